@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { createHash } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { CallvaultError, ErrorCodes } from '../../errors.js';
+import { isRecordingId } from '../../container/header.js';
+import { openStoredRecording } from '../../recordings/read.js';
+import type { Vault } from '../../vault.js';
+import { openUnlocked, print, type GlobalOptions } from '../io.js';
+
+/**
+ * Decrypts a recording to a file. The plaintext goes to a temporary file beside the target and is
+ * renamed only once its hash matches the original's, so a failure leaves no partial audio behind.
+ */
+export async function exportRecording(vault: Vault, id: string, out: string): Promise<{ id: string; out: string; sha256: string; bytes: number }> {
+  if (!isRecordingId(id)) throw new CallvaultError(ErrorCodes.USAGE, 'a recording id is a UUID');
+  const row = await vault.recordings.get(id.toLowerCase());
+  if (!row) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such recording');
+  const opened = await openStoredRecording(vault, row);
+  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.partial`);
+  const fh = await open(tmp, 'wx', 0o600);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    for await (const chunk of opened.read()) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      await fh.write(chunk);
+    }
+    await fh.sync();
+    await fh.close();
+    const sha256 = hash.digest('hex');
+    if (sha256 !== row.content_sha256) throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'the decrypted recording does not match its recorded hash');
+    await rename(tmp, out);
+    return { id: row.id, out, sha256, bytes };
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+export function register(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('export')
+    .description('decrypt one recording to a file (needs the passphrase)')
+    .argument('<id>', 'recording id')
+    .requiredOption('--out <file>', 'where to write the original audio')
+    .action(async (id: string, cmd: { out: string }) => {
+      const opts = { ...globals(), ...cmd };
+      const vault = await openUnlocked(opts);
+      try {
+        const result = await exportRecording(vault, id, cmd.out);
+        print(opts, result, () => `exported ${result.id} to ${result.out} (${result.bytes} bytes, sha256 ${result.sha256})`);
+      } finally {
+        await vault.close();
+      }
+    });
+}

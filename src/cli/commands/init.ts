@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { CallvaultError, ErrorCodes } from '../../errors.js';
+import { Vault } from '../../vault.js';
+import { createUser } from '../../identities/users.js';
+import { dataDir, environment, passphrase, print, type GlobalOptions } from '../io.js';
+
+export const MIN_PASSPHRASE_LENGTH = 12;
+
+export interface InitOptions extends GlobalOptions {
+  controller: string;
+  controllerName?: string;
+}
+
+export async function initDataDir(opts: InitOptions) {
+  const secret = await passphrase('New passphrase for the key custodian: ', true);
+  if (secret.length < MIN_PASSPHRASE_LENGTH) {
+    throw new CallvaultError(ErrorCodes.USAGE, `the passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`);
+  }
+  const dir = dataDir(opts);
+  const vault = await Vault.create(
+    dir,
+    { passphrase: secret, controllerId: opts.controller, controllerName: opts.controllerName ?? opts.controller },
+    environment(),
+  );
+  try {
+    const key = await vault.keys.activeKey(opts.controller);
+    const admin = await createUser(vault, 'admin', 'admin', null);
+    return { vault, result: { dataDir: dir, controller: { id: opts.controller, keyId: key.keyId }, admin } };
+  } catch (err) {
+    await vault.close();
+    throw err;
+  }
+}
+
+export function register(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('init')
+    .description('create a data directory: configuration, database, controller key pair and the first admin user')
+    .option('--controller <id>', 'id of the first controller (the region that owns the recordings)', 'region')
+    .option('--controller-name <name>', 'display name of the first controller')
+    .action(async (cmd: { controller: string; controllerName?: string }) => {
+      const opts = { ...globals(), ...cmd };
+      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.controller)) {
+        throw new CallvaultError(ErrorCodes.USAGE, '--controller must be lower-case letters, digits and dashes');
+      }
+      const { vault, result } = await initDataDir(opts);
+      await vault.close();
+      print(opts, result, () =>
+        [
+          `Initialised ${result.dataDir}`,
+          `controller ${result.controller.id}, key ${result.controller.keyId}`,
+          '',
+          'First admin account (shown once; store it now):',
+          `  username     ${result.admin.username}`,
+          `  password     ${result.admin.password}`,
+          `  TOTP secret  ${result.admin.totpSecret}`,
+          `  TOTP URI     ${result.admin.totpUri}`,
+        ].join('\n'),
+      );
+    });
+}

@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { CallvaultError, ErrorCodes } from '../../errors.js';
+import { rewrapRetired, rotateKeys } from '../../keys/rotation.js';
+import { openUnlocked, openVault, print, type GlobalOptions } from '../io.js';
+
+export function register(program: Command, globals: () => GlobalOptions): void {
+  const keys = program.command('keys').description('controller key pairs: list, rotate, rewrap');
+
+  keys
+    .command('list')
+    .description('every controller key, its status and how many recordings it holds (no passphrase needed)')
+    .action(async () => {
+      const opts = globals();
+      const vault = await openVault(opts);
+      try {
+        const counts = await vault.recordings.countByKey();
+        const list = (await vault.keys.list()).map((k) => ({
+          keyId: k.keyId,
+          controller: k.controllerId,
+          status: k.status,
+          createdAt: k.createdAt,
+          recordings: counts.get(k.keyId) ?? 0,
+        }));
+        print(opts, { keys: list }, () => list.map((k) => `${k.keyId}  ${k.controller}  ${k.status.padEnd(7)}  ${k.recordings} recordings  ${k.createdAt}`).join('\n'));
+      } finally {
+        await vault.close();
+      }
+    });
+
+  keys
+    .command('rotate')
+    .description('make a new key pair for new recordings; older recordings stay readable')
+    .option('--controller <id>', 'only this controller (default: every controller)')
+    .action(async (cmd: { controller?: string }) => {
+      const opts = globals();
+      const vault = await openUnlocked(opts);
+      try {
+        const all = (await vault.controllers.list()).map((c) => c.id);
+        if (cmd.controller && !all.includes(cmd.controller)) throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'no such controller');
+        const created = await rotateKeys(vault, cmd.controller ? [cmd.controller] : all);
+        const out = created.map((k) => ({ keyId: k.keyId, controller: k.controllerId }));
+        print(opts, { rotated: out }, () => out.map((k) => `controller ${k.controller}: new active key ${k.keyId}`).join('\n'));
+      } finally {
+        await vault.close();
+      }
+    });
+
+  keys
+    .command('rewrap')
+    .description('move the data keys of recordings under retired keys to the active keys, without touching audio')
+    .action(async () => {
+      const opts = globals();
+      const vault = await openUnlocked(opts);
+      try {
+        const result = await rewrapRetired(vault);
+        print(opts, result, () => `${result.rewrapped} data keys rewrapped`);
+      } finally {
+        await vault.close();
+      }
+    });
+}

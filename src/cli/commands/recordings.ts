@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import type { RecordingRow } from '../../db/recordings-repository.js';
+import { openVault, print, type GlobalOptions } from '../io.js';
+
+/** The fields of a recording that may be shown without unlocking anything: no identifiers. */
+export function recordingSummary(r: RecordingRow) {
+  return {
+    id: r.id,
+    controller: r.controller_id,
+    startedAt: r.started_at,
+    durationMs: r.duration_ms,
+    format: r.format,
+    codec: r.codec,
+    sampleRate: r.sample_rate,
+    channels: r.channels,
+    agent: r.agent,
+    region: r.region,
+    direction: r.direction,
+  };
+}
+
+export function register(program: Command, globals: () => GlobalOptions): void {
+  const recordings = program.command('recordings').description('stored recordings');
+  recordings
+    .command('list')
+    .description('list stored recordings (no identifiers; no passphrase needed)')
+    .option('--limit <n>', 'page size', (v) => parseInt(v, 10), 50)
+    .option('--after <id>', 'cursor from the previous page')
+    .action(async (cmd: { limit: number; after?: string }) => {
+      const opts = globals();
+      const vault = await openVault(opts);
+      try {
+        const page = await vault.recordings.list({ limit: cmd.limit, after: cmd.after });
+        const out = { recordings: page.recordings.map(recordingSummary), next: page.next };
+        print(opts, out, () => formatRecordings(out.recordings) + (out.next ? `\nmore: --after ${out.next}` : ''));
+      } finally {
+        await vault.close();
+      }
+    });
+}
+
+export function formatRecordings(list: ReturnType<typeof recordingSummary>[]): string {
+  return list
+    .map((r) =>
+      [r.id, r.startedAt ?? '-', `${(r.durationMs / 1000).toFixed(1)}s`.padStart(8), `${r.codec}/${r.sampleRate}Hz/${r.channels}ch`, r.region ?? '-', r.agent ?? '-', r.direction ?? '-'].join('  '),
+    )
+    .join('\n');
+}

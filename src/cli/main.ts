@@ -1,0 +1,74 @@
+/**
+ * The callvault command line. Every command takes --data and --json, exits non-zero on failure
+ * (2 for usage errors) and reports errors as one line, never a stack trace.
+ */
+import { Command, CommanderError } from 'commander';
+import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
+import type { GlobalOptions } from './io.js';
+import * as init from './commands/init.js';
+import * as importCommand from './commands/import.js';
+import * as exportCommand from './commands/export.js';
+import * as verify from './commands/verify.js';
+import * as keys from './commands/keys.js';
+import * as controllers from './commands/controllers.js';
+import * as recordings from './commands/recordings.js';
+import * as demo from './commands/demo.js';
+
+export async function main(argv: string[]): Promise<void> {
+  // everything callvault writes is for its own user only
+  process.umask(0o077);
+  const program = new Command('callvault')
+    .description('a vault for recorded healthcare calls')
+    .option('--data <dir>', 'data directory (default: $CALLVAULT_DATA or ./callvault-data)')
+    .option('--json', 'machine-readable output')
+    .showHelpAfterError()
+    .exitOverride();
+  const globals = () => program.opts<GlobalOptions>();
+  for (const command of [init, importCommand, exportCommand, verify, keys, controllers, recordings, demo]) command.register(program, globals);
+  // every subcommand accepts the global options after its own name too
+  for (const cmd of allCommands(program)) {
+    if (cmd === program) continue;
+    cmd.exitOverride().option('--data <dir>', 'data directory').option('--json', 'machine-readable output');
+    cmd.hook('preAction', (_this, action) => {
+      const own = action.opts<GlobalOptions>();
+      if (own.data) program.setOptionValue('data', own.data);
+      if (own.json) program.setOptionValue('json', true);
+    });
+  }
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = report(err, argv.includes('--json'));
+  }
+}
+
+function allCommands(cmd: Command): Command[] {
+  return [cmd, ...cmd.commands.flatMap(allCommands)];
+}
+
+function report(err: unknown, json: boolean): number {
+  if (err instanceof CommanderError) {
+    // help and version are not failures; commander has printed its own usage message
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    if (json) process.stdout.write(JSON.stringify({ error: { code: ErrorCodes.USAGE, message: err.message.replace(/^error: /, '') } }) + '\n');
+    return 2;
+  }
+  const known: CallvaultError = isCallvaultError(err)
+    ? err
+    : new CallvaultError(ErrorCodes.STORAGE_FAILED, describeUnexpected(err));
+  if (json) process.stdout.write(JSON.stringify({ error: { code: known.code, message: known.message } }) + '\n');
+  process.stderr.write(`callvault: ${known.message} [${known.code}]\n`);
+  if (process.env.CALLVAULT_DEBUG && !isCallvaultError(err)) process.stderr.write(`${(err as Error)?.stack}\n`);
+  return known.code === ErrorCodes.USAGE ? 2 : 1;
+}
+
+/** System errors carry paths and sometimes data in their messages; keep only the kind. */
+function describeUnexpected(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC') return 'the disk is full';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ECONNREFUSED') return 'the database is not reachable';
+  if (typeof code === 'string') return `unexpected error (${code})`;
+  return 'unexpected error (set CALLVAULT_DEBUG=1 for details)';
+}

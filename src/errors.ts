@@ -1,0 +1,54 @@
+/**
+ * The error catalogue. Every error callvault reports carries a stable code, grouped by area.
+ * Messages never contain secrets, key material or personal identifiers.
+ */
+export const ErrorCodes = {
+  // container format (docs/format.md): one opaque code for every way a ciphertext can be wrong
+  DECRYPTION_FAILED: 'CV_DECRYPTION_FAILED',
+  UNSUPPORTED_CONTAINER: 'CV_UNSUPPORTED_CONTAINER',
+  RANGE_NOT_SATISFIABLE: 'CV_RANGE_NOT_SATISFIABLE',
+  // keys (docs/keys.md)
+  WRONG_PASSPHRASE: 'CV_WRONG_PASSPHRASE',
+  PASSPHRASE_REQUIRED: 'CV_PASSPHRASE_REQUIRED',
+  KEYRING_INVALID: 'CV_KEYRING_INVALID',
+  KEY_NOT_FOUND: 'CV_KEY_NOT_FOUND',
+  KEYS_LOCKED: 'CV_KEYS_LOCKED',
+  // data directory and storage
+  NOT_INITIALISED: 'CV_NOT_INITIALISED',
+  ALREADY_INITIALISED: 'CV_ALREADY_INITIALISED',
+  BLOB_NOT_FOUND: 'CV_BLOB_NOT_FOUND',
+  STORAGE_FAILED: 'CV_STORAGE_FAILED',
+  // metadata
+  NOT_FOUND: 'CV_NOT_FOUND',
+  CONTROLLER_UNKNOWN: 'CV_CONTROLLER_UNKNOWN',
+  INVALID_METADATA: 'CV_INVALID_METADATA',
+  // audio
+  UNSUPPORTED_AUDIO: 'CV_UNSUPPORTED_AUDIO',
+  BROKEN_AUDIO: 'CV_BROKEN_AUDIO',
+  // integrity
+  INTEGRITY_MISMATCH: 'CV_INTEGRITY_MISMATCH',
+  // command line
+  USAGE: 'CV_USAGE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class CallvaultError extends Error {
+  override readonly name = 'CallvaultError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The single error for any ciphertext that does not authenticate: it says nothing about why. */
+export function decryptionFailed(): CallvaultError {
+  return new CallvaultError(ErrorCodes.DECRYPTION_FAILED, 'decryption failed');
+}
+
+export function isCallvaultError(err: unknown, code?: ErrorCode): err is CallvaultError {
+  return err instanceof CallvaultError && (code === undefined || err.code === code);
+}

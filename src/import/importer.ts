@@ -1,0 +1,167 @@
+/**
+ * `callvault import`: files and directories of WAV and MP3 recordings, with their sidecar
+ * metadata. Idempotent by content hash and so resumable: a re-run skips what is stored, after
+ * removing what an interrupted run left behind.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat, unlink } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
+import { probeAudio, type AudioInfo } from '../audio/probe.js';
+import { removeDebris, storeRecording } from '../recordings/store.js';
+import { openStoredRecording } from '../recordings/read.js';
+import type { Vault } from '../vault.js';
+import { parseSidecar, readCsvMetadata, readJsonSidecar, type Sidecar } from './sidecar.js';
+
+export interface ImportOptions {
+  metadataCsv?: string;
+  /** delete each source only after its stored copy was read back, decrypted and compared; needs an unlocked keyring */
+  shredSource?: boolean;
+  concurrency?: number;
+  onStart?: (totalBytes: number, files: number) => void;
+  onBytes?: (n: number) => void;
+}
+
+export interface ImportReport {
+  imported: { path: string; id: string; sha256: string }[];
+  skipped: { path: string; reason: string }[];
+  failed: { path: string; reason: string }[];
+}
+
+interface Candidate {
+  path: string;
+  size: number;
+  sidecar?: string;
+}
+
+const SIDECAR_EXTENSIONS = new Set(['.json']);
+
+export async function importPaths(vault: Vault, paths: string[], options: ImportOptions = {}): Promise<ImportReport> {
+  if (options.shredSource && !vault.keys.unlocked) {
+    throw new CallvaultError(ErrorCodes.PASSPHRASE_REQUIRED, '--shred-source reads every stored copy back, so it needs the passphrase');
+  }
+  const report: ImportReport = { imported: [], skipped: [], failed: [] };
+  await removeDebris(vault);
+  const csv = options.metadataCsv ? await readCsvMetadata(options.metadataCsv) : undefined;
+  const csvPath = options.metadataCsv ? resolve(options.metadataCsv) : undefined;
+
+  const files: { path: string; size: number }[] = [];
+  for (const p of paths) {
+    try {
+      await collect(p, files);
+    } catch {
+      report.failed.push({ path: p, reason: 'no such file or directory, or not readable' });
+    }
+  }
+  const candidates = pairSidecars(files.filter((f) => resolve(f.path) !== csvPath));
+  options.onStart?.(candidates.reduce((n, c) => n + c.size, 0), candidates.length);
+
+  const work = async (c: Candidate) => {
+    try {
+      const outcome = await importOne(vault, c, csv, options);
+      if (outcome.kind === 'imported') report.imported.push({ path: c.path, id: outcome.id, sha256: outcome.sha256 });
+      else report.skipped.push({ path: c.path, reason: outcome.reason });
+    } catch (err) {
+      if (isCallvaultError(err, ErrorCodes.UNSUPPORTED_AUDIO)) {
+        report.skipped.push({ path: c.path, reason: 'not a WAV or MP3 file' });
+        options.onBytes?.(c.size);
+      } else {
+        report.failed.push({ path: c.path, reason: failureReason(err) });
+      }
+    }
+  };
+  await runPool(candidates, options.concurrency ?? 4, work);
+  for (const list of [report.imported, report.skipped, report.failed]) list.sort((a, b) => a.path.localeCompare(b.path));
+  return report;
+}
+
+async function importOne(
+  vault: Vault,
+  c: Candidate,
+  csv: Map<string, Record<string, string>> | undefined,
+  options: ImportOptions,
+): Promise<{ kind: 'imported'; id: string; sha256: string } | { kind: 'skipped'; reason: string }> {
+  const audio: AudioInfo = await probeAudio(c.path);
+  const sidecar: Sidecar = {
+    ...(c.sidecar ? await readJsonSidecar(c.sidecar) : {}),
+    ...(csv?.has(resolve(c.path)) ? parseSidecar(csv.get(resolve(c.path))!) : {}),
+  };
+  const controllerId = sidecar.controller ?? vault.config.defaultController;
+  if (!(await vault.controllers.get(controllerId))) {
+    throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'metadata: controller is not known to this vault');
+  }
+  const result = await storeRecording(
+    vault,
+    createReadStream(c.path, { highWaterMark: 256 * 1024 }),
+    audio,
+    { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt },
+    { caller: sidecar.caller, personnummer: sidecar.personnummer, sourceName: basename(c.path), sourcePath: resolve(c.path) },
+    options.onBytes,
+  );
+  if (options.shredSource) await shred(vault, c, result.id, result.sha256);
+  return result.status === 'stored'
+    ? { kind: 'imported', id: result.id, sha256: result.sha256 }
+    : { kind: 'skipped', reason: `already stored as ${result.id}` };
+}
+
+/** Deletes the source and its sidecar once the stored copy decrypts to the same bytes. */
+async function shred(vault: Vault, c: Candidate, id: string, sha256: string): Promise<void> {
+  const row = await vault.recordings.get(id);
+  if (!row) throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'stored copy not found; source kept');
+  const hash = createHash('sha256');
+  for await (const chunk of (await openStoredRecording(vault, row)).read()) hash.update(chunk);
+  if (hash.digest('hex') !== sha256 || row.content_sha256 !== sha256) {
+    throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'stored copy does not match the source; source kept');
+  }
+  await unlink(c.path);
+  if (c.sidecar) await unlink(c.sidecar);
+}
+
+async function collect(path: string, out: { path: string; size: number }[]): Promise<void> {
+  const s = await stat(path);
+  if (s.isFile()) {
+    out.push({ path, size: s.size });
+    return;
+  }
+  if (!s.isDirectory()) return;
+  const entries = await readdir(path, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const child = join(path, e.name);
+    if (e.isDirectory() || e.isFile()) await collect(child, out);
+  }
+}
+
+/** `call.json` beside `call.wav` is the latter's sidecar, not a file to import. */
+function pairSidecars(files: { path: string; size: number }[]): Candidate[] {
+  const stem = (p: string) => p.slice(0, p.length - extname(p).length);
+  const sidecars = new Map<string, string>();
+  for (const f of files) if (SIDECAR_EXTENSIONS.has(extname(f.path).toLowerCase())) sidecars.set(stem(f.path), f.path);
+  const candidates: Candidate[] = [];
+  const used = new Set<string>();
+  for (const f of files) {
+    if (SIDECAR_EXTENSIONS.has(extname(f.path).toLowerCase())) continue;
+    const sidecar = sidecars.get(stem(f.path));
+    if (sidecar) used.add(sidecar);
+    candidates.push({ ...f, sidecar });
+  }
+  for (const [, path] of sidecars) if (!used.has(path)) candidates.push({ path, size: 0 });
+  return candidates;
+}
+
+async function runPool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+function failureReason(err: unknown): string {
+  if (isCallvaultError(err)) return err.message;
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC') return 'the disk is full: nothing was stored';
+  return typeof code === 'string' ? `could not be read or stored (${code})` : 'could not be read or stored';
+}

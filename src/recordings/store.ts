@@ -1,0 +1,140 @@
+/**
+ * Stores one recording: encrypts while streaming, writes the object atomically, then commits the
+ * metadata. The order makes a crash at any point leave either a complete recording or debris that
+ * removeDebris() clears; a recording is listed only once its object is durable.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { EncryptStream } from '../container/encrypt.js';
+import { dataKeyContext, wrapDataKey } from '../keys/hpke.js';
+import { recordingBlobKey } from '../storage/blob-store.js';
+import { processAlive } from '../util/fs.js';
+import type { AudioInfo } from '../audio/probe.js';
+import type { Vault } from '../vault.js';
+import { sealMetadata, type SealedFields } from './sealed-metadata.js';
+
+export interface RecordingMetadata {
+  controllerId: string;
+  agent?: string;
+  region?: string;
+  direction?: 'inbound' | 'outbound';
+  /** ISO 8601, UTC */
+  startedAt?: string;
+}
+
+export type StoreResult =
+  | { status: 'stored'; id: string; sha256: string }
+  | { status: 'duplicate'; id: string; sha256: string };
+
+const WRITER = `${hostname()}:`;
+
+export async function storeRecording(
+  vault: Vault,
+  source: Readable,
+  audio: AudioInfo,
+  metadata: RecordingMetadata,
+  identifiers: SealedFields,
+  onBytes?: (n: number) => void,
+): Promise<StoreResult> {
+  const key = await vault.keys.activeKey(metadata.controllerId);
+  const id = randomUUID();
+  const dataKey = randomBytes(32);
+  const blobKey = recordingBlobKey(id);
+  const pending = await vault.blobs.begin(blobKey);
+  try {
+    const content = createHash('sha256');
+    const cipher = createHash('sha256');
+    let plaintextSize = 0;
+    let ciphertextSize = 0;
+    await pipeline(
+      source,
+      tap((b) => {
+        content.update(b);
+        plaintextSize += b.length;
+        onBytes?.(b.length);
+      }),
+      new EncryptStream(dataKey, id),
+      tap((b) => {
+        cipher.update(b);
+        ciphertextSize += b.length;
+      }),
+      pending.stream,
+    );
+    const sha256 = content.digest('hex');
+    const existing = await vault.recordings.findByContent(metadata.controllerId, sha256);
+    if (existing) {
+      await pending.abort();
+      return { status: 'duplicate', id: existing.id, sha256 };
+    }
+    const wrapped = await wrapDataKey(key.publicKey, dataKey, dataKeyContext(key.keyId, id));
+    try {
+      await vault.recordings.insertPending({
+        id,
+        controller_id: metadata.controllerId,
+        writer: `${WRITER}${process.pid}`,
+        blob_key: blobKey,
+        key_id: key.keyId,
+        wrapped_key: wrapped.toString('base64'),
+        ciphertext_size: ciphertextSize,
+        ciphertext_sha256: cipher.digest('hex'),
+        content_sha256: sha256,
+        plaintext_size: plaintextSize,
+        format: audio.format,
+        codec: audio.codec,
+        sample_rate: audio.sampleRate,
+        channels: audio.channels,
+        duration_ms: Math.round(audio.durationMs),
+        agent: metadata.agent ?? null,
+        region: metadata.region ?? null,
+        direction: metadata.direction ?? null,
+        started_at: metadata.startedAt ?? null,
+        sealed_metadata: sealMetadata(identifiers, dataKey, id),
+        imported_at: new Date().toISOString(),
+      });
+    } catch (err) {
+      // another process stored the same content between our lookup and our insert
+      const raced = await vault.recordings.findByContent(metadata.controllerId, sha256);
+      if (raced) {
+        await pending.abort();
+        return { status: 'duplicate', id: raced.id, sha256 };
+      }
+      throw err;
+    }
+    await pending.commit();
+    await vault.recordings.markStored(id);
+    return { status: 'stored', id, sha256 };
+  } catch (err) {
+    await pending.abort();
+    throw err;
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+/**
+ * Removes what writers that died left behind: temporary objects, and pending rows with the
+ * object they may have renamed into place. Only writers on this host are judged, by pid.
+ */
+export async function removeDebris(vault: Vault): Promise<{ objects: number; recordings: number }> {
+  const objects = await vault.blobs.removeDebris();
+  let recordings = 0;
+  for (const row of await vault.recordings.pendingWrittenBy(WRITER)) {
+    const pid = Number(row.writer!.slice(WRITER.length));
+    if (processAlive(pid)) continue;
+    await vault.blobs.delete(row.blob_key);
+    await vault.recordings.delete(row.id);
+    recordings += 1;
+  }
+  return { objects, recordings };
+}
+
+function tap(each: (b: Buffer) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      each(chunk);
+      done(null, chunk);
+    },
+  });
+}

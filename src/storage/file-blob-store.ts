@@ -1,0 +1,115 @@
+/**
+ * Blobs as files under a directory. Writes go to a temporary file that is fsynced and renamed
+ * into place, so a crash leaves either the whole object or debris in `.tmp/`.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CallvaultError, ErrorCodes } from '../errors.js';
+import { fsyncDir, processAlive } from '../util/fs.js';
+import type { CiphertextSource } from '../container/decrypt.js';
+import { assertBlobKey, type BlobStore, type PendingBlob } from './blob-store.js';
+
+const TMP = '.tmp';
+
+export class FileBlobStore implements BlobStore {
+  readonly kind = 'file';
+  readonly #host = hostname().replace(/[^A-Za-z0-9-]/g, '_');
+
+  constructor(readonly root: string) {}
+
+  async begin(key: string): Promise<PendingBlob> {
+    const target = this.#path(key);
+    const tmpDir = join(this.root, TMP);
+    await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+    const tmp = join(tmpDir, `${this.#host}.${process.pid}.${randomBytes(8).toString('hex')}.part`);
+    const fh = await open(tmp, 'wx', 0o600);
+    const stream = fh.createWriteStream({ autoClose: false, highWaterMark: 256 * 1024 });
+    let closed = false;
+    const close = async () => {
+      if (!closed) {
+        closed = true;
+        await fh.close();
+      }
+    };
+    return {
+      stream,
+      commit: async () => {
+        if (!stream.writableFinished) throw new Error('commit before the stream finished');
+        await fh.sync();
+        await close();
+        await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+        await rename(tmp, target);
+        await fsyncDir(dirname(target));
+      },
+      abort: async () => {
+        stream.destroy();
+        await close().catch(() => {});
+        await unlink(tmp).catch(() => {});
+      },
+    };
+  }
+
+  async open(key: string): Promise<CiphertextSource> {
+    const path = this.#path(key);
+    let size: number;
+    try {
+      size = (await stat(path)).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CallvaultError(ErrorCodes.BLOB_NOT_FOUND, 'stored object is missing');
+      throw err;
+    }
+    return {
+      size,
+      read: (start: number, end: number) =>
+        end <= start ? emptyIterable() : createReadStream(path, { start, end: end - 1, highWaterMark: 256 * 1024 }),
+    };
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return stat(this.#path(key)).then(() => true, () => false);
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.#path(key);
+    await unlink(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    await fsyncDir(dirname(path)).catch(() => {});
+  }
+
+  async *list(): AsyncIterable<string> {
+    const walk = async function* (dir: string): AsyncGenerator<string> {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        if (e.name === TMP) continue;
+        const p = join(dir, e.name);
+        if (e.isDirectory()) yield* walk(p);
+        else if (e.isFile() && !e.name.startsWith('.')) yield p;
+      }
+    };
+    for await (const p of walk(this.root)) yield relative(this.root, p).split(sep).join('/');
+  }
+
+  async removeDebris(): Promise<number> {
+    const dir = join(this.root, TMP);
+    let removed = 0;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const [host, pid] = name.split('.');
+      if (host === this.#host && pid && !processAlive(Number(pid))) {
+        await unlink(join(dir, name)).catch(() => {});
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+
+  #path(key: string): string {
+    assertBlobKey(key);
+    return join(this.root, ...key.split('/'));
+  }
+}
+
+async function* emptyIterable(): AsyncGenerator<Buffer> {}

@@ -1,0 +1,132 @@
+/**
+ * A data directory opened: configuration, metadata database, blob store and key provider.
+ *
+ *   DATA/config.json         what kind of database this directory uses; no secrets
+ *   DATA/callvault.db        SQLite metadata (unless CALLVAULT_DATABASE_URL names PostgreSQL)
+ *   DATA/objects/            encrypted recordings (unless CALLVAULT_BLOB_URL names a bucket)
+ *   DATA/keys/keyring.json   controller key pairs and the installation secret, sealed under the passphrase
+ */
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CallvaultError, ErrorCodes } from './errors.js';
+import { writeFileAtomic } from './util/fs.js';
+import { openDatabase, type Dialect, type MetadataDatabase } from './db/database.js';
+import { RecordingsRepository } from './db/recordings-repository.js';
+import { ControllersRepository } from './db/controllers-repository.js';
+import { UsersRepository } from './db/users-repository.js';
+import type { BlobStore } from './storage/blob-store.js';
+import { FileBlobStore } from './storage/file-blob-store.js';
+import type { KeyProvider } from './keys/key-provider.js';
+import { KeyfileProvider, DEFAULT_KDF } from './keys/keyfile/keyfile-provider.js';
+
+export interface VaultConfig {
+  format: 'callvault-data/v1';
+  database: Dialect;
+  createdAt: string;
+  defaultController: string;
+}
+
+export interface VaultEnvironment {
+  databaseUrl?: string;
+}
+
+export function defaultDataDir(): string {
+  return resolve(process.env.CALLVAULT_DATA || './callvault-data');
+}
+
+export class Vault {
+  readonly recordings: RecordingsRepository;
+  readonly controllers: ControllersRepository;
+  readonly users: UsersRepository;
+
+  private constructor(
+    readonly dataDir: string,
+    readonly config: VaultConfig,
+    readonly database: MetadataDatabase,
+    readonly blobs: BlobStore,
+    readonly keys: KeyProvider,
+  ) {
+    this.recordings = new RecordingsRepository(database.db);
+    this.controllers = new ControllersRepository(database.db);
+    this.users = new UsersRepository(database.db);
+  }
+
+  static async open(dataDir: string, env: VaultEnvironment = {}): Promise<Vault> {
+    const config = await readConfig(dataDir);
+    const url = databaseUrl(dataDir, config.database, env);
+    const keys = await KeyfileProvider.load(join(dataDir, 'keys', 'keyring.json'));
+    const database = await openDatabase(url);
+    return new Vault(dataDir, config, database, new FileBlobStore(join(dataDir, 'objects')), keys);
+  }
+
+  /**
+   * Creates the data directory with its first controller and key pair. config.json is written
+   * last: a directory without it is an interrupted init, never a usable vault.
+   */
+  static async create(
+    dataDir: string,
+    options: { passphrase: string; controllerId: string; controllerName: string; kdf?: typeof DEFAULT_KDF },
+    env: VaultEnvironment = {},
+  ): Promise<Vault> {
+    if (await exists(join(dataDir, 'config.json'))) {
+      throw new CallvaultError(ErrorCodes.ALREADY_INITIALISED, `${dataDir} is already a callvault data directory`);
+    }
+    if (await exists(join(dataDir, 'keys', 'keyring.json'))) {
+      throw new CallvaultError(ErrorCodes.ALREADY_INITIALISED, `${dataDir} holds an interrupted init: remove it and run init again`);
+    }
+    await mkdir(join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
+    await mkdir(join(dataDir, 'objects'), { recursive: true, mode: 0o700 });
+    const config: VaultConfig = {
+      format: 'callvault-data/v1',
+      database: env.databaseUrl ? 'postgres' : 'sqlite',
+      createdAt: new Date().toISOString(),
+      defaultController: options.controllerId,
+    };
+    const keys = await KeyfileProvider.create(join(dataDir, 'keys', 'keyring.json'), options.passphrase, options.kdf);
+    const database = await openDatabase(databaseUrl(dataDir, config.database, env));
+    const vault = new Vault(dataDir, config, database, new FileBlobStore(join(dataDir, 'objects')), keys);
+    await vault.controllers.add({ id: options.controllerId, name: options.controllerName, created_at: config.createdAt });
+    await keys.generate(options.controllerId);
+    await writeFileAtomic(join(dataDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', 0o644);
+    return vault;
+  }
+
+  async unlock(passphrase: string): Promise<void> {
+    if (!this.keys.unlocked) await this.keys.unlock(passphrase);
+  }
+
+  async close(): Promise<void> {
+    await this.database.close();
+  }
+}
+
+async function readConfig(dataDir: string): Promise<VaultConfig> {
+  let text: string;
+  try {
+    text = await readFile(join(dataDir, 'config.json'), 'utf8');
+  } catch {
+    throw new CallvaultError(ErrorCodes.NOT_INITIALISED, `${dataDir} is not a callvault data directory: run \`callvault init\``);
+  }
+  const config = JSON.parse(text) as VaultConfig;
+  if (config.format !== 'callvault-data/v1') {
+    throw new CallvaultError(ErrorCodes.NOT_INITIALISED, `${dataDir}/config.json is not a callvault configuration`);
+  }
+  return config;
+}
+
+function databaseUrl(dataDir: string, dialect: Dialect, env: VaultEnvironment): string {
+  if (dialect === 'postgres') {
+    if (!env.databaseUrl) {
+      throw new CallvaultError(ErrorCodes.USAGE, 'this data directory keeps its metadata in PostgreSQL: set CALLVAULT_DATABASE_URL');
+    }
+    return env.databaseUrl;
+  }
+  if (env.databaseUrl) {
+    throw new CallvaultError(ErrorCodes.USAGE, 'this data directory keeps its metadata in SQLite: unset CALLVAULT_DATABASE_URL');
+  }
+  return `sqlite:${join(dataDir, 'callvault.db')}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
