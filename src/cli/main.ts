@@ -36,11 +36,20 @@ export async function main(argv: string[]): Promise<void> {
     });
   }
 
+  // a command whose promise never settles would otherwise end the process with status 0
+  let settled = false;
+  process.once('beforeExit', () => {
+    if (!settled) {
+      process.stderr.write('callvault: internal error: the command stopped before it finished\n');
+      process.exitCode = 1;
+    }
+  });
   try {
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = report(err, argv.includes('--json'));
   }
+  settled = true;
 }
 
 function allCommands(cmd: Command): Command[] {

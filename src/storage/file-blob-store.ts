@@ -2,7 +2,8 @@
  * Blobs as files under a directory. Writes go to a temporary file that is fsynced and renamed
  * into place, so a crash leaves either the whole object or debris in `.tmp/`.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
@@ -25,28 +26,27 @@ export class FileBlobStore implements BlobStore {
     const tmpDir = join(this.root, TMP);
     await mkdir(tmpDir, { recursive: true, mode: 0o700 });
     const tmp = join(tmpDir, `${this.#host}.${process.pid}.${randomBytes(8).toString('hex')}.part`);
-    const fh = await open(tmp, 'wx', 0o600);
-    const stream = fh.createWriteStream({ autoClose: false, highWaterMark: 256 * 1024 });
-    let closed = false;
-    const close = async () => {
-      if (!closed) {
-        closed = true;
-        await fh.close();
-      }
-    };
+    const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: 256 * 1024 });
+    const closed = once(stream, 'close');
     return {
       stream,
       commit: async () => {
         if (!stream.writableFinished) throw new Error('commit before the stream finished');
-        await fh.sync();
-        await close();
+        await closed;
+        // fsync through any descriptor flushes the file's data on Linux and the BSDs
+        const fh = await open(tmp, 'r');
+        try {
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
         await mkdir(dirname(target), { recursive: true, mode: 0o700 });
         await rename(tmp, target);
         await fsyncDir(dirname(target));
       },
       abort: async () => {
         stream.destroy();
-        await close().catch(() => {});
+        await closed.catch(() => {});
         await unlink(tmp).catch(() => {});
       },
     };
