@@ -1,0 +1,156 @@
+/**
+ * The contract the metadata store passes on every database: SQLite and PostgreSQL.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { openDatabase, type MetadataDatabase } from '../../src/db/database.js';
+import { RecordingsRepository, type NewRecording } from '../../src/db/recordings-repository.js';
+import { ControllersRepository } from '../../src/db/controllers-repository.js';
+import { UsersRepository } from '../../src/db/users-repository.js';
+
+function recording(controllerId: string, over: Partial<NewRecording> = {}): NewRecording {
+  const id = randomUUID();
+  return {
+    id,
+    controller_id: controllerId,
+    writer: 'host:1',
+    blob_key: `recordings/${id.slice(0, 2)}/${id}.cvr`,
+    key_id: 'key-1',
+    wrapped_key: 'd3JhcHBlZA==',
+    ciphertext_size: 5_000_000_000,
+    ciphertext_sha256: 'c'.repeat(64),
+    content_sha256: randomUUID().replace(/-/g, '').padEnd(64, '0'),
+    plaintext_size: 4_999_000_000,
+    format: 'wav',
+    codec: 'pcm_mulaw',
+    sample_rate: 8000,
+    channels: 1,
+    duration_ms: 3_600_000,
+    agent: 'nurse-1',
+    region: 'stockholm',
+    direction: 'inbound',
+    started_at: '2019-02-18T08:30:00.000Z',
+    sealed_metadata: 'c2VhbGVk',
+    imported_at: new Date().toISOString(),
+    ...over,
+  };
+}
+
+export function metadataStoreContract(name: string, url: () => Promise<{ url: string; drop: () => Promise<void> }>): void {
+  describe(`metadata store contract: ${name}`, () => {
+    let m: MetadataDatabase;
+    let drop: () => Promise<void>;
+    let recordings: RecordingsRepository;
+    before(async () => {
+      const u = await url();
+      drop = u.drop;
+      m = await openDatabase(u.url);
+      // migrating an up-to-date database again is a no-op
+      await (await openDatabase(u.url)).close();
+      recordings = new RecordingsRepository(m.db);
+      const controllers = new ControllersRepository(m.db);
+      await controllers.add({ id: 'region-a', name: 'Region A', created_at: new Date().toISOString() });
+      await controllers.add({ id: 'region-b', name: 'Region B', created_at: new Date().toISOString() });
+    });
+    after(async () => {
+      await m.close();
+      await drop();
+    });
+
+    it('a pending recording is invisible until marked stored', async () => {
+      const r = recording('region-a');
+      await recordings.insertPending(r);
+      assert.equal(await recordings.get(r.id), undefined);
+      assert.ok(!(await recordings.list({ limit: 1000 })).recordings.some((x) => x.id === r.id));
+      assert.equal((await recordings.pendingWrittenBy('host:')).filter((x) => x.id === r.id).length, 1);
+      await recordings.markStored(r.id);
+      const got = await recordings.get(r.id);
+      assert.equal(got?.state, 'stored');
+      assert.equal(got?.writer, null);
+      assert.equal(got?.ciphertext_size, 5_000_000_000, 'sizes beyond 32 bits come back as numbers');
+      assert.equal(typeof got?.duration_ms, 'number');
+    });
+
+    it('one content hash per controller', async () => {
+      const r = recording('region-a');
+      await recordings.insertPending(r);
+      await assert.rejects(recordings.insertPending(recording('region-a', { content_sha256: r.content_sha256 })));
+      await recordings.insertPending(recording('region-b', { content_sha256: r.content_sha256 }));
+      assert.equal((await recordings.findByContent('region-a', r.content_sha256))?.id, r.id);
+    });
+
+    it('lists page by page and by controller', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        const r = recording('region-b');
+        await recordings.insertPending(r);
+        await recordings.markStored(r.id);
+        ids.push(r.id);
+      }
+      const seen: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = await recordings.list({ controllerIds: ['region-b'], limit: 3, after });
+        assert.ok(page.recordings.length <= 3);
+        seen.push(...page.recordings.map((r) => r.id));
+        after = page.next;
+      } while (after);
+      assert.deepEqual(seen, [...ids].sort());
+      assert.equal((await recordings.list({ controllerIds: [] })).recordings.length, 0);
+    });
+
+    it('blind-index lookup finds only stored recordings with a matching digest', async () => {
+      const a = recording('region-a');
+      const b = recording('region-a');
+      for (const r of [a, b]) {
+        await recordings.insertPending(r);
+        await recordings.markStored(r.id);
+      }
+      assert.ok((await recordings.unindexed(1000)).some((r) => r.id === a.id));
+      await recordings.setIdentifiers(a.id, [{ kind: 'personnummer', digest: 'aa' }, { kind: 'phone', digest: 'bb' }]);
+      await recordings.setIdentifiers(b.id, [{ kind: 'personnummer', digest: 'aa' }]);
+      assert.ok(!(await recordings.unindexed(1000)).some((r) => r.id === a.id));
+      assert.deepEqual((await recordings.findByIdentifier('personnummer', ['aa'])).map((r) => r.id), [a.id, b.id].sort());
+      assert.deepEqual((await recordings.findByIdentifier('phone', ['bb', 'zz'])).map((r) => r.id), [a.id]);
+      assert.deepEqual(await recordings.findByIdentifier('phone', []), []);
+      await recordings.delete(b.id);
+      assert.deepEqual((await recordings.findByIdentifier('personnummer', ['aa'])).map((r) => r.id), [a.id]);
+    });
+
+    it('replaces a wrapped key only from the key it was read with', async () => {
+      const r = recording('region-a', { key_id: 'old' });
+      await recordings.insertPending(r);
+      await recordings.markStored(r.id);
+      assert.equal(await recordings.replaceWrappedKey(r.id, 'other', 'new', 'eA=='), false);
+      assert.equal(await recordings.replaceWrappedKey(r.id, 'old', 'new', 'eA=='), true);
+      assert.equal((await recordings.get(r.id))?.key_id, 'new');
+      assert.equal((await recordings.countByKey()).get('new'), 1);
+      assert.deepEqual((await recordings.withKey('new', 10)).map((x) => x.id), [r.id]);
+    });
+
+    it('iterates every recording across batch boundaries', async () => {
+      for (let i = 0; i < 520; i++) {
+        const r = recording('region-b');
+        await recordings.insertPending(r);
+        await recordings.markStored(r.id);
+      }
+      let n = 0;
+      let prev = '';
+      for await (const r of recordings.all()) {
+        assert.ok(r.id > prev);
+        prev = r.id;
+        n += 1;
+      }
+      assert.ok(n >= 520);
+    });
+
+    it('users: unique usernames', async () => {
+      const users = new UsersRepository(m.db);
+      const u = { id: randomUUID(), username: 'alice', role: 'nurse', controller_id: 'region-a', password_hash: 'h', totp_secret_sealed: 's', created_at: 'now' };
+      await users.add(u);
+      await assert.rejects(users.add({ ...u, id: randomUUID() }));
+      assert.equal((await users.byUsername('alice'))?.id, u.id);
+    });
+  });
+}

@@ -1,0 +1,34 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FileBlobStore } from '../../src/storage/file-blob-store.js';
+import { blobStoreContract } from './blob-store.contract.js';
+import { removeDir, tempDir } from '../helpers.js';
+
+blobStoreContract('file', async () => {
+  const dir = await tempDir('data', 'blobs');
+  return { store: new FileBlobStore(dir), cleanup: () => removeDir(dir) };
+});
+
+it('file store: removeDebris deletes temporary files of dead writers only', async () => {
+  const dir = await tempDir('data', 'blobs');
+  const store = new FileBlobStore(dir);
+  const mine = await store.begin('recordings/aa/live.cvr');
+  mine.stream.write(Buffer.from('partial'));
+  // a writer that dies with a temporary object open
+  const child = spawn(process.execPath, [
+    '--input-type=module',
+    '-e',
+    `import { FileBlobStore } from ${JSON.stringify(join(process.cwd(), 'dist/src/storage/file-blob-store.js'))};
+     const p = await new FileBlobStore(${JSON.stringify(dir)}).begin('recordings/bb/dead.cvr');
+     p.stream.write(Buffer.alloc(1000)); setTimeout(() => process.kill(process.pid, 'SIGKILL'), 200);`,
+  ]);
+  await new Promise((r) => child.on('exit', r));
+  assert.equal((await readdir(join(dir, '.tmp'))).length, 2);
+  assert.equal(await store.removeDebris(), 1);
+  assert.equal((await readdir(join(dir, '.tmp'))).length, 1, 'the live writer keeps its file');
+  await mine.abort();
+  await removeDir(dir);
+});
