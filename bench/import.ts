@@ -1,0 +1,132 @@
+/**
+ * Import throughput against a plain copy of the same files on the same disk.
+ *
+ * Contenders, interleaved in every round (the order rotates from round to round):
+ *   cp        `cp -r SRC DST`                 copies into the page cache; nothing is durable yet
+ *   cp+sync   `cp -r SRC DST && sync`         the same, made durable (import fsyncs every object)
+ *   import    `callvault --data D import SRC` fresh data directory, `init`ed beforehand (not timed),
+ *                                             run without CALLVAULT_PASSPHRASE
+ * Before every timed run the previous destination is removed and `sync` flushes all dirty pages
+ * (not timed), so no contender pays for another's writeback. The sources were written just before
+ * and stay in the page cache for every contender alike.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CLI,
+  countReport,
+  envWithoutPassphrase,
+  fmt,
+  initDataDir,
+  makeScratch,
+  median,
+  nowSeconds,
+  run,
+  writeWav,
+  BYTES_PER_SECOND,
+  type Benchmark,
+  type BenchOptions,
+  type BenchResult,
+} from './common.js';
+
+const DEFAULT_FILES = 300;
+/** 2,000,000 bytes of samples: 125 s of 8 kHz 16-bit mono */
+const SECONDS_PER_FILE = 2_000_000 / BYTES_PER_SECOND;
+const TARGET = 0.8;
+
+type Contender = 'cp' | 'cp+sync' | 'import';
+const CONTENDERS: Contender[] = ['cp', 'cp+sync', 'import'];
+
+export const importBenchmark: Benchmark = {
+  name: 'import',
+  description: '`callvault import` of many ~2 MB WAV files vs `cp -r` of the same files (MB/s, ratio import/cp)',
+  async run(options: BenchOptions): Promise<BenchResult> {
+    const files = options.files ?? DEFAULT_FILES;
+    const rounds = options.rounds ?? 3;
+    const log = options.log;
+    const scratch = await makeScratch('import', options.keep);
+    try {
+      log(`scratch: ${scratch.filesystem}`);
+      const src = join(scratch.dir, 'src');
+      await mkdir(src);
+      const t0 = nowSeconds();
+      let totalBytes = 0;
+      for (let i = 0; i < files; i++) {
+        totalBytes += await writeWav(join(src, `call-${String(i).padStart(4, '0')}.wav`), SECONDS_PER_FILE, i + 1);
+      }
+      await run('sync', []);
+      log(`generated ${files} WAV files, ${fmt(totalBytes / 1e6)} MB, in ${fmt(nowSeconds() - t0)} s`);
+
+      // fixed cost of one import process (start node, open the vault, find nothing to do)
+      const emptyData = join(scratch.dir, 'data-empty');
+      const emptySrc = join(scratch.dir, 'empty');
+      await mkdir(emptySrc);
+      await initDataDir(emptyData);
+      const overhead: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        overhead.push((await run(process.execPath, [CLI, '--data', emptyData, 'import', emptySrc, '--json'], { env: envWithoutPassphrase() })).seconds);
+      }
+
+      const seconds: Record<Contender, number[]> = { cp: [], 'cp+sync': [], import: [] };
+      for (let r = 0; r < rounds; r++) {
+        const order = CONTENDERS.map((_, i) => CONTENDERS[(i + r) % CONTENDERS.length]!);
+        for (const who of order) {
+          const dst = join(scratch.dir, `dst-${who}-${r}`);
+          if (who === 'import') await initDataDir(dst);
+          await run('sync', []);
+          let s: number;
+          if (who === 'import') {
+            const res = await run(process.execPath, [CLI, '--data', dst, 'import', src, '--json'], { env: envWithoutPassphrase() });
+            s = res.seconds;
+            const counts = countReport(res.stdout);
+            if (counts.imported !== files || counts.failed !== 0) {
+              throw new Error(`import stored ${counts.imported} of ${files} files (${counts.skipped} skipped, ${counts.failed} failed)`);
+            }
+          } else {
+            const t = nowSeconds();
+            await run('cp', ['-r', src, dst]);
+            if (who === 'cp+sync') await run('sync', []);
+            s = nowSeconds() - t;
+          }
+          seconds[who].push(s);
+          log(`round ${r + 1}/${rounds} ${who.padEnd(7)} ${fmt(s, 2)} s  ${fmt(totalBytes / 1e6 / s)} MB/s`);
+          await rm(dst, { recursive: true, force: true });
+        }
+      }
+
+      const mbps = (who: Contender) => seconds[who].map((s) => totalBytes / 1e6 / s);
+      const m = (who: Contender) => median(mbps(who));
+      const ratioCp = m('import') / m('cp');
+      const ratioSync = m('import') / m('cp+sync');
+      const rows = CONTENDERS.map((who) => ({
+        label: who === 'import' ? 'callvault import' : who === 'cp' ? 'cp -r' : 'cp -r && sync',
+        value: m(who),
+        unit: 'MB/s',
+        samples: mbps(who),
+        note: `median of ${rounds}; wall ${seconds[who].map((s) => fmt(s, 2)).join(', ')} s`,
+      }));
+      rows.push({
+        label: 'import fixed cost (empty dir)',
+        value: median(overhead),
+        unit: 's',
+        samples: overhead,
+        note: 'node start, open vault, nothing to import; included in the import time above',
+      });
+      return {
+        name: 'import',
+        rows,
+        ratios: [
+          { label: 'import / cp -r', ratio: ratioCp, comparator: '>=', target: TARGET, pass: ratioCp >= TARGET },
+          { label: 'import / (cp -r && sync) [fairer, extra]', ratio: ratioSync, comparator: '>=', target: TARGET, pass: ratioSync >= TARGET },
+        ],
+        notes: [
+          `${files} files × ${fmt((totalBytes / files) / 1e6, 2)} MB (${SECONDS_PER_FILE} s of 8 kHz 16-bit mono each), ${fmt(totalBytes / 1e6)} MB in all`,
+          scratch.filesystem,
+          'sources are in the page cache for every contender; dirty pages are flushed (untimed) before each timed run',
+        ],
+      };
+    } finally {
+      await scratch.cleanup();
+    }
+  },
+};

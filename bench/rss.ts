@@ -1,0 +1,107 @@
+/**
+ * Peak resident memory of the `callvault import` process for one long recording: a one-hour and a
+ * ten-minute 8 kHz 16-bit mono WAV, and an empty directory as the baseline (what the process costs
+ * before it reads any audio). Measured by GNU time (`/usr/bin/time -f %M`, the same "Maximum
+ * resident set size" that `-v` prints, i.e. getrusage ru_maxrss of the node process), each run
+ * into a fresh data directory (`init`ed beforehand, not measured), interleaved over the rounds.
+ */
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CLI,
+  countReport,
+  envWithoutPassphrase,
+  fmt,
+  initDataDir,
+  makeScratch,
+  median,
+  run,
+  writeWav,
+  type Benchmark,
+  type BenchOptions,
+  type BenchResult,
+} from './common.js';
+
+const TIME = '/usr/bin/time';
+const TARGET_MB = 150;
+
+type Contender = 'empty' | '10 min' | '1 hour';
+
+export const rssBenchmark: Benchmark = {
+  name: 'rss',
+  description: 'peak RSS of `callvault import` for a 1-hour and a 10-minute WAV (MB; target < 150 MB)',
+  async run(options: BenchOptions): Promise<BenchResult> {
+    try {
+      await access(TIME, constants.X_OK);
+    } catch {
+      throw new Error(`${TIME} is missing: install GNU time (apt-get install -y time)`);
+    }
+    const rounds = options.rounds ?? 3;
+    const log = options.log;
+    const scratch = await makeScratch('rss', options.keep);
+    try {
+      log(`scratch: ${scratch.filesystem}`);
+      const inputs: Record<Contender, { path: string; bytes: number }> = {
+        empty: { path: join(scratch.dir, 'empty'), bytes: 0 },
+        '10 min': { path: join(scratch.dir, 'ten-minutes.wav'), bytes: 0 },
+        '1 hour': { path: join(scratch.dir, 'one-hour.wav'), bytes: 0 },
+      };
+      await mkdir(inputs.empty.path);
+      inputs['10 min'].bytes = await writeWav(inputs['10 min'].path, 600, 1);
+      inputs['1 hour'].bytes = await writeWav(inputs['1 hour'].path, 3600, 2);
+      log(`generated ${fmt(inputs['1 hour'].bytes / 1e6)} MB and ${fmt(inputs['10 min'].bytes / 1e6)} MB WAV files`);
+
+      const names = Object.keys(inputs) as Contender[];
+      const peaks: Record<Contender, number[]> = { empty: [], '10 min': [], '1 hour': [] };
+      const seconds: Record<Contender, number[]> = { empty: [], '10 min': [], '1 hour': [] };
+      for (let r = 0; r < rounds; r++) {
+        const order = names.map((_, i) => names[(i + r) % names.length]!);
+        for (const who of order) {
+          const data = join(scratch.dir, `data-${r}`);
+          const out = join(scratch.dir, 'time.out');
+          await initDataDir(data);
+          const res = await run(TIME, ['-f', '%M', '-o', out, process.execPath, CLI, '--data', data, 'import', inputs[who].path, '--json'], {
+            env: envWithoutPassphrase(),
+          });
+          const counts = countReport(res.stdout);
+          if (counts.imported !== (who === 'empty' ? 0 : 1) || counts.failed !== 0) {
+            throw new Error(`import of ${who}: ${JSON.stringify(counts)}`);
+          }
+          const kib = Number((await readFile(out, 'utf8')).trim().split('\n').pop());
+          if (!Number.isFinite(kib) || kib <= 0) throw new Error(`could not read the peak RSS from ${TIME}`);
+          const mb = (kib * 1024) / 1e6;
+          peaks[who].push(mb);
+          seconds[who].push(res.seconds);
+          log(`round ${r + 1}/${rounds} ${who.padEnd(6)} peak RSS ${fmt(mb)} MB, ${fmt(res.seconds, 2)} s`);
+          await rm(data, { recursive: true, force: true });
+        }
+      }
+      const worst = (who: Contender) => Math.max(...peaks[who]);
+      const rows = names.map((who) => ({
+        label: who === 'empty' ? 'import of an empty dir (baseline)' : `import of a ${who} WAV (${fmt(inputs[who].bytes / 1e6)} MB)`,
+        value: worst(who),
+        unit: 'MB peak RSS (max)',
+        samples: peaks[who],
+        note: `median ${fmt(median(peaks[who]))} MB; wall ${seconds[who].map((s) => fmt(s, 2)).join(', ')} s`,
+      }));
+      const oneHour = worst('1 hour');
+      const tenMin = worst('10 min');
+      return {
+        name: 'rss',
+        rows,
+        ratios: [
+          { label: 'peak RSS, 1-hour WAV / 150 MB', ratio: oneHour / TARGET_MB, comparator: '<', target: 1, pass: oneHour < TARGET_MB },
+          { label: 'peak RSS, 10-min WAV / 150 MB', ratio: tenMin / TARGET_MB, comparator: '<', target: 1, pass: tenMin < TARGET_MB },
+        ],
+        notes: [
+          `growth from 10 min to 1 hour (6× the audio): ${fmt(oneHour - tenMin)} MB (max of ${rounds} each); above the empty-dir baseline: ` +
+            `10 min +${fmt(tenMin - worst('empty'))} MB, 1 hour +${fmt(oneHour - worst('empty'))} MB`,
+          'MB = 10^6 bytes (GNU time reports KiB); the value is the maximum over the rounds',
+        ],
+      };
+    } finally {
+      await scratch.cleanup();
+    }
+  },
+};
