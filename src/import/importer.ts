@@ -91,13 +91,21 @@ async function importOne(
   if (!(await vault.controllers.get(controllerId))) {
     throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'metadata: controller is not known to this vault');
   }
+  // Hashing first makes a resumed run cheap: what is stored is skipped without encrypting it again.
+  const sha256 = await hashFile(c.path);
+  const existing = await vault.recordings.findByContent(controllerId, sha256);
+  if (existing?.state === 'stored') {
+    options.onBytes?.(c.size);
+    if (options.shredSource) await shred(vault, c, existing.id, sha256);
+    return { kind: 'skipped', reason: `already stored as ${existing.id}` };
+  }
   const result = await storeRecording(
     vault,
     createReadStream(c.path, { highWaterMark: 256 * 1024 }),
     audio,
     { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt },
     { caller: sidecar.caller, personnummer: sidecar.personnummer, sourceName: basename(c.path), sourcePath: resolve(c.path) },
-    options.onBytes,
+    { onBytes: options.onBytes, expectedSha256: sha256 },
   );
   if (options.shredSource) await shred(vault, c, result.id, result.sha256);
   return result.status === 'stored'
@@ -116,6 +124,12 @@ async function shred(vault: Vault, c: Candidate, id: string, sha256: string): Pr
   }
   await unlink(c.path);
   if (c.sidecar) await unlink(c.sidecar);
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 async function collect(path: string, out: { path: string; size: number }[]): Promise<void> {

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EncryptStream } from '../container/encrypt.js';
+import { CallvaultError, ErrorCodes } from '../errors.js';
 import { dataKeyContext, wrapDataKey } from '../keys/hpke.js';
 import { recordingBlobKey } from '../storage/blob-store.js';
 import { processAlive } from '../util/fs.js';
@@ -36,8 +37,9 @@ export async function storeRecording(
   audio: AudioInfo,
   metadata: RecordingMetadata,
   identifiers: SealedFields,
-  onBytes?: (n: number) => void,
+  options: { onBytes?: (n: number) => void; expectedSha256?: string } = {},
 ): Promise<StoreResult> {
+  const onBytes = options.onBytes;
   const key = await vault.keys.activeKey(metadata.controllerId);
   const id = randomUUID();
   const dataKey = randomBytes(32);
@@ -63,6 +65,9 @@ export async function storeRecording(
       pending.stream,
     );
     const sha256 = content.digest('hex');
+    if (options.expectedSha256 && sha256 !== options.expectedSha256) {
+      throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'the file changed while it was being imported');
+    }
     const existing = await vault.recordings.findByContent(metadata.controllerId, sha256);
     if (existing) {
       await pending.abort();
