@@ -416,6 +416,30 @@ describe('tampering with a fresh container', () => {
     );
   });
 
+  test('a source that delivers fewer or more bytes than it asked for fails', async () => {
+    const short: CiphertextSource = {
+      size: container.length,
+      async *read(start: number, end: number) {
+        // the object shrank after its size was taken: the last 100 bytes never arrive
+        yield container.subarray(start, Math.min(end, container.length - 100));
+      },
+    };
+    const long: CiphertextSource = {
+      size: container.length,
+      async *read(start: number, end: number) {
+        yield container.subarray(start, end);
+        if (start >= HEADER_SIZE) yield Buffer.alloc(100);
+      },
+    };
+    for (const [name, src] of [
+      ['short', short],
+      ['long', long],
+    ] as const) {
+      const code = await failureCode(async () => collect((await openRecording(src, dataKey, id)).read()), `${name} source`);
+      assert.equal(code, ErrorCodes.DECRYPTION_FAILED, `${name} source`);
+    }
+  });
+
   test('appending any bytes fails (property)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: SEALED + 20 }), async (extra) => {

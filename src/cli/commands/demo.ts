@@ -1,3 +1,70 @@
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../io.js';
-export function register(_program: Command, _globals: () => GlobalOptions): void {}
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeDemoCalls } from '../../demo/demo-calls.js';
+import { importPaths } from '../../import/importer.js';
+import { indexPending } from '../../recordings/indexer.js';
+import { Vault } from '../../vault.js';
+import { initDataDir } from './init.js';
+import { recordingSummary, formatRecordings } from './recordings.js';
+import { dataDir, environment, print, type GlobalOptions } from '../io.js';
+
+/** Only for the demo data directory; a real installation's custodian chooses the passphrase. */
+const DEMO_PASSPHRASE = 'callvault demo passphrase';
+
+export function register(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('demo')
+    .description('a data directory with generated synthetic calls, imported and listed')
+    .option('--calls <n>', 'how many calls to generate', (v) => parseInt(v, 10), 12)
+    .action(async (cmd: { calls: number }) => {
+      const opts = globals();
+      process.env.CALLVAULT_PASSPHRASE ||= DEMO_PASSPHRASE;
+      const dir = dataDir(opts);
+      const fresh = !(await stat(join(dir, 'config.json')).then(() => true, () => false));
+      let admin: { username: string; password: string; totpSecret: string } | undefined;
+      let vault: Vault;
+      if (fresh) {
+        const created = await initDataDir({ ...opts, controller: 'region-demo', controllerName: 'Region Demo' });
+        vault = created.vault;
+        admin = created.result.admin;
+      } else {
+        vault = await Vault.open(dir, environment());
+      }
+      try {
+        await vault.unlock(process.env.CALLVAULT_PASSPHRASE);
+        let generated: 'speech' | 'tones' | undefined;
+        if (fresh) {
+          // the plaintext calls exist only in a private temporary directory, removed at once
+          const work = await mkdtemp(join(tmpdir(), 'callvault-demo-'));
+          try {
+            generated = await writeDemoCalls(work, Math.max(1, cmd.calls));
+            await importPaths(vault, [work]);
+          } finally {
+            await rm(work, { recursive: true, force: true });
+          }
+          await indexPending(vault);
+        }
+        const page = await vault.recordings.list({ limit: 100 });
+        const recordings = page.recordings.map(recordingSummary);
+        print(opts, { dataDir: dir, passphrase: process.env.CALLVAULT_PASSPHRASE === DEMO_PASSPHRASE ? DEMO_PASSPHRASE : undefined, admin, recordings }, () =>
+          [
+            `callvault demo data directory: ${dir}`,
+            generated === 'tones' ? 'espeak-ng is not installed: the demo calls are tones, not speech' : '',
+            process.env.CALLVAULT_PASSPHRASE === DEMO_PASSPHRASE ? `keyring passphrase (demo only): ${DEMO_PASSPHRASE}` : '',
+            admin ? `admin sign-in (shown once): ${admin.username} / ${admin.password}, TOTP secret ${admin.totpSecret}` : '',
+            '',
+            `${recordings.length} recordings (identifiers are encrypted and not shown):`,
+            formatRecordings(recordings),
+            '',
+            `try: npx callvault --data ${dir} export ${recordings[0]?.id ?? 'ID'} --out call.wav`,
+          ]
+            .filter((l, i, a) => l !== '' || (i > 0 && a[i - 1] !== ''))
+            .join('\n'),
+        );
+      } finally {
+        await vault.close();
+      }
+    });
+}
