@@ -2,7 +2,7 @@
  * Random-access decryption of a recording container (docs/format.md §5). Reading a byte range
  * fetches and decrypts only the segments that cover it.
  */
-import { decryptionFailed } from '../errors.js';
+import { CallvaultError, ErrorCodes, decryptionFailed } from '../errors.js';
 import { decodeHeader, HEADER_SIZE, type Header } from './header.js';
 import { layoutFor, openSegment, payloadKey, sealedSegmentOffset, TAG_SIZE, type Layout } from './segments.js';
 
@@ -34,7 +34,7 @@ export class OpenedRecording {
    */
   async *read(start = 0, end = this.plaintextSize): AsyncGenerator<Buffer> {
     if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && 0 <= start && start <= end && end <= this.plaintextSize)) {
-      throw new RangeError('range outside the recording');
+      throw new CallvaultError(ErrorCodes.RANGE_NOT_SATISFIABLE, 'range outside the recording');
     }
     const size = this.header.segmentSize;
     // An empty read still authenticates one segment when the recording itself is empty.

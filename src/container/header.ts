@@ -21,6 +21,8 @@ export interface Header {
 
 export function encodeHeader(recordingId: string, noncePrefix: Buffer): Header {
   if (noncePrefix.length !== NONCE_PREFIX_SIZE) throw new RangeError('nonce prefix must be 7 bytes');
+  // the text form feeds key derivation, so it must be the one decodeHeader reproduces
+  recordingId = recordingId.toLowerCase();
   const bytes = Buffer.alloc(HEADER_SIZE);
   MAGIC.copy(bytes, 0);
   bytes[8] = VERSION;
