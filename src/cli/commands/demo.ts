@@ -48,21 +48,16 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         }
         const page = await vault.recordings.list({ limit: 100 });
         const recordings = page.recordings.map(recordingSummary);
-        print(opts, { dataDir: dir, passphrase: process.env.CALLVAULT_PASSPHRASE === DEMO_PASSPHRASE ? DEMO_PASSPHRASE : undefined, admin, recordings }, () =>
-          [
-            `callvault demo data directory: ${dir}`,
-            generated === 'tones' ? 'espeak-ng is not installed: the demo calls are tones, not speech' : '',
-            process.env.CALLVAULT_PASSPHRASE === DEMO_PASSPHRASE ? `keyring passphrase (demo only): ${DEMO_PASSPHRASE}` : '',
-            admin ? `admin sign-in (shown once): ${admin.username} / ${admin.password}, TOTP secret ${admin.totpSecret}` : '',
-            '',
-            `${recordings.length} recordings (identifiers are encrypted and not shown):`,
-            formatRecordings(recordings),
-            '',
-            `try: npx callvault --data ${dir} export ${recordings[0]?.id ?? 'ID'} --out call.wav`,
-          ]
-            .filter((l, i, a) => l !== '' || (i > 0 && a[i - 1] !== ''))
-            .join('\n'),
-        );
+        const demoPassphrase = process.env.CALLVAULT_PASSPHRASE === DEMO_PASSPHRASE ? DEMO_PASSPHRASE : undefined;
+        print(opts, { dataDir: dir, passphrase: demoPassphrase, admin, recordings }, () => {
+          const lines = [`callvault demo data directory: ${dir}`];
+          if (generated === 'tones') lines.push('espeak-ng is not installed: the demo calls are tones, not speech');
+          if (demoPassphrase) lines.push(`keyring passphrase (demo only): ${demoPassphrase}`);
+          if (admin) lines.push(`admin sign-in (shown once): ${admin.username} / ${admin.password}, TOTP secret ${admin.totpSecret}`);
+          lines.push('', `${recordings.length} recordings (identifiers are encrypted and not shown):`, formatRecordings(recordings));
+          lines.push('', `try: npx callvault --data ${dir} export ${recordings[0]?.id ?? 'ID'} --out call.wav`);
+          return lines.join('\n');
+        });
       } finally {
         await vault.close();
       }
