@@ -309,9 +309,24 @@ describe('import options', () => {
       const env = { CALLVAULT_DATABASE_URL: pg.url };
       const { dir } = await initVault([], env);
       const s = await tempDir('src', 'pg');
-      await makeCallWav(join(s, 'a.wav'), { seed: 331, encoding: 'alaw' });
-      const r = await cli(['--data', dir, 'import', s, '--json'], env);
+      const call = await makeCallWav(join(s, 'a.wav'), { seed: 331, encoding: 'alaw' });
+      await writeFile(join(s, 'a.json'), JSON.stringify({ caller: call.phone, personnummer: call.personnummer }));
+      const r = await cli(['--data', dir, 'import', s, '--json'], { ...env, CALLVAULT_PASSPHRASE: undefined });
       assert.equal(r.code, 0, r.stderr);
+      // every table as text: no identifier or file name in the clear, indexes written once unlocked
+      const client = new (await import('pg')).default.Client({ connectionString: pg.url });
+      await client.connect();
+      const dump = async () => {
+        const tables = ['recordings', 'recording_identifiers', 'controllers', 'users'];
+        return (await Promise.all(tables.map(async (t) => JSON.stringify((await client.query(`SELECT * FROM ${t}`)).rows)))).join('\n');
+      };
+      await cli(['--data', dir, 'keys', 'rotate'], env);
+      const text = await dump();
+      await client.end();
+      for (const needle of [call.personnummer, call.personnummer.slice(2), normalizePhone(call.phone), call.phone.replace(/\D/g, ''), 'a.wav', s]) {
+        assert.ok(!text.includes(needle), `PostgreSQL holds ${needle}`);
+      }
+      assert.match(text, /"kind":"personnummer"/);
       const out = join(await tempDir('out', 'pg'), 'a.wav');
       assert.equal((await cli(['--data', dir, 'export', r.json.imported[0].id, '--out', out], env)).code, 0);
       assert.equal(await sha256(out), r.json.imported[0].sha256);
