@@ -45,6 +45,7 @@ const migrations: Record<string, Migration> = {
         .columns(['controller_id', 'content_sha256'])
         .unique()
         .execute();
+      await db.schema.createIndex('recordings_size').on('recordings').columns(['controller_id', 'plaintext_size']).execute();
       await db.schema.createIndex('recordings_started').on('recordings').columns(['controller_id', 'started_at']).execute();
       await db.schema.createIndex('recordings_key').on('recordings').column('key_id').execute();
       await db.schema.createIndex('recordings_state').on('recordings').columns(['state', 'indexed']).execute();

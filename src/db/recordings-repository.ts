@@ -42,6 +42,17 @@ export class RecordingsRepository {
       .executeTakeFirst();
   }
 
+  async hasSize(controllerId: string, plaintextSize: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('recordings')
+      .select('id')
+      .where('controller_id', '=', controllerId)
+      .where('plaintext_size', '=', plaintextSize)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** a stored recording; pending ones are invisible */
   async get(id: string): Promise<RecordingRow | undefined> {
     return this.db.selectFrom('recordings').selectAll().where('id', '=', id).where('state', '=', 'stored').executeTakeFirst();

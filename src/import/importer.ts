@@ -91,13 +91,17 @@ async function importOne(
   if (!(await vault.controllers.get(controllerId))) {
     throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'metadata: controller is not known to this vault');
   }
-  // Hashing first makes a resumed run cheap: what is stored is skipped without encrypting it again.
-  const sha256 = await hashFile(c.path);
-  const existing = await vault.recordings.findByContent(controllerId, sha256);
-  if (existing?.state === 'stored') {
-    options.onBytes?.(c.size);
-    if (options.shredSource) await shred(vault, c, existing.id, sha256);
-    return { kind: 'skipped', reason: `already stored as ${existing.id}` };
+  // A file the size of one already stored is hashed first, so a resumed run skips it without
+  // encrypting it again; other files are hashed once, while they are encrypted.
+  let sha256: string | undefined;
+  if (await vault.recordings.hasSize(controllerId, c.size)) {
+    sha256 = await hashFile(c.path);
+    const existing = await vault.recordings.findByContent(controllerId, sha256);
+    if (existing?.state === 'stored') {
+      options.onBytes?.(c.size);
+      if (options.shredSource) await shred(vault, c, existing.id, sha256);
+      return { kind: 'skipped', reason: `already stored as ${existing.id}` };
+    }
   }
   const result = await storeRecording(
     vault,
