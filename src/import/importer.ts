@@ -180,6 +180,6 @@ async function runPool<T>(items: T[], concurrency: number, work: (item: T) => Pr
 function failureReason(err: unknown): string {
   if (isCallvaultError(err)) return err.message;
   const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC') return 'the disk is full: nothing was stored';
+  if (code === 'ENOSPC' || code === 'SQLITE_FULL') return 'the disk is full: nothing was stored';
   return typeof code === 'string' ? `could not be read or stored (${code})` : 'could not be read or stored';
 }
