@@ -1,7 +1,8 @@
 /**
  * Peak resident memory of the `callvault import` process for one long recording: a one-hour and a
- * ten-minute 8 kHz 16-bit mono WAV, and an empty directory as the baseline (what the process costs
- * before it reads any audio). Measured by GNU time (`/usr/bin/time -f %M`, the same "Maximum
+ * ten-minute 8 kHz 16-bit mono WAV (and a three-hour one, to show the peak does not follow the file
+ * size), an empty directory as the baseline (what the process costs before it reads any audio), and
+ * as an extra a directory of many files (the import benchmark's 300 × 2 MB, default concurrency). Measured by GNU time (`/usr/bin/time -f %M`, the same "Maximum
  * resident set size" that `-v` prints, i.e. getrusage ru_maxrss of the node process), each run
  * into a fresh data directory (`init`ed beforehand, not measured), interleaved over the rounds.
  */
@@ -17,6 +18,7 @@ import {
   makeScratch,
   median,
   run,
+  variedSeconds,
   writeWav,
   type Benchmark,
   type BenchOptions,
@@ -26,7 +28,9 @@ import {
 const TIME = '/usr/bin/time';
 const TARGET_MB = 150;
 
-type Contender = 'empty' | '10 min' | '1 hour';
+type Contender = 'empty' | '10 min' | '1 hour' | '3 hours' | 'many files';
+const MANY_FILES = 300;
+const LONG: Record<Contender, string> = { empty: '', '10 min': '10-minute', '1 hour': '1-hour', '3 hours': '3-hour', 'many files': '' };
 
 export const rssBenchmark: Benchmark = {
   name: 'rss',
@@ -46,15 +50,23 @@ export const rssBenchmark: Benchmark = {
         empty: { path: join(scratch.dir, 'empty'), bytes: 0 },
         '10 min': { path: join(scratch.dir, 'ten-minutes.wav'), bytes: 0 },
         '1 hour': { path: join(scratch.dir, 'one-hour.wav'), bytes: 0 },
+        '3 hours': { path: join(scratch.dir, 'three-hours.wav'), bytes: 0 },
+        'many files': { path: join(scratch.dir, 'many'), bytes: 0 },
       };
       await mkdir(inputs.empty.path);
       inputs['10 min'].bytes = await writeWav(inputs['10 min'].path, 600, 1);
       inputs['1 hour'].bytes = await writeWav(inputs['1 hour'].path, 3600, 2);
-      log(`generated ${fmt(inputs['1 hour'].bytes / 1e6)} MB and ${fmt(inputs['10 min'].bytes / 1e6)} MB WAV files`);
+      inputs['3 hours'].bytes = await writeWav(inputs['3 hours'].path, 3 * 3600, 3);
+      await mkdir(inputs['many files'].path);
+      for (let i = 0; i < MANY_FILES; i++) {
+        inputs['many files'].bytes += await writeWav(join(inputs['many files'].path, `call-${String(i).padStart(4, '0')}.wav`), variedSeconds(125, i, MANY_FILES), 100 + i);
+      }
+      await run('sync', []);
+      log(`generated WAV files: ${(Object.keys(inputs) as Contender[]).map((n) => `${n} ${fmt(inputs[n].bytes / 1e6)} MB`).join(', ')}`);
 
       const names = Object.keys(inputs) as Contender[];
-      const peaks: Record<Contender, number[]> = { empty: [], '10 min': [], '1 hour': [] };
-      const seconds: Record<Contender, number[]> = { empty: [], '10 min': [], '1 hour': [] };
+      const peaks = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Contender, number[]>;
+      const seconds = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Contender, number[]>;
       for (let r = 0; r < rounds; r++) {
         const order = names.map((_, i) => names[(i + r) % names.length]!);
         for (const who of order) {
@@ -65,7 +77,8 @@ export const rssBenchmark: Benchmark = {
             env: envWithoutPassphrase(),
           });
           const counts = countReport(res.stdout);
-          if (counts.imported !== (who === 'empty' ? 0 : 1) || counts.failed !== 0) {
+          const expected = who === 'empty' ? 0 : who === 'many files' ? MANY_FILES : 1;
+          if (counts.imported !== expected || counts.failed !== 0) {
             throw new Error(`import of ${who}: ${JSON.stringify(counts)}`);
           }
           const kib = Number((await readFile(out, 'utf8')).trim().split('\n').pop());
@@ -79,7 +92,12 @@ export const rssBenchmark: Benchmark = {
       }
       const worst = (who: Contender) => Math.max(...peaks[who]);
       const rows = names.map((who) => ({
-        label: who === 'empty' ? 'import of an empty dir (baseline)' : `import of a ${who} WAV (${fmt(inputs[who].bytes / 1e6)} MB)`,
+        label:
+          who === 'empty'
+            ? 'import of an empty dir (baseline)'
+            : who === 'many files'
+              ? `import of ${MANY_FILES} × 2 MB WAVs (${fmt(inputs[who].bytes / 1e6)} MB) [extra]`
+              : `import of a ${LONG[who]} WAV (${fmt(inputs[who].bytes / 1e6)} MB)`,
         value: worst(who),
         unit: 'MB peak RSS (max)',
         samples: peaks[who],
@@ -87,16 +105,21 @@ export const rssBenchmark: Benchmark = {
       }));
       const oneHour = worst('1 hour');
       const tenMin = worst('10 min');
+      const threeHours = worst('3 hours');
+      const many = worst('many files');
       return {
         name: 'rss',
         rows,
         ratios: [
           { label: 'peak RSS, 1-hour WAV / 150 MB', ratio: oneHour / TARGET_MB, comparator: '<', target: 1, pass: oneHour < TARGET_MB },
           { label: 'peak RSS, 10-min WAV / 150 MB', ratio: tenMin / TARGET_MB, comparator: '<', target: 1, pass: tenMin < TARGET_MB },
+          { label: 'peak RSS, 3-hour WAV / 150 MB', ratio: threeHours / TARGET_MB, comparator: '<', target: 1, pass: threeHours < TARGET_MB },
+          { label: `peak RSS, ${MANY_FILES} files / 150 MB [extra]`, ratio: many / TARGET_MB, comparator: '<', target: 1, pass: many < TARGET_MB },
         ],
         notes: [
-          `growth from 10 min to 1 hour (6× the audio): ${fmt(oneHour - tenMin)} MB (max of ${rounds} each); above the empty-dir baseline: ` +
-            `10 min +${fmt(tenMin - worst('empty'))} MB, 1 hour +${fmt(oneHour - worst('empty'))} MB`,
+          `growth from 10 min to 1 hour (6× the audio): ${fmt(oneHour - tenMin)} MB; from 1 hour to 3 hours: ${fmt(threeHours - oneHour)} MB (max of ${rounds} each)`,
+          `above the empty-dir baseline: 10 min +${fmt(tenMin - worst('empty'))} MB, 1 hour +${fmt(oneHour - worst('empty'))} MB, ` +
+            `3 hours +${fmt(threeHours - worst('empty'))} MB, ${MANY_FILES} files +${fmt(many - worst('empty'))} MB`,
           'MB = 10^6 bytes (GNU time reports KiB); the value is the maximum over the rounds',
         ],
       };

@@ -78,7 +78,7 @@ function report(result: BenchResult): string {
   out.push('');
   for (const q of result.ratios) {
     const target = q.comparator === '<' ? `< ${q.target}` : `>= ${q.target}`;
-    out.push(`ratio  ${q.label}: ${fmt(q.ratio, 2)}  (target ${target})  ${q.pass ? 'MEETS TARGET' : 'BELOW TARGET'}`);
+    out.push(`ratio  ${q.label}: ${fmt(q.ratio, 2)}  (target ${target})  ${q.pass ? 'meets target' : 'MISSES TARGET'}`);
   }
   for (const n of result.notes) out.push(`note   ${n}`);
   return out.join('\n');
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   if (args.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
   const missed = results.flatMap((r) => r.ratios.filter((q) => !q.pass).map((q) => `${r.name}: ${q.label}`));
   process.stdout.write(`\nsummary: ${results.length} benchmark(s) ran${failedToRun ? ', some FAILED to run' : ''}; ` +
-    `${missed.length ? `below target: ${missed.join('; ')}` : 'all ratios meet their targets'}\n`);
+    `${missed.length ? `missing target: ${missed.join('; ')}` : 'all ratios meet their targets'}\n`);
   if (failedToRun || (args.strict && missed.length > 0)) process.exitCode = 1;
 }
 
