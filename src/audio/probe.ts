@@ -27,7 +27,6 @@
  */
 import { openAsBlob } from 'node:fs';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
-import { parseBlob } from 'music-metadata';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 
 export type AudioFormat = 'wav' | 'mp3';
@@ -456,6 +455,8 @@ async function probeMp3(path: string, size: number, start: Mp3Start): Promise<Au
     // Force the MPEG parser by MIME type: music-metadata would otherwise pick its parser from
     // the file extension. openAsBlob gives it random access without loading the file.
     const blob = await openAsBlob(path, { type: 'audio/mpeg' });
+    // loaded on first use: most archives are WAV, and the module costs ~80 ms to load
+    const { parseBlob } = await import('music-metadata');
     const meta = await parseBlob(blob, { duration: true, skipCovers: true });
     durationSec = meta.format.duration;
     if (meta.format.sampleRate) sampleRate = meta.format.sampleRate;

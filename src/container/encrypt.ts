@@ -26,26 +26,29 @@ export class EncryptStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    // One output buffer per input chunk: a writer then makes one write per chunk, not two per segment.
+    const out: Buffer[] = [];
     let offset = 0;
     while (offset < chunk.length) {
       // A full segment is sealed only once more data arrives: until then it may be the last one.
-      if (this.#filled === SEGMENT_SIZE) this.#seal(false);
+      if (this.#filled === SEGMENT_SIZE) this.#seal(false, out);
       const n = chunk.copy(this.#segment, this.#filled, offset);
       this.#filled += n;
       offset += n;
     }
+    if (out.length) this.push(out.length === 1 ? out[0] : Buffer.concat(out));
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    this.#seal(true);
+    const out: Buffer[] = [];
+    this.#seal(true, out);
+    this.push(Buffer.concat(out));
     done();
   }
 
-  #seal(last: boolean): void {
-    for (const part of sealSegment(this.#key, this.header, this.#index, last, this.#segment.subarray(0, this.#filled))) {
-      this.push(part);
-    }
+  #seal(last: boolean, out: Buffer[]): void {
+    out.push(...sealSegment(this.#key, this.header, this.#index, last, this.#segment.subarray(0, this.#filled)));
     this.#index += 1;
     this.#filled = 0;
   }

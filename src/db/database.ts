@@ -3,7 +3,6 @@
  * postgres:// URL. Both run the same migrations and serve the same repositories.
  */
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import { migrationProvider } from './migrations.js';
@@ -17,13 +16,13 @@ export interface MetadataDatabase {
   close(): Promise<void>;
 }
 
-// int8 columns (sizes, durations) fit in a double for any file this system will hold
-pg.types.setTypeParser(20, (v) => Number(v));
-
 export async function openDatabase(url: string): Promise<MetadataDatabase> {
   const dialect: Dialect = /^postgres(ql)?:\/\//.test(url) ? 'postgres' : 'sqlite';
   let db: Kysely<Database>;
   if (dialect === 'postgres') {
+    const { default: pg } = await import('pg');
+    // int8 columns (sizes, durations) fit in a double for any file this system will hold
+    pg.types.setTypeParser(20, (v) => Number(v));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) }) });
   } else {
     const file = url.replace(/^sqlite:/, '');

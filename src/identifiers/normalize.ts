@@ -3,15 +3,24 @@
  */
 import { createRequire } from 'node:module';
 import type PersonnummerClass from 'personnummer';
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import type * as Libphonenumber from 'libphonenumber-js';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 
-// the package is CommonJS with `module.exports = Personnummer` but types that claim an ES default
-const Personnummer = createRequire(import.meta.url)('personnummer') as typeof PersonnummerClass.default;
+// Loaded on first use, synchronously, so commands that never parse an identifier do not pay for
+// them (libphonenumber-js takes ~90 ms to load). personnummer is CommonJS with
+// `module.exports = Personnummer` but types that claim an ES default.
+const require = createRequire(import.meta.url);
+let libs: { Personnummer: typeof PersonnummerClass.default; parsePhoneNumberFromString: typeof Libphonenumber.parsePhoneNumberFromString } | undefined;
+function load() {
+  return (libs ??= {
+    Personnummer: require('personnummer'),
+    parsePhoneNumberFromString: require('libphonenumber-js').parsePhoneNumberFromString,
+  });
+}
 
 /** E.164, read as Swedish when no country code is given */
 export function normalizePhone(raw: string): string {
-  const parsed = parsePhoneNumberFromString(raw, 'SE');
+  const parsed = load().parsePhoneNumberFromString(raw, 'SE');
   if (!parsed || !parsed.isValid()) throw new CallvaultError(ErrorCodes.INVALID_METADATA, 'caller is not a valid phone number');
   return parsed.number;
 }
@@ -19,7 +28,7 @@ export function normalizePhone(raw: string): string {
 /** 12 digits, YYYYMMDDNNNC; personnummer and samordningsnummer alike */
 export function normalizePersonnummer(raw: string): string {
   try {
-    return Personnummer.parse(raw.trim()).format(true);
+    return load().Personnummer.parse(raw.trim()).format(true);
   } catch {
     throw new CallvaultError(ErrorCodes.INVALID_METADATA, 'personnummer is not a valid Swedish personal or coordination number');
   }

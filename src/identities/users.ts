@@ -4,7 +4,6 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hash } from '@node-rs/argon2';
-import { generateSecret, generateURI } from 'otplib';
 import { seal } from '../util/aead.js';
 import type { Vault } from '../vault.js';
 
@@ -21,6 +20,7 @@ export interface NewUserCredentials {
 }
 
 export async function createUser(vault: Vault, username: string, role: Role, controllerId: string | null): Promise<NewUserCredentials> {
+  const { generateSecret, generateURI } = await import('otplib');
   const id = randomUUID();
   const password = randomBytes(18).toString('base64url');
   const totpSecret = generateSecret();

@@ -105,7 +105,7 @@ async function importOne(
   }
   const result = await storeRecording(
     vault,
-    createReadStream(c.path, { highWaterMark: 256 * 1024 }),
+    createReadStream(c.path, { highWaterMark: 1024 * 1024 }),
     audio,
     { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt },
     { caller: sidecar.caller, personnummer: sidecar.personnummer, sourceName: basename(c.path), sourcePath: resolve(c.path) },
@@ -132,7 +132,7 @@ async function shred(vault: Vault, c: Candidate, id: string, sha256: string): Pr
 
 async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 

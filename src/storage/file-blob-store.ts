@@ -26,7 +26,7 @@ export class FileBlobStore implements BlobStore {
     const tmpDir = join(this.root, TMP);
     await mkdir(tmpDir, { recursive: true, mode: 0o700 });
     const tmp = join(tmpDir, `${this.#host}.${process.pid}.${randomBytes(8).toString('hex')}.part`);
-    const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: 256 * 1024 });
+    const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
     const closed = once(stream, 'close');
     return {
       stream,
