@@ -3,7 +3,6 @@
  * derived from the installation secret, so a database dump holds neither.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { hash } from '@node-rs/argon2';
 import { seal } from '../util/aead.js';
 import type { Vault } from '../vault.js';
 
@@ -21,6 +20,7 @@ export interface NewUserCredentials {
 
 export async function createUser(vault: Vault, username: string, role: Role, controllerId: string | null): Promise<NewUserCredentials> {
   const { generateSecret, generateURI } = await import('otplib');
+  const { hash } = await import('@node-rs/argon2');
   const id = randomUUID();
   const password = randomBytes(18).toString('base64url');
   const totpSecret = generateSecret();

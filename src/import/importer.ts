@@ -55,11 +55,12 @@ export async function importPaths(vault: Vault, paths: string[], options: Import
     }
   }
   const candidates = pairSidecars(files.filter((f) => resolve(f.path) !== csvPath));
+  const controllers = new Set((await vault.controllers.list()).map((c) => c.id));
   options.onStart?.(candidates.reduce((n, c) => n + c.size, 0), candidates.length);
 
   const work = async (c: Candidate) => {
     try {
-      const outcome = await importOne(vault, c, csv, options);
+      const outcome = await importOne(vault, c, controllers, csv, options);
       if (outcome.kind === 'imported') report.imported.push({ path: c.path, id: outcome.id, sha256: outcome.sha256 });
       else report.skipped.push({ path: c.path, reason: outcome.reason });
     } catch (err) {
@@ -79,6 +80,7 @@ export async function importPaths(vault: Vault, paths: string[], options: Import
 async function importOne(
   vault: Vault,
   c: Candidate,
+  controllers: Set<string>,
   csv: Map<string, Record<string, string>> | undefined,
   options: ImportOptions,
 ): Promise<{ kind: 'imported'; id: string; sha256: string } | { kind: 'skipped'; reason: string }> {
@@ -88,7 +90,7 @@ async function importOne(
     ...(csv?.has(resolve(c.path)) ? parseSidecar(csv.get(resolve(c.path))!) : {}),
   };
   const controllerId = sidecar.controller ?? vault.config.defaultController;
-  if (!(await vault.controllers.get(controllerId))) {
+  if (!controllers.has(controllerId)) {
     throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'metadata: controller is not known to this vault');
   }
   // A file the size of one already stored is hashed first, so a resumed run skips it without

@@ -3,18 +3,22 @@
  * suite DHKEM(P-256, HKDF-SHA256) / HKDF-SHA256 / AES-256-GCM: a suite PKCS#11 tokens can hold.
  * docs/keys.md §2.
  */
-import { Aes256Gcm, CipherSuite, DhkemP256HkdfSha256, HkdfSha256 } from '@hpke/core';
+import type { CipherSuite } from '@hpke/core';
 import { decryptionFailed } from '../errors.js';
 
 export const SUITE_NAME = 'DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM';
 const ENC_SIZE = 65; // uncompressed P-256 point
 export const WRAPPED_KEY_SIZE = ENC_SIZE + 32 + 16;
 
-export const suite = new CipherSuite({
-  kem: new DhkemP256HkdfSha256(),
-  kdf: new HkdfSha256(),
-  aead: new Aes256Gcm(),
-});
+let loaded: Promise<CipherSuite> | undefined;
+
+/** loaded on first use, so a process that never wraps or unwraps does not carry the module */
+export function hpkeSuite(): Promise<CipherSuite> {
+  return (loaded ??= import('@hpke/core').then(
+    ({ Aes256Gcm, CipherSuite, DhkemP256HkdfSha256, HkdfSha256 }) =>
+      new CipherSuite({ kem: new DhkemP256HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() }),
+  ));
+}
 
 /** HPKE info: binds a wrapped key to the controller key and the recording it belongs to. */
 export function dataKeyContext(keyId: string, recordingId: string): Buffer {
@@ -23,6 +27,7 @@ export function dataKeyContext(keyId: string, recordingId: string): Buffer {
 
 /** Returns enc ‖ ciphertext. Needs only the public key: this is all an importer can do. */
 export async function wrapDataKey(publicKey: Buffer, dataKey: Buffer, info: Buffer): Promise<Buffer> {
+  const suite = await hpkeSuite();
   const recipientPublicKey = await suite.kem.deserializePublicKey(toArrayBuffer(publicKey));
   const sender = await suite.createSenderContext({ recipientPublicKey, info: toArrayBuffer(info) });
   const ct = await sender.seal(toArrayBuffer(dataKey));
@@ -32,6 +37,7 @@ export async function wrapDataKey(publicKey: Buffer, dataKey: Buffer, info: Buff
 export async function unwrapDataKey(recipientKey: CryptoKeyPair, wrapped: Buffer, info: Buffer): Promise<Buffer> {
   if (wrapped.length !== WRAPPED_KEY_SIZE) throw decryptionFailed();
   try {
+    const suite = await hpkeSuite();
     const pt = await suite.open(
       { recipientKey, enc: toArrayBuffer(wrapped.subarray(0, ENC_SIZE)), info: toArrayBuffer(info) },
       toArrayBuffer(wrapped.subarray(ENC_SIZE)),

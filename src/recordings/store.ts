@@ -3,18 +3,17 @@
  * metadata. The order makes a crash at any point leave either a complete recording or debris that
  * removeDebris() clears; a recording is listed only once its object is durable.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EncryptStream } from '../container/encrypt.js';
 import { CallvaultError, ErrorCodes } from '../errors.js';
-import { dataKeyContext, wrapDataKey } from '../keys/hpke.js';
 import { recordingBlobKey } from '../storage/blob-store.js';
 import { processAlive } from '../util/fs.js';
 import type { AudioInfo } from '../audio/probe.js';
 import type { Vault } from '../vault.js';
-import { sealMetadata, type SealedFields } from './sealed-metadata.js';
+import type { SealedFields } from './sealed-metadata.js';
+import { EncryptWorkerPool } from './encrypt-workers.js';
 
 export interface RecordingMetadata {
   controllerId: string;
@@ -42,29 +41,13 @@ export async function storeRecording(
   const onBytes = options.onBytes;
   const key = await vault.keys.activeKey(metadata.controllerId);
   const id = randomUUID();
-  const dataKey = randomBytes(32);
   const blobKey = recordingBlobKey(id);
   const pending = await vault.blobs.begin(blobKey);
   try {
-    const content = createHash('sha256');
-    const cipher = createHash('sha256');
-    let plaintextSize = 0;
-    let ciphertextSize = 0;
-    await pipeline(
-      source,
-      tap((b) => {
-        content.update(b);
-        plaintextSize += b.length;
-        onBytes?.(b.length);
-      }),
-      new EncryptStream(dataKey, id),
-      tap((b) => {
-        cipher.update(b);
-        ciphertextSize += b.length;
-      }),
-      pending.stream,
-    );
-    const sha256 = content.digest('hex');
+    const encrypt = EncryptWorkerPool.shared().encrypt({ recordingId: id, keyId: key.keyId, publicKey: key.publicKey, fields: identifiers });
+    await pipeline(source, tap((b) => onBytes?.(b.length)), encrypt, pending.stream);
+    const sealed = await encrypt.result;
+    const sha256 = sealed.contentSha256;
     if (options.expectedSha256 && sha256 !== options.expectedSha256) {
       throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'the file changed while it was being imported');
     }
@@ -73,7 +56,6 @@ export async function storeRecording(
       await pending.abort();
       return { status: 'duplicate', id: existing.id, sha256 };
     }
-    const wrapped = await wrapDataKey(key.publicKey, dataKey, dataKeyContext(key.keyId, id));
     try {
       await vault.recordings.insertPending({
         id,
@@ -81,11 +63,11 @@ export async function storeRecording(
         writer: `${WRITER}${process.pid}`,
         blob_key: blobKey,
         key_id: key.keyId,
-        wrapped_key: wrapped.toString('base64'),
-        ciphertext_size: ciphertextSize,
-        ciphertext_sha256: cipher.digest('hex'),
+        wrapped_key: sealed.wrappedKey,
+        ciphertext_size: sealed.ciphertextSize,
+        ciphertext_sha256: sealed.ciphertextSha256,
         content_sha256: sha256,
-        plaintext_size: plaintextSize,
+        plaintext_size: sealed.plaintextSize,
         format: audio.format,
         codec: audio.codec,
         sample_rate: audio.sampleRate,
@@ -95,7 +77,7 @@ export async function storeRecording(
         region: metadata.region ?? null,
         direction: metadata.direction ?? null,
         started_at: metadata.startedAt ?? null,
-        sealed_metadata: sealMetadata(identifiers, dataKey, id),
+        sealed_metadata: sealed.sealedMetadata,
         imported_at: new Date().toISOString(),
       });
     } catch (err) {
@@ -113,8 +95,6 @@ export async function storeRecording(
   } catch (err) {
     await pending.abort();
     throw err;
-  } finally {
-    dataKey.fill(0);
   }
 }
 

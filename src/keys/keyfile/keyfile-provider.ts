@@ -5,11 +5,10 @@
  */
 import { hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { Algorithm, hashRaw } from '@node-rs/argon2';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { open, seal } from '../../util/aead.js';
-import { suite, SUITE_NAME, toArrayBuffer, unwrapDataKey } from '../hpke.js';
+import { hpkeSuite, SUITE_NAME, toArrayBuffer, unwrapDataKey } from '../hpke.js';
 import type { ControllerKey, KeyProvider } from '../key-provider.js';
 
 export const KEYRING_FORMAT = 'callvault-keyring/v1';
@@ -125,6 +124,7 @@ export class KeyfileProvider implements KeyProvider {
 
   async generate(controllerId: string): Promise<ControllerKey> {
     const kek = this.#requireKek();
+    const suite = await hpkeSuite();
     const pair = await suite.kem.generateKeyPair();
     const publicKey = Buffer.from(await suite.kem.serializePublicKey(pair.publicKey));
     const privateKey = Buffer.from(await suite.kem.serializePrivateKey(pair.privateKey));
@@ -195,6 +195,8 @@ function parseKeyring(text: string): KeyringFile {
 
 async function deriveKek(passphrase: string, kdf: KdfParams): Promise<Buffer> {
   if (passphrase.length === 0) throw new CallvaultError(ErrorCodes.WRONG_PASSPHRASE, 'the passphrase is empty');
+  // loaded on first use: an importer never derives a key and need not carry the module (~14 MB)
+  const { Algorithm, hashRaw } = await import('@node-rs/argon2');
   return hashRaw(passphrase, {
     algorithm: Algorithm.Argon2id,
     memoryCost: kdf.memoryKiB,
@@ -224,6 +226,7 @@ function openOrInvalid(key: Buffer, sealedB64: string, aad: Buffer): Buffer {
 
 async function importPair(entry: KeyEntry, privateKey: Buffer): Promise<CryptoKeyPair> {
   try {
+    const suite = await hpkeSuite();
     const pair = {
       privateKey: await suite.kem.deserializePrivateKey(toArrayBuffer(privateKey)),
       publicKey: await suite.kem.deserializePublicKey(toArrayBuffer(Buffer.from(entry.publicKey, 'base64'))),

@@ -1,0 +1,92 @@
+/**
+ * Runs in a worker thread: makes each recording's data key, encrypts and hashes the audio streamed
+ * to it by EncryptWorkerPool, wraps the data key to the controller's public key and seals the
+ * identifiers. The data key never leaves this thread, and imports keep every core busy.
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { parentPort } from 'node:worker_threads';
+import { RecordingEncryptor } from '../container/encrypt.js';
+import { dataKeyContext, wrapDataKey } from '../keys/hpke.js';
+import { sealMetadata } from './sealed-metadata.js';
+import type { ToWorker, FromWorker } from './encrypt-workers.js';
+
+interface Job {
+  encryptor: RecordingEncryptor;
+  sealed: Promise<{ wrappedKey: string; sealedMetadata: string }>;
+  content: Hash;
+  cipher: Hash;
+  plaintextSize: number;
+  ciphertextSize: number;
+}
+
+const jobs = new Map<number, Job>();
+const port = parentPort!;
+
+function send(message: FromWorker, buf?: Buffer): void {
+  // transfer only what this buffer owns outright: small buffers share a pool with others
+  const own = buf && buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
+  port.postMessage(message, own ? [buf.buffer as ArrayBuffer] : []);
+}
+
+function output(id: number, job: Job, out: Buffer): void {
+  job.cipher.update(out);
+  job.ciphertextSize += out.length;
+  send({ type: 'out', id, buf: out }, out);
+}
+
+port.on('message', (m: ToWorker) => {
+  try {
+    if (m.type === 'start') {
+      const dataKey = randomBytes(32);
+      const sealed = (async () => {
+        try {
+          const wrapped = await wrapDataKey(Buffer.from(m.publicKey), dataKey, dataKeyContext(m.keyId, m.recordingId));
+          return { wrappedKey: wrapped.toString('base64'), sealedMetadata: sealMetadata(m.fields, dataKey, m.recordingId) };
+        } finally {
+          dataKey.fill(0);
+        }
+      })();
+      sealed.catch(() => {});
+      jobs.set(m.id, {
+        encryptor: new RecordingEncryptor(dataKey, m.recordingId),
+        sealed,
+        content: createHash('sha256'),
+        cipher: createHash('sha256'),
+        plaintextSize: 0,
+        ciphertextSize: 0,
+      });
+      return;
+    }
+    const job = jobs.get(m.id);
+    if (!job) return;
+    if (m.type === 'chunk') {
+      const chunk = Buffer.from(m.buf.buffer, m.buf.byteOffset, m.buf.byteLength);
+      job.content.update(chunk);
+      job.plaintextSize += chunk.length;
+      output(m.id, job, job.encryptor.update(chunk));
+    } else if (m.type === 'end') {
+      output(m.id, job, job.encryptor.final());
+      jobs.delete(m.id);
+      job.sealed.then(
+        (sealed) =>
+          send({
+            type: 'done',
+            id: m.id,
+            result: {
+              contentSha256: job.content.digest('hex'),
+              ciphertextSha256: job.cipher.digest('hex'),
+              plaintextSize: job.plaintextSize,
+              ciphertextSize: job.ciphertextSize,
+              ...sealed,
+            },
+          }),
+        () => send({ type: 'error', id: m.id }),
+      );
+    } else if (m.type === 'abort') {
+      jobs.delete(m.id);
+    }
+  } catch {
+    jobs.delete(m.id);
+    send({ type: 'error', id: m.id });
+  }
+});

@@ -1,0 +1,154 @@
+/**
+ * A pool of worker threads that encrypt recordings (encrypt-worker.ts). The main thread keeps the
+ * I/O and the database; data keys, AES-GCM, SHA-256 and HPKE run in the workers, on every core.
+ * Each recording is bound to one worker, which keeps its segments in order.
+ */
+import { availableParallelism } from 'node:os';
+import { Transform, type TransformCallback } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { SealedFields } from './sealed-metadata.js';
+
+export interface EncryptionResult {
+  contentSha256: string;
+  ciphertextSha256: string;
+  plaintextSize: number;
+  ciphertextSize: number;
+  /** HPKE enc ‖ ciphertext of the data key, base64 */
+  wrappedKey: string;
+  sealedMetadata: string;
+}
+
+export interface EncryptionRequest {
+  recordingId: string;
+  keyId: string;
+  publicKey: Buffer;
+  fields: SealedFields;
+}
+
+export type ToWorker =
+  | { type: 'start'; id: number; recordingId: string; keyId: string; publicKey: Uint8Array; fields: SealedFields }
+  | { type: 'chunk'; id: number; buf: Uint8Array }
+  | { type: 'end'; id: number }
+  | { type: 'abort'; id: number };
+
+export type FromWorker =
+  | { type: 'out'; id: number; buf: Uint8Array }
+  | { type: 'done'; id: number; result: EncryptionResult }
+  | { type: 'error'; id: number };
+
+interface Slot {
+  worker: Worker;
+  active: number;
+}
+
+export class EncryptWorkerPool {
+  static #shared: EncryptWorkerPool | undefined;
+  readonly #slots: Slot[] = [];
+  readonly #streams = new Map<number, WorkerEncryptStream>();
+  #nextId = 1;
+
+  constructor(private readonly size = availableParallelism()) {}
+
+  static shared(): EncryptWorkerPool {
+    return (EncryptWorkerPool.#shared ??= new EncryptWorkerPool());
+  }
+
+  /** A transform from plaintext to container bytes; `result` settles when it has flushed. */
+  encrypt(request: EncryptionRequest): WorkerEncryptStream {
+    const slot = this.#slot();
+    const id = this.#nextId++;
+    const stream = new WorkerEncryptStream(id, slot.worker, () => this.#release(id, slot));
+    this.#streams.set(id, stream);
+    slot.active += 1;
+    if (slot.active === 1) slot.worker.ref();
+    slot.worker.postMessage({ type: 'start', id, ...request } satisfies ToWorker);
+    return stream;
+  }
+
+  #slot(): Slot {
+    if (this.#slots.length < this.size) {
+      const worker = new Worker(new URL('./encrypt-worker.js', import.meta.url));
+      worker.unref();
+      const slot = { worker, active: 0 };
+      worker.on('message', (m: FromWorker) => this.#streams.get(m.id)?.receive(m));
+      worker.on('error', (err) => {
+        for (const s of this.#streams.values()) if (s.worker === worker) s.destroy(err);
+      });
+      this.#slots.push(slot);
+      return slot;
+    }
+    return this.#slots.reduce((a, b) => (b.active < a.active ? b : a));
+  }
+
+  #release(id: number, slot: Slot): void {
+    if (!this.#streams.delete(id)) return;
+    slot.active -= 1;
+    if (slot.active === 0) slot.worker.unref();
+  }
+}
+
+export class WorkerEncryptStream extends Transform {
+  readonly result: Promise<EncryptionResult>;
+  #resolve!: (r: EncryptionResult) => void;
+  #reject!: (e: Error) => void;
+  #waiting: TransformCallback | null = null;
+  #flushing = false;
+
+  constructor(
+    private readonly id: number,
+    readonly worker: Worker,
+    private readonly release: () => void,
+  ) {
+    super();
+    this.result = new Promise((res, rej) => {
+      this.#resolve = res;
+      this.#reject = rej;
+    });
+    // a stream that fails before the end must not leave result unobserved
+    this.result.catch(() => {});
+  }
+
+  /** one chunk in flight per recording: the worker's reply is the back-pressure */
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.#waiting = done;
+    // hand over, not copy, a chunk that owns its memory outright (file reads of 1 MiB do)
+    const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+    this.worker.postMessage({ type: 'chunk', id: this.id, buf: chunk } satisfies ToWorker, own ? [chunk.buffer as ArrayBuffer] : []);
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.#flushing = true;
+    this.#waiting = done;
+    this.worker.postMessage({ type: 'end', id: this.id } satisfies ToWorker);
+  }
+
+  receive(m: FromWorker): void {
+    if (m.type === 'out') {
+      this.push(Buffer.from(m.buf.buffer, m.buf.byteOffset, m.buf.byteLength));
+      // the final chunk's callback waits for 'done', which carries the hashes
+      if (!this.#flushing) this.#take()?.();
+    } else if (m.type === 'done') {
+      this.release();
+      this.#resolve(m.result);
+      this.#take()?.();
+    } else {
+      this.release();
+      const err = new Error('encryption failed in a worker');
+      this.#reject(err);
+      this.#take()?.(err);
+    }
+  }
+
+  override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
+    this.worker.postMessage({ type: 'abort', id: this.id } satisfies ToWorker);
+    this.release();
+    this.#reject(err ?? new Error('aborted'));
+    done(err);
+  }
+
+  #take(): TransformCallback | null {
+    const cb = this.#waiting;
+    this.#waiting = null;
+    return cb;
+  }
+}
