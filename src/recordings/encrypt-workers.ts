@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { SealedFields } from './sealed-metadata.js';
+import { releasedBytes } from '../util/memory.js';
 
 export interface EncryptionResult {
   contentSha256: string;
@@ -67,7 +68,10 @@ export class EncryptWorkerPool {
 
   #slot(): Slot {
     if (this.#slots.length < this.size) {
-      const worker = new Worker(new URL('./encrypt-worker.js', import.meta.url));
+      // a small young generation makes the worker collect its dead chunks often (see util/memory.ts)
+      const worker = new Worker(new URL('./encrypt-worker.js', import.meta.url), {
+        resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 32 },
+      });
       worker.unref();
       const slot = { worker, active: 0 };
       worker.on('message', (m: FromWorker) => this.#streams.get(m.id)?.receive(m));
@@ -125,6 +129,7 @@ export class WorkerEncryptStream extends Transform {
   receive(m: FromWorker): void {
     if (m.type === 'out') {
       this.push(Buffer.from(m.buf.buffer, m.buf.byteOffset, m.buf.byteLength));
+      releasedBytes(m.buf.byteLength);
       // the final chunk's callback waits for 'done', which carries the hashes
       if (!this.#flushing) this.#take()?.();
     } else if (m.type === 'done') {
