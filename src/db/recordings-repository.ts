@@ -80,13 +80,9 @@ export class RecordingsRepository {
     }
   }
 
-  async pendingWrittenBy(writerPrefix: string): Promise<RecordingRow[]> {
-    return this.db
-      .selectFrom('recordings')
-      .selectAll()
-      .where('state', '=', 'pending')
-      .where('writer', 'like', `${writerPrefix}%`)
-      .execute();
+  /** recordings still being written, or left behind by a writer that died */
+  async pending(): Promise<RecordingRow[]> {
+    return this.db.selectFrom('recordings').selectAll().where('state', '=', 'pending').execute();
   }
 
   async delete(id: string): Promise<void> {

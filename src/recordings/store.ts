@@ -105,8 +105,9 @@ export async function storeRecording(
 export async function removeDebris(vault: Vault): Promise<{ objects: number; recordings: number }> {
   const objects = await vault.blobs.removeDebris();
   let recordings = 0;
-  for (const row of await vault.recordings.pendingWrittenBy(WRITER)) {
-    const pid = Number(row.writer!.slice(WRITER.length));
+  for (const row of await vault.recordings.pending()) {
+    if (!row.writer?.startsWith(WRITER)) continue;
+    const pid = Number(row.writer.slice(WRITER.length));
     if (processAlive(pid)) continue;
     await vault.blobs.delete(row.blob_key);
     await vault.recordings.delete(row.id);
