@@ -5,9 +5,10 @@
  *   DATA/callvault.db        SQLite metadata (unless CALLVAULT_DATABASE_URL names PostgreSQL)
  *   DATA/objects/            encrypted recordings (unless CALLVAULT_BLOB_URL names a bucket)
  *   DATA/keys/keyring.json   controller key pairs and the installation secret, sealed under the passphrase
+ *                            (or wherever CALLVAULT_KMS=file:PATH puts it: keys apart from the data)
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CallvaultError, ErrorCodes } from './errors.js';
 import { writeFileAtomic } from './util/fs.js';
 import { openDatabase, type Dialect, type MetadataDatabase } from './db/database.js';
@@ -22,12 +23,16 @@ import { KeyfileProvider, DEFAULT_KDF } from './keys/keyfile/keyfile-provider.js
 export interface VaultConfig {
   format: 'callvault-data/v1';
   database: Dialect;
+  /** 'data-dir': DATA/keys/keyring.json; 'external': a keyring named by CALLVAULT_KMS=file:PATH */
+  keyring: 'data-dir' | 'external';
   createdAt: string;
   defaultController: string;
 }
 
 export interface VaultEnvironment {
   databaseUrl?: string;
+  /** CALLVAULT_KMS */
+  kms?: string;
 }
 
 export function defaultDataDir(): string {
@@ -54,7 +59,7 @@ export class Vault {
   static async open(dataDir: string, env: VaultEnvironment = {}): Promise<Vault> {
     const config = await readConfig(dataDir);
     const url = databaseUrl(dataDir, config.database, env);
-    const keys = await KeyfileProvider.load(join(dataDir, 'keys', 'keyring.json'));
+    const keys = await KeyfileProvider.load(keyringPath(dataDir, config.keyring, env));
     const database = await openDatabase(url);
     return new Vault(dataDir, config, database, new FileBlobStore(join(dataDir, 'objects')), keys);
   }
@@ -71,18 +76,24 @@ export class Vault {
     if (await exists(join(dataDir, 'config.json'))) {
       throw new CallvaultError(ErrorCodes.ALREADY_INITIALISED, `${dataDir} is already a callvault data directory`);
     }
-    if (await exists(join(dataDir, 'keys', 'keyring.json'))) {
-      throw new CallvaultError(ErrorCodes.ALREADY_INITIALISED, `${dataDir} holds an interrupted init: remove it and run init again`);
+    const keyring = env.kms ? 'external' : 'data-dir';
+    const keyringFile = keyringPath(dataDir, keyring, env);
+    if (await exists(keyringFile)) {
+      throw new CallvaultError(
+        ErrorCodes.ALREADY_INITIALISED,
+        keyring === 'external' ? 'the keyring named by CALLVAULT_KMS exists already: name a new file' : `${dataDir} holds an interrupted init: remove it and run init again`,
+      );
     }
-    await mkdir(join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
+    await mkdir(dirname(keyringFile), { recursive: true, mode: 0o700 });
     await mkdir(join(dataDir, 'objects'), { recursive: true, mode: 0o700 });
     const config: VaultConfig = {
       format: 'callvault-data/v1',
       database: env.databaseUrl ? 'postgres' : 'sqlite',
+      keyring,
       createdAt: new Date().toISOString(),
       defaultController: options.controllerId,
     };
-    const keys = await KeyfileProvider.create(join(dataDir, 'keys', 'keyring.json'), options.passphrase, options.kdf);
+    const keys = await KeyfileProvider.create(keyringFile, options.passphrase, options.kdf);
     const database = await openDatabase(databaseUrl(dataDir, config.database, env));
     const vault = new Vault(dataDir, config, database, new FileBlobStore(join(dataDir, 'objects')), keys);
     await vault.controllers.add({ id: options.controllerId, name: options.controllerName, created_at: config.createdAt });
@@ -112,6 +123,19 @@ async function readConfig(dataDir: string): Promise<VaultConfig> {
     throw new CallvaultError(ErrorCodes.NOT_INITIALISED, `${dataDir}/config.json is not a callvault configuration`);
   }
   return config;
+}
+
+function keyringPath(dataDir: string, keyring: VaultConfig['keyring'], env: VaultEnvironment): string {
+  if (env.kms && !env.kms.startsWith('file:')) {
+    throw new CallvaultError(ErrorCodes.USAGE, 'CALLVAULT_KMS must be file:PATH (pkcs11: is not supported yet)');
+  }
+  const external = env.kms?.slice('file:'.length);
+  if (keyring === 'external') {
+    if (!external) throw new CallvaultError(ErrorCodes.USAGE, 'this data directory keeps its keyring elsewhere: set CALLVAULT_KMS=file:PATH');
+    return resolve(external);
+  }
+  if (external) throw new CallvaultError(ErrorCodes.USAGE, 'this data directory keeps its keyring inside it: unset CALLVAULT_KMS');
+  return join(dataDir, 'keys', 'keyring.json');
 }
 
 function databaseUrl(dataDir: string, dialect: Dialect, env: VaultEnvironment): string {

@@ -16,7 +16,7 @@ export function dataDir(opts: GlobalOptions): string {
 }
 
 export function environment() {
-  return { databaseUrl: process.env.CALLVAULT_DATABASE_URL || undefined };
+  return { databaseUrl: process.env.CALLVAULT_DATABASE_URL || undefined, kms: process.env.CALLVAULT_KMS || undefined };
 }
 
 export async function openVault(opts: GlobalOptions): Promise<Vault> {

@@ -341,6 +341,26 @@ describe('import options', () => {
     }
   });
 
+  it('keeps the keyring apart from the data with CALLVAULT_KMS=file:PATH', async () => {
+    const keyring = join(await tempDir('data', 'keys'), 'custodian', 'keyring.json');
+    const env = { CALLVAULT_KMS: `file:${keyring}` };
+    const { dir } = await initVault([], env);
+    assert.ok(!(await stat(join(dir, 'keys')).then(() => true, () => false)), 'no key material in the data directory');
+    assert.ok((await stat(keyring)).isFile());
+    const s = await tempDir('src', 'kms');
+    await makeCallWav(join(s, 'a.wav'), { seed: 341 });
+    const r = await cli(['--data', dir, 'import', s, '--json'], { ...env, CALLVAULT_PASSPHRASE: undefined });
+    assert.equal(r.code, 0, r.stderr);
+    const without = await cli(['--data', dir, 'export', r.json.imported[0].id, '--out', '/dev/null']);
+    assert.equal(without.code, 2);
+    assert.match(without.stderr, /CALLVAULT_KMS=file:PATH/);
+    const out = join(await tempDir('out', 'kms'), 'a.wav');
+    assert.equal((await cli(['--data', dir, 'export', r.json.imported[0].id, '--out', out], env)).code, 0);
+    assert.equal(await sha256(out), r.json.imported[0].sha256);
+    const bad = await cli(['--data', dir, 'recordings', 'list'], { CALLVAULT_KMS: 'pkcs11:token=x' });
+    assert.equal(bad.code, 2);
+  });
+
   it('init refuses an existing data directory and a short passphrase', async () => {
     const { dir } = await initVault();
     const again = await cli(['--data', dir, 'init', '--json']);
