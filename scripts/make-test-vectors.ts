@@ -197,8 +197,8 @@ function buildVectors(): Vector[] {
   v.push(
     invalid(
       'truncated-header',
-      'A file that has the magic and version but ends inside the 36-byte header is rejected as not a recording container.',
-      'unsupported container',
+      'A file that has the magic and version but ends inside the 36-byte header is a damaged recording: the opaque decryption failure.',
+      'decryption failure',
       base('truncated-header', 100).subarray(0, 20),
     ),
     invalid('empty-file', 'A zero-length file is not a recording container.', 'unsupported container', Buffer.alloc(0)),

@@ -38,12 +38,14 @@ export function encodeHeader(recordingId: string, noncePrefix: Buffer): Header {
  * than a damaged one.
  */
 export function decodeHeader(bytes: Buffer, expectedRecordingId: string): Header {
-  if (bytes.length < HEADER_SIZE || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
+  if (bytes.length <= MAGIC.length || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new CallvaultError(ErrorCodes.UNSUPPORTED_CONTAINER, 'not a callvault recording container');
   }
   if (bytes[8] !== VERSION) {
     throw new CallvaultError(ErrorCodes.UNSUPPORTED_CONTAINER, 'unsupported container version');
   }
+  // a recording cut inside its header is damage like any other, not a foreign file
+  if (bytes.length < HEADER_SIZE) throw decryptionFailed();
   // v1 fixes the segment size: a decoder must not accept another, so the encoding stays canonical
   if (bytes.readUInt32BE(9) !== SEGMENT_SIZE) throw decryptionFailed();
   const recordingId = bytesToUuid(bytes.subarray(13, 29));
