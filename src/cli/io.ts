@@ -2,6 +2,7 @@
  * What every command shares: the data directory, the passphrase, and output as text or JSON.
  */
 import { createInterface } from 'node:readline';
+import { InvalidArgumentError } from 'commander';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import { defaultDataDir, Vault } from '../vault.js';
 import { indexPending } from '../recordings/indexer.js';
@@ -61,6 +62,13 @@ async function readHidden(prompt: string): Promise<string> {
     rl.close();
     process.stderr.write('\n');
   }
+}
+
+/** commander option parser: a usage error (exit 2) unless the value is a whole number ≥ 1 */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
 }
 
 export function print(opts: GlobalOptions, json: unknown, text: () => string): void {

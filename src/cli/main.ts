@@ -21,7 +21,6 @@ export async function main(argv: string[]): Promise<void> {
     .description('a vault for recorded healthcare calls')
     .option('--data <dir>', 'data directory (default: $CALLVAULT_DATA or ./callvault-data)')
     .option('--json', 'machine-readable output')
-    .showHelpAfterError()
     .exitOverride();
   const globals = () => program.opts<GlobalOptions>();
   for (const command of [init, importCommand, exportCommand, verify, keys, controllers, recordings, demo]) command.register(program, globals);

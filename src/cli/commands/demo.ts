@@ -8,7 +8,7 @@ import { indexPending } from '../../recordings/indexer.js';
 import { Vault } from '../../vault.js';
 import { initDataDir } from './init.js';
 import { recordingSummary, formatRecordings } from './recordings.js';
-import { dataDir, environment, print, type GlobalOptions } from '../io.js';
+import { dataDir, environment, positiveInt, print, type GlobalOptions } from '../io.js';
 
 /** Only for the demo data directory; a real installation's custodian chooses the passphrase. */
 const DEMO_PASSPHRASE = 'callvault demo passphrase';
@@ -17,7 +17,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
   program
     .command('demo')
     .description('a data directory with generated synthetic calls, imported and listed')
-    .option('--calls <n>', 'how many calls to generate', (v) => parseInt(v, 10), 12)
+    .option('--calls <n>', 'how many calls to generate', positiveInt, 12)
     .action(async (cmd: { calls: number }) => {
       const opts = globals();
       process.env.CALLVAULT_PASSPHRASE ||= DEMO_PASSPHRASE;
@@ -39,7 +39,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           // the plaintext calls exist only in a private temporary directory, removed at once
           const work = await mkdtemp(join(tmpdir(), 'callvault-demo-'));
           try {
-            generated = await writeDemoCalls(work, Math.max(1, cmd.calls));
+            generated = await writeDemoCalls(work, cmd.calls);
             await importPaths(vault, [work]);
           } finally {
             await rm(work, { recursive: true, force: true });

@@ -48,6 +48,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .requiredOption('--out <file>', 'where to write the original audio')
     .action(async (id: string, cmd: { out: string }) => {
       const opts = { ...globals(), ...cmd };
+      // a malformed id is a usage error, told before anyone is asked for the passphrase
+      if (!isRecordingId(id)) throw new CallvaultError(ErrorCodes.USAGE, 'a recording id is a UUID');
       const vault = await openUnlocked(opts);
       try {
         const result = await exportRecording(vault, id, cmd.out);

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { importPaths, type ImportReport } from '../../import/importer.js';
 import { indexPending } from '../../recordings/indexer.js';
-import { openVault, print, type GlobalOptions } from '../io.js';
-import { passphrase } from '../io.js';
+import { openVault, passphrase, positiveInt, print, type GlobalOptions } from '../io.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
@@ -12,7 +11,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .argument('<paths...>', 'files or directories')
     .option('--metadata <file.csv>', 'CSV with a "file" column and the sidecar keys')
     .option('--shred-source', 'delete each source file once its stored copy has been read back, decrypted and compared (needs the passphrase)')
-    .option('--concurrency <n>', 'files in flight', (v) => parseInt(v, 10), 4)
+    .option('--concurrency <n>', 'files in flight', positiveInt, 4)
     .action(async (paths: string[], cmd: { metadata?: string; shredSource?: boolean; concurrency: number }) => {
       const opts = { ...globals(), ...cmd };
       const vault = await openVault(opts);
@@ -29,7 +28,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         report = await importPaths(vault, paths, {
           metadataCsv: opts.metadata,
           shredSource: opts.shredSource,
-          concurrency: opts.concurrency > 0 ? opts.concurrency : 4,
+          concurrency: opts.concurrency,
           onStart: (bytes, files) => {
             total = bytes;
             bar?.start(bytes, 0, { files, value_mb: '0', total_mb: (bytes / 1e6).toFixed(1) });
@@ -39,7 +38,6 @@ export function register(program: Command, globals: () => GlobalOptions): void {
             bar?.update(Math.min(done, total), { value_mb: (done / 1e6).toFixed(1) });
           },
         });
-        bar?.stop();
         if (vault.keys.unlocked) await indexPending(vault);
       } finally {
         bar?.stop();

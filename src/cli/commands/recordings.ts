@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RecordingRow } from '../../db/recordings-repository.js';
-import { openVault, print, type GlobalOptions } from '../io.js';
+import { openVault, positiveInt, print, type GlobalOptions } from '../io.js';
 
 /** The fields of a recording that may be shown without unlocking anything: no identifiers. */
 export function recordingSummary(r: RecordingRow) {
@@ -24,7 +24,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
   recordings
     .command('list')
     .description('list stored recordings (no identifiers; no passphrase needed)')
-    .option('--limit <n>', 'page size', (v) => parseInt(v, 10), 50)
+    .option('--limit <n>', 'page size', positiveInt, 50)
     .option('--after <id>', 'cursor from the previous page')
     .action(async (cmd: { limit: number; after?: string }) => {
       const opts = globals();
