@@ -70,10 +70,6 @@ export class EncryptStream extends Transform {
     this.#encryptor = new RecordingEncryptor(dataKey, recordingId, options);
   }
 
-  get header(): Header {
-    return this.#encryptor.header;
-  }
-
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     const out = this.#encryptor.update(chunk);
     if (out.length) this.push(out);
@@ -88,12 +84,6 @@ export class EncryptStream extends Transform {
 
 /** Encrypts a whole buffer; for tests and test vectors. */
 export function encryptBuffer(plaintext: Buffer, dataKey: Buffer, recordingId: string, options: EncryptOptions = {}): Buffer {
-  const header = encodeHeader(recordingId, options.noncePrefix ?? randomBytes(NONCE_PREFIX_SIZE));
-  const key = payloadKey(dataKey, header);
-  const out: Buffer[] = [header.bytes];
-  const count = Math.max(1, Math.ceil(plaintext.length / SEGMENT_SIZE));
-  for (let i = 0; i < count; i++) {
-    out.push(...sealSegment(key, header, i, i === count - 1, plaintext.subarray(i * SEGMENT_SIZE, (i + 1) * SEGMENT_SIZE)));
-  }
-  return Buffer.concat(out);
+  const encryptor = new RecordingEncryptor(dataKey, recordingId, options);
+  return Buffer.concat([encryptor.update(plaintext), encryptor.final()]);
 }

@@ -10,7 +10,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import { probeAudio, type AudioInfo } from '../audio/probe.js';
 import { removeDebris, storeRecording } from '../recordings/store.js';
-import { openStoredRecording } from '../recordings/read.js';
+import { plaintextSha256 } from '../recordings/read.js';
 import type { Vault } from '../vault.js';
 import { parseSidecar, readCsvMetadata, readJsonSidecar, type Sidecar } from './sidecar.js';
 
@@ -123,9 +123,7 @@ async function importOne(
 async function shred(vault: Vault, c: Candidate, id: string, sha256: string): Promise<void> {
   const row = await vault.recordings.get(id);
   if (!row) throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'stored copy not found; source kept');
-  const hash = createHash('sha256');
-  for await (const chunk of (await openStoredRecording(vault, row)).read()) hash.update(chunk);
-  if (hash.digest('hex') !== sha256 || row.content_sha256 !== sha256) {
+  if (row.content_sha256 !== sha256 || (await plaintextSha256(vault, row)) !== sha256) {
     throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'stored copy does not match the source; source kept');
   }
   await unlink(c.path);

@@ -8,7 +8,7 @@ import { decryptionFailed } from '../errors.js';
 
 export const SUITE_NAME = 'DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM';
 const ENC_SIZE = 65; // uncompressed P-256 point
-export const WRAPPED_KEY_SIZE = ENC_SIZE + 32 + 16;
+const WRAPPED_KEY_SIZE = ENC_SIZE + 32 + 16;
 
 let loaded: Promise<CipherSuite> | undefined;
 

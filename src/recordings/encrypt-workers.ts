@@ -97,6 +97,7 @@ export class WorkerEncryptStream extends Transform {
   #reject!: (e: Error) => void;
   #waiting: TransformCallback | null = null;
   #flushing = false;
+  #settled = false;
 
   constructor(
     private readonly id: number,
@@ -133,10 +134,12 @@ export class WorkerEncryptStream extends Transform {
       // the final chunk's callback waits for 'done', which carries the hashes
       if (!this.#flushing) this.#take()?.();
     } else if (m.type === 'done') {
+      this.#settled = true;
       this.release();
       this.#resolve(m.result);
       this.#take()?.();
     } else {
+      this.#settled = true;
       this.release();
       const err = new Error('encryption failed in a worker');
       this.#reject(err);
@@ -145,9 +148,11 @@ export class WorkerEncryptStream extends Transform {
   }
 
   override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
-    this.worker.postMessage({ type: 'abort', id: this.id } satisfies ToWorker);
-    this.release();
-    this.#reject(err ?? new Error('aborted'));
+    if (!this.#settled) {
+      this.worker.postMessage({ type: 'abort', id: this.id } satisfies ToWorker);
+      this.release();
+      this.#reject(err ?? new Error('aborted'));
+    }
     done(err);
   }
 

@@ -1,6 +1,7 @@
 /**
  * Opening a stored recording for reading: needs the controller's private key.
  */
+import { createHash } from 'node:crypto';
 import { openRecording, type OpenedRecording } from '../container/decrypt.js';
 import { decryptionFailed } from '../errors.js';
 import { dataKeyContext } from '../keys/hpke.js';
@@ -24,6 +25,13 @@ export async function openStoredRecording(vault: Vault, row: RecordingRow): Prom
   } finally {
     dataKey.fill(0);
   }
+}
+
+/** decrypts every segment and returns the SHA-256 of the plaintext */
+export async function plaintextSha256(vault: Vault, row: RecordingRow): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of (await openStoredRecording(vault, row)).read()) hash.update(chunk);
+  return hash.digest('hex');
 }
 
 export async function readSealedFields(vault: Vault, row: RecordingRow): Promise<SealedFields> {

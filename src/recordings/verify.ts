@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { isCallvaultError, ErrorCodes } from '../errors.js';
 import type { Vault } from '../vault.js';
-import { openStoredRecording } from './read.js';
+import { plaintextSha256 } from './read.js';
 
 export interface VerifyProblem {
   recordingId?: string;
@@ -50,9 +50,7 @@ export async function verifyStore(vault: Vault, options: { deep: boolean }): Pro
     }
     if (options.deep) {
       try {
-        const plain = createHash('sha256');
-        for await (const chunk of (await openStoredRecording(vault, row)).read()) plain.update(chunk);
-        if (plain.digest('hex') !== row.content_sha256) fail('decrypted audio differs from the original');
+        if ((await plaintextSha256(vault, row)) !== row.content_sha256) fail('decrypted audio differs from the original');
       } catch (err) {
         if (!isCallvaultError(err)) throw err;
         fail(err.code === ErrorCodes.DECRYPTION_FAILED ? 'does not decrypt' : err.message);

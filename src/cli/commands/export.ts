@@ -13,7 +13,6 @@ import { openUnlocked, print, type GlobalOptions } from '../io.js';
  * renamed only once its hash matches the original's, so a failure leaves no partial audio behind.
  */
 export async function exportRecording(vault: Vault, id: string, out: string): Promise<{ id: string; out: string; sha256: string; bytes: number }> {
-  if (!isRecordingId(id)) throw new CallvaultError(ErrorCodes.USAGE, 'a recording id is a UUID');
   const row = await vault.recordings.get(id.toLowerCase());
   if (!row) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such recording');
   const opened = await openStoredRecording(vault, row);

@@ -4,7 +4,7 @@ import { Vault } from '../../vault.js';
 import { createUser } from '../../identities/users.js';
 import { dataDir, environment, passphrase, print, type GlobalOptions } from '../io.js';
 
-export const MIN_PASSPHRASE_LENGTH = 12;
+const MIN_PASSPHRASE_LENGTH = 12;
 
 export interface InitOptions extends GlobalOptions {
   controller: string;

@@ -11,7 +11,7 @@ import { open, seal } from '../../util/aead.js';
 import { hpkeSuite, SUITE_NAME, toArrayBuffer, unwrapDataKey } from '../hpke.js';
 import type { ControllerKey, KeyProvider } from '../key-provider.js';
 
-export const KEYRING_FORMAT = 'callvault-keyring/v1';
+const KEYRING_FORMAT = 'callvault-keyring/v1';
 
 export interface KdfParams {
   algorithm: 'argon2id';
