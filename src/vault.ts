@@ -15,6 +15,10 @@ import { openDatabase, type Dialect, type MetadataDatabase } from './db/database
 import { RecordingsRepository } from './db/recordings-repository.js';
 import { ControllersRepository } from './db/controllers-repository.js';
 import { UsersRepository } from './db/users-repository.js';
+import { TenancyRepository } from './db/tenancy-repository.js';
+import { SessionsRepository } from './db/sessions-repository.js';
+import { GrantsRepository } from './db/grants-repository.js';
+import { AuditLog } from './audit/audit-log.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { FileBlobStore } from './storage/file-blob-store.js';
 import type { KeyProvider } from './keys/key-provider.js';
@@ -43,6 +47,10 @@ export class Vault {
   readonly recordings: RecordingsRepository;
   readonly controllers: ControllersRepository;
   readonly users: UsersRepository;
+  readonly tenancy: TenancyRepository;
+  readonly sessions: SessionsRepository;
+  readonly grants: GrantsRepository;
+  readonly audit: AuditLog;
 
   private constructor(
     readonly dataDir: string,
@@ -54,6 +62,10 @@ export class Vault {
     this.recordings = new RecordingsRepository(database.db);
     this.controllers = new ControllersRepository(database.db);
     this.users = new UsersRepository(database.db);
+    this.tenancy = new TenancyRepository(database.db);
+    this.sessions = new SessionsRepository(database.db);
+    this.grants = new GrantsRepository(database.db);
+    this.audit = new AuditLog(database.db, () => (keys.unlocked ? keys.derivedSecret('audit-identifier-hash') : undefined));
   }
 
   static async open(dataDir: string, env: VaultEnvironment = {}): Promise<Vault> {

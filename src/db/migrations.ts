@@ -71,6 +71,114 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  // identities, tenancy, sessions, tokens, purpose-bound access and the audit log (issue 3)
+  '0002_access': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('processors')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('contracts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('processor_id', 'text', (c) => c.notNull().references('processors.id'))
+        .addColumn('controller_id', 'text', (c) => c.notNull().references('controllers.id'))
+        .addColumn('roles', 'text', (c) => c.notNull())
+        .addColumn('regions', 'text')
+        .addColumn('valid_from', 'text', (c) => c.notNull())
+        .addColumn('valid_to', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('contracts_processor').on('contracts').column('processor_id').execute();
+
+      await db.schema.alterTable('users').addColumn('processor_id', 'text', (c) => c.references('processors.id')).execute();
+      await db.schema.alterTable('users').addColumn('agent', 'text').execute();
+      await db.schema.alterTable('users').addColumn('team', 'text').execute();
+      await db.schema.alterTable('users').addColumn('totp_enrolled', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('users').addColumn('totp_last_step', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('users').addColumn('password_one_time', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('users').addColumn('failed_signins', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('users').addColumn('locked_until', 'text').execute();
+      await db.schema.alterTable('users').addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('users').addColumn('oidc_issuer', 'text').execute();
+      await db.schema.alterTable('users').addColumn('oidc_subject', 'text').execute();
+      await db.schema.createIndex('users_agent').on('users').column('agent').execute();
+      await db.schema.createIndex('users_team').on('users').column('team').execute();
+
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('csrf_token', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_seen_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .execute();
+      await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
+
+      await db.schema
+        .createTable('api_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('controller_id', 'text', (c) => c.notNull().references('controllers.id'))
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .addColumn('last_used_at', 'text')
+        .execute();
+
+      await db.schema
+        .createTable('access_grants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('recording_id', 'text', (c) => c.notNull().references('recordings.id').onDelete('cascade'))
+        .addColumn('purpose', 'text', (c) => c.notNull())
+        .addColumn('purpose_text', 'text')
+        .addColumn('break_glass_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('break_glass')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('controller_id', 'text', (c) => c.notNull().references('controllers.id'))
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('reviewed_at', 'text')
+        .addColumn('reviewed_by', 'text')
+        .addColumn('review_note', 'text')
+        .execute();
+      await db.schema.createIndex('break_glass_user').on('break_glass').columns(['user_id', 'expires_at']).execute();
+
+      await db.schema.alterTable('recordings').addColumn('sealed_transcript', 'text').execute();
+      await db.schema.createIndex('recordings_agent').on('recordings').columns(['controller_id', 'agent']).execute();
+
+      // one row holding the log's size: updating it in the appending transaction serialises
+      // appenders on both SQLite and PostgreSQL, so sequence numbers have no gaps or forks
+      await db.schema
+        .createTable('audit_head')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.insertInto('audit_head').values({ id: 1, size: 0 }).execute();
+      await db.schema
+        .createTable('audit_entries')
+        .addColumn('seq', 'bigint', (c) => c.primaryKey())
+        .addColumn('entry', 'text', (c) => c.notNull())
+        .addColumn('leaf_hash', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

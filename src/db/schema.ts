@@ -5,6 +5,9 @@
  */
 import type { ColumnType } from 'kysely';
 
+/** a column the database fills with its default when an insert leaves it out */
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+
 export interface ControllersTable {
   id: string;
   name: string;
@@ -42,6 +45,8 @@ export interface RecordingsTable {
   /** 0 until the blind indexes for the sealed identifiers have been written */
   indexed: number;
   imported_at: string;
+  /** a transcript given at ingest, sealed like the metadata, base64 */
+  sealed_transcript: Defaulted<string | null>;
 }
 
 export interface RecordingIdentifiersTable {
@@ -59,6 +64,105 @@ export interface UsersTable {
   /** TOTP secret sealed under a key derived from the installation secret, base64 */
   totp_secret_sealed: string;
   created_at: string;
+  /** staff of a processor reach controllers only through that processor's contracts */
+  processor_id: Defaulted<string | null>;
+  /** the agent id recorders put in a call's metadata: a nurse reaches the calls they handled */
+  agent: Defaulted<string | null>;
+  /** a supervisor reaches the calls of the agents in their team */
+  team: Defaulted<string | null>;
+  /** 0 until the first sign-in has confirmed a code from the authenticator */
+  totp_enrolled: Defaulted<number>;
+  /** the RFC 6238 time step of the last accepted code: a code is accepted once */
+  totp_last_step: Defaulted<number>;
+  /** 1 for a password set by an administrator: the first sign-in must replace it */
+  password_one_time: Defaulted<number>;
+  failed_signins: Defaulted<number>;
+  locked_until: Defaulted<string | null>;
+  disabled: Defaulted<number>;
+  /** accounts that sign in through an OpenID provider instead of a password and TOTP */
+  oidc_issuer: Defaulted<string | null>;
+  oidc_subject: Defaulted<string | null>;
+}
+
+export interface ProcessorsTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface ContractsTable {
+  id: string;
+  processor_id: string;
+  controller_id: string;
+  /** comma-separated roles the processor's staff may hold under this contract */
+  roles: string;
+  /** comma-separated regions of the controller's calls; null: all */
+  regions: string | null;
+  valid_from: string;
+  valid_to: string;
+  created_at: string;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie value: a database dump holds no usable session */
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: string;
+  last_seen_at: string;
+  /** the absolute timeout */
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  scope: string;
+  controller_id: string;
+  /** SHA-256 of the token's secret part */
+  secret_hash: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+/** a stated purpose for one user and one recording, short-lived; playback requests name it */
+export interface AccessGrantsTable {
+  id: string;
+  user_id: string;
+  recording_id: string;
+  purpose: string;
+  purpose_text: string | null;
+  break_glass_id: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface BreakGlassTable {
+  id: string;
+  user_id: string;
+  controller_id: string;
+  reason: string;
+  started_at: string;
+  expires_at: string;
+  reviewed_at: string | null;
+  reviewed_by: string | null;
+  review_note: string | null;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  size: ColumnType<number, number, number>;
+}
+
+export interface AuditEntriesTable {
+  seq: ColumnType<number, number, never>;
+  /** canonical entry bytes (docs/audit-log.md), UTF-8 JSON */
+  entry: string;
+  /** RFC 9162 leaf hash, hex */
+  leaf_hash: string;
 }
 
 export interface Database {
@@ -66,4 +170,12 @@ export interface Database {
   recordings: RecordingsTable;
   recording_identifiers: RecordingIdentifiersTable;
   users: UsersTable;
+  processors: ProcessorsTable;
+  contracts: ContractsTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  access_grants: AccessGrantsTable;
+  break_glass: BreakGlassTable;
+  audit_head: AuditHeadTable;
+  audit_entries: AuditEntriesTable;
 }

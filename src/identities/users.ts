@@ -1,38 +1,102 @@
 /**
  * Human accounts. Passwords are hashed with Argon2id; the TOTP secret is sealed under a key
- * derived from the installation secret, so a database dump holds neither.
+ * derived from the installation secret, so a database dump holds neither. An account made here
+ * gets a one-time password and a TOTP secret: the first sign-in confirms a code from the
+ * authenticator (enrolment) and replaces the password.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { seal } from '../util/aead.js';
+import { CallvaultError, ErrorCodes } from '../errors.js';
+import { open, seal } from '../util/aead.js';
+import type { User } from '../db/users-repository.js';
 import type { Vault } from '../vault.js';
-
-export const ROLES = ['nurse', 'supervisor', 'dpo', 'auditor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from './roles.js';
+import { hashPassword } from './passwords.js';
 
 export interface NewUserCredentials {
+  id: string;
   username: string;
-  /** shown once */
+  /** shown once; must be replaced at the first sign-in */
   password: string;
   /** base32, shown once */
   totpSecret: string;
   totpUri: string;
 }
 
-export async function createUser(vault: Vault, username: string, role: Role, controllerId: string | null): Promise<NewUserCredentials> {
-  const { generateSecret, generateURI } = await import('otplib');
-  const { hash } = await import('@node-rs/argon2');
+export interface NewUser {
+  username: string;
+  role: Role;
+  controllerId?: string | null;
+  processorId?: string | null;
+  agent?: string | null;
+  team?: string | null;
+  /** an account that signs in only through this OpenID provider (issuer URL) and subject */
+  oidc?: { issuer: string; subject: string };
+}
+
+const USERNAME = /^[a-z0-9][a-z0-9._@-]{1,63}$/;
+
+export function assertUsername(username: string): void {
+  if (!USERNAME.test(username)) {
+    throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'a username is 2 to 64 lower-case letters, digits, dots, dashes, underscores or @');
+  }
+}
+
+export async function createUser(vault: Vault, user: NewUser): Promise<NewUserCredentials> {
+  assertUsername(user.username);
+  if (await vault.users.byUsername(user.username)) throw new CallvaultError(ErrorCodes.CONFLICT, 'that username is taken');
+  if (user.controllerId && user.processorId) {
+    throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'an account belongs to a controller or to a processor, not both');
+  }
+  if (user.controllerId && !(await vault.controllers.get(user.controllerId))) {
+    throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'no such controller');
+  }
+  if (user.processorId && !(await vault.tenancy.processor(user.processorId))) {
+    throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such processor');
+  }
   const id = randomUUID();
-  const password = randomBytes(18).toString('base64url');
-  const totpSecret = generateSecret();
-  const sealedTotp = seal(vault.keys.derivedSecret('totp-secret'), Buffer.from(totpSecret, 'latin1'), Buffer.from(id, 'latin1'));
+  const { password, secret, uri, sealed } = await freshCredentials(vault, id, user.username);
   await vault.users.add({
     id,
-    username,
-    role,
-    controller_id: controllerId,
-    password_hash: await hash(password),
-    totp_secret_sealed: sealedTotp.toString('base64'),
+    username: user.username,
+    role: user.role,
+    controller_id: user.controllerId ?? null,
+    processor_id: user.processorId ?? null,
+    agent: user.agent ?? null,
+    team: user.team ?? null,
+    password_hash: await hashPassword(password),
+    password_one_time: 1,
+    totp_secret_sealed: sealed,
+    oidc_issuer: user.oidc?.issuer ?? null,
+    oidc_subject: user.oidc?.subject ?? null,
     created_at: new Date().toISOString(),
   });
-  return { username, password, totpSecret, totpUri: generateURI({ secret: totpSecret, label: username, issuer: 'callvault' }) };
+  return { id, username: user.username, password, totpSecret: secret, totpUri: uri };
+}
+
+/** A new one-time password and TOTP secret (a lost phone, a forgotten password); ends every session. */
+export async function resetCredentials(vault: Vault, user: User): Promise<NewUserCredentials> {
+  const { password, secret, uri, sealed } = await freshCredentials(vault, user.id, user.username);
+  await vault.users.update(user.id, {
+    password_hash: await hashPassword(password),
+    password_one_time: 1,
+    totp_secret_sealed: sealed,
+    totp_enrolled: 0,
+    totp_last_step: 0,
+    failed_signins: 0,
+    locked_until: null,
+  });
+  await vault.sessions.revokeAllOf(user.id, new Date().toISOString());
+  return { id: user.id, username: user.username, password, totpSecret: secret, totpUri: uri };
+}
+
+export function totpSecretOf(vault: Vault, user: User): string {
+  return open(vault.keys.derivedSecret('totp-secret'), Buffer.from(user.totp_secret_sealed, 'base64'), Buffer.from(user.id, 'latin1')).toString('latin1');
+}
+
+async function freshCredentials(vault: Vault, id: string, username: string) {
+  const { generateSecret, generateURI } = await import('otplib');
+  const password = randomBytes(18).toString('base64url');
+  const secret = generateSecret();
+  const sealed = seal(vault.keys.derivedSecret('totp-secret'), Buffer.from(secret, 'latin1'), Buffer.from(id, 'latin1')).toString('base64');
+  return { password, secret, sealed, uri: generateURI({ secret, label: username, issuer: 'callvault' }) };
 }

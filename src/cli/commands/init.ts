@@ -24,7 +24,7 @@ export async function initDataDir(opts: InitOptions) {
   );
   try {
     const key = await vault.keys.activeKey(opts.controller);
-    const admin = await createUser(vault, 'admin', 'admin', null);
+    const admin = await createUser(vault, { username: 'admin', role: 'admin' });
     return { vault, result: { dataDir: dir, controller: { id: opts.controller, keyId: key.keyId }, admin } };
   } catch (err) {
     await vault.close();

@@ -1,0 +1,134 @@
+/**
+ * The audit log: an append-only sequence of canonical entries (docs/audit-log.md). Each entry's
+ * RFC 9162 leaf hash is stored beside it so the Merkle tree over the log can be recomputed
+ * without re-encoding. Appending takes the single `audit_head` row in the same transaction, which
+ * serialises appenders across processes on SQLite and PostgreSQL alike: positions have no gaps and
+ * no forks.
+ *
+ * Callers append before they serve. When appending fails, the caller fails too (fail closed):
+ * the HTTP layer answers 503 and serves nothing.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { CallvaultError, ErrorCodes } from '../errors.js';
+import type { Database } from '../db/schema.js';
+
+export type AuditOutcome = 'success' | 'denied' | 'failure';
+
+export interface AuditActor {
+  type: 'user' | 'token' | 'cli' | 'anonymous' | 'system';
+  id?: string;
+  /** username, token name or operating-system user */
+  name?: string;
+  role?: string;
+}
+
+/** Values an entry may carry: strings, whole numbers, booleans, and objects of them. */
+export type AuditValue = string | number | boolean | null | { [key: string]: AuditValue } | AuditValue[];
+
+export interface AuditEvent {
+  /** dotted name, e.g. `recording.play`, `auth.signin` */
+  action: string;
+  outcome: AuditOutcome;
+  actor: AuditActor;
+  recordingId?: string;
+  controllerId?: string;
+  purpose?: string;
+  purposeText?: string;
+  breakGlassId?: string;
+  /** anything else the event needs (filters, byte ranges, target ids); never a plaintext identifier */
+  detail?: Record<string, AuditValue>;
+  ip?: string;
+  requestId?: string;
+}
+
+export interface StoredEntry {
+  index: number;
+  entry: Buffer;
+  leafHash: Buffer;
+}
+
+export class AuditUnavailableError extends CallvaultError {
+  constructor(cause: unknown) {
+    super(ErrorCodes.AUDIT_UNAVAILABLE, 'the audit log cannot be written, so nothing is served', { cause });
+  }
+}
+
+export function leafHash(entry: Buffer): Buffer {
+  return createHash('sha256').update(Buffer.of(0)).update(entry).digest();
+}
+
+/**
+ * Canonical JSON: object keys sorted by code unit, no insignificant whitespace, integers only,
+ * undefined members left out. The same event always gives the same bytes.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new TypeError('audit entries hold whole numbers only');
+    return String(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const members = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`);
+    return `{${members.join(',')}}`;
+  }
+  throw new TypeError(`audit entries cannot hold ${typeof value}`);
+}
+
+export function encodeEntry(event: AuditEvent, time: Date): Buffer {
+  return Buffer.from(canonicalJson({ v: 1, time: time.toISOString(), ...event }), 'utf8');
+}
+
+export class AuditLog {
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** the key of the identifier hashes, from the installation secret; absent while locked */
+    private readonly identifierKey: () => Buffer | undefined,
+  ) {}
+
+  /** appends one event and returns its index; throws AuditUnavailableError when it cannot */
+  async append(event: AuditEvent, time = new Date()): Promise<number> {
+    const entry = encodeEntry(event, time);
+    try {
+      return await this.db.transaction().execute(async (tx) => {
+        const head = await tx
+          .updateTable('audit_head')
+          .set((eb) => ({ size: eb('size', '+', 1) }))
+          .where('id', '=', 1)
+          .returning('size')
+          .executeTakeFirstOrThrow();
+        const index = Number(head.size) - 1;
+        await tx.insertInto('audit_entries').values({ seq: index, entry: entry.toString('utf8'), leaf_hash: leafHash(entry).toString('hex') }).execute();
+        return index;
+      });
+    } catch (err) {
+      throw new AuditUnavailableError(err);
+    }
+  }
+
+  async size(): Promise<number> {
+    const head = await this.db.selectFrom('audit_head').select('size').where('id', '=', 1).executeTakeFirstOrThrow();
+    return Number(head.size);
+  }
+
+  /** entries with from ≤ index < to */
+  async entries(from: number, to: number): Promise<StoredEntry[]> {
+    const rows = await this.db.selectFrom('audit_entries').selectAll().where('seq', '>=', from).where('seq', '<', to).orderBy('seq').execute();
+    return rows.map((r) => ({ index: Number(r.seq), entry: Buffer.from(r.entry, 'utf8'), leafHash: Buffer.from(r.leaf_hash, 'hex') }));
+  }
+
+  /**
+   * The keyed hash under which an identifier appears in the log: HMAC-SHA256 over kind ‖ 0x00 ‖
+   * canonical value, keyed from the installation secret. Authorised staff compute it for a value
+   * to search the log; the log alone does not reveal the value.
+   */
+  identifierHash(kind: 'personnummer' | 'phone', canonicalValue: string): string {
+    const key = this.identifierKey();
+    if (!key) throw new CallvaultError(ErrorCodes.KEYS_LOCKED, 'identifier hashes need the unlocked keyring');
+    return createHmac('sha256', key).update(kind).update(Buffer.of(0)).update(canonicalValue, 'utf8').digest('hex');
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Sign-in sessions and machine API tokens. Only hashes of their secrets are stored.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import type { ApiTokensTable, Database, SessionsTable } from './schema.js';
+
+export type SessionRow = Selectable<SessionsTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;
+
+export class SessionsRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async add(session: SessionRow): Promise<void> {
+    await this.db.insertInto('sessions').values(session).execute();
+  }
+
+  async get(idHash: string): Promise<SessionRow | undefined> {
+    return this.db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+  }
+
+  async touch(idHash: string, at: string): Promise<void> {
+    await this.db.updateTable('sessions').set({ last_seen_at: at }).where('id_hash', '=', idHash).execute();
+  }
+
+  async revoke(idHash: string, at: string): Promise<void> {
+    await this.db.updateTable('sessions').set({ revoked_at: at }).where('id_hash', '=', idHash).where('revoked_at', 'is', null).execute();
+  }
+
+  /** every session of a user, on disable, password change or role change */
+  async revokeAllOf(userId: string, at: string): Promise<void> {
+    await this.db.updateTable('sessions').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+  }
+
+  async addToken(token: ApiTokenRow): Promise<void> {
+    await this.db.insertInto('api_tokens').values(token).execute();
+  }
+
+  async token(id: string): Promise<ApiTokenRow | undefined> {
+    return this.db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async tokens(): Promise<ApiTokenRow[]> {
+    return this.db.selectFrom('api_tokens').selectAll().orderBy('created_at').orderBy('id').execute();
+  }
+
+  async tokenUsed(id: string, at: string): Promise<void> {
+    await this.db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
+  }
+
+  async revokeToken(id: string, at: string): Promise<boolean> {
+    const r = await this.db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+}

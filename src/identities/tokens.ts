@@ -1,0 +1,58 @@
+/**
+ * Machine API tokens for recorders: `cvt_<id>_<secret>`, shown once. The database keeps the id
+ * and the SHA-256 of the secret (the secret is 256 random bits, so a fast hash is enough). A token
+ * has one scope, one controller, an expiry, and can be revoked.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { CallvaultError, ErrorCodes } from '../errors.js';
+import type { ApiTokenRow } from '../db/sessions-repository.js';
+import type { TokenScope } from '../policy/policy.js';
+import type { Vault } from '../vault.js';
+import { hashSecret, sameSecret } from './sessions.js';
+
+export const MAX_TOKEN_DAYS = 366;
+const TOKEN = /^cvt_([0-9a-f-]{36})_([A-Za-z0-9_-]{43})$/;
+
+export interface NewToken {
+  id: string;
+  /** shown once */
+  token: string;
+  expiresAt: string;
+}
+
+export async function createToken(
+  vault: Vault,
+  spec: { name: string; scope: TokenScope; controllerId: string; days: number },
+  now = new Date(),
+): Promise<NewToken> {
+  if (!Number.isInteger(spec.days) || spec.days < 1 || spec.days > MAX_TOKEN_DAYS) {
+    throw new CallvaultError(ErrorCodes.INVALID_REQUEST, `a token lives 1 to ${MAX_TOKEN_DAYS} days`);
+  }
+  if (!(await vault.controllers.get(spec.controllerId))) throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'no such controller');
+  const id = randomUUID();
+  const secret = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(now.getTime() + spec.days * 86_400_000).toISOString();
+  await vault.sessions.addToken({
+    id,
+    name: spec.name,
+    scope: spec.scope,
+    controller_id: spec.controllerId,
+    secret_hash: hashSecret(secret),
+    created_at: now.toISOString(),
+    expires_at: expiresAt,
+    revoked_at: null,
+    last_used_at: null,
+  });
+  return { id, token: `cvt_${id}_${secret}`, expiresAt };
+}
+
+/** the live token for a bearer value, or undefined */
+export async function resolveToken(vault: Vault, bearer: string, now = new Date()): Promise<ApiTokenRow | undefined> {
+  const m = TOKEN.exec(bearer);
+  if (!m) return undefined;
+  const row = await vault.sessions.token(m[1]!);
+  if (!row || row.revoked_at || row.expires_at <= now.toISOString()) return undefined;
+  if (!sameSecret(row.secret_hash, hashSecret(m[2]!))) return undefined;
+  await vault.sessions.tokenUsed(row.id, now.toISOString());
+  return row;
+}

@@ -1,0 +1,181 @@
+/**
+ * The access policy: who may do what to which recording. One pure module, no I/O, so every
+ * decision can be read off a table (test/policy/policy.test.ts). Routes and commands ask it; they
+ * never decide themselves.
+ *
+ * A user reaches a controller's recordings either as the controller's own staff or as staff of a
+ * processor through a contract that is in force now, names the user's role and may limit regions.
+ * Within that, the role decides whose calls: a nurse the calls they handled, a supervisor their
+ * team's, a privacy officer all. Auditors and administrators never reach recordings. Break-the-glass
+ * widens a nurse's or supervisor's reach to every call of one controller (still inside the
+ * contract's regions) for a short time, and every access under it is flagged.
+ */
+import { ROLES, type Role } from '../identities/roles.js';
+
+export type Action =
+  | 'recordings:list'
+  | 'recording:view'
+  | 'recording:play'
+  | 'recording:export'
+  | 'recording:ingest'
+  | 'break-glass:start'
+  | 'break-glass:list'
+  | 'break-glass:review'
+  | 'audit:read'
+  | 'users:manage'
+  | 'tokens:manage'
+  | 'tenancy:manage';
+
+/** what each role may do at all; scope (below) decides on which recordings */
+export const ROLE_PERMISSIONS: Record<Role, readonly Action[]> = {
+  nurse: ['recordings:list', 'recording:view', 'recording:play', 'break-glass:start'],
+  supervisor: ['recordings:list', 'recording:view', 'recording:play', 'break-glass:start'],
+  dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:export', 'break-glass:list', 'break-glass:review'],
+  auditor: ['audit:read', 'break-glass:list'],
+  admin: ['users:manage', 'tokens:manage', 'tenancy:manage'],
+};
+
+export const TOKEN_SCOPES = ['ingest'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+const SCOPE_PERMISSIONS: Record<TokenScope, readonly Action[]> = { ingest: ['recording:ingest'] };
+
+/** Purposes of use for playback and export; `other` needs a written explanation. */
+export const PURPOSES = ['patient-follow-up', 'quality-review', 'complaint', 'incident-investigation', 'subject-request', 'legal-request', 'other'] as const;
+export type Purpose = (typeof PURPOSES)[number];
+
+export const BREAK_GLASS_MAX_MINUTES = 60;
+export const BREAK_GLASS_MIN_REASON = 20;
+
+export interface ContractTerms {
+  id: string;
+  processorId: string;
+  controllerId: string;
+  roles: readonly string[];
+  /** null: every region of the controller */
+  regions: readonly string[] | null;
+  validFrom: string;
+  validTo: string;
+}
+
+export interface BreakGlassGrant {
+  id: string;
+  controllerId: string;
+  expiresAt: string;
+}
+
+export interface UserPrincipal {
+  kind: 'user';
+  userId: string;
+  role: Role;
+  /** the controller whose own staff the user is, if any */
+  controllerId: string | null;
+  /** the processor whose staff the user is, if any */
+  processorId: string | null;
+  agent: string | null;
+  /** agents in the user's team (a supervisor's reach), the user's own agent included */
+  teamAgents: readonly string[];
+  /** the contracts of the user's processor, in force or not; the policy checks dates */
+  contracts: readonly ContractTerms[];
+  breakGlass: readonly BreakGlassGrant[];
+}
+
+export interface TokenPrincipal {
+  kind: 'token';
+  tokenId: string;
+  scope: TokenScope;
+  controllerId: string;
+}
+
+export type Principal = UserPrincipal | TokenPrincipal;
+
+/** the part of a recording the policy looks at */
+export interface RecordingFacts {
+  controllerId: string;
+  region: string | null;
+  agent: string | null;
+}
+
+/**
+ * One controller's recordings a principal reaches. `agents` null: every agent's calls.
+ * `regions` null: every region's.
+ */
+export interface Scope {
+  controllerId: string;
+  regions: readonly string[] | null;
+  agents: readonly string[] | null;
+  /** set when this scope exists only because of break-the-glass */
+  breakGlassId?: string;
+}
+
+export type Decision = { allowed: true; breakGlassId?: string } | { allowed: false; reason: DenyReason };
+export type DenyReason = 'role' | 'scope' | 'contract' | 'token-scope';
+
+export function can(principal: Principal, action: Action): boolean {
+  return principal.kind === 'token' ? SCOPE_PERMISSIONS[principal.scope].includes(action) : ROLE_PERMISSIONS[principal.role].includes(action);
+}
+
+export function contractInForce(contract: ContractTerms, now: Date): boolean {
+  const t = now.toISOString();
+  return contract.validFrom <= t && t < contract.validTo;
+}
+
+/** The controllers (and regions in them) the user's role reaches at all, as staff or by contract. */
+export function controllerReach(user: UserPrincipal, now: Date): { controllerId: string; regions: readonly string[] | null }[] {
+  if (user.controllerId) return [{ controllerId: user.controllerId, regions: null }];
+  if (!user.processorId) return [];
+  return user.contracts
+    .filter((c) => c.processorId === user.processorId && c.roles.includes(user.role) && contractInForce(c, now))
+    .map((c) => ({ controllerId: c.controllerId, regions: c.regions }));
+}
+
+/** Every scope in which `action` on recordings is allowed; empty when none. */
+export function recordingScopes(principal: Principal, action: Action, now: Date): Scope[] {
+  if (!can(principal, action)) return [];
+  if (principal.kind === 'token') return [{ controllerId: principal.controllerId, regions: null, agents: null }];
+  const agents = agentsReached(principal);
+  const scopes: Scope[] = [];
+  for (const reach of controllerReach(principal, now)) {
+    scopes.push({ ...reach, agents });
+    const glass = principal.breakGlass.find((g) => g.controllerId === reach.controllerId && g.expiresAt > now.toISOString());
+    if (glass && agents !== null) scopes.push({ ...reach, agents: null, breakGlassId: glass.id });
+  }
+  return scopes;
+}
+
+function agentsReached(user: UserPrincipal): readonly string[] | null {
+  switch (user.role) {
+    case 'nurse':
+      return user.agent ? [user.agent] : [];
+    case 'supervisor':
+      return [...new Set([...(user.agent ? [user.agent] : []), ...user.teamAgents])];
+    default:
+      return null;
+  }
+}
+
+/** May `principal` do `action` on this recording? Normal scope wins over break-the-glass. */
+export function decide(principal: Principal, action: Action, recording: RecordingFacts, now: Date): Decision {
+  if (!can(principal, action)) return { allowed: false, reason: principal.kind === 'token' ? 'token-scope' : 'role' };
+  const scopes = recordingScopes(principal, action, now);
+  if (scopes.length === 0) return { allowed: false, reason: 'contract' };
+  const matching = scopes.filter((s) => inScope(s, recording));
+  if (matching.length === 0) return { allowed: false, reason: 'scope' };
+  const normal = matching.find((s) => !s.breakGlassId);
+  return normal ? { allowed: true } : { allowed: true, breakGlassId: matching[0]!.breakGlassId! };
+}
+
+export function inScope(scope: Scope, recording: RecordingFacts): boolean {
+  if (scope.controllerId !== recording.controllerId) return false;
+  if (scope.regions !== null && (recording.region === null || !scope.regions.includes(recording.region))) return false;
+  if (scope.agents !== null && (recording.agent === null || !scope.agents.includes(recording.agent))) return false;
+  return true;
+}
+
+/** Break-the-glass can be started only for a controller the user already reaches in their role. */
+export function mayBreakGlass(user: UserPrincipal, controllerId: string, now: Date): boolean {
+  return can(user, 'break-glass:start') && controllerReach(user, now).some((r) => r.controllerId === controllerId);
+}
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
