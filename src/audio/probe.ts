@@ -93,16 +93,52 @@ function broken(reason: string): CallvaultError {
   return new CallvaultError(ErrorCodes.BROKEN_AUDIO, `broken audio: ${reason}`);
 }
 
-/** Reads up to `length` bytes at `position`; returns the bytes actually read. */
-async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return done === length ? buf : buf.subarray(0, done);
+/** Random access to the bytes being probed: a file, or what an upload has kept of its stream. */
+export interface ProbeSource {
+  size: number;
+  /** up to `length` bytes at `position`; fewer only at the end */
+  read(position: number, length: number): Promise<Buffer>;
+  /** the whole content for music-metadata, when it can be had without loading it into memory */
+  blob?(): Promise<Blob>;
+}
+
+function readAt(src: ProbeSource, position: number, length: number): Promise<Buffer> {
+  return src.read(position, length);
+}
+
+function fileSource(fh: FileHandle, path: string, size: number): ProbeSource {
+  return {
+    size,
+    async read(position, length) {
+      const buf = Buffer.alloc(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await fh.read(buf, done, length - done, position + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done === length ? buf : buf.subarray(0, done);
+    },
+    blob: () => openAsBlob(path, { type: 'audio/mpeg' }),
+  };
+}
+
+/**
+ * A source for an upload probed after it has streamed through: the first `head.length` bytes and
+ * the last `tail.length` bytes of `size`. Headers of every recording we accept lie in the head;
+ * a read anywhere else means a layout streaming ingest cannot handle.
+ */
+export function headTailSource(head: Buffer, tail: Buffer, size: number): ProbeSource {
+  const tailStart = size - tail.length;
+  return {
+    size,
+    async read(position, length) {
+      const end = Math.min(position + length, size);
+      if (end <= head.length) return head.subarray(position, end);
+      if (position >= tailStart) return tail.subarray(position - tailStart, end - tailStart);
+      throw unsupported('the audio headers are not near the start of the upload');
+    },
+  };
 }
 
 /**
@@ -128,19 +164,25 @@ export async function probeAudio(path: string): Promise<AudioInfo> {
       if (err instanceof CallvaultError) throw err;
       throw ioError(err);
     }
-    if (size === 0) throw unsupported('file is empty');
-    const head = await readAt(fh, 0, Math.min(size, 16));
-    const magic = head.subarray(0, 4).toString('latin1');
-    if (magic === 'RIFF' || magic === 'RF64' || magic === 'BW64') {
-      return await probeWav(fh, size, head);
-    }
-    if (magic === 'RIFX' || magic === 'FORM') throw unsupported('not WAV or MP3');
-    const mp3 = await findMp3Audio(fh, size, head);
-    if (!mp3) throw unsupported('not WAV or MP3');
-    return await probeMp3(path, size, mp3);
+    return await probeSource(fileSource(fh, path, size));
   } finally {
     await fh.close().catch(() => undefined);
   }
+}
+
+/** probeAudio for any source of bytes */
+export async function probeSource(src: ProbeSource): Promise<AudioInfo> {
+  const size = src.size;
+  if (size === 0) throw unsupported('file is empty');
+  const head = await readAt(src, 0, Math.min(size, 16));
+  const magic = head.subarray(0, 4).toString('latin1');
+  if (magic === 'RIFF' || magic === 'RF64' || magic === 'BW64') {
+    return await probeWav(src, size, head);
+  }
+  if (magic === 'RIFX' || magic === 'FORM') throw unsupported('not WAV or MP3');
+  const mp3 = await findMp3Audio(src, size, head);
+  if (!mp3) throw unsupported('not WAV or MP3');
+  return await probeMp3(src, size, mp3);
 }
 
 function ioError(err: unknown): CallvaultError {
@@ -223,7 +265,7 @@ function wavCodec(fmt: Fmt): AudioCodec {
   }
 }
 
-async function probeWav(fh: FileHandle, size: number, head: Buffer): Promise<AudioInfo> {
+async function probeWav(fh: ProbeSource, size: number, head: Buffer): Promise<AudioInfo> {
   if (size < 12 || head.length < 12) throw broken('WAV header is truncated');
   const container = head.subarray(0, 4).toString('latin1') as WavLayout['container'];
   if (head.subarray(8, 12).toString('latin1') !== 'WAVE') throw unsupported('RIFF file is not WAVE');
@@ -397,7 +439,7 @@ const MP3_SEARCH_WINDOW = 1 << 20;
  * offset 0) and, if so, finds its first valid frame. Returns undefined when the content does not
  * claim to be MP3; throws BROKEN_AUDIO when it does but holds no valid frame.
  */
-async function findMp3Audio(fh: FileHandle, size: number, head: Buffer): Promise<Mp3Start | undefined> {
+async function findMp3Audio(fh: ProbeSource, size: number, head: Buffer): Promise<Mp3Start | undefined> {
   let pos = 0;
   let hasId3v2 = false;
   // Skip one or more ID3v2 tags.
@@ -429,7 +471,7 @@ async function findMp3Audio(fh: FileHandle, size: number, head: Buffer): Promise
 }
 
 async function frameConfirmed(
-  fh: FileHandle,
+  fh: ProbeSource,
   size: number,
   window: Buffer,
   windowPos: number,
@@ -447,17 +489,19 @@ async function frameConfirmed(
   return tag === 'TAG' || tag === 'APE' || tag === 'LYR';
 }
 
-async function probeMp3(path: string, size: number, start: Mp3Start): Promise<AudioInfo> {
+async function probeMp3(src: ProbeSource, size: number, start: Mp3Start): Promise<AudioInfo> {
   let durationSec: number | undefined;
   let sampleRate = start.frame.sampleRate;
   let channels = start.frame.channels;
   try {
     // Force the MPEG parser by MIME type: music-metadata would otherwise pick its parser from
-    // the file extension. openAsBlob gives it random access without loading the file.
-    const blob = await openAsBlob(path, { type: 'audio/mpeg' });
+    // the file extension. A file's blob gives it random access without loading the file; for an
+    // upload it sees the head and the total size (Xing/Info header or a CBR estimate).
     // loaded on first use: most archives are WAV, and the module costs ~80 ms to load
-    const { parseBlob } = await import('music-metadata');
-    const meta = await parseBlob(blob, { duration: true, skipCovers: true });
+    const { parseBlob, parseBuffer } = await import('music-metadata');
+    const meta = src.blob
+      ? await parseBlob(await src.blob(), { duration: true, skipCovers: true })
+      : await parseBuffer(await src.read(0, Math.min(size, 1 << 20)), { mimeType: 'audio/mpeg', size }, { duration: false, skipCovers: true });
     durationSec = meta.format.duration;
     if (meta.format.sampleRate) sampleRate = meta.format.sampleRate;
     if (meta.format.numberOfChannels) channels = meta.format.numberOfChannels;

@@ -13,6 +13,7 @@ import * as keys from './commands/keys.js';
 import * as controllers from './commands/controllers.js';
 import * as recordings from './commands/recordings.js';
 import * as demo from './commands/demo.js';
+import * as serve from './commands/serve.js';
 
 export async function main(argv: string[]): Promise<void> {
   // everything callvault writes is for its own user only
@@ -23,7 +24,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--json', 'machine-readable output')
     .exitOverride();
   const globals = () => program.opts<GlobalOptions>();
-  for (const command of [init, importCommand, exportCommand, verify, keys, controllers, recordings, demo]) command.register(program, globals);
+  for (const command of [init, importCommand, exportCommand, verify, keys, controllers, recordings, demo, serve]) command.register(program, globals);
   // every subcommand accepts the global options after its own name too
   for (const cmd of allCommands(program)) {
     if (cmd === program) continue;

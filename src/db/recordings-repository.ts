@@ -1,7 +1,9 @@
 /**
  * The only way the rest of callvault reads or writes recording metadata.
  */
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import { CallvaultError, ErrorCodes } from '../errors.js';
+import type { Scope } from '../policy/policy.js';
 import type { Database, RecordingsTable } from './schema.js';
 import type { IdentifierKind } from '../identifiers/blind-index.js';
 
@@ -20,6 +22,23 @@ export interface ListFilter {
   /** cursor from the previous page */
   after?: string;
 }
+
+/** a search on behalf of someone whose reach the policy has turned into scopes */
+export interface ScopedSearch {
+  scopes: readonly Scope[];
+  /** ISO 8601; on the call's start time (its import time when the recorder gave none) */
+  from?: string;
+  to?: string;
+  region?: string;
+  agent?: string;
+  direction?: string;
+  /** blind-index digests of one identifier, one per controller in scope */
+  identifier?: { kind: IdentifierKind; digests: string[] };
+  limit?: number;
+  cursor?: string;
+}
+
+const callTime = sql<string>`coalesce(started_at, imported_at)`;
 
 export class RecordingsRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -66,6 +85,45 @@ export class RecordingsRepository {
     const rows = await q.orderBy('id').limit(limit + 1).execute();
     const page = rows.slice(0, limit);
     return rows.length > limit ? { recordings: page, next: page[page.length - 1]!.id } : { recordings: page };
+  }
+
+  /** newest first; only recordings inside at least one scope */
+  async search(search: ScopedSearch): Promise<RecordingPage> {
+    const limit = Math.min(Math.max(search.limit ?? 50, 1), 500);
+    if (search.scopes.length === 0) return { recordings: [] };
+    let q = this.db
+      .selectFrom('recordings')
+      .selectAll()
+      .where('state', '=', 'stored')
+      .where((eb) =>
+        eb.or(
+          search.scopes.map((s) => {
+            const terms = [eb('controller_id', '=', s.controllerId)];
+            if (s.regions) terms.push(eb('region', 'in', s.regions.length ? [...s.regions] : ['']));
+            if (s.agents) terms.push(eb('agent', 'in', s.agents.length ? [...s.agents] : ['']));
+            return eb.and(terms);
+          }),
+        ),
+      );
+    if (search.from) q = q.where(callTime, '>=', search.from);
+    if (search.to) q = q.where(callTime, '<', search.to);
+    if (search.region) q = q.where('region', '=', search.region);
+    if (search.agent) q = q.where('agent', '=', search.agent);
+    if (search.direction) q = q.where('direction', '=', search.direction);
+    if (search.identifier) {
+      const { kind, digests } = search.identifier;
+      q = q.where('id', 'in', (eb) =>
+        eb.selectFrom('recording_identifiers').select('recording_id').where('kind', '=', kind).where('digest', 'in', digests.length ? digests : ['']),
+      );
+    }
+    if (search.cursor) {
+      const [time, id] = decodeCursor(search.cursor);
+      q = q.where((eb) => eb.or([eb(callTime, '<', time), eb.and([eb(callTime, '=', time), eb('id', '<', id)])]));
+    }
+    const rows = await q.orderBy(callTime, 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return rows.length > limit && last ? { recordings: page, next: encodeCursor(last.started_at ?? last.imported_at, last.id) } : { recordings: page };
   }
 
   async *all(state: 'stored' | 'any' = 'stored'): AsyncGenerator<RecordingRow> {
@@ -153,4 +211,18 @@ export class RecordingsRepository {
       .orderBy('recordings.id')
       .execute();
   }
+}
+
+function encodeCursor(time: string, id: string): string {
+  return Buffer.from(JSON.stringify([time, id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+  } catch {
+    // fall through
+  }
+  throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the cursor is not one this server gave out');
 }

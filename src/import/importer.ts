@@ -111,7 +111,7 @@ async function importOne(
     audio,
     { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt },
     { caller: sidecar.caller, personnummer: sidecar.personnummer, sourceName: basename(c.path), sourcePath: resolve(c.path) },
-    { onBytes: options.onBytes, expectedSha256: sha256 },
+    { onChunk: (b) => options.onBytes?.(b.length), expectedSha256: sha256 },
   );
   if (options.shredSource) await shred(vault, c, result.id, result.sha256);
   return result.status === 'stored'

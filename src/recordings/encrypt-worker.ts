@@ -7,12 +7,12 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { RecordingEncryptor } from '../container/encrypt.js';
 import { dataKeyContext, wrapDataKey } from '../keys/hpke.js';
-import { sealMetadata } from './sealed-metadata.js';
+import { sealMetadata, sealTranscript } from './sealed-metadata.js';
 import type { ToWorker, FromWorker } from './encrypt-workers.js';
 
 interface Job {
   encryptor: RecordingEncryptor;
-  sealed: Promise<{ wrappedKey: string; sealedMetadata: string }>;
+  sealed: Promise<{ wrappedKey: string; sealedMetadata: string; sealedTranscript?: string }>;
   content: Hash;
   cipher: Hash;
   plaintextSize: number;
@@ -41,7 +41,11 @@ port.on('message', (m: ToWorker) => {
       const sealed = (async () => {
         try {
           const wrapped = await wrapDataKey(Buffer.from(m.publicKey), dataKey, dataKeyContext(m.keyId, m.recordingId));
-          return { wrappedKey: wrapped.toString('base64'), sealedMetadata: sealMetadata(m.fields, dataKey, m.recordingId) };
+          return {
+            wrappedKey: wrapped.toString('base64'),
+            sealedMetadata: sealMetadata(m.fields, dataKey, m.recordingId),
+            ...(m.transcript ? { sealedTranscript: sealTranscript(Buffer.from(m.transcript), dataKey, m.recordingId) } : {}),
+          };
         } finally {
           dataKey.fill(0);
         }

@@ -17,6 +17,8 @@ export interface EncryptionResult {
   /** HPKE enc ‖ ciphertext of the data key, base64 */
   wrappedKey: string;
   sealedMetadata: string;
+  /** present when the request carried a transcript */
+  sealedTranscript?: string;
 }
 
 export interface EncryptionRequest {
@@ -24,10 +26,12 @@ export interface EncryptionRequest {
   keyId: string;
   publicKey: Buffer;
   fields: SealedFields;
+  /** a transcript to seal under the same data key (UTF-8 text: WebVTT, SRT or JSON) */
+  transcript?: Buffer;
 }
 
 export type ToWorker =
-  | { type: 'start'; id: number; recordingId: string; keyId: string; publicKey: Uint8Array; fields: SealedFields }
+  | { type: 'start'; id: number; recordingId: string; keyId: string; publicKey: Uint8Array; fields: SealedFields; transcript?: Uint8Array }
   | { type: 'chunk'; id: number; buf: Uint8Array }
   | { type: 'end'; id: number }
   | { type: 'abort'; id: number };

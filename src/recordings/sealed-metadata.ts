@@ -16,7 +16,20 @@ export interface SealedFields {
 }
 
 function metadataKey(dataKey: Buffer, recordingId: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), Buffer.from(`callvault/rec/v1 metadata key\n${recordingId}`, 'latin1'), 32));
+  return derivedKey(dataKey, 'metadata', recordingId);
+}
+
+function derivedKey(dataKey: Buffer, name: 'metadata' | 'transcript', recordingId: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), Buffer.from(`callvault/rec/v1 ${name} key\n${recordingId}`, 'latin1'), 32));
+}
+
+/** a transcript given at ingest, sealed like the metadata under its own derived key */
+export function sealTranscript(text: Buffer, dataKey: Buffer, recordingId: string): string {
+  return seal(derivedKey(dataKey, 'transcript', recordingId), text, Buffer.from(recordingId, 'latin1')).toString('base64');
+}
+
+export function openTranscript(sealed: string, dataKey: Buffer, recordingId: string): Buffer {
+  return open(derivedKey(dataKey, 'transcript', recordingId), Buffer.from(sealed, 'base64'), Buffer.from(recordingId, 'latin1'));
 }
 
 export function sealMetadata(fields: SealedFields, dataKey: Buffer, recordingId: string): string {

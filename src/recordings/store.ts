@@ -33,20 +33,27 @@ const WRITER = `${hostname()}:`;
 export async function storeRecording(
   vault: Vault,
   source: Readable,
-  audio: AudioInfo,
+  /** known before (a file) or only after the bytes have streamed through (an upload) */
+  audio: AudioInfo | (() => Promise<AudioInfo>),
   metadata: RecordingMetadata,
   identifiers: SealedFields,
-  options: { onBytes?: (n: number) => void; expectedSha256?: string } = {},
+  options: { onChunk?: (chunk: Buffer) => void; expectedSha256?: string; transcript?: Buffer } = {},
 ): Promise<StoreResult> {
-  const onBytes = options.onBytes;
   const key = await vault.keys.activeKey(metadata.controllerId);
   const id = randomUUID();
   const blobKey = recordingBlobKey(id);
   const pending = await vault.blobs.begin(blobKey);
   try {
-    const encrypt = EncryptWorkerPool.shared().encrypt({ recordingId: id, keyId: key.keyId, publicKey: key.publicKey, fields: identifiers });
-    await pipeline(source, tap((b) => onBytes?.(b.length)), encrypt, pending.stream);
+    const encrypt = EncryptWorkerPool.shared().encrypt({
+      recordingId: id,
+      keyId: key.keyId,
+      publicKey: key.publicKey,
+      fields: identifiers,
+      transcript: options.transcript,
+    });
+    await pipeline(source, tap((b) => options.onChunk?.(b)), encrypt, pending.stream);
     const sealed = await encrypt.result;
+    const info = typeof audio === 'function' ? await audio() : audio;
     const sha256 = sealed.contentSha256;
     if (options.expectedSha256 && sha256 !== options.expectedSha256) {
       throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'the file changed while it was being imported');
@@ -68,16 +75,17 @@ export async function storeRecording(
         ciphertext_sha256: sealed.ciphertextSha256,
         content_sha256: sha256,
         plaintext_size: sealed.plaintextSize,
-        format: audio.format,
-        codec: audio.codec,
-        sample_rate: audio.sampleRate,
-        channels: audio.channels,
-        duration_ms: Math.round(audio.durationMs),
+        format: info.format,
+        codec: info.codec,
+        sample_rate: info.sampleRate,
+        channels: info.channels,
+        duration_ms: Math.round(info.durationMs),
         agent: metadata.agent ?? null,
         region: metadata.region ?? null,
         direction: metadata.direction ?? null,
         started_at: metadata.startedAt ?? null,
         sealed_metadata: sealed.sealedMetadata,
+        sealed_transcript: sealed.sealedTranscript ?? null,
         imported_at: new Date().toISOString(),
       });
     } catch (err) {

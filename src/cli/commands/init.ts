@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { Vault } from '../../vault.js';
 import { createUser } from '../../identities/users.js';
+import { ensureSelfSignedCertificate } from '../../http/tls.js';
 import { dataDir, environment, passphrase, print, type GlobalOptions } from '../io.js';
 
 const MIN_PASSPHRASE_LENGTH = 12;
@@ -25,6 +26,7 @@ export async function initDataDir(opts: InitOptions) {
   try {
     const key = await vault.keys.activeKey(opts.controller);
     const admin = await createUser(vault, { username: 'admin', role: 'admin' });
+    await ensureSelfSignedCertificate(dir);
     return { vault, result: { dataDir: dir, controller: { id: opts.controller, keyId: key.keyId }, admin } };
   } catch (err) {
     await vault.close();

@@ -1,0 +1,81 @@
+/**
+ * Who is calling: a session cookie (browsers) or a bearer token (machines). Authorisation helpers
+ * turn a missing identity into 401 and a missing permission into 403, auditing each refusal.
+ */
+import type { FastifyRequest } from 'fastify';
+import { CallvaultError, ErrorCodes } from '../errors.js';
+import type { AuditActor, AuditEvent } from '../audit/audit-log.js';
+import type { ApiTokenRow, SessionRow } from '../db/sessions-repository.js';
+import type { User } from '../db/users-repository.js';
+import { resumeSession, sameSecret } from '../identities/sessions.js';
+import { resolveToken } from '../identities/tokens.js';
+import { tokenPrincipal, userPrincipal } from '../identities/principal.js';
+import { can, type Action, type Principal, type TokenPrincipal, type UserPrincipal } from '../policy/policy.js';
+import type { Vault } from '../vault.js';
+
+export type AuthContext =
+  | { kind: 'user'; user: User; session: SessionRow; principal: UserPrincipal }
+  | { kind: 'token'; token: ApiTokenRow; principal: TokenPrincipal };
+
+const SESSION_COOKIE = '__Host-callvault';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export async function authenticate(vault: Vault, req: FastifyRequest): Promise<AuthContext | null> {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const m = /^Bearer (\S+)$/.exec(header);
+    const token = m ? await resolveToken(vault, m[1]!) : undefined;
+    // a bad token is never silently ignored in favour of a cookie
+    if (!token) throw new CallvaultError(ErrorCodes.UNAUTHENTICATED, 'the token is not valid, has expired or was revoked');
+    await vault.audit.append({ action: 'token.use', outcome: 'success', actor: { type: 'token', id: token.id, name: token.name }, controllerId: token.controller_id, detail: { route: routeOf(req) }, ip: req.ip, requestId: req.id });
+    return { kind: 'token', token, principal: tokenPrincipal(token) };
+  }
+  const cookie = req.cookies?.[SESSION_COOKIE];
+  if (!cookie) return null;
+  const resumed = await resumeSession(vault, cookie);
+  if (!resumed) return null;
+  if (!SAFE_METHODS.has(req.method)) {
+    const sent = req.headers['x-csrf-token'];
+    if (typeof sent !== 'string' || !sameSecret(sent, resumed.session.csrf_token)) {
+      throw new CallvaultError(ErrorCodes.CSRF, 'the X-CSRF-Token header is missing or wrong');
+    }
+  }
+  return { kind: 'user', ...resumed, principal: await userPrincipal(vault, resumed.user) };
+}
+
+export function routeOf(req: FastifyRequest): string {
+  return `${req.method} ${req.routeOptions?.url ?? 'unmatched'}`;
+}
+
+export function actorOf(req: FastifyRequest): AuditActor {
+  const auth = req.auth;
+  if (!auth) return { type: 'anonymous' };
+  if (auth.kind === 'token') return { type: 'token', id: auth.token.id, name: auth.token.name };
+  return { type: 'user', id: auth.user.id, name: auth.user.username, role: auth.user.role };
+}
+
+/** appends an event with the caller, address and request id filled in */
+export async function audit(req: FastifyRequest, event: Omit<AuditEvent, 'actor' | 'ip' | 'requestId'>): Promise<void> {
+  await req.server.vault.audit.append({ ...event, actor: actorOf(req), ip: req.ip, requestId: req.id });
+}
+
+export function requireAuth(req: FastifyRequest): AuthContext {
+  if (!req.auth) throw new CallvaultError(ErrorCodes.UNAUTHENTICATED, 'sign in first');
+  return req.auth;
+}
+
+export function requireUserAuth(req: FastifyRequest): Extract<AuthContext, { kind: 'user' }> {
+  const auth = requireAuth(req);
+  if (auth.kind !== 'user') throw new CallvaultError(ErrorCodes.FORBIDDEN, 'this needs a signed-in person, not a token');
+  return auth;
+}
+
+/** the caller's principal when it may do `action` at all; otherwise the refusal is audited and thrown */
+export async function authorize(req: FastifyRequest, action: Action, auditAction: string): Promise<Principal> {
+  const auth = requireAuth(req);
+  if (!can(auth.principal, action)) {
+    await audit(req, { action: auditAction, outcome: 'denied', detail: { reason: 'role' } });
+    throw new CallvaultError(ErrorCodes.FORBIDDEN, 'your role does not allow this');
+  }
+  return auth.principal;
+}

@@ -1,0 +1,281 @@
+/**
+ * Finding, viewing, playing and exporting recordings. Each goes through the policy; a recording
+ * outside the caller's scope answers 404, exactly like one that does not exist, so ids cannot be
+ * probed. Playing needs a stated purpose first: POST …/access records it and returns an access id,
+ * which the audio URL carries (an `<audio>` element cannot send headers). The access id is not a
+ * secret: it works only with the session of the user who stated the purpose.
+ */
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import parseRange from 'range-parser';
+import { CallvaultError, ErrorCodes } from '../../errors.js';
+import type { RecordingRow } from '../../db/recordings-repository.js';
+import { normalizePersonnummer, normalizePhone } from '../../identifiers/normalize.js';
+import { blindIndexFor } from '../../recordings/indexer.js';
+import { openStoredRecording, readSealedFields } from '../../recordings/read.js';
+import { BREAK_GLASS_MIN_REASON, PURPOSES, decide, recordingScopes, type Action, type Purpose } from '../../policy/policy.js';
+import { audit, authorize, requireUserAuth } from '../auth.js';
+import { errorResponses, errorSchema, recordingPageSchema, recordingSummarySchema, uuidParam } from '../schemas.js';
+
+const CONTENT_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg' };
+/** how long a stated purpose covers playback: the call's length and half an hour to spare */
+const GRANT_SLACK_MS = 30 * 60_000;
+
+const isoDate = { type: 'string', format: 'date-time' } as const;
+const listFilters = {
+  from: isoDate,
+  to: isoDate,
+  region: { type: 'string', minLength: 1, maxLength: 100 },
+  agent: { type: 'string', minLength: 1, maxLength: 100 },
+  direction: { type: 'string', enum: ['inbound', 'outbound'] },
+  limit: { type: 'integer', minimum: 1, maximum: 500 },
+  cursor: { type: 'string', maxLength: 400 },
+} as const;
+
+type Filters = { from?: string; to?: string; region?: string; agent?: string; direction?: string; limit?: number; cursor?: string };
+
+const purposeBody = {
+  type: 'object',
+  properties: {
+    purpose: { type: 'string', enum: [...PURPOSES] },
+    purposeText: { type: 'string', maxLength: 500 },
+  },
+  required: ['purpose'],
+  additionalProperties: false,
+} as const;
+
+export async function registerRecordingRoutes(api: FastifyInstance): Promise<void> {
+  const vault = api.vault;
+
+  api.get('/recordings', {
+    schema: {
+      tags: ['recordings'],
+      summary: 'Recordings in your scope, newest first, by time, region, agent and direction',
+      querystring: { type: 'object', properties: listFilters, additionalProperties: false },
+      response: { 200: recordingPageSchema, ...errorResponses },
+    },
+    handler: async (req) => search(req, req.query as Filters),
+  });
+
+  api.post('/recordings/search', {
+    schema: {
+      tags: ['recordings'],
+      summary: 'Like GET /recordings, and by caller number or personnummer through the blind index (in the body, never in a URL)',
+      body: {
+        type: 'object',
+        properties: { ...listFilters, caller: { type: 'string', maxLength: 40 }, personnummer: { type: 'string', maxLength: 20 } },
+        additionalProperties: false,
+      },
+      response: { 200: recordingPageSchema, ...errorResponses },
+    },
+    handler: async (req) => search(req, req.body as Filters & { caller?: string; personnummer?: string }),
+  });
+
+  async function search(req: FastifyRequest, filters: Filters & { caller?: string; personnummer?: string }) {
+    const principal = await authorize(req, 'recordings:list', 'recordings.list');
+    const scopes = recordingScopes(principal, 'recordings:list', new Date());
+    let identifier: { kind: 'phone' | 'personnummer'; digests: string[] } | undefined;
+    const detail: Record<string, string | number> = {};
+    for (const key of ['from', 'to', 'region', 'agent', 'direction', 'limit'] as const) if (filters[key] !== undefined) detail[key] = filters[key]!;
+    if (filters.caller && filters.personnummer) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'search by caller or by personnummer, not both');
+    if (filters.caller || filters.personnummer) {
+      const kind = filters.caller ? 'phone' : 'personnummer';
+      const value = invalidAsRequest(() => (filters.caller ? normalizePhone(filters.caller) : normalizePersonnummer(filters.personnummer!)));
+      const controllers = [...new Set(scopes.map((s) => s.controllerId))];
+      identifier = { kind, digests: controllers.map((c) => blindIndexFor(vault, c).digest(kind, value)) };
+      detail[`${kind}Hash`] = vault.audit.identifierHash(kind, value);
+    }
+    const page = await vault.recordings.search({ scopes, ...filters, identifier });
+    const glass = scopes.filter((s) => s.breakGlassId).map((s) => s.breakGlassId!);
+    await audit(req, { action: 'recordings.list', outcome: 'success', detail: { ...detail, results: page.recordings.length }, ...(glass.length ? { breakGlassId: glass.join(',') } : {}) });
+    return { recordings: page.recordings.map(summary), ...(page.next ? { next: page.next } : {}) };
+  }
+
+  /** the recording when `action` on it is allowed; otherwise audited and 404 (403 for the role) */
+  async function reach(req: FastifyRequest, action: Action, auditAction: string) {
+    const principal = await authorize(req, action, auditAction);
+    const { id } = req.params as { id: string };
+    const row = await vault.recordings.get(id);
+    const decision = row ? decide(principal, action, { controllerId: row.controller_id, region: row.region, agent: row.agent }, new Date()) : undefined;
+    if (!row || !decision?.allowed) {
+      await audit(req, { action: auditAction, outcome: 'denied', recordingId: id, detail: { reason: decision ? (decision as { reason: string }).reason : 'not-found' } });
+      throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such recording');
+    }
+    return { row, breakGlassId: decision.breakGlassId };
+  }
+
+  api.get('/recordings/:id', {
+    schema: {
+      tags: ['recordings'],
+      summary: 'One recording with its caller number and personnummer',
+      params: uuidParam,
+      response: {
+        200: { type: 'object', properties: { ...recordingSummarySchema.properties, caller: { type: ['string', 'null'] }, personnummer: { type: ['string', 'null'] } } },
+        ...errorResponses,
+      },
+    },
+    handler: async (req) => {
+      const { row, breakGlassId } = await reach(req, 'recording:view', 'recording.view');
+      const fields = await readSealedFields(vault, row);
+      await audit(req, { action: 'recording.view', outcome: 'success', recordingId: row.id, controllerId: row.controller_id, breakGlassId });
+      return { ...summary(row), caller: fields.caller ?? null, personnummer: fields.personnummer ?? null };
+    },
+  });
+
+  api.post('/recordings/:id/access', {
+    schema: {
+      tags: ['recordings'],
+      summary: 'State the purpose of listening; the answer names the access the audio URL must carry',
+      params: uuidParam,
+      body: purposeBody,
+      response: {
+        201: { type: 'object', properties: { accessId: { type: 'string' }, expiresAt: { type: 'string' }, audioUrl: { type: 'string' }, breakGlass: { type: 'boolean' } } },
+        ...errorResponses,
+      },
+    },
+    handler: async (req, reply) => {
+      const auth = requireUserAuth(req);
+      const { row, breakGlassId } = await reach(req, 'recording:play', 'recording.access');
+      const { purpose, purposeText } = statedPurpose(req.body);
+      const now = new Date();
+      const grant = {
+        id: randomUUID(),
+        user_id: auth.user.id,
+        recording_id: row.id,
+        purpose,
+        purpose_text: purposeText ?? null,
+        break_glass_id: breakGlassId ?? null,
+        created_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + row.duration_ms + GRANT_SLACK_MS).toISOString(),
+      };
+      await audit(req, { action: 'recording.access', outcome: 'success', recordingId: row.id, controllerId: row.controller_id, purpose, purposeText, breakGlassId, detail: { accessId: grant.id } });
+      await vault.grants.addGrant(grant);
+      return reply.code(201).send({ accessId: grant.id, expiresAt: grant.expires_at, audioUrl: `/api/v1/recordings/${row.id}/audio?access=${grant.id}`, breakGlass: Boolean(breakGlassId) });
+    },
+  });
+
+  api.get('/recordings/:id/audio', {
+    // a player seeking through an hour sends many small range requests
+    config: { rateLimit: false },
+    schema: {
+      tags: ['recordings'],
+      summary: 'The audio, decrypted as it streams; HTTP Range gives 206 and decrypts only the segments needed',
+      params: uuidParam,
+      querystring: {
+        type: 'object',
+        properties: { access: { type: 'string', pattern: '^[0-9a-f-]{36}$' } },
+        additionalProperties: false,
+      },
+      response: { 200: { type: 'string', format: 'binary' }, 206: { type: 'string', format: 'binary' }, 416: errorSchema, ...errorResponses },
+    },
+    handler: async (req, reply) => {
+      const auth = requireUserAuth(req);
+      const { access } = req.query as { access?: string };
+      if (!access) throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'state a purpose first: POST /api/v1/recordings/{id}/access');
+      const { row, breakGlassId } = await reach(req, 'recording:play', 'recording.play');
+      const grant = await vault.grants.grant(access);
+      if (!grant || grant.user_id !== auth.user.id || grant.recording_id !== row.id || grant.expires_at <= new Date().toISOString()) {
+        await audit(req, { action: 'recording.play', outcome: 'denied', recordingId: row.id, detail: { reason: 'access' } });
+        throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'this access has expired or is not yours: state the purpose again');
+      }
+      const opened = await openStoredRecording(vault, row);
+      const size = opened.plaintextSize;
+      let start = 0;
+      let end = size;
+      let partial = false;
+      const header = req.headers.range;
+      if (header !== undefined) {
+        const ranges = parseRange(size, header, { combine: true });
+        if (ranges === -1) {
+          await audit(req, { action: 'recording.play', outcome: 'failure', recordingId: row.id, detail: { reason: 'range' } });
+          void reply.header('Content-Range', `bytes */${size}`);
+          throw new CallvaultError(ErrorCodes.RANGE_NOT_SATISFIABLE, 'the range lies outside the recording');
+        }
+        // a malformed header (-2) or several ranges: the whole file, as RFC 9110 allows
+        if (ranges !== -2 && ranges.length === 1) {
+          start = ranges[0]!.start;
+          end = ranges[0]!.end + 1;
+          partial = true;
+        }
+      }
+      await audit(req, {
+        action: 'recording.play',
+        outcome: 'success',
+        recordingId: row.id,
+        controllerId: row.controller_id,
+        purpose: grant.purpose,
+        purposeText: grant.purpose_text ?? undefined,
+        breakGlassId: grant.break_glass_id ?? breakGlassId,
+        detail: { accessId: grant.id, range: { start, end } },
+      });
+      void reply
+        .code(partial ? 206 : 200)
+        .header('Content-Type', CONTENT_TYPES[row.format] ?? 'application/octet-stream')
+        .header('Accept-Ranges', 'bytes')
+        .header('Content-Length', end - start)
+        .header('Cache-Control', 'no-store');
+      if (partial) void reply.header('Content-Range', `bytes ${start}-${end - 1}/${size}`);
+      if (req.method === 'HEAD') return reply.send();
+      return reply.send(Readable.from(opened.read(start, end), { objectMode: false, highWaterMark: 64 * 1024 }));
+    },
+  });
+
+  api.post('/recordings/:id/export', {
+    schema: {
+      tags: ['recordings'],
+      summary: 'The whole decrypted recording as a download, for a stated purpose',
+      params: uuidParam,
+      body: purposeBody,
+      response: { 200: { type: 'string', format: 'binary' }, ...errorResponses },
+    },
+    handler: async (req, reply) => {
+      const { row, breakGlassId } = await reach(req, 'recording:export', 'recording.export');
+      const { purpose, purposeText } = statedPurpose(req.body);
+      const opened = await openStoredRecording(vault, row);
+      await audit(req, { action: 'recording.export', outcome: 'success', recordingId: row.id, controllerId: row.controller_id, purpose, purposeText, breakGlassId });
+      void reply
+        .header('Content-Type', CONTENT_TYPES[row.format] ?? 'application/octet-stream')
+        .header('Content-Length', opened.plaintextSize)
+        .header('Content-Disposition', `attachment; filename="${row.id}.${row.format}"`)
+        .header('Cache-Control', 'no-store');
+      return reply.send(Readable.from(opened.read(), { objectMode: false }));
+    },
+  });
+}
+
+function statedPurpose(body: unknown): { purpose: Purpose; purposeText?: string } {
+  const { purpose, purposeText } = body as { purpose: Purpose; purposeText?: string };
+  const text = purposeText?.trim() || undefined;
+  if (purpose === 'other' && (!text || text.length < BREAK_GLASS_MIN_REASON / 2)) {
+    throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'the purpose "other" needs a written explanation (purposeText)');
+  }
+  return { purpose, purposeText: text };
+}
+
+function invalidAsRequest<T>(f: () => T): T {
+  try {
+    return f();
+  } catch {
+    throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the identifier to search for is not a valid phone number or personnummer');
+  }
+}
+
+export function summary(row: RecordingRow) {
+  return {
+    id: row.id,
+    controllerId: row.controller_id,
+    region: row.region,
+    agent: row.agent,
+    direction: row.direction,
+    startedAt: row.started_at,
+    importedAt: row.imported_at,
+    durationMs: row.duration_ms,
+    format: row.format,
+    codec: row.codec,
+    sampleRate: row.sample_rate,
+    channels: row.channels,
+    size: row.plaintext_size,
+    hasTranscript: row.sealed_transcript !== null,
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * `callvault serve`: fastify over HTTPS. Every route declares request and response schemas; the
+ * response schema is the allow-list of fields that may leave (fast-json-stringify drops the rest).
+ * Authentication (session cookie or bearer token) happens in one hook; authorisation in each route
+ * through the policy module; every security-relevant access is appended to the audit log before
+ * the response is sent, and nothing is served when that append fails.
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { CallvaultError, ErrorCodes, isCallvaultError, type ErrorCode } from '../errors.js';
+import type { Vault } from '../vault.js';
+import { authenticate, type AuthContext } from './auth.js';
+import { errorSchema } from './schemas.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerRecordingRoutes } from './routes/recordings.js';
+import { registerIngestRoutes } from './routes/ingest.js';
+import { registerAdminRoutes } from './routes/admin.js';
+import { registerBreakGlassRoutes } from './routes/break-glass.js';
+import { registerAuditRoutes } from './routes/audit.js';
+
+export interface ServerOptions {
+  vault: Vault;
+  /** absent: plain HTTP, which `serve` allows only on a loopback address */
+  tls?: { cert: Buffer; key: Buffer };
+  /** requests per minute per client address, all routes together */
+  rateLimitPerMinute?: number;
+  /** sign-in attempts per minute per client address */
+  signInPerMinute?: number;
+  logger?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext | null;
+  }
+  interface FastifyInstance {
+    vault: Vault;
+  }
+}
+
+export const SESSION_COOKIE = '__Host-callvault';
+export const JSON_BODY_LIMIT = 64 * 1024;
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  [ErrorCodes.UNAUTHENTICATED]: 401,
+  [ErrorCodes.SIGNIN_FAILED]: 401,
+  [ErrorCodes.TOTP_ENROLMENT_REQUIRED]: 401,
+  [ErrorCodes.PASSWORD_CHANGE_REQUIRED]: 401,
+  [ErrorCodes.WEAK_PASSWORD]: 400,
+  [ErrorCodes.CSRF]: 403,
+  [ErrorCodes.FORBIDDEN]: 403,
+  [ErrorCodes.PURPOSE_REQUIRED]: 400,
+  [ErrorCodes.INVALID_REQUEST]: 400,
+  [ErrorCodes.INVALID_METADATA]: 400,
+  [ErrorCodes.NOT_FOUND]: 404,
+  [ErrorCodes.CONTROLLER_UNKNOWN]: 404,
+  [ErrorCodes.CONFLICT]: 409,
+  [ErrorCodes.RANGE_NOT_SATISFIABLE]: 416,
+  [ErrorCodes.UNSUPPORTED_AUDIO]: 415,
+  [ErrorCodes.BROKEN_AUDIO]: 422,
+  [ErrorCodes.INTEGRITY_MISMATCH]: 422,
+  [ErrorCodes.RATE_LIMITED]: 429,
+  [ErrorCodes.AUDIT_UNAVAILABLE]: 503,
+  [ErrorCodes.KEYS_LOCKED]: 503,
+};
+
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    https: options.tls ? { cert: options.tls.cert, key: options.tls.key } : null,
+    http2: false,
+    bodyLimit: JSON_BODY_LIMIT,
+    routerOptions: { maxParamLength: 100 },
+    // a client that stops sending must not hold a connection for ever
+    connectionTimeout: 0,
+    requestTimeout: 0,
+    keepAliveTimeout: 10_000,
+    forceCloseConnections: 'idle',
+    trustProxy: false,
+    return503OnClosing: true,
+    serverFactory: undefined,
+    logger: options.logger ? loggerOptions() : false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  } as never) as unknown as FastifyInstance;
+  app.server.maxHeadersCount = 100;
+  (app.server as unknown as { maxHeaderSize?: number }).maxHeaderSize = MAX_HEADER_BYTES;
+
+  app.decorate('vault', options.vault);
+  app.decorateRequest('auth', null);
+
+  await app.register(import('@fastify/helmet'), {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        // swagger-ui's page at /api/docs needs inline styles; nothing else does
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        mediaSrc: ["'self'", 'blob:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+    },
+    hsts: options.tls ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+  await app.register(import('@fastify/cookie'));
+  await app.register(import('@fastify/rate-limit'), {
+    global: true,
+    max: options.rateLimitPerMinute ?? 1200,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      error: { code: ErrorCodes.RATE_LIMITED, message: `too many requests: try again in ${Math.ceil(ctx.ttl / 1000)} s` },
+    }),
+  });
+  await app.register(import('@fastify/multipart'), {
+    limits: { fields: 4, fieldSize: JSON_BODY_LIMIT, files: 2, parts: 4, fileSize: 8 * 1024 * 1024 * 1024, headerPairs: 50 },
+  });
+  await app.register(import('@fastify/swagger'), {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'callvault', version: '1', description: 'A vault for recorded healthcare calls. Every access is authorised, bound to a purpose and audited.' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          token: { type: 'http', scheme: 'bearer', description: 'cvt_… machine token' },
+        },
+      },
+    },
+  });
+  await app.register(import('@fastify/swagger-ui'), { routePrefix: '/api/docs', staticCSP: true });
+
+  app.addHook('onRequest', async (req) => {
+    req.auth = await authenticate(app.vault, req);
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((_req, reply) => {
+    void reply.code(404).send({ error: { code: ErrorCodes.NOT_FOUND, message: 'not found' } });
+  });
+
+  app.get('/healthz', {
+    config: { rateLimit: false },
+    schema: { hide: true, response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, 503: errorSchema } },
+    handler: async (_req, reply) => {
+      // the database must answer; the audit log must be writable for the server to be useful
+      await app.vault.audit.size();
+      return reply.send({ status: 'ok' });
+    },
+  });
+
+  await app.register(
+    async (api) => {
+      await registerAuthRoutes(api, { signInPerMinute: options.signInPerMinute ?? 20 });
+      await registerRecordingRoutes(api);
+      await registerIngestRoutes(api);
+      await registerAdminRoutes(api);
+      await registerBreakGlassRoutes(api);
+      await registerAuditRoutes(api);
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}
+
+function errorHandler(err: FastifyError | CallvaultError, req: FastifyRequest, reply: FastifyReply): void {
+  if (isCallvaultError(err)) {
+    const status = STATUS[err.code] ?? 500;
+    if (status >= 500) req.log.error({ code: err.code }, 'request failed');
+    void reply.code(status).send({ error: { code: err.code, message: status === 500 ? 'internal error' : err.message } });
+    return;
+  }
+  const fe = err as FastifyError;
+  if (fe.validation) {
+    void reply.code(400).send({ error: { code: ErrorCodes.INVALID_REQUEST, message: `invalid request: ${fe.validationContext ?? ''}${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? ''}`.trim() } });
+    return;
+  }
+  const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
+  if (status === 500) req.log.error({ code: fe.code }, 'request failed');
+  const code = status === 429 ? ErrorCodes.RATE_LIMITED : status === 416 ? ErrorCodes.RANGE_NOT_SATISFIABLE : ErrorCodes.INVALID_REQUEST;
+  // fastify's own 4xx messages (bad JSON, body too large, wrong content type) name no data
+  void reply.code(status).send({ error: { code: status === 500 ? ErrorCodes.STORAGE_FAILED : code, message: status === 500 ? 'internal error' : fe.message } });
+}
+
+/** Request logs carry the route pattern, never the raw URL, headers or bodies. */
+function loggerOptions() {
+  return {
+    level: process.env.CALLVAULT_LOG_LEVEL ?? 'info',
+    serializers: {
+      req: (req: { method: string; routeOptions?: { url?: string }; id: string }) => ({ id: req.id, method: req.method, route: req.routeOptions?.url ?? 'unmatched' }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    redact: { paths: ['req.headers', 'err.message', 'err.stack'], remove: true },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Controllers (regions, which own recordings and keys), processors (call-centre companies) and
+ * the contracts between them. Shared by the CLI and the admin API, so both validate alike.
+ */
+import { randomUUID } from 'node:crypto';
+import { CallvaultError, ErrorCodes } from '../errors.js';
+import { ROLES } from '../identities/roles.js';
+import type { ContractRow } from '../db/tenancy-repository.js';
+import type { Vault } from '../vault.js';
+
+const ORG_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** roles a processor's staff can hold: the clinical and privacy roles, never admin or auditor of the platform */
+export const CONTRACT_ROLES = ['nurse', 'supervisor', 'dpo'] as const;
+
+function invalid(message: string): CallvaultError {
+  return new CallvaultError(ErrorCodes.INVALID_REQUEST, message);
+}
+
+export function assertOrganisationId(id: string, what: string): void {
+  if (!ORG_ID.test(id)) throw invalid(`a ${what} id is lower-case letters, digits and dashes (at most 63)`);
+}
+
+/** a controller with its first key pair; needs the unlocked keyring */
+export async function addController(vault: Vault, id: string, name: string): Promise<{ id: string; keyId: string }> {
+  assertOrganisationId(id, 'controller');
+  if (await vault.controllers.get(id)) throw new CallvaultError(ErrorCodes.CONFLICT, 'that controller exists already');
+  await vault.controllers.add({ id, name, created_at: new Date().toISOString() });
+  const key = await vault.keys.generate(id);
+  return { id, keyId: key.keyId };
+}
+
+export async function addProcessor(vault: Vault, id: string, name: string): Promise<void> {
+  assertOrganisationId(id, 'processor');
+  if (await vault.tenancy.processor(id)) throw new CallvaultError(ErrorCodes.CONFLICT, 'that processor exists already');
+  await vault.tenancy.addProcessor({ id, name, created_at: new Date().toISOString() });
+}
+
+export interface ContractSpec {
+  processorId: string;
+  controllerId: string;
+  roles: string[];
+  /** absent or empty: every region */
+  regions?: string[];
+  /** ISO 8601 */
+  validFrom: string;
+  validTo: string;
+}
+
+export async function addContract(vault: Vault, spec: ContractSpec): Promise<ContractRow> {
+  if (!(await vault.tenancy.processor(spec.processorId))) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such processor');
+  if (!(await vault.controllers.get(spec.controllerId))) throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'no such controller');
+  if (spec.roles.length === 0) throw invalid('a contract names at least one role');
+  for (const role of spec.roles) {
+    if (!(CONTRACT_ROLES as readonly string[]).includes(role)) throw invalid(`a contract can grant the roles ${CONTRACT_ROLES.join(', ')}`);
+  }
+  const regions = (spec.regions ?? []).map((r) => r.trim()).filter(Boolean);
+  if (regions.some((r) => r.includes(',') || r.length > 100)) throw invalid('a region name has no commas and at most 100 characters');
+  const from = Date.parse(spec.validFrom);
+  const to = Date.parse(spec.validTo);
+  if (Number.isNaN(from) || Number.isNaN(to)) throw invalid('validFrom and validTo must be ISO 8601 dates');
+  if (to <= from) throw invalid('a contract must end after it starts');
+  const row: ContractRow = {
+    id: randomUUID(),
+    processor_id: spec.processorId,
+    controller_id: spec.controllerId,
+    roles: [...new Set(spec.roles)].join(','),
+    regions: regions.length ? regions.join(',') : null,
+    valid_from: new Date(from).toISOString(),
+    valid_to: new Date(to).toISOString(),
+    created_at: new Date().toISOString(),
+  };
+  await vault.tenancy.addContract(row);
+  return row;
+}
+
+export function isRoleName(value: string): boolean {
+  return (ROLES as readonly string[]).includes(value);
+}
