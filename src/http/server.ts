@@ -164,6 +164,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 }
 
 function errorHandler(err: FastifyError | CallvaultError, req: FastifyRequest, reply: FastifyReply): void {
+  if (process.env.CALLVAULT_DEBUG) process.stderr.write(`${err.stack}\n${(err as { cause?: Error }).cause?.stack ?? ''}\n`);
   if (isCallvaultError(err)) {
     const status = STATUS[err.code] ?? 500;
     if (status >= 500) req.log.error({ code: err.code }, 'request failed');

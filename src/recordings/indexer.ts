@@ -20,6 +20,13 @@ export function identifierDigests(index: BlindIndex, fields: SealedFields): { ki
   return out;
 }
 
+/** indexes one recording at once, when whoever stored it holds the unlocked keyring (the server) */
+export async function indexNow(vault: Vault, recordingId: string, controllerId: string, fields: SealedFields): Promise<boolean> {
+  if (!vault.keys.unlocked) return false;
+  await vault.recordings.setIdentifiers(recordingId, identifierDigests(blindIndexFor(vault, controllerId), fields));
+  return true;
+}
+
 export async function indexPending(vault: Vault): Promise<number> {
   const indexes = new Map<string, BlindIndex>();
   let done = 0;

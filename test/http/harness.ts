@@ -3,7 +3,7 @@
  * a small client that keeps a session cookie and CSRF token like a browser would.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, FormData, request as undiciRequest, type Dispatcher } from 'undici';
 import { generate } from 'otplib';
 import { Vault } from '../../src/vault.js';
 import { buildServer } from '../../src/http/server.js';
@@ -122,4 +122,14 @@ export async function signedInUser(
   if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${res.body.toString()}`);
   client.csrf = res.json.csrfToken;
   return { id: created.id, username: created.username, password, totpSecret: created.totpSecret, client };
+}
+
+/** an upload as a recorder sends it: multipart metadata, optional transcript, then the audio */
+export async function upload(server: TestServer, token: string, audio: Buffer, metadata: Record<string, unknown>, transcript?: string) {
+  const form = new FormData();
+  form.append('metadata', JSON.stringify(metadata));
+  if (transcript) form.append('transcript', new Blob([transcript], { type: 'text/vtt' }), 'call.vtt');
+  form.append('audio', new Blob([new Uint8Array(audio)], { type: 'audio/wav' }), 'call.wav');
+  const res = await undiciRequest(`${server.url}/api/v1/recordings`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` }, dispatcher: server.dispatcher });
+  return { status: res.statusCode, json: (await res.body.json()) as any };
 }

@@ -8,11 +8,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FormData, request } from 'undici';
 import { makeCallWav } from '../fixtures/audio.js';
 import { createToken } from '../../src/identities/tokens.js';
 import { tempDir } from '../helpers.js';
-import { Client, signedInUser, startTestServer, type TestServer, type TestUser } from './harness.js';
+import { Client, signedInUser, startTestServer, upload, type TestServer, type TestUser } from './harness.js';
 
 let server: TestServer;
 let wav: Buffer;
@@ -31,15 +30,6 @@ before(async () => {
 after(async () => {
   await server.close();
 });
-
-export async function upload(server: TestServer, token: string, audio: Buffer, metadata: Record<string, unknown>, transcript?: string) {
-  const form = new FormData();
-  form.append('metadata', JSON.stringify(metadata));
-  if (transcript) form.append('transcript', new Blob([transcript], { type: 'text/vtt' }), 'call.vtt');
-  form.append('audio', new Blob([new Uint8Array(audio)], { type: 'audio/wav' }), 'call.wav');
-  const res = await request(`${server.url}/api/v1/recordings`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` }, dispatcher: server.dispatcher });
-  return { status: res.statusCode, json: (await res.body.json()) as any };
-}
 
 test('an ingest token uploads a call; the answer carries its id and content hash', async () => {
   const { token } = await createToken(server.vault, { name: 'recorder-1', scope: 'ingest', controllerId: 'region-a', days: 30 });

@@ -16,6 +16,7 @@ import { CallvaultError, ErrorCodes, isCallvaultError } from '../../errors.js';
 import { headTailSource, probeSource } from '../../audio/probe.js';
 import { parseSidecar, type Sidecar } from '../../import/sidecar.js';
 import { storeRecording } from '../../recordings/store.js';
+import { indexNow } from '../../recordings/indexer.js';
 import { audit, authorize } from '../auth.js';
 import { errorResponses, errorSchema } from '../schemas.js';
 
@@ -82,7 +83,8 @@ async function storeAudio(api: FastifyInstance, part: MultipartFile, controllerI
   const keep = (chunk: Buffer) => {
     size += chunk.length;
     if (headBytes < HEAD_BYTES) {
-      head.push(chunk.subarray(0, HEAD_BYTES - headBytes));
+      // a copy: the chunk itself is handed over to the encryption worker and detached
+      head.push(Buffer.from(chunk.subarray(0, HEAD_BYTES - headBytes)));
       headBytes += Math.min(chunk.length, HEAD_BYTES - headBytes);
     }
     tail = Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
@@ -92,14 +94,17 @@ async function storeAudio(api: FastifyInstance, part: MultipartFile, controllerI
     if (part.file.truncated) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the audio is larger than this server accepts');
     return probeSource(headTailSource(Buffer.concat(head), tail, size));
   };
-  return storeRecording(
+  const fields = { caller: sidecar.caller, personnummer: sidecar.personnummer, sourceName: basename(part.filename || 'upload'), sourcePath: 'http-ingest' };
+  const result = await storeRecording(
     api.vault,
     part.file,
     audio,
     { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt },
-    { caller: sidecar.caller, personnummer: sidecar.personnummer, sourceName: basename(part.filename || 'upload'), sourcePath: 'http-ingest' },
+    fields,
     { onChunk: keep, transcript },
   );
+  if (result.status === 'stored') await indexNow(api.vault, result.id, controllerId, fields);
+  return result;
 }
 
 function parseMetadata(text: string): Sidecar {
