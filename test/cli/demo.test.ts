@@ -5,17 +5,18 @@ import { cli, tempDir } from '../helpers.js';
 
 it('demo creates a data directory with synthetic calls, and a second run only lists them', async () => {
   const dir = join(await tempDir('data', 'demo'), 'callvault-data');
-  const first = await cli(['--data', dir, 'demo', '--calls', '3', '--json'], { CALLVAULT_PASSPHRASE: undefined });
+  const first = await cli(['--data', dir, 'demo', '--calls', '3', '--no-serve', '--json'], { CALLVAULT_PASSPHRASE: undefined });
   assert.equal(first.code, 0, first.stderr);
   assert.equal(first.json.recordings.length, 3);
   assert.equal(first.json.admin.username, 'admin');
   assert.ok(first.json.passphrase, 'the demo passphrase is printed');
+  assert.deepEqual(first.json.users.map((u: any) => u.role).sort(), ['auditor', 'dpo', 'nurse', 'nurse', 'supervisor']);
   for (const r of first.json.recordings) {
     assert.equal(r.codec, 'pcm_mulaw');
     assert.ok(r.durationMs > 1000);
     assert.ok(!('caller' in r) && !('personnummer' in r));
   }
-  const second = await cli(['--data', dir, 'demo', '--json'], { CALLVAULT_PASSPHRASE: undefined });
+  const second = await cli(['--data', dir, 'demo', '--no-serve', '--json'], { CALLVAULT_PASSPHRASE: undefined });
   assert.equal(second.code, 0, second.stderr);
   assert.equal(second.json.admin, undefined, 'credentials are shown once');
   assert.deepEqual(second.json.recordings.map((r: any) => r.id), first.json.recordings.map((r: any) => r.id));

@@ -9,21 +9,28 @@ import { Vault } from '../../vault.js';
 import { initDataDir } from './init.js';
 import { recordingSummary, formatRecordings } from './recordings.js';
 import { dataDir, environment, positiveInt, print, type GlobalOptions } from '../io.js';
+import { createDemoUsers, type DemoSignIn } from '../../demo/demo-users.js';
+import { addServeOptions, serveUntilSignalled, type ServeOptions } from './serve.js';
 
 /** Only for the demo data directory; a real installation's custodian chooses the passphrase. */
 const DEMO_PASSPHRASE = 'callvault demo passphrase';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
-  program
+  const demo = program
     .command('demo')
-    .description('a data directory with generated synthetic calls, imported and listed')
+    .description('a data directory with generated synthetic calls and one user of each role, then `serve`')
     .option('--calls <n>', 'how many calls to generate', positiveInt, 12)
-    .action(async (cmd: { calls: number }) => {
+    .option('--no-serve', 'set up and list only; do not start the server');
+  addServeOptions(demo);
+  // the demo listens on this machine only unless told otherwise
+  demo.setOptionValueWithSource('host', '127.0.0.1', 'default');
+  demo.action(async (cmd: ServeOptions & { calls: number; serve: boolean }) => {
       const opts = globals();
       process.env.CALLVAULT_PASSPHRASE ||= DEMO_PASSPHRASE;
       const dir = dataDir(opts);
       const fresh = !(await stat(join(dir, 'config.json')).then(() => true, () => false));
       let admin: { username: string; password: string; totpSecret: string } | undefined;
+      let people: DemoSignIn[] | undefined;
       let vault: Vault;
       if (fresh) {
         const created = await initDataDir({ ...opts, controller: 'region-demo', controllerName: 'Region Demo' });
@@ -45,19 +52,27 @@ export function register(program: Command, globals: () => GlobalOptions): void {
             await rm(work, { recursive: true, force: true });
           }
           await indexPending(vault);
+          people = await createDemoUsers(vault, 'region-demo');
         }
         const page = await vault.recordings.list({ limit: 100 });
         const recordings = page.recordings.map(recordingSummary);
         const demoPassphrase = process.env.CALLVAULT_PASSPHRASE === DEMO_PASSPHRASE ? DEMO_PASSPHRASE : undefined;
-        print(opts, { dataDir: dir, passphrase: demoPassphrase, admin, recordings }, () => {
+        print(opts, { dataDir: dir, passphrase: demoPassphrase, admin, users: people, recordings }, () => {
           const lines = [`callvault demo data directory: ${dir}`];
           if (generated === 'tones') lines.push('espeak-ng is not installed: the demo calls are tones, not speech');
           if (demoPassphrase) lines.push(`keyring passphrase (demo only): ${demoPassphrase}`);
-          if (admin) lines.push(`admin sign-in (shown once): ${admin.username} / ${admin.password}, TOTP secret ${admin.totpSecret}`);
+          if (admin) lines.push(`admin sign-in (shown once; the password must be changed at first sign-in): ${admin.username} / ${admin.password}, TOTP secret ${admin.totpSecret}`);
+          if (people) {
+            lines.push('demo sign-ins (shown once; the first sign-in answers with the authenticator to enrol):');
+            for (const p of people) lines.push(`  ${p.role.padEnd(10)} ${p.username.padEnd(8)} password ${p.password}  TOTP secret ${p.totpSecret}`);
+          }
           lines.push('', `${recordings.length} recordings (identifiers are encrypted and not shown):`, formatRecordings(recordings));
           lines.push('', `try: npx callvault --data ${dir} export ${recordings[0]?.id ?? 'ID'} --out call.wav`);
           return lines.join('\n');
         });
+        if (cmd.serve) {
+          await serveUntilSignalled(vault, cmd, (url) => process.stderr.write(`\ncallvault serving on ${url} (API documentation: ${url}/api/docs); Ctrl-C stops it\n`));
+        }
       } finally {
         await vault.close();
       }
