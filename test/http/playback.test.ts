@@ -122,3 +122,26 @@ test('every step is in the audit log, with ranges and purpose, and no identifier
   assert.equal(text.includes(digits.slice(-10)), false);
   assert.equal(text.includes(call.phone.replace(/\D/g, '').slice(-9)), false);
 });
+
+test('fail closed: when the audit log cannot be written, nothing is served (503)', async () => {
+  const access = await nurse.client.post(`/api/v1/recordings/${recordingId}/access`, { purpose: 'quality-review' });
+  assert.equal(access.status, 201);
+  const { sql } = await import('kysely');
+  const db = server.vault.database.db;
+  // the database refuses new audit entries, as a full disk or a broken replica would
+  await sql`CREATE TRIGGER audit_blocked BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'blocked'); END`.execute(db);
+  try {
+    const play = await nurse.client.get(access.json.audioUrl);
+    assert.equal(play.status, 503);
+    assert.equal(play.json.error.code, 'CV_AUDIT_UNAVAILABLE');
+    assert.ok(!play.body.includes(wav.subarray(44, 1044)), 'no audio in the answer');
+    const detail = await nurse.client.get(`/api/v1/recordings/${recordingId}`);
+    assert.equal(detail.status, 503);
+    assert.equal(detail.json.personnummer, undefined);
+    const list = await nurse.client.get('/api/v1/recordings');
+    assert.equal(list.status, 503);
+  } finally {
+    await sql`DROP TRIGGER audit_blocked`.execute(db);
+  }
+  assert.equal((await nurse.client.get(access.json.audioUrl)).status, 200);
+});
