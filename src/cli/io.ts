@@ -2,8 +2,10 @@
  * What every command shares: the data directory, the passphrase, and output as text or JSON.
  */
 import { createInterface } from 'node:readline';
+import { userInfo } from 'node:os';
 import { InvalidArgumentError } from 'commander';
-import { CallvaultError, ErrorCodes } from '../errors.js';
+import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
+import type { AuditActor } from '../audit/audit-log.js';
 import { defaultDataDir, Vault } from '../vault.js';
 import { indexPending } from '../recordings/indexer.js';
 
@@ -69,6 +71,63 @@ export function positiveInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
   return n;
+}
+
+/** commander option parser: a comma-separated list, blanks left out */
+export function commaList(value: string): string[] {
+  return value.split(',').map((v) => v.trim()).filter(Boolean);
+}
+
+/** commander option parser: text of 1 to `max` characters */
+export function text(max: number): (value: string) => string {
+  return (value) => {
+    if (value.trim().length === 0 || value.length > max) throw new InvalidArgumentError(`must be 1 to ${max} characters`);
+    return value;
+  };
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * commander option parser: an ISO 8601 date (`2025-01-31`, midnight UTC) or date-time with a time
+ * zone (`2025-01-31T08:00:00Z`). Stricter than Date.parse, which takes `1` or `2025-02-30`.
+ */
+export function isoDate(value: string): string {
+  const m = ISO_DATE.exec(value);
+  if (!m || Number.isNaN(Date.parse(value)) || !isCalendarDay(Number(m[1]), Number(m[2]), Number(m[3]))) {
+    throw new InvalidArgumentError('must be an ISO 8601 date or date-time with a time zone, e.g. 2025-01-31 or 2025-01-31T08:00:00Z');
+  }
+  return value;
+}
+
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  const d = new Date(Date.UTC(year, month - 1, day));
+  return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
+}
+
+/**
+ * The domain functions shared with the HTTP API report bad input as INVALID_REQUEST (HTTP 400); on
+ * the command line that is a usage error (exit 2), with the same message.
+ */
+export async function asUsage<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isCallvaultError(err, ErrorCodes.INVALID_REQUEST)) throw new CallvaultError(ErrorCodes.USAGE, err.message, { cause: err });
+    throw err;
+  }
+}
+
+/** who did it, for the audit log: the operating-system user running the command */
+export function cliActor(): AuditActor {
+  let name: string | undefined;
+  try {
+    name = userInfo().username;
+  } catch {
+    // a uid without a passwd entry (some containers)
+    name = process.env.USER || process.env.LOGNAME || undefined;
+  }
+  return { type: 'cli', name: name || `uid ${process.getuid?.() ?? 'unknown'}` };
 }
 
 export function print(opts: GlobalOptions, json: unknown, text: () => string): void {

@@ -11,6 +11,10 @@ import * as exportCommand from './commands/export.js';
 import * as verify from './commands/verify.js';
 import * as keys from './commands/keys.js';
 import * as controllers from './commands/controllers.js';
+import * as processors from './commands/processors.js';
+import * as contracts from './commands/contracts.js';
+import * as users from './commands/users.js';
+import * as tokens from './commands/tokens.js';
 import * as recordings from './commands/recordings.js';
 import * as demo from './commands/demo.js';
 import * as serve from './commands/serve.js';
@@ -24,7 +28,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--json', 'machine-readable output')
     .exitOverride();
   const globals = () => program.opts<GlobalOptions>();
-  for (const command of [init, importCommand, exportCommand, verify, keys, controllers, recordings, demo, serve]) command.register(program, globals);
+  for (const command of [init, importCommand, exportCommand, verify, keys, controllers, processors, contracts, users, tokens, recordings, demo, serve]) command.register(program, globals);
   // every subcommand accepts the global options after its own name too
   for (const cmd of allCommands(program)) {
     if (cmd === program) continue;

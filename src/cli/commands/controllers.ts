@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { CallvaultError, ErrorCodes } from '../../errors.js';
-import { openUnlocked, openVault, print, type GlobalOptions } from '../io.js';
+import { addController, assertOrganisationId } from '../../tenancy/tenancy.js';
+import { asUsage, cliActor, openUnlocked, openVault, print, text, type GlobalOptions } from '../io.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   const controllers = program.command('controllers').description('controllers: the regions that own recordings and their keys');
@@ -24,16 +24,17 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .command('add')
     .description('add a controller with its own key pair (needs the passphrase)')
     .argument('<id>', 'lower-case letters, digits and dashes')
-    .option('--name <name>', 'display name')
+    .option('--name <name>', 'display name (default: the id)', text(200))
     .action(async (id: string, cmd: { name?: string }) => {
       const opts = globals();
-      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(id)) throw new CallvaultError(ErrorCodes.USAGE, 'a controller id is lower-case letters, digits and dashes');
+      // a malformed id is a usage error, told before anyone is asked for the passphrase
+      await asUsage(() => assertOrganisationId(id, 'controller'));
+      const name = cmd.name ?? id;
       const vault = await openUnlocked(opts);
       try {
-        if (await vault.controllers.get(id)) throw new CallvaultError(ErrorCodes.USAGE, 'that controller exists already');
-        await vault.controllers.add({ id, name: cmd.name ?? id, created_at: new Date().toISOString() });
-        const key = await vault.keys.generate(id);
-        print(opts, { id, keyId: key.keyId }, () => `controller ${id} added with key ${key.keyId}`);
+        const added = await asUsage(() => addController(vault, id, name));
+        await vault.audit.append({ action: 'controller.create', outcome: 'success', actor: cliActor(), controllerId: id, detail: { keyId: added.keyId } });
+        print(opts, { id, name, keyId: added.keyId }, () => `controller ${id} added with key ${added.keyId}`);
       } finally {
         await vault.close();
       }

@@ -6,7 +6,7 @@ import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { isRecordingId } from '../../container/header.js';
 import { openStoredRecording } from '../../recordings/read.js';
 import type { Vault } from '../../vault.js';
-import { openUnlocked, print, type GlobalOptions } from '../io.js';
+import { cliActor, openUnlocked, print, type GlobalOptions } from '../io.js';
 
 /**
  * Decrypts a recording to a file. The plaintext goes to a temporary file beside the target and is
@@ -52,6 +52,14 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const vault = await openUnlocked(opts);
       try {
         const result = await exportRecording(vault, id, cmd.out);
+        const row = (await vault.recordings.get(result.id))!;
+        try {
+          await vault.audit.append({ action: 'recording.export', outcome: 'success', actor: cliActor(), recordingId: result.id, controllerId: row.controller_id });
+        } catch (err) {
+          // fail closed: no plaintext copy is left behind that the audit log does not know of
+          await unlink(result.out).catch(() => {});
+          throw err;
+        }
         print(opts, result, () => `exported ${result.id} to ${result.out} (${result.bytes} bytes, sha256 ${result.sha256})`);
       } finally {
         await vault.close();

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { importPaths, type ImportReport } from '../../import/importer.js';
 import { indexPending } from '../../recordings/indexer.js';
-import { openVault, passphrase, positiveInt, print, type GlobalOptions } from '../io.js';
+import { cliActor, openVault, passphrase, positiveInt, print, type GlobalOptions } from '../io.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
@@ -39,6 +39,13 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           },
         });
         if (vault.keys.unlocked) await indexPending(vault);
+        const duplicates = report.skipped.filter((r) => r.reason.startsWith('already stored')).length;
+        await vault.audit.append({
+          action: 'recording.import',
+          outcome: report.failed.length > 0 ? 'failure' : 'success',
+          actor: cliActor(),
+          detail: { stored: report.imported.length, duplicates, skipped: report.skipped.length - duplicates, failed: report.failed.length },
+        });
       } finally {
         bar?.stop();
         await vault.close();
