@@ -49,8 +49,13 @@ export class TenancyRepository {
     return q.orderBy('created_at').orderBy('id').execute();
   }
 
-  /** ends a contract now (or keeps an earlier end); access under it ends with it */
+  /** ends a contract now (or keeps an earlier end); a contract not yet started ends at its start */
   async endContract(id: string, at: string): Promise<void> {
-    await this.db.updateTable('contracts').set({ valid_to: at }).where('id', '=', id).where('valid_to', '>', at).execute();
+    await this.db
+      .updateTable('contracts')
+      .set((eb) => ({ valid_to: eb.case().when('valid_from', '>', at).then(eb.ref('valid_from')).else(at).end() }))
+      .where('id', '=', id)
+      .where('valid_to', '>', at)
+      .execute();
   }
 }

@@ -25,6 +25,7 @@ export async function createToken(
   spec: { name: string; scope: TokenScope; controllerId: string; days: number },
   now = new Date(),
 ): Promise<NewToken> {
+  if (spec.name.trim().length === 0 || spec.name.length > 100) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'a token name is 1 to 100 characters');
   if (!Number.isInteger(spec.days) || spec.days < 1 || spec.days > MAX_TOKEN_DAYS) {
     throw new CallvaultError(ErrorCodes.INVALID_REQUEST, `a token lives 1 to ${MAX_TOKEN_DAYS} days`);
   }

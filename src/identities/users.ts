@@ -44,6 +44,14 @@ export function assertUsername(username: string): void {
 export async function createUser(vault: Vault, user: NewUser): Promise<NewUserCredentials> {
   assertUsername(user.username);
   if (await vault.users.byUsername(user.username)) throw new CallvaultError(ErrorCodes.CONFLICT, 'that username is taken');
+  if (user.oidc && (!/^https?:\/\/\S+$/.test(user.oidc.issuer) || !user.oidc.subject || user.oidc.subject.length > 255)) {
+    throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'an OpenID account needs the issuer URL and the subject');
+  }
+  for (const [name, value] of [['agent', user.agent], ['team', user.team]] as const) {
+    if (value !== undefined && value !== null && (value.length === 0 || value.length > 100)) {
+      throw new CallvaultError(ErrorCodes.INVALID_REQUEST, `${name} is 1 to 100 characters`);
+    }
+  }
   if (user.controllerId && user.processorId) {
     throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'an account belongs to a controller or to a processor, not both');
   }

@@ -55,9 +55,9 @@ export async function addContract(vault: Vault, spec: ContractSpec): Promise<Con
   }
   const regions = (spec.regions ?? []).map((r) => r.trim()).filter(Boolean);
   if (regions.some((r) => r.includes(',') || r.length > 100)) throw invalid('a region name has no commas and at most 100 characters');
-  const from = Date.parse(spec.validFrom);
-  const to = Date.parse(spec.validTo);
-  if (Number.isNaN(from) || Number.isNaN(to)) throw invalid('validFrom and validTo must be ISO 8601 dates');
+  const from = parseInstant(spec.validFrom);
+  const to = parseInstant(spec.validTo);
+  if (from === undefined || to === undefined) throw invalid('validFrom and validTo must be ISO 8601 dates, with a time zone when they have a time');
   if (to <= from) throw invalid('a contract must end after it starts');
   const row: ContractRow = {
     id: randomUUID(),
@@ -75,4 +75,16 @@ export async function addContract(vault: Vault, spec: ContractSpec): Promise<Con
 
 export function isRoleName(value: string): boolean {
   return (ROLES as readonly string[]).includes(value);
+}
+
+/** YYYY-MM-DD (midnight UTC) or a date-time with Z or an offset; nothing Date.parse would guess at */
+export function parseInstant(value: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/.exec(value);
+  if (!m) return undefined;
+  const t = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(t)) return undefined;
+  // 2025-02-30 parses as 2 March: refuse dates that do not exist
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  if (d.getUTCMonth() !== Number(m[2]) - 1 || d.getUTCDate() !== Number(m[3])) return undefined;
+  return t;
 }

@@ -143,7 +143,6 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
     handler: async (req, reply) => {
       await authorize(req, 'users:manage', 'user.create');
       const b = req.body as { username: string; role: Role; controllerId?: string; processorId?: string; agent?: string; team?: string; oidcIssuer?: string; oidcSubject?: string };
-      if (Boolean(b.oidcIssuer) !== Boolean(b.oidcSubject)) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'oidcIssuer and oidcSubject go together');
       const created = await createUser(vault, {
         username: b.username,
         role: b.role,
@@ -164,8 +163,9 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
       await authorize(req, 'users:manage', 'user.reset');
       const user = await vault.users.get((req.params as { id: string }).id);
       if (!user) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such user');
+      const credentials = await resetCredentials(vault, user);
       await audit(req, { action: 'user.reset', outcome: 'success', detail: { userId: user.id } });
-      return resetCredentials(vault, user);
+      return credentials;
     },
   });
 
@@ -177,9 +177,9 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
         const user = await vault.users.get((req.params as { id: string }).id);
         if (!user) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such user');
         if (req.auth?.kind === 'user' && req.auth.user.id === user.id) throw new CallvaultError(ErrorCodes.FORBIDDEN, 'you cannot disable your own account');
-        await audit(req, { action: `user.${path}`, outcome: 'success', detail: { userId: user.id } });
         await vault.users.update(user.id, { disabled, failed_signins: 0, locked_until: null });
         if (disabled) await vault.sessions.revokeAllOf(user.id, new Date().toISOString());
+        await audit(req, { action: `user.${path}`, outcome: 'success', detail: { userId: user.id } });
         return userView((await vault.users.get(user.id))!);
       },
     });
@@ -227,8 +227,8 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
     handler: async (req, reply) => {
       await authorize(req, 'tokens:manage', 'token.revoke');
       const { id } = req.params as { id: string };
-      await audit(req, { action: 'token.revoke', outcome: 'success', detail: { tokenId: id } });
       if (!(await vault.sessions.revokeToken(id, new Date().toISOString()))) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such live token');
+      await audit(req, { action: 'token.revoke', outcome: 'success', detail: { tokenId: id } });
       return reply.code(204).send();
     },
   });
@@ -253,8 +253,9 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
     handler: async (req, reply) => {
       await authorize(req, 'tenancy:manage', 'controller.create');
       const b = req.body as { id: string; name: string };
-      await audit(req, { action: 'controller.create', outcome: 'success', controllerId: b.id });
-      return reply.code(201).send({ ...(await addController(vault, b.id, b.name)), name: b.name });
+      const created = await addController(vault, b.id, b.name);
+      await audit(req, { action: 'controller.create', outcome: 'success', controllerId: b.id, detail: { keyId: created.keyId } });
+      return reply.code(201).send({ ...created, name: b.name });
     },
   });
 
@@ -277,8 +278,8 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
     handler: async (req, reply) => {
       await authorize(req, 'tenancy:manage', 'processor.create');
       const b = req.body as { id: string; name: string };
-      await audit(req, { action: 'processor.create', outcome: 'success', detail: { processorId: b.id } });
       await addProcessor(vault, b.id, b.name);
+      await audit(req, { action: 'processor.create', outcome: 'success', detail: { processorId: b.id } });
       return reply.code(201).send({ id: b.id, name: b.name });
     },
   });
@@ -326,8 +327,8 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
       await authorize(req, 'tenancy:manage', 'contract.end');
       const { id } = req.params as { id: string };
       if (!(await vault.tenancy.contract(id))) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such contract');
-      await audit(req, { action: 'contract.end', outcome: 'success', detail: { contractId: id } });
       await vault.tenancy.endContract(id, new Date().toISOString());
+      await audit(req, { action: 'contract.end', outcome: 'success', detail: { contractId: id } });
       return contractView((await vault.tenancy.contract(id))!);
     },
   });

@@ -120,10 +120,10 @@ export async function registerBreakGlassRoutes(api: FastifyInstance): Promise<vo
       if (!row || !reach.includes(row.controller_id)) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such break-the-glass period');
       if (row.user_id === auth.user.id) throw new CallvaultError(ErrorCodes.FORBIDDEN, 'nobody reviews their own break-the-glass');
       const { note } = req.body as { note: string };
-      await audit(req, { action: 'break-glass.review', outcome: 'success', breakGlassId: row.id, controllerId: row.controller_id });
       if (!(await vault.grants.review(row.id, auth.user.id, note, new Date().toISOString()))) {
         throw new CallvaultError(ErrorCodes.CONFLICT, 'this period has been reviewed already');
       }
+      await audit(req, { action: 'break-glass.review', outcome: 'success', breakGlassId: row.id, controllerId: row.controller_id });
       return view((await vault.grants.breakGlass(row.id))!);
     },
   });
