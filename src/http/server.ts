@@ -16,6 +16,8 @@ import { registerIngestRoutes } from './routes/ingest.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerBreakGlassRoutes } from './routes/break-glass.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerOidcRoutes } from './routes/oidc.js';
+import type { OidcProviderConfig } from '../identities/oidc.js';
 
 export interface ServerOptions {
   vault: Vault;
@@ -26,6 +28,8 @@ export interface ServerOptions {
   /** sign-in attempts per minute per client address */
   signInPerMinute?: number;
   logger?: boolean;
+  /** organisations' own OpenID Connect providers (src/identities/oidc.ts) */
+  oidc?: OidcProviderConfig[];
 }
 
 declare module 'fastify' {
@@ -157,6 +161,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await registerAdminRoutes(api);
       await registerBreakGlassRoutes(api);
       await registerAuditRoutes(api);
+      await registerOidcRoutes(api, options.oidc ?? []);
     },
     { prefix: '/api/v1' },
   );

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import { open } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { buildServer } from '../../http/server.js';
 import { defaultTlsFiles, ensureSelfSignedCertificate, readTls } from '../../http/tls.js';
+import { parseProviderConfigs, type OidcProviderConfig } from '../../identities/oidc.js';
 import { indexPending } from '../../recordings/indexer.js';
 import type { Vault } from '../../vault.js';
 import { openUnlocked, positiveInt, type GlobalOptions } from '../io.js';
@@ -31,12 +34,49 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
       throw new CallvaultError(ErrorCodes.USAGE, 'the TLS certificate or key cannot be read');
     });
   }
-  const app = await buildServer({ vault, tls, logger: log, rateLimitPerMinute: opts.rateLimit });
+  const oidc = await loadOidcProviders(vault.dataDir);
+  const app = await buildServer({ vault, tls, logger: log, rateLimitPerMinute: opts.rateLimit, oidc });
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const host = isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host === '0.0.0.0' ? 'localhost' : opts.host;
   return { url: `${opts.insecureHttp ? 'http' : 'https'}://${host}:${port}`, stop: () => app.close() };
+}
+
+export const OIDC_CONFIG_FILE = 'oidc.json';
+
+/**
+ * The OpenID Connect providers in DATA/oidc.json (an array of provider configurations, see
+ * src/identities/oidc.ts), or none when the file does not exist. The file holds client secrets, so
+ * it must not be readable or writable by group or others.
+ */
+export async function loadOidcProviders(dataDir: string): Promise<OidcProviderConfig[]> {
+  const path = join(dataDir, OIDC_CONFIG_FILE);
+  let file;
+  try {
+    file = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new CallvaultError(ErrorCodes.USAGE, `${OIDC_CONFIG_FILE} in the data directory cannot be read`);
+  }
+  let text: string;
+  try {
+    const stat = await file.stat();
+    if (!stat.isFile()) throw new CallvaultError(ErrorCodes.USAGE, `${OIDC_CONFIG_FILE} in the data directory is not a regular file`);
+    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
+      throw new CallvaultError(ErrorCodes.USAGE, `${OIDC_CONFIG_FILE} holds client secrets and must not be accessible to group or others: chmod 600 ${path}`);
+    }
+    text = await file.readFile('utf8');
+  } finally {
+    await file.close();
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new CallvaultError(ErrorCodes.USAGE, `${OIDC_CONFIG_FILE} in the data directory is not valid JSON`);
+  }
+  return parseProviderConfigs(value);
 }
 
 /** Serves until SIGINT or SIGTERM, then finishes the requests in flight and closes the database. */
