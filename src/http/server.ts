@@ -161,7 +161,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await registerAdminRoutes(api);
       await registerBreakGlassRoutes(api);
       await registerAuditRoutes(api);
-      await registerOidcRoutes(api, options.oidc ?? []);
+      await registerOidcRoutes(api, options.oidc ?? [], { signInPerMinute: options.signInPerMinute ?? 20 });
     },
     { prefix: '/api/v1' },
   );

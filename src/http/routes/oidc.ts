@@ -46,7 +46,8 @@ const callbackQuery = {
 
 const stateCookieOptions = { path: '/', secure: true, httpOnly: true, sameSite: 'lax' } as const;
 
-export async function registerOidcRoutes(api: FastifyInstance, providers: readonly OidcProviderConfig[]): Promise<void> {
+export async function registerOidcRoutes(api: FastifyInstance, providers: readonly OidcProviderConfig[], options: { signInPerMinute: number }): Promise<void> {
+  const signInLimit = { rateLimit: { max: options.signInPerMinute, timeWindow: 60_000 } };
   const oidc = new OidcProviders(providers);
   const vault = api.vault;
 
@@ -85,6 +86,7 @@ export async function registerOidcRoutes(api: FastifyInstance, providers: readon
   });
 
   api.get('/auth/oidc/:provider/start', {
+    config: signInLimit,
     schema: {
       tags: ['auth'],
       summary: 'Start signing in at an identity provider: redirects the browser there and sets a short-lived sealed state cookie',
@@ -105,6 +107,7 @@ export async function registerOidcRoutes(api: FastifyInstance, providers: readon
   });
 
   api.get('/auth/oidc/:provider/callback', {
+    config: signInLimit,
     schema: {
       tags: ['auth'],
       summary: 'Where the identity provider sends the browser back: checks the answer, starts a session (cookie) and redirects to /',
