@@ -61,6 +61,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.CONFLICT]: 409,
   [ErrorCodes.RANGE_NOT_SATISFIABLE]: 416,
   [ErrorCodes.UNSUPPORTED_AUDIO]: 415,
+  [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
   [ErrorCodes.BROKEN_AUDIO]: 422,
   [ErrorCodes.INTEGRITY_MISMATCH]: 422,
   [ErrorCodes.RATE_LIMITED]: 429,
@@ -84,6 +85,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     serverFactory: undefined,
     logger: options.logger ? loggerOptions() : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // errors raised before routing (a bad URL, an overlong id, oversize headers) get our error
+    // shape too, and never echo the path, which may hold whatever a client typed
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      void reply.code(err.statusCode === 414 ? 414 : 400).send({ error: { code: ErrorCodes.INVALID_REQUEST, message: 'the URL is not valid' } });
+    },
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: import('node:net').Socket) => {
+      if (socket.writable && err.code === 'HPE_HEADER_OVERFLOW') {
+        const body = JSON.stringify({ error: { code: ErrorCodes.INVALID_REQUEST, message: 'the request headers are too large' } });
+        socket.end(`HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      } else {
+        socket.destroy(err);
+      }
+    },
   } as never) as unknown as FastifyInstance;
   app.server.maxHeadersCount = 100;
   (app.server as unknown as { maxHeaderSize?: number }).maxHeaderSize = MAX_HEADER_BYTES;
@@ -135,7 +149,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   await app.register(import('@fastify/swagger-ui'), { routePrefix: '/api/docs', staticCSP: true });
 
+  // JSON routes take JSON only: text/plain and multipart are what a cross-site form can send
+  // without a preflight, so they are refused with 415 everywhere but the upload route
+  app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (req) => {
+    const type = req.headers['content-type'];
+    if (type?.toLowerCase().startsWith('multipart/') && !(req.method === 'POST' && req.routeOptions.url === '/api/v1/recordings')) {
+      throw new CallvaultError(ErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'this route takes application/json');
+    }
     req.auth = await authenticate(app.vault, req);
   });
   app.setErrorHandler(errorHandler);

@@ -67,6 +67,8 @@ export async function registerIngestRoutes(api: FastifyInstance): Promise<void> 
           return reply.code(result.status === 'stored' ? 201 : 200).send(result);
         }
       } catch (err) {
+        // refused before the body was read: the rest of it must not be taken for the next request
+        if (!req.raw.complete) void reply.header('connection', 'close');
         await audit(req, { action: 'recording.ingest', outcome: 'failure', controllerId, detail: { reason: isCallvaultError(err) ? err.code : 'error' } });
         throw asRequestError(err);
       }

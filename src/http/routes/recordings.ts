@@ -185,15 +185,19 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       let end = size;
       let partial = false;
       const header = req.headers.range;
-      if (header !== undefined) {
+      const longSuffix = header === undefined ? null : /^bytes=\s*-(\d+)\s*$/.exec(header);
+      if (longSuffix && size > 0 && Number(longSuffix[1]) >= size) {
+        // a suffix longer than the file means all of it (RFC 9110 §14.1.3); range-parser drops it
+        partial = true;
+      } else if (header !== undefined) {
         const ranges = parseRange(size, header, { combine: true });
-        if (ranges === -1) {
+        if (ranges === -1 && /^bytes=/.test(header)) {
           await audit(req, { action: 'recording.play', outcome: 'failure', recordingId: row.id, detail: { reason: 'range' } });
           void reply.header('Content-Range', `bytes */${size}`);
           throw new CallvaultError(ErrorCodes.RANGE_NOT_SATISFIABLE, 'the range lies outside the recording');
         }
-        // a malformed header (-2) or several ranges: the whole file, as RFC 9110 allows
-        if (ranges !== -2 && ranges.length === 1) {
+        // a malformed header (-2), another unit or several ranges: the whole file (RFC 9110 §14.2)
+        if (ranges !== -1 && ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
           start = ranges[0]!.start;
           end = ranges[0]!.end + 1;
           partial = true;

@@ -1,0 +1,560 @@
+/**
+ * Who may call what: every route the server registers, called by every kind of caller, against
+ * a table of expected statuses written out by hand. The table is an independent statement of the
+ * access rules (docs and src/policy/policy.ts say the same in prose and code); it does not ask the
+ * policy module. A route the OpenAPI document lists without a row here fails the first test.
+ *
+ * The world: controllers region-a and region-b; processor callco with a contract in force for
+ * region-a (nurse, supervisor; region north), processor oldco whose contract with region-a has
+ * ended. Recordings R1 region-a/north/a1, R2 region-a/north/a2, R3 region-a/south/a1,
+ * R4 region-b/north/b1.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { allowInsecureRequests } from 'openid-client';
+import { createToken } from '../../src/identities/tokens.js';
+import { createUser } from '../../src/identities/users.js';
+import { addContract, addController, addProcessor } from '../../src/tenancy/tenancy.js';
+import type { ContractRow } from '../../src/db/tenancy-repository.js';
+import { Client, startTestServer, totp, upload, type Response, type TestServer, type TestUser } from './harness.js';
+import { assertErrorAnswer, callVariants, db, ingestBody, quickPassword, quickUser, type SyntheticCall } from './fixtures.js';
+
+const API = '/api/v1';
+const DAY = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+// ---------------------------------------------------------------------------------------------
+// Callers, in the column order of the table
+
+const CALLERS = [
+  'anon', // no credentials at all
+  'expired', // a session idle for 31 minutes
+  'revoked', // a session signed out
+  'nurseA', // region-a staff nurse, agent a1
+  'supCallco', // callco supervisor, team t1 (agents a1, a2)
+  'nurseCallco', // callco nurse, agent a2
+  'nurseOldco', // oldco nurse, agent a1; oldco's contract has ended
+  'nurseB', // region-b staff nurse, agent b1: a foreign tenant
+  'dpoA', // region-a privacy officer
+  'auditor',
+  'admin',
+  'token', // ingest token for region-a
+  'tokenRevoked',
+  'tokenExpired',
+] as const;
+type CallerName = (typeof CALLERS)[number];
+
+interface Caller {
+  name: CallerName;
+  cookie?: string;
+  csrf?: string;
+  bearer?: string;
+  user?: TestUser;
+}
+
+let server: TestServer;
+/** serves only an OpenID discovery document: enough for the sign-in start to redirect */
+let idp: Server;
+let issuer: string;
+let call: SyntheticCall;
+let wavs: Buffer[];
+const R: Record<'R1' | 'R2' | 'R3' | 'R4', string> = { R1: '', R2: '', R3: '', R4: '' };
+const MISSING = randomUUID();
+let callcoContract: ContractRow;
+let spareContract: ContractRow;
+let throwawayTokenId: string;
+let victimId: string;
+let reviewPeriodId: string;
+const callers = new Map<CallerName, Caller>();
+/** audio URLs from the access rows, by caller and recording */
+const audioUrls = new Map<string, string>();
+
+function clientOf(c: Caller): Client {
+  // a fresh client per request: a sign-in answer must not replace the caller's own cookie
+  const k = new Client(server);
+  k.cookie = c.cookie;
+  k.csrf = c.csrf;
+  k.bearer = c.bearer;
+  return k;
+}
+
+before(async () => {
+  idp = createServer((req, res) => {
+    if (req.url !== '/.well-known/openid-configuration') return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        issuer,
+        authorization_endpoint: `${issuer}/authorize`,
+        token_endpoint: `${issuer}/token`,
+        jwks_uri: `${issuer}/jwks`,
+        response_types_supported: ['code'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: ['ES256'],
+        code_challenge_methods_supported: ['S256'],
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+  issuer = `http://127.0.0.1:${(idp.address() as { port: number }).port}`;
+  server = await startTestServer({
+    controllerId: 'region-a',
+    oidc: [{ id: 'idp', label: 'Region IdP', issuer, clientId: 'callvault', clientSecret: 'a secret for the matrix test only', redirectBaseUrl: 'https://callvault.test', execute: [allowInsecureRequests] }],
+  });
+  const vault = server.vault;
+  const now = Date.now();
+  await addController(vault, 'region-b', 'Region B');
+  await addProcessor(vault, 'callco', 'Call Co');
+  await addProcessor(vault, 'oldco', 'Old Co');
+  await addProcessor(vault, 'spareco', 'Spare Co');
+  callcoContract = await addContract(vault, { processorId: 'callco', controllerId: 'region-a', roles: ['nurse', 'supervisor'], regions: ['north'], validFrom: iso(now - DAY), validTo: iso(now + 30 * DAY) });
+  await addContract(vault, { processorId: 'oldco', controllerId: 'region-a', roles: ['nurse', 'supervisor'], validFrom: iso(now - 60 * DAY), validTo: iso(now - DAY) });
+  spareContract = await addContract(vault, { processorId: 'spareco', controllerId: 'region-a', roles: ['nurse'], validFrom: iso(now - DAY), validTo: iso(now + DAY) });
+
+  // recordings: one real call, four byte-distinct copies
+  ({ call, wavs } = await callVariants(11, 4));
+  const tokenA = await createToken(vault, { name: 'recorder-a', scope: 'ingest', controllerId: 'region-a', days: 30 });
+  const tokenB = await createToken(vault, { name: 'recorder-b', scope: 'ingest', controllerId: 'region-b', days: 30 });
+  const ids = { caller: call.phone, personnummer: call.personnummer, direction: 'inbound' };
+  const specs = [
+    ['R1', tokenA.token, wavs[0]!, { agent: 'a1', region: 'north', startedAt: '2026-01-10T10:00:00Z' }],
+    ['R2', tokenA.token, wavs[1]!, { agent: 'a2', region: 'north', startedAt: '2026-01-10T11:00:00Z' }],
+    ['R3', tokenA.token, wavs[2]!, { agent: 'a1', region: 'south', startedAt: '2026-01-10T12:00:00Z' }],
+    ['R4', tokenB.token, wavs[3]!, { agent: 'b1', region: 'north', startedAt: '2026-01-10T13:00:00Z' }],
+  ] as const;
+  for (const [name, token, wav, meta] of specs) {
+    const res = await upload(server, token, wav, { ...ids, ...meta });
+    assert.equal(res.status, 201, `upload ${name}: ${JSON.stringify(res.json)}`);
+    R[name] = res.json.id;
+  }
+
+  const tokenRevoked = await createToken(vault, { name: 'recorder-revoked', scope: 'ingest', controllerId: 'region-a', days: 30 });
+  assert.ok(await vault.sessions.revokeToken(tokenRevoked.id, new Date().toISOString()));
+  const tokenExpired = await createToken(vault, { name: 'recorder-expired', scope: 'ingest', controllerId: 'region-a', days: 30 });
+  await db(server).updateTable('api_tokens').set({ expires_at: iso(now - 60_000) }).where('id', '=', tokenExpired.id).execute();
+  throwawayTokenId = (await createToken(vault, { name: 'to-revoke', scope: 'ingest', controllerId: 'region-b', days: 1 })).id;
+
+  // people
+  const user = async (name: CallerName, spec: Parameters<typeof quickUser>[1]) => {
+    const u = await quickUser(server, spec);
+    callers.set(name, { name, cookie: u.client.cookie, csrf: u.client.csrf, user: u });
+    return u;
+  };
+  callers.set('anon', { name: 'anon' });
+  const expired = await user('expired', { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
+  await db(server).updateTable('sessions').set({ last_seen_at: iso(Date.now() - 31 * 60_000) }).where('user_id', '=', expired.id).execute();
+  const revoked = await user('revoked', { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
+  const cookie = revoked.client.cookie;
+  assert.equal((await revoked.client.post(`${API}/auth/signout`)).status, 204);
+  callers.get('revoked')!.cookie = cookie; // the browser kept the old cookie
+  await user('nurseA', { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
+  await user('supCallco', { role: 'supervisor', processorId: 'callco', team: 't1' });
+  await user('nurseCallco', { role: 'nurse', processorId: 'callco', agent: 'a2', team: 't1' });
+  const teammate = await createUser(vault, { username: 'callco-a1', role: 'nurse', processorId: 'callco', agent: 'a1', team: 't1' });
+  await user('nurseOldco', { role: 'nurse', processorId: 'oldco', agent: 'a1' });
+  await user('nurseB', { role: 'nurse', controllerId: 'region-b', agent: 'b1' });
+  await user('dpoA', { role: 'dpo', controllerId: 'region-a' });
+  await user('auditor', { role: 'auditor' });
+  await user('admin', { role: 'admin' });
+  callers.set('token', { name: 'token', bearer: tokenA.token });
+  callers.set('tokenRevoked', { name: 'tokenRevoked', bearer: tokenRevoked.token });
+  callers.set('tokenExpired', { name: 'tokenExpired', bearer: tokenExpired.token });
+  victimId = (await createUser(vault, { username: 'victim', role: 'nurse', controllerId: 'region-b', agent: 'v1' })).id;
+
+  // a past break-the-glass period in region-a, waiting for review
+  reviewPeriodId = randomUUID();
+  await vault.grants.addBreakGlass({
+    id: reviewPeriodId,
+    user_id: teammate.id,
+    controller_id: 'region-a',
+    reason: 'an earlier emergency, waiting for review',
+    started_at: iso(now - 2 * 3_600_000),
+    expires_at: iso(now - 3_600_000),
+    reviewed_at: null,
+    reviewed_by: null,
+    review_note: null,
+  });
+});
+
+after(async () => {
+  await server?.close();
+  idp?.closeAllConnections();
+  await new Promise<void>((resolve) => (idp ? idp.close(() => resolve()) : resolve()));
+});
+
+// ---------------------------------------------------------------------------------------------
+// The table
+
+interface RequestSpec {
+  path: string;
+  json?: unknown;
+  body?: Buffer;
+  headers?: Record<string, string>;
+}
+
+interface Row {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** the route as the OpenAPI document names it */
+  route: string;
+  /** which instance, when the route takes an id */
+  on?: string;
+  expect: readonly number[];
+  send: (c: Caller) => RequestSpec | Promise<RequestSpec>;
+  /** more checks on an answer that had the expected 2xx status; returns a problem or nothing */
+  check?: (c: Caller, res: Response) => string | undefined;
+}
+
+function row(method: Row['method'], route: string, on: string | undefined, expect: readonly number[], send: Row['send'], check?: Row['check']): Row {
+  assert.equal(expect.length, CALLERS.length, `${method} ${route} ${on ?? ''}: one status per caller`);
+  return { method, route, on, expect, send, check };
+}
+
+const purpose = { purpose: 'quality-review' };
+const rec = (name: keyof typeof R | 'missing') => (name === 'missing' ? MISSING : R[name]);
+const wavOf = (name: keyof typeof R) => wavs[['R1', 'R2', 'R3', 'R4'].indexOf(name)]!;
+
+/** the recordings each caller finds, when listing is allowed at all */
+const LISTED: Partial<Record<CallerName, (keyof typeof R)[]>> = {
+  nurseA: ['R1', 'R3'],
+  supCallco: ['R1', 'R2'],
+  nurseCallco: ['R2'],
+  nurseOldco: [],
+  nurseB: ['R4'],
+  dpoA: ['R1', 'R2', 'R3'],
+};
+
+function listCheck(c: Caller, res: Response): string | undefined {
+  const got = (res.json.recordings as { id: string }[]).map((r) => r.id).sort();
+  const want = (LISTED[c.name] ?? []).map((n) => R[n]).sort();
+  const name = (id: string) => Object.entries(R).find(([, v]) => v === id)?.[0] ?? id;
+  return JSON.stringify(got) === JSON.stringify(want) ? undefined : `lists ${got.map(name).join(',') || 'nothing'}, expected ${want.map(name).join(',') || 'nothing'}`;
+}
+
+const viewCheck = (name: keyof typeof R) => (_c: Caller, res: Response) =>
+  res.json.id === R[name] && typeof res.json.personnummer === 'string' ? undefined : `answered ${res.body.toString().slice(0, 200)}`;
+const accessCheck = (name: keyof typeof R) => (c: Caller, res: Response) => {
+  audioUrls.set(`${c.name}:${name}`, res.json.audioUrl);
+  return res.json.breakGlass === false && res.json.audioUrl.startsWith(`${API}/recordings/${R[name]}/audio?access=`) ? undefined : `answered ${res.body.toString()}`;
+};
+const bytesCheck = (name: keyof typeof R) => (_c: Caller, res: Response) => (res.body.equals(wavOf(name)) ? undefined : `served ${res.body.length} bytes that are not ${name}`);
+
+/** the caller's own audio URL when their access step succeeded, else one stated by someone who may play it */
+function audioUrl(c: Caller, name: keyof typeof R | 'missing'): string {
+  if (name === 'missing') return `${API}/recordings/${MISSING}/audio?access=${randomUUID()}`;
+  const own = audioUrls.get(`${c.name}:${name}`);
+  const reference = audioUrls.get(`${name === 'R4' ? 'nurseB' : 'dpoA'}:${name}`);
+  assert.ok(reference, `the reference access for ${name} succeeded`);
+  return own ?? reference;
+}
+
+const noSecretsIn = (...fields: string[]) => (_c: Caller, res: Response) => {
+  const text = res.body.toString();
+  const found = fields.filter((f) => text.includes(f));
+  return found.length ? `the answer names ${found.join(', ')}` : undefined;
+};
+
+let seq = 0;
+const unique = (prefix: string, c: Caller) => `${prefix}-${c.name.toLowerCase()}-${++seq}`;
+
+// prettier-ignore
+const ROWS: Row[] = [
+  //                                                                 anon exp  rev  nrsA supC nrsC nrsO nrsB dpoA audr admn tok  tokR tokE
+  // --- sign-in is public: every caller signs in a fresh account of their own; a bad bearer token is refused first
+  row('POST', '/api/v1/auth/signin', undefined,                       [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401], async (c) => {
+    const created = await createUser(server.vault, { username: unique('signin', c), role: 'nurse', controllerId: 'region-b' });
+    return { path: `${API}/auth/signin`, json: { username: created.username, password: created.password, code: await totp(created.totpSecret), newPassword: quickPassword() } };
+  }),
+  // --- sign-in at an organisation's identity provider is public too; the callback without the state cookie its start set is refused
+  row('GET', '/api/v1/auth/oidc/providers', undefined,                [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401], () => ({ path: `${API}/auth/oidc/providers` }),
+    (_c, res) => (JSON.stringify(res.json) === JSON.stringify({ providers: [{ id: 'idp', label: 'Region IdP' }] }) ? undefined : `answered ${res.body.toString()}`)),
+  row('GET', '/api/v1/auth/oidc/{provider}/start', 'idp',             [302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 401, 401], () => ({ path: `${API}/auth/oidc/idp/start` }),
+    (_c, res) => (String(res.headers.location).startsWith(`${issuer}/authorize?`) ? undefined : `redirects to ${res.headers.location}`)),
+  row('GET', '/api/v1/auth/oidc/{provider}/callback', 'no state',     [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401], () => ({ path: `${API}/auth/oidc/idp/callback?code=abc&state=def&iss=${encodeURIComponent(issuer)}` })),
+  row('GET', '/api/v1/auth/session', undefined,                       [401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401, 401], () => ({ path: `${API}/auth/session` }),
+    (c, res) => (res.json.user.id === c.user?.id && res.json.csrfToken === c.csrf ? undefined : 'not the caller\'s own session')),
+
+  // --- finding recordings
+  row('GET', '/api/v1/recordings', undefined,                         [401, 401, 401, 200, 200, 200, 200, 200, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings` }), listCheck),
+  row('POST', '/api/v1/recordings/search', 'by personnummer',          [401, 401, 401, 200, 200, 200, 200, 200, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/search`, json: { personnummer: call.personnummer } }), listCheck),
+
+  // --- ingest: the token's only route; R1's bytes again, so a duplicate
+  row('POST', '/api/v1/recordings', 'R1 again',                       [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401, 401], () => {
+    const { body, contentType } = ingestBody(wavs[0]!, { agent: 'a1', region: 'north' });
+    return { path: `${API}/recordings`, body, headers: { 'content-type': contentType } };
+  }, (_c, res) => (res.json.status === 'duplicate' && res.json.id === R.R1 ? undefined : `answered ${res.body.toString()}`)),
+
+  // --- one recording: out of scope answers exactly like a recording that does not exist
+  row('GET', '/api/v1/recordings/{id}', 'R1',                         [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R1')}` }), viewCheck('R1')),
+  row('GET', '/api/v1/recordings/{id}', 'R2',                         [401, 401, 401, 404, 200, 200, 404, 404, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R2')}` }), viewCheck('R2')),
+  row('GET', '/api/v1/recordings/{id}', 'R3',                         [401, 401, 401, 200, 404, 404, 404, 404, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R3')}` }), viewCheck('R3')),
+  row('GET', '/api/v1/recordings/{id}', 'R4',                         [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R4')}` }), viewCheck('R4')),
+  row('GET', '/api/v1/recordings/{id}', 'missing',                    [401, 401, 401, 404, 404, 404, 404, 404, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('missing')}` })),
+
+  // --- stating a purpose (the access step before playback)
+  row('POST', '/api/v1/recordings/{id}/access', 'R1',                 [401, 401, 401, 201, 201, 404, 404, 404, 201, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R1')}/access`, json: purpose }), accessCheck('R1')),
+  row('POST', '/api/v1/recordings/{id}/access', 'R2',                 [401, 401, 401, 404, 201, 201, 404, 404, 201, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R2')}/access`, json: purpose }), accessCheck('R2')),
+  row('POST', '/api/v1/recordings/{id}/access', 'R3',                 [401, 401, 401, 201, 404, 404, 404, 404, 201, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R3')}/access`, json: purpose }), accessCheck('R3')),
+  row('POST', '/api/v1/recordings/{id}/access', 'R4',                 [401, 401, 401, 404, 404, 404, 404, 201, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R4')}/access`, json: purpose }), accessCheck('R4')),
+  row('POST', '/api/v1/recordings/{id}/access', 'missing',            [401, 401, 401, 404, 404, 404, 404, 404, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('missing')}/access`, json: purpose })),
+
+  // --- playback with the caller's own access, or (when they had none) someone else's
+  row('GET', '/api/v1/recordings/{id}/audio', 'R1',                   [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R1') }), bytesCheck('R1')),
+  row('GET', '/api/v1/recordings/{id}/audio', 'R2',                   [401, 401, 401, 404, 200, 200, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R2') }), bytesCheck('R2')),
+  row('GET', '/api/v1/recordings/{id}/audio', 'R3',                   [401, 401, 401, 200, 404, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R3') }), bytesCheck('R3')),
+  row('GET', '/api/v1/recordings/{id}/audio', 'R4',                   [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R4') }), bytesCheck('R4')),
+  row('GET', '/api/v1/recordings/{id}/audio', 'missing',              [401, 401, 401, 404, 404, 404, 404, 404, 404, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'missing') })),
+
+  // --- export: privacy officers only
+  row('POST', '/api/v1/recordings/{id}/export', 'R1',                 [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R1')}/export`, json: { purpose: 'subject-request' } }), bytesCheck('R1')),
+  row('POST', '/api/v1/recordings/{id}/export', 'R2',                 [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R2')}/export`, json: { purpose: 'subject-request' } }), bytesCheck('R2')),
+  row('POST', '/api/v1/recordings/{id}/export', 'R3',                 [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R3')}/export`, json: { purpose: 'subject-request' } }), bytesCheck('R3')),
+  row('POST', '/api/v1/recordings/{id}/export', 'R4',                 [401, 401, 401, 403, 403, 403, 403, 403, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R4')}/export`, json: { purpose: 'subject-request' } })),
+
+  // --- administration: the admin role only
+  row('GET', '/api/v1/users', undefined,                              [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users` }),
+    noSecretsIn('password_hash', 'passwordHash', 'totp_secret', 'totpSecret')),
+  row('POST', '/api/v1/users', undefined,                             [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], (c) => ({ path: `${API}/users`, json: { username: unique('new', c), role: 'nurse', controllerId: 'region-b', agent: 'zz' } })),
+  row('POST', '/api/v1/users/{id}/reset', 'victim',                   [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users/${victimId}/reset` })),
+  row('POST', '/api/v1/users/{id}/disable', 'victim',                 [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users/${victimId}/disable` })),
+  row('POST', '/api/v1/users/{id}/enable', 'victim',                  [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users/${victimId}/enable` })),
+  row('GET', '/api/v1/tokens', undefined,                             [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/tokens` }),
+    noSecretsIn('secret_hash', 'secretHash', 'cvt_')),
+  row('POST', '/api/v1/tokens', undefined,                            [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], (c) => ({ path: `${API}/tokens`, json: { name: unique('tok', c), scope: 'ingest', controllerId: 'region-b', days: 1 } })),
+  row('DELETE', '/api/v1/tokens/{id}', 'throwaway',                   [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 204, 403, 401, 401], () => ({ path: `${API}/tokens/${throwawayTokenId}` })),
+  row('GET', '/api/v1/controllers', undefined,                        [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/controllers` })),
+  row('POST', '/api/v1/controllers', undefined,                       [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], (c) => ({ path: `${API}/controllers`, json: { id: unique('ctl', c), name: 'New controller' } })),
+  row('GET', '/api/v1/processors', undefined,                         [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/processors` })),
+  row('POST', '/api/v1/processors', undefined,                        [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], (c) => ({ path: `${API}/processors`, json: { id: unique('proc', c), name: 'New processor' } })),
+  row('GET', '/api/v1/contracts', undefined,                          [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/contracts` })),
+  row('POST', '/api/v1/contracts', undefined,                         [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], () => ({
+    path: `${API}/contracts`,
+    json: { processorId: 'spareco', controllerId: 'region-b', roles: ['nurse'], regions: ['east'], validFrom: iso(Date.now() - DAY), validTo: iso(Date.now() + DAY) },
+  })),
+  row('POST', '/api/v1/contracts/{id}/end', 'spareco',                [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/contracts/${spareContract.id}/end` })),
+
+  // --- break-the-glass: nurses and supervisors start it for a controller they work for; privacy officers review
+  row('POST', '/api/v1/break-glass', 'region-a',                      [401, 401, 401, 201, 201, 201, 403, 403, 403, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/break-glass`,
+    json: { controllerId: 'region-a', reason: 'the patient is unconscious and the relative calls back', minutes: 5 },
+  })),
+  row('GET', '/api/v1/break-glass', undefined,                        [401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 403, 403, 401, 401], () => ({ path: `${API}/break-glass` }),
+    (c, res) => {
+      const periods = res.json.periods as { controllerId: string; id: string }[];
+      if (!periods.some((p) => p.id === reviewPeriodId)) return 'the period to review is not listed';
+      return c.name === 'dpoA' && periods.some((p) => p.controllerId !== 'region-a') ? 'a privacy officer sees another controller\'s periods' : undefined;
+    }),
+  row('POST', '/api/v1/break-glass/{id}/review', 'past period',       [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/break-glass/${reviewPeriodId}/review`, json: { note: 'reviewed: justified' } })),
+
+  // --- the audit log: auditors only
+  row('GET', '/api/v1/audit/entries', undefined,                      [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/entries` })),
+
+  // --- own account; sign-out last, as it ends the session the rows above use
+  row('POST', '/api/v1/auth/password', undefined,                     [401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 403, 401, 401], (c) => ({
+    path: `${API}/auth/password`,
+    json: { password: c.user?.password ?? 'not a password at all', newPassword: quickPassword() },
+  })),
+  row('POST', '/api/v1/auth/signout', undefined,                      [401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 403, 401, 401], () => ({ path: `${API}/auth/signout` })),
+];
+
+const EXPECTED_CODE: Record<number, string> = { 401: 'CV_UNAUTHENTICATED', 403: 'CV_FORBIDDEN', 404: 'CV_NOT_FOUND' };
+
+// ---------------------------------------------------------------------------------------------
+
+test('the table has a row for every route the server registers, and no row for a route it does not', async () => {
+  const res = await new Client(server).get('/api/docs/json');
+  assert.equal(res.status, 200);
+  const registered = new Set<string>();
+  for (const [path, ops] of Object.entries(res.json.paths as Record<string, Record<string, unknown>>)) {
+    for (const method of Object.keys(ops)) if (['get', 'post', 'put', 'patch', 'delete'].includes(method)) registered.add(`${method.toUpperCase()} ${path}`);
+  }
+  const covered = new Set(ROWS.map((r) => `${r.method} ${r.route}`));
+  assert.deepEqual([...registered].filter((r) => !covered.has(r)), [], 'routes without a row in the table');
+  assert.deepEqual([...covered].filter((r) => !registered.has(r)), [], 'rows for routes the server does not register');
+  assert.ok(registered.size >= 29);
+});
+
+test('every caller gets exactly the status the table states on every route, and no unexpected 2xx', async () => {
+  const problems: string[] = [];
+  const unexpected2xx: string[] = [];
+  const bodies = new Map<string, unknown>();
+  let cases = 0;
+  for (const r of ROWS) {
+    const label = `${r.method} ${r.route}${r.on ? ` [${r.on}]` : ''}`;
+    for (const [i, name] of CALLERS.entries()) {
+      const c = callers.get(name)!;
+      const want = r.expect[i]!;
+      const spec = await r.send(c);
+      const res = await clientOf(c).request(r.method, spec.path, { json: spec.json, body: spec.body, headers: spec.headers });
+      cases += 1;
+      const where = `${label} as ${name}`;
+      if (r.method === 'GET') {
+        // fastify answers HEAD on every GET route: it must decide exactly as GET does
+        const head = await clientOf(c).request('HEAD', spec.path, { headers: spec.headers });
+        cases += 1;
+        if (head.status !== want) {
+          const line = `HEAD ${label.slice(4)} as ${name}: expected ${want}, got ${head.status}`;
+          problems.push(line);
+          if (head.status >= 200 && head.status < 300) unexpected2xx.push(line);
+        }
+      }
+      const code = res.json?.error?.code;
+      if (res.status !== want) {
+        const line = `${where}: expected ${want}, got ${res.status}${code ? ` ${code}` : ''}`;
+        problems.push(line);
+        if (res.status >= 200 && res.status < 300) unexpected2xx.push(line);
+        continue;
+      }
+      if (want >= 400) {
+        try {
+          assertErrorAnswer(res, [call.personnummer, call.phone], where);
+        } catch (err) {
+          problems.push((err as Error).message.split('\n')[0]!);
+        }
+        const signInRoute = r.route === '/api/v1/auth/signin' || r.route.startsWith('/api/v1/auth/oidc/');
+        const badToken = c.name === 'tokenRevoked' || c.name === 'tokenExpired';
+        const wantCode = signInRoute && want === 401 && !badToken ? 'CV_SIGNIN_FAILED' : EXPECTED_CODE[want];
+        if (wantCode && code !== wantCode) problems.push(`${where}: code ${code}, expected ${wantCode}`);
+        bodies.set(`${name} ${label}`, res.json);
+      } else if (r.check) {
+        const problem = r.check(c, res);
+        if (problem) problems.push(`${where}: ${problem}`);
+      }
+    }
+  }
+  assert.equal(cases, ROWS.length * CALLERS.length + ROWS.filter((r) => r.method === 'GET').length * CALLERS.length);
+  assert.deepEqual(unexpected2xx, [], `unexpected 2xx answers:\n${unexpected2xx.join('\n')}`);
+  assert.deepEqual(problems, [], `${problems.length} of ${cases} cases differ from the table:\n${problems.join('\n')}`);
+  // a recording out of scope and one that does not exist answer alike, byte for byte
+  assert.ok(bodies.get('nurseA GET /api/v1/recordings/{id} [R2]'));
+  assert.deepEqual(bodies.get('nurseA GET /api/v1/recordings/{id} [R2]'), bodies.get('nurseA GET /api/v1/recordings/{id} [missing]'));
+  assert.deepEqual(bodies.get('nurseB POST /api/v1/recordings/{id}/access [R1]'), bodies.get('nurseB POST /api/v1/recordings/{id}/access [missing]'));
+
+  // the break-the-glass periods started by the table end now, so the next tests start from normal scope
+  await db(server).updateTable('break_glass').set({ expires_at: iso(Date.now() - 1000) }).execute();
+});
+
+test('break-the-glass lets the callco nurse reach R1 (north, another agent), flagged, but never R3 (south) nor R4 (region-b)', async () => {
+  const nurse = await quickUser(server, { role: 'nurse', processorId: 'callco', agent: 'a2', team: 't1' });
+  const c = nurse.client;
+  assert.equal((await c.get(`${API}/recordings/${R.R1}`)).status, 404, 'before break-the-glass R1 is out of reach');
+  assert.equal((await c.post(`${API}/recordings/${R.R1}/access`, purpose)).status, 404);
+
+  const short = await c.post(`${API}/break-glass`, { controllerId: 'region-a', reason: 'urgent' });
+  assert.equal(short.status, 400, 'a reason needs 20 characters');
+  assert.equal((await c.post(`${API}/break-glass`, { controllerId: 'region-b', reason: 'the patient is unconscious and needs help now' })).status, 403, 'not for a controller the nurse does not work for');
+  const started = await c.post(`${API}/break-glass`, { controllerId: 'region-a', reason: 'the patient is unconscious and the relative calls back' });
+  assert.equal(started.status, 201, started.body.toString());
+  const glassId = started.json.id as string;
+
+  const view = await c.get(`${API}/recordings/${R.R1}`);
+  assert.equal(view.status, 200);
+  const access = await c.post(`${API}/recordings/${R.R1}/access`, { purpose: 'patient-follow-up' });
+  assert.equal(access.status, 201);
+  assert.equal(access.json.breakGlass, true, 'the access answer is flagged');
+  const audio = await c.get(access.json.audioUrl);
+  assert.equal(audio.status, 200);
+  assert.ok(audio.body.equals(wavs[0]!));
+
+  // the nurse's own call is reached normally: not flagged
+  const own = await c.post(`${API}/recordings/${R.R2}/access`, { purpose: 'patient-follow-up' });
+  assert.equal(own.status, 201);
+  assert.equal(own.json.breakGlass, false);
+
+  for (const name of ['R3', 'R4'] as const) {
+    assert.equal((await c.get(`${API}/recordings/${R[name]}`)).status, 404, `${name} stays out of reach`);
+    assert.equal((await c.post(`${API}/recordings/${R[name]}/access`, purpose)).status, 404, `${name} stays out of reach`);
+  }
+  assert.equal((await c.post(`${API}/recordings/${R.R1}/export`, purpose)).status, 403, 'break-the-glass does not give export');
+  const list = await c.get(`${API}/recordings`);
+  assert.deepEqual((list.json.recordings as { id: string }[]).map((r) => r.id).sort(), [R.R1, R.R2].sort());
+
+  const events = (await server.vault.audit.entries(0, await server.vault.audit.size())).map((e) => JSON.parse(e.entry.toString('utf8')));
+  const mine = events.filter((e) => e.actor?.id === nurse.id && e.outcome === 'success');
+  for (const action of ['recording.view', 'recording.access', 'recording.play']) {
+    const e = mine.find((x) => x.action === action && x.recordingId === R.R1);
+    assert.ok(e, `${action} of R1 is audited`);
+    assert.equal(e.breakGlassId, glassId, `${action} of R1 is flagged with the break-the-glass id`);
+  }
+  const ownAccess = mine.find((x) => x.action === 'recording.access' && x.recordingId === R.R2);
+  assert.equal(ownAccess?.breakGlassId, undefined, 'access in normal scope is not flagged');
+  assert.ok(mine.some((x) => x.action === 'break-glass.start' && x.breakGlassId === glassId));
+  assert.equal(mine.filter((x) => x.recordingId === R.R3 || x.recordingId === R.R4).length, 0);
+});
+
+test('ending the callco contract turns the callco staff\'s access off at once', async () => {
+  const nurse = await quickUser(server, { role: 'nurse', processorId: 'callco', agent: 'a2', team: 't1' });
+  const sup = await quickUser(server, { role: 'supervisor', processorId: 'callco', team: 't1' });
+  const admin = await quickUser(server, { role: 'admin' });
+  const started = await nurse.client.post(`${API}/break-glass`, { controllerId: 'region-a', reason: 'the patient is unconscious and the relative calls back' });
+  assert.equal(started.status, 201);
+
+  assert.equal((await nurse.client.get(`${API}/recordings/${R.R2}`)).status, 200);
+  assert.equal((await nurse.client.get(`${API}/recordings/${R.R1}`)).status, 200, 'through break-the-glass');
+  const access = await nurse.client.post(`${API}/recordings/${R.R2}/access`, purpose);
+  assert.equal(access.status, 201);
+  assert.equal((await nurse.client.get(access.json.audioUrl)).status, 200);
+  assert.equal((await sup.client.get(`${API}/recordings/${R.R1}`)).status, 200);
+
+  const ended = await admin.client.post(`${API}/contracts/${callcoContract.id}/end`);
+  assert.equal(ended.status, 200, ended.body.toString());
+  assert.ok(Date.parse(ended.json.validTo) <= Date.now());
+
+  for (const name of ['R1', 'R2'] as const) {
+    assert.equal((await nurse.client.get(`${API}/recordings/${R[name]}`)).status, 404, `nurse ${name}`);
+    assert.equal((await nurse.client.post(`${API}/recordings/${R[name]}/access`, purpose)).status, 404, `nurse access ${name}`);
+    assert.equal((await sup.client.get(`${API}/recordings/${R[name]}`)).status, 404, `supervisor ${name}`);
+  }
+  assert.equal((await nurse.client.get(access.json.audioUrl)).status, 404, 'an access stated before the end no longer plays');
+  for (const c of [nurse.client, sup.client]) {
+    const list = await c.get(`${API}/recordings`);
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.json.recordings, [], 'nothing is listed');
+    const search = await c.post(`${API}/recordings/search`, { personnummer: call.personnummer });
+    assert.deepEqual(search.json.recordings, [], 'nothing is found');
+  }
+  assert.equal((await nurse.client.post(`${API}/break-glass`, { controllerId: 'region-a', reason: 'the patient is unconscious and the relative calls back' })).status, 403);
+});
+
+test('a state-changing request with the session cookie needs the session\'s own X-CSRF-Token (403 CV_CSRF)', async () => {
+  const nurse = await quickUser(server, { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
+  const other = await quickUser(server, { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
+  const admin = await quickUser(server, { role: 'admin' });
+  const bare = new Client(server);
+  bare.cookie = nurse.client.cookie; // csrf left unset: the header is not sent
+
+  const attempts: [string, Client, string, unknown, Record<string, string>][] = [
+    ['no header', bare, `${API}/recordings/${R.R1}/access`, purpose, {}],
+    ['wrong header', bare, `${API}/recordings/${R.R1}/access`, purpose, { 'x-csrf-token': 'wrong' }],
+    ['empty header', bare, `${API}/recordings/${R.R1}/access`, purpose, { 'x-csrf-token': '' }],
+    ['another session\'s token', bare, `${API}/recordings/${R.R1}/access`, purpose, { 'x-csrf-token': other.client.csrf! }],
+    ['no header, search', bare, `${API}/recordings/search`, {}, {}],
+    ['no header, sign-out', bare, `${API}/auth/signout`, {}, {}],
+    ['no header, password', bare, `${API}/auth/password`, { password: nurse.password, newPassword: quickPassword() }, {}],
+    ['no header, break-glass', bare, `${API}/break-glass`, { controllerId: 'region-a', reason: 'the patient is unconscious and the relative calls back' }, {}],
+  ];
+  for (const [what, client, path, json, headers] of attempts) {
+    const res = await client.request('POST', path, { json, headers });
+    assert.equal(res.status, 403, `${what}: ${res.body.toString()}`);
+    assert.equal(res.json.error.code, 'CV_CSRF', what);
+  }
+  // nothing happened: the session lives, no access or break-the-glass was granted
+  assert.equal((await bare.get(`${API}/auth/session`)).status, 200, 'a GET needs no CSRF header');
+  assert.equal((await server.vault.grants.activeBreakGlass(nurse.id, new Date().toISOString())).length, 0);
+  const access = await nurse.client.post(`${API}/recordings/${R.R1}/access`, purpose);
+  assert.equal(access.status, 201, 'with the right header it works');
+
+  const token = await createToken(server.vault, { name: 'csrf-target', scope: 'ingest', controllerId: 'region-a', days: 1 });
+  const adminBare = new Client(server);
+  adminBare.cookie = admin.client.cookie;
+  const del = await adminBare.request('DELETE', `${API}/tokens/${token.id}`);
+  assert.equal(del.status, 403);
+  assert.equal(del.json.error.code, 'CV_CSRF');
+  assert.equal((await server.vault.sessions.token(token.id))?.revoked_at, null, 'the token was not revoked');
+  assert.equal((await admin.client.request('DELETE', `${API}/tokens/${token.id}`)).status, 204);
+
+  // a session past its absolute lifetime is gone, whatever the CSRF header says
+  await db(server).updateTable('sessions').set({ expires_at: iso(Date.now() - 1000) }).where('user_id', '=', other.id).execute();
+  assert.equal((await other.client.get(`${API}/auth/session`)).status, 401);
+  assert.equal((await other.client.post(`${API}/recordings/${R.R1}/access`, purpose)).status, 401);
+});
