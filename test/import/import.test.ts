@@ -265,6 +265,7 @@ describe('import options', () => {
     assert.match(r.json.failed[0].reason, /personnummer/);
     assert.ok(!r.json.failed[0].reason.includes('1234'));
     const list = await cli(['--data', dir, 'recordings', 'list', '--json']);
+    assert.equal(list.code, 0, list.stderr);
     assert.equal(list.json.recordings[0].region, 'uppsala');
     assert.equal(list.json.recordings[0].direction, 'outbound');
   });
