@@ -9,7 +9,8 @@
  *   --keep       keep the scratch directories
  *   --json       also print the results as JSON on stdout
  *   --strict     exit 1 when a ratio misses its target
- * Scratch space: CALLVAULT_BENCH_TMP, else os.tmpdir().
+ * Scratch space: CALLVAULT_BENCH_TMP, else os.tmpdir(). playback also reads BENCH_SECONDS (load per
+ * server per round, default 10), BENCH_LOADGEN (wrk or autocannon) and BENCH_SERVER_NODE_ARGS.
  */
 import { cpus } from 'node:os';
 import { fmt, type Benchmark, type BenchOptions, type BenchResult } from './common.js';
@@ -19,6 +20,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   import: async () => (await import('./import.js')).importBenchmark,
   container: async () => (await import('./container.js')).containerBenchmark,
   rss: async () => (await import('./rss.js')).rssBenchmark,
+  playback: async () => (await import('./playback.js')).playbackBenchmark,
 };
 
 interface Args {
@@ -66,12 +68,17 @@ function table(headers: string[], rows: string[][], alignRight: boolean[]): stri
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** seconds and milliseconds with two decimals, everything else with one */
+function digitsFor(unit: string): number {
+  return unit === 's' || unit === 'ms' ? 2 : 1;
+}
+
 function report(result: BenchResult): string {
   const out: string[] = [`== ${result.name}`];
   out.push(
     table(
       ['measurement', 'value', 'unit', 'samples', 'note'],
-      result.rows.map((r) => [r.label, fmt(r.value, r.unit === 's' ? 2 : 1), r.unit, (r.samples ?? []).map((s) => fmt(s, r.unit === 's' ? 2 : 1)).join(' / '), r.note ?? '']),
+      result.rows.map((r) => [r.label, fmt(r.value, digitsFor(r.unit)), r.unit, (r.samples ?? []).map((s) => fmt(s, digitsFor(r.unit))).join(' / '), r.note ?? '']),
       [false, true, false, false, false],
     ),
   );
