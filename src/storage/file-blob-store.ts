@@ -13,6 +13,8 @@ import { fsyncDir, processAlive } from '../util/fs.js';
 import type { CiphertextSource } from '../container/decrypt.js';
 import { assertBlobKey, type BlobStore, type PendingBlob } from './blob-store.js';
 
+const SEALED_SEGMENT_BYTES = 64 * 1024 + 16;
+
 const TMP = '.tmp';
 
 export class FileBlobStore implements BlobStore {
@@ -64,7 +66,9 @@ export class FileBlobStore implements BlobStore {
     return {
       size,
       read: (start: number, end: number) =>
-        end <= start ? emptyIterable() : createReadStream(path, { start, end: end - 1, highWaterMark: 256 * 1024 }),
+        // one sealed 64 KiB segment per read: chunks line up with segments, so the decryptor
+        // never has to join pieces, and a paused stream holds one segment
+        end <= start ? emptyIterable() : createReadStream(path, { start, end: end - 1, highWaterMark: SEALED_SEGMENT_BYTES }),
     };
   }
 

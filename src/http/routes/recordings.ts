@@ -14,11 +14,40 @@ import type { RecordingRow } from '../../db/recordings-repository.js';
 import { normalizePersonnummer, normalizePhone } from '../../identifiers/normalize.js';
 import { blindIndexFor } from '../../recordings/indexer.js';
 import { openStoredRecording, readSealedFields } from '../../recordings/read.js';
+import type { OpenedRecording } from '../../container/decrypt.js';
 import { BREAK_GLASS_MIN_REASON, PURPOSES, decide, recordingScopes, type Action, type Purpose } from '../../policy/policy.js';
 import { audit, authorize, requireUserAuth } from '../auth.js';
 import { errorResponses, errorSchema, recordingPageSchema, recordingSummarySchema, uuidParam } from '../schemas.js';
 
 const CONTENT_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg' };
+
+/**
+ * A player sends many range requests under one access. The opened recording (its unwrapped
+ * payload key and checked header) is kept per access for a short idle time, so each request
+ * after the first skips the HPKE unwrap and the header check. Authorisation, the access check
+ * and the audit entry still happen on every request. The key lives only in this process's
+ * memory, where it is anyway while the call is being served.
+ */
+class OpenedByAccess {
+  readonly #entries = new Map<string, { opened: OpenedRecording; until: number }>();
+  constructor(
+    private readonly max = 512,
+    private readonly idleMs = 120_000,
+  ) {}
+
+  async get(accessId: string, open: () => Promise<OpenedRecording>): Promise<OpenedRecording> {
+    const now = Date.now();
+    const hit = this.#entries.get(accessId);
+    this.#entries.delete(accessId);
+    const opened = hit && hit.until > now ? hit.opened : await open();
+    this.#entries.set(accessId, { opened, until: now + this.idleMs });
+    for (const [key, entry] of this.#entries) {
+      if (this.#entries.size <= this.max && entry.until > now) break;
+      this.#entries.delete(key);
+    }
+    return opened;
+  }
+}
 /** how long a stated purpose covers playback: the call's length and half an hour to spare */
 const GRANT_SLACK_MS = 30 * 60_000;
 
@@ -47,6 +76,7 @@ const purposeBody = {
 
 export async function registerRecordingRoutes(api: FastifyInstance): Promise<void> {
   const vault = api.vault;
+  const openedByAccess = new OpenedByAccess();
 
   api.get('/recordings', {
     schema: {
@@ -179,7 +209,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
         await audit(req, { action: 'recording.play', outcome: 'denied', recordingId: row.id, detail: { reason: 'access' } });
         throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'this access has expired or is not yours: state the purpose again');
       }
-      const opened = await openStoredRecording(vault, row);
+      const opened = await openedByAccess.get(grant.id, () => openStoredRecording(vault, row));
       const size = opened.plaintextSize;
       let start = 0;
       let end = size;
@@ -196,10 +226,11 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
           void reply.header('Content-Range', `bytes */${size}`);
           throw new CallvaultError(ErrorCodes.RANGE_NOT_SATISFIABLE, 'the range lies outside the recording');
         }
-        // a malformed header (-2), another unit or several ranges: the whole file (RFC 9110 §14.2)
-        if (ranges !== -1 && ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
-          start = ranges[0]!.start;
-          end = ranges[0]!.end + 1;
+        // a malformed header (-2) or another unit: the whole file (RFC 9110 §14.2); several
+        // ranges are coalesced into the one that spans them, never widened to the whole file
+        if (ranges !== -1 && ranges !== -2 && ranges.type === 'bytes' && ranges.length > 0) {
+          start = Math.min(...ranges.map((r) => r.start));
+          end = Math.max(...ranges.map((r) => r.end)) + 1;
           partial = true;
         }
       }
@@ -220,7 +251,8 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
         .header('Content-Length', end - start)
         .header('Cache-Control', 'no-store');
       if (partial) void reply.header('Content-Range', `bytes ${start}-${end - 1}/${size}`);
-      if (req.method === 'HEAD') return reply.send();
+      // an empty stream: fastify would set Content-Length 0 for an empty HEAD answer
+      if (req.method === 'HEAD') return reply.send(Readable.from([]));
       return reply.send(Readable.from(opened.read(start, end), { objectMode: false, highWaterMark: 64 * 1024 }));
     },
   });
