@@ -2,12 +2,12 @@
  * Who is calling: a session cookie (browsers) or a bearer token (machines). Authorisation helpers
  * turn a missing identity into 401 and a missing permission into 403, auditing each refusal.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { AuditActor, AuditEvent } from '../audit/audit-log.js';
 import type { ApiTokenRow, SessionRow } from '../db/sessions-repository.js';
 import type { User } from '../db/users-repository.js';
-import { resumeSession, sameSecret } from '../identities/sessions.js';
+import { ABSOLUTE_HOURS, resumeSession, sameSecret } from '../identities/sessions.js';
 import { resolveToken } from '../identities/tokens.js';
 import { tokenPrincipal, userPrincipal } from '../identities/principal.js';
 import { can, type Action, type Principal, type TokenPrincipal, type UserPrincipal } from '../policy/policy.js';
@@ -17,7 +17,12 @@ export type AuthContext =
   | { kind: 'user'; user: User; session: SessionRow; principal: UserPrincipal }
   | { kind: 'token'; token: ApiTokenRow; principal: TokenPrincipal };
 
-const SESSION_COOKIE = '__Host-callvault';
+export const SESSION_COOKIE = '__Host-callvault';
+
+/** the session cookie: never readable by scripts, never sent cross-site */
+export function setSessionCookie(reply: FastifyReply, value: string): void {
+  void reply.setCookie(SESSION_COOKIE, value, { path: '/', secure: true, httpOnly: true, sameSite: 'strict', maxAge: ABSOLUTE_HOURS * 3600 });
+}
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export async function authenticate(vault: Vault, req: FastifyRequest): Promise<AuthContext | null> {

@@ -8,7 +8,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { CallvaultError, ErrorCodes, isCallvaultError, type ErrorCode } from '../errors.js';
 import type { Vault } from '../vault.js';
-import { authenticate, type AuthContext } from './auth.js';
+import { authenticate, SESSION_COOKIE, type AuthContext } from './auth.js';
 import { errorSchema } from './schemas.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerRecordingRoutes } from './routes/recordings.js';
@@ -41,7 +41,6 @@ declare module 'fastify' {
   }
 }
 
-export const SESSION_COOKIE = '__Host-callvault';
 export const JSON_BODY_LIMIT = 64 * 1024;
 export const MAX_HEADER_BYTES = 16 * 1024;
 

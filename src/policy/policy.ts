@@ -10,7 +10,7 @@
  * widens a nurse's or supervisor's reach to every call of one controller (still inside the
  * contract's regions) for a short time, and every access under it is flagged.
  */
-import { ROLES, type Role } from '../identities/roles.js';
+import type { Role } from '../identities/roles.js';
 
 export type Action =
   | 'recordings:list'
@@ -174,8 +174,4 @@ export function inScope(scope: Scope, recording: RecordingFacts): boolean {
 /** Break-the-glass can be started only for a controller the user already reaches in their role. */
 export function mayBreakGlass(user: UserPrincipal, controllerId: string, now: Date): boolean {
   return can(user, 'break-glass:start') && controllerReach(user, now).some((r) => r.controllerId === controllerId);
-}
-
-export function isRole(value: string): value is Role {
-  return (ROLES as readonly string[]).includes(value);
 }

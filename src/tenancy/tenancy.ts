@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CallvaultError, ErrorCodes } from '../errors.js';
-import { ROLES } from '../identities/roles.js';
 import type { ContractRow } from '../db/tenancy-repository.js';
 import type { Vault } from '../vault.js';
 
@@ -71,10 +70,6 @@ export async function addContract(vault: Vault, spec: ContractSpec): Promise<Con
   };
   await vault.tenancy.addContract(row);
   return row;
-}
-
-export function isRoleName(value: string): boolean {
-  return (ROLES as readonly string[]).includes(value);
 }
 
 /** YYYY-MM-DD (midnight UTC) or a date-time with Z or an offset; nothing Date.parse would guess at */

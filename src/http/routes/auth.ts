@@ -4,10 +4,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { SignInError, changePassword, signIn } from '../../identities/signin.js';
-import { startSession, ABSOLUTE_HOURS } from '../../identities/sessions.js';
-import { audit, requireUserAuth } from '../auth.js';
+import { startSession } from '../../identities/sessions.js';
+import { audit, requireUserAuth, SESSION_COOKIE, setSessionCookie } from '../auth.js';
 import { errorResponses, errorSchema } from '../schemas.js';
-import { SESSION_COOKIE } from '../server.js';
 
 const sessionSchema = {
   type: 'object',
@@ -146,6 +145,6 @@ export function sendSession(
   session: { cookie: string; csrfToken: string; expiresAt: string },
   user: Parameters<typeof sessionBody>[0],
 ) {
-  void reply.setCookie(SESSION_COOKIE, session.cookie, { path: '/', secure: true, httpOnly: true, sameSite: 'strict', maxAge: ABSOLUTE_HOURS * 3600 });
+  setSessionCookie(reply, session.cookie);
   return reply.send(sessionBody(user, session.csrfToken, session.expiresAt));
 }

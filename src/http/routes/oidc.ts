@@ -7,11 +7,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditActor } from '../../audit/audit-log.js';
-import { ABSOLUTE_HOURS, startSession } from '../../identities/sessions.js';
+import { startSession } from '../../identities/sessions.js';
+import { setSessionCookie } from '../auth.js';
 import { OIDC_STATE_COOKIE, OidcProviders, OidcSignInError, PROVIDER_ID_PATTERN, STATE_TTL_MS, type OidcProviderConfig } from '../../identities/oidc.js';
 import type { User } from '../../db/users-repository.js';
 import { errorSchema } from '../schemas.js';
-import { SESSION_COOKIE } from '../server.js';
 
 const providerParam = {
   type: 'object',
@@ -132,7 +132,7 @@ export async function registerOidcRoutes(api: FastifyInstance, providers: readon
       await auditSignIn(req, provider, 'success', userActor(user), { mfa });
       const session = await startSession(vault, user);
       // as sendSession in routes/auth.ts
-      void reply.setCookie(SESSION_COOKIE, session.cookie, { path: '/', secure: true, httpOnly: true, sameSite: 'strict', maxAge: ABSOLUTE_HOURS * 3600 });
+      setSessionCookie(reply, session.cookie);
       return reply.redirect('/', 302);
     },
   });
