@@ -11,7 +11,7 @@ import { createToken, MAX_TOKEN_DAYS } from '../../identities/tokens.js';
 import { TOKEN_SCOPES, type TokenScope } from '../../policy/policy.js';
 import { addContract, addController, addProcessor, CONTRACT_ROLES } from '../../tenancy/tenancy.js';
 import type { User } from '../../db/users-repository.js';
-import type { ContractRow } from '../../db/tenancy-repository.js';
+import { contractTerms, type ContractRow } from '../../db/tenancy-repository.js';
 import type { ApiTokenRow } from '../../db/sessions-repository.js';
 import { audit, authorize } from '../auth.js';
 import { errorResponses, errorSchema, uuidParam } from '../schemas.js';
@@ -93,16 +93,9 @@ export function tokenView(t: ApiTokenRow) {
   return { id: t.id, name: t.name, scope: t.scope, controllerId: t.controller_id, createdAt: t.created_at, expiresAt: t.expires_at, revokedAt: t.revoked_at, lastUsedAt: t.last_used_at };
 }
 
+/** a contract as the API and CLI show it: the policy's own view of its terms */
 export function contractView(c: ContractRow) {
-  return {
-    id: c.id,
-    processorId: c.processor_id,
-    controllerId: c.controller_id,
-    roles: c.roles.split(','),
-    regions: c.regions === null ? null : c.regions.split(','),
-    validFrom: c.valid_from,
-    validTo: c.valid_to,
-  };
+  return contractTerms(c);
 }
 
 export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
