@@ -70,8 +70,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    https: options.tls ? { cert: options.tls.cert, key: options.tls.key } : null,
-    http2: false,
+    // the header limit must be given when the server is created; setting it afterwards does nothing
+    https: options.tls ? { cert: options.tls.cert, key: options.tls.key, maxHeaderSize: MAX_HEADER_BYTES } : null,
+    http: options.tls ? undefined : { maxHeaderSize: MAX_HEADER_BYTES },
     bodyLimit: JSON_BODY_LIMIT,
     routerOptions: { maxParamLength: 100 },
     // a client that stops sending must not hold a connection for ever
@@ -81,7 +82,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     forceCloseConnections: 'idle',
     trustProxy: false,
     return503OnClosing: true,
-    serverFactory: undefined,
     logger: options.logger ? loggerOptions() : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // errors raised before routing (a bad URL, an overlong id, oversize headers) get our error
@@ -99,7 +99,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   } as never) as unknown as FastifyInstance;
   app.server.maxHeadersCount = 100;
-  (app.server as unknown as { maxHeaderSize?: number }).maxHeaderSize = MAX_HEADER_BYTES;
 
   app.decorate('vault', options.vault);
   app.decorateRequest('auth', null);
@@ -126,10 +125,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     global: true,
     max: options.rateLimitPerMinute ?? 1200,
     timeWindow: 60_000,
-    errorResponseBuilder: (_req, ctx) => ({
-      statusCode: 429,
-      error: { code: ErrorCodes.RATE_LIMITED, message: `too many requests: try again in ${Math.ceil(ctx.ttl / 1000)} s` },
-    }),
+    // the plugin throws what this returns: our error, so the error handler gives it our shape
+    errorResponseBuilder: (_req, ctx) => new CallvaultError(ErrorCodes.RATE_LIMITED, `too many requests: try again in ${Math.ceil(ctx.ttl / 1000)} s`),
   });
   await app.register(import('@fastify/multipart'), {
     limits: { fields: 4, fieldSize: JSON_BODY_LIMIT, files: 2, parts: 4, fileSize: 8 * 1024 * 1024 * 1024, headerPairs: 50 },
@@ -205,7 +202,7 @@ function errorHandler(err: FastifyError | CallvaultError, req: FastifyRequest, r
   if (status === 500) req.log.error({ code: fe.code }, 'request failed');
   const code = status === 429 ? ErrorCodes.RATE_LIMITED : status === 416 ? ErrorCodes.RANGE_NOT_SATISFIABLE : ErrorCodes.INVALID_REQUEST;
   // fastify's own 4xx messages (bad JSON, body too large, wrong content type) name no data
-  void reply.code(status).send({ error: { code: status === 500 ? ErrorCodes.STORAGE_FAILED : code, message: status === 500 ? 'internal error' : fe.message } });
+  void reply.code(status).send({ error: { code: status === 500 ? ErrorCodes.STORAGE_FAILED : code, message: status === 500 ? 'internal error' : String(fe.message ?? 'request refused') } });
 }
 
 /** Request logs carry the route pattern, never the raw URL, headers or bodies. */

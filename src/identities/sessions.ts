@@ -12,7 +12,7 @@ import type { Vault } from '../vault.js';
 export const IDLE_MINUTES = 30;
 export const ABSOLUTE_HOURS = 12;
 /** last_seen_at is written at most this often, so reads do not each cost a write */
-const TOUCH_INTERVAL_MS = 60_000;
+export const TOUCH_INTERVAL_MS = 60_000;
 
 export interface NewSession {
   cookie: string;

@@ -8,7 +8,7 @@ import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { ApiTokenRow } from '../db/sessions-repository.js';
 import type { TokenScope } from '../policy/policy.js';
 import type { Vault } from '../vault.js';
-import { hashSecret, sameSecret } from './sessions.js';
+import { hashSecret, sameSecret, TOUCH_INTERVAL_MS } from './sessions.js';
 
 export const MAX_TOKEN_DAYS = 366;
 const TOKEN = /^cvt_([0-9a-f-]{36})_([A-Za-z0-9_-]{43})$/;
@@ -54,6 +54,7 @@ export async function resolveToken(vault: Vault, bearer: string, now = new Date(
   const row = await vault.sessions.token(m[1]!);
   if (!row || row.revoked_at || row.expires_at <= now.toISOString()) return undefined;
   if (!sameSecret(row.secret_hash, hashSecret(m[2]!))) return undefined;
-  await vault.sessions.tokenUsed(row.id, now.toISOString());
+  // last use to the minute, like sessions: a recorder uploading all day costs no write per request
+  if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) >= TOUCH_INTERVAL_MS) await vault.sessions.tokenUsed(row.id, now.toISOString());
   return row;
 }

@@ -43,6 +43,9 @@ const SCOPE_PERMISSIONS: Record<TokenScope, readonly Action[]> = { ingest: ['rec
 export const PURPOSES = ['patient-follow-up', 'quality-review', 'complaint', 'incident-investigation', 'subject-request', 'legal-request', 'other'] as const;
 export type Purpose = (typeof PURPOSES)[number];
 
+/** the written explanation the purpose `other` needs, in characters */
+export const PURPOSE_TEXT_MIN = 10;
+
 export const BREAK_GLASS_MAX_MINUTES = 60;
 export const BREAK_GLASS_MIN_REASON = 20;
 

@@ -18,8 +18,8 @@ import { createToken } from '../../src/identities/tokens.js';
 import { createUser } from '../../src/identities/users.js';
 import { addContract, addController, addProcessor } from '../../src/tenancy/tenancy.js';
 import type { ContractRow } from '../../src/db/tenancy-repository.js';
-import { Client, startTestServer, totp, upload, type Response, type TestServer, type TestUser } from './harness.js';
-import { assertErrorAnswer, callVariants, db, ingestBody, quickPassword, quickUser, type SyntheticCall } from './fixtures.js';
+import { Client, signedInUser, startTestServer, strongPassword, totp, upload, type Response, type TestServer, type TestUser } from './harness.js';
+import { assertErrorAnswer, callVariants, db, ingestBody, type SyntheticCall } from './fixtures.js';
 
 const API = '/api/v1';
 const DAY = 86_400_000;
@@ -136,8 +136,8 @@ before(async () => {
   throwawayTokenId = (await createToken(vault, { name: 'to-revoke', scope: 'ingest', controllerId: 'region-b', days: 1 })).id;
 
   // people
-  const user = async (name: CallerName, spec: Parameters<typeof quickUser>[1]) => {
-    const u = await quickUser(server, spec);
+  const user = async (name: CallerName, spec: Parameters<typeof signedInUser>[1]) => {
+    const u = await signedInUser(server, spec);
     callers.set(name, { name, cookie: u.client.cookie, csrf: u.client.csrf, user: u });
     return u;
   };
@@ -263,7 +263,7 @@ const ROWS: Row[] = [
   // --- sign-in is public: every caller signs in a fresh account of their own; a bad bearer token is refused first
   row('POST', '/api/v1/auth/signin', undefined,                       [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401], async (c) => {
     const created = await createUser(server.vault, { username: unique('signin', c), role: 'nurse', controllerId: 'region-b' });
-    return { path: `${API}/auth/signin`, json: { username: created.username, password: created.password, code: await totp(created.totpSecret), newPassword: quickPassword() } };
+    return { path: `${API}/auth/signin`, json: { username: created.username, password: created.password, code: await totp(created.totpSecret), newPassword: strongPassword() } };
   }),
   // --- sign-in at an organisation's identity provider is public too; the callback without the state cookie its start set is refused
   row('GET', '/api/v1/auth/oidc/providers', undefined,                [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401], () => ({ path: `${API}/auth/oidc/providers` }),
@@ -352,7 +352,7 @@ const ROWS: Row[] = [
   // --- own account; sign-out last, as it ends the session the rows above use
   row('POST', '/api/v1/auth/password', undefined,                     [401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 403, 401, 401], (c) => ({
     path: `${API}/auth/password`,
-    json: { password: c.user?.password ?? 'not a password at all', newPassword: quickPassword() },
+    json: { password: c.user?.password ?? 'not a password at all', newPassword: strongPassword() },
   })),
   row('POST', '/api/v1/auth/signout', undefined,                      [401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 403, 401, 401], () => ({ path: `${API}/auth/signout` })),
 ];
@@ -435,7 +435,7 @@ test('every caller gets exactly the status the table states on every route, and 
 });
 
 test('break-the-glass lets the callco nurse reach R1 (north, another agent), flagged, but never R3 (south) nor R4 (region-b)', async () => {
-  const nurse = await quickUser(server, { role: 'nurse', processorId: 'callco', agent: 'a2', team: 't1' });
+  const nurse = await signedInUser(server, { role: 'nurse', processorId: 'callco', agent: 'a2', team: 't1' });
   const c = nurse.client;
   assert.equal((await c.get(`${API}/recordings/${R.R1}`)).status, 404, 'before break-the-glass R1 is out of reach');
   assert.equal((await c.post(`${API}/recordings/${R.R1}/access`, purpose)).status, 404);
@@ -483,9 +483,9 @@ test('break-the-glass lets the callco nurse reach R1 (north, another agent), fla
 });
 
 test('ending the callco contract turns the callco staff\'s access off at once', async () => {
-  const nurse = await quickUser(server, { role: 'nurse', processorId: 'callco', agent: 'a2', team: 't1' });
-  const sup = await quickUser(server, { role: 'supervisor', processorId: 'callco', team: 't1' });
-  const admin = await quickUser(server, { role: 'admin' });
+  const nurse = await signedInUser(server, { role: 'nurse', processorId: 'callco', agent: 'a2', team: 't1' });
+  const sup = await signedInUser(server, { role: 'supervisor', processorId: 'callco', team: 't1' });
+  const admin = await signedInUser(server, { role: 'admin' });
   const started = await nurse.client.post(`${API}/break-glass`, { controllerId: 'region-a', reason: 'the patient is unconscious and the relative calls back' });
   assert.equal(started.status, 201);
 
@@ -517,9 +517,9 @@ test('ending the callco contract turns the callco staff\'s access off at once', 
 });
 
 test('a state-changing request with the session cookie needs the session\'s own X-CSRF-Token (403 CV_CSRF)', async () => {
-  const nurse = await quickUser(server, { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
-  const other = await quickUser(server, { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
-  const admin = await quickUser(server, { role: 'admin' });
+  const nurse = await signedInUser(server, { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
+  const other = await signedInUser(server, { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
+  const admin = await signedInUser(server, { role: 'admin' });
   const bare = new Client(server);
   bare.cookie = nurse.client.cookie; // csrf left unset: the header is not sent
 
@@ -530,7 +530,7 @@ test('a state-changing request with the session cookie needs the session\'s own 
     ['another session\'s token', bare, `${API}/recordings/${R.R1}/access`, purpose, { 'x-csrf-token': other.client.csrf! }],
     ['no header, search', bare, `${API}/recordings/search`, {}, {}],
     ['no header, sign-out', bare, `${API}/auth/signout`, {}, {}],
-    ['no header, password', bare, `${API}/auth/password`, { password: nurse.password, newPassword: quickPassword() }, {}],
+    ['no header, password', bare, `${API}/auth/password`, { password: nurse.password, newPassword: strongPassword() }, {}],
     ['no header, break-glass', bare, `${API}/break-glass`, { controllerId: 'region-a', reason: 'the patient is unconscious and the relative calls back' }, {}],
   ];
   for (const [what, client, path, json, headers] of attempts) {

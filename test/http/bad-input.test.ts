@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { createToken } from '../../src/identities/tokens.js';
 import { createUser } from '../../src/identities/users.js';
-import { Client, startTestServer, totp, upload, type Response, type TestServer, type TestUser } from './harness.js';
+import { Client, signedInUser, startTestServer, strongPassword, totp, upload, type Response, type TestServer, type TestUser } from './harness.js';
 import {
   assertErrorAnswer,
   assertNoLeak,
@@ -21,8 +21,6 @@ import {
   filesUnder,
   ingestBody,
   multipart,
-  quickPassword,
-  quickUser,
   rawGet,
   rawRequest,
   recordingIds,
@@ -53,7 +51,7 @@ before(async () => {
   const res = await upload(server, token, wav, { agent: 'a1', region: 'north', caller: call.phone, personnummer: call.personnummer });
   assert.equal(res.status, 201);
   recordingId = res.json.id;
-  nurse = await quickUser(server, { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
+  nurse = await signedInUser(server, { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
 });
 
 after(async () => {
@@ -412,7 +410,7 @@ test('an upload cut off mid-stream stores nothing and leaves no temporary file',
 
 test('five wrong passwords lock the account: then even the right password fails with the same 401', async () => {
   const p = new Problems();
-  const user = await quickUser(server, { role: 'nurse', controllerId: 'region-a', agent: 'a9' });
+  const user = await signedInUser(server, { role: 'nurse', controllerId: 'region-a', agent: 'a9' });
   const anon = new Client(server);
   const wrong = await anon.post(`${API}/auth/signin`, { username: user.username, password: 'wrong password 1', code: '000000' });
   p.error(wrong, 401, 'CV_SIGNIN_FAILED', 'wrong password');
@@ -437,7 +435,7 @@ test('five wrong passwords lock the account: then even the right password fails 
 test('a TOTP code is accepted once: the same code again is refused', async () => {
   const created = await createUser(server.vault, { username: 'totp-once', role: 'nurse', controllerId: 'region-a', agent: 'a8' });
   const code = await totp(created.totpSecret);
-  const password = quickPassword();
+  const password = strongPassword();
   const first = await new Client(server).post(`${API}/auth/signin`, { username: created.username, password: created.password, code, newPassword: password });
   assert.equal(first.status, 200, first.body.toString());
   const again = await new Client(server).post(`${API}/auth/signin`, { username: created.username, password, code });
@@ -473,4 +471,19 @@ test('error answers never carry the identifiers a request sent', async () => {
   ];
   for (const [label, send] of cases) p.error(await send(), [400, 401, 404], undefined, label);
   p.done();
+});
+
+test('sign-in attempts are rate-limited per address (429 CV_RATE_LIMITED), before any password is checked', async () => {
+  const limited = await startTestServer({ signInPerMinute: 3 });
+  try {
+    const anon = new Client(limited);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await anon.post(`${API}/auth/signin`, { username: 'nobody-here', password: 'wrong password' })).status);
+    assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+    const last = await anon.post(`${API}/auth/signin`, { username: 'nobody-here', password: 'wrong password' });
+    assert.equal(last.json.error.code, 'CV_RATE_LIMITED');
+    assert.ok(Number(last.headers['retry-after']) > 0);
+  } finally {
+    await limited.close();
+  }
 });

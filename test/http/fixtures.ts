@@ -12,9 +12,8 @@ import tls from 'node:tls';
 import { Agent } from 'undici';
 import { findDataChunk, makeCallWav } from '../fixtures/audio.js';
 import { ensureSelfSignedCertificate, readTls } from '../../src/http/tls.js';
-import { createUser } from '../../src/identities/users.js';
 import { tempDir } from '../helpers.js';
-import { Client, totp, type TestServer, type TestUser, type signedInUser } from './harness.js';
+import { Client, type TestServer } from './harness.js';
 
 export type SyntheticCall = Awaited<ReturnType<typeof makeCallWav>>;
 
@@ -45,25 +44,6 @@ export interface Part {
   value: string | Buffer;
   filename?: string;
   contentType?: string;
-}
-
-/**
- * A strong password that zxcvbn scores quickly: 72 random bits in 12 characters. (Long passwords
- * cost zxcvbn hundreds of milliseconds each; the tests exercise the server, not the checker.)
- */
-export function quickPassword(): string {
-  return `Pw ${randomBytes(9).toString('base64url')} lamp`;
-}
-
-/** as signedInUser in the harness (first sign-in: TOTP enrolment and a new password), with a quick password */
-export async function quickUser(server: TestServer, spec: Parameters<typeof signedInUser>[1]): Promise<TestUser> {
-  const created = await createUser(server.vault, { username: spec.username ?? `${spec.role}-${randomBytes(4).toString('hex')}`, ...spec });
-  const client = new Client(server);
-  const password = quickPassword();
-  const res = await client.post('/api/v1/auth/signin', { username: created.username, password: created.password, code: await totp(created.totpSecret), newPassword: password });
-  if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${res.body.toString()}`);
-  client.csrf = res.json.csrfToken;
-  return { id: created.id, username: created.username, password, totpSecret: created.totpSecret, client };
 }
 
 /** a multipart/form-data body, byte for byte */

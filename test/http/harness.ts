@@ -2,7 +2,7 @@
  * A real callvault server over HTTPS on a random port, on a data directory made for the test, and
  * a small client that keeps a session cookie and CSRF token like a browser would.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, FormData, request as undiciRequest, type Dispatcher } from 'undici';
 import { generate } from 'otplib';
 import { Vault } from '../../src/vault.js';
@@ -95,6 +95,14 @@ export class Client {
   }
 }
 
+/**
+ * A strong password that zxcvbn scores quickly: 72 random bits in a short string. (zxcvbn's time
+ * grows with length; the tests exercise the server, not the checker.)
+ */
+export function strongPassword(): string {
+  return `Pw ${randomBytes(9).toString('base64url')} lamp`;
+}
+
 /** a TOTP code for `secret`, `offsetSteps` periods from now (sign-in refuses a code used before) */
 export async function totp(secret: string, offsetSteps = 0): Promise<string> {
   return generate({ secret, epoch: Math.floor(Date.now() / 1000) + offsetSteps * 30 });
@@ -118,8 +126,7 @@ export async function signedInUser(
 ): Promise<TestUser> {
   const created = await createUser(server.vault, { username: spec.username ?? `${spec.role}-${randomUUID().slice(0, 8)}`, ...spec });
   const client = new Client(server);
-  // random and short: zxcvbn's cost grows with length
-  const password = `Vx${randomUUID().slice(0, 13)}`;
+  const password = strongPassword();
   const res = await client.post('/api/v1/auth/signin', { username: created.username, password: created.password, code: await totp(created.totpSecret), newPassword: password });
   if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${res.body.toString()}`);
   client.csrf = res.json.csrfToken;

@@ -10,7 +10,7 @@ import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { BREAK_GLASS_MAX_MINUTES, BREAK_GLASS_MIN_REASON, controllerReach, mayBreakGlass } from '../../policy/policy.js';
 import type { BreakGlassRow } from '../../db/grants-repository.js';
 import { audit, authorize, requireUserAuth } from '../auth.js';
-import { errorResponses, uuidParam } from '../schemas.js';
+import { errorResponses, errorSchema, uuidParam } from '../schemas.js';
 
 const breakGlassSchema = {
   type: 'object',
@@ -109,7 +109,7 @@ export async function registerBreakGlassRoutes(api: FastifyInstance): Promise<vo
       summary: 'Record a privacy officer\'s review of a break-the-glass period',
       params: uuidParam,
       body: { type: 'object', properties: { note: { type: 'string', minLength: 1, maxLength: 2000 } }, required: ['note'], additionalProperties: false },
-      response: { 200: breakGlassSchema, 409: errorResponses[404], ...errorResponses },
+      response: { 200: breakGlassSchema, 409: errorSchema, ...errorResponses },
     },
     handler: async (req) => {
       const auth = requireUserAuth(req);

@@ -78,23 +78,26 @@ export async function registerIngestRoutes(api: FastifyInstance): Promise<void> 
 }
 
 async function storeAudio(api: FastifyInstance, part: MultipartFile, controllerId: string, sidecar: Sidecar, transcript: Buffer | undefined) {
+  // copies, because each chunk is handed over to the encryption worker and detached
   let size = 0;
   const head: Buffer[] = [];
   let headBytes = 0;
-  let tail = Buffer.alloc(0);
+  const tail: Buffer[] = [];
+  let tailBytes = 0;
   const keep = (chunk: Buffer) => {
     size += chunk.length;
     if (headBytes < HEAD_BYTES) {
-      // a copy: the chunk itself is handed over to the encryption worker and detached
       head.push(Buffer.from(chunk.subarray(0, HEAD_BYTES - headBytes)));
       headBytes += Math.min(chunk.length, HEAD_BYTES - headBytes);
     }
-    tail = Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
+    tail.push(Buffer.from(chunk));
+    tailBytes += chunk.length;
+    while (tailBytes - tail[0]!.length >= TAIL_BYTES) tailBytes -= tail.shift()!.length;
   };
   const audio = async () => {
     // busboy ends a file at the size limit without an error; a cut-off recording is not stored
     if (part.file.truncated) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the audio is larger than this server accepts');
-    return probeSource(headTailSource(Buffer.concat(head), tail, size));
+    return probeSource(headTailSource(Buffer.concat(head), Buffer.concat(tail).subarray(-TAIL_BYTES), size));
   };
   const fields = { caller: sidecar.caller, personnummer: sidecar.personnummer, sourceName: basename(part.filename || 'upload'), sourcePath: 'http-ingest' };
   const result = await storeRecording(
@@ -135,8 +138,12 @@ function checkTranscript(text: Buffer, mimetype: string): Buffer {
   const type = mimetype.split(';')[0]!.trim().toLowerCase();
   if (!TRANSCRIPT_TYPES.has(type)) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the transcript must be WebVTT, SRT or JSON');
   if (text.length > MAX_TRANSCRIPT_BYTES) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the transcript is larger than 4 MiB');
-  const decoded = new TextDecoder('utf-8', { fatal: false }).decode(text);
-  if (decoded.includes('\uFFFD')) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the transcript is not UTF-8 text');
+  let decoded: string;
+  try {
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(text);
+  } catch {
+    throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the transcript is not UTF-8 text');
+  }
   if (type === 'application/json') {
     try {
       JSON.parse(decoded);

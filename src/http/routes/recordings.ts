@@ -15,7 +15,7 @@ import { normalizePersonnummer, normalizePhone } from '../../identifiers/normali
 import { blindIndexFor } from '../../recordings/indexer.js';
 import { openStoredRecording, readSealedFields } from '../../recordings/read.js';
 import type { OpenedRecording } from '../../container/decrypt.js';
-import { BREAK_GLASS_MIN_REASON, PURPOSES, decide, recordingScopes, type Action, type Purpose } from '../../policy/policy.js';
+import { PURPOSE_TEXT_MIN, PURPOSES, decide, recordingScopes, type Action, type Purpose } from '../../policy/policy.js';
 import { audit, authorize, requireUserAuth } from '../auth.js';
 import { errorResponses, errorSchema, recordingPageSchema, recordingSummarySchema, uuidParam } from '../schemas.js';
 
@@ -129,7 +129,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
     const row = await vault.recordings.get(id);
     const decision = row ? decide(principal, action, { controllerId: row.controller_id, region: row.region, agent: row.agent }, new Date()) : undefined;
     if (!row || !decision?.allowed) {
-      await audit(req, { action: auditAction, outcome: 'denied', recordingId: id, detail: { reason: decision ? (decision as { reason: string }).reason : 'not-found' } });
+      await audit(req, { action: auditAction, outcome: 'denied', recordingId: id, detail: { reason: decision && !decision.allowed ? decision.reason : 'not-found' } });
       throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such recording');
     }
     return { row, breakGlassId: decision.breakGlassId };
@@ -283,7 +283,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
 function statedPurpose(body: unknown): { purpose: Purpose; purposeText?: string } {
   const { purpose, purposeText } = body as { purpose: Purpose; purposeText?: string };
   const text = purposeText?.trim() || undefined;
-  if (purpose === 'other' && (!text || text.length < BREAK_GLASS_MIN_REASON / 2)) {
+  if (purpose === 'other' && (!text || text.length < PURPOSE_TEXT_MIN)) {
     throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'the purpose "other" needs a written explanation (purposeText)');
   }
   return { purpose, purposeText: text };
