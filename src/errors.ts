@@ -29,6 +29,10 @@ export const ErrorCodes = {
   INTEGRITY_MISMATCH: 'CV_INTEGRITY_MISMATCH',
   // audit log
   AUDIT_UNAVAILABLE: 'CV_AUDIT_UNAVAILABLE',
+  /** the stored log does not match what was signed: someone changed it */
+  AUDIT_INCONSISTENT: 'CV_AUDIT_INCONSISTENT',
+  AUDIT_SIGNING_KEY: 'CV_AUDIT_SIGNING_KEY',
+  WITNESS_FAILED: 'CV_WITNESS_FAILED',
   // identities and access (HTTP answers carry these codes)
   UNAUTHENTICATED: 'CV_UNAUTHENTICATED',
   SIGNIN_FAILED: 'CV_SIGNIN_FAILED',

@@ -6,6 +6,7 @@
  *   DATA/objects/            encrypted recordings (unless CALLVAULT_BLOB_URL names a bucket)
  *   DATA/keys/keyring.json   controller key pairs and the installation secret, sealed under the passphrase
  *                            (or wherever CALLVAULT_KMS=file:PATH puts it: keys apart from the data)
+ *   DATA/keys/audit-signing.key  the audit checkpoint signing key, beside the keyring wherever it is
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -19,6 +20,11 @@ import { TenancyRepository } from './db/tenancy-repository.js';
 import { SessionsRepository } from './db/sessions-repository.js';
 import { GrantsRepository } from './db/grants-repository.js';
 import { AuditLog } from './audit/audit-log.js';
+import { AuditTree } from './audit/tree.js';
+import { AuditCheckpoints } from './audit/checkpoints.js';
+import { loadOrCreateSigner, SIGNING_KEY_FILE } from './audit/signing-key.js';
+import type { NoteSigner } from './audit/signed-note.js';
+import { parseWitnesses } from './audit/witnesses/index.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { FileBlobStore } from './storage/file-blob-store.js';
 import type { KeyProvider } from './keys/key-provider.js';
@@ -37,6 +43,8 @@ export interface VaultEnvironment {
   databaseUrl?: string;
   /** CALLVAULT_KMS */
   kms?: string;
+  /** CALLVAULT_AUDIT_WITNESS: comma-separated witnesses that receive every new checkpoint */
+  witnesses?: string;
 }
 
 export function defaultDataDir(): string {
@@ -51,6 +59,8 @@ export class Vault {
   readonly sessions: SessionsRepository;
   readonly grants: GrantsRepository;
   readonly audit: AuditLog;
+  readonly auditTree: AuditTree;
+  private signer?: Promise<NoteSigner>;
 
   private constructor(
     readonly dataDir: string,
@@ -58,6 +68,8 @@ export class Vault {
     readonly database: MetadataDatabase,
     readonly blobs: BlobStore,
     readonly keys: KeyProvider,
+    private readonly keyringFile: string,
+    private readonly env: VaultEnvironment,
   ) {
     this.recordings = new RecordingsRepository(database.db);
     this.controllers = new ControllersRepository(database.db);
@@ -66,14 +78,32 @@ export class Vault {
     this.sessions = new SessionsRepository(database.db);
     this.grants = new GrantsRepository(database.db);
     this.audit = new AuditLog(database.db, () => (keys.unlocked ? keys.derivedSecret('audit-identifier-hash') : undefined));
+    this.auditTree = new AuditTree(database.db);
+  }
+
+  /** the checkpoint signing key, created beside the keyring the first time it is needed */
+  auditSigner(): Promise<NoteSigner> {
+    this.signer ??= loadOrCreateSigner(join(dirname(this.keyringFile), SIGNING_KEY_FILE));
+    return this.signer;
+  }
+
+  /** CALLVAULT_AUDIT_WITNESS as given */
+  get witnessSpecs(): string | undefined {
+    return this.env.witnesses;
+  }
+
+  /** checkpoints of the audit log, handed to the witnesses named by CALLVAULT_AUDIT_WITNESS */
+  async auditCheckpoints(): Promise<AuditCheckpoints> {
+    return new AuditCheckpoints(this.database.db, this.auditTree, await this.auditSigner(), parseWitnesses(this.env.witnesses));
   }
 
   static async open(dataDir: string, env: VaultEnvironment = {}): Promise<Vault> {
     const config = await readConfig(dataDir);
     const url = databaseUrl(dataDir, config.database, env);
-    const keys = await KeyfileProvider.load(keyringPath(dataDir, config.keyring, env));
+    const keyringFile = keyringPath(dataDir, config.keyring, env);
+    const keys = await KeyfileProvider.load(keyringFile);
     const database = await openDatabase(url);
-    return new Vault(dataDir, config, database, new FileBlobStore(join(dataDir, 'objects')), keys);
+    return new Vault(dataDir, config, database, new FileBlobStore(join(dataDir, 'objects')), keys, keyringFile, env);
   }
 
   /**
@@ -107,9 +137,10 @@ export class Vault {
     };
     const keys = await KeyfileProvider.create(keyringFile, options.passphrase, options.kdf);
     const database = await openDatabase(databaseUrl(dataDir, config.database, env));
-    const vault = new Vault(dataDir, config, database, new FileBlobStore(join(dataDir, 'objects')), keys);
+    const vault = new Vault(dataDir, config, database, new FileBlobStore(join(dataDir, 'objects')), keys, keyringFile, env);
     await vault.controllers.add({ id: options.controllerId, name: options.controllerName, created_at: config.createdAt });
     await keys.generate(options.controllerId);
+    await vault.auditSigner();
     await writeFileAtomic(join(dataDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', 0o644);
     return vault;
   }

@@ -8,10 +8,11 @@
  * Callers append before they serve. When appending fails, the caller fails too (fail closed):
  * the HTTP layer answers 503 and serves nothing.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { Database } from '../db/schema.js';
+import { leafHash } from './merkle.js';
 
 export type AuditOutcome = 'success' | 'denied' | 'failure';
 
@@ -52,10 +53,6 @@ export class AuditUnavailableError extends CallvaultError {
   constructor(cause: unknown) {
     super(ErrorCodes.AUDIT_UNAVAILABLE, 'the audit log cannot be written, so nothing is served', { cause });
   }
-}
-
-export function leafHash(entry: Buffer): Buffer {
-  return createHash('sha256').update(Buffer.of(0)).update(entry).digest();
 }
 
 /**
@@ -102,7 +99,10 @@ export class AuditLog {
           .returning('size')
           .executeTakeFirstOrThrow();
         const index = Number(head.size) - 1;
-        await tx.insertInto('audit_entries').values({ seq: index, entry: entry.toString('utf8'), leaf_hash: leafHash(entry).toString('hex') }).execute();
+        await tx
+          .insertInto('audit_entries')
+          .values({ seq: index, entry: entry.toString('utf8'), leaf_hash: leafHash(entry).toString('hex'), recording_id: event.recordingId ?? null })
+          .execute();
         return index;
       });
     } catch (err) {

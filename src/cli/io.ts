@@ -19,7 +19,11 @@ export function dataDir(opts: GlobalOptions): string {
 }
 
 export function environment() {
-  return { databaseUrl: process.env.CALLVAULT_DATABASE_URL || undefined, kms: process.env.CALLVAULT_KMS || undefined };
+  return {
+    databaseUrl: process.env.CALLVAULT_DATABASE_URL || undefined,
+    kms: process.env.CALLVAULT_KMS || undefined,
+    witnesses: process.env.CALLVAULT_AUDIT_WITNESS || undefined,
+  };
 }
 
 export async function openVault(opts: GlobalOptions): Promise<Vault> {
@@ -70,6 +74,13 @@ async function readHidden(prompt: string): Promise<string> {
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
+}
+
+/** commander option parser: a usage error (exit 2) unless the value is a whole number ≥ 0 */
+export function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a whole number');
   return n;
 }
 

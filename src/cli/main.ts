@@ -18,6 +18,8 @@ import * as tokens from './commands/tokens.js';
 import * as recordings from './commands/recordings.js';
 import * as demo from './commands/demo.js';
 import * as serve from './commands/serve.js';
+import * as audit from './commands/audit.js';
+import * as subject from './commands/subject.js';
 
 export async function main(argv: string[]): Promise<void> {
   // everything callvault writes is for its own user only
@@ -28,7 +30,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--json', 'machine-readable output')
     .exitOverride();
   const globals = () => program.opts<GlobalOptions>();
-  for (const command of [init, importCommand, exportCommand, verify, keys, controllers, processors, contracts, users, tokens, recordings, demo, serve]) command.register(program, globals);
+  for (const command of [init, importCommand, exportCommand, verify, keys, controllers, processors, contracts, users, tokens, recordings, audit, subject, demo, serve]) command.register(program, globals);
   // every subcommand accepts the global options after its own name too
   for (const cmd of allCommands(program)) {
     if (cmd === program) continue;

@@ -179,6 +179,34 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_audit_tree': {
+    async up(db: Kysely<any>) {
+      // which recording an entry concerns, copied out of the entry so a patient's access log is
+      // an index lookup; `audit verify` checks the copy against the signed entry
+      await db.schema.alterTable('audit_entries').addColumn('recording_id', 'text').execute();
+      await db.schema.createIndex('audit_entries_recording').on('audit_entries').columns(['recording_id', 'seq']).execute();
+      const rows = await db.selectFrom('audit_entries').select(['seq', 'entry']).execute();
+      for (const row of rows) {
+        const recordingId = (JSON.parse(row.entry) as { recordingId?: string }).recordingId;
+        if (recordingId) await db.updateTable('audit_entries').set({ recording_id: recordingId }).where('seq', '=', row.seq).execute();
+      }
+
+      await db.schema
+        .createTable('audit_checkpoints')
+        .addColumn('size', 'bigint', (c) => c.primaryKey())
+        .addColumn('note', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      // hashes of complete runs of 256 leaves: proofs and roots read these instead of every leaf.
+      // A cache, never trusted: proofs are checked against signed checkpoints, and verify
+      // recomputes every hash from the entries.
+      await db.schema
+        .createTable('audit_subtrees')
+        .addColumn('start', 'bigint', (c) => c.primaryKey())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

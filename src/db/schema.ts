@@ -163,6 +163,22 @@ export interface AuditEntriesTable {
   entry: string;
   /** RFC 9162 leaf hash, hex */
   leaf_hash: string;
+  /** the entry's recordingId, for lookups; verify checks it against the entry */
+  recording_id: string | null;
+}
+
+export interface AuditCheckpointsTable {
+  size: ColumnType<number, number, never>;
+  /** the signed note, C2SP tlog-checkpoint */
+  note: string;
+  created_at: string;
+}
+
+export interface AuditSubtreesTable {
+  /** index of the first of 256 leaves */
+  start: ColumnType<number, number, never>;
+  /** MTH of those leaves, hex */
+  hash: string;
 }
 
 export interface Database {
@@ -178,4 +194,6 @@ export interface Database {
   break_glass: BreakGlassTable;
   audit_head: AuditHeadTable;
   audit_entries: AuditEntriesTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_subtrees: AuditSubtreesTable;
 }

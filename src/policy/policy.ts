@@ -22,6 +22,7 @@ export type Action =
   | 'break-glass:list'
   | 'break-glass:review'
   | 'audit:read'
+  | 'subject:access-log'
   | 'users:manage'
   | 'tokens:manage'
   | 'tenancy:manage';
@@ -30,8 +31,8 @@ export type Action =
 export const ROLE_PERMISSIONS: Record<Role, readonly Action[]> = {
   nurse: ['recordings:list', 'recording:view', 'recording:play', 'break-glass:start'],
   supervisor: ['recordings:list', 'recording:view', 'recording:play', 'break-glass:start'],
-  dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:export', 'break-glass:list', 'break-glass:review'],
-  auditor: ['audit:read', 'break-glass:list'],
+  dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:export', 'break-glass:list', 'break-glass:review', 'subject:access-log'],
+  auditor: ['audit:read', 'break-glass:list', 'subject:access-log'],
   admin: ['users:manage', 'tokens:manage', 'tenancy:manage'],
 };
 

@@ -348,6 +348,15 @@ const ROWS: Row[] = [
 
   // --- the audit log: auditors only
   row('GET', '/api/v1/audit/entries', undefined,                      [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/entries` })),
+  row('GET', '/api/v1/audit/checkpoint', undefined,                   [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/checkpoint` })),
+  row('GET', '/api/v1/audit/key', undefined,                          [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/key` })),
+  row('GET', '/api/v1/audit/proof', undefined,                        [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/proof?index=0&size=1` })),
+  row('GET', '/api/v1/audit/verify', undefined,                       [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/verify` })),
+  row('GET', '/api/v1/audit/export', undefined,                       [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/export` })),
+  row('POST', '/api/v1/audit/subject-access-log', undefined,          [401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 403, 403, 401, 401], () => ({
+    path: `${API}/audit/subject-access-log`,
+    json: { personnummer: '19121212-1212' },
+  })),
 
   // --- own account; sign-out last, as it ends the session the rows above use
   row('POST', '/api/v1/auth/password', undefined,                     [401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 403, 401, 401], (c) => ({

@@ -134,8 +134,8 @@ test('every role has exactly the permissions the brief gives it', () => {
   assert.deepEqual(ROLE_PERMISSIONS, {
     nurse: ['recordings:list', 'recording:view', 'recording:play', 'break-glass:start'],
     supervisor: ['recordings:list', 'recording:view', 'recording:play', 'break-glass:start'],
-    dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:export', 'break-glass:list', 'break-glass:review'],
-    auditor: ['audit:read', 'break-glass:list'],
+    dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:export', 'break-glass:list', 'break-glass:review', 'subject:access-log'],
+    auditor: ['audit:read', 'break-glass:list', 'subject:access-log'],
     admin: ['users:manage', 'tokens:manage', 'tenancy:manage'],
   });
 });

@@ -8,7 +8,8 @@ import { defaultTlsFiles, ensureSelfSignedCertificate, readTls } from '../../htt
 import { parseProviderConfigs, type OidcProviderConfig } from '../../identities/oidc.js';
 import { indexPending } from '../../recordings/indexer.js';
 import type { Vault } from '../../vault.js';
-import { openUnlocked, positiveInt, type GlobalOptions } from '../io.js';
+import { openUnlocked, positiveInt, wholeNumber, type GlobalOptions } from '../io.js';
+import { startCheckpointTimer } from '../../audit/checkpoint-timer.js';
 
 export interface ServeOptions {
   host: string;
@@ -17,7 +18,11 @@ export interface ServeOptions {
   tlsKey?: string;
   insecureHttp?: boolean;
   rateLimit?: number;
+  /** seconds between audit checkpoints; 0 signs only at shutdown */
+  checkpointInterval?: number;
 }
+
+const DEFAULT_CHECKPOINT_SECONDS = 60;
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -37,10 +42,17 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
   const oidc = await loadOidcProviders(vault.dataDir);
   const app = await buildServer({ vault, tls, logger: log, rateLimitPerMinute: opts.rateLimit, oidc });
   await app.listen({ host: opts.host, port: opts.port });
+  const checkpoints = startCheckpointTimer(vault, (opts.checkpointInterval ?? DEFAULT_CHECKPOINT_SECONDS) * 1000, (message) => app.log.warn(message));
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const host = isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host === '0.0.0.0' ? 'localhost' : opts.host;
-  return { url: `${opts.insecureHttp ? 'http' : 'https'}://${host}:${port}`, stop: () => app.close() };
+  return {
+    url: `${opts.insecureHttp ? 'http' : 'https'}://${host}:${port}`,
+    stop: async () => {
+      await app.close();
+      await checkpoints.stop();
+    },
+  };
 }
 
 export const OIDC_CONFIG_FILE = 'oidc.json';
@@ -102,7 +114,8 @@ export function addServeOptions(cmd: Command): Command {
     .option('--tls-cert <file>', 'PEM certificate (default: the self-signed one made at init)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--insecure-http', 'plain HTTP, only on a loopback address (behind a TLS-terminating proxy on the same host)')
-    .option('--rate-limit <n>', 'requests per minute per client address', positiveInt);
+    .option('--rate-limit <n>', 'requests per minute per client address', positiveInt)
+    .option('--checkpoint-interval <seconds>', `sign an audit checkpoint this often while the log grows (0: only at shutdown)`, wholeNumber, DEFAULT_CHECKPOINT_SECONDS);
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {

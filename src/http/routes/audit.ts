@@ -1,27 +1,139 @@
 /**
- * The audit log for auditors. Issue 4 adds checkpoints, proofs and verification here; this route
- * serves the entries themselves.
+ * The audit log for auditors, the same as `callvault audit …`: entries, the latest checkpoint
+ * (signed on demand when the log has grown), the verifier key, proofs, full verification and an
+ * export for a SIEM. And the patient's access log, for auditors and privacy officers.
  */
 import type { FastifyInstance } from 'fastify';
+import { hostname } from 'node:os';
+import { Readable } from 'node:stream';
+import { CallvaultError, ErrorCodes } from '../../errors.js';
+import { formatVerifierKey } from '../../audit/signed-note.js';
+import { verifyAuditLog } from '../../audit/verify.js';
+import { auditEntryJsonLine, auditEntrySyslog } from '../../audit/syslog.js';
+import { subjectAccessLog } from '../../audit/subject-access-log.js';
+import { fileWitnessNotes } from '../../audit/witnesses/index.js';
+import { normalizePersonnummer, normalizePhone } from '../../identifiers/normalize.js';
+import { controllerReach } from '../../policy/policy.js';
 import { audit, authorize } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 
+const MAX_ENTRIES = 1000;
+const EXPORT_PAGE = 5000;
+
+const entrySchema = {
+  type: 'object',
+  properties: { index: { type: 'integer' }, entry: { type: 'string' }, leafHash: { type: 'string' }, event: { type: 'object', additionalProperties: true } },
+} as const;
+
 export async function registerAuditRoutes(api: FastifyInstance): Promise<void> {
+  const vault = api.vault;
+
   api.get('/audit/entries', {
     schema: {
       tags: ['audit'],
-      summary: 'Audit entries with from ≤ index < to (at most 1000), as canonical bytes in base64 and parsed',
+      summary: 'Entries with from ≤ index < to (at most 1000; default the last 100): canonical bytes in base64, and parsed',
+      querystring: { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } }, additionalProperties: false },
+      response: { 200: { type: 'object', properties: { size: { type: 'integer' }, entries: { type: 'array', items: entrySchema } } }, ...errorResponses },
+    },
+    handler: async (req) => {
+      await authorize(req, 'audit:read', 'audit.read');
+      const size = await vault.audit.size();
+      const q = req.query as { from?: number; to?: number };
+      const to = Math.min(q.to ?? size, size);
+      const from = Math.max(0, Math.min(q.from ?? Math.max(0, to - 100), to));
+      const entries = await vault.audit.entries(from, Math.min(to, from + MAX_ENTRIES));
+      await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'entries', from, to } });
+      return {
+        size,
+        entries: entries.map((e) => ({ index: e.index, entry: e.entry.toString('base64'), leafHash: e.leafHash.toString('base64'), event: JSON.parse(e.entry.toString('utf8')) })),
+      };
+    },
+  });
+
+  api.get('/audit/checkpoint', {
+    schema: {
+      tags: ['audit'],
+      summary: 'The latest checkpoint as a C2SP signed note (text/plain), signed now if the log has grown',
+      response: { 200: { type: 'string' }, ...errorResponses },
+    },
+    handler: async (req, reply) => {
+      await authorize(req, 'audit:read', 'audit.read');
+      await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'checkpoint' } });
+      const made = await (await vault.auditCheckpoints()).make();
+      return reply.type('text/plain; charset=utf-8').send(made.checkpoint.note);
+    },
+  });
+
+  api.get('/audit/key', {
+    schema: {
+      tags: ['audit'],
+      summary: 'The checkpoint verifier key, <name>+<hex key id>+<base64(0x01 ‖ public key)> (text/plain)',
+      response: { 200: { type: 'string' }, ...errorResponses },
+    },
+    handler: async (req, reply) => {
+      await authorize(req, 'audit:read', 'audit.read');
+      const signer = await vault.auditSigner();
+      await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'key' } });
+      return reply.type('text/plain; charset=utf-8').send(formatVerifierKey(signer.verifier) + '\n');
+    },
+  });
+
+  api.get('/audit/proof', {
+    schema: {
+      tags: ['audit'],
+      summary: 'An RFC 9162 inclusion proof (index, size) or consistency proof (from, to); hashes in base64',
       querystring: {
         type: 'object',
-        properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } },
+        properties: { index: { type: 'integer', minimum: 0 }, size: { type: 'integer', minimum: 1 }, from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } },
         additionalProperties: false,
       },
       response: {
         200: {
           type: 'object',
+          properties: { index: { type: 'integer' }, size: { type: 'integer' }, from: { type: 'integer' }, to: { type: 'integer' }, leafHash: { type: 'string' }, hashes: { type: 'array', items: { type: 'string' } } },
+        },
+        ...errorResponses,
+      },
+    },
+    handler: async (req) => {
+      await authorize(req, 'audit:read', 'audit.read');
+      const q = req.query as { index?: number; size?: number; from?: number; to?: number };
+      const logSize = await vault.audit.size();
+      const inclusion = q.index !== undefined && q.size !== undefined && q.from === undefined && q.to === undefined;
+      const consistency = q.from !== undefined && q.to !== undefined && q.index === undefined && q.size === undefined;
+      if (!inclusion && !consistency) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'ask for index and size, or for from and to');
+      const b64 = (hashes: Buffer[]) => hashes.map((h) => h.toString('base64'));
+      if (inclusion) {
+        if (q.size! > logSize || q.index! >= q.size!) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'index must be below size, and size at most the log size');
+        await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'inclusion-proof', index: q.index!, size: q.size! } });
+        const [entry] = await vault.audit.entries(q.index!, q.index! + 1);
+        return { index: q.index, size: q.size, leafHash: entry!.leafHash.toString('base64'), hashes: b64(await vault.auditTree.inclusionProof(q.index!, q.size!)) };
+      }
+      if (q.to! > logSize || q.from! > q.to!) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'from must not exceed to, and to at most the log size');
+      await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'consistency-proof', from: q.from!, to: q.to! } });
+      return { from: q.from, to: q.to, hashes: b64(await vault.auditTree.consistencyProof(q.from!, q.to!)) };
+    },
+  });
+
+  api.get('/audit/verify', {
+    schema: {
+      tags: ['audit'],
+      summary: 'Recompute the whole tree from the entries and check every stored checkpoint and every checkpoint the file witnesses kept',
+      response: {
+        200: {
+          type: 'object',
           properties: {
+            ok: { type: 'boolean' },
             size: { type: 'integer' },
-            entries: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, entry: { type: 'string' }, event: { type: 'object', additionalProperties: true } } } },
+            rootHash: { type: 'string' },
+            checkpoints: { type: 'integer' },
+            latestCheckpoint: { type: ['integer', 'null'] },
+            unsigned: { type: 'integer' },
+            witnessed: { type: 'integer' },
+            problems: {
+              type: 'array',
+              items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, index: { type: 'integer' }, size: { type: 'integer' } } },
+            },
           },
         },
         ...errorResponses,
@@ -29,13 +141,100 @@ export async function registerAuditRoutes(api: FastifyInstance): Promise<void> {
     },
     handler: async (req) => {
       await authorize(req, 'audit:read', 'audit.read');
-      const size = await api.vault.audit.size();
-      const q = req.query as { from?: number; to?: number };
-      const to = Math.min(q.to ?? size, size);
-      const from = Math.max(0, Math.min(q.from ?? Math.max(0, to - 100), to));
-      const entries = await api.vault.audit.entries(from, Math.min(to, from + 1000));
-      await audit(req, { action: 'audit.read', outcome: 'success', detail: { from, to } });
-      return { size, entries: entries.map((e) => ({ index: e.index, entry: e.entry.toString('base64'), event: JSON.parse(e.entry.toString('utf8')) })) };
+      await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'verify' } });
+      const signer = await vault.auditSigner();
+      return verifyAuditLog(vault.database.db, vault.auditTree, { verifier: signer.verifier, origin: signer.name }, await fileWitnessNotes(vault.witnessSpecs));
+    },
+  });
+
+  api.get('/audit/export', {
+    schema: {
+      tags: ['audit'],
+      summary: 'Entries as JSON lines (application/x-ndjson) or RFC 5424 syslog lines (text/plain), for a SIEM',
+      querystring: {
+        type: 'object',
+        properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 }, format: { type: 'string', enum: ['jsonl', 'syslog'] } },
+        additionalProperties: false,
+      },
+      response: { 200: { type: 'string' }, ...errorResponses },
+    },
+    handler: async (req, reply) => {
+      await authorize(req, 'audit:read', 'audit.read');
+      const q = req.query as { from?: number; to?: number; format?: 'jsonl' | 'syslog' };
+      const size = await vault.audit.size();
+      const from = Math.min(q.from ?? 0, size);
+      const to = Math.max(from, Math.min(q.to ?? size, size));
+      const format = q.format ?? 'jsonl';
+      await audit(req, { action: 'audit.export', outcome: 'success', detail: { from, to, format } });
+      const host = hostname();
+      async function* lines() {
+        for (let start = from; start < to; start += EXPORT_PAGE) {
+          for (const e of await vault.audit.entries(start, Math.min(to, start + EXPORT_PAGE))) {
+            yield (format === 'syslog' ? auditEntrySyslog(e, host) : auditEntryJsonLine(e)) + '\n';
+          }
+        }
+      }
+      return reply.type(format === 'syslog' ? 'text/plain; charset=utf-8' : 'application/x-ndjson').send(Readable.from(lines()));
+    },
+  });
+
+  api.post('/audit/subject-access-log', {
+    schema: {
+      tags: ['audit'],
+      summary: "Every audited event on one person's recordings, and every search for the person (identifier in the body, never in a URL)",
+      body: {
+        type: 'object',
+        properties: { personnummer: { type: 'string', maxLength: 20 }, phone: { type: 'string', maxLength: 40 } },
+        additionalProperties: false,
+      },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            recordings: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, controllerId: { type: 'string' }, startedAt: { type: ['string', 'null'] } } } },
+            accesses: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  index: { type: 'integer' },
+                  time: { type: 'string' },
+                  action: { type: 'string' },
+                  outcome: { type: 'string' },
+                  actor: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } } },
+                  recordingId: { type: ['string', 'null'] },
+                  purpose: { type: ['string', 'null'] },
+                  purposeText: { type: ['string', 'null'] },
+                  breakGlass: { type: 'boolean' },
+                  detail: { type: 'object', additionalProperties: true },
+                },
+              },
+            },
+          },
+        },
+        ...errorResponses,
+      },
+    },
+    handler: async (req) => {
+      const principal = await authorize(req, 'subject:access-log', 'subject.access-log');
+      const body = req.body as { personnummer?: string; phone?: string };
+      if (Boolean(body.personnummer) === Boolean(body.phone)) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'give a personnummer or a phone number');
+      const kind = body.personnummer ? 'personnummer' : 'phone';
+      let value: string;
+      try {
+        value = body.personnummer ? normalizePersonnummer(body.personnummer) : normalizePhone(body.phone!);
+      } catch (err) {
+        throw new CallvaultError(ErrorCodes.INVALID_REQUEST, (err as Error).message);
+      }
+      // a privacy officer answers for the controllers in reach; an auditor for the installation
+      const controllers = principal.kind === 'user' && principal.role === 'dpo' ? controllerReach(principal, new Date()).map((r) => r.controllerId) : undefined;
+      const log = await subjectAccessLog(vault, kind, value, controllers);
+      await audit(req, {
+        action: 'subject.access-log',
+        outcome: 'success',
+        detail: { [`${kind}Hash`]: vault.audit.identifierHash(kind, value), recordings: log.recordings.length, accesses: log.accesses.length },
+      });
+      return log;
     },
   });
 }

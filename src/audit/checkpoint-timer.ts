@@ -1,0 +1,33 @@
+/**
+ * Signs a checkpoint every `intervalMs` while the log grows, and once more when stopped, so that
+ * the entries no checkpoint covers yet (which anyone with the database could still rewrite
+ * unnoticed) are never more than one interval old.
+ */
+import type { Vault } from '../vault.js';
+
+export interface CheckpointTimer {
+  stop(): Promise<void>;
+}
+
+export function startCheckpointTimer(vault: Vault, intervalMs: number, report: (message: string) => void): CheckpointTimer {
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = running.then(async () => {
+      try {
+        const made = await (await vault.auditCheckpoints()).make();
+        for (const w of made.witnesses) if (!w.ok) report(`witness ${w.witness} did not take checkpoint ${made.checkpoint.size}: ${w.error}`);
+      } catch (err) {
+        report(`the audit checkpoint could not be signed: ${(err as Error).message}`);
+      }
+    });
+    return running;
+  };
+  const timer = intervalMs > 0 ? setInterval(tick, intervalMs) : undefined;
+  timer?.unref();
+  return {
+    async stop() {
+      if (timer) clearInterval(timer);
+      await tick();
+    },
+  };
+}

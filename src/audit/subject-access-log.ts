@@ -1,0 +1,63 @@
+/**
+ * The patient's access log: every audited event that touched one person's recordings (who, when,
+ * what, for which purpose, under break-the-glass or not), and every search made for the person's
+ * identifier. The person's recordings are found through the blind indexes, their events through
+ * the indexed recording column of the log; the searches by the identifier's keyed hash.
+ */
+import type { Vault } from '../vault.js';
+import { findByIdentifier } from '../recordings/indexer.js';
+import type { AuditActor, AuditOutcome } from './audit-log.js';
+
+export interface SubjectAccess {
+  index: number;
+  time: string;
+  action: string;
+  outcome: AuditOutcome;
+  actor: AuditActor;
+  recordingId: string | null;
+  purpose: string | null;
+  purposeText: string | null;
+  breakGlass: boolean;
+  /** byte ranges played, filters searched with, and the like */
+  detail: Record<string, unknown>;
+}
+
+export interface SubjectAccessLog {
+  recordings: { id: string; controllerId: string; startedAt: string | null }[];
+  accesses: SubjectAccess[];
+}
+
+/** `controllers`: limit to these controllers' recordings (the caller's reach); all when absent */
+export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'phone', canonicalValue: string, controllers?: readonly string[]): Promise<SubjectAccessLog> {
+  const recordings = (await findByIdentifier(vault, kind, canonicalValue)).filter((r) => !controllers || controllers.includes(r.controller_id));
+  const ids = recordings.map((r) => r.id);
+  const db = vault.database.db;
+  const byRecording = ids.length ? await db.selectFrom('audit_entries').select(['seq', 'entry']).where('recording_id', 'in', ids).orderBy('seq').execute() : [];
+  // searches for the person: canonical entries spell the hash member exactly like this
+  const hashMember = `"${kind}Hash":"${vault.audit.identifierHash(kind, canonicalValue)}"`;
+  const bySearch = await db.selectFrom('audit_entries').select(['seq', 'entry']).where('entry', 'like', `%${hashMember}%`).orderBy('seq').execute();
+
+  const seen = new Set<number>();
+  const accesses: SubjectAccess[] = [];
+  for (const row of [...byRecording, ...bySearch].sort((a, b) => Number(a.seq) - Number(b.seq))) {
+    const index = Number(row.seq);
+    if (seen.has(index)) continue;
+    seen.add(index);
+    const e = JSON.parse(row.entry) as Record<string, any>;
+    // the search rows matched a LIKE on the text; keep only real matches of the member
+    if (!e.recordingId && e.detail?.[`${kind}Hash`] === undefined) continue;
+    accesses.push({
+      index,
+      time: e.time,
+      action: e.action,
+      outcome: e.outcome,
+      actor: e.actor,
+      recordingId: e.recordingId ?? null,
+      purpose: e.purpose ?? null,
+      purposeText: e.purposeText ?? null,
+      breakGlass: Boolean(e.breakGlassId),
+      detail: e.detail ?? {},
+    });
+  }
+  return { recordings: recordings.map((r) => ({ id: r.id, controllerId: r.controller_id, startedAt: r.started_at })), accesses };
+}

@@ -1,0 +1,51 @@
+/**
+ * `callvault subject …`: what the vault holds about one person, for a data subject's request.
+ */
+import type { Command } from 'commander';
+import { subjectAccessLog } from '../../audit/subject-access-log.js';
+import { cliActor, openUnlocked, print, type GlobalOptions } from '../io.js';
+import { identifierOption } from './audit.js';
+
+export function register(program: Command, globals: () => GlobalOptions): void {
+  const subject = program.command('subject').description("one person's recordings and who accessed them");
+
+  subject
+    .command('access-log')
+    .description("every access to the person's recordings: who, when, what, purpose, break-the-glass (needs the passphrase)")
+    .option('--personnummer <value>')
+    .option('--phone <value>')
+    .action(async (cmd: { personnummer?: string; phone?: string }) => {
+      const opts = globals();
+      const { kind, value } = await identifierOption(cmd);
+      const vault = await openUnlocked(opts);
+      try {
+        const log = await subjectAccessLog(vault, kind, value);
+        await vault.audit.append({
+          action: 'subject.access-log',
+          outcome: 'success',
+          actor: cliActor(),
+          detail: { [`${kind}Hash`]: vault.audit.identifierHash(kind, value), recordings: log.recordings.length, accesses: log.accesses.length },
+        });
+        print(opts, log, () =>
+          [
+            `${log.recordings.length} recordings, ${log.accesses.length} audited events`,
+            ...log.accesses.map((a) =>
+              [
+                a.time,
+                a.action,
+                a.outcome,
+                `${a.actor.type}:${a.actor.name ?? a.actor.id ?? '-'}${a.actor.role ? ` (${a.actor.role})` : ''}`,
+                a.recordingId ?? 'search',
+                a.purpose ? `purpose ${a.purpose}${a.purposeText ? `: ${a.purposeText}` : ''}` : '',
+                a.breakGlass ? 'BREAK-THE-GLASS' : '',
+              ]
+                .filter(Boolean)
+                .join('  '),
+            ),
+          ].join('\n'),
+        );
+      } finally {
+        await vault.close();
+      }
+    });
+}
