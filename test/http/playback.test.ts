@@ -10,7 +10,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeCallWav } from '../fixtures/audio.js';
 import { createToken } from '../../src/identities/tokens.js';
-import { tempDir } from '../helpers.js';
+import { cli, tempDir } from '../helpers.js';
+import { parseVerifierKey } from '../../src/audit/signed-note.js';
+import { openCheckpoint } from '../../src/audit/checkpoint.js';
+import { rootOf, verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
 import { Client, signedInUser, startTestServer, upload, type TestServer, type TestUser } from './harness.js';
 
 let server: TestServer;
@@ -121,6 +124,87 @@ test('every step is in the audit log, with ranges and purpose, and no identifier
   const digits = call.personnummer.replace(/\D/g, '');
   assert.equal(text.includes(digits.slice(-10)), false);
   assert.equal(text.includes(call.phone.replace(/\D/g, '').slice(-9)), false);
+});
+
+test("the patient's access log shows who played the call, when, which bytes and why; a nurse may not ask for it", async () => {
+  const dpo = await signedInUser(server, { role: 'dpo', controllerId: 'region-a' });
+  const res = await dpo.client.post('/api/v1/audit/subject-access-log', { personnummer: call.personnummer });
+  assert.equal(res.status, 200, res.body.toString());
+  assert.deepEqual(res.json.recordings.map((r: { id: string }) => r.id), [recordingId]);
+  const accesses = res.json.accesses as any[];
+  const plays = accesses.filter((a) => a.action === 'recording.play' && a.outcome === 'success');
+  assert.ok(plays.length >= 3);
+  assert.ok(plays.every((a) => a.actor.id === nurse.id && a.actor.role === 'nurse' && a.purpose === 'patient-follow-up' && a.breakGlass === false && a.recordingId === recordingId));
+  assert.ok(plays.some((a) => a.detail.range.start === Math.floor(wav.length / 2)));
+  assert.ok(accesses.some((a) => a.action === 'recording.access' && a.actor.id === nurse.id));
+  assert.ok(accesses.some((a) => a.action === 'recordings.list' && a.recordingId === null), "the nurse's search by personnummer is listed");
+  assert.ok(accesses.every((a, i) => i === 0 || a.index > accesses[i - 1].index), 'in log order');
+  assert.equal(res.body.toString().includes(call.personnummer.replace(/\D/g, '').slice(-10)), false, 'the answer does not echo the identifier');
+
+  // a person with no recordings: only the nurse's search for them above
+  const nobody = await dpo.client.post('/api/v1/audit/subject-access-log', { personnummer: '19121212-1212' });
+  assert.deepEqual(nobody.json.recordings, []);
+  assert.deepEqual(nobody.json.accesses.map((a: any) => [a.action, a.actor.id, a.detail.results]), [['recordings.list', nurse.id, 0]]);
+  assert.equal((await nurse.client.post('/api/v1/audit/subject-access-log', { personnummer: call.personnummer })).status, 403);
+  assert.equal((await dpo.client.post('/api/v1/audit/subject-access-log', { personnummer: 'not a number' })).status, 400);
+
+  // the command line gives the same extract, and it now includes the privacy officer's request
+  const fromCli = await cli(['--data', server.dataDir, 'subject', 'access-log', '--personnummer', call.personnummer, '--json']);
+  assert.equal(fromCli.code, 0, fromCli.stderr);
+  const cliPlays = (fromCli.json.accesses as any[]).filter((a) => a.action === 'recording.play' && a.outcome === 'success');
+  assert.deepEqual(cliPlays.map((a) => a.index), plays.map((a) => a.index));
+  assert.ok((fromCli.json.accesses as any[]).some((a) => a.action === 'subject.access-log' && a.actor.id === dpo.id));
+});
+
+test("an auditor checks the log from outside: key, checkpoint, entries re-hashed, inclusion and consistency proofs, verify", async () => {
+  const auditor = await signedInUser(server, { role: 'auditor', controllerId: 'region-a' });
+  const vkey = (await auditor.client.get('/api/v1/audit/key')).body.toString().trim();
+  const cliKey = await cli(['--data', server.dataDir, 'audit', 'key']);
+  assert.equal(cliKey.stdout.trim(), vkey, 'the CLI and the API give the same key');
+  const verifier = parseVerifierKey(vkey);
+
+  const first = await auditor.client.get('/api/v1/audit/checkpoint');
+  assert.equal(first.status, 200);
+  assert.match(String(first.headers['content-type']), /^text\/plain/);
+  const cp1 = openCheckpoint(first.body.toString(), verifier, verifier.name);
+
+  // every leaf re-hashed here, with nothing from callvault but the bytes
+  const page = await auditor.client.get(`/api/v1/audit/entries?from=0&to=${cp1.size}`);
+  const leaves = (page.json.entries as { entry: string }[]).map((e) => createHash('sha256').update(Buffer.of(0)).update(Buffer.from(e.entry, 'base64')).digest());
+  assert.equal(leaves.length, cp1.size);
+  assert.deepEqual(rootOf(leaves), cp1.rootHash);
+
+  for (const index of [0, Math.floor(cp1.size / 2), cp1.size - 1]) {
+    const proof = await auditor.client.get(`/api/v1/audit/proof?index=${index}&size=${cp1.size}`);
+    const path = (proof.json.hashes as string[]).map((h) => Buffer.from(h, 'base64'));
+    assert.ok(verifyInclusion(index, cp1.size, leaves[index]!, path, cp1.rootHash), `entry ${index} is in the checkpoint`);
+  }
+
+  // the log grows (the reads above are logged too); the next checkpoint extends the first
+  const second = await cli(['--data', server.dataDir, 'audit', 'checkpoint']);
+  assert.equal(second.code, 0, second.stderr);
+  const cp2 = openCheckpoint(second.stdout, verifier, verifier.name);
+  assert.ok(cp2.size > cp1.size);
+  const consistency = await cli(['--data', server.dataDir, 'audit', 'proof', '--from', String(cp1.size), '--to', String(cp2.size), '--json']);
+  assert.deepEqual([consistency.json.from, consistency.json.to], [cp1.size, cp2.size]);
+  assert.ok(verifyConsistency(cp1.size, cp2.size, cp1.rootHash, cp2.rootHash, (consistency.json.hashes as string[]).map((h) => Buffer.from(h, 'base64'))));
+  const viaApi = await auditor.client.get(`/api/v1/audit/proof?from=${cp1.size}&to=${cp2.size}`);
+  assert.deepEqual(viaApi.json.hashes, consistency.json.hashes);
+
+  const entries = await cli(['--data', server.dataDir, 'audit', 'entries', '--from', '0', '--to', String(cp2.size), '--json']);
+  assert.equal(entries.json.length, cp2.size);
+  assert.deepEqual(rootOf(entries.json.map((e: { entry: string }) => createHash('sha256').update(Buffer.of(0)).update(Buffer.from(e.entry, 'base64')).digest())), cp2.rootHash);
+
+  const verified = await auditor.client.get('/api/v1/audit/verify');
+  assert.equal(verified.json.ok, true, JSON.stringify(verified.json.problems));
+  const cliVerify = await cli(['--data', server.dataDir, 'audit', 'verify', '--json']);
+  assert.equal(cliVerify.code, 0, cliVerify.stdout);
+  assert.equal(cliVerify.json.checkpoints, 2);
+
+  const exported = await auditor.client.get(`/api/v1/audit/export?format=syslog&from=0&to=${cp1.size}`);
+  const lines = exported.body.toString().trimEnd().split('\n');
+  assert.equal(lines.length, cp1.size);
+  assert.ok(lines.every((l, i) => l.startsWith('<') && l.includes(`index="${i}"`)));
 });
 
 test('fail closed: when the audit log cannot be written, nothing is served (503)', async () => {
