@@ -329,14 +329,19 @@ describe('callvault management commands', () => {
         'token.revoke': 1,
         'contract.create': 2,
         'contract.end': 1,
-        'recording.import': 2,
+        'recording.import': 4,
         'key.rotate': 1,
         'key.rewrap': 1,
         'recording.export': 1,
       },
     );
     const imports = cliEntries.filter((e) => e.action === 'recording.import').map((e) => e.detail);
-    assert.deepEqual(imports, [{ stored: 1, duplicates: 0, skipped: 0, failed: 0 }, { stored: 0, duplicates: 1, skipped: 0, failed: 0 }]);
+    assert.deepEqual(imports, [
+      { stage: 'start', sources: 1 },
+      { stage: 'end', stored: 1, duplicates: 0, skipped: 0, failed: 0 },
+      { stage: 'start', sources: 1 },
+      { stage: 'end', stored: 0, duplicates: 1, skipped: 0, failed: 0 },
+    ]);
     const exported = cliEntries.find((e) => e.action === 'recording.export');
     assert.match(exported.recordingId, /^[0-9a-f-]{36}$/);
     assert.equal(exported.controllerId, controller);

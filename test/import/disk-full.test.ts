@@ -34,6 +34,7 @@ it('a full disk fails the import cleanly: no partial object, no pending row, the
     }
     const r = await cli(['--data', dir, 'import', src, '--json', '--concurrency', '1']);
     assert.equal(r.code, 1, r.stderr);
+    assert.ok(r.json.imported, r.stdout + r.stderr);
     assert.ok(r.json.imported.length >= 1, 'what fits is stored');
     assert.ok(r.json.failed.length >= 1, 'what does not fit fails');
     for (const f of r.json.failed) assert.match(f.reason, /disk is full/);

@@ -23,6 +23,9 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       try {
         // A passphrase given in the environment lets import write blind indexes straight away.
         if (opts.shredSource || process.env.CALLVAULT_PASSPHRASE) await vault.unlock(await passphrase());
+        // nothing is stored without a trace: the start is logged first, and a log that cannot be
+        // written stops the import before it begins
+        await vault.audit.append({ action: 'recording.import', outcome: 'success', actor: cliActor(), detail: { stage: 'start', sources: paths.length } });
         let done = 0;
         let total = 0;
         report = await importPaths(vault, paths, {
@@ -38,14 +41,28 @@ export function register(program: Command, globals: () => GlobalOptions): void {
             bar?.update(Math.min(done, total), { value_mb: (done / 1e6).toFixed(1) });
           },
         });
-        if (vault.keys.unlocked) await indexPending(vault);
+        // The recordings are stored by now. Indexing can fail on its own (a full disk) and is
+        // done again by the next command that unlocks the keyring, so it does not hide the report.
+        if (vault.keys.unlocked) {
+          await indexPending(vault).catch(() => {
+            process.stderr.write('callvault: the stored recordings could not be indexed yet; the next command run with the passphrase indexes them\n');
+            process.exitCode = 1;
+          });
+        }
         const duplicates = report.skipped.filter((r) => r.reason.startsWith('already stored')).length;
-        await vault.audit.append({
-          action: 'recording.import',
-          outcome: report.failed.length > 0 ? 'failure' : 'success',
-          actor: cliActor(),
-          detail: { stored: report.imported.length, duplicates, skipped: report.skipped.length - duplicates, failed: report.failed.length },
-        });
+        // The recordings are stored by now, so a summary that cannot be logged (a full disk, say)
+        // must not hide the report of what was stored; it is told, and the exit status says it.
+        try {
+          await vault.audit.append({
+            action: 'recording.import',
+            outcome: report.failed.length > 0 ? 'failure' : 'success',
+            actor: cliActor(),
+            detail: { stage: 'end', stored: report.imported.length, duplicates, skipped: report.skipped.length - duplicates, failed: report.failed.length },
+          });
+        } catch (err) {
+          process.stderr.write(`callvault: ${(err as Error).message}: the import's summary is not in the audit log\n`);
+          process.exitCode = 1;
+        }
       } finally {
         bar?.stop();
         await vault.close();
