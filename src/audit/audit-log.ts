@@ -80,6 +80,18 @@ export function encodeEntry(event: AuditEvent, time: Date): Buffer {
   return Buffer.from(canonicalJson({ v: 1, time: time.toISOString(), ...event }), 'utf8');
 }
 
+/**
+ * The columns copied out of an entry for lookups: the recording it concerns and the keyed hash
+ * of the identifier it names. Only entries that can hold them are parsed, which keeps `verify`
+ * (it recomputes these for every entry) fast.
+ */
+export function indexedColumns(entry: string): { recording_id: string | null; identifier_hash: string | null } {
+  if (!entry.includes('"recordingId":') && !entry.includes('Hash":')) return { recording_id: null, identifier_hash: null };
+  const e = JSON.parse(entry) as { recordingId?: unknown; detail?: { personnummerHash?: unknown; phoneHash?: unknown } };
+  const hash = e.detail?.personnummerHash ?? e.detail?.phoneHash;
+  return { recording_id: typeof e.recordingId === 'string' ? e.recordingId : null, identifier_hash: typeof hash === 'string' ? hash : null };
+}
+
 export class AuditLog {
   constructor(
     private readonly db: Kysely<Database>,
@@ -101,7 +113,7 @@ export class AuditLog {
         const index = Number(head.size) - 1;
         await tx
           .insertInto('audit_entries')
-          .values({ seq: index, entry: entry.toString('utf8'), leaf_hash: leafHash(entry).toString('hex'), recording_id: event.recordingId ?? null })
+          .values({ seq: index, entry: entry.toString('utf8'), leaf_hash: leafHash(entry).toString('hex'), ...indexedColumns(entry.toString('utf8')) })
           .execute();
         return index;
       });

@@ -2,7 +2,8 @@
  * The patient's access log: every audited event that touched one person's recordings (who, when,
  * what, for which purpose, under break-the-glass or not), and every search made for the person's
  * identifier. The person's recordings are found through the blind indexes, their events through
- * the indexed recording column of the log; the searches by the identifier's keyed hash.
+ * the indexed recording column of the log; the searches by the indexed keyed hash of the
+ * identifier. `audit verify` checks both columns against the signed entries.
  */
 import type { Vault } from '../vault.js';
 import { findByIdentifier } from '../recordings/indexer.js';
@@ -33,9 +34,7 @@ export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'pho
   const ids = recordings.map((r) => r.id);
   const db = vault.database.db;
   const byRecording = ids.length ? await db.selectFrom('audit_entries').select(['seq', 'entry']).where('recording_id', 'in', ids).orderBy('seq').execute() : [];
-  // searches for the person: canonical entries spell the hash member exactly like this
-  const hashMember = `"${kind}Hash":"${vault.audit.identifierHash(kind, canonicalValue)}"`;
-  const bySearch = await db.selectFrom('audit_entries').select(['seq', 'entry']).where('entry', 'like', `%${hashMember}%`).orderBy('seq').execute();
+  const bySearch = await db.selectFrom('audit_entries').select(['seq', 'entry']).where('identifier_hash', '=', vault.audit.identifierHash(kind, canonicalValue)).orderBy('seq').execute();
 
   const seen = new Set<number>();
   const accesses: SubjectAccess[] = [];
@@ -44,8 +43,6 @@ export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'pho
     if (seen.has(index)) continue;
     seen.add(index);
     const e = JSON.parse(row.entry) as Record<string, any>;
-    // the search rows matched a LIKE on the text; keep only real matches of the member
-    if (!e.recordingId && e.detail?.[`${kind}Hash`] === undefined) continue;
     accesses.push({
       index,
       time: e.time,

@@ -1,7 +1,7 @@
 /**
  * Full verification of the stored audit log: every entry is re-hashed and the tree rebuilt from
  * the entries alone, then compared with every stored checkpoint and every checkpoint a witness
- * kept. Nothing stored beside the entries (leaf hashes, subtree hashes, the recording column) is
+ * kept. Nothing stored beside the entries (leaf hashes, subtree hashes, the lookup columns) is
  * trusted; each is checked against what the entries give.
  *
  * What it can and cannot see (docs/audit-log.md): any change to entries a checkpoint covers is
@@ -11,6 +11,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { openCheckpoint } from './checkpoint.js';
+import { indexedColumns } from './audit-log.js';
 import { EMPTY_ROOT, leafHash, TreeBuilder, verifyConsistency } from './merkle.js';
 import { NoteError, type NoteVerifier } from './signed-note.js';
 import { SUBTREE_SIZE, type AuditTree } from './tree.js';
@@ -19,7 +20,7 @@ export type ProblemCode =
   | 'entry-missing'
   | 'entry-extra'
   | 'leaf-hash'
-  | 'recording-column'
+  | 'index-column'
   | 'subtree-cache'
   | 'checkpoint-signature'
   | 'checkpoint-root'
@@ -102,7 +103,7 @@ export async function verifyAuditLog(
 
   let expected = 0;
   for (;;) {
-    const rows = await db.selectFrom('audit_entries').select(['seq', 'entry', 'leaf_hash', 'recording_id']).where('seq', '>=', expected).orderBy('seq').limit(BATCH).execute();
+    const rows = await db.selectFrom('audit_entries').select(['seq', 'entry', 'leaf_hash', 'recording_id', 'identifier_hash']).where('seq', '>=', expected).orderBy('seq').limit(BATCH).execute();
     for (const row of rows) {
       const seq = Number(row.seq);
       if (seq >= size) {
@@ -115,7 +116,10 @@ export async function verifyAuditLog(
       }
       const computed = leafHash(Buffer.from(row.entry, 'utf8'));
       if (computed.toString('hex') !== row.leaf_hash) problem({ code: 'leaf-hash', index: seq, message: `entry ${seq} does not match its stored hash` });
-      if (recordingIdOf(row.entry) !== row.recording_id) problem({ code: 'recording-column', index: seq, message: `entry ${seq}'s recording column differs from the entry` });
+      const columns = indexedColumns(row.entry);
+      if (columns.recording_id !== row.recording_id || columns.identifier_hash !== row.identifier_hash) {
+        problem({ code: 'index-column', index: seq, message: `entry ${seq}'s lookup columns differ from the entry` });
+      }
       builder.push(computed);
       expected += 1;
       if (wanted.has(builder.size)) roots.set(builder.size, builder.root());
@@ -161,11 +165,4 @@ export async function verifyAuditLog(
     witnessed: witnessed.length,
     problems,
   };
-}
-
-/** the top-level recordingId of a canonical entry, without parsing entries that have none */
-function recordingIdOf(entry: string): string | null {
-  if (!entry.includes('"recordingId":')) return null;
-  const value = (JSON.parse(entry) as { recordingId?: unknown }).recordingId;
-  return typeof value === 'string' ? value : null;
 }

@@ -2,6 +2,7 @@
  * Schema migrations, shared by SQLite and PostgreSQL. Append new ones; never edit a released one.
  */
 import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { indexedColumns } from '../audit/audit-log.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -181,14 +182,17 @@ const migrations: Record<string, Migration> = {
   },
   '0003_audit_tree': {
     async up(db: Kysely<any>) {
-      // which recording an entry concerns, copied out of the entry so a patient's access log is
-      // an index lookup; `audit verify` checks the copy against the signed entry
+      // which recording an entry concerns and which identifier it searched for (keyed hash),
+      // copied out of the entry so a patient's access log is two index lookups; `audit verify`
+      // checks the copies against the signed entries
       await db.schema.alterTable('audit_entries').addColumn('recording_id', 'text').execute();
+      await db.schema.alterTable('audit_entries').addColumn('identifier_hash', 'text').execute();
       await db.schema.createIndex('audit_entries_recording').on('audit_entries').columns(['recording_id', 'seq']).execute();
+      await db.schema.createIndex('audit_entries_identifier').on('audit_entries').columns(['identifier_hash', 'seq']).execute();
       const rows = await db.selectFrom('audit_entries').select(['seq', 'entry']).execute();
       for (const row of rows) {
-        const recordingId = (JSON.parse(row.entry) as { recordingId?: string }).recordingId;
-        if (recordingId) await db.updateTable('audit_entries').set({ recording_id: recordingId }).where('seq', '=', row.seq).execute();
+        const columns = indexedColumns(row.entry);
+        if (columns.recording_id || columns.identifier_hash) await db.updateTable('audit_entries').set(columns).where('seq', '=', row.seq).execute();
       }
 
       await db.schema

@@ -165,6 +165,8 @@ export interface AuditEntriesTable {
   leaf_hash: string;
   /** the entry's recordingId, for lookups; verify checks it against the entry */
   recording_id: string | null;
+  /** the entry's detail.personnummerHash or detail.phoneHash, likewise */
+  identifier_hash: string | null;
 }
 
 export interface AuditCheckpointsTable {

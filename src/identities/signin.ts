@@ -28,13 +28,18 @@ export class SignInError extends CallvaultError {
     message: string,
     /** what the user still has to give, for the sign-in form */
     readonly next?: { totpUri?: string; totpSecret?: string },
+    /**
+     * Which check failed, for the audit log only: the answer is the same for all of them, but a
+     * right password with a wrong code tells an auditor that the password is known to someone.
+     */
+    readonly failedCheck?: 'account' | 'locked' | 'password' | 'mfa-missing' | 'mfa',
   ) {
     super(code, message);
   }
 }
 
-function failed(): SignInError {
-  return new SignInError(ErrorCodes.SIGNIN_FAILED, 'sign-in failed: wrong username, password or code, or the account is locked for a while');
+function failed(check: SignInError['failedCheck']): SignInError {
+  return new SignInError(ErrorCodes.SIGNIN_FAILED, 'sign-in failed: wrong username, password or code, or the account is locked for a while', undefined, check);
 }
 
 export async function signIn(vault: Vault, request: SignInRequest, now = new Date()): Promise<User> {
@@ -43,15 +48,16 @@ export async function signIn(vault: Vault, request: SignInRequest, now = new Dat
   const usable = user && !user.disabled && !user.oidc_issuer;
   const locked = usable && user.locked_until !== null && user.locked_until > now.toISOString();
   const passwordOk = await verifyPassword(usable && !locked ? user.password_hash : null, request.password);
-  if (!usable || locked) throw failed();
+  if (!usable) throw failed('account');
+  if (locked) throw failed('locked');
   if (!passwordOk) {
     await recordFailure(vault, user, now);
-    throw failed();
+    throw failed('password');
   }
 
   const secret = totpSecretOf(vault, user);
   if (!request.code) {
-    if (user.totp_enrolled) throw failed();
+    if (user.totp_enrolled) throw failed('mfa-missing');
     const { generateURI } = await import('otplib');
     throw new SignInError(ErrorCodes.TOTP_ENROLMENT_REQUIRED, 'set up an authenticator with this secret and sign in again with its code', {
       totpSecret: secret,
@@ -61,7 +67,7 @@ export async function signIn(vault: Vault, request: SignInRequest, now = new Dat
   const step = await verifyCode(secret, request.code, user.totp_last_step, now);
   if (step === undefined) {
     await recordFailure(vault, user, now);
-    throw failed();
+    throw failed('mfa');
   }
 
   if (user.password_one_time) {
@@ -95,7 +101,7 @@ async function recordFailure(vault: Vault, user: User, now: Date): Promise<void>
 
 /** Changing one's own password while signed in: the old one is needed, all other sessions end. */
 export async function changePassword(vault: Vault, user: User, oldPassword: string, newPassword: string): Promise<void> {
-  if (!(await verifyPassword(user.password_hash, oldPassword))) throw failed();
+  if (!(await verifyPassword(user.password_hash, oldPassword))) throw failed('password');
   await assertStrongPassword(newPassword, [user.username, user.agent ?? '', user.team ?? '']);
   await vault.users.update(user.id, { password_hash: await hashPassword(newPassword), password_one_time: 0 });
 }

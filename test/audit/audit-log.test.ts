@@ -64,7 +64,7 @@ function event(i: number): AuditEvent {
     action: i % 3 === 0 ? 'recording.play' : 'recordings.list',
     outcome: 'success' as const,
     actor: { type: 'user' as const, id: `u-${i % 7}`, name: `user${i % 7}`, role: 'nurse' },
-    ...(i % 3 === 0 ? { recordingId: RECORDING, purpose: 'quality-review', detail: { ranges: `bytes=${i}-${i + 1000}` } } : { detail: { region: 'north' } }),
+    ...(i % 3 === 0 ? { recordingId: RECORDING, purpose: 'quality-review', detail: { ranges: `bytes=${i}-${i + 1000}` } } : { detail: { region: 'north', personnummerHash: `${i % 5}`.repeat(64) } }),
   };
 }
 
@@ -139,8 +139,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         expect: 'checkpoint-root',
         tamper: async () => {
           const [a, b] = await db().selectFrom('audit_entries').selectAll().where('seq', 'in', [40, 41]).orderBy('seq').execute();
-          await db().updateTable('audit_entries').set({ entry: b!.entry, leaf_hash: b!.leaf_hash, recording_id: b!.recording_id }).where('seq', '=', 40).execute();
-          await db().updateTable('audit_entries').set({ entry: a!.entry, leaf_hash: a!.leaf_hash, recording_id: a!.recording_id }).where('seq', '=', 41).execute();
+          await db().updateTable('audit_entries').set({ entry: b!.entry, leaf_hash: b!.leaf_hash, recording_id: b!.recording_id, identifier_hash: b!.identifier_hash }).where('seq', '=', 40).execute();
+          await db().updateTable('audit_entries').set({ entry: a!.entry, leaf_hash: a!.leaf_hash, recording_id: a!.recording_id, identifier_hash: a!.identifier_hash }).where('seq', '=', 41).execute();
         },
       },
       {
@@ -149,7 +149,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         tamper: async () => {
           for (let seq = ENTRIES - 1; seq >= 50; seq--) await db().updateTable('audit_entries').set({ seq: seq + 1 } as any).where('seq', '=', seq).execute();
           const entry = JSON.stringify({ action: 'auth.signin', outcome: 'success', time: '2026-01-01T00:00:00.000Z', v: 1 });
-          await db().insertInto('audit_entries').values({ seq: 50, entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex'), recording_id: null }).execute();
+          await db().insertInto('audit_entries').values({ seq: 50, entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex'), recording_id: null, identifier_hash: null }).execute();
           await db().updateTable('audit_head').set({ size: ENTRIES + 1 }).execute();
         },
       },
@@ -164,12 +164,17 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       {
         name: 'adding a row beyond the head',
         expect: 'entry-extra',
-        tamper: async () => void (await db().insertInto('audit_entries').values({ seq: ENTRIES, entry: '{}', leaf_hash: leafHash(Buffer.from('{}')).toString('hex'), recording_id: null }).execute()),
+        tamper: async () => void (await db().insertInto('audit_entries').values({ seq: ENTRIES, entry: '{}', leaf_hash: leafHash(Buffer.from('{}')).toString('hex'), recording_id: null, identifier_hash: null }).execute()),
       },
       {
-        name: "blanking an entry's recording column (hiding it from a patient's access log)",
-        expect: 'recording-column',
+        name: "blanking an entry's recording column (hiding a playback from a patient's access log)",
+        expect: 'index-column',
         tamper: async () => void (await db().updateTable('audit_entries').set({ recording_id: null }).where('seq', '=', 3).execute()),
+      },
+      {
+        name: "blanking an entry's identifier column (hiding a search from a patient's access log)",
+        expect: 'index-column',
+        tamper: async () => void (await db().updateTable('audit_entries').set({ identifier_hash: null }).where('seq', '=', 4).execute()),
       },
       {
         name: 'changing a cached subtree hash',

@@ -429,6 +429,11 @@ test('five wrong passwords lock the account: then even the right password fails 
   p.ok(right.headers['set-cookie'] === undefined, 'no session cookie while locked');
   const unknown = await anon.post(`${API}/auth/signin`, { username: 'nobody-by-this-name', password: user.password, code: '123456' });
   p.ok(JSON.stringify(unknown.json) === JSON.stringify(wrong.json), 'an unknown username answers alike');
+  const checks = (await server.vault.audit.entries(0, await server.vault.audit.size()))
+    .map((e) => JSON.parse(e.entry.toString()))
+    .filter((e) => e.action === 'auth.signin' && e.outcome === 'failure' && e.actor.id === user.id)
+    .map((e) => e.detail.failedCheck);
+  p.ok(JSON.stringify(checks) === JSON.stringify(['password', 'password', 'password', 'password', 'password', 'locked']), `the log tells which check failed: ${checks}`);
   p.done();
 });
 
@@ -443,6 +448,10 @@ test('a TOTP code is accepted once: the same code again is refused', async () =>
   assert.equal(again.json.error.code, 'CV_SIGNIN_FAILED');
   assertErrorAnswer(again, secrets, 'the same code again');
   assert.equal(again.headers['set-cookie'], undefined);
+  // the answer is the same as for a wrong password; the audit log tells the password was right
+  const entries = await server.vault.audit.entries(0, await server.vault.audit.size());
+  const failures = entries.map((e) => JSON.parse(e.entry.toString())).filter((e) => e.action === 'auth.signin' && e.outcome === 'failure' && e.actor.id === created.id);
+  assert.deepEqual(failures.map((e) => e.detail), [{ reason: 'CV_SIGNIN_FAILED', failedCheck: 'mfa' }]);
   const next = await new Client(server).post(`${API}/auth/signin`, { username: created.username, password, code: await totp(created.totpSecret, 1) });
   assert.equal(next.status, 200, 'the next code works: the refusal was the reused code');
 });

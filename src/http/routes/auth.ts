@@ -70,7 +70,7 @@ export async function registerAuthRoutes(api: FastifyInstance, options: { signIn
             outcome: 'failure',
             // a username that exists is named by id; a typed unknown name is not logged
             actor: target ? { type: 'user', id: target.id, name: target.username } : { type: 'anonymous' },
-            detail: { reason: err.code },
+            detail: { reason: err.code, ...(err.failedCheck ? { failedCheck: err.failedCheck } : {}) },
             ip: req.ip,
             requestId: req.id,
           });
