@@ -13,11 +13,12 @@ import { openCheckpoint } from '../../src/audit/checkpoint.js';
 import { cli, initVault, tempDir } from '../helpers.js';
 
 let dir: string;
+let init: any;
 let witness: string;
 let env: Record<string, string>;
 
 before(async () => {
-  ({ dir } = await initVault());
+  ({ dir, init } = await initVault());
   witness = join(await tempDir('out', 'witness'), 'checkpoints.txt');
   env = { CALLVAULT_AUDIT_WITNESS: `file:${witness}` };
   for (const id of ['callco', 'spareco', 'nightco']) assert.equal((await cli(['--data', dir, 'processors', 'add', id])).code, 0);
@@ -26,6 +27,7 @@ before(async () => {
 test('checkpoints are signed by the key `audit key` prints and handed to the file witness', async () => {
   const vkey = (await cli(['--data', dir, 'audit', 'key'])).stdout.trim();
   assert.match(vkey, /^callvault\.local\/audit\/[0-9a-f]{16}\+[0-9a-f]{8}\+A[A-Za-z0-9+/]{43}$/);
+  assert.equal(init.auditKey, vkey, 'init shows the key to hand to the auditors');
   const verifier = parseVerifierKey(vkey);
 
   const made = await cli(['--data', dir, 'audit', 'checkpoint'], env);

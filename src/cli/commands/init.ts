@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
+import { formatVerifierKey } from '../../audit/signed-note.js';
 import { Vault } from '../../vault.js';
 import { createUser } from '../../identities/users.js';
 import { ensureSelfSignedCertificate } from '../../http/tls.js';
@@ -27,7 +28,8 @@ export async function initDataDir(opts: InitOptions) {
     const key = await vault.keys.activeKey(opts.controller);
     const admin = await createUser(vault, { username: 'admin', role: 'admin' });
     await ensureSelfSignedCertificate(dir);
-    return { vault, result: { dataDir: dir, controller: { id: opts.controller, keyId: key.keyId }, admin } };
+    const auditKey = formatVerifierKey((await vault.auditSigner()).verifier);
+    return { vault, result: { dataDir: dir, controller: { id: opts.controller, keyId: key.keyId }, auditKey, admin } };
   } catch (err) {
     await vault.close();
     throw err;
@@ -51,6 +53,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         [
           `Initialised ${result.dataDir}`,
           `controller ${result.controller.id}, key ${result.controller.keyId}`,
+          `audit log verifier key (give it to your auditors): ${result.auditKey}`,
           '',
           'First admin account (shown once; store it now):',
           `  username     ${result.admin.username}`,
