@@ -57,6 +57,16 @@ export async function openUnlocked(opts: GlobalOptions): Promise<Vault> {
   }
 }
 
+/** runs `work` on the opened (or opened and unlocked) vault and closes it whatever happens */
+export async function withVault<T>(opts: GlobalOptions, work: (vault: Vault) => Promise<T>, unlocked = false): Promise<T> {
+  const vault = unlocked ? await openUnlocked(opts) : await openVault(opts);
+  try {
+    return await work(vault);
+  } finally {
+    await vault.close();
+  }
+}
+
 async function readHidden(prompt: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   const out = rl as unknown as { _writeToOutput: (s: string) => void };

@@ -16,18 +16,9 @@ import { auditEntryJsonLine, auditEntrySyslog } from '../../audit/syslog.js';
 import type { StoredEntry } from '../../audit/audit-log.js';
 import { normalizePersonnummer, normalizePhone } from '../../identifiers/normalize.js';
 import type { Vault } from '../../vault.js';
-import { cliActor, openUnlocked, openVault, print, wholeNumber, type GlobalOptions } from '../io.js';
+import { cliActor, print, wholeNumber, withVault, type GlobalOptions } from '../io.js';
 
 const PAGE = 5_000;
-
-async function withVault<T>(opts: GlobalOptions, work: (vault: Vault) => Promise<T>, unlocked = false): Promise<T> {
-  const vault = unlocked ? await openUnlocked(opts) : await openVault(opts);
-  try {
-    return await work(vault);
-  } finally {
-    await vault.close();
-  }
-}
 
 /** entries from ≤ i < to, read a page at a time */
 async function* entriesBetween(vault: Vault, from: number, to: number): AsyncGenerator<StoredEntry> {

@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { subjectAccessLog } from '../../audit/subject-access-log.js';
-import { cliActor, openUnlocked, print, type GlobalOptions } from '../io.js';
+import { cliActor, print, withVault, type GlobalOptions } from '../io.js';
 import { identifierOption } from './audit.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
@@ -17,8 +17,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .action(async (cmd: { personnummer?: string; phone?: string }) => {
       const opts = globals();
       const { kind, value } = await identifierOption(cmd);
-      const vault = await openUnlocked(opts);
-      try {
+      await withVault(opts, async (vault) => {
         const log = await subjectAccessLog(vault, kind, value);
         await vault.audit.append({
           action: 'subject.access-log',
@@ -44,8 +43,6 @@ export function register(program: Command, globals: () => GlobalOptions): void {
             ),
           ].join('\n'),
         );
-      } finally {
-        await vault.close();
-      }
+      }, true);
     });
 }
