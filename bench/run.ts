@@ -21,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   container: async () => (await import('./container.js')).containerBenchmark,
   rss: async () => (await import('./rss.js')).rssBenchmark,
   playback: async () => (await import('./playback.js')).playbackBenchmark,
+  audit: async () => (await import('./audit.js')).auditBenchmark,
 };
 
 interface Args {

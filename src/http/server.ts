@@ -58,6 +58,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.NOT_FOUND]: 404,
   [ErrorCodes.CONTROLLER_UNKNOWN]: 404,
   [ErrorCodes.CONFLICT]: 409,
+  // the stored log no longer extends what was signed: the auditor must see why
+  [ErrorCodes.AUDIT_INCONSISTENT]: 409,
   [ErrorCodes.RANGE_NOT_SATISFIABLE]: 416,
   [ErrorCodes.UNSUPPORTED_AUDIO]: 415,
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
