@@ -77,7 +77,7 @@ export class Vault {
     this.tenancy = new TenancyRepository(database.db);
     this.sessions = new SessionsRepository(database.db);
     this.grants = new GrantsRepository(database.db);
-    this.audit = new AuditLog(database.db, () => (keys.unlocked ? keys.derivedSecret('audit-identifier-hash') : undefined));
+    this.audit = new AuditLog(database, () => (keys.unlocked ? keys.derivedSecret('audit-identifier-hash') : undefined));
     this.auditTree = new AuditTree(database.db);
   }
 

@@ -13,12 +13,15 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface MetadataDatabase {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** the SQLite handle under `db`, for the few hot paths that prepare their statements once */
+  sqlite?: SQLite.Database;
   close(): Promise<void>;
 }
 
 export async function openDatabase(url: string): Promise<MetadataDatabase> {
   const dialect: Dialect = /^postgres(ql)?:\/\//.test(url) ? 'postgres' : 'sqlite';
   let db: Kysely<Database>;
+  let sqlite: SQLite.Database | undefined;
   if (dialect === 'postgres') {
     const { default: pg } = await import('pg');
     // int8 columns (sizes, durations) fit in a double for any file this system will hold
@@ -26,7 +29,7 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) }) });
   } else {
     const file = url.replace(/^sqlite:/, '');
-    const sqlite = new SQLite(file);
+    sqlite = new SQLite(file);
     // WAL lets a server read while an importer writes; FULL makes each commit durable
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = FULL');
@@ -35,7 +38,7 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   }
   await migrate(db);
-  return { db, dialect, close: () => db.destroy() };
+  return { db, dialect, sqlite, close: () => db.destroy() };
 }
 
 async function migrate(db: Kysely<Database>): Promise<void> {
