@@ -13,6 +13,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface MetadataDatabase {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** what it was opened from: worker threads open connections of their own with it (audit verify) */
+  url: string;
   /** the SQLite handle under `db`, for the few hot paths that prepare their statements once */
   sqlite?: SQLite.Database;
   close(): Promise<void>;
@@ -38,7 +40,7 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   }
   await migrate(db);
-  return { db, dialect, sqlite, close: () => db.destroy() };
+  return { db, dialect, url, sqlite, close: () => db.destroy() };
 }
 
 async function migrate(db: Kysely<Database>): Promise<void> {

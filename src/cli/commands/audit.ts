@@ -139,7 +139,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           witnessNotes.push(...kept.checkpoints.map((w) => w.note));
         }
         const signer = await vault.auditSigner();
-        const report = await verifyAuditLog(vault.database.db, vault.auditTree, { verifier: signer.verifier, origin: signer.name }, witnessNotes);
+        const report = await verifyAuditLog(vault.database.db, vault.auditTree, { verifier: signer.verifier, origin: signer.name }, witnessNotes, { url: vault.database.url });
         print(opts, report, () =>
           [
             ...report.problems.map((p) => `PROBLEM  ${p.code}: ${p.message}`),

@@ -143,7 +143,9 @@ export async function registerAuditRoutes(api: FastifyInstance): Promise<void> {
       await authorize(req, 'audit:read', 'audit.read');
       await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'verify' } });
       const signer = await vault.auditSigner();
-      return verifyAuditLog(vault.database.db, vault.auditTree, { verifier: signer.verifier, origin: signer.name }, await fileWitnessNotes(vault.witnessSpecs));
+      return verifyAuditLog(vault.database.db, vault.auditTree, { verifier: signer.verifier, origin: signer.name }, await fileWitnessNotes(vault.witnessSpecs), {
+        url: vault.database.url,
+      });
     },
   });
 

@@ -1,0 +1,81 @@
+/**
+ * The per-entry part of `audit verify` (verify.ts), shared by the main thread and the verify
+ * workers (verify-worker.ts): for a batch of stored rows, the recomputed leaf hashes and which
+ * rows do not match their stored leaf hash or lookup columns. Only the entry text is trusted.
+ */
+import { hash } from 'node:crypto';
+import { indexedColumns } from './audit-log.js';
+import { HASH_SIZE } from './merkle.js';
+
+/** the stored leaf_hash is not the hash of the entry */
+export const LEAF_HASH_MISMATCH = 1;
+/** recording_id or identifier_hash differs from what the entry names */
+export const COLUMNS_MISMATCH = 2;
+
+/**
+ * A row as the drivers return it in array mode (better-sqlite3 `raw`, pg `rowMode: 'array'`),
+ * which saves making an object per row: seq (a string from pg's int8), entry, leaf_hash,
+ * recording_id, identifier_hash.
+ */
+export type StoredRow = [seq: number | string, entry: string, leafHash: string, recordingId: string | null, identifierHash: string | null];
+
+export const SELECT_ROWS = 'SELECT seq, entry, leaf_hash, recording_id, identifier_hash FROM audit_entries';
+
+/**
+ * One batch checked, in one ArrayBuffer so a worker can hand it over without a copy: `count`
+ * seqs (float64, ascending, as stored), then `count` leaf hashes of 32 bytes, then `count` flag
+ * bytes (LEAF_HASH_MISMATCH | COLUMNS_MISMATCH).
+ */
+export interface CheckedBatch {
+  count: number;
+  buffer: ArrayBuffer;
+}
+
+export function checkRows(rows: readonly StoredRow[]): CheckedBatch {
+  const count = rows.length;
+  const buffer = new ArrayBuffer(count * (8 + HASH_SIZE + 1));
+  const seqs = new Float64Array(buffer, 0, count);
+  const hashes = Buffer.from(buffer, count * 8, count * HASH_SIZE);
+  const flags = new Uint8Array(buffer, count * (8 + HASH_SIZE), count);
+  for (let i = 0; i < count; i++) {
+    const [seq, entry, leafHash, recordingId, identifierHash] = rows[i]!;
+    seqs[i] = Number(seq);
+    // SHA-256(0x00 ‖ UTF-8 of the entry), which is leafHash(Buffer.from(entry)) in one call: U+0000
+    // is the byte 0x00 in UTF-8. Compared as hex with the stored column, made bytes for the tree.
+    const hex = hash('sha256', '\0' + entry, 'hex');
+    hashes.write(hex, i * HASH_SIZE, HASH_SIZE, 'hex');
+    let f = hex === leafHash ? 0 : LEAF_HASH_MISMATCH;
+    try {
+      const columns = indexedColumns(entry);
+      if (columns.recording_id !== recordingId || columns.identifier_hash !== identifierHash) f |= COLUMNS_MISMATCH;
+    } catch {
+      // Not JSON, so not what append wrote: it cannot give the columns stored beside it. (Thrown
+      // on, indexedColumns' SyntaxError would end the verification instead of reporting the entry.)
+      f |= COLUMNS_MISMATCH;
+    }
+    flags[i] = f;
+  }
+  return { count, buffer };
+}
+
+/** views of a CheckedBatch's buffer */
+export function batchViews({ count, buffer }: CheckedBatch): { seqs: Float64Array; hashes: Buffer; flags: Uint8Array } {
+  return {
+    seqs: new Float64Array(buffer, 0, count),
+    hashes: Buffer.from(buffer, count * 8, count * HASH_SIZE),
+    flags: new Uint8Array(buffer, count * (8 + HASH_SIZE), count),
+  };
+}
+
+/** what a verify worker is started with */
+export type WorkerSource = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
+
+/** main thread → worker: check the rows with from ≤ seq < to; or finish */
+export type ToVerifyWorker = { batch: number; from: number; to: number } | { close: true };
+
+/** worker → main thread */
+export interface FromVerifyWorker {
+  batch: number;
+  checked: CheckedBatch;
+}
+

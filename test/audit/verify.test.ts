@@ -1,0 +1,220 @@
+/**
+ * `verifyAuditLog` with its entries read and checked by worker threads (each on a connection of
+ * its own) gives the very report the one-thread path gives, on SQLite and on a real PostgreSQL,
+ * for an intact log and for every kind of tampering with the entries, with many small batches so
+ * that gaps fall on batch boundaries and batches come back out of order. Also: a failing worker
+ * fails the verification instead of hanging it, and an entry that is not JSON is reported instead
+ * of ending the verification.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { Vault } from '../../src/vault.js';
+import type { AuditEvent } from '../../src/audit/audit-log.js';
+import { AuditTree } from '../../src/audit/tree.js';
+import { verifyAuditLog, type ProblemCode, type VerifyOptions, type VerifyReport } from '../../src/audit/verify.js';
+import { leafHash } from '../../src/audit/merkle.js';
+import { TEST_KDF } from '../http/harness.js';
+import { PASSPHRASE, tempDir, throwawayPostgres } from '../helpers.js';
+
+const ENTRIES = 700;
+/** small, and not a divisor of the subtree size or of the checkpoint sizes */
+const BATCH = 48;
+const RECORDING = '0192a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b';
+
+type Rows = { entries: any[]; head: any[]; checkpoints: any[]; subtrees: any[] };
+
+function event(i: number): AuditEvent {
+  return {
+    action: i % 3 === 0 ? 'recording.play' : 'recordings.list',
+    outcome: 'success' as const,
+    actor: { type: 'user' as const, id: `u-${i % 7}`, name: `user${i % 7}`, role: 'nurse' },
+    ...(i % 3 === 0
+      ? { recordingId: RECORDING, purpose: 'quality-review', detail: { range: { start: i, end: i + 1000 } } }
+      : { detail: { region: 'north', [i % 2 ? 'phoneHash' : 'personnummerHash']: `${i % 5}`.repeat(64) } }),
+  };
+}
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe(`verify in worker threads on ${dialect}`, () => {
+    let vault: Vault;
+    let drop: (() => Promise<void>) | undefined;
+    let good: Rows;
+
+    before(async () => {
+      const dataDir = await tempDir('data', `verify-${dialect}`);
+      let databaseUrl: string | undefined;
+      if (dialect === 'postgres') ({ url: databaseUrl, drop } = await throwawayPostgres());
+      vault = await Vault.create(dataDir, { passphrase: PASSPHRASE, controllerId: 'region-a', controllerName: 'Region A', kdf: TEST_KDF }, { databaseUrl });
+      for (let i = 0; i < 300; i++) await vault.audit.append(event(i));
+      await (await vault.auditCheckpoints()).make();
+      for (let i = 300; i < ENTRIES; i++) await vault.audit.append(event(i));
+      await (await vault.auditCheckpoints()).make();
+      const db = vault.database.db;
+      good = {
+        entries: await db.selectFrom('audit_entries').selectAll().orderBy('seq').execute(),
+        head: await db.selectFrom('audit_head').selectAll().execute(),
+        checkpoints: await db.selectFrom('audit_checkpoints').selectAll().execute(),
+        subtrees: await db.selectFrom('audit_subtrees').selectAll().execute(),
+      };
+    });
+
+    after(async () => {
+      await vault?.close();
+      await drop?.();
+    });
+
+    async function restore(): Promise<void> {
+      await vault.database.db.transaction().execute(async (tx) => {
+        for (const table of ['audit_entries', 'audit_head', 'audit_checkpoints', 'audit_subtrees'] as const) await tx.deleteFrom(table).execute();
+        for (let i = 0; i < good.entries.length; i += 200) await tx.insertInto('audit_entries').values(good.entries.slice(i, i + 200)).execute();
+        await tx.insertInto('audit_head').values(good.head).execute();
+        if (good.checkpoints.length) await tx.insertInto('audit_checkpoints').values(good.checkpoints).execute();
+        if (good.subtrees.length) await tx.insertInto('audit_subtrees').values(good.subtrees).execute();
+      });
+    }
+
+    async function verify(options: VerifyOptions): Promise<VerifyReport> {
+      const signer = await vault.auditSigner();
+      return verifyAuditLog(vault.database.db, new AuditTree(vault.database.db), { verifier: signer.verifier, origin: signer.name }, [], options);
+    }
+
+    /** the report of every path: workers (2 and 3, small batches), one thread (small and default batches) */
+    async function reports(): Promise<VerifyReport> {
+      const url = vault.database.url;
+      const single = await verify({});
+      for (const options of [{ url, workers: 2, batchSize: BATCH }, { url, workers: 3, batchSize: 100 }, { url, workers: 0, batchSize: BATCH }, { url }] satisfies VerifyOptions[]) {
+        assert.deepEqual(await verify(options), single, `the report with ${JSON.stringify({ ...options, url: undefined })} differs from the one-thread report`);
+      }
+      return single;
+    }
+
+    test('the intact log gives the same report on every path', async () => {
+      const report = await reports();
+      assert.deepEqual(report.problems, []);
+      assert.equal(report.size, ENTRIES);
+      assert.equal(report.checkpoints, 2);
+      assert.equal(report.rootHash, (await vault.auditTree.root(ENTRIES)).toString('base64'));
+    });
+
+    const db = () => vault.database.db;
+    const cases: { name: string; expect: ProblemCode[]; tamper: () => Promise<void> }[] = [
+      { name: 'deleting one entry', expect: ['entry-missing'], tamper: async () => void (await db().deleteFrom('audit_entries').where('seq', '=', 10).execute()) },
+      {
+        name: 'deleting the entries on both sides of a batch boundary, and a whole batch',
+        expect: ['entry-missing'],
+        tamper: async () => {
+          await db().deleteFrom('audit_entries').where('seq', 'in', [BATCH - 1, BATCH]).execute();
+          await db().deleteFrom('audit_entries').where('seq', '>=', 3 * BATCH).where('seq', '<', 4 * BATCH).execute();
+        },
+      },
+      { name: 'deleting the first entry', expect: ['entry-missing'], tamper: async () => void (await db().deleteFrom('audit_entries').where('seq', '=', 0).execute()) },
+      {
+        name: 'deleting the last entries (head kept)',
+        expect: ['entry-missing'],
+        tamper: async () => void (await db().deleteFrom('audit_entries').where('seq', '>=', ENTRIES - 3).execute()),
+      },
+      {
+        name: 'altering entries in several batches',
+        expect: ['leaf-hash', 'checkpoint-root'],
+        tamper: async () => {
+          for (const seq of [3, 2 * BATCH + 3, ENTRIES - 1]) {
+            await db().updateTable('audit_entries').set({ entry: sql`replace(entry, 'quality-review', 'patient-follow-up')` }).where('seq', '=', seq).execute();
+          }
+        },
+      },
+      {
+        name: 'altering an entry and its stored hash',
+        expect: ['checkpoint-root'],
+        tamper: async () => {
+          const [row] = await db().selectFrom('audit_entries').selectAll().where('seq', '=', 30).execute();
+          const entry = row!.entry.replace('user2', 'user3');
+          await db().updateTable('audit_entries').set({ entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex') }).where('seq', '=', 30).execute();
+        },
+      },
+      {
+        name: 'an entry that is not JSON any more',
+        expect: ['leaf-hash', 'index-column'],
+        tamper: async () => void (await db().updateTable('audit_entries').set({ entry: sql`substr(entry, 1, length(entry) - 1)` }).where('seq', '=', 6).execute()),
+      },
+      {
+        name: 'reordering two entries across a batch boundary',
+        expect: ['checkpoint-root'],
+        tamper: async () => {
+          const [a, b] = await db().selectFrom('audit_entries').selectAll().where('seq', 'in', [BATCH - 1, BATCH]).orderBy('seq').execute();
+          await db().updateTable('audit_entries').set({ entry: b!.entry, leaf_hash: b!.leaf_hash, recording_id: b!.recording_id, identifier_hash: b!.identifier_hash }).where('seq', '=', BATCH - 1).execute();
+          await db().updateTable('audit_entries').set({ entry: a!.entry, leaf_hash: a!.leaf_hash, recording_id: a!.recording_id, identifier_hash: a!.identifier_hash }).where('seq', '=', BATCH).execute();
+        },
+      },
+      {
+        name: 'cutting entries off the end',
+        expect: ['checkpoint-beyond-log'],
+        tamper: async () => {
+          await db().deleteFrom('audit_entries').where('seq', '>=', ENTRIES - 5).execute();
+          await db().updateTable('audit_head').set({ size: ENTRIES - 5 }).execute();
+        },
+      },
+      {
+        name: 'adding rows beyond the head',
+        expect: ['entry-extra'],
+        tamper: async () => {
+          for (const seq of [ENTRIES, ENTRIES + BATCH + 1]) {
+            await db().insertInto('audit_entries').values({ seq, entry: '{}', leaf_hash: leafHash(Buffer.from('{}')).toString('hex'), recording_id: null, identifier_hash: null }).execute();
+          }
+        },
+      },
+      {
+        name: 'lookup columns blanked and changed',
+        expect: ['index-column'],
+        tamper: async () => {
+          await db().updateTable('audit_entries').set({ recording_id: null }).where('seq', '=', 3).execute();
+          await db().updateTable('audit_entries').set({ identifier_hash: null }).where('seq', '=', BATCH + 1).execute();
+          await db().updateTable('audit_entries').set({ identifier_hash: 'f'.repeat(64) }).where('seq', '=', 5 * BATCH + 2).execute();
+          await db().updateTable('audit_entries').set({ recording_id: RECORDING }).where('seq', '=', ENTRIES - 2).execute();
+        },
+      },
+      {
+        name: 'changing cached subtree hashes',
+        expect: ['subtree-cache'],
+        tamper: async () => void (await db().updateTable('audit_subtrees').set({ hash: '00'.repeat(32) }).where('start', 'in', [0, 256]).execute()),
+      },
+    ];
+
+    for (const c of cases) {
+      test(`${c.name}: every path reports the same (${c.expect.join(', ')})`, async () => {
+        try {
+          await c.tamper();
+          const report = await reports();
+          assert.equal(report.ok, false);
+          const codes = new Set(report.problems.map((p) => p.code));
+          for (const code of c.expect) assert.ok(codes.has(code), `expected ${code}, got ${JSON.stringify([...codes])}`);
+        } finally {
+          await restore();
+        }
+        assert.deepEqual((await verify({ url: vault.database.url, workers: 2, batchSize: BATCH })).problems, [], 'the restored log verifies again');
+      });
+    }
+
+    test('a worker that cannot open the database fails the verification', async () => {
+      const url = dialect === 'sqlite' ? `sqlite:${await tempDir('out', 'no-db')}/missing.db` : vault.database.url.replace(/\/[^/]+$/, '/callvault_no_such_database');
+      await assert.rejects(verify({ url, workers: 2, batchSize: BATCH }));
+      // and the log still verifies afterwards
+      assert.deepEqual((await verify({ url: vault.database.url, workers: 2, batchSize: BATCH })).problems, []);
+    });
+  });
+}
+
+test('forcing workers without a database URL is refused', async () => {
+  const dir = await tempDir('data', 'verify-no-url');
+  const vault = await Vault.create(dir, { passphrase: PASSPHRASE, controllerId: 'region-a', controllerName: 'Region A', kdf: TEST_KDF });
+  try {
+    await vault.audit.append(event(0));
+    const signer = await vault.auditSigner();
+    const log = { verifier: signer.verifier, origin: signer.name };
+    await assert.rejects(verifyAuditLog(vault.database.db, vault.auditTree, log, [], { workers: 2 }), /URL/);
+    // 'auto' on a log this small stays on this thread, URL or not
+    assert.equal((await verifyAuditLog(vault.database.db, vault.auditTree, log, [], { url: vault.database.url })).ok, true);
+  } finally {
+    await vault.close();
+  }
+});
