@@ -7,7 +7,7 @@
  */
 import type { Vault } from '../vault.js';
 import { findByIdentifier } from '../recordings/indexer.js';
-import type { AuditActor, AuditOutcome } from './audit-log.js';
+import type { AuditActor, AuditEvent, AuditOutcome } from './audit-log.js';
 
 export interface SubjectAccess {
   index: number;
@@ -57,4 +57,13 @@ export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'pho
     });
   }
   return { recordings: recordings.map((r) => ({ id: r.id, controllerId: r.controller_id, startedAt: r.started_at })), accesses };
+}
+
+/** the audit entry for producing an extract: whom it was about (keyed hash) and how much it held */
+export function accessLogEvent(vault: Vault, kind: 'personnummer' | 'phone', canonicalValue: string, log: SubjectAccessLog): Pick<AuditEvent, 'action' | 'outcome' | 'detail'> {
+  return {
+    action: 'subject.access-log',
+    outcome: 'success',
+    detail: { [`${kind}Hash`]: vault.audit.identifierHash(kind, canonicalValue), recordings: log.recordings.length, accesses: log.accesses.length },
+  };
 }

@@ -2,7 +2,7 @@
  * `callvault subject …`: what the vault holds about one person, for a data subject's request.
  */
 import type { Command } from 'commander';
-import { subjectAccessLog } from '../../audit/subject-access-log.js';
+import { accessLogEvent, subjectAccessLog } from '../../audit/subject-access-log.js';
 import { cliActor, print, withVault, type GlobalOptions } from '../io.js';
 import { identifierOption } from './audit.js';
 
@@ -19,12 +19,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const { kind, value } = await identifierOption(cmd);
       await withVault(opts, async (vault) => {
         const log = await subjectAccessLog(vault, kind, value);
-        await vault.audit.append({
-          action: 'subject.access-log',
-          outcome: 'success',
-          actor: cliActor(),
-          detail: { [`${kind}Hash`]: vault.audit.identifierHash(kind, value), recordings: log.recordings.length, accesses: log.accesses.length },
-        });
+        await vault.audit.append({ ...accessLogEvent(vault, kind, value, log), actor: cliActor() });
         print(opts, log, () =>
           [
             `${log.recordings.length} recordings, ${log.accesses.length} audited events`,

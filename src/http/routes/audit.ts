@@ -10,7 +10,7 @@ import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { formatVerifierKey } from '../../audit/signed-note.js';
 import { verifyAuditLog } from '../../audit/verify.js';
 import { auditEntryJsonLine, auditEntrySyslog } from '../../audit/syslog.js';
-import { subjectAccessLog } from '../../audit/subject-access-log.js';
+import { accessLogEvent, subjectAccessLog } from '../../audit/subject-access-log.js';
 import { fileWitnessNotes } from '../../audit/witnesses/index.js';
 import { normalizePersonnummer, normalizePhone } from '../../identifiers/normalize.js';
 import { controllerReach } from '../../policy/policy.js';
@@ -231,11 +231,7 @@ export async function registerAuditRoutes(api: FastifyInstance): Promise<void> {
       // a privacy officer answers for the controllers in reach; an auditor for the installation
       const controllers = principal.kind === 'user' && principal.role === 'dpo' ? controllerReach(principal, new Date()).map((r) => r.controllerId) : undefined;
       const log = await subjectAccessLog(vault, kind, value, controllers);
-      await audit(req, {
-        action: 'subject.access-log',
-        outcome: 'success',
-        detail: { [`${kind}Hash`]: vault.audit.identifierHash(kind, value), recordings: log.recordings.length, accesses: log.accesses.length },
-      });
+      await audit(req, accessLogEvent(vault, kind, value, log));
       return log;
     },
   });
