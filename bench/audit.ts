@@ -45,7 +45,7 @@ import { sql, type Kysely } from 'kysely';
 import { Vault } from '../src/vault.js';
 import { encodeEntry, indexedColumns, type AuditEvent } from '../src/audit/audit-log.js';
 import { HASH_SIZE, leafHash, TreeBuilder } from '../src/audit/merkle.js';
-import { BATCH as VERIFY_BATCH, PARALLEL_MIN, verifyAuditLog, workerCount } from '../src/audit/verify.js';
+import { BATCH as VERIFY_BATCH, PARALLEL_MIN, workerCount } from '../src/audit/verify.js';
 import { SUBTREE_SIZE } from '../src/audit/tree.js';
 import type { Database } from '../src/db/schema.js';
 import {
@@ -180,8 +180,7 @@ async function appendVsInsert(label: 'SQLite' | 'PostgreSQL', vault: Vault, n: n
     }
   }
   // every append above must have left a log that verifies: no gaps, no forks
-  const signer = await vault.auditSigner();
-  const report = await verifyAuditLog(vault.database.db, vault.auditTree, { verifier: signer.verifier, origin: signer.name }, [], { url: vault.database.url });
+  const report = await vault.verifyAudit();
   if (!report.ok) throw new Error(`${label}: the log does not verify after the appends: ${JSON.stringify(report.problems.slice(0, 3))}`);
   const stored = await db.selectFrom('bench_rows').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const m = (who: string) => median(rates[who]!);
@@ -436,12 +435,11 @@ async function verifyVsSha256sum(scratchDir: string, total: number, rounds: numb
 
   const vault = await Vault.open(dir);
   try {
-    const signer = await vault.auditSigner();
     const workers = workerCount('auto', total);
     let rootHash = '';
     const inProcess = (workers: number | 'auto') => async () => {
       const t = nowSeconds();
-      const report = await verifyAuditLog(vault.database.db, vault.auditTree, { verifier: signer.verifier, origin: signer.name }, [], { url: vault.database.url, workers });
+      const report = await vault.verifyAudit([], { workers });
       const s = nowSeconds() - t;
       if (!report.ok || report.size !== total || report.checkpoints !== filled.checkpoints) throw new Error('in-process verifyAuditLog did not say ok');
       if (rootHash && report.rootHash !== rootHash) throw new Error(`verifyAuditLog gave root ${report.rootHash}, then ${rootHash}`);

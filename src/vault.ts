@@ -22,6 +22,7 @@ import { GrantsRepository } from './db/grants-repository.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditTree } from './audit/tree.js';
 import { AuditCheckpoints } from './audit/checkpoints.js';
+import { verifyAuditLog, type VerifyOptions, type VerifyReport } from './audit/verify.js';
 import { loadOrCreateSigner, SIGNING_KEY_FILE } from './audit/signing-key.js';
 import type { NoteSigner } from './audit/signed-note.js';
 import { parseWitnesses } from './audit/witnesses/index.js';
@@ -90,6 +91,12 @@ export class Vault {
   /** CALLVAULT_AUDIT_WITNESS as given */
   get witnessSpecs(): string | undefined {
     return this.env.witnesses;
+  }
+
+  /** `audit verify`: the whole log against its checkpoints and the given witnessed ones */
+  async verifyAudit(witnessNotes: readonly string[] = [], options: Omit<VerifyOptions, 'url'> = {}): Promise<VerifyReport> {
+    const signer = await this.auditSigner();
+    return verifyAuditLog(this.database.db, this.auditTree, { verifier: signer.verifier, origin: signer.name }, witnessNotes, { url: this.database.url, ...options });
   }
 
   /** checkpoints of the audit log, handed to the witnesses named by CALLVAULT_AUDIT_WITNESS */

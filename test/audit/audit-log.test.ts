@@ -12,7 +12,6 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import fc from 'fast-check';
 import { Vault } from '../../src/vault.js';
-import type { AuditEvent } from '../../src/audit/audit-log.js';
 import { AuditTree } from '../../src/audit/tree.js';
 import { verifyAuditLog, type ProblemCode } from '../../src/audit/verify.js';
 import { leafHash, rootOf, verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
@@ -22,33 +21,11 @@ import { startCheckpointTimer } from '../../src/audit/checkpoint-timer.js';
 import { AuditCheckpoints } from '../../src/audit/checkpoints.js';
 import { isCallvaultError, ErrorCodes } from '../../src/errors.js';
 import { TEST_KDF } from '../http/harness.js';
-import { PASSPHRASE, REPO, tempDir, throwawayPostgres } from '../helpers.js';
+import { auditEvent, restore, seededVault, snapshot, type AuditRows, type SeededVault } from './fixtures.js';
+import { PASSPHRASE, REPO, tempDir } from '../helpers.js';
 
 const run = promisify(execFile);
 const ENTRIES = 700;
-const RECORDING = '0192a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b';
-
-type Rows = { entries: any[]; head: any[]; checkpoints: any[]; subtrees: any[] };
-
-async function snapshot(vault: Vault): Promise<Rows> {
-  const db = vault.database.db;
-  return {
-    entries: await db.selectFrom('audit_entries').selectAll().orderBy('seq').execute(),
-    head: await db.selectFrom('audit_head').selectAll().execute(),
-    checkpoints: await db.selectFrom('audit_checkpoints').selectAll().execute(),
-    subtrees: await db.selectFrom('audit_subtrees').selectAll().execute(),
-  };
-}
-
-async function restore(vault: Vault, rows: Rows): Promise<void> {
-  await vault.database.db.transaction().execute(async (tx) => {
-    for (const table of ['audit_entries', 'audit_head', 'audit_checkpoints', 'audit_subtrees'] as const) await tx.deleteFrom(table).execute();
-    for (let i = 0; i < rows.entries.length; i += 200) await tx.insertInto('audit_entries').values(rows.entries.slice(i, i + 200)).execute();
-    await tx.insertInto('audit_head').values(rows.head).execute();
-    if (rows.checkpoints.length) await tx.insertInto('audit_checkpoints').values(rows.checkpoints).execute();
-    if (rows.subtrees.length) await tx.insertInto('audit_subtrees').values(rows.subtrees).execute();
-  });
-}
 
 async function verify(vault: Vault, witnessNotes: string[] = []) {
   const signer = await vault.auditSigner();
@@ -59,37 +36,22 @@ async function leafHashesOf(vault: Vault): Promise<Buffer[]> {
   return (await vault.audit.entries(0, await vault.audit.size())).map((e) => leafHash(e.entry));
 }
 
-function event(i: number): AuditEvent {
-  return {
-    action: i % 3 === 0 ? 'recording.play' : 'recordings.list',
-    outcome: 'success' as const,
-    actor: { type: 'user' as const, id: `u-${i % 7}`, name: `user${i % 7}`, role: 'nurse' },
-    ...(i % 3 === 0 ? { recordingId: RECORDING, purpose: 'quality-review', detail: { ranges: `bytes=${i}-${i + 1000}` } } : { detail: { region: 'north', personnummerHash: `${i % 5}`.repeat(64) } }),
-  };
-}
-
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`audit log on ${dialect}`, () => {
+    let seeded: SeededVault;
     let vault: Vault;
     let dataDir: string;
-    let drop: (() => Promise<void>) | undefined;
     let databaseUrl: string | undefined;
-    let good: Rows;
+    let good: AuditRows;
 
     before(async () => {
-      dataDir = await tempDir('data', `audit-${dialect}`);
-      if (dialect === 'postgres') ({ url: databaseUrl, drop } = await throwawayPostgres());
-      vault = await Vault.create(dataDir, { passphrase: PASSPHRASE, controllerId: 'region-a', controllerName: 'Region A', kdf: TEST_KDF }, { databaseUrl });
-      for (let i = 0; i < ENTRIES / 2; i++) await vault.audit.append(event(i));
-      await (await vault.auditCheckpoints()).make();
-      for (let i = ENTRIES / 2; i < ENTRIES; i++) await vault.audit.append(event(i));
-      await (await vault.auditCheckpoints()).make();
+      seeded = await seededVault(dialect, 'audit', ENTRIES, ENTRIES / 2);
+      ({ vault, dataDir, databaseUrl } = seeded);
       good = await snapshot(vault);
     });
 
     after(async () => {
-      await vault?.close();
-      await drop?.();
+      await seeded?.close();
     });
 
     test('roots and proofs read from the database equal the tree computed in memory, for random sizes', async () => {
@@ -236,7 +198,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const entry = row!.entry.replace('user5', 'user6');
         await db().updateTable('audit_entries').set({ entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex') }).where('seq', '=', 5).execute();
         await db().deleteFrom('audit_subtrees').execute();
-        await vault.audit.append(event(1));
+        await vault.audit.append(auditEvent(1));
         await assert.rejects((await freshCheckpoints(vault)).make(), (err) => isCallvaultError(err, ErrorCodes.AUDIT_INCONSISTENT));
       } finally {
         await restore(vault, good);
@@ -298,11 +260,11 @@ test('the server signs checkpoints on a timer while the log grows, and once more
   try {
     const messages: string[] = [];
     const timer = startCheckpointTimer(vault, 50, (m) => messages.push(m));
-    await vault.audit.append(event(0));
+    await vault.audit.append(auditEvent(0));
     const checkpoints = await vault.auditCheckpoints();
     for (let i = 0; i < 100 && (await checkpoints.latest())?.size !== 1; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal((await checkpoints.latest())?.size, 1);
-    await vault.audit.append(event(1));
+    await vault.audit.append(auditEvent(1));
     await timer.stop();
     assert.equal((await checkpoints.latest())?.size, 2);
     assert.deepEqual(messages, []);

@@ -10,69 +10,34 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { Vault } from '../../src/vault.js';
-import type { AuditEvent } from '../../src/audit/audit-log.js';
 import { AuditTree } from '../../src/audit/tree.js';
 import { verifyAuditLog, type ProblemCode, type VerifyOptions, type VerifyReport } from '../../src/audit/verify.js';
 import { leafHash } from '../../src/audit/merkle.js';
 import { TEST_KDF } from '../http/harness.js';
-import { PASSPHRASE, tempDir, throwawayPostgres } from '../helpers.js';
+import { PASSPHRASE, tempDir } from '../helpers.js';
+import { auditEvent, RECORDING, restore, seededVault, snapshot, type AuditRows, type SeededVault } from './fixtures.js';
 
 const ENTRIES = 700;
 /** small, and not a divisor of the subtree size or of the checkpoint sizes */
 const BATCH = 48;
-const RECORDING = '0192a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b';
-
-type Rows = { entries: any[]; head: any[]; checkpoints: any[]; subtrees: any[] };
-
-function event(i: number): AuditEvent {
-  return {
-    action: i % 3 === 0 ? 'recording.play' : 'recordings.list',
-    outcome: 'success' as const,
-    actor: { type: 'user' as const, id: `u-${i % 7}`, name: `user${i % 7}`, role: 'nurse' },
-    ...(i % 3 === 0
-      ? { recordingId: RECORDING, purpose: 'quality-review', detail: { range: { start: i, end: i + 1000 } } }
-      : { detail: { region: 'north', [i % 2 ? 'phoneHash' : 'personnummerHash']: `${i % 5}`.repeat(64) } }),
-  };
-}
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`verify in worker threads on ${dialect}`, () => {
+    let seeded: SeededVault;
     let vault: Vault;
-    let drop: (() => Promise<void>) | undefined;
-    let good: Rows;
+    let good: AuditRows;
 
     before(async () => {
-      const dataDir = await tempDir('data', `verify-${dialect}`);
-      let databaseUrl: string | undefined;
-      if (dialect === 'postgres') ({ url: databaseUrl, drop } = await throwawayPostgres());
-      vault = await Vault.create(dataDir, { passphrase: PASSPHRASE, controllerId: 'region-a', controllerName: 'Region A', kdf: TEST_KDF }, { databaseUrl });
-      for (let i = 0; i < 300; i++) await vault.audit.append(event(i));
-      await (await vault.auditCheckpoints()).make();
-      for (let i = 300; i < ENTRIES; i++) await vault.audit.append(event(i));
-      await (await vault.auditCheckpoints()).make();
-      const db = vault.database.db;
-      good = {
-        entries: await db.selectFrom('audit_entries').selectAll().orderBy('seq').execute(),
-        head: await db.selectFrom('audit_head').selectAll().execute(),
-        checkpoints: await db.selectFrom('audit_checkpoints').selectAll().execute(),
-        subtrees: await db.selectFrom('audit_subtrees').selectAll().execute(),
-      };
+      seeded = await seededVault(dialect, 'verify', ENTRIES, 300);
+      vault = seeded.vault;
+      good = await snapshot(vault);
     });
 
     after(async () => {
-      await vault?.close();
-      await drop?.();
+      await seeded?.close();
     });
 
-    async function restore(): Promise<void> {
-      await vault.database.db.transaction().execute(async (tx) => {
-        for (const table of ['audit_entries', 'audit_head', 'audit_checkpoints', 'audit_subtrees'] as const) await tx.deleteFrom(table).execute();
-        for (let i = 0; i < good.entries.length; i += 200) await tx.insertInto('audit_entries').values(good.entries.slice(i, i + 200)).execute();
-        await tx.insertInto('audit_head').values(good.head).execute();
-        if (good.checkpoints.length) await tx.insertInto('audit_checkpoints').values(good.checkpoints).execute();
-        if (good.subtrees.length) await tx.insertInto('audit_subtrees').values(good.subtrees).execute();
-      });
-    }
+    const restoreGood = () => restore(vault, good);
 
     async function verify(options: VerifyOptions): Promise<VerifyReport> {
       const signer = await vault.auditSigner();
@@ -189,7 +154,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           const codes = new Set(report.problems.map((p) => p.code));
           for (const code of c.expect) assert.ok(codes.has(code), `expected ${code}, got ${JSON.stringify([...codes])}`);
         } finally {
-          await restore();
+          await restoreGood();
         }
         assert.deepEqual((await verify({ url: vault.database.url, workers: 2, batchSize: BATCH })).problems, [], 'the restored log verifies again');
       });
@@ -208,7 +173,7 @@ test('forcing workers without a database URL is refused', async () => {
   const dir = await tempDir('data', 'verify-no-url');
   const vault = await Vault.create(dir, { passphrase: PASSPHRASE, controllerId: 'region-a', controllerName: 'Region A', kdf: TEST_KDF });
   try {
-    await vault.audit.append(event(0));
+    await vault.audit.append(auditEvent(0));
     const signer = await vault.auditSigner();
     const log = { verifier: signer.verifier, origin: signer.name };
     await assert.rejects(verifyAuditLog(vault.database.db, vault.auditTree, log, [], { workers: 2 }), /URL/);

@@ -10,7 +10,6 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { formatVerifierKey } from '../../audit/signed-note.js';
-import { verifyAuditLog } from '../../audit/verify.js';
 import { readWitnessFile } from '../../audit/witnesses/file-witness.js';
 import { auditEntryJsonLine, auditEntrySyslog } from '../../audit/syslog.js';
 import type { StoredEntry } from '../../audit/audit-log.js';
@@ -138,8 +137,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           if (kept.warning) process.stderr.write(`callvault: ${kept.warning}\n`);
           witnessNotes.push(...kept.checkpoints.map((w) => w.note));
         }
-        const signer = await vault.auditSigner();
-        const report = await verifyAuditLog(vault.database.db, vault.auditTree, { verifier: signer.verifier, origin: signer.name }, witnessNotes, { url: vault.database.url });
+        const report = await vault.verifyAudit(witnessNotes);
         print(opts, report, () =>
           [
             ...report.problems.map((p) => `PROBLEM  ${p.code}: ${p.message}`),

@@ -8,7 +8,6 @@ import { hostname } from 'node:os';
 import { Readable } from 'node:stream';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { formatVerifierKey } from '../../audit/signed-note.js';
-import { verifyAuditLog } from '../../audit/verify.js';
 import { auditEntryJsonLine, auditEntrySyslog } from '../../audit/syslog.js';
 import { accessLogEvent, subjectAccessLog } from '../../audit/subject-access-log.js';
 import { fileWitnessNotes } from '../../audit/witnesses/index.js';
@@ -142,10 +141,7 @@ export async function registerAuditRoutes(api: FastifyInstance): Promise<void> {
     handler: async (req) => {
       await authorize(req, 'audit:read', 'audit.read');
       await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'verify' } });
-      const signer = await vault.auditSigner();
-      return verifyAuditLog(vault.database.db, vault.auditTree, { verifier: signer.verifier, origin: signer.name }, await fileWitnessNotes(vault.witnessSpecs), {
-        url: vault.database.url,
-      });
+      return vault.verifyAudit(await fileWitnessNotes(vault.witnessSpecs));
     },
   });
 
