@@ -33,6 +33,10 @@ export const ErrorCodes = {
   AUDIT_INCONSISTENT: 'CV_AUDIT_INCONSISTENT',
   AUDIT_SIGNING_KEY: 'CV_AUDIT_SIGNING_KEY',
   WITNESS_FAILED: 'CV_WITNESS_FAILED',
+  // identifiers and redaction (docs/redaction.md)
+  REDACTION_FAILED: 'CV_REDACTION_FAILED',
+  /** the redacted rendition does not exist (no transcript, or redaction failed): only the original */
+  REDACTION_UNAVAILABLE: 'CV_REDACTION_UNAVAILABLE',
   // identities and access (HTTP answers carry these codes)
   UNAUTHENTICATED: 'CV_UNAUTHENTICATED',
   SIGNIN_FAILED: 'CV_SIGNIN_FAILED',
@@ -48,6 +52,11 @@ export const ErrorCodes = {
   RATE_LIMITED: 'CV_RATE_LIMITED',
   // command line
   USAGE: 'CV_USAGE',
+  // transcripts
+  /** a transcript (WebVTT, SRT or JSON) that cannot be read: the message names a line or cue, never its text */
+  INVALID_TRANSCRIPT: 'CV_INVALID_TRANSCRIPT',
+  /** the speech-to-text service failed or answered with an error: the message carries the HTTP status only */
+  TRANSCRIPTION_FAILED: 'CV_TRANSCRIPTION_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -30,7 +30,7 @@ export interface SubjectAccessLog {
 
 /** `controllers`: limit to these controllers' recordings (the caller's reach); all when absent */
 export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'phone', canonicalValue: string, controllers?: readonly string[]): Promise<SubjectAccessLog> {
-  const recordings = (await findByIdentifier(vault, kind, canonicalValue)).filter((r) => !controllers || controllers.includes(r.controller_id));
+  const recordings = (await findByIdentifier(vault, kind, canonicalValue, controllers)).map((h) => h.row);
   const ids = recordings.map((r) => r.id);
   const db = vault.database.db;
   const byRecording = ids.length ? await db.selectFrom('audit_entries').select(['seq', 'entry']).where('recording_id', 'in', ids).orderBy('seq').execute() : [];

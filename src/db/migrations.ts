@@ -211,6 +211,30 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_redaction': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('recordings').addColumn('redaction', 'text', (c) => c.notNull().defaultTo('pending')).execute();
+      await db.schema.alterTable('recordings').addColumn('redaction_problem', 'text').execute();
+      await db.schema.alterTable('recordings').addColumn('sealed_redacted_transcript', 'text').execute();
+      await db.schema.alterTable('recordings').addColumn('sealed_detections', 'text').execute();
+      await db.schema.createIndex('recordings_redaction').on('recordings').columns(['redaction', 'id']).execute();
+      await db.schema
+        .createTable('recording_renditions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('recording_id', 'text', (c) => c.notNull().references('recordings.id').onDelete('cascade'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('blob_key', 'text', (c) => c.notNull())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('ciphertext_size', 'bigint', (c) => c.notNull())
+        .addColumn('ciphertext_sha256', 'text', (c) => c.notNull())
+        .addColumn('plaintext_size', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('recording_renditions_kind', ['recording_id', 'kind'])
+        .execute();
+      // grants stated before this migration were for the original, the only audio there was
+      await db.schema.alterTable('access_grants').addColumn('rendition', 'text', (c) => c.notNull().defaultTo('original')).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

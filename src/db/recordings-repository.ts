@@ -4,11 +4,24 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { Scope } from '../policy/policy.js';
-import type { Database, RecordingsTable } from './schema.js';
+import type { Database, RecordingRenditionsTable, RecordingsTable, RedactionState } from './schema.js';
 import type { IdentifierKind } from '../identifiers/blind-index.js';
 
 export type RecordingRow = Selectable<RecordingsTable>;
 export type NewRecording = Omit<Insertable<RecordingsTable>, 'state' | 'indexed'>;
+export type RenditionRow = Selectable<RecordingRenditionsTable>;
+
+/** what examining a recording's transcript for identifiers came to (src/redaction) */
+export interface RedactionRecord {
+  state: Exclude<RedactionState, 'pending'>;
+  problem: string | null;
+  /** set when the transcript came from a transcription service during this examination */
+  sealedTranscript?: string;
+  sealedRedactedTranscript: string | null;
+  sealedDetections: string | null;
+  /** the redacted audio, its object already durable */
+  rendition?: RenditionRow;
+}
 
 export interface RecordingPage {
   recordings: RecordingRow[];
@@ -146,6 +159,7 @@ export class RecordingsRepository {
   async delete(id: string): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('recording_identifiers').where('recording_id', '=', id).execute();
+      await tx.deleteFrom('recording_renditions').where('recording_id', '=', id).execute();
       await tx.deleteFrom('recordings').where('id', '=', id).execute();
     });
   }
@@ -210,6 +224,56 @@ export class RecordingsRepository {
       .where('recordings.state', '=', 'stored')
       .orderBy('recordings.id')
       .execute();
+  }
+  /** stored recordings whose redaction is in one of `states`, oldest id first */
+  async awaitingRedaction(states: readonly RedactionState[], limit: number, after = ''): Promise<RecordingRow[]> {
+    return this.db
+      .selectFrom('recordings')
+      .selectAll()
+      .where('state', '=', 'stored')
+      .where('redaction', 'in', [...states])
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+  }
+
+  async rendition(recordingId: string): Promise<RenditionRow | undefined> {
+    return this.db.selectFrom('recording_renditions').selectAll().where('recording_id', '=', recordingId).where('kind', '=', 'redacted').executeTakeFirst();
+  }
+
+  async renditions(): Promise<RenditionRow[]> {
+    return this.db.selectFrom('recording_renditions').selectAll().orderBy('id').execute();
+  }
+
+  /**
+   * Records a redaction in one transaction: the new rendition replaces any earlier one.
+   * Returns the blob keys of renditions replaced, for the caller to delete once this commits.
+   */
+  async saveRedaction(id: string, record: RedactionRecord): Promise<string[]> {
+    return this.db.transaction().execute(async (tx) => {
+      const old = await tx.selectFrom('recording_renditions').select('blob_key').where('recording_id', '=', id).execute();
+      await tx.deleteFrom('recording_renditions').where('recording_id', '=', id).execute();
+      if (record.rendition) await tx.insertInto('recording_renditions').values(record.rendition).execute();
+      await tx
+        .updateTable('recordings')
+        .set({
+          redaction: record.state,
+          redaction_problem: record.problem,
+          sealed_redacted_transcript: record.sealedRedactedTranscript,
+          sealed_detections: record.sealedDetections,
+          ...(record.sealedTranscript ? { sealed_transcript: record.sealedTranscript } : {}),
+        })
+        .where('id', '=', id)
+        .execute();
+      return old.map((r) => r.blob_key).filter((k) => k !== record.rendition?.blob_key);
+    });
+  }
+
+  /** marks recordings to be examined again (a new detector, a transcription service configured) */
+  async resetRedaction(states: readonly RedactionState[]): Promise<number> {
+    const r = await this.db.updateTable('recordings').set({ redaction: 'pending' }).where('redaction', 'in', [...states]).executeTakeFirst();
+    return Number(r.numUpdatedRows);
   }
 }
 

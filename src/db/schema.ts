@@ -47,6 +47,35 @@ export interface RecordingsTable {
   imported_at: string;
   /** a transcript given at ingest, sealed like the metadata, base64 */
   sealed_transcript: Defaulted<string | null>;
+  /** where identifier redaction stands (docs/redaction.md) */
+  redaction: Defaulted<RedactionState>;
+  /** why redaction failed: the recording is flagged and only the original exists */
+  redaction_problem: Defaulted<string | null>;
+  /** the transcript with identifiers replaced by labels, sealed, base64 */
+  sealed_redacted_transcript: Defaulted<string | null>;
+  /** identifiers found in the transcript with their time spans, sealed JSON, base64 */
+  sealed_detections: Defaulted<string | null>;
+}
+
+/**
+ * pending: not examined yet; none: no transcript, so nothing tells where identifiers are spoken;
+ * clean: the transcript holds none, the original is its own redaction; redacted: a redacted
+ * rendition exists; failed: an identifier could not be removed, only the original exists.
+ */
+export type RedactionState = 'pending' | 'none' | 'clean' | 'redacted' | 'failed';
+
+/** another encoding of a recording (the redacted audio), a container under the recording's data key */
+export interface RecordingRenditionsTable {
+  /** the container id in the rendition's header, distinct from the recording's */
+  id: string;
+  recording_id: string;
+  kind: 'redacted';
+  blob_key: string;
+  format: string;
+  ciphertext_size: ColumnType<number, number, number>;
+  ciphertext_sha256: string;
+  plaintext_size: ColumnType<number, number, number>;
+  created_at: string;
 }
 
 export interface RecordingIdentifiersTable {
@@ -138,6 +167,8 @@ export interface AccessGrantsTable {
   break_glass_id: string | null;
   created_at: string;
   expires_at: string;
+  /** what the purpose was stated for: the redacted rendition or the original */
+  rendition: Defaulted<'redacted' | 'original'>;
 }
 
 export interface BreakGlassTable {
@@ -187,6 +218,7 @@ export interface Database {
   controllers: ControllersTable;
   recordings: RecordingsTable;
   recording_identifiers: RecordingIdentifiersTable;
+  recording_renditions: RecordingRenditionsTable;
   users: UsersTable;
   processors: ProcessorsTable;
   contracts: ContractsTable;

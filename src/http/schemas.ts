@@ -37,6 +37,8 @@ export const recordingSummarySchema = {
     channels: { type: 'integer' },
     size: { type: 'integer' },
     hasTranscript: { type: 'boolean' },
+    /** pending, none (no transcript), clean (no identifiers), redacted, or failed (flagged: original only) */
+    redaction: { type: 'string' },
   },
   required: ['id', 'controllerId', 'durationMs', 'format'],
 } as const;

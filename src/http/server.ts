@@ -60,6 +60,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.CONFLICT]: 409,
   // the stored log no longer extends what was signed: the auditor must see why
   [ErrorCodes.AUDIT_INCONSISTENT]: 409,
+  // no redacted rendition exists: only the original, for roles allowed to hear it
+  [ErrorCodes.REDACTION_UNAVAILABLE]: 409,
+  [ErrorCodes.INVALID_TRANSCRIPT]: 422,
   [ErrorCodes.RANGE_NOT_SATISFIABLE]: 416,
   [ErrorCodes.UNSUPPORTED_AUDIO]: 415,
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,

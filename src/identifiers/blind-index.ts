@@ -5,7 +5,12 @@
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 
-export type IdentifierKind = 'phone' | 'personnummer' | 'source_name';
+/** metadata identifiers, and those spoken in the call as its transcript shows (`transcript_…`) */
+export type IdentifierKind = 'phone' | 'personnummer' | 'source_name' | 'transcript_phone' | 'transcript_personnummer';
+
+export function transcriptKind(kind: 'phone' | 'personnummer'): IdentifierKind {
+  return kind === 'phone' ? 'transcript_phone' : 'transcript_personnummer';
+}
 
 export class BlindIndex {
   readonly #key: Buffer;

@@ -33,3 +33,19 @@ export function normalizePersonnummer(raw: string): string {
     throw new CallvaultError(ErrorCodes.INVALID_METADATA, 'personnummer is not a valid Swedish personal or coordination number');
   }
 }
+
+/**
+ * The one person a data-subject request names, by personnummer or by phone number (exactly one).
+ * Errors carry `code` (USAGE on the command line, INVALID_REQUEST over HTTP) and never the value.
+ */
+export function subjectIdentifier(
+  input: { personnummer?: string; phone?: string },
+  code: typeof ErrorCodes.USAGE | typeof ErrorCodes.INVALID_REQUEST,
+): { kind: 'personnummer' | 'phone'; value: string } {
+  if (Boolean(input.personnummer) === Boolean(input.phone)) throw new CallvaultError(code, 'give a personnummer or a phone number, not both');
+  try {
+    return input.personnummer ? { kind: 'personnummer', value: normalizePersonnummer(input.personnummer) } : { kind: 'phone', value: normalizePhone(input.phone!) };
+  } catch (err) {
+    throw new CallvaultError(code, (err as Error).message);
+  }
+}

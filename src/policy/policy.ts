@@ -16,6 +16,7 @@ export type Action =
   | 'recordings:list'
   | 'recording:view'
   | 'recording:play'
+  | 'recording:unredacted'
   | 'recording:export'
   | 'recording:ingest'
   | 'break-glass:start'
@@ -23,15 +24,21 @@ export type Action =
   | 'break-glass:review'
   | 'audit:read'
   | 'subject:access-log'
+  | 'subject:find'
   | 'users:manage'
   | 'tokens:manage'
   | 'tenancy:manage';
 
-/** what each role may do at all; scope (below) decides on which recordings */
+/**
+ * What each role may do at all; scope (below) decides on which recordings. Everyone who may play
+ * hears the redacted rendition unless they ask for the original, which needs `recording:unredacted`:
+ * a nurse for the calls they took (follow-up needs who called), a privacy officer for subject
+ * requests; a supervisor reviewing quality does not need identifiers.
+ */
 export const ROLE_PERMISSIONS: Record<Role, readonly Action[]> = {
-  nurse: ['recordings:list', 'recording:view', 'recording:play', 'break-glass:start'],
+  nurse: ['recordings:list', 'recording:view', 'recording:play', 'recording:unredacted', 'break-glass:start'],
   supervisor: ['recordings:list', 'recording:view', 'recording:play', 'break-glass:start'],
-  dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:export', 'break-glass:list', 'break-glass:review', 'subject:access-log'],
+  dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:unredacted', 'recording:export', 'break-glass:list', 'break-glass:review', 'subject:access-log', 'subject:find'],
   auditor: ['audit:read', 'break-glass:list', 'subject:access-log'],
   admin: ['users:manage', 'tokens:manage', 'tenancy:manage'],
 };
@@ -39,6 +46,10 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Action[]> = {
 export const TOKEN_SCOPES = ['ingest'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 const SCOPE_PERMISSIONS: Record<TokenScope, readonly Action[]> = { ingest: ['recording:ingest'] };
+
+/** what a stated purpose covers: the rendition with identifiers removed, or the original */
+export const RENDITIONS = ['redacted', 'original'] as const;
+export type Rendition = (typeof RENDITIONS)[number];
 
 /** Purposes of use for playback and export; `other` needs a written explanation. */
 export const PURPOSES = ['patient-follow-up', 'quality-review', 'complaint', 'incident-investigation', 'subject-request', 'legal-request', 'other'] as const;

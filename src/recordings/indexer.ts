@@ -3,21 +3,29 @@
  * public keys, so it cannot compute keyed indexes; whoever next unlocks the keyring does.
  */
 import { basename } from 'node:path';
-import { BlindIndex, type IdentifierKind } from '../identifiers/blind-index.js';
+import type { RecordingRow } from '../db/recordings-repository.js';
+import { BlindIndex, transcriptKind, type IdentifierKind } from '../identifiers/blind-index.js';
+import type { FoundIdentifier } from '../redaction/transcript.js';
 import type { Vault } from '../vault.js';
-import { readSealedFields } from './read.js';
+import { readSealedDetections, readSealedFields } from './read.js';
 import type { SealedFields } from './sealed-metadata.js';
 
 export function blindIndexFor(vault: Vault, controllerId: string): BlindIndex {
   return new BlindIndex(vault.keys.derivedSecret('blind-index'), controllerId);
 }
 
-export function identifierDigests(index: BlindIndex, fields: SealedFields): { kind: IdentifierKind; digest: string }[] {
-  const out: { kind: IdentifierKind; digest: string }[] = [];
-  if (fields.caller) out.push({ kind: 'phone', digest: index.digest('phone', fields.caller) });
-  if (fields.personnummer) out.push({ kind: 'personnummer', digest: index.digest('personnummer', fields.personnummer) });
-  out.push({ kind: 'source_name', digest: index.digest('source_name', basename(fields.sourceName)) });
-  return out;
+/** digests of the metadata's identifiers and of those found in the transcript, each once */
+export function identifierDigests(index: BlindIndex, fields: SealedFields, found: readonly FoundIdentifier[] = []): { kind: IdentifierKind; digest: string }[] {
+  const out = new Map<string, { kind: IdentifierKind; digest: string }>();
+  const add = (kind: IdentifierKind, value: string) => out.set(`${kind}\0${value}`, { kind, digest: index.digest(kind, value) });
+  if (fields.caller) add('phone', fields.caller);
+  if (fields.personnummer) add('personnummer', fields.personnummer);
+  add('source_name', basename(fields.sourceName));
+  for (const f of found) {
+    if (f.type === 'phone') add(transcriptKind('phone'), f.value);
+    else if (f.type === 'personnummer' || f.type === 'samordningsnummer') add(transcriptKind('personnummer'), f.value);
+  }
+  return [...out.values()];
 }
 
 /** indexes one recording at once, when whoever stored it holds the unlocked keyring (the server) */
@@ -36,15 +44,32 @@ export async function indexPending(vault: Vault): Promise<number> {
     for (const row of rows) {
       let index = indexes.get(row.controller_id);
       if (!index) indexes.set(row.controller_id, (index = blindIndexFor(vault, row.controller_id)));
-      await vault.recordings.setIdentifiers(row.id, identifierDigests(index, await readSealedFields(vault, row)));
+      await vault.recordings.setIdentifiers(row.id, identifierDigests(index, await readSealedFields(vault, row), await readSealedDetections(vault, row)));
       done += 1;
     }
   }
 }
 
-/** stored recordings whose sealed identifiers include this canonical value, across controllers */
-export async function findByIdentifier(vault: Vault, kind: IdentifierKind, canonicalValue: string) {
-  const controllers = await vault.controllers.list();
-  const digests = controllers.map((c) => blindIndexFor(vault, c.id).digest(kind, canonicalValue));
-  return vault.recordings.findByIdentifier(kind, digests);
+export interface SubjectHit {
+  row: RecordingRow;
+  foundIn: ('metadata' | 'transcript')[];
+}
+
+/**
+ * Stored recordings whose metadata holds this canonical value or whose transcript mentions it,
+ * across controllers (or those given), each with where it was found.
+ */
+export async function findByIdentifier(vault: Vault, kind: 'phone' | 'personnummer' | 'source_name', canonicalValue: string, controllerIds?: readonly string[]): Promise<SubjectHit[]> {
+  const controllers = controllerIds ?? (await vault.controllers.list()).map((c) => c.id);
+  const found = new Map<string, SubjectHit>();
+  const kinds = kind === 'source_name' ? ([[kind, 'metadata']] as const) : ([[kind, 'metadata'], [transcriptKind(kind), 'transcript']] as const);
+  for (const [k, where] of kinds) {
+    const digests = controllers.map((c) => blindIndexFor(vault, c).digest(k, canonicalValue));
+    for (const row of await vault.recordings.findByIdentifier(k, digests)) {
+      const hit = found.get(row.id) ?? { row, foundIn: [] };
+      hit.foundIn.push(where);
+      found.set(row.id, hit);
+    }
+  }
+  return [...found.values()].sort((a, b) => (a.row.id < b.row.id ? -1 : 1));
 }

@@ -15,29 +15,36 @@ export interface SealedFields {
   sourcePath: string;
 }
 
-function metadataKey(dataKey: Buffer, recordingId: string): Buffer {
-  return derivedKey(dataKey, 'metadata', recordingId);
+/**
+ * What is sealed beside the audio, each under its own key derived from the data key:
+ * the identifying metadata, the transcript as given (or as transcribed), the transcript with
+ * identifiers replaced, and the identifiers found in it with their time spans.
+ */
+export type SealedPart = 'metadata' | 'transcript' | 'redacted-transcript' | 'detections';
+
+function derivedKey(dataKey: Buffer, name: SealedPart, recordingId: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), Buffer.from(`callvault/rec/v1 ${name} key\n${recordingId}`, 'latin1'), 32));
 }
 
-function derivedKey(dataKey: Buffer, name: 'metadata' | 'transcript', recordingId: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), Buffer.from(`callvault/rec/v1 ${name} key\n${recordingId}`, 'latin1'), 32));
+export function sealPart(name: SealedPart, plaintext: Buffer, dataKey: Buffer, recordingId: string): string {
+  return seal(derivedKey(dataKey, name, recordingId), plaintext, Buffer.from(recordingId, 'latin1')).toString('base64');
+}
+
+export function openPart(name: SealedPart, sealed: string, dataKey: Buffer, recordingId: string): Buffer {
+  return open(derivedKey(dataKey, name, recordingId), Buffer.from(sealed, 'base64'), Buffer.from(recordingId, 'latin1'));
 }
 
 /** a transcript given at ingest, sealed like the metadata under its own derived key */
 export function sealTranscript(text: Buffer, dataKey: Buffer, recordingId: string): string {
-  return seal(derivedKey(dataKey, 'transcript', recordingId), text, Buffer.from(recordingId, 'latin1')).toString('base64');
-}
-
-export function openTranscript(sealed: string, dataKey: Buffer, recordingId: string): Buffer {
-  return open(derivedKey(dataKey, 'transcript', recordingId), Buffer.from(sealed, 'base64'), Buffer.from(recordingId, 'latin1'));
+  return sealPart('transcript', text, dataKey, recordingId);
 }
 
 export function sealMetadata(fields: SealedFields, dataKey: Buffer, recordingId: string): string {
-  return seal(metadataKey(dataKey, recordingId), Buffer.from(JSON.stringify(fields), 'utf8'), Buffer.from(recordingId, 'latin1')).toString('base64');
+  return sealPart('metadata', Buffer.from(JSON.stringify(fields), 'utf8'), dataKey, recordingId);
 }
 
 export function openMetadata(sealed: string, dataKey: Buffer, recordingId: string): SealedFields {
-  const plain = open(metadataKey(dataKey, recordingId), Buffer.from(sealed, 'base64'), Buffer.from(recordingId, 'latin1'));
+  const plain = openPart('metadata', sealed, dataKey, recordingId);
   try {
     return JSON.parse(plain.toString('utf8')) as SealedFields;
   } catch {

@@ -143,9 +143,9 @@ describe('import, export and verify through the CLI', () => {
       const id = imported.find((i) => i.path === path)!.id;
       // the short form with a dash is the same person
       const short = `${call.personnummer.slice(2, 8)}-${call.personnummer.slice(8)}`;
-      assert.deepEqual((await findByIdentifier(v, 'personnummer', normalizePersonnummer(short))).map((r) => r.id), [id]);
-      assert.deepEqual((await findByIdentifier(v, 'phone', normalizePhone(call.phone.replace(/^0/, '+46')))).map((r) => r.id), [id]);
-      assert.deepEqual((await findByIdentifier(v, 'source_name', basename(path))).map((r) => r.id), [id]);
+      assert.deepEqual((await findByIdentifier(v, 'personnummer', normalizePersonnummer(short))).map((h) => h.row.id), [id]);
+      assert.deepEqual((await findByIdentifier(v, 'phone', normalizePhone(call.phone.replace(/^0/, '+46')))).map((h) => h.row.id), [id]);
+      assert.deepEqual((await findByIdentifier(v, 'source_name', basename(path))).map((h) => h.row.id), [id]);
       assert.deepEqual(await findByIdentifier(v, 'personnummer', '190001019801'), []);
     } finally {
       await v.close();

@@ -13,7 +13,7 @@ import { formatVerifierKey } from '../../audit/signed-note.js';
 import { readWitnessFile } from '../../audit/witnesses/file-witness.js';
 import { auditEntryJsonLine, auditEntrySyslog } from '../../audit/syslog.js';
 import type { StoredEntry } from '../../audit/audit-log.js';
-import { normalizePersonnummer, normalizePhone } from '../../identifiers/normalize.js';
+import { subjectIdentifier } from '../../identifiers/normalize.js';
 import type { Vault } from '../../vault.js';
 import { cliActor, print, wholeNumber, withVault, type GlobalOptions } from '../io.js';
 
@@ -221,10 +221,5 @@ export function register(program: Command, globals: () => GlobalOptions): void {
 
 /** exactly one of --personnummer and --phone, in canonical form */
 export async function identifierOption(cmd: { personnummer?: string; phone?: string }): Promise<{ kind: 'personnummer' | 'phone'; value: string }> {
-  if (Boolean(cmd.personnummer) === Boolean(cmd.phone)) throw new CallvaultError(ErrorCodes.USAGE, 'give --personnummer or --phone');
-  try {
-    return cmd.personnummer ? { kind: 'personnummer', value: normalizePersonnummer(cmd.personnummer) } : { kind: 'phone', value: normalizePhone(cmd.phone!) };
-  } catch (err) {
-    throw new CallvaultError(ErrorCodes.USAGE, (err as Error).message);
-  }
+  return subjectIdentifier(cmd, ErrorCodes.USAGE);
 }

@@ -11,7 +11,7 @@ import { formatVerifierKey } from '../../audit/signed-note.js';
 import { auditEntryJsonLine, auditEntrySyslog } from '../../audit/syslog.js';
 import { accessLogEvent, subjectAccessLog } from '../../audit/subject-access-log.js';
 import { fileWitnessNotes } from '../../audit/witnesses/index.js';
-import { normalizePersonnummer, normalizePhone } from '../../identifiers/normalize.js';
+import { subjectIdentifier } from '../../identifiers/normalize.js';
 import { controllerReach } from '../../policy/policy.js';
 import { audit, authorize } from '../auth.js';
 import { errorResponses } from '../schemas.js';
@@ -215,15 +215,7 @@ export async function registerAuditRoutes(api: FastifyInstance): Promise<void> {
     },
     handler: async (req) => {
       const principal = await authorize(req, 'subject:access-log', 'subject.access-log');
-      const body = req.body as { personnummer?: string; phone?: string };
-      if (Boolean(body.personnummer) === Boolean(body.phone)) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'give a personnummer or a phone number');
-      const kind = body.personnummer ? 'personnummer' : 'phone';
-      let value: string;
-      try {
-        value = body.personnummer ? normalizePersonnummer(body.personnummer) : normalizePhone(body.phone!);
-      } catch (err) {
-        throw new CallvaultError(ErrorCodes.INVALID_REQUEST, (err as Error).message);
-      }
+      const { kind, value } = subjectIdentifier(req.body as { personnummer?: string; phone?: string }, ErrorCodes.INVALID_REQUEST);
       // a privacy officer answers for the controllers in reach; an auditor for the installation
       const controllers = principal.kind === 'user' && principal.role === 'dpo' ? controllerReach(principal, new Date()).map((r) => r.controllerId) : undefined;
       const log = await subjectAccessLog(vault, kind, value, controllers);

@@ -11,11 +11,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import type { RecordingRow } from '../../db/recordings-repository.js';
-import { normalizePersonnummer, normalizePhone } from '../../identifiers/normalize.js';
-import { blindIndexFor } from '../../recordings/indexer.js';
-import { openStoredRecording, readSealedFields } from '../../recordings/read.js';
+import { normalizePersonnummer, normalizePhone, subjectIdentifier } from '../../identifiers/normalize.js';
+import { blindIndexFor, findByIdentifier } from '../../recordings/indexer.js';
+import { openStoredRecording, readSealedDetections, readSealedFields, readSealedText } from '../../recordings/read.js';
 import type { OpenedRecording } from '../../container/decrypt.js';
-import { PURPOSE_TEXT_MIN, PURPOSES, decide, recordingScopes, type Action, type Purpose } from '../../policy/policy.js';
+import type { AccessGrant } from '../../db/grants-repository.js';
+import { PURPOSE_TEXT_MIN, PURPOSES, RENDITIONS, decide, recordingScopes, type Action, type Principal, type Purpose, type Rendition } from '../../policy/policy.js';
+import { redactText } from '../../redaction/transcript.js';
+import { parseTranscript, toWebVtt } from '../../transcripts/index.js';
 import { audit, authorize, requireUserAuth } from '../auth.js';
 import { errorResponses, errorSchema, recordingPageSchema, recordingSummarySchema, uuidParam } from '../schemas.js';
 
@@ -29,13 +32,13 @@ const CONTENT_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mp
  * memory, where it is anyway while the call is being served.
  */
 class OpenedByAccess {
-  readonly #entries = new Map<string, { opened: OpenedRecording; until: number }>();
+  readonly #entries = new Map<string, { opened: OpenedAudio; until: number }>();
   constructor(
     private readonly max = 512,
     private readonly idleMs = 120_000,
   ) {}
 
-  async get(accessId: string, open: () => Promise<OpenedRecording>): Promise<OpenedRecording> {
+  async get(accessId: string, open: () => Promise<OpenedAudio>): Promise<OpenedAudio> {
     const now = Date.now();
     const hit = this.#entries.get(accessId);
     this.#entries.delete(accessId);
@@ -48,6 +51,34 @@ class OpenedByAccess {
     return opened;
   }
 }
+const transcriptSchema = {
+  type: 'object',
+  properties: {
+    rendition: { type: 'string', enum: [...RENDITIONS] },
+    language: { type: ['string', 'null'] },
+    segments: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          start: { type: 'number' },
+          end: { type: 'number' },
+          text: { type: 'string' },
+          speaker: { type: 'string' },
+          words: { type: 'array', items: { type: 'object', properties: { text: { type: 'string' }, start: { type: 'number' }, end: { type: 'number' } } } },
+        },
+      },
+    },
+    /** when each identifier is spoken, so a player can mark the redacted spans; never the values */
+    identifiers: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, start: { type: 'number' }, end: { type: 'number' } } } },
+  },
+} as const;
+
+interface OpenedAudio {
+  opened: OpenedRecording;
+  format: string;
+}
+
 /** how long a stated purpose covers playback: the call's length and half an hour to spare */
 const GRANT_SLACK_MS = 30 * 60_000;
 
@@ -69,6 +100,8 @@ const purposeBody = {
   properties: {
     purpose: { type: 'string', enum: [...PURPOSES] },
     purposeText: { type: 'string', maxLength: 500 },
+    /** default `redacted`; the original needs the `recording:unredacted` permission */
+    rendition: { type: 'string', enum: [...RENDITIONS] },
   },
   required: ['purpose'],
   additionalProperties: false,
@@ -132,7 +165,43 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       await audit(req, { action: auditAction, outcome: 'denied', recordingId: id, detail: { reason: decision && !decision.allowed ? decision.reason : 'not-found' } });
       throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such recording');
     }
-    return { row, breakGlassId: decision.breakGlassId };
+    return { row, principal, breakGlassId: decision.breakGlassId };
+  }
+
+  /**
+   * The rendition a purpose may be stated for: the original only with `recording:unredacted` in
+   * scope; the redacted one only when it exists (fail closed: no rendition, no redacted playback).
+   */
+  async function checkRendition(req: FastifyRequest, principal: Principal, row: RecordingRow, rendition: Rendition, auditAction: string) {
+    if (rendition === 'original') {
+      const d = decide(principal, 'recording:unredacted', { controllerId: row.controller_id, region: row.region, agent: row.agent }, new Date());
+      if (d.allowed) return;
+      await audit(req, { action: auditAction, outcome: 'denied', recordingId: row.id, detail: { reason: 'unredacted', rendition } });
+      throw new CallvaultError(ErrorCodes.FORBIDDEN, 'your role hears the redacted rendition only');
+    }
+    if (row.redaction === 'redacted' || row.redaction === 'clean') return;
+    await audit(req, { action: auditAction, outcome: 'denied', recordingId: row.id, detail: { reason: `redaction-${row.redaction}`, rendition } });
+    throw new CallvaultError(ErrorCodes.REDACTION_UNAVAILABLE, REDACTION_UNAVAILABLE[row.redaction]);
+  }
+
+  /** the stated purpose named by `access`, when it is this user's for this recording and in time */
+  async function grantFor(req: FastifyRequest, row: RecordingRow, auditAction: string): Promise<AccessGrant> {
+    const auth = requireUserAuth(req);
+    const { access } = req.query as { access?: string };
+    const grant = access ? await vault.grants.grant(access) : undefined;
+    if (!grant || grant.user_id !== auth.user.id || grant.recording_id !== row.id || grant.expires_at <= new Date().toISOString()) {
+      await audit(req, { action: auditAction, outcome: 'denied', recordingId: row.id, detail: { reason: 'access' } });
+      throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'this access has expired or is not yours: state the purpose again');
+    }
+    return grant;
+  }
+
+  /** the audio of a rendition: the redacted one is the original itself when there was nothing to remove */
+  async function openRendition(row: RecordingRow, rendition: Rendition): Promise<OpenedAudio> {
+    if (rendition === 'original' || row.redaction === 'clean') return { opened: await openStoredRecording(vault, row), format: row.format };
+    const redacted = row.redaction === 'redacted' ? await vault.recordings.rendition(row.id) : undefined;
+    if (!redacted) throw new CallvaultError(ErrorCodes.REDACTION_UNAVAILABLE, REDACTION_UNAVAILABLE[row.redaction === 'redacted' ? 'pending' : row.redaction]);
+    return { opened: await openStoredRecording(vault, row, redacted), format: redacted.format };
   }
 
   api.get('/recordings/:id', {
@@ -160,14 +229,26 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       params: uuidParam,
       body: purposeBody,
       response: {
-        201: { type: 'object', properties: { accessId: { type: 'string' }, expiresAt: { type: 'string' }, audioUrl: { type: 'string' }, breakGlass: { type: 'boolean' } } },
+        201: {
+          type: 'object',
+          properties: {
+            accessId: { type: 'string' },
+            expiresAt: { type: 'string' },
+            rendition: { type: 'string', enum: [...RENDITIONS] },
+            audioUrl: { type: 'string' },
+            transcriptUrl: { type: ['string', 'null'] },
+            breakGlass: { type: 'boolean' },
+          },
+        },
+        409: errorSchema,
         ...errorResponses,
       },
     },
     handler: async (req, reply) => {
       const auth = requireUserAuth(req);
-      const { row, breakGlassId } = await reach(req, 'recording:play', 'recording.access');
-      const { purpose, purposeText } = statedPurpose(req.body);
+      const { row, principal, breakGlassId } = await reach(req, 'recording:play', 'recording.access');
+      const { purpose, purposeText, rendition } = statedPurpose(req.body);
+      await checkRendition(req, principal, row, rendition, 'recording.access');
       const now = new Date();
       const grant = {
         id: randomUUID(),
@@ -178,10 +259,18 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
         break_glass_id: breakGlassId ?? null,
         created_at: now.toISOString(),
         expires_at: new Date(now.getTime() + row.duration_ms + GRANT_SLACK_MS).toISOString(),
+        rendition,
       };
-      await audit(req, { action: 'recording.access', outcome: 'success', recordingId: row.id, controllerId: row.controller_id, purpose, purposeText, breakGlassId, detail: { accessId: grant.id } });
+      await audit(req, { action: 'recording.access', outcome: 'success', recordingId: row.id, controllerId: row.controller_id, purpose, purposeText, breakGlassId, detail: { accessId: grant.id, rendition } });
       await vault.grants.addGrant(grant);
-      return reply.code(201).send({ accessId: grant.id, expiresAt: grant.expires_at, audioUrl: `/api/v1/recordings/${row.id}/audio?access=${grant.id}`, breakGlass: Boolean(breakGlassId) });
+      return reply.code(201).send({
+        accessId: grant.id,
+        expiresAt: grant.expires_at,
+        rendition,
+        audioUrl: `/api/v1/recordings/${row.id}/audio?access=${grant.id}`,
+        transcriptUrl: row.sealed_transcript ? `/api/v1/recordings/${row.id}/transcript?access=${grant.id}` : null,
+        breakGlass: Boolean(breakGlassId),
+      });
     },
   });
 
@@ -197,19 +286,15 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
         properties: { access: { type: 'string', pattern: '^[0-9a-f-]{36}$' } },
         additionalProperties: false,
       },
-      response: { 200: { type: 'string', format: 'binary' }, 206: { type: 'string', format: 'binary' }, 416: errorSchema, ...errorResponses },
+      response: { 200: { type: 'string', format: 'binary' }, 206: { type: 'string', format: 'binary' }, 409: errorSchema, 416: errorSchema, ...errorResponses },
     },
     handler: async (req, reply) => {
-      const auth = requireUserAuth(req);
+      requireUserAuth(req);
       const { access } = req.query as { access?: string };
       if (!access) throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'state a purpose first: POST /api/v1/recordings/{id}/access');
       const { row, breakGlassId } = await reach(req, 'recording:play', 'recording.play');
-      const grant = await vault.grants.grant(access);
-      if (!grant || grant.user_id !== auth.user.id || grant.recording_id !== row.id || grant.expires_at <= new Date().toISOString()) {
-        await audit(req, { action: 'recording.play', outcome: 'denied', recordingId: row.id, detail: { reason: 'access' } });
-        throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'this access has expired or is not yours: state the purpose again');
-      }
-      const opened = await openedByAccess.get(grant.id, () => openStoredRecording(vault, row));
+      const grant = await grantFor(req, row, 'recording.play');
+      const { opened, format } = await openedByAccess.get(grant.id, () => openRendition(row, grant.rendition));
       const size = opened.plaintextSize;
       let start = 0;
       let end = size;
@@ -242,11 +327,11 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
         purpose: grant.purpose,
         purposeText: grant.purpose_text ?? undefined,
         breakGlassId: grant.break_glass_id ?? breakGlassId,
-        detail: { accessId: grant.id, range: { start, end } },
+        detail: { accessId: grant.id, rendition: grant.rendition, range: { start, end } },
       });
       void reply
         .code(partial ? 206 : 200)
-        .header('Content-Type', CONTENT_TYPES[row.format] ?? 'application/octet-stream')
+        .header('Content-Type', CONTENT_TYPES[format] ?? 'application/octet-stream')
         .header('Accept-Ranges', 'bytes')
         .header('Content-Length', end - start)
         .header('Cache-Control', 'no-store');
@@ -257,37 +342,121 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
     },
   });
 
+  api.get('/recordings/:id/transcript', {
+    schema: {
+      tags: ['recordings'],
+      summary: 'The transcript of the rendition the access was stated for (redacted: identifiers replaced by labels), as JSON or WebVTT',
+      params: uuidParam,
+      querystring: {
+        type: 'object',
+        properties: { access: { type: 'string', pattern: '^[0-9a-f-]{36}$' }, format: { type: 'string', enum: ['json', 'vtt'] } },
+        additionalProperties: false,
+      },
+      response: { 200: transcriptSchema, 409: errorSchema, ...errorResponses },
+    },
+    handler: async (req, reply) => {
+      requireUserAuth(req);
+      const { access, format } = req.query as { access?: string; format?: 'json' | 'vtt' };
+      if (!access) throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'state a purpose first: POST /api/v1/recordings/{id}/access');
+      const { row, breakGlassId } = await reach(req, 'recording:play', 'recording.transcript');
+      const grant = await grantFor(req, row, 'recording.transcript');
+      const text = await readSealedText(vault, row, grant.rendition === 'original' ? 'transcript' : 'redacted-transcript');
+      if (!text) throw new CallvaultError(grant.rendition === 'original' || !row.sealed_transcript ? ErrorCodes.NOT_FOUND : ErrorCodes.REDACTION_UNAVAILABLE, row.sealed_transcript ? REDACTION_UNAVAILABLE.pending : 'this recording has no transcript');
+      const transcript = parseTranscript(Buffer.from(text, 'utf8'), 'application/json');
+      const identifiers = (await readSealedDetections(vault, row)).filter((f) => f.span).map((f) => ({ type: f.type, start: f.span!.start, end: f.span!.end }));
+      await audit(req, {
+        action: 'recording.transcript',
+        outcome: 'success',
+        recordingId: row.id,
+        controllerId: row.controller_id,
+        purpose: grant.purpose,
+        purposeText: grant.purpose_text ?? undefined,
+        breakGlassId: grant.break_glass_id ?? breakGlassId,
+        detail: { accessId: grant.id, rendition: grant.rendition },
+      });
+      void reply.header('Cache-Control', 'no-store');
+      if (format === 'vtt') return reply.type('text/vtt; charset=utf-8').send(toWebVtt(transcript));
+      return { rendition: grant.rendition, language: transcript.language ?? null, segments: transcript.segments, identifiers };
+    },
+  });
+
+  api.post('/subject/find', {
+    schema: {
+      tags: ['subject'],
+      summary: "A person's recordings in your reach, found through the blind indexes of the metadata and of the identifiers spoken in the transcripts (identifier in the body, never in a URL)",
+      body: {
+        type: 'object',
+        properties: { personnummer: { type: 'string', maxLength: 20 }, phone: { type: 'string', maxLength: 40 } },
+        additionalProperties: false,
+      },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            recordings: {
+              type: 'array',
+              items: { ...recordingSummarySchema, properties: { ...recordingSummarySchema.properties, foundIn: { type: 'array', items: { type: 'string', enum: ['metadata', 'transcript'] } } } },
+            },
+          },
+        },
+        ...errorResponses,
+      },
+    },
+    handler: async (req) => {
+      const principal = await authorize(req, 'subject:find', 'subject.find');
+      const { kind, value } = subjectIdentifier(req.body as { personnummer?: string; phone?: string }, ErrorCodes.INVALID_REQUEST);
+      const now = new Date();
+      const controllers = [...new Set(recordingScopes(principal, 'subject:find', now).map((s) => s.controllerId))];
+      const hits = (await findByIdentifier(vault, kind, value, controllers)).filter(
+        (h) => decide(principal, 'recording:view', { controllerId: h.row.controller_id, region: h.row.region, agent: h.row.agent }, now).allowed,
+      );
+      await audit(req, { action: 'subject.find', outcome: 'success', detail: { [`${kind}Hash`]: vault.audit.identifierHash(kind, value), results: hits.length } });
+      return { recordings: hits.map((h) => ({ ...summary(h.row), foundIn: h.foundIn })) };
+    },
+  });
+
   api.post('/recordings/:id/export', {
     schema: {
       tags: ['recordings'],
       summary: 'The whole decrypted recording as a download, for a stated purpose',
       params: uuidParam,
       body: purposeBody,
-      response: { 200: { type: 'string', format: 'binary' }, ...errorResponses },
+      response: { 200: { type: 'string', format: 'binary' }, 409: errorSchema, ...errorResponses },
     },
     handler: async (req, reply) => {
-      const { row, breakGlassId } = await reach(req, 'recording:export', 'recording.export');
-      const { purpose, purposeText } = statedPurpose(req.body);
-      const opened = await openStoredRecording(vault, row);
-      await audit(req, { action: 'recording.export', outcome: 'success', recordingId: row.id, controllerId: row.controller_id, purpose, purposeText, breakGlassId });
+      const { row, principal, breakGlassId } = await reach(req, 'recording:export', 'recording.export');
+      const { purpose, purposeText, rendition } = statedPurpose(req.body);
+      await checkRendition(req, principal, row, rendition, 'recording.export');
+      const { opened, format } = await openRendition(row, rendition);
+      await audit(req, { action: 'recording.export', outcome: 'success', recordingId: row.id, controllerId: row.controller_id, purpose, purposeText, breakGlassId, detail: { rendition } });
       void reply
-        .header('Content-Type', CONTENT_TYPES[row.format] ?? 'application/octet-stream')
+        .header('Content-Type', CONTENT_TYPES[format] ?? 'application/octet-stream')
         .header('Content-Length', opened.plaintextSize)
-        .header('Content-Disposition', `attachment; filename="${row.id}.${row.format}"`)
+        .header('Content-Disposition', `attachment; filename="${row.id}${rendition === 'redacted' ? '-redacted' : ''}.${format}"`)
         .header('Cache-Control', 'no-store');
       return reply.send(Readable.from(opened.read(), { objectMode: false }));
     },
   });
 }
 
-function statedPurpose(body: unknown): { purpose: Purpose; purposeText?: string } {
-  const { purpose, purposeText } = body as { purpose: Purpose; purposeText?: string };
+/**
+ * The purpose as stated. Its free text goes into the audit log, which must hold no identifiers:
+ * any the writer put in ("ringde tillbaka 070-…") are replaced by their labels first.
+ */
+function statedPurpose(body: unknown): { purpose: Purpose; purposeText?: string; rendition: Rendition } {
+  const { purpose, purposeText, rendition } = body as { purpose: Purpose; purposeText?: string; rendition?: Rendition };
   const text = purposeText?.trim() || undefined;
   if (purpose === 'other' && (!text || text.length < PURPOSE_TEXT_MIN)) {
     throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'the purpose "other" needs a written explanation (purposeText)');
   }
-  return { purpose, purposeText: text };
+  return { purpose, purposeText: text && redactText(text), rendition: rendition ?? 'redacted' };
 }
+
+const REDACTION_UNAVAILABLE: Record<'pending' | 'none' | 'failed', string> = {
+  pending: 'this recording has not been examined for identifiers yet: only the original can be played, by roles allowed to hear it',
+  none: 'this recording has no transcript, so the identifiers in it cannot be found: only the original can be played, by roles allowed to hear it',
+  failed: 'an identifier in this recording could not be removed: only the original can be played, by roles allowed to hear it',
+};
 
 function invalidAsRequest<T>(f: () => T): T {
   try {
@@ -313,5 +482,6 @@ export function summary(row: RecordingRow) {
     channels: row.channels,
     size: row.plaintext_size,
     hasTranscript: row.sealed_transcript !== null,
+    redaction: row.redaction,
   };
 }
