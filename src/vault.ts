@@ -29,6 +29,7 @@ import { parseWitnesses } from './audit/witnesses/index.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { FileBlobStore } from './storage/file-blob-store.js';
 import type { KeyProvider } from './keys/key-provider.js';
+import { redactionOptionsFrom, type RedactionOptions } from './redaction/redact-recording.js';
 import { KeyfileProvider, DEFAULT_KDF } from './keys/keyfile/keyfile-provider.js';
 
 export interface VaultConfig {
@@ -62,6 +63,7 @@ export class Vault {
   readonly audit: AuditLog;
   readonly auditTree: AuditTree;
   private signer?: Promise<NoteSigner>;
+  #redaction?: RedactionOptions;
 
   private constructor(
     readonly dataDir: string,
@@ -100,6 +102,11 @@ export class Vault {
   }
 
   /** checkpoints of the audit log, handed to the witnesses named by CALLVAULT_AUDIT_WITNESS */
+  /** how identifiers are redacted, from the environment (src/redaction), read once */
+  redaction(): RedactionOptions {
+    return (this.#redaction ??= redactionOptionsFrom(process.env));
+  }
+
   async auditCheckpoints(): Promise<AuditCheckpoints> {
     return new AuditCheckpoints(this.database.db, this.auditTree, await this.auditSigner(), parseWitnesses(this.env.witnesses));
   }

@@ -238,6 +238,17 @@ export class RecordingsRepository {
       .execute();
   }
 
+  /** stored recordings by redaction state */
+  async redactionCounts(): Promise<Partial<Record<RedactionState, number>>> {
+    const rows = await this.db
+      .selectFrom('recordings')
+      .select(['redaction', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('state', '=', 'stored')
+      .groupBy('redaction')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.redaction, Number(r.n)]));
+  }
+
   async rendition(recordingId: string): Promise<RenditionRow | undefined> {
     return this.db.selectFrom('recording_renditions').selectAll().where('recording_id', '=', recordingId).where('kind', '=', 'redacted').executeTakeFirst();
   }

@@ -5,14 +5,16 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, stat, unlink } from 'node:fs/promises';
+import { readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import { probeAudio, type AudioInfo } from '../audio/probe.js';
 import { removeDebris, storeRecording } from '../recordings/store.js';
 import { plaintextSha256 } from '../recordings/read.js';
+import type { RedactionState } from '../db/schema.js';
 import type { Vault } from '../vault.js';
 import { parseSidecar, readCsvMetadata, readJsonSidecar, type Sidecar } from './sidecar.js';
+import { MAX_TRANSCRIPT_BYTES, parseTranscript, serializeTranscript } from '../transcripts/index.js';
 
 export interface ImportOptions {
   metadataCsv?: string;
@@ -27,15 +29,33 @@ export interface ImportReport {
   imported: { path: string; id: string; sha256: string }[];
   skipped: { path: string; reason: string }[];
   failed: { path: string; reason: string }[];
+  /** when the keyring was unlocked: how examining the stored recordings for identifiers came out */
+  redaction?: Partial<Record<RedactionState, number>>;
 }
 
 interface Candidate {
   path: string;
   size: number;
   sidecar?: string;
+  transcript?: string;
 }
 
-const SIDECAR_EXTENSIONS = new Set(['.json']);
+/**
+ * Files beside `call.wav` that describe it rather than being recordings: `call.json` (metadata),
+ * and its transcript as `call.vtt`, `call.srt` or `call.transcript.json` (whisper verbose_json).
+ */
+const SIDECAR_SUFFIXES = [
+  { suffix: '.transcript.json', kind: 'transcript', mediaType: 'application/json' },
+  { suffix: '.vtt', kind: 'transcript', mediaType: 'text/vtt' },
+  { suffix: '.srt', kind: 'transcript', mediaType: 'application/x-subrip' },
+  { suffix: '.json', kind: 'sidecar', mediaType: 'application/json' },
+] as const;
+
+function sidecarOf(path: string): { stem: string; kind: 'sidecar' | 'transcript'; mediaType: string } | undefined {
+  const lower = path.toLowerCase();
+  const match = SIDECAR_SUFFIXES.find((s) => lower.endsWith(s.suffix));
+  return match && { stem: path.slice(0, path.length - match.suffix.length), kind: match.kind, mediaType: match.mediaType };
+}
 
 export async function importPaths(vault: Vault, paths: string[], options: ImportOptions = {}): Promise<ImportReport> {
   if (options.shredSource && !vault.keys.unlocked) {
@@ -111,7 +131,7 @@ async function importOne(
     audio,
     { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt },
     { caller: sidecar.caller, personnummer: sidecar.personnummer, sourceName: basename(c.path), sourcePath: resolve(c.path) },
-    { onChunk: (b) => options.onBytes?.(b.length), expectedSha256: sha256 },
+    { onChunk: (b) => options.onBytes?.(b.length), expectedSha256: sha256, transcript: c.transcript ? await readTranscript(c.transcript) : undefined },
   );
   if (options.shredSource) await shred(vault, c, result.id, result.sha256);
   return result.status === 'stored'
@@ -128,6 +148,14 @@ async function shred(vault: Vault, c: Candidate, id: string, sha256: string): Pr
   }
   await unlink(c.path);
   if (c.sidecar) await unlink(c.sidecar);
+  if (c.transcript) await unlink(c.transcript);
+}
+
+/** the transcript validated and in its canonical form, which is what is sealed */
+async function readTranscript(path: string): Promise<Buffer> {
+  const s = await stat(path);
+  if (s.size > MAX_TRANSCRIPT_BYTES) throw new CallvaultError(ErrorCodes.INVALID_TRANSCRIPT, 'the transcript is larger than 4 MiB');
+  return Buffer.from(serializeTranscript(parseTranscript(await readFile(path), sidecarOf(path)?.mediaType)), 'utf8');
 }
 
 async function hashFile(path: string): Promise<string> {
@@ -152,20 +180,26 @@ async function collect(path: string, out: { path: string; size: number }[]): Pro
   }
 }
 
-/** `call.json` beside `call.wav` is the latter's sidecar, not a file to import. */
+/** `call.json` and `call.vtt` beside `call.wav` describe it; they are not files to import. */
 function pairSidecars(files: { path: string; size: number }[]): Candidate[] {
   const stem = (p: string) => p.slice(0, p.length - extname(p).length);
   const sidecars = new Map<string, string>();
-  for (const f of files) if (SIDECAR_EXTENSIONS.has(extname(f.path).toLowerCase())) sidecars.set(stem(f.path), f.path);
+  const transcripts = new Map<string, string>();
+  for (const f of files) {
+    const side = sidecarOf(f.path);
+    if (side) (side.kind === 'sidecar' ? sidecars : transcripts).set(side.stem, f.path);
+  }
   const candidates: Candidate[] = [];
   const used = new Set<string>();
   for (const f of files) {
-    if (SIDECAR_EXTENSIONS.has(extname(f.path).toLowerCase())) continue;
+    if (sidecarOf(f.path)) continue;
     const sidecar = sidecars.get(stem(f.path));
-    if (sidecar) used.add(sidecar);
-    candidates.push({ ...f, sidecar });
+    const transcript = transcripts.get(stem(f.path));
+    for (const p of [sidecar, transcript]) if (p) used.add(p);
+    candidates.push({ ...f, sidecar, transcript });
   }
-  for (const [, path] of sidecars) if (!used.has(path)) candidates.push({ path, size: 0 });
+  // a sidecar without its recording is reported, as a file that is not audio
+  for (const path of [...sidecars.values(), ...transcripts.values()]) if (!used.has(path)) candidates.push({ path, size: 0 });
   return candidates;
 }
 

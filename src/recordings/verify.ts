@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { isCallvaultError, ErrorCodes } from '../errors.js';
 import type { Vault } from '../vault.js';
-import { plaintextSha256 } from './read.js';
+import { openStoredRecording, plaintextSha256 } from './read.js';
 
 export interface VerifyProblem {
   recordingId?: string;
@@ -28,24 +28,9 @@ export async function verifyStore(vault: Vault, options: { deep: boolean }): Pro
     if (row.state !== 'stored') continue;
     checked += 1;
     const fail = (problem: string) => problems.push({ recordingId: row.id, problem });
-    let source;
-    try {
-      source = await vault.blobs.open(row.blob_key);
-    } catch (err) {
-      if (isCallvaultError(err, ErrorCodes.BLOB_NOT_FOUND)) {
-        fail('stored object is missing');
-        continue;
-      }
-      throw err;
-    }
-    if (source.size !== row.ciphertext_size) {
-      fail(`stored object has ${source.size} bytes, ${row.ciphertext_size} were written`);
-      continue;
-    }
-    const hash = createHash('sha256');
-    for await (const chunk of source.read(0, source.size)) hash.update(chunk);
-    if (hash.digest('hex') !== row.ciphertext_sha256) {
-      fail('stored object differs from what was written');
+    const result = await checkObject(vault, row.blob_key, row.ciphertext_size, row.ciphertext_sha256);
+    if (result) {
+      fail(result);
       continue;
     }
     if (options.deep) {
@@ -57,8 +42,43 @@ export async function verifyStore(vault: Vault, options: { deep: boolean }): Pro
       }
     }
   }
+  // redacted renditions: the same checks, under the recording's data key
+  for (const rendition of await vault.recordings.renditions()) {
+    known.add(rendition.blob_key);
+    checked += 1;
+    const row = await vault.recordings.get(rendition.recording_id);
+    const fail = (problem: string) => problems.push({ recordingId: rendition.recording_id, object: rendition.blob_key, problem: `redacted rendition: ${problem}` });
+    const result = await checkObject(vault, rendition.blob_key, rendition.ciphertext_size, rendition.ciphertext_sha256);
+    if (result) {
+      fail(result);
+      continue;
+    }
+    if (options.deep && row) {
+      try {
+        for await (const _ of (await openStoredRecording(vault, row, rendition)).read()) void _;
+      } catch (err) {
+        if (!isCallvaultError(err)) throw err;
+        fail(err.code === ErrorCodes.DECRYPTION_FAILED ? 'does not decrypt' : err.message);
+      }
+    }
+  }
   for await (const key of vault.blobs.list()) {
     if (!known.has(key)) problems.push({ object: key, problem: 'stored object belongs to no recording' });
   }
   return { checked, deep: options.deep, problems };
+}
+
+/** what is wrong with a stored object, or undefined when it is what was written */
+async function checkObject(vault: Vault, key: string, size: number, sha256: string): Promise<string | undefined> {
+  let source;
+  try {
+    source = await vault.blobs.open(key);
+  } catch (err) {
+    if (isCallvaultError(err, ErrorCodes.BLOB_NOT_FOUND)) return 'stored object is missing';
+    throw err;
+  }
+  if (source.size !== size) return `stored object has ${source.size} bytes, ${size} were written`;
+  const hash = createHash('sha256');
+  for await (const chunk of source.read(0, source.size)) hash.update(chunk);
+  return hash.digest('hex') === sha256 ? undefined : 'stored object differs from what was written';
 }

@@ -20,7 +20,7 @@ import { detectIdentifiers } from '../pii/detector.js';
 import { identifierDigests, blindIndexFor } from '../recordings/indexer.js';
 import { openStoredRecording, unwrapRecordingKey } from '../recordings/read.js';
 import { openMetadata, openPart, sealPart } from '../recordings/sealed-metadata.js';
-import type { TranscriptionAdapter } from '../transcription/index.js';
+import { transcriptionAdapterFromUrl, type TranscriptionAdapter } from '../transcription/index.js';
 import { parseTranscript, serializeTranscript, type Transcript } from '../transcripts/index.js';
 import type { Vault } from '../vault.js';
 import { frameRanges, type Fill } from './fill.js';
@@ -37,6 +37,19 @@ export interface RedactionOptions {
 }
 
 export const DEFAULT_REDACTION: RedactionOptions = { fill: 'tone', paddingSeconds: 0.25 };
+
+/**
+ * CALLVAULT_REDACTION_FILL (tone | silence), CALLVAULT_REDACTION_PADDING_MS (0–5000), and
+ * CALLVAULT_TRANSCRIBE_URL, an OpenAI-compatible transcription endpoint (src/transcription).
+ */
+export function redactionOptionsFrom(env: NodeJS.ProcessEnv): RedactionOptions {
+  const fill = env.CALLVAULT_REDACTION_FILL || DEFAULT_REDACTION.fill;
+  if (fill !== 'tone' && fill !== 'silence') throw new CallvaultError(ErrorCodes.USAGE, 'CALLVAULT_REDACTION_FILL is tone or silence');
+  const padding = env.CALLVAULT_REDACTION_PADDING_MS ? Number(env.CALLVAULT_REDACTION_PADDING_MS) : DEFAULT_REDACTION.paddingSeconds * 1000;
+  if (!Number.isInteger(padding) || padding < 0 || padding > 5000) throw new CallvaultError(ErrorCodes.USAGE, 'CALLVAULT_REDACTION_PADDING_MS is a whole number of milliseconds, 0 to 5000');
+  const transcriber = transcriptionAdapterFromUrl(env.CALLVAULT_TRANSCRIBE_URL || undefined, env);
+  return { fill, paddingSeconds: padding / 1000, ...(transcriber ? { transcriber } : {}) };
+}
 
 /** the largest recording sent whole to a transcription service */
 const MAX_TRANSCRIBE_BYTES = 512 * 1024 * 1024;

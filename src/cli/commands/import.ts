@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { importPaths, type ImportReport } from '../../import/importer.js';
 import { indexPending } from '../../recordings/indexer.js';
+import { redactPending } from '../../redaction/backlog.js';
 import { cliActor, openVault, passphrase, positiveInt, print, type GlobalOptions } from '../io.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
@@ -48,6 +49,13 @@ export function register(program: Command, globals: () => GlobalOptions): void {
             process.stderr.write('callvault: the stored recordings could not be indexed yet; the next command run with the passphrase indexes them\n');
             process.exitCode = 1;
           });
+          // and examined for identifiers: otherwise `serve` or `callvault redact` does it later
+          const examined = await redactPending(vault, vault.redaction()).catch(() => {
+            process.stderr.write('callvault: the stored recordings could not be examined for identifiers yet; `callvault redact` does it\n');
+            process.exitCode = 1;
+            return undefined;
+          });
+          if (examined) report.redaction = examined.byState;
         }
         const duplicates = report.skipped.filter((r) => r.reason.startsWith('already stored')).length;
         // The recordings are stored by now, so a summary that cannot be logged (a full disk, say)
@@ -73,6 +81,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           ...report.skipped.map((r) => `skipped   ${r.path}: ${r.reason}`),
           ...report.failed.map((r) => `FAILED    ${r.path}: ${r.reason}`),
           `${report.imported.length} imported, ${report.skipped.length} skipped, ${report.failed.length} failed`,
+          ...(report.redaction ? [`redaction: ${Object.entries(report.redaction).map(([state, n]) => `${n} ${state}`).join(', ') || 'nothing to examine'}`] : []),
         ];
         return lines.join('\n');
       });

@@ -16,6 +16,7 @@ export function recordingSummary(r: RecordingRow) {
     agent: r.agent,
     region: r.region,
     direction: r.direction,
+    redaction: r.redaction,
   };
 }
 
@@ -42,7 +43,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
 export function formatRecordings(list: ReturnType<typeof recordingSummary>[]): string {
   return list
     .map((r) =>
-      [r.id, r.startedAt ?? '-', `${(r.durationMs / 1000).toFixed(1)}s`.padStart(8), `${r.codec}/${r.sampleRate}Hz/${r.channels}ch`, r.region ?? '-', r.agent ?? '-', r.direction ?? '-'].join('  '),
+      [r.id, r.startedAt ?? '-', `${(r.durationMs / 1000).toFixed(1)}s`.padStart(8), `${r.codec}/${r.sampleRate}Hz/${r.channels}ch`, r.region ?? '-', r.agent ?? '-', r.direction ?? '-', r.redaction === 'failed' ? 'REDACTION FAILED' : r.redaction].join('  '),
     )
     .join('\n');
 }

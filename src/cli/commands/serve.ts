@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { open } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { CallvaultError, ErrorCodes } from '../../errors.js';
+import { CallvaultError, ErrorCodes, isCallvaultError } from '../../errors.js';
+import { RedactionWorker } from '../../redaction/backlog.js';
 import { buildServer } from '../../http/server.js';
 import { defaultTlsFiles, ensureSelfSignedCertificate, readTls } from '../../http/tls.js';
 import { parseProviderConfigs, type OidcProviderConfig } from '../../identities/oidc.js';
@@ -43,6 +44,9 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
   const app = await buildServer({ vault, tls, logger: log, rateLimitPerMinute: opts.rateLimit, oidc });
   await app.listen({ host: opts.host, port: opts.port });
   const checkpoints = startCheckpointTimer(vault, (opts.checkpointInterval ?? DEFAULT_CHECKPOINT_SECONDS) * 1000, (message) => app.log.warn(message));
+  // recordings imported while the keyring was locked are examined for identifiers in the background
+  const redaction = new RedactionWorker(vault, vault.redaction(), 60_000, (err) => app.log.error({ code: isCallvaultError(err) ? err.code : 'error' }, 'redaction backlog stopped'));
+  redaction.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const host = isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host === '0.0.0.0' ? 'localhost' : opts.host;
@@ -50,6 +54,7 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
     url: `${opts.insecureHttp ? 'http' : 'https'}://${host}:${port}`,
     stop: async () => {
       await app.close();
+      await redaction.stop();
       await checkpoints.stop();
     },
   };

@@ -5,9 +5,28 @@ import type { Command } from 'commander';
 import { accessLogEvent, subjectAccessLog } from '../../audit/subject-access-log.js';
 import { cliActor, print, withVault, type GlobalOptions } from '../io.js';
 import { identifierOption } from './audit.js';
+import { findByIdentifier } from '../../recordings/indexer.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   const subject = program.command('subject').description("one person's recordings and who accessed them");
+
+  subject
+    .command('find')
+    .description("the person's recordings: their number or personnummer in the metadata, or spoken in the call (needs the passphrase)")
+    .option('--personnummer <value>')
+    .option('--phone <value>')
+    .action(async (cmd: { personnummer?: string; phone?: string }) => {
+      const opts = globals();
+      const { kind, value } = await identifierOption(cmd);
+      await withVault(opts, async (vault) => {
+        const hits = await findByIdentifier(vault, kind, value);
+        await vault.audit.append({ action: 'subject.find', outcome: 'success', actor: cliActor(), detail: { [`${kind}Hash`]: vault.audit.identifierHash(kind, value), results: hits.length } });
+        const recordings = hits.map((h) => ({ id: h.row.id, controllerId: h.row.controller_id, startedAt: h.row.started_at, durationMs: h.row.duration_ms, redaction: h.row.redaction, foundIn: h.foundIn }));
+        print(opts, { recordings }, () =>
+          [`${recordings.length} recordings`, ...recordings.map((r) => `${r.id}  ${r.controllerId}  ${r.startedAt ?? '-'}  found in ${r.foundIn.join(' and ')}  (redaction: ${r.redaction})`)].join('\n'),
+        );
+      }, true);
+    });
 
   subject
     .command('access-log')

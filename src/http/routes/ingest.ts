@@ -2,7 +2,8 @@
  * Ingest over HTTP for recorders, with an `ingest` token: multipart/form-data with the parts
  *   metadata    optional, JSON: the sidecar keys of `callvault import` (caller, personnummer, agent,
  *               region, startedAt, direction)
- *   transcript  optional, WebVTT, SRT or whisper verbose_json, at most 4 MiB
+ *   transcript  optional, WebVTT, SRT or whisper verbose_json, at most 4 MiB; validated and kept
+ *               in one canonical JSON form
  *   audio       WAV or MP3, last; streamed through encryption, never held whole in memory
  * Parts after the audio are not read. The audio is encrypted with the controller's public key
  * only, so the server needs no private key for this route. Its format is read from the first
@@ -17,17 +18,24 @@ import { headTailSource, probeSource } from '../../audio/probe.js';
 import { parseSidecar, type Sidecar } from '../../import/sidecar.js';
 import { storeRecording } from '../../recordings/store.js';
 import { indexNow } from '../../recordings/indexer.js';
+import { redactRecording } from '../../redaction/redact-recording.js';
+import { MAX_TRANSCRIPT_BYTES, parseTranscript, serializeTranscript } from '../../transcripts/index.js';
 import { audit, authorize } from '../auth.js';
 import { errorResponses, errorSchema } from '../schemas.js';
 
 const HEAD_BYTES = 1024 * 1024;
 const TAIL_BYTES = 128 * 1024;
-const MAX_TRANSCRIPT_BYTES = 4 * 1024 * 1024;
 const TRANSCRIPT_TYPES = new Set(['text/vtt', 'application/x-subrip', 'text/srt', 'application/json', 'text/plain']);
 
 const ingestAnswer = {
   type: 'object',
-  properties: { id: { type: 'string' }, sha256: { type: 'string' }, status: { type: 'string', enum: ['stored', 'duplicate'] } },
+  properties: {
+    id: { type: 'string' },
+    sha256: { type: 'string' },
+    status: { type: 'string', enum: ['stored', 'duplicate'] },
+    /** where examining the call for identifiers stands (pending: the server's keyring is locked) */
+    redaction: { type: 'string' },
+  },
   required: ['id', 'sha256', 'status'],
 } as const;
 
@@ -50,12 +58,12 @@ export async function registerIngestRoutes(api: FastifyInstance): Promise<void> 
         for await (const part of req.parts()) {
           if (part.type === 'field') {
             if (part.fieldname === 'metadata') sidecar = parseMetadata(String(part.value));
-            else if (part.fieldname === 'transcript') transcript = checkTranscript(Buffer.from(String(part.value), 'utf8'), 'text/plain');
+            else if (part.fieldname === 'transcript') transcript = canonicalTranscript(Buffer.from(String(part.value), 'utf8'), 'text/plain');
             else throw new CallvaultError(ErrorCodes.INVALID_REQUEST, `unknown part "${part.fieldname.slice(0, 40)}"`);
             continue;
           }
           if (part.fieldname === 'transcript') {
-            transcript = checkTranscript(await readLimited(part, MAX_TRANSCRIPT_BYTES), part.mimetype);
+            transcript = canonicalTranscript(await readLimited(part, MAX_TRANSCRIPT_BYTES), part.mimetype);
             continue;
           }
           if (part.fieldname !== 'audio') throw new CallvaultError(ErrorCodes.INVALID_REQUEST, `unknown part "${part.fieldname.slice(0, 40)}"`);
@@ -108,8 +116,16 @@ async function storeAudio(api: FastifyInstance, part: MultipartFile, controllerI
     fields,
     { onChunk: keep, transcript },
   );
-  if (result.status === 'stored') await indexNow(api.vault, result.id, controllerId, fields);
-  return result;
+  if (result.status !== 'stored') return { ...result, redaction: (await api.vault.recordings.get(result.id))?.redaction ?? 'pending' };
+  await indexNow(api.vault, result.id, controllerId, fields);
+  // an unlocked server examines the call at once, so the recorder learns whether it could be redacted
+  const row = await api.vault.recordings.get(result.id);
+  if (!row || !api.vault.keys.unlocked) return { ...result, redaction: 'pending' };
+  const outcome = await redactRecording(api.vault, row, api.vault.redaction()).catch((err) => {
+    api.log.error({ code: isCallvaultError(err) ? err.code : 'error' }, 'redaction failed; left for the background worker');
+    return undefined;
+  });
+  return { ...result, redaction: outcome?.state ?? 'pending' };
 }
 
 function parseMetadata(text: string): Sidecar {
@@ -134,24 +150,12 @@ async function readLimited(part: MultipartFile, limit: number): Promise<Buffer> 
   return Buffer.concat(chunks);
 }
 
-function checkTranscript(text: Buffer, mimetype: string): Buffer {
+/** the transcript validated and in its canonical form (verbose_json-like), which is what is sealed */
+function canonicalTranscript(bytes: Buffer, mimetype: string): Buffer {
   const type = mimetype.split(';')[0]!.trim().toLowerCase();
   if (!TRANSCRIPT_TYPES.has(type)) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the transcript must be WebVTT, SRT or JSON');
-  if (text.length > MAX_TRANSCRIPT_BYTES) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the transcript is larger than 4 MiB');
-  let decoded: string;
-  try {
-    decoded = new TextDecoder('utf-8', { fatal: true }).decode(text);
-  } catch {
-    throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the transcript is not UTF-8 text');
-  }
-  if (type === 'application/json') {
-    try {
-      JSON.parse(decoded);
-    } catch {
-      throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the transcript is not valid JSON');
-    }
-  }
-  return text;
+  // text/plain (a form field) says nothing: the content tells
+  return Buffer.from(serializeTranscript(parseTranscript(bytes, type === 'text/plain' ? undefined : type)), 'utf8');
 }
 
 /** a stream cut off by the client reaches us as a busboy error: say so plainly */
