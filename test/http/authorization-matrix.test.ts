@@ -7,7 +7,7 @@
  * The world: controllers region-a and region-b; processor callco with a contract in force for
  * region-a (nurse, supervisor; region north), processor oldco whose contract with region-a has
  * ended. Recordings R1 region-a/north/a1, R2 region-a/north/a2, R3 region-a/south/a1,
- * R4 region-b/north/b1.
+ * R4 region-b/north/b1, each uploaded with a transcript, so each has a redacted rendition.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +20,8 @@ import { addContract, addController, addProcessor } from '../../src/tenancy/tena
 import type { ContractRow } from '../../src/db/tenancy-repository.js';
 import { Client, signedInUser, startTestServer, strongPassword, totp, upload, type Response, type TestServer, type TestUser } from './harness.js';
 import { assertErrorAnswer, callVariants, db, ingestBody, type SyntheticCall } from './fixtures.js';
+import { verboseJson } from '../fixtures/transcripts.js';
+import { openStoredRecording } from '../../src/recordings/read.js';
 
 const API = '/api/v1';
 const DAY = 86_400_000;
@@ -60,6 +62,8 @@ let idp: Server;
 let issuer: string;
 let call: SyntheticCall;
 let wavs: Buffer[];
+/** the redacted rendition of each recording, read from the store */
+const redacted = new Map<string, Buffer>();
 const R: Record<'R1' | 'R2' | 'R3' | 'R4', string> = { R1: '', R2: '', R3: '', R4: '' };
 const MISSING = randomUUID();
 let callcoContract: ContractRow;
@@ -124,9 +128,16 @@ before(async () => {
     ['R4', tokenB.token, wavs[3]!, { agent: 'b1', region: 'north', startedAt: '2026-01-10T13:00:00Z' }],
   ] as const;
   for (const [name, token, wav, meta] of specs) {
-    const res = await upload(server, token, wav, { ...ids, ...meta });
+    const res = await upload(server, token, wav, { ...ids, ...meta }, verboseJson(call).json, 'application/json');
     assert.equal(res.status, 201, `upload ${name}: ${JSON.stringify(res.json)}`);
+    assert.equal(res.json.redaction, 'redacted');
     R[name] = res.json.id;
+    const row = (await vault.recordings.get(res.json.id))!;
+    const chunks: Buffer[] = [];
+    for await (const c of (await openStoredRecording(vault, row, await vault.recordings.rendition(row.id))).read()) chunks.push(c);
+    redacted.set(name, Buffer.concat(chunks));
+    assert.equal(redacted.get(name)!.length, wav.length);
+    assert.ok(!redacted.get(name)!.equals(wav));
   }
 
   const tokenRevoked = await createToken(vault, { name: 'recorder-revoked', scope: 'ingest', controllerId: 'region-a', days: 30 });
@@ -211,6 +222,7 @@ function row(method: Row['method'], route: string, on: string | undefined, expec
 }
 
 const purpose = { purpose: 'quality-review' };
+const original = { purpose: 'patient-follow-up', rendition: 'original' };
 const rec = (name: keyof typeof R | 'missing') => (name === 'missing' ? MISSING : R[name]);
 const wavOf = (name: keyof typeof R) => wavs[['R1', 'R2', 'R3', 'R4'].indexOf(name)]!;
 
@@ -234,19 +246,27 @@ function listCheck(c: Caller, res: Response): string | undefined {
 const viewCheck = (name: keyof typeof R) => (_c: Caller, res: Response) =>
   res.json.id === R[name] && typeof res.json.personnummer === 'string' ? undefined : `answered ${res.body.toString().slice(0, 200)}`;
 const accessCheck = (name: keyof typeof R) => (c: Caller, res: Response) => {
-  audioUrls.set(`${c.name}:${name}`, res.json.audioUrl);
+  audioUrls.set(`${c.name}:${name}${res.json.rendition === 'original' ? ':original' : ''}`, res.json.audioUrl);
   return res.json.breakGlass === false && res.json.audioUrl.startsWith(`${API}/recordings/${R[name]}/audio?access=`) ? undefined : `answered ${res.body.toString()}`;
 };
 const bytesCheck = (name: keyof typeof R) => (_c: Caller, res: Response) => (res.body.equals(wavOf(name)) ? undefined : `served ${res.body.length} bytes that are not ${name}`);
+const redactedCheck = (name: keyof typeof R) => (_c: Caller, res: Response) => (res.body.equals(redacted.get(name)!) ? undefined : `served ${res.body.length} bytes that are not ${name}'s redacted rendition`);
+const transcriptCheck = (rendition: 'redacted' | 'original') => (_c: Caller, res: Response) => {
+  const text = JSON.stringify(res.json.segments);
+  const shows = text.includes(call.personnummer.slice(2, 4) + ' ' + call.personnummer.slice(4, 6));
+  return res.json.rendition === rendition && shows === (rendition === 'original') && res.json.identifiers.length === 2 ? undefined : `answered ${res.body.toString().slice(0, 300)}`;
+};
 
 /** the caller's own audio URL when their access step succeeded, else one stated by someone who may play it */
-function audioUrl(c: Caller, name: keyof typeof R | 'missing'): string {
+function audioUrl(c: Caller, name: keyof typeof R | 'missing', rendition: '' | ':original' = ''): string {
   if (name === 'missing') return `${API}/recordings/${MISSING}/audio?access=${randomUUID()}`;
-  const own = audioUrls.get(`${c.name}:${name}`);
-  const reference = audioUrls.get(`${name === 'R4' ? 'nurseB' : 'dpoA'}:${name}`);
+  const own = audioUrls.get(`${c.name}:${name}${rendition}`);
+  const reference = audioUrls.get(`${name === 'R4' ? 'nurseB' : 'dpoA'}:${name}${rendition}`);
   assert.ok(reference, `the reference access for ${name} succeeded`);
   return own ?? reference;
 }
+
+const transcriptUrl = (c: Caller, name: keyof typeof R, rendition: '' | ':original' = '') => audioUrl(c, name, rendition).replace('/audio?', '/transcript?');
 
 const noSecretsIn = (...fields: string[]) => (_c: Caller, res: Response) => {
   const text = res.body.toString();
@@ -297,19 +317,40 @@ const ROWS: Row[] = [
   row('POST', '/api/v1/recordings/{id}/access', 'R3',                 [401, 401, 401, 201, 404, 404, 404, 404, 201, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R3')}/access`, json: purpose }), accessCheck('R3')),
   row('POST', '/api/v1/recordings/{id}/access', 'R4',                 [401, 401, 401, 404, 404, 404, 404, 201, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R4')}/access`, json: purpose }), accessCheck('R4')),
   row('POST', '/api/v1/recordings/{id}/access', 'missing',            [401, 401, 401, 404, 404, 404, 404, 404, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('missing')}/access`, json: purpose })),
+  // the original, with identifiers: nurses and privacy officers only; a supervisor hears the redacted rendition
+  row('POST', '/api/v1/recordings/{id}/access', 'R1 original',        [401, 401, 401, 201, 403, 404, 404, 404, 201, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R1')}/access`, json: original }), accessCheck('R1')),
+  row('POST', '/api/v1/recordings/{id}/access', 'R2 original',        [401, 401, 401, 404, 403, 201, 404, 404, 201, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R2')}/access`, json: original }), accessCheck('R2')),
+  row('POST', '/api/v1/recordings/{id}/access', 'R4 original',        [401, 401, 401, 404, 404, 404, 404, 201, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R4')}/access`, json: original }), accessCheck('R4')),
 
   // --- playback with the caller's own access, or (when they had none) someone else's
-  row('GET', '/api/v1/recordings/{id}/audio', 'R1',                   [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R1') }), bytesCheck('R1')),
-  row('GET', '/api/v1/recordings/{id}/audio', 'R2',                   [401, 401, 401, 404, 200, 200, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R2') }), bytesCheck('R2')),
-  row('GET', '/api/v1/recordings/{id}/audio', 'R3',                   [401, 401, 401, 200, 404, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R3') }), bytesCheck('R3')),
-  row('GET', '/api/v1/recordings/{id}/audio', 'R4',                   [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R4') }), bytesCheck('R4')),
+  row('GET', '/api/v1/recordings/{id}/audio', 'R1',                   [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R1') }), redactedCheck('R1')),
+  row('GET', '/api/v1/recordings/{id}/audio', 'R2',                   [401, 401, 401, 404, 200, 200, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R2') }), redactedCheck('R2')),
+  row('GET', '/api/v1/recordings/{id}/audio', 'R3',                   [401, 401, 401, 200, 404, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R3') }), redactedCheck('R3')),
+  row('GET', '/api/v1/recordings/{id}/audio', 'R4',                   [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R4') }), redactedCheck('R4')),
   row('GET', '/api/v1/recordings/{id}/audio', 'missing',              [401, 401, 401, 404, 404, 404, 404, 404, 404, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'missing') })),
+  // the supervisor holds no access to R1's original: the nurse's access URL is not theirs to use
+  row('GET', '/api/v1/recordings/{id}/audio', 'R1 original',          [401, 401, 401, 200, 400, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R1', ':original') }), bytesCheck('R1')),
+  row('GET', '/api/v1/recordings/{id}/audio', 'R4 original',          [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R4', ':original') }), bytesCheck('R4')),
+
+  // --- the transcript of what the access was stated for: redacted unless it was the original
+  row('GET', '/api/v1/recordings/{id}/transcript', 'R1',              [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: transcriptUrl(c, 'R1') }), transcriptCheck('redacted')),
+  row('GET', '/api/v1/recordings/{id}/transcript', 'R2 original',     [401, 401, 401, 404, 400, 200, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: transcriptUrl(c, 'R2', ':original') }), transcriptCheck('original')),
+  row('GET', '/api/v1/recordings/{id}/transcript', 'R4',              [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401], (c) => ({ path: transcriptUrl(c, 'R4') }), transcriptCheck('redacted')),
 
   // --- export: privacy officers only
-  row('POST', '/api/v1/recordings/{id}/export', 'R1',                 [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R1')}/export`, json: { purpose: 'subject-request' } }), bytesCheck('R1')),
-  row('POST', '/api/v1/recordings/{id}/export', 'R2',                 [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R2')}/export`, json: { purpose: 'subject-request' } }), bytesCheck('R2')),
-  row('POST', '/api/v1/recordings/{id}/export', 'R3',                 [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R3')}/export`, json: { purpose: 'subject-request' } }), bytesCheck('R3')),
+  row('POST', '/api/v1/recordings/{id}/export', 'R1',                 [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R1')}/export`, json: { purpose: 'subject-request' } }), redactedCheck('R1')),
+  row('POST', '/api/v1/recordings/{id}/export', 'R2',                 [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R2')}/export`, json: { purpose: 'subject-request' } }), redactedCheck('R2')),
+  row('POST', '/api/v1/recordings/{id}/export', 'R3',                 [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R3')}/export`, json: { purpose: 'subject-request' } }), redactedCheck('R3')),
+  row('POST', '/api/v1/recordings/{id}/export', 'R1 original',        [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R1')}/export`, json: { purpose: 'subject-request', rendition: 'original' } }), bytesCheck('R1')),
   row('POST', '/api/v1/recordings/{id}/export', 'R4',                 [401, 401, 401, 403, 403, 403, 403, 403, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R4')}/export`, json: { purpose: 'subject-request' } })),
+
+  // --- a data subject's recordings, by the identifiers in their metadata and spoken in the calls: privacy officers, in their reach
+  row('POST', '/api/v1/subject/find', 'by personnummer',              [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/subject/find`, json: { personnummer: call.personnummer } }),
+    (_c, res) => {
+      const got = (res.json.recordings as { id: string; foundIn: string[] }[]).map((r) => `${r.id}:${r.foundIn.join('+')}`).sort();
+      const want = [R.R1, R.R2, R.R3].map((id) => `${id}:metadata+transcript`).sort();
+      return JSON.stringify(got) === JSON.stringify(want) ? undefined : `found ${got.join(', ')}`;
+    }),
 
   // --- administration: the admin role only
   row('GET', '/api/v1/users', undefined,                              [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users` }),
@@ -463,7 +504,11 @@ test('break-the-glass lets the callco nurse reach R1 (north, another agent), fla
   assert.equal(access.json.breakGlass, true, 'the access answer is flagged');
   const audio = await c.get(access.json.audioUrl);
   assert.equal(audio.status, 200);
-  assert.ok(audio.body.equals(wavs[0]!));
+  assert.ok(audio.body.equals(redacted.get('R1')!), 'the redacted rendition unless the original is asked for');
+  const originalAccess = await c.post(`${API}/recordings/${R.R1}/access`, { purpose: 'patient-follow-up', rendition: 'original' });
+  assert.equal(originalAccess.status, 201, 'a nurse may hear the original under break-the-glass');
+  assert.equal(originalAccess.json.breakGlass, true);
+  assert.ok((await c.get(originalAccess.json.audioUrl)).body.equals(wavs[0]!));
 
   // the nurse's own call is reached normally: not flagged
   const own = await c.post(`${API}/recordings/${R.R2}/access`, { purpose: 'patient-follow-up' });

@@ -232,7 +232,7 @@ test('path tricks in ids are 400 or 404, never 500 and never another resource', 
 
 test('ranges: past the end is 416 with bytes */N; malformed or unknown units give the whole file; never 500', async () => {
   const p = new Problems();
-  const access = await nurse.client.post(`${API}/recordings/${recordingId}/access`, { purpose: 'quality-review' });
+  const access = await nurse.client.post(`${API}/recordings/${recordingId}/access`, { purpose: 'quality-review', rendition: 'original' });
   assert.equal(access.status, 201);
   const url = access.json.audioUrl as string;
   const size = wav.length;

@@ -134,10 +134,10 @@ export async function signedInUser(
 }
 
 /** an upload as a recorder sends it: multipart metadata, optional transcript, then the audio */
-export async function upload(server: TestServer, token: string, audio: Buffer, metadata: Record<string, unknown>, transcript?: string) {
+export async function upload(server: TestServer, token: string, audio: Buffer, metadata: Record<string, unknown>, transcript?: string, transcriptType = 'text/vtt') {
   const form = new FormData();
   form.append('metadata', JSON.stringify(metadata));
-  if (transcript) form.append('transcript', new Blob([transcript], { type: 'text/vtt' }), 'call.vtt');
+  if (transcript) form.append('transcript', new Blob([transcript], { type: transcriptType }), transcriptType === 'application/json' ? 'call.json' : 'call.vtt');
   form.append('audio', new Blob([new Uint8Array(audio)], { type: 'audio/wav' }), 'call.wav');
   const res = await undiciRequest(`${server.url}/api/v1/recordings`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` }, dispatcher: server.dispatcher });
   return { status: res.statusCode, json: (await res.body.json()) as any };
