@@ -22,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   rss: async () => (await import('./rss.js')).rssBenchmark,
   playback: async () => (await import('./playback.js')).playbackBenchmark,
   audit: async () => (await import('./audit.js')).auditBenchmark,
+  pii: async () => (await import('./pii.js')).piiBenchmark,
 };
 
 interface Args {

@@ -17,13 +17,12 @@
  * recording would cross the network unencrypted. A user name or password in the URL is refused:
  * the key belongs in CALLVAULT_TRANSCRIBE_API_KEY, which no message or log shows.
  */
-import { isIP } from 'node:net';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { TranscriptionAdapter } from './adapter.js';
-import { OpenAiTranscriptionAdapter } from './openai.js';
+import { OpenAiTranscriptionAdapter, isLoopbackHost } from './openai.js';
 
 export type { TranscriptionAdapter, TranscribeInfo } from './adapter.js';
-export { OpenAiTranscriptionAdapter, type OpenAiAdapterOptions } from './openai.js';
+export { OpenAiTranscriptionAdapter, isLoopbackHost, type OpenAiAdapterOptions } from './openai.js';
 
 export const DEFAULT_TRANSCRIBE_MODEL = 'whisper-1';
 export const DEFAULT_TRANSCRIBE_LANGUAGE = 'sv';
@@ -31,22 +30,6 @@ const KNOWN_PARAMETERS = new Set(['model', 'language', 'timeout', 'insecure']);
 
 function usage(message: string): CallvaultError {
   return new CallvaultError(ErrorCodes.USAGE, `CALLVAULT_TRANSCRIBE_URL: ${message}`);
-}
-
-/** whether `hostname` (as URL.hostname gives it) is this machine's loopback */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  const kind = isIP(host);
-  if (kind === 4) return host.startsWith('127.');
-  if (kind === 6) {
-    if (host === '::1' || host === '0:0:0:0:0:0:0:1') return true;
-    const mapped = /^(?:0:0:0:0:0|):ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host.replace(/^::/, ':'));
-    if (mapped) return mapped[1]!.startsWith('127.');
-    // URL normalises ::ffff:127.0.0.1 to ::ffff:7f00:1
-    return /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host);
-  }
-  return false;
 }
 
 /**
@@ -100,5 +83,5 @@ export function transcriptionAdapterFromUrl(url: string | undefined, env: NodeJS
   if (path === '') endpoint.pathname = '/v1/audio/transcriptions';
   else if (!path.endsWith('/audio/transcriptions')) endpoint.pathname = `${path}/audio/transcriptions`;
   else endpoint.pathname = path;
-  return new OpenAiTranscriptionAdapter({ endpoint, model, language, apiKey, timeoutMs });
+  return new OpenAiTranscriptionAdapter({ endpoint, model, language, apiKey, timeoutMs, insecure });
 }

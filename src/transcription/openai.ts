@@ -11,6 +11,7 @@
  * The audio stays in memory: it goes from the caller's buffer into the request body. The API key
  * is sent as a bearer token and appears in no message.
  */
+import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import { probeSource } from '../audio/probe.js';
@@ -37,12 +38,33 @@ export interface OpenAiAdapterOptions {
   /** the whole call's limit, retry included; by default 60 s + twice the audio's length, at least 2 min (10 min when the length cannot be read) */
   timeoutMs?: number;
   maxRetryAfterMs?: number;
+  /** allow plain http:// to a host that is not loopback (the recording crosses the network unencrypted) */
+  insecure?: boolean;
 }
 
 const LANGUAGE_RE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
 
 function failed(message: string, cause?: unknown): CallvaultError {
   return new CallvaultError(ErrorCodes.TRANSCRIPTION_FAILED, `transcription failed: ${message}`, cause === undefined ? undefined : { cause });
+}
+
+/** whether `hostname` (as URL.hostname gives it) is this machine's loopback */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const kind = isIP(host);
+  if (kind === 4) return host.startsWith('127.');
+  if (kind === 6) {
+    // URL writes IPv6 in its shortest form: ::1, and ::ffff:127.0.0.1 as ::ffff:7f00:1
+    let canonical: string;
+    try {
+      canonical = new URL(`http://[${host}]/`).hostname;
+    } catch {
+      return false; // a zone index (fe80::1%eth0) is no loopback
+    }
+    return canonical === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(canonical);
+  }
+  return false;
 }
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date */
@@ -53,6 +75,12 @@ export function retryAfterMs(value: string | null, now = Date.now()): number {
   const date = Date.parse(v);
   if (Number.isNaN(date)) return DEFAULT_RETRY_DELAY_MS;
   return Math.max(0, date - now);
+}
+
+/** the default limit for one recording: 60 s + twice its length, at least 2 min; 10 min when its length is unknown */
+export function defaultTimeoutMs(audioSeconds: number | undefined): number {
+  if (audioSeconds === undefined || !Number.isFinite(audioSeconds) || audioSeconds < 0) return FALLBACK_TIMEOUT_MS;
+  return Math.max(MIN_TIMEOUT_MS, Math.ceil(60_000 + 2000 * audioSeconds));
 }
 
 /** how long the audio plays, from its headers; undefined when they cannot be read */
@@ -77,6 +105,12 @@ export class OpenAiTranscriptionAdapter implements TranscriptionAdapter {
 
   constructor(options: OpenAiAdapterOptions) {
     this.endpoint = new URL(options.endpoint);
+    const { protocol, hostname } = this.endpoint;
+    if (protocol !== 'https:' && protocol !== 'http:') throw new CallvaultError(ErrorCodes.USAGE, 'the transcription endpoint needs an https:// URL');
+    if (protocol === 'http:' && !isLoopbackHost(hostname) && !options.insecure) {
+      throw new CallvaultError(ErrorCodes.USAGE, 'plain http:// to a transcription host that is not loopback would send recordings unencrypted');
+    }
+    if (this.endpoint.username || this.endpoint.password) throw new CallvaultError(ErrorCodes.USAGE, 'the transcription endpoint may not hold a user name or password');
     this.endpoint.search = '';
     this.endpoint.hash = '';
     this.model = options.model;
@@ -93,11 +127,7 @@ export class OpenAiTranscriptionAdapter implements TranscriptionAdapter {
     if (language !== undefined && !LANGUAGE_RE.test(language)) throw new RangeError('language must be a language tag such as "sv"');
     if (info.format !== 'wav' && info.format !== 'mp3') throw new RangeError('format must be "wav" or "mp3"');
 
-    let timeoutMs = this.timeoutMs;
-    if (timeoutMs === undefined) {
-      const seconds = await audioSeconds(audio);
-      timeoutMs = seconds === undefined ? FALLBACK_TIMEOUT_MS : Math.max(MIN_TIMEOUT_MS, Math.ceil(60_000 + 2000 * seconds));
-    }
+    const timeoutMs = this.timeoutMs ?? defaultTimeoutMs(await audioSeconds(audio));
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = info.signal ? AbortSignal.any([info.signal, timeout]) : timeout;
     const file = new Blob([audio as Uint8Array<ArrayBuffer>], { type: info.format === 'wav' ? 'audio/wav' : 'audio/mpeg' });
@@ -108,7 +138,7 @@ export class OpenAiTranscriptionAdapter implements TranscriptionAdapter {
     const rethrow = (err: unknown): never => {
       if (info.signal?.aborted) throw info.signal.reason;
       if (isCallvaultError(err)) throw err;
-      if (timeout.aborted) throw failed(`no answer within ${Math.round(timeoutMs / 1000)} s`);
+      if (timeout.aborted) throw failed(`no answer within ${timeoutMs / 1000} s`);
       const code = (err as { cause?: { code?: unknown } })?.cause?.code;
       throw failed(`cannot reach the transcription service${typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? ` (${code})` : ''}`);
     };
@@ -141,6 +171,7 @@ export class OpenAiTranscriptionAdapter implements TranscriptionAdapter {
           // the parser's messages name positions only, never text
           throw failed(`the answer is not a usable transcript (${isCallvaultError(err) ? err.message : 'unreadable'})`, isCallvaultError(err) ? err : undefined);
         }
+        transcript.format = 'verbose_json';
         if (transcript.language === undefined && language !== undefined) transcript.language = language;
         return transcript;
       }

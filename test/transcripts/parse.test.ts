@@ -520,7 +520,7 @@ describe('serializeTranscript and toWebVtt', () => {
 // Round trips as properties
 
 const SWEDISH = ['hej', 'vårdcentralen', 'jag', 'har', 'ont', 'i', 'magen', 'sedan', 'i', 'går', 'tack', 'så', 'mycket', 'nitton', 'grader', 'Åsa', 'Örjan', 'recept', 'provsvar', 'ring', '070-174', '06', '42', '19800412-9824', '&', '<3', '-->', '&amp;', 'NOTE', 'a<b>c', '…', '"citat"'];
-const NAMES = ['Anna', 'Erik', 'Dr. Åsa Ek', 'SPEAKER_00', 'Bo & Co', '<Lund>', 'Sköterska.vård'];
+const NAMES = ['Anna', 'Erik', 'Dr. Åsa Ek', 'SPEAKER_00', 'Bo & Co', '<Lund>', 'Sköterska.vård', 'Bo --', '.', '/v'];
 
 const token = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...SWEDISH) }, { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }).map(normaliseSpace).filter((s) => s !== '' && !s.includes(' ')) });
 const speaker = fc.option(fc.oneof(fc.constantFrom(...NAMES), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).map(normaliseSpace).filter((s) => s !== '')), { nil: undefined });
@@ -618,6 +618,27 @@ describe('round trips (fast-check)', () => {
         );
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('damaged transcripts are read or refused with CV_INVALID_TRANSCRIPT, never another error, never quoting text', () => {
+    const files = ['call.vtt', 'karaoke.vtt', 'call.srt', 'call-crlf-bom.srt', 'openai-verbose.json', 'whisperx.json', 'whisper-cpp.json'].map((f) => fixture(f).toString('utf8'));
+    const edit = fc.record({ at: fc.nat(), length: fc.nat({ max: 12 }), insert: fc.constantFrom('', '\n', '\n\n', '-->', '<', '>', '&', '<v ', '<00:', ':', ',', '.', '"', '{', '}', '[', '9', ' ', '\r') });
+    fc.assert(
+      fc.property(fc.nat({ max: files.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 4 }), fc.constantFrom(undefined, 'text/vtt', 'text/srt', 'application/json'), (which, edits, type) => {
+        let text = files[which]!;
+        for (const e of edits) {
+          const at = e.at % (text.length + 1);
+          text = text.slice(0, at) + e.insert + text.slice(at + e.length);
+        }
+        try {
+          parseTranscript(utf8(text), type);
+        } catch (err: any) {
+          assert.equal(err.code, ErrorCodes.INVALID_TRANSCRIPT, String(err));
+          for (const w of ['19800412', '9824', '19650923', '070-174', 'Karin', 'vårdcentralen', 'Emma', 'välkommen']) assert.ok(!err.message.includes(w), err.message);
+        }
+      }),
+      { numRuns: 1000 },
     );
   });
 });
