@@ -1,9 +1,10 @@
 /**
- * Synthetic calls for `callvault demo`: Swedish speech from espeak-ng when it is installed,
- * otherwise a generated two-tone signal, each with a sidecar of synthetic identifiers.
+ * Synthetic calls for `callvault demo`: Swedish speech from espeak-ng when it is installed, with a
+ * transcript carrying word timings, otherwise a generated two-tone signal; each with a sidecar of
+ * synthetic identifiers.
  */
 import { execFile as execFileCb } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { prng, syntheticPersonnummer, syntheticPhone } from './synthetic-identity.js';
@@ -24,11 +25,62 @@ async function hasEspeak(): Promise<boolean> {
   return execFile('espeak-ng', ['--version']).then(() => true, () => false);
 }
 
-function spoken(digits: string): string {
-  return digits.replace(/\D/g, '').split('').join(' ');
+/** what is said (`say`, digit by digit for espeak) and how a transcript writes it (`text`) */
+interface Part {
+  text: string;
+  say: string;
 }
 
-/** Writes `count` calls with sidecars into `dir`; returns whether they are speech or tones. */
+const RATE = 8000;
+
+function digitsSpoken(written: string): string {
+  return written.replace(/\D/g, '').split('').join(' ');
+}
+
+/**
+ * Speaks each part with espeak-ng separately and lays them out one after another, so the time of
+ * every word in the transcript is known: the demo's calls come with transcripts, and so with
+ * redacted renditions to look at.
+ */
+async function speakCall(wav: string, phrases: Part[][]): Promise<string> {
+  const samples: Buffer[] = [];
+  let at = Math.round(RATE * 0.3);
+  samples.push(Buffer.alloc(at * 2));
+  const segments: { id: number; start: number; end: number; text: string; words: { word: string; start: number; end: number }[] }[] = [];
+  for (const [i, parts] of phrases.entries()) {
+    const start = at;
+    const words: { word: string; start: number; end: number }[] = [];
+    for (const part of parts) {
+      const raw = `${wav}.part.raw`;
+      await execFile('espeak-ng', ['-v', 'sv', '-s', '150', '-w', `${raw}.wav`, part.say]);
+      await execFile('sox', [`${raw}.wav`, '-t', 'raw', '-r', String(RATE), '-e', 'signed', '-b', '16', '-c', '1', '-L', raw]);
+      const pcm = await readFile(raw);
+      await rm(raw, { force: true });
+      await rm(`${raw}.wav`, { force: true });
+      const n = pcm.length / 2;
+      const list = part.text.split(' ');
+      list.forEach((word, k) => words.push({ word: ` ${word}`, start: seconds(at + (k * n) / list.length), end: seconds(at + ((k + 1) * n) / list.length) }));
+      samples.push(pcm);
+      at += n;
+      const gap = Math.round(RATE * 0.08);
+      samples.push(Buffer.alloc(gap * 2));
+      at += gap;
+    }
+    segments.push({ id: i, start: seconds(start), end: seconds(at), text: words.map((w) => w.word).join(''), words });
+    const pause = Math.round(RATE * 0.4);
+    samples.push(Buffer.alloc(pause * 2));
+    at += pause;
+  }
+  const raw = `${wav}.raw`;
+  await writeFile(raw, Buffer.concat(samples));
+  await execFile('sox', ['-t', 'raw', '-r', String(RATE), '-e', 'signed', '-b', '16', '-c', '1', '-L', raw, '-e', 'mu-law', wav]);
+  await rm(raw, { force: true });
+  return JSON.stringify({ task: 'transcribe', language: 'swedish', duration: seconds(at), segments });
+}
+
+const seconds = (samples: number) => Math.round((samples / RATE) * 1000) / 1000;
+
+/** Writes `count` calls with sidecars (and transcripts, when they speak) into `dir`. */
 export async function writeDemoCalls(dir: string, count: number): Promise<'speech' | 'tones'> {
   const speech = await hasEspeak();
   for (let i = 0; i < count; i++) {
@@ -37,16 +89,15 @@ export async function writeDemoCalls(dir: string, count: number): Promise<'speec
     const phone = syntheticPhone(1000 + i);
     const wav = join(dir, `call-${String(i + 1).padStart(3, '0')}.wav`);
     if (speech) {
-      const text = [
-        '1177 Vårdguiden, du talar med en sjuksköterska.',
-        `Hej. Mitt personnummer är ${spoken(personnummer.slice(2))}.`,
-        REASONS[Math.floor(rnd() * REASONS.length)],
-        `Du kan ringa mig på ${spoken(phone)}.`,
-      ].join(' ');
-      const raw = `${wav}.espeak.wav`;
-      await execFile('espeak-ng', ['-v', 'sv', '-s', '150', '-w', raw, text]);
-      await execFile('sox', [raw, '-r', '8000', '-e', 'mu-law', '-c', '1', wav]);
-      await execFile('rm', ['-f', raw]);
+      const pnr = personnummer.slice(2).match(/../g)!.join(' ');
+      const reason = REASONS[Math.floor(rnd() * REASONS.length)]!;
+      const transcript = await speakCall(wav, [
+        [{ text: '1177 Vårdguiden, du talar med en sjuksköterska.', say: '1177 Vårdguiden, du talar med en sjuksköterska.' }],
+        [{ text: 'Hej. Mitt personnummer är', say: 'Hej. Mitt personnummer är' }, { text: pnr, say: digitsSpoken(pnr) }],
+        [{ text: reason, say: reason }],
+        [{ text: 'Du kan ringa mig på', say: 'Du kan ringa mig på' }, { text: phone, say: digitsSpoken(phone) }],
+      ]);
+      await writeFile(wav.replace(/\.wav$/, '.transcript.json'), transcript);
     } else {
       await writeFile(wav, toneWav(4 + Math.floor(rnd() * 6), 300 + i * 40));
     }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { writeDemoCalls } from '../../demo/demo-calls.js';
 import { importPaths } from '../../import/importer.js';
 import { indexPending } from '../../recordings/indexer.js';
+import { redactPending } from '../../redaction/backlog.js';
 import { Vault } from '../../vault.js';
 import { initDataDir } from './init.js';
 import { recordingSummary, formatRecordings } from './recordings.js';
@@ -52,6 +53,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
             await rm(work, { recursive: true, force: true });
           }
           await indexPending(vault);
+          await redactPending(vault, vault.redaction());
           people = await createDemoUsers(vault, 'region-demo');
         }
         const page = await vault.recordings.list({ limit: 100 });
