@@ -243,8 +243,11 @@ function listCheck(c: Caller, res: Response): string | undefined {
   return JSON.stringify(got) === JSON.stringify(want) ? undefined : `lists ${got.map(name).join(',') || 'nothing'}, expected ${want.map(name).join(',') || 'nothing'}`;
 }
 
-const viewCheck = (name: keyof typeof R) => (_c: Caller, res: Response) =>
-  res.json.id === R[name] && typeof res.json.personnummer === 'string' ? undefined : `answered ${res.body.toString().slice(0, 200)}`;
+/** the identifiers in clear for roles that may hear the original, as labels for the supervisor */
+const viewCheck = (name: keyof typeof R) => (c: Caller, res: Response) => {
+  const want = c.name === 'supCallco' ? ['[PERSONNUMMER]', '[TELEFON]'] : [call.personnummer, `+46${call.phone.replace(/\D/g, '').slice(1)}`];
+  return res.json.id === R[name] && res.json.personnummer === want[0] && res.json.caller === want[1] ? undefined : `answered ${res.body.toString().slice(0, 200)}`;
+};
 const accessCheck = (name: keyof typeof R) => (c: Caller, res: Response) => {
   audioUrls.set(`${c.name}:${name}${res.json.rendition === 'original' ? ':original' : ''}`, res.json.audioUrl);
   return res.json.breakGlass === false && res.json.audioUrl.startsWith(`${API}/recordings/${R[name]}/audio?access=`) ? undefined : `answered ${res.body.toString()}`;

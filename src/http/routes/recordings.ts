@@ -17,7 +17,7 @@ import { openStoredRecording, readSealedDetections, readSealedFields, readSealed
 import type { OpenedRecording } from '../../container/decrypt.js';
 import type { AccessGrant } from '../../db/grants-repository.js';
 import { PURPOSE_TEXT_MIN, PURPOSES, RENDITIONS, decide, recordingScopes, type Action, type Principal, type Purpose, type Rendition } from '../../policy/policy.js';
-import { redactText } from '../../redaction/transcript.js';
+import { LABELS, redactText } from '../../redaction/transcript.js';
 import { parseTranscript, toWebVtt } from '../../transcripts/index.js';
 import { audit, authorize, requireUserAuth } from '../auth.js';
 import { errorResponses, errorSchema, recordingPageSchema, recordingSummarySchema, uuidParam } from '../schemas.js';
@@ -207,7 +207,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
   api.get('/recordings/:id', {
     schema: {
       tags: ['recordings'],
-      summary: 'One recording with its caller number and personnummer',
+      summary: 'One recording with its caller number and personnummer (as labels for roles that hear only redacted audio)',
       params: uuidParam,
       response: {
         200: { type: 'object', properties: { ...recordingSummarySchema.properties, caller: { type: ['string', 'null'] }, personnummer: { type: ['string', 'null'] } } },
@@ -215,10 +215,13 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       },
     },
     handler: async (req) => {
-      const { row, breakGlassId } = await reach(req, 'recording:view', 'recording.view');
+      const { row, principal, breakGlassId } = await reach(req, 'recording:view', 'recording.view');
       const fields = await readSealedFields(vault, row);
-      await audit(req, { action: 'recording.view', outcome: 'success', recordingId: row.id, controllerId: row.controller_id, breakGlassId });
-      return { ...summary(row), caller: fields.caller ?? null, personnummer: fields.personnummer ?? null };
+      // who may not hear the original does not read its identifiers either: only that they exist
+      const shown = decide(principal, 'recording:unredacted', { controllerId: row.controller_id, region: row.region, agent: row.agent }, new Date()).allowed;
+      await audit(req, { action: 'recording.view', outcome: 'success', recordingId: row.id, controllerId: row.controller_id, breakGlassId, detail: { identifiers: shown ? 'shown' : 'hidden' } });
+      const show = (value: string | undefined, label: string) => (value === undefined ? null : shown ? value : label);
+      return { ...summary(row), caller: show(fields.caller, LABELS.phone), personnummer: show(fields.personnummer, LABELS.personnummer) };
     },
   });
 
