@@ -14,7 +14,8 @@
 import { createRequire } from 'node:module';
 import type PersonnummerClass from 'personnummer';
 import type * as Libphonenumber from 'libphonenumber-js';
-import { GAP_BRACKET, GAP_COMMA, numberRuns, type NumberRun, type NumberToken } from './numbers.js';
+import { contextAround, type ContextScore, type Ctx } from './context.js';
+import { GAP_BRACKET, GAP_COMMA, joinSpoken, numberRuns, type NumberRun, type NumberToken } from './numbers.js';
 
 export type IdentifierType = 'personnummer' | 'samordningsnummer' | 'phone' | 'email';
 
@@ -47,202 +48,12 @@ function load() {
 // ---------------------------------------------------------------------------------------------
 // Context words
 
-const enum Ctx {
-  None,
-  Personnummer,
-  Phone,
-  Email,
-  Generic,
-  Negative,
-}
-
-/** how far before and after a candidate context words count */
-const BEFORE = 64;
-const AFTER = 40;
-
-const L = String.raw`\p{L}`;
-const NUM = String.raw`n(?:umm|um)(?:er|ret|ren|ers)`;
-const CONTEXT_GROUPS: [Ctx, string][] = [
-  [
-    Ctx.Negative,
-    [
-      `(?:ärende|referens|order|faktura|kund|kort|post|organisations|konto|clearing|serie|artikel|recept|journal|rums?|sals?|avdelnings|bokning|lott?|batch|ocr|id|medlems|patientkort|kö|plats|sjukhus|remiss|prov|ordinations|vårdgivar|hsa|licens|säkerhets|pin|engångs)-?${NUM}`,
-      'ref(?:nr)?',
-      'org\\.?-?nr',
-      'orgnr',
-      'ocr',
-      'bankgiro',
-      'plusgiro',
-      'bg',
-      'pg',
-      'kontot?',
-      'clearingnummer',
-      'kortet',
-      'kortnr',
-      'rum',
-      'rummet',
-      'sal',
-      'salen',
-      'avdelning',
-      'avdelningen',
-      'dosen',
-      'dos',
-      'klockan',
-      'kl',
-      'ärende',
-      'ärendet',
-      'faktura',
-      'fakturan',
-      'postnummer',
-      'pinkod',
-      'pinkoden',
-      'koden',
-      'kod',
-      'lösenord',
-      'blodtryck',
-      'blodtrycket',
-      'temperatur',
-      'temperaturen',
-      'feber',
-      'vikt',
-      'vikten',
-      'summa',
-      'belopp',
-      'beloppet',
-      'kostar',
-      'kostade',
-      'kronor',
-    ].join('|'),
-  ],
-  [
-    Ctx.Personnummer,
-    [
-      `person-?${NUM}`,
-      `samordnings-?${NUM}`,
-      `födelse-?${NUM}`,
-      `person\\s+${NUM}`,
-      'personnr',
-      'pers\\.?\\s?nr',
-      'pnr',
-      'p-nr',
-      'samordningsnr',
-      'född',
-      'födde',
-      'sista\\s+fyra',
-      'fyra\\s+sista',
-      'de\\s+fyra\\s+sista',
-      'sista\\s+siffrorna',
-      'personuppgifter',
-      'legitimera',
-    ].join('|'),
-  ],
-  [
-    Ctx.Phone,
-    [
-      `(?:telefon|mobil|kontakt|hem|jobb|arbets|direkt|sms|tel|mobiltelefon|växel|anknytnings|svars)-?${NUM}`,
-      'telefon',
-      'telefonen',
-      'tel',
-      'tfn',
-      'mobil',
-      'mobilen',
-      'mobiltelefon',
-      'växeln',
-      'växel',
-      'ring',
-      'ringa',
-      'ringer',
-      'ringde',
-      'ringt',
-      'ringas',
-      'ringer',
-      'ringbar',
-      'nå',
-      'når',
-      'nås',
-      'nådd',
-      'sms',
-      'smsa',
-      'sms:a',
-      'messa',
-      'swish',
-      'swisha',
-      'kontakta',
-      'uppringd',
-      'anknytning',
-      'direktnumret',
-      'numret',
-    ].join('|'),
-  ],
-  [Ctx.Email, ['mejl', 'mejla', 'mejlen', 'mejlet', 'mejladress', 'mejladressen', 'mail', 'maila', 'mailen', 'mailadress', 'mailadressen', 'e-post', 'epost', 'e-postadress', 'e-postadressen', 'e-mail', 'e-mejl', 'adress', 'adressen'].join('|')],
-  [Ctx.Generic, [`${NUM}`, 'nr', 'siffrorna', 'siffror'].join('|')],
-];
-const CONTEXT = new RegExp(`(?<![${L}\\p{N}])(?:${CONTEXT_GROUPS.map(([, alt]) => `(${alt})`).join('|')})(?![${L}\\p{N}])`, 'giu');
-
-/** a unit or measure right after a number: not an identifier */
-const UNIT_AFTER = new RegExp(
-  `^[\\s,]{0,2}(?:mg|milligram|mikrogram|µg|ml|milliliter|cl|dl|l|liter|kr|kronor|sek|öre|år|års|åring|grader|°|procent|%|st|stycken|gånger|ggr|timmar|timme|minuter|min|sekunder|dagar|dag|veckor|månader|kg|kilo|gram|g|hg|mmhg|mmol|cm|mm|km|meter|m|e|ie|enheter|tabletter|tablett|kapslar|poäng|slag)(?![${L}\\p{N}])`,
-  'iu',
-);
-
-interface ContextScore {
-  /** the nearest identifier word before (Personnummer, Phone, Email, Generic) or None */
-  before: Ctx;
-  /** … in the candidate's sentence rather than an earlier one (a question before the answer) */
-  beforeInSentence: boolean;
-  /** a negative word (a reference, a room, a price …) right before, in the same sentence */
-  negativeBefore: boolean;
-  /** the first identifier word after, in the same sentence */
-  after: Ctx;
-  unitAfter: boolean;
-}
-
-/** how close before a candidate a negative word must stand to speak about it */
-const NEGATIVE_BEFORE = 24;
-/** the end of a sentence: . ! ? followed by white space, or a line break */
-const SENTENCE_END = /[.!?](?=\s)|\n/g;
-
-function contextAround(text: string, start: number, end: number): ContextScore {
-  const from = Math.max(0, start - BEFORE);
-  const windowBefore = text.slice(from, start);
-  let sentenceStart = 0;
-  SENTENCE_END.lastIndex = 0;
-  for (let m = SENTENCE_END.exec(windowBefore); m; m = SENTENCE_END.exec(windowBefore)) sentenceStart = m.index + 1;
-  let before = Ctx.None;
-  let beforeInSentence = false;
-  let negativeBefore = false;
-  CONTEXT.lastIndex = 0;
-  for (let m = CONTEXT.exec(windowBefore); m; m = CONTEXT.exec(windowBefore)) {
-    const kind = contextOf(m);
-    if (kind !== Ctx.Negative) {
-      before = kind;
-      beforeInSentence = m.index >= sentenceStart;
-    } else if (m.index >= sentenceStart && windowBefore.length - (m.index + m[0].length) <= NEGATIVE_BEFORE) negativeBefore = true;
-  }
-  let windowAfter = text.slice(end, Math.min(text.length, end + AFTER));
-  SENTENCE_END.lastIndex = 0;
-  const stop = SENTENCE_END.exec(windowAfter);
-  if (stop) windowAfter = windowAfter.slice(0, stop.index);
-  CONTEXT.lastIndex = 0;
-  const m = CONTEXT.exec(windowAfter);
-  // after a number, only identifier words speak about it (`… är mitt telefonnummer`); the
-  // words for what else a number is (rooms, prices) come before it, and units are checked apart
-  let after = m ? contextOf(m) : Ctx.None;
-  if (after === Ctx.Negative) after = Ctx.None;
-  return { before, beforeInSentence, negativeBefore, after, unitAfter: UNIT_AFTER.test(windowAfter) };
-}
-
-function contextOf(m: RegExpExecArray): Ctx {
-  for (let g = 0; g < CONTEXT_GROUPS.length; g++) if (m[g + 1] !== undefined) return CONTEXT_GROUPS[g]![0];
-  return Ctx.None;
-}
-
 function contextAdjustment(type: IdentifierType, ctx: ContextScore): number {
-  const own = type === 'phone' ? Ctx.Phone : type === 'email' ? Ctx.Email : Ctx.Personnummer;
+  const own: Ctx = type === 'samordningsnummer' ? 'personnummer' : type;
   let adj = 0;
   if (ctx.before === own) adj += ctx.beforeInSentence ? 0.3 : 0.15;
-  else if (ctx.before === Ctx.Generic) adj += ctx.beforeInSentence ? 0.15 : 0.05;
-  else if (ctx.before !== Ctx.None && type !== 'email') adj -= 0.05;
+  else if (ctx.before === 'generic') adj += ctx.beforeInSentence ? 0.15 : 0.05;
+  else if (ctx.before !== 'none' && type !== 'email') adj -= 0.05;
   if (ctx.negativeBefore) adj -= 0.4;
   if (ctx.after === own) adj += 0.15;
   if (ctx.unitAfter) adj -= 0.6;
@@ -273,7 +84,8 @@ function findEmails(text: string): Detection[] {
   while (at !== -1) {
     let s = at;
     while (s > floor && isLocalChar(text.charCodeAt(s - 1))) s--;
-    while (s < at && (text.charCodeAt(s) === 46 || text.charCodeAt(s) === 45)) s++; // no leading . or -
+    // no leading . - ' + (`'anna@example.se'`)
+    while (s < at && (text.charCodeAt(s) === 46 || text.charCodeAt(s) === 45 || text.charCodeAt(s) === 39 || text.charCodeAt(s) === 43)) s++;
     let e = at + 1;
     while (e < text.length && isDomainChar(text.charCodeAt(e))) e++;
     while (e > at + 1 && (text.charCodeAt(e - 1) === 46 || text.charCodeAt(e - 1) === 45)) e--; // sentence punctuation
@@ -308,6 +120,8 @@ function validDomain(text: string, start: number, end: number): boolean {
 // ---------------------------------------------------------------------------------------------
 // Numbers
 
+/** the fewest digits any identifier takes: a Swedish number of six digits after the 0 */
+const MIN_DIGITS = 7;
 /** the most digits any identifier takes: 0046 and nine digits */
 const MAX_DIGITS = 13;
 /** the most tokens one window may span (digit words, plus and dash markers) */
@@ -320,6 +134,12 @@ interface Candidate {
   value: string;
   confidence: number;
   digitCount: number;
+  /**
+   * written the way the identifier is written on paper, so that its own grouping sets it off from
+   * numbers next to it: one digit group (`0701740605`, `+46701740605`), a personnummer with its
+   * separator (`19850709-9805`), a phone number with a dash after the area code or a `+46`
+   */
+  formatted: boolean;
 }
 
 /** a window of a run, described for the checks */
@@ -328,8 +148,10 @@ interface Window {
   first: number;
   last: number;
   digits: string;
-  /** digit offset of each number token's start, in window order (number tokens only) */
+  /** digit offset and length of each number (a token, or spoken words joined into one), in order */
   offsets: number[];
+  lengths: number[];
+  /** the (first) token of each number */
   numbers: NumberToken[];
   /** digit offsets at which a dash or plus marker stands (inside the window) */
   dashAt: number[];
@@ -342,7 +164,7 @@ export function detectIdentifiers(text: string): Detection[] {
   const skip = emails.map((d) => [d.start, d.end] as const);
   const found: Detection[] = [...emails];
   try {
-    for (const run of numberRuns(text, skip)) detectInRun(text, run, found);
+    for (const run of numberRuns(text, skip, MIN_DIGITS)) detectInRun(text, run, found);
   } finally {
     phoneCache.clear();
   }
@@ -353,31 +175,18 @@ export function detectIdentifiers(text: string): Detection[] {
 function detectInRun(text: string, run: NumberRun, out: Detection[]): void {
   const tokens = run.tokens;
   const candidates: Candidate[] = [];
+  let lastNumber = tokens.length - 1;
+  while (tokens[lastNumber]!.kind !== 'number') lastNumber--;
+  // the words around the run, looked up once and only when some window is a valid identifier
+  const around: RunContext = { text, start: tokens[0]!.start, end: tokens[lastNumber]!.end, score: undefined };
+  // one window for the run, grown from each token in turn (extend leaves its arrays as it found them)
+  const w: Window = { tokens, first: 0, last: 0, digits: '', offsets: [], lengths: [], numbers: [], dashAt: [], plusAt: [], leadingPlus: false };
   for (let i = 0; i < tokens.length; i++) {
     const first = tokens[i]!;
     if (first.kind === 'dash') continue;
-    let digits = '';
-    const offsets: number[] = [];
-    const numbers: NumberToken[] = [];
-    const dashAt: number[] = [];
-    const plusAt: number[] = [];
-    for (let j = i; j < tokens.length && j - i < MAX_TOKENS; j++) {
-      const t = tokens[j]!;
-      if (t.kind === 'number') {
-        offsets.push(digits.length);
-        numbers.push(t);
-        digits += t.digits;
-        if (digits.length > MAX_DIGITS) break;
-        if (digits.length >= 7) {
-          const w: Window = { tokens, first: i, last: j, digits, offsets, numbers, dashAt, plusAt, leadingPlus: first.kind === 'plus' };
-          evaluateWindow(text, w, candidates);
-        }
-      } else if (j > i) {
-        if (t.kind === 'dash') dashAt.push(digits.length);
-        else plusAt.push(digits.length);
-        if (dashAt.length + plusAt.length > 3) break;
-      }
-    }
+    w.first = w.last = i;
+    w.leadingPlus = first.kind === 'plus';
+    extend(around, w, i, lastNumber, candidates);
   }
   if (candidates.length === 0) return;
   const chosen = choose(tokens, candidates);
@@ -387,33 +196,99 @@ function detectInRun(text: string, run: NumberRun, out: Detection[]): void {
     const c = chosen[k]!;
     const confidence = clamp(c.confidence - runPenalty(tokens, owner, chosen, k));
     if (confidence >= DETECTION_THRESHOLD) {
-      out.push({ type: c.type, start: tokens[c.first]!.start, end: tokens[c.last]!.end, value: c.value, confidence: round(confidence) });
+      const first = tokens[c.first]!;
+      let start = first.start;
+      // `(070) 174 06 05`: the area code's brackets belong to the number
+      if (c.last > c.first && text.charCodeAt(start - 1) === 40 && text.charCodeAt(first.end) === 41) start--;
+      out.push({ type: c.type, start, end: tokens[c.last]!.end, value: c.value, confidence: round(confidence) });
     }
   }
 }
 
-function evaluateWindow(text: string, w: Window, out: Candidate[]): void {
-  const start = w.tokens[w.first]!.start;
-  const end = w.tokens[w.last]!.end;
-  let ctx: ContextScore | undefined;
-  const context = () => (ctx ??= contextAround(text, start, end));
+/**
+ * Grows window `w` by token `j` and on, evaluating every window of 7 or more digits: each number
+ * token appended, and where two spoken words may add up (`nitton hundra`, `tvåtusen fem`) also
+ * joined with the one before, so that both readings are tried. Bounded by MAX_DIGITS and MAX_TOKENS.
+ */
+function extend(around: RunContext, w: Window, j: number, lastNumber: number, out: Candidate[]): void {
+  const tokens = w.tokens;
+  if (j >= tokens.length || j - w.first >= MAX_TOKENS) return;
+  const t = tokens[j]!;
+  if (t.kind !== 'number') {
+    if (j === w.first) return extend(around, w, j + 1, lastNumber, out); // the leading plus
+    if (w.dashAt.length + w.plusAt.length >= 3) return;
+    const markers = t.kind === 'dash' ? w.dashAt : w.plusAt;
+    markers.push(w.digits.length);
+    extend(around, w, j + 1, lastNumber, out);
+    markers.pop();
+    return;
+  }
+  const saved = w.digits;
+  // appended: its digits after the others
+  if (saved.length + t.digits.length <= MAX_DIGITS) {
+    w.offsets.push(saved.length);
+    w.lengths.push(t.digits.length);
+    w.numbers.push(t);
+    w.digits = saved + t.digits;
+    if (w.digits.length >= MIN_DIGITS) {
+      w.last = j;
+      evaluateWindow(around, w, j === lastNumber, out);
+    }
+    extend(around, w, j + 1, lastNumber, out);
+    w.offsets.pop();
+    w.lengths.pop();
+    w.numbers.pop();
+    w.digits = saved;
+  }
+  // joined: one number with the word before it
+  const k = w.numbers.length - 1;
+  if (k >= 0 && j > w.first && tokens[j - 1]!.kind === 'number') {
+    const offset = w.offsets[k]!;
+    const joined = joinSpoken(saved.slice(offset), tokens[j - 1]!, t);
+    if (joined !== undefined && offset + joined.length <= MAX_DIGITS) {
+      const length = w.lengths[k]!;
+      w.digits = saved.slice(0, offset) + joined;
+      w.lengths[k] = joined.length;
+      if (w.digits.length >= MIN_DIGITS) {
+        w.last = j;
+        evaluateWindow(around, w, j === lastNumber, out);
+      }
+      extend(around, w, j + 1, lastNumber, out);
+      w.lengths[k] = length;
+      w.digits = saved;
+    }
+  }
+}
 
+interface RunContext {
+  text: string;
+  start: number;
+  end: number;
+  score: ContextScore | undefined;
+}
+
+function evaluateWindow(around: RunContext, w: Window, endsRun: boolean, out: Candidate[]): void {
+  const context = (): ContextScore => {
+    const score = (around.score ??= contextAround(around.text, around.start, around.end));
+    // a unit after the run speaks about its last number only
+    return endsRun || !score.unitAfter ? score : { ...score, unitAfter: false };
+  };
   const pn = w.leadingPlus ? undefined : personnummerOf(w);
   if (pn) {
     const confidence = pn.form + contextAdjustment(pn.type, context());
-    if (confidence >= DETECTION_THRESHOLD) out.push({ first: w.first, last: w.last, type: pn.type, value: pn.value, confidence, digitCount: w.digits.length });
+    if (confidence >= DETECTION_THRESHOLD) out.push({ first: w.first, last: w.last, type: pn.type, value: pn.value, confidence, digitCount: w.digits.length, formatted: pn.formatted });
   }
   const phone = phoneOf(w);
   if (phone) {
     const confidence = phone.form + contextAdjustment('phone', context());
-    if (confidence >= DETECTION_THRESHOLD) out.push({ first: w.first, last: w.last, type: 'phone', value: phone.value, confidence, digitCount: w.digits.length });
+    if (confidence >= DETECTION_THRESHOLD) out.push({ first: w.first, last: w.last, type: 'phone', value: phone.value, confidence, digitCount: w.digits.length, formatted: phone.formatted });
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Personnummer
 
-function personnummerOf(w: Window): { type: 'personnummer' | 'samordningsnummer'; value: string; form: number } | undefined {
+function personnummerOf(w: Window): { type: 'personnummer' | 'samordningsnummer'; value: string; form: number; formatted: boolean } | undefined {
   const d = w.digits;
   const len = d.length;
   if (len !== 10 && len !== 12) return undefined;
@@ -455,7 +330,9 @@ function personnummerOf(w: Window): { type: 'personnummer' | 'samordningsnummer'
   else form = personnummerGrouping(w, serialAt) ? 0.75 : 0.3;
   // ten digits that are also a valid mobile number (0701740607) are more often the phone number
   if (len === 10 && marker === undefined && d.charCodeAt(0) === 48 && d.charCodeAt(1) === 55 && swedishNumber(d.slice(1))) form -= 0.15;
-  return { type: coordination ? 'samordningsnummer' : 'personnummer', value, form: form + 0.02 };
+  const written = !w.numbers.some((t) => t.spoken);
+  const formatted = written && (w.numbers.length === 1 || (marker !== undefined && w.numbers.length === 2));
+  return { type: coordination ? 'samordningsnummer' : 'personnummer', value, form: form + 0.02, formatted };
 }
 
 /** the Luhn check over the ten digits YYMMDDNNNC of `d` from `from` */
@@ -479,7 +356,7 @@ function luhnValid(d: string, from: number): boolean {
 function personnummerGrouping(w: Window, serialAt: number): boolean {
   for (let k = 0; k < w.numbers.length; k++) {
     const at = w.offsets[k]!;
-    const n = w.numbers[k]!.digits.length;
+    const n = w.lengths[k]!;
     if (at < serialAt && at + n > serialAt) return false;
     if (n >= 2 && at < serialAt && at % 2 !== 0) return false;
   }
@@ -489,26 +366,24 @@ function personnummerGrouping(w: Window, serialAt: number): boolean {
 // ---------------------------------------------------------------------------------------------
 // Phone
 
-function phoneOf(w: Window): { value: string; form: number } | undefined {
+function phoneOf(w: Window): { value: string; form: number; formatted: boolean } | undefined {
   const d = w.digits;
   if (w.plusAt.length > 0) return undefined;
-  let national: string;
-  let international = false;
-  if (w.leadingPlus) {
-    if (!d.startsWith('46')) return undefined;
-    national = d.slice(2);
+  /** where the national number (after a country code and a trunk 0) starts in the digits */
+  let nationalAt: number;
+  let international = true;
+  if (w.leadingPlus || d.startsWith('0046')) {
+    const cc = w.leadingPlus ? 2 : 4;
+    if (d.slice(cc - 2, cc) !== '46') return undefined;
     // `+46 (0)70 …`, or the trunk zero said after the country code
-    if (national.charCodeAt(0) === 48) national = national.slice(1);
-    international = true;
-  } else if (d.startsWith('0046')) {
-    national = d.slice(4);
-    if (national.charCodeAt(0) === 48) national = national.slice(1);
-    international = true;
+    nationalAt = d.charCodeAt(cc) === 48 ? cc + 1 : cc;
   } else if (d.charCodeAt(0) === 48 && d.charCodeAt(1) !== 48) {
-    national = d.slice(1);
+    nationalAt = 1;
+    international = false;
   } else {
     return undefined;
   }
+  const national = d.slice(nationalAt);
   const value = swedishNumber(national);
   if (value === undefined) return undefined;
 
@@ -516,15 +391,17 @@ function phoneOf(w: Window): { value: string; form: number } | undefined {
   if (international) form = 0.9;
   else if (national.charCodeAt(0) === 55 /* 7 */ && national.length === 9) form = 0.8;
   else form = national.length >= 8 ? 0.7 : 0.45;
-  // a dash belongs after the area code (`070-`, `08-`, `0910-`), not anywhere
-  const areaEnd = international ? -1 : 1 + areaCodeLength(national);
-  for (const at of w.dashAt) form += at === areaEnd ? 0.1 : -0.25;
+  // a dash belongs after the area code (`070-`, `08-`, `0910-`, `+46-70-`), not anywhere
+  const areaEnd = nationalAt + areaCodeLength(national);
+  for (const at of w.dashAt) form += at === areaEnd ? 0.1 : international && at === nationalAt ? 0 : -0.25;
   if (!international && w.numbers.length > 1 && w.dashAt.length === 0 && !w.numbers.every((t) => t.spoken)) {
     // written groups: the first should end at the area code (`070 174 06 05`, `08 465 004 00`)
-    const firstGroup = w.numbers[0]!.digits.length;
+    const firstGroup = w.lengths[0]!;
     if (firstGroup !== areaEnd && firstGroup < d.length - 1) form -= 0.2;
   }
-  return { value, form };
+  const written = !w.numbers.some((t) => t.spoken);
+  const formatted = written && (w.numbers.length === 1 || w.leadingPlus || w.dashAt[0] === areaEnd);
+  return { value, form, formatted };
 }
 
 /**
@@ -595,13 +472,12 @@ function choose(tokens: NumberToken[], candidates: Candidate[]): Candidate[] {
 /**
  * Suspicion for a candidate inside a longer run of numbers (a card or reference number, a count,
  * a list of doses): the digits next to it on either side, up to a comma, a bracket, a marker or
- * another identifier, lower its confidence, more the more digits they are. A neighbouring
- * identifier sets the candidate off only when both are single written groups (`0701740605
- * 0701740606`); identifiers said in parts with nothing between them are as suspicious as any digits.
+ * another identifier, lower its confidence, more the more digits they are. A candidate written in
+ * its own format (`19850709-9805 2024-05-12`, `0701740605 0701740606`) is set off by that and pays
+ * little; identifiers said in parts with nothing between them are as suspicious as any digits.
  */
 function runPenalty(tokens: NumberToken[], owner: Int32Array, chosen: Candidate[], index: number): number {
   const c = chosen[index]!;
-  const single = c.first === c.last - (tokens[c.first]!.kind === 'plus' ? 1 : 0);
   let penalty = 0;
   for (const dir of [-1, 1] as const) {
     let digits = 0;
@@ -610,10 +486,12 @@ function runPenalty(tokens: NumberToken[], owner: Int32Array, chosen: Candidate[
       const t = tokens[k]!;
       if (t.kind !== 'number') break;
       const other = owner[k]!;
-      if (other >= 0 && single && chosen[other]!.first === chosen[other]!.last) break;
+      if (other >= 0 && c.formatted && chosen[other]!.formatted) break;
       if (!t.weak) digits += t.digits.length;
+      if (digits >= 6) break;
     }
-    penalty += digits >= 6 ? 0.6 : digits >= 3 ? 0.45 : digits >= 1 ? 0.15 : 0;
+    if (c.formatted) penalty += digits >= 1 ? 0.15 : 0;
+    else penalty += digits >= 6 ? 0.6 : digits >= 3 ? 0.45 : digits >= 1 ? 0.15 : 0;
   }
   return penalty;
 }

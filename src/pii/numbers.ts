@@ -28,6 +28,12 @@ export interface NumberToken {
   weak: boolean;
   /** what separates this token from the one before it in the run (GAP_* bits); 0 for the first */
   gap: number;
+  /**
+   * A number word ending in `hundra` or `tusen` (100, 1000), else 0; `bare` when it is only that
+   * word. They may add up with their neighbour (`nitton hundra`, `tvåtusen fem`): see joinSpoken.
+   */
+  multiplier: 0 | 100 | 1000;
+  bare: boolean;
 }
 
 /** the gap before a token holds a comma (`noll sju noll, ett sju fyra`) */
@@ -44,14 +50,9 @@ export interface NumberRun {
 // ---------------------------------------------------------------------------------------------
 // Number words
 
-const enum Cat {
-  Zero,
-  Unit, // 1–9
-  Teen, // 10–19
-  Ten, // 20, 30, … 90
-  Hundred,
-  Thousand,
-}
+/** the kinds of parts a number word is made of */
+const Cat = { Zero: 0, Unit: 1 /* 1–9 */, Teen: 2 /* 10–19 */, Ten: 3 /* 20, 30, … 90 */, Hundred: 4, Thousand: 5 } as const;
+type Cat = (typeof Cat)[keyof typeof Cat];
 
 interface Morpheme {
   codes: number[];
@@ -133,7 +134,7 @@ function lower(c: number): number {
 }
 
 /** letters, digits and `_`: what words are made of. Non-ASCII letters by range, without a regex. */
-function isWordChar(c: number): boolean {
+export function isWordChar(c: number): boolean {
   if (c < 0x80) return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
   if (c < 0xc0) return c === 0xaa || c === 0xb5 || c === 0xba;
   if (c === 0xd7 || c === 0xf7) return false;
@@ -189,7 +190,7 @@ function segment(text: string, pos: number, end: number, seq: Morpheme[]): numbe
 /**
  * The value of a morpheme sequence under Swedish number grammar, or -1:
  *   number   := `noll` | [below1000] `tusen` [below1000] | below1000
- *   below1000 := [unit | teen] `hundra` [below100] | below100
+ *   below1000 := [unit | teen | ten] `hundra` [below100] | below100
  *   below100  := ten [unit] | teen | unit
  */
 function evaluate(seq: Morpheme[]): number {
@@ -220,7 +221,8 @@ function evaluate(seq: Morpheme[]): number {
     if (a && a.cat === Cat.Hundred) {
       i += 1;
       hundreds = 100;
-    } else if (a && b && (a.cat === Cat.Unit || a.cat === Cat.Teen) && b.cat === Cat.Hundred) {
+    } else if (a && b && (a.cat === Cat.Unit || a.cat === Cat.Teen || a.cat === Cat.Ten) && b.cat === Cat.Hundred) {
+      // `tjugohundrasju`: 2007, as a year is said
       i += 2;
       hundreds = a.value * 100;
     }
@@ -271,18 +273,21 @@ const MAX_GAP = 4;
 /**
  * Every number token of `text` (written digit groups, number words, `+`/`plus`, `-`/`streck`),
  * grouped into runs of tokens separated only by white space on one line, `, ` or brackets.
- * `skip` lists [start, end) spans (sorted, non-overlapping) to leave out, such as e-mail addresses.
+ * `skip` lists [start, end) spans (sorted, non-overlapping) to leave out, such as e-mail addresses;
+ * runs of fewer than `minDigits` digits are left out.
  */
-export function numberRuns(text: string, skip: readonly (readonly [number, number])[] = []): NumberRun[] {
+export function numberRuns(text: string, skip: readonly (readonly [number, number])[] = [], minDigits = 1): NumberRun[] {
   const runs: NumberRun[] = [];
   let current: NumberToken[] = [];
   let lastEnd = -1;
   let skipIndex = 0;
   const n = text.length;
 
+  let digitCount = 0;
   const flush = () => {
-    if (current.some((t) => t.kind === 'number')) runs.push({ tokens: current });
-    current = [];
+    if (digitCount >= minDigits && digitCount > 0) runs.push({ tokens: current });
+    if (current.length > 0) current = [];
+    digitCount = 0;
   };
   const push = (kind: NumberTokenKind, start: number, end: number, digits: string, spoken: boolean, weak: boolean) => {
     let gap = 0;
@@ -293,19 +298,10 @@ export function numberRuns(text: string, skip: readonly (readonly [number, numbe
         gap = 0;
       }
     }
-    // `nittonhundra åttiofem`, `nitton hundra åttiofem`, `tvåtusen fem`: one number said in parts
-    const prev = current[current.length - 1];
-    if (prev && kind === 'number' && spoken && prev.spoken && prev.kind === 'number' && gap === 0 && start - prev.end === 1) {
-      const merged = mergeSpoken(text, prev, start, end, digits);
-      if (merged) {
-        prev.digits = merged;
-        prev.end = end;
-        prev.weak = false;
-        lastEnd = end;
-        return;
-      }
-    }
-    current.push({ kind, start, end, digits, spoken, weak, gap });
+    digitCount += digits.length;
+    const multiplier = kind === 'number' && spoken ? endsWithMultiplier(text, start, end) : 0;
+    const bare = multiplier !== 0 && end - start === (multiplier === 100 ? 6 : 5);
+    current.push({ kind, start, end, digits, spoken, weak, gap, multiplier, bare });
     lastEnd = end;
   };
 
@@ -383,20 +379,19 @@ const EN = codesOf('en');
 const ETT = codesOf('ett');
 
 /**
- * The digits of `prev` + the word text[start, end) said as one number: `nitton` + `hundra`,
- * `nittonhundra` + `åttiofem`, `tvåtusen` + `fem`; undefined when they are two numbers.
+ * One number said in two words, added up: `nitton` + `hundra` → 1900, `nittonhundra` (or the
+ * 1900 of `nitton hundra`) + `åttiofem` → 1985, `tvåtusen` + `fem` → 2005. `value` is what the words
+ * up to `last` came to, `next` the word after it (one space between, both spoken). Undefined when
+ * they do not add up; the words may still be two numbers said one after the other.
  */
-function mergeSpoken(text: string, prev: NumberToken, start: number, end: number, digits: string): string | undefined {
-  const a = Number(prev.digits);
-  const b = Number(digits);
-  const aMultiplier = endsWithMultiplier(text, prev.start, prev.end);
-  const bMultiplier = endsWithMultiplier(text, start, end);
+export function joinSpoken(value: string, last: NumberToken, next: NumberToken): string | undefined {
+  if (!last.spoken || !next.spoken || next.gap !== 0 || next.start - last.end !== 1 || next.kind !== 'number' || last.kind !== 'number') return undefined;
+  const a = Number(value);
+  const b = Number(next.digits);
   // `nitton hundra`, `två tusen`: the second word is the bare multiplier
-  if (bMultiplier && b === bMultiplier && end - start === (b === 100 ? 6 : 5) && a >= 1 && a < (b === 100 ? 100 : 1000) && !aMultiplier) {
-    return String(a * b);
-  }
+  if (next.bare && !last.multiplier && a >= 1 && a < (next.multiplier === 100 ? 100 : 1000)) return String(a * b);
   // `nittonhundra åttiofem`, `tvåtusen fem`, `tvåtusen tjugofyra`
-  if (aMultiplier && b > 0 && b < aMultiplier && a % aMultiplier === 0) return String(a + b);
+  if (last.multiplier && b > 0 && b < last.multiplier && a % last.multiplier === 0) return String(a + b);
   return undefined;
 }
 
@@ -424,12 +419,27 @@ function gapBetween(text: string, from: number, to: number): number {
 }
 
 /**
- * Every run of `text` as a digit string with the source span of each digit's token: the plain
- * conversion (`nitton åttiofem noll sju noll nio` → `19850709`), for callers that want no more.
+ * Every run of `text` as a digit string with the source span of each number: the plain conversion
+ * (`nitton åttiofem noll sju noll nio` → `19850709`), numbers said in parts added up
+ * (`nitton hundra åttiofem` → `1985`). The detector looks at both readings; this gives one.
  */
 export function spokenDigits(text: string): { digits: string; start: number; end: number; tokens: { digits: string; start: number; end: number }[] }[] {
   return numberRuns(text).map((run) => {
-    const tokens = run.tokens.filter((t) => t.kind === 'number').map((t) => ({ digits: t.digits, start: t.start, end: t.end }));
+    const tokens: { digits: string; start: number; end: number }[] = [];
+    let last: NumberToken | undefined;
+    for (const t of run.tokens) {
+      if (t.kind !== 'number') {
+        last = undefined;
+        continue;
+      }
+      const previous = tokens[tokens.length - 1];
+      const joined = previous && last ? joinSpoken(previous.digits, last, t) : undefined;
+      if (previous && joined !== undefined) {
+        previous.digits = joined;
+        previous.end = t.end;
+      } else tokens.push({ digits: t.digits, start: t.start, end: t.end });
+      last = t;
+    }
     return { digits: tokens.map((t) => t.digits).join(''), start: tokens[0]!.start, end: tokens[tokens.length - 1]!.end, tokens };
   });
 }

@@ -92,6 +92,9 @@ test('phone: national, +46 and 0046, written in groups', () => {
   expectOne('Du når mig på +46701740605.', 'phone', '+46701740605', '+46701740605');
   expectOne('Du når mig på +46 (0)70 174 06 05.', 'phone', '+46 (0)70 174 06 05', '+46701740605');
   expectOne('Du når mig på 0046 70 174 06 05.', 'phone', '0046 70 174 06 05', '+46701740605');
+  expectOne('Pappas nummer är +46-70-174 06 61.', 'phone', '+46-70-174 06 61', '+46701740661');
+  expectOne('Ring (070) 174 06 05.', 'phone', '(070) 174 06 05', '+46701740605');
+  expectOne('Ring 070–174 06 05.', 'phone', '070–174 06 05', '+46701740605');
 });
 
 test('phone: spoken, with commas between groups, `plus fyrtiosex`', () => {
@@ -118,7 +121,9 @@ test('e-mail: lower-cased; trailing punctuation and brackets left out', () => {
   expectOne('Mejla anna.svensson@Example.se.', 'email', 'anna.svensson@Example.se', 'anna.svensson@example.se');
   expectOne('E-post (kalle_1985+vard@example.com), tack', 'email', 'kalle_1985+vard@example.com', 'kalle_1985+vard@example.com');
   expectOne('<per@sub.example.se>', 'email', 'per@sub.example.se', 'per@sub.example.se');
-  expectNone('skriv till @example eller anna@ eller a@b');
+  expectOne("skriv 'anna@example.se' så", 'email', 'anna@example.se', 'anna@example.se');
+  expectOne('Åsa: åsa.öberg@exempel.se', 'email', 'åsa.öberg@exempel.se', 'åsa.öberg@exempel.se');
+  expectNone('skriv till @example eller anna@ eller a@b eller anna@example.s3');
 });
 
 test('several identifiers in one text, sorted and non-overlapping', () => {
@@ -128,6 +133,8 @@ test('several identifiers in one text, sorted and non-overlapping', () => {
     ['phone', '070-174 06 05', '+46701740605'],
     ['email', 'anna@example.se', 'anna@example.se'],
   ]);
+  // written in its own format, an identifier stands apart from a date after it
+  assert.deepEqual(found(`Patienten ${PN.slice(0, 8)}-${PN.slice(8)} 2024-05-12`), [['personnummer', `${PN.slice(0, 8)}-${PN.slice(8)}`, PN]]);
   assert.deepEqual(found('ring 0701740605 eller 0701740606'), [
     ['phone', '0701740605', '+46701740605'],
     ['phone', '0701740606', '+46701740606'],
@@ -169,6 +176,8 @@ test('not identifiers: bad check digit, wrong length, future birth dates, 16-dig
   expectNone(`Nummer ${pnr(2090, 1, 1, 983)}.`);
   expectNone('Kortnummer 4571 0701 7406 0512.');
   expectNone('Kortet 5355 0701 7406 0512, giltigt till 12/27.');
+  expectNone('kortet är fyra fem sju ett noll sju noll ett sju fyra noll sex noll fem ett två');
+  expectNone('Jag har betalat 0701740605 kronor.');
   expectNone(`Referens 7${PN}3.`);
   expectNone(`Ärendenummer 2024 0701 7406 05 12.`);
   expectNone('Ring 070-174 06.');

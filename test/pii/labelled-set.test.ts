@@ -326,3 +326,49 @@ test('labelled set: no synthetic identifier is left unlabelled', async () => {
   }
   assert.deepEqual(misses, []);
 });
+
+test('held-out set: the same checks on testdata/pii/heldout.txt', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const sentences = parseLabelledSet(await readFile(new URL('../../../testdata/pii/heldout.txt', import.meta.url), 'utf8'));
+  assert.ok(sentences.length >= 200, `${sentences.length} sentences`);
+  assert.equal(new Set(sentences.map((s) => s.text)).size, sentences.length, 'duplicate sentence');
+  const misses: string[] = [];
+  for (const s of sentences) {
+    let last = 0;
+    for (const e of s.entities) {
+      const t = entityText(s, e);
+      assert.ok(e.start >= last && e.end > e.start, `line ${s.line}: overlapping or empty entity`);
+      last = e.end;
+      assert.doesNotMatch(t, /^[\s,.;:!?()<>"'-]|[\s,.;:!?()<>"'-]$/, `line ${s.line}: '${t}' has leading or trailing punctuation`);
+      assert.doesNotMatch(s.text[e.start - 1] ?? ' ', /[\p{L}\d@+]/u, `line ${s.line}: '${t}' starts inside a token`);
+      assert.doesNotMatch(s.text[e.end] ?? ' ', /[\p{L}\d@]/u, `line ${s.line}: '${t}' ends inside a token`);
+      const written = !HAS_LETTER.test(t);
+      if (e.type === 'personnummer' || e.type === 'samordningsnummer') {
+        const form = personnummerForm(entityDigits(t));
+        assert.ok(form && Pnr.valid(form), `line ${s.line}: '${t}' is not a valid personnummer`);
+        assert.equal(Pnr.parse(form).isCoordinationNumber(), e.type === 'samordningsnummer', `line ${s.line}: '${t}' is labelled ${e.type}`);
+        assert.ok(syntheticSerial(form), `line ${s.line}: '${t}' has a birth number outside 980–989`);
+        if (written) assert.match(t, /^\d[\d –-]*[-–+]?[\d ]*\d$/, `line ${s.line}: '${t}' is not a written personnummer`);
+      } else if (e.type === 'phone') {
+        if (written) assert.ok(isValidPhoneNumber(t, 'SE'), `line ${s.line}: '${t}' is not a valid Swedish phone number`);
+        assert.match(phoneE164(written ? t : entityDigits(t)) ?? '', FICTION_PHONE, `line ${s.line}: '${t}' is not a fiction phone number`);
+      } else assert.match(t, EMAIL, `line ${s.line}: '${t}'`);
+    }
+    for (const run of unlabelledRuns(s)) {
+      for (let i = 0; i < run.length; i++) {
+        let digits = '';
+        for (let j = i; j < run.length; j++) {
+          digits += run[j];
+          const form = personnummerForm(digits);
+          if (form && syntheticSerial(form) && Pnr.valid(form)) misses.push(`line ${s.line}: personnummer ${run.slice(i, j + 1).join(' ')}`);
+          const e164 = /^\+?\d{7,}$/.test(digits) ? phoneE164(digits) : undefined;
+          if (e164 && FICTION_PHONE.test(e164)) misses.push(`line ${s.line}: phone ${run.slice(i, j + 1).join(' ')}`);
+        }
+      }
+    }
+    for (const m of s.text.matchAll(/[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*/g)) {
+      if (!s.entities.some((e) => e.type === 'email' && e.start <= m.index && m.index + m[0].length <= e.end)) misses.push(`line ${s.line}: e-mail ${m[0]}`);
+    }
+  }
+  assert.deepEqual(misses, []);
+});

@@ -20,7 +20,7 @@ test('number words: compounds written as one word', () => {
   const words: [string, number][] = [
     ['åttiofem', 85], ['nittioåtta', 98], ['tjugoett', 21], ['tjugoen', 21], ['trettiotre', 33], ['sextiosex', 66], ['femtifem', 55], ['åttifem', 85],
     ['nittonhundraåttiofem', 1985], ['nittonhundra', 1900], ['tvåtusenfem', 2005], ['tvåtusentjugofyra', 2024], ['etthundrasjuttiofyra', 174],
-    ['hundrafyrtio', 140], ['sjuhundrafyrtio', 740], ['tusenfemhundra', 1500], ['tretusen', 3000], ['nittonhundranio', 1909], ['tolvhundra', 1200],
+    ['hundrafyrtio', 140], ['sjuhundrafyrtio', 740], ['tusenfemhundra', 1500], ['tretusen', 3000], ['nittonhundranio', 1909], ['tolvhundra', 1200], ['tjugohundrasju', 2007],
   ];
   for (const [word, value] of words) assert.equal(parseNumberWord(word), value, word);
 });
