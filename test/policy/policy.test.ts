@@ -63,7 +63,7 @@ const R: Record<string, RecordingFacts> = {
   northB1: { controllerId: 'region-b', region: 'north', agent: 'b1' },
 };
 
-type Row = [principal: string, action: 'recording:view' | 'recording:play' | 'recording:export' | 'recording:ingest', recording: string, expected: 'allow' | 'glass' | 'role' | 'scope' | 'contract' | 'token-scope'];
+type Row = [principal: string, action: 'recording:view' | 'recording:play' | 'recording:unredacted' | 'recording:export' | 'recording:ingest', recording: string, expected: 'allow' | 'glass' | 'role' | 'scope' | 'contract' | 'token-scope'];
 
 const TABLE: Row[] = [
   // a controller's own nurse: the calls they handled, in every region
@@ -115,6 +115,14 @@ const TABLE: Row[] = [
   ['admin', 'recording:view', 'northA1', 'role'],
   ['admin', 'recording:play', 'northA1', 'role'],
   ['admin', 'recording:export', 'northA1', 'role'],
+  // the original, with identifiers: a nurse for her own calls and a privacy officer; never a supervisor
+  ['staffNurseA1', 'recording:unredacted', 'northA1', 'allow'],
+  ['callcoSupervisorT1', 'recording:unredacted', 'northA1', 'role'],
+  ['staffNurseA1', 'recording:unredacted', 'northA2', 'scope'],
+  ['staffDpoA', 'recording:unredacted', 'northA2', 'allow'],
+  ['staffDpoA', 'recording:unredacted', 'northB1', 'scope'],
+  ['auditor', 'recording:unredacted', 'northA1', 'role'],
+  ['admin', 'recording:unredacted', 'northA1', 'role'],
   // an ingest token uploads and does nothing else
   ['ingestA', 'recording:ingest', 'northA1', 'allow'],
   ['ingestA', 'recording:view', 'northA1', 'token-scope'],
@@ -132,9 +140,9 @@ for (const [who, action, rec, expected] of TABLE) {
 
 test('every role has exactly the permissions the brief gives it', () => {
   assert.deepEqual(ROLE_PERMISSIONS, {
-    nurse: ['recordings:list', 'recording:view', 'recording:play', 'break-glass:start'],
+    nurse: ['recordings:list', 'recording:view', 'recording:play', 'recording:unredacted', 'break-glass:start'],
     supervisor: ['recordings:list', 'recording:view', 'recording:play', 'break-glass:start'],
-    dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:export', 'break-glass:list', 'break-glass:review', 'subject:access-log'],
+    dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:unredacted', 'recording:export', 'break-glass:list', 'break-glass:review', 'subject:access-log', 'subject:find'],
     auditor: ['audit:read', 'break-glass:list', 'subject:access-log'],
     admin: ['users:manage', 'tokens:manage', 'tenancy:manage'],
   });
