@@ -51,3 +51,10 @@ export const recordingPageSchema = {
   },
   required: ['recordings'],
 } as const;
+
+/** the one person a data-subject request names: in the body, never in a URL */
+export const subjectBody = {
+  type: 'object',
+  properties: { personnummer: { type: 'string', maxLength: 20 }, phone: { type: 'string', maxLength: 40 } },
+  additionalProperties: false,
+} as const;

@@ -3,30 +3,20 @@
  * with a little variation, no speech: the stand-in engine only reads the length).
  */
 
+import { wavHeader } from '../fixtures/audio.js';
+
 export const TEST_RATE = 8000;
 
 /** `seconds` of 8 kHz mono PCM as a WAV file */
 export function makeWav(seconds: number, rate = TEST_RATE): Uint8Array {
   const samples = Math.round(seconds * rate);
   const data = samples * 2;
-  const buf = Buffer.alloc(44 + data);
-  buf.write('RIFF', 0, 'latin1');
-  buf.writeUInt32LE(36 + data, 4);
-  buf.write('WAVE', 8, 'latin1');
-  buf.write('fmt ', 12, 'latin1');
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20); // PCM
-  buf.writeUInt16LE(1, 22); // mono
-  buf.writeUInt32LE(rate, 24);
-  buf.writeUInt32LE(rate * 2, 28); // byte rate
-  buf.writeUInt16LE(2, 32); // block align
-  buf.writeUInt16LE(16, 34);
-  buf.write('data', 36, 'latin1');
-  buf.writeUInt32LE(data, 40);
+  const header = wavHeader({ formatTag: 1, channels: 1, rate, bits: 16, dataBytes: data });
+  const buf = Buffer.concat([header, Buffer.alloc(data)]);
   for (let i = 0; i < samples; i++) {
     const t = i / rate;
     const v = Math.sin(2 * Math.PI * 220 * t) * 0.3 + Math.sin(2 * Math.PI * 3 * t) * Math.sin(2 * Math.PI * 440 * t) * 0.2;
-    buf.writeInt16LE(Math.round(v * 32767), 44 + i * 2);
+    buf.writeInt16LE(Math.round(v * 32767), header.length + i * 2);
   }
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

@@ -14,7 +14,7 @@ import { fileWitnessNotes } from '../../audit/witnesses/index.js';
 import { subjectIdentifier } from '../../identifiers/normalize.js';
 import { controllerReach } from '../../policy/policy.js';
 import { audit, authorize } from '../auth.js';
-import { errorResponses } from '../schemas.js';
+import { errorResponses, subjectBody } from '../schemas.js';
 
 const MAX_ENTRIES = 1000;
 const EXPORT_PAGE = 5000;
@@ -180,11 +180,7 @@ export async function registerAuditRoutes(api: FastifyInstance): Promise<void> {
     schema: {
       tags: ['audit'],
       summary: "Every audited event on one person's recordings, and every search for the person (identifier in the body, never in a URL)",
-      body: {
-        type: 'object',
-        properties: { personnummer: { type: 'string', maxLength: 20 }, phone: { type: 'string', maxLength: 40 } },
-        additionalProperties: false,
-      },
+      body: subjectBody,
       response: {
         200: {
           type: 'object',

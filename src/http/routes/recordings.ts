@@ -20,7 +20,7 @@ import { PURPOSE_TEXT_MIN, PURPOSES, RENDITIONS, decide, recordingScopes, type A
 import { LABELS, redactText } from '../../redaction/transcript.js';
 import { parseTranscript, toWebVtt } from '../../transcripts/index.js';
 import { audit, authorize, requireUserAuth } from '../auth.js';
-import { errorResponses, errorSchema, recordingPageSchema, recordingSummarySchema, uuidParam } from '../schemas.js';
+import { errorResponses, errorSchema, recordingPageSchema, recordingSummarySchema, subjectBody, uuidParam } from '../schemas.js';
 
 const CONTENT_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg' };
 
@@ -322,16 +322,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
           partial = true;
         }
       }
-      await audit(req, {
-        action: 'recording.play',
-        outcome: 'success',
-        recordingId: row.id,
-        controllerId: row.controller_id,
-        purpose: grant.purpose,
-        purposeText: grant.purpose_text ?? undefined,
-        breakGlassId: grant.break_glass_id ?? breakGlassId,
-        detail: { accessId: grant.id, rendition: grant.rendition, range: { start, end } },
-      });
+      await audit(req, { action: 'recording.play', ...underGrant(row, grant, breakGlassId), detail: { accessId: grant.id, rendition: grant.rendition, range: { start, end } } });
       void reply
         .code(partial ? 206 : 200)
         .header('Content-Type', CONTENT_TYPES[format] ?? 'application/octet-stream')
@@ -367,16 +358,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       if (!text) throw new CallvaultError(grant.rendition === 'original' || !row.sealed_transcript ? ErrorCodes.NOT_FOUND : ErrorCodes.REDACTION_UNAVAILABLE, row.sealed_transcript ? REDACTION_UNAVAILABLE.pending : 'this recording has no transcript');
       const transcript = parseTranscript(Buffer.from(text, 'utf8'), 'application/json');
       const identifiers = (await readSealedDetections(vault, row)).filter((f) => f.span).map((f) => ({ type: f.type, start: f.span!.start, end: f.span!.end }));
-      await audit(req, {
-        action: 'recording.transcript',
-        outcome: 'success',
-        recordingId: row.id,
-        controllerId: row.controller_id,
-        purpose: grant.purpose,
-        purposeText: grant.purpose_text ?? undefined,
-        breakGlassId: grant.break_glass_id ?? breakGlassId,
-        detail: { accessId: grant.id, rendition: grant.rendition },
-      });
+      await audit(req, { action: 'recording.transcript', ...underGrant(row, grant, breakGlassId), detail: { accessId: grant.id, rendition: grant.rendition } });
       void reply.header('Cache-Control', 'no-store');
       if (format === 'vtt') return reply.type('text/vtt; charset=utf-8').send(toWebVtt(transcript));
       return { rendition: grant.rendition, language: transcript.language ?? null, segments: transcript.segments, identifiers };
@@ -387,11 +369,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
     schema: {
       tags: ['subject'],
       summary: "A person's recordings in your reach, found through the blind indexes of the metadata and of the identifiers spoken in the transcripts (identifier in the body, never in a URL)",
-      body: {
-        type: 'object',
-        properties: { personnummer: { type: 'string', maxLength: 20 }, phone: { type: 'string', maxLength: 40 } },
-        additionalProperties: false,
-      },
+      body: subjectBody,
       response: {
         200: {
           type: 'object',
@@ -453,6 +431,18 @@ function statedPurpose(body: unknown): { purpose: Purpose; purposeText?: string;
     throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'the purpose "other" needs a written explanation (purposeText)');
   }
   return { purpose, purposeText: text && redactText(text), rendition: rendition ?? 'redacted' };
+}
+
+/** the audit fields of a successful use of a stated purpose: it names the purpose it was stated for */
+function underGrant(row: RecordingRow, grant: AccessGrant, breakGlassId: string | undefined) {
+  return {
+    outcome: 'success' as const,
+    recordingId: row.id,
+    controllerId: row.controller_id,
+    purpose: grant.purpose as Purpose,
+    purposeText: grant.purpose_text ?? undefined,
+    breakGlassId: grant.break_glass_id ?? breakGlassId,
+  };
 }
 
 const REDACTION_UNAVAILABLE: Record<'pending' | 'none' | 'failed', string> = {
