@@ -76,8 +76,12 @@ export function parseLabelledSet(source: string): LabelledSentence[] {
   return out;
 }
 
-/** testdata/pii/labelled.txt, read relative to the repository root (this file runs from dist/bench/). */
-export async function loadLabelledSet(): Promise<LabelledSentence[]> {
+/**
+ * testdata/pii/labelled.txt (the set the detector was developed against) or heldout.txt (written
+ * later, without sight of the detector), read relative to the repository root (this file runs
+ * from dist/bench/).
+ */
+export async function loadLabelledSet(which: 'labelled' | 'heldout' = 'labelled'): Promise<LabelledSentence[]> {
   const root = new URL('../../', import.meta.url);
-  return parseLabelledSet(await readFile(new URL('testdata/pii/labelled.txt', root), 'utf8'));
+  return parseLabelledSet(await readFile(new URL(`testdata/pii/${which}.txt`, root), 'utf8'));
 }

@@ -332,7 +332,7 @@ export function numberRuns(text: string, skip: readonly (readonly [number, numbe
       i++;
       continue;
     }
-    if (c === 45 /* - */ || c === 0x2010 || c === 0x2011 || c === 0x2013 || c === 0x2212) {
+    if (c === 45 /* - */ || c === 0x2010 || c === 0x2011 || c === 0x2013 || c === 0x2212 || isAreaCodeSeparator(text, i, current)) {
       push('dash', i, i + 1, '', false, false);
       i++;
       continue;
@@ -352,6 +352,20 @@ export function numberRuns(text: string, skip: readonly (readonly [number, numbe
   }
   flush();
   return runs;
+}
+
+/**
+ * `070/174 06 62`, `070.174 06 59`: a slash or a full stop written straight after an area code
+ * (a written group of 2–4 digits starting with 0) and straight before the next digits is the
+ * dash of older notations. Anywhere else they end the run (`12/5`, `38.5`, `14.30`).
+ */
+function isAreaCodeSeparator(text: string, i: number, current: readonly NumberToken[]): boolean {
+  const c = text.charCodeAt(i);
+  if (c !== 47 /* / */ && c !== 46 /* . */) return false;
+  const last = current[current.length - 1];
+  if (!last || last.kind !== 'number' || last.spoken || last.end !== i) return false;
+  const len = last.digits.length;
+  return len >= 2 && len <= 4 && last.digits.charCodeAt(0) === 48 && i + 1 < text.length && isDigit(text.charCodeAt(i + 1));
 }
 
 function tokenForWord(

@@ -399,3 +399,13 @@ test('property: random filler with dates, times, doses, prices and measurements 
     { numRuns: 1000 },
   );
 });
+
+test('a slash or full stop straight after the area code is the older notation of the dash; elsewhere it ends the number', () => {
+  for (const written of ['070/174 06 62', '070.174 06 59', '08/465 004 12', '031.390 06 45']) {
+    const text = `Ring ${written} i morgon.`;
+    assert.deepEqual(detectIdentifiers(text).map((d) => [d.type, text.slice(d.start, d.end)]), [['phone', written]]);
+  }
+  for (const text of ['Kom tillbaka 12/5 kl 14.30.', 'Temperaturen var 38.5 i går.', 'Dosen är 0.5 mg, 07.30 och 19.30.', 'Blodtrycket var 140/90 och 135/85.']) {
+    assert.deepEqual(detectIdentifiers(text), [], text);
+  }
+});
