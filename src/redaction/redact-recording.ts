@@ -22,6 +22,7 @@ import { openStoredRecording, unwrapRecordingKey } from '../recordings/read.js';
 import { openMetadata, openPart, sealPart } from '../recordings/sealed-metadata.js';
 import { transcriptionAdapterFromUrl, type TranscriptionAdapter } from '../transcription/index.js';
 import { parseTranscript, serializeTranscript, type Transcript } from '../transcripts/index.js';
+import type { AuditActor } from '../audit/audit-log.js';
 import type { Vault } from '../vault.js';
 import { frameRanges, type Fill } from './fill.js';
 import { redactMp3, widenForMp3 } from './mp3.js';
@@ -30,6 +31,8 @@ import { redactWav } from './wav.js';
 
 export interface RedactionOptions {
   fill: Fill;
+  /** who examines, for the audit log (default: the server's background work) */
+  actor?: AuditActor;
   /** silence this much before and after each identifier as well */
   paddingSeconds: number;
   /** transcribes recordings that came without a transcript */
@@ -67,6 +70,7 @@ export function renditionBlobKey(renditionId: string): string {
 }
 
 export async function redactRecording(vault: Vault, row: RecordingRow, options: RedactionOptions = DEFAULT_REDACTION): Promise<RedactionOutcome> {
+  const actor = options.actor ?? BACKGROUND;
   const dataKey = await unwrapRecordingKey(vault, row);
   try {
     const opened = await openStoredRecording(vault, row);
@@ -82,9 +86,9 @@ export async function redactRecording(vault: Vault, row: RecordingRow, options: 
     } catch (err) {
       if (!isCallvaultError(err)) throw err;
       const problem: RedactionProblem = row.sealed_transcript ? 'transcript' : 'transcription';
-      return await save(vault, row, { state: 'failed', problem, sealedRedactedTranscript: null, sealedDetections: null }, []);
+      return await save(vault, row, { state: 'failed', problem, sealedRedactedTranscript: null, sealedDetections: null }, [], actor);
     }
-    if (!transcript) return await save(vault, row, { state: 'none', problem: null, sealedRedactedTranscript: null, sealedDetections: null }, []);
+    if (!transcript) return await save(vault, row, { state: 'none', problem: null, sealedRedactedTranscript: null, sealedDetections: null }, [], actor);
 
     const text = transcriptText(transcript);
     const detections = detectIdentifiers(text.text);
@@ -92,29 +96,44 @@ export async function redactRecording(vault: Vault, row: RecordingRow, options: 
     const sealedRedactedTranscript = sealPart('redacted-transcript', Buffer.from(serializeTranscript(redactTranscript(transcript, text, detections)), 'utf8'), dataKey, row.id);
     const sealedDetections = sealPart('detections', Buffer.from(JSON.stringify(found), 'utf8'), dataKey, row.id);
     const base = { sealedTranscript, sealedRedactedTranscript, sealedDetections };
-    if (found.length === 0) return await save(vault, row, { ...base, state: 'clean', problem: null }, found);
-    if (found.some((f) => !f.span)) return await save(vault, row, { ...base, state: 'failed', problem: 'unplaced' }, found);
+    if (found.length === 0) return await save(vault, row, { ...base, state: 'clean', problem: null }, found, actor);
+    if (found.some((f) => !f.span)) return await save(vault, row, { ...base, state: 'failed', problem: 'unplaced' }, found, actor);
 
     let rendition: RedactionRecord['rendition'];
     try {
       rendition = await writeRendition(vault, row, opened, dataKey, found, options);
     } catch (err) {
       if (!isCallvaultError(err) || err.code === ErrorCodes.STORAGE_FAILED) throw err;
-      return await save(vault, row, { ...base, state: 'failed', problem: 'audio' }, found);
+      return await save(vault, row, { ...base, state: 'failed', problem: 'audio' }, found, actor);
     }
-    return await save(vault, row, { ...base, state: 'redacted', problem: null, rendition }, found);
+    return await save(vault, row, { ...base, state: 'redacted', problem: null, rendition }, found, actor);
   } finally {
     dataKey.fill(0);
   }
 }
 
-async function save(vault: Vault, row: RecordingRow, record: RedactionRecord, found: FoundIdentifier[]): Promise<RedactionOutcome> {
+/**
+ * Records the outcome and its blind indexes, and logs the examination: decrypting a call to
+ * look for identifiers is an access like any other, so the patient's access log shows it.
+ */
+async function save(vault: Vault, row: RecordingRow, record: RedactionRecord, found: FoundIdentifier[], actor: AuditActor): Promise<RedactionOutcome> {
   const replaced = await vault.recordings.saveRedaction(row.id, record);
   for (const key of replaced) await vault.blobs.delete(key).catch(() => undefined);
   const fields = await readFields(vault, row);
   await vault.recordings.setIdentifiers(row.id, identifierDigests(blindIndexFor(vault, row.controller_id), fields, found));
-  return { state: record.state, problem: (record.problem as RedactionProblem | null) ?? null, identifiers: found.length };
+  const outcome = { state: record.state, problem: (record.problem as RedactionProblem | null) ?? null, identifiers: found.length };
+  await vault.audit.append({
+    action: 'recording.redact',
+    outcome: record.state === 'failed' ? 'failure' : 'success',
+    actor,
+    recordingId: row.id,
+    controllerId: row.controller_id,
+    detail: { state: outcome.state, identifiers: outcome.identifiers, ...(outcome.problem ? { problem: outcome.problem } : {}), ...(record.sealedTranscript ? { transcribed: true } : {}) },
+  });
+  return outcome;
 }
+
+const BACKGROUND: AuditActor = { type: 'system', name: 'redaction' };
 
 async function readFields(vault: Vault, row: RecordingRow) {
   const dataKey = await unwrapRecordingKey(vault, row);

@@ -56,6 +56,11 @@ test('an upload with a transcript is examined at once: the answer says it was re
   assert.equal(bare.json.redaction, 'none');
   untranscribedId = bare.json.id;
 
+  // examining a call decrypts it: the audit log says so, with what came of it and no identifier
+  const entries = (await server.vault.audit.entries(0, await server.vault.audit.size())).map((e) => JSON.parse(e.entry.toString('utf8')));
+  const examined = entries.filter((e) => e.action === 'recording.redact').map((e) => [e.recordingId, e.actor.type, e.detail.state, e.detail.identifiers]);
+  assert.deepEqual(examined, [[redactedId, 'system', 'redacted', 2], [untranscribedId, 'system', 'none', 0]]);
+
   const list = await supervisor.client.get(`${API}/recordings`);
   const states = Object.fromEntries(list.json.recordings.map((r: { id: string; redaction: string }) => [r.id, r.redaction]));
   assert.deepEqual(states, { [redactedId]: 'redacted', [untranscribedId]: 'none' });

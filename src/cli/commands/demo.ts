@@ -9,7 +9,7 @@ import { redactPending } from '../../redaction/backlog.js';
 import { Vault } from '../../vault.js';
 import { initDataDir } from './init.js';
 import { recordingSummary, formatRecordings } from './recordings.js';
-import { dataDir, environment, positiveInt, print, type GlobalOptions } from '../io.js';
+import { cliActor, dataDir, environment, positiveInt, print, type GlobalOptions } from '../io.js';
 import { createDemoUsers, type DemoSignIn } from '../../demo/demo-users.js';
 import { addServeOptions, serveUntilSignalled, type ServeOptions } from './serve.js';
 
@@ -53,7 +53,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
             await rm(work, { recursive: true, force: true });
           }
           await indexPending(vault);
-          await redactPending(vault, vault.redaction());
+          await redactPending(vault, { ...vault.redaction(), actor: cliActor() });
           people = await createDemoUsers(vault, 'region-demo');
         }
         const page = await vault.recordings.list({ limit: 100 });

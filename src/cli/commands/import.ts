@@ -50,7 +50,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
             process.exitCode = 1;
           });
           // and examined for identifiers: otherwise `serve` or `callvault redact` does it later
-          const examined = await redactPending(vault, vault.redaction()).catch(() => {
+          const examined = await redactPending(vault, { ...vault.redaction(), actor: cliActor() }).catch(() => {
             process.stderr.write('callvault: the stored recordings could not be examined for identifiers yet; `callvault redact` does it\n');
             process.exitCode = 1;
             return undefined;

@@ -29,7 +29,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       await withVault(
         opts,
         async (vault) => {
-          const options = vault.redaction();
+          const options = { ...vault.redaction(), actor: cliActor() };
           const progress: BacklogProgress = { done: 0, byState: {}, errors: 0 };
           if (ids.length) {
             for (const id of ids) {
@@ -50,8 +50,6 @@ export function register(program: Command, globals: () => GlobalOptions): void {
               bar?.stop();
             }
           }
-          // decrypting calls to examine them is an access like any other: it is logged
-          await vault.audit.append({ action: 'recording.redact', outcome: progress.errors ? 'failure' : 'success', actor: cliActor(), detail: { examined: progress.done, ...progress.byState, errors: progress.errors } });
           print(opts, progress, () =>
             [
               `${progress.done} recordings examined: ${Object.entries(progress.byState).map(([state, n]) => `${n} ${state}`).join(', ') || 'none waiting'}`,
