@@ -19,7 +19,7 @@ import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import { detectIdentifiers } from '../pii/detector.js';
 import { identifierDigests, blindIndexFor } from '../recordings/indexer.js';
 import { openStoredRecording, unwrapRecordingKey } from '../recordings/read.js';
-import { openMetadata, openPart, sealPart } from '../recordings/sealed-metadata.js';
+import { openMetadata, openPart, sealPart, type SealedFields } from '../recordings/sealed-metadata.js';
 import { transcriptionAdapterFromUrl, type TranscriptionAdapter } from '../transcription/index.js';
 import { parseTranscript, serializeTranscript, type Transcript } from '../transcripts/index.js';
 import type { AuditActor } from '../audit/audit-log.js';
@@ -73,6 +73,8 @@ export async function redactRecording(vault: Vault, row: RecordingRow, options: 
   const actor = options.actor ?? BACKGROUND;
   const dataKey = await unwrapRecordingKey(vault, row);
   try {
+    const fields = openMetadata(row.sealed_metadata, dataKey, row.id);
+    const save = (record: RedactionRecord, found: FoundIdentifier[]) => saveOutcome(vault, row, record, found, fields, actor);
     const opened = await openStoredRecording(vault, row);
     let sealedTranscript: string | undefined;
     let transcript: Transcript | undefined;
@@ -86,9 +88,9 @@ export async function redactRecording(vault: Vault, row: RecordingRow, options: 
     } catch (err) {
       if (!isCallvaultError(err)) throw err;
       const problem: RedactionProblem = row.sealed_transcript ? 'transcript' : 'transcription';
-      return await save(vault, row, { state: 'failed', problem, sealedRedactedTranscript: null, sealedDetections: null }, [], actor);
+      return await save({ state: 'failed', problem, sealedRedactedTranscript: null, sealedDetections: null }, []);
     }
-    if (!transcript) return await save(vault, row, { state: 'none', problem: null, sealedRedactedTranscript: null, sealedDetections: null }, [], actor);
+    if (!transcript) return await save({ state: 'none', problem: null, sealedRedactedTranscript: null, sealedDetections: null }, []);
 
     const text = transcriptText(transcript);
     const detections = detectIdentifiers(text.text);
@@ -96,17 +98,17 @@ export async function redactRecording(vault: Vault, row: RecordingRow, options: 
     const sealedRedactedTranscript = sealPart('redacted-transcript', Buffer.from(serializeTranscript(redactTranscript(transcript, text, detections)), 'utf8'), dataKey, row.id);
     const sealedDetections = sealPart('detections', Buffer.from(JSON.stringify(found), 'utf8'), dataKey, row.id);
     const base = { sealedTranscript, sealedRedactedTranscript, sealedDetections };
-    if (found.length === 0) return await save(vault, row, { ...base, state: 'clean', problem: null }, found, actor);
-    if (found.some((f) => !f.span)) return await save(vault, row, { ...base, state: 'failed', problem: 'unplaced' }, found, actor);
+    if (found.length === 0) return await save({ ...base, state: 'clean', problem: null }, found);
+    if (found.some((f) => !f.span)) return await save({ ...base, state: 'failed', problem: 'unplaced' }, found);
 
     let rendition: RedactionRecord['rendition'];
     try {
       rendition = await writeRendition(vault, row, opened, dataKey, found, options);
     } catch (err) {
       if (!isCallvaultError(err) || err.code === ErrorCodes.STORAGE_FAILED) throw err;
-      return await save(vault, row, { ...base, state: 'failed', problem: 'audio' }, found, actor);
+      return await save({ ...base, state: 'failed', problem: 'audio' }, found);
     }
-    return await save(vault, row, { ...base, state: 'redacted', problem: null, rendition }, found, actor);
+    return await save({ ...base, state: 'redacted', problem: null, rendition }, found);
   } finally {
     dataKey.fill(0);
   }
@@ -116,10 +118,9 @@ export async function redactRecording(vault: Vault, row: RecordingRow, options: 
  * Records the outcome and its blind indexes, and logs the examination: decrypting a call to
  * look for identifiers is an access like any other, so the patient's access log shows it.
  */
-async function save(vault: Vault, row: RecordingRow, record: RedactionRecord, found: FoundIdentifier[], actor: AuditActor): Promise<RedactionOutcome> {
+async function saveOutcome(vault: Vault, row: RecordingRow, record: RedactionRecord, found: FoundIdentifier[], fields: SealedFields, actor: AuditActor): Promise<RedactionOutcome> {
   const replaced = await vault.recordings.saveRedaction(row.id, record);
   for (const key of replaced) await vault.blobs.delete(key).catch(() => undefined);
-  const fields = await readFields(vault, row);
   await vault.recordings.setIdentifiers(row.id, identifierDigests(blindIndexFor(vault, row.controller_id), fields, found));
   const outcome = { state: record.state, problem: (record.problem as RedactionProblem | null) ?? null, identifiers: found.length };
   await vault.audit.append({
@@ -134,15 +135,6 @@ async function save(vault: Vault, row: RecordingRow, record: RedactionRecord, fo
 }
 
 const BACKGROUND: AuditActor = { type: 'system', name: 'redaction' };
-
-async function readFields(vault: Vault, row: RecordingRow) {
-  const dataKey = await unwrapRecordingKey(vault, row);
-  try {
-    return openMetadata(row.sealed_metadata, dataKey, row.id);
-  } finally {
-    dataKey.fill(0);
-  }
-}
 
 async function transcribe(opened: OpenedRecording, row: RecordingRow, transcriber: TranscriptionAdapter): Promise<Transcript> {
   if (opened.plaintextSize > MAX_TRANSCRIBE_BYTES) throw new CallvaultError(ErrorCodes.TRANSCRIPTION_FAILED, 'the recording is too large to transcribe');
