@@ -185,9 +185,11 @@ const EMAIL = /^[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)*(example\.se|example\.com|
 
 // ---- the real file ---------------------------------------------------------------------------
 
-let cached: LabelledSentence[] | undefined;
-async function set(): Promise<LabelledSentence[]> {
-  return (cached ??= await loadLabelledSet());
+type Which = 'labelled' | 'heldout';
+const cached = new Map<Which, Promise<LabelledSentence[]>>();
+function set(which: Which = 'labelled'): Promise<LabelledSentence[]> {
+  if (!cached.has(which)) cached.set(which, loadLabelledSet(which));
+  return cached.get(which)!;
 }
 
 function entityText(s: LabelledSentence, e: LabelledSentence['entities'][number]): string {
@@ -209,64 +211,6 @@ test('labelled set: size, counts per type and hard negatives', async () => {
   for (const s of sentences) {
     assert.ok(!texts.has(s.text), `line ${s.line}: duplicate sentence`);
     texts.add(s.text);
-  }
-});
-
-test('labelled set: spans are trimmed, ordered and free of trailing punctuation', async () => {
-  for (const s of await set()) {
-    let last = 0;
-    for (const e of s.entities) {
-      const t = entityText(s, e);
-      assert.ok(e.start >= last && e.end > e.start, `line ${s.line}: overlapping or empty entity`);
-      last = e.end;
-      // an area code in brackets, `(070) 174 06 11`, belongs to the number
-      const body = e.type === 'phone' ? t.replace(/^\(0\d{1,3}\)/, '0') : t;
-      assert.doesNotMatch(body, /^[\s,.;:!?()<>"'-]|[\s,.;:!?()<>"'-]$/, `line ${s.line}: '${t}' has leading or trailing punctuation`);
-      // an entity is a whole token: it neither starts nor ends inside a word or a digit run
-      const before = s.text[e.start - 1] ?? ' ';
-      const after = s.text[e.end] ?? ' ';
-      assert.doesNotMatch(before, /[\p{L}\d@+]/u, `line ${s.line}: '${t}' starts inside a token`);
-      assert.doesNotMatch(after, /[\p{L}\d@]/u, `line ${s.line}: '${t}' ends inside a token`);
-    }
-  }
-});
-
-test('labelled set: every personnummer and samordningsnummer is valid, synthetic and of its type', async () => {
-  for (const s of await set()) {
-    for (const e of s.entities) {
-      if (e.type !== 'personnummer' && e.type !== 'samordningsnummer') continue;
-      const t = entityText(s, e);
-      const form = personnummerForm(entityDigits(t));
-      assert.ok(form, `line ${s.line}: '${t}' does not have 10 or 12 digits`);
-      assert.ok(Pnr.valid(form), `line ${s.line}: '${t}' (${form}) is not a valid personnummer`);
-      assert.equal(Pnr.parse(form).isCoordinationNumber(), e.type === 'samordningsnummer', `line ${s.line}: '${t}' is labelled ${e.type}`);
-      assert.ok(syntheticSerial(form), `line ${s.line}: '${t}' has a birth number outside 980–989`);
-      if (!HAS_LETTER.test(t)) assert.match(t, /^\d[\d –-]*[-–+]?[\d ]*\d$/, `line ${s.line}: '${t}' is not a written personnummer`);
-    }
-  }
-});
-
-test('labelled set: every phone number is valid for SE and in a series reserved for fiction', async () => {
-  for (const s of await set()) {
-    for (const e of s.entities) {
-      if (e.type !== 'phone') continue;
-      const t = entityText(s, e);
-      const written = !HAS_LETTER.test(t);
-      if (written) assert.ok(isValidPhoneNumber(t, 'SE'), `line ${s.line}: '${t}' is not a valid Swedish phone number`);
-      const e164 = phoneE164(written ? t : entityDigits(t));
-      assert.ok(e164, `line ${s.line}: '${t}' is not a valid Swedish phone number`);
-      assert.match(e164, FICTION_PHONE, `line ${s.line}: '${t}' is not in a PTS fiction series`);
-    }
-  }
-});
-
-test('labelled set: every e-mail address is well formed and on an example domain', async () => {
-  for (const s of await set()) {
-    for (const e of s.entities) {
-      if (e.type !== 'email') continue;
-      const t = entityText(s, e);
-      assert.match(t, EMAIL, `line ${s.line}: '${t}'`);
-    }
   }
 });
 
@@ -306,73 +250,92 @@ function unlabelledRuns(s: LabelledSentence): string[][] {
   return runs;
 }
 
-test('labelled set: no synthetic identifier is left unlabelled', async () => {
-  const misses: string[] = [];
-  for (const s of await set()) {
-    for (const run of unlabelledRuns(s)) {
-      for (let i = 0; i < run.length; i++) {
-        let digits = '';
-        for (let j = i; j < run.length; j++) {
-          digits += run[j];
-          const form = personnummerForm(digits);
-          if (form && syntheticSerial(form) && Pnr.valid(form)) misses.push(`line ${s.line}: personnummer ${run.slice(i, j + 1).join(' ')}`);
-          const e164 = /^\+?\d{7,}$/.test(digits) ? phoneE164(digits) : undefined;
-          if (e164 && FICTION_PHONE.test(e164)) misses.push(`line ${s.line}: phone ${run.slice(i, j + 1).join(' ')}`);
-        }
+// the same checks on the set the detector was developed against and on the held-out set
+for (const which of ['labelled', 'heldout'] as const) {
+  test(`${which} set: spans are trimmed, ordered and free of trailing punctuation`, async () => {
+    for (const s of await set(which)) {
+      let last = 0;
+      for (const e of s.entities) {
+        const t = entityText(s, e);
+        assert.ok(e.start >= last && e.end > e.start, `line ${s.line}: overlapping or empty entity`);
+        last = e.end;
+        // an area code in brackets, `(070) 174 06 11`, belongs to the number
+        const body = e.type === 'phone' ? t.replace(/^\(0\d{1,3}\)/, '0') : t;
+        assert.doesNotMatch(body, /^[\s,.;:!?()<>"'-]|[\s,.;:!?()<>"'-]$/, `line ${s.line}: '${t}' has leading or trailing punctuation`);
+        // an entity is a whole token: it neither starts nor ends inside a word or a digit run
+        const before = s.text[e.start - 1] ?? ' ';
+        const after = s.text[e.end] ?? ' ';
+        assert.doesNotMatch(before, /[\p{L}\d@+]/u, `line ${s.line}: '${t}' starts inside a token`);
+        assert.doesNotMatch(after, /[\p{L}\d@]/u, `line ${s.line}: '${t}' ends inside a token`);
       }
     }
-    for (const m of s.text.matchAll(/[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*/g)) {
-      const inside = s.entities.some((e) => e.type === 'email' && e.start <= m.index && m.index + m[0].length <= e.end);
-      if (!inside) misses.push(`line ${s.line}: e-mail ${m[0]}`);
-    }
-  }
-  assert.deepEqual(misses, []);
-});
+  });
 
-test('held-out set: the same checks on testdata/pii/heldout.txt', async () => {
-  const { readFile } = await import('node:fs/promises');
-  const sentences = parseLabelledSet(await readFile(new URL('../../../testdata/pii/heldout.txt', import.meta.url), 'utf8'));
-  assert.ok(sentences.length >= 200, `${sentences.length} sentences`);
-  assert.equal(new Set(sentences.map((s) => s.text)).size, sentences.length, 'duplicate sentence');
-  const misses: string[] = [];
-  for (const s of sentences) {
-    let last = 0;
-    for (const e of s.entities) {
-      const t = entityText(s, e);
-      assert.ok(e.start >= last && e.end > e.start, `line ${s.line}: overlapping or empty entity`);
-      last = e.end;
-      // an area code in brackets, `(070) 174 06 11`, belongs to the number
-      const body = e.type === 'phone' ? t.replace(/^\(0\d{1,3}\)/, '0') : t;
-      assert.doesNotMatch(body, /^[\s,.;:!?()<>"'-]|[\s,.;:!?()<>"'-]$/, `line ${s.line}: '${t}' has leading or trailing punctuation`);
-      assert.doesNotMatch(s.text[e.start - 1] ?? ' ', /[\p{L}\d@+]/u, `line ${s.line}: '${t}' starts inside a token`);
-      assert.doesNotMatch(s.text[e.end] ?? ' ', /[\p{L}\d@]/u, `line ${s.line}: '${t}' ends inside a token`);
-      const written = !HAS_LETTER.test(t);
-      if (e.type === 'personnummer' || e.type === 'samordningsnummer') {
+  test(`${which} set: every personnummer and samordningsnummer is valid, synthetic and of its type`, async () => {
+    for (const s of await set(which)) {
+      for (const e of s.entities) {
+        if (e.type !== 'personnummer' && e.type !== 'samordningsnummer') continue;
+        const t = entityText(s, e);
         const form = personnummerForm(entityDigits(t));
-        assert.ok(form && Pnr.valid(form), `line ${s.line}: '${t}' is not a valid personnummer`);
+        assert.ok(form, `line ${s.line}: '${t}' does not have 10 or 12 digits`);
+        assert.ok(Pnr.valid(form), `line ${s.line}: '${t}' (${form}) is not a valid personnummer`);
         assert.equal(Pnr.parse(form).isCoordinationNumber(), e.type === 'samordningsnummer', `line ${s.line}: '${t}' is labelled ${e.type}`);
         assert.ok(syntheticSerial(form), `line ${s.line}: '${t}' has a birth number outside 980–989`);
-        if (written) assert.match(t, /^\d[\d –-]*[-–+]?[\d ]*\d$/, `line ${s.line}: '${t}' is not a written personnummer`);
-      } else if (e.type === 'phone') {
-        if (written) assert.ok(isValidPhoneNumber(t, 'SE'), `line ${s.line}: '${t}' is not a valid Swedish phone number`);
-        assert.match(phoneE164(written ? t : entityDigits(t)) ?? '', FICTION_PHONE, `line ${s.line}: '${t}' is not a fiction phone number`);
-      } else assert.match(t, EMAIL, `line ${s.line}: '${t}'`);
-    }
-    for (const run of unlabelledRuns(s)) {
-      for (let i = 0; i < run.length; i++) {
-        let digits = '';
-        for (let j = i; j < run.length; j++) {
-          digits += run[j];
-          const form = personnummerForm(digits);
-          if (form && syntheticSerial(form) && Pnr.valid(form)) misses.push(`line ${s.line}: personnummer ${run.slice(i, j + 1).join(' ')}`);
-          const e164 = /^\+?\d{7,}$/.test(digits) ? phoneE164(digits) : undefined;
-          if (e164 && FICTION_PHONE.test(e164)) misses.push(`line ${s.line}: phone ${run.slice(i, j + 1).join(' ')}`);
-        }
+        if (!HAS_LETTER.test(t)) assert.match(t, /^\d[\d –-]*[-–+]?[\d ]*\d$/, `line ${s.line}: '${t}' is not a written personnummer`);
       }
     }
-    for (const m of s.text.matchAll(/[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*/g)) {
-      if (!s.entities.some((e) => e.type === 'email' && e.start <= m.index && m.index + m[0].length <= e.end)) misses.push(`line ${s.line}: e-mail ${m[0]}`);
+  });
+
+  test(`${which} set: every phone number is valid for SE and in a series reserved for fiction`, async () => {
+    for (const s of await set(which)) {
+      for (const e of s.entities) {
+        if (e.type !== 'phone') continue;
+        const t = entityText(s, e);
+        const written = !HAS_LETTER.test(t);
+        if (written) assert.ok(isValidPhoneNumber(t, 'SE'), `line ${s.line}: '${t}' is not a valid Swedish phone number`);
+        const e164 = phoneE164(written ? t : entityDigits(t));
+        assert.ok(e164, `line ${s.line}: '${t}' is not a valid Swedish phone number`);
+        assert.match(e164, FICTION_PHONE, `line ${s.line}: '${t}' is not in a PTS fiction series`);
+      }
     }
-  }
-  assert.deepEqual(misses, []);
+  });
+
+  test(`${which} set: every e-mail address is well formed and on an example domain`, async () => {
+    for (const s of await set(which)) {
+      for (const e of s.entities) {
+        if (e.type !== 'email') continue;
+        const t = entityText(s, e);
+        assert.match(t, EMAIL, `line ${s.line}: '${t}'`);
+      }
+    }
+  });
+
+  test(`${which} set: no synthetic identifier is left unlabelled`, async () => {
+    const misses: string[] = [];
+    for (const s of await set(which)) {
+      for (const run of unlabelledRuns(s)) {
+        for (let i = 0; i < run.length; i++) {
+          let digits = '';
+          for (let j = i; j < run.length; j++) {
+            digits += run[j];
+            const form = personnummerForm(digits);
+            if (form && syntheticSerial(form) && Pnr.valid(form)) misses.push(`line ${s.line}: personnummer ${run.slice(i, j + 1).join(' ')}`);
+            const e164 = /^\+?\d{7,}$/.test(digits) ? phoneE164(digits) : undefined;
+            if (e164 && FICTION_PHONE.test(e164)) misses.push(`line ${s.line}: phone ${run.slice(i, j + 1).join(' ')}`);
+          }
+        }
+      }
+      for (const m of s.text.matchAll(/[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*/g)) {
+        const inside = s.entities.some((e) => e.type === 'email' && e.start <= m.index && m.index + m[0].length <= e.end);
+        if (!inside) misses.push(`line ${s.line}: e-mail ${m[0]}`);
+      }
+    }
+    assert.deepEqual(misses, []);
+  });
+}
+
+test('held-out set: at least 200 sentences, no duplicates', async () => {
+  const sentences = await set('heldout');
+  assert.ok(sentences.length >= 200, `${sentences.length} sentences`);
+  assert.equal(new Set(sentences.map((x) => x.text)).size, sentences.length, 'duplicate sentence');
 });
