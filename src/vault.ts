@@ -19,6 +19,7 @@ import { UsersRepository } from './db/users-repository.js';
 import { TenancyRepository } from './db/tenancy-repository.js';
 import { SessionsRepository } from './db/sessions-repository.js';
 import { GrantsRepository } from './db/grants-repository.js';
+import { CoordinationRepository } from './db/coordination-repository.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditTree } from './audit/tree.js';
 import { AuditCheckpoints } from './audit/checkpoints.js';
@@ -60,6 +61,7 @@ export class Vault {
   readonly tenancy: TenancyRepository;
   readonly sessions: SessionsRepository;
   readonly grants: GrantsRepository;
+  readonly coordination: CoordinationRepository;
   readonly audit: AuditLog;
   readonly auditTree: AuditTree;
   private signer?: Promise<NoteSigner>;
@@ -80,6 +82,7 @@ export class Vault {
     this.tenancy = new TenancyRepository(database.db);
     this.sessions = new SessionsRepository(database.db);
     this.grants = new GrantsRepository(database.db);
+    this.coordination = new CoordinationRepository(database.db);
     this.audit = new AuditLog(database, () => (keys.unlocked ? keys.derivedSecret('audit-identifier-hash') : undefined));
     this.auditTree = new AuditTree(database.db);
   }

@@ -235,6 +235,25 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('access_grants').addColumn('rendition', 'text', (c) => c.notNull().defaultTo('original')).execute();
     },
   },
+  '0005_shared_state': {
+    async up(db: Kysely<any>) {
+      // what several servers on one database must agree on: sign-in attempts per client and
+      // window (brute force is counted across servers), and who runs each background job
+      await db.schema
+        .createTable('rate_limits')
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('window', 'bigint', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rate_limits_pk', ['key', 'window'])
+        .execute();
+      await db.schema
+        .createTable('leases')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -214,6 +214,22 @@ export interface AuditSubtreesTable {
   hash: string;
 }
 
+/** requests per client key and time window, counted across every server on the database */
+export interface RateLimitsTable {
+  key: string;
+  /** the window's number: floor(epoch ms / window length) */
+  window: ColumnType<number, number, number>;
+  count: number;
+}
+
+/** one background job (checkpoints, the redaction backlog) runs on one server at a time */
+export interface LeasesTable {
+  name: string;
+  /** host:pid:random of the server holding it */
+  holder: string;
+  expires_at: string;
+}
+
 export interface Database {
   controllers: ControllersTable;
   recordings: RecordingsTable;
@@ -230,4 +246,6 @@ export interface Database {
   audit_entries: AuditEntriesTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_subtrees: AuditSubtreesTable;
+  rate_limits: RateLimitsTable;
+  leases: LeasesTable;
 }

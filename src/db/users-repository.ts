@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type { Database, UsersTable } from './schema.js';
 
 export type User = Selectable<UsersTable>;
@@ -24,6 +24,26 @@ export class UsersRepository {
 
   async update(id: string, changes: Updateable<UsersTable>): Promise<void> {
     await this.db.updateTable('users').set(changes).where('id', '=', id).execute();
+  }
+
+  /** one more failed sign-in, counted in the database so that servers racing each other all count */
+  async countFailedSignin(id: string): Promise<number> {
+    const row = await this.db
+      .updateTable('users')
+      .set({ failed_signins: sql`failed_signins + 1` })
+      .where('id', '=', id)
+      .returning('failed_signins')
+      .executeTakeFirst();
+    return Number(row?.failed_signins ?? 0);
+  }
+
+  /**
+   * Accepts a TOTP time step once: true when it is newer than the last accepted one and now is
+   * the last. Two servers given the same code at once cannot both accept it.
+   */
+  async consumeTotpStep(id: string, step: number): Promise<boolean> {
+    const r = await this.db.updateTable('users').set({ totp_last_step: step }).where('id', '=', id).where('totp_last_step', '<', step).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   /** the agent ids of a team, within one organisation */

@@ -17,6 +17,7 @@ import { registerAdminRoutes } from './routes/admin.js';
 import { registerBreakGlassRoutes } from './routes/break-glass.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerOidcRoutes } from './routes/oidc.js';
+import { rateLimitStore } from './rate-limit-store.js';
 import type { OidcProviderConfig } from '../identities/oidc.js';
 
 export interface ServerOptions {
@@ -132,6 +133,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     timeWindow: 60_000,
     // the plugin throws what this returns: our error, so the error handler gives it our shape
     errorResponseBuilder: (_req, ctx) => new CallvaultError(ErrorCodes.RATE_LIMITED, `too many requests: try again in ${Math.ceil(ctx.ttl / 1000)} s`),
+    store: rateLimitStore(options.vault.coordination),
   });
   await app.register(import('@fastify/multipart'), {
     limits: { fields: 4, fieldSize: JSON_BODY_LIMIT, files: 2, parts: 4, fileSize: 8 * 1024 * 1024 * 1024, headerPairs: 50 },

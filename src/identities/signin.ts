@@ -77,9 +77,14 @@ export async function signIn(vault: Vault, request: SignInRequest, now = new Dat
     }
     await assertStrongPassword(request.newPassword, [user.username, user.agent ?? '', user.team ?? '']);
     if (request.newPassword === request.password) throw new SignInError(ErrorCodes.WEAK_PASSWORD, 'the new password must differ from the old one');
-    await vault.users.update(user.id, { password_hash: await hashPassword(request.newPassword), password_one_time: 0 });
   }
-  await vault.users.update(user.id, { totp_enrolled: 1, totp_last_step: step, failed_signins: 0, locked_until: null });
+  // the code is spent here, once, whichever server sees it first
+  if (!(await vault.users.consumeTotpStep(user.id, step))) {
+    await recordFailure(vault, user, now);
+    throw failed('mfa');
+  }
+  if (user.password_one_time) await vault.users.update(user.id, { password_hash: await hashPassword(request.newPassword!), password_one_time: 0 });
+  await vault.users.update(user.id, { totp_enrolled: 1, failed_signins: 0, locked_until: null });
   return (await vault.users.get(user.id))!;
 }
 
@@ -93,10 +98,9 @@ async function verifyCode(secret: string, code: string, lastStep: number, now: D
 }
 
 async function recordFailure(vault: Vault, user: User, now: Date): Promise<void> {
-  const failures = user.failed_signins + 1;
+  const failures = await vault.users.countFailedSignin(user.id);
   const over = failures - LOCKOUT_THRESHOLD;
-  const lockedUntil = over >= 0 ? new Date(now.getTime() + Math.min(LOCK_BASE_MS * 2 ** over, LOCK_MAX_MS)).toISOString() : null;
-  await vault.users.update(user.id, { failed_signins: failures, locked_until: lockedUntil });
+  if (over >= 0) await vault.users.update(user.id, { locked_until: new Date(now.getTime() + Math.min(LOCK_BASE_MS * 2 ** over, LOCK_MAX_MS)).toISOString() });
 }
 
 /** Changing one's own password while signed in: the old one is needed, all other sessions end. */
