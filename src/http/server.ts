@@ -22,6 +22,8 @@ import type { OidcProviderConfig } from '../identities/oidc.js';
 
 export interface ServerOptions {
   vault: Vault;
+  /** addresses or CIDR ranges of the load balancers in front (`serve --trust-proxy`) */
+  trustProxy?: string[];
   /** absent: plain HTTP, which `serve` allows only on a loopback address */
   tls?: { cert: Buffer; key: Buffer };
   /** requests per minute per client address, all routes together */
@@ -86,7 +88,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     requestTimeout: 0,
     keepAliveTimeout: 10_000,
     forceCloseConnections: 'idle',
-    trustProxy: false,
+    // behind a load balancer, the client address (rate limits, the audit log) comes from
+    // X-Forwarded-For, but only when the connection is from a proxy named here
+    trustProxy: options.trustProxy?.length ? options.trustProxy : false,
     return503OnClosing: true,
     logger: options.logger ? loggerOptions() : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },

@@ -5,6 +5,7 @@
  */
 import type { RedactionState } from '../db/schema.js';
 import { isCallvaultError } from '../errors.js';
+import { holdLease, releaseLease } from '../util/lease.js';
 import type { Vault } from '../vault.js';
 import { redactRecording, type RedactionOptions, type RedactionOutcome } from './redact-recording.js';
 
@@ -18,7 +19,12 @@ export interface BacklogProgress {
 export async function redactPending(
   vault: Vault,
   options: RedactionOptions,
-  each: { onRecording?: (id: string, outcome: RedactionOutcome | undefined) => void; signal?: AbortSignal } = {},
+  each: {
+    onRecording?: (id: string, outcome: RedactionOutcome | undefined) => void;
+    signal?: AbortSignal;
+    /** asked before each recording: false stops the work (another server has taken it over) */
+    mayContinue?: () => Promise<boolean>;
+  } = {},
 ): Promise<BacklogProgress> {
   const progress: BacklogProgress = { done: 0, byState: {}, errors: 0 };
   let after = '';
@@ -26,7 +32,7 @@ export async function redactPending(
     const rows = await vault.recordings.awaitingRedaction(['pending'], 50, after);
     if (rows.length === 0) break;
     for (const row of rows) {
-      if (each.signal?.aborted) break;
+      if (each.signal?.aborted || (each.mayContinue && !(await each.mayContinue()))) return progress;
       after = row.id;
       let outcome: RedactionOutcome | undefined;
       try {
@@ -44,7 +50,14 @@ export async function redactPending(
   return progress;
 }
 
-/** `serve`: works through the backlog now and whenever `poke()` says more may have arrived */
+const LEASE = 'redaction-backlog';
+const LEASE_MS = 5 * 60_000;
+
+/**
+ * `serve`: works through the backlog now, every interval and whenever `poke()` says more may
+ * have arrived. With several servers, the one holding the `redaction-backlog` lease does it,
+ * renewing the lease before each recording, so each recording is examined once.
+ */
 export class RedactionWorker {
   readonly #controller = new AbortController();
   #running: Promise<void> | undefined;
@@ -73,7 +86,9 @@ export class RedactionWorker {
     this.#running = (async () => {
       do {
         this.#again = false;
-        await redactPending(this.vault, this.options, { signal: this.#controller.signal }).catch(this.onError);
+        if (!(await holdLease(this.vault, LEASE, LEASE_MS))) return;
+        const renew = () => holdLease(this.vault, LEASE, LEASE_MS);
+        await redactPending(this.vault, this.options, { signal: this.#controller.signal, mayContinue: renew }).catch(this.onError);
       } while (this.#again && !this.#controller.signal.aborted);
     })().finally(() => (this.#running = undefined));
   }
@@ -83,5 +98,6 @@ export class RedactionWorker {
     clearInterval(this.#timer);
     this.#controller.abort();
     await this.#running;
+    await releaseLease(this.vault, LEASE);
   }
 }

@@ -9,7 +9,7 @@ import { defaultTlsFiles, ensureSelfSignedCertificate, readTls } from '../../htt
 import { parseProviderConfigs, type OidcProviderConfig } from '../../identities/oidc.js';
 import { indexPending } from '../../recordings/indexer.js';
 import type { Vault } from '../../vault.js';
-import { openUnlocked, positiveInt, wholeNumber, type GlobalOptions } from '../io.js';
+import { commaList, openUnlocked, positiveInt, wholeNumber, type GlobalOptions } from '../io.js';
 import { startCheckpointTimer } from '../../audit/checkpoint-timer.js';
 
 export interface ServeOptions {
@@ -21,6 +21,7 @@ export interface ServeOptions {
   rateLimit?: number;
   /** seconds between audit checkpoints; 0 signs only at shutdown */
   checkpointInterval?: number;
+  trustProxy?: string[];
 }
 
 const DEFAULT_CHECKPOINT_SECONDS = 60;
@@ -41,7 +42,7 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
     });
   }
   const oidc = await loadOidcProviders(vault.dataDir);
-  const app = await buildServer({ vault, tls, logger: log, rateLimitPerMinute: opts.rateLimit, oidc });
+  const app = await buildServer({ vault, tls, logger: log, rateLimitPerMinute: opts.rateLimit, oidc, trustProxy: opts.trustProxy });
   await app.listen({ host: opts.host, port: opts.port });
   const checkpoints = startCheckpointTimer(vault, (opts.checkpointInterval ?? DEFAULT_CHECKPOINT_SECONDS) * 1000, (message) => app.log.warn(message));
   // recordings imported while the keyring was locked are examined for identifiers in the background
@@ -120,6 +121,7 @@ export function addServeOptions(cmd: Command): Command {
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--insecure-http', 'plain HTTP, only on a loopback address (behind a TLS-terminating proxy on the same host)')
     .option('--rate-limit <n>', 'requests per minute per client address', positiveInt)
+    .option('--trust-proxy <addresses>', 'load balancers in front (comma-separated addresses or CIDR ranges): client addresses come from their X-Forwarded-For', commaList)
     .option('--checkpoint-interval <seconds>', `sign an audit checkpoint this often while the log grows (0: only at shutdown)`, wholeNumber, DEFAULT_CHECKPOINT_SECONDS);
 }
 
