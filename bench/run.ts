@@ -23,6 +23,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   playback: async () => (await import('./playback.js')).playbackBenchmark,
   audit: async () => (await import('./audit.js')).auditBenchmark,
   pii: async () => (await import('./pii.js')).piiBenchmark,
+  scale: async () => (await import('./scale.js')).scaleBenchmark,
 };
 
 interface Args {

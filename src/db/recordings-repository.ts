@@ -61,6 +61,32 @@ export class RecordingsRepository {
     await this.db.insertInto('recordings').values({ ...row, state: 'pending', indexed: 0 }).execute();
   }
 
+  /**
+   * Stored recordings whose objects are already durable, with their blind indexes, in one
+   * transaction: for moving an existing archive's metadata in (and the scale benchmark), where
+   * one commit per recording would cost more than the rows themselves.
+   */
+  async loadStored(rows: NewRecording[], identifiers: { recording_id: string; kind: IdentifierKind; digest: string }[]): Promise<void> {
+    // SQLite binds at most 32766 parameters per statement
+    const chunk = <T>(list: T[], size: number) => Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
+    await this.db.transaction().execute(async (tx) => {
+      for (const part of chunk(rows, 500)) await tx.insertInto('recordings').values(part.map((r) => ({ ...r, state: 'stored' as const, indexed: 1 }))).execute();
+      for (const part of chunk(identifiers, 5000)) await tx.insertInto('recording_identifiers').values(part).execute();
+    });
+  }
+
+  /** one controller's recordings whose call time lies in [from, to), oldest first, after the one given: retention's work list */
+  async callsBetween(controllerId: string, from: string, to: string, limit: number, after?: { time: string; id: string }): Promise<{ id: string; time: string }[]> {
+    let q = this.db
+      .selectFrom('recordings')
+      .select(['id', callTime.as('time')])
+      .where('controller_id', '=', controllerId)
+      .where(callTime, '>=', from)
+      .where(callTime, '<', to);
+    if (after) q = q.where((eb) => eb.or([eb(callTime, '>', after.time), eb.and([eb(callTime, '=', after.time), eb('id', '>', after.id)])]));
+    return q.orderBy(callTime).orderBy('id').limit(limit).execute();
+  }
+
   async markStored(id: string): Promise<void> {
     await this.db.updateTable('recordings').set({ state: 'stored', writer: null }).where('id', '=', id).execute();
   }
@@ -213,18 +239,20 @@ export class RecordingsRepository {
   }
 
   /** stored recordings having any of the given blind-index digests */
-  async findByIdentifier(kind: IdentifierKind, digests: string[]): Promise<RecordingRow[]> {
+  async findByIdentifier(kinds: IdentifierKind | IdentifierKind[], digests: string[]): Promise<(RecordingRow & { kind: IdentifierKind })[]> {
     if (digests.length === 0) return [];
     return this.db
       .selectFrom('recordings')
       .innerJoin('recording_identifiers', 'recording_identifiers.recording_id', 'recordings.id')
       .selectAll('recordings')
-      .where('recording_identifiers.kind', '=', kind)
+      .select('recording_identifiers.kind as kind')
+      .where('recording_identifiers.kind', 'in', Array.isArray(kinds) ? kinds : [kinds])
       .where('recording_identifiers.digest', 'in', digests)
       .where('recordings.state', '=', 'stored')
       .orderBy('recordings.id')
-      .execute();
+      .execute() as Promise<(RecordingRow & { kind: IdentifierKind })[]>;
   }
+
   /** stored recordings whose redaction is in one of `states`, oldest id first */
   async awaitingRedaction(states: readonly RedactionState[], limit: number, after = ''): Promise<RecordingRow[]> {
     return this.db

@@ -10,8 +10,15 @@ import type { Vault } from '../vault.js';
 import { readSealedDetections, readSealedFields } from './read.js';
 import type { SealedFields } from './sealed-metadata.js';
 
+/** one per controller and vault: deriving its key costs more than a lookup */
+const indexes = new WeakMap<Vault, Map<string, BlindIndex>>();
+
 export function blindIndexFor(vault: Vault, controllerId: string): BlindIndex {
-  return new BlindIndex(vault.keys.derivedSecret('blind-index'), controllerId);
+  let byController = indexes.get(vault);
+  if (!byController) indexes.set(vault, (byController = new Map()));
+  let index = byController.get(controllerId);
+  if (!index) byController.set(controllerId, (index = new BlindIndex(vault.keys.derivedSecret('blind-index'), controllerId)));
+  return index;
 }
 
 /** digests of the metadata's identifiers and of those found in the transcript, each once */
@@ -61,15 +68,15 @@ export interface SubjectHit {
  */
 export async function findByIdentifier(vault: Vault, kind: 'phone' | 'personnummer' | 'source_name', canonicalValue: string, controllerIds?: readonly string[]): Promise<SubjectHit[]> {
   const controllers = controllerIds ?? (await vault.controllers.list()).map((c) => c.id);
+  const kinds: IdentifierKind[] = kind === 'source_name' ? [kind] : [kind, transcriptKind(kind)];
+  const digests = kinds.flatMap((k) => controllers.map((c) => blindIndexFor(vault, c).digest(k, canonicalValue)));
   const found = new Map<string, SubjectHit>();
-  const kinds = kind === 'source_name' ? ([[kind, 'metadata']] as const) : ([[kind, 'metadata'], [transcriptKind(kind), 'transcript']] as const);
-  for (const [k, where] of kinds) {
-    const digests = controllers.map((c) => blindIndexFor(vault, c).digest(k, canonicalValue));
-    for (const row of await vault.recordings.findByIdentifier(k, digests)) {
-      const hit = found.get(row.id) ?? { row, foundIn: [] };
-      hit.foundIn.push(where);
-      found.set(row.id, hit);
-    }
+  // one query for both kinds; a digest is keyed by its kind, so it matches only its own
+  for (const { kind: k, ...row } of await vault.recordings.findByIdentifier(kinds, digests)) {
+    const hit = found.get(row.id) ?? { row, foundIn: [] };
+    hit.foundIn.push(k === kind ? 'metadata' : 'transcript');
+    found.set(row.id, hit);
   }
+  for (const hit of found.values()) hit.foundIn.sort();
   return [...found.values()].sort((a, b) => (a.row.id < b.row.id ? -1 : 1));
 }
