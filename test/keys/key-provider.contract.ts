@@ -88,5 +88,110 @@ export function keyProviderContract(name: string, fx: () => Promise<ProviderFixt
       const p = await f.fresh();
       await assert.rejects(p.activeKey('nobody'), (e: any) => e.code === ErrorCodes.KEY_NOT_FOUND);
     });
+
+    it('lists keys in the ControllerKey shape, and the list survives reopening, locked and unlocked', async () => {
+      const p = await f.fresh();
+      const a1 = await p.generate('region-a');
+      await p.generate('region-b');
+      const a2 = await p.generate('region-a');
+      const listed = await p.list();
+      assert.equal(listed.length, 3);
+      for (const k of listed) {
+        assert.deepEqual(Object.keys(k).sort(), ['controllerId', 'createdAt', 'keyId', 'publicKey', 'status']);
+        assert.ok(Buffer.isBuffer(k.publicKey) && k.publicKey.length === 65 && k.publicKey[0] === 0x04);
+        assert.equal(new Date(k.createdAt).toISOString(), k.createdAt);
+      }
+      assert.equal(new Set(listed.map((k) => k.keyId)).size, 3, 'key ids are unique');
+      const byId = (keys: typeof listed) => Object.fromEntries(keys.map((k) => [k.keyId, k]));
+      const locked = await f.reopen(p);
+      assert.deepEqual(byId(await locked.list()), byId(listed));
+      assert.equal(byId(await locked.list())[a1.keyId]!.status, 'retired');
+      await locked.unlock(f.secret);
+      assert.deepEqual(byId(await locked.list()), byId(listed));
+      assert.equal((await locked.activeKey('region-a')).keyId, a2.keyId);
+    });
+
+    it('a locked provider generates nothing', async () => {
+      const p = await f.fresh();
+      await p.generate('region-a');
+      const locked = await f.reopen(p);
+      await assert.rejects(locked.generate('region-a'), (e: any) => e.code === ErrorCodes.KEYS_LOCKED);
+      assert.equal((await locked.list()).length, 1);
+    });
+
+    it('a wrong or empty passphrase leaves it locked and is not repeated in the error', async () => {
+      const p = await f.fresh();
+      const key = await p.generate('region-a');
+      const wrapped = await wrapDataKey(key.publicKey, randomBytes(32), dataKeyContext(key.keyId, 'r'));
+      const locked = await f.reopen(p);
+      const wrong = `wrong passphrase ${randomUUID()}`;
+      await assert.rejects(locked.unlock(wrong), (e: any) =>
+        e.code === ErrorCodes.WRONG_PASSPHRASE && !e.message.includes(wrong) && !e.message.includes(f.secret));
+      await assert.rejects(locked.unlock(''), (e: any) =>
+        (e.code === ErrorCodes.WRONG_PASSPHRASE || e.code === ErrorCodes.PASSPHRASE_REQUIRED) && !e.message.includes(f.secret));
+      assert.equal(locked.unlocked, false);
+      await assert.rejects(locked.unwrap(key.keyId, wrapped, dataKeyContext(key.keyId, 'r')), (e: any) => e.code === ErrorCodes.KEYS_LOCKED);
+      assert.throws(() => locked.derivedSecret('blind-index'), (e: any) => e.code === ErrorCodes.KEYS_LOCKED);
+    });
+
+    it('a wrapped key opens only with the key pair it was wrapped to', async () => {
+      const p = await f.fresh();
+      const a = await p.generate('region-a');
+      const b = await p.generate('region-b');
+      const wrapped = await wrapDataKey(a.publicKey, randomBytes(32), dataKeyContext(a.keyId, 'r'));
+      await assert.rejects(p.unwrap(b.keyId, wrapped, dataKeyContext(a.keyId, 'r')), (e: any) => e.code === ErrorCodes.DECRYPTION_FAILED);
+      await assert.rejects(p.unwrap(b.keyId, wrapped, dataKeyContext(b.keyId, 'r')), (e: any) => e.code === ErrorCodes.DECRYPTION_FAILED);
+    });
+
+    it('any changed byte of the wrapped key or the info fails as one opaque decryption failure', async () => {
+      const p = await f.fresh();
+      const key = await p.generate('region-a');
+      const dek = randomBytes(32);
+      const info = dataKeyContext(key.keyId, 'rec-1');
+      const wrapped = await wrapDataKey(key.publicKey, dek, info);
+      const failures = new Set<string>();
+      for (let i = 0; i < wrapped.length; i++) {
+        const tampered = Buffer.from(wrapped);
+        tampered[i]! ^= i === 0 ? 0x01 : 0x80;
+        await assert.rejects(p.unwrap(key.keyId, tampered, info), (e: any) => {
+          failures.add(`${e.code}: ${e.message}`);
+          return e.code === ErrorCodes.DECRYPTION_FAILED;
+        }, `byte ${i}`);
+      }
+      const offCurve = Buffer.concat([Buffer.of(0x04), Buffer.alloc(64, 1), wrapped.subarray(65)]);
+      const zeroPoint = Buffer.concat([Buffer.of(0x04), Buffer.alloc(64), wrapped.subarray(65)]);
+      for (const bad of [offCurve, zeroPoint, Buffer.alloc(wrapped.length), Buffer.alloc(0)]) {
+        await assert.rejects(p.unwrap(key.keyId, bad, info), (e: any) => {
+          failures.add(`${e.code}: ${e.message}`);
+          return e.code === ErrorCodes.DECRYPTION_FAILED;
+        });
+      }
+      for (let i = 0; i < info.length; i += 7) {
+        const changed = Buffer.from(info);
+        changed[i]! ^= 0x01;
+        await assert.rejects(p.unwrap(key.keyId, wrapped, changed), (e: any) => e.code === ErrorCodes.DECRYPTION_FAILED);
+      }
+      assert.equal(failures.size, 1, `one error for every failure, got ${[...failures].join(' | ')}`);
+      assert.deepEqual(await p.unwrap(key.keyId, wrapped, info), dek, 'the original still opens');
+    });
+
+    it('many unwraps at once all return their own key', async () => {
+      const p = await f.fresh();
+      const key = await p.generate('region-a');
+      const deks = Array.from({ length: 16 }, () => randomBytes(32));
+      const wrapped = await Promise.all(deks.map((d, i) => wrapDataKey(key.publicKey, d, dataKeyContext(key.keyId, `rec-${i}`))));
+      const opened = await Promise.all(wrapped.map((w, i) => p.unwrap(key.keyId, w, dataKeyContext(key.keyId, `rec-${i}`))));
+      assert.deepEqual(opened, deks);
+    });
+
+    it('derived secrets are copies, and differ between installations', async () => {
+      const p = await f.fresh();
+      const first = p.derivedSecret('blind-index');
+      const expected = Buffer.from(first);
+      first.fill(0);
+      assert.deepEqual(p.derivedSecret('blind-index'), expected, 'zeroing a returned secret changes nothing kept');
+      const other = await f.fresh();
+      assert.notDeepEqual(other.derivedSecret('blind-index'), expected);
+    });
   });
 }

@@ -67,9 +67,9 @@ function attributes(part: string, separator: string, where: 'path' | 'query'): M
     if (name.startsWith('x-')) continue;
     const known = where === 'path' ? PATH_ATTRS : QUERY_ATTRS;
     if (!known.has(name)) {
-      if (UNSUPPORTED.has(name) || PATH_ATTRS.has(name) || QUERY_ATTRS.has(name)) {
-        throw usage(`the pkcs11 URL attribute ${name} is not supported ${PATH_ATTRS.has(name) || QUERY_ATTRS.has(name) ? `in the ${where}` : 'here'}`);
-      }
+      if (UNSUPPORTED.has(name)) throw usage(`the pkcs11 URL attribute ${name} is not supported`);
+      if (PATH_ATTRS.has(name)) throw usage(`${name} belongs in the path of the pkcs11 URL (before "?", separated by ";")`);
+      if (QUERY_ATTRS.has(name)) throw usage(`${name} belongs in the query of the pkcs11 URL (after "?", separated by "&")`);
       throw usage(`unknown pkcs11 URL attribute ${name}`);
     }
     if (out.has(name)) throw usage(`the pkcs11 URL attribute ${name} appears twice`);
