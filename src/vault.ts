@@ -32,12 +32,16 @@ import { FileBlobStore } from './storage/file-blob-store.js';
 import type { KeyProvider } from './keys/key-provider.js';
 import { redactionOptionsFrom, type RedactionOptions } from './redaction/redact-recording.js';
 import { KeyfileProvider, DEFAULT_KDF } from './keys/keyfile/keyfile-provider.js';
+import { Pkcs11KeyProvider } from './keys/pkcs11/pkcs11-provider.js';
 
 export interface VaultConfig {
   format: 'callvault-data/v1';
   database: Dialect;
-  /** 'data-dir': DATA/keys/keyring.json; 'external': a keyring named by CALLVAULT_KMS=file:PATH */
-  keyring: 'data-dir' | 'external';
+  /**
+   * 'data-dir': DATA/keys/keyring.json; 'external': a keyring named by CALLVAULT_KMS=file:PATH;
+   * 'pkcs11': keys on an HSM named by CALLVAULT_KMS=pkcs11:… (src/keys/pkcs11)
+   */
+  keyring: 'data-dir' | 'external' | 'pkcs11';
   createdAt: string;
   defaultController: string;
 }
@@ -73,7 +77,8 @@ export class Vault {
     readonly database: MetadataDatabase,
     readonly blobs: BlobStore,
     readonly keys: KeyProvider,
-    private readonly keyringFile: string,
+    /** where the audit signing key lives: beside a keyring file, or in DATA/keys with an HSM */
+    private readonly keysDir: string,
     private readonly env: VaultEnvironment,
   ) {
     this.recordings = new RecordingsRepository(database.db);
@@ -89,7 +94,7 @@ export class Vault {
 
   /** the checkpoint signing key, created beside the keyring the first time it is needed */
   auditSigner(): Promise<NoteSigner> {
-    this.signer ??= loadOrCreateSigner(join(dirname(this.keyringFile), SIGNING_KEY_FILE));
+    this.signer ??= loadOrCreateSigner(join(this.keysDir, SIGNING_KEY_FILE));
     return this.signer;
   }
 
@@ -104,12 +109,12 @@ export class Vault {
     return verifyAuditLog(this.database.db, this.auditTree, { verifier: signer.verifier, origin: signer.name }, witnessNotes, { url: this.database.url, ...options });
   }
 
-  /** checkpoints of the audit log, handed to the witnesses named by CALLVAULT_AUDIT_WITNESS */
   /** how identifiers are redacted, from the environment (src/redaction), read once */
   redaction(): RedactionOptions {
     return (this.#redaction ??= redactionOptionsFrom(process.env));
   }
 
+  /** checkpoints of the audit log, handed to the witnesses named by CALLVAULT_AUDIT_WITNESS */
   async auditCheckpoints(): Promise<AuditCheckpoints> {
     return new AuditCheckpoints(this.database.db, this.auditTree, await this.auditSigner(), parseWitnesses(this.env.witnesses));
   }
@@ -117,10 +122,19 @@ export class Vault {
   static async open(dataDir: string, env: VaultEnvironment = {}): Promise<Vault> {
     const config = await readConfig(dataDir);
     const url = databaseUrl(dataDir, config.database, env);
-    const keyringFile = keyringPath(dataDir, config.keyring, env);
-    const keys = await KeyfileProvider.load(keyringFile);
+    let keys: KeyProvider;
+    let keysDir: string;
+    if (config.keyring === 'pkcs11') {
+      if (!env.kms?.startsWith('pkcs11:')) throw new CallvaultError(ErrorCodes.USAGE, 'this data directory keeps its keys on an HSM: set CALLVAULT_KMS=pkcs11:…');
+      keys = await Pkcs11KeyProvider.open(env.kms);
+      keysDir = join(dataDir, 'keys');
+    } else {
+      const keyringFile = keyringPath(dataDir, config.keyring, env);
+      keys = await KeyfileProvider.load(keyringFile);
+      keysDir = dirname(keyringFile);
+    }
     const database = await openDatabase(url);
-    return new Vault(dataDir, config, database, new FileBlobStore(join(dataDir, 'objects')), keys, keyringFile, env);
+    return new Vault(dataDir, config, database, new FileBlobStore(join(dataDir, 'objects')), keys, keysDir, env);
   }
 
   /**
@@ -135,15 +149,16 @@ export class Vault {
     if (await exists(join(dataDir, 'config.json'))) {
       throw new CallvaultError(ErrorCodes.ALREADY_INITIALISED, `${dataDir} is already a callvault data directory`);
     }
-    const keyring = env.kms ? 'external' : 'data-dir';
-    const keyringFile = keyringPath(dataDir, keyring, env);
-    if (await exists(keyringFile)) {
+    const keyring: VaultConfig['keyring'] = env.kms?.startsWith('pkcs11:') ? 'pkcs11' : env.kms ? 'external' : 'data-dir';
+    const keyringFile = keyring === 'pkcs11' ? undefined : keyringPath(dataDir, keyring, env);
+    if (keyringFile && (await exists(keyringFile))) {
       throw new CallvaultError(
         ErrorCodes.ALREADY_INITIALISED,
         keyring === 'external' ? 'the keyring named by CALLVAULT_KMS exists already: name a new file' : `${dataDir} holds an interrupted init: remove it and run init again`,
       );
     }
-    await mkdir(dirname(keyringFile), { recursive: true, mode: 0o700 });
+    const keysDir = keyringFile ? dirname(keyringFile) : join(dataDir, 'keys');
+    await mkdir(keysDir, { recursive: true, mode: 0o700 });
     await mkdir(join(dataDir, 'objects'), { recursive: true, mode: 0o700 });
     const config: VaultConfig = {
       format: 'callvault-data/v1',
@@ -152,9 +167,10 @@ export class Vault {
       createdAt: new Date().toISOString(),
       defaultController: options.controllerId,
     };
-    const keys = await KeyfileProvider.create(keyringFile, options.passphrase, options.kdf);
+    // with an HSM, the passphrase is the token's user PIN (empty: its pin-source)
+    const keys = keyringFile ? await KeyfileProvider.create(keyringFile, options.passphrase, options.kdf) : await Pkcs11KeyProvider.create(env.kms!, options.passphrase);
     const database = await openDatabase(databaseUrl(dataDir, config.database, env));
-    const vault = new Vault(dataDir, config, database, new FileBlobStore(join(dataDir, 'objects')), keys, keyringFile, env);
+    const vault = new Vault(dataDir, config, database, new FileBlobStore(join(dataDir, 'objects')), keys, keysDir, env);
     await vault.controllers.add({ id: options.controllerId, name: options.controllerName, created_at: config.createdAt });
     await keys.generate(options.controllerId);
     await vault.auditSigner();
@@ -168,6 +184,7 @@ export class Vault {
 
   async close(): Promise<void> {
     await this.database.close();
+    await (this.keys as { close?: () => Promise<void> }).close?.();
   }
 }
 
@@ -187,7 +204,7 @@ async function readConfig(dataDir: string): Promise<VaultConfig> {
 
 function keyringPath(dataDir: string, keyring: VaultConfig['keyring'], env: VaultEnvironment): string {
   if (env.kms && !env.kms.startsWith('file:')) {
-    throw new CallvaultError(ErrorCodes.USAGE, 'CALLVAULT_KMS must be file:PATH (pkcs11: is not supported yet)');
+    throw new CallvaultError(ErrorCodes.USAGE, env.kms.startsWith('pkcs11:') ? 'this data directory keeps its keys in a keyring file: unset CALLVAULT_KMS or set it to file:PATH' : 'CALLVAULT_KMS must be file:PATH or pkcs11:…');
   }
   const external = env.kms?.slice('file:'.length);
   if (keyring === 'external') {

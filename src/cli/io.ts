@@ -48,7 +48,9 @@ export async function passphrase(prompt = 'Passphrase: ', confirm = false): Prom
 export async function openUnlocked(opts: GlobalOptions): Promise<Vault> {
   const vault = await openVault(opts);
   try {
-    await vault.unlock(await passphrase());
+    // an HSM whose URL names a pin-source unlocks unattended (serve behind a load balancer)
+    const unattended = (vault.keys as { pinConfigured?: boolean }).pinConfigured && !process.env.CALLVAULT_PASSPHRASE;
+    await vault.unlock(unattended ? '' : await passphrase());
     await indexPending(vault);
     return vault;
   } catch (err) {

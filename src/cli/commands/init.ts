@@ -14,8 +14,11 @@ export interface InitOptions extends GlobalOptions {
 }
 
 export async function initDataDir(opts: InitOptions) {
-  const secret = await passphrase('New passphrase for the key custodian: ', true);
-  if (secret.length < MIN_PASSPHRASE_LENGTH) {
+  // with an HSM the secret is the token's user PIN, set when the token was initialised; a URL
+  // with a pin-source needs none here
+  const hsm = environment().kms?.startsWith('pkcs11:');
+  const secret = hsm ? (process.env.CALLVAULT_PASSPHRASE ?? (/[?&;]pin-(source|value)=/.test(environment().kms!) ? '' : await passphrase('Token PIN: '))) : await passphrase('New passphrase for the key custodian: ', true);
+  if (!hsm && secret.length < MIN_PASSPHRASE_LENGTH) {
     throw new CallvaultError(ErrorCodes.USAGE, `the passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`);
   }
   const dir = dataDir(opts);
