@@ -28,7 +28,7 @@ import { loadOrCreateSigner, SIGNING_KEY_FILE } from './audit/signing-key.js';
 import type { NoteSigner } from './audit/signed-note.js';
 import { parseWitnesses } from './audit/witnesses/index.js';
 import type { BlobStore } from './storage/blob-store.js';
-import { FileBlobStore } from './storage/file-blob-store.js';
+import { blobStoreFromUrl } from './storage/blob-url.js';
 import type { KeyProvider } from './keys/key-provider.js';
 import { redactionOptionsFrom, type RedactionOptions } from './redaction/redact-recording.js';
 import { KeyfileProvider, DEFAULT_KDF } from './keys/keyfile/keyfile-provider.js';
@@ -52,6 +52,8 @@ export interface VaultEnvironment {
   kms?: string;
   /** CALLVAULT_AUDIT_WITNESS: comma-separated witnesses that receive every new checkpoint */
   witnesses?: string;
+  /** CALLVAULT_BLOB_URL: s3://bucket[/prefix]?endpoint=…; absent, files in DATA/objects */
+  blobUrl?: string;
 }
 
 export function defaultDataDir(): string {
@@ -134,7 +136,7 @@ export class Vault {
       keysDir = dirname(keyringFile);
     }
     const database = await openDatabase(url);
-    return new Vault(dataDir, config, database, new FileBlobStore(join(dataDir, 'objects')), keys, keysDir, env);
+    return new Vault(dataDir, config, database, blobStoreFromUrl(env.blobUrl, dataDir), keys, keysDir, env);
   }
 
   /**
@@ -159,7 +161,7 @@ export class Vault {
     }
     const keysDir = keyringFile ? dirname(keyringFile) : join(dataDir, 'keys');
     await mkdir(keysDir, { recursive: true, mode: 0o700 });
-    await mkdir(join(dataDir, 'objects'), { recursive: true, mode: 0o700 });
+    if (!env.blobUrl) await mkdir(join(dataDir, 'objects'), { recursive: true, mode: 0o700 });
     const config: VaultConfig = {
       format: 'callvault-data/v1',
       database: env.databaseUrl ? 'postgres' : 'sqlite',
@@ -170,7 +172,7 @@ export class Vault {
     // with an HSM, the passphrase is the token's user PIN (empty: its pin-source)
     const keys = keyringFile ? await KeyfileProvider.create(keyringFile, options.passphrase, options.kdf) : await Pkcs11KeyProvider.create(env.kms!, options.passphrase);
     const database = await openDatabase(databaseUrl(dataDir, config.database, env));
-    const vault = new Vault(dataDir, config, database, new FileBlobStore(join(dataDir, 'objects')), keys, keysDir, env);
+    const vault = new Vault(dataDir, config, database, blobStoreFromUrl(env.blobUrl, dataDir), keys, keysDir, env);
     await vault.controllers.add({ id: options.controllerId, name: options.controllerName, created_at: config.createdAt });
     await keys.generate(options.controllerId);
     await vault.auditSigner();

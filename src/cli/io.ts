@@ -23,6 +23,7 @@ export function environment() {
     databaseUrl: process.env.CALLVAULT_DATABASE_URL || undefined,
     kms: process.env.CALLVAULT_KMS || undefined,
     witnesses: process.env.CALLVAULT_AUDIT_WITNESS || undefined,
+    blobUrl: process.env.CALLVAULT_BLOB_URL || undefined,
   };
 }
 

@@ -20,8 +20,10 @@
  *     fine), so the parts are freed. If that fails (the service is unreachable), the upload is
  *     left incomplete: invisible, and removed by removeDebris() or a bucket lifecycle rule.
  *   - A small object waits in memory until commit (at most one part); a large one is sent in
- *     parts of `partSize` (8 MiB, at least 5 MiB) with `queueSize` (2) parts in flight, so a
- *     writer holds about (queueSize + 1) × partSize bytes. 10,000 parts: objects up to 78 GiB.
+ *     parts of `partSize` (8 MiB, at least 5 MiB) with `queueSize` (2) parts in flight while the
+ *     next is cut, and the writer is held back meanwhile: lib-storage copies each part once, so a
+ *     writer holds up to about 2 × (queueSize + 1) × partSize (measured: 48 MiB for a 200 MiB
+ *     object with the defaults). 10,000 parts: objects up to 78 GiB.
  *   - A commit that fails on the network is ambiguous (the object may or may not have been
  *     published); the upload is aborted, and `verify` lists a published orphan.
  *
@@ -45,7 +47,7 @@
  * s3:ListBucketMultipartUploads and s3:AbortMultipartUpload. In a versioned bucket delete() only
  * adds a delete marker: expire noncurrent versions with a lifecycle rule.
  */
-import { PassThrough, type Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -164,13 +166,42 @@ export class S3BlobStore implements BlobStore {
       },
     });
 
-    const stream = new PassThrough({ highWaterMark: MiB });
+    // The writer writes to `stream`; the upload reads `body`. They are two streams so that an
+    // upload that fails and stops reading (lib-storage then destroys `body`) holds the writer
+    // until the failure is known, and the writer's pipeline ends with CV_STORAGE_FAILED rather
+    // than a bare premature close.
+    let resume: (() => void) | undefined;
+    const body = new Readable({
+      highWaterMark: MiB,
+      read() {
+        const r = resume;
+        resume = undefined;
+        r?.();
+      },
+    });
+    const stream = new Writable({
+      highWaterMark: MiB,
+      write(chunk: Buffer, _encoding, callback) {
+        if (body.push(chunk)) callback();
+        else resume = () => callback();
+      },
+      final(callback) {
+        body.push(null);
+        callback();
+      },
+      destroy(err, callback) {
+        // (a stream that finished is destroyed too, by autoDestroy: the body then ends normally)
+        if (!body.destroyed && !stream.writableFinished) body.destroy(err ?? new Error('the writer stopped'));
+        callback(err);
+      },
+    });
     // failures reach the writer through its pipeline and the caller through commit(); without a
     // listener, a failure after the writer has gone would be an uncaught exception
     stream.on('error', () => {});
+    body.on('error', () => {});
     const upload = new Upload({
       client: gated,
-      params: { Bucket, Key, Body: stream, ContentType: 'application/octet-stream' },
+      params: { Bucket, Key, Body: body, ContentType: 'application/octet-stream' },
       partSize: this.#partSize,
       queueSize: this.#queueSize,
       leavePartsOnError: false,
@@ -225,6 +256,7 @@ export class S3BlobStore implements BlobStore {
         state = 'aborted';
         refuse(new Error('aborted'));
         stream.destroy();
+        body.destroy();
         await done.catch(() => {});
         await discard();
       },

@@ -7,13 +7,14 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { CLI, cli, PASSPHRASE, tempDir, throwawayPostgres } from '../helpers.js';
 import { makeCallWav } from '../fixtures/audio.js';
 import { verboseJson } from '../fixtures/transcripts.js';
 import { strongPassword, totp } from '../http/harness.js';
+import { startS3rver, type S3rverHandle } from '../storage/s3rver.js';
 
 interface Server {
   url: string;
@@ -58,6 +59,7 @@ async function events(data: string, env: NodeJS.ProcessEnv): Promise<Event[]> {
 
 describe('two servers on one database', () => {
   let db: { url: string; drop: () => Promise<void> };
+  let s3: S3rverHandle;
   let data: string;
   let env: NodeJS.ProcessEnv;
   let a: Server;
@@ -66,8 +68,16 @@ describe('two servers on one database', () => {
 
   before(async () => {
     db = await throwawayPostgres();
+    s3 = await startS3rver('callvault-cluster');
     data = join(await tempDir('data', 'cluster'), 'data');
-    env = { CALLVAULT_DATABASE_URL: db.url, CALLVAULT_PASSPHRASE: PASSPHRASE };
+    env = {
+      CALLVAULT_DATABASE_URL: db.url,
+      CALLVAULT_BLOB_URL: `s3://${s3.bucket}/vault?endpoint=${encodeURIComponent(s3.endpoint)}&region=us-east-1&forcePathStyle=true`,
+      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      CALLVAULT_PASSPHRASE: PASSPHRASE,
+    };
     assert.equal((await cli(['--data', data, 'init', '--json', '--controller', 'region-a'], env)).code, 0);
     for (const name of ['anna', 'bertil', 'cecilia']) {
       const r = await cli(['--data', data, 'users', 'add', name, '--role', 'nurse', '--controller', 'region-a', '--agent', `agent-${name}`, '--json'], env);
@@ -93,6 +103,7 @@ describe('two servers on one database', () => {
       await new Promise((r) => s.child.once('exit', r));
     }
     await db?.drop();
+    await s3?.stop();
   });
 
   it('a session made on one server works on the other, and signing out on one ends it on both', async () => {
@@ -150,6 +161,23 @@ describe('two servers on one database', () => {
     }
     assert.equal(redact.length, 4, 'each recording examined exactly once');
     assert.equal(new Set(redact.map((e) => e.recordingId)).size, 4);
+  });
+
+  it('the recordings and their redacted renditions are in the bucket, each verified, and no object is plaintext', async () => {
+    const verify = await cli(['--data', data, 'verify', '--deep', '--json'], env);
+    assert.equal(verify.code, 0, verify.stdout);
+    assert.equal(verify.json.checked, 8, 'four recordings and four renditions');
+    const puts = s3.requests.filter((r) => r.method === 'PUT' || r.method === 'POST').length;
+    assert.ok(puts >= 8, `${puts} writes reached the bucket`);
+    // what the object store holds on its disk: containers, never a WAV header
+    const files = (await readdir(s3.dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile() && !e.name.endsWith('.json'));
+    let containers = 0;
+    for (const f of files) {
+      const bytes = await readFile(join(f.parentPath, f.name));
+      assert.ok(!bytes.includes('RIFF') && !bytes.includes('WAVEfmt'), `${f.name} holds plaintext audio`);
+      if (bytes.subarray(0, 5).toString('latin1') === 'CVREC') containers++;
+    }
+    assert.equal(containers, 8);
   });
 
   it('the audit log written by both servers is one gapless sequence that verifies, with checkpoints signed', async () => {
