@@ -27,23 +27,20 @@
  *              original's: target: no byte differs
  * and the time to examine and redact against the time to decrypt the same recordings once.
  */
-import { execFile as execFileCb } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { detectIdentifiers } from '../src/pii/detector.js';
 import { importPaths } from '../src/import/importer.js';
 import { openStoredRecording } from '../src/recordings/read.js';
 import { redactPending } from '../src/redaction/backlog.js';
 import { DEFAULT_REDACTION } from '../src/redaction/redact-recording.js';
-import { TONE_HZ } from '../src/redaction/fill.js';
 import { Vault } from '../src/vault.js';
-import { findDataChunk, makeCallWav, makeMp3, type SyntheticCall } from '../test/fixtures/audio.js';
+import { makeCallWav, makeMp3, type SyntheticCall } from '../test/fixtures/audio.js';
+import { decodeMono, toneShare, wavDifferences } from '../test/fixtures/redaction-check.js';
 import { verboseJson } from '../test/fixtures/transcripts.js';
 import { BENCH_PASSPHRASE, makeScratch, median, nowSeconds, type Benchmark, type BenchOptions, type BenchResult } from './common.js';
 import { ENTITY_TYPES, loadLabelledSet, type LabelledSentence } from './labelled-set.js';
 
-const execFile = promisify(execFileCb);
 const TARGET = 0.98;
 
 export const piiBenchmark: Benchmark = {
@@ -167,14 +164,15 @@ async function redaction(options: BenchOptions, result: BenchResult): Promise<vo
         const redacted = Buffer.concat(parts);
         const file = join(out, `${r.id}.${kind === 'mp3' ? 'mp3' : 'wav'}`);
         await writeFile(file, redacted);
-        const samples = await decode(file, call.sampleRate);
+        const samples = await decodeMono(file, call.sampleRate);
         for (const p of call.phrases.filter((x) => x.identifierSpan)) {
           spans++;
-          if (toneShare(samples, call.sampleRate, p.identifierSpan!.startMs / 1000, p.identifierSpan!.endMs / 1000) > 0.9) covered++;
+          if (toneShare(samples, call.sampleRate, p.identifierSpan!.startMs / 1000, p.identifierSpan!.endMs / 1000).share > 0.9) covered++;
         }
         if (kind !== 'mp3') {
           wavs++;
-          differing += differingOutside(await readFile(r.path), redacted, call, DEFAULT_REDACTION.paddingSeconds);
+          const { outside } = wavDifferences(await readFile(r.path), redacted, call, DEFAULT_REDACTION.paddingSeconds);
+          differing += outside < 0 ? redacted.length : outside;
         }
       }
       const minutes = [...calls.values()].reduce((n, c) => n + c.call.durationMs, 0) / 60_000;
@@ -191,41 +189,4 @@ async function redaction(options: BenchOptions, result: BenchResult): Promise<vo
   } finally {
     await scratch.cleanup();
   }
-}
-
-async function decode(path: string, rate: number): Promise<Int16Array> {
-  const { stdout } = await execFile('ffmpeg', ['-hide_banner', '-v', 'error', '-i', path, '-f', 's16le', '-ac', '1', '-ar', String(rate), 'pipe:1'], { encoding: 'buffer', maxBuffer: 1 << 28 });
-  return new Int16Array(stdout.buffer, stdout.byteOffset, stdout.byteLength / 2);
-}
-
-/** the share of the span's energy at the tone's frequency (Goertzel) */
-function toneShare(samples: Int16Array, rate: number, from: number, to: number): number {
-  const a = Math.max(0, Math.floor(from * rate));
-  const b = Math.min(samples.length, Math.ceil(to * rate));
-  const w = (2 * Math.PI * TONE_HZ) / rate;
-  let s1 = 0;
-  let s2 = 0;
-  let energy = 0;
-  for (let i = a; i < b; i++) {
-    const s0 = samples[i]! + 2 * Math.cos(w) * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-    energy += samples[i]! * samples[i]!;
-  }
-  return energy === 0 ? 0 : (2 * (s1 * s1 + s2 * s2 - 2 * Math.cos(w) * s1 * s2)) / ((b - a) * energy);
-}
-
-/** sample bytes outside every identifier span (widened by the padding and 10 ms) that differ */
-function differingOutside(original: Buffer, redacted: Buffer, call: SyntheticCall, padding: number): number {
-  const a = findDataChunk(original);
-  const b = findDataChunk(redacted);
-  const samplesA = original.subarray(a.dataAt, a.dataAt + original.readUInt32LE(a.sizeAt));
-  const samplesB = redacted.subarray(b.dataAt, b.dataAt + redacted.readUInt32LE(b.sizeAt));
-  if (samplesA.length !== samplesB.length) return Math.max(samplesA.length, samplesB.length);
-  const frame = Math.round(samplesA.length / ((call.durationMs / 1000) * call.sampleRate));
-  const at = (s: number) => Math.floor(s * call.sampleRate) * frame;
-  const spans = call.phrases.filter((p) => p.identifierSpan).map((p) => [at(p.identifierSpan!.startMs / 1000 - padding - 0.01), at(p.identifierSpan!.endMs / 1000 + padding + 0.01)] as const);
-  let n = 0;
-  for (let i = 0; i < samplesA.length; i++) if (samplesA[i] !== samplesB[i] && !spans.some(([s, e]) => i >= s && i < e)) n++;
-  return n;
 }

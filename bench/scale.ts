@@ -30,6 +30,7 @@ import { sql } from 'kysely';
 import type { NewRecording } from '../src/db/recordings-repository.js';
 import type { IdentifierKind } from '../src/identifiers/blind-index.js';
 import { blindIndexFor, findByIdentifier } from '../src/recordings/indexer.js';
+import { prng } from '../src/demo/synthetic-identity.js';
 import { Vault } from '../src/vault.js';
 import { BENCH_PASSPHRASE, makeScratch, median, nowSeconds, type Benchmark, type BenchOptions, type BenchResult } from './common.js';
 
@@ -44,17 +45,6 @@ const LAST = Date.UTC(2019, 1, 1);
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const controllerId = (i: number) => `region-${String(i + 1).padStart(2, '0')}`;

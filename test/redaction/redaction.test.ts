@@ -10,41 +10,16 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cli, initVault, PASSPHRASE, tempDir } from '../helpers.js';
-import { findDataChunk, makeCallWav, makeMp3, type SyntheticCall } from '../fixtures/audio.js';
+import { makeCallWav, makeMp3, type SyntheticCall } from '../fixtures/audio.js';
 import { srt, verboseJson, webVtt, type IdentifierStyle } from '../fixtures/transcripts.js';
 import { linearToAlaw, linearToMulaw, TONE_HZ } from '../../src/redaction/fill.js';
+import { decodeMono, toneShare, wavDifferences } from '../fixtures/redaction-check.js';
 import { Vault } from '../../src/vault.js';
 import { readSealedText } from '../../src/recordings/read.js';
 
 const execFile = promisify(execFileCb);
 const env = { CALLVAULT_PASSPHRASE: PASSPHRASE };
 const PADDING_S = 0.25;
-
-/** mono 16-bit samples at `rate` of any audio file, decoded by ffmpeg (channels mixed down) */
-async function decode(path: string, rate: number): Promise<Int16Array> {
-  const { stdout } = await execFile('ffmpeg', ['-hide_banner', '-v', 'error', '-i', path, '-f', 's16le', '-ac', '1', '-ar', String(rate), 'pipe:1'], { encoding: 'buffer', maxBuffer: 1 << 28 });
-  return new Int16Array(stdout.buffer, stdout.byteOffset, stdout.byteLength / 2);
-}
-
-/** share of the span's energy at the tone's frequency (Goertzel), and its RMS */
-function toneShare(samples: Int16Array, rate: number, from: number, to: number): { share: number; rms: number } {
-  const a = Math.max(0, Math.floor(from * rate));
-  const b = Math.min(samples.length, Math.ceil(to * rate));
-  const n = b - a;
-  const w = (2 * Math.PI * TONE_HZ) / rate;
-  let s1 = 0;
-  let s2 = 0;
-  let energy = 0;
-  for (let i = a; i < b; i++) {
-    const x = samples[i]!;
-    const s0 = x + 2 * Math.cos(w) * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-    energy += x * x;
-  }
-  const power = s1 * s1 + s2 * s2 - 2 * Math.cos(w) * s1 * s2;
-  return { share: energy === 0 ? 0 : (2 * power) / (n * energy), rms: Math.sqrt(energy / Math.max(1, n)) };
-}
 
 interface Case {
   name: string;
@@ -128,8 +103,8 @@ describe('redaction of generated calls', () => {
     it(`${c}: every spoken identifier is a tone in the redacted audio`, async () => {
       const { call } = calls.get(c)!;
       const file = await exportRedacted(c);
-      const redacted = await decode(file, call.sampleRate);
-      const original = await decode(calls.get(c)!.path, call.sampleRate);
+      const redacted = await decodeMono(file, call.sampleRate);
+      const original = await decodeMono(calls.get(c)!.path, call.sampleRate);
       const spans = call.phrases.filter((p) => p.identifierSpan).map((p) => p.identifierSpan!);
       assert.equal(spans.length, 2);
       for (const span of spans) {
@@ -145,23 +120,7 @@ describe('redaction of generated calls', () => {
     it(`${c}: outside the spans and their padding, the WAV samples are byte for byte the original's`, async () => {
       const { call, path } = calls.get(c)!;
       const file = await exportRedacted(c);
-      const a = await readFile(path);
-      const b = await readFile(file);
-      const da = findDataChunk(a);
-      const db = findDataChunk(b);
-      const samplesA = a.subarray(da.dataAt, da.dataAt + a.readUInt32LE(da.sizeAt));
-      const samplesB = b.subarray(db.dataAt, db.dataAt + b.readUInt32LE(db.sizeAt));
-      assert.equal(samplesB.length, samplesA.length);
-      const bytesPerFrame = Math.round(samplesA.length / ((call.durationMs / 1000) * call.sampleRate));
-      const guard = (s: number) => Math.floor(s * call.sampleRate) * bytesPerFrame;
-      const spans = call.phrases.filter((p) => p.identifierSpan).map((p) => [guard(p.identifierSpan!.startMs / 1000 - PADDING_S - 0.01), guard(p.identifierSpan!.endMs / 1000 + PADDING_S + 0.01)] as const);
-      let changedOutside = 0;
-      let changedInside = 0;
-      for (let i = 0; i < samplesA.length; i++) {
-        if (samplesA[i] === samplesB[i]) continue;
-        if (spans.some(([s, e]) => i >= s && i < e)) changedInside++;
-        else changedOutside++;
-      }
+      const { inside: changedInside, outside: changedOutside } = wavDifferences(await readFile(path), await readFile(file), call, PADDING_S);
       assert.equal(changedOutside, 0);
       assert.ok(changedInside > 0);
     });
