@@ -5,6 +5,9 @@
  * through the policy module; every security-relevant access is appended to the audit log before
  * the response is sent, and nothing is served when that append fails.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { CallvaultError, ErrorCodes, isCallvaultError, type ErrorCode } from '../errors.js';
 import type { Vault } from '../vault.js';
@@ -43,6 +46,9 @@ declare module 'fastify' {
     vault: Vault;
   }
 }
+
+/** the web UI as `vite build` leaves it (web/vite.config.ts), beside the compiled server */
+const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
 
 export const JSON_BODY_LIMIT = 64 * 1024;
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -167,7 +173,22 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     req.auth = await authenticate(app.vault, req);
   });
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((_req, reply) => {
+  const web = existsSync(join(WEB_ROOT, 'index.html'));
+  if (web) {
+    // file names under assets/ carry a hash of their content: they never change
+    await app.register(import('@fastify/static'), {
+      root: WEB_ROOT,
+      wildcard: false,
+      index: false,
+      setHeaders: (res, path) => res.setHeader('Cache-Control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    });
+  }
+  app.setNotFoundHandler((req, reply) => {
+    // the web UI's own paths (/recordings/…, /audit) are pages of one document: the browser gets
+    // index.html and the UI's router shows the page; anything under /api/ stays a JSON 404
+    if (web && (req.method === 'GET' || req.method === 'HEAD') && !req.url.startsWith('/api/') && req.headers.accept?.includes('text/html')) {
+      return void reply.header('Cache-Control', 'no-cache').sendFile('index.html');
+    }
     void reply.code(404).send({ error: { code: ErrorCodes.NOT_FOUND, message: 'not found' } });
   });
 

@@ -1,0 +1,214 @@
+/**
+ * One recording: what the role may see of it, and the player. Playing starts with the purpose:
+ * the server records it and answers with the audio URL the player then uses.
+ */
+import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { useTranslation } from 'react-i18next';
+import { api, errorOf } from '../api/client';
+import type { paths } from '../api/schema';
+import { clock, dateTime, time } from '../format';
+import { useSession } from '../session';
+import { Modal } from '../components/Modal';
+import { Player } from '../components/Player';
+import { useBreakGlass } from '../components/BreakGlass';
+
+type Detail = paths['/api/v1/recordings/{id}']['get']['responses'][200]['content']['application/json'];
+type Access = paths['/api/v1/recordings/{id}/access']['post']['responses'][201]['content']['application/json'];
+type AccessBody = NonNullable<paths['/api/v1/recordings/{id}/access']['post']['requestBody']>['content']['application/json'];
+const PURPOSES: Array<AccessBody['purpose']> = ['patient-follow-up', 'quality-review', 'complaint', 'incident-investigation', 'subject-request', 'legal-request', 'other'];
+/** roles that may ask for the original where the server allows it (nurses only for their own calls) */
+const MAY_ASK_ORIGINAL = new Set(['nurse', 'dpo']);
+
+export function RecordingPage() {
+  const { id = '' } = useParams();
+  const navigate = useNavigate();
+  const { t } = useTranslation('recordings');
+  const { t: tc } = useTranslation();
+  const [detail, setDetail] = useState<Detail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [asking, setAsking] = useState(false);
+  const [access, setAccess] = useState<(Access & { purpose: string }) | null>(null);
+  const [ended, setEnded] = useState(false);
+
+  useEffect(() => {
+    void api.GET('/api/v1/recordings/{id}', { params: { path: { id } } }).then(({ data, error: failure }) => {
+      if (data) setDetail(data);
+      else setError(errorOf(failure).message || tc('error.generic', { code: errorOf(failure).code }));
+    });
+  }, [id, tc]);
+
+  const accessEnded = useCallback(() => {
+    setAccess(null);
+    setEnded(true);
+  }, []);
+
+  const when = dateTime(detail?.startedAt ?? detail?.importedAt);
+  return (
+    <>
+      <p>
+        {/* back keeps the list's filters and page; opened directly, it goes to the list */}
+        <Link
+          to="/recordings"
+          onClick={(e) => {
+            if ((window.history.state as { idx?: number } | null)?.idx) {
+              e.preventDefault();
+              navigate(-1);
+            }
+          }}
+        >
+          ← {t('detail.back')}
+        </Link>
+      </p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {detail && (
+        <>
+          <h1>{t('detail.heading', { when })}</h1>
+          <dl className="facts">
+            <dt>{t('columns.duration')}</dt>
+            <dd>{clock((detail.durationMs ?? 0) / 1000)}</dd>
+            <dt>{t('columns.direction')}</dt>
+            <dd>{detail.direction ? t(detail.direction === 'inbound' ? 'inbound' : 'outbound') : '—'}</dd>
+            <dt>{t('columns.region')}</dt>
+            <dd>{detail.region ?? '—'}</dd>
+            <dt>{t('columns.agent')}</dt>
+            <dd>{detail.agent ?? '—'}</dd>
+            <dt>{t('columns.controller')}</dt>
+            <dd>{detail.controllerId}</dd>
+            <dt>{t('detail.caller')}</dt>
+            <dd>
+              <Identifier value={detail.caller} />
+            </dd>
+            <dt>{t('detail.personnummer')}</dt>
+            <dd>
+              <Identifier value={detail.personnummer} />
+            </dd>
+            <dt>{t('columns.redaction')}</dt>
+            <dd>{detail.redaction ? t(`redaction.${detail.redaction as 'pending'}`) : '—'}</dd>
+            <dt>{t('detail.format')}</dt>
+            <dd>
+              {detail.format} · {detail.codec} · {detail.sampleRate} Hz · {detail.channels} ch
+            </dd>
+          </dl>
+          {detail.redaction === 'failed' && <p className="warning">{t('detail.flagged')}</p>}
+          {ended && (
+            <p className="warning" role="status">
+              {t('purpose.again')}
+            </p>
+          )}
+          {access ? (
+            <>
+              <p className={access.breakGlass ? 'break-glass-note' : 'status'} role="status">
+                {t('purpose.stated', { purpose: t(`purpose.options.${access.purpose as 'other'}`), until: time(access.expiresAt!) })}
+                {access.breakGlass ? ` ${t('breakGlass.inPlay')}` : ''}
+              </p>
+              <Player recordingId={id} accessId={access.accessId!} audioUrl={access.audioUrl!} hasTranscript={Boolean(access.transcriptUrl)} onAccessEnded={accessEnded} />
+            </>
+          ) : (
+            <button type="button" className="primary" onClick={() => setAsking(true)}>
+              ▶ {t('purpose.play')}
+            </button>
+          )}
+          {asking && (
+            <PurposeDialog
+              recordingId={id}
+              onClose={() => setAsking(false)}
+              onGranted={(a) => {
+                setAsking(false);
+                setEnded(false);
+                setAccess(a);
+              }}
+            />
+          )}
+        </>
+      )}
+    </>
+  );
+}
+
+/** an identifier, or the label a role that hears only redacted audio sees in its place */
+function Identifier({ value }: { value: string | null | undefined }) {
+  const { t } = useTranslation('recordings');
+  if (!value) return <>—</>;
+  if (/^\[[A-ZÅÄÖ-]+\]$/.test(value)) return <span title={t('detail.hidden')}>{value}</span>;
+  return <>{value}</>;
+}
+
+function PurposeDialog({ recordingId, onClose, onGranted }: { recordingId: string; onClose: () => void; onGranted: (a: Access & { purpose: string }) => void }) {
+  const { t } = useTranslation('recordings');
+  const { t: tc } = useTranslation();
+  const { user } = useSession();
+  const breakGlass = useBreakGlass();
+  const id = useId();
+  const [purpose, setPurpose] = useState<AccessBody['purpose'] | ''>('');
+  const [text, setText] = useState('');
+  const [rendition, setRendition] = useState<'redacted' | 'original'>('redacted');
+  const [error, setError] = useState<string | null>(null);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (!purpose) return;
+    const { data, error: failure } = await api.POST('/api/v1/recordings/{id}/access', {
+      params: { path: { id: recordingId } },
+      body: { purpose, ...(text.trim() ? { purposeText: text.trim() } : {}), rendition },
+    });
+    if (!data?.audioUrl) {
+      const e2 = errorOf(failure);
+      return setError(e2.message || tc('error.generic', { code: e2.code }));
+    }
+    onGranted({ ...data, purpose });
+  }
+
+  return (
+    <Modal title={t('purpose.heading')} onClose={onClose} tone={breakGlass ? 'danger' : undefined}>
+      <p>{t('purpose.intro')}</p>
+      {breakGlass && <p className="warning">{t('breakGlass.inPlay')}</p>}
+      <form onSubmit={submit}>
+        <label htmlFor={`${id}-p`}>{t('purpose.label')}</label>
+        <select id={`${id}-p`} value={purpose} onChange={(e) => setPurpose(e.target.value as AccessBody['purpose'])} required autoFocus>
+          <option value="" disabled>
+            {t('purpose.choose')}
+          </option>
+          {PURPOSES.map((p) => (
+            <option key={p} value={p}>
+              {t(`purpose.options.${p}`)}
+            </option>
+          ))}
+        </select>
+        <label htmlFor={`${id}-t`}>{t('purpose.text')}</label>
+        <textarea id={`${id}-t`} value={text} onChange={(e) => setText(e.target.value)} maxLength={500} rows={2} required={purpose === 'other'} aria-describedby={`${id}-th`} />
+        <p id={`${id}-th`} className="hint">
+          {t('purpose.textHint')}
+        </p>
+        {MAY_ASK_ORIGINAL.has(user.role) && (
+          <fieldset>
+            <legend>{t('purpose.rendition')}</legend>
+            <label className="check">
+              <input type="radio" name="rendition" value="redacted" checked={rendition === 'redacted'} onChange={() => setRendition('redacted')} /> {t('purpose.redacted')}
+            </label>
+            <label className="check">
+              <input type="radio" name="rendition" value="original" checked={rendition === 'original'} onChange={() => setRendition('original')} /> {t('purpose.original')}
+            </label>
+          </fieldset>
+        )}
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="actions">
+          <button type="button" onClick={onClose}>
+            {tc('cancel')}
+          </button>
+          <button type="submit" className="primary" disabled={!purpose || (purpose === 'other' && text.trim().length < 10)}>
+            {t('purpose.start')}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
