@@ -172,6 +172,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }
     req.auth = await authenticate(app.vault, req);
   });
+  // answers about patients must not stay in a shared workstation's browser cache
+  app.addHook('onSend', async (req, reply) => {
+    if (req.url.startsWith('/api/v1/') && !reply.hasHeader('cache-control')) void reply.header('Cache-Control', 'no-store');
+  });
   app.setErrorHandler(errorHandler);
   const web = existsSync(join(WEB_ROOT, 'index.html'));
   if (web) {
@@ -180,6 +184,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       root: WEB_ROOT,
       wildcard: false,
       index: false,
+      cacheControl: false,
       setHeaders: (res, path) => res.setHeader('Cache-Control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
     });
   }
@@ -187,7 +192,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // the web UI's own paths (/recordings/…, /audit) are pages of one document: the browser gets
     // index.html and the UI's router shows the page; anything under /api/ stays a JSON 404
     if (web && (req.method === 'GET' || req.method === 'HEAD') && !req.url.startsWith('/api/') && req.headers.accept?.includes('text/html')) {
-      return void reply.header('Cache-Control', 'no-cache').sendFile('index.html');
+      return void reply.sendFile('index.html');
     }
     void reply.code(404).send({ error: { code: ErrorCodes.NOT_FOUND, message: 'not found' } });
   });
