@@ -3,7 +3,8 @@
  * with the pages the user's role can use. What a role may do is decided by the server; the menu
  * only leaves out pages that would answer 403.
  */
-import { NavLink, Navigate, Route, Routes } from 'react-router';
+import { useEffect } from 'react';
+import { NavLink, Navigate, Route, Routes, useNavigate } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { SessionProvider, useSession, type Role } from './session';
 import { LANGUAGES, setLanguage, type Language } from './i18n';
@@ -13,6 +14,7 @@ import { AuditPage } from './pages/Audit';
 import { PrivacyPage } from './pages/Privacy';
 import { AdminPage } from './pages/Admin';
 import { BreakGlassBanner } from './components/BreakGlass';
+import { RETURN_TO } from './pages/SignIn';
 
 const PAGES: Array<{ path: string; key: 'recordings' | 'audit' | 'privacy' | 'admin'; roles: Role[] }> = [
   { path: '/recordings', key: 'recordings', roles: ['nurse', 'supervisor', 'dpo'] },
@@ -60,6 +62,13 @@ function Frame() {
   const { user, signOut } = useSession();
   const pages = PAGES.filter((p) => p.roles.includes(user.role));
   const home = pages[0]?.path ?? '/recordings';
+  const navigate = useNavigate();
+  useEffect(() => {
+    // back from the identity provider: to the page the user was on (a path of ours only)
+    const place = sessionStorage.getItem(RETURN_TO);
+    sessionStorage.removeItem(RETURN_TO);
+    if (place?.startsWith('/') && !place.startsWith('//')) navigate(place, { replace: true });
+  }, [navigate]);
   return (
     <>
       <header className="top">

@@ -11,6 +11,12 @@ import type { paths } from '../api/schema';
 
 type SessionBody = paths['/api/v1/auth/session']['get']['responses'][200]['content']['application/json'];
 
+/** the provider sends the browser back to /: the page the user asked for is opened after that */
+export const RETURN_TO = 'callvault.returnTo';
+function rememberPlace() {
+  sessionStorage.setItem(RETURN_TO, window.location.pathname + window.location.search);
+}
+
 export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { onSignedIn: (session: SessionBody) => void; username?: string; compact?: boolean }) {
   const { t } = useTranslation();
   const id = useId();
@@ -110,7 +116,7 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
         <div className="oidc">
           <p>{t('signIn.orOidc')}</p>
           {providers.map((p) => (
-            <a key={p.id} className="button" href={`/api/v1/auth/oidc/${encodeURIComponent(p.id)}/start`}>
+            <a key={p.id} className="button" href={`/api/v1/auth/oidc/${encodeURIComponent(p.id)}/start`} onClick={rememberPlace}>
               {t('signIn.oidcButton', { label: p.label })}
             </a>
           ))}
