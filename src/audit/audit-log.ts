@@ -44,11 +44,9 @@ export interface AuditEvent {
   requestId?: string;
 }
 
-interface EntryRow {
+interface EntryRow extends EntryColumns {
   entry: string;
   leaf_hash: string;
-  recording_id: string | null;
-  identifier_hash: string | null;
 }
 
 export interface StoredEntry {
@@ -100,6 +98,54 @@ export function indexedColumns(entry: string): { recording_id: string | null; id
   return { recording_id: typeof e.recordingId === 'string' ? e.recordingId : null, identifier_hash: typeof hash === 'string' ? hash : null };
 }
 
+/** the search columns (docs/audit-log.md): copied out of the entry so an auditor's search is an index lookup */
+export interface SearchColumns {
+  time: string | null;
+  action: string | null;
+  outcome: string | null;
+  actor_id: string | null;
+  actor_name: string | null;
+}
+
+/** every column stored beside an entry that is copied out of it; `audit verify` checks them all */
+export interface EntryColumns extends SearchColumns {
+  recording_id: string | null;
+  identifier_hash: string | null;
+}
+
+/**
+ * A string as the databases store and give it back: a lone surrogate becomes U+FFFD (both
+ * drivers write UTF-8) and so does U+0000 (PostgreSQL's text cannot hold it). Only strings
+ * written by hand into an entry can hold either; without this they would fail the insert on
+ * PostgreSQL, or read back different from the entry and be reported by verify.
+ */
+function storable(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  return /[\0\ud800-\udfff]/.test(value) ? Buffer.from(value, 'utf8').toString('utf8').replaceAll('\0', '\ufffd') : value;
+}
+
+/**
+ * The columns stored beside an entry, from its text alone, with one JSON.parse: what `append`
+ * writes, the 0007 migration backfills and `audit verify` expects. A member that is absent or not
+ * a string gives null. Throws when the text is not a JSON object (append never writes one).
+ */
+export function entryColumns(entry: string): EntryColumns {
+  const e: unknown = JSON.parse(entry);
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new TypeError('an audit entry is a JSON object');
+  const { recordingId, detail, time, action, outcome, actor } = e as Record<string, unknown>;
+  const d = typeof detail === 'object' && detail !== null ? (detail as Record<string, unknown>) : {};
+  const a = typeof actor === 'object' && actor !== null ? (actor as Record<string, unknown>) : {};
+  return {
+    recording_id: storable(recordingId),
+    identifier_hash: storable(d.personnummerHash ?? d.phoneHash),
+    time: storable(time),
+    action: storable(action),
+    outcome: storable(outcome),
+    actor_id: storable(a.id),
+    actor_name: storable(a.name),
+  };
+}
+
 export class AuditLog {
   private readonly appendSqlite?: (row: EntryRow) => number;
 
@@ -114,10 +160,12 @@ export class AuditLog {
       // much as the durable commit itself (docs/benchmarks.md). IMMEDIATE takes the write lock
       // at BEGIN, so a second process waits (busy_timeout) instead of failing to upgrade.
       const bump = sqlite.prepare('UPDATE audit_head SET size = size + 1 WHERE id = 1 RETURNING size');
-      const insert = sqlite.prepare('INSERT INTO audit_entries (seq, entry, leaf_hash, recording_id, identifier_hash) VALUES (?, ?, ?, ?, ?)');
+      const insert = sqlite.prepare(
+        'INSERT INTO audit_entries (seq, entry, leaf_hash, recording_id, identifier_hash, time, action, outcome, actor_id, actor_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
       const append = sqlite.transaction((row: EntryRow) => {
         const index = Number((bump.get() as { size: number }).size) - 1;
-        insert.run(index, row.entry, row.leaf_hash, row.recording_id, row.identifier_hash);
+        insert.run(index, row.entry, row.leaf_hash, row.recording_id, row.identifier_hash, row.time, row.action, row.outcome, row.actor_id, row.actor_name);
         return index;
       });
       this.appendSqlite = (row) => append.immediate(row);
@@ -132,7 +180,7 @@ export class AuditLog {
   async append(event: AuditEvent, time = new Date()): Promise<number> {
     const entry = encodeEntry(event, time);
     const text = entry.toString('utf8');
-    const row: EntryRow = { entry: text, leaf_hash: leafHash(entry).toString('hex'), ...indexedColumns(text) };
+    const row: EntryRow = { entry: text, leaf_hash: leafHash(entry).toString('hex'), ...entryColumns(text) };
     try {
       // The prepared path runs synchronously, so nothing interleaves with it; it is skipped while
       // a Kysely transaction holds the connection, which it would otherwise join.
@@ -141,8 +189,8 @@ export class AuditLog {
         // one statement, one round trip: the head row's lock still orders appenders
         const result = await sql<{ seq: number }>`
           WITH head AS (UPDATE audit_head SET size = size + 1 WHERE id = 1 RETURNING size)
-          INSERT INTO audit_entries (seq, entry, leaf_hash, recording_id, identifier_hash)
-          SELECT size - 1, ${row.entry}, ${row.leaf_hash}, ${row.recording_id}, ${row.identifier_hash} FROM head
+          INSERT INTO audit_entries (seq, entry, leaf_hash, recording_id, identifier_hash, "time", action, outcome, actor_id, actor_name)
+          SELECT size - 1, ${row.entry}, ${row.leaf_hash}, ${row.recording_id}, ${row.identifier_hash}, ${row.time}, ${row.action}, ${row.outcome}, ${row.actor_id}, ${row.actor_name} FROM head
           RETURNING seq`.execute(this.db);
         return Number(result.rows[0]!.seq);
       }

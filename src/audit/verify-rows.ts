@@ -4,27 +4,43 @@
  * rows do not match their stored leaf hash or lookup columns. Only the entry text is trusted.
  */
 import { hash } from 'node:crypto';
-import { indexedColumns } from './audit-log.js';
+import { entryColumns } from './audit-log.js';
 import { HASH_SIZE } from './merkle.js';
 
 /** the stored leaf_hash is not the hash of the entry */
 export const LEAF_HASH_MISMATCH = 1;
-/** recording_id or identifier_hash differs from what the entry names */
+/** recording_id or identifier_hash differs from what the entry names, or the entry is not a JSON object */
 export const COLUMNS_MISMATCH = 2;
+/** a search column (time, action, outcome, actor_id, actor_name) differs from the entry */
+export const SEARCH_COLUMNS_MISMATCH = 4;
 
 /**
  * A row as the drivers return it in array mode (better-sqlite3 `raw`, pg `rowMode: 'array'`),
- * which saves making an object per row: seq (a string from pg's int8), entry, leaf_hash,
- * recording_id, identifier_hash.
+ * which saves making an object per row: seq (a string from pg's int8), entry, leaf_hash, then
+ * the columns copied out of the entry.
  */
-export type StoredRow = [seq: number | string, entry: string, leafHash: string, recordingId: string | null, identifierHash: string | null];
+export type StoredRow = [
+  seq: number | string,
+  entry: string,
+  leafHash: string,
+  recordingId: string | null,
+  identifierHash: string | null,
+  time: string | null,
+  action: string | null,
+  outcome: string | null,
+  actorId: string | null,
+  actorName: string | null,
+];
 
-export const SELECT_ROWS = 'SELECT seq, entry, leaf_hash, recording_id, identifier_hash FROM audit_entries';
+/** the columns of a StoredRow, in its order */
+export const ROW_COLUMNS = ['seq', 'entry', 'leaf_hash', 'recording_id', 'identifier_hash', 'time', 'action', 'outcome', 'actor_id', 'actor_name'] as const;
+
+export const SELECT_ROWS = `SELECT ${ROW_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM audit_entries`;
 
 /**
  * One batch checked, in one ArrayBuffer so a worker can hand it over without a copy: `count`
  * seqs (float64, ascending, as stored), then `count` leaf hashes of 32 bytes, then `count` flag
- * bytes (LEAF_HASH_MISMATCH | COLUMNS_MISMATCH).
+ * bytes (LEAF_HASH_MISMATCH | COLUMNS_MISMATCH | SEARCH_COLUMNS_MISMATCH).
  */
 export interface CheckedBatch {
   count: number;
@@ -38,7 +54,7 @@ export function checkRows(rows: readonly StoredRow[]): CheckedBatch {
   const hashes = Buffer.from(buffer, count * 8, count * HASH_SIZE);
   const flags = new Uint8Array(buffer, count * (8 + HASH_SIZE), count);
   for (let i = 0; i < count; i++) {
-    const [seq, entry, leafHash, recordingId, identifierHash] = rows[i]!;
+    const [seq, entry, leafHash, recordingId, identifierHash, time, action, outcome, actorId, actorName] = rows[i]!;
     seqs[i] = Number(seq);
     // SHA-256(0x00 ‖ UTF-8 of the entry), which is leafHash(Buffer.from(entry)) in one call: U+0000
     // is the byte 0x00 in UTF-8. Compared as hex with the stored column, made bytes for the tree.
@@ -46,11 +62,12 @@ export function checkRows(rows: readonly StoredRow[]): CheckedBatch {
     hashes.write(hex, i * HASH_SIZE, HASH_SIZE, 'hex');
     let f = hex === leafHash ? 0 : LEAF_HASH_MISMATCH;
     try {
-      const columns = indexedColumns(entry);
-      if (columns.recording_id !== recordingId || columns.identifier_hash !== identifierHash) f |= COLUMNS_MISMATCH;
+      const c = entryColumns(entry);
+      if (c.recording_id !== recordingId || c.identifier_hash !== identifierHash) f |= COLUMNS_MISMATCH;
+      if (c.time !== time || c.action !== action || c.outcome !== outcome || c.actor_id !== actorId || c.actor_name !== actorName) f |= SEARCH_COLUMNS_MISMATCH;
     } catch {
-      // Not JSON, so not what append wrote: it cannot give the columns stored beside it. (Thrown
-      // on, indexedColumns' SyntaxError would end the verification instead of reporting the entry.)
+      // Not a JSON object, so not what append wrote: it cannot give the columns stored beside it.
+      // (Thrown on, the error would end the verification instead of reporting the entry.)
       f |= COLUMNS_MISMATCH;
     }
     flags[i] = f;

@@ -21,6 +21,8 @@ import {
   checkRows,
   COLUMNS_MISMATCH,
   LEAF_HASH_MISMATCH,
+  ROW_COLUMNS,
+  SEARCH_COLUMNS_MISMATCH,
   type CheckedBatch,
   type FromVerifyWorker,
   type ToVerifyWorker,
@@ -32,6 +34,7 @@ export type ProblemCode =
   | 'entry-extra'
   | 'leaf-hash'
   | 'index-column'
+  | 'search-column'
   | 'subtree-cache'
   | 'checkpoint-signature'
   | 'checkpoint-root'
@@ -156,6 +159,7 @@ export async function verifyAuditLog(
       const f = flags[i]!;
       if (f & LEAF_HASH_MISMATCH) problem({ code: 'leaf-hash', index: seq, message: `entry ${seq} does not match its stored hash` });
       if (f & COLUMNS_MISMATCH) problem({ code: 'index-column', index: seq, message: `entry ${seq}'s lookup columns differ from the entry` });
+      if (f & SEARCH_COLUMNS_MISMATCH) problem({ code: 'search-column', index: seq, message: `entry ${seq}'s search columns (time, action, outcome, actor) differ from the entry` });
       builder.push(hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
       expected += 1;
       if (wanted.has(builder.size)) roots.set(builder.size, builder.root());
@@ -171,8 +175,8 @@ export async function verifyAuditLog(
     await checkInWorkers(source!, ranges, workers, consume);
   } else {
     for (const [from, to] of ranges) {
-      const rows = await db.selectFrom('audit_entries').select(['seq', 'entry', 'leaf_hash', 'recording_id', 'identifier_hash']).where('seq', '>=', from).where('seq', '<', to).orderBy('seq').execute();
-      consume(checkRows(rows.map((r) => [r.seq, r.entry, r.leaf_hash, r.recording_id, r.identifier_hash])));
+      const rows = await db.selectFrom('audit_entries').select(ROW_COLUMNS).where('seq', '>=', from).where('seq', '<', to).orderBy('seq').execute();
+      consume(checkRows(rows.map((r) => [r.seq, r.entry, r.leaf_hash, r.recording_id, r.identifier_hash, r.time, r.action, r.outcome, r.actor_id, r.actor_name])));
     }
   }
   // Rows beyond the size. One appended since the size was read is no problem: the head row moves

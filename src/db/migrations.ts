@@ -1,8 +1,8 @@
 /**
  * Schema migrations, shared by SQLite and PostgreSQL. Append new ones; never edit a released one.
  */
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import { indexedColumns } from '../audit/audit-log.js';
+import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { entryColumns, indexedColumns } from '../audit/audit-log.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -258,7 +258,89 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006_erasure': {
+    async up(db: Kysely<any>) {
+      // a data subject's erasure (src/subject/erase.ts) leaves the row as a tombstone in state
+      // `erased`. `wrapped_key` and `sealed_metadata` stay NOT NULL (SQLite cannot drop a
+      // constraint without rebuilding the table) and hold '' once the key is destroyed.
+      await db.schema.alterTable('recordings').addColumn('erased_at', 'text').execute();
+      // blob keys still to delete after the erasing transaction committed (a failed delete is
+      // retried by the next erasure; `callvault verify` reports what is left)
+      await db.schema.alterTable('recordings').addColumn('erasure_debris', 'text').execute();
+    },
+  },
+  '0007_audit_search': {
+    async up(db: Kysely<any>) {
+      // The auditor's search (GET /api/v1/audit/search): the entry's time, action, outcome and
+      // actor copied out of it, as 0003 did for the patient's access log; `audit verify` checks
+      // them against the entry. On PostgreSQL the two compared by range (an action prefix, a time
+      // window) compare bytes, as SQLite does, whatever the database's collation.
+      // SQLite runs a migration outside any transaction (Kysely has no transactional DDL there) and
+      // the backfill of a large log takes minutes, so every step may run again after an
+      // interruption: a column already added is kept, the backfill rewrites the same values, the
+      // indexes are made if missing. On PostgreSQL the whole migration is one transaction.
+      const bytewise = db.getExecutor().adapter instanceof PostgresAdapter ? sql`text collate "C"` : sql`text`;
+      const table = (await db.introspection.getTables()).find((t) => t.name === 'audit_entries');
+      const present = new Set(table?.columns.map((c) => c.name));
+      for (const [name, type] of [['time', bytewise], ['action', bytewise], ['outcome', sql`text`], ['actor_id', sql`text`], ['actor_name', sql`text`]] as const) {
+        if (!present.has(name)) await db.schema.alterTable('audit_entries').addColumn(name, type).execute();
+      }
+      await backfillSearchColumns(db);
+      // Built after the backfill, in one pass each. Few, since every append pays for each: newest
+      // first by action, by actor id, by actor name (usernames, and the CLI's and background jobs'
+      // actors, which have no id), by time; denied and failed entries (rare, so nearly free) by
+      // outcome. The recording has its index since 0003; the seq order is the primary key.
+      await db.schema.createIndex('audit_entries_action').ifNotExists().on('audit_entries').columns(['action', 'seq']).execute();
+      await db.schema.createIndex('audit_entries_actor').ifNotExists().on('audit_entries').columns(['actor_id', 'seq']).execute();
+      await db.schema.createIndex('audit_entries_actor_name').ifNotExists().on('audit_entries').columns(['actor_name', 'seq']).execute();
+      await db.schema.createIndex('audit_entries_time').ifNotExists().on('audit_entries').columns(['time', 'seq']).execute();
+      await sql`CREATE INDEX IF NOT EXISTS audit_entries_not_success ON audit_entries (outcome, seq) WHERE outcome <> 'success'`.execute(db);
+    },
+  },
 };
+
+/** rows read per query, and rows written per UPDATE (6 parameters each: under SQLite's 32,766) */
+const BACKFILL_READ = 5000;
+const BACKFILL_WRITE = 1000;
+
+/**
+ * Fills the search columns of the entries already stored, in batches, with `entryColumns`: the
+ * very function append and verify use, so the backfilled columns are what verify expects for any
+ * entry text (the databases' own JSON functions differ on U+0000 and lone surrogates, and
+ * PostgreSQL refuses such an entry outright). An entry that is not a JSON object gets nulls;
+ * verify reports it anyway.
+ */
+async function backfillSearchColumns(db: Kysely<any>): Promise<void> {
+  let after = -1;
+  for (;;) {
+    const rows: { seq: number | string; entry: string }[] = await db
+      .selectFrom('audit_entries')
+      .select(['seq', 'entry'])
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(BACKFILL_READ)
+      .execute();
+    if (rows.length === 0) return;
+    after = Number(rows[rows.length - 1]!.seq);
+    const values = rows.map((r) => {
+      try {
+        const c = entryColumns(r.entry);
+        return [Number(r.seq), c.time, c.action, c.outcome, c.actor_id, c.actor_name] as const;
+      } catch {
+        return [Number(r.seq), null, null, null, null, null] as const;
+      }
+    });
+    for (let i = 0; i < values.length; i += BACKFILL_WRITE) {
+      const batch = values.slice(i, i + BACKFILL_WRITE);
+      const tuples = batch.map(([seq, ...text]) => sql`(cast(${seq} as bigint), ${sql.join(text.map((t) => sql`cast(${t} as text)`))})`);
+      // VALUES names its columns column1, column2, … on both databases. The seq range keeps the
+      // join to the batch's rows: without it SQLite walks the whole seq index for every batch.
+      await sql`UPDATE audit_entries SET "time" = v.column2, action = v.column3, outcome = v.column4, actor_id = v.column5, actor_name = v.column6
+        FROM (VALUES ${sql.join(tuples)}) AS v
+        WHERE audit_entries.seq = v.column1 AND audit_entries.seq >= ${batch[0]![0]} AND audit_entries.seq <= ${batch[batch.length - 1]![0]}`.execute(db);
+    }
+  }
+}
 
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {

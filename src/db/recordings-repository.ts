@@ -81,6 +81,7 @@ export class RecordingsRepository {
       .selectFrom('recordings')
       .select(['id', callTime.as('time')])
       .where('controller_id', '=', controllerId)
+      .where('state', '!=', 'erased')
       .where(callTime, '>=', from)
       .where(callTime, '<', to);
     if (after) q = q.where((eb) => eb.or([eb(callTime, '>', after.time), eb.and([eb(callTime, '=', after.time), eb('id', '>', after.id)])]));
@@ -191,24 +192,31 @@ export class RecordingsRepository {
   }
 
   async withKey(keyId: string, limit: number): Promise<RecordingRow[]> {
-    return this.db.selectFrom('recordings').selectAll().where('key_id', '=', keyId).orderBy('id').limit(limit).execute();
+    // an erased recording's data key is destroyed: nothing to rewrap
+    return this.db.selectFrom('recordings').selectAll().where('key_id', '=', keyId).where('state', '!=', 'erased').orderBy('id').limit(limit).execute();
   }
 
-  /** replaces a wrapped data key, only if it is still wrapped to the key it was read with */
+  /**
+   * replaces a wrapped data key, only if it is still wrapped to the key it was read with, and
+   * never on an erased recording (a rewrap that read the key before the erasure must not restore it)
+   */
   async replaceWrappedKey(id: string, fromKeyId: string, toKeyId: string, wrappedKey: string): Promise<boolean> {
     const r = await this.db
       .updateTable('recordings')
       .set({ key_id: toKeyId, wrapped_key: wrappedKey })
       .where('id', '=', id)
       .where('key_id', '=', fromKeyId)
+      .where('state', '!=', 'erased')
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async countByKey(): Promise<Map<string, number>> {
+  /** data keys wrapped to each controller key: erased recordings hold none; `stored` leaves out pending ones too */
+  async countByKey(state: 'stored' | 'any' = 'any'): Promise<Map<string, number>> {
     const rows = await this.db
       .selectFrom('recordings')
       .select(['key_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('state', state === 'stored' ? '=' : '!=', state === 'stored' ? 'stored' : 'erased')
       .groupBy('key_id')
       .execute();
     return new Map(rows.map((r) => [r.key_id, Number(r.n)]));
@@ -227,6 +235,10 @@ export class RecordingsRepository {
 
   async setIdentifiers(id: string, identifiers: { kind: IdentifierKind; digest: string }[]): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
+      // the row first: it locks it, and an indexer that read the recording before it was erased
+      // writes no blind index for the tombstone
+      const r = await tx.updateTable('recordings').set({ indexed: 1 }).where('id', '=', id).where('state', '!=', 'erased').executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return;
       await tx.deleteFrom('recording_identifiers').where('recording_id', '=', id).execute();
       if (identifiers.length) {
         await tx
@@ -234,7 +246,6 @@ export class RecordingsRepository {
           .values(identifiers.map((i) => ({ recording_id: id, kind: i.kind, digest: i.digest })))
           .execute();
       }
-      await tx.updateTable('recordings').set({ indexed: 1 }).where('id', '=', id).execute();
     });
   }
 
@@ -291,10 +302,9 @@ export class RecordingsRepository {
    */
   async saveRedaction(id: string, record: RedactionRecord): Promise<string[]> {
     return this.db.transaction().execute(async (tx) => {
-      const old = await tx.selectFrom('recording_renditions').select('blob_key').where('recording_id', '=', id).execute();
-      await tx.deleteFrom('recording_renditions').where('recording_id', '=', id).execute();
-      if (record.rendition) await tx.insertInto('recording_renditions').values(record.rendition).execute();
-      await tx
+      // the row first: it locks it, and an examination that began before the recording was
+      // erased saves nothing; its new rendition object is handed back for deletion
+      const updated = await tx
         .updateTable('recordings')
         .set({
           redaction: record.state,
@@ -304,15 +314,95 @@ export class RecordingsRepository {
           ...(record.sealedTranscript ? { sealed_transcript: record.sealedTranscript } : {}),
         })
         .where('id', '=', id)
-        .execute();
+        .where('state', '!=', 'erased')
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) return record.rendition ? [record.rendition.blob_key] : [];
+      const old = await tx.selectFrom('recording_renditions').select('blob_key').where('recording_id', '=', id).execute();
+      await tx.deleteFrom('recording_renditions').where('recording_id', '=', id).execute();
+      if (record.rendition) await tx.insertInto('recording_renditions').values(record.rendition).execute();
       return old.map((r) => r.blob_key).filter((k) => k !== record.rendition?.blob_key);
     });
   }
 
   /** marks recordings to be examined again (a new detector, a transcription service configured) */
   async resetRedaction(states: readonly RedactionState[]): Promise<number> {
-    const r = await this.db.updateTable('recordings').set({ redaction: 'pending' }).where('redaction', 'in', [...states]).executeTakeFirst();
+    const r = await this.db.updateTable('recordings').set({ redaction: 'pending' }).where('redaction', 'in', [...states]).where('state', '!=', 'erased').executeTakeFirst();
     return Number(r.numUpdatedRows);
+  }
+
+  /**
+   * Erases stored recordings in one transaction (crypto-shredding, docs/subject-rights.md): the
+   * wrapped data key and every sealed field are cleared, the blind indexes, renditions and access
+   * grants deleted, the content hash replaced (a tombstone must not fingerprint the audio, nor
+   * make a later import of the same file a "duplicate" of nothing). The row stays, state
+   * `erased`, so audit entries naming its id still resolve. Returns the recordings erased now
+   * (those already erased, or not stored, are left alone) and the blob keys to delete, which
+   * the row keeps in `erasure_debris` until `clearErasureDebris`.
+   */
+  async erase(ids: readonly string[], at: string): Promise<{ id: string; blobKeys: string[] }[]> {
+    if (ids.length === 0) return [];
+    return this.db.transaction().execute(async (tx) => {
+      const erased: { id: string; blobKeys: string[] }[] = [];
+      for (const id of ids) {
+        // the row first: its lock orders this after a redaction or rewrap that holds it, so the
+        // renditions read below are all there are
+        const row = await tx
+          .updateTable('recordings')
+          .set({
+            state: 'erased',
+            wrapped_key: '',
+            sealed_metadata: '',
+            sealed_transcript: null,
+            sealed_redacted_transcript: null,
+            sealed_detections: null,
+            redaction_problem: null,
+            content_sha256: `erased:${id}`,
+            writer: null,
+            erased_at: at,
+          })
+          .where('id', '=', id)
+          .where('state', '=', 'stored')
+          .returning('blob_key')
+          .executeTakeFirst();
+        if (!row) continue;
+        const renditions = await tx.selectFrom('recording_renditions').select('blob_key').where('recording_id', '=', id).execute();
+        const blobKeys = [row.blob_key, ...renditions.map((r) => r.blob_key)];
+        await tx.deleteFrom('recording_identifiers').where('recording_id', '=', id).execute();
+        await tx.deleteFrom('recording_renditions').where('recording_id', '=', id).execute();
+        await tx.deleteFrom('access_grants').where('recording_id', '=', id).execute();
+        await tx.updateTable('recordings').set({ erasure_debris: JSON.stringify(blobKeys) }).where('id', '=', id).execute();
+        erased.push({ id, blobKeys });
+      }
+      return erased;
+    });
+  }
+
+  /** an erased recording's tombstone: what the policy needs to tell whether it was in reach */
+  async tombstone(id: string): Promise<Pick<RecordingRow, 'id' | 'controller_id' | 'region' | 'agent' | 'erased_at'> | undefined> {
+    return this.db.selectFrom('recordings').select(['id', 'controller_id', 'region', 'agent', 'erased_at']).where('id', '=', id).where('state', '=', 'erased').executeTakeFirst();
+  }
+
+  /** erased recordings whose objects are not all deleted yet */
+  async erasureDebris(limit = 1000): Promise<{ id: string; blobKeys: string[] }[]> {
+    const rows = await this.db
+      .selectFrom('recordings')
+      .select(['id', 'erasure_debris'])
+      .where('state', '=', 'erased')
+      .where('erasure_debris', 'is not', null)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id, blobKeys: JSON.parse(r.erasure_debris!) as string[] }));
+  }
+
+  /** what is left of an erased recording's objects after a round of deletes; nothing clears the column */
+  async setErasureDebris(id: string, remaining: readonly string[]): Promise<void> {
+    await this.db
+      .updateTable('recordings')
+      .set({ erasure_debris: remaining.length ? JSON.stringify(remaining) : null })
+      .where('id', '=', id)
+      .where('state', '=', 'erased')
+      .execute();
   }
 }
 

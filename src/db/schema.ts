@@ -14,7 +14,12 @@ export interface ControllersTable {
   created_at: string;
 }
 
-export type RecordingState = 'pending' | 'stored';
+/**
+ * pending: being written; stored: listed and readable; erased: a tombstone after a data subject's
+ * erasure (src/subject/erase.ts): its data key, sealed fields, blind indexes, renditions and grants
+ * are gone, the row stays so that audit entries naming its id still resolve.
+ */
+export type RecordingState = 'pending' | 'stored' | 'erased';
 
 export interface RecordingsTable {
   id: string;
@@ -55,6 +60,10 @@ export interface RecordingsTable {
   sealed_redacted_transcript: Defaulted<string | null>;
   /** identifiers found in the transcript with their time spans, sealed JSON, base64 */
   sealed_detections: Defaulted<string | null>;
+  /** when the recording was erased (state `erased`); its `wrapped_key` and `sealed_metadata` are then '' */
+  erased_at: Defaulted<string | null>;
+  /** JSON array of blob keys an erasure has still to delete (ciphertext whose key is gone); null when none */
+  erasure_debris: Defaulted<string | null>;
 }
 
 /**
@@ -198,6 +207,16 @@ export interface AuditEntriesTable {
   recording_id: string | null;
   /** the entry's detail.personnummerHash or detail.phoneHash, likewise */
   identifier_hash: string | null;
+  /**
+   * The search columns (migration 0007): the entry's time, action, outcome, actor.id and
+   * actor.name, copied out for the auditor's search. Conveniences, never trusted: verify checks
+   * them against the entry. Null in rows written before the migration until it backfilled them.
+   */
+  time: Defaulted<string | null>;
+  action: Defaulted<string | null>;
+  outcome: Defaulted<string | null>;
+  actor_id: Defaulted<string | null>;
+  actor_name: Defaulted<string | null>;
 }
 
 export interface AuditCheckpointsTable {

@@ -20,6 +20,8 @@ import { registerAdminRoutes } from './routes/admin.js';
 import { registerBreakGlassRoutes } from './routes/break-glass.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerOidcRoutes } from './routes/oidc.js';
+import { registerSubjectRoutes } from './routes/subject.js';
+import { registerKeyRoutes } from './routes/keys.js';
 import { rateLimitStore } from './rate-limit-store.js';
 import type { OidcProviderConfig } from '../identities/oidc.js';
 
@@ -185,7 +187,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       wildcard: false,
       index: false,
       cacheControl: false,
-      setHeaders: (res, path) => res.setHeader('Cache-Control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+      setHeaders: (res, path) => res.setHeader('Cache-Control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-store'),
     });
   }
   app.setNotFoundHandler((req, reply) => {
@@ -215,6 +217,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await registerAdminRoutes(api);
       await registerBreakGlassRoutes(api);
       await registerAuditRoutes(api);
+      await registerSubjectRoutes(api);
+      await registerKeyRoutes(api);
       await registerOidcRoutes(api, options.oidc ?? [], { signInPerMinute: options.signInPerMinute ?? 20 });
     },
     { prefix: '/api/v1' },

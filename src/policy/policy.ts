@@ -25,6 +25,9 @@ export type Action =
   | 'audit:read'
   | 'subject:access-log'
   | 'subject:find'
+  | 'subject:export'
+  | 'subject:erase'
+  | 'keys:read'
   | 'users:manage'
   | 'tokens:manage'
   | 'tenancy:manage';
@@ -38,9 +41,11 @@ export type Action =
 export const ROLE_PERMISSIONS: Record<Role, readonly Action[]> = {
   nurse: ['recordings:list', 'recording:view', 'recording:play', 'recording:unredacted', 'break-glass:start'],
   supervisor: ['recordings:list', 'recording:view', 'recording:play', 'break-glass:start'],
-  dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:unredacted', 'recording:export', 'break-glass:list', 'break-glass:review', 'subject:access-log', 'subject:find'],
-  auditor: ['audit:read', 'break-glass:list', 'subject:access-log'],
-  admin: ['users:manage', 'tokens:manage', 'tenancy:manage'],
+  dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:unredacted', 'recording:export', 'break-glass:list', 'break-glass:review', 'subject:access-log', 'subject:find', 'subject:export', 'subject:erase'],
+  // key status (ids, dates, counts, never key material): admins manage the installation, auditors
+  // check that keys are rotated and that retired keys no longer hold data keys
+  auditor: ['audit:read', 'break-glass:list', 'subject:access-log', 'keys:read'],
+  admin: ['users:manage', 'tokens:manage', 'tenancy:manage', 'keys:read'],
 };
 
 export const TOKEN_SCOPES = ['ingest'] as const;

@@ -24,6 +24,15 @@ export async function verifyStore(vault: Vault, options: { deep: boolean }): Pro
   const known = new Set<string>();
   let checked = 0;
   for await (const row of vault.recordings.all('any')) {
+    if (row.state === 'erased') {
+      // a tombstone: its objects were deleted with it. Any an erasure could not delete are
+      // listed in the row, unreadable (the key is gone) but still to be removed: reported, once.
+      for (const key of row.erasure_debris ? (JSON.parse(row.erasure_debris) as string[]) : []) {
+        known.add(key);
+        if (await vault.blobs.exists(key)) problems.push({ recordingId: row.id, object: key, problem: 'erased recording: its object is still stored (unreadable, its key is destroyed); the next `callvault subject erase` deletes it' });
+      }
+      continue;
+    }
     known.add(row.blob_key);
     if (row.state !== 'stored') continue;
     checked += 1;

@@ -61,7 +61,7 @@ export async function* redactMp3(source: AsyncIterable<Buffer>, info: AudioInfo,
   }
 }
 
-function ffmpeg(args: string[]): { child: ChildProcessByStdio<Writable, Readable, null>; exit: Promise<number | null> } {
+export function ffmpeg(args: string[]): { child: ChildProcessByStdio<Writable, Readable, null>; exit: Promise<number | null> } {
   // stderr is discarded, never logged: ffmpeg prints tag values (titles, comments) in it
   const child = spawn('ffmpeg', ['-hide_banner', '-nostats', '-v', 'error', ...args], { stdio: ['pipe', 'pipe', 'ignore'] });
   const exit = new Promise<number | null>((resolve) => {

@@ -20,6 +20,7 @@ import { openCheckpoint, signCheckpoint } from '../../src/audit/checkpoint.js';
 import { startCheckpointTimer } from '../../src/audit/checkpoint-timer.js';
 import { AuditCheckpoints } from '../../src/audit/checkpoints.js';
 import { isCallvaultError, ErrorCodes } from '../../src/errors.js';
+import { entryColumns } from '../../src/audit/audit-log.js';
 import { TEST_KDF } from '../http/harness.js';
 import { auditEvent, restore, seededVault, snapshot, type AuditRows, type SeededVault } from './fixtures.js';
 import { PASSPHRASE, REPO, tempDir } from '../helpers.js';
@@ -139,6 +140,24 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         tamper: async () => void (await db().updateTable('audit_entries').set({ identifier_hash: null }).where('seq', '=', 4).execute()),
       },
       {
+        name: "changing an entry's action column (hiding a playback from an auditor's search by action)",
+        expect: 'search-column',
+        tamper: async () => void (await db().updateTable('audit_entries').set({ action: 'recordings.list' }).where('seq', '=', 3).execute()),
+      },
+      {
+        name: "changing an entry's actor and time columns",
+        expect: 'search-column',
+        tamper: async () => {
+          await db().updateTable('audit_entries').set({ actor_id: 'u-0', actor_name: 'user0' }).where('seq', '=', 8).execute();
+          await db().updateTable('audit_entries').set({ time: '2000-01-01T00:00:00.000Z' }).where('seq', '=', 9).execute();
+        },
+      },
+      {
+        name: "blanking an entry's outcome column",
+        expect: 'search-column',
+        tamper: async () => void (await db().updateTable('audit_entries').set({ outcome: null }).where('seq', '=', 11).execute()),
+      },
+      {
         name: 'changing a cached subtree hash',
         expect: 'subtree-cache',
         tamper: async () => void (await db().updateTable('audit_subtrees').set({ hash: '00'.repeat(32) }).where('start', '=', 256).execute()),
@@ -210,7 +229,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       try {
         const [row] = await db().selectFrom('audit_entries').selectAll().where('seq', '=', 7).execute();
         const entry = row!.entry.replace('user0', 'user1');
-        await db().updateTable('audit_entries').set({ entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex') }).where('seq', '=', 7).execute();
+        // a thorough forger: the columns copied out of the entry are rewritten with it
+        await db().updateTable('audit_entries').set({ entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex'), ...entryColumns(entry) }).where('seq', '=', 7).execute();
         await db().deleteFrom('audit_subtrees').execute();
         await db().deleteFrom('audit_checkpoints').execute();
         await (await freshCheckpoints(vault)).make();

@@ -22,6 +22,7 @@ import { Client, signedInUser, startTestServer, strongPassword, totp, upload, ty
 import { assertErrorAnswer, callVariants, db, ingestBody, type SyntheticCall } from './fixtures.js';
 import { verboseJson } from '../fixtures/transcripts.js';
 import { openStoredRecording } from '../../src/recordings/read.js';
+import { findDataChunk, syntheticPersonnummer } from '../fixtures/audio.js';
 
 const API = '/api/v1';
 const DAY = 86_400_000;
@@ -260,6 +261,9 @@ const transcriptCheck = (rendition: 'redacted' | 'original') => (_c: Caller, res
   return res.json.rendition === rendition && shows === (rendition === 'original') && res.json.identifiers.length === 2 ? undefined : `answered ${res.body.toString().slice(0, 300)}`;
 };
 
+const waveformCheck = (_c: Caller, res: Response) =>
+  res.json.peaks.length > 100 && res.json.peaks.every((p: number) => p >= 0 && p <= 1) && res.json.peaks.some((p: number) => p > 0.05) ? undefined : `answered ${res.body.toString().slice(0, 300)}`;
+
 /** the caller's own audio URL when their access step succeeded, else one stated by someone who may play it */
 function audioUrl(c: Caller, name: keyof typeof R | 'missing', rendition: '' | ':original' = ''): string {
   if (name === 'missing') return `${API}/recordings/${MISSING}/audio?access=${randomUUID()}`;
@@ -279,6 +283,30 @@ const noSecretsIn = (...fields: string[]) => (_c: Caller, res: Response) => {
 
 let seq = 0;
 const unique = (prefix: string, c: Caller) => `${prefix}-${c.name.toLowerCase()}-${++seq}`;
+
+/**
+ * The recording the erasure row erases: another person's call in region-a (north, a1), uploaded
+ * when that row is first sent, so the rows before it never see it and the tests after it never
+ * reach it. R1's audio with silence added, so its content hash is its own.
+ */
+const ERASABLE_PERSONNUMMER = syntheticPersonnummer(4242);
+let erasable: Promise<string> | undefined;
+let erasableId = '';
+function erasableRecording(): Promise<string> {
+  return (erasable ??= (async () => {
+    const base = wavs[0]!;
+    const { sizeAt, dataAt } = findDataChunk(base);
+    const wav = Buffer.concat([base, Buffer.alloc(64)]);
+    wav.writeUInt32LE(wav.length - 8, 4);
+    wav.writeUInt32LE(wav.length - dataAt, sizeAt);
+    const res = await upload(server, callers.get('token')!.bearer!, wav, { personnummer: ERASABLE_PERSONNUMMER, agent: 'a1', region: 'north' });
+    assert.equal(res.status, 201, JSON.stringify(res.json));
+    return (erasableId = res.json.id as string);
+  })());
+}
+
+const isZip = (_c: Caller, res: Response) =>
+  res.headers['content-type'] === 'application/zip' && res.body.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1')) ? undefined : `answered ${res.headers['content-type']} ${res.body.subarray(0, 40).toString()}`;
 
 // prettier-ignore
 const ROWS: Row[] = [
@@ -339,6 +367,8 @@ const ROWS: Row[] = [
   row('GET', '/api/v1/recordings/{id}/transcript', 'R1',              [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: transcriptUrl(c, 'R1') }), transcriptCheck('redacted')),
   row('GET', '/api/v1/recordings/{id}/transcript', 'R2 original',     [401, 401, 401, 404, 400, 200, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: transcriptUrl(c, 'R2', ':original') }), transcriptCheck('original')),
   row('GET', '/api/v1/recordings/{id}/transcript', 'R4',              [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401], (c) => ({ path: transcriptUrl(c, 'R4') }), transcriptCheck('redacted')),
+  row('GET', '/api/v1/recordings/{id}/waveform', 'R1',                [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: transcriptUrl(c, 'R1').replace('/transcript?', '/waveform?') }), waveformCheck),
+  row('GET', '/api/v1/recordings/{id}/waveform', 'R4',                [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401], (c) => ({ path: transcriptUrl(c, 'R4').replace('/transcript?', '/waveform?') }), waveformCheck),
 
   // --- export: privacy officers only
   row('POST', '/api/v1/recordings/{id}/export', 'R1',                 [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R1')}/export`, json: { purpose: 'subject-request' } }), redactedCheck('R1')),
@@ -354,6 +384,19 @@ const ROWS: Row[] = [
       const want = [R.R1, R.R2, R.R3].map((id) => `${id}:metadata+transcript`).sort();
       return JSON.stringify(got) === JSON.stringify(want) ? undefined : `found ${got.join(', ')}`;
     }),
+  row('POST', '/api/v1/subject/export', 'by personnummer',            [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/subject/export`,
+    json: { personnummer: call.personnummer, purposeText: 'Ärende DPO-2026-1 registerutdrag' },
+  }), isZip),
+  // the erasure destroys what it names: the recording of another person, uploaded for this row
+  row('POST', '/api/v1/subject/erase', 'another person',              [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], async () => ({
+    path: `${API}/subject/erase`,
+    json: { personnummer: ERASABLE_PERSONNUMMER, recordingIds: [await erasableRecording()], reason: 'Art. 17-begäran, ärende DPO-2026-2' },
+  }), (_c, res) => (JSON.stringify(res.json.erased) === JSON.stringify([erasableId]) ? undefined : `answered ${res.body.toString()}`)),
+
+  // --- key status (no key material): administrators and auditors
+  row('GET', '/api/v1/keys', undefined,                               [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 200, 403, 401, 401], () => ({ path: `${API}/keys` }),
+    (_c, res) => (res.json.controllers?.length === 2 && !/publicKey|wrapped|sealed|private/i.test(res.body.toString()) ? undefined : `answered ${res.body.toString().slice(0, 300)}`)),
 
   // --- administration: the admin role only
   row('GET', '/api/v1/users', undefined,                              [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users` }),
@@ -392,6 +435,7 @@ const ROWS: Row[] = [
 
   // --- the audit log: auditors only
   row('GET', '/api/v1/audit/entries', undefined,                      [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/entries` })),
+  row('GET', '/api/v1/audit/search', undefined,                       [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/search?action=recording.&outcome=denied&limit=10` })),
   row('GET', '/api/v1/audit/checkpoint', undefined,                   [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/checkpoint` })),
   row('GET', '/api/v1/audit/key', undefined,                          [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/key` })),
   row('GET', '/api/v1/audit/proof', undefined,                        [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/proof?index=0&size=1` })),

@@ -142,9 +142,9 @@ test('every role has exactly the permissions the brief gives it', () => {
   assert.deepEqual(ROLE_PERMISSIONS, {
     nurse: ['recordings:list', 'recording:view', 'recording:play', 'recording:unredacted', 'break-glass:start'],
     supervisor: ['recordings:list', 'recording:view', 'recording:play', 'break-glass:start'],
-    dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:unredacted', 'recording:export', 'break-glass:list', 'break-glass:review', 'subject:access-log', 'subject:find'],
-    auditor: ['audit:read', 'break-glass:list', 'subject:access-log'],
-    admin: ['users:manage', 'tokens:manage', 'tenancy:manage'],
+    dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:unredacted', 'recording:export', 'break-glass:list', 'break-glass:review', 'subject:access-log', 'subject:find', 'subject:export', 'subject:erase'],
+    auditor: ['audit:read', 'break-glass:list', 'subject:access-log', 'keys:read'],
+    admin: ['users:manage', 'tokens:manage', 'tenancy:manage', 'keys:read'],
   });
 });
 

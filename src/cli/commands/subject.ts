@@ -1,10 +1,19 @@
 /**
- * `callvault subject …`: what the vault holds about one person, for a data subject's request.
+ * `callvault subject …`: what the vault holds about one person, for a data subject's request:
+ * find, access-log, export (art. 15) and erase (art. 17, src/subject/erase.ts).
  */
 import type { Command } from 'commander';
+import { createHash } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { accessLogEvent, subjectAccessLog } from '../../audit/subject-access-log.js';
+import { CallvaultError, ErrorCodes } from '../../errors.js';
+import { PURPOSE_TEXT_MIN } from '../../policy/policy.js';
+import { eraseSubjectRecordings } from '../../subject/erase.js';
+import { exportFailedEvent, prepareSubjectExport, type SubjectAuditEvent } from '../../subject/export.js';
 import type { Vault } from '../../vault.js';
-import { cliActor, print, withVault, type GlobalOptions } from '../io.js';
+import { cliActor, print, text, withVault, type GlobalOptions } from '../io.js';
 import { identifierOption } from './audit.js';
 import { findByIdentifier } from '../../recordings/indexer.js';
 
@@ -56,4 +65,109 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       ].join('\n'),
     );
   });
+
+  subject
+    .command('export')
+    .description("the person's recordings (original audio, transcripts, metadata) and access log as one ZIP archive (needs the passphrase)")
+    .option('--personnummer <value>')
+    .option('--phone <value>')
+    .requiredOption('--out <file>', 'the archive to write (FILE.zip)')
+    .option('--purpose-text <text>', 'the case reference, for the audit log', text(500))
+    .action(async (cmd: { personnummer?: string; phone?: string; out: string; purposeText?: string }) => {
+      const opts = globals();
+      const { kind, value } = await identifierOption(cmd);
+      await withVault(opts, (vault) => exportToFile(vault, opts, kind, value, cmd.out, cmd.purposeText), true);
+    });
+
+  subject
+    .command('erase')
+    .description("erase the person's recordings for good by destroying their data keys; asks first unless --yes (needs the passphrase)")
+    .option('--personnummer <value>')
+    .option('--phone <value>')
+    .option('--yes', 'do not ask: needed when not on a terminal')
+    .option('--reason <text>', `why (at least ${PURPOSE_TEXT_MIN} characters), for the audit log`, text(500))
+    .action(async (cmd: { personnummer?: string; phone?: string; yes?: boolean; reason?: string }) => {
+      const opts = globals();
+      const { kind, value } = await identifierOption(cmd);
+      if (cmd.reason !== undefined && cmd.reason.trim().length < PURPOSE_TEXT_MIN) throw new CallvaultError(ErrorCodes.USAGE, `--reason needs at least ${PURPOSE_TEXT_MIN} characters`);
+      // nobody can confirm on a pipe: refuse before anything is opened
+      if (!cmd.yes && !process.stdin.isTTY) throw new CallvaultError(ErrorCodes.USAGE, 'erasure cannot be undone: confirm with --yes when not on a terminal');
+      await withVault(
+        opts,
+        async (vault) => {
+          const hits = await findByIdentifier(vault, kind, value);
+          if (!cmd.yes && hits.length > 0) {
+            for (const h of hits) process.stderr.write(`  ${h.row.id}  ${h.row.controller_id}  ${h.row.started_at ?? h.row.imported_at}\n`);
+            const question = `Erase ${hits.length === 1 ? 'this recording' : `these ${hits.length} recordings`} of this person for good (audio, transcripts, identifiers)? Type "erase" to confirm: `;
+            if (!(await confirm(question))) throw new CallvaultError(ErrorCodes.USAGE, 'not confirmed: nothing was erased');
+          }
+          const result = await eraseSubjectRecordings(vault, {
+            kind,
+            value,
+            hits,
+            ids: hits.map((h) => h.row.id),
+            reason: cmd.reason,
+            mayErase: () => true,
+            append: cliAppend(vault),
+          });
+          print(opts, result, () =>
+            [
+              `${result.erased.length} recordings erased (erasure ${result.erasureId})${result.alreadyErased.length ? `, ${result.alreadyErased.length} erased before` : ''}`,
+              ...result.erased.map((id) => `erased  ${id}`),
+              ...(result.objectsLeft ? [`${result.objectsLeft} objects could not be deleted yet (unreadable: their keys are destroyed); the next erasure retries, \`callvault verify\` lists them`] : []),
+            ].join('\n'),
+          );
+        },
+        true,
+      );
+    });
+}
+
+function cliAppend(vault: Vault): (event: SubjectAuditEvent) => Promise<void> {
+  return async (event) => {
+    await vault.audit.append({ ...event, actor: cliActor() });
+  };
+}
+
+/** asks on the terminal; true when the answer is "erase" */
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    return (await rl.question(question)).trim().toLowerCase() === 'erase';
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * Writes the archive to a temporary file beside `out`, made for this user only, and renames it
+ * into place once complete: a failure leaves no partial archive. The file is opened before the
+ * export is audited, so a bad --out fails before anything is logged or decrypted.
+ */
+async function exportToFile(vault: Vault, opts: GlobalOptions, kind: 'personnummer' | 'phone', value: string, out: string, purposeText?: string): Promise<void> {
+  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.partial`);
+  const fh = await open(tmp, 'wx', 0o600);
+  let exportId: string | undefined;
+  try {
+    const hits = await findByIdentifier(vault, kind, value);
+    const made = await prepareSubjectExport(vault, { kind, value, hits, purposeText, append: cliAppend(vault) });
+    exportId = made.exportId;
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of made.archive as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      await fh.write(chunk);
+    }
+    await fh.sync();
+    await fh.close();
+    await rename(tmp, out);
+    const result = { exportId: made.exportId, out, recordings: made.recordings, bytes, sha256: hash.digest('hex') };
+    print(opts, result, () => `exported ${result.recordings} recordings and their access log to ${out} (${bytes} bytes, sha256 ${result.sha256})`);
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    if (exportId) await cliAppend(vault)(exportFailedEvent(vault, kind, value, exportId)).catch(() => undefined);
+    throw err;
+  }
 }

@@ -10,6 +10,7 @@ import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { formatVerifierKey } from '../../audit/signed-note.js';
 import { auditEntryJsonLine, auditEntrySyslog } from '../../audit/syslog.js';
 import { accessLogEvent, subjectAccessLog } from '../../audit/subject-access-log.js';
+import { ACTION_PATTERN, searchAuditLog, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, type AuditSearchFilters } from '../../audit/search.js';
 import { fileWitnessNotes } from '../../audit/witnesses/index.js';
 import { subjectIdentifier } from '../../identifiers/normalize.js';
 import { controllerReach } from '../../policy/policy.js';
@@ -22,6 +23,51 @@ const EXPORT_PAGE = 5000;
 const entrySchema = {
   type: 'object',
   properties: { index: { type: 'integer' }, entry: { type: 'string' }, leafHash: { type: 'string' }, event: { type: 'object', additionalProperties: true } },
+} as const;
+
+/** an entry parsed (docs/audit-log.md, "Canonical entry encoding"); the allow-list of what a search shows of it */
+const eventSchema = {
+  type: 'object',
+  properties: {
+    v: { type: 'integer', description: 'the entry format, 1' },
+    time: { type: 'string', format: 'date-time', description: 'server time, ISO 8601 UTC with milliseconds' },
+    action: { type: 'string', description: 'dotted name, e.g. recording.play, auth.signin' },
+    outcome: { type: 'string', enum: ['success', 'denied', 'failure'] },
+    actor: {
+      type: 'object',
+      properties: {
+        type: { type: 'string', enum: ['user', 'token', 'cli', 'anonymous', 'system'] },
+        id: { type: 'string', description: 'user or token id' },
+        name: { type: 'string', description: 'username, token name, operating-system user or background job' },
+        role: { type: 'string' },
+      },
+      required: ['type'],
+    },
+    recordingId: { type: 'string' },
+    controllerId: { type: 'string' },
+    purpose: { type: 'string', description: 'stated purpose of use' },
+    purposeText: { type: 'string' },
+    breakGlassId: { type: 'string', description: 'set when break-the-glass allowed the access' },
+    detail: { type: 'object', additionalProperties: true, description: 'action-specific: filters, byte ranges, target ids, keyed identifier hashes; never a plaintext identifier' },
+    ip: { type: 'string', description: 'client address (HTTP)' },
+    requestId: { type: 'string' },
+  },
+  required: ['v', 'time', 'action', 'outcome', 'actor'],
+} as const;
+
+const searchQuery = {
+  type: 'object',
+  properties: {
+    action: { type: 'string', pattern: ACTION_PATTERN, maxLength: 100, description: 'an action exactly, or a prefix ending in a dot: recording. gives recording.play, recording.view, …' },
+    outcome: { type: 'string', enum: ['success', 'denied', 'failure'] },
+    actor: { type: 'string', minLength: 1, maxLength: 200, description: "a user or token id (a UUID), else the actor's name as recorded: username, token name, the CLI's OS user, a background job" },
+    recordingId: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' },
+    from: { type: 'string', format: 'date-time', description: "the entry's time ≥ from" },
+    to: { type: 'string', format: 'date-time', description: "the entry's time < to" },
+    before: { type: 'integer', minimum: 0, description: 'entries with index < before: the next of the previous page' },
+    limit: { type: 'integer', minimum: 1, maximum: SEARCH_MAX_LIMIT, default: SEARCH_DEFAULT_LIMIT },
+  },
+  additionalProperties: false,
 } as const;
 
 export async function registerAuditRoutes(api: FastifyInstance): Promise<void> {
@@ -45,6 +91,43 @@ export async function registerAuditRoutes(api: FastifyInstance): Promise<void> {
       return {
         size,
         entries: entries.map((e) => ({ index: e.index, entry: e.entry.toString('base64'), leafHash: e.leafHash.toString('base64'), event: JSON.parse(e.entry.toString('utf8')) })),
+      };
+    },
+  });
+
+  api.get('/audit/search', {
+    schema: {
+      tags: ['audit'],
+      summary: 'Entries by action, outcome, actor, recording and time, newest first, a page at a time (next → before)',
+      querystring: searchQuery,
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            entries: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { index: { type: 'integer' }, event: eventSchema, leafHash: { type: 'string', description: 'RFC 9162 leaf hash, base64' } },
+                required: ['index', 'event', 'leafHash'],
+              },
+            },
+            next: { type: 'integer', description: 'absent on the last page' },
+          },
+          required: ['entries'],
+        },
+        ...errorResponses,
+      },
+    },
+    handler: async (req) => {
+      await authorize(req, 'audit:read', 'audit.read');
+      const { before, limit, ...filters } = req.query as AuditSearchFilters & { before?: number; limit: number };
+      const page = await searchAuditLog(vault.database.db, filters, { size: await vault.audit.size(), before, limit });
+      // what was asked, not what was found: the filters name staff and recordings, never a person
+      await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'search', ...filters, ...(before === undefined ? {} : { before }), limit, results: page.entries.length } });
+      return {
+        entries: page.entries.map((e) => ({ index: e.index, event: e.event, leafHash: e.leafHash.toString('base64') })),
+        ...(page.next === undefined ? {} : { next: page.next }),
       };
     },
   });

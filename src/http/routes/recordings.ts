@@ -19,6 +19,7 @@ import type { AccessGrant } from '../../db/grants-repository.js';
 import { PURPOSE_TEXT_MIN, PURPOSES, RENDITIONS, decide, recordingScopes, type Action, type Principal, type Purpose, type Rendition } from '../../policy/policy.js';
 import { LABELS, redactText } from '../../redaction/transcript.js';
 import { parseTranscript, toWebVtt } from '../../transcripts/index.js';
+import { waveformPeaks } from '../../audio/waveform.js';
 import { audit, authorize, requireUserAuth } from '../auth.js';
 import { errorResponses, errorSchema, recordingPageSchema, recordingSummarySchema, subjectBody, uuidParam } from '../schemas.js';
 
@@ -362,6 +363,34 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       void reply.header('Cache-Control', 'no-store');
       if (format === 'vtt') return reply.type('text/vtt; charset=utf-8').send(toWebVtt(transcript));
       return { rendition: grant.rendition, language: transcript.language ?? null, segments: transcript.segments, identifiers };
+    },
+  });
+
+  api.get('/recordings/:id/waveform', {
+    schema: {
+      tags: ['recordings'],
+      summary: 'The waveform of the rendition the access was stated for: the loudest sample of each slice, 0 to 1, so a player can draw it without downloading the audio',
+      params: uuidParam,
+      querystring: {
+        type: 'object',
+        properties: { access: { type: 'string', pattern: '^[0-9a-f-]{36}$' } },
+        additionalProperties: false,
+      },
+      response: {
+        200: { type: 'object', properties: { durationMs: { type: 'integer' }, peaks: { type: 'array', items: { type: 'number' } } }, required: ['durationMs', 'peaks'] },
+        409: errorSchema,
+        ...errorResponses,
+      },
+    },
+    handler: async (req) => {
+      requireUserAuth(req);
+      const { access } = req.query as { access?: string };
+      if (!access) throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'state a purpose first: POST /api/v1/recordings/{id}/access');
+      const { row, breakGlassId } = await reach(req, 'recording:play', 'recording.waveform');
+      const grant = await grantFor(req, row, 'recording.waveform');
+      const { opened, format } = await openedByAccess.get(grant.id, () => openRendition(row, grant.rendition));
+      await audit(req, { action: 'recording.waveform', ...underGrant(row, grant, breakGlassId), detail: { accessId: grant.id, rendition: grant.rendition } });
+      return { durationMs: row.duration_ms, peaks: await waveformPeaks(opened.read(0, opened.plaintextSize), format, row.duration_ms) };
     },
   });
 

@@ -1143,6 +1143,107 @@ export interface paths {
       };
     };
   };
+  "/api/v1/recordings/{id}/waveform": {
+    /** The waveform of the rendition the access was stated for: the loudest sample of each slice, 0 to 1, so a player can draw it without downloading the audio */
+    get: {
+      parameters: {
+        query?: {
+          access?: string;
+        };
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              durationMs: number;
+              peaks: number[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
   "/api/v1/subject/find": {
     /** A person's recordings in your reach, found through the blind indexes of the metadata and of the identifiers spoken in the transcripts (identifier in the body, never in a URL) */
     post: {
@@ -3160,6 +3261,146 @@ export interface paths {
       };
     };
   };
+  "/api/v1/audit/search": {
+    /** Entries by action, outcome, actor, recording and time, newest first, a page at a time (next → before) */
+    get: {
+      parameters: {
+        query?: {
+          /** @description an action exactly, or a prefix ending in a dot: recording. gives recording.play, recording.view, … */
+          action?: string;
+          outcome?: "success" | "denied" | "failure";
+          /** @description a user or token id (a UUID), else the actor's name as recorded: username, token name, the CLI's OS user, a background job */
+          actor?: string;
+          recordingId?: string;
+          /** @description the entry's time ≥ from */
+          from?: string;
+          /** @description the entry's time < to */
+          to?: string;
+          /** @description entries with index < before: the next of the previous page */
+          before?: number;
+          limit?: number;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              entries: ({
+                  index: number;
+                  event: {
+                    /** @description the entry format, 1 */
+                    v: number;
+                    /**
+                     * Format: date-time
+                     * @description server time, ISO 8601 UTC with milliseconds
+                     */
+                    time: string;
+                    /** @description dotted name, e.g. recording.play, auth.signin */
+                    action: string;
+                    /** @enum {string} */
+                    outcome: "success" | "denied" | "failure";
+                    actor: {
+                      /** @enum {string} */
+                      type: "user" | "token" | "cli" | "anonymous" | "system";
+                      /** @description user or token id */
+                      id?: string;
+                      /** @description username, token name, operating-system user or background job */
+                      name?: string;
+                      role?: string;
+                    };
+                    recordingId?: string;
+                    controllerId?: string;
+                    /** @description stated purpose of use */
+                    purpose?: string;
+                    purposeText?: string;
+                    /** @description set when break-the-glass allowed the access */
+                    breakGlassId?: string;
+                    /** @description action-specific: filters, byte ranges, target ids, keyed identifier hashes; never a plaintext identifier */
+                    detail?: {
+                      [key: string]: unknown;
+                    };
+                    /** @description client address (HTTP) */
+                    ip?: string;
+                    requestId?: string;
+                  };
+                  /** @description RFC 9162 leaf hash, base64 */
+                  leafHash: string;
+                })[];
+              /** @description absent on the last page */
+              next?: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
   "/api/v1/audit/checkpoint": {
     /** The latest checkpoint as a C2SP signed note (text/plain), signed now if the log has grown */
     get: {
@@ -3630,6 +3871,294 @@ export interface paths {
                   detail?: {
                     [key: string]: unknown;
                   };
+                })[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/subject/export": {
+    /** A person's recordings in your reach and who accessed them, as one ZIP archive: per recording the original audio, the transcript (JSON and WebVTT) and the metadata, with access-log.json and README.txt (identifier in the body, never in a URL) */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            personnummer?: string;
+            phone?: string;
+            purposeText: string;
+          };
+        };
+      };
+      responses: {
+        /** @description the archive */
+        200: {
+          content: {
+            "application/zip": string;
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/subject/erase": {
+    /** Erase a person's recordings by destroying their data keys: the ids (from POST /subject/find) must each be the person's recording in your reach, or one erased before; otherwise nothing is erased (409). Erasing again is a no-op */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            personnummer?: string;
+            phone?: string;
+            recordingIds: string[];
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              erasureId: string;
+              erased: string[];
+              alreadyErased: string[];
+              objectsLeft: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/keys": {
+    /** Every controller's key pairs: status, algorithm, and how many stored recordings each holds; the provider, and whether this server's keys are unlocked (no key material) */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @enum {string} */
+              provider: "keyfile" | "pkcs11";
+              unlocked: boolean;
+              controllers: ({
+                  id: string;
+                  name: string;
+                  keys: ({
+                      keyId: string;
+                      createdAt: string;
+                      /** @enum {string} */
+                      status: "active" | "retired";
+                      algorithm: string;
+                      recordings: number;
+                    })[];
                 })[];
             };
           };
