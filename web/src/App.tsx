@@ -7,7 +7,7 @@ import { useEffect } from 'react';
 import { NavLink, Navigate, Route, Routes, useNavigate } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { SessionProvider, useSession, type Role } from './session';
-import { LANGUAGES, setLanguage, type Language } from './i18n';
+import { LanguagePicker } from './components/LanguagePicker';
 import { RecordingsPage } from './pages/Recordings';
 import { RecordingPage } from './pages/Recording';
 import { AuditPage } from './pages/Audit';
@@ -39,22 +39,6 @@ export function App() {
 function SkipText() {
   const { t } = useTranslation();
   return <>{t('skipToContent')}</>;
-}
-
-function LanguagePicker() {
-  const { t, i18n } = useTranslation();
-  return (
-    <label className="language">
-      <span>{t('language')}</span>
-      <select value={i18n.language} onChange={(e) => setLanguage(e.target.value as Language)}>
-        {LANGUAGES.map((l) => (
-          <option key={l} value={l} lang={l}>
-            {l === 'sv' ? 'Svenska' : 'English'}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
 }
 
 function Frame() {

@@ -9,6 +9,7 @@ import { api, onSessionExpired, setCsrfToken } from './api/client';
 import type { paths } from './api/schema';
 import { SignInForm } from './pages/SignIn';
 import { Modal } from './components/Modal';
+import { LanguagePicker } from './components/LanguagePicker';
 
 type SessionBody = paths['/api/v1/auth/session']['get']['responses'][200]['content']['application/json'];
 export type Role = 'nurse' | 'supervisor' | 'dpo' | 'auditor' | 'admin';
@@ -89,7 +90,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   if (user === null) {
     return (
       <main id="main" className="signin-page">
-        <SignInForm onSignedIn={signedIn} />
+        <div>
+          <LanguagePicker />
+          <SignInForm onSignedIn={signedIn} />
+        </div>
       </main>
     );
   }

@@ -11,8 +11,15 @@ export function Modal({ title, children, onClose, closable = true, tone }: { tit
   const titleId = useId();
   useEffect(() => {
     const dialog = ref.current;
+    const opener = document.activeElement as HTMLElement | null;
     if (dialog && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
+    // showModal() focuses the first focusable element, the close button: the first field is
+    // where the user starts (React's autoFocus ran before the dialog opened)
+    dialog?.querySelector<HTMLElement>('.modal-body input:not([readonly]), .modal-body select, .modal-body textarea')?.focus();
+    return () => {
+      dialog?.close();
+      opener?.focus();
+    };
   }, []);
   return (
     <dialog
@@ -32,7 +39,7 @@ export function Modal({ title, children, onClose, closable = true, tone }: { tit
           </button>
         )}
       </div>
-      {children}
+      <div className="modal-body">{children}</div>
     </dialog>
   );
 }

@@ -38,10 +38,28 @@ export function Player({ recordingId, accessId, audioUrl, hasTranscript, onAcces
   }, [recordingId, accessId, hasTranscript]);
 
   useEffect(() => {
+    let wave: WaveSurfer | undefined;
+    let cancelled = false;
+    // the waveform comes from the server, so the browser downloads no audio to draw it: the
+    // <audio> element streams the URL and fetches only the ranges it plays and seeks to
+    void api.GET('/api/v1/recordings/{id}/waveform', { params: { path: { id: recordingId }, query: { access: accessId } } }).then(({ data }) => {
+      if (cancelled) return;
+      if (!data) return onAccessEnded();
+      wave = createWave(data.peaks, data.durationMs / 1000);
+    });
+    return () => {
+      cancelled = true;
+      wave?.destroy();
+    };
+  }, [audioUrl, onAccessEnded]);
+
+  function createWave(peaks: number[], seconds: number): WaveSurfer {
     const regions = RegionsPlugin.create();
     const wave = WaveSurfer.create({
       container: waveRef.current!,
       url: audioUrl,
+      peaks: [peaks],
+      duration: seconds,
       height: 96,
       waveColor: '#4a6fa5',
       progressColor: '#1c3d6e',
@@ -66,13 +84,13 @@ export function Player({ recordingId, accessId, audioUrl, hasTranscript, onAcces
       if (!response.ok) return;
       const probe = await fetch(audioUrl, { headers: { range: 'bytes=0-0' }, credentials: 'same-origin' });
       if (probe.status === 400 || probe.status === 403) return onAccessEnded();
-      await wave.load(audioUrl);
+      await wave.load(audioUrl, [peaks], seconds);
       wave.setTime(lastTime);
     });
     regionsRef.current = regions;
     setWs(wave);
-    return () => wave.destroy();
-  }, [audioUrl, onAccessEnded]);
+    return wave;
+  }
 
   const identifiers = transcript?.identifiers ?? [];
   useEffect(() => {
@@ -187,7 +205,8 @@ export function Player({ recordingId, accessId, audioUrl, hasTranscript, onAcces
 function TranscriptWord({ word, current, onSeek }: { word: Word; current: boolean; onSeek: (s: number) => void }) {
   const ref = useRef<HTMLSpanElement>(null);
   useEffect(() => {
-    if (current) ref.current?.scrollIntoView({ block: 'nearest' });
+    // only the transcript scrolls (`container`, Chromium 140+): the page must not move the waveform under the pointer
+    if (current) ref.current?.scrollIntoView({ block: 'nearest', container: 'nearest' } as ScrollIntoViewOptions);
   }, [current]);
   const label = /^\[[A-ZÅÄÖ-]+\]$/.test(word.text.trim());
   return (

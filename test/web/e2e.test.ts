@@ -1,0 +1,448 @@
+/**
+ * The web UI end to end: a real `callvault demo` server with generated calls, Debian's chromium
+ * driven by playwright-core, one browser profile per person (under the suite's data root, so the
+ * final plaintext scan reads what the browsers kept). The tests run in order on one server: the
+ * auditor looks for the nurse's listening in the log, and the later nurse tests reuse her browser.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { syntheticPersonnummer, syntheticPhone } from '../../src/demo/synthetic-identity.js';
+import { Screenshots, fetchFromPage, freshCode, newPassword, openBrowser, signIn, startDemo, watchAudio, type DemoRecording, type DemoServer } from './browser.js';
+
+const CALLS = 6;
+/** the demo's agents in turn, call i by AGENTS[i % 3] (src/demo/demo-calls.ts) */
+const DEMO_AGENTS = ['nurse-anna', 'nurse-erik', 'nurse-sara'];
+const SCREENSHOTS = ['signin-enrolment', 'recordings', 'purpose-dialog', 'player', 'break-glass', 'audit', 'audit-log', 'privacy', 'admin'] as const;
+
+/** polls `read` until `ok` holds, then returns the value; fails with the last value seen */
+async function eventually<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!ok(value)) {
+    if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+    value = await read();
+  }
+  return value;
+}
+
+/** the rows of a table as objects keyed by the column headers' text */
+async function tableRows(table: Locator): Promise<Array<Record<string, string>>> {
+  if ((await table.count()) === 0) return [];
+  return table.first().evaluate((t: HTMLTableElement) => {
+    const headers = [...t.tHead!.rows[0]!.cells].map((c) => c.textContent!.trim());
+    return [...t.tBodies[0]!.rows].map((tr) => {
+      const row: Record<string, string> = {};
+      [...tr.cells].forEach((c, i) => (row[headers[i] ?? String(i)] = c.textContent!.trim()));
+      row.links = [...tr.querySelectorAll('a[href], [title]')].map((a) => a.getAttribute('href') ?? a.getAttribute('title')).join(' ');
+      return row;
+    });
+  });
+}
+
+/** a cell of a row by its column header (`links`: the row's link targets and titles) */
+function cell(row: Record<string, string>, column: string): string {
+  const value = row[column];
+  if (value === undefined) assert.fail(`no column ${column} in ${JSON.stringify(row)}`);
+  return value;
+}
+
+/** the recording ids the list on the page links to */
+async function listedIds(page: Page): Promise<string[]> {
+  const rows = await tableRows(page.locator('table.recordings'));
+  return rows.map((r) => /\/recordings\/([0-9a-f-]{36})/.exec(cell(r, 'links'))?.[1] ?? '?').sort();
+}
+
+const sorted = (ids: string[]) => [...ids].sort();
+const digits = (s: string | null) => (s ?? '').replace(/\D/g, '');
+
+/** the slider's position in whole seconds */
+async function position(page: Page): Promise<number> {
+  return Number(await page.getByRole('slider', { name: /^Waveform/ }).getAttribute('aria-valuenow'));
+}
+
+describe('web UI', { timeout: 180_000 }, () => {
+  let server: DemoServer;
+  const contexts: BrowserContext[] = [];
+  const shots = new Screenshots();
+  let anna: Page;
+  let annaCalls: DemoRecording[];
+  let erikCalls: DemoRecording[];
+  /** what anna listened to in the first test */
+  let listened: { id: string; purpose: string; purposeLabel: string } | undefined;
+  /** the audio requests of her page */
+  let audioSeen: ReturnType<typeof watchAudio> | undefined;
+
+  const pages = new Map<string, Page>();
+  const pageErrors: string[] = [];
+
+  async function browserFor(who: string): Promise<Page> {
+    const { context, page } = await openBrowser(server, who);
+    contexts.push(context);
+    pages.set(who, page);
+    page.on('pageerror', (err) => pageErrors.push(`${who}: ${err.message}`));
+    return page;
+  }
+
+  /** a test that, when it fails, says where each browser was and what it showed (screenshots in the output directory) */
+  function test(name: string, body: () => Promise<void>) {
+    it(name, async () => {
+      try {
+        await body();
+      } catch (err) {
+        const seen: string[] = [];
+        for (const [who, page] of pages) {
+          if (page.isClosed()) continue;
+          await shots.take(page, `failed-${who}`).catch(() => undefined);
+          const text = await page.locator('body').innerText({ timeout: 1000 }).catch(() => '?');
+          seen.push(`${who} at ${page.url()} (${shots.taken.get(`failed-${who}`) ?? 'no screenshot'}): ${text.replace(/\s+/g, ' ').slice(0, 400)}`);
+        }
+        if (err instanceof Error) err.message += `\n  browsers:\n    ${seen.join('\n    ')}${pageErrors.length ? `\n  page errors: ${pageErrors.join('; ')}` : ''}`;
+        throw err;
+      }
+    });
+  }
+
+  before(async () => {
+    server = await startDemo(CALLS);
+    annaCalls = server.recordings.filter((r) => r.agent === 'nurse-anna');
+    erikCalls = server.recordings.filter((r) => r.agent === 'nurse-erik');
+    assert.equal(server.recordings.length, CALLS, 'the demo lists every call it made');
+    assert.ok(annaCalls.length >= 2 && erikCalls.length >= 1, `the demo gives anna two calls and erik one: ${JSON.stringify(server.recordings.map((r) => r.agent))}`);
+    for (const r of server.recordings) assert.equal(r.redaction, 'redacted', `demo call ${r.id} has a redacted rendition`);
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await server?.stop();
+  });
+
+  test('a nurse enrols her authenticator, finds her call, states a purpose, plays and seeks', async () => {
+    const user = server.users.get('anna')!;
+    anna = await browserFor('anna');
+    const audio = watchAudio(anna);
+    await anna.goto('/');
+    await anna.getByRole('heading', { name: 'Sign in' }).waitFor();
+
+    const result = await signIn(anna, user, {
+      onEnrolment: async () => {
+        const qr = anna.getByRole('img', { name: 'QR code for your authenticator app' });
+        await qr.waitFor();
+        assert.match((await qr.getAttribute('src')) ?? '', /^data:image\/png;base64,/);
+        assert.ok((await qr.evaluate((img: HTMLImageElement) => img.naturalWidth)) >= 100, 'the QR code image is drawn');
+        const enrolment = anna.getByRole('group', { name: 'Set up your authenticator' });
+        assert.equal((await enrolment.locator('code.secret').textContent())?.trim(), user.totpSecret, 'the secret shown is the account’s');
+        await shots.take(anna, 'signin-enrolment');
+      },
+    });
+    assert.ok(result.enrolled, 'the first sign-in asks to enrol the authenticator');
+    await anna.getByRole('heading', { name: 'Recordings', level: 1 }).waitFor();
+    await anna.getByText(/^Signed in as anna \(nurse\)$/).waitFor();
+
+    // exactly her calls, every row hers
+    await eventually('anna’s list', () => listedIds(anna), (ids) => ids.join() === sorted(annaCalls.map((r) => r.id)).join());
+    const rows = await tableRows(anna.locator('table.recordings'));
+    assert.deepEqual([...new Set(rows.map((r) => cell(r, 'Agent')))], ['nurse-anna']);
+    await shots.take(anna, 'recordings');
+
+    // a filter narrows the list and lives in the address
+    const filters = anna.getByRole('form', { name: 'Filters' });
+    const region = annaCalls[0]!.region!;
+    await filters.getByLabel('Region', { exact: true }).fill(region);
+    await filters.getByRole('button', { name: 'Search' }).click();
+    await anna.waitForURL((u) => u.searchParams.get('region') === region);
+    const inRegion = annaCalls.filter((r) => r.region === region).map((r) => r.id);
+    await eventually(`anna’s calls in ${region}`, () => listedIds(anna), (ids) => ids.join() === sorted(inRegion).join());
+    const elsewhere = ['stockholm', 'uppsala', 'skane', 'gotland'].find((r) => !annaCalls.some((c) => c.region === r))!;
+    await filters.getByLabel('Region', { exact: true }).fill(elsewhere);
+    await filters.getByRole('button', { name: 'Search' }).click();
+    await anna.getByText('No recordings in your scope match.').waitFor();
+    assert.equal(await anna.locator('table.recordings').count(), 0);
+    await filters.getByRole('button', { name: 'Clear' }).click();
+    await anna.waitForURL((u) => u.search === '');
+    await eventually('the list after Clear', () => listedIds(anna), (ids) => ids.length === annaCalls.length);
+
+    // her own call shows the caller and personnummer
+    const call = annaCalls[0]!;
+    await anna.locator(`a[href="/recordings/${call.id}"]`).click();
+    await anna.getByRole('heading', { name: /^Call on / }).waitFor();
+    const fact = (name: string) => anna.locator('dl.facts dt', { hasText: new RegExp(`^${name}$`) }).locator('xpath=following-sibling::dd[1]').textContent();
+    const shownPnr = digits(await fact('Personnummer'));
+    const shownPhone = digits(await fact('Caller'));
+    const spoken = [...Array(CALLS).keys()].filter((i) => DEMO_AGENTS[i % 3] === 'nurse-anna').map((i) => ({ pnr: syntheticPersonnummer(1000 + i), phone: digits(syntheticPhone(1000 + i)) }));
+    assert.ok(
+      spoken.some((s) => shownPnr.endsWith(s.pnr.slice(2)) && shownPnr.length >= 10 && shownPhone.slice(-9) === s.phone.slice(-9)),
+      `the caller (${shownPhone}) and personnummer (${shownPnr}) of one of anna’s demo calls are shown`,
+    );
+
+    // a purpose first: the start button waits for one
+    await anna.getByRole('button', { name: 'Play…' }).click();
+    const dialog = anna.getByRole('dialog', { name: 'Why are you listening?' });
+    await dialog.waitFor();
+    const start = dialog.getByRole('button', { name: 'Start listening' });
+    assert.ok(await start.isDisabled(), 'no purpose, no start');
+    await dialog.getByLabel('Purpose', { exact: true }).selectOption('patient-follow-up');
+    assert.ok(await start.isEnabled());
+    await shots.take(anna, 'purpose-dialog');
+    await start.click();
+    await dialog.waitFor({ state: 'detached' });
+    await anna.getByRole('status').filter({ hasText: /^Purpose: Patient follow-up\. Access ends / }).waitFor();
+    listened = { id: call.id, purpose: 'patient-follow-up', purposeLabel: 'Patient follow-up' };
+
+    // play: the position advances and the word being spoken is marked
+    const player = anna.getByRole('region', { name: 'Audio player' });
+    const playButton = player.getByRole('button', { name: 'Play', exact: true });
+    await eventually('the Play button', () => playButton.isEnabled(), Boolean);
+    const positionText = player.getByTestId('position');
+    const atStart = (await positionText.textContent())!.trim();
+    assert.match(atStart, /^0:00 of 0:2\d$/);
+    const scrolled = () => anna.evaluate(() => window.scrollY);
+    const scrollBefore = await scrolled();
+    await playButton.click();
+    await player.getByRole('button', { name: 'Pause', exact: true }).waitFor();
+    await eventually('the position while playing', () => position(anna), (s) => s >= 2, 8000);
+    // the transcript follows the words inside its own box: the page stays put under the pointer
+    assert.equal(await scrolled(), scrollBefore, 'playing does not scroll the page');
+    assert.notEqual((await positionText.textContent())!.trim(), atStart);
+    const word = player.locator('.transcript [aria-current="time"]');
+    await word.first().waitFor({ timeout: 5000 });
+    assert.equal(await word.count(), 1, 'one word at a time is current');
+
+    // the removed identifiers: counted in the summary and marked on the waveform
+    const summary = player.getByText(/^\d+ identifier spans? removed \(marked in the waveform\)$/);
+    const spans = Number(/^(\d+)/.exec((await summary.textContent())!)![1]);
+    assert.ok(spans >= 1, 'the call has identifier spans removed');
+    const regions = anna.locator('[data-testid="waveform"] [part^="region "]');
+    await eventually('marked regions', () => regions.count(), (n) => n === spans);
+    await summary.click();
+    // the waveform, the removed spans and the transcript with its current word in one picture
+    await player.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await eventually('a highlighted word for the screenshot', () => word.count(), (n) => n === 1, 5000);
+    await shots.take(anna, 'player');
+
+    // seek by keyboard and by a click on the waveform
+    await player.getByRole('button', { name: 'Pause', exact: true }).click();
+    await playButton.waitFor();
+    const slider = anna.getByRole('slider', { name: /^Waveform/ });
+    const before = await position(anna);
+    await slider.focus();
+    await anna.keyboard.press('ArrowRight');
+    await eventually('the position after ArrowRight', () => position(anna), (s) => s >= before + 4 && s <= before + 6);
+    const total = call.durationMs / 1000;
+    const box = (await slider.boundingBox())!;
+    await slider.click({ position: { x: box.width * 0.75, y: box.height / 2 } });
+    await eventually('the position after a click at 75%', () => position(anna), (s) => Math.abs(s - total * 0.75) <= 1.5);
+    await playButton.click();
+    const resumed = await position(anna);
+    await eventually('playing on from there', () => position(anna), (s) => s > resumed, 5000);
+    await player.getByRole('button', { name: 'Pause', exact: true }).click();
+
+    assert.ok(audio.length > 0 && audio.every((a) => a.url.includes(`/recordings/${call.id}/audio?access=`)), 'the audio of this recording, under the access');
+    audioSeen = audio;
+  });
+
+  test('the player fetches the audio by byte ranges (206), as the server offers', async () => {
+    // the media element asks for ranges (Range: bytes=0- at first, then from where it seeks) when
+    // it plays from the audio URL; a player that downloads the whole file first asks for none
+    assert.ok(audioSeen, 'the nurse test played a call');
+    const requests = await Promise.all(audioSeen.map(async (a) => ({ range: a.range ?? null, status: await a.status })));
+    assert.ok(
+      requests.some((a) => a.range && a.status === 206),
+      `no audio request with a Range header answered 206; the player asked for: ${JSON.stringify(requests)}`,
+    );
+    assert.ok(requests.filter((a) => a.range).every((a) => a.status === 206), JSON.stringify(requests));
+  });
+
+  test('the auditor finds the nurse’s listening, with its purpose, in a verified log', async () => {
+    assert.ok(listened, 'the nurse test played a call');
+    const page = await browserFor('auditor');
+    await page.goto('/');
+    await signIn(page, server.users.get('auditor')!);
+    await page.waitForURL((u) => u.pathname === '/audit');
+    await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
+    const nav = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
+    assert.deepEqual(nav, ['Audit log'], 'an auditor has no recordings to open');
+    await page.getByText('Verified: the log is intact').waitFor({ timeout: 20_000 });
+    await shots.take(page, 'audit');
+
+    const filters = page.getByRole('form', { name: 'Filter the log' });
+    await filters.getByLabel('Action', { exact: true }).selectOption('recording.');
+    await filters.getByLabel('Person', { exact: true }).fill('anna');
+    await filters.getByLabel('Recording id', { exact: true }).fill(listened.id);
+    await filters.getByRole('button', { name: 'Show' }).click();
+    await page.waitForURL((u) => u.searchParams.get('recordingId') === listened!.id && u.searchParams.get('actor') === 'anna');
+    const table = page.locator('table.audit-table');
+    const rows = await eventually(
+      'entries of anna’s listening',
+      () => tableRows(table),
+      // the filtered page replaces the newest entries of every kind shown first
+      (rs) =>
+        rs.every((r) => /^anna/.test(cell(r, 'Who')) && cell(r, 'links').includes(listened!.id) && cell(r, 'Action').startsWith('recording.')) &&
+        rs.some((r) => cell(r, 'Action').startsWith('recording.access')) &&
+        rs.some((r) => cell(r, 'Action').startsWith('recording.play')),
+    );
+    for (const action of ['recording.access', 'recording.play']) {
+      const r = rows.find((x) => cell(x, 'Action').startsWith(action))!;
+      assert.match(cell(r, 'Outcome'), /^success/);
+      assert.equal(cell(r, 'Purpose'), listened.purposeLabel, `${action} carries the stated purpose`);
+    }
+    await page.getByRole('heading', { name: 'Log entries' }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await shots.take(page, 'audit-log');
+
+    // the page shows what the log holds
+    const search = await fetchFromPage(page, 'GET', `/api/v1/audit/search?action=recording.access&recordingId=${listened.id}&actor=anna`);
+    assert.equal(search.status, 200);
+    assert.ok(search.json.entries.some((e: any) => e.event.purpose === listened!.purpose && e.event.actor.name === 'anna'));
+  });
+
+  test('a nurse cannot see another nurse’s call, in the list, by its address or through the API', async () => {
+    await anna.goto('/recordings');
+    await eventually('anna’s list', () => listedIds(anna), (ids) => ids.join() === sorted(annaCalls.map((r) => r.id)).join());
+    for (const r of erikCalls) assert.ok(!(await listedIds(anna)).includes(r.id));
+
+    // break the glass is there, loud, and not pressed here
+    await anna.getByRole('button', { name: 'Break the glass' }).click();
+    const glass = anna.getByRole('dialog', { name: 'Emergency access (break the glass)' });
+    await glass.waitFor();
+    assert.ok(await glass.getByRole('button', { name: 'Open emergency access' }).isDisabled(), 'no reason, no confirmation, no emergency access');
+    await glass.getByLabel('Reason').fill('Synthetic demo: a caller collapsed during the call');
+    await shots.take(anna, 'break-glass');
+    await glass.getByRole('button', { name: 'Cancel' }).click();
+    await glass.waitFor({ state: 'detached' });
+
+    const filters = anna.getByRole('form', { name: 'Filters' });
+    await filters.getByLabel('Agent', { exact: true }).fill('nurse-erik');
+    await filters.getByRole('button', { name: 'Search' }).click();
+    await anna.getByText('No recordings in your scope match.').waitFor();
+
+    const erik = erikCalls[0]!;
+    await anna.goto(`/recordings/${erik.id}`);
+    await anna.getByRole('alert').filter({ hasText: 'no such recording' }).waitFor();
+    assert.equal(await anna.getByRole('heading', { name: /^Call on / }).count(), 0);
+    assert.equal(await anna.getByRole('button', { name: /Play/ }).count(), 0);
+    assert.equal(await anna.getByRole('region', { name: 'Audio player' }).count(), 0);
+
+    assert.equal((await fetchFromPage(anna, 'GET', `/api/v1/recordings/${erik.id}`)).status, 404);
+    const access = await fetchFromPage(anna, 'POST', `/api/v1/recordings/${erik.id}/access`, { purpose: 'patient-follow-up' });
+    assert.equal(access.status, 404, JSON.stringify(access.json));
+    assert.equal((await fetchFromPage(anna, 'GET', `/api/v1/recordings/${erik.id}/audio?access=${randomUUID()}`)).status, 404);
+  });
+
+  test('the administrator changes the one-time password, manages, and can play no audio', async () => {
+    const page = await browserFor('admin');
+    await page.goto('/');
+    const result = await signIn(page, server.users.get('admin')!, { newPassword: newPassword() });
+    assert.ok(result.enrolled && result.changedPassword, 'the first sign-in enrols and replaces the one-time password');
+    await page.waitForURL((u) => u.pathname === '/admin');
+    await page.getByRole('heading', { name: 'Administration', level: 1 }).waitFor();
+    await page.getByRole('tab', { name: 'Users' }).waitFor();
+    const nav = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
+    assert.deepEqual(nav, ['Administration'], 'no Recordings link');
+    await shots.take(page, 'admin');
+
+    const id = server.recordings[0]!.id;
+    for (const path of ['/recordings', `/recordings/${id}`]) {
+      await page.goto(path);
+      await page.waitForURL((u) => u.pathname === '/admin');
+      await page.getByRole('heading', { name: 'Administration', level: 1 }).waitFor();
+      assert.equal(await page.locator('table.recordings').count(), 0);
+      assert.equal(await page.getByRole('region', { name: 'Audio player' }).count(), 0);
+      assert.equal(await page.getByRole('button', { name: /Play/ }).count(), 0);
+    }
+
+    const answers = {
+      list: (await fetchFromPage(page, 'GET', '/api/v1/recordings')).status,
+      detail: (await fetchFromPage(page, 'GET', `/api/v1/recordings/${id}`)).status,
+      access: (await fetchFromPage(page, 'POST', `/api/v1/recordings/${id}/access`, { purpose: 'incident-investigation', purposeText: 'checking the storage works' })).status,
+      audio: (await fetchFromPage(page, 'GET', `/api/v1/recordings/${id}/audio?access=${randomUUID()}`)).status,
+      transcript: (await fetchFromPage(page, 'GET', `/api/v1/recordings/${id}/transcript?access=${randomUUID()}`)).status,
+    };
+    assert.deepEqual(answers, { list: 403, detail: 403, access: 403, audio: 403, transcript: 403 });
+    // without an access the server asks for a purpose (400) before it looks at the role: refused all the same
+    const bare = (await fetchFromPage(page, 'GET', `/api/v1/recordings/${id}/audio`)).status;
+    assert.ok(bare === 400 || bare === 403, `audio without an access: ${bare}`);
+  });
+
+  test('when the session ends under an open page, signing in again keeps the place and finishes the action', async () => {
+    const user = server.users.get('anna')!;
+    const call = annaCalls.find((r) => r.id !== listened?.id) ?? annaCalls[0]!;
+    await anna.goto(`/recordings?region=${encodeURIComponent(call.region!)}`);
+    await anna.locator(`a[href="/recordings/${call.id}"]`).click();
+    await anna.getByRole('heading', { name: /^Call on / }).waitFor();
+    const url = anna.url();
+    await anna.getByRole('button', { name: 'Play…' }).click();
+    const dialog = anna.getByRole('dialog', { name: 'Why are you listening?' });
+    await dialog.getByLabel('Purpose', { exact: true }).selectOption('quality-review');
+    await dialog.getByLabel('Explanation').fill('Monthly review of follow-up calls');
+
+    // the session ends behind the page's back (as at idle timeout or a sign-out elsewhere)
+    assert.equal((await fetchFromPage(anna, 'POST', '/api/v1/auth/signout')).status, 204);
+    await dialog.getByRole('button', { name: 'Start listening' }).click();
+    const expired = anna.getByRole('dialog', { name: 'Your session has ended' });
+    await expired.waitFor();
+    assert.equal(anna.url(), url, 'the page stays where it was');
+    assert.equal(await expired.getByLabel('Username').inputValue(), 'anna');
+    assert.equal(await dialog.getByLabel('Purpose', { exact: true }).inputValue(), 'quality-review', 'what was entered stays');
+
+    await expired.getByLabel('Password', { exact: true }).fill(user.password);
+    await expired.getByLabel('Code', { exact: true }).fill(await freshCode(user.totpSecret));
+    await expired.getByRole('button', { name: 'Sign in' }).click();
+    await expired.waitFor({ state: 'detached' });
+
+    // the refused request went again: the purpose is stated and the player is there
+    await anna.getByRole('status').filter({ hasText: /^Purpose: Quality review\. Access ends / }).waitFor();
+    await anna.getByRole('region', { name: 'Audio player' }).waitFor();
+    assert.equal(anna.url(), url);
+    const player = anna.getByRole('region', { name: 'Audio player' });
+    await eventually('the Play button', () => player.getByRole('button', { name: 'Play', exact: true }).isEnabled(), Boolean);
+
+    // and back leads to the list as it was filtered
+    await anna.getByRole('link', { name: /Back to recordings/ }).click();
+    await anna.waitForURL((u) => u.pathname === '/recordings' && u.searchParams.get('region') === call.region);
+    await eventually('the filtered list', () => listedIds(anna), (ids) => ids.includes(call.id) && ids.length === annaCalls.filter((r) => r.region === call.region).length);
+  });
+
+  test('the privacy officer finds a person’s recordings by personnummer', async () => {
+    const page = await browserFor('dpo');
+    await page.goto('/');
+    await signIn(page, server.users.get('dpo')!);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Subject requests' }).click();
+    await page.getByRole('heading', { name: 'Subject requests', level: 1 }).waitFor();
+    // the personnummer spoken in the first demo call, which is anna's
+    const pnr = syntheticPersonnummer(1000);
+    const form = page.getByRole('form', { name: 'The person' });
+    await form.getByLabel('Identify the person by').selectOption('personnummer');
+    await form.getByLabel('Personnummer', { exact: true }).fill(`${pnr.slice(0, 8)}-${pnr.slice(8)}`);
+    await form.getByRole('button', { name: 'Find' }).click();
+    await page.getByText(/ of the person in your reach\.$/).waitFor();
+    const found = await tableRows(page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Found in' }) }));
+    assert.equal(found.length, 1, 'one demo call speaks this personnummer');
+    assert.equal(cell(found[0]!, 'Agent'), 'nurse-anna');
+    assert.match(cell(found[0]!, 'Found in'), /metadata/);
+    assert.ok(!page.url().includes(pnr.slice(2, 8)), 'the personnummer is not in the address');
+    await shots.take(page, 'privacy');
+  });
+
+  test('in Swedish, the pages and the sign-in form speak Swedish', async () => {
+    await anna.goto('/recordings');
+    await anna.getByRole('heading', { name: 'Recordings', level: 1 }).waitFor();
+    await anna.getByLabel('Language').selectOption({ label: 'Svenska' });
+    await anna.getByRole('heading', { name: 'Inspelningar', level: 1 }).waitFor();
+    assert.equal(await anna.locator('html').getAttribute('lang'), 'sv');
+    await anna.getByRole('navigation', { name: 'Huvudmeny' }).getByRole('link', { name: 'Inspelningar' }).waitFor();
+    await anna.getByRole('columnheader', { name: 'Handläggare' }).waitFor();
+
+    await anna.getByRole('button', { name: 'Logga ut' }).click();
+    await anna.getByRole('heading', { name: 'Logga in' }).waitFor();
+    for (const label of ['Användarnamn', 'Lösenord', 'Kod']) await anna.getByLabel(label, { exact: true }).waitFor();
+    await anna.getByRole('button', { name: 'Logga in' }).waitFor();
+  });
+
+  test('screenshots of every view, 1280×800', async () => {
+    const problems = await shots.check(SCREENSHOTS, process.env.CALLVAULT_UPDATE_SCREENSHOTS === '1');
+    assert.deepEqual(problems, []);
+  });
+});
+

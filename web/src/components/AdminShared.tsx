@@ -1,0 +1,232 @@
+/**
+ * What the administration sections share: the answers' types, the lists of controllers and
+ * processors every form picks from, the message of a failed call, a confirmation for actions
+ * that cannot be undone, and the dialog that shows a secret the server gives out only once.
+ */
+import { createContext, useCallback, useContext, useEffect, useId, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import QRCode from 'qrcode';
+import type { paths } from '../api/schema';
+import { errorOf } from '../api/client';
+import { Modal } from './Modal';
+
+type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
+export type AdminUser = NonNullable<Json<paths['/api/v1/users']['get']['responses'][200]>['users']>[number];
+export type Credentials = Json<paths['/api/v1/users']['post']['responses'][201]>;
+export type NewUser = Json<paths['/api/v1/users']['post']['requestBody']>;
+export type Token = NonNullable<Json<paths['/api/v1/tokens']['get']['responses'][200]>['tokens']>[number];
+export type NewToken = Json<paths['/api/v1/tokens']['post']['requestBody']>;
+export type Organisation = NonNullable<Json<paths['/api/v1/controllers']['get']['responses'][200]>['controllers']>[number];
+export type Contract = NonNullable<Json<paths['/api/v1/contracts']['get']['responses'][200]>['contracts']>[number];
+export type NewContract = Json<paths['/api/v1/contracts']['post']['requestBody']>;
+export type KeyStatus = Json<paths['/api/v1/keys']['get']['responses'][200]>;
+
+export const USER_ROLES: Array<NewUser['role']> = ['nurse', 'supervisor', 'dpo', 'auditor', 'admin'];
+export const TOKEN_SCOPES: Array<NewToken['scope']> = ['ingest'];
+export const CONTRACT_ROLES: NewContract['roles'] = ['nurse', 'supervisor', 'dpo'];
+/** the server's pattern for controller and processor ids */
+export const ORG_ID_PATTERN = '[a-z0-9][a-z0-9\\-]{0,62}';
+
+/** the controllers and processors, loaded once for the page and again after one is added */
+export interface Organisations {
+  controllers: Organisation[];
+  processors: Organisation[];
+  reload: () => Promise<void>;
+}
+export const OrganisationsContext = createContext<Organisations>({ controllers: [], processors: [], reload: async () => undefined });
+export const useOrganisations = () => useContext(OrganisationsContext);
+
+/** the page's live status line: sections tell it what they did */
+export const AnnounceContext = createContext<(message: string) => void>(() => undefined);
+export const useAnnounce = () => useContext(AnnounceContext);
+
+/** "Region Skåne (region-skane)", or the bare id of an organisation the list does not hold */
+export function orgLabel(list: Organisation[], id: string | null | undefined): string {
+  if (!id) return '—';
+  const o = list.find((x) => x.id === id);
+  return o?.name && o.name !== id ? `${o.name} (${id})` : id;
+}
+
+const KNOWN_ERRORS = ['CV_CONFLICT', 'CV_KEYS_LOCKED', 'CV_FORBIDDEN', 'CV_RATE_LIMITED'];
+
+/** the words for a failed call: a few codes in the user's language, else the server's message */
+export function useFailure(): (error: unknown) => string {
+  const { t } = useTranslation('admin');
+  const { t: tc } = useTranslation();
+  return useCallback(
+    (error: unknown) => {
+      const e = errorOf(error);
+      if (e.code === 'CV_NETWORK') return tc('error.network');
+      if (KNOWN_ERRORS.includes(e.code)) return `${t(`errors.${e.code}`)}${e.message ? ` (${e.message})` : ''}`;
+      return e.message || tc('error.generic', { code: e.code });
+    },
+    [t, tc],
+  );
+}
+
+export function ErrorText({ error }: { error: string | null }) {
+  if (!error) return null;
+  return (
+    <p className="error" role="alert">
+      {error}
+    </p>
+  );
+}
+
+/**
+ * Marks the field a dialog opens on: the dialog is opened with showModal() after its content
+ * mounts, and showModal() focuses the element carrying the autofocus attribute (React's autoFocus
+ * would focus it before the dialog opens, and lose it).
+ */
+export function autofocus(el: HTMLElement | null): void {
+  el?.setAttribute('autofocus', '');
+}
+
+/** the control that opened the dialog before this one, when one dialog follows another */
+let lastOpener: HTMLElement | null = null;
+
+/**
+ * The shared Modal, and when it closes focus goes back to what opened it (or, when that is gone,
+ * to the section), so a keyboard user is not sent back to the start of the page.
+ */
+export function AdminModal(props: Parameters<typeof Modal>[0]) {
+  const [opener] = useState<HTMLElement | null>(() => {
+    const active = document.activeElement;
+    const el = active instanceof HTMLElement && !active.closest('dialog') && active !== document.body ? active : lastOpener;
+    lastOpener = el;
+    return el;
+  });
+  useEffect(
+    () => () => {
+      setTimeout(() => {
+        if (document.querySelector('dialog[open]')) return;
+        if (opener?.isConnected) opener.focus();
+        else document.querySelector<HTMLElement>('.admin-panel')?.focus();
+      }, 0);
+    },
+    [opener],
+  );
+  return <Modal {...props} />;
+}
+
+/** asks before an action that cannot be undone; stays open with the error when it fails */
+export function ConfirmDialog({ title, children, confirm, onConfirm, onClose }: { title: string; children: ReactNode; confirm: string; onConfirm: () => Promise<string | null>; onClose: () => void }) {
+  const { t: tc } = useTranslation();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function go() {
+    setBusy(true);
+    setError(null);
+    const failed = await onConfirm();
+    setBusy(false);
+    if (failed) setError(failed);
+  }
+  return (
+    <AdminModal title={title} onClose={onClose} tone="danger">
+      {children}
+      <ErrorText error={error} />
+      <div className="actions">
+        <button type="button" onClick={onClose} ref={autofocus}>
+          {tc('cancel')}
+        </button>
+        <button type="button" className="danger" onClick={() => void go()} disabled={busy} aria-busy={busy}>
+          {confirm}
+        </button>
+      </div>
+    </AdminModal>
+  );
+}
+
+/** copies a value; says so in its own live region (a screen reader hears it, the field keeps focus) */
+export function CopyButton({ value, label }: { value: string; label: string }) {
+  const { t } = useTranslation('admin');
+  const [copied, setCopied] = useState<'yes' | 'no' | null>(null);
+  return (
+    <>
+      <button
+        type="button"
+        onClick={() => {
+          if (!navigator.clipboard) return setCopied('no');
+          void navigator.clipboard.writeText(value).then(
+            () => setCopied('yes'),
+            () => setCopied('no'),
+          );
+        }}
+      >
+        {label}
+      </button>
+      <span className="admin-copied" aria-live="polite">
+        {copied === 'yes' ? t('secret.copied') : copied === 'no' ? t('secret.copyFailed') : ''}
+      </span>
+    </>
+  );
+}
+
+export interface SecretField {
+  label: string;
+  value: string;
+  /** the dialog opens on the first secret field */
+  secret?: boolean;
+}
+
+/**
+ * A secret the server shows once (a one-time password, a TOTP secret, a machine token). The fields
+ * are read-only text, selectable and copyable; closing asks nothing more, but the note says it
+ * will not be shown again.
+ */
+export function SecretDialog({ title, once, intro, fields, qrUri, onClose }: { title: string; once: string; intro: string; fields: SecretField[]; qrUri?: string; onClose: () => void }) {
+  const { t } = useTranslation('admin');
+  const id = useId();
+  const [qr, setQr] = useState<string | null>(null);
+  useEffect(() => {
+    if (qrUri) void QRCode.toDataURL(qrUri, { margin: 1, width: 180 }).then(setQr, () => setQr(null));
+  }, [qrUri]);
+  return (
+    <AdminModal title={title} onClose={onClose}>
+      <p className="warning admin-once">
+        <strong>{t('secret.once')}</strong> {once}
+      </p>
+      <p>{intro}</p>
+      {fields.map((f, i) => (
+        <div key={f.label} className="admin-secret">
+          <label htmlFor={`${id}-${i}`}>{f.label}</label>
+          <div className="admin-secret-row">
+            <input id={`${id}-${i}`} readOnly value={f.value} spellCheck={false} autoComplete="off" onFocus={(e) => e.currentTarget.select()} ref={i === Math.max(0, fields.findIndex((x) => x.secret)) ? autofocus : undefined} />
+            <CopyButton value={f.value} label={t('secret.copy')} />
+          </div>
+        </div>
+      ))}
+      {qr && (
+        <figure className="admin-qr">
+          <img src={qr} alt={t('secret.qrAlt')} width={180} height={180} />
+          <figcaption className="hint">{t('secret.qrCaption')}</figcaption>
+        </figure>
+      )}
+      <div className="actions">
+        <button type="button" className="primary" onClick={onClose}>
+          {t('secret.done')}
+        </button>
+      </div>
+    </AdminModal>
+  );
+}
+
+/** a one-time password and TOTP secret, from creating an account or resetting its sign-in */
+export function CredentialsDialog({ credentials, reset, onClose }: { credentials: Credentials; reset: boolean; onClose: () => void }) {
+  const { t } = useTranslation('admin');
+  const fields: SecretField[] = [
+    { label: t('users.username'), value: credentials.username ?? '' },
+    { label: t('secret.password'), value: credentials.password ?? '', secret: true },
+  ];
+  if (credentials.totpSecret) fields.push({ label: t('secret.totpSecret'), value: credentials.totpSecret, secret: true });
+  return (
+    <SecretDialog
+      title={reset ? t('secret.resetHeading', { username: credentials.username }) : t('secret.createdHeading', { username: credentials.username })}
+      once={t('secret.oncePassword')}
+      intro={t('secret.credentialsIntro')}
+      fields={fields}
+      qrUri={credentials.totpUri}
+      onClose={onClose}
+    />
+  );
+}
