@@ -124,16 +124,19 @@ export async function searchAuditLog(
   const to = filters.to === undefined ? undefined : instant(filters.to);
   let below = Math.min(page.before ?? page.size, page.size);
   let lowest = 0;
-  if (to !== undefined) {
-    // A window that ends in the past: the seqs of its entries, from the (time, seq) index alone.
-    // Times follow seqs only roughly (clocks, concurrent appenders), so these bounds are exact
-    // where a guess from one end would not be; with them the page is read in seq order from the
-    // window's newest entry, instead of through every entry written after the window (a plan
-    // PostgreSQL picks for a LIMIT, assuming the matches spread evenly) or by sorting the window.
-    // (`seq + 0`: PostgreSQL would answer min(seq) and max(seq) by walking the primary key from
-    // either end until a row falls in the window, the very plan these bounds are to avoid.)
+  // a window ending after the newest entry (`to` now, say) is open-ended: its newest entries are
+  // the log's, and the seq order finds them first (one index seek to know)
+  const bounded = to !== undefined && to <= ((await db.selectFrom('audit_entries').select((eb) => eb.fn.max('time').as('newest')).executeTakeFirst())?.newest ?? '');
+  if (bounded) {
+    // A window that ends in the past: the seqs of its entries, from the (time, seq) index alone,
+    // which costs in proportion to the entries in the window. Times follow seqs only roughly
+    // (clocks, concurrent appenders), so only these bounds are exact; with them the page is read
+    // in seq order from the window's newest entry, instead of through every entry written after
+    // the window (a plan PostgreSQL picks for a LIMIT, assuming the matches spread evenly) or by
+    // sorting the window. (`seq + 0`: PostgreSQL would answer min(seq) and max(seq) by walking
+    // the primary key from either end until a row falls in the window: the plan to avoid.)
     const seq = sql<number>`seq + 0`;
-    let w = db.selectFrom('audit_entries').select((eb) => [eb.fn.min(seq).as('lo'), eb.fn.max(seq).as('hi')]).where('time', '<', to);
+    let w = db.selectFrom('audit_entries').select((eb) => [eb.fn.min(seq).as('lo'), eb.fn.max(seq).as('hi')]).where('time', '<', to!);
     if (from !== undefined) w = w.where('time', '>=', from);
     const { lo, hi } = await w.executeTakeFirstOrThrow();
     if (lo === null || hi === null) return { entries: [] };
@@ -160,7 +163,7 @@ export async function searchAuditLog(
     // Within the bounds the window's own index has done its work: its terms are written so that
     // no database reads through it again (SQLite would, and sort the window) but the rows in seq
     // order. Byte order still: the expression keeps the column's collation.
-    const time = to === undefined ? sql.ref('time') : sql<string>`${sql.ref('time')} || ''`;
+    const time = bounded ? sql<string>`${sql.ref('time')} || ''` : sql.ref('time');
     if (from !== undefined) q = q.where(time, '>=', from);
     if (to !== undefined) q = q.where(time, '<', to);
     return q.orderBy('seq', 'desc').limit(limit + 1).execute();
