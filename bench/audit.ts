@@ -17,7 +17,7 @@
  *
  * Part 2: a SQLite data directory filled (untimed) with ENTRIES realistic entries written straight
  * into audit_entries in large transactions (seq, canonical text from `encodeEntry`, `leafHash`,
- * the lookup columns from `indexedColumns`), the head set and a checkpoint signed every
+ * the lookup and search columns from `entryColumns`), the head set and a checkpoint signed every
  * CHECKPOINT_EVERY entries (`AuditCheckpoints.make`, which also fills the 256-leaf subtree cache);
  * the same canonical bytes, concatenated, go to a file. Timed, wall clock:
  *   sha256sum        `sha256sum FILE` (its digest is checked against the one computed in the fill)
@@ -43,7 +43,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import { Vault } from '../src/vault.js';
-import { encodeEntry, indexedColumns, type AuditEvent } from '../src/audit/audit-log.js';
+import { encodeEntry, entryColumns, indexedColumns, type AuditEvent } from '../src/audit/audit-log.js';
 import { HASH_SIZE, leafHash, TreeBuilder } from '../src/audit/merkle.js';
 import { BATCH as VERIFY_BATCH, PARALLEL_MIN, workerCount } from '../src/audit/verify.js';
 import { SUBTREE_SIZE } from '../src/audit/tree.js';
@@ -299,20 +299,20 @@ async function fillLog(dir: string, bytesFile: string, total: number, log: (l: s
   let checkpoints = 0;
   try {
     raw.pragma('busy_timeout = 10000');
-    const insert = raw.prepare('INSERT INTO audit_entries (seq, entry, leaf_hash, recording_id, identifier_hash) VALUES (?, ?, ?, ?, ?)');
+    const insert = raw.prepare('INSERT INTO audit_entries (seq, entry, leaf_hash, recording_id, identifier_hash, time, action, outcome, actor_id, actor_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     const setHead = raw.prepare('UPDATE audit_head SET size = ? WHERE id = 1');
     const made = await vault.auditCheckpoints();
     for (let seq = 0; seq < total; ) {
       const end = Math.min(total, seq + FILL_TRANSACTION);
-      const rows: [number, string, string, string | null, string | null][] = [];
+      const rows: [number, string, string, ...(string | null)[]][] = [];
       const chunks: Buffer[] = [];
       for (; seq < end; seq++) {
         const event = fillEvent(seq, pools);
         const entry = encodeEntry(event, new Date(base + seq * 1700));
         chunks.push(entry);
         const text = entry.toString('utf8');
-        const columns = indexedColumns(text);
-        rows.push([seq, text, leafHash(entry).toString('hex'), columns.recording_id, columns.identifier_hash]);
+        const c = entryColumns(text);
+        rows.push([seq, text, leafHash(entry).toString('hex'), c.recording_id, c.identifier_hash, c.time, c.action, c.outcome, c.actor_id, c.actor_name]);
         if (text.includes('"recordingId":') || text.includes('Hash":')) parsed += 1;
       }
       raw.transaction(() => {

@@ -1,11 +1,11 @@
 /**
  * The auditor's search of the audit log: entries by action, outcome, actor, recording and time,
  * newest first, a page at a time, through the columns copied out of each entry (docs/audit-log.md,
- * "Searching"). At the 2019 archive's tens of millions of entries every filter is served by an
- * index: (action, seq), (actor_id, seq), (actor_name, seq), (recording_id, seq), (time, seq), the
- * partial (outcome, seq) of the entries that are not `success`, and the seq order itself. A page
- * reads about `limit` rows per index it walks; a time window that ends in the past first reads
- * its bounds from the (time, seq) index, which costs in proportion to the entries in the window.
+ * "Searching the log"). At the 2019 archive's tens of millions of entries every filter is served
+ * by an index: (action, seq), (actor_id, seq), (actor_name, seq), (recording_id, seq), (time, seq),
+ * the partial (outcome, seq) of the entries that are not `success`, and the seq order itself. A
+ * page reads about `limit` rows per index it walks; a time window first reads the seqs it spans
+ * from the (time, seq) index alone, which costs in proportion to the entries in the window.
  *
  * The columns are conveniences and not trusted: each entry in a page is parsed from its own bytes
  * and its columns recomputed from them, and an entry whose bytes do not match the filters is left
@@ -124,20 +124,22 @@ export async function searchAuditLog(
   const to = filters.to === undefined ? undefined : instant(filters.to);
   let below = Math.min(page.before ?? page.size, page.size);
   let lowest = 0;
-  // a window ending after the newest entry (`to` now, say) is open-ended: its newest entries are
-  // the log's, and the seq order finds them first (one index seek to know)
-  const bounded = to !== undefined && to <= ((await db.selectFrom('audit_entries').select((eb) => eb.fn.max('time').as('newest')).executeTakeFirst())?.newest ?? '');
-  if (bounded) {
-    // A window that ends in the past: the seqs of its entries, from the (time, seq) index alone,
-    // which costs in proportion to the entries in the window. Times follow seqs only roughly
-    // (clocks, concurrent appenders), so only these bounds are exact; with them the page is read
-    // in seq order from the window's newest entry, instead of through every entry written after
-    // the window (a plan PostgreSQL picks for a LIMIT, assuming the matches spread evenly) or by
-    // sorting the window. (`seq + 0`: PostgreSQL would answer min(seq) and max(seq) by walking
-    // the primary key from either end until a row falls in the window: the plan to avoid.)
+  // a window ending after the newest entry (`to` now, say) is open at that end (one index seek)
+  const newest = to === undefined ? undefined : (await db.selectFrom('audit_entries').select((eb) => eb.fn.max('time').as('t')).executeTakeFirst())?.t;
+  const end = to !== undefined && newest != null && to <= newest ? to : undefined;
+  if (from !== undefined || end !== undefined) {
+    // The seqs of the window's entries, from the (time, seq) index alone: this costs in proportion
+    // to the entries in the window, and then the page is read in seq order between these bounds.
+    // Times follow seqs only roughly (clocks, concurrent appenders), so only bounds read this way
+    // are exact. Without them a page would go through every entry written after the window (the
+    // plan PostgreSQL picks for a LIMIT, assuming the matches spread evenly), or down to the first
+    // entry of the log for the last page, or sort the window (SQLite's plan).
+    // (`seq + 0`: PostgreSQL would answer min(seq) and max(seq) by walking the primary key from
+    // either end until a row falls in the window, the plan to avoid.)
     const seq = sql<number>`seq + 0`;
-    let w = db.selectFrom('audit_entries').select((eb) => [eb.fn.min(seq).as('lo'), eb.fn.max(seq).as('hi')]).where('time', '<', to!);
+    let w = db.selectFrom('audit_entries').select((eb) => [eb.fn.min(seq).as('lo'), eb.fn.max(seq).as('hi')]);
     if (from !== undefined) w = w.where('time', '>=', from);
+    if (end !== undefined) w = w.where('time', '<', end);
     const { lo, hi } = await w.executeTakeFirstOrThrow();
     if (lo === null || hi === null) return { entries: [] };
     lowest = Number(lo);
@@ -160,10 +162,10 @@ export async function searchAuditLog(
       q = q.where(column, '=', value);
     }
     if (filters.recordingId !== undefined) q = q.where('recording_id', '=', filters.recordingId);
-    // Within the bounds the window's own index has done its work: its terms are written so that
-    // no database reads through it again (SQLite would, and sort the window) but the rows in seq
-    // order. Byte order still: the expression keeps the column's collation.
-    const time = bounded ? sql<string>`${sql.ref('time')} || ''` : sql.ref('time');
+    // The time index has done its work in the bounds: the window's terms are written so that no
+    // database reads through it again (SQLite would, and sort the window) instead of reading the
+    // rows in seq order. Byte order still: the expression keeps the column's collation.
+    const time = sql<string>`${sql.ref('time')} || ''`;
     if (from !== undefined) q = q.where(time, '>=', from);
     if (to !== undefined) q = q.where(time, '<', to);
     return q.orderBy('seq', 'desc').limit(limit + 1).execute();
