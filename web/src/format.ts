@@ -20,3 +20,21 @@ export function clock(seconds: number): string {
   const ss = String(s % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
+
+/**
+ * The instant a local day (YYYY-MM-DD, as a date input gives it) begins, or the day `plusDays`
+ * after it: a filter to the end of a day is one to the start of the next.
+ */
+export function dayStart(day: string, plusDays?: number): string;
+export function dayStart(day: string | null | undefined, plusDays?: number): string | undefined;
+export function dayStart(day: string | null | undefined, plusDays = 0): string | undefined {
+  if (!day) return undefined;
+  const d = new Date(`${day}T00:00:00`);
+  d.setDate(d.getDate() + plusDays);
+  return d.toISOString();
+}
+
+/** whether a word or value is the label a removed identifier is replaced by ("[TELEFON]") */
+export function isRedactionLabel(text: string): boolean {
+  return /^\[[A-ZÅÄÖ-]+\]$/.test(text);
+}

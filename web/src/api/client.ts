@@ -63,22 +63,20 @@ export function errorOf(error: unknown): ApiError {
   return { code: e?.code ?? 'CV_NETWORK', message: e?.message ?? '' };
 }
 
-/** a download of a POST answer (a ZIP, say): the browser saves it under the server's file name */
-export async function download(path: string, body: unknown, fallbackName: string): Promise<void> {
-  const init = (): RequestInit => ({
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { 'content-type': 'application/json', ...(csrfToken ? { 'X-CSRF-Token': csrfToken } : {}) },
-    body: JSON.stringify(body),
-  });
-  let response = await fetch(path, init());
-  if (response.status === 401 && reauthenticate) {
-    await reauthenticate();
-    response = await fetch(path, init());
-  }
-  if (!response.ok) throw errorOf(await response.json().catch(() => undefined));
+/** the POST route that answers with a file to save rather than JSON, and what it is sent */
+type FilePath = '/api/v1/subject/export';
+type FileRequest = paths[FilePath]['post']['requestBody']['content']['application/json'];
+
+/**
+ * A download of a POST answer (a ZIP, say): the browser saves it under the server's file name.
+ * The request goes through the client, so it carries the CSRF token and waits for a new sign-in
+ * like any other; a refusal is thrown as the server's answer (read it with errorOf).
+ */
+export async function download(path: FilePath, body: FileRequest, fallbackName: string): Promise<void> {
+  const { data, error, response } = await api.POST(path, { body, parseAs: 'blob' });
+  if (!data) throw error;
   const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
-  const url = URL.createObjectURL(await response.blob());
+  const url = URL.createObjectURL(data);
   const a = document.createElement('a');
   a.href = url;
   a.download = name;

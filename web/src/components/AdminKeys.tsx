@@ -8,7 +8,8 @@ import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
 import { dateTime } from '../format';
-import { ErrorText, useFailure, type KeyStatus } from './AdminShared';
+import { orgLabel, useFailure, type KeyStatus } from './AdminShared';
+import { ErrorText } from './ErrorText';
 
 export function AdminKeys({ headingId }: { headingId: string }) {
   const { t, i18n } = useTranslation('admin');
@@ -58,9 +59,7 @@ export function AdminKeys({ headingId }: { headingId: string }) {
             const active = c.keys.filter((k) => k.status === 'active').length;
             return (
               <section key={c.id} className="admin-sub" aria-labelledby={`keys-${c.id}`}>
-                <h3 id={`keys-${c.id}`}>
-                  {c.name && c.name !== c.id ? `${c.name} (${c.id})` : c.id}
-                </h3>
+                <h3 id={`keys-${c.id}`}>{orgLabel(status.controllers, c.id)}</h3>
                 {active === 0 && <p className="warning">{t('keys.noActive')}</p>}
                 {c.keys.length > 0 ? (
                   <div className="admin-scroll" role="region" aria-labelledby={`keys-${c.id}`} tabIndex={0}>

@@ -1,6 +1,6 @@
 /**
  * What the administration sections share: the answers' types, the lists of controllers and
- * processors every form picks from, the message of a failed call, a confirmation for actions
+ * processors every form picks from, the words for a failed call, a confirmation for actions
  * that cannot be undone, and the dialog that shows a secret the server gives out only once.
  */
 import { createContext, useCallback, useContext, useEffect, useId, useState, type ReactNode } from 'react';
@@ -8,7 +8,8 @@ import { useTranslation } from 'react-i18next';
 import QRCode from 'qrcode';
 import type { paths } from '../api/schema';
 import { errorOf } from '../api/client';
-import { Modal } from './Modal';
+import { autofocus, Modal } from './Modal';
+import { ErrorText } from './ErrorText';
 
 type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
 export type AdminUser = NonNullable<Json<paths['/api/v1/users']['get']['responses'][200]>['users']>[number];
@@ -41,10 +42,32 @@ export const AnnounceContext = createContext<(message: string) => void>(() => un
 export const useAnnounce = () => useContext(AnnounceContext);
 
 /** "Region Skåne (region-skane)", or the bare id of an organisation the list does not hold */
-export function orgLabel(list: Organisation[], id: string | null | undefined): string {
+export function orgLabel(list: ReadonlyArray<Pick<Organisation, 'id' | 'name'>>, id: string | null | undefined): string {
   if (!id) return '—';
   const o = list.find((x) => x.id === id);
   return o?.name && o.name !== id ? `${o.name} (${id})` : id;
+}
+
+/** the id of the only organisation in the list (the one meant), else '' */
+export function soleId(list: Organisation[]): string {
+  return list.length === 1 ? (list[0]?.id ?? '') : '';
+}
+
+/** the options of a required choice of organisation: "Choose…" (not choosable), then the list */
+export function OrgOptions({ list }: { list: Organisation[] }) {
+  const { t } = useTranslation('admin');
+  return (
+    <>
+      <option value="" disabled>
+        {t('choose')}
+      </option>
+      {list.map((o) => (
+        <option key={o.id} value={o.id}>
+          {orgLabel(list, o.id)}
+        </option>
+      ))}
+    </>
+  );
 }
 
 const KNOWN_ERRORS = ['CV_CONFLICT', 'CV_KEYS_LOCKED', 'CV_FORBIDDEN', 'CV_RATE_LIMITED'];
@@ -64,51 +87,6 @@ export function useFailure(): (error: unknown) => string {
   );
 }
 
-export function ErrorText({ error }: { error: string | null }) {
-  if (!error) return null;
-  return (
-    <p className="error" role="alert">
-      {error}
-    </p>
-  );
-}
-
-/**
- * Marks the field a dialog opens on: the dialog is opened with showModal() after its content
- * mounts, and showModal() focuses the element carrying the autofocus attribute (React's autoFocus
- * would focus it before the dialog opens, and lose it).
- */
-export function autofocus(el: HTMLElement | null): void {
-  el?.setAttribute('autofocus', '');
-}
-
-/** the control that opened the dialog before this one, when one dialog follows another */
-let lastOpener: HTMLElement | null = null;
-
-/**
- * The shared Modal, and when it closes focus goes back to what opened it (or, when that is gone,
- * to the section), so a keyboard user is not sent back to the start of the page.
- */
-export function AdminModal(props: Parameters<typeof Modal>[0]) {
-  const [opener] = useState<HTMLElement | null>(() => {
-    const active = document.activeElement;
-    const el = active instanceof HTMLElement && !active.closest('dialog') && active !== document.body ? active : lastOpener;
-    lastOpener = el;
-    return el;
-  });
-  useEffect(
-    () => () => {
-      setTimeout(() => {
-        if (document.querySelector('dialog[open]')) return;
-        if (opener?.isConnected) opener.focus();
-        else document.querySelector<HTMLElement>('.admin-panel')?.focus();
-      }, 0);
-    },
-    [opener],
-  );
-  return <Modal {...props} />;
-}
-
 /** asks before an action that cannot be undone; stays open with the error when it fails */
 export function ConfirmDialog({ title, children, confirm, onConfirm, onClose }: { title: string; children: ReactNode; confirm: string; onConfirm: () => Promise<string | null>; onClose: () => void }) {
   const { t: tc } = useTranslation();
@@ -122,7 +100,7 @@ export function ConfirmDialog({ title, children, confirm, onConfirm, onClose }: 
     if (failed) setError(failed);
   }
   return (
-    <AdminModal title={title} onClose={onClose} tone="danger">
+    <Modal title={title} onClose={onClose} tone="danger">
       {children}
       <ErrorText error={error} />
       <div className="actions">
@@ -133,7 +111,7 @@ export function ConfirmDialog({ title, children, confirm, onConfirm, onClose }: 
           {confirm}
         </button>
       </div>
-    </AdminModal>
+    </Modal>
   );
 }
 
@@ -182,7 +160,7 @@ export function SecretDialog({ title, once, intro, fields, qrUri, onClose }: { t
     if (qrUri) void QRCode.toDataURL(qrUri, { margin: 1, width: 180 }).then(setQr, () => setQr(null));
   }, [qrUri]);
   return (
-    <AdminModal title={title} onClose={onClose}>
+    <Modal title={title} onClose={onClose}>
       <p className="warning admin-once">
         <strong>{t('secret.once')}</strong> {once}
       </p>
@@ -207,7 +185,7 @@ export function SecretDialog({ title, once, intro, fields, qrUri, onClose }: { t
           {t('secret.done')}
         </button>
       </div>
-    </AdminModal>
+    </Modal>
   );
 }
 

@@ -7,7 +7,9 @@ import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
 import { dateTime } from '../format';
-import { AdminModal, autofocus, ConfirmDialog, CONTRACT_ROLES, ErrorText, ORG_ID_PATTERN, orgLabel, useAnnounce, useFailure, useOrganisations, type Contract, type NewContract } from './AdminShared';
+import { ConfirmDialog, CONTRACT_ROLES, ORG_ID_PATTERN, orgLabel, OrgOptions, soleId, useAnnounce, useFailure, useOrganisations, type Contract, type NewContract } from './AdminShared';
+import { ErrorText } from './ErrorText';
+import { Modal } from './Modal';
 
 type Kind = 'controller' | 'processor';
 
@@ -107,7 +109,7 @@ function AddOrganisationDialog({ kind, onClose, onAdded }: { kind: Kind; onClose
   }
 
   return (
-    <AdminModal title={t(`tenancy.add.${kind}`)} onClose={onClose}>
+    <Modal title={t(`tenancy.add.${kind}`)} onClose={onClose}>
       <form onSubmit={submit} className="admin-form">
         {kind === 'controller' && <p>{t('tenancy.controllerKeyNote')}</p>}
         <label htmlFor={`${id}-i`}>{t('tenancy.id')}</label>
@@ -121,7 +123,6 @@ function AddOrganisationDialog({ kind, onClose, onAdded }: { kind: Kind; onClose
           autoComplete="off"
           spellCheck={false}
           aria-describedby={`${id}-ih`}
-          ref={autofocus}
         />
         <p id={`${id}-ih`} className="hint">
           {t('tenancy.idHint')}
@@ -138,7 +139,7 @@ function AddOrganisationDialog({ kind, onClose, onAdded }: { kind: Kind; onClose
           </button>
         </div>
       </form>
-    </AdminModal>
+    </Modal>
   );
 }
 
@@ -283,8 +284,8 @@ function AddContractDialog({ onClose, onAdded }: { onClose: () => void; onAdded:
   const today = new Date();
   const inAYear = new Date(today);
   inAYear.setFullYear(today.getFullYear() + 1);
-  const [processorId, setProcessorId] = useState(orgs.processors.length === 1 ? (orgs.processors[0]?.id ?? '') : '');
-  const [controllerId, setControllerId] = useState(orgs.controllers.length === 1 ? (orgs.controllers[0]?.id ?? '') : '');
+  const [processorId, setProcessorId] = useState(soleId(orgs.processors));
+  const [controllerId, setControllerId] = useState(soleId(orgs.controllers));
   const [roles, setRoles] = useState<Set<NewContract['roles'][number]>>(new Set(['nurse', 'supervisor']));
   const [regions, setRegions] = useState('');
   const [from, setFrom] = useState(isoDay(today));
@@ -318,29 +319,15 @@ function AddContractDialog({ onClose, onAdded }: { onClose: () => void; onAdded:
   }
 
   return (
-    <AdminModal title={t('contracts.addHeading')} onClose={onClose}>
+    <Modal title={t('contracts.addHeading')} onClose={onClose}>
       <form onSubmit={submit} className="admin-form">
         <label htmlFor={`${id}-p`}>{t('contracts.processor')}</label>
-        <select id={`${id}-p`} value={processorId} onChange={(e) => setProcessorId(e.target.value)} required ref={autofocus}>
-          <option value="" disabled>
-            {t('choose')}
-          </option>
-          {orgs.processors.map((o) => (
-            <option key={o.id} value={o.id}>
-              {orgLabel(orgs.processors, o.id)}
-            </option>
-          ))}
+        <select id={`${id}-p`} value={processorId} onChange={(e) => setProcessorId(e.target.value)} required>
+          <OrgOptions list={orgs.processors} />
         </select>
         <label htmlFor={`${id}-c`}>{t('contracts.controller')}</label>
         <select id={`${id}-c`} value={controllerId} onChange={(e) => setControllerId(e.target.value)} required>
-          <option value="" disabled>
-            {t('choose')}
-          </option>
-          {orgs.controllers.map((o) => (
-            <option key={o.id} value={o.id}>
-              {orgLabel(orgs.controllers, o.id)}
-            </option>
-          ))}
+          <OrgOptions list={orgs.controllers} />
         </select>
         <fieldset aria-describedby={`${id}-rh`}>
           <legend>{t('contracts.roles')}</legend>
@@ -393,6 +380,6 @@ function AddContractDialog({ onClose, onAdded }: { onClose: () => void; onAdded:
           </button>
         </div>
       </form>
-    </AdminModal>
+    </Modal>
   );
 }

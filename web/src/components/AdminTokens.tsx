@@ -7,7 +7,9 @@ import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
 import { dateTime } from '../format';
-import { AdminModal, autofocus, ConfirmDialog, ErrorText, orgLabel, SecretDialog, TOKEN_SCOPES, useAnnounce, useFailure, useOrganisations, type NewToken, type Token } from './AdminShared';
+import { ConfirmDialog, orgLabel, OrgOptions, SecretDialog, soleId, TOKEN_SCOPES, useAnnounce, useFailure, useOrganisations, type NewToken, type Token } from './AdminShared';
+import { ErrorText } from './ErrorText';
+import { Modal } from './Modal';
 
 const MAX_DAYS = 366;
 
@@ -135,7 +137,7 @@ function CreateTokenDialog({ onClose, onCreated }: { onClose: () => void; onCrea
   const id = useId();
   const [name, setName] = useState('');
   const [scope, setScope] = useState<NewToken['scope']>('ingest');
-  const [controllerId, setControllerId] = useState(orgs.controllers.length === 1 ? (orgs.controllers[0]?.id ?? '') : '');
+  const [controllerId, setControllerId] = useState(soleId(orgs.controllers));
   const [days, setDays] = useState('90');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -151,10 +153,10 @@ function CreateTokenDialog({ onClose, onCreated }: { onClose: () => void; onCrea
   }
 
   return (
-    <AdminModal title={t('tokens.createHeading')} onClose={onClose}>
+    <Modal title={t('tokens.createHeading')} onClose={onClose}>
       <form onSubmit={submit} className="admin-form">
         <label htmlFor={`${id}-n`}>{t('tokens.name')}</label>
-        <input id={`${id}-n`} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} autoComplete="off" aria-describedby={`${id}-nh`} ref={autofocus} />
+        <input id={`${id}-n`} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} autoComplete="off" aria-describedby={`${id}-nh`} />
         <p id={`${id}-nh`} className="hint">
           {t('tokens.nameHint')}
         </p>
@@ -171,14 +173,7 @@ function CreateTokenDialog({ onClose, onCreated }: { onClose: () => void; onCrea
         </p>
         <label htmlFor={`${id}-c`}>{t('tokens.controller')}</label>
         <select id={`${id}-c`} value={controllerId} onChange={(e) => setControllerId(e.target.value)} required>
-          <option value="" disabled>
-            {t('choose')}
-          </option>
-          {orgs.controllers.map((o) => (
-            <option key={o.id} value={o.id}>
-              {orgLabel(orgs.controllers, o.id)}
-            </option>
-          ))}
+          <OrgOptions list={orgs.controllers} />
         </select>
         <label htmlFor={`${id}-d`}>{t('tokens.days')}</label>
         <input id={`${id}-d`} type="number" inputMode="numeric" min={1} max={MAX_DAYS} step={1} value={days} onChange={(e) => setDays(e.target.value)} required aria-describedby={`${id}-dh`} />
@@ -195,6 +190,6 @@ function CreateTokenDialog({ onClose, onCreated }: { onClose: () => void; onCrea
           </button>
         </div>
       </form>
-    </AdminModal>
+    </Modal>
   );
 }

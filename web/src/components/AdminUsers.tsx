@@ -7,7 +7,9 @@ import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
 import { useSession } from '../session';
-import { AdminModal, autofocus, ConfirmDialog, CredentialsDialog, ErrorText, orgLabel, useAnnounce, useFailure, useOrganisations, USER_ROLES, type AdminUser, type Credentials, type NewUser } from './AdminShared';
+import { ConfirmDialog, CredentialsDialog, orgLabel, OrgOptions, soleId, useAnnounce, useFailure, useOrganisations, USER_ROLES, type AdminUser, type Credentials, type NewUser } from './AdminShared';
+import { ErrorText } from './ErrorText';
+import { Modal } from './Modal';
 
 type Pending = { kind: 'reset' | 'disable'; user: AdminUser } | null;
 
@@ -197,7 +199,7 @@ function CreateUserDialog({ onClose, onCreated }: { onClose: () => void; onCreat
 
   const choices = belongs === 'controller' ? orgs.controllers : belongs === 'processor' ? orgs.processors : [];
   // the only one there is is the one meant
-  const chosen = org || (choices.length === 1 ? (choices[0]?.id ?? '') : '');
+  const chosen = org || soleId(choices);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -219,7 +221,7 @@ function CreateUserDialog({ onClose, onCreated }: { onClose: () => void; onCreat
   }
 
   return (
-    <AdminModal title={t('users.createHeading')} onClose={onClose}>
+    <Modal title={t('users.createHeading')} onClose={onClose}>
       <form onSubmit={submit} className="admin-form">
         <label htmlFor={`${id}-u`}>{t('users.username')}</label>
         <input
@@ -233,7 +235,6 @@ function CreateUserDialog({ onClose, onCreated }: { onClose: () => void; onCreat
           autoComplete="off"
           spellCheck={false}
           aria-describedby={`${id}-uh`}
-          ref={autofocus}
         />
         <p id={`${id}-uh`} className="hint">
           {t('users.usernameHint')}
@@ -267,14 +268,7 @@ function CreateUserDialog({ onClose, onCreated }: { onClose: () => void; onCreat
             <>
               <label htmlFor={`${id}-o`}>{belongs === 'controller' ? t('users.controller') : t('users.processor')}</label>
               <select id={`${id}-o`} value={chosen} onChange={(e) => setOrg(e.target.value)} required>
-                <option value="" disabled>
-                  {t('choose')}
-                </option>
-                {choices.map((o) => (
-                  <option key={o.id} value={o.id}>
-                    {orgLabel(choices, o.id)}
-                  </option>
-                ))}
+                <OrgOptions list={choices} />
               </select>
               {choices.length === 0 && <p className="hint">{belongs === 'controller' ? t('users.noControllers') : t('users.noProcessors')}</p>}
             </>
@@ -318,6 +312,6 @@ function CreateUserDialog({ onClose, onCreated }: { onClose: () => void; onCreat
           </button>
         </div>
       </form>
-    </AdminModal>
+    </Modal>
   );
 }

@@ -8,15 +8,16 @@ import { useTranslation } from 'react-i18next';
 import { api, errorOf, type ApiError } from '../api/client';
 import type { paths } from '../api/schema';
 import { dateTime } from '../format';
-import { ErrorText, shortId, type ActorView } from './AuditParts';
+import { shortId, useRoleName, type ActorView } from './AuditParts';
+import { ErrorText } from './ErrorText';
 
 type Period = NonNullable<paths['/api/v1/break-glass']['get']['responses'][200]['content']['application/json']['periods']>[number];
 
 function Who({ userId, names, inline = false }: { userId: string | undefined | null; names?: ReadonlyMap<string, ActorView>; inline?: boolean }) {
-  const { t } = useTranslation();
+  const roleName = useRoleName();
   const actor = userId ? names?.get(userId) : undefined;
   if (!actor?.name) return <code title={userId ?? undefined}>{shortId(userId)}</code>;
-  const role = actor.role && ['nurse', 'supervisor', 'dpo', 'auditor', 'admin'].includes(actor.role) ? t(`roles.${actor.role as 'nurse'}`) : actor.role;
+  const role = roleName(actor.role);
   return (
     <>
       <span title={userId ?? undefined}>{actor.name}</span>
@@ -49,10 +50,7 @@ export function AuditBreakGlass({ review = false, names }: { review?: boolean; n
   const load = useCallback(async () => {
     setError(null);
     const { data, error: failure } = await api.GET('/api/v1/break-glass', { params: { query: review ? { unreviewed: true } : {} } });
-    if (!data) {
-      const e = errorOf(failure);
-      return setError(e);
-    }
+    if (!data) return setError(errorOf(failure));
     setPeriods(data.periods ?? []);
   }, [review]);
 
@@ -156,10 +154,7 @@ function ReviewCard({ period, names, active, onReviewed }: { period: Period; nam
     setError(null);
     const { data, error: failure } = await api.POST('/api/v1/break-glass/{id}/review', { params: { path: { id: period.id } }, body: { note: note.trim() } });
     setBusy(false);
-    if (!data) {
-      const e2 = errorOf(failure);
-      return setError(e2);
-    }
+    if (!data) return setError(errorOf(failure));
     onReviewed();
   }
 

@@ -1,6 +1,5 @@
 /** Small pieces both audit tables use: who, the action, the outcome, the purpose. */
 import { useTranslation } from 'react-i18next';
-import type { ApiError } from '../api/client';
 
 export interface ActorView {
   type?: string;
@@ -28,11 +27,19 @@ export function AuditAction({ action }: { action: string | null | undefined }) {
   );
 }
 
-export function AuditActor({ actor }: { actor: ActorView | undefined }) {
+const ROLES = new Set(['nurse', 'supervisor', 'dpo', 'auditor', 'admin']);
+
+/** a role as logged, named in the user's language when it is one of ours */
+export function useRoleName(): (role: string | undefined) => string | undefined {
   const { t } = useTranslation();
+  return (role) => (role && ROLES.has(role) ? t(`roles.${role as 'nurse'}`) : role);
+}
+
+export function AuditActor({ actor }: { actor: ActorView | undefined }) {
   const { t: ta } = useTranslation('audit');
+  const roleName = useRoleName();
   if (!actor) return <>—</>;
-  const role = actor.role && ['nurse', 'supervisor', 'dpo', 'auditor', 'admin'].includes(actor.role) ? t(`roles.${actor.role as 'nurse'}`) : actor.role;
+  const role = roleName(actor.role);
   const name = actor.name ?? (actor.type === 'system' ? ta('log.system') : actor.id ? shortId(actor.id) : actor.type);
   return (
     <>
@@ -61,16 +68,5 @@ export function AuditPurpose({ purpose, text, breakGlass }: { purpose: string | 
       {purpose ? <span className="block">{PURPOSES.has(purpose) ? t(`purpose.options.${purpose as 'other'}`) : purpose}</span> : !breakGlass && '—'}
       {text ? <span className="hint block">“{text}”</span> : null}
     </>
-  );
-}
-
-/** a failed request's message (the server's, else a generic one), announced as it appears */
-export function ErrorText({ error }: { error: ApiError | null | undefined }) {
-  const { t } = useTranslation();
-  if (!error) return null;
-  return (
-    <p className="error" role="alert">
-      {error.code === 'CV_NETWORK' ? t('error.network') : error.message || t('error.generic', { code: error.code })}
-    </p>
   );
 }

@@ -5,8 +5,9 @@
  */
 import { useId, useState, useSyncExternalStore, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, errorOf } from '../api/client';
+import { api, errorOf, type ApiError } from '../api/client';
 import { time } from '../format';
+import { ErrorText } from './ErrorText';
 import { Modal } from './Modal';
 
 const KEY = 'callvault.breakGlass';
@@ -64,7 +65,7 @@ export function BreakGlassBanner() {
   );
 }
 
-export function BreakGlassButton({ controllers, onStarted }: { controllers: string[]; onStarted: () => void }) {
+export function BreakGlassButton({ controllers }: { controllers: string[] }) {
   const { t } = useTranslation('recordings');
   const [open, setOpen] = useState(false);
   return (
@@ -72,21 +73,12 @@ export function BreakGlassButton({ controllers, onStarted }: { controllers: stri
       <button type="button" className="danger" onClick={() => setOpen(true)}>
         ⚠ {t('breakGlass.button')}
       </button>
-      {open && (
-        <BreakGlassDialog
-          controllers={controllers}
-          onClose={() => setOpen(false)}
-          onStarted={() => {
-            setOpen(false);
-            onStarted();
-          }}
-        />
-      )}
+      {open && <BreakGlassDialog controllers={controllers} onClose={() => setOpen(false)} />}
     </>
   );
 }
 
-function BreakGlassDialog({ controllers, onClose, onStarted }: { controllers: string[]; onClose: () => void; onStarted: () => void }) {
+function BreakGlassDialog({ controllers, onClose }: { controllers: string[]; onClose: () => void }) {
   const { t } = useTranslation('recordings');
   const { t: tc } = useTranslation();
   const id = useId();
@@ -94,14 +86,14 @@ function BreakGlassDialog({ controllers, onClose, onStarted }: { controllers: st
   const [reason, setReason] = useState('');
   const [minutes, setMinutes] = useState(30);
   const [confirmed, setConfirmed] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     const { data, error: failure } = await api.POST('/api/v1/break-glass', { body: { controllerId, reason, minutes } });
-    if (!data?.id || !data.expiresAt) return setError(errorOf(failure).message || tc('error.generic', { code: errorOf(failure).code }));
+    if (!data?.id || !data.expiresAt) return setError(errorOf(failure));
     write({ id: data.id, controllerId, expiresAt: data.expiresAt });
-    onStarted();
+    onClose();
   }
 
   return (
@@ -128,11 +120,7 @@ function BreakGlassDialog({ controllers, onClose, onStarted }: { controllers: st
         <label className="check">
           <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} /> {t('breakGlass.confirm')}
         </label>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorText error={error} />
         <div className="actions">
           <button type="button" onClick={onClose}>
             {tc('cancel')}

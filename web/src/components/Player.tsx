@@ -4,13 +4,13 @@
  * removed identifier is marked on the waveform and listed; the transcript beside it highlights the
  * word being spoken, and a click on a word seeks there.
  */
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import WaveSurfer from 'wavesurfer.js';
 import RegionsPlugin from 'wavesurfer.js/plugins/regions';
 import { api } from '../api/client';
 import type { paths } from '../api/schema';
-import { clock } from '../format';
+import { clock, isRedactionLabel } from '../format';
 
 type Transcript = paths['/api/v1/recordings/{id}/transcript']['get']['responses'][200]['content']['application/json'];
 interface Word {
@@ -92,7 +92,9 @@ export function Player({ recordingId, accessId, audioUrl, hasTranscript, onAcces
     return wave;
   }
 
-  const identifiers = transcript?.identifiers ?? [];
+  // kept from one render to the next (the position re-renders many times a second): the regions
+  // are drawn again only when the transcript or the waveform changes
+  const identifiers = useMemo(() => transcript?.identifiers ?? [], [transcript]);
   useEffect(() => {
     const regions = regionsRef.current;
     if (!ws || !regions || duration === 0) return;
@@ -112,10 +114,12 @@ export function Player({ recordingId, accessId, audioUrl, hasTranscript, onAcces
     return out;
   }, [transcript]);
 
-  function seek(seconds: number) {
-    if (!ws) return;
-    ws.setTime(Math.min(Math.max(0, seconds), duration || seconds));
-  }
+  const seek = useCallback(
+    (seconds: number) => {
+      ws?.setTime(Math.min(Math.max(0, seconds), duration || seconds));
+    },
+    [ws, duration],
+  );
 
   function onWaveKey(e: KeyboardEvent) {
     if (e.key === 'ArrowRight') seek(now + STEP);
@@ -202,13 +206,14 @@ export function Player({ recordingId, accessId, audioUrl, hasTranscript, onAcces
   );
 }
 
-function TranscriptWord({ word, current, onSeek }: { word: Word; current: boolean; onSeek: (s: number) => void }) {
+/** a word of the transcript: only the words that become or stop being current render again as it plays */
+const TranscriptWord = memo(function TranscriptWord({ word, current, onSeek }: { word: Word; current: boolean; onSeek: (s: number) => void }) {
   const ref = useRef<HTMLSpanElement>(null);
   useEffect(() => {
     // only the transcript scrolls (`container`, Chromium 140+): the page must not move the waveform under the pointer
     if (current) ref.current?.scrollIntoView({ block: 'nearest', container: 'nearest' } as ScrollIntoViewOptions);
   }, [current]);
-  const label = /^\[[A-ZÅÄÖ-]+\]$/.test(word.text.trim());
+  const label = isRedactionLabel(word.text.trim());
   return (
     <>
       <span ref={ref} className={`word${current ? ' current' : ''}${label ? ' redacted' : ''}`} aria-current={current ? 'time' : undefined} onClick={() => onSeek(word.start)}>
@@ -216,4 +221,4 @@ function TranscriptWord({ word, current, onSeek }: { word: Word; current: boolea
       </span>{' '}
     </>
   );
-}
+});

@@ -10,7 +10,8 @@ import { api, errorOf, type ApiError } from '../api/client';
 import type { paths } from '../api/schema';
 import { dateTime } from '../format';
 import { SubjectForm, type Subject } from './SubjectForm';
-import { AuditAction, AuditActor, AuditOutcome, AuditPurpose, ErrorText, shortId } from './AuditParts';
+import { AuditAction, AuditActor, AuditOutcome, AuditPurpose, shortId } from './AuditParts';
+import { ErrorText } from './ErrorText';
 
 type Log = paths['/api/v1/audit/subject-access-log']['post']['responses'][200]['content']['application/json'];
 
@@ -32,10 +33,7 @@ export function SubjectAccessLog({ subject }: { subject?: Subject }) {
     setLog(null);
     const { data, error: failure } = await api.POST('/api/v1/audit/subject-access-log', { body: s });
     setBusy(false);
-    if (!data) {
-      const e = errorOf(failure);
-      return setError(e);
-    }
+    if (!data) return setError(errorOf(failure));
     setLog(data);
   }
 

@@ -11,7 +11,8 @@ import { useCallback, useEffect, useId, useMemo, useRef, useState, type Keyboard
 import { useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
-import { AnnounceContext, ErrorText, OrganisationsContext, useFailure, type Organisation, type Organisations } from '../components/AdminShared';
+import { AnnounceContext, OrganisationsContext, useFailure, type Organisation, type Organisations } from '../components/AdminShared';
+import { ErrorText } from '../components/ErrorText';
 import { AdminUsers } from '../components/AdminUsers';
 import { AdminTokens } from '../components/AdminTokens';
 import { AdminTenancy } from '../components/AdminTenancy';

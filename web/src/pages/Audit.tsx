@@ -10,8 +10,10 @@ import { useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { api, errorOf, type ApiError } from '../api/client';
 import type { paths } from '../api/schema';
-import { dateTime } from '../format';
-import { AuditAction, AuditActor, AuditOutcome, AuditPurpose, ErrorText, shortId, type ActorView } from '../components/AuditParts';
+import { dateTime, dayStart } from '../format';
+import { AuditAction, AuditActor, AuditOutcome, AuditPurpose, shortId, type ActorView } from '../components/AuditParts';
+import { ErrorText } from '../components/ErrorText';
+import { Pager, useCursors } from '../components/Pager';
 import { AuditBreakGlass } from '../components/AuditBreakGlass';
 import { SubjectAccessLog } from '../components/SubjectAccessLog';
 
@@ -50,16 +52,6 @@ function filterParams(values: Filters): URLSearchParams {
     if (v) p.set(f, v);
   }
   return p;
-}
-
-function dayStart(date: string | null): string | undefined {
-  return date ? new Date(`${date}T00:00:00`).toISOString() : undefined;
-}
-function dayEnd(date: string | null): string | undefined {
-  if (!date) return undefined;
-  const d = new Date(`${date}T00:00:00`);
-  d.setDate(d.getDate() + 1);
-  return d.toISOString();
 }
 
 export function AuditPage() {
@@ -139,9 +131,8 @@ function VerificationSection() {
     const { data, error: failure } = await api.GET('/api/v1/audit/verify');
     setBusy(false);
     if (!data) {
-      const e = errorOf(failure);
       setResult(null);
-      setError(e);
+      setError(errorOf(failure));
     } else {
       setResult(data);
       setCheckedAt(new Date().toISOString());
@@ -152,8 +143,7 @@ function VerificationSection() {
       setNote(cp.data);
       setNoteError(null);
     } else {
-      const e = errorOf(cp.error);
-      setNoteError(e);
+      setNoteError(errorOf(cp.error));
     }
   }, []);
 
@@ -164,8 +154,9 @@ function VerificationSection() {
   async function loadKey() {
     if (key !== null) return;
     const { data, error: failure } = await api.GET('/api/v1/audit/key', { parseAs: 'text' });
-    if (typeof data === 'string') setKey(data.trim());
-    else setKey(`${errorOf(failure).code} ${errorOf(failure).message}`);
+    if (typeof data === 'string') return setKey(data.trim());
+    const e = errorOf(failure);
+    setKey(`${e.code} ${e.message}`);
   }
 
   const parsed = note ? parseCheckpoint(note) : null;
@@ -274,7 +265,6 @@ function LogSection() {
   const { t } = useTranslation('audit');
   const { t: tc } = useTranslation();
   const [params, setParams] = useSearchParams();
-  const [cursors, setCursors] = useState<Array<number | undefined>>([undefined]);
   const [page, setPage] = useState<SearchPage | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
@@ -289,7 +279,8 @@ function LogSection() {
       actor: p.get('actor') || undefined,
       recordingId: p.get('recordingId') || undefined,
       from: dayStart(p.get('from')),
-      to: dayEnd(p.get('to')),
+      // the last day counts in full
+      to: dayStart(p.get('to'), 1),
       limit: PAGE_SIZE,
     };
   }, [filterKey]);
@@ -301,19 +292,16 @@ function LogSection() {
       const { data, error: failure } = await api.GET('/api/v1/audit/search', { params: { query: { ...query, ...(before === undefined ? {} : { before }) } } });
       setBusy(false);
       if (!data) {
-        const e = errorOf(failure);
         setPage(null);
-        return setError(e);
+        return setError(errorOf(failure));
       }
       setPage(data);
     },
     [query],
   );
-
-  useEffect(() => {
-    setCursors([undefined]);
-    void load(undefined);
-  }, [load]);
+  const pages = useCursors(load);
+  const { first } = pages;
+  useEffect(() => first(), [first]);
 
   function current(): Filters {
     return Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? '']));
@@ -323,13 +311,11 @@ function LogSection() {
     const next = filterParams(values);
     if (next.toString() === filterParams(current()).toString()) {
       // the same filters: show the newest entries again
-      setCursors([undefined]);
-      void load(undefined);
+      first();
     }
     setParams(next);
   }
 
-  const pageNo = cursors.length;
   const entries = page?.entries ?? [];
   return (
     <>
@@ -361,32 +347,7 @@ function LogSection() {
           </table>
         </div>
       )}
-      {page && (pageNo > 1 || page.next !== undefined) && (
-        <nav className="pager" aria-label={t('log.pager')}>
-          <button
-            type="button"
-            disabled={pageNo <= 1 || busy}
-            onClick={() => {
-              const previous = cursors.slice(0, -1);
-              setCursors(previous);
-              void load(previous[previous.length - 1]);
-            }}
-          >
-            ← {t('log.newer')}
-          </button>
-          <span>{tc('page', { n: pageNo })}</span>
-          <button
-            type="button"
-            disabled={page.next === undefined || busy}
-            onClick={() => {
-              setCursors([...cursors, page.next]);
-              void load(page.next);
-            }}
-          >
-            {t('log.older')} →
-          </button>
-        </nav>
-      )}
+      {page && <Pager pages={pages} next={page.next} label={t('log.pager')} busy={busy} previousText={`← ${t('log.newer')}`} nextText={`${t('log.older')} →`} />}
     </>
   );
 }

@@ -14,13 +14,11 @@ import { Modal } from '../components/Modal';
 import { SubjectForm, type Subject } from '../components/SubjectForm';
 import { SubjectAccessLog } from '../components/SubjectAccessLog';
 import { AuditBreakGlass } from '../components/AuditBreakGlass';
-import { ErrorText } from '../components/AuditParts';
+import { ErrorText } from '../components/ErrorText';
 
 type Found = NonNullable<paths['/api/v1/subject/find']['post']['responses'][200]['content']['application/json']['recordings']>[number];
 type Erasure = paths['/api/v1/subject/erase']['post']['responses'][200]['content']['application/json'];
 const MIN_TEXT = 10;
-/** the native dialog focuses the element with the autofocus attribute when it opens (React's autoFocus sets none) */
-const dialogAutofocus = (el: HTMLElement | null) => el?.setAttribute('autofocus', '');
 
 export function PrivacyPage() {
   const { t } = useTranslation('privacy');
@@ -37,9 +35,8 @@ export function PrivacyPage() {
       const { data, error: failure } = await api.POST('/api/v1/subject/find', { body: s });
       setBusy(false);
       if (!data) {
-        const e = errorOf(failure);
         setFound(null);
-        return setError(e);
+        return setError(errorOf(failure));
       }
       setFound(data.recordings ?? []);
     },
@@ -82,7 +79,7 @@ export function PrivacyPage() {
         <>
           <section aria-labelledby="privacy-export">
             <h2 id="privacy-export">{t('export.heading')}</h2>
-            <ExportAction subject={subject} disabled={false} />
+            <ExportAction subject={subject} />
           </section>
           <section aria-labelledby="privacy-erase" className="danger-zone">
             <h2 id="privacy-erase">{t('erase.heading')}</h2>
@@ -151,7 +148,7 @@ function FoundTable({ recordings }: { recordings: Found[] }) {
   );
 }
 
-function ExportAction({ subject, disabled }: { subject: Subject; disabled: boolean }) {
+function ExportAction({ subject }: { subject: Subject }) {
   const { t } = useTranslation('privacy');
   const { t: tc } = useTranslation();
   const id = useId();
@@ -172,9 +169,7 @@ function ExportAction({ subject, disabled }: { subject: Subject; disabled: boole
       setCaseRef('');
       setDone(true);
     } catch (failure) {
-      // download() throws the server's error itself; a failed fetch throws a TypeError
-      const own = failure as Partial<ApiError> | undefined;
-      setError(typeof own?.code === 'string' ? { code: own.code, message: own.message ?? '' } : errorOf(failure));
+      setError(errorOf(failure));
     } finally {
       setBusy(false);
     }
@@ -186,7 +181,6 @@ function ExportAction({ subject, disabled }: { subject: Subject; disabled: boole
       <button
         type="button"
         className="primary"
-        disabled={disabled}
         onClick={() => {
           setDone(false);
           setError(null);
@@ -202,7 +196,7 @@ function ExportAction({ subject, disabled }: { subject: Subject; disabled: boole
         <Modal title={t('export.dialog')} onClose={() => !busy && setOpen(false)} closable={!busy}>
           <form onSubmit={submit} aria-busy={busy}>
             <label htmlFor={`${id}-ref`}>{t('export.caseRef')}</label>
-            <input id={`${id}-ref`} value={caseRef} onChange={(e) => setCaseRef(e.target.value)} maxLength={500} required minLength={MIN_TEXT} ref={dialogAutofocus} autoComplete="off" aria-describedby={`${id}-rh`} className="wide-input" />
+            <input id={`${id}-ref`} value={caseRef} onChange={(e) => setCaseRef(e.target.value)} maxLength={500} required minLength={MIN_TEXT} autoComplete="off" aria-describedby={`${id}-rh`} className="wide-input" />
             <p id={`${id}-rh`} className="hint">
               {t('export.caseRefHint')}
             </p>
@@ -278,10 +272,7 @@ function EraseDialog({ subject, recordings, onClose, onErased }: { subject: Subj
     const recordingIds = recordings.map((r) => r.id).filter((rid) => selected.has(rid));
     const { data, error: failure } = await api.POST('/api/v1/subject/erase', { body: { ...subject, recordingIds, reason: reason.trim() } });
     setBusy(false);
-    if (!data) {
-      const e2 = errorOf(failure);
-      return setError(e2);
-    }
+    if (!data) return setError(errorOf(failure));
     onErased(data);
   }
 

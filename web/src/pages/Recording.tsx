@@ -5,10 +5,11 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
-import { api, errorOf } from '../api/client';
+import { api, errorOf, type ApiError } from '../api/client';
 import type { paths } from '../api/schema';
-import { clock, dateTime, time } from '../format';
+import { clock, dateTime, isRedactionLabel, time } from '../format';
 import { useSession } from '../session';
+import { ErrorText } from '../components/ErrorText';
 import { Modal } from '../components/Modal';
 import { Player } from '../components/Player';
 import { useBreakGlass } from '../components/BreakGlass';
@@ -24,9 +25,8 @@ export function RecordingPage() {
   const { id = '' } = useParams();
   const navigate = useNavigate();
   const { t } = useTranslation('recordings');
-  const { t: tc } = useTranslation();
   const [detail, setDetail] = useState<Detail | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
   const [asking, setAsking] = useState(false);
   const [access, setAccess] = useState<(Access & { purpose: string }) | null>(null);
   const [ended, setEnded] = useState(false);
@@ -34,9 +34,9 @@ export function RecordingPage() {
   useEffect(() => {
     void api.GET('/api/v1/recordings/{id}', { params: { path: { id } } }).then(({ data, error: failure }) => {
       if (data) setDetail(data);
-      else setError(errorOf(failure).message || tc('error.generic', { code: errorOf(failure).code }));
+      else setError(errorOf(failure));
     });
-  }, [id, tc]);
+  }, [id]);
 
   const accessEnded = useCallback(() => {
     setAccess(null);
@@ -60,11 +60,7 @@ export function RecordingPage() {
           ← {t('detail.back')}
         </Link>
       </p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText error={error} />
       {detail && (
         <>
           <h1>{t('detail.heading', { when })}</h1>
@@ -134,7 +130,7 @@ export function RecordingPage() {
 function Identifier({ value }: { value: string | null | undefined }) {
   const { t } = useTranslation('recordings');
   if (!value) return <>—</>;
-  if (/^\[[A-ZÅÄÖ-]+\]$/.test(value)) return <span title={t('detail.hidden')}>{value}</span>;
+  if (isRedactionLabel(value)) return <span title={t('detail.hidden')}>{value}</span>;
   return <>{value}</>;
 }
 
@@ -147,7 +143,7 @@ function PurposeDialog({ recordingId, onClose, onGranted }: { recordingId: strin
   const [purpose, setPurpose] = useState<AccessBody['purpose'] | ''>('');
   const [text, setText] = useState('');
   const [rendition, setRendition] = useState<'redacted' | 'original'>('redacted');
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -156,10 +152,7 @@ function PurposeDialog({ recordingId, onClose, onGranted }: { recordingId: strin
       params: { path: { id: recordingId } },
       body: { purpose, ...(text.trim() ? { purposeText: text.trim() } : {}), rendition },
     });
-    if (!data?.audioUrl) {
-      const e2 = errorOf(failure);
-      return setError(e2.message || tc('error.generic', { code: e2.code }));
-    }
+    if (!data?.audioUrl) return setError(errorOf(failure));
     onGranted({ ...data, purpose });
   }
 
@@ -169,7 +162,7 @@ function PurposeDialog({ recordingId, onClose, onGranted }: { recordingId: strin
       {breakGlass && <p className="warning">{t('breakGlass.inPlay')}</p>}
       <form onSubmit={submit}>
         <label htmlFor={`${id}-p`}>{t('purpose.label')}</label>
-        <select id={`${id}-p`} value={purpose} onChange={(e) => setPurpose(e.target.value as AccessBody['purpose'])} required autoFocus>
+        <select id={`${id}-p`} value={purpose} onChange={(e) => setPurpose(e.target.value as AccessBody['purpose'])} required>
           <option value="" disabled>
             {t('purpose.choose')}
           </option>
@@ -195,11 +188,7 @@ function PurposeDialog({ recordingId, onClose, onGranted }: { recordingId: strin
             </label>
           </fieldset>
         )}
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorText error={error} />
         <div className="actions">
           <button type="button" onClick={onClose}>
             {tc('cancel')}

@@ -7,11 +7,13 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
-import { api, errorOf } from '../api/client';
+import { api, errorOf, type ApiError } from '../api/client';
 import type { paths } from '../api/schema';
-import { clock, dateTime } from '../format';
+import { clock, dateTime, dayStart } from '../format';
 import { useSession } from '../session';
 import { BreakGlassButton, useBreakGlass } from '../components/BreakGlass';
+import { ErrorText } from '../components/ErrorText';
+import { Pager, useCursors } from '../components/Pager';
 
 type Page = paths['/api/v1/recordings/search']['post']['responses'][200]['content']['application/json'];
 export type Summary = Page['recordings'][number];
@@ -20,16 +22,6 @@ type IdentifierKind = '' | 'personnummer' | 'caller';
 const PAGE_SIZE = 25;
 /** the identifier searched for, kept while the user goes to a recording and back */
 let remembered: { kind: IdentifierKind; value: string } = { kind: '', value: '' };
-
-function dayStart(date: string | null): string | undefined {
-  return date ? new Date(`${date}T00:00:00`).toISOString() : undefined;
-}
-function dayEnd(date: string | null): string | undefined {
-  if (!date) return undefined;
-  const d = new Date(`${date}T00:00:00`);
-  d.setDate(d.getDate() + 1);
-  return d.toISOString();
-}
 
 export function RecordingsPage() {
   const { t } = useTranslation('recordings');
@@ -40,9 +32,8 @@ export function RecordingsPage() {
   const [params, setParams] = useSearchParams();
   const [kind, setKind] = useState<IdentifierKind>(remembered.kind);
   const [identifier, setIdentifier] = useState(remembered.value);
-  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
   const [page, setPage] = useState<Page | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
 
   const load = useCallback(
@@ -51,7 +42,8 @@ export function RecordingsPage() {
       setError(null);
       const body = {
         from: dayStart(params.get('from')),
-        to: dayEnd(params.get('to')),
+        // the last day counts in full
+        to: dayStart(params.get('to'), 1),
         region: params.get('region') || undefined,
         agent: params.get('agent') || undefined,
         direction: (params.get('direction') || undefined) as 'inbound' | 'outbound' | undefined,
@@ -63,19 +55,17 @@ export function RecordingsPage() {
       const { data, error: failure } = await api.POST('/api/v1/recordings/search', { body });
       setBusy(false);
       if (!data) {
-        const e = errorOf(failure);
         setPage(null);
-        return setError(e.message || tc('error.generic', { code: e.code }));
+        return setError(errorOf(failure));
       }
       setPage(data);
     },
-    [params, tc],
+    [params],
   );
-
-  useEffect(() => {
-    setCursors([undefined]);
-    void load(undefined);
-  }, [load, breakGlass?.id]);
+  const pages = useCursors(load);
+  const { first } = pages;
+  // a break-the-glass period begun or ended changes what is in scope
+  useEffect(() => first(), [first, breakGlass?.id]);
 
   function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -88,10 +78,7 @@ export function RecordingsPage() {
     }
     setParams(next);
     // the same filters again: load anyway, the identifier may have changed
-    if (next.toString() === params.toString()) {
-      setCursors([undefined]);
-      void load(undefined);
-    }
+    if (next.toString() === params.toString()) first();
   }
 
   function clear() {
@@ -101,14 +88,13 @@ export function RecordingsPage() {
     setParams(new URLSearchParams());
   }
 
-  const pageNo = cursors.length;
   const controllers = [...new Set([user.controllerId, ...(page?.recordings ?? []).map((r) => r.controllerId)].filter((c): c is string => Boolean(c)))];
 
   return (
     <>
       <div className="page-head">
         <h1>{t('heading')}</h1>
-        {(user.role === 'nurse' || user.role === 'supervisor') && !breakGlass && <BreakGlassButton controllers={controllers} onStarted={() => undefined} />}
+        {(user.role === 'nurse' || user.role === 'supervisor') && !breakGlass && <BreakGlassButton controllers={controllers} />}
       </div>
       <form className="filters" onSubmit={submit} aria-label={t('filters')} key={params.toString()}>
         <div className="field">
@@ -161,41 +147,12 @@ export function RecordingsPage() {
           </button>
         </div>
       </form>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText error={error} />
       <p className="status" aria-live="polite">
         {busy ? tc('loading') : page ? (page.recordings.length ? t('results', { count: page.recordings.length }) : t('empty')) : ''}
       </p>
       {page && page.recordings.length > 0 && <RecordingsTable recordings={page.recordings} />}
-      {page && (pageNo > 1 || page.next) && (
-        <nav className="pager" aria-label={tc('page', { n: pageNo })}>
-          <button
-            type="button"
-            disabled={pageNo <= 1}
-            onClick={() => {
-              const previous = cursors.slice(0, -1);
-              setCursors(previous);
-              void load(previous[previous.length - 1]);
-            }}
-          >
-            {tc('previous')}
-          </button>
-          <span>{tc('page', { n: pageNo })}</span>
-          <button
-            type="button"
-            disabled={!page.next}
-            onClick={() => {
-              setCursors([...cursors, page.next]);
-              void load(page.next);
-            }}
-          >
-            {tc('next')}
-          </button>
-        </nav>
-      )}
+      {page && <Pager pages={pages} next={page.next} label={tc('page', { n: pages.pageNo })} />}
     </>
   );
 }

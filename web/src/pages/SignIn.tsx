@@ -55,8 +55,6 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
           setNeedsNewPassword(true);
           break;
         case 'CV_WEAK_PASSWORD':
-          setMessage(answer.error.message ?? t('signIn.failed'));
-          break;
         case 'CV_RATE_LIMITED':
           setMessage(answer.error.message ?? t('signIn.failed'));
           break;
