@@ -78,6 +78,14 @@ export async function throwawayPostgres(): Promise<{ url: string; drop: () => Pr
     drop: async () => {
       const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
       await c.connect();
+      // pg's Pool.end() resolves once it has asked its clients to end, not once their sessions
+      // have: one still closing would be terminated by the drop and raise an uncaught error in
+      // the test process. So wait (briefly) until the database's sessions are gone.
+      for (let i = 0; i < 50; i++) {
+        const { rows } = await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (rows[0].n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },

@@ -6,8 +6,8 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { CallvaultError, ErrorCodes } from '../errors.js';
-import { ffmpeg } from '../redaction/mp3.js';
+import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
+import { ffmpeg } from './ffmpeg.js';
 
 /** samples per second the peaks are taken from: telephone audio has nothing above 4 kHz */
 const RATE = 8000;
@@ -18,6 +18,11 @@ export function sliceCount(durationMs: number): number {
   return Math.max(1, Math.min(MAX_SLICES, Math.round((durationMs / 1000) * SLICES_PER_SECOND)));
 }
 
+/**
+ * The peaks of `audio`. A failure to read the audio (a segment that does not decrypt, the store)
+ * is thrown as it is, even when ffmpeg made something of the part it got; a failure of ffmpeg
+ * (missing, or refusing the audio) is CV_BROKEN_AUDIO. ffmpeg is killed on every path.
+ */
 export async function waveformPeaks(audio: AsyncIterable<Buffer>, format: string, durationMs: number): Promise<number[]> {
   const slices = sliceCount(durationMs);
   const framesPerSlice = Math.max(1, Math.ceil(((durationMs / 1000) * RATE) / slices));
@@ -26,7 +31,17 @@ export async function waveformPeaks(audio: AsyncIterable<Buffer>, format: string
   let current = 0;
   let inSlice = 0;
   let carry: Buffer | null = null;
-  const feeding = pipeline(Readable.from(audio), decoder.child.stdin).catch(() => undefined);
+  // the source's own error, told apart from ffmpeg closing its stdin early (EPIPE)
+  let sourceError: unknown;
+  const source = async function* () {
+    try {
+      yield* audio;
+    } catch (err) {
+      sourceError = err;
+      throw err;
+    }
+  };
+  const feeding = pipeline(Readable.from(source()), decoder.child.stdin).catch(() => undefined);
   try {
     for await (const raw of decoder.child.stdout as AsyncIterable<Buffer>) {
       const chunk: Buffer = carry ? Buffer.concat([carry, raw]) : raw;
@@ -43,7 +58,10 @@ export async function waveformPeaks(audio: AsyncIterable<Buffer>, format: string
       }
     }
     await feeding;
+    if (sourceError !== undefined) throw sourceError;
     if ((await decoder.exit) !== 0) throw new CallvaultError(ErrorCodes.BROKEN_AUDIO, 'the audio could not be decoded for its waveform');
+  } catch (err) {
+    throw err === sourceError || isCallvaultError(err) ? err : new CallvaultError(ErrorCodes.BROKEN_AUDIO, 'the audio could not be decoded for its waveform', { cause: err });
   } finally {
     decoder.child.kill('SIGKILL');
   }

@@ -87,9 +87,12 @@ export function encodeEntry(event: AuditEvent, time: Date): Buffer {
 }
 
 /**
- * The columns copied out of an entry for lookups: the recording it concerns and the keyed hash
- * of the identifier it names. Only entries that can hold them are parsed, which keeps `verify`
- * (it recomputes these for every entry) fast.
+ * The lookup columns (the recording an entry concerns, the keyed hash of the identifier it names)
+ * as migration 0003 backfilled them, and append wrote them until 0007. Kept for that released
+ * migration only, whose result must not change, and for the tests that stand for it. Everything
+ * else (append, verify, the 0007 backfill, search) uses `entryColumns`, which gives the same two
+ * values wherever the database stores a string as written; it differs on U+0000 and lone
+ * surrogates (see `storable`) and on text that is not a JSON object (it throws).
  */
 export function indexedColumns(entry: string): { recording_id: string | null; identifier_hash: string | null } {
   if (!entry.includes('"recordingId":') && !entry.includes('Hash":')) return { recording_id: null, identifier_hash: null };
@@ -130,7 +133,11 @@ function storable(value: unknown): string | null {
  * a string gives null. Throws when the text is not a JSON object (append never writes one).
  */
 export function entryColumns(entry: string): EntryColumns {
-  const e: unknown = JSON.parse(entry);
+  return columnsOf(JSON.parse(entry));
+}
+
+/** `entryColumns` of an entry already parsed; throws unless it is an object */
+export function columnsOf(e: unknown): EntryColumns {
   if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new TypeError('an audit entry is a JSON object');
   const { recordingId, detail, time, action, outcome, actor } = e as Record<string, unknown>;
   const d = typeof detail === 'object' && detail !== null ? (detail as Record<string, unknown>) : {};

@@ -16,7 +16,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { entryColumns, type AuditOutcome, type EntryColumns, type StoredEntry } from './audit-log.js';
+import { columnsOf, type AuditOutcome, type EntryColumns, type StoredEntry } from './audit-log.js';
 
 export const SEARCH_DEFAULT_LIMIT = 50;
 export const SEARCH_MAX_LIMIT = 200;
@@ -194,7 +194,7 @@ export async function searchAuditLog(
     } catch {
       continue;
     }
-    if (!isEvent(event) || !matches(entryColumns(row.entry), filters, from, to)) continue;
+    if (!isEvent(event) || !matches(columnsOf(event), filters, from, to)) continue;
     entries.push({ index: Number(row.seq), entry: Buffer.from(row.entry, 'utf8'), leafHash: Buffer.from(row.leaf_hash, 'hex'), event });
   }
   return more ? { entries, next: Number(shown[shown.length - 1]!.seq) } : { entries };

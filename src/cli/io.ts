@@ -1,8 +1,11 @@
 /**
  * What every command shares: the data directory, the passphrase, and output as text or JSON.
  */
+import { createHash } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { userInfo } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import type { AuditActor } from '../audit/audit-log.js';
@@ -156,4 +159,37 @@ export function cliActor(): AuditActor {
 
 export function print(opts: GlobalOptions, json: unknown, text: () => string): void {
   process.stdout.write(opts.json ? JSON.stringify(json, null, 2) + '\n' : text() + '\n');
+}
+
+/**
+ * Writes what `chunks` gives to a temporary file beside `out`, made for this user only, and
+ * renames it into place once complete and `check` (given its SHA-256) has passed: a failure leaves
+ * no partial file. The file is made before `chunks` is called, so a bad `out` fails first.
+ */
+export async function writeThroughTemporary(
+  out: string,
+  chunks: () => Promise<AsyncIterable<Buffer>>,
+  check?: (sha256: string) => void,
+): Promise<{ sha256: string; bytes: number }> {
+  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.partial`);
+  const fh = await open(tmp, 'wx', 0o600);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    for await (const chunk of await chunks()) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      await fh.write(chunk);
+    }
+    await fh.sync();
+    await fh.close();
+    const sha256 = hash.digest('hex');
+    check?.(sha256);
+    await rename(tmp, out);
+    return { sha256, bytes };
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
 }

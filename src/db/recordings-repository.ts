@@ -337,7 +337,7 @@ export class RecordingsRepository {
    * make a later import of the same file a "duplicate" of nothing). The row stays, state
    * `erased`, so audit entries naming its id still resolve. Returns the recordings erased now
    * (those already erased, or not stored, are left alone) and the blob keys to delete, which
-   * the row keeps in `erasure_debris` until `clearErasureDebris`.
+   * the row keeps in `erasure_debris` until they are deleted (`setErasureDebris`).
    */
   async erase(ids: readonly string[], at: string): Promise<{ id: string; blobKeys: string[] }[]> {
     if (ids.length === 0) return [];
@@ -395,7 +395,7 @@ export class RecordingsRepository {
     return rows.map((r) => ({ id: r.id, blobKeys: JSON.parse(r.erasure_debris!) as string[] }));
   }
 
-  /** what is left of an erased recording's objects after a round of deletes; nothing clears the column */
+  /** what is left of an erased recording's objects after a round of deletes; none left clears the column */
   async setErasureDebris(id: string, remaining: readonly string[]): Promise<void> {
     await this.db
       .updateTable('recordings')

@@ -14,32 +14,58 @@ export async function unwrapRecordingKey(vault: Vault, row: RecordingRow): Promi
   return vault.keys.unwrap(row.key_id, Buffer.from(row.wrapped_key, 'base64'), dataKeyContext(row.key_id, row.id));
 }
 
-/** the original, or with `rendition` another encoding of it under the same data key */
-export async function openStoredRecording(vault: Vault, row: RecordingRow, rendition?: RenditionRow): Promise<OpenedRecording> {
-  const object = rendition ?? row;
+/**
+ * `use` with the recording's data key, unwrapped once (an HPKE open, on an HSM a round trip) and
+ * zeroed when `use` is done: for a caller that needs several of the recording's parts.
+ */
+async function withDataKey<T>(vault: Vault, row: RecordingRow, use: (dataKey: Buffer) => T | Promise<T>): Promise<T> {
   const dataKey = await unwrapRecordingKey(vault, row);
   try {
-    const source = await vault.blobs.open(object.blob_key);
-    // a length other than the recorded one can only be damage or tampering
-    if (source.size !== object.ciphertext_size) throw decryptionFailed();
-    const opened = await openRecording(source, dataKey, object.id);
-    if (opened.plaintextSize !== object.plaintext_size) throw decryptionFailed();
-    return opened;
+    return await use(dataKey);
   } finally {
     dataKey.fill(0);
   }
+}
+
+/** the original, or with `rendition` another encoding of it under the same data key */
+export async function openStoredRecording(vault: Vault, row: RecordingRow, rendition?: RenditionRow): Promise<OpenedRecording> {
+  return withDataKey(vault, row, (dataKey) => openWithKey(vault, row, dataKey, rendition));
+}
+
+/** `openStoredRecording` with the data key already unwrapped */
+async function openWithKey(vault: Vault, row: RecordingRow, dataKey: Buffer, rendition?: RenditionRow): Promise<OpenedRecording> {
+  const object = rendition ?? row;
+  const source = await vault.blobs.open(object.blob_key);
+  // a length other than the recorded one can only be damage or tampering
+  if (source.size !== object.ciphertext_size) throw decryptionFailed();
+  const opened = await openRecording(source, dataKey, object.id);
+  if (opened.plaintextSize !== object.plaintext_size) throw decryptionFailed();
+  return opened;
+}
+
+export interface RecordingParts {
+  fields: SealedFields;
+  /** the original audio, opened */
+  audio: OpenedRecording;
+  /** the original transcript as UTF-8 text, when there is one */
+  transcript?: string;
+}
+
+/** the sealed fields, the original audio opened and the transcript, with one unwrap of the data key */
+export async function openRecordingParts(vault: Vault, row: RecordingRow): Promise<RecordingParts> {
+  const sealed = row.sealed_transcript;
+  return withDataKey(vault, row, async (dataKey) => ({
+    fields: openMetadata(row.sealed_metadata, dataKey, row.id),
+    audio: await openWithKey(vault, row, dataKey),
+    transcript: sealed ? openPart('transcript', sealed, dataKey, row.id).toString('utf8') : undefined,
+  }));
 }
 
 /** a sealed part (the transcript, its redacted form) as UTF-8 text, or undefined when absent */
 export async function readSealedText(vault: Vault, row: RecordingRow, part: 'transcript' | 'redacted-transcript'): Promise<string | undefined> {
   const sealed = part === 'transcript' ? row.sealed_transcript : row.sealed_redacted_transcript;
   if (!sealed) return undefined;
-  const dataKey = await unwrapRecordingKey(vault, row);
-  try {
-    return openPart(part, sealed, dataKey, row.id).toString('utf8');
-  } finally {
-    dataKey.fill(0);
-  }
+  return withDataKey(vault, row, (dataKey) => openPart(part, sealed, dataKey, row.id).toString('utf8'));
 }
 
 /** decrypts every segment and returns the SHA-256 of the plaintext */
@@ -50,21 +76,12 @@ export async function plaintextSha256(vault: Vault, row: RecordingRow): Promise<
 }
 
 export async function readSealedFields(vault: Vault, row: RecordingRow): Promise<SealedFields> {
-  const dataKey = await unwrapRecordingKey(vault, row);
-  try {
-    return openMetadata(row.sealed_metadata, dataKey, row.id);
-  } finally {
-    dataKey.fill(0);
-  }
+  return withDataKey(vault, row, (dataKey) => openMetadata(row.sealed_metadata, dataKey, row.id));
 }
 
 /** the identifiers found in the recording's transcript, with their time spans */
 export async function readSealedDetections(vault: Vault, row: RecordingRow): Promise<FoundIdentifier[]> {
-  if (!row.sealed_detections) return [];
-  const dataKey = await unwrapRecordingKey(vault, row);
-  try {
-    return JSON.parse(openPart('detections', row.sealed_detections, dataKey, row.id).toString('utf8')) as FoundIdentifier[];
-  } finally {
-    dataKey.fill(0);
-  }
+  const sealed = row.sealed_detections;
+  if (!sealed) return [];
+  return withDataKey(vault, row, (dataKey) => JSON.parse(openPart('detections', sealed, dataKey, row.id).toString('utf8')) as FoundIdentifier[]);
 }

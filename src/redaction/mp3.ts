@@ -8,9 +8,9 @@
  * carries no LAME header to say so. Ranges are therefore widened at their end by that delay, so
  * that every span is covered wherever the decoder places the start.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { Transform, type Readable, type Writable } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ffmpeg } from '../audio/ffmpeg.js';
 import type { AudioInfo } from '../audio/probe.js';
 import { fillChunk, type Fill, type FrameRange, type SampleFormat } from './fill.js';
 import { redactionFailed } from './wav.js';
@@ -59,17 +59,6 @@ export async function* redactMp3(source: AsyncIterable<Buffer>, info: AudioInfo,
     decoder.child.kill('SIGKILL');
     encoder.child.kill('SIGKILL');
   }
-}
-
-export function ffmpeg(args: string[]): { child: ChildProcessByStdio<Writable, Readable, null>; exit: Promise<number | null> } {
-  // stderr is discarded, never logged: ffmpeg prints tag values (titles, comments) in it
-  const child = spawn('ffmpeg', ['-hide_banner', '-nostats', '-v', 'error', ...args], { stdio: ['pipe', 'pipe', 'ignore'] });
-  const exit = new Promise<number | null>((resolve) => {
-    child.once('error', () => resolve(-1));
-    child.once('close', (code) => resolve(code));
-  });
-  child.stdin.on('error', () => undefined);
-  return { child, exit };
 }
 
 function nearestBitrate(kbps: number): number {

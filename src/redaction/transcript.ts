@@ -116,6 +116,16 @@ export function redactTranscript(transcript: Transcript, text: TranscriptText, d
   return { ...transcript, segments };
 }
 
+/**
+ * Free text as the audit log stores it (a stated purpose, a case reference, a reason): trimmed,
+ * and any identifier the writer put in ("ringde tillbaka 070-…") replaced by its label, for the
+ * log must hold none. Undefined when nothing is left.
+ */
+export function scrubbedText(text: string | undefined): string | undefined {
+  const trimmed = text?.trim();
+  return trimmed ? redactText(trimmed) : undefined;
+}
+
 /** `text` with each detection's characters replaced by its label; detects when none are given */
 export function redactText(text: string, detections: readonly Pick<Detection, 'type' | 'start' | 'end'>[] = detectIdentifiers(text)): string {
   let out = '';

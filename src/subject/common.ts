@@ -1,16 +1,21 @@
 /**
- * What the data-subject requests share (src/subject): the kind of identifier a request names and
- * the free text that goes into the audit log with it.
+ * What the data-subject requests share (src/subject, src/http/routes/subject.ts and
+ * `POST /subject/find`): the kind of identifier a request names, and the person's recordings a
+ * caller reaches.
  */
-import { redactText } from '../redaction/transcript.js';
+import { decide, recordingScopes, type Action, type Principal } from '../policy/policy.js';
+import { findByIdentifier, type SubjectHit } from '../recordings/indexer.js';
+import type { Vault } from '../vault.js';
 
 export type SubjectKind = 'personnummer' | 'phone';
 
 /**
- * A case reference or reason as the audit log stores it: trimmed, and any identifier the writer
- * put in replaced by its label, as for every other purpose text (src/http/routes/recordings.ts).
+ * The person's recordings, found through the blind indexes of the controllers `scopeAction`
+ * reaches, that `action` on each is allowed for.
  */
-export function scrubbedText(text: string | undefined): string | undefined {
-  const trimmed = text?.trim();
-  return trimmed ? redactText(trimmed) : undefined;
+export async function subjectHits(vault: Vault, principal: Principal, action: Action, scopeAction: Action, kind: SubjectKind, value: string): Promise<SubjectHit[]> {
+  const now = new Date();
+  const controllers = [...new Set(recordingScopes(principal, scopeAction, now).map((s) => s.controllerId))];
+  const hits = await findByIdentifier(vault, kind, value, controllers);
+  return hits.filter((h) => decide(principal, action, { controllerId: h.row.controller_id, region: h.row.region, agent: h.row.agent }, now).allowed);
 }

@@ -13,7 +13,8 @@ import type { RecordingRow } from '../db/recordings-repository.js';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { SubjectHit } from '../recordings/indexer.js';
 import type { Vault } from '../vault.js';
-import { scrubbedText, type SubjectKind } from './common.js';
+import { scrubbedText } from '../redaction/transcript.js';
+import type { SubjectKind } from './common.js';
 import type { SubjectAuditEvent } from './export.js';
 
 export interface ErasureRequest {
@@ -105,24 +106,22 @@ export async function eraseSubjectRecordings(vault: Vault, request: ErasureReque
   const done = new Set(erased.map((e) => e.id));
   // one erased by a concurrent request between the lookup and the transaction
   for (const row of toErase) if (!done.has(row.id)) alreadyErased.push(row.id);
-  const { left } = await deleteErasureDebris(vault);
-  return { erasureId, erased: [...done], alreadyErased, objectsLeft: left };
+  return { erasureId, erased: [...done], alreadyErased, objectsLeft: await deleteErasureDebris(vault) };
 }
 
 /**
  * Deletes the objects of erased recordings that are still stored: this erasure's, and any an
  * earlier one could not delete. A failure leaves the key in the tombstone for the next round;
- * the erasure itself stands, the objects being unreadable without the destroyed key.
+ * the erasure itself stands, the objects being unreadable without the destroyed key. Returns how
+ * many objects are left.
  */
-export async function deleteErasureDebris(vault: Vault): Promise<{ deleted: number; left: number }> {
-  let deleted = 0;
+export async function deleteErasureDebris(vault: Vault): Promise<number> {
   let left = 0;
   for (const { id, blobKeys } of await vault.recordings.erasureDebris()) {
     const remaining: string[] = [];
     for (const key of blobKeys) {
       try {
         await vault.blobs.delete(key);
-        deleted += 1;
       } catch {
         remaining.push(key);
       }
@@ -130,5 +129,5 @@ export async function deleteErasureDebris(vault: Vault): Promise<{ deleted: numb
     left += remaining.length;
     await vault.recordings.setErasureDebris(id, remaining);
   }
-  return { deleted, left };
+  return left;
 }

@@ -9,17 +9,18 @@
  * written to the server's disk. Every entry is audited before the first byte leaves.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
 import { subjectAccessLog, type SubjectAccessLog } from '../audit/subject-access-log.js';
 import type { AuditEvent } from '../audit/audit-log.js';
 import type { RecordingRow } from '../db/recordings-repository.js';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { SubjectHit } from '../recordings/indexer.js';
-import { openStoredRecording, readSealedFields, readSealedText } from '../recordings/read.js';
+import { openRecordingParts, type RecordingParts } from '../recordings/read.js';
 import { parseTranscript, serializeTranscript, toWebVtt } from '../transcripts/index.js';
 import type { Vault } from '../vault.js';
-import { scrubbedText, type SubjectKind } from './common.js';
+import { scrubbedText } from '../redaction/transcript.js';
+import type { SubjectKind } from './common.js';
 
 /** an audit event as the caller completes it (actor, address, request id) */
 export type SubjectAuditEvent = Omit<AuditEvent, 'actor' | 'ip' | 'requestId'>;
@@ -128,8 +129,12 @@ function subjectArchive(vault: Vault, c: ArchiveContents): Readable {
   zip.addBuffer(Buffer.from(JSON.stringify(c.log, null, 2) + '\n', 'utf8'), 'access-log.json', { mtime });
   for (const { row, foundIn } of c.hits) {
     const dir = `recordings/${row.id}`;
+    // the data key is unwrapped once per recording, when the archive reaches its first entry, and
+    // its parts are let go at its last entry: one recording's transcript at a time is in memory
+    let parts: Promise<RecordingParts> | undefined;
+    const open = () => (parts ??= openRecordingParts(vault, row));
     text(`${dir}/metadata.json`, async () => {
-      const fields = await readSealedFields(vault, row);
+      const { fields } = await open();
       const metadata = {
         id: row.id,
         controller: { id: row.controller_id, name: c.controllerNames.get(row.controller_id) ?? null },
@@ -150,17 +155,16 @@ function subjectArchive(vault: Vault, c: ArchiveContents): Readable {
     });
     // audio is stored as it is: WAV and MP3 hardly deflate, and the size is then known in advance
     lazy(`${dir}/${audioName(row)}`, { size: row.plaintext_size, compress: false }, async () => {
-      const opened = await openStoredRecording(vault, row);
-      const source = Readable.from(opened.read(), { objectMode: false });
-      const checked = checkedAgainst(row.content_sha256);
-      // a segment that does not decrypt fails the entry, and with it the archive
-      source.once('error', (err) => checked.destroy(err));
-      return source.pipe(checked);
+      const { audio } = await open();
+      if (!row.sealed_transcript) parts = undefined;
+      // a segment that does not decrypt, or a hash that differs, fails the entry and the archive
+      return Readable.from(checkedAgainst(audio.read(), row.content_sha256), { objectMode: false });
     });
     if (row.sealed_transcript) {
       let vtt: string | undefined;
       text(`${dir}/transcript.json`, async () => {
-        const transcript = parseTranscript(Buffer.from((await readSealedText(vault, row, 'transcript'))!, 'utf8'), 'application/json');
+        const transcript = parseTranscript(Buffer.from((await open()).transcript!, 'utf8'), 'application/json');
+        parts = undefined;
         vtt = toWebVtt(transcript);
         return serializeTranscript(transcript);
       });
@@ -175,18 +179,14 @@ function subjectArchive(vault: Vault, c: ArchiveContents): Readable {
   return output;
 }
 
-/** passes the bytes through and fails at the end unless their SHA-256 is the recorded one */
-function checkedAgainst(sha256: string): Transform {
+/** the bytes as they come, failing at the end unless their SHA-256 is the recorded one */
+async function* checkedAgainst(chunks: AsyncIterable<Buffer>, sha256: string): AsyncGenerator<Buffer> {
   const hash = createHash('sha256');
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-    flush(done) {
-      done(hash.digest('hex') === sha256 ? null : new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'a decrypted recording does not match its recorded hash'));
-    },
-  });
+  for await (const chunk of chunks) {
+    hash.update(chunk);
+    yield chunk;
+  }
+  if (hash.digest('hex') !== sha256) throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'a decrypted recording does not match its recorded hash');
 }
 
 function readme(c: ArchiveContents): string {

@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
-import { createHash } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { unlink } from 'node:fs/promises';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { isRecordingId } from '../../container/header.js';
 import { openStoredRecording } from '../../recordings/read.js';
 import type { Rendition } from '../../policy/policy.js';
 import type { Vault } from '../../vault.js';
-import { cliActor, openUnlocked, print, type GlobalOptions } from '../io.js';
+import { cliActor, openUnlocked, print, writeThroughTemporary, type GlobalOptions } from '../io.js';
 
 /**
  * Decrypts a recording to a file. The plaintext goes to a temporary file beside the target and is
@@ -22,28 +20,15 @@ export async function exportRecording(vault: Vault, id: string, out: string, ren
     throw new CallvaultError(ErrorCodes.REDACTION_UNAVAILABLE, `this recording has no redacted rendition (redaction: ${row.redaction})`);
   }
   const opened = await openStoredRecording(vault, row, redacted);
-  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.partial`);
-  const fh = await open(tmp, 'wx', 0o600);
-  const hash = createHash('sha256');
-  let bytes = 0;
-  try {
-    for await (const chunk of opened.read()) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      await fh.write(chunk);
-    }
-    await fh.sync();
-    await fh.close();
-    const sha256 = hash.digest('hex');
-    // a rendition has no hash of its own to compare: its segments authenticated as they decrypted
-    if (!redacted && sha256 !== row.content_sha256) throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'the decrypted recording does not match its recorded hash');
-    await rename(tmp, out);
-    return { id: row.id, out, sha256, bytes, rendition };
-  } catch (err) {
-    await fh.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
+  const { sha256, bytes } = await writeThroughTemporary(
+    out,
+    async () => opened.read(),
+    (sha256) => {
+      // a rendition has no hash of its own to compare: its segments authenticated as they decrypted
+      if (!redacted && sha256 !== row.content_sha256) throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'the decrypted recording does not match its recorded hash');
+    },
+  );
+  return { id: row.id, out, sha256, bytes, rendition };
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {

@@ -3,21 +3,19 @@
  * find, access-log, export (art. 15) and erase (art. 17, src/subject/erase.ts).
  */
 import type { Command } from 'commander';
-import { createHash } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { accessLogEvent, subjectAccessLog } from '../../audit/subject-access-log.js';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { PURPOSE_TEXT_MIN } from '../../policy/policy.js';
 import { eraseSubjectRecordings } from '../../subject/erase.js';
-import { exportFailedEvent, prepareSubjectExport, type SubjectAuditEvent } from '../../subject/export.js';
+import type { SubjectKind } from '../../subject/common.js';
+import { exportFailedEvent, prepareSubjectExport, type SubjectAuditEvent, type SubjectExport } from '../../subject/export.js';
 import type { Vault } from '../../vault.js';
-import { cliActor, print, text, withVault, type GlobalOptions } from '../io.js';
+import { cliActor, print, text, withVault, writeThroughTemporary, type GlobalOptions } from '../io.js';
 import { identifierOption } from './audit.js';
 import { findByIdentifier } from '../../recordings/indexer.js';
 
-type Work = (vault: Vault, opts: GlobalOptions, kind: 'personnummer' | 'phone', value: string) => Promise<void>;
+type Work = (vault: Vault, opts: GlobalOptions, kind: SubjectKind, value: string) => Promise<void>;
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   const subject = program.command('subject').description("one person's recordings and who accessed them");
@@ -140,34 +138,21 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 /**
- * Writes the archive to a temporary file beside `out`, made for this user only, and renames it
- * into place once complete: a failure leaves no partial archive. The file is opened before the
- * export is audited, so a bad --out fails before anything is logged or decrypted.
+ * Writes the archive through a temporary file beside `out` (writeThroughTemporary): a failure
+ * leaves no partial archive, and a bad --out fails before anything is logged or decrypted.
  */
-async function exportToFile(vault: Vault, opts: GlobalOptions, kind: 'personnummer' | 'phone', value: string, out: string, purposeText?: string): Promise<void> {
-  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.partial`);
-  const fh = await open(tmp, 'wx', 0o600);
-  let exportId: string | undefined;
+async function exportToFile(vault: Vault, opts: GlobalOptions, kind: SubjectKind, value: string, out: string, purposeText?: string): Promise<void> {
+  const made: { export?: SubjectExport } = {};
   try {
-    const hits = await findByIdentifier(vault, kind, value);
-    const made = await prepareSubjectExport(vault, { kind, value, hits, purposeText, append: cliAppend(vault) });
-    exportId = made.exportId;
-    const hash = createHash('sha256');
-    let bytes = 0;
-    for await (const chunk of made.archive as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      await fh.write(chunk);
-    }
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, out);
-    const result = { exportId: made.exportId, out, recordings: made.recordings, bytes, sha256: hash.digest('hex') };
-    print(opts, result, () => `exported ${result.recordings} recordings and their access log to ${out} (${bytes} bytes, sha256 ${result.sha256})`);
+    const { sha256, bytes } = await writeThroughTemporary(out, async () => {
+      const hits = await findByIdentifier(vault, kind, value);
+      made.export = await prepareSubjectExport(vault, { kind, value, hits, purposeText, append: cliAppend(vault) });
+      return made.export.archive;
+    });
+    const result = { exportId: made.export!.exportId, out, recordings: made.export!.recordings, bytes, sha256 };
+    print(opts, result, () => `exported ${result.recordings} recordings and their access log to ${out} (${bytes} bytes, sha256 ${sha256})`);
   } catch (err) {
-    await fh.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
-    if (exportId) await cliAppend(vault)(exportFailedEvent(vault, kind, value, exportId)).catch(() => undefined);
+    if (made.export) await cliAppend(vault)(exportFailedEvent(vault, kind, value, made.export.exportId)).catch(() => undefined);
     throw err;
   }
 }

@@ -12,12 +12,13 @@ import parseRange from 'range-parser';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import type { RecordingRow } from '../../db/recordings-repository.js';
 import { normalizePersonnummer, normalizePhone, subjectIdentifier } from '../../identifiers/normalize.js';
-import { blindIndexFor, findByIdentifier } from '../../recordings/indexer.js';
+import { blindIndexFor } from '../../recordings/indexer.js';
 import { openStoredRecording, readSealedDetections, readSealedFields, readSealedText } from '../../recordings/read.js';
 import type { OpenedRecording } from '../../container/decrypt.js';
 import type { AccessGrant } from '../../db/grants-repository.js';
 import { PURPOSE_TEXT_MIN, PURPOSES, RENDITIONS, decide, recordingScopes, type Action, type Principal, type Purpose, type Rendition } from '../../policy/policy.js';
-import { LABELS, redactText } from '../../redaction/transcript.js';
+import { LABELS, scrubbedText } from '../../redaction/transcript.js';
+import { subjectHits } from '../../subject/common.js';
 import { parseTranscript, toWebVtt } from '../../transcripts/index.js';
 import { waveformPeaks } from '../../audio/waveform.js';
 import { audit, authorize, requireUserAuth } from '../auth.js';
@@ -390,7 +391,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       const grant = await grantFor(req, row, 'recording.waveform');
       const { opened, format } = await openedByAccess.get(grant.id, () => openRendition(row, grant.rendition));
       await audit(req, { action: 'recording.waveform', ...underGrant(row, grant, breakGlassId), detail: { accessId: grant.id, rendition: grant.rendition } });
-      return { durationMs: row.duration_ms, peaks: await waveformPeaks(opened.read(0, opened.plaintextSize), format, row.duration_ms) };
+      return { durationMs: row.duration_ms, peaks: await waveformPeaks(opened.read(), format, row.duration_ms) };
     },
   });
 
@@ -415,11 +416,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
     handler: async (req) => {
       const principal = await authorize(req, 'subject:find', 'subject.find');
       const { kind, value } = subjectIdentifier(req.body as { personnummer?: string; phone?: string }, ErrorCodes.INVALID_REQUEST);
-      const now = new Date();
-      const controllers = [...new Set(recordingScopes(principal, 'subject:find', now).map((s) => s.controllerId))];
-      const hits = (await findByIdentifier(vault, kind, value, controllers)).filter(
-        (h) => decide(principal, 'recording:view', { controllerId: h.row.controller_id, region: h.row.region, agent: h.row.agent }, now).allowed,
-      );
+      const hits = await subjectHits(vault, principal, 'recording:view', 'subject:find', kind, value);
       await audit(req, { action: 'subject.find', outcome: 'success', detail: { [`${kind}Hash`]: vault.audit.identifierHash(kind, value), results: hits.length } });
       return { recordings: hits.map((h) => ({ ...summary(h.row), foundIn: h.foundIn })) };
     },
@@ -451,7 +448,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
 
 /**
  * The purpose as stated. Its free text goes into the audit log, which must hold no identifiers:
- * any the writer put in ("ringde tillbaka 070-…") are replaced by their labels first.
+ * `scrubbedText` replaces any the writer put in by their labels.
  */
 function statedPurpose(body: unknown): { purpose: Purpose; purposeText?: string; rendition: Rendition } {
   const { purpose, purposeText, rendition } = body as { purpose: Purpose; purposeText?: string; rendition?: Rendition };
@@ -459,7 +456,7 @@ function statedPurpose(body: unknown): { purpose: Purpose; purposeText?: string;
   if (purpose === 'other' && (!text || text.length < PURPOSE_TEXT_MIN)) {
     throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'the purpose "other" needs a written explanation (purposeText)');
   }
-  return { purpose, purposeText: text && redactText(text), rendition: rendition ?? 'redacted' };
+  return { purpose, purposeText: scrubbedText(text), rendition: rendition ?? 'redacted' };
 }
 
 /** the audit fields of a successful use of a stated purpose: it names the purpose it was stated for */

@@ -7,23 +7,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { subjectIdentifier } from '../../identifiers/normalize.js';
-import { findByIdentifier } from '../../recordings/indexer.js';
-import { controllerReach, decide, PURPOSE_TEXT_MIN, recordingScopes, type Action, type Principal } from '../../policy/policy.js';
+import { controllerReach, decide, PURPOSE_TEXT_MIN } from '../../policy/policy.js';
+import { subjectHits } from '../../subject/common.js';
 import { exportFailedEvent, prepareSubjectExport } from '../../subject/export.js';
 import { eraseSubjectRecordings } from '../../subject/erase.js';
-import type { Vault } from '../../vault.js';
 import { audit, authorize } from '../auth.js';
 import { errorResponses, errorSchema, subjectBody, uuidParam } from '../schemas.js';
 
 const freeText = { type: 'string', minLength: PURPOSE_TEXT_MIN, maxLength: 500 } as const;
-
-/** the person's recordings that `action` on each is allowed for, in the controllers the caller reaches */
-async function subjectHits(vault: Vault, principal: Principal, action: Action, scopeAction: Action, kind: 'personnummer' | 'phone', value: string) {
-  const now = new Date();
-  const controllers = [...new Set(recordingScopes(principal, scopeAction, now).map((s) => s.controllerId))];
-  const hits = await findByIdentifier(vault, kind, value, controllers);
-  return hits.filter((h) => decide(principal, action, { controllerId: h.row.controller_id, region: h.row.region, agent: h.row.agent }, now).allowed);
-}
 
 /** free text of at least PURPOSE_TEXT_MIN characters once trimmed */
 function requireText(text: string, what: string): string {
@@ -63,10 +54,8 @@ export async function registerSubjectRoutes(api: FastifyInstance): Promise<void>
       const controllers = principal.kind === 'user' ? controllerReach(principal, new Date()).map((r) => r.controllerId) : [];
       const made = await prepareSubjectExport(vault, { kind, value, hits, controllers, purposeText, append: (e) => audit(req, e) });
       made.archive.once('error', () => void audit(req, exportFailedEvent(vault, kind, value, made.exportId)).catch(() => undefined));
-      void reply
-        .header('Content-Type', 'application/zip')
-        .header('Content-Disposition', `attachment; filename="${made.filename}"`)
-        .header('Cache-Control', 'no-store');
+      // Cache-Control: no-store, as every answer under /api/v1/ (src/http/server.ts)
+      void reply.header('Content-Type', 'application/zip').header('Content-Disposition', `attachment; filename="${made.filename}"`);
       return reply.send(made.archive);
     },
   });
