@@ -70,8 +70,10 @@ export async function registerIngestRoutes(api: FastifyInstance): Promise<void> 
           if (sidecar.controller && sidecar.controller !== controllerId) {
             throw new CallvaultError(ErrorCodes.FORBIDDEN, 'this token uploads for one controller only');
           }
-          const result = await storeAudio(api, part, controllerId, sidecar, transcript);
-          await audit(req, { action: 'recording.ingest', outcome: 'success', recordingId: result.id, controllerId, detail: { status: result.status } });
+          // a new recording's entry is written before it becomes visible; a duplicate changes nothing
+          const arrived = (id: string) => audit(req, { action: 'recording.ingest', outcome: 'success', recordingId: id, controllerId, detail: { status: 'stored' } });
+          const result = await storeAudio(api, part, controllerId, sidecar, transcript, arrived);
+          if (result.status === 'duplicate') await audit(req, { action: 'recording.ingest', outcome: 'success', recordingId: result.id, controllerId, detail: { status: 'duplicate' } });
           return reply.code(result.status === 'stored' ? 201 : 200).send(result);
         }
       } catch (err) {
@@ -85,7 +87,14 @@ export async function registerIngestRoutes(api: FastifyInstance): Promise<void> 
   });
 }
 
-async function storeAudio(api: FastifyInstance, part: MultipartFile, controllerId: string, sidecar: Sidecar, transcript: Buffer | undefined) {
+async function storeAudio(
+  api: FastifyInstance,
+  part: MultipartFile,
+  controllerId: string,
+  sidecar: Sidecar,
+  transcript: Buffer | undefined,
+  beforeVisible: (id: string) => Promise<void>,
+) {
   // copies, because each chunk is handed over to the encryption worker and detached
   let size = 0;
   const head: Buffer[] = [];
@@ -114,7 +123,7 @@ async function storeAudio(api: FastifyInstance, part: MultipartFile, controllerI
     audio,
     { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt },
     fields,
-    { onChunk: keep, transcript },
+    { onChunk: keep, transcript, beforeVisible },
   );
   if (result.status !== 'stored') return { ...result, redaction: (await api.vault.recordings.get(result.id))?.redaction ?? 'pending' };
   await indexNow(api.vault, result.id, controllerId, fields);
