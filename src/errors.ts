@@ -18,6 +18,8 @@ export const ErrorCodes = {
   ALREADY_INITIALISED: 'CV_ALREADY_INITIALISED',
   BLOB_NOT_FOUND: 'CV_BLOB_NOT_FOUND',
   STORAGE_FAILED: 'CV_STORAGE_FAILED',
+  /** GET /readyz: a dependency is down; the answer names which, and nothing more */
+  NOT_READY: 'CV_NOT_READY',
   // metadata
   NOT_FOUND: 'CV_NOT_FOUND',
   CONTROLLER_UNKNOWN: 'CV_CONTROLLER_UNKNOWN',
