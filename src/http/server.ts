@@ -127,7 +127,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.decorate('vault', options.vault);
   app.decorateRequest('auth', null);
-  const readiness = new Readiness(options.vault, (report) => app.log.warn({ checks: report.checks }, report.ready ? 'ready' : 'not ready'));
+  const readiness = new Readiness(options.vault, (report) => (report.ready ? app.log.info({ checks: report.checks }, 'ready') : app.log.warn({ checks: report.checks }, 'not ready')));
   const metrics = new ServerMetrics(options.vault, readiness);
   app.decorate('metrics', metrics);
   app.addHook('onResponse', async (req, reply) => metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000));

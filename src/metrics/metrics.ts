@@ -107,15 +107,14 @@ export class ServerMetrics {
         this.set((await figures.read()).unsigned);
       },
     });
-    new Counter({
+    const imports = new Counter({
       name: 'callvault_import_files_total',
       help: 'Files handled by `callvault import` runs on this vault, from their audit summaries, by outcome',
       labelNames: ['outcome'],
       registers,
-      async collect() {
-        const counted = await figures.importsSinceLastScrape();
-        for (const outcome of IMPORT_OUTCOMES) this.inc({ outcome }, counted[outcome]);
-      },
+      collect: () => figures.countImports((counted) => {
+        for (const outcome of IMPORT_OUTCOMES) imports.inc({ outcome }, counted[outcome]);
+      }),
     });
   }
 
@@ -130,26 +129,31 @@ export class ServerMetrics {
   }
 }
 
+interface Figures {
+  pending: number;
+  checkpointAge: number;
+  unsigned: number;
+}
+
 /**
- * The figures read from the database when scraped, once per scrape however many gauges show
- * them, and bounded by the readiness timeout so that a frozen database leaves them NaN.
+ * The figures read from the database when scraped: one read for all the gauges that show them,
+ * bounded by the readiness timeout so that a frozen database leaves them NaN.
  */
 class VaultFigures {
-  #current?: Promise<{ pending: number; checkpointAge: number; unsigned: number }>;
+  /** a read still running (a frozen database): later scrapes wait on it rather than start another */
+  #reading?: Promise<Figures>;
+  #countingImports?: Promise<void>;
   /** the audit position from which import summaries are still to be counted */
   #importCursor = 0;
-  /** reads of import summaries, one after the other, so that concurrent scrapes count each once */
-  #importReads: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly vault: Vault) {}
 
-  read(): Promise<{ pending: number; checkpointAge: number; unsigned: number }> {
-    // a scrape starts every collector before awaiting any: the gauges of one scrape share one read
-    this.#current ??= bounded(this.#query(), { pending: NaN, checkpointAge: NaN, unsigned: NaN }).finally(() => (this.#current = undefined));
-    return this.#current;
+  read(): Promise<Figures> {
+    this.#reading ??= this.#query().finally(() => (this.#reading = undefined));
+    return bounded(this.#reading, { pending: NaN, checkpointAge: NaN, unsigned: NaN });
   }
 
-  async #query(): Promise<{ pending: number; checkpointAge: number; unsigned: number }> {
+  async #query(): Promise<Figures> {
     const db = this.vault.database.db;
     const [pending, head, checkpoint] = await Promise.all([
       db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'pending').executeTakeFirstOrThrow(),
@@ -164,29 +168,29 @@ class VaultFigures {
   }
 
   /**
-   * Files counted by the `recording.import` summaries appended since the last call. `callvault
-   * import` runs in a process of its own, so the server learns of imports from the audit log
-   * (through its action index), which also makes the counts survive restarts of either.
+   * Hands `add` the files counted by the `recording.import` summaries appended since the last
+   * read. `callvault import` runs in a process of its own, so the server learns of imports from
+   * the audit log (through its action index). One read at a time, and a read that ends after its
+   * scrape gave up still hands over its counts (the next scrape shows them), so each summary is
+   * counted once.
    */
-  importsSinceLastScrape(): Promise<Record<(typeof IMPORT_OUTCOMES)[number], number>> {
-    const read = this.#importReads.then(() => this.#readImports());
-    this.#importReads = read.catch(() => {});
-    return read;
+  countImports(add: (counted: Record<(typeof IMPORT_OUTCOMES)[number], number>) => void): Promise<void> {
+    this.#countingImports ??= this.#readImports()
+      .then(add, () => {})
+      .finally(() => (this.#countingImports = undefined));
+    return bounded(this.#countingImports, undefined);
   }
 
   async #readImports(): Promise<Record<(typeof IMPORT_OUTCOMES)[number], number>> {
+    const rows = await this.vault.database.db
+      .selectFrom('audit_entries')
+      .select(['seq', 'entry'])
+      .where('action', '=', 'recording.import')
+      .where('seq', '>=', this.#importCursor)
+      .orderBy('seq')
+      .limit(IMPORT_ENTRIES_PER_SCRAPE)
+      .execute();
     const counted = { imported: 0, duplicate: 0, skipped: 0, failed: 0 };
-    const rows = await bounded(
-      this.vault.database.db
-        .selectFrom('audit_entries')
-        .select(['seq', 'entry'])
-        .where('action', '=', 'recording.import')
-        .where('seq', '>=', this.#importCursor)
-        .orderBy('seq')
-        .limit(IMPORT_ENTRIES_PER_SCRAPE)
-        .execute(),
-      [],
-    );
     for (const row of rows) {
       this.#importCursor = Number(row.seq) + 1;
       const detail = summaryDetail(row.entry);
