@@ -22,6 +22,8 @@ export const ErrorCodes = {
   STORAGE_UNAVAILABLE: 'CV_STORAGE_UNAVAILABLE',
   /** the metadata database cannot be reached, does not answer in time, or its disk is full: try again later (503) */
   DATABASE_UNAVAILABLE: 'CV_DATABASE_UNAVAILABLE',
+  /** GET /readyz: a dependency is down; the answer names which, and nothing more */
+  NOT_READY: 'CV_NOT_READY',
   // metadata
   NOT_FOUND: 'CV_NOT_FOUND',
   CONTROLLER_UNKNOWN: 'CV_CONTROLLER_UNKNOWN',

@@ -153,8 +153,15 @@ export function columnsOf(e: unknown): EntryColumns {
   };
 }
 
+/** told of each append: whether it was written, and how long it took */
+export type AppendListener = (ok: boolean, seconds: number) => void;
+
 export class AuditLog {
   private readonly appendSqlite?: (row: EntryRow) => number;
+  private readonly touchSqlite?: () => void;
+  private readonly listeners = new Set<AppendListener>();
+  /** the latest append through this log in this process: whether it was written, and when */
+  lastAppend?: { ok: boolean; at: Date };
 
   constructor(
     private readonly database: MetadataDatabase,
@@ -176,6 +183,9 @@ export class AuditLog {
         return index;
       });
       this.appendSqlite = (row) => append.immediate(row);
+      const touch = sqlite.prepare('UPDATE audit_head SET size = size WHERE id = 1');
+      const probe = sqlite.transaction(() => touch.run());
+      this.touchSqlite = () => probe.immediate();
     }
   }
 
@@ -185,6 +195,56 @@ export class AuditLog {
 
   /** appends one event and returns its index; throws AuditUnavailableError when it cannot */
   async append(event: AuditEvent, time = new Date()): Promise<number> {
+    const started = performance.now();
+    try {
+      const index = await this.write(event, time);
+      this.appended(true, started);
+      return index;
+    } catch (err) {
+      // an event that cannot be encoded is the caller's mistake, not the log's state
+      if (err instanceof AuditUnavailableError) this.appended(false, started);
+      throw err;
+    }
+  }
+
+  private appended(ok: boolean, started: number): void {
+    this.lastAppend = { ok, at: new Date() };
+    const seconds = (performance.now() - started) / 1000;
+    for (const listener of this.listeners) listener(ok, seconds);
+  }
+
+  /** `listener` hears of every append through this log: whether it was written and how long it took */
+  onAppend(listener: AppendListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /**
+   * Whether an append could be written now, without adding an entry (readiness, docs/deployment.md):
+   * an update of the head row that leaves it as it was, committed. It waits for the lock every
+   * append takes, so a writer stuck holding it fails the probe (by the caller's timeout), and so
+   * does a database that refuses writes (closed, read-only, a PostgreSQL standby). PostgreSQL
+   * writes and flushes a new row version, so a full WAL disk fails it too; SQLite writes nothing
+   * for an unchanged row, so a full disk or failing journal does not. Neither writes an entry
+   * row, so readiness also weighs the outcome of the latest real append (`lastAppend`).
+   * `busyMs` bounds SQLite's wait for another process's write lock, which blocks the thread.
+   */
+  async probe(busyMs: number): Promise<void> {
+    const sqlite = this.database.sqlite;
+    if (sqlite && this.touchSqlite && !sqlite.inTransaction) {
+      const previous = sqlite.pragma('busy_timeout', { simple: true }) as number;
+      sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyMs))}`);
+      try {
+        this.touchSqlite();
+      } finally {
+        sqlite.pragma(`busy_timeout = ${previous}`);
+      }
+      return;
+    }
+    await sql`UPDATE audit_head SET size = size WHERE id = 1`.execute(this.db);
+  }
+
+  private async write(event: AuditEvent, time: Date): Promise<number> {
     const entry = encodeEntry(event, time);
     const text = entry.toString('utf8');
     const row: EntryRow = { entry: text, leaf_hash: leafHash(entry).toString('hex'), ...entryColumns(text) };

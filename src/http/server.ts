@@ -24,6 +24,8 @@ import { registerSubjectRoutes } from './routes/subject.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { rateLimitStore } from './rate-limit-store.js';
 import type { OidcProviderConfig } from '../identities/oidc.js';
+import { Readiness } from '../metrics/readiness.js';
+import { ServerMetrics } from '../metrics/metrics.js';
 
 export interface ServerOptions {
   vault: Vault;
@@ -46,11 +48,16 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     vault: Vault;
+    /** served by `serve --metrics-listen` on a listener of its own (src/metrics) */
+    metrics: ServerMetrics;
   }
 }
 
 /** the web UI as `vite build` leaves it (web/vite.config.ts), beside the compiled server */
 const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
+
+/** answered without authentication, rate limits or (for /healthz) any dependency */
+const PROBE_ROUTES = new Set(['/healthz', '/readyz']);
 
 export const JSON_BODY_LIMIT = 64 * 1024;
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -125,6 +132,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.decorate('vault', options.vault);
   app.decorateRequest('auth', null);
+  const readiness = new Readiness(options.vault, (report) => (report.ready ? app.log.info({ checks: report.checks }, 'ready') : app.log.warn({ checks: report.checks }, 'not ready')));
+  const metrics = new ServerMetrics(options.vault, readiness);
+  app.decorate('metrics', metrics);
+  app.addHook('onResponse', async (req, reply) => metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000));
+  app.addHook('onClose', async () => metrics.close());
 
   await app.register(import('@fastify/helmet'), {
     contentSecurityPolicy: {
@@ -177,6 +189,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (type?.toLowerCase().startsWith('multipart/') && !(req.method === 'POST' && req.routeOptions.url === '/api/v1/recordings')) {
       throw new CallvaultError(ErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'this route takes application/json');
     }
+    if (PROBE_ROUTES.has(req.routeOptions.url ?? '')) return;
     req.auth = await authenticate(app.vault, req);
   });
   // answers about patients must not stay in a shared workstation's browser cache
@@ -204,13 +217,21 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     void reply.code(404).send({ error: { code: ErrorCodes.NOT_FOUND, message: 'not found' } });
   });
 
+  // the process is alive and answering: nothing else is asked, so a dependency that is down
+  // makes the server not ready (below), never restarted
   app.get('/healthz', {
     config: { rateLimit: false },
-    schema: { hide: true, response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, 503: errorSchema } },
+    schema: { hide: true, response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } },
+    handler: async (_req, reply) => reply.send({ status: 'ok' }),
+  });
+  app.get('/readyz', {
+    config: { rateLimit: false },
+    schema: { hide: true, response: { 200: readinessSchema, 503: readinessSchema } },
     handler: async (_req, reply) => {
-      // the database must answer; the audit log must be writable for the server to be useful
-      await app.vault.audit.size();
-      return reply.send({ status: 'ok' });
+      const { ready, checks } = await readiness.check();
+      if (ready) return reply.send({ status: 'ready', checks });
+      const failing = Object.entries(checks).filter(([, state]) => state !== 'ok').map(([name]) => name);
+      return reply.code(503).send({ status: 'not-ready', checks, error: { code: ErrorCodes.NOT_READY, message: `not ready: ${failing.join(', ')}` } });
     },
   });
 
@@ -230,6 +251,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   );
   return app;
 }
+
+const readinessSchema = {
+  type: 'object',
+  properties: {
+    status: { type: 'string' },
+    checks: { type: 'object', properties: Object.fromEntries(['database', 'blobs', 'keys', 'audit'].map((name) => [name, { type: 'string' }])) },
+    error: errorSchema.properties.error,
+  },
+} as const;
 
 function errorHandler(thrown: FastifyError | CallvaultError, req: FastifyRequest, reply: FastifyReply): void {
   if (process.env.CALLVAULT_DEBUG) process.stderr.write(`${thrown.stack}\n${(thrown as { cause?: Error }).cause?.stack ?? ''}\n`);

@@ -25,6 +25,13 @@ export interface BlobStore {
   list(): AsyncIterable<string>;
   /** removes partial objects left by writers that died; returns how many */
   removeDebris(): Promise<number>;
+  /**
+   * Resolves when the store is there and answers now, as far as one cheap operation can tell
+   * (readiness, docs/deployment.md): cheap enough to run every few seconds, it leaves nothing
+   * behind, and rejects with a message that names no path, bucket or key. A probe still running
+   * when `signal` aborts rejects.
+   */
+  probe(signal?: AbortSignal): Promise<void>;
 }
 
 const KEY = /^[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9._-]*)*$/;

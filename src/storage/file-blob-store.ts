@@ -4,7 +4,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -108,6 +108,28 @@ export class FileBlobStore implements BlobStore {
       }
     }
     return removed;
+  }
+
+  /**
+   * Writes and removes a small file where begin() writes. The root is not created: a missing
+   * objects directory is a volume that is not mounted (or was removed), and a probe that made it
+   * again would call that ready.
+   */
+  async probe(): Promise<void> {
+    const tmpDir = join(this.root, TMP);
+    // named like a writer's temporary file, so removeDebris takes it if this process dies meanwhile
+    const file = join(tmpDir, `${this.#host}.${process.pid}.probe-${randomBytes(4).toString('hex')}.part`);
+    try {
+      await mkdir(tmpDir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+      await writeFile(file, 'probe', { flag: 'wx', mode: 0o600 });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new CallvaultError(ErrorCodes.STORAGE_FAILED, code === 'ENOENT' ? 'the objects directory is missing' : `the objects directory cannot be written${code ? ` (${code})` : ''}`);
+    } finally {
+      await unlink(file).catch(() => {});
+    }
   }
 
   #path(key: string): string {

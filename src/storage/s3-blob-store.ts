@@ -390,6 +390,20 @@ export class S3BlobStore implements BlobStore {
     return removed;
   }
 
+  /**
+   * One ListObjectsV2 of at most one key under the prefix: it needs the s3:ListBucket the store
+   * needs anyway, reads no object, and fails on a wrong bucket, wrong credentials or a service
+   * that is down. It proves the service answers, not that a write would succeed; a write probe
+   * would cost a PutObject and a DeleteObject (and a delete marker in a versioned bucket) each time.
+   */
+  async probe(signal?: AbortSignal): Promise<void> {
+    try {
+      await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix || undefined, MaxKeys: 1 }), { abortSignal: signal });
+    } catch (err) {
+      throw storageFailed('ListObjectsV2', err);
+    }
+  }
+
   #objectKey(key: string): string {
     assertBlobKey(key);
     return this.prefix + key;

@@ -169,6 +169,15 @@ export function blobStoreContract(name: string, make: () => Promise<{ store: Blo
       assert.equal(await store.exists('recordings/zz/never.cvr'), false);
     });
 
+    it('probe resolves on a working store and leaves nothing behind', async () => {
+      await put(store, 'recordings/nn/probed.cvr', Buffer.from('kept'));
+      const listed = await listAll(store);
+      await store.probe();
+      await store.probe(AbortSignal.timeout(60_000));
+      assert.deepEqual(await listAll(store), listed);
+      assert.equal((await readAll(store, 'recordings/nn/probed.cvr')).toString(), 'kept');
+    });
+
     it('removeDebris leaves a live writer and committed objects alone', async () => {
       await put(store, 'recordings/mm/kept.cvr', Buffer.from('kept'));
       const pending = await store.begin('recordings/mm/live.cvr');

@@ -1,7 +1,9 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, rename } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { ErrorCodes } from '../../src/errors.js';
 import { join } from 'node:path';
 import { FileBlobStore } from '../../src/storage/file-blob-store.js';
 import { blobStoreContract } from './blob-store.contract.js';
@@ -30,5 +32,17 @@ it('file store: removeDebris deletes temporary files of dead writers only', asyn
   assert.equal(await store.removeDebris(), 1);
   assert.equal((await readdir(join(dir, '.tmp'))).length, 1, 'the live writer keeps its file');
   await mine.abort();
+  await removeDir(dir);
+});
+
+it('file store: probe leaves no file behind, and fails without making a missing directory again', async () => {
+  const dir = await tempDir('data', 'blobs');
+  const store = new FileBlobStore(join(dir, 'objects'));
+  await assert.rejects(store.probe(), (e: any) => e.code === ErrorCodes.STORAGE_FAILED && !e.message.includes(dir));
+  assert.equal(existsSync(join(dir, 'objects')), false);
+  const other = await tempDir('data', 'blobs');
+  await rename(other, join(dir, 'objects'));
+  await store.probe();
+  assert.deepEqual(await readdir(join(dir, 'objects', '.tmp')), []);
   await removeDir(dir);
 });

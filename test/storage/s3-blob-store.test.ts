@@ -282,6 +282,7 @@ describe('S3BlobStore when the service is down', () => {
   };
 
   it('every operation fails with CV_STORAGE_UNAVAILABLE naming neither key, bucket nor credentials', async () => {
+    await assert.rejects(store.probe(), failsCleanly);
     await assert.rejects(store.open(key), failsCleanly);
     await assert.rejects(store.exists(key), failsCleanly);
     await assert.rejects(store.delete(key), failsCleanly);
@@ -298,6 +299,40 @@ describe('S3BlobStore when the service is down', () => {
     await assert.rejects(pipeline(Readable.from(chunks(randomBytes(20 * MiB), MiB)), pending.stream), failsCleanly);
     await assert.rejects(pending.commit(), failsCleanly);
     await pending.abort();
+  });
+});
+
+describe('S3BlobStore.probe', () => {
+  it('fails on a bucket that does not exist', async () => {
+    const s3 = await startS3rver();
+    const store = storeOn(s3, { bucket: 'no-such-bucket' });
+    try {
+      await assert.rejects(store.probe(), (e: any) => e.code === ErrorCodes.STORAGE_FAILED && !e.message.includes('no-such-bucket'));
+    } finally {
+      store.destroy();
+      await s3.stop();
+    }
+  });
+
+  it('stops when its signal aborts, on a service that accepts connections and never answers', async () => {
+    const silent = createServer(() => {});
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const store = new S3BlobStore({
+      bucket: 'silent',
+      endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
+    try {
+      // without the signal, the request would wait for the SDK's five-minute socket timeout
+      await assert.rejects(store.probe(AbortSignal.timeout(300)), (e: any) => e.code === ErrorCodes.STORAGE_FAILED);
+    } finally {
+      store.destroy();
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 });
 

@@ -12,6 +12,7 @@ import type { Vault } from '../../vault.js';
 import { commaList, openUnlocked, positiveInt, wholeNumber, type GlobalOptions } from '../io.js';
 import { startCheckpointTimer } from '../../audit/checkpoint-timer.js';
 import { startHousekeeping } from '../../recordings/attempts.js';
+import { listenMetrics } from '../../metrics/metrics.js';
 
 export interface ServeOptions {
   host: string;
@@ -23,6 +24,10 @@ export interface ServeOptions {
   /** seconds between audit checkpoints; 0 signs only at shutdown */
   checkpointInterval?: number;
   trustProxy?: string[];
+  /** HOST:PORT of a plain-HTTP listener for GET /metrics; absent, none is opened */
+  metricsListen?: string;
+  /** lets --metrics-listen name an address other than a loopback one */
+  metricsAllowRemote?: boolean;
 }
 
 const DEFAULT_CHECKPOINT_SECONDS = 60;
@@ -30,11 +35,15 @@ const HOUSEKEEPING_INTERVAL_MS = 5 * 60_000;
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-/** Starts the server on an opened, unlocked vault; resolves with its URL and a stop function. */
-export async function startServer(vault: Vault, opts: ServeOptions, log = true): Promise<{ url: string; stop: () => Promise<void> }> {
+/**
+ * Starts the server on an opened, unlocked vault; resolves with its URL, the metrics URL when
+ * --metrics-listen asked for one, and a stop function.
+ */
+export async function startServer(vault: Vault, opts: ServeOptions, log = true): Promise<{ url: string; metricsUrl?: string; stop: () => Promise<void> }> {
   if (opts.insecureHttp && !LOOPBACK.has(opts.host)) {
     throw new CallvaultError(ErrorCodes.USAGE, '--insecure-http is allowed only on a loopback address (127.0.0.1, ::1, localhost)');
   }
+  const metricsAddress = opts.metricsListen === undefined ? undefined : parseMetricsListen(opts.metricsListen, opts.metricsAllowRemote ?? false);
   if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new CallvaultError(ErrorCodes.USAGE, '--tls-cert and --tls-key go together');
   let tls;
   if (!opts.insecureHttp) {
@@ -46,6 +55,12 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
   const oidc = await loadOidcProviders(vault.dataDir);
   const app = await buildServer({ vault, tls, logger: log, rateLimitPerMinute: opts.rateLimit, oidc, trustProxy: opts.trustProxy });
   await app.listen({ host: opts.host, port: opts.port });
+  const metrics = metricsAddress
+    ? await listenMetrics(app.metrics, metricsAddress.host, metricsAddress.port).catch(async (err: NodeJS.ErrnoException) => {
+        await app.close();
+        throw new CallvaultError(ErrorCodes.USAGE, `--metrics-listen: cannot listen on ${opts.metricsListen}${err.code ? ` (${err.code})` : ''}`);
+      })
+    : undefined;
   const checkpoints = startCheckpointTimer(vault, (opts.checkpointInterval ?? DEFAULT_CHECKPOINT_SECONDS) * 1000, (message) => app.log.warn(message));
   // recordings imported while the keyring was locked are examined for identifiers in the background
   const redaction = new RedactionWorker(vault, vault.redaction(), 60_000, (err) => app.log.error({ code: isCallvaultError(err) ? err.code : 'error' }, 'redaction backlog stopped'));
@@ -57,13 +72,31 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
   const host = isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host === '0.0.0.0' ? 'localhost' : opts.host;
   return {
     url: `${opts.insecureHttp ? 'http' : 'https'}://${host}:${port}`,
+    metricsUrl: metrics?.url,
     stop: async () => {
+      await metrics?.close();
       await app.close();
       await redaction.stop();
       await housekeeping.stop();
       await checkpoints.stop();
     },
   };
+}
+
+/**
+ * `--metrics-listen HOST:PORT` (an IPv6 host in brackets). The listener is plain HTTP without
+ * authentication: anything but a loopback address needs --metrics-allow-remote, so that exposing
+ * it to a network is a decision written in the command line.
+ */
+export function parseMetricsListen(value: string, allowRemote: boolean): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  if (!host || !(port >= 0 && port <= 65535)) throw new CallvaultError(ErrorCodes.USAGE, '--metrics-listen takes HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464');
+  if (!allowRemote && !LOOPBACK.has(host)) {
+    throw new CallvaultError(ErrorCodes.USAGE, '--metrics-listen is plain HTTP without authentication: give a loopback address (127.0.0.1, ::1, localhost), or add --metrics-allow-remote to listen on another');
+  }
+  return { host, port };
 }
 
 export const OIDC_CONFIG_FILE = 'oidc.json';
@@ -106,6 +139,7 @@ export async function loadOidcProviders(dataDir: string): Promise<OidcProviderCo
 export async function serveUntilSignalled(vault: Vault, opts: ServeOptions, announce: (url: string) => void): Promise<void> {
   const server = await startServer(vault, opts);
   announce(server.url);
+  if (server.metricsUrl) process.stderr.write(`callvault metrics on ${server.metricsUrl}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -127,7 +161,9 @@ export function addServeOptions(cmd: Command): Command {
     .option('--insecure-http', 'plain HTTP, only on a loopback address (behind a TLS-terminating proxy on the same host)')
     .option('--rate-limit <n>', 'requests per minute per client address', positiveInt)
     .option('--trust-proxy <addresses>', 'load balancers in front (comma-separated addresses or CIDR ranges): client addresses come from their X-Forwarded-For', commaList)
-    .option('--checkpoint-interval <seconds>', `sign an audit checkpoint this often while the log grows (0: only at shutdown)`, wholeNumber, DEFAULT_CHECKPOINT_SECONDS);
+    .option('--checkpoint-interval <seconds>', `sign an audit checkpoint this often while the log grows (0: only at shutdown)`, wholeNumber, DEFAULT_CHECKPOINT_SECONDS)
+    .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (plain HTTP, a loopback address unless --metrics-allow-remote)')
+    .option('--metrics-allow-remote', 'let --metrics-listen use an address other than a loopback one');
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {
