@@ -22,6 +22,7 @@ import * as audit from './commands/audit.js';
 import * as subject from './commands/subject.js';
 import * as pii from './commands/pii.js';
 import * as redact from './commands/redact.js';
+import * as backup from './commands/backup.js';
 
 export async function main(argv: string[]): Promise<void> {
   // everything callvault writes is for its own user only
@@ -32,7 +33,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--json', 'machine-readable output')
     .exitOverride();
   const globals = () => program.opts<GlobalOptions>();
-  for (const command of [init, importCommand, exportCommand, verify, keys, controllers, processors, contracts, users, tokens, recordings, redact, audit, subject, pii, demo, serve]) command.register(program, globals);
+  for (const command of [init, importCommand, exportCommand, verify, keys, controllers, processors, contracts, users, tokens, recordings, redact, audit, subject, pii, backup, demo, serve]) command.register(program, globals);
   // every subcommand accepts the global options after its own name too
   for (const cmd of allCommands(program)) {
     if (cmd === program) continue;
