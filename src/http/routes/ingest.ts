@@ -21,6 +21,7 @@ import { indexNow } from '../../recordings/indexer.js';
 import { redactRecording } from '../../redaction/redact-recording.js';
 import { MAX_TRANSCRIPT_BYTES, parseTranscript, serializeTranscript } from '../../transcripts/index.js';
 import { audit, authorize } from '../auth.js';
+import { countIngest } from '../../metrics/metrics.js';
 import { errorResponses, errorSchema } from '../schemas.js';
 
 const HEAD_BYTES = 1024 * 1024;
@@ -74,11 +75,13 @@ export async function registerIngestRoutes(api: FastifyInstance): Promise<void> 
           const arrived = (id: string) => audit(req, { action: 'recording.ingest', outcome: 'success', recordingId: id, controllerId, detail: { status: 'stored' } });
           const result = await storeAudio(api, part, controllerId, sidecar, transcript, arrived);
           if (result.status === 'duplicate') await audit(req, { action: 'recording.ingest', outcome: 'success', recordingId: result.id, controllerId, detail: { status: 'duplicate' } });
+          countIngest(result.status);
           return reply.code(result.status === 'stored' ? 201 : 200).send(result);
         }
       } catch (err) {
         // refused before the body was read: the rest of it must not be taken for the next request
         if (!req.raw.complete) void reply.header('connection', 'close');
+        countIngest('failed');
         await audit(req, { action: 'recording.ingest', outcome: 'failure', controllerId, detail: { reason: isCallvaultError(err) ? err.code : 'error' } });
         throw asRequestError(err);
       }
