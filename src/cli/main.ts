@@ -3,7 +3,7 @@
  * (2 for usage errors) and reports errors as one line, never a stack trace.
  */
 import { Command, CommanderError } from 'commander';
-import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
+import { CallvaultError, ErrorCodes, isCallvaultError, unavailableError } from '../errors.js';
 import type { GlobalOptions } from './io.js';
 import * as init from './commands/init.js';
 import * as importCommand from './commands/import.js';
@@ -74,7 +74,7 @@ function report(err: unknown, json: boolean): number {
   }
   const known: CallvaultError = isCallvaultError(err)
     ? err
-    : new CallvaultError(ErrorCodes.STORAGE_FAILED, describeUnexpected(err));
+    : (unavailableError(err) ?? new CallvaultError(ErrorCodes.STORAGE_FAILED, describeUnexpected(err)));
   if (json) process.stdout.write(JSON.stringify({ error: { code: known.code, message: known.message } }) + '\n');
   process.stderr.write(`callvault: ${known.message} [${known.code}]\n`);
   if (process.env.CALLVAULT_DEBUG && !isCallvaultError(err)) process.stderr.write(`${(err as Error)?.stack}\n`);
