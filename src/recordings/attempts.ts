@@ -40,29 +40,37 @@ export const WRITER = `${HOST}:${process.pid}:${INSTANCE}`;
  */
 export const inFlight = new Set<string>();
 
-const heartbeats = new WeakMap<Vault, Promise<void>>();
+const writers = new WeakMap<Vault, { held?: Promise<void> }>();
 
 /**
  * Holds this process's writer lease in the vault's database before its first attempt, and keeps
- * renewing it until the vault is closed. A failed renewal is retried at the next beat; if the
- * lease lapses meanwhile, the process's attempts may be settled by another: they then fail.
+ * renewing it until the vault is closed. A failed renewal is retried at the next beat (a first
+ * one that failed, by the next attempt); if the lease lapses meanwhile, the process's attempts
+ * may be settled by another: they then fail rather than answer.
  */
 export function holdWriterLease(vault: Vault): Promise<void> {
-  let held = heartbeats.get(vault);
-  if (!held) {
-    const renew = () => vault.coordination.acquireLease(`writer:${INSTANCE}`, WRITER, WRITER_LEASE_MS).then(() => {});
-    held = renew();
-    heartbeats.set(vault, held);
-    // a first renewal that failed (the database is down) is tried again by the next attempt
-    held.catch(() => heartbeats.delete(vault));
-    const timer = setInterval(() => void renew().catch(() => {}), RENEW_MS);
-    timer.unref();
-    vault.onClose(async () => {
-      clearInterval(timer);
-      await vault.coordination.releaseLease(`writer:${INSTANCE}`, WRITER).catch(() => {});
-    });
-  }
-  return held;
+  const state = writers.get(vault) ?? startHeartbeat(vault);
+  state.held ??= renewWriterLease(vault).catch((err) => {
+    state.held = undefined;
+    throw err;
+  });
+  return state.held;
+}
+
+function renewWriterLease(vault: Vault): Promise<void> {
+  return vault.coordination.acquireLease(`writer:${INSTANCE}`, WRITER, WRITER_LEASE_MS).then(() => {});
+}
+
+function startHeartbeat(vault: Vault): { held?: Promise<void> } {
+  const state = {};
+  writers.set(vault, state);
+  const timer = setInterval(() => void renewWriterLease(vault).catch(() => {}), RENEW_MS);
+  timer.unref();
+  vault.onClose(async () => {
+    clearInterval(timer);
+    await vault.coordination.releaseLease(`writer:${INSTANCE}`, WRITER).catch(() => {});
+  });
+  return state;
 }
 
 /** true when the writer of this pending row has provably stopped working on it */
