@@ -125,7 +125,7 @@ async function importOne(
   if (await vault.recordings.hasSize(controllerId, c.size)) {
     sha256 = await hashFile(c.path);
     const existing = await vault.recordings.findByContent(controllerId, sha256);
-    if (existing?.state === 'stored') {
+    if (existing) {
       options.onBytes?.(c.size);
       if (options.shredSource) await shred(vault, c, existing.id, sha256);
       return { kind: 'skipped', reason: `already stored as ${existing.id}` };
