@@ -499,13 +499,15 @@ function* probeWav(head: Buffer): Probe<AudioInfo> {
 
   // A trailing partial frame (recorder killed mid-write) is tolerated and ignored.
   const frames = Math.floor(dataBytes / fmt.blockAlign);
-  if (frames === 0) throw broken('WAV contains no audio');
+  const durationMs = Math.round((frames * 1000) / fmt.sampleRate);
+  // less than a millisecond (a few samples) is not a recording, and would be stored as 0 ms
+  if (durationMs === 0) throw broken('WAV contains no audio');
   return {
     format: 'wav',
     codec,
     sampleRate: fmt.sampleRate,
     channels: fmt.channels,
-    durationMs: Math.round((frames * 1000) / fmt.sampleRate),
+    durationMs,
     wav: {
       formatTag: fmt.formatTag,
       extensible: fmt.extensible,
