@@ -18,6 +18,10 @@ export const ErrorCodes = {
   ALREADY_INITIALISED: 'CV_ALREADY_INITIALISED',
   BLOB_NOT_FOUND: 'CV_BLOB_NOT_FOUND',
   STORAGE_FAILED: 'CV_STORAGE_FAILED',
+  /** the object store cannot be reached, fails, or its disk is full: try again later (503) */
+  STORAGE_UNAVAILABLE: 'CV_STORAGE_UNAVAILABLE',
+  /** the metadata database cannot be reached, does not answer in time, or its disk is full: try again later (503) */
+  DATABASE_UNAVAILABLE: 'CV_DATABASE_UNAVAILABLE',
   // metadata
   NOT_FOUND: 'CV_NOT_FOUND',
   CONTROLLER_UNKNOWN: 'CV_CONTROLLER_UNKNOWN',
@@ -79,4 +83,28 @@ export function decryptionFailed(): CallvaultError {
 
 export function isCallvaultError(err: unknown, code?: ErrorCode): err is CallvaultError {
   return err instanceof CallvaultError && (code === undefined || err.code === code);
+}
+
+/** the database's error codes (PostgreSQL SQLSTATE classes, SQLite result codes) that mean "down, full or too slow", not "wrong" */
+const DATABASE_DOWN = /^(08|53|57P0|57014)|^SQLITE_(FULL|BUSY|LOCKED|IOERR|CANTOPEN|READONLY|PROTOCOL)/;
+const DATABASE_DOWN_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Connection closed|the database connection is not open/i;
+const NETWORK_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
+
+/**
+ * The error to answer with when `err` says a dependency is down, full or not answering in time:
+ * callers should try again later (HTTP 503 with Retry-After). Undefined for any other error.
+ * Errors the object store's adapter raises are classified there already.
+ */
+export function unavailableError(err: unknown): CallvaultError | undefined {
+  for (let e = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isCallvaultError(e)) return undefined;
+    const code = String((e as { code?: unknown }).code ?? '');
+    const message = String((e as { message?: unknown }).message ?? '');
+    if (DISK_FULL.has(code)) return new CallvaultError(ErrorCodes.STORAGE_UNAVAILABLE, 'the disk is full: nothing was stored; try again later', { cause: e });
+    if (DATABASE_DOWN.test(code) || DATABASE_DOWN_MESSAGE.test(message) || NETWORK_DOWN.has(code)) {
+      return new CallvaultError(ErrorCodes.DATABASE_UNAVAILABLE, code === 'SQLITE_FULL' || code === '53100' ? 'the database disk is full; try again later' : 'the metadata database is not available; try again later', { cause: e });
+    }
+  }
+  return undefined;
 }

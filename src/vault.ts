@@ -72,6 +72,7 @@ export class Vault {
   readonly auditTree: AuditTree;
   private signer?: Promise<NoteSigner>;
   #redaction?: RedactionOptions;
+  readonly #closers: (() => Promise<void>)[] = [];
 
   private constructor(
     readonly dataDir: string,
@@ -184,7 +185,13 @@ export class Vault {
     if (!this.keys.unlocked) await this.keys.unlock(passphrase);
   }
 
+  /** work to finish before the database closes (a writer releasing its lease) */
+  onClose(fn: () => Promise<void>): void {
+    this.#closers.push(fn);
+  }
+
   async close(): Promise<void> {
+    for (const fn of this.#closers.splice(0)) await fn();
     await this.database.close();
     await (this.keys as { close?: () => Promise<void> }).close?.();
   }

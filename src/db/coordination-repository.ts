@@ -32,6 +32,17 @@ export class CoordinationRepository {
     await this.db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute();
   }
 
+  /** true while `holder` has the lease `name` and it has not expired */
+  async leaseHeld(name: string, holder: string, now = new Date()): Promise<boolean> {
+    const row = await this.db.selectFrom('leases').select('holder').where('name', '=', name).where('expires_at', '>=', now.toISOString()).executeTakeFirst();
+    return row?.holder === holder;
+  }
+
+  /** forgets leases under a name prefix that expired before `before` */
+  async pruneLeases(prefix: string, before: Date): Promise<void> {
+    await this.db.deleteFrom('leases').where('name', 'like', `${prefix}%`).where('expires_at', '<', before.toISOString()).execute();
+  }
+
   /** counts one request of `key` in the window that holds `now`; the count so far, this one included */
   async hit(key: string, windowMs: number, now = Date.now()): Promise<{ count: number; resetMs: number }> {
     const window = Math.floor(now / windowMs);

@@ -10,6 +10,10 @@ import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
+const CONNECT_TIMEOUT_MS = 5_000;
+/** longer than any statement callvault runs on a healthy database (pages of at most a few thousand rows) */
+const STATEMENT_TIMEOUT_MS = 30_000;
+
 export interface MetadataDatabase {
   db: Kysely<Database>;
   dialect: Dialect;
@@ -28,7 +32,21 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
     const { default: pg } = await import('pg');
     // int8 columns (sizes, durations) fit in a double for any file this system will hold
     pg.types.setTypeParser(20, (v) => Number(v));
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) }) });
+    const pool = new pg.Pool({
+      // the URL's own parameters (?statement_timeout=…) take precedence over these
+      connectionString: url,
+      max: 10,
+      // a PostgreSQL that is down or frozen makes requests fail in seconds (503), never hang
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      query_timeout: STATEMENT_TIMEOUT_MS + 5_000,
+      idle_in_transaction_session_timeout: 60_000,
+      keepAlive: true,
+    });
+    // an idle connection that the server closes (a restart: 57P01) is dropped from the pool and
+    // replaced on the next query; unhandled, the event would end the process
+    pool.on('error', () => {});
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     const file = url.replace(/^sqlite:/, '');
     sqlite = new SQLite(file);

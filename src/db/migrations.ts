@@ -297,6 +297,17 @@ const migrations: Record<string, Migration> = {
       await sql`CREATE INDEX IF NOT EXISTS audit_entries_not_success ON audit_entries (outcome, seq) WHERE outcome <> 'success'`.execute(db);
     },
   },
+  '0008_ingest_attempts': {
+    async up(db: Kysely<any>) {
+      // Content is unique among stored recordings only. A pending row is one attempt at storing a
+      // recording, and an attempt whose writer died must not keep a retry of the same audio from
+      // storing it (src/recordings/store.ts): several attempts may be pending at once, and the
+      // one that commits first makes the others duplicates.
+      await db.schema.dropIndex('recordings_content').execute();
+      await db.schema.createIndex('recordings_content').on('recordings').columns(['controller_id', 'content_sha256']).execute();
+      await sql`CREATE UNIQUE INDEX recordings_content_stored ON recordings (controller_id, content_sha256) WHERE state = 'stored'`.execute(db);
+    },
+  },
 };
 
 /** rows read per query, and rows written per UPDATE (6 parameters each: under SQLite's 32,766) */

@@ -88,17 +88,30 @@ export class RecordingsRepository {
     return q.orderBy(callTime).orderBy('id').limit(limit).execute();
   }
 
-  async markStored(id: string): Promise<void> {
-    await this.db.updateTable('recordings').set({ state: 'stored', writer: null }).where('id', '=', id).execute();
+  /**
+   * Makes a pending attempt a stored recording, if it is still pending: false when it is not (a
+   * housekeeper judged its writer dead and removed or completed it). Throws on the unique index
+   * when another attempt stored the same content first.
+   */
+  async markStored(id: string): Promise<boolean> {
+    const r = await this.db.updateTable('recordings').set({ state: 'stored', writer: null }).where('id', '=', id).where('state', '=', 'pending').executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
+  /** the stored recording with this content, if any; pending attempts do not count */
   async findByContent(controllerId: string, contentSha256: string): Promise<RecordingRow | undefined> {
     return this.db
       .selectFrom('recordings')
       .selectAll()
       .where('controller_id', '=', controllerId)
       .where('content_sha256', '=', contentSha256)
+      .where('state', '=', 'stored')
       .executeTakeFirst();
+  }
+
+  /** the row of an attempt in whatever state it is now (stored, still pending, or undefined when removed) */
+  async attempt(id: string): Promise<Pick<RecordingRow, 'id' | 'state'> | undefined> {
+    return this.db.selectFrom('recordings').select(['id', 'state']).where('id', '=', id).executeTakeFirst();
   }
 
   async hasSize(controllerId: string, plaintextSize: number): Promise<boolean> {
@@ -189,6 +202,12 @@ export class RecordingsRepository {
       await tx.deleteFrom('recording_renditions').where('recording_id', '=', id).execute();
       await tx.deleteFrom('recordings').where('id', '=', id).execute();
     });
+  }
+
+  /** removes an attempt that never became a recording; a row that is no longer pending is left alone */
+  async deleteAttempt(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('recordings').where('id', '=', id).where('state', '=', 'pending').executeTakeFirst();
+    return Number(r.numDeletedRows) === 1;
   }
 
   async withKey(keyId: string, limit: number): Promise<RecordingRow[]> {

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { CallvaultError, ErrorCodes, isCallvaultError, type ErrorCode } from '../errors.js';
+import { CallvaultError, ErrorCodes, isCallvaultError, unavailableError, type ErrorCode } from '../errors.js';
 import type { Vault } from '../vault.js';
 import { authenticate, SESSION_COOKIE, type AuthContext } from './auth.js';
 import { errorSchema } from './schemas.js';
@@ -82,7 +82,12 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.RATE_LIMITED]: 429,
   [ErrorCodes.AUDIT_UNAVAILABLE]: 503,
   [ErrorCodes.KEYS_LOCKED]: 503,
+  [ErrorCodes.DATABASE_UNAVAILABLE]: 503,
+  [ErrorCodes.STORAGE_UNAVAILABLE]: 503,
 };
+
+/** seconds a client is asked to wait before retrying a 503: a restart or failover takes about this long */
+const RETRY_AFTER_SECONDS = 5;
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -226,10 +231,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   return app;
 }
 
-function errorHandler(err: FastifyError | CallvaultError, req: FastifyRequest, reply: FastifyReply): void {
-  if (process.env.CALLVAULT_DEBUG) process.stderr.write(`${err.stack}\n${(err as { cause?: Error }).cause?.stack ?? ''}\n`);
+function errorHandler(thrown: FastifyError | CallvaultError, req: FastifyRequest, reply: FastifyReply): void {
+  if (process.env.CALLVAULT_DEBUG) process.stderr.write(`${thrown.stack}\n${(thrown as { cause?: Error }).cause?.stack ?? ''}\n`);
+  // a dependency that is down, full or too slow: the client is to retry, the server stays up
+  const err = unavailableError(thrown) ?? thrown;
   if (isCallvaultError(err)) {
     const status = STATUS[err.code] ?? 500;
+    if (status === 503) void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     if (status >= 500) req.log.error({ code: err.code }, 'request failed');
     void reply.code(status).send({ error: { code: err.code, message: status === 500 ? 'internal error' : err.message } });
     return;

@@ -9,7 +9,8 @@ import { readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import { probeAudio, type AudioInfo } from '../audio/probe.js';
-import { removeDebris, storeRecording } from '../recordings/store.js';
+import { storeRecording } from '../recordings/store.js';
+import { cleanAttempts } from '../recordings/attempts.js';
 import { plaintextSha256 } from '../recordings/read.js';
 import type { RedactionState } from '../db/schema.js';
 import type { Vault } from '../vault.js';
@@ -29,6 +30,8 @@ export interface ImportReport {
   imported: { path: string; id: string; sha256: string }[];
   skipped: { path: string; reason: string }[];
   failed: { path: string; reason: string }[];
+  /** housekeeping that could not be done (it is tried again by the next import and by the server) */
+  warnings?: string[];
   /** when the keyring was unlocked: how examining the stored recordings for identifiers came out */
   redaction?: Partial<Record<RedactionState, number>>;
 }
@@ -62,7 +65,10 @@ export async function importPaths(vault: Vault, paths: string[], options: Import
     throw new CallvaultError(ErrorCodes.PASSPHRASE_REQUIRED, '--shred-source reads every stored copy back, so it needs the passphrase');
   }
   const report: ImportReport = { imported: [], skipped: [], failed: [] };
-  await removeDebris(vault);
+  // what an interrupted run left behind is settled first; housekeeping that cannot be done now
+  // (an object store that does not list partial uploads) is told, and the import goes on
+  const housekeeping = await cleanAttempts(vault).catch(() => ({ skipped: ['interrupted attempts could not be settled now'] }));
+  if (housekeeping?.skipped.length) report.warnings = housekeeping.skipped;
   const csv = options.metadataCsv ? await readCsvMetadata(options.metadataCsv) : undefined;
   const csvPath = options.metadataCsv ? resolve(options.metadataCsv) : undefined;
 

@@ -1,19 +1,19 @@
 /**
  * Stores one recording: encrypts while streaming, writes the object atomically, then commits the
- * metadata. The order makes a crash at any point leave either a complete recording or debris that
- * removeDebris() clears; a recording is listed only once its object is durable.
+ * metadata. The order makes a crash at any point leave either a complete recording or an attempt
+ * that the housekeeping settles (src/recordings/attempts.ts); a recording is listed only once its
+ * object is durable and its arrival is in the audit log.
  */
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import { recordingBlobKey } from '../storage/blob-store.js';
-import { processAlive } from '../util/fs.js';
 import type { AudioInfo } from '../audio/probe.js';
 import type { Vault } from '../vault.js';
 import type { SealedFields } from './sealed-metadata.js';
 import { EncryptWorkerPool } from './encrypt-workers.js';
+import { holdWriterLease, inFlight, WRITER } from './attempts.js';
 
 export interface RecordingMetadata {
   controllerId: string;
@@ -28,7 +28,16 @@ export type StoreResult =
   | { status: 'stored'; id: string; sha256: string }
   | { status: 'duplicate'; id: string; sha256: string };
 
-const WRITER = `${hostname()}:`;
+export interface StoreOptions {
+  onChunk?: (chunk: Buffer) => void;
+  expectedSha256?: string;
+  transcript?: Buffer;
+  /**
+   * called once the object is durable and before the recording becomes visible: the audit entry
+   * of its arrival. When it throws, nothing is stored.
+   */
+  beforeVisible?: (id: string) => Promise<void>;
+}
 
 export async function storeRecording(
   vault: Vault,
@@ -37,12 +46,15 @@ export async function storeRecording(
   audio: AudioInfo | (() => Promise<AudioInfo>),
   metadata: RecordingMetadata,
   identifiers: SealedFields,
-  options: { onChunk?: (chunk: Buffer) => void; expectedSha256?: string; transcript?: Buffer } = {},
+  options: StoreOptions = {},
 ): Promise<StoreResult> {
+  await holdWriterLease(vault);
   const key = await vault.keys.activeKey(metadata.controllerId);
   const id = randomUUID();
   const blobKey = recordingBlobKey(id);
   const pending = await vault.blobs.begin(blobKey);
+  let inserted = false;
+  inFlight.add(id);
   try {
     const encrypt = EncryptWorkerPool.shared().encrypt({
       recordingId: id,
@@ -63,65 +75,63 @@ export async function storeRecording(
       await pending.abort();
       return { status: 'duplicate', id: existing.id, sha256 };
     }
-    try {
-      await vault.recordings.insertPending({
-        id,
-        controller_id: metadata.controllerId,
-        writer: `${WRITER}${process.pid}`,
-        blob_key: blobKey,
-        key_id: key.keyId,
-        wrapped_key: sealed.wrappedKey,
-        ciphertext_size: sealed.ciphertextSize,
-        ciphertext_sha256: sealed.ciphertextSha256,
-        content_sha256: sha256,
-        plaintext_size: sealed.plaintextSize,
-        format: info.format,
-        codec: info.codec,
-        sample_rate: info.sampleRate,
-        channels: info.channels,
-        duration_ms: Math.round(info.durationMs),
-        agent: metadata.agent ?? null,
-        region: metadata.region ?? null,
-        direction: metadata.direction ?? null,
-        started_at: metadata.startedAt ?? null,
-        sealed_metadata: sealed.sealedMetadata,
-        sealed_transcript: sealed.sealedTranscript ?? null,
-        imported_at: new Date().toISOString(),
-      });
-    } catch (err) {
-      // another process stored the same content between our lookup and our insert
-      const raced = await vault.recordings.findByContent(metadata.controllerId, sha256);
-      if (raced) {
-        await pending.abort();
-        return { status: 'duplicate', id: raced.id, sha256 };
-      }
-      throw err;
-    }
+    await vault.recordings.insertPending({
+      id,
+      controller_id: metadata.controllerId,
+      writer: WRITER,
+      blob_key: blobKey,
+      key_id: key.keyId,
+      wrapped_key: sealed.wrappedKey,
+      ciphertext_size: sealed.ciphertextSize,
+      ciphertext_sha256: sealed.ciphertextSha256,
+      content_sha256: sha256,
+      plaintext_size: sealed.plaintextSize,
+      format: info.format,
+      codec: info.codec,
+      sample_rate: info.sampleRate,
+      channels: info.channels,
+      duration_ms: Math.round(info.durationMs),
+      agent: metadata.agent ?? null,
+      region: metadata.region ?? null,
+      direction: metadata.direction ?? null,
+      started_at: metadata.startedAt ?? null,
+      sealed_metadata: sealed.sealedMetadata,
+      sealed_transcript: sealed.sealedTranscript ?? null,
+      imported_at: new Date().toISOString(),
+    });
+    inserted = true;
     await pending.commit();
-    await vault.recordings.markStored(id);
+    await options.beforeVisible?.(id);
+    let visible = false;
+    try {
+      visible = await vault.recordings.markStored(id);
+    } catch (err) {
+      // another attempt stored the same content while this one was written: it is the recording
+      const raced = await vault.recordings.findByContent(metadata.controllerId, sha256);
+      if (!raced) throw err;
+      await discard(vault, id, blobKey);
+      return { status: 'duplicate', id: raced.id, sha256 };
+    }
+    // the housekeeping judged this writer dead (it stalled past its lease) and settled the attempt
+    if (!visible && (await vault.recordings.attempt(id))?.state !== 'stored') {
+      await vault.blobs.delete(blobKey);
+      throw new CallvaultError(ErrorCodes.STORAGE_UNAVAILABLE, 'the upload took too long to be stored: send it again');
+    }
     return { status: 'stored', id, sha256 };
   } catch (err) {
     await pending.abort();
+    // best effort: what is left is an attempt of a live writer, settled once this process is gone
+    if (inserted) await discard(vault, id, blobKey).catch(() => {});
     throw err;
+  } finally {
+    inFlight.delete(id);
   }
 }
 
-/**
- * Removes what writers that died left behind: temporary objects, and pending rows with the
- * object they may have renamed into place. Only writers on this host are judged, by pid.
- */
-export async function removeDebris(vault: Vault): Promise<{ objects: number; recordings: number }> {
-  const objects = await vault.blobs.removeDebris();
-  let recordings = 0;
-  for (const row of await vault.recordings.pending()) {
-    if (!row.writer?.startsWith(WRITER)) continue;
-    const pid = Number(row.writer.slice(WRITER.length));
-    if (processAlive(pid)) continue;
-    await vault.blobs.delete(row.blob_key);
-    await vault.recordings.delete(row.id);
-    recordings += 1;
-  }
-  return { objects, recordings };
+/** removes this process's own attempt: the object first, so a crash leaves a row the housekeeping settles */
+async function discard(vault: Vault, id: string, blobKey: string): Promise<void> {
+  await vault.blobs.delete(blobKey);
+  await vault.recordings.deleteAttempt(id);
 }
 
 function tap(each: (b: Buffer) => void): Transform {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { isCallvaultError, ErrorCodes } from '../errors.js';
 import type { Vault } from '../vault.js';
 import { openStoredRecording, plaintextSha256 } from './read.js';
+import { writerDead } from './attempts.js';
 
 export interface VerifyProblem {
   recordingId?: string;
@@ -17,11 +18,14 @@ export interface VerifyReport {
   checked: number;
   deep: boolean;
   problems: VerifyProblem[];
+  /** attempts being written now (not problems), interrupted ones and objects of no recording (problems) */
+  counts: { inFlight: number; interrupted: number; strayObjects: number };
 }
 
 export async function verifyStore(vault: Vault, options: { deep: boolean }): Promise<VerifyReport> {
   const problems: VerifyProblem[] = [];
   const known = new Set<string>();
+  const counts = { inFlight: 0, interrupted: 0, strayObjects: 0 };
   let checked = 0;
   for await (const row of vault.recordings.all('any')) {
     if (row.state === 'erased') {
@@ -34,7 +38,14 @@ export async function verifyStore(vault: Vault, options: { deep: boolean }): Pro
       continue;
     }
     known.add(row.blob_key);
-    if (row.state !== 'stored') continue;
+    if (row.state === 'pending') {
+      if (!(await writerDead(vault, row))) counts.inFlight += 1;
+      else {
+        counts.interrupted += 1;
+        problems.push({ recordingId: row.id, problem: `an interrupted upload or import (begun ${row.imported_at}); the server's housekeeping or the next import completes or removes it` });
+      }
+      continue;
+    }
     checked += 1;
     const fail = (problem: string) => problems.push({ recordingId: row.id, problem });
     const result = await checkObject(vault, row.blob_key, row.ciphertext_size, row.ciphertext_sha256);
@@ -72,9 +83,11 @@ export async function verifyStore(vault: Vault, options: { deep: boolean }): Pro
     }
   }
   for await (const key of vault.blobs.list()) {
-    if (!known.has(key)) problems.push({ object: key, problem: 'stored object belongs to no recording' });
+    if (known.has(key)) continue;
+    counts.strayObjects += 1;
+    problems.push({ object: key, problem: 'stored object belongs to no recording' });
   }
-  return { checked, deep: options.deep, problems };
+  return { checked, deep: options.deep, problems, counts };
 }
 
 /** what is wrong with a stored object, or undefined when it is what was written */

@@ -134,8 +134,9 @@ export class S3BlobStore implements BlobStore {
         credentials: options.credentials,
         maxAttempts: options.maxAttempts,
         // a service that accepts no connection or stops answering fails the request rather than
-        // hanging it; the idle limit is generous because a paused reader leaves its socket idle
-        requestHandler: { connectionTimeout: 10_000, socketTimeout: 300_000 },
+        // hanging it (the SDK retries it, up to maxAttempts, with backoff); the idle limit allows
+        // for a player that pauses, whose range read then sits idle
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
       });
   }
 
@@ -435,5 +436,8 @@ function storageFailed(operation: string, err: unknown): CallvaultError {
   if (status !== undefined) details.push(`HTTP ${status}`);
   if (typeof e.code === 'string' && /^E[A-Z_]{1,40}$/.test(e.code)) details.push(e.code);
   else if (typeof e.name === 'string' && e.name !== 'Error' && /^[A-Za-z]{1,60}$/.test(e.name)) details.push(e.name);
-  return new CallvaultError(ErrorCodes.STORAGE_FAILED, `object storage ${operation} failed${details.length ? ` (${details.join(', ')})` : ''}`);
+  // no answer, or the service's own failure (5xx, throttling): the store is down for now, and the
+  // caller may retry; any other answer (403, 400) is a misconfiguration that retrying will not mend
+  const down = status === undefined || status >= 500 || status === 429 || e.name === 'TimeoutError' || e.name === 'RequestTimeout';
+  return new CallvaultError(down ? ErrorCodes.STORAGE_UNAVAILABLE : ErrorCodes.STORAGE_FAILED, `object storage ${operation} failed${details.length ? ` (${details.join(', ')})` : ''}`);
 }

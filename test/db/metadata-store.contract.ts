@@ -72,12 +72,23 @@ export function metadataStoreContract(name: string, url: () => Promise<{ url: st
       assert.equal(typeof got?.duration_ms, 'number');
     });
 
-    it('one content hash per controller', async () => {
+    it('one stored recording per content hash and controller; attempts at it may be pending side by side', async () => {
       const r = recording('region-a');
+      const retry = recording('region-a', { content_sha256: r.content_sha256 });
       await recordings.insertPending(r);
-      await assert.rejects(recordings.insertPending(recording('region-a', { content_sha256: r.content_sha256 })));
-      await recordings.insertPending(recording('region-b', { content_sha256: r.content_sha256 }));
-      assert.equal((await recordings.findByContent('region-a', r.content_sha256))?.id, r.id);
+      await recordings.insertPending(retry);
+      assert.equal(await recordings.findByContent('region-a', r.content_sha256), undefined, 'a pending attempt is no recording to point a duplicate at');
+      assert.equal(await recordings.markStored(retry.id), true);
+      await assert.rejects(recordings.markStored(r.id), 'the second attempt to commit is refused by the unique index');
+      assert.equal((await recordings.findByContent('region-a', r.content_sha256))?.id, retry.id);
+      const other = recording('region-b', { content_sha256: r.content_sha256 });
+      await recordings.insertPending(other);
+      assert.equal(await recordings.markStored(other.id), true, 'another controller may hold the same audio');
+      assert.equal(await recordings.deleteAttempt(r.id), true);
+      assert.equal(await recordings.deleteAttempt(retry.id), false, 'a stored recording is never removed as an attempt');
+      assert.equal(await recordings.markStored(r.id), false, 'a removed attempt cannot become a recording');
+      assert.equal((await recordings.attempt(retry.id))?.state, 'stored');
+      await recordings.delete(other.id);
     });
 
     it('lists page by page and by controller', async () => {

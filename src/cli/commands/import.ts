@@ -75,6 +75,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         bar?.stop();
         await vault.close();
       }
+      for (const w of report.warnings ?? []) process.stderr.write(`callvault: warning: ${w}\n`);
       print(opts, report, () => {
         const lines = [
           ...report.imported.map((r) => `imported  ${r.path}  ${r.id}`),

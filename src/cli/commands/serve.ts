@@ -11,6 +11,7 @@ import { indexPending } from '../../recordings/indexer.js';
 import type { Vault } from '../../vault.js';
 import { commaList, openUnlocked, positiveInt, wholeNumber, type GlobalOptions } from '../io.js';
 import { startCheckpointTimer } from '../../audit/checkpoint-timer.js';
+import { startHousekeeping } from '../../recordings/attempts.js';
 
 export interface ServeOptions {
   host: string;
@@ -25,6 +26,7 @@ export interface ServeOptions {
 }
 
 const DEFAULT_CHECKPOINT_SECONDS = 60;
+const HOUSEKEEPING_INTERVAL_MS = 5 * 60_000;
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -48,6 +50,8 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
   // recordings imported while the keyring was locked are examined for identifiers in the background
   const redaction = new RedactionWorker(vault, vault.redaction(), 60_000, (err) => app.log.error({ code: isCallvaultError(err) ? err.code : 'error' }, 'redaction backlog stopped'));
   redaction.start();
+  // attempts of writers that died (a killed server or importer) are settled now and every few minutes
+  const housekeeping = startHousekeeping(vault, HOUSEKEEPING_INTERVAL_MS, (message) => app.log.warn(message));
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const host = isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host === '0.0.0.0' ? 'localhost' : opts.host;
@@ -56,6 +60,7 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
     stop: async () => {
       await app.close();
       await redaction.stop();
+      await housekeeping.stop();
       await checkpoints.stop();
     },
   };

@@ -16,7 +16,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         print(opts, { ok, ...report }, () =>
           [
             ...report.problems.map((p) => `PROBLEM  ${p.recordingId ? `recording ${p.recordingId}` : `object ${p.object}`}: ${p.problem}`),
-            `${report.checked} recordings checked${report.deep ? ' (deep)' : ''}, ${report.problems.length} problems`,
+            `${report.checked} recordings checked${report.deep ? ' (deep)' : ''}, ${report.problems.length} problems (${report.counts.interrupted} interrupted attempts, ${report.counts.strayObjects} objects of no recording; ${report.counts.inFlight} being written now)`,
           ].join('\n'),
         );
         if (!ok) process.exitCode = 1;

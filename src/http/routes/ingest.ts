@@ -13,7 +13,7 @@
 import { basename } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Multipart, MultipartFile } from '@fastify/multipart';
-import { CallvaultError, ErrorCodes, isCallvaultError } from '../../errors.js';
+import { CallvaultError, ErrorCodes, isCallvaultError, unavailableError } from '../../errors.js';
 import { StreamProbe } from '../../audio/probe.js';
 import { parseSidecar, type Sidecar } from '../../import/sidecar.js';
 import { storeRecording } from '../../recordings/store.js';
@@ -68,8 +68,10 @@ export async function registerIngestRoutes(api: FastifyInstance): Promise<void> 
           if (sidecar.controller && sidecar.controller !== controllerId) {
             throw new CallvaultError(ErrorCodes.FORBIDDEN, 'this token uploads for one controller only');
           }
-          const result = await storeAudio(api, part, controllerId, sidecar, transcript);
-          await audit(req, { action: 'recording.ingest', outcome: 'success', recordingId: result.id, controllerId, detail: { status: result.status } });
+          // a new recording's entry is written before it becomes visible; a duplicate changes nothing
+          const arrived = (id: string) => audit(req, { action: 'recording.ingest', outcome: 'success', recordingId: id, controllerId, detail: { status: 'stored' } });
+          const result = await storeAudio(api, part, controllerId, sidecar, transcript, arrived);
+          if (result.status === 'duplicate') await audit(req, { action: 'recording.ingest', outcome: 'success', recordingId: result.id, controllerId, detail: { status: 'duplicate' } });
           return reply.code(result.status === 'stored' ? 201 : 200).send(result);
         }
       } catch (err) {
@@ -83,7 +85,14 @@ export async function registerIngestRoutes(api: FastifyInstance): Promise<void> 
   });
 }
 
-async function storeAudio(api: FastifyInstance, part: MultipartFile, controllerId: string, sidecar: Sidecar, transcript: Buffer | undefined) {
+async function storeAudio(
+  api: FastifyInstance,
+  part: MultipartFile,
+  controllerId: string,
+  sidecar: Sidecar,
+  transcript: Buffer | undefined,
+  beforeVisible: (id: string) => Promise<void>,
+) {
   // the format is read as the bytes stream through: nothing of the audio is held whole or written in plaintext
   const probe = new StreamProbe();
   const audio = async () => {
@@ -98,7 +107,7 @@ async function storeAudio(api: FastifyInstance, part: MultipartFile, controllerI
     audio,
     { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt },
     fields,
-    { onChunk: (chunk) => probe.push(chunk), transcript },
+    { onChunk: (chunk) => probe.push(chunk), transcript, beforeVisible },
   );
   if (result.status !== 'stored') return { ...result, redaction: (await api.vault.recordings.get(result.id))?.redaction ?? 'pending' };
   await indexNow(api.vault, result.id, controllerId, fields);
@@ -185,13 +194,14 @@ function parserError(err: unknown): CallvaultError | undefined {
   if (message === 'Multipart: Boundary not found') return new CallvaultError(ErrorCodes.INVALID_REQUEST, 'multipart/form-data needs a boundary parameter');
   // busboy's search for the boundary takes at most 256 bytes with its CRLF and dashes
   if (message === 'The needle cannot have a length bigger than 256.') return new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the multipart boundary is too long');
-  if (code === 'FST_MP_PREMATURE_CLOSE' || code === 'ECONNRESET' || /Unexpected end of (multipart data|form)|terminated early|aborted|premature close/i.test(message)) {
+  if (code === 'FST_MP_PREMATURE_CLOSE' || /Unexpected end of (multipart data|form)|terminated early|aborted|premature close/i.test(message)) {
     return new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the upload ended before its closing boundary; nothing was stored');
   }
   return undefined;
 }
 
 function asRequestError(err: unknown): unknown {
-  if (isCallvaultError(err)) return err;
+  // a dependency that is down stays a 503 (the error handler's), whatever its message says
+  if (isCallvaultError(err) || unavailableError(err)) return err;
   return parserError(err) ?? err;
 }
