@@ -224,14 +224,20 @@ const READS_BEHIND = 1;
 /**
  * Probes content while it streams past: push() every chunk in order, then finish(). Keeps only
  * what the probe is asking for (at most about 1 MiB, while an MP3's first frame is searched for
- * after its ID3 tags) and copies it, so chunks may be handed on (and detached) after push().
+ * after its ID3 tags), copied, so chunks may be handed on (and detached) after push().
  */
 export class StreamProbe {
   private readonly probe = probeContent();
   private ask: Ask | undefined;
   private outcome: { info: AudioInfo } | { error: unknown } | undefined;
-  /** bytes [keptAt, seen) of the stream */
-  private kept: Buffer = Buffer.alloc(0);
+  /**
+   * The stream's bytes [keptAt, seen) are buf[start, end). One buffer, grown by doubling, so that a
+   * client sending one byte at a time costs neither a copy of the window per byte nor an object per
+   * byte; bytes once written are never written over, so what the probe was handed stays as it was.
+   */
+  private buf = Buffer.alloc(0);
+  private start = 0;
+  private end = 0;
   private keptAt = 0;
   private seen = 0;
 
@@ -244,19 +250,15 @@ export class StreamProbe {
     this.seen += chunk.length;
     const from = this.keepFrom();
     if (from >= this.seen) {
-      this.kept = Buffer.alloc(0);
+      this.buf = Buffer.alloc(0);
+      this.start = this.end = 0;
       this.keptAt = this.seen;
       return;
     }
-    const old = from > this.keptAt ? this.kept.subarray(from - this.keptAt) : this.kept;
-    this.kept = Buffer.concat([old, chunk.subarray(Math.max(0, from - chunkAt))]);
-    this.keptAt = this.seen - this.kept.length;
+    if (this.start === this.end) this.keptAt = Math.max(from, chunkAt);
+    this.keep(chunk.subarray(this.keptAt + (this.end - this.start) - chunkAt));
     this.serve(false);
-    const after = this.keepFrom();
-    if (after > this.keptAt) {
-      this.kept = this.kept.subarray(Math.min(after - this.keptAt, this.kept.length));
-      this.keptAt = this.seen - this.kept.length;
-    }
+    this.drop(this.keepFrom());
   }
 
   /** what the probe found, once the whole stream has been pushed; throws what it found wrong */
@@ -283,15 +285,32 @@ export class StreamProbe {
       }
       const { position, length } = this.ask;
       if (position + length > this.seen && !ended) return;
-      if (position < this.keptAt && position < this.seen) {
+      if (position < this.keptAt) {
         this.step(() => this.probe.throw(new Error('the audio probe read behind the stream')));
         continue;
       }
-      const start = Math.min(position, this.seen) - this.keptAt;
-      const end = Math.min(position + length, this.seen) - this.keptAt;
-      const bytes = this.kept.subarray(start, end);
+      const from = this.start + Math.min(position, this.seen) - this.keptAt;
+      const bytes = this.buf.subarray(from, this.start + Math.min(position + length, this.seen) - this.keptAt);
       this.step(() => this.probe.next(bytes));
     }
+  }
+
+  private keep(bytes: Buffer): void {
+    if (this.end + bytes.length > this.buf.length) {
+      const grown = Buffer.alloc(Math.max(2 * (this.end - this.start + bytes.length), 16 * 1024));
+      this.buf.copy(grown, 0, this.start, this.end);
+      this.end -= this.start;
+      this.start = 0;
+      this.buf = grown;
+    }
+    bytes.copy(this.buf, this.end);
+    this.end += bytes.length;
+  }
+
+  private drop(before: number): void {
+    const n = Math.min(Math.max(0, before - this.keptAt), this.end - this.start);
+    this.start += n;
+    this.keptAt += n;
   }
 
   private step(next: () => IteratorResult<Ask, AudioInfo>): void {
