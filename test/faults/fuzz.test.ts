@@ -34,6 +34,8 @@ import { startTestServer, TEST_KDF, type TestServer } from '../http/harness.js';
 const execFile = promisify(execFileCb);
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+const tallies: Tally[] = [];
+
 /** What one target held: inputs, how they came out, and what broke the rules (must stay empty). */
 class Tally {
   tried = 0;
@@ -44,7 +46,9 @@ class Tally {
   /** anything else against the rules: an unhandled exception, a 500, no answer */
   readonly problems: string[] = [];
 
-  constructor(readonly target: string) {}
+  constructor(readonly target: string) {
+    tallies.push(this);
+  }
 
   refuse(code: string): void {
     this.refused[code] = (this.refused[code] ?? 0) + 1;
@@ -467,6 +471,9 @@ let server: TestServer | undefined;
 
 after(async () => {
   await server?.close();
+  const sum = (f: (t: Tally) => number) => tallies.reduce((n, t) => n + f(t), 0);
+  const refused = sum((t) => Object.values(t.refused).reduce((a, b) => a + b, 0));
+  console.log(`fuzz total: ${sum((t) => t.tried)} inputs tried, ${sum((t) => t.accepted)} accepted, ${refused} refused with a code; problems: ${sum((t) => t.problems.length)}; lost: ${sum((t) => t.lost.length)}`);
 });
 
 test('multipart: random and malformed upload bodies get a 4xx in our error shape or a 201/200, never a 500 or no answer; nothing is left pending', async () => {
