@@ -279,7 +279,7 @@ function errorHandler(thrown: FastifyError | CallvaultError, req: FastifyRequest
   }
   const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
   if (status === 500) req.log.error({ code: fe.code }, 'request failed');
-  const code = status === 429 ? ErrorCodes.RATE_LIMITED : status === 416 ? ErrorCodes.RANGE_NOT_SATISFIABLE : ErrorCodes.INVALID_REQUEST;
+  const code = status === 429 ? ErrorCodes.RATE_LIMITED : status === 416 ? ErrorCodes.RANGE_NOT_SATISFIABLE : status === 415 ? ErrorCodes.UNSUPPORTED_MEDIA_TYPE : ErrorCodes.INVALID_REQUEST;
   // fastify's own 4xx messages (bad JSON, body too large, wrong content type) name no data
   void reply.code(status).send({ error: { code: status === 500 ? ErrorCodes.STORAGE_FAILED : code, message: status === 500 ? 'internal error' : String(fe.message ?? 'request refused') } });
 }

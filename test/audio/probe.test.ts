@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { probeAudio, type AudioInfo } from '../../src/audio/probe.js';
+import { probeAudio, StreamProbe, type AudioInfo } from '../../src/audio/probe.js';
 import { CallvaultError, ErrorCodes, type ErrorCode } from '../../src/errors.js';
 import {
   findDataChunk,
@@ -17,6 +17,7 @@ import {
   syntheticPersonnummer,
   syntheticPhone,
   SYNTHETIC_PHONE_COUNT,
+  wavHeader,
   writeWavHeaderVariants,
   type SyntheticCall,
 } from '../fixtures/audio.js';
@@ -77,6 +78,34 @@ async function assertProbeFails(path: string, code: ErrorCode): Promise<Callvaul
   assert.ok(!caught.message.includes(basename(path)), 'error message mentions the file name');
   assert.ok(!caught.message.includes(dir), 'error message mentions the directory');
   return caught;
+}
+
+/** What a probe finds, or the code and message of what it refuses: comparable across probes. */
+async function outcome(probe: () => AudioInfo | Promise<AudioInfo>): Promise<AudioInfo | { code: string; message: string }> {
+  try {
+    return await probe();
+  } catch (err) {
+    assert.ok(err instanceof CallvaultError, `expected a CallvaultError, got ${String(err)}`);
+    return { code: err.code, message: err.message };
+  }
+}
+
+/** The probe of an upload: the file pushed through StreamProbe in chunks of the sizes given, in turn. */
+async function streamed(path: string, sizes: readonly number[] = [1, 7, 4096, 65536, 13, 300_000]): Promise<AudioInfo> {
+  const buf = await readFile(path);
+  const probe = new StreamProbe();
+  for (let at = 0, i = 0; at < buf.length; i++) {
+    const n = sizes[i % sizes.length]!;
+    // a copy, as the upload hands each chunk on
+    probe.push(Buffer.from(buf.subarray(at, at + n)));
+    at += n;
+  }
+  return probe.finish();
+}
+
+/** An upload of the same bytes is accepted or refused exactly as `callvault import` is. */
+async function assertUploadSameAsImport(path: string): Promise<void> {
+  assert.deepEqual(await outcome(() => streamed(path)), await outcome(() => probeAudio(path)), basename(path));
 }
 
 describe('probeAudio: synthetic calls as WAV', () => {
@@ -158,6 +187,10 @@ describe('probeAudio: WAV header variants', async () => {
     });
   }
 
+  test('an upload streamed through the probe reads every variant as import does', async () => {
+    for (const v of variants) await assertUploadSameAsImport(v.path);
+  });
+
   test('recorder-style sizes are really in the headers', async () => {
     for (const [name, riff, data] of [
       ['recorder-both0', 0, 0],
@@ -183,6 +216,7 @@ describe('probeAudio: MP3', () => {
     assert.ok(info.mp3!.firstFrameOffset > 10);
     // An MP3 is at most a couple of frames (72 ms each at 8 kHz) longer than its source.
     assertClose(info.durationMs, call.durationMs, 250, 'duration vs source WAV');
+    await assertUploadSameAsImport(path);
   });
 
   test('without any tag', async () => {
@@ -194,6 +228,7 @@ describe('probeAudio: MP3', () => {
     assert.deepEqual([info.format, info.codec, info.sampleRate, info.channels], ['mp3', 'mp3', 8000, 1]);
     assert.equal(info.mp3?.hasId3v2, false);
     assert.equal(info.mp3?.firstFrameOffset, 0);
+    await assertUploadSameAsImport(path);
   });
 
   test('MPEG-1, 44.1 kHz stereo', async () => {
@@ -201,6 +236,25 @@ describe('probeAudio: MP3', () => {
     await makeMp3(path, { seed: 8, id3: true, rate: 44100, stereo: true, bitrateKbps: 128 });
     const info = await probeMatchesFfprobe(path, 30);
     assert.deepEqual([info.codec, info.sampleRate, info.channels, info.mp3?.mpegVersion], ['mp3', 44100, 2, 1]);
+    await assertUploadSameAsImport(path);
+  });
+
+  test('an ID3 tag of 2 MiB (cover art) before the audio: import and upload both find the audio after it', async () => {
+    const src = join(dir, 'call-art-src.mp3');
+    await makeMp3(src, { seed: 15, id3: false });
+    const audio = await readFile(src);
+    // ID3v2.3 with one PRIV frame of 2 MiB; the tag size is a sync-safe integer
+    const frameBody = Buffer.alloc(2 * 1024 * 1024, 0x5a);
+    const frame = Buffer.concat([Buffer.from('PRIV', 'latin1'), Buffer.alloc(4), Buffer.alloc(2), frameBody]);
+    frame.writeUInt32BE(frameBody.length, 4);
+    const header = Buffer.from('ID3\x03\x00\x00\x00\x00\x00\x00', 'latin1');
+    for (let i = 0, n = frame.length; i < 4; i++) header[9 - i] = (n >> (7 * i)) & 0x7f;
+    const path = join(dir, 'call-art.mp3');
+    await writeFile(path, Buffer.concat([header, frame, audio]));
+    const info = await probeMatchesFfprobe(path, 30);
+    assert.equal(info.mp3?.firstFrameOffset, 10 + frame.length);
+    assert.equal(info.durationMs, (await probeAudio(src)).durationMs);
+    await assertUploadSameAsImport(path);
   });
 
   test('the ID3 title is not identifying', async () => {
@@ -210,6 +264,93 @@ describe('probeAudio: MP3', () => {
     const tag = buf.subarray(0, 10 + ((buf[6]! << 21) | (buf[7]! << 14) | (buf[8]! << 7) | buf[9]!)).toString('latin1');
     assert.match(tag, /Syntetiskt testsamtal/);
     assert.ok(!tag.includes(call.personnummer) && !tag.includes(call.phone));
+  });
+});
+
+describe('probeAudio: headers that lie', () => {
+  /** one second of a 16-bit 8 kHz mono tone, with `patch` applied to its 44-byte header (or 68 when extensible) */
+  async function wav(name: string, o: Partial<Parameters<typeof wavHeader>[0]> = {}, patch?: (b: Buffer) => void): Promise<string> {
+    const spec = { formatTag: 1, channels: 1, rate: 8000, bits: 16, dataBytes: 16000, ...o };
+    const samples = Buffer.alloc(spec.dataBytes);
+    for (let i = 0; i + 1 < samples.length; i += 2) samples.writeInt16LE(Math.round(8000 * Math.sin(i / 5)), i);
+    const buf = Buffer.concat([wavHeader(spec), samples]);
+    patch?.(buf);
+    const path = join(dir, `lie-${name}.wav`);
+    await writeFile(path, buf);
+    return path;
+  }
+
+  test('a sample rate outside 8-192 kHz is refused (3 Hz and 255 Hz were accepted before)', async () => {
+    for (const rate of [3, 255, 4000, 7999, 192_001, 1_000_000]) {
+      const path = await wav(`rate-${rate}`, {}, (b) => b.writeUInt32LE(rate, 24));
+      const err = await assertProbeFails(path, ErrorCodes.UNSUPPORTED_AUDIO);
+      assert.match(err.message, /sample rate is outside 8-192 kHz/);
+      await assertUploadSameAsImport(path);
+    }
+    for (const rate of [8000, 11025, 16000, 44100, 48000, 96000, 192_000]) {
+      const path = await wav(`rate-ok-${rate}`, { rate });
+      assert.equal((await probeAudio(path)).sampleRate, rate);
+    }
+  });
+
+  test('more than 8 channels is refused; up to 8 is read', async () => {
+    const nine = await wav('ch9', { channels: 9, dataBytes: 9 * 2 * 800 });
+    assert.match((await assertProbeFails(nine, ErrorCodes.UNSUPPORTED_AUDIO)).message, /more than 8 channels/);
+    const eight = await wav('ch8', { channels: 8, dataBytes: 8 * 2 * 800 });
+    assert.deepEqual([(await probeAudio(eight)).channels, (await probeAudio(eight)).durationMs], [8, 100]);
+  });
+
+  test('a block size that does not match the samples is refused: the duration would not be what plays', async () => {
+    const path = await wav('block', {}, (b) => b.writeUInt16LE(4, 32));
+    assert.match((await assertProbeFails(path, ErrorCodes.BROKEN_AUDIO)).message, /block alignment does not match/);
+  });
+
+  test('WAVE_FORMAT_EXTENSIBLE: a garbage sub-format GUID or a short extension is refused', async () => {
+    const ok = await wav('ext-ok', { extensible: true });
+    assert.equal((await probeMatchesFfprobe(ok, 2)).wav?.extensible, true);
+    const garbage = await wav('ext-guid', { extensible: true }, (b) => b.write('not a ksdataguid', 44, 'latin1'));
+    assert.match((await assertProbeFails(garbage, ErrorCodes.UNSUPPORTED_AUDIO)).message, /extensible sub-format is not supported/);
+    // the first two bytes (the codec) right, the rest of the GUID not: still not a format we know
+    const tail = await wav('ext-guid-tail', { extensible: true }, (b) => (b[50] = 0x99));
+    await assertProbeFails(tail, ErrorCodes.UNSUPPORTED_AUDIO);
+    const cb = await wav('ext-cbsize', { extensible: true }, (b) => b.writeUInt16LE(0, 36));
+    await assertProbeFails(cb, ErrorCodes.BROKEN_AUDIO);
+    const valid = await wav('ext-valid-bits', { extensible: true }, (b) => b.writeUInt16LE(24, 38));
+    await assertProbeFails(valid, ErrorCodes.BROKEN_AUDIO);
+    for (const path of [garbage, tail, cb, valid]) await assertUploadSameAsImport(path);
+  });
+
+  test('RF64 without its ds64 chunk is refused; with it, read', async () => {
+    const path = join(dir, 'lie-rf64.wav');
+    await execFile('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-ar', '8000', '-c:a', 'pcm_s16le', '-rf64', 'always', path]);
+    const buf = await readFile(path);
+    assert.equal(buf.toString('latin1', 12, 16), 'ds64');
+    assert.equal((await probeMatchesFfprobe(path, 2)).wav?.container, 'RF64');
+    const junk = join(dir, 'lie-rf64-no-ds64.wav');
+    await writeFile(junk, Buffer.concat([buf.subarray(0, 12), Buffer.from('JUNK', 'latin1'), buf.subarray(16)]));
+    assert.match((await assertProbeFails(junk, ErrorCodes.BROKEN_AUDIO)).message, /RF64 file has no ds64 chunk/);
+    await assertUploadSameAsImport(junk);
+  });
+
+  test('an MP3 lasts what its frames hold, whatever its Info header claims (one flipped bit made 42 hours)', async () => {
+    const path = join(dir, 'lie-info.mp3');
+    await makeMp3(path, { seed: 16, id3: false });
+    const buf = await readFile(path);
+    const honest = await probeMatchesFfprobe(path, 30);
+    // the Info frame count sits 8 bytes after the "Info" tag (flags, then frames)
+    const info = buf.indexOf('Info', 0, 'latin1');
+    assert.ok(info > 0 && info < 64, 'the fixture has an Info frame');
+    const lying = Buffer.from(buf);
+    lying[info + 8]! ^= 0x40;
+    const lyingPath = join(dir, 'lie-info-flipped.mp3');
+    await writeFile(lyingPath, lying);
+    const ref = await ffprobe(lyingPath);
+    assert.ok(ref.durationMs > 3600_000, `ffprobe believes the header: ${ref.durationMs} ms`);
+    const probed = await probeAudio(lyingPath);
+    assert.equal(probed.durationMs, honest.durationMs);
+    // an MP3 cannot hold more than 1 ms of audio per byte (8 kbit/s is the lowest bitrate)
+    assert.ok(probed.durationMs <= lying.length);
+    await assertUploadSameAsImport(lyingPath);
   });
 });
 
@@ -281,6 +422,10 @@ describe('probeAudio: broken and unsupported files', async () => {
       await assertProbeFails(f.path, f.expect === 'broken' ? ErrorCodes.BROKEN_AUDIO : ErrorCodes.UNSUPPORTED_AUDIO);
     });
   }
+
+  test('an upload streamed through the probe refuses each as import does, for the same reason', async () => {
+    for (const f of files) await assertUploadSameAsImport(f.path);
+  });
 
   test('a truncated WAV says so', async () => {
     const err = await assertProbeFails(files.find((f) => f.name === 'truncated-data.wav')!.path, ErrorCodes.BROKEN_AUDIO);

@@ -6,15 +6,15 @@
  *               in one canonical JSON form
  *   audio       WAV or MP3, last; streamed through encryption, never held whole in memory
  * Parts after the audio are not read. The audio is encrypted with the controller's public key
- * only, so the server needs no private key for this route. Its format is read from the first
- * MiB, kept while the bytes stream through; an upload cut off, too large, or not audio leaves
- * nothing stored.
+ * only, so the server needs no private key for this route. Its format is read while the bytes
+ * stream through, by the same probe as `callvault import`; an upload cut off, too large, or not
+ * audio leaves nothing stored.
  */
 import { basename } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import type { MultipartFile } from '@fastify/multipart';
-import { CallvaultError, ErrorCodes, isCallvaultError } from '../../errors.js';
-import { headTailSource, probeSource } from '../../audio/probe.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Multipart, MultipartFile } from '@fastify/multipart';
+import { CallvaultError, ErrorCodes, isCallvaultError, unavailableError } from '../../errors.js';
+import { StreamProbe } from '../../audio/probe.js';
 import { parseSidecar, type Sidecar } from '../../import/sidecar.js';
 import { storeRecording } from '../../recordings/store.js';
 import { indexNow } from '../../recordings/indexer.js';
@@ -24,8 +24,6 @@ import { audit, authorize } from '../auth.js';
 import { countIngest } from '../../metrics/metrics.js';
 import { errorResponses, errorSchema } from '../schemas.js';
 
-const HEAD_BYTES = 1024 * 1024;
-const TAIL_BYTES = 128 * 1024;
 const TRANSCRIPT_TYPES = new Set(['text/vtt', 'application/x-subrip', 'text/srt', 'application/json', 'text/plain']);
 
 const ingestAnswer = {
@@ -56,10 +54,10 @@ export async function registerIngestRoutes(api: FastifyInstance): Promise<void> 
       let sidecar: Sidecar = {};
       let transcript: Buffer | undefined;
       try {
-        for await (const part of req.parts()) {
+        for await (const part of uploadParts(req)) {
           if (part.type === 'field') {
-            if (part.fieldname === 'metadata') sidecar = parseMetadata(String(part.value));
-            else if (part.fieldname === 'transcript') transcript = canonicalTranscript(Buffer.from(String(part.value), 'utf8'), 'text/plain');
+            if (part.fieldname === 'metadata') sidecar = parseMetadata(fieldText(part.value));
+            else if (part.fieldname === 'transcript') transcript = canonicalTranscript(Buffer.from(fieldText(part.value), 'utf8'), 'text/plain');
             else throw new CallvaultError(ErrorCodes.INVALID_REQUEST, `unknown part "${part.fieldname.slice(0, 40)}"`);
             continue;
           }
@@ -98,26 +96,12 @@ async function storeAudio(
   transcript: Buffer | undefined,
   beforeVisible: (id: string) => Promise<void>,
 ) {
-  // copies, because each chunk is handed over to the encryption worker and detached
-  let size = 0;
-  const head: Buffer[] = [];
-  let headBytes = 0;
-  const tail: Buffer[] = [];
-  let tailBytes = 0;
-  const keep = (chunk: Buffer) => {
-    size += chunk.length;
-    if (headBytes < HEAD_BYTES) {
-      head.push(Buffer.from(chunk.subarray(0, HEAD_BYTES - headBytes)));
-      headBytes += Math.min(chunk.length, HEAD_BYTES - headBytes);
-    }
-    tail.push(Buffer.from(chunk));
-    tailBytes += chunk.length;
-    while (tailBytes - tail[0]!.length >= TAIL_BYTES) tailBytes -= tail.shift()!.length;
-  };
+  // the format is read as the bytes stream through: nothing of the audio is held whole or written in plaintext
+  const probe = new StreamProbe();
   const audio = async () => {
     // busboy ends a file at the size limit without an error; a cut-off recording is not stored
     if (part.file.truncated) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the audio is larger than this server accepts');
-    return probeSource(headTailSource(Buffer.concat(head), Buffer.concat(tail).subarray(-TAIL_BYTES), size));
+    return probe.finish();
   };
   const fields = { caller: sidecar.caller, personnummer: sidecar.personnummer, sourceName: basename(part.filename || 'upload'), sourcePath: 'http-ingest' };
   const result = await storeRecording(
@@ -126,7 +110,7 @@ async function storeAudio(
     audio,
     { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt },
     fields,
-    { onChunk: keep, transcript, beforeVisible },
+    { onChunk: (chunk) => probe.push(chunk), transcript, beforeVisible },
   );
   if (result.status !== 'stored') return { ...result, redaction: (await api.vault.recordings.get(result.id))?.redaction ?? 'pending' };
   await indexNow(api.vault, result.id, controllerId, fields);
@@ -170,15 +154,57 @@ function canonicalTranscript(bytes: Buffer, mimetype: string): Buffer {
   return Buffer.from(serializeTranscript(parseTranscript(bytes, type === 'text/plain' ? undefined : type)), 'utf8');
 }
 
-/** a stream cut off by the client reaches us as a busboy error: say so plainly */
-function asRequestError(err: unknown): unknown {
-  if (isCallvaultError(err)) return err;
-  const code = (err as { code?: string })?.code;
+/**
+ * The parts of the upload. Whatever the multipart parser raises while it reads them (no boundary,
+ * a body that ends before its closing boundary, a limit) is about the request: 400, never 500.
+ */
+async function* uploadParts(req: FastifyRequest): AsyncGenerator<Multipart> {
+  const parts = req.parts();
+  for (;;) {
+    let next: IteratorResult<Multipart>;
+    try {
+      next = await parts.next();
+    } catch (err) {
+      throw parserError(err) ?? new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the upload is not valid multipart/form-data');
+    }
+    if (next.done) return;
+    const part = next.value;
+    if (typeof part.fieldname !== 'string' || part.fieldname === '') throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'a part of the upload has no name');
+    // busboy cuts a field at the size limit without an error
+    if (part.type === 'field' && (part.valueTruncated || part.fieldnameTruncated)) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'a field of the upload is larger than 64 KiB');
+    yield part;
+  }
+}
+
+/** a field's text: @fastify/multipart hands over a field sent as application/json already parsed */
+function fieldText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * The errors of the multipart parser (busboy, through @fastify/multipart), which reach us from the
+ * parts or from the audio's stream, as what they say about the request. Undefined for any other
+ * error: those are ours (a store that failed), not the client's.
+ */
+function parserError(err: unknown): CallvaultError | undefined {
+  const code = (err as { code?: string } | undefined)?.code;
+  const message = String((err as Error | undefined)?.message ?? '');
   if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT') {
     return new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the upload has too many or too large parts');
   }
-  if ((err as Error)?.message?.match(/Unexpected end of form|aborted|premature close/i)) {
-    return new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the upload ended before it was complete; nothing was stored');
+  if (code === 'FST_INVALID_JSON_FIELD_ERROR') return new CallvaultError(ErrorCodes.INVALID_METADATA, 'a part sent as application/json is not JSON');
+  if (code === 'FST_PROTO_VIOLATION') return new CallvaultError(ErrorCodes.INVALID_REQUEST, 'a part of the upload has a name that is not allowed');
+  if (message === 'Multipart: Boundary not found') return new CallvaultError(ErrorCodes.INVALID_REQUEST, 'multipart/form-data needs a boundary parameter');
+  // busboy's search for the boundary takes at most 256 bytes with its CRLF and dashes
+  if (message === 'The needle cannot have a length bigger than 256.') return new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the multipart boundary is too long');
+  if (code === 'FST_MP_PREMATURE_CLOSE' || /Unexpected end of (multipart data|form)|terminated early|aborted|premature close/i.test(message)) {
+    return new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the upload ended before its closing boundary; nothing was stored');
   }
-  return err;
+  return undefined;
+}
+
+function asRequestError(err: unknown): unknown {
+  // a dependency that is down stays a 503 (the error handler's), whatever its message says
+  if (isCallvaultError(err) || unavailableError(err)) return err;
+  return parserError(err) ?? err;
 }
