@@ -13,7 +13,7 @@ import { Vault } from '../../src/vault.js';
 import { storeRecording } from '../../src/recordings/store.js';
 import { cleanAttempts, WRITER, WRITER_LEASE_MS, writerDead } from '../../src/recordings/attempts.js';
 import { verifyStore } from '../../src/recordings/verify.js';
-import { headTailSource, probeSource } from '../../src/audio/probe.js';
+import { StreamProbe } from '../../src/audio/probe.js';
 import { ErrorCodes } from '../../src/errors.js';
 import { PASSPHRASE, tempDir, throwawayPostgres } from '../helpers.js';
 import { TEST_KDF } from '../http/harness.js';
@@ -22,7 +22,9 @@ import { noiseCall } from '../faults/serve-process.js';
 const FIELDS = { sourceName: 'call.wav', sourcePath: 'test' };
 
 async function store(vault: Vault, audio: Buffer, beforeVisible?: (id: string) => Promise<void>) {
-  const info = await probeSource(headTailSource(audio, audio, audio.length));
+  const probe = new StreamProbe();
+  probe.push(audio);
+  const info = probe.finish();
   // a copy: the encryption worker takes the chunks it is handed
   return storeRecording(vault, Readable.from([Buffer.from(audio)]), info, { controllerId: 'region-a' }, FIELDS, { beforeVisible });
 }
