@@ -58,14 +58,14 @@ export async function registerIngestRoutes(api: FastifyInstance): Promise<void> 
           if (part.type === 'field') {
             if (part.fieldname === 'metadata') sidecar = parseMetadata(fieldText(part.value));
             else if (part.fieldname === 'transcript') transcript = canonicalTranscript(Buffer.from(fieldText(part.value), 'utf8'), 'text/plain');
-            else throw new CallvaultError(ErrorCodes.INVALID_REQUEST, `unknown part "${part.fieldname.slice(0, 40)}"`);
+            else throw unknownPart();
             continue;
           }
           if (part.fieldname === 'transcript') {
             transcript = canonicalTranscript(await readLimited(part, MAX_TRANSCRIPT_BYTES), part.mimetype);
             continue;
           }
-          if (part.fieldname !== 'audio') throw new CallvaultError(ErrorCodes.INVALID_REQUEST, `unknown part "${part.fieldname.slice(0, 40)}"`);
+          if (part.fieldname !== 'audio') throw unknownPart();
           if (sidecar.controller && sidecar.controller !== controllerId) {
             throw new CallvaultError(ErrorCodes.FORBIDDEN, 'this token uploads for one controller only');
           }
@@ -122,6 +122,11 @@ async function storeAudio(
     return undefined;
   });
   return { ...result, redaction: outcome?.state ?? 'pending' };
+}
+
+/** the client's part name is not echoed: it is free text, and may carry an identifier */
+function unknownPart(): CallvaultError {
+  return new CallvaultError(ErrorCodes.INVALID_REQUEST, 'unknown part: an upload has the parts metadata, transcript and audio');
 }
 
 function parseMetadata(text: string): Sidecar {
