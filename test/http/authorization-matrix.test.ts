@@ -458,6 +458,23 @@ const EXPECTED_CODE: Record<number, string> = { 401: 'CV_UNAUTHENTICATED', 403: 
 
 // ---------------------------------------------------------------------------------------------
 
+test('outside the API: /healthz and /readyz answer every caller alike, name nothing and write no audit entry', async () => {
+  // they are left out of the OpenAPI document (not part of the API); /metrics is not on this port at all
+  const before = await server.vault.audit.size();
+  for (const name of CALLERS) {
+    const c = callers.get(name)!;
+    const health = await clientOf(c).get('/healthz');
+    assert.equal(health.status, 200, `/healthz as ${name}`);
+    assert.deepEqual(health.json, { status: 'ok' });
+    const ready = await clientOf(c).get('/readyz');
+    assert.equal(ready.status, 200, `/readyz as ${name}`);
+    assert.deepEqual(ready.json, { status: 'ready', checks: { database: 'ok', blobs: 'ok', keys: 'ok', audit: 'ok' } });
+    const metrics = await clientOf(c).get('/metrics');
+    assert.ok([401, 404].includes(metrics.status) && !metrics.body.toString().includes('callvault_'), `/metrics as ${name}: ${metrics.status}`);
+  }
+  assert.equal(await server.vault.audit.size(), before);
+});
+
 test('the table has a row for every route the server registers, and no row for a route it does not', async () => {
   const res = await new Client(server).get('/api/docs/json');
   assert.equal(res.status, 200);
