@@ -9,13 +9,14 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { createToken } from '../../src/identities/tokens.js';
 import { ensureSelfSignedCertificate, readTls } from '../../src/http/tls.js';
-import { UPLOAD_PROGRESS_BYTES, type ConnectionLimits } from '../../src/http/connection-limits.js';
+import { enforceConnectionLimits, resolveLimits, serverCreationOptions, UPLOAD_PROGRESS_BYTES, type ConnectionLimits } from '../../src/http/connection-limits.js';
 import { makeLongWav } from '../fixtures/audio.js';
 import { callVariants, ingestBody } from '../http/fixtures.js';
 import { signedInUser, startTestServer, upload, type TestServer } from '../http/harness.js';
@@ -266,6 +267,28 @@ test('(e) a reader that stops reading a playback stream is closed after the idle
   assert.equal(closedByServer, true, 'the server closed the connection of the reader that stopped');
   assert.ok(bodyBytes < wav.length, 'the response was cut off: the server did not wait for the reader');
   assert.equal(lost, 0);
+});
+
+test('(g) a server slower than the idle timeout to answer keeps the connection: the wait is not the client\'s', async () => {
+  // the same limits on a plain node server, whose handler can be made slow on purpose
+  const limits = resolveLimits({ idleTimeoutSeconds: 1 });
+  const slow = https.createServer({ ...(await readTls(await ensureSelfSignedCertificate(server.dataDir))), ...serverCreationOptions(limits) }, (_req, res) => {
+    setTimeout(() => res.end('late'), 3 * limits.idleTimeoutSeconds * 1000);
+  });
+  slow.setTimeout(limits.idleTimeoutSeconds * 1000);
+  enforceConnectionLimits(slow, limits);
+  await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+  const dispatcher = agentFrom('127.0.0.1');
+  try {
+    const res = await request(`https://127.0.0.1:${(slow.address() as net.AddressInfo).port}/`, { dispatcher });
+    const body = await res.body.text();
+    console.log(`slow server: held 1 request for 3 idle periods; answered ${res.statusCode} "${body}"; lost ${body === 'late' ? 0 : 1}`);
+    assert.equal(body, 'late');
+  } finally {
+    await dispatcher.close();
+    slow.closeAllConnections();
+    await new Promise((resolve) => slow.close(resolve));
+  }
 });
 
 describe('connection caps', () => {
