@@ -25,9 +25,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(
-  options: { controllerId?: string; rateLimitPerMinute?: number; signInPerMinute?: number; oidc?: OidcProviderConfig[]; limits?: Partial<ConnectionLimits> } = {},
-): Promise<TestServer> {
+export async function startTestServer(options: { controllerId?: string; rateLimitPerMinute?: number; signInPerMinute?: number; oidc?: OidcProviderConfig[]; limits?: Partial<ConnectionLimits> } = {}): Promise<TestServer> {
   const dataDir = await tempDir('data', 'http');
   const vault = await Vault.create(dataDir, { passphrase: PASSPHRASE, controllerId: options.controllerId ?? 'region-a', controllerName: 'Region A', kdf: TEST_KDF });
   const files = await ensureSelfSignedCertificate(dataDir);

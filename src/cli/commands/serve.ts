@@ -23,6 +23,7 @@ export interface ServeOptions {
   /** seconds between audit checkpoints; 0 signs only at shutdown */
   checkpointInterval?: number;
   trustProxy?: string[];
+  /** timeouts in seconds, and connection caps (src/http/connection-limits.ts) */
   headerTimeout?: number;
   requestTimeout?: number;
   idleTimeout?: number;
