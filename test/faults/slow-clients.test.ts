@@ -23,8 +23,11 @@ import { signedInUser, startTestServer, upload, type TestServer } from '../http/
 import { cli, tempDir } from '../helpers.js';
 
 const LIMITS: Partial<ConnectionLimits> = { headerTimeoutSeconds: 2, idleTimeoutSeconds: 4, uploadStallSeconds: 2 };
-/** how late a close may come after its limit: node checks header deadlines once a second, uploads every half second */
-const SLACK_MS = 1500;
+/**
+ * How late a close may come after its limit: node checks header deadlines once a second, the
+ * upload rule every half second; the rest is room for a machine busy with other tests.
+ */
+const SLACK_MS = 3000;
 
 /** A raw TLS connection from `localAddress`, and what happens to it. */
 class RawClient {
