@@ -23,6 +23,7 @@ import { registerOidcRoutes } from './routes/oidc.js';
 import { registerSubjectRoutes } from './routes/subject.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { rateLimitStore } from './rate-limit-store.js';
+import { enforceConnectionLimits, resolveLimits, serverCreationOptions, type ConnectionLimits } from './connection-limits.js';
 import type { OidcProviderConfig } from '../identities/oidc.js';
 import { Readiness } from '../metrics/readiness.js';
 import { ServerMetrics } from '../metrics/metrics.js';
@@ -40,6 +41,8 @@ export interface ServerOptions {
   logger?: boolean;
   /** organisations' own OpenID Connect providers (src/identities/oidc.ts) */
   oidc?: OidcProviderConfig[];
+  /** timeouts and connection caps; each one left out takes its default (src/http/connection-limits.ts) */
+  limits?: Partial<ConnectionLimits>;
 }
 
 declare module 'fastify' {
@@ -97,15 +100,18 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 const RETRY_AFTER_SECONDS = 5;
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const limits = resolveLimits(options.limits);
+  // the header limit and the timeouts must be given when the server is created; setting them afterwards does nothing
+  const serverOptions = { maxHeaderSize: MAX_HEADER_BYTES, ...serverCreationOptions(limits) };
   const app = Fastify({
-    // the header limit must be given when the server is created; setting it afterwards does nothing
-    https: options.tls ? { cert: options.tls.cert, key: options.tls.key, maxHeaderSize: MAX_HEADER_BYTES } : null,
-    http: options.tls ? undefined : { maxHeaderSize: MAX_HEADER_BYTES },
+    https: options.tls ? { cert: options.tls.cert, key: options.tls.key, ...serverOptions } : null,
+    http: options.tls ? undefined : serverOptions,
     bodyLimit: JSON_BODY_LIMIT,
     routerOptions: { maxParamLength: 100 },
-    // a client that stops sending must not hold a connection for ever
-    connectionTimeout: 0,
-    requestTimeout: 0,
+    // a client that stops sending or reading must not hold a connection for ever; a transfer that
+    // keeps moving is never cut (connection-limits.ts)
+    connectionTimeout: limits.idleTimeoutSeconds * 1000,
+    requestTimeout: limits.requestTimeoutSeconds * 1000,
     keepAliveTimeout: 10_000,
     forceCloseConnections: 'idle',
     // behind a load balancer, the client address (rate limits, the audit log) comes from
@@ -129,6 +135,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   } as never) as unknown as FastifyInstance;
   app.server.maxHeadersCount = 100;
+  enforceConnectionLimits(app.server, limits, options.trustProxy);
 
   app.decorate('vault', options.vault);
   app.decorateRequest('auth', null);

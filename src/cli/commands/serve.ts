@@ -13,6 +13,7 @@ import { commaList, openUnlocked, positiveInt, wholeNumber, type GlobalOptions }
 import { startCheckpointTimer } from '../../audit/checkpoint-timer.js';
 import { startHousekeeping } from '../../recordings/attempts.js';
 import { listenMetrics } from '../../metrics/metrics.js';
+import { DEFAULT_LIMITS } from '../../http/connection-limits.js';
 
 export interface ServeOptions {
   host: string;
@@ -28,6 +29,13 @@ export interface ServeOptions {
   metricsListen?: string;
   /** lets --metrics-listen name an address other than a loopback one */
   metricsAllowRemote?: boolean;
+  /** timeouts in seconds, and connection caps (src/http/connection-limits.ts) */
+  headerTimeout?: number;
+  requestTimeout?: number;
+  idleTimeout?: number;
+  uploadStallTimeout?: number;
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
 }
 
 const DEFAULT_CHECKPOINT_SECONDS = 60;
@@ -53,7 +61,15 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
     });
   }
   const oidc = await loadOidcProviders(vault.dataDir);
-  const app = await buildServer({ vault, tls, logger: log, rateLimitPerMinute: opts.rateLimit, oidc, trustProxy: opts.trustProxy });
+  const limits = {
+    headerTimeoutSeconds: opts.headerTimeout,
+    requestTimeoutSeconds: opts.requestTimeout,
+    idleTimeoutSeconds: opts.idleTimeout,
+    uploadStallSeconds: opts.uploadStallTimeout,
+    maxConnections: opts.maxConnections,
+    maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
+  };
+  const app = await buildServer({ vault, tls, logger: log, rateLimitPerMinute: opts.rateLimit, oidc, trustProxy: opts.trustProxy, limits });
   await app.listen({ host: opts.host, port: opts.port });
   const metrics = metricsAddress
     ? await listenMetrics(app.metrics, metricsAddress.host, metricsAddress.port).catch(async (err: NodeJS.ErrnoException) => {
@@ -163,7 +179,13 @@ export function addServeOptions(cmd: Command): Command {
     .option('--trust-proxy <addresses>', 'load balancers in front (comma-separated addresses or CIDR ranges): client addresses come from their X-Forwarded-For', commaList)
     .option('--checkpoint-interval <seconds>', `sign an audit checkpoint this often while the log grows (0: only at shutdown)`, wholeNumber, DEFAULT_CHECKPOINT_SECONDS)
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (plain HTTP, a loopback address unless --metrics-allow-remote)')
-    .option('--metrics-allow-remote', 'let --metrics-listen use an address other than a loopback one');
+    .option('--metrics-allow-remote', 'let --metrics-listen use an address other than a loopback one')
+    .option('--header-timeout <seconds>', 'time a client has for the TLS handshake, and then for the headers of each request', positiveInt, DEFAULT_LIMITS.headerTimeoutSeconds)
+    .option('--request-timeout <seconds>', 'time a client has to send a whole request, body included (0: no limit; uploads are bounded by --upload-stall-timeout)', wholeNumber, DEFAULT_LIMITS.requestTimeoutSeconds)
+    .option('--idle-timeout <seconds>', 'close a connection that moves no bytes this long while the server waits on the client (sending or reading)', positiveInt, DEFAULT_LIMITS.idleTimeoutSeconds)
+    .option('--upload-stall-timeout <seconds>', 'close a request whose body does not grow by 16 KiB, or end, within this time', positiveInt, DEFAULT_LIMITS.uploadStallSeconds)
+    .option('--max-connections <n>', 'connections open at once, all clients together (default: half the open-file limit, at most 8192)', positiveInt)
+    .option('--max-connections-per-address <n>', 'connections open at once from one client address (--trust-proxy addresses are exempt)', positiveInt, DEFAULT_LIMITS.maxConnectionsPerAddress);
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {
