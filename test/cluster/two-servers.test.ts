@@ -6,39 +6,17 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { CLI, cli, PASSPHRASE, tempDir, throwawayPostgres } from '../helpers.js';
+import { cli, PASSPHRASE, tempDir, throwawayPostgres } from '../helpers.js';
 import { makeCallWav } from '../fixtures/audio.js';
 import { verboseJson } from '../fixtures/transcripts.js';
 import { strongPassword, totp } from '../http/harness.js';
 import { startS3rver, type S3rverHandle } from '../storage/s3rver.js';
+import { startServe, stopGently, type ServeProcess } from '../faults/serve-process.js';
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-}
-
-async function startServe(data: string, env: NodeJS.ProcessEnv): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, '--data', data, 'serve', '--insecure-http', '--host', '127.0.0.1', '--port', '0', '--checkpoint-interval', '1'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (b: Buffer) => {
-      err += b.toString();
-      const m = /serving on (http:\/\/[^\s]+)/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
-  });
-  return { url, child };
-}
-
-async function call(server: Server, method: 'GET' | 'POST', path: string, body?: unknown, cookie?: string, csrf?: string) {
+async function call(server: ServeProcess, method: 'GET' | 'POST', path: string, body?: unknown, cookie?: string, csrf?: string) {
   const res = await request(`${server.url}${path}`, {
     method,
     headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(cookie ? { cookie } : {}), ...(csrf ? { 'x-csrf-token': csrf } : {}) },
@@ -62,8 +40,8 @@ describe('two servers on one database', () => {
   let s3: S3rverHandle;
   let data: string;
   let env: NodeJS.ProcessEnv;
-  let a: Server;
-  let b: Server;
+  let a: ServeProcess;
+  let b: ServeProcess;
   const users = new Map<string, { username: string; password: string; totpSecret: string }>();
 
   before(async () => {
@@ -93,15 +71,11 @@ describe('two servers on one database', () => {
     const imported = await cli(['--data', data, 'import', src, '--json'], { ...env, CALLVAULT_PASSPHRASE: undefined });
     assert.equal(imported.code, 0, imported.stderr);
     assert.equal(imported.json.imported.length, 4);
-    [a, b] = await Promise.all([startServe(data, env), startServe(data, env)]);
+    [a, b] = await Promise.all([0, 1].map(() => startServe(data, env, 0, ['--checkpoint-interval', '1']))) as [ServeProcess, ServeProcess];
   });
 
   after(async () => {
-    for (const s of [a, b]) {
-      if (!s || s.child.exitCode !== null) continue;
-      s.child.kill('SIGTERM');
-      await new Promise((r) => s.child.once('exit', r));
-    }
+    for (const s of [a, b]) if (s) await stopGently(s);
     await db?.drop();
     await s3?.stop();
   });
