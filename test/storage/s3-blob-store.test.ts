@@ -326,8 +326,8 @@ describe('S3BlobStore.probe', () => {
       credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
     });
     try {
-      // without the signal, the request would wait for the SDK's five-minute socket timeout
-      await assert.rejects(store.probe(AbortSignal.timeout(300)), (e: any) => e.code === ErrorCodes.STORAGE_FAILED);
+      // without the signal, the request would wait for the SDK's idle timeout (60 s); no answer is an outage
+      await assert.rejects(store.probe(AbortSignal.timeout(300)), (e: any) => e.code === ErrorCodes.STORAGE_UNAVAILABLE);
     } finally {
       store.destroy();
       silent.closeAllConnections();
