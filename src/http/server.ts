@@ -59,7 +59,7 @@ declare module 'fastify' {
 /** the web UI as `vite build` leaves it (web/vite.config.ts), beside the compiled server */
 const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
 
-/** answered without authentication, rate limits or (for /healthz) any dependency */
+/** answered without authentication; /healthz also without rate limit or any dependency */
 const PROBE_ROUTES = new Set(['/healthz', '/readyz']);
 
 export const JSON_BODY_LIMIT = 64 * 1024;
@@ -231,8 +231,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     schema: { hide: true, response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } },
     handler: async (_req, reply) => reply.send({ status: 'ok' }),
   });
+  // each check writes (the audit probe): an unauthenticated caller is held to the per-address limit
   app.get('/readyz', {
-    config: { rateLimit: false },
     schema: { hide: true, response: { 200: readinessSchema, 503: readinessSchema } },
     handler: async (_req, reply) => {
       const { ready, checks } = await readiness.check();
