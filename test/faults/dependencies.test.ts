@@ -43,9 +43,9 @@ function assertOutage(answer: Answer, codes: string[], context: string): void {
 }
 
 /** every call answered 2xx is stored under the id given, readable, once; nothing is left pending */
-async function assertNothingLost(data: string, env: NodeJS.ProcessEnv, kept: Answer[], context: string): Promise<void> {
+async function assertNothingLost(data: string, env: NodeJS.ProcessEnv, kept: Answer[], context: string, last?: ServeProcess): Promise<void> {
   const verify = await cli(['--data', data, 'verify', '--deep', '--json'], env);
-  assert.equal(verify.code, 0, `${context}: ${verify.stdout}${verify.stderr}`);
+  assert.equal(verify.code, 0, `${context}: ${verify.stdout}${verify.stderr}${last ? `\nthe last server said: ${last.stderr()}` : ''}`);
   const listed = await cli(['--data', data, 'recordings', 'list', '--limit', '1000', '--json'], env);
   const ids = new Set((listed.json.recordings as { id: string }[]).map((r) => r.id));
   const lost = kept.filter((a) => !ids.has(a.json.id)).length;
@@ -203,7 +203,7 @@ describe('object storage killed and started again under a running server', () =>
     // housekeeping of the next server (or of this one, within minutes)
     const again = await startServe(dir, env);
     await stopGently(again);
-    await assertNothingLost(dir, env, kept, 'S3');
+    await assertNothingLost(dir, env, kept, 'S3', again);
   });
 });
 

@@ -13,7 +13,7 @@ export interface ServeProcess {
   url: string;
   port: number;
   child: ChildProcess;
-  /** what the server wrote to stderr so far */
+  /** what the server wrote to stderr and its log so far */
   stderr(): string;
 }
 
@@ -21,9 +21,13 @@ export interface ServeProcess {
 export async function startServe(data: string, env: NodeJS.ProcessEnv = {}, port = 0, extra: string[] = []): Promise<ServeProcess> {
   const child = spawn(process.execPath, [CLI, '--data', data, 'serve', '--insecure-http', '--host', '127.0.0.1', '--port', String(port), '--checkpoint-interval', '0', ...extra], {
     env: { ...process.env, CALLVAULT_PASSPHRASE: PASSPHRASE, CALLVAULT_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
+  // the log (warnings and errors only) goes to stdout: kept with stderr, for a failing test to show
+  child.stdout!.on('data', (b: Buffer) => {
+    err += b.toString();
+  });
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (b: Buffer) => {
       err += b.toString();
@@ -42,11 +46,13 @@ export async function killHard(server: ServeProcess): Promise<void> {
   await exited;
 }
 
+/** SIGTERM, as a supervisor sends it: the server must finish its work and exit 0, not die of the signal */
 export async function stopGently(server: ServeProcess): Promise<void> {
   if (server.child.exitCode !== null || server.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => server.child.once('exit', (code, signal) => resolve([code, signal])));
   server.child.kill('SIGTERM');
-  await exited;
+  const [code, signal] = await exited;
+  if (code !== 0) throw new Error(`serve did not stop gracefully on SIGTERM (${signal ?? `exit ${code}`}): ${server.stderr().slice(-2000)}`);
 }
 
 export async function ingestToken(data: string, env: NodeJS.ProcessEnv = {}, controller = 'region'): Promise<string> {

@@ -469,10 +469,12 @@ test('outside the API: /healthz and /readyz answer every caller alike, name noth
     const ready = await clientOf(c).get('/readyz');
     assert.equal(ready.status, 200, `/readyz as ${name}`);
     assert.deepEqual(ready.json, { status: 'ready', checks: { database: 'ok', blobs: 'ok', keys: 'ok', audit: 'ok' } });
-    const metrics = await clientOf(c).get('/metrics');
-    assert.ok([401, 404].includes(metrics.status) && !metrics.body.toString().includes('callvault_'), `/metrics as ${name}: ${metrics.status}`);
   }
   assert.equal(await server.vault.audit.size(), before);
+  for (const name of CALLERS) {
+    const metrics = await clientOf(callers.get(name)!).get('/metrics');
+    assert.ok([401, 404].includes(metrics.status) && !metrics.body.toString().includes('callvault_'), `/metrics as ${name}: ${metrics.status}`);
+  }
 });
 
 test('the table has a row for every route the server registers, and no row for a route it does not', async () => {

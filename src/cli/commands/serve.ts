@@ -153,10 +153,9 @@ export async function loadOidcProviders(dataDir: string): Promise<OidcProviderCo
 
 /** Serves until SIGINT or SIGTERM, then finishes the requests in flight and closes the database. */
 export async function serveUntilSignalled(vault: Vault, opts: ServeOptions, announce: (url: string) => void): Promise<void> {
-  const server = await startServer(vault, opts);
-  announce(server.url);
-  if (server.metricsUrl) process.stderr.write(`callvault metrics on ${server.metricsUrl}\n`);
-  await new Promise<void>((resolve) => {
+  // listening before anything is announced: a SIGTERM sent as soon as the URL appears (a
+  // supervisor, a test) must stop the server gracefully, not kill it with the default action
+  const signalled = new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -165,6 +164,10 @@ export async function serveUntilSignalled(vault: Vault, opts: ServeOptions, anno
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  const server = await startServer(vault, opts);
+  announce(server.url);
+  if (server.metricsUrl) process.stderr.write(`callvault metrics on ${server.metricsUrl}\n`);
+  await signalled;
   await server.stop();
 }
 
