@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { BlockList, isIP, type Socket } from 'node:net';
+import { closedConnections } from '../metrics/metrics.js';
 
 export interface ConnectionLimits {
   /** seconds a client has to finish the TLS handshake, and then to send a request's headers */
@@ -94,6 +95,7 @@ export function enforceConnectionLimits(server: Server, limits: ConnectionLimits
   server.on('timeout', (socket: Socket) => {
     const exchange = exchanges.get(socket);
     if (exchange && serverIsWorking(exchange.req, exchange.res, socket)) return;
+    closedConnections.inc({ reason: 'idle' });
     socket.destroy();
   });
 }
@@ -110,6 +112,7 @@ function capConnectionsPerAddress(server: Server, max: number, exempt: BlockList
     if (address === undefined || exempt.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4')) return;
     const count = (open.get(address) ?? 0) + 1;
     if (count > max) {
+      closedConnections.inc({ reason: 'address-cap' });
       socket.destroy();
       return;
     }
@@ -194,6 +197,7 @@ class UploadProgress {
         mark.since = now;
       } else if (now - mark.since >= this.stallMs) {
         this.#watched.delete(req);
+        closedConnections.inc({ reason: 'upload-stalled' });
         socket.destroy();
       }
     }

@@ -1,8 +1,9 @@
 /**
  * Prometheus metrics (docs/deployment.md, "Health, readiness and metrics"), served by `serve
  * --metrics-listen` on a listener of their own, never on the HTTPS port. One registry per server,
- * so that servers (and tests) in one process count apart; the ingest counter is the exception,
- * counted by the store path wherever it runs and shown by every server of the process.
+ * so that servers (and tests) in one process count apart; the ingest, housekeeping and closed
+ * connection counters are the exceptions, counted wherever the work runs and shown by every
+ * server of the process.
  *
  * Labels hold route patterns, methods, status codes, outcomes and dependency names: fixed,
  * small sets. Nothing identifying is ever a label or a value (no URL as sent, no id, no address).
@@ -30,6 +31,26 @@ export function countIngest(outcome: IngestOutcome): void {
   ingests.inc({ outcome });
 }
 
+/** interrupted attempts the housekeeping of this process settled (src/recordings/attempts.ts) */
+export const settledAttempts = new Counter({
+  name: 'callvault_housekeeping_attempts_total',
+  help: 'Interrupted upload and import attempts settled by the housekeeping in this process: completed (object durable, audited, made visible) or removed',
+  labelNames: ['outcome'],
+  registers: [],
+});
+for (const outcome of ['completed', 'removed']) settledAttempts.inc({ outcome }, 0);
+
+export type CloseReason = 'address-cap' | 'upload-stalled' | 'idle';
+
+/** connections this process closed to protect itself (src/http/connection-limits.ts) */
+export const closedConnections = new Counter({
+  name: 'callvault_connections_closed_total',
+  help: 'Client connections closed by the server: over the per-address cap, an upload that stalled, or idle while the server waited on the client',
+  labelNames: ['reason'],
+  registers: [],
+});
+for (const reason of ['address-cap', 'upload-stalled', 'idle'] satisfies CloseReason[]) closedConnections.inc({ reason }, 0);
+
 /** seconds; uploads of long calls over slow links take minutes */
 const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 /** seconds; a durable commit takes about a millisecond on a local disk */
@@ -51,6 +72,8 @@ export class ServerMetrics {
     // sums of the per-type gauges beside them, named like counters: Prometheus' linter refuses them
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
     this.registry.registerMetric(ingests);
+    this.registry.registerMetric(settledAttempts);
+    this.registry.registerMetric(closedConnections);
 
     this.#requests = new Counter({ name: 'callvault_http_requests_total', help: 'HTTP requests answered, by method, route pattern and status', labelNames: ['method', 'route', 'status'], registers });
     this.#requestSeconds = new Histogram({ name: 'callvault_http_request_duration_seconds', help: 'Time to answer an HTTP request, by method and route pattern', labelNames: ['method', 'route'], buckets: REQUEST_BUCKETS, registers });

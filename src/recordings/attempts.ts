@@ -170,11 +170,17 @@ async function objectComplete(vault: Vault, row: RecordingRow): Promise<boolean>
  * Runs the housekeeping at start and then periodically, in `serve`. Failures are told and tried
  * again next time; they never stop the server.
  */
-export function startHousekeeping(vault: Vault, intervalMs: number, warn: (message: string) => void): { stop(): Promise<void> } {
+export function startHousekeeping(
+  vault: Vault,
+  intervalMs: number,
+  warn: (message: string) => void,
+  settled: (report: HousekeepingReport) => void = () => {},
+): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   const run = () => {
     running ??= cleanAttempts(vault)
       .then((r) => {
+        if (r) settled(r);
         for (const s of r?.skipped ?? []) warn(s);
       })
       .catch(() => warn('housekeeping of interrupted uploads failed; it is tried again later'))

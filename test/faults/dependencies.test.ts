@@ -201,8 +201,24 @@ describe('object storage killed and started again under a running server', () =>
     kept.push({ status: 201, json: imported.json.imported[0], headers: {} });
     // attempts whose objects could not be removed while the store was down are settled by the
     // housekeeping of the next server (or of this one, within minutes)
-    const again = await startServe(dir, env);
-    await stopGently(again);
+    const interrupted = (await cli(['--data', dir, 'verify', '--json'], env)).json.counts.interrupted;
+    assert.ok(interrupted > 0, 'the outage left attempts whose objects could not be removed');
+    const again = await startServe(dir, env, 0, ['--metrics-listen', '127.0.0.1:0']);
+    let settled = 0;
+    try {
+      // its metrics count what its housekeeping settled
+      for (let i = 0; i < 100 && settled < interrupted; i++) {
+        const metricsUrl = /metrics on (http:\/\/\S+)/.exec(again.stderr())?.[1];
+        if (metricsUrl) {
+          const text = await (await request(metricsUrl)).body.text();
+          settled = [...text.matchAll(/^callvault_housekeeping_attempts_total\{outcome="(?:completed|removed)"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+        }
+        if (settled < interrupted) await sleep(100);
+      }
+    } finally {
+      await stopGently(again);
+    }
+    assert.equal(settled, interrupted, 'callvault_housekeeping_attempts_total counts every attempt settled');
     await assertNothingLost(dir, env, kept, 'S3', again);
   });
 });

@@ -17,10 +17,16 @@ import { Agent, request } from 'undici';
 import { createToken } from '../../src/identities/tokens.js';
 import { ensureSelfSignedCertificate, readTls } from '../../src/http/tls.js';
 import { enforceConnectionLimits, resolveLimits, serverCreationOptions, UPLOAD_PROGRESS_BYTES, type ConnectionLimits } from '../../src/http/connection-limits.js';
+import { closedConnections, type CloseReason } from '../../src/metrics/metrics.js';
 import { makeLongWav } from '../fixtures/audio.js';
 import { callVariants, ingestBody } from '../http/fixtures.js';
 import { signedInUser, startTestServer, upload, type TestServer } from '../http/harness.js';
 import { cli, tempDir } from '../helpers.js';
+
+/** what callvault_connections_closed_total says so far for one reason (process-wide: compare before and after) */
+async function closedFor(reason: CloseReason): Promise<number> {
+  return (await closedConnections.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+}
 
 const LIMITS: Partial<ConnectionLimits> = { headerTimeoutSeconds: 2, idleTimeoutSeconds: 4, uploadStallSeconds: 2 };
 /**
@@ -154,6 +160,7 @@ test('(a) headers sent one byte a second: the connection is closed within the he
 });
 
 test('(b) an upload trickled below the progress threshold is closed; uploads beside it, fast and slow-but-steady, are stored', async () => {
+  const stalledBefore = await closedFor('upload-stalled');
   const trickled = ingestBody(wavs[0]!, { agent: 'agent-1' });
   const steady = ingestBody(shortWav, { agent: 'agent-1' });
   const trickler = new RawClient(server, ca, '127.0.0.1');
@@ -199,6 +206,7 @@ test('(b) an upload trickled below the progress threshold is closed; uploads bes
       `answered 201: ${answered.length} of 2; pending rows: ${pending.length}; lost ${lost}`,
   );
   assert.equal(trickleOpen, false, 'the server closed the trickled upload');
+  assert.ok((await closedFor('upload-stalled')) > stalledBefore, 'the metrics count the stalled upload it closed');
   assert.equal(trickler.status(), undefined, 'the trickled upload got no answer');
   assert.ok(trickler.sent < trickled.body.length, 'it was closed before its body was complete');
   assert.ok(trickleMs < LIMITS.uploadStallSeconds! * 1000 + SLACK_MS, `closed within the stall limit (${trickleMs} ms)`);
@@ -305,6 +313,7 @@ describe('connection caps', () => {
 
   test('(d) one address opening 20 idle connections keeps at most 8; other addresses are served, and it is again once they close', async () => {
     const capCa = (await readTls(await ensureSelfSignedCertificate(capped.dataDir))).cert;
+    const refusedBefore = await closedFor('address-cap');
     const idle = Array.from({ length: 20 }, () => new RawClient(capped, capCa, '127.0.0.1'));
     try {
       const secured = await Promise.all(idle.map((c) => c.secure));
@@ -327,6 +336,7 @@ describe('connection caps', () => {
       assert.equal(held.length, 8, 'at most 8 connections from one address stay open');
       assert.equal(stillHeld, 8, 'the 8 were still open while the other address was served');
       assert.equal(extraSecured, false, 'a further connection from the capped address is refused');
+      assert.equal((await closedFor('address-cap')) - refusedBefore, 20 - 8 + 1, 'the metrics count every connection refused over the cap');
       assert.equal(otherStatus, 200, '/healthz answers another address while one is at its cap');
       assert.equal(againStatus, 200, '/healthz answers the capped address once its connections close');
     } finally {

@@ -12,7 +12,7 @@ import type { Vault } from '../../vault.js';
 import { commaList, openUnlocked, positiveInt, wholeNumber, type GlobalOptions } from '../io.js';
 import { startCheckpointTimer } from '../../audit/checkpoint-timer.js';
 import { startHousekeeping } from '../../recordings/attempts.js';
-import { listenMetrics } from '../../metrics/metrics.js';
+import { listenMetrics, settledAttempts } from '../../metrics/metrics.js';
 import { DEFAULT_LIMITS } from '../../http/connection-limits.js';
 
 export interface ServeOptions {
@@ -82,7 +82,10 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
   const redaction = new RedactionWorker(vault, vault.redaction(), 60_000, (err) => app.log.error({ code: isCallvaultError(err) ? err.code : 'error' }, 'redaction backlog stopped'));
   redaction.start();
   // attempts of writers that died (a killed server or importer) are settled now and every few minutes
-  const housekeeping = startHousekeeping(vault, HOUSEKEEPING_INTERVAL_MS, (message) => app.log.warn(message));
+  const housekeeping = startHousekeeping(vault, HOUSEKEEPING_INTERVAL_MS, (message) => app.log.warn(message), (report) => {
+    settledAttempts.inc({ outcome: 'completed' }, report.completed);
+    settledAttempts.inc({ outcome: 'removed' }, report.removed);
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const host = isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host === '0.0.0.0' ? 'localhost' : opts.host;
