@@ -100,8 +100,8 @@ export interface HousekeepingReport {
  * Settles the attempts of writers that died. Runs under a lease so that one server does it at a
  * time; answers undefined when another holds it.
  */
-export async function cleanAttempts(vault: Vault, holder = WRITER): Promise<HousekeepingReport | undefined> {
-  if (!(await vault.coordination.acquireLease(HOUSEKEEPING_LEASE, holder, HOUSEKEEPING_TTL_MS))) return undefined;
+export async function cleanAttempts(vault: Vault): Promise<HousekeepingReport | undefined> {
+  if (!(await vault.coordination.acquireLease(HOUSEKEEPING_LEASE, WRITER, HOUSEKEEPING_TTL_MS))) return undefined;
   const report: HousekeepingReport = { completed: 0, removed: 0, objects: 0, skipped: [] };
   try {
     try {
@@ -126,7 +126,7 @@ export async function cleanAttempts(vault: Vault, holder = WRITER): Promise<Hous
     }
     await vault.coordination.pruneLeases('writer:', new Date(Date.now() - WRITER_LEASE_MS));
   } finally {
-    await vault.coordination.releaseLease(HOUSEKEEPING_LEASE, holder).catch(() => {});
+    await vault.coordination.releaseLease(HOUSEKEEPING_LEASE, WRITER).catch(() => {});
   }
   return report;
 }
