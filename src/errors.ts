@@ -58,6 +58,8 @@ export const ErrorCodes = {
   RATE_LIMITED: 'CV_RATE_LIMITED',
   // command line
   USAGE: 'CV_USAGE',
+  /** a failure callvault did not anticipate (a defect, or a system error it has no word for): the message names its kind only; CALLVAULT_DEBUG=1 shows the rest */
+  INTERNAL: 'CV_INTERNAL',
   // transcripts
   /** a transcript (WebVTT, SRT or JSON) that cannot be read: the message names a line or cue, never its text */
   INVALID_TRANSCRIPT: 'CV_INVALID_TRANSCRIPT',

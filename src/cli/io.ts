@@ -172,7 +172,9 @@ export async function writeThroughTemporary(
   check?: (sha256: string) => void,
 ): Promise<{ sha256: string; bytes: number }> {
   const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.partial`);
-  const fh = await open(tmp, 'wx', 0o600);
+  const fh = await open(tmp, 'wx', 0o600).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'ENOENT' || err.code === 'ENOTDIR' ? new CallvaultError(ErrorCodes.USAGE, 'the folder named by --out does not exist') : err;
+  });
   const hash = createHash('sha256');
   let bytes = 0;
   try {

@@ -74,7 +74,7 @@ function report(err: unknown, json: boolean): number {
   }
   const known: CallvaultError = isCallvaultError(err)
     ? err
-    : (unavailableError(err) ?? new CallvaultError(ErrorCodes.STORAGE_FAILED, describeUnexpected(err)));
+    : (unavailableError(err) ?? unexpected(err));
   if (json) process.stdout.write(JSON.stringify({ error: { code: known.code, message: known.message } }) + '\n');
   process.stderr.write(`callvault: ${known.message} [${known.code}]\n`);
   if (process.env.CALLVAULT_DEBUG && !isCallvaultError(err)) process.stderr.write(`${(err as Error)?.stack}\n`);
@@ -82,11 +82,11 @@ function report(err: unknown, json: boolean): number {
 }
 
 /** System errors carry paths and sometimes data in their messages; keep only the kind. */
-function describeUnexpected(err: unknown): string {
+function unexpected(err: unknown): CallvaultError {
   const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC') return 'the disk is full';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'ECONNREFUSED') return 'the database is not reachable';
-  if (typeof code === 'string') return `unexpected error (${code})`;
-  return 'unexpected error (set CALLVAULT_DEBUG=1 for details)';
+  if (code === 'EACCES' || code === 'EPERM') return new CallvaultError(ErrorCodes.STORAGE_FAILED, 'permission denied');
+  if (code === 'EADDRINUSE') return new CallvaultError(ErrorCodes.USAGE, 'the address and port are in use by another program');
+  if (code === 'EADDRNOTAVAIL') return new CallvaultError(ErrorCodes.USAGE, 'this machine has no such address to listen on');
+  if (typeof code === 'string') return new CallvaultError(ErrorCodes.INTERNAL, `unexpected error (${code})`);
+  return new CallvaultError(ErrorCodes.INTERNAL, 'unexpected error (set CALLVAULT_DEBUG=1 for details)');
 }

@@ -288,7 +288,7 @@ function errorHandler(thrown: FastifyError | CallvaultError, req: FastifyRequest
   if (status === 500) req.log.error({ code: fe.code }, 'request failed');
   const code = status === 429 ? ErrorCodes.RATE_LIMITED : status === 416 ? ErrorCodes.RANGE_NOT_SATISFIABLE : status === 415 ? ErrorCodes.UNSUPPORTED_MEDIA_TYPE : ErrorCodes.INVALID_REQUEST;
   // fastify's own 4xx messages (bad JSON, body too large, wrong content type) name no data
-  void reply.code(status).send({ error: { code: status === 500 ? ErrorCodes.STORAGE_FAILED : code, message: status === 500 ? 'internal error' : String(fe.message ?? 'request refused') } });
+  void reply.code(status).send({ error: { code: status === 500 ? ErrorCodes.INTERNAL : code, message: status === 500 ? 'internal error' : String(fe.message ?? 'request refused') } });
 }
 
 /** Request logs carry the route pattern, never the raw URL, headers or bodies. */
