@@ -169,7 +169,8 @@ for (const [dialect, seed] of [['sqlite', 41], ['postgres', 42]] as [Dialect, nu
       assertNoLeak(r.stdout + r.stderr, secrets());
 
       const bad = await cli(['--data', w.server.dataDir, 'subject', 'export', '--phone', w.phone, '--out', join(dir, 'missing', 'x.zip'), '--json'], env);
-      assert.equal(bad.code, 1);
+      assert.equal(bad.code, 2, 'a folder that does not exist is the operator\'s to fix');
+      assert.equal(bad.json?.error?.code, 'CV_USAGE');
       assert.equal(bad.stderr.trim().split('\n').length, 1);
       assert.deepEqual(await readdir(dir), ['person.zip']);
       const usage = await cli(['--data', w.server.dataDir, 'subject', 'export', '--phone', w.phone, '--personnummer', w.personnummer, '--out', out]);
