@@ -11,6 +11,8 @@ import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import type { AuditActor } from '../audit/audit-log.js';
 import { defaultDataDir, Vault } from '../vault.js';
 import { indexPending } from '../recordings/indexer.js';
+import { operatorActor, type Actor } from '../services/actor.js';
+import { createServices, type Services } from '../services/index.js';
 
 export interface GlobalOptions {
   data?: string;
@@ -143,6 +145,16 @@ export async function asUsage<T>(work: () => T | Promise<T>): Promise<T> {
     if (isCallvaultError(err, ErrorCodes.INVALID_REQUEST)) throw new CallvaultError(ErrorCodes.USAGE, err.message, { cause: err });
     throw err;
   }
+}
+
+/** the operator of this command, as services see them */
+export function operator(): Actor {
+  return operatorActor(cliActor().name!);
+}
+
+/** runs `work` with the services over the opened (or unlocked) vault and closes it whatever happens */
+export async function withServices<T>(opts: GlobalOptions, work: (services: Services, actor: Actor) => Promise<T>, unlocked = false): Promise<T> {
+  return withVault(opts, (vault) => work(createServices(vault), operator()), unlocked);
 }
 
 /** who did it, for the audit log: the operating-system user running the command */

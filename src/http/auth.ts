@@ -12,6 +12,7 @@ import { resolveToken } from '../identities/tokens.js';
 import { tokenPrincipal, userPrincipal } from '../identities/principal.js';
 import { can, type Action, type Principal, type TokenPrincipal, type UserPrincipal } from '../policy/policy.js';
 import type { Vault } from '../vault.js';
+import type { Actor } from '../services/actor.js';
 
 export type AuthContext =
   | { kind: 'user'; user: User; session: SessionRow; principal: UserPrincipal }
@@ -46,6 +47,15 @@ export async function authenticate(vault: Vault, req: FastifyRequest): Promise<A
     }
   }
   return { kind: 'user', ...resumed, principal: await userPrincipal(vault, resumed.user) };
+}
+
+/** the caller as services see it: who, with what principal, from where */
+export function requestActor(req: FastifyRequest): Actor {
+  const auth = req.auth;
+  const origin = { ip: req.ip, requestId: req.id };
+  if (!auth) return { kind: 'anonymous', origin };
+  if (auth.kind === 'token') return { kind: 'token', principal: auth.principal, token: { id: auth.token.id, name: auth.token.name }, origin };
+  return { kind: 'user', principal: auth.principal, user: { id: auth.user.id, username: auth.user.username, role: auth.principal.role }, sessionIdHash: auth.session.id_hash, origin };
 }
 
 export function routeOf(req: FastifyRequest): string {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { CallvaultError, ErrorCodes, isCallvaultError, unavailableError, type ErrorCode } from '../errors.js';
 import type { Vault } from '../vault.js';
+import { createServices, type Services } from '../services/index.js';
 import { authenticate, SESSION_COOKIE, type AuthContext } from './auth.js';
 import { errorSchema } from './schemas.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -51,6 +52,8 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     vault: Vault;
+    /** the use cases; routes are adapters over them (src/services) */
+    services: Services;
     /** served by `serve --metrics-listen` on a listener of its own (src/metrics) */
     metrics: ServerMetrics;
   }
@@ -138,6 +141,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   enforceConnectionLimits(app.server, limits, options.trustProxy);
 
   app.decorate('vault', options.vault);
+  app.decorate('services', createServices(options.vault));
   app.decorateRequest('auth', null);
   const readiness = new Readiness(options.vault, (report) => (report.ready ? app.log.info({ checks: report.checks }, 'ready') : app.log.warn({ checks: report.checks }, 'not ready')));
   const metrics = new ServerMetrics(options.vault, readiness);

@@ -7,14 +7,14 @@ import type { ControllerKey } from './key-provider.js';
 import type { Vault } from '../vault.js';
 import { unwrapRecordingKey } from '../recordings/read.js';
 
-export async function rotateKeys(vault: Vault, controllerIds: string[]): Promise<ControllerKey[]> {
+export async function rotateKeys(vault: Pick<Vault, 'keys'>, controllerIds: string[]): Promise<ControllerKey[]> {
   const created: ControllerKey[] = [];
   for (const id of controllerIds) created.push(await vault.keys.generate(id));
   return created;
 }
 
 /** Re-wraps every data key held by a retired key to its controller's active key. */
-export async function rewrapRetired(vault: Vault, onProgress?: (n: number) => void): Promise<{ rewrapped: number }> {
+export async function rewrapRetired(vault: Pick<Vault, 'keys' | 'recordings'>, onProgress?: (n: number) => void): Promise<{ rewrapped: number }> {
   let rewrapped = 0;
   for (const key of await vault.keys.list()) {
     if (key.status !== 'retired') continue;

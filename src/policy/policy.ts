@@ -12,25 +12,29 @@
  */
 import type { Role } from '../identities/roles.js';
 
-export type Action =
-  | 'recordings:list'
-  | 'recording:view'
-  | 'recording:play'
-  | 'recording:unredacted'
-  | 'recording:export'
-  | 'recording:ingest'
-  | 'break-glass:start'
-  | 'break-glass:list'
-  | 'break-glass:review'
-  | 'audit:read'
-  | 'subject:access-log'
-  | 'subject:find'
-  | 'subject:export'
-  | 'subject:erase'
-  | 'keys:read'
-  | 'users:manage'
-  | 'tokens:manage'
-  | 'tenancy:manage';
+/** everything the policy decides on; `keys:manage` (rotate, rewrap) is the key custodian's, on the command line */
+export const ACTIONS = [
+  'recordings:list',
+  'recording:view',
+  'recording:play',
+  'recording:unredacted',
+  'recording:export',
+  'recording:ingest',
+  'break-glass:start',
+  'break-glass:list',
+  'break-glass:review',
+  'audit:read',
+  'subject:access-log',
+  'subject:find',
+  'subject:export',
+  'subject:erase',
+  'keys:read',
+  'users:manage',
+  'tokens:manage',
+  'tenancy:manage',
+  'keys:manage',
+] as const;
+export type Action = (typeof ACTIONS)[number];
 
 /**
  * What each role may do at all; scope (below) decides on which recordings. Everyone who may play
@@ -106,7 +110,26 @@ export interface TokenPrincipal {
   controllerId: string;
 }
 
-export type Principal = UserPrincipal | TokenPrincipal;
+/**
+ * The operator of a command on the host: whoever holds the data directory (and, for commands that
+ * decrypt, the custodian's passphrase or the HSM PIN). The policy cannot hold back someone who can
+ * read the database file and the keyring; it names them so that every service asks the same
+ * question and every command is audited as theirs.
+ */
+export interface OperatorPrincipal {
+  kind: 'operator';
+}
+
+/** a background job of callvault itself: ingest housekeeping, redaction, checkpoints */
+export interface SystemPrincipal {
+  kind: 'system';
+  job: string;
+}
+
+export type Principal = UserPrincipal | TokenPrincipal | OperatorPrincipal | SystemPrincipal;
+
+/** what a background job may do: store what it was given, and make renditions */
+const SYSTEM_PERMISSIONS: readonly Action[] = ['recording:ingest', 'recordings:list', 'recording:view'];
 
 /** the part of a recording the policy looks at */
 export interface RecordingFacts {
@@ -131,7 +154,26 @@ export type Decision = { allowed: true; breakGlassId?: string } | { allowed: fal
 export type DenyReason = 'role' | 'scope' | 'contract' | 'token-scope';
 
 export function can(principal: Principal, action: Action): boolean {
-  return principal.kind === 'token' ? SCOPE_PERMISSIONS[principal.scope].includes(action) : ROLE_PERMISSIONS[principal.role].includes(action);
+  switch (principal.kind) {
+    case 'user':
+      return ROLE_PERMISSIONS[principal.role].includes(action);
+    case 'token':
+      return SCOPE_PERMISSIONS[principal.scope].includes(action);
+    case 'operator':
+      return true;
+    case 'system':
+      return SYSTEM_PERMISSIONS.includes(action);
+  }
+}
+
+/** the actions a principal may do at all, sorted: what the web UI offers (scope still applies) */
+export function permissionsOf(principal: Principal): Action[] {
+  return ACTIONS.filter((action) => can(principal, action)).sort();
+}
+
+/** the principal reaches every controller's recordings in full (the operator, a system job) */
+export function reachesEverything(principal: Principal): principal is OperatorPrincipal | SystemPrincipal {
+  return principal.kind === 'operator' || principal.kind === 'system';
 }
 
 export function contractInForce(contract: ContractTerms, now: Date): boolean {
@@ -148,9 +190,13 @@ export function controllerReach(user: UserPrincipal, now: Date): { controllerId:
     .map((c) => ({ controllerId: c.controllerId, regions: c.regions }));
 }
 
-/** Every scope in which `action` on recordings is allowed; empty when none. */
+/**
+ * Every scope in which `action` on recordings is allowed; empty when none. A principal that
+ * reaches everything has no scopes to list (the policy knows no controllers): callers ask
+ * `reachesEverything` first, and an empty answer here fails closed.
+ */
 export function recordingScopes(principal: Principal, action: Action, now: Date): Scope[] {
-  if (!can(principal, action)) return [];
+  if (!can(principal, action) || principal.kind === 'operator' || principal.kind === 'system') return [];
   if (principal.kind === 'token') return [{ controllerId: principal.controllerId, regions: null, agents: null }];
   const agents = agentsReached(principal);
   const scopes: Scope[] = [];
@@ -176,6 +222,7 @@ function agentsReached(user: UserPrincipal): readonly string[] | null {
 /** May `principal` do `action` on this recording? Normal scope wins over break-the-glass. */
 export function decide(principal: Principal, action: Action, recording: RecordingFacts, now: Date): Decision {
   if (!can(principal, action)) return { allowed: false, reason: principal.kind === 'token' ? 'token-scope' : 'role' };
+  if (reachesEverything(principal)) return { allowed: true };
   const scopes = recordingScopes(principal, action, now);
   if (scopes.length === 0) return { allowed: false, reason: 'contract' };
   const matching = scopes.filter((s) => inScope(s, recording));

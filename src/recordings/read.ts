@@ -10,7 +10,7 @@ import type { Vault } from '../vault.js';
 import type { FoundIdentifier } from '../redaction/transcript.js';
 import { openMetadata, openPart, type SealedFields } from './sealed-metadata.js';
 
-export async function unwrapRecordingKey(vault: Vault, row: RecordingRow): Promise<Buffer> {
+export async function unwrapRecordingKey(vault: Pick<Vault, 'keys'>, row: RecordingRow): Promise<Buffer> {
   return vault.keys.unwrap(row.key_id, Buffer.from(row.wrapped_key, 'base64'), dataKeyContext(row.key_id, row.id));
 }
 

@@ -1,0 +1,24 @@
+/**
+ * The application layer: every use case of callvault, one service per family. Adapters (HTTP
+ * routes, CLI commands, background jobs) parse their input, make an Actor, call one method and
+ * present the answer; the method asks the policy, appends the audit entry and only then does the
+ * work. Services get the parts of the vault they use, never the whole of it.
+ */
+import { AuditTrail } from './audit-trail.js';
+import { KeysService } from './keys.js';
+import type { Vault } from '../vault.js';
+
+export interface Services {
+  trail: AuditTrail;
+  keys: KeysService;
+}
+
+export function createServices(vault: Vault): Services {
+  const trail = new AuditTrail(vault.audit);
+  return {
+    trail,
+    keys: new KeysService(vault, trail),
+  };
+}
+
+export type { Actor } from './actor.js';
