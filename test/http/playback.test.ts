@@ -89,6 +89,9 @@ test('playback needs a stated purpose, serves byte ranges with 206, and 416 past
   assert.equal(whole.status, 200);
   assert.equal(whole.headers['content-type'], 'audio/wav');
   assert.equal(whole.headers['accept-ranges'], 'bytes');
+  assert.equal(whole.headers['cache-control'], 'no-store');
+  assert.match(String(whole.headers.etag), /^"[A-Za-z0-9_-]{22}"$/, 'a strong entity tag');
+  assert.ok(!Number.isNaN(Date.parse(String(whole.headers['last-modified']))));
   assert.ok(whole.body.equals(wav));
 
   const mid = Math.floor(wav.length / 2);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { makeCallWav, type SyntheticCall } from '../fixtures/audio.js';
 import { verboseJson } from '../fixtures/transcripts.js';
 import { createToken } from '../../src/identities/tokens.js';
-import { tempDir } from '../helpers.js';
+import { cli, tempDir } from '../helpers.js';
 import { signedInUser, startTestServer, upload, type TestServer, type TestUser } from './harness.js';
 
 const API = '/api/v1';
@@ -94,6 +94,34 @@ test('a supervisor hears and reads the redacted rendition only', async () => {
   const original = await supervisor.client.post(`${API}/recordings/${redactedId}/access`, { purpose: 'quality-review', rendition: 'original' });
   assert.equal(original.status, 403);
   assert.equal(original.json.error.code, 'CV_FORBIDDEN');
+});
+
+test('the audio ETag names the rendition served: redact --again gives a new one, and If-Range with the old one gets the whole new audio', async () => {
+  const redacted = await supervisor.client.post(`${API}/recordings/${redactedId}/access`, { purpose: 'quality-review' });
+  const original = await nurse.client.post(`${API}/recordings/${redactedId}/access`, { purpose: 'patient-follow-up', rendition: 'original' });
+  const first = await supervisor.client.request('GET', redacted.json.audioUrl, { headers: { range: 'bytes=0-99' } });
+  const ofOriginal = await nurse.client.request('HEAD', original.json.audioUrl);
+  const etag = String(first.headers.etag);
+  assert.match(etag, /^"[A-Za-z0-9_-]{22}"$/);
+  assert.match(String(ofOriginal.headers.etag), /^"[A-Za-z0-9_-]{22}"$/);
+  assert.notEqual(ofOriginal.headers.etag, etag, 'each rendition has its own tag');
+  assert.ok(!Number.isNaN(Date.parse(String(first.headers['last-modified']))));
+  assert.ok(!etag.includes(redactedId.slice(0, 8)));
+
+  const again = await cli(['--data', server.dataDir, 'redact', '--again', 'redacted', '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.json.byState.redacted, 1);
+
+  // the same access goes on playing, from the new rendition
+  const stale = await supervisor.client.request('GET', redacted.json.audioUrl, { headers: { range: 'bytes=0-99', 'if-range': etag } });
+  assert.equal(stale.status, 200, 'a stale validator gets the whole new audio (RFC 9110 §13.1.5)');
+  assert.equal(stale.body.length, wav.length);
+  const fresh = String(stale.headers.etag);
+  assert.notEqual(fresh, etag);
+  const current = await supervisor.client.request('GET', redacted.json.audioUrl, { headers: { range: 'bytes=0-99', 'if-range': fresh } });
+  assert.equal(current.status, 206);
+  assert.ok(current.body.equals(stale.body.subarray(0, 100)));
+  assert.equal((await nurse.client.request('HEAD', original.json.audioUrl)).headers.etag, ofOriginal.headers.etag, 'the original is unchanged');
 });
 
 test('a nurse asks for the original of her own call and gets it, named so in the audit log', async () => {

@@ -5,15 +5,15 @@
  * which the audio URL carries (an `<audio>` element cannot send headers). The access id is not a
  * secret: it works only with the session of the user who stated the purpose.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import parseRange from 'range-parser';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
-import type { RecordingRow } from '../../db/recordings-repository.js';
+import type { RecordingRow, RenditionRow } from '../../db/recordings-repository.js';
 import { normalizePersonnummer, normalizePhone, subjectIdentifier } from '../../identifiers/normalize.js';
 import { blindIndexFor } from '../../recordings/indexer.js';
 import { openStoredRecording, readSealedDetections, readSealedFields, readSealedText } from '../../recordings/read.js';
+import { renditionValidators, type Validators } from '../../recordings/validators.js';
 import type { OpenedRecording } from '../../container/decrypt.js';
 import type { AccessGrant } from '../../db/grants-repository.js';
 import { PURPOSE_TEXT_MIN, PURPOSES, RENDITIONS, decide, recordingScopes, type Action, type Principal, type Purpose, type Rendition } from '../../policy/policy.js';
@@ -22,6 +22,7 @@ import { subjectHits } from '../../subject/common.js';
 import { parseTranscript, toWebVtt } from '../../transcripts/index.js';
 import { waveformPeaks } from '../../audio/waveform.js';
 import { audit, authorize, requireUserAuth } from '../auth.js';
+import { multipartBody, multipartLayout, planRanges } from '../byte-ranges.js';
 import { errorResponses, errorSchema, recordingPageSchema, recordingSummarySchema, subjectBody, uuidParam } from '../schemas.js';
 
 const CONTENT_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg' };
@@ -40,11 +41,12 @@ class OpenedByAccess {
     private readonly idleMs = 120_000,
   ) {}
 
-  async get(accessId: string, open: () => Promise<OpenedAudio>): Promise<OpenedAudio> {
+  /** `etag` names the rendition stored now: one made again since is opened afresh */
+  async get(accessId: string, etag: string, open: () => Promise<OpenedAudio>): Promise<OpenedAudio> {
     const now = Date.now();
     const hit = this.#entries.get(accessId);
     this.#entries.delete(accessId);
-    const opened = hit && hit.until > now ? hit.opened : await open();
+    const opened = hit && hit.until > now && hit.opened.validators.etag === etag ? hit.opened : await open();
     this.#entries.set(accessId, { opened, until: now + this.idleMs });
     for (const [key, entry] of this.#entries) {
       if (this.#entries.size <= this.max && entry.until > now) break;
@@ -76,9 +78,15 @@ const transcriptSchema = {
   },
 } as const;
 
-interface OpenedAudio {
-  opened: OpenedRecording;
+/** the stored object that serves a rendition (none: the original), its format and validators */
+interface StoredRendition {
+  object?: RenditionRow;
   format: string;
+  validators: Validators;
+}
+
+interface OpenedAudio extends StoredRendition {
+  opened: OpenedRecording;
 }
 
 /** how long a stated purpose covers playback: the call's length and half an hour to spare */
@@ -198,12 +206,19 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
     return grant;
   }
 
-  /** the audio of a rendition: the redacted one is the original itself when there was nothing to remove */
-  async function openRendition(row: RecordingRow, rendition: Rendition): Promise<OpenedAudio> {
-    if (rendition === 'original' || row.redaction === 'clean') return { opened: await openStoredRecording(vault, row), format: row.format };
+  /** which object serves a rendition: the redacted one is the original itself when there was nothing to remove */
+  async function storedRendition(row: RecordingRow, rendition: Rendition): Promise<StoredRendition> {
+    if (rendition === 'original' || row.redaction === 'clean') return { format: row.format, validators: renditionValidators(row) };
     const redacted = row.redaction === 'redacted' ? await vault.recordings.rendition(row.id) : undefined;
     if (!redacted) throw new CallvaultError(ErrorCodes.REDACTION_UNAVAILABLE, REDACTION_UNAVAILABLE[row.redaction === 'redacted' ? 'pending' : row.redaction]);
-    return { opened: await openStoredRecording(vault, row, redacted), format: redacted.format };
+    return { object: redacted, format: redacted.format, validators: renditionValidators(row, redacted) };
+  }
+
+  /** the audio of a rendition; under an access, opened once while the same object serves it */
+  async function openRendition(row: RecordingRow, rendition: Rendition, accessId?: string): Promise<OpenedAudio> {
+    const stored = await storedRendition(row, rendition);
+    const open = async () => ({ ...stored, opened: await openStoredRecording(vault, row, stored.object) });
+    return accessId === undefined ? open() : openedByAccess.get(accessId, stored.validators.etag, open);
   }
 
   api.get('/recordings/:id', {
@@ -284,7 +299,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
     config: { rateLimit: false },
     schema: {
       tags: ['recordings'],
-      summary: 'The audio, decrypted as it streams; HTTP Range gives 206 and decrypts only the segments needed',
+      summary: 'The audio, decrypted as it streams, with a strong ETag; HTTP Range gives 206 (several ranges as multipart/byteranges), honours If-Range, and decrypts only the segments needed',
       params: uuidParam,
       querystring: {
         type: 'object',
@@ -299,42 +314,39 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       if (!access) throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'state a purpose first: POST /api/v1/recordings/{id}/access');
       const { row, breakGlassId } = await reach(req, 'recording:play', 'recording.play');
       const grant = await grantFor(req, row, 'recording.play');
-      const { opened, format } = await openedByAccess.get(grant.id, () => openRendition(row, grant.rendition));
+      const { opened, format, validators } = await openRendition(row, grant.rendition, grant.id);
       const size = opened.plaintextSize;
-      let start = 0;
-      let end = size;
-      let partial = false;
-      const header = req.headers.range;
-      const longSuffix = header === undefined ? null : /^bytes=\s*-(\d+)\s*$/.exec(header);
-      if (longSuffix && size > 0 && Number(longSuffix[1]) >= size) {
-        // a suffix longer than the file means all of it (RFC 9110 §14.1.3); range-parser drops it
-        partial = true;
-      } else if (header !== undefined) {
-        const ranges = parseRange(size, header, { combine: true });
-        if (ranges === -1 && /^bytes=/.test(header)) {
-          await audit(req, { action: 'recording.play', outcome: 'failure', recordingId: row.id, detail: { reason: 'range' } });
-          void reply.header('Content-Range', `bytes */${size}`);
-          throw new CallvaultError(ErrorCodes.RANGE_NOT_SATISFIABLE, 'the range lies outside the recording');
-        }
-        // a malformed header (-2) or another unit: the whole file (RFC 9110 §14.2); several
-        // ranges are coalesced into the one that spans them, never widened to the whole file
-        if (ranges !== -1 && ranges !== -2 && ranges.type === 'bytes' && ranges.length > 0) {
-          start = Math.min(...ranges.map((r) => r.start));
-          end = Math.max(...ranges.map((r) => r.end)) + 1;
-          partial = true;
-        }
+      const contentType = CONTENT_TYPES[format] ?? 'application/octet-stream';
+      const ifRange = req.headers['if-range'];
+      const plan = planRanges({ size, range: req.headers.range, ifRange: typeof ifRange === 'string' ? ifRange : undefined, ...validators });
+      if (plan.kind === 'unsatisfiable') {
+        await audit(req, { action: 'recording.play', outcome: 'failure', recordingId: row.id, detail: { reason: 'range' } });
+        void reply.header('Content-Range', `bytes */${size}`);
+        throw new CallvaultError(ErrorCodes.RANGE_NOT_SATISFIABLE, 'the range lies outside the recording');
       }
-      await audit(req, { action: 'recording.play', ...underGrant(row, grant, breakGlassId), detail: { accessId: grant.id, rendition: grant.rendition, range: { start, end } } });
+      const parts = plan.kind === 'multipart' ? plan.parts : [plan.kind === 'single' ? plan : { start: 0, end: size }];
+      // `range` is the span of what is served; a multipart answer lists its parts as well
+      const span = { start: Math.min(...parts.map((p) => p.start)), end: Math.max(...parts.map((p) => p.end)) };
+      await audit(req, { action: 'recording.play', ...underGrant(row, grant, breakGlassId), detail: { accessId: grant.id, rendition: grant.rendition, range: span, ...(plan.kind === 'multipart' ? { ranges: parts } : {}) } });
       void reply
-        .code(partial ? 206 : 200)
-        .header('Content-Type', CONTENT_TYPES[format] ?? 'application/octet-stream')
+        .code(plan.kind === 'whole' ? 200 : 206)
         .header('Accept-Ranges', 'bytes')
-        .header('Content-Length', end - start)
+        .header('ETag', validators.etag)
+        .header('Last-Modified', validators.lastModified.toUTCString())
         .header('Cache-Control', 'no-store');
-      if (partial) void reply.header('Content-Range', `bytes ${start}-${end - 1}/${size}`);
+      let body: AsyncIterable<Buffer>;
+      if (plan.kind === 'multipart') {
+        const layout = multipartLayout(parts, size, contentType, randomBytes(12).toString('hex'));
+        void reply.header('Content-Type', layout.contentType).header('Content-Length', layout.length);
+        body = multipartBody(layout, parts, (start, end) => opened.read(start, end));
+      } else {
+        void reply.header('Content-Type', contentType).header('Content-Length', span.end - span.start);
+        if (plan.kind === 'single') void reply.header('Content-Range', `bytes ${span.start}-${span.end - 1}/${size}`);
+        body = opened.read(span.start, span.end);
+      }
       // an empty stream: fastify would set Content-Length 0 for an empty HEAD answer
       if (req.method === 'HEAD') return reply.send(Readable.from([]));
-      return reply.send(Readable.from(opened.read(start, end), { objectMode: false, highWaterMark: 64 * 1024 }));
+      return reply.send(Readable.from(body, { objectMode: false, highWaterMark: 64 * 1024 }));
     },
   });
 
@@ -389,7 +401,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       if (!access) throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'state a purpose first: POST /api/v1/recordings/{id}/access');
       const { row, breakGlassId } = await reach(req, 'recording:play', 'recording.waveform');
       const grant = await grantFor(req, row, 'recording.waveform');
-      const { opened, format } = await openedByAccess.get(grant.id, () => openRendition(row, grant.rendition));
+      const { opened, format } = await openRendition(row, grant.rendition, grant.id);
       await audit(req, { action: 'recording.waveform', ...underGrant(row, grant, breakGlassId), detail: { accessId: grant.id, rendition: grant.rendition } });
       return { durationMs: row.duration_ms, peaks: await waveformPeaks(opened.read(), format, row.duration_ms) };
     },
