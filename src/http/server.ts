@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { CallvaultError, ErrorCodes, isCallvaultError, unavailableError, type ErrorCode } from '../errors.js';
+import { CallvaultError, ErrorCodes, httpStatus, isCallvaultError, unavailableError } from '../errors.js';
 import type { Vault } from '../vault.js';
 import { createServices, type Services } from '../services/index.js';
 import { authenticate, SESSION_COOKIE, type AuthContext } from './auth.js';
@@ -68,36 +68,6 @@ const PROBE_ROUTES = new Set(['/healthz', '/readyz']);
 export const JSON_BODY_LIMIT = 64 * 1024;
 export const MAX_HEADER_BYTES = 16 * 1024;
 
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  [ErrorCodes.UNAUTHENTICATED]: 401,
-  [ErrorCodes.SIGNIN_FAILED]: 401,
-  [ErrorCodes.TOTP_ENROLMENT_REQUIRED]: 401,
-  [ErrorCodes.PASSWORD_CHANGE_REQUIRED]: 401,
-  [ErrorCodes.WEAK_PASSWORD]: 400,
-  [ErrorCodes.CSRF]: 403,
-  [ErrorCodes.FORBIDDEN]: 403,
-  [ErrorCodes.PURPOSE_REQUIRED]: 400,
-  [ErrorCodes.INVALID_REQUEST]: 400,
-  [ErrorCodes.INVALID_METADATA]: 400,
-  [ErrorCodes.NOT_FOUND]: 404,
-  [ErrorCodes.CONTROLLER_UNKNOWN]: 404,
-  [ErrorCodes.CONFLICT]: 409,
-  // the stored log no longer extends what was signed: the auditor must see why
-  [ErrorCodes.AUDIT_INCONSISTENT]: 409,
-  // no redacted rendition exists: only the original, for roles allowed to hear it
-  [ErrorCodes.REDACTION_UNAVAILABLE]: 409,
-  [ErrorCodes.INVALID_TRANSCRIPT]: 422,
-  [ErrorCodes.RANGE_NOT_SATISFIABLE]: 416,
-  [ErrorCodes.UNSUPPORTED_AUDIO]: 415,
-  [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
-  [ErrorCodes.BROKEN_AUDIO]: 422,
-  [ErrorCodes.INTEGRITY_MISMATCH]: 422,
-  [ErrorCodes.RATE_LIMITED]: 429,
-  [ErrorCodes.AUDIT_UNAVAILABLE]: 503,
-  [ErrorCodes.KEYS_LOCKED]: 503,
-  [ErrorCodes.DATABASE_UNAVAILABLE]: 503,
-  [ErrorCodes.STORAGE_UNAVAILABLE]: 503,
-};
 
 /** seconds a client is asked to wait before retrying a 503: a restart or failover takes about this long */
 const RETRY_AFTER_SECONDS = 5;
@@ -277,7 +247,7 @@ function errorHandler(thrown: FastifyError | CallvaultError, req: FastifyRequest
   // a dependency that is down, full or too slow: the client is to retry, the server stays up
   const err = unavailableError(thrown) ?? thrown;
   if (isCallvaultError(err)) {
-    const status = STATUS[err.code] ?? 500;
+    const status = httpStatus(err.code);
     if (status === 503) void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     if (status >= 500) req.log.error({ code: err.code }, 'request failed');
     void reply.code(status).send({ error: { code: err.code, message: status === 500 ? 'internal error' : err.message } });
