@@ -12,25 +12,28 @@
  */
 import type { Role } from '../identities/roles.js';
 
-export type Action =
-  | 'recordings:list'
-  | 'recording:view'
-  | 'recording:play'
-  | 'recording:unredacted'
-  | 'recording:export'
-  | 'recording:ingest'
-  | 'break-glass:start'
-  | 'break-glass:list'
-  | 'break-glass:review'
-  | 'audit:read'
-  | 'subject:access-log'
-  | 'subject:find'
-  | 'subject:export'
-  | 'subject:erase'
-  | 'keys:read'
-  | 'users:manage'
-  | 'tokens:manage'
-  | 'tenancy:manage';
+/** every action the policy knows, so that a caller's permissions can be listed (permissionsOf) */
+export const ACTIONS = [
+  'recordings:list',
+  'recording:view',
+  'recording:play',
+  'recording:unredacted',
+  'recording:export',
+  'recording:ingest',
+  'break-glass:start',
+  'break-glass:list',
+  'break-glass:review',
+  'audit:read',
+  'subject:access-log',
+  'subject:find',
+  'subject:export',
+  'subject:erase',
+  'keys:read',
+  'users:manage',
+  'tokens:manage',
+  'tenancy:manage',
+] as const;
+export type Action = (typeof ACTIONS)[number];
 
 /**
  * What each role may do at all; scope (below) decides on which recordings. Everyone who may play
@@ -132,6 +135,14 @@ export type DenyReason = 'role' | 'scope' | 'contract' | 'token-scope';
 
 export function can(principal: Principal, action: Action): boolean {
   return principal.kind === 'token' ? SCOPE_PERMISSIONS[principal.scope].includes(action) : ROLE_PERMISSIONS[principal.role].includes(action);
+}
+
+/**
+ * Every action `principal` may do at all, sorted: the web UI shows and offers what this says
+ * instead of keeping its own copy of the table. Scope still decides per recording.
+ */
+export function permissionsOf(principal: Principal): Action[] {
+  return ACTIONS.filter((action) => can(principal, action)).sort();
 }
 
 export function contractInForce(contract: ContractTerms, now: Date): boolean {

@@ -35,6 +35,18 @@ export interface paths {
               };
               csrfToken?: string;
               expiresAt?: string;
+              /** @description every action this user's role allows at all, sorted; scope still decides per recording */
+              permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage")[];
+              /** @description the purposes of use a playback or export may state */
+              purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
+              /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
+              renditions: ("redacted" | "original")[];
+              /** @description this user's break-the-glass periods in force now */
+              breakGlass: {
+                  id: string;
+                  controllerId: string;
+                  expiresAt: string;
+                }[];
             };
           };
         };
@@ -183,6 +195,18 @@ export interface paths {
               };
               csrfToken?: string;
               expiresAt?: string;
+              /** @description every action this user's role allows at all, sorted; scope still decides per recording */
+              permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage")[];
+              /** @description the purposes of use a playback or export may state */
+              purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
+              /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
+              renditions: ("redacted" | "original")[];
+              /** @description this user's break-the-glass periods in force now */
+              breakGlass: {
+                  id: string;
+                  controllerId: string;
+                  expiresAt: string;
+                }[];
             };
           };
         };
@@ -3020,6 +3044,111 @@ export interface paths {
         };
         /** @description Default Response */
         404: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        429: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        503: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/break-glass/{id}/end": {
+    /** End your own break-the-glass period now, before it runs out */
+    post: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              id?: string;
+              userId?: string;
+              controllerId?: string;
+              reason?: string;
+              startedAt?: string;
+              expiresAt?: string;
+              reviewedAt?: string | null;
+              reviewedBy?: string | null;
+              reviewNote?: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        409: {
           content: {
             "application/json": {
               error: {
