@@ -1,6 +1,6 @@
 /**
  * The typed API client: openapi-fetch over the types generated from the server's OpenAPI
- * document (web/src/api/schema.d.ts, `npm run openapi`).
+ * document (web/src/shared/api/schema.d.ts, `npm run openapi`).
  *
  * Two things every request needs are done here once. Requests that change state carry the
  * session's CSRF token. A request answered 401 because the session has ended waits while the
