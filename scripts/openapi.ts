@@ -1,7 +1,7 @@
 /**
  * The OpenAPI document of `callvault serve`, and the web UI's types generated from it.
  *
- *   npm run openapi           writes web/src/api/schema.d.ts
+ *   npm run openapi           writes web/src/shared/api/schema.d.ts
  *
  * The document comes from the route schemas themselves (fastify + @fastify/swagger), so the
  * browser's client is typed by exactly what the server validates and lets out. A test regenerates
@@ -13,7 +13,7 @@ import openapiTS from 'openapi-typescript';
 import { buildServer } from '../src/http/server.js';
 import type { Vault } from '../src/vault.js';
 
-export const SCHEMA_FILE = fileURLToPath(new URL('../../web/src/api/schema.d.ts', import.meta.url));
+export const SCHEMA_FILE = fileURLToPath(new URL('../../web/src/shared/api/schema.d.ts', import.meta.url));
 
 /** The document as the server serves it at /api/docs/json; no vault is opened, no route runs. */
 export async function openApiDocument(): Promise<Record<string, unknown>> {

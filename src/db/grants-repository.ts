@@ -31,6 +31,12 @@ export class GrantsRepository {
     return this.db.selectFrom('break_glass').selectAll().where('user_id', '=', userId).where('expires_at', '>', now).execute();
   }
 
+  /** ends a period that is still in force now; false when it was over already */
+  async endBreakGlass(id: string, at: string): Promise<boolean> {
+    const r = await this.db.updateTable('break_glass').set({ expires_at: at }).where('id', '=', id).where('expires_at', '>', at).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   async breakGlassList(filter: { unreviewed?: boolean; controllerIds?: string[] } = {}): Promise<BreakGlassRow[]> {
     let q = this.db.selectFrom('break_glass').selectAll();
     if (filter.unreviewed) q = q.where('reviewed_at', 'is', null);

@@ -12,7 +12,10 @@
  */
 import type { Role } from '../identities/roles.js';
 
-/** everything the policy decides on; `keys:manage` (rotate, rewrap) is the key custodian's, on the command line */
+/**
+ * every action the policy knows, so that a caller's permissions can be listed (permissionsOf);
+ * `keys:manage` (rotate, rewrap) is the key custodian's, on the command line
+ */
 export const ACTIONS = [
   'recordings:list',
   'recording:view',
@@ -166,14 +169,17 @@ export function can(principal: Principal, action: Action): boolean {
   }
 }
 
-/** the actions a principal may do at all, sorted: what the web UI offers (scope still applies) */
-export function permissionsOf(principal: Principal): Action[] {
-  return ACTIONS.filter((action) => can(principal, action)).sort();
-}
-
 /** the principal reaches every controller's recordings in full (the operator, a system job) */
 export function reachesEverything(principal: Principal): principal is OperatorPrincipal | SystemPrincipal {
   return principal.kind === 'operator' || principal.kind === 'system';
+}
+
+/**
+ * Every action `principal` may do at all, sorted: the web UI shows and offers what this says
+ * instead of keeping its own copy of the table. Scope still decides per recording.
+ */
+export function permissionsOf(principal: Principal): Action[] {
+  return ACTIONS.filter((action) => can(principal, action)).sort();
 }
 
 export function contractInForce(contract: ContractTerms, now: Date): boolean {

@@ -72,6 +72,8 @@ let spareContract: ContractRow;
 let throwawayTokenId: string;
 let victimId: string;
 let reviewPeriodId: string;
+/** the period nurseA starts in the table, which she then ends */
+let nurseAPeriodId = randomUUID();
 const callers = new Map<CallerName, Caller>();
 /** audio URLs from the access rows, by caller and recording */
 const audioUrls = new Map<string, string>();
@@ -323,7 +325,14 @@ const ROWS: Row[] = [
     (_c, res) => (String(res.headers.location).startsWith(`${issuer}/authorize?`) ? undefined : `redirects to ${res.headers.location}`)),
   row('GET', '/api/v1/auth/oidc/{provider}/callback', 'no state',     [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401], () => ({ path: `${API}/auth/oidc/idp/callback?code=abc&state=def&iss=${encodeURIComponent(issuer)}` })),
   row('GET', '/api/v1/auth/session', undefined,                       [401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401, 401], () => ({ path: `${API}/auth/session` }),
-    (c, res) => (res.json.user.id === c.user?.id && res.json.csrfToken === c.csrf ? undefined : 'not the caller\'s own session')),
+    (c, res) => {
+      if (res.json.user.id !== c.user?.id || res.json.csrfToken !== c.csrf) return 'not the caller\'s own session';
+      // what the web UI offers: the original only to nurses and privacy officers, playing only to those who reach recordings
+      const original = ['nurseA', 'nurseCallco', 'nurseOldco', 'nurseB', 'dpoA'].includes(c.name);
+      if (res.json.renditions.join() !== (original ? 'redacted,original' : 'redacted')) return `renditions ${res.json.renditions}`;
+      const plays = !['auditor', 'admin'].includes(c.name);
+      return res.json.permissions.includes('recording:play') === plays ? undefined : `permissions ${res.json.permissions}`;
+    }),
 
   // --- finding recordings
   row('GET', '/api/v1/recordings', undefined,                         [401, 401, 401, 200, 200, 200, 200, 200, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings` }), listCheck),
@@ -424,7 +433,13 @@ const ROWS: Row[] = [
   row('POST', '/api/v1/break-glass', 'region-a',                      [401, 401, 401, 201, 201, 201, 403, 403, 403, 403, 403, 403, 401, 401], () => ({
     path: `${API}/break-glass`,
     json: { controllerId: 'region-a', reason: 'the patient is unconscious and the relative calls back', minutes: 5 },
-  })),
+  }), (c, res) => {
+    if (c.name === 'nurseA') nurseAPeriodId = res.json.id;
+    return undefined;
+  }),
+  // only the one who started a period ends it; anyone else's is not found
+  row('POST', '/api/v1/break-glass/{id}/end', 'nurseA\'s period',      [401, 401, 401, 200, 404, 404, 404, 404, 403, 403, 403, 403, 401, 401], () => ({ path: `${API}/break-glass/${nurseAPeriodId}/end` }),
+    (_c, res) => (res.json.expiresAt > new Date().toISOString() ? 'the period is still in force' : undefined)),
   row('GET', '/api/v1/break-glass', undefined,                        [401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 403, 403, 401, 401], () => ({ path: `${API}/break-glass` }),
     (c, res) => {
       const periods = res.json.periods as { controllerId: string; id: string }[];
@@ -600,6 +615,19 @@ test('break-the-glass lets the callco nurse reach R1 (north, another agent), fla
   assert.equal(ownAccess?.breakGlassId, undefined, 'access in normal scope is not flagged');
   assert.ok(mine.some((x) => x.action === 'break-glass.start' && x.breakGlassId === glassId));
   assert.equal(mine.filter((x) => x.recordingId === R.R3 || x.recordingId === R.R4).length, 0);
+
+  // the session answer names the period (the web UI's banner survives a reload), until she ends it
+  const session = await c.get(`${API}/auth/session`);
+  assert.deepEqual(session.json.breakGlass, [{ id: glassId, controllerId: 'region-a', expiresAt: started.json.expiresAt }]);
+  assert.deepEqual(session.json.renditions, ['redacted', 'original']);
+  assert.ok(session.json.permissions.includes('break-glass:start') && !session.json.permissions.includes('recording:export'));
+  const ended = await c.post(`${API}/break-glass/${glassId}/end`);
+  assert.equal(ended.status, 200);
+  assert.equal((await c.post(`${API}/break-glass/${glassId}/end`)).status, 409, 'a period ends once');
+  assert.deepEqual((await c.get(`${API}/auth/session`)).json.breakGlass, []);
+  assert.equal((await c.get(`${API}/recordings/${R.R1}`)).status, 404, 'ended: R1 is out of reach again');
+  const endEntry = (await server.vault.audit.entries(0, await server.vault.audit.size())).map((e) => JSON.parse(e.entry.toString('utf8'))).find((e) => e.action === 'break-glass.end' && e.breakGlassId === glassId);
+  assert.equal(endEntry?.actor?.id, nurse.id, 'ending is audited');
 });
 
 test('ending the callco contract turns the callco staff\'s access off at once', async () => {

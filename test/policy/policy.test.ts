@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import {
   decide,
   mayBreakGlass,
+  permissionsOf,
   recordingScopes,
   ROLE_PERMISSIONS,
   type ContractTerms,
@@ -146,6 +147,14 @@ test('every role has exactly the permissions the brief gives it', () => {
     auditor: ['audit:read', 'break-glass:list', 'subject:access-log', 'keys:read'],
     admin: ['users:manage', 'tokens:manage', 'tenancy:manage', 'keys:read'],
   });
+});
+
+test('permissionsOf lists what the role or token scope allows, sorted, and nothing else', () => {
+  for (const [role, actions] of Object.entries(ROLE_PERMISSIONS)) {
+    const user = { kind: 'user', userId: 'u', role, controllerId: 'region-a', processorId: null, agent: null, teamAgents: [], contracts: [], breakGlass: [] } as UserPrincipal;
+    assert.deepEqual(permissionsOf(user), [...actions].sort(), role);
+  }
+  assert.deepEqual(permissionsOf({ kind: 'token', tokenId: 't', scope: 'ingest', controllerId: 'region-a' }), ['recording:ingest']);
 });
 
 test('list scopes follow the same rules: contract regions, own agent, break-the-glass flagged', () => {

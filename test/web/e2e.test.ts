@@ -404,6 +404,48 @@ describe('web UI', { timeout: 180_000 }, () => {
     await eventually('the filtered list', () => listedIds(anna), (ids) => ids.includes(call.id) && ids.length === annaCalls.filter((r) => r.region === call.region).length);
   });
 
+  test('break-the-glass: the banner and its stop button stay after a reload, and stopping ends the access at the server', async () => {
+    const erik = erikCalls[0]!;
+    await anna.goto('/recordings');
+    await anna.getByRole('heading', { name: 'Recordings', level: 1 }).waitFor();
+    await anna.getByRole('button', { name: 'Break the glass' }).click();
+    const glass = anna.getByRole('dialog', { name: 'Emergency access (break the glass)' });
+    await glass.waitFor();
+    await glass.getByLabel('Reason').fill('Synthetic demo: a caller collapsed during the call');
+    await glass.getByLabel('Minutes').fill('5');
+    await glass.getByRole('checkbox', { name: 'I understand that this is reviewed' }).check();
+    await glass.getByRole('button', { name: 'Open emergency access' }).click();
+    await glass.waitFor({ state: 'detached' });
+    const banner = anna.getByRole('alert').filter({ hasText: 'EMERGENCY ACCESS ACTIVE' });
+    const stop = banner.getByRole('button', { name: 'End emergency access now' });
+    await banner.waitFor();
+    await eventually('the list under break-the-glass', () => listedIds(anna), (ids) => ids.includes(erik.id));
+
+    // the state is the server's: a reload, and a page opened by its address, show it as long as it lasts
+    await anna.reload();
+    await banner.waitFor();
+    await stop.waitFor();
+    assert.equal(await anna.getByRole('button', { name: 'Break the glass' }).count(), 0, 'no second period while one lasts');
+    await anna.goto(`/recordings/${erik.id}`);
+    await anna.getByRole('heading', { name: /^Call on / }).waitFor();
+    await stop.waitFor();
+    // another tab keeps nothing of this one's memory or sessionStorage: it learns it from the server
+    const tab = await anna.context().newPage();
+    await tab.goto('/recordings');
+    await tab.getByRole('alert').filter({ hasText: 'EMERGENCY ACCESS ACTIVE' }).getByRole('button', { name: 'End emergency access now' }).waitFor();
+    await tab.close();
+
+    // stopping ends it at the server, not only on the page
+    await stop.click();
+    await banner.waitFor({ state: 'detached' });
+    const session = await fetchFromPage(anna, 'GET', '/api/v1/auth/session');
+    assert.deepEqual(session.json.breakGlass, []);
+    assert.equal((await fetchFromPage(anna, 'GET', `/api/v1/recordings/${erik.id}`)).status, 404, 'erik’s call is out of reach again');
+    await anna.reload();
+    await anna.getByRole('alert').filter({ hasText: 'no such recording' }).waitFor();
+    assert.equal(await banner.count(), 0, 'no banner after a reload once it has ended');
+  });
+
   test('the privacy officer finds a person’s recordings by personnummer', async () => {
     const page = await browserFor('dpo');
     await page.goto('/');

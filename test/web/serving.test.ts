@@ -1,7 +1,7 @@
 /**
  * `callvault serve` serves the web UI from the API's origin: index.html for the UI's page paths
  * (with the same CSP as everything else), hashed assets cached for good, and API answers never
- * cached; the typed client in web/src/api/schema.d.ts matches the server's routes.
+ * cached; the typed client in web/src/shared/api/schema.d.ts matches the server's routes.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,5 +55,5 @@ test('API paths stay JSON: unknown ones 404, answers are never cached', async ()
 });
 
 test('the web client types are generated from the current routes (npm run openapi)', async () => {
-  assert.equal(await readFile(SCHEMA_FILE, 'utf8'), await generatedSchema(), 'web/src/api/schema.d.ts is out of date: run npm run openapi');
+  assert.equal(await readFile(SCHEMA_FILE, 'utf8'), await generatedSchema(), 'web/src/shared/api/schema.d.ts is out of date: run npm run openapi');
 });

@@ -1,26 +1,28 @@
 /**
  * The frame every page shares: a header with the user, the language and sign-out, and a menu
- * with the pages the user's role can use. What a role may do is decided by the server; the menu
- * only leaves out pages that would answer 403.
+ * with the pages the user can use. Which those are follows the permissions in the session answer:
+ * the server decides, and the menu only leaves out pages that would answer 403.
  */
 import { useEffect } from 'react';
 import { NavLink, Navigate, Route, Routes, useNavigate } from 'react-router';
 import { useTranslation } from 'react-i18next';
-import { SessionProvider, useSession, type Role } from './session';
-import { LanguagePicker } from './components/LanguagePicker';
-import { RecordingsPage } from './pages/Recordings';
-import { RecordingPage } from './pages/Recording';
-import { AuditPage } from './pages/Audit';
-import { PrivacyPage } from './pages/Privacy';
-import { AdminPage } from './pages/Admin';
-import { BreakGlassBanner } from './components/BreakGlass';
-import { RETURN_TO } from './pages/SignIn';
+import { useSession, type Permission } from './shared/session';
+import { LanguagePicker } from './shared/components/LanguagePicker';
+import { SessionProvider } from './features/signin/SessionProvider';
+import { RETURN_TO } from './features/signin/SignIn';
+import { RecordingsPage } from './features/recordings/Recordings';
+import { RecordingPage } from './features/recordings/Recording';
+import { BreakGlassBanner } from './features/recordings/BreakGlass';
+import { AuditPage } from './features/audit/Audit';
+import { PrivacyPage } from './features/privacy/Privacy';
+import { AdminPage } from './features/admin/Admin';
 
-const PAGES: Array<{ path: string; key: 'recordings' | 'audit' | 'privacy' | 'admin'; roles: Role[] }> = [
-  { path: '/recordings', key: 'recordings', roles: ['nurse', 'supervisor', 'dpo'] },
-  { path: '/privacy', key: 'privacy', roles: ['dpo'] },
-  { path: '/audit', key: 'audit', roles: ['auditor'] },
-  { path: '/admin', key: 'admin', roles: ['admin'] },
+/** each page, and the permissions of which the user needs one to see it */
+const PAGES: Array<{ path: string; key: 'recordings' | 'audit' | 'privacy' | 'admin'; needs: Permission[] }> = [
+  { path: '/recordings', key: 'recordings', needs: ['recordings:list'] },
+  { path: '/privacy', key: 'privacy', needs: ['subject:find'] },
+  { path: '/audit', key: 'audit', needs: ['audit:read'] },
+  { path: '/admin', key: 'admin', needs: ['users:manage', 'tokens:manage', 'tenancy:manage'] },
 ];
 
 export function App() {
@@ -43,8 +45,9 @@ function SkipText() {
 
 function Frame() {
   const { t } = useTranslation();
-  const { user, signOut } = useSession();
-  const pages = PAGES.filter((p) => p.roles.includes(user.role));
+  const { user, signOut, can } = useSession();
+  const pages = PAGES.filter((p) => p.needs.some(can));
+  const has = (key: (typeof PAGES)[number]['key']) => pages.some((p) => p.key === key);
   const home = pages[0]?.path ?? '/recordings';
   const navigate = useNavigate();
   useEffect(() => {
@@ -78,15 +81,15 @@ function Frame() {
       <main id="main" tabIndex={-1}>
         <Routes>
           <Route path="/" element={<Navigate to={home} replace />} />
-          {pages.some((p) => p.key === 'recordings') && (
+          {has('recordings') && (
             <>
               <Route path="/recordings" element={<RecordingsPage />} />
               <Route path="/recordings/:id" element={<RecordingPage />} />
             </>
           )}
-          {user.role === 'dpo' && <Route path="/privacy" element={<PrivacyPage />} />}
-          {user.role === 'auditor' && <Route path="/audit" element={<AuditPage />} />}
-          {user.role === 'admin' && <Route path="/admin" element={<AdminPage />} />}
+          {has('privacy') && <Route path="/privacy" element={<PrivacyPage />} />}
+          {has('audit') && <Route path="/audit" element={<AuditPage />} />}
+          {has('admin') && <Route path="/admin" element={<AdminPage />} />}
           <Route path="*" element={<Navigate to={home} replace />} />
         </Routes>
       </main>

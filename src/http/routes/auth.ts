@@ -5,6 +5,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { SignInError, changePassword, signIn } from '../../identities/signin.js';
 import { startSession } from '../../identities/sessions.js';
+import { userPrincipal } from '../../identities/principal.js';
+import { ACTIONS, PURPOSES, RENDITIONS, can, permissionsOf, type UserPrincipal } from '../../policy/policy.js';
 import { audit, requireUserAuth, SESSION_COOKIE, setSessionCookie } from '../auth.js';
 import { errorResponses, errorSchema } from '../schemas.js';
 
@@ -25,7 +27,21 @@ const sessionSchema = {
     },
     csrfToken: { type: 'string' },
     expiresAt: { type: 'string' },
+    // what the user may do, from the policy, so that the web UI keeps no copy of it
+    permissions: { type: 'array', items: { type: 'string', enum: ACTIONS }, description: 'every action this user\'s role allows at all, sorted; scope still decides per recording' },
+    purposes: { type: 'array', items: { type: 'string', enum: PURPOSES }, description: 'the purposes of use a playback or export may state' },
+    renditions: { type: 'array', items: { type: 'string', enum: RENDITIONS }, description: 'the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording' },
+    breakGlass: {
+      type: 'array',
+      description: 'this user\'s break-the-glass periods in force now',
+      items: {
+        type: 'object',
+        properties: { id: { type: 'string' }, controllerId: { type: 'string' }, expiresAt: { type: 'string' } },
+        required: ['id', 'controllerId', 'expiresAt'],
+      },
+    },
   },
+  required: ['permissions', 'purposes', 'renditions', 'breakGlass'],
 } as const;
 
 const signInError = {
@@ -80,7 +96,7 @@ export async function registerAuthRoutes(api: FastifyInstance, options: { signIn
       }
       await vault.audit.append({ action: 'auth.signin', outcome: 'success', actor: { type: 'user', id: user.id, name: user.username, role: user.role }, detail: { mfa: 'totp' }, ip: req.ip, requestId: req.id });
       const session = await startSession(vault, user);
-      return sendSession(reply, session, user);
+      return sendSession(reply, session, user, await userPrincipal(vault, user));
     },
   });
 
@@ -99,7 +115,7 @@ export async function registerAuthRoutes(api: FastifyInstance, options: { signIn
     schema: { tags: ['auth'], summary: 'The signed-in user and the CSRF token for this session', response: { 200: sessionSchema, ...errorResponses } },
     handler: async (req) => {
       const auth = requireUserAuth(req);
-      return sessionBody(auth.user, auth.session.csrf_token, auth.session.expires_at);
+      return sessionBody(auth.user, auth.principal, auth.session.csrf_token, auth.session.expires_at);
     },
   });
 
@@ -132,11 +148,20 @@ export async function registerAuthRoutes(api: FastifyInstance, options: { signIn
   });
 }
 
-function sessionBody(user: { id: string; username: string; role: string; controller_id: string | null; processor_id: string | null; agent: string | null; team: string | null }, csrfToken: string, expiresAt: string) {
+function sessionBody(
+  user: { id: string; username: string; role: string; controller_id: string | null; processor_id: string | null; agent: string | null; team: string | null },
+  principal: UserPrincipal,
+  csrfToken: string,
+  expiresAt: string,
+) {
   return {
     user: { id: user.id, username: user.username, role: user.role, controllerId: user.controller_id, processorId: user.processor_id, agent: user.agent, team: user.team },
     csrfToken,
     expiresAt,
+    permissions: permissionsOf(principal),
+    purposes: [...PURPOSES],
+    renditions: RENDITIONS.filter((r) => r === 'redacted' || can(principal, 'recording:unredacted')),
+    breakGlass: principal.breakGlass.map((g) => ({ id: g.id, controllerId: g.controllerId, expiresAt: g.expiresAt })),
   };
 }
 
@@ -144,7 +169,8 @@ export function sendSession(
   reply: FastifyReply,
   session: { cookie: string; csrfToken: string; expiresAt: string },
   user: Parameters<typeof sessionBody>[0],
+  principal: UserPrincipal,
 ) {
   setSessionCookie(reply, session.cookie);
-  return reply.send(sessionBody(user, session.csrfToken, session.expiresAt));
+  return reply.send(sessionBody(user, principal, session.csrfToken, session.expiresAt));
 }

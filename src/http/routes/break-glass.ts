@@ -86,6 +86,28 @@ export async function registerBreakGlassRoutes(api: FastifyInstance): Promise<vo
     },
   });
 
+  api.post('/break-glass/:id/end', {
+    schema: {
+      tags: ['break-glass'],
+      summary: 'End your own break-the-glass period now, before it runs out',
+      params: uuidParam,
+      response: { 200: breakGlassSchema, 409: errorSchema, ...errorResponses },
+    },
+    handler: async (req) => {
+      const auth = requireUserAuth(req);
+      await authorize(req, 'break-glass:start', 'break-glass.end');
+      const { id } = req.params as { id: string };
+      const row = await vault.grants.breakGlass(id);
+      // someone else's period is not named: it does not exist for this caller
+      if (!row || row.user_id !== auth.user.id) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such break-the-glass period');
+      const now = new Date().toISOString();
+      if (row.expires_at <= now) throw new CallvaultError(ErrorCodes.CONFLICT, 'this period is over already');
+      await audit(req, { action: 'break-glass.end', outcome: 'success', controllerId: row.controller_id, breakGlassId: row.id });
+      if (!(await vault.grants.endBreakGlass(row.id, now))) throw new CallvaultError(ErrorCodes.CONFLICT, 'this period is over already');
+      return view((await vault.grants.breakGlass(row.id))!);
+    },
+  });
+
   api.get('/break-glass', {
     schema: {
       tags: ['break-glass'],

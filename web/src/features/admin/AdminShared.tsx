@@ -1,0 +1,210 @@
+/**
+ * What the administration sections share: the answers' types, the lists of controllers and
+ * processors every form picks from, the words for a failed call, a confirmation for actions
+ * that cannot be undone, and the dialog that shows a secret the server gives out only once.
+ */
+import { createContext, useCallback, useContext, useEffect, useId, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import QRCode from 'qrcode';
+import type { paths } from '../../shared/api/schema';
+import { errorOf } from '../../shared/api/client';
+import { autofocus, Modal } from '../../shared/components/Modal';
+import { ErrorText, useErrorLine } from '../../shared/components/ErrorText';
+
+type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
+export type AdminUser = NonNullable<Json<paths['/api/v1/users']['get']['responses'][200]>['users']>[number];
+export type Credentials = Json<paths['/api/v1/users']['post']['responses'][201]>;
+export type NewUser = Json<paths['/api/v1/users']['post']['requestBody']>;
+export type Token = NonNullable<Json<paths['/api/v1/tokens']['get']['responses'][200]>['tokens']>[number];
+export type NewToken = Json<paths['/api/v1/tokens']['post']['requestBody']>;
+export type Organisation = NonNullable<Json<paths['/api/v1/controllers']['get']['responses'][200]>['controllers']>[number];
+export type Contract = NonNullable<Json<paths['/api/v1/contracts']['get']['responses'][200]>['contracts']>[number];
+export type NewContract = Json<paths['/api/v1/contracts']['post']['requestBody']>;
+export type KeyStatus = Json<paths['/api/v1/keys']['get']['responses'][200]>;
+
+export const USER_ROLES: Array<NewUser['role']> = ['nurse', 'supervisor', 'dpo', 'auditor', 'admin'];
+export const TOKEN_SCOPES: Array<NewToken['scope']> = ['ingest'];
+export const CONTRACT_ROLES: NewContract['roles'] = ['nurse', 'supervisor', 'dpo'];
+/** the server's pattern for controller and processor ids */
+export const ORG_ID_PATTERN = '[a-z0-9][a-z0-9\\-]{0,62}';
+
+/** the controllers and processors, loaded once for the page and again after one is added */
+export interface Organisations {
+  controllers: Organisation[];
+  processors: Organisation[];
+  reload: () => Promise<void>;
+}
+export const OrganisationsContext = createContext<Organisations>({ controllers: [], processors: [], reload: async () => undefined });
+export const useOrganisations = () => useContext(OrganisationsContext);
+
+/** the page's live status line: sections tell it what they did */
+export const AnnounceContext = createContext<(message: string) => void>(() => undefined);
+export const useAnnounce = () => useContext(AnnounceContext);
+
+/** "Region Skåne (region-skane)", or the bare id of an organisation the list does not hold */
+export function orgLabel(list: ReadonlyArray<Pick<Organisation, 'id' | 'name'>>, id: string | null | undefined): string {
+  if (!id) return '—';
+  const o = list.find((x) => x.id === id);
+  return o?.name && o.name !== id ? `${o.name} (${id})` : id;
+}
+
+/** the id of the only organisation in the list (the one meant), else '' */
+export function soleId(list: Organisation[]): string {
+  return list.length === 1 ? (list[0]?.id ?? '') : '';
+}
+
+/** the options of a required choice of organisation: "Choose…" (not choosable), then the list */
+export function OrgOptions({ list }: { list: Organisation[] }) {
+  const { t } = useTranslation('admin');
+  return (
+    <>
+      <option value="" disabled>
+        {t('choose')}
+      </option>
+      {list.map((o) => (
+        <option key={o.id} value={o.id}>
+          {orgLabel(list, o.id)}
+        </option>
+      ))}
+    </>
+  );
+}
+
+/** codes whose meaning is plainer in the administration's own words */
+const ADMIN_WORDS = ['CV_CONFLICT', 'CV_FORBIDDEN'];
+
+/** the words for a failed call: the administration's for a few codes, else the shared message for the code */
+export function useFailure(): (error: unknown) => string {
+  const { t } = useTranslation('admin');
+  const line = useErrorLine();
+  return useCallback(
+    (error: unknown) => {
+      const e = errorOf(error);
+      if (ADMIN_WORDS.includes(e.code)) return `${t(`errors.${e.code as 'CV_CONFLICT'}`)}${e.message ? ` (${e.message})` : ''}`;
+      return line(e);
+    },
+    [t, line],
+  );
+}
+
+/** asks before an action that cannot be undone; stays open with the error when it fails */
+export function ConfirmDialog({ title, children, confirm, onConfirm, onClose }: { title: string; children: ReactNode; confirm: string; onConfirm: () => Promise<string | null>; onClose: () => void }) {
+  const { t: tc } = useTranslation();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function go() {
+    setBusy(true);
+    setError(null);
+    const failed = await onConfirm();
+    setBusy(false);
+    if (failed) setError(failed);
+  }
+  return (
+    <Modal title={title} onClose={onClose} tone="danger">
+      {children}
+      <ErrorText error={error} />
+      <div className="actions">
+        <button type="button" onClick={onClose} ref={autofocus}>
+          {tc('cancel')}
+        </button>
+        <button type="button" className="danger" onClick={() => void go()} disabled={busy} aria-busy={busy}>
+          {confirm}
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+/** copies a value; says so in its own live region (a screen reader hears it, the field keeps focus) */
+export function CopyButton({ value, label }: { value: string; label: string }) {
+  const { t } = useTranslation('admin');
+  const [copied, setCopied] = useState<'yes' | 'no' | null>(null);
+  return (
+    <>
+      <button
+        type="button"
+        onClick={() => {
+          if (!navigator.clipboard) return setCopied('no');
+          void navigator.clipboard.writeText(value).then(
+            () => setCopied('yes'),
+            () => setCopied('no'),
+          );
+        }}
+      >
+        {label}
+      </button>
+      <span className="admin-copied" aria-live="polite">
+        {copied === 'yes' ? t('secret.copied') : copied === 'no' ? t('secret.copyFailed') : ''}
+      </span>
+    </>
+  );
+}
+
+export interface SecretField {
+  label: string;
+  value: string;
+  /** the dialog opens on the first secret field */
+  secret?: boolean;
+}
+
+/**
+ * A secret the server shows once (a one-time password, a TOTP secret, a machine token). The fields
+ * are read-only text, selectable and copyable; closing asks nothing more, but the note says it
+ * will not be shown again.
+ */
+export function SecretDialog({ title, once, intro, fields, qrUri, onClose }: { title: string; once: string; intro: string; fields: SecretField[]; qrUri?: string; onClose: () => void }) {
+  const { t } = useTranslation('admin');
+  const id = useId();
+  const [qr, setQr] = useState<string | null>(null);
+  useEffect(() => {
+    if (qrUri) void QRCode.toDataURL(qrUri, { margin: 1, width: 180 }).then(setQr, () => setQr(null));
+  }, [qrUri]);
+  return (
+    <Modal title={title} onClose={onClose}>
+      <p className="warning admin-once">
+        <strong>{t('secret.once')}</strong> {once}
+      </p>
+      <p>{intro}</p>
+      {fields.map((f, i) => (
+        <div key={f.label} className="admin-secret">
+          <label htmlFor={`${id}-${i}`}>{f.label}</label>
+          <div className="admin-secret-row">
+            <input id={`${id}-${i}`} readOnly value={f.value} spellCheck={false} autoComplete="off" onFocus={(e) => e.currentTarget.select()} ref={i === Math.max(0, fields.findIndex((x) => x.secret)) ? autofocus : undefined} />
+            <CopyButton value={f.value} label={t('secret.copy')} />
+          </div>
+        </div>
+      ))}
+      {qr && (
+        <figure className="admin-qr">
+          <img src={qr} alt={t('secret.qrAlt')} width={180} height={180} />
+          <figcaption className="hint">{t('secret.qrCaption')}</figcaption>
+        </figure>
+      )}
+      <div className="actions">
+        <button type="button" className="primary" onClick={onClose}>
+          {t('secret.done')}
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+/** a one-time password and TOTP secret, from creating an account or resetting its sign-in */
+export function CredentialsDialog({ credentials, reset, onClose }: { credentials: Credentials; reset: boolean; onClose: () => void }) {
+  const { t } = useTranslation('admin');
+  const fields: SecretField[] = [
+    { label: t('users.username'), value: credentials.username ?? '' },
+    { label: t('secret.password'), value: credentials.password ?? '', secret: true },
+  ];
+  if (credentials.totpSecret) fields.push({ label: t('secret.totpSecret'), value: credentials.totpSecret, secret: true });
+  return (
+    <SecretDialog
+      title={reset ? t('secret.resetHeading', { username: credentials.username }) : t('secret.createdHeading', { username: credentials.username })}
+      once={t('secret.oncePassword')}
+      intro={t('secret.credentialsIntro')}
+      fields={fields}
+      qrUri={credentials.totpUri}
+      onClose={onClose}
+    />
+  );
+}

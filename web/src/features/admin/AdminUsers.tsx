@@ -1,0 +1,317 @@
+/**
+ * Accounts: who they are, where they belong, whether they can sign in. An administrator creates
+ * them (the one-time password and TOTP secret are shown once), resets a lost sign-in, disables
+ * an account or lets it in again. Disabling and resetting end the account's sessions, so both ask first.
+ */
+import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api } from '../../shared/api/client';
+import { useSession } from '../../shared/session';
+import { ConfirmDialog, CredentialsDialog, orgLabel, OrgOptions, soleId, useAnnounce, useFailure, useOrganisations, USER_ROLES, type AdminUser, type Credentials, type NewUser } from './AdminShared';
+import { ErrorText } from '../../shared/components/ErrorText';
+import { Modal } from '../../shared/components/Modal';
+
+type Pending = { kind: 'reset' | 'disable'; user: AdminUser } | null;
+
+export function AdminUsers({ headingId }: { headingId: string }) {
+  const { t } = useTranslation('admin');
+  const { t: tc } = useTranslation();
+  const { user: me } = useSession();
+  const orgs = useOrganisations();
+  const announce = useAnnounce();
+  const failure = useFailure();
+  const [users, setUsers] = useState<AdminUser[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
+  const [pending, setPending] = useState<Pending>(null);
+  const [shown, setShown] = useState<{ credentials: Credentials; reset: boolean } | null>(null);
+
+  const load = useCallback(async () => {
+    const { data, error: failed } = await api.GET('/api/v1/users');
+    if (!data) return setError(failure(failed));
+    setError(null);
+    setUsers([...(data.users ?? [])].sort((a, b) => (a.username ?? '').localeCompare(b.username ?? '')));
+  }, [failure]);
+  useEffect(() => void load(), [load]);
+
+  async function enable(u: AdminUser) {
+    const { data, error: failed } = await api.POST('/api/v1/users/{id}/enable', { params: { path: { id: u.id! } } });
+    if (!data) return setError(failure(failed));
+    announce(u.disabled ? t('users.enabled', { username: u.username }) : t('users.unlocked', { username: u.username }));
+    await load();
+  }
+
+  async function confirmed(p: NonNullable<Pending>): Promise<string | null> {
+    const id = p.user.id!;
+    if (p.kind === 'disable') {
+      const { data, error: failed } = await api.POST('/api/v1/users/{id}/disable', { params: { path: { id } } });
+      if (!data) return failure(failed);
+      announce(t('users.disabled', { username: p.user.username }));
+    } else {
+      const { data, error: failed } = await api.POST('/api/v1/users/{id}/reset', { params: { path: { id } } });
+      if (!data) return failure(failed);
+      setShown({ credentials: data, reset: true });
+      announce(t('users.wasReset', { username: p.user.username }));
+    }
+    setPending(null);
+    await load();
+    return null;
+  }
+
+  return (
+    <>
+      <div className="page-head">
+        <h2 id={headingId}>{t('users.heading')}</h2>
+        <button type="button" className="primary" onClick={() => setCreating(true)}>
+          {t('users.create')}
+        </button>
+      </div>
+      <ErrorText error={error} />
+      {users === null && !error && <p className="status">{tc('loading')}</p>}
+      {users && users.length === 0 && <p>{t('users.empty')}</p>}
+      {users && users.length > 0 && (
+        <div className="admin-scroll" role="region" aria-labelledby={headingId} tabIndex={0}>
+          <table className="admin-table">
+            <caption className="admin-sr">{t('users.caption', { count: users.length })}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('users.username')}</th>
+                <th scope="col">{t('users.role')}</th>
+                <th scope="col">{t('users.organisation')}</th>
+                <th scope="col">{t('users.agent')}</th>
+                <th scope="col">{t('users.team')}</th>
+                <th scope="col">{t('users.totp')}</th>
+                <th scope="col">{t('users.status')}</th>
+                <th scope="col">{t('users.actions')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.map((u) => {
+                const self = u.id === me.id;
+                return (
+                  <tr key={u.id} className={u.disabled ? 'admin-muted' : u.locked ? 'flagged' : undefined}>
+                    <th scope="row">
+                      {u.username}
+                      {self && <span className="hint"> ({t('users.you')})</span>}
+                      {u.oidcIssuer && <div className="hint">{t('users.oidc', { issuer: hostOf(u.oidcIssuer) })}</div>}
+                    </th>
+                    <td>{u.role ? tc(`roles.${u.role}`) : '—'}</td>
+                    <td>
+                      {u.controllerId ? (
+                        <>
+                          <span className="admin-tag" title={t('users.controller')}>{t('users.controllerTag')}</span> {orgLabel(orgs.controllers, u.controllerId)}
+                        </>
+                      ) : u.processorId ? (
+                        <>
+                          <span className="admin-tag" title={t('users.processor')}>{t('users.processorTag')}</span> {orgLabel(orgs.processors, u.processorId)}
+                        </>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
+                    <td>{u.agent ?? '—'}</td>
+                    <td>{u.team ?? '—'}</td>
+                    <td>{u.oidcIssuer ? t('users.notApplicable') : u.totpEnrolled ? tc('yes') : tc('no')}</td>
+                    <td>{u.disabled ? <strong>{t('users.stateDisabled')}</strong> : u.locked ? <strong>{t('users.stateLocked')}</strong> : t('users.stateActive')}</td>
+                    <td>
+                      {self ? (
+                        '—'
+                      ) : (
+                        <div className="admin-row-actions">
+                          {!u.oidcIssuer && (
+                            <button type="button" onClick={() => setPending({ kind: 'reset', user: u })} aria-label={t('users.resetFor', { username: u.username })}>
+                              {t('users.reset')}
+                            </button>
+                          )}
+                          {u.disabled || u.locked ? (
+                            <button type="button" onClick={() => void enable(u)} aria-label={u.disabled ? t('users.enableFor', { username: u.username }) : t('users.unlockFor', { username: u.username })}>
+                              {u.disabled ? t('users.enable') : t('users.unlock')}
+                            </button>
+                          ) : null}
+                          {!u.disabled && (
+                            <button type="button" onClick={() => setPending({ kind: 'disable', user: u })} aria-label={t('users.disableFor', { username: u.username })}>
+                              {t('users.disable')}
+                            </button>
+                          )}
+                        </div>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {creating && (
+        <CreateUserDialog
+          onClose={() => setCreating(false)}
+          onCreated={(c) => {
+            setCreating(false);
+            setShown({ credentials: c, reset: false });
+            announce(t('users.created', { username: c.username }));
+            void load();
+          }}
+        />
+      )}
+      {pending && (
+        <ConfirmDialog
+          title={pending.kind === 'reset' ? t('users.confirmResetHeading', { username: pending.user.username }) : t('users.confirmDisableHeading', { username: pending.user.username })}
+          confirm={pending.kind === 'reset' ? t('users.confirmReset') : t('users.confirmDisable')}
+          onConfirm={() => confirmed(pending)}
+          onClose={() => setPending(null)}
+        >
+          <p>{pending.kind === 'reset' ? t('users.confirmResetText') : t('users.confirmDisableText')}</p>
+        </ConfirmDialog>
+      )}
+      {shown && <CredentialsDialog credentials={shown.credentials} reset={shown.reset} onClose={() => setShown(null)} />}
+    </>
+  );
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+type Belongs = 'none' | 'controller' | 'processor';
+
+function CreateUserDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (c: Credentials) => void }) {
+  const { t } = useTranslation('admin');
+  const { t: tc } = useTranslation();
+  const orgs = useOrganisations();
+  const failure = useFailure();
+  const id = useId();
+  const [username, setUsername] = useState('');
+  const [role, setRole] = useState<NewUser['role']>('nurse');
+  const [belongs, setBelongs] = useState<Belongs>(orgs.processors.length ? 'processor' : orgs.controllers.length ? 'controller' : 'none');
+  const [org, setOrg] = useState('');
+  const [agent, setAgent] = useState('');
+  const [team, setTeam] = useState('');
+  const [oidc, setOidc] = useState(false);
+  const [issuer, setIssuer] = useState('');
+  const [subject, setSubject] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const choices = belongs === 'controller' ? orgs.controllers : belongs === 'processor' ? orgs.processors : [];
+  // the only one there is is the one meant
+  const chosen = org || soleId(choices);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const body: NewUser = {
+      username: username.trim(),
+      role,
+      ...(belongs === 'controller' && chosen ? { controllerId: chosen } : {}),
+      ...(belongs === 'processor' && chosen ? { processorId: chosen } : {}),
+      ...(agent.trim() ? { agent: agent.trim() } : {}),
+      ...(team.trim() ? { team: team.trim() } : {}),
+      ...(oidc ? { oidcIssuer: issuer.trim(), oidcSubject: subject.trim() } : {}),
+    };
+    const { data, error: failed } = await api.POST('/api/v1/users', { body });
+    setBusy(false);
+    if (!data) return setError(failure(failed));
+    onCreated(data);
+  }
+
+  return (
+    <Modal title={t('users.createHeading')} onClose={onClose}>
+      <form onSubmit={submit} className="admin-form">
+        <label htmlFor={`${id}-u`}>{t('users.username')}</label>
+        <input
+          id={`${id}-u`}
+          value={username}
+          onChange={(e) => setUsername(e.target.value.toLowerCase())}
+          required
+          minLength={2}
+          maxLength={64}
+          pattern="[a-z0-9._@\-]{2,64}"
+          autoComplete="off"
+          spellCheck={false}
+          aria-describedby={`${id}-uh`}
+        />
+        <p id={`${id}-uh`} className="hint">
+          {t('users.usernameHint')}
+        </p>
+        <label htmlFor={`${id}-r`}>{t('users.role')}</label>
+        <select id={`${id}-r`} value={role} onChange={(e) => setRole(e.target.value as NewUser['role'])}>
+          {USER_ROLES.map((r) => (
+            <option key={r} value={r}>
+              {tc(`roles.${r}`)}
+            </option>
+          ))}
+        </select>
+        <fieldset>
+          <legend>{t('users.organisation')}</legend>
+          {(['processor', 'controller', 'none'] as const).map((b) => (
+            <label key={b} className="check">
+              <input
+                type="radio"
+                name={`${id}-b`}
+                value={b}
+                checked={belongs === b}
+                onChange={() => {
+                  setBelongs(b);
+                  setOrg('');
+                }}
+              />{' '}
+              {t(`users.belongs.${b}`)}
+            </label>
+          ))}
+          {belongs !== 'none' && (
+            <>
+              <label htmlFor={`${id}-o`}>{belongs === 'controller' ? t('users.controller') : t('users.processor')}</label>
+              <select id={`${id}-o`} value={chosen} onChange={(e) => setOrg(e.target.value)} required>
+                <OrgOptions list={choices} />
+              </select>
+              {choices.length === 0 && <p className="hint">{belongs === 'controller' ? t('users.noControllers') : t('users.noProcessors')}</p>}
+            </>
+          )}
+        </fieldset>
+        <label htmlFor={`${id}-a`}>
+          {t('users.agent')} <span className="hint">({t('optional')})</span>
+        </label>
+        <input id={`${id}-a`} value={agent} onChange={(e) => setAgent(e.target.value)} maxLength={100} aria-describedby={`${id}-ah`} autoComplete="off" />
+        <p id={`${id}-ah`} className="hint">
+          {t('users.agentHint')}
+        </p>
+        <label htmlFor={`${id}-t`}>
+          {t('users.team')} <span className="hint">({t('optional')})</span>
+        </label>
+        <input id={`${id}-t`} value={team} onChange={(e) => setTeam(e.target.value)} maxLength={100} aria-describedby={`${id}-th`} autoComplete="off" />
+        <p id={`${id}-th`} className="hint">
+          {t('users.teamHint')}
+        </p>
+        <label className="check">
+          <input type="checkbox" checked={oidc} onChange={(e) => setOidc(e.target.checked)} /> {t('users.oidcToggle')}
+        </label>
+        {oidc && (
+          <>
+            <label htmlFor={`${id}-i`}>{t('users.oidcIssuer')}</label>
+            <input id={`${id}-i`} type="url" value={issuer} onChange={(e) => setIssuer(e.target.value)} required maxLength={500} placeholder="https://" />
+            <label htmlFor={`${id}-s`}>{t('users.oidcSubject')}</label>
+            <input id={`${id}-s`} value={subject} onChange={(e) => setSubject(e.target.value)} required maxLength={255} aria-describedby={`${id}-sh`} autoComplete="off" />
+            <p id={`${id}-sh`} className="hint">
+              {t('users.oidcSubjectHint')}
+            </p>
+          </>
+        )}
+        <ErrorText error={error} />
+        <div className="actions">
+          <button type="button" onClick={onClose}>
+            {tc('cancel')}
+          </button>
+          <button type="submit" className="primary" disabled={busy} aria-busy={busy}>
+            {t('users.createSubmit')}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,57 @@
+import { useCallback } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { ApiError } from '../api/client';
+
+/**
+ * The words for a failed request: the code's message in the user's language (shared/i18n/errors.ts),
+ * and the server's own words after it, which name the particular field or rule (in English).
+ */
+export function useErrorWords(): (error: ApiError) => { text: string; detail: string | null } {
+  const { t, i18n } = useTranslation('errors');
+  return useCallback(
+    (error: ApiError) => {
+      const known = i18n.exists(error.code, { ns: 'errors' });
+      const text = known ? t(error.code as 'CV_INTERNAL') : t('common:error.generic', { code: error.code });
+      const detail = error.message && error.message !== text ? error.message : null;
+      return { text, detail };
+    },
+    [t, i18n],
+  );
+}
+
+/** the same as one line of text, for places that show a string */
+export function useErrorLine(): (error: ApiError) => string {
+  const words = useErrorWords();
+  return useCallback(
+    (error: ApiError) => {
+      const { text, detail } = words(error);
+      return detail ? `${text} (${detail})` : text;
+    },
+    [words],
+  );
+}
+
+/** A failed request's message, announced as it appears; a string is shown as it is. */
+export function ErrorText({ error }: { error: ApiError | string | null | undefined }) {
+  const words = useErrorWords();
+  if (!error) return null;
+  if (typeof error === 'string') {
+    return (
+      <p className="error" role="alert">
+        {error}
+      </p>
+    );
+  }
+  const { text, detail } = words(error);
+  return (
+    <p className="error" role="alert">
+      {text}
+      {detail && (
+        <>
+          {' '}
+          <span lang="en">({detail})</span>
+        </>
+      )}
+    </p>
+  );
+}

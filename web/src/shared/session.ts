@@ -1,0 +1,54 @@
+/**
+ * The signed-in session as every page sees it: who the user is and what the server says they may
+ * do. The interface keeps no copy of the access policy: menus, buttons and choices follow
+ * `permissions`, `purposes` and `renditions` from the session answer, and the break-the-glass
+ * periods in force come from there too, so a reload shows them as long as they last.
+ * The provider (sign-in, expiry) is features/signin/SessionProvider.tsx.
+ */
+import { createContext, useContext } from 'react';
+import type { paths } from './api/schema';
+
+export type SessionBody = paths['/api/v1/auth/session']['get']['responses'][200]['content']['application/json'];
+export type Permission = SessionBody['permissions'][number];
+export type Purpose = SessionBody['purposes'][number];
+export type Rendition = SessionBody['renditions'][number];
+/** the roles the interface has a name for (common:roles) */
+export type Role = 'nurse' | 'supervisor' | 'dpo' | 'auditor' | 'admin';
+
+export interface User {
+  id: string;
+  username: string;
+  role: Role;
+  controllerId: string | null;
+  processorId: string | null;
+  agent: string | null;
+  team: string | null;
+}
+
+export interface BreakGlassPeriod {
+  id: string;
+  controllerId: string;
+  expiresAt: string;
+}
+
+export interface Session {
+  user: User;
+  /** may the user do this at all? (the server still decides on each recording) */
+  can: (permission: Permission) => boolean;
+  purposes: readonly Purpose[];
+  /** the renditions the user may ask for, the redacted one first */
+  renditions: readonly Rendition[];
+  /** the user's break-the-glass periods in force now */
+  breakGlass: readonly BreakGlassPeriod[];
+  /** asks the server again, after something that changes the answer (break-the-glass begun or ended) */
+  refresh: () => Promise<void>;
+  signOut: () => Promise<void>;
+}
+
+export const SessionContext = createContext<Session | null>(null);
+
+export function useSession(): Session {
+  const value = useContext(SessionContext);
+  if (!value) throw new Error('useSession outside a signed-in page');
+  return value;
+}
