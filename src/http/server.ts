@@ -151,7 +151,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(import('@fastify/swagger'), {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'callvault', version: '1', description: 'A vault for recorded healthcare calls. Every access is authorised, bound to a purpose and audited.' },
+      info: {
+        title: 'callvault',
+        version: '1',
+        description: 'A vault for recorded healthcare calls. Every access is authorised, bound to a purpose and audited.',
+        license: { name: 'AGPL-3.0-only', identifier: 'AGPL-3.0-only' },
+      },
+      // the API is served by the server that serves this document, whatever its address
+      servers: [{ url: '/' }],
       components: {
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
