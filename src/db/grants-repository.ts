@@ -38,6 +38,12 @@ export class GrantsRepository {
     return q.orderBy('started_at', 'desc').limit(500).execute();
   }
 
+  /** ends a period that is still open, now; false when it had ended already */
+  async endBreakGlass(id: string, at: string): Promise<boolean> {
+    const r = await this.db.updateTable('break_glass').set({ expires_at: at }).where('id', '=', id).where('expires_at', '>', at).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   async review(id: string, reviewer: string, note: string, at: string): Promise<boolean> {
     const r = await this.db
       .updateTable('break_glass')

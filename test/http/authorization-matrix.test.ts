@@ -72,6 +72,8 @@ let spareContract: ContractRow;
 let throwawayTokenId: string;
 let victimId: string;
 let reviewPeriodId: string;
+/** the break-the-glass period each caller started in the table, by caller */
+const startedPeriods = new Map<CallerName, string>();
 const callers = new Map<CallerName, Caller>();
 /** audio URLs from the access rows, by caller and recording */
 const audioUrls = new Map<string, string>();
@@ -424,7 +426,10 @@ const ROWS: Row[] = [
   row('POST', '/api/v1/break-glass', 'region-a',                      [401, 401, 401, 201, 201, 201, 403, 403, 403, 403, 403, 403, 401, 401], () => ({
     path: `${API}/break-glass`,
     json: { controllerId: 'region-a', reason: 'the patient is unconscious and the relative calls back', minutes: 5 },
-  })),
+  }), (c, res) => void startedPeriods.set(c.name, res.json.id)),
+  // each caller ends the period it started above; a caller without one names a period that does not exist
+  row('POST', '/api/v1/break-glass/{id}/end', 'own period',           [401, 401, 401, 200, 200, 200, 404, 404, 403, 403, 403, 403, 401, 401], (c) => ({ path: `${API}/break-glass/${startedPeriods.get(c.name) ?? MISSING}/end` }),
+    (c, res) => (res.json.id === startedPeriods.get(c.name) && res.json.expiresAt <= new Date().toISOString() ? undefined : 'the period is not ended')),
   row('GET', '/api/v1/break-glass', undefined,                        [401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 403, 403, 401, 401], () => ({ path: `${API}/break-glass` }),
     (c, res) => {
       const periods = res.json.periods as { controllerId: string; id: string }[];
