@@ -191,7 +191,7 @@ export class SessionsService {
 export function signedIn(actor: Actor): SignedInActor {
   if (actor.kind === 'user') return actor;
   if (actor.kind === 'anonymous') throw new CallvaultError(ErrorCodes.UNAUTHENTICATED, 'sign in first');
-  throw new CallvaultError(ErrorCodes.FORBIDDEN, 'this needs a signed-in person, not a token');
+  throw new CallvaultError(ErrorCodes.FORBIDDEN, actor.kind === 'token' ? 'this needs a signed-in person, not a token' : 'this needs a signed-in person');
 }
 
 function userAuditActor(user: User): AuditActor {
