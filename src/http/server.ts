@@ -111,7 +111,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   enforceConnectionLimits(app.server, limits, options.trustProxy);
 
   app.decorate('vault', options.vault);
-  app.decorate('services', createServices(options.vault));
+  app.decorate('services', createServices(options.vault, { oidc: options.oidc }));
   app.decorateRequest('auth', null);
   const readiness = new Readiness(options.vault, (report) => (report.ready ? app.log.info({ checks: report.checks }, 'ready') : app.log.warn({ checks: report.checks }, 'not ready')));
   const metrics = new ServerMetrics(options.vault, readiness);
@@ -233,7 +233,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await registerAuditRoutes(api);
       await registerSubjectRoutes(api);
       await registerKeyRoutes(api);
-      await registerOidcRoutes(api, options.oidc ?? [], { signInPerMinute: options.signInPerMinute ?? 20 });
+      await registerOidcRoutes(api, { signInPerMinute: options.signInPerMinute ?? 20 });
     },
     { prefix: '/api/v1' },
   );

@@ -181,7 +181,7 @@ export class OidcProviders {
   }
 
   /** The provider's authorization URL and the sealed cookie value that must come back with the callback. */
-  async begin(vault: Vault, id: string, now = new Date()): Promise<{ url: URL; stateCookie: string }> {
+  async begin(vault: Pick<Vault, 'keys'>, id: string, now = new Date()): Promise<{ url: URL; stateCookie: string }> {
     const provider = this.#config(id);
     const config = await this.#discover(provider);
     const verifier = client.randomPKCECodeVerifier();
@@ -203,7 +203,7 @@ export class OidcProviders {
    * query string. Resolves with the linked, enabled account and how MFA was shown; throws
    * OidcSignInError otherwise.
    */
-  async complete(vault: Vault, id: string, stateCookie: string | undefined, query: string, now = new Date()): Promise<{ user: User; mfa: string }> {
+  async complete(vault: Pick<Vault, 'keys' | 'users'>, id: string, stateCookie: string | undefined, query: string, now = new Date()): Promise<{ user: User; mfa: string }> {
     const provider = this.#config(id);
     const pending = readPending(vault, stateCookie);
     const age = now.getTime() - (pending?.t ?? 0);
@@ -277,7 +277,7 @@ export function mfaShown(provider: Pick<OidcProviderConfig, 'requireMfa' | 'mfaA
   return provider.requireMfa === false ? 'not-required' : undefined;
 }
 
-function readPending(vault: Vault, cookie: string | undefined): PendingSignIn | undefined {
+function readPending(vault: Pick<Vault, 'keys'>, cookie: string | undefined): PendingSignIn | undefined {
   if (!cookie || cookie.length > MAX_STATE_COOKIE || !/^[A-Za-z0-9_-]+$/.test(cookie)) return undefined;
   let value: unknown;
   try {
@@ -291,7 +291,7 @@ function readPending(vault: Vault, cookie: string | undefined): PendingSignIn | 
   return p as PendingSignIn;
 }
 
-function stateKey(vault: Vault): Buffer {
+function stateKey(vault: Pick<Vault, 'keys'>): Buffer {
   return vault.keys.derivedSecret('oidc-state');
 }
 

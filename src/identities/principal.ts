@@ -9,7 +9,7 @@ import type { TokenPrincipal, TokenScope, UserPrincipal } from '../policy/policy
 import type { Vault } from '../vault.js';
 import type { Role } from './roles.js';
 
-export async function userPrincipal(vault: Vault, user: User, now = new Date()): Promise<UserPrincipal> {
+export async function userPrincipal(vault: Pick<Vault, 'tenancy' | 'users' | 'grants'>, user: User, now = new Date()): Promise<UserPrincipal> {
   const [contracts, teamAgents, breakGlass] = await Promise.all([
     user.processor_id ? vault.tenancy.contracts(user.processor_id) : [],
     user.role === 'supervisor' && user.team ? vault.users.teamAgents(user.team, { controllerId: user.controller_id, processorId: user.processor_id }) : [],

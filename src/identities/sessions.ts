@@ -30,7 +30,7 @@ export function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export async function startSession(vault: Vault, user: User, now = new Date()): Promise<NewSession> {
+export async function startSession(vault: Pick<Vault, 'sessions'>, user: User, now = new Date()): Promise<NewSession> {
   const cookie = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
   const expiresAt = new Date(now.getTime() + ABSOLUTE_HOURS * 3_600_000).toISOString();
@@ -47,7 +47,7 @@ export async function startSession(vault: Vault, user: User, now = new Date()): 
 }
 
 /** the live session and its user for a cookie value, or undefined */
-export async function resumeSession(vault: Vault, cookie: string, now = new Date()): Promise<{ session: SessionRow; user: User } | undefined> {
+export async function resumeSession(vault: Pick<Vault, 'sessions' | 'users'>, cookie: string, now = new Date()): Promise<{ session: SessionRow; user: User } | undefined> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(cookie)) return undefined;
   const session = await vault.sessions.get(hashSecret(cookie));
   if (!session || session.revoked_at) return undefined;

@@ -10,6 +10,9 @@ import type { Vault } from '../vault.js';
 import { assertStrongPassword, hashPassword, verifyPassword } from './passwords.js';
 import { totpSecretOf } from './users.js';
 
+/** what sign-in reads and writes: the accounts, and the keyring that seals TOTP secrets */
+export type SignInDeps = Pick<Vault, 'users' | 'keys'>;
+
 export interface SignInRequest {
   username: string;
   password: string;
@@ -42,7 +45,7 @@ function failed(check: SignInError['failedCheck']): SignInError {
   return new SignInError(ErrorCodes.SIGNIN_FAILED, 'sign-in failed: wrong username, password or code, or the account is locked for a while', undefined, check);
 }
 
-export async function signIn(vault: Vault, request: SignInRequest, now = new Date()): Promise<User> {
+export async function signIn(vault: SignInDeps, request: SignInRequest, now = new Date()): Promise<User> {
   const user = await vault.users.byUsername(request.username);
   // password accounts only: OpenID accounts sign in at their provider
   const usable = user && !user.disabled && !user.oidc_issuer;
@@ -97,15 +100,22 @@ async function verifyCode(secret: string, code: string, lastStep: number, now: D
   return result.valid ? (result as { timeStep: number }).timeStep : undefined;
 }
 
-async function recordFailure(vault: Vault, user: User, now: Date): Promise<void> {
+async function recordFailure(vault: Pick<Vault, 'users'>, user: User, now: Date): Promise<void> {
   const failures = await vault.users.countFailedSignin(user.id);
   const over = failures - LOCKOUT_THRESHOLD;
   if (over >= 0) await vault.users.update(user.id, { locked_until: new Date(now.getTime() + Math.min(LOCK_BASE_MS * 2 ** over, LOCK_MAX_MS)).toISOString() });
 }
 
-/** Changing one's own password while signed in: the old one is needed, all other sessions end. */
-export async function changePassword(vault: Vault, user: User, oldPassword: string, newPassword: string): Promise<void> {
+/**
+ * Checks a change of one's own password while signed in: the old one is needed and the new one
+ * must be strong. Throws as sign-in does; changes nothing (the caller records the change first).
+ */
+export async function checkPasswordChange(user: User, oldPassword: string, newPassword: string): Promise<void> {
   if (!(await verifyPassword(user.password_hash, oldPassword))) throw failed('password');
   await assertStrongPassword(newPassword, [user.username, user.agent ?? '', user.team ?? '']);
-  await vault.users.update(user.id, { password_hash: await hashPassword(newPassword), password_one_time: 0 });
+}
+
+/** stores a checked new password; it is no longer one-time */
+export async function setPassword(users: Vault['users'], userId: string, newPassword: string): Promise<void> {
+  await users.update(userId, { password_hash: await hashPassword(newPassword), password_one_time: 0 });
 }

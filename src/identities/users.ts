@@ -97,7 +97,7 @@ export async function resetCredentials(vault: Vault, user: User): Promise<NewUse
   return { id: user.id, username: user.username, password, totpSecret: secret, totpUri: uri };
 }
 
-export function totpSecretOf(vault: Vault, user: User): string {
+export function totpSecretOf(vault: Pick<Vault, 'keys'>, user: User): string {
   return open(vault.keys.derivedSecret('totp-secret'), Buffer.from(user.totp_secret_sealed, 'base64'), Buffer.from(user.id, 'latin1')).toString('latin1');
 }
 

@@ -5,19 +5,31 @@
  * work. Services get the parts of the vault they use, never the whole of it.
  */
 import { AuditTrail } from './audit-trail.js';
+import { BreakGlassService } from './break-glass.js';
 import { KeysService } from './keys.js';
+import { SessionsService } from './sessions.js';
+import type { OidcProviderConfig } from '../identities/oidc.js';
 import type { Vault } from '../vault.js';
 
 export interface Services {
   trail: AuditTrail;
   keys: KeysService;
+  sessions: SessionsService;
+  breakGlass: BreakGlassService;
 }
 
-export function createServices(vault: Vault): Services {
+export interface ServiceOptions {
+  /** the OpenID Connect providers people may sign in at (HTTP only) */
+  oidc?: readonly OidcProviderConfig[];
+}
+
+export function createServices(vault: Vault, options: ServiceOptions = {}): Services {
   const trail = new AuditTrail(vault.audit);
   return {
     trail,
     keys: new KeysService(vault, trail),
+    sessions: new SessionsService(vault, trail, vault.audit, options.oidc),
+    breakGlass: new BreakGlassService(vault, trail),
   };
 }
 

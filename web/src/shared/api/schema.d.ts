@@ -8,361 +8,19 @@
 export interface paths {
   "/api/v1/auth/signin": {
     /** Sign in with username, password and TOTP code; the first sign-in also enrols TOTP and replaces a one-time password */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            username: string;
-            password: string;
-            code?: string;
-            newPassword?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              user?: {
-                id?: string;
-                username?: string;
-                role?: string;
-                controllerId?: string | null;
-                processorId?: string | null;
-                agent?: string | null;
-                team?: string | null;
-              };
-              csrfToken?: string;
-              expiresAt?: string;
-              /** @description every action this user's role allows at all, sorted; scope still decides per recording */
-              permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage")[];
-              /** @description the purposes of use a playback or export may state */
-              purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
-              /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
-              renditions: ("redacted" | "original")[];
-              /** @description this user's break-the-glass periods in force now */
-              breakGlass: {
-                  id: string;
-                  controllerId: string;
-                  expiresAt: string;
-                }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error?: {
-                code?: string;
-                message?: string;
-              };
-              totpSecret?: string;
-              totpUri?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    post: operations["signIn"];
   };
   "/api/v1/auth/signout": {
-    /** End this session now */
-    post: {
-      responses: {
-        /** @description Default Response */
-        204: {
-          content: never;
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    /** End this session now; it ends even when the audit log cannot record the sign-out */
+    post: operations["signOut"];
   };
   "/api/v1/auth/session": {
-    /** The signed-in user and the CSRF token for this session */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              user?: {
-                id?: string;
-                username?: string;
-                role?: string;
-                controllerId?: string | null;
-                processorId?: string | null;
-                agent?: string | null;
-                team?: string | null;
-              };
-              csrfToken?: string;
-              expiresAt?: string;
-              /** @description every action this user's role allows at all, sorted; scope still decides per recording */
-              permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage")[];
-              /** @description the purposes of use a playback or export may state */
-              purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
-              /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
-              renditions: ("redacted" | "original")[];
-              /** @description this user's break-the-glass periods in force now */
-              breakGlass: {
-                  id: string;
-                  controllerId: string;
-                  expiresAt: string;
-                }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    /** The signed-in user, the CSRF token for this session, what the user may do, and their open break-the-glass periods */
+    get: operations["getSession"];
   };
   "/api/v1/auth/password": {
     /** Change your own password; every other session ends */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            password: string;
-            newPassword: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        204: {
-          content: never;
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    post: operations["changePassword"];
   };
   "/api/v1/recordings": {
     /** Recordings in your scope, newest first, by time, region, agent and direction */
@@ -934,7 +592,7 @@ export interface paths {
     };
   };
   "/api/v1/recordings/{id}/audio": {
-    /** The audio, decrypted as it streams; HTTP Range gives 206 and decrypts only the segments needed */
+    /** The audio, decrypted as it streams, with a strong ETag; HTTP Range gives 206 (several ranges as multipart/byteranges), honours If-Range, and decrypts only the segments needed */
     get: {
       parameters: {
         query?: {
@@ -2888,412 +2546,17 @@ export interface paths {
   };
   "/api/v1/break-glass": {
     /** Break-the-glass periods, newest first (privacy officers: their controller; auditors: all) */
-    get: {
-      parameters: {
-        query?: {
-          unreviewed?: boolean;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              periods?: ({
-                  id?: string;
-                  userId?: string;
-                  controllerId?: string;
-                  reason?: string;
-                  startedAt?: string;
-                  expiresAt?: string;
-                  reviewedAt?: string | null;
-                  reviewedBy?: string | null;
-                  reviewNote?: string | null;
-                })[];
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["listBreakGlass"];
     /** Start break-the-glass access to one controller's calls, with a written reason */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            controllerId: string;
-            reason: string;
-            minutes?: number;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          content: {
-            "application/json": {
-              id?: string;
-              userId?: string;
-              controllerId?: string;
-              reason?: string;
-              startedAt?: string;
-              expiresAt?: string;
-              reviewedAt?: string | null;
-              reviewedBy?: string | null;
-              reviewNote?: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
-  };
-  "/api/v1/break-glass/{id}/end": {
-    /** End your own break-the-glass period now, before it runs out */
-    post: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              id?: string;
-              userId?: string;
-              controllerId?: string;
-              reason?: string;
-              startedAt?: string;
-              expiresAt?: string;
-              reviewedAt?: string | null;
-              reviewedBy?: string | null;
-              reviewNote?: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    post: operations["startBreakGlass"];
   };
   "/api/v1/break-glass/{id}/review": {
     /** Record a privacy officer's review of a break-the-glass period */
-    post: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            note: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              id?: string;
-              userId?: string;
-              controllerId?: string;
-              reason?: string;
-              startedAt?: string;
-              expiresAt?: string;
-              reviewedAt?: string | null;
-              reviewedBy?: string | null;
-              reviewNote?: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    post: operations["reviewBreakGlass"];
+  };
+  "/api/v1/break-glass/{id}/end": {
+    /** End your own open break-the-glass period now; it still waits for review */
+    post: operations["endBreakGlass"];
   };
   "/api/v1/audit/entries": {
     /** Entries with from ≤ index < to (at most 1000; default the last 100): canonical bytes in base64, and parsed */
@@ -4268,296 +3531,19 @@ export interface paths {
   };
   "/api/v1/keys": {
     /** Every controller's key pairs: status, algorithm, and how many stored recordings each holds; the provider, and whether this server's keys are unlocked (no key material) */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              provider: "keyfile" | "pkcs11";
-              unlocked: boolean;
-              controllers: ({
-                  id: string;
-                  name: string;
-                  keys: ({
-                      keyId: string;
-                      createdAt: string;
-                      /** @enum {string} */
-                      status: "active" | "retired";
-                      algorithm: string;
-                      recordings: number;
-                    })[];
-                })[];
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["getKeyStatus"];
   };
   "/api/v1/auth/oidc/providers": {
     /** The identity providers an organisation can sign in with (OpenID Connect); public */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              providers: {
-                  id: string;
-                  label: string;
-                }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["listOidcProviders"];
   };
   "/api/v1/auth/oidc/{provider}/start": {
     /** Start signing in at an identity provider: redirects the browser there and sets a short-lived sealed state cookie */
-    get: {
-      parameters: {
-        path: {
-          provider: string;
-        };
-      };
-      responses: {
-        /** @description to the identity provider's authorization endpoint */
-        302: {
-          headers: {
-            /** @description where the browser goes next */
-            location?: string;
-          };
-          content: never;
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["startOidcSignIn"];
   };
   "/api/v1/auth/oidc/{provider}/callback": {
     /** Where the identity provider sends the browser back: checks the answer, starts a session (cookie) and redirects to / */
-    get: {
-      parameters: {
-        query?: {
-          code?: string;
-          state?: string;
-          iss?: string;
-          error?: string;
-          error_description?: string;
-          error_uri?: string;
-        };
-        path: {
-          provider: string;
-        };
-      };
-      responses: {
-        /** @description to / with the session cookie set */
-        302: {
-          headers: {
-            /** @description where the browser goes next */
-            location?: string;
-          };
-          content: never;
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["completeOidcSignIn"];
   };
 }
 
@@ -4577,4 +3563,1053 @@ export type $defs = Record<string, never>;
 
 export type external = Record<string, never>;
 
-export type operations = Record<string, never>;
+export interface operations {
+
+  /** Sign in with username, password and TOTP code; the first sign-in also enrols TOTP and replaces a one-time password */
+  signIn: {
+    requestBody: {
+      content: {
+        "application/json": {
+          username: string;
+          password: string;
+          code?: string;
+          newPassword?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            user: {
+              id: string;
+              username: string;
+              role: string;
+              /** @description the controller whose own staff the user is */
+              controllerId: string | null;
+              /** @description the processor whose staff the user is */
+              processorId: string | null;
+              agent: string | null;
+              team: string | null;
+            };
+            /** @description echo it in X-CSRF-Token on every request but GET/HEAD */
+            csrfToken: string;
+            expiresAt: string;
+            /** @description what the role allows at all, sorted; which recordings is still decided per request */
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage")[];
+            /** @description the purposes of use a playback or export may state */
+            purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
+            /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
+            renditions: ("redacted" | "original")[];
+            /** @description the user's break-the-glass periods that are open now */
+            breakGlass: {
+                id: string;
+                controllerId: string;
+                expiresAt: string;
+              }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+            totpSecret?: string;
+            totpUri?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** End this session now; it ends even when the audit log cannot record the sign-out */
+  signOut: {
+    responses: {
+      /** @description no content */
+      204: {
+        content: never;
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** The signed-in user, the CSRF token for this session, what the user may do, and their open break-the-glass periods */
+  getSession: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            user: {
+              id: string;
+              username: string;
+              role: string;
+              /** @description the controller whose own staff the user is */
+              controllerId: string | null;
+              /** @description the processor whose staff the user is */
+              processorId: string | null;
+              agent: string | null;
+              team: string | null;
+            };
+            /** @description echo it in X-CSRF-Token on every request but GET/HEAD */
+            csrfToken: string;
+            expiresAt: string;
+            /** @description what the role allows at all, sorted; which recordings is still decided per request */
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage")[];
+            /** @description the purposes of use a playback or export may state */
+            purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
+            /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
+            renditions: ("redacted" | "original")[];
+            /** @description the user's break-the-glass periods that are open now */
+            breakGlass: {
+                id: string;
+                controllerId: string;
+                expiresAt: string;
+              }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Change your own password; every other session ends */
+  changePassword: {
+    requestBody: {
+      content: {
+        "application/json": {
+          password: string;
+          newPassword: string;
+        };
+      };
+    };
+    responses: {
+      /** @description no content */
+      204: {
+        content: never;
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Break-the-glass periods, newest first (privacy officers: their controller; auditors: all) */
+  listBreakGlass: {
+    parameters: {
+      query?: {
+        unreviewed?: boolean;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            periods: ({
+                id: string;
+                userId: string;
+                controllerId: string;
+                reason: string;
+                startedAt: string;
+                /** @description when the access ends, or ended (earlier when its owner ended it) */
+                expiresAt: string;
+                reviewedAt: string | null;
+                reviewedBy: string | null;
+                reviewNote: string | null;
+              })[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Start break-the-glass access to one controller's calls, with a written reason */
+  startBreakGlass: {
+    requestBody: {
+      content: {
+        "application/json": {
+          controllerId: string;
+          reason: string;
+          minutes?: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            id: string;
+            userId: string;
+            controllerId: string;
+            reason: string;
+            startedAt: string;
+            /** @description when the access ends, or ended (earlier when its owner ended it) */
+            expiresAt: string;
+            reviewedAt: string | null;
+            reviewedBy: string | null;
+            reviewNote: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Record a privacy officer's review of a break-the-glass period */
+  reviewBreakGlass: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          note: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            userId: string;
+            controllerId: string;
+            reason: string;
+            startedAt: string;
+            /** @description when the access ends, or ended (earlier when its owner ended it) */
+            expiresAt: string;
+            reviewedAt: string | null;
+            reviewedBy: string | null;
+            reviewNote: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** End your own open break-the-glass period now; it still waits for review */
+  endBreakGlass: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            userId: string;
+            controllerId: string;
+            reason: string;
+            startedAt: string;
+            /** @description when the access ends, or ended (earlier when its owner ended it) */
+            expiresAt: string;
+            reviewedAt: string | null;
+            reviewedBy: string | null;
+            reviewNote: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Every controller's key pairs: status, algorithm, and how many stored recordings each holds; the provider, and whether this server's keys are unlocked (no key material) */
+  getKeyStatus: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @description keyfile: a keyring sealed under the custodian's passphrase; pkcs11: an HSM */
+            provider: string;
+            unlocked: boolean;
+            controllers: ({
+                id: string;
+                name: string;
+                keys: ({
+                    keyId: string;
+                    createdAt: string;
+                    status: "active" | "retired";
+                    algorithm: string;
+                    recordings: number;
+                  })[];
+              })[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** The identity providers an organisation can sign in with (OpenID Connect); public */
+  listOidcProviders: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            providers: {
+                id: string;
+                label: string;
+              }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Start signing in at an identity provider: redirects the browser there and sets a short-lived sealed state cookie */
+  startOidcSignIn: {
+    parameters: {
+      path: {
+        provider: string;
+      };
+    };
+    responses: {
+      /** @description to the identity provider's authorization endpoint */
+      302: {
+        headers: {
+          /** @description where the browser goes next */
+          location?: string;
+        };
+        content: never;
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Where the identity provider sends the browser back: checks the answer, starts a session (cookie) and redirects to / */
+  completeOidcSignIn: {
+    parameters: {
+      query?: {
+        code?: string;
+        state?: string;
+        iss?: string;
+        error?: string;
+        error_description?: string;
+        error_uri?: string;
+      };
+      path: {
+        provider: string;
+      };
+    };
+    responses: {
+      /** @description to / with the session cookie set */
+      302: {
+        headers: {
+          /** @description where the browser goes next */
+          location?: string;
+        };
+        content: never;
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+}
