@@ -6,11 +6,15 @@
  */
 import { AuditTrail } from './audit-trail.js';
 import { KeysService } from './keys.js';
+import { IngestService } from './ingest.js';
+import { BackupService } from './backup.js';
 import type { Vault } from '../vault.js';
 
 export interface Services {
   trail: AuditTrail;
   keys: KeysService;
+  ingest: IngestService;
+  backup: BackupService;
 }
 
 export function createServices(vault: Vault): Services {
@@ -18,6 +22,8 @@ export function createServices(vault: Vault): Services {
   return {
     trail,
     keys: new KeysService(vault, trail),
+    ingest: new IngestService(vault, trail),
+    backup: new BackupService(vault, trail),
   };
 }
 
