@@ -449,133 +449,7 @@ export interface paths {
       };
     };
     /** Upload a recording (ingest token): multipart parts `metadata` (JSON), `transcript`, then `audio` */
-    post: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              id: string;
-              sha256: string;
-              /** @enum {string} */
-              status: "stored" | "duplicate";
-              redaction?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        201: {
-          content: {
-            "application/json": {
-              id: string;
-              sha256: string;
-              /** @enum {string} */
-              status: "stored" | "duplicate";
-              redaction?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        413: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        415: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        422: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    post: operations["uploadRecording"];
   };
   "/api/v1/recordings/search": {
     /** Like GET /recordings, and by caller number or personnummer through the blind index (in the body, never in a URL) */
@@ -910,7 +784,7 @@ export interface paths {
     };
   };
   "/api/v1/recordings/{id}/audio": {
-    /** The audio, decrypted as it streams; HTTP Range gives 206 and decrypts only the segments needed */
+    /** The audio, decrypted as it streams, with a strong ETag; HTTP Range gives 206 (several ranges as multipart/byteranges), honours If-Range, and decrypts only the segments needed */
     get: {
       parameters: {
         query?: {
@@ -4139,98 +4013,7 @@ export interface paths {
   };
   "/api/v1/keys": {
     /** Every controller's key pairs: status, algorithm, and how many stored recordings each holds; the provider, and whether this server's keys are unlocked (no key material) */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              provider: "keyfile" | "pkcs11";
-              unlocked: boolean;
-              controllers: ({
-                  id: string;
-                  name: string;
-                  keys: ({
-                      keyId: string;
-                      createdAt: string;
-                      /** @enum {string} */
-                      status: "active" | "retired";
-                      algorithm: string;
-                      recordings: number;
-                    })[];
-                })[];
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["getKeyStatus"];
   };
   "/api/v1/auth/oidc/providers": {
     /** The identity providers an organisation can sign in with (OpenID Connect); public */
@@ -4448,4 +4231,244 @@ export type $defs = Record<string, never>;
 
 export type external = Record<string, never>;
 
-export type operations = Record<string, never>;
+export interface operations {
+
+  /** Upload a recording (ingest token): multipart parts `metadata` (JSON), `transcript`, then `audio` */
+  uploadRecording: {
+    requestBody: {
+      content: {
+        "multipart/form-data": {
+          /** @description JSON: caller, personnummer, agent, region, startedAt, direction, controller (the token's own, if given) */
+          metadata?: string;
+          /**
+           * Format: binary
+           * @description WebVTT, SRT or whisper verbose_json, at most 4 MiB
+           */
+          transcript?: string;
+          /**
+           * Format: binary
+           * @description WAV or MP3, the last part
+           */
+          audio: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            sha256: string;
+            status: "stored" | "duplicate";
+            /** @description where examining the call for identifiers stands (pending: the server's keyring is locked) */
+            redaction: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            id: string;
+            sha256: string;
+            status: "stored" | "duplicate";
+            /** @description where examining the call for identifiers stands (pending: the server's keyring is locked) */
+            redaction: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      413: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      415: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      422: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Every controller's key pairs: status, algorithm, and how many stored recordings each holds; the provider, and whether this server's keys are unlocked (no key material) */
+  getKeyStatus: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @description keyfile: a keyring sealed under the custodian's passphrase; pkcs11: an HSM */
+            provider: string;
+            unlocked: boolean;
+            controllers: ({
+                id: string;
+                name: string;
+                keys: ({
+                    keyId: string;
+                    createdAt: string;
+                    status: "active" | "retired";
+                    algorithm: string;
+                    recordings: number;
+                  })[];
+              })[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+}
