@@ -30,7 +30,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { detectIdentifiers } from '../src/pii/detector.js';
-import { importPaths } from '../src/import/importer.js';
+import { createServices } from '../src/services/index.js';
+import { operatorActor } from '../src/services/actor.js';
 import { openStoredRecording } from '../src/recordings/read.js';
 import { redactPending } from '../src/redaction/backlog.js';
 import { DEFAULT_REDACTION } from '../src/redaction/redact-recording.js';
@@ -140,7 +141,7 @@ async function redaction(options: BenchOptions, result: BenchResult): Promise<vo
     }
     const vault = await Vault.create(join(scratch.dir, 'data'), { passphrase: BENCH_PASSPHRASE, controllerId: 'region-bench', controllerName: 'Bench' });
     try {
-      const report = await importPaths(vault, [src]);
+      const { report } = await createServices(vault).ingest.importPaths(operatorActor('bench'), [src], { examine: false });
       if (report.imported.length !== count) throw new Error(`imported ${report.imported.length} of ${count}`);
       let t = nowSeconds();
       const progress = await redactPending(vault, DEFAULT_REDACTION);

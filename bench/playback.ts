@@ -30,7 +30,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { generate } from 'otplib';
 import { Vault } from '../src/vault.js';
-import { importPaths } from '../src/import/importer.js';
+import { createServices } from '../src/services/index.js';
+import { operatorActor } from '../src/services/actor.js';
 import { indexPending } from '../src/recordings/indexer.js';
 import { createUser } from '../src/identities/users.js';
 import { ensureSelfSignedCertificate } from '../src/http/tls.js';
@@ -615,7 +616,7 @@ export const playbackBenchmark: Benchmark = {
       let parts: Breakdown;
       let auditBefore: number;
       try {
-        const report = await importPaths(vault, [src]);
+        const { report } = await createServices(vault).ingest.importPaths(operatorActor('bench'), [src], { examine: false });
         if (report.imported.length !== 1) throw new Error(`import: ${JSON.stringify(report)}`);
         recordingId = report.imported[0]!.id;
         await indexPending(vault);

@@ -16,7 +16,7 @@ import { join, resolve, sep } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { CallvaultError, ErrorCodes } from '../errors.js';
-import type { AuditActor } from '../audit/audit-log.js';
+import type { ServiceEvent } from '../services/audit-trail.js';
 import { AuditTree } from '../audit/tree.js';
 import type { Database } from '../db/schema.js';
 import { FileBlobStore } from '../storage/file-blob-store.js';
@@ -43,7 +43,8 @@ export interface BackupOptions {
   out: string;
   /** also copy DATA/keys/keyring.json and audit-signing.key */
   includeKeyring: boolean;
-  actor: AuditActor;
+  /** appends an audit entry as the operator's (BackupService: through the AuditTrail) */
+  record: (event: ServiceEvent) => Promise<void>;
   /** runs once the snapshot is taken and logged, before any object is copied (tests change the vault here) */
   afterSnapshot?: () => Promise<void>;
 }
@@ -90,10 +91,9 @@ export async function backupVault(vault: Vault, options: BackupOptions): Promise
     const snapshot = await takeSnapshot(live, join(partial, DATABASE_FILE));
     const backupId = randomUUID();
     // logged before any object is copied; the snapshot does not hold this entry, the live log does
-    await vault.audit.append({
+    await options.record({
       action: 'vault.backup',
       outcome: 'success',
-      actor: options.actor,
       detail: { backupId, objects: snapshot.objects.length, auditSize: snapshot.audit.size, keyring: options.includeKeyring },
     });
     loggedAs = backupId;
@@ -143,7 +143,7 @@ export async function backupVault(vault: Vault, options: BackupOptions): Promise
     };
   } catch (err) {
     await rm(partial, { recursive: true, force: true }).catch(() => {});
-    if (loggedAs) await vault.audit.append({ action: 'vault.backup', outcome: 'failure', actor: options.actor, detail: { backupId: loggedAs } }).catch(() => undefined);
+    if (loggedAs) await options.record({ action: 'vault.backup', outcome: 'failure', detail: { backupId: loggedAs } }).catch(() => undefined);
     throw err;
   }
 }

@@ -15,7 +15,9 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CallvaultError, ErrorCodes } from '../errors.js';
-import { AuditLog, type AuditActor } from '../audit/audit-log.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { AuditTrail } from '../services/audit-trail.js';
+import type { Actor } from '../services/actor.js';
 import { openDatabase } from '../db/database.js';
 import { migrationProvider } from '../db/migrations.js';
 import { RecordingsRepository } from '../db/recordings-repository.js';
@@ -37,7 +39,7 @@ import {
 export interface RestoreOptions {
   from: string;
   dataDir: string;
-  actor: AuditActor;
+  actor: Actor;
 }
 
 export interface RestoreReport {
@@ -115,24 +117,23 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
 async function applyRestore(
   file: string,
   manifest: BackupManifest,
-  actor: AuditActor,
+  actor: Actor,
 ): Promise<Pick<RestoreReport, 'erasedAgain' | 'renditionsDropped' | 'pendingRemoved' | 'sessionsEnded'>> {
   const database = await openDatabase(`sqlite:${file}`);
   try {
     const db = database.db;
     const recordings = new RecordingsRepository(db);
     // the identifier hashes' key is not needed: none of these entries names an identifier
-    const audit = new AuditLog(database, () => undefined);
+    const audit = new AuditTrail(new AuditLog(database, () => undefined));
     const deleted = manifest.missing.filter((m) => m.reason === 'deleted-after-snapshot');
     const erased = [...new Set(deleted.filter((m) => m.kind === 'recording').map((m) => m.recordingId))];
     const replaced = deleted.filter((m) => m.kind === 'rendition' && !erased.includes(m.recordingId));
     const pending = await recordings.pending();
     const sessions = await db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('revoked_at', 'is', null).executeTakeFirstOrThrow();
 
-    await audit.append({
+    await audit.record(actor, {
       action: 'vault.restore',
       outcome: 'success',
-      actor,
       detail: {
         backupId: manifest.backupId,
         takenAt: manifest.takenAt,
@@ -148,7 +149,7 @@ async function applyRestore(
     await db.updateTable('sessions').set({ revoked_at: new Date().toISOString() }).where('revoked_at', 'is', null).execute();
     for (const id of erased) {
       const row = await recordings.get(id);
-      await audit.append({ action: 'recording.erase', outcome: 'success', actor, recordingId: id, controllerId: row?.controller_id, detail: { backupId: manifest.backupId, erasedAfterSnapshot: true } });
+      await audit.record(actor, { action: 'recording.erase', outcome: 'success', recordingId: id, controllerId: row?.controller_id, detail: { backupId: manifest.backupId, erasedAfterSnapshot: true } });
     }
     await recordings.erase(erased, new Date().toISOString());
     // their objects were never restored: nothing is left for an erasure to delete

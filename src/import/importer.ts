@@ -5,11 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import { probeAudio, type AudioInfo } from '../audio/probe.js';
-import { storeRecording } from '../recordings/store.js';
+import type { StoreResult } from '../recordings/store.js';
 import { cleanAttempts } from '../recordings/attempts.js';
 import { plaintextSha256 } from '../recordings/read.js';
 import type { RedactionState } from '../db/schema.js';
@@ -17,7 +18,25 @@ import type { Vault } from '../vault.js';
 import { parseSidecar, readCsvMetadata, readJsonSidecar, type Sidecar } from './sidecar.js';
 import { MAX_TRANSCRIPT_BYTES, parseTranscript, serializeTranscript } from '../transcripts/index.js';
 
+/** one recording as an adapter hands it to the store path (IngestService.ingest): its bytes, read once, and what describes it */
+export interface IncomingRecording {
+  source: Readable;
+  /** known before (a file) or only after the bytes have streamed through (an upload) */
+  audio: AudioInfo | (() => Promise<AudioInfo>);
+  /** `controller` absent: the token's controller, or the vault's default for the operator */
+  sidecar: Sidecar;
+  /** canonical form, validated */
+  transcript?: Buffer;
+  sourceName: string;
+  sourcePath: string;
+  onChunk?: (chunk: Buffer) => void;
+  /** the content's SHA-256 when it was hashed before (a file the size of one already stored) */
+  expectedSha256?: string;
+}
+
 export interface ImportOptions {
+  /** stores one file: IngestService.ingest, so that each is authorised and audited as an upload is */
+  store: (incoming: IncomingRecording) => Promise<Pick<StoreResult, 'status' | 'id' | 'sha256'>>;
   metadataCsv?: string;
   /** delete each source only after its stored copy was read back, decrypted and compared; needs an unlocked keyring */
   shredSource?: boolean;
@@ -60,10 +79,7 @@ function sidecarOf(path: string): { stem: string; kind: 'sidecar' | 'transcript'
   return match && { stem: path.slice(0, path.length - match.suffix.length), kind: match.kind, mediaType: match.mediaType };
 }
 
-export async function importPaths(vault: Vault, paths: string[], options: ImportOptions = {}): Promise<ImportReport> {
-  if (options.shredSource && !vault.keys.unlocked) {
-    throw new CallvaultError(ErrorCodes.PASSPHRASE_REQUIRED, '--shred-source reads every stored copy back, so it needs the passphrase');
-  }
+export async function importPaths(vault: Vault, paths: string[], options: ImportOptions): Promise<ImportReport> {
   const report: ImportReport = { imported: [], skipped: [], failed: [] };
   // what an interrupted run left behind is settled first; housekeeping that cannot be done now
   // (an object store that does not list partial uploads) is told, and the import goes on
@@ -131,14 +147,16 @@ async function importOne(
       return { kind: 'skipped', reason: `already stored as ${existing.id}` };
     }
   }
-  const result = await storeRecording(
-    vault,
-    createReadStream(c.path, { highWaterMark: 1024 * 1024 }),
+  const result = await options.store({
+    source: createReadStream(c.path, { highWaterMark: 1024 * 1024 }),
     audio,
-    { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt },
-    { caller: sidecar.caller, personnummer: sidecar.personnummer, sourceName: basename(c.path), sourcePath: resolve(c.path) },
-    { onChunk: (b) => options.onBytes?.(b.length), expectedSha256: sha256, transcript: c.transcript ? await readTranscript(c.transcript) : undefined },
-  );
+    sidecar: { ...sidecar, controller: controllerId },
+    transcript: c.transcript ? await readTranscript(c.transcript) : undefined,
+    sourceName: basename(c.path),
+    sourcePath: resolve(c.path),
+    onChunk: (b) => options.onBytes?.(b.length),
+    expectedSha256: sha256,
+  });
   if (options.shredSource) await shred(vault, c, result.id, result.sha256);
   return result.status === 'stored'
     ? { kind: 'imported', id: result.id, sha256: result.sha256 }

@@ -13,8 +13,8 @@
 import type { Role } from '../identities/roles.js';
 
 /**
- * every action the policy knows, so that a caller's permissions can be listed (permissionsOf);
- * `keys:manage` (rotate, rewrap) is the key custodian's, on the command line
+ * everything the policy decides on; `keys:manage` (rotate, rewrap) is the key custodian's, and
+ * `vault:backup`/`vault:restore` the operator's, on the command line
  */
 export const ACTIONS = [
   'recordings:list',
@@ -36,6 +36,8 @@ export const ACTIONS = [
   'tokens:manage',
   'tenancy:manage',
   'keys:manage',
+  'vault:backup',
+  'vault:restore',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

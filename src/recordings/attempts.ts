@@ -22,6 +22,8 @@ import { isCallvaultError, ErrorCodes } from '../errors.js';
 import { processAlive } from '../util/fs.js';
 import type { RecordingRow } from '../db/recordings-repository.js';
 import type { Vault } from '../vault.js';
+import { systemActor } from '../services/actor.js';
+import { AuditTrail } from '../services/audit-trail.js';
 
 const HOST = hostname();
 const INSTANCE = randomUUID();
@@ -30,6 +32,9 @@ export const WRITER_LEASE_MS = 90_000;
 const RENEW_MS = 20_000;
 const HOUSEKEEPING_LEASE = 'ingest-housekeeping';
 const HOUSEKEEPING_TTL_MS = 10 * 60_000;
+
+/** who settles the attempts of dead writers, in the audit log */
+const HOUSEKEEPER = systemActor('housekeeping');
 
 /** this process as the writer of pending rows */
 export const WRITER = `${HOST}:${process.pid}:${INSTANCE}`;
@@ -133,10 +138,9 @@ export async function cleanAttempts(vault: Vault): Promise<HousekeepingReport | 
 
 /** audits the recording's arrival, then makes it visible; false when it turned out a duplicate */
 async function completeAttempt(vault: Vault, row: RecordingRow): Promise<boolean> {
-  await vault.audit.append({
+  await new AuditTrail(vault.audit).record(HOUSEKEEPER, {
     action: 'recording.ingest',
     outcome: 'success',
-    actor: { type: 'system', name: 'housekeeping' },
     recordingId: row.id,
     controllerId: row.controller_id,
     detail: { status: 'recovered' },

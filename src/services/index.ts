@@ -9,6 +9,8 @@ import { BreakGlassService } from './break-glass.js';
 import { KeysService } from './keys.js';
 import { SessionsService } from './sessions.js';
 import type { OidcProviderConfig } from '../identities/oidc.js';
+import { IngestService } from './ingest.js';
+import { BackupService } from './backup.js';
 import type { Vault } from '../vault.js';
 
 export interface Services {
@@ -16,6 +18,8 @@ export interface Services {
   keys: KeysService;
   sessions: SessionsService;
   breakGlass: BreakGlassService;
+  ingest: IngestService;
+  backup: BackupService;
 }
 
 export interface ServiceOptions {
@@ -30,6 +34,8 @@ export function createServices(vault: Vault, options: ServiceOptions = {}): Serv
     keys: new KeysService(vault, trail),
     sessions: new SessionsService(vault, trail, vault.audit, options.oidc),
     breakGlass: new BreakGlassService(vault, trail),
+    ingest: new IngestService(vault, trail),
+    backup: new BackupService(vault, trail),
   };
 }
 

@@ -17,7 +17,8 @@ import { CLI, cli, initVault, PASSPHRASE, tempDir } from '../helpers.js';
 import { makeCallWav, syntheticPersonnummer, wavHeader } from '../fixtures/audio.js';
 import { verboseJson } from '../fixtures/transcripts.js';
 import { Vault } from '../../src/vault.js';
-import { backupVault } from '../../src/backup/backup.js';
+import { createServices } from '../../src/services/index.js';
+import { operatorActor } from '../../src/services/actor.js';
 import { recordingBlobKey } from '../../src/storage/blob-store.js';
 import type { BackupManifest } from '../../src/backup/manifest.js';
 
@@ -275,10 +276,9 @@ describe('an erasure while the backup copies the objects', () => {
       const { state: _state, indexed: _indexed, ...stored } = (await vault.recordings.get(imported.json.imported[0].id))!;
       const writing = randomUUID();
       await vault.recordings.insertPending({ ...stored, id: writing, blob_key: recordingBlobKey(writing), content_sha256: randomBytes(32).toString('hex'), writer: 'elsewhere:1' });
-      report = await backupVault(vault, {
+      report = await createServices(vault).backup.backup(operatorActor('test'), {
         out,
         includeKeyring: true,
-        actor: { type: 'cli', name: 'test' },
         // another process erases the recording after the snapshot, before its object is copied
         afterSnapshot: async () => {
           const r = await cli(['--data', live, 'subject', 'erase', '--personnummer', personnummer, '--yes', '--reason', REASON, '--json']);

@@ -21,7 +21,8 @@ import fc from 'fast-check';
 import { probeAudio, StreamProbe, MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type AudioInfo } from '../../src/audio/probe.js';
 import { CallvaultError, ErrorCodes } from '../../src/errors.js';
 import { createToken } from '../../src/identities/tokens.js';
-import { importPaths } from '../../src/import/importer.js';
+import { createServices } from '../../src/services/index.js';
+import { operatorActor } from '../../src/services/actor.js';
 import { plaintextSha256 } from '../../src/recordings/read.js';
 import { verifyStore } from '../../src/recordings/verify.js';
 import { parseTranscript, serializeTranscript } from '../../src/transcripts/index.js';
@@ -326,7 +327,7 @@ test('audio: the real import stores each mutated file that probes as audio, and 
   const dataDir = await tempDir('data', 'fuzz-import');
   const vault = await Vault.create(dataDir, { passphrase: PASSPHRASE, controllerId: 'region-a', controllerName: 'Region A', kdf: TEST_KDF });
   try {
-    const report = await importPaths(vault, [join(files[0]!.path, '..')]);
+    const { report } = await createServices(vault).ingest.importPaths(operatorActor('fuzz'), [join(files[0]!.path, '..')], { examine: false });
     await checkImport(tally, vault, files, report);
     await assertCleanStore(vault, 'import');
     assert.deepEqual(await filesUnder(join(dataDir, 'objects', '.tmp')), [], 'no temporary object left');

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { backupVault, embeddedOnly, type BackupReport } from '../../backup/backup.js';
-import { restoreBackup, type RestoreReport } from '../../backup/restore.js';
+import { embeddedOnly, type BackupReport } from '../../backup/backup.js';
+import type { RestoreReport } from '../../backup/restore.js';
+import { restoreVault } from '../../services/backup.js';
 import type { MissingObject } from '../../backup/manifest.js';
-import { cliActor, dataDir, environment, print, withVault, type GlobalOptions } from '../io.js';
+import { dataDir, environment, operator, print, withServices, type GlobalOptions } from '../io.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
@@ -15,12 +16,10 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const env = environment();
       // told before anything is opened: this command does not cover those deployments
       if (env.databaseUrl || env.blobUrl) throw embeddedOnly();
-      await withVault(opts, async (vault) => {
-        const report = await backupVault(vault, { out: cmd.out, includeKeyring: Boolean(cmd.includeKeyring), actor: cliActor() });
-        const problems = report.missing.filter((m) => m.reason !== 'deleted-after-snapshot');
-        print(opts, { ok: problems.length === 0, ...report }, () => backupText(report, problems));
-        if (problems.length > 0) process.exitCode = 1;
-      });
+      const report = await withServices(opts, (services, actor) => services.backup.backup(actor, { out: cmd.out, includeKeyring: Boolean(cmd.includeKeyring) }));
+      const problems = report.missing.filter((m) => m.reason !== 'deleted-after-snapshot');
+      print(opts, { ok: problems.length === 0, ...report }, () => backupText(report, problems));
+      if (problems.length > 0) process.exitCode = 1;
     });
 
   program
@@ -29,7 +28,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .requiredOption('--from <dir>', 'a directory written by `callvault backup`')
     .action(async (cmd: { from: string }) => {
       const opts = { ...globals(), ...cmd };
-      const report = await restoreBackup({ from: cmd.from, dataDir: dataDir(opts), actor: cliActor() });
+      const report = await restoreVault(operator(), { from: cmd.from, dataDir: dataDir(opts) });
       print(opts, report, () => restoreText(report));
     });
 }

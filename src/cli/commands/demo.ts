@@ -3,13 +3,12 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDemoCalls } from '../../demo/demo-calls.js';
-import { importPaths } from '../../import/importer.js';
-import { indexPending } from '../../recordings/indexer.js';
-import { redactPending } from '../../redaction/backlog.js';
+import { createServices } from '../../services/index.js';
 import { Vault } from '../../vault.js';
+import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { initDataDir } from './init.js';
 import { recordingSummary, formatRecordings } from './recordings.js';
-import { cliActor, dataDir, environment, positiveInt, print, type GlobalOptions } from '../io.js';
+import { dataDir, operator, environment, positiveInt, print, type GlobalOptions } from '../io.js';
 import { createDemoUsers, type DemoSignIn } from '../../demo/demo-users.js';
 import { addServeOptions, serveUntilSignalled, type ServeOptions } from './serve.js';
 
@@ -48,12 +47,12 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           const work = await mkdtemp(join(tmpdir(), 'callvault-demo-'));
           try {
             generated = await writeDemoCalls(work, cmd.calls);
-            await importPaths(vault, [work]);
+            // stored, indexed and examined for identifiers, as `callvault import` does with the passphrase
+            const run = await createServices(vault).ingest.importPaths(operator(), [work]);
+            if (run.incomplete.length > 0) throw new CallvaultError(ErrorCodes.INTERNAL, `the demo calls were stored but their ${run.incomplete.join(' and ')} failed`);
           } finally {
             await rm(work, { recursive: true, force: true });
           }
-          await indexPending(vault);
-          await redactPending(vault, { ...vault.redaction(), actor: cliActor() });
           people = await createDemoUsers(vault, 'region-demo');
         }
         const page = await vault.recordings.list({ limit: 100 });

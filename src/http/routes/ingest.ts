@@ -16,112 +16,107 @@ import type { Multipart, MultipartFile } from '@fastify/multipart';
 import { CallvaultError, ErrorCodes, isCallvaultError, unavailableError } from '../../errors.js';
 import { StreamProbe } from '../../audio/probe.js';
 import { parseSidecar, type Sidecar } from '../../import/sidecar.js';
-import { storeRecording } from '../../recordings/store.js';
-import { indexNow } from '../../recordings/indexer.js';
-import { redactRecording } from '../../redaction/redact-recording.js';
+import type { IncomingRecording } from '../../services/ingest.js';
 import { MAX_TRANSCRIPT_BYTES, parseTranscript, serializeTranscript } from '../../transcripts/index.js';
-import { audit, authorize } from '../auth.js';
+import { requestActor } from '../auth.js';
+import { Security, Type, typed } from '../contract.js';
 import { countIngest } from '../../metrics/metrics.js';
 import { errorResponses, errorSchema } from '../schemas.js';
 
 const TRANSCRIPT_TYPES = new Set(['text/vtt', 'application/x-subrip', 'text/srt', 'application/json', 'text/plain']);
 
-const ingestAnswer = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    sha256: { type: 'string' },
-    status: { type: 'string', enum: ['stored', 'duplicate'] },
-    /** where examining the call for identifiers stands (pending: the server's keyring is locked) */
-    redaction: { type: 'string' },
-  },
-  required: ['id', 'sha256', 'status'],
-} as const;
+const IngestAnswer = Type.Object({
+  id: Type.String(),
+  sha256: Type.String(),
+  status: Type.Union([Type.Literal('stored'), Type.Literal('duplicate')]),
+  redaction: Type.String({ description: 'where examining the call for identifiers stands (pending: the server\'s keyring is locked)' }),
+});
+
+/** the parts, for the OpenAPI document only: they are read as they stream, in the handler */
+const UploadParts = Type.Object({
+  metadata: Type.Optional(Type.String({ description: 'JSON: caller, personnummer, agent, region, startedAt, direction, controller (the token\'s own, if given)', contentMediaType: 'application/json' })),
+  transcript: Type.Optional(Type.String({ format: 'binary', description: 'WebVTT, SRT or whisper verbose_json, at most 4 MiB' })),
+  audio: Type.String({ format: 'binary', description: 'WAV or MP3, the last part' }),
+});
 
 export async function registerIngestRoutes(api: FastifyInstance): Promise<void> {
-  api.post('/recordings', {
+  const { ingest } = api.services;
+
+  typed(api).post('/recordings', {
     schema: {
       tags: ['ingest'],
+      operationId: 'uploadRecording',
+      security: Security.token,
       summary: 'Upload a recording (ingest token): multipart parts `metadata` (JSON), `transcript`, then `audio`',
       consumes: ['multipart/form-data'],
-      response: { 201: ingestAnswer, 200: ingestAnswer, 413: errorSchema, 415: errorSchema, 422: errorSchema, ...errorResponses },
+      body: UploadParts,
+      response: { 201: IngestAnswer, 200: IngestAnswer, 413: errorSchema, 415: errorSchema, 422: errorSchema, ...errorResponses },
     },
+    // the body is multipart and read part by part in the handler, which validates each part
+    validatorCompiler: () => () => true,
     handler: async (req, reply) => {
-      const principal = await authorize(req, 'recording:ingest', 'recording.ingest');
-      if (principal.kind !== 'token') throw new CallvaultError(ErrorCodes.FORBIDDEN, 'uploads need an ingest token');
-      if (!req.isMultipart()) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'send multipart/form-data with an `audio` part');
-      const controllerId = principal.controllerId;
-      let sidecar: Sidecar = {};
-      let transcript: Buffer | undefined;
+      // the parts are read only once the service has found that this caller may upload at all
+      let reading = false;
       try {
-        for await (const part of uploadParts(req)) {
-          if (part.type === 'field') {
-            if (part.fieldname === 'metadata') sidecar = parseMetadata(fieldText(part.value));
-            else if (part.fieldname === 'transcript') transcript = canonicalTranscript(Buffer.from(fieldText(part.value), 'utf8'), 'text/plain');
-            else throw unknownPart();
-            continue;
-          }
-          if (part.fieldname === 'transcript') {
-            transcript = canonicalTranscript(await readLimited(part, MAX_TRANSCRIPT_BYTES), part.mimetype);
-            continue;
-          }
-          if (part.fieldname !== 'audio') throw unknownPart();
-          if (sidecar.controller && sidecar.controller !== controllerId) {
-            throw new CallvaultError(ErrorCodes.FORBIDDEN, 'this token uploads for one controller only');
-          }
-          // a new recording's entry is written before it becomes visible; a duplicate changes nothing
-          const arrived = (id: string) => audit(req, { action: 'recording.ingest', outcome: 'success', recordingId: id, controllerId, detail: { status: 'stored' } });
-          const result = await storeAudio(api, part, controllerId, sidecar, transcript, arrived);
-          if (result.status === 'duplicate') await audit(req, { action: 'recording.ingest', outcome: 'success', recordingId: result.id, controllerId, detail: { status: 'duplicate' } });
-          countIngest(result.status);
-          return reply.code(result.status === 'stored' ? 201 : 200).send(result);
-        }
+        const result = await ingest.ingest(requestActor(req), () => {
+          reading = true;
+          return readUpload(req);
+        });
+        if (result.redactionError) api.log.error({ code: result.redactionError }, 'redaction failed; left for the background worker');
+        countIngest(result.status);
+        const { id, sha256, status, redaction } = result;
+        return reply.code(status === 'stored' ? 201 : 200).send({ id, sha256, status, redaction });
       } catch (err) {
+        if (!reading) throw err;
         // refused before the body was read: the rest of it must not be taken for the next request
         if (!req.raw.complete) void reply.header('connection', 'close');
         countIngest('failed');
-        await audit(req, { action: 'recording.ingest', outcome: 'failure', controllerId, detail: { reason: isCallvaultError(err) ? err.code : 'error' } });
         throw asRequestError(err);
       }
-      throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the upload has no `audio` part');
     },
   });
 }
 
-async function storeAudio(
-  api: FastifyInstance,
-  part: MultipartFile,
-  controllerId: string,
-  sidecar: Sidecar,
-  transcript: Buffer | undefined,
-  beforeVisible: (id: string) => Promise<void>,
-) {
-  // the format is read as the bytes stream through: nothing of the audio is held whole or written in plaintext
+/**
+ * The upload as far as its `audio` part, whose bytes the store then reads as they stream. Its
+ * format is read as they pass, so nothing of the audio is held whole or written in plaintext.
+ */
+async function readUpload(req: FastifyRequest): Promise<IncomingRecording> {
+  if (!req.isMultipart()) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'send multipart/form-data with an `audio` part');
+  let sidecar: Sidecar = {};
+  let transcript: Buffer | undefined;
+  for await (const part of uploadParts(req)) {
+    if (part.type === 'field') {
+      if (part.fieldname === 'metadata') sidecar = parseMetadata(fieldText(part.value));
+      else if (part.fieldname === 'transcript') transcript = canonicalTranscript(Buffer.from(fieldText(part.value), 'utf8'), 'text/plain');
+      else throw unknownPart();
+      continue;
+    }
+    if (part.fieldname === 'transcript') {
+      transcript = canonicalTranscript(await readLimited(part, MAX_TRANSCRIPT_BYTES), part.mimetype);
+      continue;
+    }
+    if (part.fieldname !== 'audio') throw unknownPart();
+    return audioPart(part, sidecar, transcript);
+  }
+  throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the upload has no `audio` part');
+}
+
+function audioPart(part: MultipartFile, sidecar: Sidecar, transcript: Buffer | undefined): IncomingRecording {
   const probe = new StreamProbe();
-  const audio = async () => {
-    // busboy ends a file at the size limit without an error; a cut-off recording is not stored
-    if (part.file.truncated) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the audio is larger than this server accepts');
-    return probe.finish();
+  return {
+    source: part.file,
+    audio: async () => {
+      // busboy ends a file at the size limit without an error; a cut-off recording is not stored
+      if (part.file.truncated) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the audio is larger than this server accepts');
+      return probe.finish();
+    },
+    onChunk: (chunk) => probe.push(chunk),
+    sidecar,
+    transcript,
+    sourceName: basename(part.filename || 'upload'),
+    sourcePath: 'http-ingest',
   };
-  const fields = { caller: sidecar.caller, personnummer: sidecar.personnummer, sourceName: basename(part.filename || 'upload'), sourcePath: 'http-ingest' };
-  const result = await storeRecording(
-    api.vault,
-    part.file,
-    audio,
-    { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt },
-    fields,
-    { onChunk: (chunk) => probe.push(chunk), transcript, beforeVisible },
-  );
-  if (result.status !== 'stored') return { ...result, redaction: (await api.vault.recordings.get(result.id))?.redaction ?? 'pending' };
-  await indexNow(api.vault, result.id, controllerId, fields);
-  // an unlocked server examines the call at once, so the recorder learns whether it could be redacted
-  const row = await api.vault.recordings.get(result.id);
-  if (!row || !api.vault.keys.unlocked) return { ...result, redaction: 'pending' };
-  const outcome = await redactRecording(api.vault, row, api.vault.redaction()).catch((err) => {
-    api.log.error({ code: isCallvaultError(err) ? err.code : 'error' }, 'redaction failed; left for the background worker');
-    return undefined;
-  });
-  return { ...result, redaction: outcome?.state ?? 'pending' };
 }
 
 /** the client's part name is not echoed: it is free text, and may carry an identifier */

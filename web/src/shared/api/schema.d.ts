@@ -131,133 +131,7 @@ export interface paths {
       };
     };
     /** Upload a recording (ingest token): multipart parts `metadata` (JSON), `transcript`, then `audio` */
-    post: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              id: string;
-              sha256: string;
-              /** @enum {string} */
-              status: "stored" | "duplicate";
-              redaction?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        201: {
-          content: {
-            "application/json": {
-              id: string;
-              sha256: string;
-              /** @enum {string} */
-              status: "stored" | "duplicate";
-              redaction?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        413: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        415: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        422: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    post: operations["uploadRecording"];
   };
   "/api/v1/recordings/search": {
     /** Like GET /recordings, and by caller number or personnummer through the blind index (in the body, never in a URL) */
@@ -3597,7 +3471,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "vault:backup" | "vault:restore")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -3756,7 +3630,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "vault:backup" | "vault:restore")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -3888,6 +3762,152 @@ export interface operations {
       };
       /** @description Default Response */
       404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Upload a recording (ingest token): multipart parts `metadata` (JSON), `transcript`, then `audio` */
+  uploadRecording: {
+    requestBody: {
+      content: {
+        "multipart/form-data": {
+          /** @description JSON: caller, personnummer, agent, region, startedAt, direction, controller (the token's own, if given) */
+          metadata?: string;
+          /**
+           * Format: binary
+           * @description WebVTT, SRT or whisper verbose_json, at most 4 MiB
+           */
+          transcript?: string;
+          /**
+           * Format: binary
+           * @description WAV or MP3, the last part
+           */
+          audio: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            sha256: string;
+            status: "stored" | "duplicate";
+            /** @description where examining the call for identifiers stands (pending: the server's keyring is locked) */
+            redaction: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            id: string;
+            sha256: string;
+            status: "stored" | "duplicate";
+            /** @description where examining the call for identifiers stands (pending: the server's keyring is locked) */
+            redaction: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      413: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      415: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      422: {
         content: {
           "application/json": {
             error: {
