@@ -4,6 +4,7 @@
  * present the answer; the method asks the policy, appends the audit entry and only then does the
  * work. Services get the parts of the vault they use, never the whole of it.
  */
+import { AdministrationService } from './administration.js';
 import { AuditTrail } from './audit-trail.js';
 import { KeysService } from './keys.js';
 import type { Vault } from '../vault.js';
@@ -11,6 +12,7 @@ import type { Vault } from '../vault.js';
 export interface Services {
   trail: AuditTrail;
   keys: KeysService;
+  administration: AdministrationService;
 }
 
 export function createServices(vault: Vault): Services {
@@ -18,6 +20,7 @@ export function createServices(vault: Vault): Services {
   return {
     trail,
     keys: new KeysService(vault, trail),
+    administration: new AdministrationService(vault, trail),
   };
 }
 
