@@ -20,20 +20,24 @@ export interface NewToken {
   expiresAt: string;
 }
 
-export async function createToken(
-  vault: Vault,
+/**
+ * Checks a new token and makes it, storing nothing: the administration service writes the audit
+ * entry between this and `sessions.addToken`.
+ */
+export async function prepareToken(
+  deps: Pick<Vault, 'controllers'>,
   spec: { name: string; scope: TokenScope; controllerId: string; days: number },
   now = new Date(),
-): Promise<NewToken> {
+): Promise<{ row: ApiTokenRow; token: NewToken }> {
   if (spec.name.trim().length === 0 || spec.name.length > 100) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'a token name is 1 to 100 characters');
   if (!Number.isInteger(spec.days) || spec.days < 1 || spec.days > MAX_TOKEN_DAYS) {
     throw new CallvaultError(ErrorCodes.INVALID_REQUEST, `a token lives 1 to ${MAX_TOKEN_DAYS} days`);
   }
-  if (!(await vault.controllers.get(spec.controllerId))) throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'no such controller');
+  if (!(await deps.controllers.get(spec.controllerId))) throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'no such controller');
   const id = randomUUID();
   const secret = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + spec.days * 86_400_000).toISOString();
-  await vault.sessions.addToken({
+  const row: ApiTokenRow = {
     id,
     name: spec.name,
     scope: spec.scope,
@@ -43,8 +47,18 @@ export async function createToken(
     expires_at: expiresAt,
     revoked_at: null,
     last_used_at: null,
-  });
-  return { id, token: `cvt_${id}_${secret}`, expiresAt };
+  };
+  return { row, token: { id, token: `cvt_${id}_${secret}`, expiresAt } };
+}
+
+export async function createToken(
+  vault: Pick<Vault, 'controllers' | 'sessions'>,
+  spec: { name: string; scope: TokenScope; controllerId: string; days: number },
+  now = new Date(),
+): Promise<NewToken> {
+  const { row, token } = await prepareToken(vault, spec, now);
+  await vault.sessions.addToken(row);
+  return token;
 }
 
 /** the live token for a bearer value, or undefined */

@@ -8,6 +8,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import { open, seal } from '../util/aead.js';
 import type { User } from '../db/users-repository.js';
+import type { UsersTable } from '../db/schema.js';
+import type { Insertable, Updateable } from 'kysely';
 import type { Vault } from '../vault.js';
 import type { Role } from './roles.js';
 import { hashPassword } from './passwords.js';
@@ -41,9 +43,20 @@ export function assertUsername(username: string): void {
   }
 }
 
-export async function createUser(vault: Vault, user: NewUser): Promise<NewUserCredentials> {
+/** a new account checked (conflicts included) with its credentials made, not yet stored */
+export interface PreparedUser {
+  row: Insertable<UsersTable>;
+  credentials: NewUserCredentials;
+}
+
+/**
+ * Checks a new account the way storing it would (bad input, a taken username, an unknown
+ * organisation) and makes its credentials, storing nothing: the administration service writes the
+ * audit entry between this and `vault.users.add`.
+ */
+export async function prepareUser(deps: Pick<Vault, 'users' | 'controllers' | 'tenancy' | 'keys'>, user: NewUser): Promise<PreparedUser> {
   assertUsername(user.username);
-  if (await vault.users.byUsername(user.username)) throw new CallvaultError(ErrorCodes.CONFLICT, 'that username is taken');
+  if (await deps.users.byUsername(user.username)) throw new CallvaultError(ErrorCodes.CONFLICT, 'that username is taken');
   if (user.oidc && (!/^https?:\/\/\S+$/.test(user.oidc.issuer) || !user.oidc.subject || user.oidc.subject.length > 255)) {
     throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'an OpenID account needs the issuer URL and the subject');
   }
@@ -55,15 +68,15 @@ export async function createUser(vault: Vault, user: NewUser): Promise<NewUserCr
   if (user.controllerId && user.processorId) {
     throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'an account belongs to a controller or to a processor, not both');
   }
-  if (user.controllerId && !(await vault.controllers.get(user.controllerId))) {
+  if (user.controllerId && !(await deps.controllers.get(user.controllerId))) {
     throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'no such controller');
   }
-  if (user.processorId && !(await vault.tenancy.processor(user.processorId))) {
+  if (user.processorId && !(await deps.tenancy.processor(user.processorId))) {
     throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such processor');
   }
   const id = randomUUID();
-  const { password, secret, uri, sealed } = await freshCredentials(vault, id, user.username);
-  await vault.users.add({
+  const { password, secret, uri, sealed } = await freshCredentials(deps, id, user.username);
+  const row: Insertable<UsersTable> = {
     id,
     username: user.username,
     role: user.role,
@@ -77,14 +90,20 @@ export async function createUser(vault: Vault, user: NewUser): Promise<NewUserCr
     oidc_issuer: user.oidc?.issuer ?? null,
     oidc_subject: user.oidc?.subject ?? null,
     created_at: new Date().toISOString(),
-  });
-  return { id, username: user.username, password, totpSecret: secret, totpUri: uri };
+  };
+  return { row, credentials: { id, username: user.username, password, totpSecret: secret, totpUri: uri } };
 }
 
-/** A new one-time password and TOTP secret (a lost phone, a forgotten password); ends every session. */
-export async function resetCredentials(vault: Vault, user: User): Promise<NewUserCredentials> {
-  const { password, secret, uri, sealed } = await freshCredentials(vault, user.id, user.username);
-  await vault.users.update(user.id, {
+export async function createUser(vault: Pick<Vault, 'users' | 'controllers' | 'tenancy' | 'keys'>, user: NewUser): Promise<NewUserCredentials> {
+  const prepared = await prepareUser(vault, user);
+  await vault.users.add(prepared.row);
+  return prepared.credentials;
+}
+
+/** new credentials for an existing account, made but not yet stored (see `applyReset`) */
+export async function prepareReset(deps: Pick<Vault, 'keys'>, user: User): Promise<{ changes: Updateable<UsersTable>; credentials: NewUserCredentials }> {
+  const { password, secret, uri, sealed } = await freshCredentials(deps, user.id, user.username);
+  const changes: Updateable<UsersTable> = {
     password_hash: await hashPassword(password),
     password_one_time: 1,
     totp_secret_sealed: sealed,
@@ -92,16 +111,28 @@ export async function resetCredentials(vault: Vault, user: User): Promise<NewUse
     totp_last_step: 0,
     failed_signins: 0,
     locked_until: null,
-  });
-  await vault.sessions.revokeAllOf(user.id, new Date().toISOString());
-  return { id: user.id, username: user.username, password, totpSecret: secret, totpUri: uri };
+  };
+  return { changes, credentials: { id: user.id, username: user.username, password, totpSecret: secret, totpUri: uri } };
+}
+
+/** stores prepared credentials and ends every session of the account */
+export async function applyReset(deps: Pick<Vault, 'users' | 'sessions'>, userId: string, changes: Updateable<UsersTable>): Promise<void> {
+  await deps.users.update(userId, changes);
+  await deps.sessions.revokeAllOf(userId, new Date().toISOString());
+}
+
+/** A new one-time password and TOTP secret (a lost phone, a forgotten password); ends every session. */
+export async function resetCredentials(vault: Pick<Vault, 'users' | 'sessions' | 'keys'>, user: User): Promise<NewUserCredentials> {
+  const { changes, credentials } = await prepareReset(vault, user);
+  await applyReset(vault, user.id, changes);
+  return credentials;
 }
 
 export function totpSecretOf(vault: Pick<Vault, 'keys'>, user: User): string {
   return open(vault.keys.derivedSecret('totp-secret'), Buffer.from(user.totp_secret_sealed, 'base64'), Buffer.from(user.id, 'latin1')).toString('latin1');
 }
 
-async function freshCredentials(vault: Vault, id: string, username: string) {
+async function freshCredentials(vault: Pick<Vault, 'keys'>, id: string, username: string) {
   const { generateSecret, generateURI } = await import('otplib');
   const password = randomBytes(18).toString('base64url');
   const secret = generateSecret();

@@ -4,6 +4,7 @@
  * present the answer; the method asks the policy, appends the audit entry and only then does the
  * work. Services get the parts of the vault they use, never the whole of it.
  */
+import { AdministrationService } from './administration.js';
 import { AuditTrail } from './audit-trail.js';
 import { BreakGlassService } from './break-glass.js';
 import { KeysService } from './keys.js';
@@ -20,6 +21,7 @@ export interface Services {
   breakGlass: BreakGlassService;
   ingest: IngestService;
   backup: BackupService;
+  administration: AdministrationService;
 }
 
 export interface ServiceOptions {
@@ -36,6 +38,7 @@ export function createServices(vault: Vault, options: ServiceOptions = {}): Serv
     breakGlass: new BreakGlassService(vault, trail),
     ingest: new IngestService(vault, trail),
     backup: new BackupService(vault, trail),
+    administration: new AdministrationService(vault, trail),
   };
 }
 

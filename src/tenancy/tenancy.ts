@@ -19,18 +19,28 @@ export function assertOrganisationId(id: string, what: string): void {
   if (!ORG_ID.test(id)) throw invalid(`a ${what} id is lower-case letters, digits and dashes (at most 63)`);
 }
 
-/** a controller with its first key pair; needs the unlocked keyring */
-export async function addController(vault: Vault, id: string, name: string): Promise<{ id: string; keyId: string }> {
+/** a new controller's id is well formed and free */
+export async function checkNewController(deps: Pick<Vault, 'controllers'>, id: string): Promise<void> {
   assertOrganisationId(id, 'controller');
-  if (await vault.controllers.get(id)) throw new CallvaultError(ErrorCodes.CONFLICT, 'that controller exists already');
+  if (await deps.controllers.get(id)) throw new CallvaultError(ErrorCodes.CONFLICT, 'that controller exists already');
+}
+
+/** a controller with its first key pair; needs the unlocked keyring */
+export async function addController(vault: Pick<Vault, 'controllers' | 'keys'>, id: string, name: string): Promise<{ id: string; keyId: string }> {
+  await checkNewController(vault, id);
   await vault.controllers.add({ id, name, created_at: new Date().toISOString() });
   const key = await vault.keys.generate(id);
   return { id, keyId: key.keyId };
 }
 
-export async function addProcessor(vault: Vault, id: string, name: string): Promise<void> {
+/** a new processor's id is well formed and free */
+export async function checkNewProcessor(deps: Pick<Vault, 'tenancy'>, id: string): Promise<void> {
   assertOrganisationId(id, 'processor');
-  if (await vault.tenancy.processor(id)) throw new CallvaultError(ErrorCodes.CONFLICT, 'that processor exists already');
+  if (await deps.tenancy.processor(id)) throw new CallvaultError(ErrorCodes.CONFLICT, 'that processor exists already');
+}
+
+export async function addProcessor(vault: Pick<Vault, 'tenancy'>, id: string, name: string): Promise<void> {
+  await checkNewProcessor(vault, id);
   await vault.tenancy.addProcessor({ id, name, created_at: new Date().toISOString() });
 }
 
@@ -45,9 +55,10 @@ export interface ContractSpec {
   validTo: string;
 }
 
-export async function addContract(vault: Vault, spec: ContractSpec): Promise<ContractRow> {
-  if (!(await vault.tenancy.processor(spec.processorId))) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such processor');
-  if (!(await vault.controllers.get(spec.controllerId))) throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'no such controller');
+/** checks a contract and makes its row, storing nothing (the audit entry goes between) */
+export async function prepareContract(deps: Pick<Vault, 'tenancy' | 'controllers'>, spec: ContractSpec): Promise<ContractRow> {
+  if (!(await deps.tenancy.processor(spec.processorId))) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such processor');
+  if (!(await deps.controllers.get(spec.controllerId))) throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'no such controller');
   if (spec.roles.length === 0) throw invalid('a contract names at least one role');
   for (const role of spec.roles) {
     if (!(CONTRACT_ROLES as readonly string[]).includes(role)) throw invalid(`a contract can grant the roles ${CONTRACT_ROLES.join(', ')}`);
@@ -58,7 +69,7 @@ export async function addContract(vault: Vault, spec: ContractSpec): Promise<Con
   const to = parseInstant(spec.validTo);
   if (from === undefined || to === undefined) throw invalid('validFrom and validTo must be ISO 8601 dates, with a time zone when they have a time');
   if (to <= from) throw invalid('a contract must end after it starts');
-  const row: ContractRow = {
+  return {
     id: randomUUID(),
     processor_id: spec.processorId,
     controller_id: spec.controllerId,
@@ -68,6 +79,10 @@ export async function addContract(vault: Vault, spec: ContractSpec): Promise<Con
     valid_to: new Date(to).toISOString(),
     created_at: new Date().toISOString(),
   };
+}
+
+export async function addContract(vault: Pick<Vault, 'tenancy' | 'controllers'>, spec: ContractSpec): Promise<ContractRow> {
+  const row = await prepareContract(vault, spec);
   await vault.tenancy.addContract(row);
   return row;
 }

@@ -1,14 +1,14 @@
 /**
  * Contracts between processors and controllers: which processor's staff reach which
- * controller's calls, in which roles and regions, from when to when. As in the admin API.
+ * controller's calls, in which roles and regions, from when to when. As in the admin API: both go
+ * through src/services/administration.ts.
  */
 import type { Command } from 'commander';
-import { CallvaultError, ErrorCodes } from '../../errors.js';
-import { addContract, CONTRACT_ROLES } from '../../tenancy/tenancy.js';
-import { contractView } from '../../http/routes/admin.js';
-import { asUsage, cliActor, commaList, isoDate, openVault, print, type GlobalOptions } from '../io.js';
+import { CONTRACT_ROLES } from '../../tenancy/tenancy.js';
+import type { ContractView } from '../../services/administration.js';
+import { asUsage, commaList, isoDate, print, withServices, type GlobalOptions } from '../io.js';
 
-function contractLine(c: ReturnType<typeof contractView>): string {
+function contractLine(c: ContractView): string {
   return `${c.id}  ${c.processorId} -> ${c.controllerId}  roles ${c.roles.join(',')}  regions ${c.regions?.join(',') ?? 'all'}  ${c.validFrom} to ${c.validTo}`;
 }
 
@@ -21,13 +21,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--processor <id>', 'only this processor\'s')
     .action(async (cmd: { processor?: string }) => {
       const opts = globals();
-      const vault = await openVault(opts);
-      try {
-        const list = (await vault.tenancy.contracts(cmd.processor)).map(contractView);
-        print(opts, { contracts: list }, () => list.map(contractLine).join('\n'));
-      } finally {
-        await vault.close();
-      }
+      const list = await withServices(opts, (services, actor) => services.administration.listContracts(actor, cmd.processor));
+      print(opts, { contracts: list }, () => list.map(contractLine).join('\n'));
     });
 
   contracts
@@ -41,23 +36,9 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .requiredOption('--to <date>', 'ISO 8601 end', isoDate)
     .action(async (cmd: { processor: string; controller: string; roles: string[]; regions?: string[]; from: string; to: string }) => {
       const opts = globals();
-      const vault = await openVault(opts);
-      try {
-        const row = await asUsage(() =>
-          addContract(vault, { processorId: cmd.processor, controllerId: cmd.controller, roles: cmd.roles, regions: cmd.regions, validFrom: cmd.from, validTo: cmd.to }),
-        );
-        await vault.audit.append({
-          action: 'contract.create',
-          outcome: 'success',
-          actor: cliActor(),
-          controllerId: row.controller_id,
-          detail: { contractId: row.id, processorId: row.processor_id, roles: row.roles, regions: row.regions, validFrom: row.valid_from, validTo: row.valid_to },
-        });
-        const view = contractView(row);
-        print(opts, view, () => `contract ${view.id} added: ${contractLine(view)}`);
-      } finally {
-        await vault.close();
-      }
+      const spec = { processorId: cmd.processor, controllerId: cmd.controller, roles: cmd.roles, regions: cmd.regions, validFrom: cmd.from, validTo: cmd.to };
+      const view = await withServices(opts, (services, actor) => asUsage(() => services.administration.createContract(actor, spec)));
+      print(opts, view, () => `contract ${view.id} added: ${contractLine(view)}`);
     });
 
   contracts
@@ -66,22 +47,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .argument('<id>', 'contract id')
     .action(async (id: string) => {
       const opts = globals();
-      const vault = await openVault(opts);
-      try {
-        const before = await vault.tenancy.contract(id);
-        if (!before) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such contract');
-        await vault.tenancy.endContract(id, new Date().toISOString());
-        const view = contractView((await vault.tenancy.contract(id))!);
-        await vault.audit.append({
-          action: 'contract.end',
-          outcome: 'success',
-          actor: cliActor(),
-          controllerId: view.controllerId,
-          detail: { contractId: id, processorId: view.processorId, validTo: view.validTo },
-        });
-        print(opts, view, () => `contract ${id} ends ${view.validTo}`);
-      } finally {
-        await vault.close();
-      }
+      const view = await withServices(opts, (services, actor) => services.administration.endContract(actor, id));
+      print(opts, view, () => `contract ${id} ends ${view.validTo}`);
     });
 }

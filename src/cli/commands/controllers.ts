@@ -1,6 +1,10 @@
+/**
+ * Controllers (regions, which own recordings and keys), as in the admin API: both go through
+ * src/services/administration.ts.
+ */
 import type { Command } from 'commander';
-import { addController, assertOrganisationId } from '../../tenancy/tenancy.js';
-import { asUsage, cliActor, openUnlocked, openVault, print, text, type GlobalOptions } from '../io.js';
+import { assertOrganisationId } from '../../tenancy/tenancy.js';
+import { asUsage, print, text, withServices, type GlobalOptions } from '../io.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   const controllers = program.command('controllers').description('controllers: the regions that own recordings and their keys');
@@ -9,15 +13,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .command('list')
     .action(async () => {
       const opts = globals();
-      const vault = await openVault(opts);
-      try {
-        const list = await vault.controllers.list();
-        print(opts, { controllers: list.map((c) => ({ id: c.id, name: c.name, createdAt: c.created_at })) }, () =>
-          list.map((c) => `${c.id}  ${c.name}`).join('\n'),
-        );
-      } finally {
-        await vault.close();
-      }
+      const list = await withServices(opts, (services, actor) => services.administration.listControllers(actor));
+      print(opts, { controllers: list }, () => list.map((c) => `${c.id}  ${c.name}`).join('\n'));
     });
 
   controllers
@@ -30,13 +27,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       // a malformed id is a usage error, told before anyone is asked for the passphrase
       await asUsage(() => assertOrganisationId(id, 'controller'));
       const name = cmd.name ?? id;
-      const vault = await openUnlocked(opts);
-      try {
-        const added = await asUsage(() => addController(vault, id, name));
-        await vault.audit.append({ action: 'controller.create', outcome: 'success', actor: cliActor(), controllerId: id, detail: { keyId: added.keyId } });
-        print(opts, { id, name, keyId: added.keyId }, () => `controller ${id} added with key ${added.keyId}`);
-      } finally {
-        await vault.close();
-      }
+      const added = await withServices(opts, (services, actor) => asUsage(() => services.administration.createController(actor, { id, name })), true);
+      print(opts, added, () => `controller ${id} added with key ${added.keyId}`);
     });
 }

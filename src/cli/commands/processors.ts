@@ -1,9 +1,9 @@
 /**
- * Processors (call-centre companies working for controllers under contract), as in the admin API.
+ * Processors (call-centre companies working for controllers under contract), as in the admin API:
+ * both go through src/services/administration.ts.
  */
 import type { Command } from 'commander';
-import { addProcessor } from '../../tenancy/tenancy.js';
-import { asUsage, cliActor, openVault, print, text, type GlobalOptions } from '../io.js';
+import { asUsage, print, text, withServices, type GlobalOptions } from '../io.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   const processors = program.command('processors').description('processors: the call-centre companies that work under contract');
@@ -12,13 +12,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .command('list')
     .action(async () => {
       const opts = globals();
-      const vault = await openVault(opts);
-      try {
-        const list = (await vault.tenancy.processors()).map((p) => ({ id: p.id, name: p.name, createdAt: p.created_at }));
-        print(opts, { processors: list }, () => list.map((p) => `${p.id}  ${p.name}`).join('\n'));
-      } finally {
-        await vault.close();
-      }
+      const list = await withServices(opts, (services, actor) => services.administration.listProcessors(actor));
+      print(opts, { processors: list }, () => list.map((p) => `${p.id}  ${p.name}`).join('\n'));
     });
 
   processors
@@ -29,13 +24,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .action(async (id: string, cmd: { name?: string }) => {
       const opts = globals();
       const name = cmd.name ?? id;
-      const vault = await openVault(opts);
-      try {
-        await asUsage(() => addProcessor(vault, id, name));
-        await vault.audit.append({ action: 'processor.create', outcome: 'success', actor: cliActor(), detail: { processorId: id } });
-        print(opts, { id, name }, () => `processor ${id} added`);
-      } finally {
-        await vault.close();
-      }
+      const added = await withServices(opts, (services, actor) => asUsage(() => services.administration.createProcessor(actor, { id, name })));
+      print(opts, added, () => `processor ${id} added`);
     });
 }

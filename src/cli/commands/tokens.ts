@@ -1,15 +1,14 @@
 /**
- * Machine tokens for recorders, as in the admin API. The token is printed once at creation; lists
- * and the audit log never hold it.
+ * Machine tokens for recorders, as in the admin API: both go through
+ * src/services/administration.ts. The token is printed once at creation; lists and the audit log
+ * never hold it.
  */
 import { Option, type Command } from 'commander';
-import { CallvaultError, ErrorCodes } from '../../errors.js';
-import { createToken } from '../../identities/tokens.js';
 import { TOKEN_SCOPES, type TokenScope } from '../../policy/policy.js';
-import { tokenView } from '../../http/routes/admin.js';
-import { asUsage, cliActor, openVault, positiveInt, print, text, type GlobalOptions } from '../io.js';
+import type { TokenView } from '../../services/administration.js';
+import { asUsage, positiveInt, print, text, withServices, type GlobalOptions } from '../io.js';
 
-function tokenState(t: ReturnType<typeof tokenView>, now: string): string {
+function tokenState(t: TokenView, now: string): string {
   return t.revokedAt ? 'revoked' : t.expiresAt <= now ? 'expired' : 'live';
 }
 
@@ -25,20 +24,9 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--days <n>', 'days until it expires', positiveInt, 90)
     .action(async (cmd: { name: string; scope: TokenScope; controller: string; days: number }) => {
       const opts = globals();
-      const vault = await openVault(opts);
-      try {
-        const created = await asUsage(() => createToken(vault, { name: cmd.name, scope: cmd.scope, controllerId: cmd.controller, days: cmd.days }));
-        await vault.audit.append({
-          action: 'token.create',
-          outcome: 'success',
-          actor: cliActor(),
-          controllerId: cmd.controller,
-          detail: { tokenId: created.id, scope: cmd.scope, expiresAt: created.expiresAt },
-        });
-        print(opts, created, () => [`token ${created.id} expires ${created.expiresAt}; shown once, store it now:`, `  ${created.token}`].join('\n'));
-      } finally {
-        await vault.close();
-      }
+      const spec = { name: cmd.name, scope: cmd.scope, controllerId: cmd.controller, days: cmd.days };
+      const created = await withServices(opts, (services, actor) => asUsage(() => services.administration.createToken(actor, spec)));
+      print(opts, created, () => [`token ${created.id} expires ${created.expiresAt}; shown once, store it now:`, `  ${created.token}`].join('\n'));
     });
 
   tokens
@@ -46,16 +34,11 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .description('every token (never its secret)')
     .action(async () => {
       const opts = globals();
-      const vault = await openVault(opts);
-      try {
-        const list = (await vault.sessions.tokens()).map(tokenView);
-        const now = new Date().toISOString();
-        print(opts, { tokens: list }, () =>
-          list.map((t) => `${t.id}  ${t.name}  ${t.scope}  ${t.controllerId}  expires ${t.expiresAt}  ${tokenState(t, now)}`).join('\n'),
-        );
-      } finally {
-        await vault.close();
-      }
+      const list = await withServices(opts, (services, actor) => services.administration.listTokens(actor));
+      const now = new Date().toISOString();
+      print(opts, { tokens: list }, () =>
+        list.map((t) => `${t.id}  ${t.name}  ${t.scope}  ${t.controllerId}  expires ${t.expiresAt}  ${tokenState(t, now)}`).join('\n'),
+      );
     });
 
   tokens
@@ -64,15 +47,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .argument('<id>', 'token id')
     .action(async (id: string) => {
       const opts = globals();
-      const vault = await openVault(opts);
-      try {
-        const revokedAt = new Date().toISOString();
-        if (!(await vault.sessions.revokeToken(id, revokedAt))) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such live token');
-        const row = await vault.sessions.token(id);
-        await vault.audit.append({ action: 'token.revoke', outcome: 'success', actor: cliActor(), controllerId: row?.controller_id, detail: { tokenId: id } });
-        print(opts, { id, revokedAt }, () => `token ${id} revoked`);
-      } finally {
-        await vault.close();
-      }
+      const revoked = await withServices(opts, (services, actor) => services.administration.revokeToken(actor, id));
+      print(opts, revoked, () => `token ${id} revoked`);
     });
 }

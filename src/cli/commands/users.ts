@@ -1,16 +1,14 @@
 /**
- * Human accounts from the command line, through the same functions as the admin API
- * (src/http/routes/admin.ts). One-time passwords and TOTP secrets are printed once and never
+ * Human accounts from the command line, through the same service as the admin API
+ * (src/services/administration.ts). One-time passwords and TOTP secrets are printed once and never
  * audited.
  */
 import { Option, type Command } from 'commander';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { ROLES, type Role } from '../../identities/roles.js';
-import { createUser, resetCredentials, type NewUserCredentials } from '../../identities/users.js';
-import type { User } from '../../db/users-repository.js';
-import type { Vault } from '../../vault.js';
-import { userView } from '../../http/routes/admin.js';
-import { asUsage, cliActor, openUnlocked, openVault, print, text, type GlobalOptions } from '../io.js';
+import type { NewUserCredentials } from '../../identities/users.js';
+import type { UserView } from '../../services/administration.js';
+import { asUsage, print, text, withServices, type GlobalOptions } from '../io.js';
 
 interface AddOptions {
   role: Role;
@@ -31,16 +29,10 @@ function credentialsText(verb: string, c: NewUserCredentials): string {
   ].join('\n');
 }
 
-function userLine(u: ReturnType<typeof userView>): string {
+function userLine(u: UserView): string {
   const org = u.controllerId ? `controller ${u.controllerId}` : u.processorId ? `processor ${u.processorId}` : '-';
   const state = u.disabled ? 'disabled' : u.locked ? 'locked' : u.totpEnrolled ? 'active' : 'not enrolled';
   return `${u.username.padEnd(20)}  ${u.role.padEnd(10)}  ${org.padEnd(24)}  ${state.padEnd(12)}  ${u.id}`;
-}
-
-async function userNamed(vault: Vault, username: string): Promise<User> {
-  const user = await vault.users.byUsername(username);
-  if (!user) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such user');
-  return user;
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {
@@ -61,29 +53,17 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const opts = globals();
       if (Boolean(cmd.oidcIssuer) !== Boolean(cmd.oidcSubject)) throw new CallvaultError(ErrorCodes.USAGE, '--oidc-issuer and --oidc-subject go together');
       if (cmd.oidcIssuer && !URL.canParse(cmd.oidcIssuer)) throw new CallvaultError(ErrorCodes.USAGE, '--oidc-issuer must be a URL');
-      const vault = await openUnlocked(opts);
-      try {
-        const created = await asUsage(() =>
-          createUser(vault, {
-            username,
-            role: cmd.role,
-            controllerId: cmd.controller,
-            processorId: cmd.processor,
-            agent: cmd.agent,
-            team: cmd.team,
-            oidc: cmd.oidcIssuer ? { issuer: cmd.oidcIssuer, subject: cmd.oidcSubject! } : undefined,
-          }),
-        );
-        await vault.audit.append({
-          action: 'user.create',
-          outcome: 'success',
-          actor: cliActor(),
-          detail: { userId: created.id, role: cmd.role, controllerId: cmd.controller ?? null, processorId: cmd.processor ?? null },
-        });
-        print(opts, created, () => credentialsText('added', created));
-      } finally {
-        await vault.close();
-      }
+      const spec = {
+        username,
+        role: cmd.role,
+        controllerId: cmd.controller,
+        processorId: cmd.processor,
+        agent: cmd.agent,
+        team: cmd.team,
+        oidc: cmd.oidcIssuer ? { issuer: cmd.oidcIssuer, subject: cmd.oidcSubject! } : undefined,
+      };
+      const created = await withServices(opts, (services, actor) => asUsage(() => services.administration.createUser(actor, spec)), true);
+      print(opts, created, () => credentialsText('added', created));
     });
 
   users
@@ -91,13 +71,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .description('every account (never passwords or TOTP secrets; no passphrase needed)')
     .action(async () => {
       const opts = globals();
-      const vault = await openVault(opts);
-      try {
-        const list = (await vault.users.list()).map(userView);
-        print(opts, { users: list }, () => list.map(userLine).join('\n'));
-      } finally {
-        await vault.close();
-      }
+      const list = await withServices(opts, (services, actor) => services.administration.listUsers(actor));
+      print(opts, { users: list }, () => list.map(userLine).join('\n'));
     });
 
   users
@@ -106,34 +81,19 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .argument('<username>')
     .action(async (username: string) => {
       const opts = globals();
-      const vault = await openUnlocked(opts);
-      try {
-        const credentials = await resetCredentials(vault, await userNamed(vault, username));
-        await vault.audit.append({ action: 'user.reset', outcome: 'success', actor: cliActor(), detail: { userId: credentials.id } });
-        print(opts, credentials, () => credentialsText('reset', credentials));
-      } finally {
-        await vault.close();
-      }
+      const credentials = await withServices(opts, (services, actor) => services.administration.resetUser(actor, { username }), true);
+      print(opts, credentials, () => credentialsText('reset', credentials));
     });
 
-  for (const [name, disabled] of [['disable', 1], ['enable', 0]] as const) {
+  for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
     users
       .command(name)
       .description(disabled ? 'disable an account and end its sessions' : 'enable an account again')
       .argument('<username>')
       .action(async (username: string) => {
         const opts = globals();
-        const vault = await openVault(opts);
-        try {
-          const user = await userNamed(vault, username);
-          await vault.users.update(user.id, { disabled, failed_signins: 0, locked_until: null });
-          if (disabled) await vault.sessions.revokeAllOf(user.id, new Date().toISOString());
-          await vault.audit.append({ action: `user.${name}`, outcome: 'success', actor: cliActor(), detail: { userId: user.id } });
-          const view = userView((await vault.users.get(user.id))!);
-          print(opts, view, () => `user ${view.username} ${disabled ? 'disabled; its sessions have ended' : 'enabled'}`);
-        } finally {
-          await vault.close();
-        }
+        const view = await withServices(opts, (services, actor) => services.administration.setUserDisabled(actor, { username }, disabled));
+        print(opts, view, () => `user ${view.username} ${disabled ? 'disabled; its sessions have ended' : 'enabled'}`);
       });
   }
 }
