@@ -232,6 +232,7 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
     handler: async (req) => {
       await authorize(req, 'tenancy:manage', 'controller.list');
       const list = await vault.controllers.list();
+      await audit(req, { action: 'controller.list', outcome: 'success', detail: { results: list.length } });
       return { controllers: list.map((c) => ({ id: c.id, name: c.name, createdAt: c.created_at })) };
     },
   });
@@ -257,6 +258,7 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
     handler: async (req) => {
       await authorize(req, 'tenancy:manage', 'processor.list');
       const list = await vault.tenancy.processors();
+      await audit(req, { action: 'processor.list', outcome: 'success', detail: { results: list.length } });
       return { processors: list.map((p) => ({ id: p.id, name: p.name, createdAt: p.created_at })) };
     },
   });
@@ -282,7 +284,9 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
     schema: { tags: ['tenancy'], summary: 'Contracts, in force or not', response: { 200: { type: 'object', properties: { contracts: { type: 'array', items: contractSchema } } }, ...errorResponses } },
     handler: async (req) => {
       await authorize(req, 'tenancy:manage', 'contract.list');
-      return { contracts: (await vault.tenancy.contracts()).map(contractView) };
+      const contracts = await vault.tenancy.contracts();
+      await audit(req, { action: 'contract.list', outcome: 'success', detail: { results: contracts.length } });
+      return { contracts: contracts.map(contractView) };
     },
   });
 
