@@ -43,7 +43,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import { Vault } from '../src/vault.js';
-import { encodeEntry, entryColumns, type AuditEvent, type EntryColumns } from '../src/audit/audit-log.js';
+import { encodeEntry, entryColumns, type AuditEvent, type EncodableEvent, type EntryColumns } from '../src/audit/audit-log.js';
 import { HASH_SIZE, leafHash, TreeBuilder } from '../src/audit/merkle.js';
 import { BATCH as VERIFY_BATCH, PARALLEL_MIN, workerCount } from '../src/audit/verify.js';
 import { SUBTREE_SIZE } from '../src/audit/tree.js';
@@ -253,7 +253,7 @@ class Pools {
  * detail), 10 % sign-ins, 5 % metadata views, 5 % refused plays. 85 % name a recording or an
  * identifier hash. verify JSON-parses every entry to check its columns.
  */
-function fillEvent(i: number, p: Pools): AuditEvent {
+function fillEvent(i: number, p: Pools): EncodableEvent {
   const u = p.users[(i * 7919) % p.users.length]!;
   const actor = { type: 'user' as const, id: u.id, name: u.name, role: u.role };
   const recordingId = p.recordings[(i * 104729) % p.recordings.length]!;

@@ -553,7 +553,7 @@ async function breakdown(vault: Vault, recordingId: string, first: number): Prom
   const openAll = await time(() => openStoredRecording(vault, row));
   const audit = await time(() =>
     vault.audit.append({
-      action: 'bench.probe',
+      action: 'recording.play',
       outcome: 'success',
       actor: { type: 'system', name: 'bench/playback.ts' },
       recordingId: row.id,

@@ -91,7 +91,7 @@ export class Vault {
     this.sessions = new SessionsRepository(database.db);
     this.grants = new GrantsRepository(database.db);
     this.coordination = new CoordinationRepository(database.db);
-    this.audit = new AuditLog(database, () => (keys.unlocked ? keys.derivedSecret('audit-identifier-hash') : undefined));
+    this.audit = new AuditLog(database.auditStore, () => (keys.unlocked ? keys.derivedSecret('audit-identifier-hash') : undefined));
     this.auditTree = new AuditTree(database.db);
   }
 

@@ -1,19 +1,19 @@
 /**
  * The audit log: an append-only sequence of canonical entries (docs/audit-log.md). Each entry's
  * RFC 9162 leaf hash is stored beside it so the Merkle tree over the log can be recomputed
- * without re-encoding. Appending takes the single `audit_head` row in the same transaction, which
- * serialises appenders across processes on SQLite and PostgreSQL alike: positions have no gaps and
- * no forks.
+ * without re-encoding. The rows live in an `AuditStore` (storage/), one per database, whose append
+ * takes the single `audit_head` row in the same transaction: positions have no gaps and no forks,
+ * across processes too. Every event is checked against the catalogue (catalogue.ts) first.
  *
  * Callers append before they serve. When appending fails, the caller fails too (fail closed):
  * the HTTP layer answers 503 and serves nothing.
  */
 import { createHmac } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
 import { CallvaultError, ErrorCodes } from '../errors.js';
-import type { Database } from '../db/schema.js';
-import type { MetadataDatabase } from '../db/database.js';
 import { leafHash } from './merkle.js';
+import { catalogueProblem, type ActionFields, type AuditAction, type RefusableAction } from './catalogue.js';
+export type { RefusableAction } from './catalogue.js';
+import type { AuditRow, AuditStore, StoredEntry } from './storage/audit-store.js';
 
 export type AuditOutcome = 'success' | 'denied' | 'failure';
 
@@ -28,8 +28,32 @@ export interface AuditActor {
 /** Values an entry may carry: strings, whole numbers, booleans, and objects of them. */
 export type AuditValue = string | number | boolean | null | { [key: string]: AuditValue } | AuditValue[];
 
-export interface AuditEvent {
-  /** dotted name, e.g. `recording.play`, `auth.signin` */
+type Flatten<T> = { [K in keyof T]: T[K] };
+
+/**
+ * One event. `action` is a catalogued name (src/audit/catalogue.ts) and the rest is checked
+ * against it: `detail` holds the fields that action declares, never a plaintext identifier, and
+ * the top-level recordingId, controllerId, purpose, purposeText and breakGlassId only where the
+ * action uses them. Without a type argument, the union over every action.
+ */
+export type AuditEvent<A extends AuditAction = AuditAction> = A extends AuditAction
+  ? Flatten<
+      {
+        outcome: AuditOutcome;
+        actor: AuditActor;
+        /** client address (HTTP) */
+        ip?: string;
+        requestId?: string;
+      } & ActionFields<A>
+    >
+  : never;
+
+/**
+ * Any entry the canonical encoding can write, catalogued or not: the format does not depend on
+ * the catalogue (test vectors, benchmarks and tampering tests write entries of their own). Only
+ * `AuditLog.append` writes to the log, and it takes an `AuditEvent`.
+ */
+export interface EncodableEvent {
   action: string;
   outcome: AuditOutcome;
   actor: AuditActor;
@@ -38,22 +62,28 @@ export interface AuditEvent {
   purpose?: string;
   purposeText?: string;
   breakGlassId?: string;
-  /** anything else the event needs (filters, byte ranges, target ids); never a plaintext identifier */
   detail?: Record<string, AuditValue>;
   ip?: string;
   requestId?: string;
 }
 
-interface EntryRow extends EntryColumns {
-  entry: string;
-  leaf_hash: string;
+/** an event before the caller is filled in (actor, address, request id) */
+export type UnattributedEvent<A extends AuditAction = AuditAction> = A extends AuditAction ? Flatten<Omit<AuditEvent<A>, 'actor' | 'ip' | 'requestId'>> : never;
+
+/** `event` as `who` did it */
+export function attributed(event: UnattributedEvent, who: Pick<AuditEvent, 'actor' | 'ip' | 'requestId'>): AuditEvent {
+  // the spread of a union this wide is not followed by the type checker; it is the same event plus who
+  return { ...event, ...who } as AuditEvent;
 }
 
-export interface StoredEntry {
-  index: number;
-  entry: Buffer;
-  leafHash: Buffer;
+/** the refusal of `action` for `reason`, as an event; every refusable action declares `reason` */
+export function refusal(action: RefusableAction, reason: string): UnattributedEvent {
+  // the type cannot follow a union this wide, but RefusableAction is exactly the actions with `reason`
+  return { action, outcome: 'denied', detail: { reason } } as UnattributedEvent;
 }
+
+export type { AuditAction, AuditDetail } from './catalogue.js';
+export type { StoredEntry } from './storage/audit-store.js';
 
 export class AuditUnavailableError extends CallvaultError {
   constructor(cause: unknown) {
@@ -82,7 +112,7 @@ export function canonicalJson(value: unknown): string {
   throw new TypeError(`audit entries cannot hold ${typeof value}`);
 }
 
-export function encodeEntry(event: AuditEvent, time: Date): Buffer {
+export function encodeEntry(event: AuditEvent | EncodableEvent, time: Date): Buffer {
   return Buffer.from(canonicalJson({ v: 1, time: time.toISOString(), ...event }), 'utf8');
 }
 
@@ -157,44 +187,24 @@ export function columnsOf(e: unknown): EntryColumns {
 export type AppendListener = (ok: boolean, seconds: number) => void;
 
 export class AuditLog {
-  private readonly appendSqlite?: (row: EntryRow) => number;
-  private readonly touchSqlite?: () => void;
   private readonly listeners = new Set<AppendListener>();
   /** the latest append through this log in this process: whether it was written, and when */
   lastAppend?: { ok: boolean; at: Date };
 
   constructor(
-    private readonly database: MetadataDatabase,
+    private readonly store: AuditStore,
     /** the key of the identifier hashes, from the installation secret; absent while locked */
     private readonly identifierKey: () => Buffer | undefined,
-  ) {
-    const sqlite = database.sqlite;
-    if (sqlite) {
-      // Prepared once: Kysely's SQLite driver prepares every statement again, which costs as
-      // much as the durable commit itself (docs/benchmarks.md). IMMEDIATE takes the write lock
-      // at BEGIN, so a second process waits (busy_timeout) instead of failing to upgrade.
-      const bump = sqlite.prepare('UPDATE audit_head SET size = size + 1 WHERE id = 1 RETURNING size');
-      const insert = sqlite.prepare(
-        'INSERT INTO audit_entries (seq, entry, leaf_hash, recording_id, identifier_hash, time, action, outcome, actor_id, actor_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      );
-      const append = sqlite.transaction((row: EntryRow) => {
-        const index = Number((bump.get() as { size: number }).size) - 1;
-        insert.run(index, row.entry, row.leaf_hash, row.recording_id, row.identifier_hash, row.time, row.action, row.outcome, row.actor_id, row.actor_name);
-        return index;
-      });
-      this.appendSqlite = (row) => append.immediate(row);
-      const touch = sqlite.prepare('UPDATE audit_head SET size = size WHERE id = 1');
-      const probe = sqlite.transaction(() => touch.run());
-      this.touchSqlite = () => probe.immediate();
-    }
-  }
+  ) {}
 
-  private get db(): Kysely<Database> {
-    return this.database.db;
-  }
-
-  /** appends one event and returns its index; throws AuditUnavailableError when it cannot */
-  async append(event: AuditEvent, time = new Date()): Promise<number> {
+  /**
+   * Appends one event and returns its index; throws AuditUnavailableError when it cannot. An
+   * event the catalogue does not allow (an action not in it, a field it does not declare) is a
+   * programming error: CV_INTERNAL, thrown before anything is written.
+   */
+  async append<A extends AuditAction>(event: AuditEvent<A>, time = new Date()): Promise<number> {
+    const problem = catalogueProblem(event);
+    if (problem) throw new CallvaultError(ErrorCodes.INTERNAL, problem);
     const started = performance.now();
     try {
       const index = await this.write(event, time);
@@ -229,63 +239,28 @@ export class AuditLog {
    * row, so readiness also weighs the outcome of the latest real append (`lastAppend`).
    * `busyMs` bounds SQLite's wait for another process's write lock, which blocks the thread.
    */
-  async probe(busyMs: number): Promise<void> {
-    const sqlite = this.database.sqlite;
-    if (sqlite && this.touchSqlite && !sqlite.inTransaction) {
-      const previous = sqlite.pragma('busy_timeout', { simple: true }) as number;
-      sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyMs))}`);
-      try {
-        this.touchSqlite();
-      } finally {
-        sqlite.pragma(`busy_timeout = ${previous}`);
-      }
-      return;
-    }
-    await sql`UPDATE audit_head SET size = size WHERE id = 1`.execute(this.db);
+  probe(busyMs: number): Promise<void> {
+    return this.store.probe(busyMs);
   }
 
   private async write(event: AuditEvent, time: Date): Promise<number> {
     const entry = encodeEntry(event, time);
     const text = entry.toString('utf8');
-    const row: EntryRow = { entry: text, leaf_hash: leafHash(entry).toString('hex'), ...entryColumns(text) };
+    const row: AuditRow = { entry: text, leaf_hash: leafHash(entry).toString('hex'), ...entryColumns(text) };
     try {
-      // The prepared path runs synchronously, so nothing interleaves with it; it is skipped while
-      // a Kysely transaction holds the connection, which it would otherwise join.
-      if (this.appendSqlite && !this.database.sqlite!.inTransaction) return this.appendSqlite(row);
-      if (this.database.dialect === 'postgres') {
-        // one statement, one round trip: the head row's lock still orders appenders
-        const result = await sql<{ seq: number }>`
-          WITH head AS (UPDATE audit_head SET size = size + 1 WHERE id = 1 RETURNING size)
-          INSERT INTO audit_entries (seq, entry, leaf_hash, recording_id, identifier_hash, "time", action, outcome, actor_id, actor_name)
-          SELECT size - 1, ${row.entry}, ${row.leaf_hash}, ${row.recording_id}, ${row.identifier_hash}, ${row.time}, ${row.action}, ${row.outcome}, ${row.actor_id}, ${row.actor_name} FROM head
-          RETURNING seq`.execute(this.db);
-        return Number(result.rows[0]!.seq);
-      }
-      return await this.db.transaction().execute(async (tx) => {
-        const head = await tx
-          .updateTable('audit_head')
-          .set((eb) => ({ size: eb('size', '+', 1) }))
-          .where('id', '=', 1)
-          .returning('size')
-          .executeTakeFirstOrThrow();
-        const index = Number(head.size) - 1;
-        await tx.insertInto('audit_entries').values({ seq: index, ...row }).execute();
-        return index;
-      });
+      return await this.store.append(row);
     } catch (err) {
       throw new AuditUnavailableError(err);
     }
   }
 
-  async size(): Promise<number> {
-    const head = await this.db.selectFrom('audit_head').select('size').where('id', '=', 1).executeTakeFirstOrThrow();
-    return Number(head.size);
+  size(): Promise<number> {
+    return this.store.size();
   }
 
   /** entries with from ≤ index < to */
-  async entries(from: number, to: number): Promise<StoredEntry[]> {
-    const rows = await this.db.selectFrom('audit_entries').selectAll().where('seq', '>=', from).where('seq', '<', to).orderBy('seq').execute();
-    return rows.map((r) => ({ index: Number(r.seq), entry: Buffer.from(r.entry, 'utf8'), leafHash: Buffer.from(r.leaf_hash, 'hex') }));
+  entries(from: number, to: number): Promise<StoredEntry[]> {
+    return this.store.entries(from, to);
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import type { Vault } from '../vault.js';
 import { findByIdentifier } from '../recordings/indexer.js';
-import type { AuditActor, AuditEvent, AuditOutcome } from './audit-log.js';
+import type { AuditActor, AuditOutcome, UnattributedEvent } from './audit-log.js';
 
 export interface SubjectAccess {
   index: number;
@@ -60,7 +60,7 @@ export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'pho
 }
 
 /** the audit entry for producing an extract: whom it was about (keyed hash) and how much it held */
-export function accessLogEvent(vault: Vault, kind: 'personnummer' | 'phone', canonicalValue: string, log: SubjectAccessLog): Pick<AuditEvent, 'action' | 'outcome' | 'detail'> {
+export function accessLogEvent(vault: Vault, kind: 'personnummer' | 'phone', canonicalValue: string, log: SubjectAccessLog): UnattributedEvent<'subject.access-log'> {
   return {
     action: 'subject.access-log',
     outcome: 'success',

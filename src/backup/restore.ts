@@ -124,7 +124,7 @@ async function applyRestore(
     const db = database.db;
     const recordings = new RecordingsRepository(db);
     // the identifier hashes' key is not needed: none of these entries names an identifier
-    const audit = new AuditTrail(new AuditLog(database, () => undefined));
+    const audit = new AuditTrail(new AuditLog(database.auditStore, () => undefined));
     const deleted = manifest.missing.filter((m) => m.reason === 'deleted-after-snapshot');
     const erased = [...new Set(deleted.filter((m) => m.kind === 'recording').map((m) => m.recordingId))];
     const replaced = deleted.filter((m) => m.kind === 'rendition' && !erased.includes(m.recordingId));

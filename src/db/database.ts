@@ -7,6 +7,9 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
+import type { AuditStore } from '../audit/storage/audit-store.js';
+import { SqliteAuditStore } from '../audit/storage/sqlite-audit-store.js';
+import { PostgresAuditStore } from '../audit/storage/postgres-audit-store.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -21,6 +24,8 @@ export interface MetadataDatabase {
   url: string;
   /** the SQLite handle under `db`, for the few hot paths that prepare their statements once */
   sqlite?: SQLite.Database;
+  /** the audit log's rows, stored the way this database does it best */
+  auditStore: AuditStore;
   close(): Promise<void>;
 }
 
@@ -58,7 +63,8 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   }
   await migrate(db);
-  return { db, dialect, url, sqlite, close: () => db.destroy() };
+  const auditStore = sqlite ? new SqliteAuditStore(db, sqlite) : new PostgresAuditStore(db);
+  return { db, dialect, url, sqlite, auditStore, close: () => db.destroy() };
 }
 
 async function migrate(db: Kysely<Database>): Promise<void> {

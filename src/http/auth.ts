@@ -4,7 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CallvaultError, ErrorCodes } from '../errors.js';
-import type { AuditActor, AuditEvent } from '../audit/audit-log.js';
+import { attributed, refusal, type AuditActor, type RefusableAction, type UnattributedEvent } from '../audit/audit-log.js';
 import type { ApiTokenRow, SessionRow } from '../db/sessions-repository.js';
 import type { User } from '../db/users-repository.js';
 import { ABSOLUTE_HOURS, resumeSession, sameSecret } from '../identities/sessions.js';
@@ -70,8 +70,8 @@ export function actorOf(req: FastifyRequest): AuditActor {
 }
 
 /** appends an event with the caller, address and request id filled in */
-export async function audit(req: FastifyRequest, event: Omit<AuditEvent, 'actor' | 'ip' | 'requestId'>): Promise<void> {
-  await req.server.vault.audit.append({ ...event, actor: actorOf(req), ip: req.ip, requestId: req.id });
+export async function audit(req: FastifyRequest, event: UnattributedEvent): Promise<void> {
+  await req.server.vault.audit.append(attributed(event, { actor: actorOf(req), ip: req.ip, requestId: req.id }));
 }
 
 export function requireAuth(req: FastifyRequest): AuthContext {
@@ -86,10 +86,10 @@ export function requireUserAuth(req: FastifyRequest): Extract<AuthContext, { kin
 }
 
 /** the caller's principal when it may do `action` at all; otherwise the refusal is audited and thrown */
-export async function authorize(req: FastifyRequest, action: Action, auditAction: string): Promise<Principal> {
+export async function authorize(req: FastifyRequest, action: Action, auditAction: RefusableAction): Promise<Principal> {
   const auth = requireAuth(req);
   if (!can(auth.principal, action)) {
-    await audit(req, { action: auditAction, outcome: 'denied', detail: { reason: 'role' } });
+    await audit(req, refusal(auditAction, 'role'));
     throw new CallvaultError(ErrorCodes.FORBIDDEN, 'your role does not allow this');
   }
   return auth.principal;

@@ -12,7 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
 import { subjectAccessLog, type SubjectAccessLog } from '../audit/subject-access-log.js';
-import type { AuditEvent } from '../audit/audit-log.js';
+import type { UnattributedEvent } from '../audit/audit-log.js';
 import type { RecordingRow } from '../db/recordings-repository.js';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { SubjectHit } from '../recordings/indexer.js';
@@ -23,7 +23,7 @@ import { scrubbedText } from '../redaction/transcript.js';
 import type { SubjectKind } from './common.js';
 
 /** an audit event as the caller completes it (actor, address, request id) */
-export type SubjectAuditEvent = Omit<AuditEvent, 'actor' | 'ip' | 'requestId'>;
+export type SubjectAuditEvent = UnattributedEvent;
 
 export interface SubjectExportRequest {
   kind: SubjectKind;

@@ -8,7 +8,8 @@ const [dataDir, worker, count] = process.argv.slice(2);
 const vault = await Vault.open(dataDir!, { databaseUrl: process.env.CALLVAULT_DATABASE_URL || undefined });
 try {
   for (let i = 0; i < Number(count); i++) {
-    await vault.audit.append({ action: 'test.append', outcome: 'success', actor: { type: 'system', name: `worker-${worker}` }, detail: { worker: worker!, i } });
+    // any catalogued action does: this one carries a name and a number
+    await vault.audit.append({ action: 'audit.read', outcome: 'success', actor: { type: 'system', name: `worker-${worker}` }, detail: { what: worker!, index: i } });
   }
 } finally {
   await vault.close();

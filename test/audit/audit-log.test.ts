@@ -258,7 +258,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const appended = await vault.audit.entries(before, size);
       assert.deepEqual(appended.map((e) => e.index), Array.from({ length: 2 * PER }, (_, i) => before + i));
       for (const w of ['a', 'b']) {
-        const mine = appended.map((e) => JSON.parse(e.entry.toString())).filter((e) => e.detail.worker === w).map((e) => e.detail.i);
+        const mine = appended.map((e) => JSON.parse(e.entry.toString())).filter((e) => e.detail.what === w).map((e) => e.detail.index);
         assert.deepEqual(mine, Array.from({ length: PER }, (_, i) => i), `worker ${w}'s entries are all there, in its order`);
       }
       await (await vault.auditCheckpoints()).make();

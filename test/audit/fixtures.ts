@@ -12,14 +12,9 @@ export const RECORDING = '0192a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b';
 
 /** entry i: every third a playback of RECORDING, the others searches by an identifier hash */
 export function auditEvent(i: number): AuditEvent {
-  return {
-    action: i % 3 === 0 ? 'recording.play' : 'recordings.list',
-    outcome: 'success',
-    actor: { type: 'user', id: `u-${i % 7}`, name: `user${i % 7}`, role: 'nurse' },
-    ...(i % 3 === 0
-      ? { recordingId: RECORDING, purpose: 'quality-review', detail: { range: { start: i, end: i + 1000 } } }
-      : { detail: { region: 'north', [i % 2 ? 'phoneHash' : 'personnummerHash']: `${i % 5}`.repeat(64) } }),
-  };
+  const actor = { type: 'user' as const, id: `u-${i % 7}`, name: `user${i % 7}`, role: 'nurse' };
+  if (i % 3 === 0) return { action: 'recording.play', outcome: 'success', actor, recordingId: RECORDING, purpose: 'quality-review', detail: { range: { start: i, end: i + 1000 } } };
+  return { action: 'recordings.list', outcome: 'success', actor, detail: { region: 'north', [i % 2 ? 'phoneHash' : 'personnummerHash']: `${i % 5}`.repeat(64) } };
 }
 
 export interface SeededVault {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { encodeEntry, entryColumns, indexedColumns, type AuditEvent } from '../../src/audit/audit-log.js';
+import { encodeEntry, entryColumns, indexedColumns, type EncodableEvent } from '../../src/audit/audit-log.js';
 import { leafHash } from '../../src/audit/merkle.js';
 import { batchViews, checkRows, COLUMNS_MISMATCH, LEAF_HASH_MISMATCH, SEARCH_COLUMNS_MISMATCH, type StoredRow } from '../../src/audit/verify-rows.js';
 
@@ -30,7 +30,7 @@ test('the leaf hash of the entry string is leafHash of its UTF-8 bytes, for any 
   );
 });
 
-const events: fc.Arbitrary<AuditEvent> = fc.record(
+const events: fc.Arbitrary<EncodableEvent> = fc.record(
   {
     action: fc.constantFrom('recording.play', 'recordings.list', 'auth.signin'),
     outcome: fc.constantFrom('success' as const, 'denied' as const),

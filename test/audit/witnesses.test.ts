@@ -14,7 +14,7 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
-import { encodeEntry, type AuditEvent, type StoredEntry } from '../../src/audit/audit-log.js';
+import { encodeEntry, type AuditEvent, type EncodableEvent, type StoredEntry } from '../../src/audit/audit-log.js';
 import { parseCheckpointText, signCheckpoint } from '../../src/audit/checkpoint.js';
 import { consistencyRanges, EMPTY_ROOT, leafHash, rootOf, verifyConsistency } from '../../src/audit/merkle.js';
 import { NoteError, NoteSigner, openNote, type NoteVerifier } from '../../src/audit/signed-note.js';
@@ -417,7 +417,7 @@ describe('RFC 5424 formatting', () => {
   });
 
   const time = new Date('2024-05-06T07:08:09.010Z');
-  function stored(index: number, event: AuditEvent): StoredEntry {
+  function stored(index: number, event: EncodableEvent): StoredEntry {
     const entry = encodeEntry(event, time);
     return { index, entry, leafHash: leafHash(entry) };
   }

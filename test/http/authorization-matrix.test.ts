@@ -3,6 +3,8 @@
  * a table of expected statuses written out by hand. The table is an independent statement of the
  * access rules (docs and src/policy/policy.ts say the same in prose and code); it does not ask the
  * policy module. A route the OpenAPI document lists without a row here fails the first test.
+ * A second hand-written table (AUDITED) states which audit entries each call adds, success and
+ * denial alike; the entries the log gained are read back after every call and compared.
  *
  * The world: controllers region-a and region-b; processor callco with a contract in force for
  * region-a (nurse, supervisor; region north), processor oldco whose contract with region-a has
@@ -469,6 +471,138 @@ const ROWS: Row[] = [
   row('POST', '/api/v1/auth/signout', undefined,                      [401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 403, 401, 401], () => ({ path: `${API}/auth/signout` })),
 ];
 
+/**
+ * What each call adds to the audit log, written out by hand like the statuses: per row, the
+ * row's action and one cell per caller (same column order). A cell is `-` (nothing), or entries
+ * joined by `+`, each `S`, `D` or `F` (the row's action with outcome success, denied or failure)
+ * or `action:S|D|F`, with `*n` for n in a row. On top of its cell, every request with the valid
+ * ingest token first adds `token.use` (success). A HEAD request adds what its GET adds.
+ * A route that forgets an entry, or writes one it should not, fails the matrix.
+ */
+// prettier-ignore
+const AUDITED: Record<string, [string, string]> = {
+  //                                                                          anon exp rev nrsA supC nrsC nrsO nrsB dpoA audr admn tok tokR tokE
+  'POST /api/v1/auth/signin':                                   ['auth.signin',          'S S S S S S S S S S S S - -'],
+  'GET /api/v1/auth/oidc/providers':                            ['',                     '- - - - - - - - - - - - - -'],
+  'GET /api/v1/auth/oidc/{provider}/start [idp]':               ['',                     '- - - - - - - - - - - - - -'],
+  'GET /api/v1/auth/oidc/{provider}/callback [no state]':       ['auth.signin',          'F F F F F F F F F F F F - -'],
+  'GET /api/v1/auth/session':                                   ['',                     '- - - - - - - - - - - - - -'],
+
+  'GET /api/v1/recordings':                                     ['recordings.list',      '- - - S S S S S S D D D - -'],
+  'POST /api/v1/recordings/search [by personnummer]':           ['recordings.list',      '- - - S S S S S S D D D - -'],
+  'POST /api/v1/recordings [R1 again]':                         ['recording.ingest',     '- - - D D D D D D D D S - -'],
+
+  'GET /api/v1/recordings/{id} [R1]':                           ['recording.view',       '- - - S S D D D S D D D - -'],
+  'GET /api/v1/recordings/{id} [R2]':                           ['recording.view',       '- - - D S S D D S D D D - -'],
+  'GET /api/v1/recordings/{id} [R3]':                           ['recording.view',       '- - - S D D D D S D D D - -'],
+  'GET /api/v1/recordings/{id} [R4]':                           ['recording.view',       '- - - D D D D S D D D D - -'],
+  'GET /api/v1/recordings/{id} [missing]':                      ['recording.view',       '- - - D D D D D D D D D - -'],
+
+  // stating a purpose and using it need a signed-in person: a token is turned away before any policy decision
+  'POST /api/v1/recordings/{id}/access [R1]':                   ['recording.access',     '- - - S S D D D S D D - - -'],
+  'POST /api/v1/recordings/{id}/access [R2]':                   ['recording.access',     '- - - D S S D D S D D - - -'],
+  'POST /api/v1/recordings/{id}/access [R3]':                   ['recording.access',     '- - - S D D D D S D D - - -'],
+  'POST /api/v1/recordings/{id}/access [R4]':                   ['recording.access',     '- - - D D D D S D D D - - -'],
+  'POST /api/v1/recordings/{id}/access [missing]':              ['recording.access',     '- - - D D D D D D D D - - -'],
+  'POST /api/v1/recordings/{id}/access [R1 original]':          ['recording.access',     '- - - S D D D D S D D - - -'],
+  'POST /api/v1/recordings/{id}/access [R2 original]':          ['recording.access',     '- - - D D S D D S D D - - -'],
+  'POST /api/v1/recordings/{id}/access [R4 original]':          ['recording.access',     '- - - D D D D S D D D - - -'],
+
+  'GET /api/v1/recordings/{id}/audio [R1]':                     ['recording.play',       '- - - S S D D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/audio [R2]':                     ['recording.play',       '- - - D S S D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/audio [R3]':                     ['recording.play',       '- - - S D D D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/audio [R4]':                     ['recording.play',       '- - - D D D D S D D D - - -'],
+  'GET /api/v1/recordings/{id}/audio [missing]':                ['recording.play',       '- - - D D D D D D D D - - -'],
+  'GET /api/v1/recordings/{id}/audio [R1 original]':            ['recording.play',       '- - - S D D D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/audio [R4 original]':            ['recording.play',       '- - - D D D D S D D D - - -'],
+
+  'GET /api/v1/recordings/{id}/transcript [R1]':                ['recording.transcript', '- - - S S D D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/transcript [R2 original]':       ['recording.transcript', '- - - D D S D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/transcript [R4]':                ['recording.transcript', '- - - D D D D S D D D - - -'],
+  'GET /api/v1/recordings/{id}/waveform [R1]':                  ['recording.waveform',   '- - - S S D D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/waveform [R4]':                  ['recording.waveform',   '- - - D D D D S D D D - - -'],
+
+  'POST /api/v1/recordings/{id}/export [R1]':                   ['recording.export',     '- - - D D D D D S D D D - -'],
+  'POST /api/v1/recordings/{id}/export [R2]':                   ['recording.export',     '- - - D D D D D S D D D - -'],
+  'POST /api/v1/recordings/{id}/export [R3]':                   ['recording.export',     '- - - D D D D D S D D D - -'],
+  'POST /api/v1/recordings/{id}/export [R1 original]':          ['recording.export',     '- - - D D D D D S D D D - -'],
+  'POST /api/v1/recordings/{id}/export [R4]':                   ['recording.export',     '- - - D D D D D D D D D - -'],
+
+  'POST /api/v1/subject/find [by personnummer]':                ['subject.find',         '- - - D D D D D S D D D - -'],
+  // the export names R1, R2 and R3: one recording.export each
+  'POST /api/v1/subject/export [by personnummer]':              ['subject.export',       '- - - D D D D D S+recording.export:S*3 D D D - -'],
+  'POST /api/v1/subject/erase [another person]':                ['subject.erase',        '- - - D D D D D S+recording.erase:S D D D - -'],
+
+  'GET /api/v1/keys':                                           ['keys.read',            '- - - D D D D D D S S D - -'],
+
+  'GET /api/v1/users':                                          ['user.list',            '- - - D D D D D D D S D - -'],
+  'POST /api/v1/users':                                         ['user.create',          '- - - D D D D D D D S D - -'],
+  'POST /api/v1/users/{id}/reset [victim]':                     ['user.reset',           '- - - D D D D D D D S D - -'],
+  'POST /api/v1/users/{id}/disable [victim]':                   ['user.disable',         '- - - D D D D D D D S D - -'],
+  'POST /api/v1/users/{id}/enable [victim]':                    ['user.enable',          '- - - D D D D D D D S D - -'],
+  'GET /api/v1/tokens':                                         ['token.list',           '- - - D D D D D D D S D - -'],
+  'POST /api/v1/tokens':                                        ['token.create',         '- - - D D D D D D D S D - -'],
+  'DELETE /api/v1/tokens/{id} [throwaway]':                     ['token.revoke',         '- - - D D D D D D D S D - -'],
+  'GET /api/v1/controllers':                                    ['controller.list',      '- - - D D D D D D D S D - -'],
+  'POST /api/v1/controllers':                                   ['controller.create',    '- - - D D D D D D D S D - -'],
+  'GET /api/v1/processors':                                     ['processor.list',       '- - - D D D D D D D S D - -'],
+  'POST /api/v1/processors':                                    ['processor.create',     '- - - D D D D D D D S D - -'],
+  'GET /api/v1/contracts':                                      ['contract.list',        '- - - D D D D D D D S D - -'],
+  'POST /api/v1/contracts':                                     ['contract.create',      '- - - D D D D D D D S D - -'],
+  'POST /api/v1/contracts/{id}/end [spareco]':                  ['contract.end',         '- - - D D D D D D D S D - -'],
+
+  // starting and reviewing need a signed-in person: a token is turned away before any policy decision
+  'POST /api/v1/break-glass [region-a]':                        ['break-glass.start',    '- - - S S S D D D D D - - -'],
+  'GET /api/v1/break-glass':                                    ['break-glass.list',     '- - - D D D D D S S D D - -'],
+  'POST /api/v1/break-glass/{id}/review [past period]':         ['break-glass.review',   '- - - D D D D D S D D - - -'],
+
+  'GET /api/v1/audit/entries':                                  ['audit.read',           '- - - D D D D D D S D D - -'],
+  'GET /api/v1/audit/search':                                   ['audit.read',           '- - - D D D D D D S D D - -'],
+  'GET /api/v1/audit/checkpoint':                               ['audit.read',           '- - - D D D D D D S D D - -'],
+  'GET /api/v1/audit/key':                                      ['audit.read',           '- - - D D D D D D S D D - -'],
+  'GET /api/v1/audit/proof':                                    ['audit.read',           '- - - D D D D D D S D D - -'],
+  'GET /api/v1/audit/verify':                                   ['audit.read',           '- - - D D D D D D S D D - -'],
+  // refused as a read of the log, served as an export of it
+  'GET /api/v1/audit/export':                                   ['audit.read',           '- - - D D D D D D audit.export:S D D - -'],
+  'POST /api/v1/audit/subject-access-log':                      ['subject.access-log',   '- - - D D D D D S S D D - -'],
+
+  'POST /api/v1/auth/password':                                 ['user.password-change', '- - - S S S S S S S S - - -'],
+  'POST /api/v1/auth/signout':                                  ['auth.signout',         '- - - S S S S S S S S - - -'],
+};
+
+const OUTCOMES: Record<string, string> = { S: 'success', D: 'denied', F: 'failure' };
+
+/** the entries a row's cell promises a caller, as `action:outcome` in order */
+function expectedEntries(label: string, caller: CallerName): string[] {
+  const spec = AUDITED[label];
+  assert.ok(spec, `${label}: no row in the audit table`);
+  const cells = spec[1].trim().split(/\s+/);
+  assert.equal(cells.length, CALLERS.length, `${label}: one audit cell per caller`);
+  const cell = cells[CALLERS.indexOf(caller)]!;
+  const out = caller === 'token' ? ['token.use:success'] : [];
+  if (cell === '-') return out;
+  for (const item of cell.split('+')) {
+    const m = /^(?:([a-z.-]+):)?([SDF])(?:\*(\d+))?$/.exec(item);
+    assert.ok(m, `${label}: bad audit cell ${cell}`);
+    const action = m[1] ?? spec[0];
+    for (let i = 0; i < Number(m[3] ?? 1); i++) out.push(`${action}:${OUTCOMES[m[2]!]}`);
+  }
+  return out;
+}
+
+/** what the log gained while `during` ran, as `action:outcome` in order */
+async function gained(during: () => Promise<Response>): Promise<{ res: Response; entries: string[] }> {
+  const from = await server.vault.audit.size();
+  const res = await during();
+  const to = await server.vault.audit.size();
+  const entries = (await server.vault.audit.entries(from, to)).map((e) => {
+    const event = JSON.parse(e.entry.toString('utf8')) as { action: string; outcome: string };
+    return `${event.action}:${event.outcome}`;
+  });
+  return { res, entries };
+}
+
+
 const EXPECTED_CODE: Record<number, string> = { 401: 'CV_UNAUTHENTICATED', 403: 'CV_FORBIDDEN', 404: 'CV_NOT_FOUND' };
 
 // ---------------------------------------------------------------------------------------------
@@ -493,6 +627,9 @@ test('outside the API: /healthz and /readyz answer every caller alike, name noth
 });
 
 test('the table has a row for every route the server registers, and no row for a route it does not', async () => {
+  const labels = ROWS.map((r) => `${r.method} ${r.route}${r.on ? ` [${r.on}]` : ''}`);
+  assert.deepEqual(labels.filter((l) => !AUDITED[l]), [], 'rows without a line in the audit table');
+  assert.deepEqual(Object.keys(AUDITED).filter((l) => !labels.includes(l)), [], 'audit table lines for no row');
   const res = await new Client(server).get('/api/docs/json');
   assert.equal(res.status, 200);
   const registered = new Set<string>();
@@ -508,6 +645,7 @@ test('the table has a row for every route the server registers, and no row for a
 test('every caller gets exactly the status the table states on every route, and no unexpected 2xx', async () => {
   const problems: string[] = [];
   const unexpected2xx: string[] = [];
+  const auditProblems: string[] = [];
   const bodies = new Map<string, unknown>();
   let cases = 0;
   for (const r of ROWS) {
@@ -516,12 +654,15 @@ test('every caller gets exactly the status the table states on every route, and 
       const c = callers.get(name)!;
       const want = r.expect[i]!;
       const spec = await r.send(c);
-      const res = await clientOf(c).request(r.method, spec.path, { json: spec.json, body: spec.body, headers: spec.headers });
+      const { res, entries } = await gained(() => clientOf(c).request(r.method, spec.path, { json: spec.json, body: spec.body, headers: spec.headers }));
       cases += 1;
       const where = `${label} as ${name}`;
+      const wantEntries = expectedEntries(label, name);
+      if (JSON.stringify(entries) !== JSON.stringify(wantEntries)) auditProblems.push(`${where}: the log gained [${entries.join(', ')}], expected [${wantEntries.join(', ')}]`);
       if (r.method === 'GET') {
         // fastify answers HEAD on every GET route: it must decide exactly as GET does
-        const head = await clientOf(c).request('HEAD', spec.path, { headers: spec.headers });
+        const { res: head, entries: headEntries } = await gained(() => clientOf(c).request('HEAD', spec.path, { headers: spec.headers }));
+        if (JSON.stringify(headEntries) !== JSON.stringify(wantEntries)) auditProblems.push(`HEAD ${where.slice(4)}: the log gained [${headEntries.join(', ')}], expected [${wantEntries.join(', ')}]`);
         cases += 1;
         if (head.status !== want) {
           const line = `HEAD ${label.slice(4)} as ${name}: expected ${want}, got ${head.status}`;
@@ -556,6 +697,7 @@ test('every caller gets exactly the status the table states on every route, and 
   assert.equal(cases, ROWS.length * CALLERS.length + ROWS.filter((r) => r.method === 'GET').length * CALLERS.length);
   assert.deepEqual(unexpected2xx, [], `unexpected 2xx answers:\n${unexpected2xx.join('\n')}`);
   assert.deepEqual(problems, [], `${problems.length} of ${cases} cases differ from the table:\n${problems.join('\n')}`);
+  assert.deepEqual(auditProblems, [], `${auditProblems.length} of ${cases} cases left other audit entries than the table states:\n${auditProblems.join('\n')}`);
   // a recording out of scope and one that does not exist answer alike, byte for byte
   assert.ok(bodies.get('nurseA GET /api/v1/recordings/{id} [R2]'));
   assert.deepEqual(bodies.get('nurseA GET /api/v1/recordings/{id} [R2]'), bodies.get('nurseA GET /api/v1/recordings/{id} [missing]'));

@@ -207,7 +207,7 @@ describe('health, readiness and metrics on SQLite', () => {
     const checkpoints = await vault.auditCheckpoints();
     await checkpoints.make();
     const size = await vault.audit.size();
-    for (let i = 0; i < 2; i++) await vault.audit.append({ action: 'test.metrics', outcome: 'success', actor: { type: 'system' } });
+    for (let i = 0; i < 2; i++) await vault.audit.append({ action: 'audit.read', outcome: 'success', actor: { type: 'system' }, detail: { what: 'test' } });
     assert.equal(await vault.audit.size(), size + 2);
     countIngest('stored');
     // an attempt whose object was never committed, as a crashed upload leaves it

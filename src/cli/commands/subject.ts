@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
+import { attributed } from '../../audit/audit-log.js';
 import { accessLogEvent, subjectAccessLog } from '../../audit/subject-access-log.js';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { PURPOSE_TEXT_MIN } from '../../policy/policy.js';
@@ -43,7 +44,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
 
   command('access-log', "every access to the person's recordings: who, when, what, purpose, break-the-glass", async (vault, opts, kind, value) => {
     const log = await subjectAccessLog(vault, kind, value);
-    await vault.audit.append({ ...accessLogEvent(vault, kind, value, log), actor: cliActor() });
+    await vault.audit.append(attributed(accessLogEvent(vault, kind, value, log), { actor: cliActor() }));
     print(opts, log, () =>
       [
         `${log.recordings.length} recordings, ${log.accesses.length} audited events`,
@@ -123,7 +124,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
 
 function cliAppend(vault: Vault): (event: SubjectAuditEvent) => Promise<void> {
   return async (event) => {
-    await vault.audit.append({ ...event, actor: cliActor() });
+    await vault.audit.append(attributed(event, { actor: cliActor() }));
   };
 }
 

@@ -23,7 +23,11 @@ import { parseTranscript, toWebVtt } from '../../transcripts/index.js';
 import { waveformPeaks } from '../../audio/waveform.js';
 import { audit, authorize, requireUserAuth } from '../auth.js';
 import { multipartBody, multipartLayout, planRanges } from '../byte-ranges.js';
+import type { AuditDetail } from '../../audit/audit-log.js';
 import { errorResponses, errorSchema, recordingPageSchema, recordingSummarySchema, subjectBody, uuidParam } from '../schemas.js';
+
+/** the audit actions of reaching one recording */
+type RecordingAction = 'recording.view' | 'recording.access' | 'recording.play' | 'recording.transcript' | 'recording.waveform' | 'recording.export';
 
 const CONTENT_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg' };
 
@@ -149,15 +153,14 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
     const principal = await authorize(req, 'recordings:list', 'recordings.list');
     const scopes = recordingScopes(principal, 'recordings:list', new Date());
     let identifier: { kind: 'phone' | 'personnummer'; digests: string[] } | undefined;
-    const detail: Record<string, string | number> = {};
-    for (const key of ['from', 'to', 'region', 'agent', 'direction', 'limit'] as const) if (filters[key] !== undefined) detail[key] = filters[key]!;
+    const detail: AuditDetail<'recordings.list'> = { from: filters.from, to: filters.to, region: filters.region, agent: filters.agent, direction: filters.direction, limit: filters.limit };
     if (filters.caller && filters.personnummer) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'search by caller or by personnummer, not both');
     if (filters.caller || filters.personnummer) {
       const kind = filters.caller ? 'phone' : 'personnummer';
       const value = invalidAsRequest(() => (filters.caller ? normalizePhone(filters.caller) : normalizePersonnummer(filters.personnummer!)));
       const controllers = [...new Set(scopes.map((s) => s.controllerId))];
       identifier = { kind, digests: controllers.map((c) => blindIndexFor(vault, c).digest(kind, value)) };
-      detail[`${kind}Hash`] = vault.audit.identifierHash(kind, value);
+      detail[kind === 'phone' ? 'phoneHash' : 'personnummerHash'] = vault.audit.identifierHash(kind, value);
     }
     const page = await vault.recordings.search({ scopes, ...filters, identifier });
     const glass = scopes.filter((s) => s.breakGlassId).map((s) => s.breakGlassId!);
@@ -166,7 +169,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
   }
 
   /** the recording when `action` on it is allowed; otherwise audited and 404 (403 for the role) */
-  async function reach(req: FastifyRequest, action: Action, auditAction: string) {
+  async function reach(req: FastifyRequest, action: Action, auditAction: RecordingAction) {
     const principal = await authorize(req, action, auditAction);
     const { id } = req.params as { id: string };
     const row = await vault.recordings.get(id);
@@ -182,7 +185,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
    * The rendition a purpose may be stated for: the original only with `recording:unredacted` in
    * scope; the redacted one only when it exists (fail closed: no rendition, no redacted playback).
    */
-  async function checkRendition(req: FastifyRequest, principal: Principal, row: RecordingRow, rendition: Rendition, auditAction: string) {
+  async function checkRendition(req: FastifyRequest, principal: Principal, row: RecordingRow, rendition: Rendition, auditAction: 'recording.access' | 'recording.export') {
     if (rendition === 'original') {
       const d = decide(principal, 'recording:unredacted', { controllerId: row.controller_id, region: row.region, agent: row.agent }, new Date());
       if (d.allowed) return;
@@ -195,7 +198,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
   }
 
   /** the stated purpose named by `access`, when it is this user's for this recording and in time */
-  async function grantFor(req: FastifyRequest, row: RecordingRow, auditAction: string): Promise<AccessGrant> {
+  async function grantFor(req: FastifyRequest, row: RecordingRow, auditAction: 'recording.play' | 'recording.transcript' | 'recording.waveform'): Promise<AccessGrant> {
     const auth = requireUserAuth(req);
     const { access } = req.query as { access?: string };
     const grant = access ? await vault.grants.grant(access) : undefined;

@@ -1,0 +1,294 @@
+/**
+ * The audit catalogue: every action the log may hold, what it means, the top-level fields it uses
+ * and the detail fields it carries. `AuditEvent` (audit-log.ts) is derived from it, so an append
+ * with an unknown action or an undeclared detail field does not compile, and `AuditLog.append`
+ * refuses one at run time too (CV_INTERNAL: a programming error, never the log's state).
+ * docs/audit-log.md's table of actions is checked against this list by test/audit/catalogue.test.ts.
+ *
+ * A field marked `hash` is the keyed hash of an identifier (`AuditLog.identifierHash`), never the
+ * identifier itself; the patient's access log finds entries by it.
+ */
+
+/** how a detail value is typed; `range` is a byte range `{start, end}` (end exclusive) */
+export type FieldType = 'string' | 'integer' | 'boolean' | 'string[]' | 'string|null' | 'integer|string' | 'range' | 'range[]';
+
+export interface FieldSpec {
+  type: FieldType;
+  optional: boolean;
+  /** a keyed hash of an identifier (a blind index), never the identifier */
+  hash: boolean;
+}
+
+/** the top-level members an action may fill beside actor, outcome, ip and requestId */
+export const TOP_LEVEL_FIELDS = ['recordingId', 'controllerId', 'purpose', 'purposeText', 'breakGlassId'] as const;
+export type TopLevelField = (typeof TOP_LEVEL_FIELDS)[number];
+
+export interface ActionSpec {
+  meaning: string;
+  uses: readonly TopLevelField[];
+  detail: Readonly<Record<string, FieldSpec>>;
+}
+
+const req = <T extends FieldType>(type: T) => ({ type, optional: false as const, hash: false as const });
+const opt = <T extends FieldType>(type: T) => ({ type, optional: true as const, hash: false as const });
+/** the keyed hash of a personnummer or phone number */
+const hashed = () => ({ type: 'string' as const, optional: true as const, hash: true as const });
+
+/** why a request was refused or failed: a policy reason or an error code */
+const reason = opt('string');
+/** the identifier a subject request or search named, as its keyed hash (one of the two) */
+const identifierHashes = { personnummerHash: hashed(), phoneHash: hashed() };
+const RECORDING = ['recordingId', 'controllerId'] as const;
+/** a recording reached under a stated purpose, maybe through break-the-glass */
+const UNDER_PURPOSE = ['recordingId', 'controllerId', 'purpose', 'purposeText', 'breakGlassId'] as const;
+/** what a use of a stated purpose (an access) carries */
+const granted = { accessId: opt('string'), rendition: opt('string'), reason };
+
+export const AUDIT_CATALOGUE = {
+  // ---- signing in
+  'auth.signin': {
+    meaning: 'a password+TOTP or OIDC sign-in, success or failure',
+    uses: [],
+    detail: { method: opt('string'), provider: opt('string'), step: opt('string'), mfa: opt('string'), reason, failedCheck: opt('string'), providerError: opt('string') },
+  },
+  'auth.signout': { meaning: 'a session ended by its user: written after the session is revoked; the sign-out stands even when this entry cannot be written', uses: [], detail: {} },
+  'token.use': { meaning: 'a request made with a machine token', uses: ['controllerId'], detail: { route: req('string') } },
+
+  // ---- recordings
+  'recordings.list': {
+    meaning: 'recordings listed or searched',
+    uses: ['breakGlassId'],
+    detail: { from: opt('string'), to: opt('string'), region: opt('string'), agent: opt('string'), direction: opt('string'), limit: opt('integer'), ...identifierHashes, results: opt('integer'), reason },
+  },
+  'recording.view': { meaning: "one recording's metadata shown", uses: ['recordingId', 'controllerId', 'breakGlassId'], detail: { identifiers: opt('string'), reason } },
+  'recording.access': { meaning: 'a purpose stated for playback (an access granted)', uses: UNDER_PURPOSE, detail: { ...granted } },
+  'recording.play': {
+    meaning: 'audio served: every range request; `range` is the span served, `ranges` each part of a multipart/byteranges answer; `reason: range` on a 416',
+    uses: UNDER_PURPOSE,
+    detail: { ...granted, range: opt('range'), ranges: opt('range[]') },
+  },
+  'recording.transcript': { meaning: 'a transcript served under an access', uses: UNDER_PURPOSE, detail: { ...granted } },
+  'recording.waveform': { meaning: 'a waveform computed from the audio under an access', uses: UNDER_PURPOSE, detail: { ...granted } },
+  'recording.export': {
+    meaning: 'a rendition exported whole (HTTP, CLI, or in a subject export)',
+    uses: UNDER_PURPOSE,
+    detail: { rendition: opt('string'), subjectRequest: opt('boolean'), exportId: opt('string'), reason },
+  },
+  'recording.ingest': {
+    meaning:
+      'each recording stored by an HTTP upload or by `callvault import`, through the same service: stored (written before it becomes visible), duplicate, recovered by housekeeping, denied (`reason: scope`: a token naming another controller), or failed',
+    uses: RECORDING,
+    detail: { status: opt('string'), reason },
+  },
+  'recording.import': {
+    meaning: 'a CLI import run, at its start and its end',
+    uses: [],
+    detail: { stage: req('string'), sources: opt('integer'), stored: opt('integer'), duplicates: opt('integer'), skipped: opt('integer'), failed: opt('integer') },
+  },
+  'recording.redact': {
+    meaning: 'a recording examined for identifiers and its redacted rendition made',
+    uses: RECORDING,
+    detail: { state: req('string'), identifiers: req('integer'), problem: opt('string'), transcribed: opt('boolean') },
+  },
+  'recording.erase': {
+    meaning: 'a recording erased (a subject request, or again after a restore)',
+    uses: RECORDING,
+    detail: { erasureId: opt('string'), subjectRequest: opt('boolean'), backupId: opt('string'), erasedAfterSnapshot: opt('boolean') },
+  },
+
+  // ---- data subjects
+  'subject.find': { meaning: "a data subject's recordings looked up by identifier", uses: [], detail: { ...identifierHashes, results: opt('integer'), reason } },
+  'subject.export': {
+    meaning: "a data subject's recordings and access log exported",
+    uses: ['purpose', 'purposeText'],
+    detail: { ...identifierHashes, exportId: opt('string'), recordings: opt('integer'), reason },
+  },
+  'subject.erase': {
+    meaning: "a data subject's recordings erased (denied when one named is not theirs)",
+    uses: ['purpose', 'purposeText'],
+    detail: { ...identifierHashes, erasureId: opt('string'), recordings: opt('integer'), alreadyErased: opt('integer'), requested: opt('integer'), refused: opt('integer'), reason },
+  },
+  'subject.access-log': {
+    meaning: "a data subject's access log produced",
+    uses: [],
+    detail: { ...identifierHashes, recordings: opt('integer'), accesses: opt('integer'), reason },
+  },
+
+  // ---- administration
+  'user.list': { meaning: 'user accounts listed', uses: [], detail: { reason } },
+  'user.create': {
+    meaning: 'a user account created',
+    uses: [],
+    detail: { userId: opt('string'), role: opt('string'), controllerId: opt('string|null'), processorId: opt('string|null'), reason },
+  },
+  'user.reset': { meaning: "a user's password and TOTP secret reset", uses: [], detail: { userId: opt('string'), reason } },
+  'user.disable': { meaning: 'a user account disabled (its sessions end)', uses: [], detail: { userId: opt('string'), reason } },
+  'user.enable': { meaning: 'a user account enabled again', uses: [], detail: { userId: opt('string'), reason } },
+  'user.password-change': { meaning: 'a user changed their own password', uses: [], detail: { reason } },
+  'token.list': { meaning: 'machine tokens listed', uses: [], detail: { reason } },
+  'token.create': { meaning: 'a machine token created', uses: ['controllerId'], detail: { tokenId: opt('string'), scope: opt('string'), expiresAt: opt('string'), reason } },
+  'token.revoke': { meaning: 'a machine token revoked', uses: ['controllerId'], detail: { tokenId: opt('string'), reason } },
+  'controller.list': { meaning: 'controllers listed', uses: [], detail: { results: opt('integer'), reason } },
+  'controller.create': { meaning: 'a controller created with its key pair', uses: ['controllerId'], detail: { keyId: opt('string'), reason } },
+  'processor.list': { meaning: 'processors listed', uses: [], detail: { results: opt('integer'), reason } },
+  'processor.create': { meaning: 'a processor created', uses: [], detail: { processorId: opt('string'), reason } },
+  'contract.list': { meaning: 'contracts listed', uses: [], detail: { results: opt('integer'), processorId: opt('string'), reason } },
+  'contract.create': {
+    meaning: 'a contract between a processor and a controller created',
+    uses: ['controllerId'],
+    detail: { contractId: opt('string'), processorId: opt('string'), roles: opt('string'), regions: opt('string|null'), validFrom: opt('string'), validTo: opt('string'), reason },
+  },
+  'contract.end': { meaning: 'a contract ended now', uses: ['controllerId'], detail: { contractId: opt('string'), processorId: opt('string'), validTo: opt('string'), reason } },
+
+  // ---- break-the-glass
+  'break-glass.start': { meaning: 'emergency access started', uses: ['controllerId', 'breakGlassId'], detail: { reason, expiresAt: opt('string') } },
+  'break-glass.list': { meaning: 'break-the-glass periods listed', uses: [], detail: { results: opt('integer'), reason } },
+  'break-glass.review': { meaning: "a privacy officer's review of a break-the-glass period", uses: ['controllerId', 'breakGlassId'], detail: { reason } },
+  'break-glass.end': {
+    meaning: 'its owner ended a break-the-glass period early (written before the period is shortened); it still waits for review',
+    uses: ['controllerId', 'breakGlassId'],
+    detail: { expiresAt: opt('string'), reason },
+  },
+
+  // ---- keys
+  'keys.read': { meaning: 'key status read (no key material)', uses: [], detail: { controllers: opt('integer'), keys: opt('integer'), reason } },
+  'key.rotate': { meaning: "a controller's new active key made (CLI)", uses: ['controllerId'], detail: { keyId: opt('string'), retiredKeyId: opt('string|null'), reason } },
+  'key.rewrap': {
+    meaning: 'data keys moved from retired keys to the active key (CLI)',
+    uses: ['controllerId'],
+    detail: { fromKeyIds: opt('string[]'), toKeyId: opt('string'), rewrapped: opt('integer'), reason },
+  },
+
+  // ---- the audit log itself
+  'audit.read': {
+    meaning: 'the audit log read: entries, a search, a checkpoint, the key, a proof, a verification',
+    uses: [],
+    detail: {
+      what: opt('string'),
+      from: opt('integer|string'),
+      to: opt('integer|string'),
+      index: opt('integer'),
+      size: opt('integer'),
+      action: opt('string'),
+      outcome: opt('string'),
+      actor: opt('string'),
+      recordingId: opt('string'),
+      before: opt('integer'),
+      limit: opt('integer'),
+      results: opt('integer'),
+      reason,
+    },
+  },
+  'audit.export': { meaning: 'the audit log exported for a SIEM', uses: [], detail: { from: opt('integer'), to: opt('integer'), format: opt('string'), reason } },
+
+  // ---- backup
+  'vault.backup': {
+    meaning: 'a backup taken (before the objects are copied; failure when it did not finish)',
+    uses: [],
+    detail: { backupId: req('string'), objects: opt('integer'), auditSize: opt('integer'), keyring: opt('boolean') },
+  },
+  'vault.restore': {
+    meaning: 'a backup restored (first entry after the snapshot in the restored log)',
+    uses: [],
+    detail: {
+      backupId: req('string'),
+      takenAt: req('string'),
+      auditSize: req('integer'),
+      objects: req('integer'),
+      erasedAgain: req('integer'),
+      renditionsDropped: req('integer'),
+      pendingRemoved: req('integer'),
+      sessionsEnded: req('integer'),
+    },
+  },
+} as const satisfies Record<string, ActionSpec>;
+
+type Catalogue = typeof AUDIT_CATALOGUE;
+export type AuditAction = keyof Catalogue;
+
+interface FieldTypes {
+  string: string;
+  integer: number;
+  boolean: boolean;
+  'string[]': string[];
+  'string|null': string | null;
+  'integer|string': number | string;
+  range: { start: number; end: number };
+  'range[]': { start: number; end: number }[];
+}
+
+type Flatten<T> = { [K in keyof T]: T[K] };
+type DetailSpec<A extends AuditAction> = Catalogue[A]['detail'];
+type RequiredKeys<S> = { [K in keyof S]: S[K] extends { optional: false } ? K : never }[keyof S];
+type OptionalKeys<S> = { [K in keyof S]: S[K] extends { optional: true } ? K : never }[keyof S];
+type TypeOfField<F> = F extends { type: infer T extends FieldType } ? FieldTypes[T] : never;
+
+/** the detail an action carries, as its catalogue entry declares it */
+export type AuditDetail<A extends AuditAction> = Flatten<
+  { [K in RequiredKeys<DetailSpec<A>>]: TypeOfField<DetailSpec<A>[K]> } & { [K in OptionalKeys<DetailSpec<A>>]?: TypeOfField<DetailSpec<A>[K]> }
+>;
+
+type UsedFields<A extends AuditAction> = Catalogue[A]['uses'][number];
+type DetailMember<A extends AuditAction> = [RequiredKeys<DetailSpec<A>>] extends [never] ? { detail?: AuditDetail<A> } : { detail: AuditDetail<A> };
+
+/** the action-specific part of an event: the action, the top-level fields it uses, its detail */
+export type ActionFields<A extends AuditAction> = Flatten<
+  { action: A } & { [K in UsedFields<A>]?: string } & { [K in Exclude<TopLevelField, UsedFields<A>>]?: never } & DetailMember<A>
+>;
+
+/** the actions whose detail may say why they were refused (`reason`) */
+export type RefusableAction = { [A in AuditAction]: 'reason' extends keyof DetailSpec<A> ? A : never }[AuditAction];
+
+export function isAuditAction(name: string): name is AuditAction {
+  return Object.hasOwn(AUDIT_CATALOGUE, name);
+}
+
+/**
+ * What is wrong with an event against the catalogue, or undefined when nothing is: an unknown
+ * action, a top-level field or detail field the action does not declare, a required detail field
+ * missing, a value of the wrong type. Undefined members count as absent (they are not encoded).
+ */
+export function catalogueProblem(event: { action: string; detail?: unknown } & Partial<Record<TopLevelField, unknown>>): string | undefined {
+  if (!isAuditAction(event.action)) return `the audit action ${JSON.stringify(event.action)} is not in the catalogue`;
+  const spec: ActionSpec = AUDIT_CATALOGUE[event.action];
+  for (const field of TOP_LEVEL_FIELDS) {
+    if (event[field] !== undefined && !spec.uses.includes(field)) return `${event.action} does not use ${field}`;
+  }
+  const detail = event.detail ?? {};
+  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) return `the detail of ${event.action} is not an object`;
+  for (const [key, value] of Object.entries(detail)) {
+    if (value === undefined) continue;
+    const field = Object.hasOwn(spec.detail, key) ? spec.detail[key] : undefined;
+    if (!field) return `${event.action} declares no detail field ${key}`;
+    if (!hasType(value, field.type)) return `the detail field ${key} of ${event.action} is not ${field.type}`;
+  }
+  for (const [key, field] of Object.entries(spec.detail)) {
+    if (!field.optional && (detail as Record<string, unknown>)[key] === undefined) return `${event.action} needs the detail field ${key}`;
+  }
+  return undefined;
+}
+
+function hasType(value: unknown, type: FieldType): boolean {
+  switch (type) {
+    case 'string':
+      return typeof value === 'string';
+    case 'integer':
+      return Number.isSafeInteger(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'string[]':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'string|null':
+      return value === null || typeof value === 'string';
+    case 'integer|string':
+      return typeof value === 'string' || Number.isSafeInteger(value);
+    case 'range': {
+      if (typeof value !== 'object' || value === null) return false;
+      const keys = Object.keys(value).sort().join(',');
+      const r = value as { start?: unknown; end?: unknown };
+      return keys === 'end,start' && Number.isSafeInteger(r.start) && Number.isSafeInteger(r.end);
+    }
+    case 'range[]':
+      return Array.isArray(value) && value.every((v) => hasType(v, 'range'));
+  }
+}
