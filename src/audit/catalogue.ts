@@ -152,11 +152,11 @@ export const AUDIT_CATALOGUE = {
 
   // ---- keys
   'keys.read': { meaning: 'key status read (no key material)', uses: [], detail: { controllers: opt('integer'), keys: opt('integer'), reason } },
-  'key.rotate': { meaning: "a controller's new active key made (CLI)", uses: ['controllerId'], detail: { keyId: opt('string'), retiredKeyId: opt('string|null'), reason } },
+  'key.rotate': { meaning: "a controller's new active key made (CLI)", uses: ['controllerId'], detail: { keyId: req('string'), retiredKeyId: req('string|null') } },
   'key.rewrap': {
     meaning: 'data keys moved from retired keys to the active key (CLI)',
     uses: ['controllerId'],
-    detail: { fromKeyIds: opt('string[]'), toKeyId: opt('string'), rewrapped: opt('integer'), reason },
+    detail: { fromKeyIds: opt('string[]'), toKeyId: opt('string'), rewrapped: req('integer') },
   },
 
   // ---- the audit log itself

@@ -96,8 +96,12 @@ export class BreakGlassService {
     const me = signedIn(actor);
     await this.trail.authorize(actor, 'break-glass:start', 'break-glass.end');
     const row = await this.deps.grants.breakGlass(id);
-    // someone else's period is answered as one that does not exist
-    if (!row || row.user_id !== me.user.id) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such break-the-glass period');
+    // someone else's period is answered as one that does not exist; the try is recorded (no
+    // period id: an unknown id proves nothing, and a foreign one is not the caller's to name)
+    if (!row || row.user_id !== me.user.id) {
+      await this.trail.record(actor, { action: 'break-glass.end', outcome: 'denied', detail: { reason: 'scope' } });
+      throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such break-the-glass period');
+    }
     const now = new Date().toISOString();
     if (row.expires_at <= now) throw new CallvaultError(ErrorCodes.CONFLICT, 'this period has ended already');
     const entry = { action: 'break-glass.end', breakGlassId: row.id, controllerId: row.controller_id } as const;

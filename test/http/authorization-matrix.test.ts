@@ -554,6 +554,8 @@ const AUDITED: Record<string, [string, string]> = {
   // starting and reviewing need a signed-in person: a token is turned away before any policy decision
   'POST /api/v1/break-glass [region-a]':                        ['break-glass.start',    '- - - S S S D D D D D - - -'],
   'GET /api/v1/break-glass':                                    ['break-glass.list',     '- - - D D D D D S S D D - -'],
+  // only the period's owner ends it; anyone else's try is refused and recorded
+  'POST /api/v1/break-glass/{id}/end [nurseA\'s period]':       ['break-glass.end',      '- - - S D D D D D D D - - -'],
   'POST /api/v1/break-glass/{id}/review [past period]':         ['break-glass.review',   '- - - D D D D D S D D - - -'],
 
   'GET /api/v1/audit/entries':                                  ['audit.read',           '- - - D D D D D D S D D - -'],
