@@ -5,12 +5,16 @@
  * work. Services get the parts of the vault they use, never the whole of it.
  */
 import { AuditTrail } from './audit-trail.js';
+import { AuditReadingService } from './audit-reading.js';
 import { KeysService } from './keys.js';
+import { SubjectRightsService } from './subject-rights.js';
 import type { Vault } from '../vault.js';
 
 export interface Services {
   trail: AuditTrail;
   keys: KeysService;
+  auditReading: AuditReadingService;
+  subjectRights: SubjectRightsService;
 }
 
 export function createServices(vault: Vault): Services {
@@ -18,6 +22,8 @@ export function createServices(vault: Vault): Services {
   return {
     trail,
     keys: new KeysService(vault, trail),
+    auditReading: new AuditReadingService(vault, trail),
+    subjectRights: new SubjectRightsService(vault, trail),
   };
 }
 
