@@ -61,7 +61,7 @@ const SearchQuery = Type.Object(
     from: Type.Optional(Type.String({ format: 'date-time', description: "the entry's time ≥ from" })),
     to: Type.Optional(Type.String({ format: 'date-time', description: "the entry's time < to" })),
     before: Type.Optional(Type.Integer({ minimum: 0, description: 'entries with index < before: the next of the previous page' })),
-    limit: Type.Integer({ minimum: 1, maximum: SEARCH_MAX_LIMIT, default: SEARCH_DEFAULT_LIMIT }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: SEARCH_MAX_LIMIT, default: SEARCH_DEFAULT_LIMIT })),
   },
   { additionalProperties: false },
 );
@@ -170,7 +170,8 @@ export async function registerAuditRoutes(api: FastifyInstance): Promise<void> {
       },
     },
     handler: async (req) => {
-      const { before, limit, ...filters } = req.query;
+      // the schema's default fills `limit` in; the fallback is for the type
+      const { before, limit = SEARCH_DEFAULT_LIMIT, ...filters } = req.query;
       const page = await auditReading.search(requestActor(req), filters, { before, limit });
       return {
         entries: page.entries.map((e) => ({ index: e.index, event: e.event, leafHash: e.leafHash.toString('base64') })),

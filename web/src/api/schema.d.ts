@@ -3527,7 +3527,7 @@ export interface operations {
   /** Entries by action, outcome, actor, recording and time, newest first, a page at a time (next → before) */
   searchAuditLog: {
     parameters: {
-      query: {
+      query?: {
         /** @description an action exactly, or a prefix ending in a dot: recording. gives recording.play, recording.view, … */
         action?: string;
         outcome?: "success" | "denied" | "failure";
@@ -3540,7 +3540,7 @@ export interface operations {
         to?: string;
         /** @description entries with index < before: the next of the previous page */
         before?: number;
-        limit: number;
+        limit?: number;
       };
     };
     responses: {
