@@ -161,10 +161,12 @@ export const AUDIT_CATALOGUE = {
 
   // ---- the audit log itself
   'audit.read': {
-    meaning: 'the audit log read: entries, a search, a checkpoint, the key, a proof, a verification',
+    meaning:
+      'the audit log read, over HTTP or the CLI: entries, a tail (`follow`: one entry when it starts), a search, a checkpoint, the key, a proof, a verification, an identifier hash. Signing a new checkpoint (`audit checkpoint`) writes none: the log would grow with every signature',
     uses: [],
     detail: {
       what: opt('string'),
+      follow: opt('boolean'),
       from: opt('integer|string'),
       to: opt('integer|string'),
       index: opt('integer'),

@@ -12,6 +12,8 @@ import { SessionsService } from './sessions.js';
 import type { OidcProviderConfig } from '../identities/oidc.js';
 import { IngestService } from './ingest.js';
 import { BackupService } from './backup.js';
+import { AuditReadingService } from './audit-reading.js';
+import { SubjectRightsService } from './subject-rights.js';
 import type { Vault } from '../vault.js';
 
 export interface Services {
@@ -22,6 +24,8 @@ export interface Services {
   ingest: IngestService;
   backup: BackupService;
   administration: AdministrationService;
+  auditReading: AuditReadingService;
+  subjectRights: SubjectRightsService;
 }
 
 export interface ServiceOptions {
@@ -39,6 +43,8 @@ export function createServices(vault: Vault, options: ServiceOptions = {}): Serv
     ingest: new IngestService(vault, trail),
     backup: new BackupService(vault, trail),
     administration: new AdministrationService(vault, trail),
+    auditReading: new AuditReadingService(vault, trail),
+    subjectRights: new SubjectRightsService(vault, trail),
   };
 }
 

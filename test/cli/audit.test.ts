@@ -1,7 +1,8 @@
 /**
  * `callvault audit …` as an operator runs it: checkpoints go to a file witness, verify exits 1 on
  * a tampered database and on a rolled-back one the witness saw, export and tail print what the
- * log holds, and bad options are usage errors.
+ * log holds, every read of the log is itself an entry (as over HTTP; signing a checkpoint is not a
+ * read and adds none), and bad options are usage errors.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -33,7 +34,7 @@ test('checkpoints are signed by the key `audit key` prints and handed to the fil
   const made = await cli(['--data', dir, 'audit', 'checkpoint'], env);
   assert.equal(made.code, 0, made.stderr);
   const cp = openCheckpoint(made.stdout, verifier, verifier.name);
-  assert.equal(cp.size, 3);
+  assert.equal(cp.size, 4, 'three entries and the read of the key');
   assert.equal(await readFile(witness, 'utf8'), made.stdout + '\n');
 
   // nothing new: the same checkpoint, not a second copy at the witness
@@ -44,27 +45,38 @@ test('checkpoints are signed by the key `audit key` prints and handed to the fil
 
   const ok = await cli(['--data', dir, 'audit', 'verify', '--witness', witness, '--json']);
   assert.equal(ok.code, 0, ok.stdout);
-  assert.deepEqual([ok.json.size, ok.json.checkpoints, ok.json.witnessed, ok.json.unsigned], [3, 1, 1, 0]);
+  // the verification is recorded before it runs, so it checks its own entry too
+  assert.deepEqual([ok.json.size, ok.json.checkpoints, ok.json.witnessed, ok.json.unsigned], [5, 1, 1, 1]);
 });
 
 test('export gives JSON lines and RFC 5424 syslog; tail gives the last entries; the export is itself logged', async () => {
   const jsonl = await cli(['--data', dir, 'audit', 'export', '--format', 'jsonl']);
   assert.equal(jsonl.code, 0, jsonl.stderr);
   const lines = jsonl.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(lines.map((l) => l.event.action), ['processor.create', 'processor.create', 'processor.create']);
+  assert.deepEqual(lines.map((l) => l.event.action), ['processor.create', 'processor.create', 'processor.create', 'audit.read', 'audit.read']);
+  assert.deepEqual(lines.slice(3).map((l) => l.event.detail.what), ['key', 'verify']);
   assert.equal(lines[0].event.actor.type, 'cli');
 
   const syslog = await cli(['--data', dir, 'audit', 'export', '--format', 'syslog', '--from', '1', '--to', '2']);
   assert.match(syslog.stdout, /^<110>1 \S+ \S+ callvault - processor\.create \[callvault@32473 index="1" leafHash="[A-Za-z0-9+/=]+"\] \{.*\}\n$/);
 
+  // the tail is recorded first, and is not among the last entries it prints
   const tail = await cli(['--data', dir, 'audit', 'tail', '-n', '2', '--json']);
   const tailed = tail.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(tailed.map((t) => [t.index, t.event.action]), [[3, 'audit.export'], [4, 'audit.export']]);
+  assert.deepEqual(tailed.map((t) => [t.index, t.event.action]), [[5, 'audit.export'], [6, 'audit.export']]);
+
+  const entries = await cli(['--data', dir, 'audit', 'entries', '--from', '7', '--json']);
+  assert.equal(entries.code, 0, entries.stderr);
+  const read = entries.json.map((e: { index: number; entry: string }) => [e.index, JSON.parse(Buffer.from(e.entry, 'base64').toString('utf8'))]);
+  assert.deepEqual(
+    read.map(([index, e]: [number, { action: string; actor: { type: string }; detail: unknown }]) => [index, e.action, e.actor.type, e.detail]),
+    [[7, 'audit.read', 'cli', { what: 'tail', from: 5, to: 7, follow: false }]],
+  );
 });
 
 test('verify exits 1 when the database was altered, and when it was rolled back behind the witness', async () => {
   const second = await cli(['--data', dir, 'audit', 'checkpoint', '--json'], env);
-  assert.deepEqual([second.code, second.json.size, second.json.created], [0, 5, true], second.stderr);
+  assert.deepEqual([second.code, second.json.size, second.json.created], [0, 9, true], second.stderr);
   const db = new SQLite(join(dir, 'callvault.db'));
   const original = db.prepare('SELECT entry FROM audit_entries WHERE seq = 1').get() as { entry: string };
   try {

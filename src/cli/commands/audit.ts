@@ -5,26 +5,14 @@
  */
 import type { Command } from 'commander';
 import { createWriteStream } from 'node:fs';
-import { hostname } from 'node:os';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
-import { formatVerifierKey } from '../../audit/signed-note.js';
 import { readWitnessFile } from '../../audit/witnesses/file-witness.js';
-import { auditEntryJsonLine, auditEntrySyslog } from '../../audit/syslog.js';
+import { auditEntryJsonLine } from '../../audit/syslog.js';
 import type { StoredEntry } from '../../audit/audit-log.js';
 import { subjectIdentifier } from '../../identifiers/normalize.js';
-import type { Vault } from '../../vault.js';
-import { cliActor, print, wholeNumber, withVault, type GlobalOptions } from '../io.js';
-
-const PAGE = 5_000;
-
-/** entries from ≤ i < to, read a page at a time */
-async function* entriesBetween(vault: Vault, from: number, to: number): AsyncGenerator<StoredEntry> {
-  for (let start = from; start < to; start += PAGE) {
-    yield* await vault.audit.entries(start, Math.min(to, start + PAGE));
-  }
-}
+import { asUsage, print, wholeNumber, withServices, type GlobalOptions } from '../io.js';
 
 async function write(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
@@ -45,14 +33,12 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--no-new', 'print the latest stored checkpoint without signing a new one')
     .action(async (cmd: { new: boolean }) => {
       const opts = globals();
-      await withVault(opts, async (vault) => {
-        const checkpoints = await vault.auditCheckpoints();
-        const made = cmd.new ? await checkpoints.make() : { checkpoint: await checkpoints.latest(), created: false, witnesses: [] };
-        if (!made.checkpoint) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no checkpoint has been signed yet');
-        for (const w of made.witnesses) if (!w.ok) process.stderr.write(`callvault: witness ${w.witness} did not take the checkpoint: ${w.error}\n`);
-        if (opts.json) print(opts, { size: made.checkpoint.size, note: made.checkpoint.note, created: made.created, witnesses: made.witnesses }, () => '');
-        else process.stdout.write(made.checkpoint.note);
-      });
+      const made = await withServices(opts, async ({ auditReading }, actor) =>
+        cmd.new ? auditReading.signCheckpoint(actor) : { checkpoint: await auditReading.latestCheckpoint(actor), created: false, witnesses: [] },
+      );
+      for (const w of made.witnesses) if (!w.ok) process.stderr.write(`callvault: witness ${w.witness} did not take the checkpoint: ${w.error}\n`);
+      if (opts.json) print(opts, { size: made.checkpoint.size, note: made.checkpoint.note, created: made.created, witnesses: made.witnesses }, () => '');
+      else process.stdout.write(made.checkpoint.note);
     });
 
   audit
@@ -60,11 +46,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .description("print the checkpoint verifier key: <name>+<hex key id>+<base64(0x01 ‖ public key)>")
     .action(async () => {
       const opts = globals();
-      await withVault(opts, async (vault) => {
-        const signer = await vault.auditSigner();
-        const vkey = formatVerifierKey(signer.verifier);
-        print(opts, { origin: signer.name, vkey }, () => vkey);
-      });
+      const key = await withServices(opts, (services, actor) => services.auditReading.verifierKey(actor));
+      print(opts, key, () => key.vkey);
     });
 
   audit
@@ -74,13 +57,12 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--to <n>', 'one past the last index (default: the log size)', wholeNumber)
     .action(async (cmd: { from: number; to?: number }) => {
       const opts = globals();
-      await withVault(opts, async (vault) => {
-        const size = await vault.audit.size();
-        const to = Math.min(cmd.to ?? size, size);
+      await withServices(opts, async (services, actor) => {
+        const { entries } = await services.auditReading.entries(actor, { from: cmd.from, to: cmd.to });
         const out = process.stdout;
         if (opts.json) await write(out, '[');
         let first = true;
-        for await (const e of entriesBetween(vault, cmd.from, to)) {
+        for await (const e of entries) {
           if (opts.json) {
             await write(out, `${first ? '' : ','}\n${JSON.stringify({ index: e.index, entry: e.entry.toString('base64'), leafHash: e.leafHash.toString('base64') })}`);
           } else {
@@ -105,23 +87,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       if (inclusion === (cmd.from !== undefined) || (inclusion && cmd.to !== undefined) || (!inclusion && cmd.size !== undefined)) {
         throw new CallvaultError(ErrorCodes.USAGE, 'give --index [--size] for an inclusion proof, or --from [--to] for a consistency proof');
       }
-      await withVault(opts, async (vault) => {
-        const logSize = await vault.audit.size();
-        const signed = (await (await vault.auditCheckpoints()).latest())?.size;
-        const size = (inclusion ? cmd.size : cmd.to) ?? signed ?? logSize;
-        if (size > logSize) throw new CallvaultError(ErrorCodes.USAGE, `the log holds ${logSize} entries`);
-        const b64 = (hashes: Buffer[]) => hashes.map((h) => h.toString('base64'));
-        if (inclusion) {
-          if (cmd.index! >= size) throw new CallvaultError(ErrorCodes.USAGE, `--index must be below the tree size ${size}`);
-          const [entry] = await vault.audit.entries(cmd.index!, cmd.index! + 1);
-          const hashes = b64(await vault.auditTree.inclusionProof(cmd.index!, size));
-          print(opts, { index: cmd.index, size, hashes, leafHash: entry!.leafHash.toString('base64') }, () => hashes.join('\n'));
-        } else {
-          if (cmd.from! > size) throw new CallvaultError(ErrorCodes.USAGE, `--from must not exceed --to (${size})`);
-          const hashes = b64(await vault.auditTree.consistencyProof(cmd.from!, size));
-          print(opts, { from: cmd.from, to: size, hashes }, () => hashes.join('\n'));
-        }
-      });
+      const proof = await withServices(opts, (services, actor) => asUsage(() => services.auditReading.proof(actor, cmd, { defaultToSigned: true })));
+      print(opts, proof, () => proof.hashes.join('\n'));
     });
 
   audit
@@ -130,25 +97,23 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--witness <file...>', 'a file of checkpoints a file witness kept')
     .action(async (cmd: { witness?: string[] }) => {
       const opts = globals();
-      await withVault(opts, async (vault) => {
-        const witnessNotes: string[] = [];
-        for (const file of cmd.witness ?? []) {
-          const kept = await readWitnessFile(file);
-          if (kept.warning) process.stderr.write(`callvault: ${kept.warning}\n`);
-          witnessNotes.push(...kept.checkpoints.map((w) => w.note));
-        }
-        const report = await vault.verifyAudit(witnessNotes);
-        print(opts, report, () =>
-          [
-            ...report.problems.map((p) => `PROBLEM  ${p.code}: ${p.message}`),
-            `${report.size} entries, root ${report.rootHash}`,
-            `${report.checkpoints} checkpoints checked${report.latestCheckpoint !== null ? `, the latest at size ${report.latestCheckpoint}` : ''}; ${report.unsigned} entries after it are not signed yet`,
-            ...(cmd.witness ? [`${report.witnessed} witnessed checkpoints checked`] : []),
-            report.ok ? 'the audit log verifies' : `the audit log does NOT verify: ${report.problems.length} problems`,
-          ].join('\n'),
-        );
-        if (!report.ok) process.exitCode = 1;
-      });
+      const witnessNotes: string[] = [];
+      for (const file of cmd.witness ?? []) {
+        const kept = await readWitnessFile(file);
+        if (kept.warning) process.stderr.write(`callvault: ${kept.warning}\n`);
+        witnessNotes.push(...kept.checkpoints.map((w) => w.note));
+      }
+      const report = await withServices(opts, (services, actor) => services.auditReading.verify(actor, witnessNotes));
+      print(opts, report, () =>
+        [
+          ...report.problems.map((p) => `PROBLEM  ${p.code}: ${p.message}`),
+          `${report.size} entries, root ${report.rootHash}`,
+          `${report.checkpoints} checkpoints checked${report.latestCheckpoint !== null ? `, the latest at size ${report.latestCheckpoint}` : ''}; ${report.unsigned} entries after it are not signed yet`,
+          ...(cmd.witness ? [`${report.witnessed} witnessed checkpoints checked`] : []),
+          report.ok ? 'the audit log verifies' : `the audit log does NOT verify: ${report.problems.length} problems`,
+        ].join('\n'),
+      );
+      if (!report.ok) process.exitCode = 1;
     });
 
   audit
@@ -158,20 +123,15 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('-f, --follow', 'wait for new entries')
     .action(async (cmd: { lines: number; follow?: boolean }) => {
       const opts = globals();
-      await withVault(opts, async (vault) => {
-        const line = (e: StoredEntry) => (opts.json ? auditEntryJsonLine(e) : describe(e)) + '\n';
-        let next = Math.max(0, (await vault.audit.size()) - cmd.lines);
-        let stopped = false;
-        const stop = () => {
-          stopped = true;
-        };
-        process.once('SIGINT', stop).once('SIGTERM', stop);
-        do {
-          const size = await vault.audit.size();
-          for await (const e of entriesBetween(vault, next, size)) await write(process.stdout, line(e));
-          next = size;
-          if (cmd.follow && !stopped) await new Promise((r) => setTimeout(r, 1000));
-        } while (cmd.follow && !stopped);
+      let stopped = false;
+      const stop = () => {
+        stopped = true;
+      };
+      process.once('SIGINT', stop).once('SIGTERM', stop);
+      await withServices(opts, async (services, actor) => {
+        // following is recorded once, when it starts, as one read (src/services/audit-reading.ts)
+        const entries = await services.auditReading.tail(actor, { lines: cmd.lines, follow: Boolean(cmd.follow), stopped: () => stopped });
+        for await (const e of entries) await write(process.stdout, (opts.json ? auditEntryJsonLine(e) : describe(e)) + '\n');
       });
     });
 
@@ -184,15 +144,13 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--output <file>', 'write here instead of standard output')
     .action(async (cmd: { from: number; to?: number; format: string; output?: string }) => {
       const opts = globals();
-      if (cmd.format !== 'jsonl' && cmd.format !== 'syslog') throw new CallvaultError(ErrorCodes.USAGE, '--format is jsonl or syslog');
-      await withVault(opts, async (vault) => {
-        const size = await vault.audit.size();
-        const to = Math.min(cmd.to ?? size, size);
-        // the export leaves the system: it is recorded before anything is written
-        await vault.audit.append({ action: 'audit.export', outcome: 'success', actor: cliActor(), detail: { from: cmd.from, to, format: cmd.format } });
+      const format = cmd.format;
+      if (format !== 'jsonl' && format !== 'syslog') throw new CallvaultError(ErrorCodes.USAGE, '--format is jsonl or syslog');
+      await withServices(opts, async (services, actor) => {
+        // the export leaves the system: the service records it before the output is opened
+        const { lines } = await services.auditReading.export(actor, { from: cmd.from, to: cmd.to, format });
         const out = cmd.output ? createWriteStream(cmd.output, { mode: 0o600 }) : process.stdout;
-        const host = hostname();
-        for await (const e of entriesBetween(vault, cmd.from, to)) await write(out, (cmd.format === 'syslog' ? auditEntrySyslog(e, host) : auditEntryJsonLine(e)) + '\n');
+        for await (const line of lines) await write(out, line);
         if (cmd.output) {
           out.end();
           await once(out, 'finish');
@@ -207,15 +165,9 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--phone <value>')
     .action(async (cmd: { personnummer?: string; phone?: string }) => {
       const opts = globals();
-      const { kind, value } = await identifierOption(cmd);
-      await withVault(
-        opts,
-        async (vault) => {
-          const hash = vault.audit.identifierHash(kind, value);
-          print(opts, { kind, hash }, () => hash);
-        },
-        true,
-      );
+      const identifier = await identifierOption(cmd);
+      const result = await withServices(opts, (services, actor) => services.auditReading.identifierHash(actor, { [identifier.kind]: identifier.value }), true);
+      print(opts, result, () => result.hash);
     });
 }
 

@@ -4,15 +4,14 @@
  */
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { attributed } from '../../audit/audit-log.js';
-import { accessLogEvent, subjectAccessLog } from '../../audit/subject-access-log.js';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { PURPOSE_TEXT_MIN } from '../../policy/policy.js';
-import { eraseSubjectRecordings } from '../../subject/erase.js';
 import type { SubjectKind } from '../../subject/common.js';
-import { exportFailedEvent, prepareSubjectExport, type SubjectAuditEvent, type SubjectExport } from '../../subject/export.js';
+import type { Services } from '../../services/index.js';
+import type { Actor } from '../../services/actor.js';
+import type { BegunExport, ErasureCandidate } from '../../services/subject-rights.js';
 import type { Vault } from '../../vault.js';
-import { cliActor, print, text, withVault, writeThroughTemporary, type GlobalOptions } from '../io.js';
+import { asUsage, cliActor, print, text, withServices, withVault, writeThroughTemporary, type GlobalOptions } from '../io.js';
 import { identifierOption } from './audit.js';
 import { findByIdentifier } from '../../recordings/indexer.js';
 
@@ -42,28 +41,34 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     );
   });
 
-  command('access-log', "every access to the person's recordings: who, when, what, purpose, break-the-glass", async (vault, opts, kind, value) => {
-    const log = await subjectAccessLog(vault, kind, value);
-    await vault.audit.append(attributed(accessLogEvent(vault, kind, value, log), { actor: cliActor() }));
-    print(opts, log, () =>
-      [
-        `${log.recordings.length} recordings, ${log.accesses.length} audited events`,
-        ...log.accesses.map((a) =>
-          [
-            a.time,
-            a.action,
-            a.outcome,
-            `${a.actor.type}:${a.actor.name ?? a.actor.id ?? '-'}${a.actor.role ? ` (${a.actor.role})` : ''}`,
-            a.recordingId ?? 'search',
-            a.purpose ? `purpose ${a.purpose}${a.purposeText ? `: ${a.purposeText}` : ''}` : '',
-            a.breakGlass ? 'BREAK-THE-GLASS' : '',
-          ]
-            .filter(Boolean)
-            .join('  '),
-        ),
-      ].join('\n'),
-    );
-  });
+  subject
+    .command('access-log')
+    .description("every access to the person's recordings: who, when, what, purpose, break-the-glass (needs the passphrase)")
+    .option('--personnummer <value>')
+    .option('--phone <value>')
+    .action(async (cmd: { personnummer?: string; phone?: string }) => {
+      const opts = globals();
+      const { kind, value } = await identifierOption(cmd);
+      const log = await withServices(opts, (services, actor) => asUsage(() => services.subjectRights.accessLog(actor, { [kind]: value })), true);
+      print(opts, log, () =>
+        [
+          `${log.recordings.length} recordings, ${log.accesses.length} audited events`,
+          ...log.accesses.map((a) =>
+            [
+              a.time,
+              a.action,
+              a.outcome,
+              `${a.actor.type}:${a.actor.name ?? a.actor.id ?? '-'}${a.actor.role ? ` (${a.actor.role})` : ''}`,
+              a.recordingId ?? 'search',
+              a.purpose ? `purpose ${a.purpose}${a.purposeText ? `: ${a.purposeText}` : ''}` : '',
+              a.breakGlass ? 'BREAK-THE-GLASS' : '',
+            ]
+              .filter(Boolean)
+              .join('  '),
+          ),
+        ].join('\n'),
+      );
+    });
 
   subject
     .command('export')
@@ -75,7 +80,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .action(async (cmd: { personnummer?: string; phone?: string; out: string; purposeText?: string }) => {
       const opts = globals();
       const { kind, value } = await identifierOption(cmd);
-      await withVault(opts, (vault) => exportToFile(vault, opts, kind, value, cmd.out, cmd.purposeText), true);
+      if (cmd.purposeText !== undefined && cmd.purposeText.trim().length < PURPOSE_TEXT_MIN) throw new CallvaultError(ErrorCodes.USAGE, `--purpose-text needs at least ${PURPOSE_TEXT_MIN} characters`);
+      await withServices(opts, (services, actor) => exportToFile(services, actor, opts, { [kind]: value }, cmd.out, cmd.purposeText), true);
     });
 
   subject
@@ -91,41 +97,27 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       if (cmd.reason !== undefined && cmd.reason.trim().length < PURPOSE_TEXT_MIN) throw new CallvaultError(ErrorCodes.USAGE, `--reason needs at least ${PURPOSE_TEXT_MIN} characters`);
       // nobody can confirm on a pipe: refuse before anything is opened
       if (!cmd.yes && !process.stdin.isTTY) throw new CallvaultError(ErrorCodes.USAGE, 'erasure cannot be undone: confirm with --yes when not on a terminal');
-      await withVault(
+      const result = await withServices(
         opts,
-        async (vault) => {
-          const hits = await findByIdentifier(vault, kind, value);
-          if (!cmd.yes && hits.length > 0) {
-            for (const h of hits) process.stderr.write(`  ${h.row.id}  ${h.row.controller_id}  ${h.row.started_at ?? h.row.imported_at}\n`);
-            const question = `Erase ${hits.length === 1 ? 'this recording' : `these ${hits.length} recordings`} of this person for good (audio, transcripts, identifiers)? Type "erase" to confirm: `;
-            if (!(await confirm(question))) throw new CallvaultError(ErrorCodes.USAGE, 'not confirmed: nothing was erased');
-          }
-          const result = await eraseSubjectRecordings(vault, {
-            kind,
-            value,
-            hits,
-            ids: hits.map((h) => h.row.id),
-            reason: cmd.reason,
-            mayErase: () => true,
-            append: cliAppend(vault),
-          });
-          print(opts, result, () =>
-            [
-              `${result.erased.length} recordings erased (erasure ${result.erasureId})${result.alreadyErased.length ? `, ${result.alreadyErased.length} erased before` : ''}`,
-              ...result.erased.map((id) => `erased  ${id}`),
-              ...(result.objectsLeft ? [`${result.objectsLeft} objects could not be deleted yet (unreadable: their keys are destroyed); the next erasure retries, \`callvault verify\` lists them`] : []),
-            ].join('\n'),
-          );
-        },
+        (services, actor) =>
+          asUsage(() => services.subjectRights.erase(actor, { identifier: { [kind]: value }, reason: cmd.reason, confirm: cmd.yes ? undefined : confirmErasure })),
         true,
+      );
+      print(opts, result, () =>
+        [
+          `${result.erased.length} recordings erased (erasure ${result.erasureId})${result.alreadyErased.length ? `, ${result.alreadyErased.length} erased before` : ''}`,
+          ...result.erased.map((id) => `erased  ${id}`),
+          ...(result.objectsLeft ? [`${result.objectsLeft} objects could not be deleted yet (unreadable: their keys are destroyed); the next erasure retries, \`callvault verify\` lists them`] : []),
+        ].join('\n'),
       );
     });
 }
 
-function cliAppend(vault: Vault): (event: SubjectAuditEvent) => Promise<void> {
-  return async (event) => {
-    await vault.audit.append(attributed(event, { actor: cliActor() }));
-  };
+/** shows the recordings about to be erased and asks on the terminal; anything but "erase" stops the erasure */
+async function confirmErasure(recordings: ErasureCandidate[]): Promise<void> {
+  for (const r of recordings) process.stderr.write(`  ${r.id}  ${r.controllerId}  ${r.startedAt ?? r.importedAt}\n`);
+  const question = `Erase ${recordings.length === 1 ? 'this recording' : `these ${recordings.length} recordings`} of this person for good (audio, transcripts, identifiers)? Type "erase" to confirm: `;
+  if (!(await confirm(question))) throw new CallvaultError(ErrorCodes.USAGE, 'not confirmed: nothing was erased');
 }
 
 /** asks on the terminal; true when the answer is "erase" */
@@ -140,20 +132,20 @@ async function confirm(question: string): Promise<boolean> {
 
 /**
  * Writes the archive through a temporary file beside `out` (writeThroughTemporary): a failure
- * leaves no partial archive, and a bad --out fails before anything is logged or decrypted.
+ * leaves no partial archive, and a bad --out fails before anything is logged or decrypted. The
+ * export's entries are written (by the service) before the first byte of the archive.
  */
-async function exportToFile(vault: Vault, opts: GlobalOptions, kind: SubjectKind, value: string, out: string, purposeText?: string): Promise<void> {
-  const made: { export?: SubjectExport } = {};
+async function exportToFile(services: Services, actor: Actor, opts: GlobalOptions, identifier: { personnummer?: string; phone?: string }, out: string, purposeText?: string): Promise<void> {
+  const made: { export?: BegunExport } = {};
   try {
     const { sha256, bytes } = await writeThroughTemporary(out, async () => {
-      const hits = await findByIdentifier(vault, kind, value);
-      made.export = await prepareSubjectExport(vault, { kind, value, hits, purposeText, append: cliAppend(vault) });
+      made.export = await asUsage(() => services.subjectRights.export(actor, { identifier, purposeText }));
       return made.export.archive;
     });
     const result = { exportId: made.export!.exportId, out, recordings: made.export!.recordings, bytes, sha256 };
     print(opts, result, () => `exported ${result.recordings} recordings and their access log to ${out} (${bytes} bytes, sha256 ${sha256})`);
   } catch (err) {
-    if (made.export) await cliAppend(vault)(exportFailedEvent(vault, kind, value, made.export.exportId)).catch(() => undefined);
+    if (made.export) await made.export.recordFailure();
     throw err;
   }
 }

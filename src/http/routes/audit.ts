@@ -1,130 +1,178 @@
 /**
- * The audit log for auditors, the same as `callvault audit …`: entries, the latest checkpoint
- * (signed on demand when the log has grown), the verifier key, proofs, full verification and an
- * export for a SIEM. And the patient's access log, for auditors and privacy officers.
+ * The audit log for auditors, the same as `callvault audit …` (src/services/audit-reading.ts):
+ * entries, the auditor's search, the latest checkpoint (signed on demand when the log has grown),
+ * the verifier key, proofs, full verification and an export for a SIEM. And the patient's access
+ * log, for auditors and privacy officers (src/services/subject-rights.ts).
  */
 import type { FastifyInstance } from 'fastify';
-import { hostname } from 'node:os';
 import { Readable } from 'node:stream';
-import { CallvaultError, ErrorCodes } from '../../errors.js';
-import { formatVerifierKey } from '../../audit/signed-note.js';
-import { auditEntryJsonLine, auditEntrySyslog } from '../../audit/syslog.js';
-import { accessLogEvent, subjectAccessLog } from '../../audit/subject-access-log.js';
-import { ACTION_PATTERN, searchAuditLog, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, type AuditSearchFilters } from '../../audit/search.js';
-import { fileWitnessNotes } from '../../audit/witnesses/index.js';
-import { subjectIdentifier } from '../../identifiers/normalize.js';
-import { controllerReach } from '../../policy/policy.js';
-import { audit, authorize } from '../auth.js';
-import { errorResponses, subjectBody } from '../schemas.js';
+import { ACTION_PATTERN, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT } from '../../audit/search.js';
+import { requestActor } from '../auth.js';
+import { Security, Type, typed } from '../contract.js';
+import { errorResponses } from '../schemas.js';
+import { SubjectBody } from './subject.js';
 
+/** the most entries one `GET /audit/entries` gives */
 const MAX_ENTRIES = 1000;
-const EXPORT_PAGE = 5000;
 
-const entrySchema = {
-  type: 'object',
-  properties: { index: { type: 'integer' }, entry: { type: 'string' }, leafHash: { type: 'string' }, event: { type: 'object', additionalProperties: true } },
-} as const;
+const OUTCOMES = ['success', 'denied', 'failure'] as const;
+const Outcome = Type.String({ enum: [...OUTCOMES] });
+const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
+/** action-specific: filters, byte ranges, target ids, keyed identifier hashes; never a plaintext identifier */
+const Detail = Type.Object({}, { additionalProperties: true, description: 'action-specific: filters, byte ranges, target ids, keyed identifier hashes; never a plaintext identifier' });
+
+const Entry = Type.Object({
+  index: Type.Integer(),
+  entry: Type.String({ description: 'the canonical entry bytes, base64' }),
+  leafHash: Type.String({ description: 'RFC 9162 leaf hash, base64' }),
+  event: Type.Object({}, { additionalProperties: true, description: 'the entry parsed' }),
+});
 
 /** an entry parsed (docs/audit-log.md, "Canonical entry encoding"); the allow-list of what a search shows of it */
-const eventSchema = {
-  type: 'object',
-  properties: {
-    v: { type: 'integer', description: 'the entry format, 1' },
-    time: { type: 'string', format: 'date-time', description: 'server time, ISO 8601 UTC with milliseconds' },
-    action: { type: 'string', description: 'dotted name, e.g. recording.play, auth.signin' },
-    outcome: { type: 'string', enum: ['success', 'denied', 'failure'] },
-    actor: {
-      type: 'object',
-      properties: {
-        type: { type: 'string', enum: ['user', 'token', 'cli', 'anonymous', 'system'] },
-        id: { type: 'string', description: 'user or token id' },
-        name: { type: 'string', description: 'username, token name, operating-system user or background job' },
-        role: { type: 'string' },
-      },
-      required: ['type'],
-    },
-    recordingId: { type: 'string' },
-    controllerId: { type: 'string' },
-    purpose: { type: 'string', description: 'stated purpose of use' },
-    purposeText: { type: 'string' },
-    breakGlassId: { type: 'string', description: 'set when break-the-glass allowed the access' },
-    detail: { type: 'object', additionalProperties: true, description: 'action-specific: filters, byte ranges, target ids, keyed identifier hashes; never a plaintext identifier' },
-    ip: { type: 'string', description: 'client address (HTTP)' },
-    requestId: { type: 'string' },
-  },
-  required: ['v', 'time', 'action', 'outcome', 'actor'],
-} as const;
+const Event = Type.Object({
+  v: Type.Integer({ description: 'the entry format, 1' }),
+  time: Type.String({ format: 'date-time', description: 'server time, ISO 8601 UTC with milliseconds' }),
+  action: Type.String({ description: 'dotted name, e.g. recording.play, auth.signin' }),
+  outcome: Outcome,
+  actor: Type.Object({
+    type: Type.String({ enum: ['user', 'token', 'cli', 'anonymous', 'system'] }),
+    id: Type.Optional(Type.String({ description: 'user or token id' })),
+    name: Type.Optional(Type.String({ description: 'username, token name, operating-system user or background job' })),
+    role: Type.Optional(Type.String()),
+  }),
+  recordingId: Type.Optional(Type.String()),
+  controllerId: Type.Optional(Type.String()),
+  purpose: Type.Optional(Type.String({ description: 'stated purpose of use' })),
+  purposeText: Type.Optional(Type.String()),
+  breakGlassId: Type.Optional(Type.String({ description: 'set when break-the-glass allowed the access' })),
+  detail: Type.Optional(Detail),
+  ip: Type.Optional(Type.String({ description: 'client address (HTTP)' })),
+  requestId: Type.Optional(Type.String()),
+});
 
-const searchQuery = {
-  type: 'object',
-  properties: {
-    action: { type: 'string', pattern: ACTION_PATTERN, maxLength: 100, description: 'an action exactly, or a prefix ending in a dot: recording. gives recording.play, recording.view, …' },
-    outcome: { type: 'string', enum: ['success', 'denied', 'failure'] },
-    actor: { type: 'string', minLength: 1, maxLength: 200, description: "a user or token id (a UUID), else the actor's name as recorded: username, token name, the CLI's OS user, a background job" },
-    recordingId: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' },
-    from: { type: 'string', format: 'date-time', description: "the entry's time ≥ from" },
-    to: { type: 'string', format: 'date-time', description: "the entry's time < to" },
-    before: { type: 'integer', minimum: 0, description: 'entries with index < before: the next of the previous page' },
-    limit: { type: 'integer', minimum: 1, maximum: SEARCH_MAX_LIMIT, default: SEARCH_DEFAULT_LIMIT },
+const SearchQuery = Type.Object(
+  {
+    action: Type.Optional(Type.String({ pattern: ACTION_PATTERN, maxLength: 100, description: 'an action exactly, or a prefix ending in a dot: recording. gives recording.play, recording.view, …' })),
+    outcome: Type.Optional(Type.Union(OUTCOMES.map((o) => Type.Literal(o)))),
+    actor: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: "a user or token id (a UUID), else the actor's name as recorded: username, token name, the CLI's OS user, a background job" }),
+    ),
+    recordingId: Type.Optional(Uuid),
+    from: Type.Optional(Type.String({ format: 'date-time', description: "the entry's time ≥ from" })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: "the entry's time < to" })),
+    before: Type.Optional(Type.Integer({ minimum: 0, description: 'entries with index < before: the next of the previous page' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: SEARCH_MAX_LIMIT, default: SEARCH_DEFAULT_LIMIT })),
   },
-  additionalProperties: false,
-} as const;
+  { additionalProperties: false },
+);
+
+const Range = Type.Object({ from: Type.Optional(Type.Integer({ minimum: 0 })), to: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false });
+
+const ProofQuery = Type.Object(
+  {
+    index: Type.Optional(Type.Integer({ minimum: 0 })),
+    size: Type.Optional(Type.Integer({ minimum: 1 })),
+    from: Type.Optional(Type.Integer({ minimum: 0 })),
+    to: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+/** an inclusion proof has index, size and leafHash; a consistency proof from and to */
+const Proof = Type.Object({
+  index: Type.Optional(Type.Integer()),
+  size: Type.Optional(Type.Integer()),
+  from: Type.Optional(Type.Integer()),
+  to: Type.Optional(Type.Integer()),
+  leafHash: Type.Optional(Type.String()),
+  hashes: Type.Array(Type.String()),
+});
+
+const VerifyReport = Type.Object({
+  ok: Type.Boolean(),
+  size: Type.Integer(),
+  rootHash: Type.String({ description: 'base64, recomputed from the entries' }),
+  checkpoints: Type.Integer(),
+  latestCheckpoint: Type.Union([Type.Integer(), Type.Null()]),
+  unsigned: Type.Integer({ description: 'entries no checkpoint covers yet' }),
+  witnessed: Type.Integer(),
+  problems: Type.Array(Type.Object({ code: Type.String(), message: Type.String(), index: Type.Optional(Type.Integer()), size: Type.Optional(Type.Integer()) })),
+});
+
+const ExportQuery = Type.Object(
+  {
+    from: Type.Optional(Type.Integer({ minimum: 0 })),
+    to: Type.Optional(Type.Integer({ minimum: 0 })),
+    format: Type.Optional(Type.Union([Type.Literal('jsonl'), Type.Literal('syslog')])),
+  },
+  { additionalProperties: false },
+);
+
+const AccessLog = Type.Object({
+  recordings: Type.Array(Type.Object({ id: Type.String(), controllerId: Type.String(), startedAt: Type.Union([Type.String(), Type.Null()]) })),
+  accesses: Type.Array(
+    Type.Object({
+      index: Type.Integer(),
+      time: Type.String(),
+      action: Type.String(),
+      outcome: Type.String(),
+      actor: Type.Object({ type: Type.String(), id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), role: Type.Optional(Type.String()) }),
+      recordingId: Type.Union([Type.String(), Type.Null()]),
+      purpose: Type.Union([Type.String(), Type.Null()]),
+      purposeText: Type.Union([Type.String(), Type.Null()]),
+      breakGlass: Type.Boolean(),
+      detail: Detail,
+    }),
+  ),
+});
+
+/** a text answer: its media type and what it holds */
+function text(mediaType: string, description: string) {
+  return { description, content: { [mediaType]: { schema: Type.String() } } };
+}
 
 export async function registerAuditRoutes(api: FastifyInstance): Promise<void> {
-  const vault = api.vault;
+  const { auditReading, subjectRights } = api.services;
+  const route = typed(api);
 
-  api.get('/audit/entries', {
+  route.get('/audit/entries', {
     schema: {
       tags: ['audit'],
+      operationId: 'listAuditEntries',
+      security: Security.session,
       summary: 'Entries with from ≤ index < to (at most 1000; default the last 100): canonical bytes in base64, and parsed',
-      querystring: { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } }, additionalProperties: false },
-      response: { 200: { type: 'object', properties: { size: { type: 'integer' }, entries: { type: 'array', items: entrySchema } } }, ...errorResponses },
+      querystring: Range,
+      response: { 200: Type.Object({ size: Type.Integer(), entries: Type.Array(Entry) }), ...errorResponses },
     },
     handler: async (req) => {
-      await authorize(req, 'audit:read', 'audit.read');
-      const size = await vault.audit.size();
-      const q = req.query as { from?: number; to?: number };
-      const to = Math.min(q.to ?? size, size);
-      const from = Math.max(0, Math.min(q.from ?? Math.max(0, to - 100), to));
-      const entries = await vault.audit.entries(from, Math.min(to, from + MAX_ENTRIES));
-      await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'entries', from, to } });
-      return {
-        size,
-        entries: entries.map((e) => ({ index: e.index, entry: e.entry.toString('base64'), leafHash: e.leafHash.toString('base64'), event: JSON.parse(e.entry.toString('utf8')) })),
-      };
+      const read = await auditReading.entries(requestActor(req), { ...req.query, limit: MAX_ENTRIES });
+      const entries = [];
+      for await (const e of read.entries) {
+        entries.push({ index: e.index, entry: e.entry.toString('base64'), leafHash: e.leafHash.toString('base64'), event: JSON.parse(e.entry.toString('utf8')) });
+      }
+      return { size: read.size, entries };
     },
   });
 
-  api.get('/audit/search', {
+  route.get('/audit/search', {
     schema: {
       tags: ['audit'],
+      operationId: 'searchAuditLog',
+      security: Security.session,
       summary: 'Entries by action, outcome, actor, recording and time, newest first, a page at a time (next → before)',
-      querystring: searchQuery,
+      querystring: SearchQuery,
       response: {
-        200: {
-          type: 'object',
-          properties: {
-            entries: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: { index: { type: 'integer' }, event: eventSchema, leafHash: { type: 'string', description: 'RFC 9162 leaf hash, base64' } },
-                required: ['index', 'event', 'leafHash'],
-              },
-            },
-            next: { type: 'integer', description: 'absent on the last page' },
-          },
-          required: ['entries'],
-        },
+        200: Type.Object({
+          entries: Type.Array(Type.Object({ index: Type.Integer(), event: Event, leafHash: Type.String({ description: 'RFC 9162 leaf hash, base64' }) })),
+          next: Type.Optional(Type.Integer({ description: 'absent on the last page' })),
+        }),
         ...errorResponses,
       },
     },
     handler: async (req) => {
-      await authorize(req, 'audit:read', 'audit.read');
-      const { before, limit, ...filters } = req.query as AuditSearchFilters & { before?: number; limit: number };
-      const page = await searchAuditLog(vault.database.db, filters, { size: await vault.audit.size(), before, limit });
-      // what was asked, not what was found: the filters name staff and recordings, never a person
-      await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'search', ...filters, ...(before === undefined ? {} : { before }), limit, results: page.entries.length } });
+      // the schema's default fills `limit` in; the fallback is for the type
+      const { before, limit = SEARCH_DEFAULT_LIMIT, ...filters } = req.query;
+      const page = await auditReading.search(requestActor(req), filters, { before, limit });
       return {
         entries: page.entries.map((e) => ({ index: e.index, event: e.event, leafHash: e.leafHash.toString('base64') })),
         ...(page.next === undefined ? {} : { next: page.next }),
@@ -132,174 +180,92 @@ export async function registerAuditRoutes(api: FastifyInstance): Promise<void> {
     },
   });
 
-  api.get('/audit/checkpoint', {
+  route.get('/audit/checkpoint', {
     schema: {
       tags: ['audit'],
-      summary: 'The latest checkpoint as a C2SP signed note (text/plain), signed now if the log has grown',
-      response: { 200: { type: 'string' }, ...errorResponses },
+      operationId: 'getAuditCheckpoint',
+      security: Security.session,
+      summary: 'The latest checkpoint as a C2SP signed note, signed now if the log has grown',
+      response: { 200: text('text/plain', 'the signed note'), ...errorResponses },
     },
     handler: async (req, reply) => {
-      await authorize(req, 'audit:read', 'audit.read');
-      await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'checkpoint' } });
-      const made = await (await vault.auditCheckpoints()).make();
+      const made = await auditReading.checkpoint(requestActor(req));
       return reply.type('text/plain; charset=utf-8').send(made.checkpoint.note);
     },
   });
 
-  api.get('/audit/key', {
+  route.get('/audit/key', {
     schema: {
       tags: ['audit'],
-      summary: 'The checkpoint verifier key, <name>+<hex key id>+<base64(0x01 ‖ public key)> (text/plain)',
-      response: { 200: { type: 'string' }, ...errorResponses },
+      operationId: 'getAuditVerifierKey',
+      security: Security.session,
+      summary: 'The checkpoint verifier key, <name>+<hex key id>+<base64(0x01 ‖ public key)>',
+      response: { 200: text('text/plain', 'the verifier key and a line feed'), ...errorResponses },
     },
     handler: async (req, reply) => {
-      await authorize(req, 'audit:read', 'audit.read');
-      const signer = await vault.auditSigner();
-      await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'key' } });
-      return reply.type('text/plain; charset=utf-8').send(formatVerifierKey(signer.verifier) + '\n');
+      const { vkey } = await auditReading.verifierKey(requestActor(req));
+      return reply.type('text/plain; charset=utf-8').send(vkey + '\n');
     },
   });
 
-  api.get('/audit/proof', {
+  route.get('/audit/proof', {
     schema: {
       tags: ['audit'],
+      operationId: 'getAuditProof',
+      security: Security.session,
       summary: 'An RFC 9162 inclusion proof (index, size) or consistency proof (from, to); hashes in base64',
-      querystring: {
-        type: 'object',
-        properties: { index: { type: 'integer', minimum: 0 }, size: { type: 'integer', minimum: 1 }, from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } },
-        additionalProperties: false,
-      },
-      response: {
-        200: {
-          type: 'object',
-          properties: { index: { type: 'integer' }, size: { type: 'integer' }, from: { type: 'integer' }, to: { type: 'integer' }, leafHash: { type: 'string' }, hashes: { type: 'array', items: { type: 'string' } } },
-        },
-        ...errorResponses,
-      },
+      querystring: ProofQuery,
+      response: { 200: Proof, ...errorResponses },
     },
-    handler: async (req) => {
-      await authorize(req, 'audit:read', 'audit.read');
-      const q = req.query as { index?: number; size?: number; from?: number; to?: number };
-      const logSize = await vault.audit.size();
-      const inclusion = q.index !== undefined && q.size !== undefined && q.from === undefined && q.to === undefined;
-      const consistency = q.from !== undefined && q.to !== undefined && q.index === undefined && q.size === undefined;
-      if (!inclusion && !consistency) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'ask for index and size, or for from and to');
-      const b64 = (hashes: Buffer[]) => hashes.map((h) => h.toString('base64'));
-      if (inclusion) {
-        if (q.size! > logSize || q.index! >= q.size!) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'index must be below size, and size at most the log size');
-        await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'inclusion-proof', index: q.index!, size: q.size! } });
-        const [entry] = await vault.audit.entries(q.index!, q.index! + 1);
-        return { index: q.index, size: q.size, leafHash: entry!.leafHash.toString('base64'), hashes: b64(await vault.auditTree.inclusionProof(q.index!, q.size!)) };
-      }
-      if (q.to! > logSize || q.from! > q.to!) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'from must not exceed to, and to at most the log size');
-      await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'consistency-proof', from: q.from!, to: q.to! } });
-      return { from: q.from, to: q.to, hashes: b64(await vault.auditTree.consistencyProof(q.from!, q.to!)) };
-    },
+    // both bounds are asked for: the command line's default (the latest checkpoint) is not offered here
+    handler: async (req) => auditReading.proof(requestActor(req), req.query, { defaultToSigned: false }),
   });
 
-  api.get('/audit/verify', {
+  route.get('/audit/verify', {
     schema: {
       tags: ['audit'],
+      operationId: 'verifyAuditLog',
+      security: Security.session,
       summary: 'Recompute the whole tree from the entries and check every stored checkpoint and every checkpoint the file witnesses kept',
+      response: { 200: VerifyReport, ...errorResponses },
+    },
+    handler: async (req) => auditReading.verify(requestActor(req)),
+  });
+
+  route.get('/audit/export', {
+    schema: {
+      tags: ['audit'],
+      operationId: 'exportAuditLog',
+      security: Security.session,
+      summary: 'Entries as JSON lines (format jsonl, the default) or RFC 5424 syslog lines (format syslog), for a SIEM',
+      querystring: ExportQuery,
       response: {
         200: {
-          type: 'object',
-          properties: {
-            ok: { type: 'boolean' },
-            size: { type: 'integer' },
-            rootHash: { type: 'string' },
-            checkpoints: { type: 'integer' },
-            latestCheckpoint: { type: ['integer', 'null'] },
-            unsigned: { type: 'integer' },
-            witnessed: { type: 'integer' },
-            problems: {
-              type: 'array',
-              items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, index: { type: 'integer' }, size: { type: 'integer' } } },
-            },
+          description: 'one entry a line',
+          content: {
+            'application/x-ndjson': { schema: Type.Unsafe<Readable>({ type: 'string', description: 'format jsonl: one JSON object a line' }) },
+            'text/plain': { schema: Type.Unsafe<Readable>({ type: 'string', description: 'format syslog: one RFC 5424 message a line' }) },
           },
         },
         ...errorResponses,
       },
-    },
-    handler: async (req) => {
-      await authorize(req, 'audit:read', 'audit.read');
-      await audit(req, { action: 'audit.read', outcome: 'success', detail: { what: 'verify' } });
-      return vault.verifyAudit(await fileWitnessNotes(vault.witnessSpecs));
-    },
-  });
-
-  api.get('/audit/export', {
-    schema: {
-      tags: ['audit'],
-      summary: 'Entries as JSON lines (application/x-ndjson) or RFC 5424 syslog lines (text/plain), for a SIEM',
-      querystring: {
-        type: 'object',
-        properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 }, format: { type: 'string', enum: ['jsonl', 'syslog'] } },
-        additionalProperties: false,
-      },
-      response: { 200: { type: 'string' }, ...errorResponses },
     },
     handler: async (req, reply) => {
-      await authorize(req, 'audit:read', 'audit.read');
-      const q = req.query as { from?: number; to?: number; format?: 'jsonl' | 'syslog' };
-      const size = await vault.audit.size();
-      const from = Math.min(q.from ?? 0, size);
-      const to = Math.max(from, Math.min(q.to ?? size, size));
-      const format = q.format ?? 'jsonl';
-      await audit(req, { action: 'audit.export', outcome: 'success', detail: { from, to, format } });
-      const host = hostname();
-      async function* lines() {
-        for (let start = from; start < to; start += EXPORT_PAGE) {
-          for (const e of await vault.audit.entries(start, Math.min(to, start + EXPORT_PAGE))) {
-            yield (format === 'syslog' ? auditEntrySyslog(e, host) : auditEntryJsonLine(e)) + '\n';
-          }
-        }
-      }
-      return reply.type(format === 'syslog' ? 'text/plain; charset=utf-8' : 'application/x-ndjson').send(Readable.from(lines()));
+      const format = req.query.format ?? 'jsonl';
+      const { lines } = await auditReading.export(requestActor(req), { from: req.query.from, to: req.query.to, format });
+      return reply.type(format === 'syslog' ? 'text/plain; charset=utf-8' : 'application/x-ndjson').send(Readable.from(lines));
     },
   });
 
-  api.post('/audit/subject-access-log', {
+  route.post('/audit/subject-access-log', {
     schema: {
       tags: ['audit'],
+      operationId: 'getSubjectAccessLog',
+      security: Security.session,
       summary: "Every audited event on one person's recordings, and every search for the person (identifier in the body, never in a URL)",
-      body: subjectBody,
-      response: {
-        200: {
-          type: 'object',
-          properties: {
-            recordings: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, controllerId: { type: 'string' }, startedAt: { type: ['string', 'null'] } } } },
-            accesses: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  index: { type: 'integer' },
-                  time: { type: 'string' },
-                  action: { type: 'string' },
-                  outcome: { type: 'string' },
-                  actor: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } } },
-                  recordingId: { type: ['string', 'null'] },
-                  purpose: { type: ['string', 'null'] },
-                  purposeText: { type: ['string', 'null'] },
-                  breakGlass: { type: 'boolean' },
-                  detail: { type: 'object', additionalProperties: true },
-                },
-              },
-            },
-          },
-        },
-        ...errorResponses,
-      },
+      body: SubjectBody,
+      response: { 200: AccessLog, ...errorResponses },
     },
-    handler: async (req) => {
-      const principal = await authorize(req, 'subject:access-log', 'subject.access-log');
-      const { kind, value } = subjectIdentifier(req.body as { personnummer?: string; phone?: string }, ErrorCodes.INVALID_REQUEST);
-      // a privacy officer answers for the controllers in reach; an auditor for the installation
-      const controllers = principal.kind === 'user' && principal.role === 'dpo' ? controllerReach(principal, new Date()).map((r) => r.controllerId) : undefined;
-      const log = await subjectAccessLog(vault, kind, value, controllers);
-      await audit(req, accessLogEvent(vault, kind, value, log));
-      return log;
-    },
+    handler: async (req) => subjectRights.accessLog(requestActor(req), req.body),
   });
 }

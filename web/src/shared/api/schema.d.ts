@@ -1078,974 +1078,43 @@ export interface paths {
   };
   "/api/v1/audit/entries": {
     /** Entries with from ≤ index < to (at most 1000; default the last 100): canonical bytes in base64, and parsed */
-    get: {
-      parameters: {
-        query?: {
-          from?: number;
-          to?: number;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              size?: number;
-              entries?: {
-                  index?: number;
-                  entry?: string;
-                  leafHash?: string;
-                  event?: {
-                    [key: string]: unknown;
-                  };
-                }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["listAuditEntries"];
   };
   "/api/v1/audit/search": {
     /** Entries by action, outcome, actor, recording and time, newest first, a page at a time (next → before) */
-    get: {
-      parameters: {
-        query?: {
-          /** @description an action exactly, or a prefix ending in a dot: recording. gives recording.play, recording.view, … */
-          action?: string;
-          outcome?: "success" | "denied" | "failure";
-          /** @description a user or token id (a UUID), else the actor's name as recorded: username, token name, the CLI's OS user, a background job */
-          actor?: string;
-          recordingId?: string;
-          /** @description the entry's time ≥ from */
-          from?: string;
-          /** @description the entry's time < to */
-          to?: string;
-          /** @description entries with index < before: the next of the previous page */
-          before?: number;
-          limit?: number;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              entries: ({
-                  index: number;
-                  event: {
-                    /** @description the entry format, 1 */
-                    v: number;
-                    /**
-                     * Format: date-time
-                     * @description server time, ISO 8601 UTC with milliseconds
-                     */
-                    time: string;
-                    /** @description dotted name, e.g. recording.play, auth.signin */
-                    action: string;
-                    /** @enum {string} */
-                    outcome: "success" | "denied" | "failure";
-                    actor: {
-                      /** @enum {string} */
-                      type: "user" | "token" | "cli" | "anonymous" | "system";
-                      /** @description user or token id */
-                      id?: string;
-                      /** @description username, token name, operating-system user or background job */
-                      name?: string;
-                      role?: string;
-                    };
-                    recordingId?: string;
-                    controllerId?: string;
-                    /** @description stated purpose of use */
-                    purpose?: string;
-                    purposeText?: string;
-                    /** @description set when break-the-glass allowed the access */
-                    breakGlassId?: string;
-                    /** @description action-specific: filters, byte ranges, target ids, keyed identifier hashes; never a plaintext identifier */
-                    detail?: {
-                      [key: string]: unknown;
-                    };
-                    /** @description client address (HTTP) */
-                    ip?: string;
-                    requestId?: string;
-                  };
-                  /** @description RFC 9162 leaf hash, base64 */
-                  leafHash: string;
-                })[];
-              /** @description absent on the last page */
-              next?: number;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["searchAuditLog"];
   };
   "/api/v1/audit/checkpoint": {
-    /** The latest checkpoint as a C2SP signed note (text/plain), signed now if the log has grown */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": string;
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    /** The latest checkpoint as a C2SP signed note, signed now if the log has grown */
+    get: operations["getAuditCheckpoint"];
   };
   "/api/v1/audit/key": {
-    /** The checkpoint verifier key, <name>+<hex key id>+<base64(0x01 ‖ public key)> (text/plain) */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": string;
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    /** The checkpoint verifier key, <name>+<hex key id>+<base64(0x01 ‖ public key)> */
+    get: operations["getAuditVerifierKey"];
   };
   "/api/v1/audit/proof": {
     /** An RFC 9162 inclusion proof (index, size) or consistency proof (from, to); hashes in base64 */
-    get: {
-      parameters: {
-        query?: {
-          index?: number;
-          size?: number;
-          from?: number;
-          to?: number;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              index?: number;
-              size?: number;
-              from?: number;
-              to?: number;
-              leafHash?: string;
-              hashes?: string[];
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["getAuditProof"];
   };
   "/api/v1/audit/verify": {
     /** Recompute the whole tree from the entries and check every stored checkpoint and every checkpoint the file witnesses kept */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              ok?: boolean;
-              size?: number;
-              rootHash?: string;
-              checkpoints?: number;
-              latestCheckpoint?: number | null;
-              unsigned?: number;
-              witnessed?: number;
-              problems?: {
-                  code?: string;
-                  message?: string;
-                  index?: number;
-                  size?: number;
-                }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["verifyAuditLog"];
   };
   "/api/v1/audit/export": {
-    /** Entries as JSON lines (application/x-ndjson) or RFC 5424 syslog lines (text/plain), for a SIEM */
-    get: {
-      parameters: {
-        query?: {
-          from?: number;
-          to?: number;
-          format?: "jsonl" | "syslog";
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": string;
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    /** Entries as JSON lines (format jsonl, the default) or RFC 5424 syslog lines (format syslog), for a SIEM */
+    get: operations["exportAuditLog"];
   };
   "/api/v1/audit/subject-access-log": {
     /** Every audited event on one person's recordings, and every search for the person (identifier in the body, never in a URL) */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            personnummer?: string;
-            phone?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              recordings?: ({
-                  id?: string;
-                  controllerId?: string;
-                  startedAt?: string | null;
-                })[];
-              accesses?: ({
-                  index?: number;
-                  time?: string;
-                  action?: string;
-                  outcome?: string;
-                  actor?: {
-                    type?: string;
-                    id?: string;
-                    name?: string;
-                    role?: string;
-                  };
-                  recordingId?: string | null;
-                  purpose?: string | null;
-                  purposeText?: string | null;
-                  breakGlass?: boolean;
-                  detail?: {
-                    [key: string]: unknown;
-                  };
-                })[];
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    post: operations["getSubjectAccessLog"];
   };
   "/api/v1/subject/export": {
     /** A person's recordings in your reach and who accessed them, as one ZIP archive: per recording the original audio, the transcript (JSON and WebVTT) and the metadata, with access-log.json and README.txt (identifier in the body, never in a URL) */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            personnummer?: string;
-            phone?: string;
-            purposeText: string;
-          };
-        };
-      };
-      responses: {
-        /** @description the archive */
-        200: {
-          content: {
-            "application/zip": string;
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    post: operations["exportSubject"];
   };
   "/api/v1/subject/erase": {
     /** Erase a person's recordings by destroying their data keys: the ids (from POST /subject/find) must each be the person's recording in your reach, or one erased before; otherwise nothing is erased (409). Erasing again is a no-op */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            personnummer?: string;
-            phone?: string;
-            recordingIds: string[];
-            reason: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              erasureId: string;
-              erased: string[];
-              alreadyErased: string[];
-              objectsLeft: number;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    post: operations["eraseSubject"];
   };
   "/api/v1/keys": {
     /** Every controller's key pairs: status, algorithm, and how many stored recordings each holds; the provider, and whether this server's keys are unlocked (no key material) */
@@ -4299,6 +3368,967 @@ export interface operations {
             reviewedAt: string | null;
             reviewedBy: string | null;
             reviewNote: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Entries with from ≤ index < to (at most 1000; default the last 100): canonical bytes in base64, and parsed */
+  listAuditEntries: {
+    parameters: {
+      query?: {
+        from?: number;
+        to?: number;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            size: number;
+            entries: {
+                index: number;
+                /** @description the canonical entry bytes, base64 */
+                entry: string;
+                /** @description RFC 9162 leaf hash, base64 */
+                leafHash: string;
+                /** @description the entry parsed */
+                event: {
+                  [key: string]: unknown;
+                };
+              }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Entries by action, outcome, actor, recording and time, newest first, a page at a time (next → before) */
+  searchAuditLog: {
+    parameters: {
+      query?: {
+        /** @description an action exactly, or a prefix ending in a dot: recording. gives recording.play, recording.view, … */
+        action?: string;
+        outcome?: "success" | "denied" | "failure";
+        /** @description a user or token id (a UUID), else the actor's name as recorded: username, token name, the CLI's OS user, a background job */
+        actor?: string;
+        recordingId?: string;
+        /** @description the entry's time ≥ from */
+        from?: string;
+        /** @description the entry's time < to */
+        to?: string;
+        /** @description entries with index < before: the next of the previous page */
+        before?: number;
+        limit?: number;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            entries: ({
+                index: number;
+                event: {
+                  /** @description the entry format, 1 */
+                  v: number;
+                  /**
+                   * Format: date-time
+                   * @description server time, ISO 8601 UTC with milliseconds
+                   */
+                  time: string;
+                  /** @description dotted name, e.g. recording.play, auth.signin */
+                  action: string;
+                  /** @enum {string} */
+                  outcome: "success" | "denied" | "failure";
+                  actor: {
+                    /** @enum {string} */
+                    type: "user" | "token" | "cli" | "anonymous" | "system";
+                    /** @description user or token id */
+                    id?: string;
+                    /** @description username, token name, operating-system user or background job */
+                    name?: string;
+                    role?: string;
+                  };
+                  recordingId?: string;
+                  controllerId?: string;
+                  /** @description stated purpose of use */
+                  purpose?: string;
+                  purposeText?: string;
+                  /** @description set when break-the-glass allowed the access */
+                  breakGlassId?: string;
+                  /** @description action-specific: filters, byte ranges, target ids, keyed identifier hashes; never a plaintext identifier */
+                  detail?: {
+                    [key: string]: unknown;
+                  };
+                  /** @description client address (HTTP) */
+                  ip?: string;
+                  requestId?: string;
+                };
+                /** @description RFC 9162 leaf hash, base64 */
+                leafHash: string;
+              })[];
+            /** @description absent on the last page */
+            next?: number;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** The latest checkpoint as a C2SP signed note, signed now if the log has grown */
+  getAuditCheckpoint: {
+    responses: {
+      /** @description the signed note */
+      200: {
+        content: {
+          "text/plain": string;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** The checkpoint verifier key, <name>+<hex key id>+<base64(0x01 ‖ public key)> */
+  getAuditVerifierKey: {
+    responses: {
+      /** @description the verifier key and a line feed */
+      200: {
+        content: {
+          "text/plain": string;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** An RFC 9162 inclusion proof (index, size) or consistency proof (from, to); hashes in base64 */
+  getAuditProof: {
+    parameters: {
+      query?: {
+        index?: number;
+        size?: number;
+        from?: number;
+        to?: number;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            index?: number;
+            size?: number;
+            from?: number;
+            to?: number;
+            leafHash?: string;
+            hashes: string[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Recompute the whole tree from the entries and check every stored checkpoint and every checkpoint the file witnesses kept */
+  verifyAuditLog: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            ok: boolean;
+            size: number;
+            /** @description base64, recomputed from the entries */
+            rootHash: string;
+            checkpoints: number;
+            latestCheckpoint: number | null;
+            /** @description entries no checkpoint covers yet */
+            unsigned: number;
+            witnessed: number;
+            problems: {
+                code: string;
+                message: string;
+                index?: number;
+                size?: number;
+              }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Entries as JSON lines (format jsonl, the default) or RFC 5424 syslog lines (format syslog), for a SIEM */
+  exportAuditLog: {
+    parameters: {
+      query?: {
+        from?: number;
+        to?: number;
+        format?: "jsonl" | "syslog";
+      };
+    };
+    responses: {
+      /** @description one entry a line */
+      200: {
+        content: {
+          "application/x-ndjson": string;
+          "text/plain": string;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Every audited event on one person's recordings, and every search for the person (identifier in the body, never in a URL) */
+  getSubjectAccessLog: {
+    requestBody: {
+      content: {
+        "application/json": {
+          personnummer?: string;
+          phone?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            recordings: ({
+                id: string;
+                controllerId: string;
+                startedAt: string | null;
+              })[];
+            accesses: ({
+                index: number;
+                time: string;
+                action: string;
+                outcome: string;
+                actor: {
+                  type: string;
+                  id?: string;
+                  name?: string;
+                  role?: string;
+                };
+                recordingId: string | null;
+                purpose: string | null;
+                purposeText: string | null;
+                breakGlass: boolean;
+                /** @description action-specific: filters, byte ranges, target ids, keyed identifier hashes; never a plaintext identifier */
+                detail: {
+                  [key: string]: unknown;
+                };
+              })[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** A person's recordings in your reach and who accessed them, as one ZIP archive: per recording the original audio, the transcript (JSON and WebVTT) and the metadata, with access-log.json and README.txt (identifier in the body, never in a URL) */
+  exportSubject: {
+    requestBody: {
+      content: {
+        "application/json": {
+          personnummer?: string;
+          phone?: string;
+          /** @description the case reference of the request, written to the audit log with identifiers replaced by labels */
+          purposeText: string;
+        };
+      };
+    };
+    responses: {
+      /** @description the archive */
+      200: {
+        content: {
+          "application/zip": string;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Erase a person's recordings by destroying their data keys: the ids (from POST /subject/find) must each be the person's recording in your reach, or one erased before; otherwise nothing is erased (409). Erasing again is a no-op */
+  eraseSubject: {
+    requestBody: {
+      content: {
+        "application/json": {
+          personnummer?: string;
+          phone?: string;
+          recordingIds: string[];
+          /** @description why, written to the audit log with identifiers replaced by labels */
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            erasureId: string;
+            erased: string[];
+            alreadyErased: string[];
+            /** @description objects of erased recordings not deleted yet (unreadable: their key is destroyed); the next erasure retries */
+            objectsLeft: number;
           };
         };
       };
