@@ -83,7 +83,7 @@ export const AUDIT_CATALOGUE = {
   'recording.import': {
     meaning: 'a CLI import run, at its start and its end',
     uses: [],
-    detail: { stage: req('string'), sources: opt('integer'), stored: opt('integer'), duplicates: opt('integer'), skipped: opt('integer'), failed: opt('integer') },
+    detail: { stage: opt('string'), reason, sources: opt('integer'), stored: opt('integer'), duplicates: opt('integer'), skipped: opt('integer'), failed: opt('integer') },
   },
   'recording.redact': {
     meaning: 'a recording examined for identifiers and its redacted rendition made',
@@ -152,11 +152,11 @@ export const AUDIT_CATALOGUE = {
 
   // ---- keys
   'keys.read': { meaning: 'key status read (no key material)', uses: [], detail: { controllers: opt('integer'), keys: opt('integer'), reason } },
-  'key.rotate': { meaning: "a controller's new active key made (CLI)", uses: ['controllerId'], detail: { keyId: req('string'), retiredKeyId: req('string|null') } },
+  'key.rotate': { meaning: "a controller's new active key made (CLI)", uses: ['controllerId'], detail: { keyId: opt('string'), retiredKeyId: opt('string|null'), reason } },
   'key.rewrap': {
     meaning: 'data keys moved from retired keys to the active key (CLI)',
     uses: ['controllerId'],
-    detail: { fromKeyIds: opt('string[]'), toKeyId: opt('string'), rewrapped: req('integer') },
+    detail: { fromKeyIds: opt('string[]'), toKeyId: opt('string'), rewrapped: opt('integer'), reason },
   },
 
   // ---- the audit log itself
@@ -167,6 +167,7 @@ export const AUDIT_CATALOGUE = {
     detail: {
       what: opt('string'),
       follow: opt('boolean'),
+      ...identifierHashes,
       from: opt('integer|string'),
       to: opt('integer|string'),
       index: opt('integer'),
@@ -187,7 +188,7 @@ export const AUDIT_CATALOGUE = {
   'vault.backup': {
     meaning: 'a backup taken (before the objects are copied; failure when it did not finish)',
     uses: [],
-    detail: { backupId: req('string'), objects: opt('integer'), auditSize: opt('integer'), keyring: opt('boolean') },
+    detail: { backupId: opt('string'), objects: opt('integer'), auditSize: opt('integer'), keyring: opt('boolean'), reason },
   },
   'vault.restore': {
     meaning: 'a backup restored (first entry after the snapshot in the restored log)',

@@ -3,7 +3,7 @@
  * A refusal is itself an entry (outcome `denied`), so a probe of what one may not do is seen.
  */
 import { CallvaultError, ErrorCodes } from '../errors.js';
-import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
+import { refusal, type AuditEvent, type AuditLog, type RefusableAction } from '../audit/audit-log.js';
 import { can, type Action, type Principal } from '../policy/policy.js';
 import { auditActorOf, originOf, principalOf, type Actor } from './actor.js';
 
@@ -26,11 +26,11 @@ export class AuditTrail {
    * The actor's principal when the policy lets it do `action` at all (scope is the service's next
    * question); otherwise the refusal is recorded under `auditAction` and thrown.
    */
-  async authorize(actor: Actor, action: Action, auditAction: AuditEvent['action'], detail?: Record<string, string>): Promise<Principal> {
+  async authorize(actor: Actor, action: Action, auditAction: RefusableAction): Promise<Principal> {
     const principal = principalOf(actor);
     if (!principal) throw new CallvaultError(ErrorCodes.UNAUTHENTICATED, 'sign in first');
     if (!can(principal, action)) {
-      await this.record(actor, { action: auditAction, outcome: 'denied', detail: { reason: 'role', ...detail } } as ServiceEvent);
+      await this.record(actor, refusal(auditAction, 'role'));
       throw new CallvaultError(ErrorCodes.FORBIDDEN, 'your role does not allow this');
     }
     return principal;

@@ -116,7 +116,7 @@ describe('AuditLog.append against the catalogue', () => {
       { action: 'recording.delete', outcome: 'success', actor },
       { action: 'recording.play', outcome: 'success', actor, detail: { caller: '+46701234567' } },
       { action: 'token.list', outcome: 'success', actor, controllerId: 'region-a' },
-      { action: 'key.rotate', outcome: 'success', actor, detail: { keyId: 'k' } },
+      { action: 'vault.restore', outcome: 'success', actor, detail: { backupId: 'b' } },
     ] as unknown as AuditEvent[];
     for (const event of bad) {
       await assert.rejects(log.append(event), (err: unknown) => isCallvaultError(err) && err.code === ErrorCodes.INTERNAL, JSON.stringify(event));
@@ -144,5 +144,5 @@ export function typeChecks(log: AuditLog): void {
   // @ts-expect-error a required detail field missing
   void log.append({ action: 'recording.redact', outcome: 'success', actor, detail: { state: 'clean' } });
   // @ts-expect-error the detail of an action with required fields cannot be left out
-  void log.append({ action: 'vault.backup', outcome: 'success', actor });
+  void log.append({ action: 'vault.restore', outcome: 'success', actor });
 }
