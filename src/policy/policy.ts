@@ -33,6 +33,8 @@ export const ACTIONS = [
   'tokens:manage',
   'tenancy:manage',
   'keys:manage',
+  // `callvault verify`: reads every stored object (with --deep decrypts it); the operator's only
+  'vault:verify',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

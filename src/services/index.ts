@@ -6,11 +6,15 @@
  */
 import { AuditTrail } from './audit-trail.js';
 import { KeysService } from './keys.js';
+import { PlaybackService, RecordingsService } from './recordings.js';
+import { verifyStore } from '../recordings/verify.js';
 import type { Vault } from '../vault.js';
 
 export interface Services {
   trail: AuditTrail;
   keys: KeysService;
+  recordings: RecordingsService;
+  playback: PlaybackService;
 }
 
 export function createServices(vault: Vault): Services {
@@ -18,6 +22,9 @@ export function createServices(vault: Vault): Services {
   return {
     trail,
     keys: new KeysService(vault, trail),
+    // verify walks every table and object of the vault: it alone gets the whole of it
+    recordings: new RecordingsService(vault, trail, (options) => verifyStore(vault, options)),
+    playback: new PlaybackService(vault, trail),
   };
 }
 
