@@ -190,6 +190,11 @@ export const AUDIT_CATALOGUE = {
     uses: [],
     detail: { backupId: opt('string'), objects: opt('integer'), auditSize: opt('integer'), keyring: opt('boolean'), reason },
   },
+  'vault.verify': {
+    meaning: '`callvault verify`: every stored object checked against its hash (`deep`: decrypted), written before the first object is read',
+    uses: [],
+    detail: { deep: opt('boolean'), objects: opt('integer'), reason },
+  },
   'vault.restore': {
     meaning: 'a backup restored (first entry after the snapshot in the restored log)',
     uses: [],

@@ -38,6 +38,8 @@ export const ACTIONS = [
   'keys:manage',
   'vault:backup',
   'vault:restore',
+  // `callvault verify`: reads every stored object (with --deep decrypts it); the operator's only
+  'vault:verify',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

@@ -11,9 +11,9 @@ import { readSealedDetections, readSealedFields } from './read.js';
 import type { SealedFields } from './sealed-metadata.js';
 
 /** one per controller and vault: deriving its key costs more than a lookup */
-const indexes = new WeakMap<Vault, Map<string, BlindIndex>>();
+const indexes = new WeakMap<object, Map<string, BlindIndex>>();
 
-export function blindIndexFor(vault: Vault, controllerId: string): BlindIndex {
+export function blindIndexFor(vault: Pick<Vault, 'keys'>, controllerId: string): BlindIndex {
   let byController = indexes.get(vault);
   if (!byController) indexes.set(vault, (byController = new Map()));
   let index = byController.get(controllerId);
@@ -66,7 +66,7 @@ export interface SubjectHit {
  * Stored recordings whose metadata holds this canonical value or whose transcript mentions it,
  * across controllers (or those given), each with where it was found.
  */
-export async function findByIdentifier(vault: Vault, kind: 'phone' | 'personnummer' | 'source_name', canonicalValue: string, controllerIds?: readonly string[]): Promise<SubjectHit[]> {
+export async function findByIdentifier(vault: Pick<Vault, 'controllers' | 'keys' | 'recordings'>, kind: 'phone' | 'personnummer' | 'source_name', canonicalValue: string, controllerIds?: readonly string[]): Promise<SubjectHit[]> {
   const controllers = controllerIds ?? (await vault.controllers.list()).map((c) => c.id);
   const kinds: IdentifierKind[] = kind === 'source_name' ? [kind] : [kind, transcriptKind(kind)];
   const digests = kinds.flatMap((k) => controllers.map((c) => blindIndexFor(vault, c).digest(k, canonicalValue)));

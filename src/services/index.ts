@@ -14,6 +14,8 @@ import { IngestService } from './ingest.js';
 import { BackupService } from './backup.js';
 import { AuditReadingService } from './audit-reading.js';
 import { SubjectRightsService } from './subject-rights.js';
+import { PlaybackService, RecordingsService } from './recordings.js';
+import { verifyStore } from '../recordings/verify.js';
 import type { Vault } from '../vault.js';
 
 export interface Services {
@@ -26,6 +28,8 @@ export interface Services {
   administration: AdministrationService;
   auditReading: AuditReadingService;
   subjectRights: SubjectRightsService;
+  recordings: RecordingsService;
+  playback: PlaybackService;
 }
 
 export interface ServiceOptions {
@@ -45,6 +49,9 @@ export function createServices(vault: Vault, options: ServiceOptions = {}): Serv
     administration: new AdministrationService(vault, trail),
     auditReading: new AuditReadingService(vault, trail),
     subjectRights: new SubjectRightsService(vault, trail),
+    // verify walks every table and object of the vault: it alone gets the whole of it
+    recordings: new RecordingsService(vault, trail, (options) => verifyStore(vault, options)),
+    playback: new PlaybackService(vault, trail),
   };
 }
 

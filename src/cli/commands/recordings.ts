@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RecordingRow } from '../../db/recordings-repository.js';
-import { openVault, positiveInt, print, type GlobalOptions } from '../io.js';
+import { asUsage, positiveInt, print, withServices, type GlobalOptions } from '../io.js';
 
 /** The fields of a recording that may be shown without unlocking anything: no identifiers. */
 export function recordingSummary(r: RecordingRow) {
@@ -24,19 +24,14 @@ export function register(program: Command, globals: () => GlobalOptions): void {
   const recordings = program.command('recordings').description('stored recordings');
   recordings
     .command('list')
-    .description('list stored recordings (no identifiers; no passphrase needed)')
-    .option('--limit <n>', 'page size', positiveInt, 50)
-    .option('--after <id>', 'cursor from the previous page')
+    .description('list stored recordings, newest first (no identifiers; no passphrase needed); audited like the API\'s list')
+    .option('--limit <n>', 'page size (at most 500)', positiveInt, 50)
+    .option('--after <cursor>', 'cursor from the previous page')
     .action(async (cmd: { limit: number; after?: string }) => {
       const opts = globals();
-      const vault = await openVault(opts);
-      try {
-        const page = await vault.recordings.list({ limit: cmd.limit, after: cmd.after });
-        const out = { recordings: page.recordings.map(recordingSummary), next: page.next };
-        print(opts, out, () => formatRecordings(out.recordings) + (out.next ? `\nmore: --after ${out.next}` : ''));
-      } finally {
-        await vault.close();
-      }
+      const page = await asUsage(() => withServices(opts, (services, actor) => services.recordings.list(actor, { limit: cmd.limit, cursor: cmd.after })));
+      const out = { recordings: page.recordings.map(recordingSummary), next: page.next };
+      print(opts, out, () => formatRecordings(out.recordings) + (out.next ? `\nmore: --after ${out.next}` : ''));
     });
 }
 

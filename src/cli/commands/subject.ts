@@ -11,7 +11,8 @@ import type { Services } from '../../services/index.js';
 import type { Actor } from '../../services/actor.js';
 import type { BegunExport, ErasureCandidate } from '../../services/subject-rights.js';
 import type { Vault } from '../../vault.js';
-import { asUsage, cliActor, print, text, withServices, withVault, writeThroughTemporary, type GlobalOptions } from '../io.js';
+import { asUsage, cliActor, operator, print, text, withServices, withVault, writeThroughTemporary, type GlobalOptions } from '../io.js';
+import { createServices } from '../../services/index.js';
 import { identifierOption } from './audit.js';
 import { findByIdentifier } from '../../recordings/indexer.js';
 
@@ -33,8 +34,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       });
 
   command('find', "the person's recordings: their number or personnummer in the metadata, or spoken in the call", async (vault, opts, kind, value) => {
-    const hits = await findByIdentifier(vault, kind, value);
-    await vault.audit.append({ action: 'subject.find', outcome: 'success', actor: cliActor(), detail: { [`${kind}Hash`]: vault.audit.identifierHash(kind, value), results: hits.length } });
+    const hits = await createServices(vault).recordings.findSubject(operator(), { [kind]: value });
     const recordings = hits.map((h) => ({ id: h.row.id, controllerId: h.row.controller_id, startedAt: h.row.started_at, durationMs: h.row.duration_ms, redaction: h.row.redaction, foundIn: h.foundIn }));
     print(opts, { recordings }, () =>
       [`${recordings.length} recordings`, ...recordings.map((r) => `${r.id}  ${r.controllerId}  ${r.startedAt ?? '-'}  found in ${r.foundIn.join(' and ')}  (redaction: ${r.redaction})`)].join('\n'),

@@ -24,993 +24,41 @@ export interface paths {
   };
   "/api/v1/recordings": {
     /** Recordings in your scope, newest first, by time, region, agent and direction */
-    get: {
-      parameters: {
-        query?: {
-          from?: string;
-          to?: string;
-          region?: string;
-          agent?: string;
-          direction?: "inbound" | "outbound";
-          limit?: number;
-          cursor?: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              recordings: ({
-                  id: string;
-                  controllerId: string;
-                  region?: string | null;
-                  agent?: string | null;
-                  direction?: string | null;
-                  startedAt?: string | null;
-                  importedAt?: string;
-                  durationMs: number;
-                  format: string;
-                  codec?: string;
-                  sampleRate?: number;
-                  channels?: number;
-                  size?: number;
-                  hasTranscript?: boolean;
-                  redaction?: string;
-                })[];
-              next?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["listRecordings"];
     /** Upload a recording (ingest token): multipart parts `metadata` (JSON), `transcript`, then `audio` */
     post: operations["uploadRecording"];
   };
   "/api/v1/recordings/search": {
     /** Like GET /recordings, and by caller number or personnummer through the blind index (in the body, never in a URL) */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            /** Format: date-time */
-            from?: string;
-            /** Format: date-time */
-            to?: string;
-            region?: string;
-            agent?: string;
-            /** @enum {string} */
-            direction?: "inbound" | "outbound";
-            limit?: number;
-            cursor?: string;
-            caller?: string;
-            personnummer?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              recordings: ({
-                  id: string;
-                  controllerId: string;
-                  region?: string | null;
-                  agent?: string | null;
-                  direction?: string | null;
-                  startedAt?: string | null;
-                  importedAt?: string;
-                  durationMs: number;
-                  format: string;
-                  codec?: string;
-                  sampleRate?: number;
-                  channels?: number;
-                  size?: number;
-                  hasTranscript?: boolean;
-                  redaction?: string;
-                })[];
-              next?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    post: operations["searchRecordings"];
   };
   "/api/v1/recordings/{id}": {
     /** One recording with its caller number and personnummer (as labels for roles that hear only redacted audio) */
-    get: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              id?: string;
-              controllerId?: string;
-              region?: string | null;
-              agent?: string | null;
-              direction?: string | null;
-              startedAt?: string | null;
-              importedAt?: string;
-              durationMs?: number;
-              format?: string;
-              codec?: string;
-              sampleRate?: number;
-              channels?: number;
-              size?: number;
-              hasTranscript?: boolean;
-              redaction?: string;
-              caller?: string | null;
-              personnummer?: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["getRecording"];
   };
   "/api/v1/recordings/{id}/access": {
     /** State the purpose of listening; the answer names the access the audio URL must carry */
-    post: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @enum {string} */
-            purpose: "patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other";
-            purposeText?: string;
-            /** @enum {string} */
-            rendition?: "redacted" | "original";
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          content: {
-            "application/json": {
-              accessId?: string;
-              expiresAt?: string;
-              /** @enum {string} */
-              rendition?: "redacted" | "original";
-              audioUrl?: string;
-              transcriptUrl?: string | null;
-              breakGlass?: boolean;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    post: operations["stateRecordingPurpose"];
   };
   "/api/v1/recordings/{id}/audio": {
     /** The audio, decrypted as it streams, with a strong ETag; HTTP Range gives 206 (several ranges as multipart/byteranges), honours If-Range, and decrypts only the segments needed */
-    get: {
-      parameters: {
-        query?: {
-          access?: string;
-        };
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": string;
-          };
-        };
-        /** @description Default Response */
-        206: {
-          content: {
-            "application/json": string;
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        416: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["getRecordingAudio"];
   };
   "/api/v1/recordings/{id}/transcript": {
     /** The transcript of the rendition the access was stated for (redacted: identifiers replaced by labels), as JSON or WebVTT */
-    get: {
-      parameters: {
-        query?: {
-          access?: string;
-          format?: "json" | "vtt";
-        };
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              rendition?: "redacted" | "original";
-              language?: string | null;
-              segments?: {
-                  start?: number;
-                  end?: number;
-                  text?: string;
-                  speaker?: string;
-                  words?: {
-                      text?: string;
-                      start?: number;
-                      end?: number;
-                    }[];
-                }[];
-              identifiers?: {
-                  type?: string;
-                  start?: number;
-                  end?: number;
-                }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["getRecordingTranscript"];
   };
   "/api/v1/recordings/{id}/waveform": {
     /** The waveform of the rendition the access was stated for: the loudest sample of each slice, 0 to 1, so a player can draw it without downloading the audio */
-    get: {
-      parameters: {
-        query?: {
-          access?: string;
-        };
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              durationMs: number;
-              peaks: number[];
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    get: operations["getRecordingWaveform"];
   };
   "/api/v1/subject/find": {
     /** A person's recordings in your reach, found through the blind indexes of the metadata and of the identifiers spoken in the transcripts (identifier in the body, never in a URL) */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            personnummer?: string;
-            phone?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              recordings?: ({
-                  id: string;
-                  controllerId: string;
-                  region?: string | null;
-                  agent?: string | null;
-                  direction?: string | null;
-                  startedAt?: string | null;
-                  importedAt?: string;
-                  durationMs: number;
-                  format: string;
-                  codec?: string;
-                  sampleRate?: number;
-                  channels?: number;
-                  size?: number;
-                  hasTranscript?: boolean;
-                  redaction?: string;
-                  foundIn?: ("metadata" | "transcript")[];
-                })[];
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    post: operations["findSubjectRecordings"];
   };
   "/api/v1/recordings/{id}/export": {
     /** The whole decrypted recording as a download, for a stated purpose */
-    post: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @enum {string} */
-            purpose: "patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other";
-            purposeText?: string;
-            /** @enum {string} */
-            rendition?: "redacted" | "original";
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": string;
-          };
-        };
-        /** @description Default Response */
-        400: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          content: {
-            "application/json": {
-              error: {
-                code: string;
-                message: string;
-              };
-            };
-          };
-        };
-      };
-    };
+    post: operations["exportRecording"];
   };
   "/api/v1/users": {
     /** Every account */
@@ -1184,7 +232,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "vault:backup" | "vault:restore")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "vault:backup" | "vault:restore" | "vault:verify")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -1343,7 +391,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "vault:backup" | "vault:restore")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "vault:backup" | "vault:restore" | "vault:verify")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -1439,6 +487,114 @@ export interface operations {
       /** @description no content */
       204: {
         content: never;
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Recordings in your scope, newest first, by time, region, agent and direction */
+  listRecordings: {
+    parameters: {
+      query?: {
+        from?: string;
+        to?: string;
+        region?: string;
+        agent?: string;
+        direction?: "inbound" | "outbound";
+        limit?: number;
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            recordings: ({
+                id: string;
+                controllerId: string;
+                region: string | null;
+                agent: string | null;
+                direction: string | null;
+                startedAt: string | null;
+                importedAt: string;
+                durationMs: number;
+                format: string;
+                codec: string;
+                sampleRate: number;
+                channels: number;
+                size: number;
+                hasTranscript: boolean;
+                /** @description pending, none (no transcript), clean (no identifiers), redacted, or failed (flagged: original only) */
+                redaction: string;
+              })[];
+            next?: string;
+          };
+        };
       };
       /** @description Default Response */
       400: {
@@ -1621,6 +777,878 @@ export interface operations {
       };
       /** @description Default Response */
       422: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Like GET /recordings, and by caller number or personnummer through the blind index (in the body, never in a URL) */
+  searchRecordings: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** Format: date-time */
+          from?: string;
+          /** Format: date-time */
+          to?: string;
+          region?: string;
+          agent?: string;
+          /** @enum {string} */
+          direction?: "inbound" | "outbound";
+          limit?: number;
+          cursor?: string;
+          caller?: string;
+          personnummer?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            recordings: ({
+                id: string;
+                controllerId: string;
+                region: string | null;
+                agent: string | null;
+                direction: string | null;
+                startedAt: string | null;
+                importedAt: string;
+                durationMs: number;
+                format: string;
+                codec: string;
+                sampleRate: number;
+                channels: number;
+                size: number;
+                hasTranscript: boolean;
+                /** @description pending, none (no transcript), clean (no identifiers), redacted, or failed (flagged: original only) */
+                redaction: string;
+              })[];
+            next?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** One recording with its caller number and personnummer (as labels for roles that hear only redacted audio) */
+  getRecording: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            controllerId: string;
+            region: string | null;
+            agent: string | null;
+            direction: string | null;
+            startedAt: string | null;
+            importedAt: string;
+            durationMs: number;
+            format: string;
+            codec: string;
+            sampleRate: number;
+            channels: number;
+            size: number;
+            hasTranscript: boolean;
+            /** @description pending, none (no transcript), clean (no identifiers), redacted, or failed (flagged: original only) */
+            redaction: string;
+            caller: string | null;
+            personnummer: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** State the purpose of listening; the answer names the access the audio URL must carry */
+  stateRecordingPurpose: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @enum {string} */
+          purpose: "patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other";
+          purposeText?: string;
+          /** @enum {string} */
+          rendition?: "redacted" | "original";
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            accessId: string;
+            expiresAt: string;
+            /** @enum {string} */
+            rendition: "redacted" | "original";
+            audioUrl: string;
+            transcriptUrl: string | null;
+            breakGlass: boolean;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** The audio, decrypted as it streams, with a strong ETag; HTTP Range gives 206 (several ranges as multipart/byteranges), honours If-Range, and decrypts only the segments needed */
+  getRecordingAudio: {
+    parameters: {
+      query?: {
+        access?: string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description the whole audio */
+      200: {
+        content: {
+          "audio/wav": string;
+          "audio/mpeg": string;
+        };
+      };
+      /** @description the ranges asked for: one as the audio with Content-Range, several as multipart/byteranges */
+      206: {
+        content: {
+          "audio/wav": string;
+          "audio/mpeg": string;
+          "multipart/byteranges": string;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      416: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** The transcript of the rendition the access was stated for (redacted: identifiers replaced by labels), as JSON or WebVTT */
+  getRecordingTranscript: {
+    parameters: {
+      query?: {
+        access?: string;
+        format?: "json" | "vtt";
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description the transcript */
+      200: {
+        content: {
+          "application/json": {
+            /** @enum {string} */
+            rendition: "redacted" | "original";
+            language: string | null;
+            segments: {
+                start: number;
+                end: number;
+                text: string;
+                speaker?: string;
+                words?: {
+                    text: string;
+                    start: number;
+                    end: number;
+                  }[];
+              }[];
+            /** @description when each identifier is spoken, so a player can mark the redacted spans; never the values */
+            identifiers: {
+                type: string;
+                start: number;
+                end: number;
+              }[];
+          };
+          "text/vtt": string;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** The waveform of the rendition the access was stated for: the loudest sample of each slice, 0 to 1, so a player can draw it without downloading the audio */
+  getRecordingWaveform: {
+    parameters: {
+      query?: {
+        access?: string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            durationMs: number;
+            peaks: number[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** A person's recordings in your reach, found through the blind indexes of the metadata and of the identifiers spoken in the transcripts (identifier in the body, never in a URL) */
+  findSubjectRecordings: {
+    requestBody: {
+      content: {
+        "application/json": {
+          personnummer?: string;
+          phone?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            recordings: ({
+                id: string;
+                controllerId: string;
+                region: string | null;
+                agent: string | null;
+                direction: string | null;
+                startedAt: string | null;
+                importedAt: string;
+                durationMs: number;
+                format: string;
+                codec: string;
+                sampleRate: number;
+                channels: number;
+                size: number;
+                hasTranscript: boolean;
+                /** @description pending, none (no transcript), clean (no identifiers), redacted, or failed (flagged: original only) */
+                redaction: string;
+                foundIn: ("metadata" | "transcript")[];
+              })[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** The whole decrypted recording as a download, for a stated purpose */
+  exportRecording: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @enum {string} */
+          purpose: "patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other";
+          purposeText?: string;
+          /** @enum {string} */
+          rendition?: "redacted" | "original";
+        };
+      };
+    };
+    responses: {
+      /** @description the whole rendition, as an attachment */
+      200: {
+        content: {
+          "audio/wav": string;
+          "audio/mpeg": string;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
         content: {
           "application/json": {
             error: {
