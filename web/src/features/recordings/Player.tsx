@@ -34,7 +34,7 @@ export function Player({ recordingId, accessId, audioUrl, hasTranscript, onAcces
 
   useEffect(() => {
     if (!hasTranscript) return;
-    void api.GET('/api/v1/recordings/{id}/transcript', { params: { path: { id: recordingId }, query: { access: accessId } } }).then(({ data }) => setTranscript(data ?? null));
+    void api.GET('/api/v1/recordings/{id}/transcript', { params: { path: { id: recordingId }, query: { access: accessId } } }).then(({ data }) => setTranscript(typeof data === 'object' ? data : null)); // JSON unless text/vtt is asked for
   }, [recordingId, accessId, hasTranscript]);
 
   useEffect(() => {
