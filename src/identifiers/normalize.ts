@@ -21,7 +21,7 @@ function load() {
 /** E.164, read as Swedish when no country code is given */
 export function normalizePhone(raw: string): string {
   const parsed = load().parsePhoneNumberFromString(raw, 'SE');
-  if (!parsed || !parsed.isValid()) throw new CallvaultError(ErrorCodes.INVALID_METADATA, 'caller is not a valid phone number');
+  if (!parsed?.isValid()) throw new CallvaultError(ErrorCodes.INVALID_METADATA, 'caller is not a valid phone number');
   return parsed.number;
 }
 

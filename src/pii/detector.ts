@@ -416,7 +416,7 @@ function swedishNumber(national: string): string | undefined {
   let value = phoneCache.get(national);
   if (value === undefined) {
     const parsed = load().parsePhoneNumberFromString(`+46${national}`);
-    value = parsed && parsed.isValid() && parsed.country === 'SE' ? String(parsed.number) : '';
+    value = parsed?.isValid() && parsed.country === 'SE' ? String(parsed.number) : '';
     if (phoneCache.size >= 4096) phoneCache.clear();
     phoneCache.set(national, value);
   }

@@ -292,7 +292,7 @@ async function checkImport(tally: Tally, vault: Vault, files: { path: string; na
     }
     tally.accepted += 1;
     const row = await vault.recordings.get(id);
-    if (!row || row.state !== 'stored') {
+    if (row?.state !== 'stored') {
       tally.lost.push(`${f.name}: imported as ${id}, but ${row ? `its row is ${row.state}` : 'there is no row'}`);
       continue;
     }

@@ -198,7 +198,7 @@ describe('import, export and verify through the CLI', () => {
     const id = r.json.imported[0].id;
     const object = join(dir, 'objects', 'recordings', id.slice(0, 2), `${id}.cvr`);
     await copyFile(object, join(dir, 'objects', 'recordings', id.slice(0, 2), 'stray.cvr'));
-    await writeFile(object + '.gone', await readFile(object));
+    await writeFile(`${object}.gone`, await readFile(object));
     await (await import('node:fs/promises')).unlink(object);
     const v = await cli(['--data', dir, 'verify', '--json']);
     assert.equal(v.code, 1);

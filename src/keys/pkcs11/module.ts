@@ -162,7 +162,7 @@ export function ecdhInToken(m: LoadedModule, session: Handle, privateKey: Handle
   );
   try {
     const [attr] = pkcs11.C_GetAttributeValue(session, secret, [{ type: lib.CKA_VALUE }]);
-    if (!attr || attr.value.length !== 32) {
+    if (attr?.value.length !== 32) {
       attr?.value.fill(0);
       throw new Error('the token returned a shared secret of the wrong length');
     }
