@@ -12,10 +12,13 @@ import { CallvaultError, ErrorCodes } from '../errors.js';
 const require = createRequire(import.meta.url);
 let libs: { Personnummer: typeof PersonnummerClass.default; parsePhoneNumberFromString: typeof Libphonenumber.parsePhoneNumberFromString } | undefined;
 function load() {
-  return (libs ??= {
-    Personnummer: require('personnummer'),
-    parsePhoneNumberFromString: require('libphonenumber-js').parsePhoneNumberFromString,
-  });
+  if (!libs) {
+    libs = {
+      Personnummer: require('personnummer'),
+      parsePhoneNumberFromString: require('libphonenumber-js').parsePhoneNumberFromString,
+    };
+  }
+  return libs;
 }
 
 /** E.164, read as Swedish when no country code is given */

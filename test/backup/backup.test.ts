@@ -17,7 +17,7 @@ import { CLI, cli, initVault, PASSPHRASE, tempDir } from '../helpers.js';
 import { makeCallWav, syntheticPersonnummer, wavHeader } from '../fixtures/audio.js';
 import { verboseJson } from '../fixtures/transcripts.js';
 import { Vault } from '../../src/vault.js';
-import { backupVault } from '../../src/backup/backup.js';
+import { backupVault, type BackupReport } from '../../src/backup/backup.js';
 import { recordingBlobKey } from '../../src/storage/blob-store.js';
 import type { BackupManifest } from '../../src/backup/manifest.js';
 
@@ -269,7 +269,7 @@ describe('an erasure while the backup copies the objects', () => {
 
     const out = await newPath('backup-erase-during');
     const vault = await Vault.open(live);
-    let report;
+    let report: BackupReport;
     try {
       // a recording another writer is still storing at the snapshot: its row is pending
       const { state: _state, indexed: _indexed, ...stored } = (await vault.recordings.get(imported.json.imported[0].id))!;

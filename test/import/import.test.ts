@@ -27,7 +27,7 @@ async function makeArchive(seedBase: number): Promise<Source> {
   const dir = await tempDir('src', 'archive');
   const calls = new Map<string, SyntheticCall>();
   const valid: string[] = [];
-  const add = async (name: string, make: (p: string) => Promise<SyntheticCall | void>, sidecar = true) => {
+  const add = async (name: string, make: (p: string) => Promise<SyntheticCall | undefined>, sidecar = true) => {
     const path = join(dir, name);
     await mkdir(join(path, '..'), { recursive: true });
     const call = await make(path);

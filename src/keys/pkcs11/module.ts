@@ -82,7 +82,10 @@ export function isModuleLoaded(modulePath: string): boolean {
 export function tokenLogin(m: LoadedModule, slot: Handle): TokenLogin {
   const key = slot.toString('hex');
   let t = m.tokens.get(key);
-  if (!t) m.tokens.set(key, (t = { loggedIn: false, verifier: null, holders: new Set() }));
+  if (!t) {
+    t = { loggedIn: false, verifier: null, holders: new Set() };
+    m.tokens.set(key, t);
+  }
   return t;
 }
 
