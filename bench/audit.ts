@@ -383,7 +383,7 @@ function splitVerify(file: string, total: number, rootHash: string): Split {
       const rows = select.all(from, Math.min(total, from + VERIFY_BATCH)) as [number, string, string, ...(string | null)[]][];
       split.read += nowSeconds() - t;
       t = nowSeconds();
-      const hexes = rows.map((r) => hash('sha256', '\0' + r[1], 'hex'));
+      const hexes = rows.map((r) => hash('sha256', `\0${r[1]}`, 'hex'));
       split.leafHash += nowSeconds() - t;
       t = nowSeconds();
       const hashes = Buffer.alloc(rows.length * HASH_SIZE);

@@ -91,7 +91,7 @@ function quality(name: string, set: LabelledSentence[], result: BenchResult): vo
   for (const m of misses) result.notes.push(m);
 }
 
-const NAIVE = /\+?\d[\d \-]{5,}\d|[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
+const NAIVE = /\+?\d[\d -]{5,}\d|[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
 
 function speed(set: LabelledSentence[], options: BenchOptions, result: BenchResult): void {
   const targetBytes = Number(process.env.BENCH_PII_MB ?? 8) * 1e6;

@@ -33,7 +33,7 @@ import { Vault } from '../src/vault.js';
 import { createServices } from '../src/services/index.js';
 import { operatorActor } from '../src/services/actor.js';
 import { indexPending } from '../src/recordings/indexer.js';
-import { createUser } from '../src/identities/users.js';
+import { createUser, type NewUserCredentials } from '../src/identities/users.js';
 import { ensureSelfSignedCertificate } from '../src/http/tls.js';
 import { openStoredRecording, unwrapRecordingKey } from '../src/recordings/read.js';
 import {
@@ -408,7 +408,7 @@ async function load(gen: LoadGen, t: Target, range: string, seconds: number, scr
   const sampler = new RssSampler(t.pid).start();
   const cpu0 = await cpuSeconds(t.pid);
   const wall0 = nowSeconds();
-  let r;
+  let r: Awaited<ReturnType<typeof loadWrk>>;
   try {
     r = gen === 'wrk' ? await loadWrk(t, range, seconds, script) : await loadAutocannon(t, range, seconds);
   } finally {
@@ -612,7 +612,7 @@ export const playbackBenchmark: Benchmark = {
       const last = first + RANGE_BYTES - 1;
       const range = `bytes=${first}-${last}`;
       let recordingId: string;
-      let user;
+      let user: NewUserCredentials;
       let parts: Breakdown;
       let auditBefore: number;
       try {

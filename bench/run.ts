@@ -54,7 +54,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--json') args.json = true;
     else if (a === '--strict') args.strict = true;
     else if (a === '-h' || a === '--help') {
-      process.stdout.write(usage() + '\n');
+      process.stdout.write(`${usage()}\n`);
       process.exit(0);
     } else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else if (!(a in BENCHMARKS)) throw new Error(`unknown benchmark "${a}"`);
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
       process.stdout.write(`\n== ${name}\nERROR  ${(err as Error).message}\n`);
     }
   }
-  if (args.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+  if (args.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   const missed = results.flatMap((r) => r.ratios.filter((q) => !q.pass).map((q) => `${r.name}: ${q.label}`));
   process.stdout.write(`\nsummary: ${results.length} benchmark(s) ran${failedToRun ? ', some FAILED to run' : ''}; ` +
     `${missed.length ? `missing target: ${missed.join('; ')}` : 'all ratios meet their targets'}\n`);

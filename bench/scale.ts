@@ -184,7 +184,7 @@ export const scaleBenchmark: Benchmark = {
           });
           const monthFrom = new Date(Date.UTC(2014, 5, 1)).toISOString();
           const monthTo = new Date(Date.UTC(2014, 6, 1)).toISOString();
-          let t = nowSeconds();
+          const t = nowSeconds();
           let expired = 0;
           for (let c = 0; c < CONTROLLERS; c++) {
             let after: { time: string; id: string } | undefined;

@@ -11,8 +11,10 @@ import { suiteRoot } from './helpers.js';
 const AUDIO_SIGNATURES: [string, RegExp][] = [
   ['WAV header', /RIFF[\s\S]{4}WAVE/],
   ['RF64 header', /RF64[\s\S]{4}WAVE/],
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ID3 signature is binary: a version byte 2-4 and a zero revision
   ['ID3 tag', /ID3[\x02-\x04]\x00/],
   ['LAME encoder tag', /LAME3\.\d/],
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the Xing header's flags field starts with zero bytes
   ['Xing header', /Xing\x00\x00\x00/],
 ];
 

@@ -127,7 +127,7 @@ export async function backupVault(vault: Vault, options: BackupOptions): Promise
       missing,
       keyring,
     };
-    await writeFileAtomic(join(partial, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+    await writeFileAtomic(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     await completePartial(partial, out);
     return {
       out,

@@ -15,6 +15,7 @@ import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fsyncDir } from '../util/fs.js';
 import { pipeline } from 'node:stream/promises';
+import type { CiphertextSource } from '../container/decrypt.js';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import { assertBlobKey, type BlobStore } from '../storage/blob-store.js';
 
@@ -155,7 +156,7 @@ export async function copyFileChecked(from: string, to: string, expected?: FileD
  * An object deleted while it was being read counts as missing.
  */
 export async function copyObject(from: BlobStore, to: BlobStore, key: string, expected: FileDigest): Promise<'copied' | 'missing' | 'differs'> {
-  let source;
+  let source: CiphertextSource;
   try {
     source = await from.open(key);
   } catch (err) {

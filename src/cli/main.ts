@@ -69,13 +69,13 @@ function report(err: unknown, json: boolean): number {
   if (err instanceof CommanderError) {
     // help and version are not failures; commander has printed its own usage message
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-    if (json) process.stdout.write(JSON.stringify({ error: { code: ErrorCodes.USAGE, message: err.message.replace(/^error: /, '') } }) + '\n');
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code: ErrorCodes.USAGE, message: err.message.replace(/^error: /, '') } })}\n`);
     return 2;
   }
   const known: CallvaultError = isCallvaultError(err)
     ? err
     : (unavailableError(err) ?? unexpected(err));
-  if (json) process.stdout.write(JSON.stringify({ error: { code: known.code, message: known.message } }) + '\n');
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code: known.code, message: known.message } })}\n`);
   process.stderr.write(`callvault: ${known.message} [${known.code}]\n`);
   if (process.env.CALLVAULT_DEBUG && !isCallvaultError(err)) process.stderr.write(`${(err as Error)?.stack}\n`);
   return known.code === ErrorCodes.USAGE ? 2 : 1;

@@ -59,7 +59,7 @@ async function speakCall(wav: string, phrases: Part[][]): Promise<string> {
       await rm(`${raw}.wav`, { force: true });
       const n = pcm.length / 2;
       const list = part.text.split(' ');
-      list.forEach((word, k) => words.push({ word: ` ${word}`, start: seconds(at + (k * n) / list.length), end: seconds(at + ((k + 1) * n) / list.length) }));
+      for (const [k, word] of list.entries()) words.push({ word: ` ${word}`, start: seconds(at + (k * n) / list.length), end: seconds(at + ((k + 1) * n) / list.length) });
       samples.push(pcm);
       at += n;
       const gap = Math.round(RATE * 0.08);

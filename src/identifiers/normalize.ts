@@ -12,16 +12,19 @@ import { CallvaultError, ErrorCodes } from '../errors.js';
 const require = createRequire(import.meta.url);
 let libs: { Personnummer: typeof PersonnummerClass.default; parsePhoneNumberFromString: typeof Libphonenumber.parsePhoneNumberFromString } | undefined;
 function load() {
-  return (libs ??= {
-    Personnummer: require('personnummer'),
-    parsePhoneNumberFromString: require('libphonenumber-js').parsePhoneNumberFromString,
-  });
+  if (!libs) {
+    libs = {
+      Personnummer: require('personnummer'),
+      parsePhoneNumberFromString: require('libphonenumber-js').parsePhoneNumberFromString,
+    };
+  }
+  return libs;
 }
 
 /** E.164, read as Swedish when no country code is given */
 export function normalizePhone(raw: string): string {
   const parsed = load().parsePhoneNumberFromString(raw, 'SE');
-  if (!parsed || !parsed.isValid()) throw new CallvaultError(ErrorCodes.INVALID_METADATA, 'caller is not a valid phone number');
+  if (!parsed?.isValid()) throw new CallvaultError(ErrorCodes.INVALID_METADATA, 'caller is not a valid phone number');
   return parsed.number;
 }
 

@@ -14,10 +14,13 @@ let loaded: Promise<CipherSuite> | undefined;
 
 /** loaded on first use, so a process that never wraps or unwraps does not carry the module */
 export function hpkeSuite(): Promise<CipherSuite> {
-  return (loaded ??= import('@hpke/core').then(
-    ({ Aes256Gcm, CipherSuite, DhkemP256HkdfSha256, HkdfSha256 }) =>
-      new CipherSuite({ kem: new DhkemP256HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() }),
-  ));
+  if (!loaded) {
+    loaded = import('@hpke/core').then(
+      ({ Aes256Gcm, CipherSuite, DhkemP256HkdfSha256, HkdfSha256 }) =>
+        new CipherSuite({ kem: new DhkemP256HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() }),
+    );
+  }
+  return loaded;
 }
 
 /** HPKE info: binds a wrapped key to the controller key and the recording it belongs to. */

@@ -39,10 +39,13 @@ export const DETECTION_THRESHOLD = 0.5;
 const require = createRequire(import.meta.url);
 let libs: { Personnummer: typeof PersonnummerClass.default; parsePhoneNumberFromString: typeof Libphonenumber.parsePhoneNumberFromString } | undefined;
 function load() {
-  return (libs ??= {
-    Personnummer: require('personnummer'),
-    parsePhoneNumberFromString: require('libphonenumber-js/max').parsePhoneNumberFromString,
-  });
+  if (!libs) {
+    libs = {
+      Personnummer: require('personnummer'),
+      parsePhoneNumberFromString: require('libphonenumber-js/max').parsePhoneNumberFromString,
+    };
+  }
+  return libs;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -191,7 +194,7 @@ function detectInRun(text: string, run: NumberRun, out: Detection[]): void {
   if (candidates.length === 0) return;
   const chosen = choose(tokens, candidates);
   const owner = new Int32Array(tokens.length).fill(-1);
-  chosen.forEach((c, k) => owner.fill(k, c.first, c.last + 1));
+  for (const [k, c] of chosen.entries()) owner.fill(k, c.first, c.last + 1);
   for (let k = 0; k < chosen.length; k++) {
     const c = chosen[k]!;
     const confidence = clamp(c.confidence - runPenalty(tokens, owner, chosen, k));
@@ -215,7 +218,10 @@ function extend(around: RunContext, w: Window, j: number, lastNumber: number, ou
   if (j >= tokens.length || j - w.first >= MAX_TOKENS) return;
   const t = tokens[j]!;
   if (t.kind !== 'number') {
-    if (j === w.first) return extend(around, w, j + 1, lastNumber, out); // the leading plus
+    if (j === w.first) {
+      extend(around, w, j + 1, lastNumber, out); // the leading plus
+      return;
+    }
     if (w.dashAt.length + w.plusAt.length >= 3) return;
     const markers = t.kind === 'dash' ? w.dashAt : w.plusAt;
     markers.push(w.digits.length);
@@ -269,7 +275,8 @@ interface RunContext {
 
 function evaluateWindow(around: RunContext, w: Window, endsRun: boolean, out: Candidate[]): void {
   const context = (): ContextScore => {
-    const score = (around.score ??= contextAround(around.text, around.start, around.end));
+    if (!around.score) around.score = contextAround(around.text, around.start, around.end);
+    const score = around.score;
     // a unit after the run speaks about its last number only
     return endsRun || !score.unitAfter ? score : { ...score, unitAfter: false };
   };
@@ -416,7 +423,7 @@ function swedishNumber(national: string): string | undefined {
   let value = phoneCache.get(national);
   if (value === undefined) {
     const parsed = load().parsePhoneNumberFromString(`+46${national}`);
-    value = parsed && parsed.isValid() && parsed.country === 'SE' ? String(parsed.number) : '';
+    value = parsed?.isValid() && parsed.country === 'SE' ? String(parsed.number) : '';
     if (phoneCache.size >= 4096) phoneCache.clear();
     phoneCache.set(national, value);
   }
@@ -497,7 +504,7 @@ function runPenalty(tokens: NumberToken[], owner: Int32Array, chosen: Candidate[
 }
 
 function clamp(x: number): number {
-  return x > 1 ? 1 : x < 0 ? 0 : x;
+  return Math.min(1, Math.max(0, x));
 }
 
 function round(x: number): number {

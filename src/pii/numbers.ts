@@ -363,7 +363,7 @@ function isAreaCodeSeparator(text: string, i: number, current: readonly NumberTo
   const c = text.charCodeAt(i);
   if (c !== 47 /* / */ && c !== 46 /* . */) return false;
   const last = current[current.length - 1];
-  if (!last || last.kind !== 'number' || last.spoken || last.end !== i) return false;
+  if (last?.kind !== 'number' || last.spoken || last.end !== i) return false;
   const len = last.digits.length;
   return len >= 2 && len <= 4 && last.digits.charCodeAt(0) === 48 && i + 1 < text.length && isDigit(text.charCodeAt(i + 1));
 }

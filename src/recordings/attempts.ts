@@ -20,6 +20,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isCallvaultError, ErrorCodes } from '../errors.js';
 import { processAlive } from '../util/fs.js';
+import type { CiphertextSource } from '../container/decrypt.js';
 import type { RecordingRow } from '../db/recordings-repository.js';
 import type { Vault } from '../vault.js';
 import { systemActor } from '../services/actor.js';
@@ -157,7 +158,7 @@ async function completeAttempt(vault: Vault, row: RecordingRow): Promise<boolean
 }
 
 async function objectComplete(vault: Vault, row: RecordingRow): Promise<boolean> {
-  let source;
+  let source: CiphertextSource;
   try {
     source = await vault.blobs.open(row.blob_key);
   } catch (err) {

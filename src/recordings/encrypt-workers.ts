@@ -55,7 +55,8 @@ export class EncryptWorkerPool {
   constructor(private readonly size = availableParallelism()) {}
 
   static shared(): EncryptWorkerPool {
-    return (EncryptWorkerPool.#shared ??= new EncryptWorkerPool());
+    if (!EncryptWorkerPool.#shared) EncryptWorkerPool.#shared = new EncryptWorkerPool();
+    return EncryptWorkerPool.#shared;
   }
 
   /** A transform from plaintext to container bytes; `result` settles when it has flushed. */

@@ -15,9 +15,15 @@ const indexes = new WeakMap<object, Map<string, BlindIndex>>();
 
 export function blindIndexFor(vault: Pick<Vault, 'keys'>, controllerId: string): BlindIndex {
   let byController = indexes.get(vault);
-  if (!byController) indexes.set(vault, (byController = new Map()));
+  if (!byController) {
+    byController = new Map();
+    indexes.set(vault, byController);
+  }
   let index = byController.get(controllerId);
-  if (!index) byController.set(controllerId, (index = new BlindIndex(vault.keys.derivedSecret('blind-index'), controllerId)));
+  if (!index) {
+    index = new BlindIndex(vault.keys.derivedSecret('blind-index'), controllerId);
+    byController.set(controllerId, index);
+  }
   return index;
 }
 
@@ -50,7 +56,10 @@ export async function indexPending(vault: Vault): Promise<number> {
     if (rows.length === 0) return done;
     for (const row of rows) {
       let index = indexes.get(row.controller_id);
-      if (!index) indexes.set(row.controller_id, (index = blindIndexFor(vault, row.controller_id)));
+      if (!index) {
+        index = blindIndexFor(vault, row.controller_id);
+        indexes.set(row.controller_id, index);
+      }
       await vault.recordings.setIdentifiers(row.id, identifierDigests(index, await readSealedFields(vault, row), await readSealedDetections(vault, row)));
       done += 1;
     }

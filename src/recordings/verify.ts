@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isCallvaultError, ErrorCodes } from '../errors.js';
+import type { CiphertextSource } from '../container/decrypt.js';
 import type { Vault } from '../vault.js';
 import { openStoredRecording, plaintextSha256 } from './read.js';
 import { writerDead } from './attempts.js';
@@ -92,7 +93,7 @@ export async function verifyStore(vault: Vault, options: { deep: boolean }): Pro
 
 /** what is wrong with a stored object, or undefined when it is what was written */
 async function checkObject(vault: Vault, key: string, size: number, sha256: string): Promise<string | undefined> {
-  let source;
+  let source: CiphertextSource;
   try {
     source = await vault.blobs.open(key);
   } catch (err) {

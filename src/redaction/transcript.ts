@@ -56,10 +56,11 @@ export function transcriptText(transcript: Transcript): TranscriptText {
     pieces.push({ ...piece, from: at, to: at + text.length });
     at += text.length;
   };
-  transcript.segments.forEach((segment, s) => {
-    if (segment.words?.length) segment.words.forEach((w, i) => add(w.text, { segment: s, word: i, start: w.start, end: w.end }));
-    else add(segment.text, { segment: s, start: segment.start, end: segment.end });
-  });
+  for (const [s, segment] of transcript.segments.entries()) {
+    if (segment.words?.length) {
+      for (const [i, w] of segment.words.entries()) add(w.text, { segment: s, word: i, start: w.start, end: w.end });
+    } else add(segment.text, { segment: s, start: segment.start, end: segment.end });
+  }
   return { text: parts.join(''), pieces };
 }
 

@@ -58,6 +58,10 @@ import {
   ListObjectsV2Command,
   S3Client,
   UploadPartCommand,
+  type GetObjectCommandOutput,
+  type HeadObjectCommandOutput,
+  type ListMultipartUploadsCommandOutput,
+  type ListObjectsV2CommandOutput,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -266,7 +270,7 @@ export class S3BlobStore implements BlobStore {
 
   async open(key: string): Promise<CiphertextSource> {
     const Key = this.#objectKey(key);
-    let head;
+    let head: HeadObjectCommandOutput;
     try {
       head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
     } catch (err) {
@@ -286,7 +290,7 @@ export class S3BlobStore implements BlobStore {
     end = Math.min(end, size);
     if (end <= start) return;
     const expected = end - start;
-    let res;
+    let res: GetObjectCommandOutput;
     try {
       res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${start}-${end - 1}`, IfMatch: etag }));
     } catch (err) {
@@ -341,7 +345,7 @@ export class S3BlobStore implements BlobStore {
   async *list(): AsyncIterable<string> {
     let ContinuationToken: string | undefined;
     do {
-      let page;
+      let page: ListObjectsV2CommandOutput;
       try {
         page = await this.client.send(
           new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix || undefined, ContinuationToken, MaxKeys: this.#pageSize }),
@@ -363,7 +367,7 @@ export class S3BlobStore implements BlobStore {
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
     for (;;) {
-      let page;
+      let page: ListMultipartUploadsCommandOutput;
       try {
         page = await this.client.send(
           new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix || undefined, KeyMarker, UploadIdMarker, MaxUploads: this.#pageSize }),

@@ -9,7 +9,7 @@
  * written to the server's disk. Every entry is audited before the first byte leaves.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { PassThrough, Readable } from 'node:stream';
+import { type PassThrough, Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
 import { subjectAccessLog, type SubjectAccessLog } from '../audit/subject-access-log.js';
 import type { UnattributedEvent } from '../audit/audit-log.js';
@@ -126,7 +126,7 @@ function subjectArchive(vault: Vault, c: ArchiveContents): Readable {
   const text = (path: string, make: () => Promise<string>) => lazy(path, { compress: true }, async () => Readable.from([Buffer.from(await make(), 'utf8')]));
 
   zip.addBuffer(Buffer.from(readme(c), 'utf8'), 'README.txt', { mtime });
-  zip.addBuffer(Buffer.from(JSON.stringify(c.log, null, 2) + '\n', 'utf8'), 'access-log.json', { mtime });
+  zip.addBuffer(Buffer.from(`${JSON.stringify(c.log, null, 2)}\n`, 'utf8'), 'access-log.json', { mtime });
   for (const { row, foundIn } of c.hits) {
     const dir = `recordings/${row.id}`;
     // the data key is unwrapped once per recording, when the archive reaches its first entry, and
@@ -151,7 +151,7 @@ function subjectArchive(vault: Vault, c: ArchiveContents): Readable {
         audio: { file: audioName(row), format: row.format, codec: row.codec, sampleRate: row.sample_rate, channels: row.channels, bytes: row.plaintext_size, sha256: row.content_sha256 },
         transcript: row.sealed_transcript ? { files: ['transcript.json', 'transcript.vtt'] } : null,
       };
-      return JSON.stringify(metadata, null, 2) + '\n';
+      return `${JSON.stringify(metadata, null, 2)}\n`;
     });
     // audio is stored as it is: WAV and MP3 hardly deflate, and the size is then known in advance
     lazy(`${dir}/${audioName(row)}`, { size: row.plaintext_size, compress: false }, async () => {
@@ -217,5 +217,5 @@ function readme(c: ArchiveContents): string {
     lines.push(`  ${row.id}  ${row.started_at ?? row.imported_at}  ${(row.duration_ms / 1000).toFixed(1)} s  ${row.format}  ${row.sealed_transcript ? 'transcript' : 'no transcript'}  found in ${foundIn.join(' and ')}`);
   }
   if (c.hits.length === 0) lines.push('  none');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -86,7 +86,8 @@ function attachWords(segments: TranscriptSegment[], words: TranscriptWord[]): vo
       candidates.find((s) => s.start - eps <= w.start && w.end <= s.end + eps) ??
       candidates.find((s) => s.start <= mid && mid <= s.end) ??
       candidates.reduce((a, b) => (distance(b, mid) < distance(a, mid) ? b : a));
-    (best.words ??= []).push(w);
+    if (!best.words) best.words = [];
+    best.words.push(w);
   }
 }
 

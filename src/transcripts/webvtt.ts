@@ -141,7 +141,7 @@ function parseCueText(raw: string, cueStart: number, cueEnd: number, where: stri
       if (/^\/v[ \t]*$/.test(tag)) switchVoice(undefined);
       continue;
     }
-    const voice = /^v(?:\.[^ \t\n\r\f]*)?(?:[ \t\n\r\f]+([^]*))?$/.exec(tag);
+    const voice = /^v(?:\.[^ \t\n\r\f]*)?(?:[ \t\n\r\f]+([\s\S]*))?$/.exec(tag);
     if (voice) {
       const name = normaliseSpace(decodeEntities(voice[1] ?? ''));
       switchVoice(name === '' ? undefined : name);

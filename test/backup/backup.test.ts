@@ -19,6 +19,7 @@ import { verboseJson } from '../fixtures/transcripts.js';
 import { Vault } from '../../src/vault.js';
 import { createServices } from '../../src/services/index.js';
 import { operatorActor } from '../../src/services/actor.js';
+import type { BackupReport } from '../../src/backup/backup.js';
 import { recordingBlobKey } from '../../src/storage/blob-store.js';
 import type { BackupManifest } from '../../src/backup/manifest.js';
 
@@ -270,7 +271,7 @@ describe('an erasure while the backup copies the objects', () => {
 
     const out = await newPath('backup-erase-during');
     const vault = await Vault.open(live);
-    let report;
+    let report: BackupReport;
     try {
       // a recording another writer is still storing at the snapshot: its row is pending
       const { state: _state, indexed: _indexed, ...stored } = (await vault.recordings.get(imported.json.imported[0].id))!;

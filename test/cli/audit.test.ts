@@ -35,13 +35,14 @@ test('checkpoints are signed by the key `audit key` prints and handed to the fil
   assert.equal(made.code, 0, made.stderr);
   const cp = openCheckpoint(made.stdout, verifier, verifier.name);
   assert.equal(cp.size, 4, 'three entries and the read of the key');
-  assert.equal(await readFile(witness, 'utf8'), made.stdout + '\n');
+  assert.equal(await readFile(witness, 'utf8'), `${made.stdout}
+`);
 
   // nothing new: the same checkpoint, not a second copy at the witness
   const again = await cli(['--data', dir, 'audit', 'checkpoint', '--json'], env);
   assert.equal(again.json.created, false);
   assert.equal(again.json.note, made.stdout);
-  assert.equal(await readFile(witness, 'utf8'), made.stdout + '\n');
+  assert.equal(await readFile(witness, 'utf8'), `${made.stdout}\n`);
 
   const ok = await cli(['--data', dir, 'audit', 'verify', '--witness', witness, '--json']);
   assert.equal(ok.code, 0, ok.stdout);

@@ -202,7 +202,8 @@ function mutate(which: { base: number; ops: Op[] }): { name: string; bytes: Buff
 }
 
 /** the probe's answer, or the code and message of its refusal; anything else is thrown on */
-async function outcome(probe: () => AudioInfo | Promise<AudioInfo>): Promise<AudioInfo | { code: string; message: string }> {
+type Outcome = AudioInfo | { code: string; message: string };
+async function outcome(probe: () => AudioInfo | Promise<AudioInfo>): Promise<Outcome> {
   try {
     return await probe();
   } catch (err) {
@@ -248,7 +249,8 @@ test('audio: mutated WAV and MP3 files are probed (as a file and as an upload st
       const { name, bytes } = mutate(which);
       tally.tried += 1;
       await writeFile(scratch, bytes);
-      let byFile, byStream;
+      let byFile: Outcome;
+      let byStream: Outcome;
       try {
         byFile = await outcome(() => probeAudio(scratch));
         byStream = await outcome(() => streamed(bytes, chunks));
@@ -293,7 +295,7 @@ async function checkImport(tally: Tally, vault: Vault, files: { path: string; na
     }
     tally.accepted += 1;
     const row = await vault.recordings.get(id);
-    if (!row || row.state !== 'stored') {
+    if (row?.state !== 'stored') {
       tally.lost.push(`${f.name}: imported as ${id}, but ${row ? `its row is ${row.state}` : 'there is no row'}`);
       continue;
     }

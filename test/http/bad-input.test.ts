@@ -98,12 +98,6 @@ class Problems {
   }
 }
 
-const tokenClient = () => {
-  const c = new Client(server);
-  c.bearer = token;
-  return c;
-};
-
 // ---------------------------------------------------------------------------------------------
 // JSON bodies
 

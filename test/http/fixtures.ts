@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -158,7 +159,7 @@ export function rawGet(path: string, headers: Record<string, string> = {}): stri
 export async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   async function walk(rel: string) {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(join(dir, rel), { withFileTypes: true });
     } catch (err) {

@@ -27,10 +27,16 @@ import { wavHeader } from '../fixtures/audio.js';
 import { TEST_KDF } from './harness.js';
 import { cli, PASSPHRASE, tempDir, throwawayPostgres } from '../helpers.js';
 
+interface Answer {
+  status: number;
+  json: any;
+  text: string;
+}
+
 interface Running {
   url: string;
   metricsUrl: string;
-  get(path: string, init?: { method?: Dispatcher.HttpMethod; json?: unknown; headers?: Record<string, string> }): Promise<{ status: number; json: any; text: string }>;
+  get(path: string, init?: { method?: Dispatcher.HttpMethod; json?: unknown; headers?: Record<string, string> }): Promise<Answer>;
   scrape(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -52,7 +58,7 @@ async function serve(vault: Vault): Promise<Running> {
         body: init.json === undefined ? undefined : JSON.stringify(init.json),
       });
       const text = await res.body.text();
-      let json;
+      let json: unknown;
       try {
         json = JSON.parse(text);
       } catch {
@@ -272,7 +278,7 @@ describe('health, readiness and metrics on SQLite', () => {
   it('readyz names blobs while the objects directory is missing, and does not make it again', async () => {
     const objects = join(dataDir, 'objects');
     await rename(objects, `${objects}.away`);
-    let during;
+    let during: Answer;
     try {
       during = await server.get('/readyz');
       assertNotReady(during, { blobs: 'failing' }, dataDir);
@@ -289,7 +295,7 @@ describe('health, readiness and metrics on SQLite', () => {
 
   it('readyz names audit while another connection holds the write lock, and answers within the timeout', async () => {
     const other = new SQLite(join(dataDir, 'callvault.db'));
-    let during;
+    let during: Answer;
     try {
       other.exec('BEGIN IMMEDIATE');
       during = await server.get('/readyz');
@@ -309,8 +315,8 @@ describe('health, readiness and metrics on SQLite', () => {
     const before = await server.scrape();
     const failed = sample(before, 'callvault_audit_appends_total', { outcome: 'failed' })!;
     const size = await vault.audit.size();
-    let refused;
-    let during;
+    let refused: Answer;
+    let during: Answer;
     try {
       // the database refuses every new entry; the head row (what the probe touches) stays writable
       other.exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'refused'); END");

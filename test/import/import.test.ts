@@ -27,7 +27,7 @@ async function makeArchive(seedBase: number): Promise<Source> {
   const dir = await tempDir('src', 'archive');
   const calls = new Map<string, SyntheticCall>();
   const valid: string[] = [];
-  const add = async (name: string, make: (p: string) => Promise<SyntheticCall | void>, sidecar = true) => {
+  const add = async (name: string, make: (p: string) => Promise<SyntheticCall | undefined>, sidecar = true) => {
     const path = join(dir, name);
     await mkdir(join(path, '..'), { recursive: true });
     const call = await make(path);
@@ -198,7 +198,7 @@ describe('import, export and verify through the CLI', () => {
     const id = r.json.imported[0].id;
     const object = join(dir, 'objects', 'recordings', id.slice(0, 2), `${id}.cvr`);
     await copyFile(object, join(dir, 'objects', 'recordings', id.slice(0, 2), 'stray.cvr'));
-    await writeFile(object + '.gone', await readFile(object));
+    await writeFile(`${object}.gone`, await readFile(object));
     await (await import('node:fs/promises')).unlink(object);
     const v = await cli(['--data', dir, 'verify', '--json']);
     assert.equal(v.code, 1);

@@ -64,7 +64,7 @@ it('keyfile: a damaged or foreign file gives one clear error', async () => {
     await writeFile(path, content);
     await assert.rejects(KeyfileProvider.load(path), (e: any) => e.code === ErrorCodes.KEYRING_INVALID && !e.message.includes(SECRET));
   }
-  await assert.rejects(KeyfileProvider.load(path + '.missing'), (e: any) => e.code === ErrorCodes.NOT_INITIALISED);
+  await assert.rejects(KeyfileProvider.load(`${path}.missing`), (e: any) => e.code === ErrorCodes.NOT_INITIALISED);
 });
 
 it('keyfile: a sealed private key moved to another entry does not open', async () => {

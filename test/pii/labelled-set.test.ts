@@ -178,7 +178,7 @@ const FICTION_PHONE = /^\+46(?:7017406(?:0[5-9]|[1-9]\d)|8465004\d\d|3139006\d\d
 
 function phoneE164(s: string): string | undefined {
   const p = parsePhoneNumberFromString(s, 'SE');
-  return p && p.isValid() ? p.number : undefined;
+  return p?.isValid() ? p.number : undefined;
 }
 
 const EMAIL = /^[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)*(example\.se|example\.com|example\.org|exempel\.se)$/i;
@@ -223,7 +223,7 @@ function unlabelledRuns(s: LabelledSentence): string[][] {
   let masked = '';
   let pos = 0;
   for (const e of s.entities) {
-    masked += s.text.slice(pos, e.start) + ' § ';
+    masked += `${s.text.slice(pos, e.start)} § `;
     pos = e.end;
   }
   masked += s.text.slice(pos);

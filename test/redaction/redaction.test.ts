@@ -190,7 +190,7 @@ describe('G.711 fill samples', () => {
       const { stdout } = await execFile('sox', ['-t', 'raw', '-r', '8000', '-e', encoding, '-b', '8', '-c', '1', raw, '-t', 'raw', '-e', 'signed', '-b', '16', '-L', '-'], { encoding: 'buffer' });
       const decoded = new Int16Array(stdout.buffer, stdout.byteOffset, stdout.byteLength / 2);
       assert.equal(decoded.length, linear.length);
-      decoded.forEach((d, i) => assert.ok(Math.abs(d - linear[i]!) <= Math.max(16, Math.abs(linear[i]!) * 0.07), `${encoding} sample ${i}: ${d} for ${linear[i]}`));
+      for (const [i, d] of decoded.entries()) assert.ok(Math.abs(d - linear[i]!) <= Math.max(16, Math.abs(linear[i]!) * 0.07), `${encoding} sample ${i}: ${d} for ${linear[i]}`);
     }
     assert.equal(linearToMulaw(0), 0xff);
     assert.equal(linearToAlaw(0), 0xd5);

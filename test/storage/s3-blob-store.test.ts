@@ -33,13 +33,19 @@ function storeOn(s3: S3rverHandle, options: Partial<S3BlobStoreOptions> = {}): S
 blobStoreContract('s3', async () => {
   const s3 = await startS3rver();
   const store = storeOn(s3);
-  return { store, cleanup: async () => (store.destroy(), s3.stop()) };
+  return { store, cleanup: async () => {
+    store.destroy();
+    await s3.stop();
+  } };
 });
 
 blobStoreContract('s3 under a prefix', async () => {
   const s3 = await startS3rver();
   const store = storeOn(s3, { prefix: 'tenant/one' });
-  return { store, cleanup: async () => (store.destroy(), s3.stop()) };
+  return { store, cleanup: async () => {
+    store.destroy();
+    await s3.stop();
+  } };
 });
 
 async function put(store: BlobStore, key: string, data: Buffer): Promise<void> {

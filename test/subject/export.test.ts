@@ -75,7 +75,7 @@ for (const [dialect, seed] of [['sqlite', 41], ['postgres', 42]] as [Dialect, nu
 
       const transcript = JSON.parse(zip.get(`recordings/${S1}/transcript.json`)!.data.toString('utf8'));
       assert.ok(transcript.segments.length > 0);
-      assert.ok(JSON.stringify(transcript.segments).includes(w.call.personnummer.slice(2, 4) + ' ' + w.call.personnummer.slice(4, 6)), 'the original transcript, not the redacted one');
+      assert.ok(JSON.stringify(transcript.segments).includes(`${w.call.personnummer.slice(2, 4)} ${w.call.personnummer.slice(4, 6)}`), 'the original transcript, not the redacted one');
       const vtt = zip.get(`recordings/${S1}/transcript.vtt`)!.data.toString('utf8');
       assert.match(vtt, /^WEBVTT\n/);
       assert.equal(vtt.match(/-->/g)?.length, transcript.segments.length, 'one cue per segment');

@@ -93,7 +93,9 @@ async function startStandIn(options: { key?: string } = {}): Promise<StandIn> {
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
       const form = await new Request('http://stand-in/', { method: 'POST', headers, body: Buffer.concat(chunks) }).formData();
       for (const [k, v] of form.entries()) {
-        if (typeof v === 'string') (record.fields[k] ??= []).push(v);
+        if (typeof v === 'string') {
+          record.fields[k] = [...(record.fields[k] ?? []), v];
+        }
         else {
           record.fileName = v.name;
           record.fileType = v.type;

@@ -120,7 +120,7 @@ function parseDemoJson(stdout: string): { admin: DemoSignIn; users: DemoSignIn[]
   };
   signIn(doc.admin, 'admin');
   if (!Array.isArray(doc.users)) problems.push('users is not a list');
-  else doc.users.forEach((u: any, i: number) => signIn(u, `users[${i}]`));
+  else for (const [i, u] of doc.users.entries()) signIn(u, `users[${i}]`);
   for (const name of ['anna', 'erik', 'maria', 'dpo', 'auditor']) if (!doc.users?.some((u: any) => u.username === name)) problems.push(`no demo user ${name}`);
   if (!Array.isArray(doc.recordings) || doc.recordings.length === 0) problems.push('no recordings listed');
   else

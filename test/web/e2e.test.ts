@@ -35,7 +35,7 @@ async function tableRows(table: Locator): Promise<Array<Record<string, string>>>
     const headers = [...t.tHead!.rows[0]!.cells].map((c) => c.textContent!.trim());
     return [...t.tBodies[0]!.rows].map((tr) => {
       const row: Record<string, string> = {};
-      [...tr.cells].forEach((c, i) => (row[headers[i] ?? String(i)] = c.textContent!.trim()));
+      for (const [i, c] of [...tr.cells].entries()) row[headers[i] ?? String(i)] = c.textContent!.trim();
       row.links = [...tr.querySelectorAll('a[href], [title]')].map((a) => a.getAttribute('href') ?? a.getAttribute('title')).join(' ');
       return row;
     });
@@ -96,6 +96,7 @@ describe('web UI', { timeout: 180_000 }, () => {
         for (const [who, page] of pages) {
           if (page.isClosed()) continue;
           await shots.take(page, `failed-${who}`).catch(() => undefined);
+          // biome-ignore lint/performance/useDomNodeTextContent: Playwright's locator.innerText, not the DOM property: a failure report shows the visible text
           const text = await page.locator('body').innerText({ timeout: 1000 }).catch(() => '?');
           seen.push(`${who} at ${page.url()} (${shots.taken.get(`failed-${who}`) ?? 'no screenshot'}): ${text.replace(/\s+/g, ' ').slice(0, 400)}`);
         }

@@ -85,7 +85,7 @@ export class KeyfileProvider implements KeyProvider {
       sealedInstallationSecret: seal(kek, secret, Buffer.from('installation-secret', 'latin1')).toString('base64'),
       keys: [],
     };
-    await writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n');
+    await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
     const provider = new KeyfileProvider(path, file);
     provider.#kek = kek;
     provider.#installationSecret = secret;
@@ -140,7 +140,7 @@ export class KeyfileProvider implements KeyProvider {
     privateKey.fill(0);
     const keys = this.#file.keys.map((k) => (k.controllerId === controllerId ? { ...k, status: 'retired' as const } : k));
     const next: KeyringFile = { ...this.#file, keys: [...keys, sealed] };
-    await writeFileAtomic(this.path, JSON.stringify(next, null, 2) + '\n');
+    await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`);
     this.#file = next;
     this.#privateKeys.set(entry.keyId, pair);
     return publicPart(sealed);

@@ -82,7 +82,10 @@ export function isModuleLoaded(modulePath: string): boolean {
 export function tokenLogin(m: LoadedModule, slot: Handle): TokenLogin {
   const key = slot.toString('hex');
   let t = m.tokens.get(key);
-  if (!t) m.tokens.set(key, (t = { loggedIn: false, verifier: null, holders: new Set() }));
+  if (!t) {
+    t = { loggedIn: false, verifier: null, holders: new Set() };
+    m.tokens.set(key, t);
+  }
   return t;
 }
 
@@ -162,7 +165,7 @@ export function ecdhInToken(m: LoadedModule, session: Handle, privateKey: Handle
   );
   try {
     const [attr] = pkcs11.C_GetAttributeValue(session, secret, [{ type: lib.CKA_VALUE }]);
-    if (!attr || attr.value.length !== 32) {
+    if (attr?.value.length !== 32) {
       attr?.value.fill(0);
       throw new Error('the token returned a shared secret of the wrong length');
     }

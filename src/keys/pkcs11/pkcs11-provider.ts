@@ -468,7 +468,8 @@ export class Pkcs11KeyProvider implements KeyProvider {
     if (found.length !== 1) throw invalid(found.length === 0 ? 'the installation key is missing from the token' : 'the token holds more than one installation key');
     const h = found[0]!;
     if (!this.#bool(h, lib.CKA_SENSITIVE) || this.#bool(h, lib.CKA_EXTRACTABLE)) throw invalid('the installation key on the token is extractable');
-    return (this.#installationKey = h);
+    this.#installationKey = h;
+    return h;
   }
 
   #privateKey(keyId: string): Handle {

@@ -62,7 +62,8 @@ export function AdminKeys({ headingId }: { headingId: string }) {
                 <h3 id={`keys-${c.id}`}>{orgLabel(status.controllers, c.id)}</h3>
                 {active === 0 && <p className="warning">{t('keys.noActive')}</p>}
                 {c.keys.length > 0 ? (
-                  <div className="admin-scroll" role="region" aria-labelledby={`keys-${c.id}`} tabIndex={0}>
+                  // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take focus so that keyboard users can scroll it (WCAG 2.1.1)
+                  <section className="admin-scroll" aria-labelledby={`keys-${c.id}`} tabIndex={0}>
                     <table className="admin-table">
                       <thead>
                         <tr>
@@ -93,7 +94,7 @@ export function AdminKeys({ headingId }: { headingId: string }) {
                         ))}
                       </tbody>
                     </table>
-                  </div>
+                  </section>
                 ) : (
                   <p>{t('keys.noKeys')}</p>
                 )}

@@ -192,7 +192,8 @@ function Contracts() {
       {contracts === null && !error && <p className="status">{tc('loading')}</p>}
       {contracts && contracts.length === 0 && <p>{t('contracts.empty')}</p>}
       {contracts && contracts.length > 0 && (
-        <div className="admin-scroll" role="region" aria-labelledby={headingId} tabIndex={0}>
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take focus so that keyboard users can scroll it (WCAG 2.1.1)
+        <section className="admin-scroll" aria-labelledby={headingId} tabIndex={0}>
           <table className="admin-table">
             <thead>
               <tr>
@@ -235,7 +236,7 @@ function Contracts() {
               })}
             </tbody>
           </table>
-        </div>
+        </section>
       )}
       {adding && (
         <AddContractDialog

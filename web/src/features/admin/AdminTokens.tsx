@@ -56,7 +56,8 @@ export function AdminTokens({ headingId }: { headingId: string }) {
       {tokens === null && !error && <p className="status">{tc('loading')}</p>}
       {tokens && tokens.length === 0 && <p>{t('tokens.empty')}</p>}
       {tokens && tokens.length > 0 && (
-        <div className="admin-scroll" role="region" aria-labelledby={headingId} tabIndex={0}>
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take focus so that keyboard users can scroll it (WCAG 2.1.1)
+        <section className="admin-scroll" aria-labelledby={headingId} tabIndex={0}>
           <table className="admin-table">
             <caption className="admin-sr">{t('tokens.caption', { count: tokens.length })}</caption>
             <thead>
@@ -98,7 +99,7 @@ export function AdminTokens({ headingId }: { headingId: string }) {
               })}
             </tbody>
           </table>
-        </div>
+        </section>
       )}
       {creating && (
         <CreateTokenDialog

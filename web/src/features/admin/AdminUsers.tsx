@@ -70,7 +70,8 @@ export function AdminUsers({ headingId }: { headingId: string }) {
       {users === null && !error && <p className="status">{tc('loading')}</p>}
       {users && users.length === 0 && <p>{t('users.empty')}</p>}
       {users && users.length > 0 && (
-        <div className="admin-scroll" role="region" aria-labelledby={headingId} tabIndex={0}>
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take focus so that keyboard users can scroll it (WCAG 2.1.1)
+        <section className="admin-scroll" aria-labelledby={headingId} tabIndex={0}>
           <table className="admin-table">
             <caption className="admin-sr">{t('users.caption', { count: users.length })}</caption>
             <thead>
@@ -141,7 +142,7 @@ export function AdminUsers({ headingId }: { headingId: string }) {
               })}
             </tbody>
           </table>
-        </div>
+        </section>
       )}
       {creating && (
         <CreateUserDialog

@@ -206,6 +206,7 @@ function VerificationSection() {
               </thead>
               <tbody>
                 {problems.map((p, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: one verification's problems, shown as they came and never reordered; none carries an id
                   <tr key={i} className="flagged">
                     <td>
                       <code>{p.code ?? '—'}</code>
@@ -243,17 +244,19 @@ function VerificationSection() {
             <p className="error">{t('checkpoint.unreadable')}</p>
           )}
           <p className="hint">{t('checkpoint.noteHint')}</p>
-          <pre className="note" role="region" aria-label={t('checkpoint.note')} tabIndex={0}>
-            {note}
-          </pre>
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take focus so that keyboard users can scroll it (WCAG 2.1.1) */}
+          <section className="note" aria-label={t('checkpoint.note')} tabIndex={0}>
+            <pre>{note}</pre>
+          </section>
         </>
       )}
       <details className="key" onToggle={(e) => (e.currentTarget.open ? void loadKey() : undefined)}>
         <summary>{t('key.summary')}</summary>
         <p className="hint">{t('key.hint')}</p>
-        <pre className="note" role="region" aria-label={t('key.summary')} tabIndex={0}>
-          {key ?? tc('loading')}
-        </pre>
+        {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take focus so that keyboard users can scroll it (WCAG 2.1.1) */}
+        <section className="note" aria-label={t('key.summary')} tabIndex={0}>
+          <pre>{key ?? tc('loading')}</pre>
+        </section>
       </details>
     </>
   );
@@ -394,10 +397,13 @@ function LogRow({ entry, onFilter }: { entry: Entry; onFilter: (f: { recordingId
             {t('log.showEvent')}
             <span className="visually-hidden"> {entry.index}</span>
           </summary>
-          <pre role="region" aria-label={t('log.eventOf', { index: entry.index })} tabIndex={0}>
-            {JSON.stringify(e, null, 2)}
-            {`\nleafHash: ${entry.leafHash}`}
-          </pre>
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take focus so that keyboard users can scroll it (WCAG 2.1.1) */}
+          <section className="event" aria-label={t('log.eventOf', { index: entry.index })} tabIndex={0}>
+            <pre>
+              {JSON.stringify(e, null, 2)}
+              {`\nleafHash: ${entry.leafHash}`}
+            </pre>
+          </section>
         </details>
       </td>
     </tr>
@@ -451,6 +457,7 @@ function LogFilters({ params, onApply, onClear }: { params: URLSearchParams; onA
             maxLength={100}
             spellCheck={false}
             aria-describedby={`${id}-ath`}
+            // biome-ignore lint/a11y/noAutofocus: the field appears because the user just chose “other action” in the list above; focus follows that choice
             autoFocus={!initialAction}
           />
           <p id={`${id}-ath`} className="hint">

@@ -4,7 +4,7 @@
  * has found one already) it asks for nothing more; otherwise it has its own form. Either way the
  * identifier stays in memory and goes to the server in a POST body.
  */
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, errorOf, type ApiError } from '../../shared/api/client';
 import type { paths } from '../../shared/api/schema';
@@ -21,11 +21,14 @@ export function SubjectAccessLog({ subject }: { subject?: Subject }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
 
-  // another person: what was shown belongs to the previous one
-  useEffect(() => {
+  // another person: what was shown belongs to the previous one (state adjusted while rendering,
+  // as React advises for a prop change, rather than in an effect that would show it for a frame)
+  const [shownFor, setShownFor] = useState(subject);
+  if (shownFor !== subject) {
+    setShownFor(subject);
     setLog(null);
     setError(null);
-  }, [subject]);
+  }
 
   async function load(s: Subject) {
     setBusy(true);

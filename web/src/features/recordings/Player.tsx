@@ -38,6 +38,45 @@ export function Player({ recordingId, accessId, audioUrl, hasTranscript, onAcces
   }, [recordingId, accessId, hasTranscript]);
 
   useEffect(() => {
+    function createWave(peaks: number[], seconds: number): WaveSurfer {
+      const regions = RegionsPlugin.create();
+      const wave = WaveSurfer.create({
+        container: waveRef.current!,
+        url: audioUrl,
+        peaks: [peaks],
+        duration: seconds,
+        height: 96,
+        waveColor: '#4a6fa5',
+        progressColor: '#1c3d6e',
+        cursorColor: '#111',
+        normalize: true,
+        dragToSeek: true,
+        plugins: [regions],
+      });
+      let lastTime = 0;
+      wave.on('ready', (d) => setDuration(d));
+      wave.on('timeupdate', (time) => {
+        lastTime = time;
+        setNow(time);
+      });
+      wave.on('play', () => setPlaying(true));
+      wave.on('pause', () => setPlaying(false));
+      wave.on('finish', () => setPlaying(false));
+      wave.on('error', async () => {
+        // the session or the stated purpose may have ended: the first asks the user to sign in
+        // again (the client does), the second asks for the purpose again
+        const { response } = await api.GET('/api/v1/auth/session');
+        if (!response.ok) return;
+        const probe = await fetch(audioUrl, { headers: { range: 'bytes=0-0' }, credentials: 'same-origin' });
+        if (probe.status === 400 || probe.status === 403) return onAccessEnded();
+        await wave.load(audioUrl, [peaks], seconds);
+        wave.setTime(lastTime);
+      });
+      regionsRef.current = regions;
+      setWs(wave);
+      return wave;
+    }
+
     let wave: WaveSurfer | undefined;
     let cancelled = false;
     // the waveform comes from the server, so the browser downloads no audio to draw it: the
@@ -51,46 +90,7 @@ export function Player({ recordingId, accessId, audioUrl, hasTranscript, onAcces
       cancelled = true;
       wave?.destroy();
     };
-  }, [audioUrl, onAccessEnded]);
-
-  function createWave(peaks: number[], seconds: number): WaveSurfer {
-    const regions = RegionsPlugin.create();
-    const wave = WaveSurfer.create({
-      container: waveRef.current!,
-      url: audioUrl,
-      peaks: [peaks],
-      duration: seconds,
-      height: 96,
-      waveColor: '#4a6fa5',
-      progressColor: '#1c3d6e',
-      cursorColor: '#111',
-      normalize: true,
-      dragToSeek: true,
-      plugins: [regions],
-    });
-    let lastTime = 0;
-    wave.on('ready', (d) => setDuration(d));
-    wave.on('timeupdate', (time) => {
-      lastTime = time;
-      setNow(time);
-    });
-    wave.on('play', () => setPlaying(true));
-    wave.on('pause', () => setPlaying(false));
-    wave.on('finish', () => setPlaying(false));
-    wave.on('error', async () => {
-      // the session or the stated purpose may have ended: the first asks the user to sign in
-      // again (the client does), the second asks for the purpose again
-      const { response } = await api.GET('/api/v1/auth/session');
-      if (!response.ok) return;
-      const probe = await fetch(audioUrl, { headers: { range: 'bytes=0-0' }, credentials: 'same-origin' });
-      if (probe.status === 400 || probe.status === 403) return onAccessEnded();
-      await wave.load(audioUrl, [peaks], seconds);
-      wave.setTime(lastTime);
-    });
-    regionsRef.current = regions;
-    setWs(wave);
-    return wave;
-  }
+  }, [recordingId, accessId, audioUrl, onAccessEnded]);
 
   // kept from one render to the next (the position re-renders many times a second): the regions
   // are drawn again only when the transcript or the waveform changes
@@ -180,6 +180,7 @@ export function Player({ recordingId, accessId, audioUrl, hasTranscript, onAcces
           <summary>{t('player.redactedSpans', { count: identifiers.length })}</summary>
           <ul>
             {identifiers.map((s, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: the list is rebuilt only when the transcript changes and is never reordered; its items have no id
               <li key={i}>
                 <button type="button" className="link" onClick={() => seek(s.start ?? 0)}>
                   {clock(s.start ?? 0)}–{clock(s.end ?? 0)}
@@ -194,9 +195,11 @@ export function Player({ recordingId, accessId, audioUrl, hasTranscript, onAcces
         <h2 id="transcript-h">{t('player.transcript')}</h2>
         {!hasTranscript && <p>{t('player.noTranscript')}</p>}
         {words.map((seg, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the list is rebuilt only when the transcript changes and is never reordered; its items have no id
           <p key={i}>
             {seg.speaker && <span className="speaker">{seg.speaker}: </span>}
             {seg.words.map((w, j) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: the list is rebuilt only when the transcript changes and is never reordered; two words may share a start time
               <TranscriptWord key={j} word={w} current={now >= w.start && now < w.end} onSeek={seek} />
             ))}
           </p>
@@ -216,6 +219,8 @@ const TranscriptWord = memo(function TranscriptWord({ word, current, onSeek }: {
   const label = isRedactionLabel(word.text.trim());
   return (
     <>
+      {/* biome-ignore lint/a11y/useKeyWithClickEvents: a click on a word is a pointer shortcut; the keyboard seeks with the waveform slider and the redacted-span buttons, and a control per word would make a long transcript unreadable with a screen reader */}
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: as above, the word stays text */}
       <span ref={ref} className={`word${current ? ' current' : ''}${label ? ' redacted' : ''}`} aria-current={current ? 'time' : undefined} onClick={() => onSeek(word.start)}>
         {word.text.trim()}
       </span>{' '}

@@ -65,6 +65,7 @@ export function RecordingsPage() {
   const pages = useCursors(load);
   const { first } = pages;
   // a break-the-glass period begun or ended changes what is in scope
+  // biome-ignore lint/correctness/useExhaustiveDependencies: breakGlass?.id is the trigger, not a value read: the server answers differently once a period begins or ends
   useEffect(() => first(), [first, breakGlass?.id]);
 
   function submit(e: FormEvent<HTMLFormElement>) {

@@ -74,20 +74,23 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
       {!compact && <h1 id={`${id}-h`}>{t('heading')}</h1>}
       <form onSubmit={submit} noValidate>
         <label htmlFor={`${id}-u`}>{t('username')}</label>
+        {/* biome-ignore lint/a11y/noAutofocus: signing in is the only task of the page or dialog showing this form; focus goes to the field to fill next */}
         <input id={`${id}-u`} name="username" autoComplete="username" value={username} readOnly={Boolean(fixedUsername)} onChange={(e) => setUsername(e.target.value)} required autoFocus={!fixedUsername} />
         <label htmlFor={`${id}-p`}>{t('password')}</label>
+        {/* biome-ignore lint/a11y/noAutofocus: signing in is the only task of the page or dialog showing this form; focus goes to the field to fill next */}
         <input id={`${id}-p`} name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required autoFocus={Boolean(fixedUsername)} />
         {enrolment && (
-          <div className="enrol" role="group" aria-labelledby={`${id}-eh`}>
+          <fieldset className="enrol" aria-labelledby={`${id}-eh`}>
             <h2 id={`${id}-eh`}>{t('enrolHeading')}</h2>
             <p>{t('enrolText')}</p>
             <img src={enrolment.qr} alt={t('qrAlt')} width={200} height={200} />
             <p>
               {t('enrolSecret')}: <code className="secret">{enrolment.secret}</code>
             </p>
-          </div>
+          </fieldset>
         )}
         <label htmlFor={`${id}-c`}>{t('code')}</label>
+        {/* biome-ignore lint/a11y/noAutofocus: signing in is the only task of the page or dialog showing this form; focus goes to the field to fill next */}
         <input id={`${id}-c`} name="code" inputMode="numeric" autoComplete="one-time-code" pattern="[0-9]{6}" maxLength={6} value={code} onChange={(e) => setCode(e.target.value.replace(/\D/g, ''))} aria-describedby={`${id}-ch`} autoFocus={Boolean(enrolment)} />
         <p id={`${id}-ch`} className="hint">
           {t('codeHint')}
@@ -95,6 +98,7 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
         {needsNewPassword && (
           <>
             <label htmlFor={`${id}-n`}>{t('newPassword')}</label>
+            {/* biome-ignore lint/a11y/noAutofocus: signing in is the only task of the page or dialog showing this form; focus goes to the field to fill next */}
             <input id={`${id}-n`} name="newPassword" type="password" autoComplete="new-password" value={newPassword} onChange={(e) => setNewPassword(e.target.value)} aria-describedby={`${id}-nh`} required autoFocus />
             <p id={`${id}-nh`} className="hint">
               {t('newPasswordHint')}
