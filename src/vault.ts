@@ -31,7 +31,7 @@ import type { BlobStore } from './storage/blob-store.js';
 import { blobStoreFromUrl } from './storage/blob-url.js';
 import type { KeyProvider } from './keys/key-provider.js';
 import { redactionOptionsFrom, type RedactionOptions } from './redaction/redact-recording.js';
-import { KeyfileProvider, DEFAULT_KDF } from './keys/keyfile/keyfile-provider.js';
+import { KeyfileProvider, type DEFAULT_KDF } from './keys/keyfile/keyfile-provider.js';
 import { Pkcs11KeyProvider } from './keys/pkcs11/pkcs11-provider.js';
 
 export interface VaultConfig {

@@ -88,7 +88,7 @@ export const AUDIT_CATALOGUE = {
   'recording.redact': {
     meaning: 'a recording examined for identifiers and its redacted rendition made',
     uses: RECORDING,
-    detail: { state: req('string'), identifiers: req('integer'), problem: opt('string'), transcribed: opt('boolean') },
+    detail: { state: opt('string'), identifiers: opt('integer'), problem: opt('string'), transcribed: opt('boolean'), reason },
   },
   'recording.erase': {
     meaning: 'a recording erased (a subject request, or again after a restore)',

@@ -36,6 +36,8 @@ export const ACTIONS = [
   'tokens:manage',
   'tenancy:manage',
   'keys:manage',
+  // `callvault redact` and the server's backlog: decrypt, examine, make renditions
+  'recordings:redact',
   'vault:backup',
   'vault:restore',
   // `callvault verify`: reads every stored object (with --deep decrypts it); the operator's only
@@ -136,7 +138,7 @@ export interface SystemPrincipal {
 export type Principal = UserPrincipal | TokenPrincipal | OperatorPrincipal | SystemPrincipal;
 
 /** what a background job may do: store what it was given, and make renditions */
-const SYSTEM_PERMISSIONS: readonly Action[] = ['recording:ingest', 'recordings:list', 'recording:view'];
+const SYSTEM_PERMISSIONS: readonly Action[] = ['recording:ingest', 'recordings:list', 'recording:view', 'recordings:redact'];
 
 /** the part of a recording the policy looks at */
 export interface RecordingFacts {

@@ -224,3 +224,11 @@ export class AuditReadingService {
 function base64(hashes: Buffer[]): string[] {
   return hashes.map((h) => h.toString('base64'));
 }
+
+/**
+ * The checkpoint verifier key in note format, for `init` to print once: the installation's own
+ * public key, not a read of the log, so no entry (the log has none yet).
+ */
+export async function auditVerifierKey(vault: Pick<Vault, 'auditSigner'>): Promise<string> {
+  return formatVerifierKey((await vault.auditSigner()).verifier);
+}

@@ -6,6 +6,7 @@
  */
 import { AdministrationService } from './administration.js';
 import { AuditTrail } from './audit-trail.js';
+import { RedactionService } from './redaction.js';
 import { BreakGlassService } from './break-glass.js';
 import { KeysService } from './keys.js';
 import { SessionsService } from './sessions.js';
@@ -30,6 +31,7 @@ export interface Services {
   subjectRights: SubjectRightsService;
   recordings: RecordingsService;
   playback: PlaybackService;
+  redaction: RedactionService;
 }
 
 export interface ServiceOptions {
@@ -52,6 +54,7 @@ export function createServices(vault: Vault, options: ServiceOptions = {}): Serv
     // verify walks every table and object of the vault: it alone gets the whole of it
     recordings: new RecordingsService(vault, trail, (options) => verifyStore(vault, options)),
     playback: new PlaybackService(vault, trail),
+    redaction: new RedactionService(vault, trail),
   };
 }
 

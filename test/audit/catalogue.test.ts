@@ -142,7 +142,7 @@ export function typeChecks(log: AuditLog): void {
   // @ts-expect-error a top-level field the action does not use
   void log.append({ action: 'user.list', outcome: 'success', actor, recordingId: 'r' });
   // @ts-expect-error a required detail field missing
-  void log.append({ action: 'recording.redact', outcome: 'success', actor, detail: { state: 'clean' } });
+  void log.append({ action: 'vault.restore', outcome: 'success', actor, detail: { backupId: 'b' } });
   // @ts-expect-error the detail of an action with required fields cannot be left out
   void log.append({ action: 'vault.restore', outcome: 'success', actor });
 }

@@ -9,8 +9,8 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { readWitnessFile } from '../../audit/witnesses/file-witness.js';
-import { auditEntryJsonLine } from '../../audit/syslog.js';
-import type { StoredEntry } from '../../audit/audit-log.js';
+import { auditEntryJsonLine } from '../../services/vocabulary.js';
+import type { StoredEntry } from '../../services/vocabulary.js';
 import { subjectIdentifier } from '../../identifiers/normalize.js';
 import { asUsage, print, wholeNumber, withServices, type GlobalOptions } from '../io.js';
 

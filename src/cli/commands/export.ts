@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
-import { isRecordingId } from '../../container/header.js';
+import { isRecordingId } from '../../services/vocabulary.js';
 import type { Export } from '../../services/recordings.js';
 import { print, withServices, writeThroughTemporary, type GlobalOptions } from '../io.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
-import { formatVerifierKey } from '../../audit/signed-note.js';
+import { auditVerifierKey } from '../../services/audit-reading.js';
 import { Vault } from '../../vault.js';
 import { createUser } from '../../identities/users.js';
 import { ensureSelfSignedCertificate } from '../../http/tls.js';
@@ -31,7 +31,7 @@ export async function initDataDir(opts: InitOptions) {
     const key = await vault.keys.activeKey(opts.controller);
     const admin = await createUser(vault, { username: 'admin', role: 'admin' });
     await ensureSelfSignedCertificate(dir);
-    const auditKey = formatVerifierKey((await vault.auditSigner()).verifier);
+    const auditKey = await auditVerifierKey(vault);
     return { vault, result: { dataDir: dir, controller: { id: opts.controller, keyId: key.keyId }, auditKey, admin } };
   } catch (err) {
     await vault.close();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RecordingRow } from '../../db/recordings-repository.js';
+import type { RecordingRow } from '../../services/vocabulary.js';
 import { asUsage, positiveInt, print, withServices, type GlobalOptions } from '../io.js';
 
 /** The fields of a recording that may be shown without unlocking anything: no identifiers. */

@@ -6,14 +6,11 @@
  */
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { isRecordingId } from '../../container/header.js';
-import type { RedactionState } from '../../db/schema.js';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
-import { redactPending, type BacklogProgress } from '../../redaction/backlog.js';
-import { redactRecording } from '../../redaction/redact-recording.js';
-import { cliActor, commaList, print, withVault, type GlobalOptions } from '../io.js';
+import { isRecordingId, REDACTION_STATES, type RedactionState } from '../../services/vocabulary.js';
+import { commaList, print, withServices, type GlobalOptions } from '../io.js';
 
-const STATES: readonly RedactionState[] = ['none', 'clean', 'redacted', 'failed'];
+const STATES = REDACTION_STATES;
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
@@ -26,29 +23,22 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const again = cmd.again?.includes('all') ? STATES : cmd.again;
       for (const state of again ?? []) if (!STATES.includes(state as RedactionState)) throw new CallvaultError(ErrorCodes.USAGE, `--again takes ${STATES.join(', ')} or all`);
       for (const id of ids) if (!isRecordingId(id)) throw new CallvaultError(ErrorCodes.USAGE, 'a recording id is a UUID');
-      await withVault(
+      await withServices(
         opts,
-        async (vault) => {
-          const options = { ...vault.redaction(), actor: cliActor() };
-          const progress: BacklogProgress = { done: 0, byState: {}, errors: 0 };
-          if (ids.length) {
-            for (const id of ids) {
-              const row = await vault.recordings.get(id.toLowerCase());
-              if (!row || row.state !== 'stored') throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such recording');
-              const outcome = await redactRecording(vault, row, options);
-              progress.byState[outcome.state] = (progress.byState[outcome.state] ?? 0) + 1;
-              progress.done += 1;
-            }
-          } else {
-            if (again?.length) await vault.recordings.resetRedaction(again as RedactionState[]);
-            const total = (await vault.recordings.redactionCounts()).pending ?? 0;
-            const bar = !opts.json && process.stderr.isTTY && total > 1 ? new cliProgress.SingleBar({ format: 'redacting [{bar}] {value}/{total} | eta {eta_formatted}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
-            bar?.start(total, 0);
-            try {
-              Object.assign(progress, await redactPending(vault, options, { onRecording: () => bar?.increment() }));
-            } finally {
-              bar?.stop();
-            }
+        async (services, actor) => {
+          let bar: cliProgress.SingleBar | undefined;
+          let progress;
+          try {
+            progress = await services.redaction.redact(actor, { ids, again: again as RedactionState[] | undefined }, {
+              onStart: (total) => {
+                if (opts.json || !process.stderr.isTTY || total <= 1) return;
+                bar = new cliProgress.SingleBar({ format: 'redacting [{bar}] {value}/{total} | eta {eta_formatted}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+                bar.start(total, 0);
+              },
+              onRecording: () => bar?.increment(),
+            });
+          } finally {
+            bar?.stop();
           }
           print(opts, progress, () =>
             [

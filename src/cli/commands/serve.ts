@@ -3,15 +3,13 @@ import { open } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../../errors.js';
-import { RedactionWorker } from '../../redaction/backlog.js';
 import { buildServer } from '../../http/server.js';
 import { defaultTlsFiles, ensureSelfSignedCertificate, readTls } from '../../http/tls.js';
 import { parseProviderConfigs, type OidcProviderConfig } from '../../identities/oidc.js';
 import { indexPending } from '../../recordings/indexer.js';
 import type { Vault } from '../../vault.js';
 import { commaList, openUnlocked, positiveInt, wholeNumber, type GlobalOptions } from '../io.js';
-import { startCheckpointTimer } from '../../audit/checkpoint-timer.js';
-import { startHousekeeping } from '../../recordings/attempts.js';
+import { startBackgroundJobs } from '../../services/background.js';
 import { listenMetrics, settledAttempts } from '../../metrics/metrics.js';
 import { DEFAULT_LIMITS } from '../../http/connection-limits.js';
 
@@ -77,14 +75,15 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
         throw new CallvaultError(ErrorCodes.USAGE, `--metrics-listen: cannot listen on ${opts.metricsListen}${err.code ? ` (${err.code})` : ''}`);
       })
     : undefined;
-  const checkpoints = startCheckpointTimer(vault, (opts.checkpointInterval ?? DEFAULT_CHECKPOINT_SECONDS) * 1000, (message) => app.log.warn(message));
-  // recordings imported while the keyring was locked are examined for identifiers in the background
-  const redaction = new RedactionWorker(vault, vault.redaction(), 60_000, (err) => app.log.error({ code: isCallvaultError(err) ? err.code : 'error' }, 'redaction backlog stopped'));
-  redaction.start();
-  // attempts of writers that died (a killed server or importer) are settled now and every few minutes
-  const housekeeping = startHousekeeping(vault, HOUSEKEEPING_INTERVAL_MS, (message) => app.log.warn(message), (report) => {
-    settledAttempts.inc({ outcome: 'completed' }, report.completed);
-    settledAttempts.inc({ outcome: 'removed' }, report.removed);
+  const jobs = startBackgroundJobs(vault, {
+    checkpointIntervalMs: (opts.checkpointInterval ?? DEFAULT_CHECKPOINT_SECONDS) * 1000,
+    housekeepingIntervalMs: HOUSEKEEPING_INTERVAL_MS,
+    warn: (message) => app.log.warn(message),
+    redactionStopped: (code) => app.log.error({ code }, 'redaction backlog stopped'),
+    housekeepingReport: (report) => {
+      settledAttempts.inc({ outcome: 'completed' }, report.completed);
+      settledAttempts.inc({ outcome: 'removed' }, report.removed);
+    },
   });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
@@ -95,9 +94,7 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
     stop: async () => {
       await metrics?.close();
       await app.close();
-      await redaction.stop();
-      await housekeeping.stop();
-      await checkpoints.stop();
+      await jobs.stop();
     },
   };
 }

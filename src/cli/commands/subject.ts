@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
-import { PURPOSE_TEXT_MIN } from '../../policy/policy.js';
+import { PURPOSE_TEXT_MIN } from '../../services/vocabulary.js';
 import type { SubjectKind } from '../../subject/common.js';
 import type { Services } from '../../services/index.js';
 import type { Actor } from '../../services/actor.js';

@@ -4,7 +4,7 @@
  * never hold it.
  */
 import { Option, type Command } from 'commander';
-import { TOKEN_SCOPES, type TokenScope } from '../../policy/policy.js';
+import { TOKEN_SCOPES, type TokenScope } from '../../services/vocabulary.js';
 import type { TokenView } from '../../services/administration.js';
 import { asUsage, positiveInt, print, text, withServices, type GlobalOptions } from '../io.js';
 

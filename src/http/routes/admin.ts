@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ROLES } from '../../identities/roles.js';
 import { MAX_TOKEN_DAYS } from '../../identities/tokens.js';
-import { TOKEN_SCOPES } from '../../policy/policy.js';
+import { TOKEN_SCOPES } from '../../services/vocabulary.js';
 import { CONTRACT_ROLES } from '../../tenancy/tenancy.js';
 import { requestActor } from '../auth.js';
 import { ErrorBody, Security, Type, typed } from '../contract.js';

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
-import { ACTION_PATTERN, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT } from '../../audit/search.js';
+import { ACTION_PATTERN, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT } from '../../services/vocabulary.js';
 import { requestActor } from '../auth.js';
 import { Security, Type, typed } from '../contract.js';
 import { errorResponses } from '../schemas.js';

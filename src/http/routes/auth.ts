@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ErrorCodes } from '../../errors.js';
 import { SignInError } from '../../identities/signin.js';
-import { ACTIONS, PURPOSES, RENDITIONS, type Action, type Purpose, type Rendition } from '../../policy/policy.js';
+import { ACTIONS, PURPOSES, RENDITIONS, type Action, type Purpose, type Rendition } from '../../services/vocabulary.js';
 import { requestActor, SESSION_COOKIE, setSessionCookie } from '../auth.js';
 import { ErrorBody, Security, Type, typed } from '../contract.js';
 import { errorResponses } from '../schemas.js';

@@ -3,7 +3,7 @@
  * own early, list periods, and a privacy officer's review.
  */
 import type { FastifyInstance } from 'fastify';
-import { BREAK_GLASS_MAX_MINUTES, BREAK_GLASS_MIN_REASON } from '../../policy/policy.js';
+import { BREAK_GLASS_MAX_MINUTES, BREAK_GLASS_MIN_REASON } from '../../services/vocabulary.js';
 import { requestActor } from '../auth.js';
 import { ErrorBody, Security, Type, typed } from '../contract.js';
 import { errorResponses, uuidParam } from '../schemas.js';

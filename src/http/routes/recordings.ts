@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { RecordingRow } from '../../db/recordings-repository.js';
-import { PURPOSES, RENDITIONS } from '../../policy/policy.js';
+import type { RecordingRow } from '../../services/vocabulary.js';
+import { PURPOSES, RENDITIONS } from '../../services/vocabulary.js';
 import { toWebVtt } from '../../transcripts/index.js';
 import { requestActor } from '../auth.js';
 import { multipartBody, multipartLayout, planRanges } from '../byte-ranges.js';

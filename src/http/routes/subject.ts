@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
-import { PURPOSE_TEXT_MIN } from '../../policy/policy.js';
+import { PURPOSE_TEXT_MIN } from '../../services/vocabulary.js';
 import { requestActor } from '../auth.js';
 import { Security, Type, typed } from '../contract.js';
 import { errorResponses, errorSchema, uuidParam } from '../schemas.js';
