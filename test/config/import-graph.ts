@@ -1,11 +1,12 @@
 /**
  * The import graph of src/, read from the TypeScript sources (TypeScript 7 has no JavaScript
  * parser API, so the statements are matched; every file in src/ writes them at a line's start).
- * Only imports that exist at run time are edges: `import type …`, `export type … from`, and an
- * `import { type A, type B }` whose every name is a type are erased by the compiler and cannot
- * take part in a load-time cycle, so they are left out. Dynamic `import()` is left out too: it
- * runs after every module has loaded. Any other relative import counts, even one whose names
- * the compiler would elide because they are only used as types (write `import type` for those).
+ * The run-time graph leaves out what the compiler erases: `import type …`, `export type … from`,
+ * and an `import { type A, type B }` whose every name is a type cannot take part in a load-time
+ * cycle. Any other relative import counts, even one whose names the compiler would elide because
+ * they are only used as types (write `import type` for those). The graph `{ types: true }` keeps
+ * the type-only imports as well. Dynamic `import()` is never an edge: it runs after every module
+ * has loaded.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -51,11 +52,15 @@ export function allImports(text: string): string[] {
   return [...text.matchAll(IMPORT), ...text.matchAll(EXPORT)].map((m) => m[3]!).concat([...text.matchAll(SIDE_EFFECT)].map((m) => m[1]!));
 }
 
-/** file → the files it imports at run time, every path relative to `root` (e.g. src/vault.ts) */
-export function importGraph(root: string, srcDir = 'src'): ImportGraph {
+/**
+ * file → the files it imports at run time (with `types`, type-only imports too), every path
+ * relative to `root` (e.g. src/vault.ts)
+ */
+export function importGraph(root: string, options: { types?: boolean } = {}, srcDir = 'src'): ImportGraph {
   const graph: ImportGraph = new Map();
   for (const file of sourceFiles(join(root, srcDir))) {
-    const targets = runtimeImports(readFileSync(file, 'utf8')).filter((s) => s.startsWith('.')).map((spec) => relative(root, resolve(dirname(file), spec.replace(/\.js$/, '.ts'))));
+    const text = readFileSync(file, 'utf8');
+    const targets = (options.types ? allImports(text) : runtimeImports(text)).filter((s) => s.startsWith('.')).map((spec) => relative(root, resolve(dirname(file), spec.replace(/\.js$/, '.ts'))));
     graph.set(relative(root, file), [...new Set(targets)].sort());
   }
   return graph;

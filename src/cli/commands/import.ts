@@ -23,7 +23,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       ) : undefined;
       try {
         // A passphrase given in the environment lets import write blind indexes straight away.
-        if (opts.shredSource || process.env.CALLVAULT_PASSPHRASE) await vault.unlock(await passphrase());
+        if (opts.shredSource || opts.config.passphrase) await vault.unlock(await passphrase(opts.config));
         // nothing is stored without a trace: the start is logged first, and a log that cannot be
         // written stops the import before it begins
         await vault.audit.append({ action: 'recording.import', outcome: 'success', actor: cliActor(), detail: { stage: 'start', sources: paths.length } });
