@@ -192,3 +192,10 @@ export function withPassphrase(config: Config, passphrase: string): Config {
   properties.passphrase = { value: passphrase, enumerable: false };
   return Object.freeze(Object.defineProperties({}, properties)) as Config;
 }
+
+/** the table of docs/configuration.md, in Markdown */
+export function configurationTable(): string {
+  const cell = (text: string) => text.replaceAll('|', '\\|');
+  const rows = VARIABLES.map((v) => `| \`${v.name.replaceAll(', ', '`, `')}\` | ${cell(v.takes)} | ${cell(v.description)} | ${v.secret ? 'yes' : ''} |`);
+  return ['| variable | takes | what it does | secret |', '|---|---|---|---|', ...rows].join('\n');
+}

@@ -62,7 +62,7 @@ export interface VaultEnvironment {
   blobUrl?: string;
   /** AWS_REGION or AWS_DEFAULT_REGION, for an S3 endpoint named without a region */
   awsRegion?: string;
-  /** CALLVAULT_REDACTION_* and CALLVAULT_TRANSCRIBE_* (src/redaction/options.ts); absent, DEFAULT_REDACTION */
+  /** the redaction fill and padding, the transcription service (src/redaction/options.ts); absent, DEFAULT_REDACTION */
   redaction?: RedactionOptions;
 }
 
