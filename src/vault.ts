@@ -30,9 +30,9 @@ import { parseWitnesses } from './audit/witnesses/index.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { blobStoreFromUrl } from './storage/blob-url.js';
 import type { KeyProvider } from './keys/key-provider.js';
-import { redactionOptionsFrom, type RedactionOptions } from './redaction/redact-recording.js';
-import { KeyfileProvider, type DEFAULT_KDF } from './keys/keyfile/keyfile-provider.js';
-import { Pkcs11KeyProvider } from './keys/pkcs11/pkcs11-provider.js';
+import { DEFAULT_REDACTION, type RedactionOptions } from './redaction/options.js';
+import { KeyfileProvider, DEFAULT_KDF } from './keys/keyfile/keyfile-provider.js';
+import { Pkcs11KeyProvider, type PinEnvironment } from './keys/pkcs11/pkcs11-provider.js';
 
 export interface VaultConfig {
   format: 'callvault-data/v1';
@@ -46,18 +46,24 @@ export interface VaultConfig {
   defaultController: string;
 }
 
+/** what the configuration (src/config.ts) says about the vault; each absent value takes its default */
 export interface VaultEnvironment {
+  /** CALLVAULT_DATABASE_URL */
   databaseUrl?: string;
   /** CALLVAULT_KMS */
   kms?: string;
+  /** what a pin-source=env:NAME in CALLVAULT_KMS names */
+  pinEnvironment?: PinEnvironment;
   /** CALLVAULT_AUDIT_WITNESS: comma-separated witnesses that receive every new checkpoint */
   witnesses?: string;
+  /** CALLVAULT_AUDIT_ORIGIN: the name of a new checkpoint signing key */
+  auditOrigin?: string;
   /** CALLVAULT_BLOB_URL: s3://bucket[/prefix]?endpoint=…; absent, files in DATA/objects */
   blobUrl?: string;
-}
-
-export function defaultDataDir(): string {
-  return resolve(process.env.CALLVAULT_DATA || './callvault-data');
+  /** AWS_REGION or AWS_DEFAULT_REGION, for an S3 endpoint named without a region */
+  awsRegion?: string;
+  /** the redaction fill and padding, the transcription service (src/redaction/options.ts); absent, DEFAULT_REDACTION */
+  redaction?: RedactionOptions;
 }
 
 export class Vault {
@@ -71,7 +77,6 @@ export class Vault {
   readonly audit: AuditLog;
   readonly auditTree: AuditTree;
   private signer?: Promise<NoteSigner>;
-  #redaction?: RedactionOptions;
   readonly #closers: (() => Promise<void>)[] = [];
 
   private constructor(
@@ -97,7 +102,7 @@ export class Vault {
 
   /** the checkpoint signing key, created beside the keyring the first time it is needed */
   auditSigner(): Promise<NoteSigner> {
-    this.signer ??= loadOrCreateSigner(join(this.keysDir, SIGNING_KEY_FILE));
+    this.signer ??= loadOrCreateSigner(join(this.keysDir, SIGNING_KEY_FILE), this.env.auditOrigin);
     return this.signer;
   }
 
@@ -112,9 +117,9 @@ export class Vault {
     return verifyAuditLog(this.database.db, this.auditTree, { verifier: signer.verifier, origin: signer.name }, witnessNotes, { url: this.database.url, ...options });
   }
 
-  /** how identifiers are redacted, from the environment (src/redaction), read once */
+  /** how identifiers are redacted, from the configuration (src/redaction/options.ts) */
   redaction(): RedactionOptions {
-    return (this.#redaction ??= redactionOptionsFrom(process.env));
+    return this.env.redaction ?? DEFAULT_REDACTION;
   }
 
   /** checkpoints of the audit log, handed to the witnesses named by CALLVAULT_AUDIT_WITNESS */
@@ -129,7 +134,7 @@ export class Vault {
     let keysDir: string;
     if (config.keyring === 'pkcs11') {
       if (!env.kms?.startsWith('pkcs11:')) throw new CallvaultError(ErrorCodes.USAGE, 'this data directory keeps its keys on an HSM: set CALLVAULT_KMS=pkcs11:…');
-      keys = await Pkcs11KeyProvider.open(env.kms);
+      keys = await Pkcs11KeyProvider.open(env.kms, env.pinEnvironment);
       keysDir = join(dataDir, 'keys');
     } else {
       const keyringFile = keyringPath(dataDir, config.keyring, env);
@@ -137,7 +142,7 @@ export class Vault {
       keysDir = dirname(keyringFile);
     }
     const database = await openDatabase(url);
-    return new Vault(dataDir, config, database, blobStoreFromUrl(env.blobUrl, dataDir), keys, keysDir, env);
+    return new Vault(dataDir, config, database, blobStore(env, dataDir), keys, keysDir, env);
   }
 
   /**
@@ -171,9 +176,9 @@ export class Vault {
       defaultController: options.controllerId,
     };
     // with an HSM, the passphrase is the token's user PIN (empty: its pin-source)
-    const keys = keyringFile ? await KeyfileProvider.create(keyringFile, options.passphrase, options.kdf) : await Pkcs11KeyProvider.create(env.kms!, options.passphrase);
+    const keys = keyringFile ? await KeyfileProvider.create(keyringFile, options.passphrase, options.kdf) : await Pkcs11KeyProvider.create(env.kms!, options.passphrase, env.pinEnvironment);
     const database = await openDatabase(databaseUrl(dataDir, config.database, env));
-    const vault = new Vault(dataDir, config, database, blobStoreFromUrl(env.blobUrl, dataDir), keys, keysDir, env);
+    const vault = new Vault(dataDir, config, database, blobStore(env, dataDir), keys, keysDir, env);
     await vault.controllers.add({ id: options.controllerId, name: options.controllerName, created_at: config.createdAt });
     await keys.generate(options.controllerId);
     await vault.auditSigner();
@@ -195,6 +200,10 @@ export class Vault {
     await this.database.close();
     await (this.keys as { close?: () => Promise<void> }).close?.();
   }
+}
+
+function blobStore(env: VaultEnvironment, dataDir: string): BlobStore {
+  return blobStoreFromUrl(env.blobUrl, dataDir, env.awsRegion ? { defaultRegion: env.awsRegion } : {});
 }
 
 async function readConfig(dataDir: string): Promise<VaultConfig> {

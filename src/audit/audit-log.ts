@@ -116,21 +116,6 @@ export function encodeEntry(event: AuditEvent | EncodableEvent, time: Date): Buf
   return Buffer.from(canonicalJson({ v: 1, time: time.toISOString(), ...event }), 'utf8');
 }
 
-/**
- * The lookup columns (the recording an entry concerns, the keyed hash of the identifier it names)
- * as migration 0003 backfilled them, and append wrote them until 0007. Kept for that released
- * migration only, whose result must not change, and for the tests that stand for it. Everything
- * else (append, verify, the 0007 backfill, search) uses `entryColumns`, which gives the same two
- * values wherever the database stores a string as written; it differs on U+0000 and lone
- * surrogates (see `storable`) and on text that is not a JSON object (it throws).
- */
-export function indexedColumns(entry: string): { recording_id: string | null; identifier_hash: string | null } {
-  if (!entry.includes('"recordingId":') && !entry.includes('Hash":')) return { recording_id: null, identifier_hash: null };
-  const e = JSON.parse(entry) as { recordingId?: unknown; detail?: { personnummerHash?: unknown; phoneHash?: unknown } };
-  const hash = e.detail?.personnummerHash ?? e.detail?.phoneHash;
-  return { recording_id: typeof e.recordingId === 'string' ? e.recordingId : null, identifier_hash: typeof hash === 'string' ? hash : null };
-}
-
 /** the search columns (docs/audit-log.md): copied out of the entry so an auditor's search is an index lookup */
 export interface SearchColumns {
   time: string | null;
@@ -159,8 +144,9 @@ function storable(value: unknown): string | null {
 
 /**
  * The columns stored beside an entry, from its text alone, with one JSON.parse: what `append`
- * writes, the 0007 migration backfills and `audit verify` expects. A member that is absent or not
- * a string gives null. Throws when the text is not a JSON object (append never writes one).
+ * writes, the 0007 migration backfilled (with its own copy, src/db/migrations.ts) and `audit
+ * verify` expects. A member that is absent or not a string gives null. Throws when the text is
+ * not a JSON object (append never writes one).
  */
 export function entryColumns(entry: string): EntryColumns {
   return columnsOf(JSON.parse(entry));

@@ -26,11 +26,12 @@ export function signerKeyText(signer: NoteSigner, seed: Buffer): string {
 }
 
 /**
- * Reads the signing key at `file`, creating it first when it does not exist. Two processes that
- * race to create it end up with the same key: the file is published with link(), which fails
- * when another process got there first, and then that process's key is read.
+ * Reads the signing key at `file`, creating it first when it does not exist, named `origin`
+ * (CALLVAULT_AUDIT_ORIGIN) or else a random name. Two processes that race to create it end up
+ * with the same key: the file is published with link(), which fails when another process got
+ * there first, and then that process's key is read.
  */
-export async function loadOrCreateSigner(file: string, origin = process.env.CALLVAULT_AUDIT_ORIGIN || defaultOrigin()): Promise<NoteSigner> {
+export async function loadOrCreateSigner(file: string, origin = defaultOrigin()): Promise<NoteSigner> {
   const existing = await readSigner(file);
   if (existing) return existing;
   const seed = randomBytes(32);

@@ -1,5 +1,6 @@
 /**
- * What every command shares: the data directory, the passphrase, and output as text or JSON.
+ * What every command shares: the configuration, the data directory, the passphrase, and output
+ * as text or JSON.
  */
 import { createHash } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
@@ -9,7 +10,9 @@ import { basename, dirname, join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import type { AuditActor } from '../audit/audit-log.js';
-import { defaultDataDir, Vault } from '../vault.js';
+import type { Config } from '../config.js';
+import { redactionOptionsFrom } from '../redaction/options.js';
+import { Vault, type VaultEnvironment } from '../vault.js';
 import { indexPending } from '../recordings/indexer.js';
 import { operatorActor, type Actor } from '../services/actor.js';
 import { createServices, type Services } from '../services/index.js';
@@ -17,28 +20,35 @@ import { createServices, type Services } from '../services/index.js';
 export interface GlobalOptions {
   data?: string;
   json?: boolean;
+  /** the environment's configuration, read once by main (src/config.ts) */
+  config: Config;
 }
 
 export function dataDir(opts: GlobalOptions): string {
-  return opts.data ?? defaultDataDir();
+  return opts.data ?? opts.config.dataDir;
 }
 
-export function environment() {
+/** what the configuration says about the vault */
+export function environment(config: Config): VaultEnvironment {
   return {
-    databaseUrl: process.env.CALLVAULT_DATABASE_URL || undefined,
-    kms: process.env.CALLVAULT_KMS || undefined,
-    witnesses: process.env.CALLVAULT_AUDIT_WITNESS || undefined,
-    blobUrl: process.env.CALLVAULT_BLOB_URL || undefined,
+    databaseUrl: config.databaseUrl,
+    kms: config.kms,
+    pinEnvironment: config.pinEnvironment,
+    witnesses: config.auditWitness,
+    auditOrigin: config.auditOrigin,
+    blobUrl: config.blobUrl,
+    awsRegion: config.awsRegion,
+    redaction: redactionOptionsFrom(config),
   };
 }
 
 export async function openVault(opts: GlobalOptions): Promise<Vault> {
-  return Vault.open(dataDir(opts), environment());
+  return Vault.open(dataDir(opts), environment(opts.config));
 }
 
 /** CALLVAULT_PASSPHRASE, or a prompt without echo on a terminal */
-export async function passphrase(prompt = 'Passphrase: ', confirm = false): Promise<string> {
-  const fromEnv = process.env.CALLVAULT_PASSPHRASE;
+export async function passphrase(config: Config, prompt = 'Passphrase: ', confirm = false): Promise<string> {
+  const fromEnv = config.passphrase;
   if (fromEnv) return fromEnv;
   if (!process.stdin.isTTY) {
     throw new CallvaultError(ErrorCodes.PASSPHRASE_REQUIRED, 'a passphrase is needed: set CALLVAULT_PASSPHRASE or run on a terminal');
@@ -55,8 +65,8 @@ export async function openUnlocked(opts: GlobalOptions): Promise<Vault> {
   const vault = await openVault(opts);
   try {
     // an HSM whose URL names a pin-source unlocks unattended (serve behind a load balancer)
-    const unattended = (vault.keys as { pinConfigured?: boolean }).pinConfigured && !process.env.CALLVAULT_PASSPHRASE;
-    await vault.unlock(unattended ? '' : await passphrase());
+    const unattended = (vault.keys as { pinConfigured?: boolean }).pinConfigured && !opts.config.passphrase;
+    await vault.unlock(unattended ? '' : await passphrase(opts.config));
     await indexPending(vault);
     return vault;
   } catch (err) {
@@ -158,13 +168,17 @@ export async function withServices<T>(opts: GlobalOptions, work: (services: Serv
 }
 
 /** who did it, for the audit log: the operating-system user running the command */
+/**
+ * who did it, for the audit log: the operating-system user running the command. A uid without a
+ * passwd entry (some containers) is named by its number: not by $USER, which whoever runs the
+ * command sets as they please.
+ */
 export function cliActor(): AuditActor {
   let name: string | undefined;
   try {
     name = userInfo().username;
   } catch {
-    // a uid without a passwd entry (some containers)
-    name = process.env.USER || process.env.LOGNAME || undefined;
+    name = undefined;
   }
   return { type: 'cli', name: name || `uid ${process.getuid?.() ?? 'unknown'}` };
 }

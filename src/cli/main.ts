@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CallvaultError, ErrorCodes, isCallvaultError, unavailableError } from '../errors.js';
+import { loadConfig, type Config } from '../config.js';
 import type { GlobalOptions } from './io.js';
 import * as init from './commands/init.js';
 import * as importCommand from './commands/import.js';
@@ -32,7 +33,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('--data <dir>', 'data directory (default: $CALLVAULT_DATA or ./callvault-data)')
     .option('--json', 'machine-readable output')
     .exitOverride();
-  const globals = () => program.opts<GlobalOptions>();
+  // the environment is read once, when the first command needs it: `--help` works whatever it holds
+  let config: Config | undefined;
+  const globals = (): GlobalOptions => ({ ...program.opts<Omit<GlobalOptions, 'config'>>(), config: (config ??= loadConfig()) });
   for (const command of [init, importCommand, exportCommand, verify, keys, controllers, processors, contracts, users, tokens, recordings, redact, audit, subject, pii, backup, demo, serve]) command.register(program, globals);
   // every subcommand accepts the global options after its own name too
   for (const cmd of allCommands(program)) {
@@ -56,7 +59,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    process.exitCode = report(err, argv.includes('--json'));
+    process.exitCode = report(err, argv.includes('--json'), config?.debug ?? false);
   }
   settled = true;
 }
@@ -65,7 +68,7 @@ function allCommands(cmd: Command): Command[] {
   return [cmd, ...cmd.commands.flatMap(allCommands)];
 }
 
-function report(err: unknown, json: boolean): number {
+function report(err: unknown, json: boolean, debug: boolean): number {
   if (err instanceof CommanderError) {
     // help and version are not failures; commander has printed its own usage message
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
@@ -77,7 +80,7 @@ function report(err: unknown, json: boolean): number {
     : (unavailableError(err) ?? unexpected(err));
   if (json) process.stdout.write(`${JSON.stringify({ error: { code: known.code, message: known.message } })}\n`);
   process.stderr.write(`callvault: ${known.message} [${known.code}]\n`);
-  if (process.env.CALLVAULT_DEBUG && !isCallvaultError(err)) process.stderr.write(`${(err as Error)?.stack}\n`);
+  if (debug && !isCallvaultError(err)) process.stderr.write(`${(err as Error)?.stack}\n`);
   return known.code === ErrorCodes.USAGE ? 2 : 1;
 }
 

@@ -1,8 +1,11 @@
 /**
  * Schema migrations, shared by SQLite and PostgreSQL. Append new ones; never edit a released one.
+ *
+ * A released migration must do on every future upgrade exactly what it did when it was released,
+ * so this module imports nothing of callvault's live code (test/config/import-cycles.test.ts):
+ * what a migration needs from it is copied below, frozen, and never follows the live version.
  */
 import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import { entryColumns, indexedColumns } from '../audit/audit-log.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -315,9 +318,9 @@ const BACKFILL_READ = 5000;
 const BACKFILL_WRITE = 1000;
 
 /**
- * Fills the search columns of the entries already stored, in batches, with `entryColumns`: the
- * very function append and verify use, so the backfilled columns are what verify expects for any
- * entry text (the databases' own JSON functions differ on U+0000 and lone surrogates, and
+ * Fills the search columns of the entries already stored, in batches, with `entryColumns`: a
+ * copy of the function append and verify used when 0007 was released, so the backfilled columns
+ * are what verify expects for any entry text (the databases' own JSON functions differ on U+0000 and lone surrogates, and
  * PostgreSQL refuses such an entry outright). An entry that is not a JSON object gets nulls;
  * verify reports it anyway.
  */
@@ -351,6 +354,43 @@ async function backfillSearchColumns(db: Kysely<any>): Promise<void> {
         WHERE audit_entries.seq = v.column1 AND audit_entries.seq >= ${batch[0]![0]} AND audit_entries.seq <= ${batch[batch.length - 1]![0]}`.execute(db);
     }
   }
+}
+
+// —— frozen copies of live code, as it was when the migrations above were released ——
+
+/**
+ * The lookup columns (the recording an entry concerns, the keyed hash of the identifier it names)
+ * as migration 0003 backfilled them (src/audit/audit-log.ts until 0007; the tests that stand for
+ * that migration use it from here).
+ */
+export function indexedColumns(entry: string): { recording_id: string | null; identifier_hash: string | null } {
+  if (!entry.includes('"recordingId":') && !entry.includes('Hash":')) return { recording_id: null, identifier_hash: null };
+  const e = JSON.parse(entry) as { recordingId?: unknown; detail?: { personnummerHash?: unknown; phoneHash?: unknown } };
+  const hash = e.detail?.personnummerHash ?? e.detail?.phoneHash;
+  return { recording_id: typeof e.recordingId === 'string' ? e.recordingId : null, identifier_hash: typeof hash === 'string' ? hash : null };
+}
+
+/** `entryColumns` and `storable` of src/audit/audit-log.ts as migration 0007 was released with them */
+function entryColumns(entry: string): Record<'recording_id' | 'identifier_hash' | 'time' | 'action' | 'outcome' | 'actor_id' | 'actor_name', string | null> {
+  const e: unknown = JSON.parse(entry);
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new TypeError('an audit entry is a JSON object');
+  const { recordingId, detail, time, action, outcome, actor } = e as Record<string, unknown>;
+  const d = typeof detail === 'object' && detail !== null ? (detail as Record<string, unknown>) : {};
+  const a = typeof actor === 'object' && actor !== null ? (actor as Record<string, unknown>) : {};
+  return {
+    recording_id: storable(recordingId),
+    identifier_hash: storable(d.personnummerHash ?? d.phoneHash),
+    time: storable(time),
+    action: storable(action),
+    outcome: storable(outcome),
+    actor_id: storable(a.id),
+    actor_name: storable(a.name),
+  };
+}
+
+function storable(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  return /[\0\ud800-\udfff]/.test(value) ? Buffer.from(value, 'utf8').toString('utf8').replaceAll('\0', '\ufffd') : value;
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -12,6 +12,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { CallvaultError, ErrorCodes, httpStatus, isCallvaultError, unavailableError } from '../errors.js';
 import type { Vault } from '../vault.js';
 import { createServices, type Services } from '../services/index.js';
+import type { LogLevel } from '../config.js';
 import { authenticate, SESSION_COOKIE, type AuthContext } from './auth.js';
 import { errorSchema } from './schemas.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -40,6 +41,10 @@ export interface ServerOptions {
   /** sign-in attempts per minute per client address */
   signInPerMinute?: number;
   logger?: boolean;
+  /** the request log's level (CALLVAULT_LOG_LEVEL); default info */
+  logLevel?: LogLevel;
+  /** stack traces of failed requests on stderr (CALLVAULT_DEBUG) */
+  debug?: boolean;
   /** organisations' own OpenID Connect providers (src/identities/oidc.ts) */
   oidc?: OidcProviderConfig[];
   /** timeouts and connection caps; each one left out takes its default (src/http/connection-limits.ts) */
@@ -91,7 +96,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // X-Forwarded-For, but only when the connection is from a proxy named here
     trustProxy: options.trustProxy?.length ? options.trustProxy : false,
     return503OnClosing: true,
-    logger: options.logger ? loggerOptions() : false,
+    logger: options.logger ? loggerOptions(options.logLevel ?? 'info') : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // errors raised before routing (a bad URL, an overlong id, oversize headers) get our error
     // shape too, and never echo the path, which may hold whatever a client typed
@@ -184,7 +189,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook('onSend', async (req, reply) => {
     if (req.url.startsWith('/api/v1/') && !reply.hasHeader('cache-control')) void reply.header('Cache-Control', 'no-store');
   });
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(errorHandler(options.debug ?? false));
   const web = existsSync(join(WEB_ROOT, 'index.html'));
   if (web) {
     // file names under assets/ carry a hash of their content: they never change
@@ -249,8 +254,12 @@ const readinessSchema = {
   },
 } as const;
 
-function errorHandler(thrown: FastifyError | CallvaultError, req: FastifyRequest, reply: FastifyReply): void {
-  if (process.env.CALLVAULT_DEBUG) process.stderr.write(`${thrown.stack}\n${(thrown as { cause?: Error }).cause?.stack ?? ''}\n`);
+function errorHandler(debug: boolean) {
+  return (thrown: FastifyError | CallvaultError, req: FastifyRequest, reply: FastifyReply): void => handleError(thrown, req, reply, debug);
+}
+
+function handleError(thrown: FastifyError | CallvaultError, req: FastifyRequest, reply: FastifyReply, debug: boolean): void {
+  if (debug) process.stderr.write(`${thrown.stack}\n${(thrown as { cause?: Error }).cause?.stack ?? ''}\n`);
   // a dependency that is down, full or too slow: the client is to retry, the server stays up
   const err = unavailableError(thrown) ?? thrown;
   if (isCallvaultError(err)) {
@@ -273,9 +282,9 @@ function errorHandler(thrown: FastifyError | CallvaultError, req: FastifyRequest
 }
 
 /** Request logs carry the route pattern, never the raw URL, headers or bodies. */
-function loggerOptions() {
+function loggerOptions(level: LogLevel) {
   return {
-    level: process.env.CALLVAULT_LOG_LEVEL ?? 'info',
+    level,
     serializers: {
       req: (req: { method: string; routeOptions?: { url?: string }; id: string }) => ({ id: req.id, method: req.method, route: req.routeOptions?.url ?? 'unmatched' }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

@@ -20,39 +20,17 @@ import { detectIdentifiers } from '../pii/detector.js';
 import { identifierDigests, blindIndexFor } from '../recordings/indexer.js';
 import { openStoredRecording, unwrapRecordingKey } from '../recordings/read.js';
 import { openMetadata, openPart, sealPart, type SealedFields } from '../recordings/sealed-metadata.js';
-import { transcriptionAdapterFromUrl, type TranscriptionAdapter } from '../transcription/index.js';
 import { parseTranscript, serializeTranscript, type Transcript } from '../transcripts/index.js';
 import type { AuditActor } from '../audit/audit-log.js';
 import type { Vault } from '../vault.js';
-import { frameRanges, type Fill } from './fill.js';
+import { frameRanges } from './fill.js';
+import { DEFAULT_REDACTION, type RedactionOptions } from './options.js';
+import type { TranscriptionAdapter } from '../transcription/index.js';
 import { redactMp3, widenForMp3 } from './mp3.js';
 import { findIdentifiers, redactTranscript, transcriptText, type FoundIdentifier } from './transcript.js';
 import { redactWav } from './wav.js';
 
-export interface RedactionOptions {
-  fill: Fill;
-  /** who examines, for the audit log (default: the server's background work) */
-  actor?: AuditActor;
-  /** silence this much before and after each identifier as well */
-  paddingSeconds: number;
-  /** transcribes recordings that came without a transcript */
-  transcriber?: TranscriptionAdapter;
-}
-
-export const DEFAULT_REDACTION: RedactionOptions = { fill: 'tone', paddingSeconds: 0.25 };
-
-/**
- * CALLVAULT_REDACTION_FILL (tone | silence), CALLVAULT_REDACTION_PADDING_MS (0–5000), and
- * CALLVAULT_TRANSCRIBE_URL, an OpenAI-compatible transcription endpoint (src/transcription).
- */
-export function redactionOptionsFrom(env: NodeJS.ProcessEnv): RedactionOptions {
-  const fill = env.CALLVAULT_REDACTION_FILL || DEFAULT_REDACTION.fill;
-  if (fill !== 'tone' && fill !== 'silence') throw new CallvaultError(ErrorCodes.USAGE, 'CALLVAULT_REDACTION_FILL is tone or silence');
-  const padding = env.CALLVAULT_REDACTION_PADDING_MS ? Number(env.CALLVAULT_REDACTION_PADDING_MS) : DEFAULT_REDACTION.paddingSeconds * 1000;
-  if (!Number.isInteger(padding) || padding < 0 || padding > 5000) throw new CallvaultError(ErrorCodes.USAGE, 'CALLVAULT_REDACTION_PADDING_MS is a whole number of milliseconds, 0 to 5000');
-  const transcriber = transcriptionAdapterFromUrl(env.CALLVAULT_TRANSCRIBE_URL || undefined, env);
-  return { fill, paddingSeconds: padding / 1000, ...(transcriber ? { transcriber } : {}) };
-}
+export { DEFAULT_REDACTION, redactionOptionsFrom, type RedactionOptions } from './options.js';
 
 /** the largest recording sent whole to a transcription service */
 const MAX_TRANSCRIBE_BYTES = 512 * 1024 * 1024;

@@ -81,8 +81,10 @@ export interface S3BlobStoreOptions {
   prefix?: string;
   /** an S3-compatible service, e.g. `https://minio.example:9000`; AWS when absent */
   endpoint?: string;
-  /** AWS_REGION or the AWS config when absent; `us-east-1` for a custom endpoint without one */
+  /** the SDK's own resolution (AWS_REGION, the AWS config) when absent; for a custom endpoint, `defaultRegion` */
   region?: string;
+  /** the region of a custom endpoint named without one: AWS_REGION or AWS_DEFAULT_REGION (src/config.ts), else `us-east-1` */
+  defaultRegion?: string;
   /** `https://endpoint/bucket/key` rather than `https://bucket.endpoint/key` (most non-AWS services) */
   forcePathStyle?: boolean;
   /** the SDK's default provider chain (environment, profile, SSO, instance role…) when absent */
@@ -133,7 +135,7 @@ export class S3BlobStore implements BlobStore {
       options.client ??
       new S3Client({
         endpoint: options.endpoint,
-        region: options.region ?? (options.endpoint ? process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1' : undefined),
+        region: options.region ?? (options.endpoint ? options.defaultRegion || 'us-east-1' : undefined),
         forcePathStyle: options.forcePathStyle,
         credentials: options.credentials,
         maxAttempts: options.maxAttempts,

@@ -33,12 +33,12 @@ function usage(message: string): CallvaultError {
 }
 
 /**
- * The adapter a URL configures, or undefined when there is none: `url`, else
- * `env.CALLVAULT_TRANSCRIBE_URL`. The API key comes from `env.CALLVAULT_TRANSCRIBE_API_KEY`.
- * Throws CallvaultError CV_USAGE for a URL that cannot be used.
+ * The adapter CALLVAULT_TRANSCRIBE_URL configures, or undefined when it is unset or blank; the
+ * API key is CALLVAULT_TRANSCRIBE_API_KEY (both from src/config.ts). Throws CallvaultError
+ * CV_USAGE for a URL or key that cannot be used.
  */
-export function transcriptionAdapterFromUrl(url: string | undefined, env: NodeJS.ProcessEnv = process.env): TranscriptionAdapter | undefined {
-  const raw = (url ?? env.CALLVAULT_TRANSCRIBE_URL)?.trim();
+export function transcriptionAdapterFromUrl(url: string | undefined, options: { apiKey?: string } = {}): TranscriptionAdapter | undefined {
+  const raw = url?.trim();
   if (!raw) return undefined;
   let u: URL;
   try {
@@ -71,7 +71,7 @@ export function transcriptionAdapterFromUrl(url: string | undefined, env: NodeJS
     timeoutMs = Math.round(seconds * 1000);
   }
 
-  const apiKey = env.CALLVAULT_TRANSCRIBE_API_KEY || undefined;
+  const apiKey = options.apiKey || undefined;
   if (apiKey !== undefined && !/^[\x21-\x7e]+$/.test(apiKey)) {
     throw new CallvaultError(ErrorCodes.USAGE, 'CALLVAULT_TRANSCRIBE_API_KEY holds characters an HTTP header cannot carry');
   }

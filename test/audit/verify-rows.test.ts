@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { encodeEntry, entryColumns, indexedColumns, type EncodableEvent } from '../../src/audit/audit-log.js';
+import { encodeEntry, entryColumns, type EncodableEvent } from '../../src/audit/audit-log.js';
+import { indexedColumns } from '../../src/db/migrations.js';
 import { leafHash } from '../../src/audit/merkle.js';
 import { batchViews, checkRows, COLUMNS_MISMATCH, LEAF_HASH_MISMATCH, SEARCH_COLUMNS_MISMATCH, type StoredRow } from '../../src/audit/verify-rows.js';
 

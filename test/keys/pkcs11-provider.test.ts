@@ -491,7 +491,8 @@ describe('the PIN', () => {
     try {
       for (const pin of [{ env: 'CALLVAULT_TEST_HSM_PIN' }, { file }, 'value'] as const) {
         const u = hsm.url('own', { object, pin });
-        const p = track(await Pkcs11KeyProvider.open(u), u);
+        // the environment a pin-source=env:NAME is read from is given (src/config.ts gives it in callvault)
+        const p = track(await Pkcs11KeyProvider.open(u, process.env), u);
         assert.equal(p.pinConfigured, true);
         await p.unlock('');
         assert.equal(p.unlocked, true, JSON.stringify(pin));
@@ -502,7 +503,7 @@ describe('the PIN', () => {
       await assert.rejects(q.unlock('not-the-pin'), code(ErrorCodes.WRONG_PASSPHRASE), 'the passphrase given is the PIN tried');
       process.env.CALLVAULT_TEST_HSM_PIN = 'not-the-pin';
       const fromEnv = hsm.url('own', { object, pin: { env: 'CALLVAULT_TEST_HSM_PIN' } });
-      const r = track(await Pkcs11KeyProvider.open(fromEnv), fromEnv);
+      const r = track(await Pkcs11KeyProvider.open(fromEnv, process.env), fromEnv);
       await assert.rejects(r.unlock(''), code(ErrorCodes.WRONG_PASSPHRASE));
       delete process.env.CALLVAULT_TEST_HSM_PIN;
       await assert.rejects(r.unlock(''), code(ErrorCodes.PASSPHRASE_REQUIRED));

@@ -135,8 +135,8 @@ async function startStandIn(options: { key?: string } = {}): Promise<StandIn> {
   };
 }
 
-function adapterFor(url: string, env: NodeJS.ProcessEnv = { CALLVAULT_TRANSCRIBE_API_KEY: KEY }): TranscriptionAdapter {
-  const adapter = transcriptionAdapterFromUrl(url, env);
+function adapterFor(url: string, apiKey = KEY): TranscriptionAdapter {
+  const adapter = transcriptionAdapterFromUrl(url, { apiKey });
   assert.ok(adapter);
   return adapter;
 }
@@ -264,14 +264,14 @@ describe('openai-compatible client', () => {
 
   it('a wrong key is a 401 error that shows neither key', async () => {
     const wrong = 'sk-wrong-key-0000';
-    await assert.rejects(adapterFor(`${standIn.url}/v1?model=${MODEL}`, { CALLVAULT_TRANSCRIBE_API_KEY: wrong }).transcribe(makeWav(1), { format: 'wav' }), (err: any) => {
+    await assert.rejects(adapterFor(`${standIn.url}/v1?model=${MODEL}`, wrong).transcribe(makeWav(1), { format: 'wav' }), (err: any) => {
       assert.equal(err.code, ErrorCodes.TRANSCRIPTION_FAILED);
       assert.match(err.message, /HTTP 401/);
       assert.ok(!err.message.includes(wrong) && !String(err.stack).includes(wrong) && !err.message.includes('Karin'));
       return true;
     });
     standIn.seen.length = 0;
-    await rejectsFailed(adapterFor(`${standIn.url}/v1?model=${MODEL}`, {}).transcribe(makeWav(1), { format: 'wav' }), /HTTP 401/);
+    await rejectsFailed(adapterFor(`${standIn.url}/v1?model=${MODEL}`, '').transcribe(makeWav(1), { format: 'wav' }), /HTTP 401/);
     assert.equal(standIn.seen[0]!.authorization, undefined, 'no key, no Authorization header');
   });
 
@@ -348,17 +348,17 @@ describe('openai-compatible client', () => {
 });
 
 describe('transcriptionAdapterFromUrl', () => {
-  const usage = (url: string, message: RegExp, env: NodeJS.ProcessEnv = {}) =>
+  const usage = (url: string, message: RegExp, apiKey?: string) =>
     assert.throws(
-      () => transcriptionAdapterFromUrl(url, env),
+      () => transcriptionAdapterFromUrl(url, { apiKey }),
       (err: any) => err.code === ErrorCodes.USAGE && message.test(err.message) && !err.message.includes('hemligt') && !err.message.includes(KEY),
     );
 
-  it('is off without a URL, and takes CALLVAULT_TRANSCRIBE_URL when none is given', () => {
+  it('is off without a URL', () => {
     assert.equal(transcriptionAdapterFromUrl(undefined, {}), undefined);
     assert.equal(transcriptionAdapterFromUrl('', {}), undefined);
-    assert.equal(transcriptionAdapterFromUrl(undefined, { CALLVAULT_TRANSCRIBE_URL: '  ' }), undefined);
-    const a = transcriptionAdapterFromUrl(undefined, { CALLVAULT_TRANSCRIBE_URL: 'https://stt.internal:9000/v1?model=whisper-large-v3&language=sv' });
+    assert.equal(transcriptionAdapterFromUrl('  '), undefined);
+    const a = transcriptionAdapterFromUrl('https://stt.internal:9000/v1?model=whisper-large-v3&language=sv');
     assert.ok(a);
     assert.equal(a.name, 'openai-compatible https://stt.internal:9000');
   });
@@ -396,6 +396,6 @@ describe('transcriptionAdapterFromUrl', () => {
     usage('ftp://stt.internal/v1', /use an https:\/\/ URL/);
     usage('stt.internal:9000', /use an https|not a URL/);
     usage('not a url', /not a URL/);
-    usage('https://stt.internal/v1', /CALLVAULT_TRANSCRIBE_API_KEY holds characters/, { CALLVAULT_TRANSCRIBE_API_KEY: `${KEY}\r\nX-Injected: 1` });
+    usage('https://stt.internal/v1', /CALLVAULT_TRANSCRIBE_API_KEY holds characters/, `${KEY}\r\nX-Injected: 1`);
   });
 });

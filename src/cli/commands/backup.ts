@@ -13,7 +13,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--include-keyring', 'also copy the keyring and the audit signing key: the backup and the passphrase then open every recording in it')
     .action(async (cmd: { out: string; includeKeyring?: boolean }) => {
       const opts = { ...globals(), ...cmd };
-      const env = environment();
+      const env = environment(opts.config);
       // told before anything is opened: this command does not cover those deployments
       if (env.databaseUrl || env.blobUrl) throw embeddedOnly();
       const report = await withServices(opts, (services, actor) => services.backup.backup(actor, { out: cmd.out, includeKeyring: Boolean(cmd.includeKeyring) }));

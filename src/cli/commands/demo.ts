@@ -6,6 +6,7 @@ import { writeDemoCalls } from '../../demo/demo-calls.js';
 import { createServices } from '../../services/index.js';
 import { Vault } from '../../vault.js';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
+import { withPassphrase } from '../../config.js';
 import { initDataDir } from './init.js';
 import { recordingSummary, formatRecordings } from './recordings.js';
 import { dataDir, operator, environment, positiveInt, print, type GlobalOptions } from '../io.js';
@@ -25,8 +26,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
   // the demo listens on this machine only unless told otherwise
   demo.setOptionValueWithSource('host', '127.0.0.1', 'default');
   demo.action(async (cmd: ServeOptions & { calls: number; serve: boolean }) => {
-      const opts = globals();
-      process.env.CALLVAULT_PASSPHRASE ||= DEMO_PASSPHRASE;
+      const given = globals();
+      const opts = given.config.passphrase ? given : { ...given, config: withPassphrase(given.config, DEMO_PASSPHRASE) };
       const dir = dataDir(opts);
       const fresh = !(await stat(join(dir, 'config.json')).then(() => true, () => false));
       let admin: { username: string; password: string; totpSecret: string } | undefined;
@@ -37,10 +38,10 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         vault = created.vault;
         admin = created.result.admin;
       } else {
-        vault = await Vault.open(dir, environment());
+        vault = await Vault.open(dir, environment(opts.config));
       }
       try {
-        await vault.unlock(process.env.CALLVAULT_PASSPHRASE);
+        await vault.unlock(opts.config.passphrase!);
         let generated: 'speech' | 'tones' | undefined;
         if (fresh) {
           // the plaintext calls exist only in a private temporary directory, removed at once
@@ -57,7 +58,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         }
         const page = await vault.recordings.list({ limit: 100 });
         const recordings = page.recordings.map(recordingSummary);
-        const demoPassphrase = process.env.CALLVAULT_PASSPHRASE === DEMO_PASSPHRASE ? DEMO_PASSPHRASE : undefined;
+        const demoPassphrase = opts.config.passphrase === DEMO_PASSPHRASE ? DEMO_PASSPHRASE : undefined;
         print(opts, { dataDir: dir, passphrase: demoPassphrase, admin, users: people, recordings }, () => {
           const lines = [`callvault demo data directory: ${dir}`];
           if (generated === 'tones') lines.push('espeak-ng is not installed: the demo calls are tones, not speech');
@@ -72,7 +73,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           return lines.join('\n');
         });
         if (cmd.serve) {
-          await serveUntilSignalled(vault, cmd, (url) => process.stderr.write(`\ncallvault serving on ${url} (API documentation: ${url}/api/docs); Ctrl-C stops it\n`));
+          await serveUntilSignalled(vault, { ...cmd, logLevel: opts.config.logLevel, debug: opts.config.debug }, (url) => process.stderr.write(`\ncallvault serving on ${url} (API documentation: ${url}/api/docs); Ctrl-C stops it\n`));
         }
       } finally {
         await vault.close();

@@ -20,7 +20,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       let done = 0;
       let total = 0;
       // A passphrase given in the environment lets import write blind indexes straight away.
-      const unlock = Boolean(opts.shredSource || process.env.CALLVAULT_PASSPHRASE);
+      const unlock = Boolean(opts.shredSource || opts.config.passphrase);
       let run: ImportRun;
       try {
         run = await withServices(opts, (services, actor) => services.ingest.importPaths(actor, paths, {

@@ -16,8 +16,8 @@ export interface InitOptions extends GlobalOptions {
 export async function initDataDir(opts: InitOptions) {
   // with an HSM the secret is the token's user PIN, set when the token was initialised; a URL
   // with a pin-source needs none here
-  const hsm = environment().kms?.startsWith('pkcs11:');
-  const secret = hsm ? (process.env.CALLVAULT_PASSPHRASE ?? (/[?&;]pin-(source|value)=/.test(environment().kms!) ? '' : await passphrase('Token PIN: '))) : await passphrase('New passphrase for the key custodian: ', true);
+  const hsm = opts.config.kms?.startsWith('pkcs11:');
+  const secret = hsm ? (opts.config.passphrase ?? (/[?&;]pin-(source|value)=/.test(opts.config.kms!) ? '' : await passphrase(opts.config, 'Token PIN: '))) : await passphrase(opts.config, 'New passphrase for the key custodian: ', true);
   if (!hsm && secret.length < MIN_PASSPHRASE_LENGTH) {
     throw new CallvaultError(ErrorCodes.USAGE, `the passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`);
   }
@@ -25,7 +25,7 @@ export async function initDataDir(opts: InitOptions) {
   const vault = await Vault.create(
     dir,
     { passphrase: secret, controllerId: opts.controller, controllerName: opts.controllerName ?? opts.controller },
-    environment(),
+    environment(opts.config),
   );
   try {
     const key = await vault.keys.activeKey(opts.controller);

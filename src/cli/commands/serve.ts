@@ -8,6 +8,7 @@ import { defaultTlsFiles, ensureSelfSignedCertificate, readTls } from '../../htt
 import { parseProviderConfigs, type OidcProviderConfig } from '../../identities/oidc.js';
 import { indexPending } from '../../recordings/indexer.js';
 import type { Vault } from '../../vault.js';
+import type { LogLevel } from '../../config.js';
 import { commaList, openUnlocked, positiveInt, wholeNumber, type GlobalOptions } from '../io.js';
 import { startBackgroundJobs } from '../../services/background.js';
 import { listenMetrics, settledAttempts } from '../../metrics/metrics.js';
@@ -34,6 +35,9 @@ export interface ServeOptions {
   uploadStallTimeout?: number;
   maxConnections?: number;
   maxConnectionsPerAddress?: number;
+  /** CALLVAULT_LOG_LEVEL and CALLVAULT_DEBUG (src/config.ts) */
+  logLevel?: LogLevel;
+  debug?: boolean;
 }
 
 const DEFAULT_CHECKPOINT_SECONDS = 60;
@@ -67,7 +71,7 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
     maxConnections: opts.maxConnections,
     maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
   };
-  const app = await buildServer({ vault, tls, logger: log, rateLimitPerMinute: opts.rateLimit, oidc, trustProxy: opts.trustProxy, limits });
+  const app = await buildServer({ vault, tls, logger: log, logLevel: opts.logLevel, debug: opts.debug, rateLimitPerMinute: opts.rateLimit, oidc, trustProxy: opts.trustProxy, limits });
   await app.listen({ host: opts.host, port: opts.port });
   const metrics = metricsAddress
     ? await listenMetrics(app.metrics, metricsAddress.host, metricsAddress.port).catch(async (err: NodeJS.ErrnoException) => {
@@ -197,7 +201,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     const vault = await openUnlocked(opts);
     try {
       await indexPending(vault);
-      await serveUntilSignalled(vault, cmd, (url) => process.stderr.write(`callvault serving on ${url} (API documentation: ${url}/api/docs)\n`));
+      await serveUntilSignalled(vault, { ...cmd, logLevel: opts.config.logLevel, debug: opts.config.debug }, (url) => process.stderr.write(`callvault serving on ${url} (API documentation: ${url}/api/docs)\n`));
     } finally {
       await vault.close();
     }

@@ -25,9 +25,9 @@ import {
   acquireModule, ckr, ckrName, ecdhInToken, findAll, hmacInToken, P256_GENERATOR, P256_PARAMS, pinVerifier,
   releaseModule, sameVerifier, tokenLogin, unwrapEcPoint, type LoadedModule, type TokenLogin,
 } from './module.js';
-import { parsePkcs11Url, readPin, type Pkcs11Config } from './url.js';
+import { parsePkcs11Url, readPin, type PinEnvironment, type Pkcs11Config } from './url.js';
 
-export { parsePkcs11Url, type Pkcs11Config, type PinSource } from './url.js';
+export { parsePkcs11Url, type Pkcs11Config, type PinSource, type PinEnvironment } from './url.js';
 
 const APPLICATION = 'callvault';
 const KEYRING_FORMAT = 'callvault-hsm-keyring/v1';
@@ -58,6 +58,9 @@ export class Pkcs11KeyProvider implements KeyProvider {
   /** entries whose MAC and key pair were checked while unlocked, by key id */
   readonly #verified = new Map<string, { fingerprint: string; entry: Entry }>();
 
+  /** where a pin-source=env:NAME is read from */
+  #pinEnvironment: PinEnvironment = {};
+
   private constructor(
     /** the parsed CALLVAULT_KMS; a pin-value in it is non-enumerable, so it does not print */
     readonly config: Pkcs11Config,
@@ -70,9 +73,10 @@ export class Pkcs11KeyProvider implements KeyProvider {
     this.#login = login;
   }
 
-  /** Opens the keyring on the token named by the URL, locked. */
-  static async open(url: string): Promise<Pkcs11KeyProvider> {
+  /** Opens the keyring on the token named by the URL, locked. `pinEnvironment` holds what a pin-source=env:NAME names. */
+  static async open(url: string, pinEnvironment: PinEnvironment = {}): Promise<Pkcs11KeyProvider> {
     const p = await Pkcs11KeyProvider.#connect(parsePkcs11Url(url));
+    p.#pinEnvironment = pinEnvironment;
     try {
       if (p.#findData(p.#label('keyring')).length === 0) {
         throw new CallvaultError(
@@ -91,8 +95,9 @@ export class Pkcs11KeyProvider implements KeyProvider {
    * Creates a keyring on an initialised token (one whose user PIN is set): the installation key
    * and the keyring marker, and no controller key yet. Returns it unlocked. `pin` as for unlock().
    */
-  static async create(url: string, pin: string): Promise<Pkcs11KeyProvider> {
+  static async create(url: string, pin: string, pinEnvironment: PinEnvironment = {}): Promise<Pkcs11KeyProvider> {
     const p = await Pkcs11KeyProvider.#connect(parsePkcs11Url(url));
+    p.#pinEnvironment = pinEnvironment;
     try {
       p.#logIn(await p.#resolvePin(pin));
       try {
@@ -341,7 +346,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
 
   async #resolvePin(passphrase: string): Promise<string> {
     if (passphrase !== '') return passphrase;
-    if (this.config.pinSource) return readPin(this.config.pinSource);
+    if (this.config.pinSource) return readPin(this.config.pinSource, this.#pinEnvironment);
     throw new CallvaultError(ErrorCodes.PASSPHRASE_REQUIRED, 'the token PIN is needed: give it as the passphrase, or name a pin-source in CALLVAULT_KMS');
   }
 
@@ -555,8 +560,8 @@ export class Pkcs11KeyProvider implements KeyProvider {
  * `callvault init` with CALLVAULT_KMS=pkcs11:…: the keyring (installation key and marker) and
  * the first controller key pair on an initialised token. Returns the provider, unlocked.
  */
-export async function createPkcs11Keyring(url: string, pin: string, controllerId: string): Promise<{ keys: Pkcs11KeyProvider; key: ControllerKey }> {
-  const keys = await Pkcs11KeyProvider.create(url, pin);
+export async function createPkcs11Keyring(url: string, pin: string, controllerId: string, pinEnvironment: PinEnvironment = {}): Promise<{ keys: Pkcs11KeyProvider; key: ControllerKey }> {
+  const keys = await Pkcs11KeyProvider.create(url, pin, pinEnvironment);
   try {
     return { keys, key: await keys.generate(controllerId) };
   } catch (err) {

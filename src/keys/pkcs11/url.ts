@@ -133,18 +133,21 @@ function parsePinSource(s: string): PinSource {
   return { kind: 'file', path };
 }
 
+/** the environment a `pin-source=env:NAME` is read from: src/config.ts gives the one variable named */
+export type PinEnvironment = Readonly<Record<string, string | undefined>>;
+
 /**
- * Reads the PIN a pin-source names. A file's single trailing newline is dropped. Errors name the
- * file or variable, never its content.
+ * Reads the PIN a pin-source names; `env:NAME` from `env`. A file's single trailing newline is
+ * dropped. Errors name the file or variable, never its content.
  */
-export async function readPin(source: PinSource): Promise<string> {
+export async function readPin(source: PinSource, env: PinEnvironment = {}): Promise<string> {
   let pin: string | undefined;
   switch (source.kind) {
     case 'value':
       pin = source.value;
       break;
     case 'env':
-      pin = process.env[source.name];
+      pin = env[source.name];
       if (pin === undefined) throw new CallvaultError(ErrorCodes.PASSPHRASE_REQUIRED, `the PIN variable ${source.name} named by pin-source is not set`);
       break;
     case 'file':
