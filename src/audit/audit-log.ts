@@ -13,7 +13,7 @@ import { CallvaultError, ErrorCodes } from '../errors.js';
 import { leafHash } from './merkle.js';
 import { catalogueProblem, type ActionFields, type AuditAction, type RefusableAction } from './catalogue.js';
 export type { RefusableAction } from './catalogue.js';
-import type { AuditRow, AuditStore, StoredEntry } from './storage/audit-store.js';
+import type { AuditRow, AuditStore, EntryColumns, StoredEntry } from './storage/audit-store.js';
 
 export type AuditOutcome = 'success' | 'denied' | 'failure';
 
@@ -83,7 +83,7 @@ export function refusal(action: RefusableAction, reason: string): UnattributedEv
 }
 
 export type { AuditAction, AuditDetail } from './catalogue.js';
-export type { StoredEntry } from './storage/audit-store.js';
+export type { EntryColumns, SearchColumns, StoredEntry } from './storage/audit-store.js';
 
 export class AuditUnavailableError extends CallvaultError {
   constructor(cause: unknown) {
@@ -114,21 +114,6 @@ export function canonicalJson(value: unknown): string {
 
 export function encodeEntry(event: AuditEvent | EncodableEvent, time: Date): Buffer {
   return Buffer.from(canonicalJson({ v: 1, time: time.toISOString(), ...event }), 'utf8');
-}
-
-/** the search columns (docs/audit-log.md): copied out of the entry so an auditor's search is an index lookup */
-export interface SearchColumns {
-  time: string | null;
-  action: string | null;
-  outcome: string | null;
-  actor_id: string | null;
-  actor_name: string | null;
-}
-
-/** every column stored beside an entry that is copied out of it; `audit verify` checks them all */
-export interface EntryColumns extends SearchColumns {
-  recording_id: string | null;
-  identifier_hash: string | null;
 }
 
 /**

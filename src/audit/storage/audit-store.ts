@@ -6,7 +6,6 @@
  * The store knows nothing of events or their encoding: it is given the canonical entry text, its
  * leaf hash and the columns copied out of it, and keeps them at the next position.
  */
-import type { EntryColumns } from '../audit-log.js';
 
 /** one entry as stored: the canonical text, its RFC 9162 leaf hash in hex, the copied-out columns */
 export interface AuditRow extends EntryColumns {
@@ -39,4 +38,19 @@ export interface AuditStore {
   entries(from: number, to: number): Promise<StoredEntry[]>;
   /** stored leaf hashes for from ≤ index < to, in order; throws when any is missing */
   leafHashes(from: number, to: number): Promise<Buffer[]>;
+}
+
+/** the search columns (docs/audit-log.md): copied out of the entry so an auditor's search is an index lookup */
+export interface SearchColumns {
+  time: string | null;
+  action: string | null;
+  outcome: string | null;
+  actor_id: string | null;
+  actor_name: string | null;
+}
+
+/** every column stored beside an entry that is copied out of it; `audit verify` checks them all */
+export interface EntryColumns extends SearchColumns {
+  recording_id: string | null;
+  identifier_hash: string | null;
 }
