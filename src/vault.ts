@@ -31,7 +31,7 @@ import type { BlobStore } from './storage/blob-store.js';
 import { blobStoreFromUrl } from './storage/blob-url.js';
 import type { KeyProvider } from './keys/key-provider.js';
 import { DEFAULT_REDACTION, type RedactionOptions } from './redaction/options.js';
-import { KeyfileProvider, DEFAULT_KDF } from './keys/keyfile/keyfile-provider.js';
+import { KeyfileProvider, type DEFAULT_KDF } from './keys/keyfile/keyfile-provider.js';
 import { Pkcs11KeyProvider, type PinEnvironment } from './keys/pkcs11/pkcs11-provider.js';
 
 export interface VaultConfig {
@@ -182,7 +182,7 @@ export class Vault {
     await vault.controllers.add({ id: options.controllerId, name: options.controllerName, created_at: config.createdAt });
     await keys.generate(options.controllerId);
     await vault.auditSigner();
-    await writeFileAtomic(join(dataDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', 0o644);
+    await writeFileAtomic(join(dataDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`, 0o644);
     return vault;
   }
 

@@ -84,7 +84,7 @@ function isEvent(e: unknown): e is FoundEntry['event'] {
  * `recording/`) in byte order, which both databases use for this column (migration 0007).
  */
 export async function actionsUnder(db: Kysely<Database>, prefix: string): Promise<string[]> {
-  const end = prefix.slice(0, -1) + '/';
+  const end = `${prefix.slice(0, -1)}/`;
   const result = await sql<{ action: string }>`
     WITH RECURSIVE found(action) AS (
       SELECT min(action) FROM audit_entries WHERE action >= ${prefix} AND action < ${end}

@@ -51,7 +51,7 @@ export function parseVerifierKey(vkey: string): NoteVerifier {
   const encoded = rest.join('+');
   if (!name || !isValidKeyName(name) || !id || !/^[0-9a-f]{8}$/.test(id)) throw new NoteError('malformed verifier key');
   const key = strictBase64(encoded);
-  if (!key || key.length !== 33 || key[0] !== ED25519) throw new NoteError('malformed verifier key');
+  if (key?.length !== 33 || key[0] !== ED25519) throw new NoteError('malformed verifier key');
   const publicKey = key.subarray(1);
   if (!keyId(name, publicKey).equals(Buffer.from(id, 'hex'))) throw new NoteError('malformed verifier key');
   return { name, keyId: Buffer.from(id, 'hex'), publicKey };
@@ -121,6 +121,7 @@ export function openNote(note: string, verifiers: readonly NoteVerifier[]): Open
 
 function checkText(text: string): void {
   if (text.length === 0 || !text.endsWith('\n')) throw new NoteError('malformed note: the text must end in a newline');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the check is for control characters
   if (/[\u0000-\u0009\u000b-\u001f\u007f]/.test(text)) throw new NoteError('malformed note: control characters in the text');
   if (text.includes('\n\n') || text.startsWith('\n')) throw new NoteError('malformed note: blank line in the text');
 }

@@ -42,7 +42,8 @@ export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'pho
     const index = Number(row.seq);
     if (seen.has(index)) continue;
     seen.add(index);
-    const e = JSON.parse(row.entry) as Record<string, any>;
+    // an entry as the log stores it (canonical JSON of an AuditEvent with its time)
+    const e = JSON.parse(row.entry) as { time: string; action: string; outcome: AuditOutcome; actor: AuditActor; recordingId?: string; purpose?: string; purposeText?: string; breakGlassId?: string; detail?: SubjectAccess['detail'] };
     accesses.push({
       index,
       time: e.time,

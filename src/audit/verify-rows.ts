@@ -58,7 +58,7 @@ export function checkRows(rows: readonly StoredRow[]): CheckedBatch {
     seqs[i] = Number(seq);
     // SHA-256(0x00 ‖ UTF-8 of the entry), which is leafHash(Buffer.from(entry)) in one call: U+0000
     // is the byte 0x00 in UTF-8. Compared as hex with the stored column, made bytes for the tree.
-    const hex = hash('sha256', '\0' + entry, 'hex');
+    const hex = hash('sha256', `\0${entry}`, 'hex');
     hashes.write(hex, i * HASH_SIZE, HASH_SIZE, 'hex');
     let f = hex === leafHash ? 0 : LEAF_HASH_MISMATCH;
     try {

@@ -184,7 +184,7 @@ export function cliActor(): AuditActor {
 }
 
 export function print(opts: GlobalOptions, json: unknown, text: () => string): void {
-  process.stdout.write(opts.json ? JSON.stringify(json, null, 2) + '\n' : text() + '\n');
+  process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`);
 }
 
 /**

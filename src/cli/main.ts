@@ -35,7 +35,10 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride();
   // the environment is read once, when the first command needs it: `--help` works whatever it holds
   let config: Config | undefined;
-  const globals = (): GlobalOptions => ({ ...program.opts<Omit<GlobalOptions, 'config'>>(), config: (config ??= loadConfig()) });
+  const globals = (): GlobalOptions => {
+    config ??= loadConfig();
+    return { ...program.opts<Omit<GlobalOptions, 'config'>>(), config };
+  };
   for (const command of [init, importCommand, exportCommand, verify, keys, controllers, processors, contracts, users, tokens, recordings, redact, audit, subject, pii, backup, demo, serve]) command.register(program, globals);
   // every subcommand accepts the global options after its own name too
   for (const cmd of allCommands(program)) {

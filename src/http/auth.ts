@@ -4,13 +4,12 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CallvaultError, ErrorCodes } from '../errors.js';
-import { attributed, refusal, type AuditActor, type RefusableAction, type UnattributedEvent } from '../audit/audit-log.js';
 import type { ApiTokenRow, SessionRow } from '../db/sessions-repository.js';
 import type { User } from '../db/users-repository.js';
 import { ABSOLUTE_HOURS, resumeSession, sameSecret } from '../identities/sessions.js';
 import { resolveToken } from '../identities/tokens.js';
 import { tokenPrincipal, userPrincipal } from '../identities/principal.js';
-import { can, type Action, type Principal, type TokenPrincipal, type UserPrincipal } from '../policy/policy.js';
+import type { TokenPrincipal, UserPrincipal } from '../policy/policy.js';
 import type { Vault } from '../vault.js';
 import type { Actor } from '../services/actor.js';
 
@@ -60,37 +59,4 @@ export function requestActor(req: FastifyRequest): Actor {
 
 export function routeOf(req: FastifyRequest): string {
   return `${req.method} ${req.routeOptions?.url ?? 'unmatched'}`;
-}
-
-export function actorOf(req: FastifyRequest): AuditActor {
-  const auth = req.auth;
-  if (!auth) return { type: 'anonymous' };
-  if (auth.kind === 'token') return { type: 'token', id: auth.token.id, name: auth.token.name };
-  return { type: 'user', id: auth.user.id, name: auth.user.username, role: auth.user.role };
-}
-
-/** appends an event with the caller, address and request id filled in */
-export async function audit(req: FastifyRequest, event: UnattributedEvent): Promise<void> {
-  await req.server.vault.audit.append(attributed(event, { actor: actorOf(req), ip: req.ip, requestId: req.id }));
-}
-
-export function requireAuth(req: FastifyRequest): AuthContext {
-  if (!req.auth) throw new CallvaultError(ErrorCodes.UNAUTHENTICATED, 'sign in first');
-  return req.auth;
-}
-
-export function requireUserAuth(req: FastifyRequest): Extract<AuthContext, { kind: 'user' }> {
-  const auth = requireAuth(req);
-  if (auth.kind !== 'user') throw new CallvaultError(ErrorCodes.FORBIDDEN, 'this needs a signed-in person, not a token');
-  return auth;
-}
-
-/** the caller's principal when it may do `action` at all; otherwise the refusal is audited and thrown */
-export async function authorize(req: FastifyRequest, action: Action, auditAction: RefusableAction): Promise<Principal> {
-  const auth = requireAuth(req);
-  if (!can(auth.principal, action)) {
-    await audit(req, refusal(auditAction, 'role'));
-    throw new CallvaultError(ErrorCodes.FORBIDDEN, 'your role does not allow this');
-  }
-  return auth.principal;
 }

@@ -234,6 +234,8 @@ export class AdministrationService {
     if (!before) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such contract');
     const at = new Date().toISOString();
     // the end the repository will store: now, an earlier end kept, or the start of one not yet begun
+    // ISO 8601 strings, compared as text: the latest of the start and now, unless it ended already
+    // biome-ignore lint/complexity/useMathMinMax: these are strings, which Math.max would turn into NaN
     const validTo = before.valid_to <= at ? before.valid_to : before.valid_from > at ? before.valid_from : at;
     const event: ServiceEvent = { action: 'contract.end', outcome: 'success', controllerId: before.controller_id, detail: { contractId: id, processorId: before.processor_id, validTo } };
     await this.change(actor, event, () => this.deps.tenancy.endContract(id, at));

@@ -190,7 +190,7 @@ export class AuditReadingService {
       from,
       to,
       lines: (async function* () {
-        for await (const e of entries) yield (format === 'syslog' ? auditEntrySyslog(e, host) : auditEntryJsonLine(e)) + '\n';
+        for await (const e of entries) yield `${format === 'syslog' ? auditEntrySyslog(e, host) : auditEntryJsonLine(e)}\n`;
       })(),
     };
   }

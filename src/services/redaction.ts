@@ -37,7 +37,7 @@ export class RedactionService {
     if (work.ids.length) {
       for (const id of work.ids) {
         const row = await vault.recordings.get(id.toLowerCase());
-        if (!row || row.state !== 'stored') throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such recording');
+        if (row?.state !== 'stored') throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such recording');
         const outcome = await redactRecording(vault, row, options);
         progress.byState[outcome.state] = (progress.byState[outcome.state] ?? 0) + 1;
         progress.done += 1;

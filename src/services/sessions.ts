@@ -98,7 +98,7 @@ export class SessionsService {
    * is an `auth.signin` entry with method 'oidc', and the session starts only after the success entry.
    */
   async oidcCallback(actor: Actor, provider: string, stateCookie: string | undefined, query: string): Promise<StartedSession> {
-    let result;
+    let result: Awaited<ReturnType<OidcProviders['complete']>>;
     try {
       result = await this.#oidc.complete(this.deps, provider, stateCookie, query);
     } catch (err) {

@@ -189,7 +189,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         expect: 'checkpoint-signature',
         tamper: async () => {
           const [row] = await db().selectFrom('audit_checkpoints').selectAll().orderBy('size').limit(1).execute();
-          await db().updateTable('audit_checkpoints').set({ note: otherSigner.sign(row!.note.split('\n\n')[0]! + '\n') }).where('size', '=', row!.size).execute();
+          await db().updateTable('audit_checkpoints').set({ note: otherSigner.sign(`${row!.note.split('\n\n')[0]!}\n`) }).where('size', '=', row!.size).execute();
         },
       },
     ];

@@ -124,7 +124,8 @@ function refVerifyConsistency(m: number, n: number, firstRoot: Buffer, secondRoo
   if (m === 0) return proof.length === 0 && firstRoot.equals(sha256());
   if (m === n) return proof.length === 0 && firstRoot.equals(secondRoot);
   const r = refRootsFromProof(m, n, true, proof, firstRoot);
-  return r !== undefined && r[0].equals(firstRoot) && r[1].equals(secondRoot);
+  if (r === undefined) return false;
+  return r[0].equals(firstRoot) && r[1].equals(secondRoot);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -268,10 +268,10 @@ describe('checkpoints', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
     const sibling = alphabet[alphabet.indexOf(last) ^ 1]!;
     // url-safe base64 decodes to the same bytes in Node; only a standard spelling is accepted
-    const urlSafe = cp.rootHash.toString('base64url') + '=';
+    const urlSafe = `${cp.rootHash.toString('base64url')}=`;
     if (urlSafe !== root64) bad['url-safe base64 root'] = `${origin}\n11\n${urlSafe}\n`;
     bad['non-canonical base64 root'] = `${origin}\n11\n${root64.slice(0, -2)}${sibling}=\n`;
-    assert.deepEqual(Buffer.from(root64.slice(0, -2) + sibling + '=', 'base64'), cp.rootHash, 'same bytes, other spelling');
+    assert.deepEqual(Buffer.from(`${root64.slice(0, -2) + sibling}=`, 'base64'), cp.rootHash, 'same bytes, other spelling');
     for (const [what, text] of Object.entries(bad)) {
       assert.throws(() => parseCheckpointText(text), NoteError, what);
       // an empty size line is a blank line, which the note layer refuses to sign at all

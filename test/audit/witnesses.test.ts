@@ -203,7 +203,7 @@ class TestWitness {
       if (!m || proof.length > 63 || proof.some((p, i) => p.length !== 32 || p.toString('base64') !== proofText[i])) return answer(400);
       old = Number(m[1]);
       proofLines = proof.length;
-      let cp;
+      let cp: ReturnType<typeof parseCheckpointText>;
       try {
         cp = parseCheckpointText(openNote(body.slice(split + 2), [this.trusted]).text);
       } catch (err) {

@@ -261,7 +261,7 @@ const bytesCheck = (name: keyof typeof R) => (_c: Caller, res: Response) => (res
 const redactedCheck = (name: keyof typeof R) => (_c: Caller, res: Response) => (res.body.equals(redacted.get(name)!) ? undefined : `served ${res.body.length} bytes that are not ${name}'s redacted rendition`);
 const transcriptCheck = (rendition: 'redacted' | 'original') => (_c: Caller, res: Response) => {
   const text = JSON.stringify(res.json.segments);
-  const shows = text.includes(call.personnummer.slice(2, 4) + ' ' + call.personnummer.slice(4, 6));
+  const shows = text.includes(`${call.personnummer.slice(2, 4)} ${call.personnummer.slice(4, 6)}`);
   return res.json.rendition === rendition && shows === (rendition === 'original') && res.json.identifiers.length === 2 ? undefined : `answered ${res.body.toString().slice(0, 300)}`;
 };
 
@@ -297,7 +297,7 @@ const ERASABLE_PERSONNUMMER = syntheticPersonnummer(4242);
 let erasable: Promise<string> | undefined;
 let erasableId = '';
 function erasableRecording(): Promise<string> {
-  return (erasable ??= (async () => {
+  erasable ??= (async () => {
     const base = wavs[0]!;
     const { sizeAt, dataAt } = findDataChunk(base);
     const wav = Buffer.concat([base, Buffer.alloc(64)]);
@@ -305,8 +305,10 @@ function erasableRecording(): Promise<string> {
     wav.writeUInt32LE(wav.length - dataAt, sizeAt);
     const res = await upload(server, callers.get('token')!.bearer!, wav, { personnummer: ERASABLE_PERSONNUMMER, agent: 'a1', region: 'north' });
     assert.equal(res.status, 201, JSON.stringify(res.json));
-    return (erasableId = res.json.id as string);
-  })());
+    erasableId = res.json.id as string;
+    return erasableId;
+  })();
+  return erasable;
 }
 
 const isZip = (_c: Caller, res: Response) =>

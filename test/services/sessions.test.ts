@@ -14,7 +14,7 @@ import { ROLE_PERMISSIONS } from '../../src/policy/policy.js';
 import type { Actor } from '../../src/services/actor.js';
 import { createServices } from '../../src/services/index.js';
 import type { Role } from '../../src/identities/roles.js';
-import { signedInUser, startTestServer, type TestServer, type TestUser } from '../http/harness.js';
+import { signedInUser, startTestServer, type Response, type TestServer, type TestUser } from '../http/harness.js';
 
 const API = '/api/v1';
 const REASON = 'the patient is unconscious and the relative calls back';
@@ -46,7 +46,7 @@ test('sign-out revokes the session even when the audit log refuses the entry, an
   assert.equal((await nurse.client.get(`${API}/auth/session`)).status, 200);
   const size = await server.vault.audit.size();
   const other = new SQLite(join(server.dataDir, 'callvault.db'));
-  let res;
+  let res: Response;
   try {
     other.exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'refused'); END");
     res = await nurse.client.post(`${API}/auth/signout`);
@@ -139,7 +139,7 @@ test('break-the-glass start, list, review and end are each audited through the s
 test('break-the-glass start refused by the audit log starts nothing', async () => {
   const nurse = await signedInUser(server, { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
   const other = new SQLite(join(server.dataDir, 'callvault.db'));
-  let res;
+  let res: Response;
   try {
     other.exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'refused'); END");
     res = await nurse.client.post(`${API}/break-glass`, { controllerId: 'region-a', reason: REASON });

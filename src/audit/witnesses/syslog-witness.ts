@@ -77,7 +77,7 @@ export class SyslogWitness implements Witness {
 
   /** the RFC 5424 message for a checkpoint: MSGID "checkpoint", the MSG one line of JSON */
   message(checkpoint: WitnessedCheckpoint, now = new Date()): string {
-    let parsed;
+    let parsed: ReturnType<typeof parseCheckpointText>;
     try {
       parsed = parseCheckpointText(checkpoint.note.slice(0, checkpoint.note.lastIndexOf('\n\n') + 1));
     } catch {

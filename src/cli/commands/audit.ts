@@ -66,7 +66,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           if (opts.json) {
             await write(out, `${first ? '' : ','}\n${JSON.stringify({ index: e.index, entry: e.entry.toString('base64'), leafHash: e.leafHash.toString('base64') })}`);
           } else {
-            await write(out, describe(e) + '\n');
+            await write(out, `${describe(e)}\n`);
           }
           first = false;
         }
@@ -131,7 +131,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       await withServices(opts, async (services, actor) => {
         // following is recorded once, when it starts, as one read (src/services/audit-reading.ts)
         const entries = await services.auditReading.tail(actor, { lines: cmd.lines, follow: Boolean(cmd.follow), stopped: () => stopped });
-        for await (const e of entries) await write(process.stdout, (opts.json ? auditEntryJsonLine(e) : describe(e)) + '\n');
+        for await (const e of entries) await write(process.stdout, `${opts.json ? auditEntryJsonLine(e) : describe(e)}\n`);
       });
     });
 

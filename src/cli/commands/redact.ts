@@ -27,7 +27,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         opts,
         async (services, actor) => {
           let bar: cliProgress.SingleBar | undefined;
-          let progress;
+          let progress: Awaited<ReturnType<typeof services.redaction.redact>>;
           try {
             progress = await services.redaction.redact(actor, { ids, again: again as RedactionState[] | undefined }, {
               onStart: (total) => {

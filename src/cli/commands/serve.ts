@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { open } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { CallvaultError, ErrorCodes, isCallvaultError } from '../../errors.js';
+import { CallvaultError, ErrorCodes, } from '../../errors.js';
 import { buildServer } from '../../http/server.js';
 import { defaultTlsFiles, ensureSelfSignedCertificate, readTls } from '../../http/tls.js';
 import { parseProviderConfigs, type OidcProviderConfig } from '../../identities/oidc.js';
@@ -55,7 +55,7 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
   }
   const metricsAddress = opts.metricsListen === undefined ? undefined : parseMetricsListen(opts.metricsListen, opts.metricsAllowRemote ?? false);
   if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new CallvaultError(ErrorCodes.USAGE, '--tls-cert and --tls-key go together');
-  let tls;
+  let tls: { cert: Buffer; key: Buffer } | undefined;
   if (!opts.insecureHttp) {
     const files = opts.tlsCert ? { cert: opts.tlsCert, key: opts.tlsKey! } : await ensureSelfSignedCertificate(vault.dataDir).then(() => defaultTlsFiles(vault.dataDir));
     tls = await readTls(files).catch(() => {
@@ -128,7 +128,7 @@ export const OIDC_CONFIG_FILE = 'oidc.json';
  */
 export async function loadOidcProviders(dataDir: string): Promise<OidcProviderConfig[]> {
   const path = join(dataDir, OIDC_CONFIG_FILE);
-  let file;
+  let file: import('node:fs/promises').FileHandle;
   try {
     file = await open(path, 'r');
   } catch (err) {

@@ -11,10 +11,9 @@ import type { Services } from '../../services/index.js';
 import type { Actor } from '../../services/actor.js';
 import type { BegunExport, ErasureCandidate } from '../../services/subject-rights.js';
 import type { Vault } from '../../vault.js';
-import { asUsage, cliActor, operator, print, text, withServices, withVault, writeThroughTemporary, type GlobalOptions } from '../io.js';
+import { asUsage, operator, print, text, withServices, withVault, writeThroughTemporary, type GlobalOptions } from '../io.js';
 import { createServices } from '../../services/index.js';
 import { identifierOption } from './audit.js';
-import { findByIdentifier } from '../../recordings/indexer.js';
 
 type Work = (vault: Vault, opts: GlobalOptions, kind: SubjectKind, value: string) => Promise<void>;
 

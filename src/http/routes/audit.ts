@@ -204,7 +204,7 @@ export async function registerAuditRoutes(api: FastifyInstance): Promise<void> {
     },
     handler: async (req, reply) => {
       const { vkey } = await auditReading.verifierKey(requestActor(req));
-      return reply.type('text/plain; charset=utf-8').send(vkey + '\n');
+      return reply.type('text/plain; charset=utf-8').send(`${vkey}\n`);
     },
   });
 
