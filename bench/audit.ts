@@ -86,7 +86,11 @@ async function createVault(dir: string, databaseUrl?: string): Promise<Vault> {
 
 /** bytes of a file plus its -wal and -shm companions, if any */
 async function sqliteBytes(file: string): Promise<{ main: number; wal: number }> {
-  const size = (p: string) => stat(p).then((s) => s.size, () => 0);
+  const size = (p: string) =>
+    stat(p).then(
+      (s) => s.size,
+      () => 0,
+    );
   return { main: await size(file), wal: (await size(`${file}-wal`)) + (await size(`${file}-shm`)) };
 }
 
@@ -129,17 +133,25 @@ interface AppendPart {
 
 async function appendVsInsert(label: 'SQLite' | 'PostgreSQL', vault: Vault, n: number, rounds: number, postgres: boolean, log: (l: string) => void): Promise<AppendPart> {
   const db = vault.database.db.withTables<{ bench_rows: BenchRowsTable }>() as BenchDb;
-  await sql`CREATE TABLE bench_rows (seq bigint PRIMARY KEY, entry text NOT NULL, leaf_hash text NOT NULL, recording_id text, identifier_hash text, time text, action text, outcome text, actor_id text, actor_name text)`.execute(db);
+  await sql`CREATE TABLE bench_rows (seq bigint PRIMARY KEY, entry text NOT NULL, leaf_hash text NOT NULL, recording_id text, identifier_hash text, time text, action text, outcome text, actor_id text, actor_name text)`.execute(
+    db,
+  );
   const event = playEvent();
   const sample = encodeEntry(event, new Date());
   const row = { entry: sample.toString('utf8'), leaf_hash: leafHash(sample).toString('hex'), ...entryColumns(sample.toString('utf8')) };
   let nextSeq = 0;
   // The baseline is the cheapest plain INSERT each driver offers, as the append gets: on SQLite
   // a statement prepared once (autocommit), on PostgreSQL one statement, one round trip.
-  const prepared = vault.database.sqlite?.prepare('INSERT INTO bench_rows (seq, entry, leaf_hash, recording_id, identifier_hash, time, action, outcome, actor_id, actor_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const prepared = vault.database.sqlite?.prepare(
+    'INSERT INTO bench_rows (seq, entry, leaf_hash, recording_id, identifier_hash, time, action, outcome, actor_id, actor_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
   const insertOne = prepared
     ? async () => prepared.run(nextSeq++, row.entry, row.leaf_hash, row.recording_id, row.identifier_hash, row.time, row.action, row.outcome, row.actor_id, row.actor_name)
-    : () => db.insertInto('bench_rows').values({ seq: nextSeq++, ...row }).execute();
+    : () =>
+        db
+          .insertInto('bench_rows')
+          .values({ seq: nextSeq++, ...row })
+          .execute();
   const appendOne = () => vault.audit.append(event);
   const loop = async (one: () => Promise<unknown>, count: number) => {
     for (let i = 0; i < count; i++) await one();
@@ -181,7 +193,10 @@ async function appendVsInsert(label: 'SQLite' | 'PostgreSQL', vault: Vault, n: n
   // every append above must have left a log that verifies: no gaps, no forks
   const report = await vault.verifyAudit();
   if (!report.ok) throw new Error(`${label}: the log does not verify after the appends: ${JSON.stringify(report.problems.slice(0, 3))}`);
-  const stored = await db.selectFrom('bench_rows').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const stored = await db
+    .selectFrom('bench_rows')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   const m = (who: string) => median(rates[who]!);
   const rows: Row[] = names.map((who) => ({
     label: `${label}: ${contenders[who]!.describe}`,
@@ -263,13 +278,42 @@ function fillEvent(i: number, p: Pools): EncodableEvent {
   const k = i % 20;
   if (k < 12) {
     const start = ((i * 1_048_576) % 57_000_000) | 0;
-    return { action: 'recording.play', outcome: 'success', actor, recordingId, controllerId: 'region-a', purpose: 'quality-review', detail: { accessId, range: { start, end: start + 1_048_576 } }, ip, requestId };
+    return {
+      action: 'recording.play',
+      outcome: 'success',
+      actor,
+      recordingId,
+      controllerId: 'region-a',
+      purpose: 'quality-review',
+      detail: { accessId, range: { start, end: start + 1_048_576 } },
+      ip,
+      requestId,
+    };
   }
   if (k < 14) {
-    return { action: 'recording.access', outcome: 'success', actor, recordingId, controllerId: 'region-a', purpose: i % 3 ? 'quality-review' : 'complaint', purposeText: 'follow-up of a patient complaint', detail: { accessId, expiresAt: '2026-01-05T08:00:00.000Z' }, ip, requestId };
+    return {
+      action: 'recording.access',
+      outcome: 'success',
+      actor,
+      recordingId,
+      controllerId: 'region-a',
+      purpose: i % 3 ? 'quality-review' : 'complaint',
+      purposeText: 'follow-up of a patient complaint',
+      detail: { accessId, expiresAt: '2026-01-05T08:00:00.000Z' },
+      ip,
+      requestId,
+    };
   }
   if (k < 15) return { action: 'recordings.list', outcome: 'success', actor, detail: { agent: u.name, from: '2025-12-01', results: i % 50 }, ip, requestId };
-  if (k < 16) return { action: 'recordings.list', outcome: 'success', actor, detail: { from: '2025-12-01', [i % 2 ? 'phoneHash' : 'personnummerHash']: p.identifierHashes[i % p.identifierHashes.length]!, results: i % 5 }, ip, requestId };
+  if (k < 16)
+    return {
+      action: 'recordings.list',
+      outcome: 'success',
+      actor,
+      detail: { from: '2025-12-01', [i % 2 ? 'phoneHash' : 'personnummerHash']: p.identifierHashes[i % p.identifierHashes.length]!, results: i % 5 },
+      ip,
+      requestId,
+    };
   if (k < 18) return { action: 'auth.signin', outcome: 'success', actor, detail: { method: 'password', totp: true }, ip, requestId };
   if (k < 19) return { action: 'recording.view', outcome: 'success', actor, recordingId, controllerId: 'region-a', ip, requestId };
   return { action: 'recording.play', outcome: 'denied', actor, recordingId, detail: { reason: 'access' }, ip, requestId };
@@ -295,7 +339,9 @@ async function fillLog(dir: string, bytesFile: string, total: number, log: (l: s
   let checkpoints = 0;
   try {
     raw.pragma('busy_timeout = 10000');
-    const insert = raw.prepare('INSERT INTO audit_entries (seq, entry, leaf_hash, recording_id, identifier_hash, time, action, outcome, actor_id, actor_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const insert = raw.prepare(
+      'INSERT INTO audit_entries (seq, entry, leaf_hash, recording_id, identifier_hash, time, action, outcome, actor_id, actor_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     const setHead = raw.prepare('UPDATE audit_head SET size = ? WHERE id = 1');
     const made = await vault.auditCheckpoints();
     for (let seq = 0; seq < total; ) {
@@ -344,7 +390,9 @@ async function runVerify(dir: string, expected: { size: number; checkpoints: num
   const res = await run(process.execPath, [CLI, '--data', dir, 'audit', 'verify', '--json'], { env: envWithoutPassphrase() });
   const report = JSON.parse(res.stdout) as VerifyJson;
   if (!report.ok || report.size !== expected.size || report.checkpoints !== expected.checkpoints) {
-    throw new Error(`audit verify said ok=${report.ok} size=${report.size} checkpoints=${report.checkpoints} (${JSON.stringify(report.problems).slice(0, 300)}); expected ok, ${expected.size}, ${expected.checkpoints}`);
+    throw new Error(
+      `audit verify said ok=${report.ok} size=${report.size} checkpoints=${report.checkpoints} (${JSON.stringify(report.problems).slice(0, 300)}); expected ok, ${expected.size}, ${expected.checkpoints}`,
+    );
   }
   return res.seconds;
 }
@@ -377,7 +425,11 @@ function splitVerify(file: string, total: number, rootHash: string): Split {
   let mismatches = 0;
   let t: number;
   try {
-    const select = raw.prepare('SELECT seq, entry, leaf_hash, recording_id, identifier_hash, time, action, outcome, actor_id, actor_name FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq').raw(true);
+    const select = raw
+      .prepare(
+        'SELECT seq, entry, leaf_hash, recording_id, identifier_hash, time, action, outcome, actor_id, actor_name FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq',
+      )
+      .raw(true);
     for (let from = 0; from < total; from += VERIFY_BATCH) {
       t = nowSeconds();
       const rows = select.all(from, Math.min(total, from + VERIFY_BATCH)) as [number, string, string, ...(string | null)[]][];
@@ -395,7 +447,8 @@ function splitVerify(file: string, total: number, rootHash: string): Split {
       t = nowSeconds();
       for (const r of rows) {
         const c = entryColumns(r[1]);
-        if (c.recording_id !== r[3] || c.identifier_hash !== r[4] || c.time !== r[5] || c.action !== r[6] || c.outcome !== r[7] || c.actor_id !== r[8] || c.actor_name !== r[9]) mismatches += 1;
+        if (c.recording_id !== r[3] || c.identifier_hash !== r[4] || c.time !== r[5] || c.action !== r[6] || c.outcome !== r[7] || c.actor_id !== r[8] || c.actor_name !== r[9])
+          mismatches += 1;
       }
       split.columns += nowSeconds() - t;
       t = nowSeconds();
@@ -421,7 +474,9 @@ async function verifyVsSha256sum(scratchDir: string, total: number, rounds: numb
   const bytesFile = join(scratchDir, 'entries.bin');
   const filled = await fillLog(dir, bytesFile, total, log);
   const dbSize = await sqliteBytes(file);
-  log(`fill: ${filled.entries} entries, ${fmt(filled.bytes / 1e6)} MB of canonical entries, ${filled.checkpoints} checkpoints, database ${fmt(dbSize.main / 1e6)} MB (+${fmt(dbSize.wal / 1e6)} MB -wal/-shm), in ${fmt(filled.seconds)} s (not timed)`);
+  log(
+    `fill: ${filled.entries} entries, ${fmt(filled.bytes / 1e6)} MB of canonical entries, ${filled.checkpoints} checkpoints, database ${fmt(dbSize.main / 1e6)} MB (+${fmt(dbSize.wal / 1e6)} MB -wal/-shm), in ${fmt(filled.seconds)} s (not timed)`,
+  );
 
   // the fixed cost of one `audit verify` process: an empty log
   const emptyDir = join(scratchDir, 'data-empty');
@@ -464,7 +519,9 @@ async function verifyVsSha256sum(scratchDir: string, total: number, rounds: numb
       }
     }
     const split = splitVerify(file, total, rootHash);
-    log(`split: read ${fmt(split.read, 2)} s, leaf hash ${fmt(split.leafHash, 2)} s, compare and bytes ${fmt(split.compare, 2)} s, lookup columns ${fmt(split.columns, 2)} s, tree ${fmt(split.tree, 2)} s`);
+    log(
+      `split: read ${fmt(split.read, 2)} s, leaf hash ${fmt(split.leafHash, 2)} s, compare and bytes ${fmt(split.compare, 2)} s, lookup columns ${fmt(split.columns, 2)} s, tree ${fmt(split.tree, 2)} s`,
+    );
 
     const mb = filled.bytes / 1e6;
     const mbps = (who: Contender) => wall[who].map((s) => mb / s);
@@ -472,12 +529,36 @@ async function verifyVsSha256sum(scratchDir: string, total: number, rounds: numb
     const ratio = m('sha256sum') / m('verify');
     const splitSum = split.read + split.leafHash + split.compare + split.columns + split.tree;
     const part = (label: string, s: number, note: string): Row => ({ label: `  ${label}`, value: s, unit: 's', note: `${fmt((s / splitSum) * 100)} % of the split; ${note}` });
-    const inProc = (who: Contender, label: string, note: string): Row => ({ label, value: m(who), unit: 's', samples: wall[who], note: `median of ${rounds}; ${fmt(total / m(who) / 1000)}k entries/s; ${note}` });
+    const inProc = (who: Contender, label: string, note: string): Row => ({
+      label,
+      value: m(who),
+      unit: 's',
+      samples: wall[who],
+      note: `median of ${rounds}; ${fmt(total / m(who) / 1000)}k entries/s; ${note}`,
+    });
     const rows: Row[] = [
-      { label: `sha256sum (${fmt(mb)} MB file)`, value: median(mbps('sha256sum')), unit: 'MB/s', samples: mbps('sha256sum'), note: `median of ${rounds}; wall ${wall.sha256sum.map((s) => fmt(s, 2)).join(', ')} s` },
-      { label: `callvault audit verify (${fmt(total, 0)} entries)`, value: median(mbps('verify')), unit: 'MB/s', samples: mbps('verify'), note: `median of ${rounds}; wall ${wall.verify.map((s) => fmt(s, 2)).join(', ')} s` },
+      {
+        label: `sha256sum (${fmt(mb)} MB file)`,
+        value: median(mbps('sha256sum')),
+        unit: 'MB/s',
+        samples: mbps('sha256sum'),
+        note: `median of ${rounds}; wall ${wall.sha256sum.map((s) => fmt(s, 2)).join(', ')} s`,
+      },
+      {
+        label: `callvault audit verify (${fmt(total, 0)} entries)`,
+        value: median(mbps('verify')),
+        unit: 'MB/s',
+        samples: mbps('verify'),
+        note: `median of ${rounds}; wall ${wall.verify.map((s) => fmt(s, 2)).join(', ')} s`,
+      },
       { label: 'callvault audit verify, entries/s', value: total / m('verify'), unit: 'entries/s', samples: wall.verify.map((s) => total / s) },
-      { label: 'audit verify fixed cost (empty log)', value: m('verify (empty log)'), unit: 's', samples: wall['verify (empty log)'], note: 'node start, open the vault, the checkpoint list; included above' },
+      {
+        label: 'audit verify fixed cost (empty log)',
+        value: m('verify (empty log)'),
+        unit: 's',
+        samples: wall['verify (empty log)'],
+        note: 'node start, open the vault, the checkpoint list; included above',
+      },
       inProc('verifyAuditLog', `verifyAuditLog in this process, ${workers} workers`, 'as the CLI runs it: worker threads read and check the entries, this thread builds the tree'),
       inProc('1 thread', 'verifyAuditLog in this process, 1 thread', `workers: 0, the path of logs under ${fmt(PARALLEL_MIN, 0)} entries (Kysely reads)`),
       part(`read rows (better-sqlite3, ${fmt(VERIFY_BATCH, 0)} per query, as arrays)`, split.read, 'as the workers read them'),
@@ -492,7 +573,7 @@ async function verifyVsSha256sum(scratchDir: string, total: number, rounds: numb
       notes: [
         `verify: ${fmt(total, 0)} entries, ${fmt(mb)} MB of canonical entries (${fmt(filled.bytes / total, 1)} bytes on average), ${filled.checkpoints} signed checkpoints (every ${fmt(CHECKPOINT_EVERY, 0)}); SQLite file ${fmt(dbSize.main / 1e6)} MB (${fmt(dbSize.main / filled.bytes, 2)}× the entry bytes: hex leaf hash, recording_id and identifier_hash columns and their indexes, the seq index, b-tree pages)`,
         `verify: the fill (not timed) took ${fmt(filled.seconds)} s: encodeEntry + leafHash + prepared INSERTs in transactions of ${fmt(FILL_TRANSACTION, 0)}, head set and a checkpoint made every ${fmt(CHECKPOINT_EVERY, 0)} (which fills the subtree cache)`,
-        'verify: every contender ran once untimed before the rounds, so the database and the byte file were warm in the page cache for every timed run; sha256sum and `audit verify` are child processes timed by wall clock; sha256sum\'s digest and verify\'s JSON (ok, size, checkpoints) are checked every run, and both in-process runs must give the same root',
+        "verify: every contender ran once untimed before the rounds, so the database and the byte file were warm in the page cache for every timed run; sha256sum and `audit verify` are child processes timed by wall clock; sha256sum's digest and verify's JSON (ok, size, checkpoints) are checked every run, and both in-process runs must give the same root",
         `verify: ${workers} worker threads (one per core, at least 2), each with its own read-only SQLite connection, batches of ${fmt(VERIFY_BATCH, 0)} entries handed to whichever worker answers; split pass (once, after the rounds, one thread) ${fmt(splitSum, 2)} s in all`,
       ],
     };
@@ -563,8 +644,12 @@ export const auditBenchmark: Benchmark = {
             await client.end();
           }
         }
-        notes.push(`append: ${n} entries per contender per round (BENCH_AUDIT_APPENDS), ${WARMUP_APPENDS} untimed first; contenders interleaved, the order rotating each round; bench_rows has the same five columns as audit_entries but only its primary key, audit_entries also has indexes on (recording_id, seq) and (identifier_hash, seq)`);
-        notes.push('append: "ms per entry" of the concurrent rows is the inverse of their throughput; append on SQLite runs through better-sqlite3 statements prepared once (one IMMEDIATE transaction), on PostgreSQL as one statement (UPDATE … RETURNING in a CTE feeding the INSERT); the INSERT baseline is a prepared statement on SQLite and one Kysely statement on PostgreSQL');
+        notes.push(
+          `append: ${n} entries per contender per round (BENCH_AUDIT_APPENDS), ${WARMUP_APPENDS} untimed first; contenders interleaved, the order rotating each round; bench_rows has the same five columns as audit_entries but only its primary key, audit_entries also has indexes on (recording_id, seq) and (identifier_hash, seq)`,
+        );
+        notes.push(
+          'append: "ms per entry" of the concurrent rows is the inverse of their throughput; append on SQLite runs through better-sqlite3 statements prepared once (one IMMEDIATE transaction), on PostgreSQL as one statement (UPDATE … RETURNING in a CTE feeding the INSERT); the INSERT baseline is a prepared statement on SQLite and one Kysely statement on PostgreSQL',
+        );
       }
       if (parts.includes('verify')) {
         const r = await verifyVsSha256sum(scratch.dir, total, rounds, log);
@@ -579,4 +664,3 @@ export const auditBenchmark: Benchmark = {
     }
   },
 };
-

@@ -145,7 +145,8 @@ export async function makeScratch(prefix: string, keep = false): Promise<Scratch
   const here = fields(df[1]);
   const repo = fields(df[2]);
   const sameDev = (await stat(dir)).dev === (await stat(REPO_ROOT)).dev;
-  const filesystem = `${dir} is on ${here[0]} mounted at ${here[5]} (${(Number(here[3]) / 1024 / 1024).toFixed(0)} GiB free); ` +
+  const filesystem =
+    `${dir} is on ${here[0]} mounted at ${here[5]} (${(Number(here[3]) / 1024 / 1024).toFixed(0)} GiB free); ` +
     `the repository is on ${repo[0]} at ${repo[5]}: ${sameDev ? 'same filesystem' : 'DIFFERENT filesystem'}`;
   return {
     dir,

@@ -38,7 +38,11 @@ async function opensslSpeed(decrypt: boolean): Promise<number> {
   if (!header || !data) throw new Error(`could not parse openssl speed output:\n${stdout}`);
   // columns: "type  16 bytes  64 bytes ..." → pick OPENSSL_BLOCK, or else the largest
   const sizes = [...header.matchAll(/(\d+)\s+bytes/g)].map((x) => Number(x[1]));
-  const values = data.trim().split(/\s+/).slice(1).map((v) => Number(v.replace(/k$/, '')));
+  const values = data
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map((v) => Number(v.replace(/k$/, '')));
   let col = sizes.indexOf(OPENSSL_BLOCK);
   if (col < 0) col = sizes.indexOf(Math.max(...sizes));
   const kBps = values[col];
@@ -125,7 +129,11 @@ export const containerBenchmark: Benchmark = {
     return {
       name: 'container',
       rows: names.map((who) => ({
-        label: who.startsWith('openssl') ? `${who} (${OPENSSL_BLOCK} B blocks)` : who === 'openRecording' ? 'openRecording().read() (streamed)' : `${who} (64 MiB, 64 KiB segments)`,
+        label: who.startsWith('openssl')
+          ? `${who} (${OPENSSL_BLOCK} B blocks)`
+          : who === 'openRecording'
+            ? 'openRecording().read() (streamed)'
+            : `${who} (64 MiB, 64 KiB segments)`,
         value: m(who),
         unit: 'MB/s',
         samples: results[who],

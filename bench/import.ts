@@ -121,7 +121,7 @@ export const importBenchmark: Benchmark = {
           { label: 'import / (cp -r && sync) [fairer, extra]', ratio: ratioSync, comparator: '>=', target: TARGET, pass: ratioSync >= TARGET },
         ],
         notes: [
-          `${files} files of ${fmt((totalBytes / files) / 1e6, 2)} MB on average (about ${SECONDS_PER_FILE} s of 8 kHz 16-bit mono, every file a different size), ${fmt(totalBytes / 1e6)} MB in all`,
+          `${files} files of ${fmt(totalBytes / files / 1e6, 2)} MB on average (about ${SECONDS_PER_FILE} s of 8 kHz 16-bit mono, every file a different size), ${fmt(totalBytes / 1e6)} MB in all`,
           scratch.filesystem,
           'sources are in the page cache for every contender; dirty pages are flushed (untimed) before each timed run',
         ],

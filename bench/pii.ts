@@ -79,7 +79,9 @@ function quality(name: string, set: LabelledSentence[], result: BenchResult): vo
       misses.push(`${name} line ${s.line}: missed ${e.type} ${JSON.stringify(s.text.slice(e.start, e.end))}`);
     }
   }
-  result.notes.push(`${name} set: ${set.length} sentences, ${set.reduce((n, s) => n + s.entities.length, 0)} identifiers, ${set.filter((s) => s.entities.length === 0).length} sentences without one`);
+  result.notes.push(
+    `${name} set: ${set.length} sentences, ${set.reduce((n, s) => n + s.entities.length, 0)} identifiers, ${set.filter((s) => s.entities.length === 0).length} sentences without one`,
+  );
   for (const type of ENTITY_TYPES) {
     const { tp, fp, fn } = counts[type]!;
     const precision = tp + fp === 0 ? 1 : tp / (tp + fp);
@@ -117,7 +119,13 @@ function speed(set: LabelledSentence[], options: BenchOptions, result: BenchResu
     samples.regex.push(mb / (nowSeconds() - t));
     options.log(`round ${round + 1}: detect ${samples.detect.at(-1)!.toFixed(1)} MB/s, regex ${samples.regex.at(-1)!.toFixed(1)} MB/s (${n} regex matches)`);
   }
-  result.rows.push({ label: `detectIdentifiers over ${mb.toFixed(1)} MB of transcript text`, value: median(samples.detect), unit: 'MB/s', samples: samples.detect, note: `${found} identifiers` });
+  result.rows.push({
+    label: `detectIdentifiers over ${mb.toFixed(1)} MB of transcript text`,
+    value: median(samples.detect),
+    unit: 'MB/s',
+    samples: samples.detect,
+    note: `${found} identifiers`,
+  });
   result.rows.push({ label: 'naive digit/e-mail regex, one pass (floor)', value: median(samples.regex), unit: 'MB/s', samples: samples.regex });
   result.notes.push(`detect/regex: ${(median(samples.detect) / median(samples.regex)).toFixed(2)} (no target); an hour-long call is about 50 KB of transcript`);
 }
@@ -135,7 +143,10 @@ async function redaction(options: BenchOptions, result: BenchResult): Promise<vo
       const name = `call-${i}-${kind}.${kind === 'mp3' ? 'mp3' : 'wav'}`;
       const path = join(src, name);
       const seed = 9000 + i;
-      const call = kind === 'mp3' ? await makeMp3(path, { seed }) : await makeCallWav(path, { seed, encoding: kind === 'stereo' || kind === 'pcm16' ? 'pcm16' : kind, stereo: kind === 'stereo' });
+      const call =
+        kind === 'mp3'
+          ? await makeMp3(path, { seed })
+          : await makeCallWav(path, { seed, encoding: kind === 'stereo' || kind === 'pcm16' ? 'pcm16' : kind, stereo: kind === 'stereo' });
       await writeFile(path.replace(/\.(wav|mp3)$/, '.transcript.json'), verboseJson(call, i % 2 ? 'words' : 'digits').json);
       calls.set(path, { call, kind });
     }

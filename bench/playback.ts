@@ -586,7 +586,12 @@ export const playbackBenchmark: Benchmark = {
     const seconds = benchSeconds();
     const log = options.log;
     const gen: LoadGen =
-      process.env.BENCH_LOADGEN === 'autocannon' ? 'autocannon' : await run('sh', ['-c', 'command -v wrk']).then(() => 'wrk' as const, () => 'autocannon' as const);
+      process.env.BENCH_LOADGEN === 'autocannon'
+        ? 'autocannon'
+        : await run('sh', ['-c', 'command -v wrk']).then(
+            () => 'wrk' as const,
+            () => 'autocannon' as const,
+          );
     try {
       await run('sh', ['-c', 'command -v nginx']);
     } catch {
@@ -607,7 +612,12 @@ export const playbackBenchmark: Benchmark = {
       const size = await writeWav(wavPath, 3600, 1);
       await writeFile(join(src, 'call.json'), JSON.stringify({ agent: AGENT, region: 'north', direction: 'inbound', startedAt: '2026-11-20T10:00:00Z' }));
       const data = join(scratch.dir, 'data');
-      const vault = await Vault.create(data, { passphrase: BENCH_PASSPHRASE, controllerId: CONTROLLER, controllerName: 'Region A', kdf: { memoryKiB: 8192, iterations: 1, parallelism: 1 } });
+      const vault = await Vault.create(data, {
+        passphrase: BENCH_PASSPHRASE,
+        controllerId: CONTROLLER,
+        controllerName: 'Region A',
+        kdf: { memoryKiB: 8192, iterations: 1, parallelism: 1 },
+      });
       const first = Math.floor(size / 2) - RANGE_BYTES / 2;
       const last = first + RANGE_BYTES - 1;
       const range = `bytes=${first}-${last}`;
@@ -659,7 +669,7 @@ export const playbackBenchmark: Benchmark = {
       const expected = Buffer.alloc(RANGE_BYTES);
       await wav.read(expected, 0, RANGE_BYTES, first);
       await wav.close();
-      if (!a.body.equals(expected)) throw new Error('callvault answers bytes other than the file\'s for the range');
+      if (!a.body.equals(expected)) throw new Error("callvault answers bytes other than the file's for the range");
       const rssIdle = await procStatusMB(targets.callvault.pid, 'VmRSS');
       log(`callvault ${cv.url} (pid ${targets.callvault.pid}, ${cvTls}), ${nginxVersion} on port ${nginxPort} (pid ${targets.nginx.pid}, ${ngTls}); range ${range}`);
       log(`load generator: ${gen}, ${CONNECTIONS} connections, ${seconds} s per server per round`);
@@ -681,12 +691,19 @@ export const playbackBenchmark: Benchmark = {
               `CPU ${fmt(res.cpu * 100, 0)} %  RSS peak ${fmt(res.rssPeak)} MB`,
           );
         }
-        const perServer = new Map<Server, Dispatcher>(SERVERS.map((who) => {
-          const d = new Agent({ connect: { ca, servername: 'localhost' }, connections: 1 });
-          dispatchers.push(d);
-          return [who, d];
-        }));
-        const t = await ttfb(order.map((who) => targets[who]), perServer, range, TTFB_REQUESTS);
+        const perServer = new Map<Server, Dispatcher>(
+          SERVERS.map((who) => {
+            const d = new Agent({ connect: { ca, servername: 'localhost' }, connections: 1 });
+            dispatchers.push(d);
+            return [who, d];
+          }),
+        );
+        const t = await ttfb(
+          order.map((who) => targets[who]),
+          perServer,
+          range,
+          TTFB_REQUESTS,
+        );
         for (const who of SERVERS) {
           ttfbAll[who].push(...t.get(who)!);
           ttfbRound[who].push(median(t.get(who)!));
@@ -752,7 +769,12 @@ export const playbackBenchmark: Benchmark = {
       part('read + decrypt 1 MiB', parts.read, '16 or 17 segments of 64 KiB from a 256 KiB-buffered file stream');
       part('... of which the first chunk', parts.firstChunk, 'before the headers leave: the response is sent with its first chunk');
       rows.push({ label: 'callvault RSS, idle at start', value: rssStart, unit: 'MB', note: 'VmRSS once it listens' });
-      rows.push({ label: 'callvault RSS, idle after sign-in', value: rssIdle, unit: 'MB', note: 'VmRSS, after sign-in and two range requests; the first sign-in loads zxcvbn (new password) and runs Argon2id twice' });
+      rows.push({
+        label: 'callvault RSS, idle after sign-in',
+        value: rssIdle,
+        unit: 'MB',
+        note: 'VmRSS, after sign-in and two range requests; the first sign-in loads zxcvbn (new password) and runs Argon2id twice',
+      });
       rows.push(row('callvault', 'RSS peak under load', 'MB', (l) => l.rssPeak, `; VmRSS sampled every ${SAMPLE_MS} ms`));
       for (const who of SERVERS) {
         const s = streams[who];

@@ -67,7 +67,10 @@ function parseArgs(argv: string[]): Args {
 function table(headers: string[], rows: string[][], alignRight: boolean[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (alignRight[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (alignRight[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -128,8 +131,10 @@ async function main(): Promise<void> {
   }
   if (args.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   const missed = results.flatMap((r) => r.ratios.filter((q) => !q.pass).map((q) => `${r.name}: ${q.label}`));
-  process.stdout.write(`\nsummary: ${results.length} benchmark(s) ran${failedToRun ? ', some FAILED to run' : ''}; ` +
-    `${missed.length ? `missing target: ${missed.join('; ')}` : 'all ratios meet their targets'}\n`);
+  process.stdout.write(
+    `\nsummary: ${results.length} benchmark(s) ran${failedToRun ? ', some FAILED to run' : ''}; ` +
+      `${missed.length ? `missing target: ${missed.join('; ')}` : 'all ratios meet their targets'}\n`,
+  );
   if (failedToRun || (args.strict && missed.length > 0)) process.exitCode = 1;
 }
 

@@ -48,7 +48,8 @@ function percentile(xs: number[], p: number): number {
 }
 
 const controllerId = (i: number) => `region-${String(i + 1).padStart(2, '0')}`;
-const personnummerOf = (person: number) => `19${String(30 + (person % 70)).padStart(2, '0')}0${1 + (person % 9)}${String(1 + (person % 28)).padStart(2, '0')}${String(person).padStart(7, '0').slice(-4)}`;
+const personnummerOf = (person: number) =>
+  `19${String(30 + (person % 70)).padStart(2, '0')}0${1 + (person % 9)}${String(1 + (person % 28)).padStart(2, '0')}${String(person).padStart(7, '0').slice(-4)}`;
 const phoneOf = (person: number) => `+4670${String(person).padStart(7, '0')}`;
 
 interface Generated {
@@ -117,7 +118,8 @@ async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<nu
 
 export const scaleBenchmark: Benchmark = {
   name: 'scale',
-  description: '2.7 million recordings of metadata and blind indexes in SQLite and PostgreSQL: load rate vs plain INSERT, subject/PK lookups, a supervisor page, a month for retention, sizes',
+  description:
+    '2.7 million recordings of metadata and blind indexes in SQLite and PostgreSQL: load rate vs plain INSERT, subject/PK lookups, a supervisor page, a month for retention, sizes',
   async run(options: BenchOptions): Promise<BenchResult> {
     const result: BenchResult = { name: 'scale', rows: [], ratios: [], notes: [] };
     const total = Number(process.env.BENCH_SCALE_ROWS ?? 2_700_000);
@@ -155,12 +157,20 @@ export const scaleBenchmark: Benchmark = {
             t = nowSeconds();
             await db.transaction().execute(async (tx) => {
               for (let i = 0; i < batch.rows.length; i += 500) {
-                await tx.insertInto('bench_plain' as 'recordings').values(batch.rows.slice(i, i + 500).map((r) => ({ ...r, state: 'stored' as const, indexed: 1 }))).execute();
+                await tx
+                  .insertInto('bench_plain' as 'recordings')
+                  .values(batch.rows.slice(i, i + 500).map((r) => ({ ...r, state: 'stored' as const, indexed: 1 })))
+                  .execute();
               }
-              for (let i = 0; i < batch.identifiers.length; i += 5000) await tx.insertInto('bench_plain_ids' as 'recording_identifiers').values(batch.identifiers.slice(i, i + 5000)).execute();
+              for (let i = 0; i < batch.identifiers.length; i += 5000)
+                await tx
+                  .insertInto('bench_plain_ids' as 'recording_identifiers')
+                  .values(batch.identifiers.slice(i, i + 5000))
+                  .execute();
             });
             plainSeconds += nowSeconds() - t;
-            if ((from / BATCH) % 100 === 0) options.log(`${dialect}: ${from + batch.rows.length} of ${total} loaded (${loadSeconds.toFixed(0)} s, plain ${plainSeconds.toFixed(0)} s)`);
+            if ((from / BATCH) % 100 === 0)
+              options.log(`${dialect}: ${from + batch.rows.length} of ${total} loaded (${loadSeconds.toFixed(0)} s, plain ${plainSeconds.toFixed(0)} s)`);
           }
           const size = await databaseSize(vault, dialect, dir, pgName);
           await sql`DROP TABLE bench_plain`.execute(db);
@@ -176,7 +186,13 @@ export const scaleBenchmark: Benchmark = {
           const page = await timed(Math.min(queries, 500), (i) => {
             const month = new Date(FIRST + ((i * 37) % 70) * 30 * 86_400_000);
             return vault.recordings.search({
-              scopes: [{ controllerId: controllerId(i % CONTROLLERS), regions: [AREAS[i % AREAS.length]!], agents: Array.from({ length: 10 }, (_, k) => `agent-${(i + k * 7) % AGENTS_PER_CONTROLLER}`) }],
+              scopes: [
+                {
+                  controllerId: controllerId(i % CONTROLLERS),
+                  regions: [AREAS[i % AREAS.length]!],
+                  agents: Array.from({ length: 10 }, (_, k) => `agent-${(i + k * 7) % AGENTS_PER_CONTROLLER}`),
+                },
+              ],
               from: month.toISOString(),
               to: new Date(month.getTime() + 30 * 86_400_000).toISOString(),
               limit: 50,
@@ -198,7 +214,12 @@ export const scaleBenchmark: Benchmark = {
           const retentionSeconds = nowSeconds() - t;
 
           const p = (xs: number[]) => `p50 ${median(xs).toFixed(2)} ms, p99 ${percentile(xs, 99).toFixed(2)} ms`;
-          result.rows.push({ label: `${dialect}: load ${total} recordings (+${total * 3} blind-index rows)`, value: total / loadSeconds, unit: 'rec/s', note: `${loadSeconds.toFixed(0)} s` });
+          result.rows.push({
+            label: `${dialect}: load ${total} recordings (+${total * 3} blind-index rows)`,
+            value: total / loadSeconds,
+            unit: 'rec/s',
+            note: `${loadSeconds.toFixed(0)} s`,
+          });
           result.rows.push({ label: `${dialect}: plain INSERT of the same rows, no indexes`, value: total / plainSeconds, unit: 'rec/s', note: `${plainSeconds.toFixed(0)} s` });
           result.rows.push({ label: `${dialect}: primary-key lookup, p99`, value: percentile(pk, 99), unit: 'ms', note: p(pk) });
           result.rows.push({ label: `${dialect}: subject lookup by personnummer, p99`, value: percentile(subject, 99), unit: 'ms', note: p(subject) });

@@ -123,7 +123,6 @@ export function generateAuditVectors(): AuditVectors {
   const withBlob = (b: Buffer) => `${text}\n\u2014 ${KEY_NAME} ${b.toString('base64')}\n`;
   const cosignature = witness.sign(text).split('\n\n')[1]!;
 
-
   const flippedBlob = Buffer.from(blob);
   flippedBlob[20]! ^= 0x01;
 

@@ -153,16 +153,8 @@ function buildVectors(): Vector[] {
   v.push(
     valid('empty', 'An empty recording is the header followed by one empty final segment (a bare tag) and decrypts to zero bytes.', 0),
     valid('one-byte', 'A one-byte recording is a single final segment holding one byte.', 1),
-    valid(
-      'one-full-segment',
-      'A recording of exactly 65536 bytes is one full segment flagged final, with no empty segment after it.',
-      SEGMENT_SIZE,
-    ),
-    valid(
-      'full-plus-partial',
-      'A recording of 65536 + 1000 bytes is a full non-final segment followed by a 1000-byte final segment.',
-      SEGMENT_SIZE + PARTIAL,
-    ),
+    valid('one-full-segment', 'A recording of exactly 65536 bytes is one full segment flagged final, with no empty segment after it.', SEGMENT_SIZE),
+    valid('full-plus-partial', 'A recording of 65536 + 1000 bytes is a full non-final segment followed by a 1000-byte final segment.', SEGMENT_SIZE + PARTIAL),
     valid(
       'two-full-segments',
       'A recording of exactly 131072 bytes ends in a full final segment: the decoder must find the final segment from the container length, not expect an empty segment after it.',
@@ -181,12 +173,7 @@ function buildVectors(): Vector[] {
     // what a text-mode transfer does to the file: the \r\n of the magic becomes \n
     const c = Buffer.concat([good.subarray(0, 5), good.subarray(6)]);
     v.push(
-      invalid(
-        'magic-crlf-mangled',
-        'A container whose magic had its \\r\\n translated to \\n (a text-mode transfer) is not a recording container.',
-        'unsupported container',
-        c,
-      ),
+      invalid('magic-crlf-mangled', 'A container whose magic had its \\r\\n translated to \\n (a text-mode transfer) is not a recording container.', 'unsupported container', c),
     );
   }
   {
@@ -220,26 +207,12 @@ function buildVectors(): Vector[] {
       { plaintext: plaintext.subarray(1024, 2048), index: 1, last: false },
       { plaintext: plaintext.subarray(2048), index: 2, last: true },
     ]);
-    v.push(
-      invalid(
-        name,
-        'A container declaring a segment size other than 65536 (here 1024, with segments sealed consistently for it) must be rejected.',
-        'decryption failure',
-        c,
-      ),
-    );
+    v.push(invalid(name, 'A container declaring a segment size other than 65536 (here 1024, with segments sealed consistently for it) must be rejected.', 'decryption failure', c));
   }
   {
     const name = 'header-recording-id-mismatch';
     const c = encryptBuffer(plaintextFor(name, 100), DATA_KEY_A, RECORDING_B, { noncePrefix: noncePrefixFor(name) });
-    v.push(
-      invalid(
-        name,
-        'A container that is valid for another recording id under the same data key must fail when opened as this recording.',
-        'decryption failure',
-        c,
-      ),
-    );
+    v.push(invalid(name, 'A container that is valid for another recording id under the same data key must fail when opened as this recording.', 'decryption failure', c));
   }
   v.push(
     invalid(
@@ -270,14 +243,7 @@ function buildVectors(): Vector[] {
   }
   {
     const c = base('truncated-mid-segment', SEGMENT_SIZE + PARTIAL);
-    v.push(
-      invalid(
-        'truncated-mid-segment',
-        'A container cut 500 bytes into its final segment must fail to authenticate.',
-        'decryption failure',
-        c.subarray(0, c.length - 500),
-      ),
-    );
+    v.push(invalid('truncated-mid-segment', 'A container cut 500 bytes into its final segment must fail to authenticate.', 'decryption failure', c.subarray(0, c.length - 500)));
   }
   {
     const c = base('truncated-partial-tag', SEGMENT_SIZE + PARTIAL);
@@ -414,20 +380,11 @@ function buildVectors(): Vector[] {
       { plaintext: plaintext.subarray(0, SEGMENT_SIZE), index: 0, last: true },
       { plaintext: plaintext.subarray(SEGMENT_SIZE), index: 1, last: true },
     ]);
-    v.push(
-      invalid(
-        name,
-        'A container whose first segment is sealed with the final flag although another (final) segment follows must fail.',
-        'decryption failure',
-        c,
-      ),
-    );
+    v.push(invalid(name, 'A container whose first segment is sealed with the final flag although another (final) segment follows must fail.', 'decryption failure', c));
   }
   {
     const name = 'counter-starts-at-one';
-    const c = manualContainer(encodeHeader(RECORDING_A, noncePrefixFor(name)), DATA_KEY_A, [
-      { plaintext: plaintextFor(name, 100), index: 1, last: true },
-    ]);
+    const c = manualContainer(encodeHeader(RECORDING_A, noncePrefixFor(name)), DATA_KEY_A, [{ plaintext: plaintextFor(name, 100), index: 1, last: true }]);
     v.push(invalid(name, 'A single final segment sealed with segment counter 1 instead of 0 must fail.', 'decryption failure', c));
   }
 

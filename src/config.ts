@@ -70,19 +70,59 @@ export interface VariableDoc {
 /** every variable src/ reads, for docs/configuration.md */
 export const VARIABLES: readonly VariableDoc[] = [
   { name: 'CALLVAULT_DATA', takes: 'a directory; default `./callvault-data`', description: 'the data directory (`--data DIR` takes precedence)' },
-  { name: 'CALLVAULT_PASSPHRASE', takes: 'text', description: 'the key custodian\'s passphrase, or the HSM\'s PIN (empty: the `pin-source` of `CALLVAULT_KMS`); unset, commands prompt on a terminal', secret: true },
-  { name: 'CALLVAULT_DATABASE_URL', takes: '`postgres://…` or `postgresql://…`; default SQLite in the data directory', description: 'the metadata database (docs/deployment.md)', secret: true },
-  { name: 'CALLVAULT_BLOB_URL', takes: '`s3://bucket[/prefix][?endpoint=…&region=…&forcePathStyle=true]`; default `DATA/objects`', description: 'where the encrypted recordings live (src/storage/blob-url.ts)' },
-  { name: 'CALLVAULT_KMS', takes: '`file:PATH` or `pkcs11:…`; default `DATA/keys/keyring.json`', description: 'the keyring kept apart from the data, or keys on an HSM (docs/keys.md)', secret: true },
-  { name: 'CALLVAULT_AUDIT_WITNESS', takes: 'comma-separated `file:PATH`, `https://…`, `syslog+udp|tcp|tls://HOST:PORT`', description: 'witnesses that receive every new audit checkpoint (docs/audit-log.md)', secret: true },
-  { name: 'CALLVAULT_AUDIT_ORIGIN', takes: 'a name without spaces or `+`; default `callvault.local/audit/<16 hex>`', description: 'the origin line of the audit checkpoints, used when the signing key is created' },
+  {
+    name: 'CALLVAULT_PASSPHRASE',
+    takes: 'text',
+    description: "the key custodian's passphrase, or the HSM's PIN (empty: the `pin-source` of `CALLVAULT_KMS`); unset, commands prompt on a terminal",
+    secret: true,
+  },
+  {
+    name: 'CALLVAULT_DATABASE_URL',
+    takes: '`postgres://…` or `postgresql://…`; default SQLite in the data directory',
+    description: 'the metadata database (docs/deployment.md)',
+    secret: true,
+  },
+  {
+    name: 'CALLVAULT_BLOB_URL',
+    takes: '`s3://bucket[/prefix][?endpoint=…&region=…&forcePathStyle=true]`; default `DATA/objects`',
+    description: 'where the encrypted recordings live (src/storage/blob-url.ts)',
+  },
+  {
+    name: 'CALLVAULT_KMS',
+    takes: '`file:PATH` or `pkcs11:…`; default `DATA/keys/keyring.json`',
+    description: 'the keyring kept apart from the data, or keys on an HSM (docs/keys.md)',
+    secret: true,
+  },
+  {
+    name: 'CALLVAULT_AUDIT_WITNESS',
+    takes: 'comma-separated `file:PATH`, `https://…`, `syslog+udp|tcp|tls://HOST:PORT`',
+    description: 'witnesses that receive every new audit checkpoint (docs/audit-log.md)',
+    secret: true,
+  },
+  {
+    name: 'CALLVAULT_AUDIT_ORIGIN',
+    takes: 'a name without spaces or `+`; default `callvault.local/audit/<16 hex>`',
+    description: 'the origin line of the audit checkpoints, used when the signing key is created',
+  },
   { name: 'CALLVAULT_REDACTION_FILL', takes: '`tone` or `silence`; default `tone`', description: 'what replaces an identifier in the redacted audio (docs/redaction.md)' },
   { name: 'CALLVAULT_REDACTION_PADDING_MS', takes: 'a whole number, 0 to 5000; default 250', description: 'milliseconds also silenced before and after each identifier' },
-  { name: 'CALLVAULT_TRANSCRIBE_URL', takes: '`https://HOST/v1?model=…&language=…`; default none', description: 'an OpenAI-compatible service that transcribes calls that come without a transcript (docs/redaction.md)' },
+  {
+    name: 'CALLVAULT_TRANSCRIBE_URL',
+    takes: '`https://HOST/v1?model=…&language=…`; default none',
+    description: 'an OpenAI-compatible service that transcribes calls that come without a transcript (docs/redaction.md)',
+  },
   { name: 'CALLVAULT_TRANSCRIBE_API_KEY', takes: 'printable ASCII', description: 'the bearer token for `CALLVAULT_TRANSCRIBE_URL`', secret: true },
-  { name: 'CALLVAULT_LOG_LEVEL', takes: `${LOG_LEVELS.map((l) => `\`${l}\``).join(', ')}; default \`info\``, description: 'the level of `callvault serve`\'s request log' },
-  { name: 'CALLVAULT_DEBUG', takes: '`1` (or `true`, `yes`, `on`) or `0` (`false`, `no`, `off`); default off', description: 'prints the stack trace of an unexpected error to stderr' },
-  { name: 'AWS_REGION, AWS_DEFAULT_REGION', takes: 'a region; default `us-east-1`', description: 'the region of an S3 endpoint whose `CALLVAULT_BLOB_URL` names none; the AWS SDK reads its credentials itself' },
+  { name: 'CALLVAULT_LOG_LEVEL', takes: `${LOG_LEVELS.map((l) => `\`${l}\``).join(', ')}; default \`info\``, description: "the level of `callvault serve`'s request log" },
+  {
+    name: 'CALLVAULT_DEBUG',
+    takes: '`1` (or `true`, `yes`, `on`) or `0` (`false`, `no`, `off`); default off',
+    description: 'prints the stack trace of an unexpected error to stderr',
+  },
+  {
+    name: 'AWS_REGION, AWS_DEFAULT_REGION',
+    takes: 'a region; default `us-east-1`',
+    description: 'the region of an S3 endpoint whose `CALLVAULT_BLOB_URL` names none; the AWS SDK reads its credentials itself',
+  },
 ];
 
 const SECRETS: ReadonlySet<keyof Config> = new Set(['databaseUrl', 'kms', 'pinEnvironment', 'auditWitness', 'passphrase', 'transcribeApiKey']);

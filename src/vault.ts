@@ -176,7 +176,9 @@ export class Vault {
       defaultController: options.controllerId,
     };
     // with an HSM, the passphrase is the token's user PIN (empty: its pin-source)
-    const keys = keyringFile ? await KeyfileProvider.create(keyringFile, options.passphrase, options.kdf) : await Pkcs11KeyProvider.create(env.kms!, options.passphrase, env.pinEnvironment);
+    const keys = keyringFile
+      ? await KeyfileProvider.create(keyringFile, options.passphrase, options.kdf)
+      : await Pkcs11KeyProvider.create(env.kms!, options.passphrase, env.pinEnvironment);
     const database = await openDatabase(databaseUrl(dataDir, config.database, env));
     const vault = new Vault(dataDir, config, database, blobStore(env, dataDir), keys, keysDir, env);
     await vault.controllers.add({ id: options.controllerId, name: options.controllerName, created_at: config.createdAt });
@@ -222,7 +224,12 @@ async function readConfig(dataDir: string): Promise<VaultConfig> {
 
 function keyringPath(dataDir: string, keyring: VaultConfig['keyring'], env: VaultEnvironment): string {
   if (env.kms && !env.kms.startsWith('file:')) {
-    throw new CallvaultError(ErrorCodes.USAGE, env.kms.startsWith('pkcs11:') ? 'this data directory keeps its keys in a keyring file: unset CALLVAULT_KMS or set it to file:PATH' : 'CALLVAULT_KMS must be file:PATH or pkcs11:…');
+    throw new CallvaultError(
+      ErrorCodes.USAGE,
+      env.kms.startsWith('pkcs11:')
+        ? 'this data directory keeps its keys in a keyring file: unset CALLVAULT_KMS or set it to file:PATH'
+        : 'CALLVAULT_KMS must be file:PATH or pkcs11:…',
+    );
   }
   const external = env.kms?.slice('file:'.length);
   if (keyring === 'external') {
@@ -247,5 +254,8 @@ function databaseUrl(dataDir: string, dialect: Dialect, env: VaultEnvironment): 
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -44,7 +44,10 @@ async function* files(dir: string): AsyncGenerator<string> {
 
 it('no data directory holds plaintext audio or an identifier', async () => {
   const dataRoot = join(suiteRoot(), 'data');
-  const exists = await stat(dataRoot).then(() => true, () => false);
+  const exists = await stat(dataRoot).then(
+    () => true,
+    () => false,
+  );
   assert.ok(exists, `the suite created no data directories under ${dataRoot}`);
   let scanned = 0;
   const findings: string[] = [];

@@ -42,16 +42,7 @@ import { CallvaultError, ErrorCodes } from '../errors.js';
 export type AudioFormat = 'wav' | 'mp3';
 
 /** Codec names follow ffmpeg/ffprobe's `codec_name`. */
-export type AudioCodec =
-  | 'pcm_u8'
-  | 'pcm_s16le'
-  | 'pcm_s24le'
-  | 'pcm_s32le'
-  | 'pcm_f32le'
-  | 'pcm_f64le'
-  | 'pcm_mulaw'
-  | 'pcm_alaw'
-  | 'mp3';
+export type AudioCodec = 'pcm_u8' | 'pcm_s16le' | 'pcm_s24le' | 'pcm_s32le' | 'pcm_f32le' | 'pcm_f64le' | 'pcm_mulaw' | 'pcm_alaw' | 'mp3';
 
 /** Where the samples of a WAV file are, for code that needs to read or rewrite them. */
 export interface WavLayout {

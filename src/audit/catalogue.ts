@@ -51,14 +51,28 @@ export const AUDIT_CATALOGUE = {
     uses: [],
     detail: { method: opt('string'), provider: opt('string'), step: opt('string'), mfa: opt('string'), reason, failedCheck: opt('string'), providerError: opt('string') },
   },
-  'auth.signout': { meaning: 'a session ended by its user: written after the session is revoked; the sign-out stands even when this entry cannot be written', uses: [], detail: {} },
+  'auth.signout': {
+    meaning: 'a session ended by its user: written after the session is revoked; the sign-out stands even when this entry cannot be written',
+    uses: [],
+    detail: {},
+  },
   'token.use': { meaning: 'a request made with a machine token', uses: ['controllerId'], detail: { route: req('string') } },
 
   // ---- recordings
   'recordings.list': {
     meaning: 'recordings listed or searched',
     uses: ['breakGlassId'],
-    detail: { from: opt('string'), to: opt('string'), region: opt('string'), agent: opt('string'), direction: opt('string'), limit: opt('integer'), ...identifierHashes, results: opt('integer'), reason },
+    detail: {
+      from: opt('string'),
+      to: opt('string'),
+      region: opt('string'),
+      agent: opt('string'),
+      direction: opt('string'),
+      limit: opt('integer'),
+      ...identifierHashes,
+      results: opt('integer'),
+      reason,
+    },
   },
   'recording.view': { meaning: "one recording's metadata shown", uses: ['recordingId', 'controllerId', 'breakGlassId'], detail: { identifiers: opt('string'), reason } },
   'recording.access': { meaning: 'a purpose stated for playback (an access granted)', uses: UNDER_PURPOSE, detail: { ...granted } },
@@ -106,7 +120,15 @@ export const AUDIT_CATALOGUE = {
   'subject.erase': {
     meaning: "a data subject's recordings erased (denied when one named is not theirs)",
     uses: ['purpose', 'purposeText'],
-    detail: { ...identifierHashes, erasureId: opt('string'), recordings: opt('integer'), alreadyErased: opt('integer'), requested: opt('integer'), refused: opt('integer'), reason },
+    detail: {
+      ...identifierHashes,
+      erasureId: opt('string'),
+      recordings: opt('integer'),
+      alreadyErased: opt('integer'),
+      requested: opt('integer'),
+      refused: opt('integer'),
+      reason,
+    },
   },
   'subject.access-log': {
     meaning: "a data subject's access log produced",

@@ -114,18 +114,22 @@ function matches(c: EntryColumns, f: AuditSearchFilters, from?: string, to?: str
  * filter, newest first. `size` is the log's size: rows beyond it (only a tampered database has
  * any) are never shown.
  */
-export async function searchAuditLog(
-  db: Kysely<Database>,
-  filters: AuditSearchFilters,
-  page: { size: number; before?: number; limit?: number },
-): Promise<AuditSearchPage> {
+export async function searchAuditLog(db: Kysely<Database>, filters: AuditSearchFilters, page: { size: number; before?: number; limit?: number }): Promise<AuditSearchPage> {
   const limit = Math.max(1, Math.min(SEARCH_MAX_LIMIT, page.limit ?? SEARCH_DEFAULT_LIMIT));
   const from = filters.from === undefined ? undefined : instant(filters.from);
   const to = filters.to === undefined ? undefined : instant(filters.to);
   let below = Math.min(page.before ?? page.size, page.size);
   let lowest = 0;
   // a window ending after the newest entry (`to` now, say) is open at that end (one index seek)
-  const newest = to === undefined ? undefined : (await db.selectFrom('audit_entries').select((eb) => eb.fn.max('time').as('t')).executeTakeFirst())?.t;
+  const newest =
+    to === undefined
+      ? undefined
+      : (
+          await db
+            .selectFrom('audit_entries')
+            .select((eb) => eb.fn.max('time').as('t'))
+            .executeTakeFirst()
+        )?.t;
   const end = to !== undefined && newest != null && to <= newest ? to : undefined;
   if (from !== undefined || end !== undefined) {
     // The seqs of the window's entries, from the (time, seq) index alone: this costs in proportion
@@ -168,7 +172,10 @@ export async function searchAuditLog(
     const time = sql<string>`${sql.ref('time')} || ''`;
     if (from !== undefined) q = q.where(time, '>=', from);
     if (to !== undefined) q = q.where(time, '<', to);
-    return q.orderBy('seq', 'desc').limit(limit + 1).execute();
+    return q
+      .orderBy('seq', 'desc')
+      .limit(limit + 1)
+      .execute();
   };
   let rows: Awaited<ReturnType<typeof query>>;
   if (filters.action?.endsWith('.')) {

@@ -61,7 +61,10 @@ export class NoteSigner {
   readonly verifier: NoteVerifier;
   private readonly privateKey: KeyObject;
 
-  constructor(readonly name: string, seed: Buffer) {
+  constructor(
+    readonly name: string,
+    seed: Buffer,
+  ) {
     if (!isValidKeyName(name)) throw new NoteError('a key name may not be empty or hold spaces or "+"');
     if (seed.length !== 32) throw new NoteError('an Ed25519 seed is 32 bytes');
     this.privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });

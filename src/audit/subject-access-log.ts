@@ -34,7 +34,12 @@ export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'pho
   const ids = recordings.map((r) => r.id);
   const db = vault.database.db;
   const byRecording = ids.length ? await db.selectFrom('audit_entries').select(['seq', 'entry']).where('recording_id', 'in', ids).orderBy('seq').execute() : [];
-  const bySearch = await db.selectFrom('audit_entries').select(['seq', 'entry']).where('identifier_hash', '=', vault.audit.identifierHash(kind, canonicalValue)).orderBy('seq').execute();
+  const bySearch = await db
+    .selectFrom('audit_entries')
+    .select(['seq', 'entry'])
+    .where('identifier_hash', '=', vault.audit.identifierHash(kind, canonicalValue))
+    .orderBy('seq')
+    .execute();
 
   const seen = new Set<number>();
   const accesses: SubjectAccess[] = [];
@@ -43,7 +48,17 @@ export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'pho
     if (seen.has(index)) continue;
     seen.add(index);
     // an entry as the log stores it (canonical JSON of an AuditEvent with its time)
-    const e = JSON.parse(row.entry) as { time: string; action: string; outcome: AuditOutcome; actor: AuditActor; recordingId?: string; purpose?: string; purposeText?: string; breakGlassId?: string; detail?: SubjectAccess['detail'] };
+    const e = JSON.parse(row.entry) as {
+      time: string;
+      action: string;
+      outcome: AuditOutcome;
+      actor: AuditActor;
+      recordingId?: string;
+      purpose?: string;
+      purposeText?: string;
+      breakGlassId?: string;
+      detail?: SubjectAccess['detail'];
+    };
     accesses.push({
       index,
       time: e.time,

@@ -53,14 +53,7 @@ export function formatSyslog(m: SyslogMessage): string {
   if (!Number.isInteger(m.severity) || m.severity < 0 || m.severity > 7) throw new RangeError('a syslog severity is 0 to 7');
   if (/[\r\n]/.test(m.message)) throw new TypeError('a syslog message here is one line');
   const pri = SYSLOG_FACILITY * 8 + m.severity;
-  const header = [
-    `<${pri}>1`,
-    timestamp(m.time),
-    printable(m.hostname, 255),
-    printable(m.appName, 48),
-    printable(m.procId ?? NIL, 128),
-    printable(m.msgId, 32),
-  ].join(' ');
+  const header = [`<${pri}>1`, timestamp(m.time), printable(m.hostname, 255), printable(m.appName, 48), printable(m.procId ?? NIL, 128), printable(m.msgId, 32)].join(' ');
   const sd = m.structuredData && m.structuredData.length > 0 ? m.structuredData.map(sdElement).join('') : NIL;
   return m.message === '' ? `${header} ${sd}` : `${header} ${sd} ${m.message}`;
 }
@@ -124,13 +117,7 @@ function parseEntry(entry: StoredEntry): { fields: EntryFields; json: string } {
 export function auditEntrySyslog(entry: StoredEntry, hostname: string): string {
   const { fields, json } = parseEntry(entry);
   const severity =
-    fields.breakGlassId !== undefined
-      ? Severity.warning
-      : fields.outcome === 'success'
-        ? Severity.informational
-        : fields.outcome === 'denied'
-          ? Severity.notice
-          : Severity.warning;
+    fields.breakGlassId !== undefined ? Severity.warning : fields.outcome === 'success' ? Severity.informational : fields.outcome === 'denied' ? Severity.notice : Severity.warning;
   return formatSyslog({
     time: typeof fields.time === 'string' ? fields.time : NIL,
     hostname,

@@ -36,13 +36,7 @@ export class AuditTree {
   /** stored leaf hashes for from ≤ index < to; fails if any is missing */
   async leafHashes(from: number, to: number): Promise<Buffer[]> {
     if (to <= from) return [];
-    const rows = await this.db
-      .selectFrom('audit_entries')
-      .select(['seq', 'leaf_hash'])
-      .where('seq', '>=', from)
-      .where('seq', '<', to)
-      .orderBy('seq')
-      .execute();
+    const rows = await this.db.selectFrom('audit_entries').select(['seq', 'leaf_hash']).where('seq', '>=', from).where('seq', '<', to).orderBy('seq').execute();
     if (rows.length !== to - from || rows.some((r, i) => Number(r.seq) !== from + i)) {
       throw new Error(`audit entries ${from}..${to} are not all present`);
     }

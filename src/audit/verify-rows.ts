@@ -95,4 +95,3 @@ export interface FromVerifyWorker {
   batch: number;
   checked: CheckedBatch;
 }
-

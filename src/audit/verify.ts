@@ -120,9 +120,12 @@ export async function verifyAuditLog(
   // the tree sizes whose roots the checkpoints claim
   const wanted = new Set<number>([size]);
   for (const { row, cp } of stored) {
-    if (cp instanceof NoteError) problem({ code: 'checkpoint-signature', size: Number(row.size), message: `the checkpoint stored for size ${row.size} does not verify: ${cp.message}` });
-    else if (cp.size !== Number(row.size)) problem({ code: 'checkpoint-signature', size: Number(row.size), message: `the checkpoint stored for size ${row.size} is signed for size ${cp.size}` });
-    else if (cp.size > size) problem({ code: 'checkpoint-beyond-log', size: cp.size, message: `a checkpoint signed ${cp.size} entries but the log holds ${size}: entries were removed` });
+    if (cp instanceof NoteError)
+      problem({ code: 'checkpoint-signature', size: Number(row.size), message: `the checkpoint stored for size ${row.size} does not verify: ${cp.message}` });
+    else if (cp.size !== Number(row.size))
+      problem({ code: 'checkpoint-signature', size: Number(row.size), message: `the checkpoint stored for size ${row.size} is signed for size ${cp.size}` });
+    else if (cp.size > size)
+      problem({ code: 'checkpoint-beyond-log', size: cp.size, message: `a checkpoint signed ${cp.size} entries but the log holds ${size}: entries were removed` });
     else wanted.add(cp.size);
   }
   witnessed.forEach((cp, i) => {
@@ -138,7 +141,8 @@ export async function verifyAuditLog(
     subtreeSize: SUBTREE_SIZE,
     onSubtree: (start, hash) => {
       const cached = storedSubtrees.get(start);
-      if (cached !== undefined && cached !== hash.toString('hex')) problem({ code: 'subtree-cache', index: start, message: `the stored hash of entries ${start}..${start + SUBTREE_SIZE} is wrong` });
+      if (cached !== undefined && cached !== hash.toString('hex'))
+        problem({ code: 'subtree-cache', index: start, message: `the stored hash of entries ${start}..${start + SUBTREE_SIZE} is wrong` });
     },
   });
 
@@ -159,7 +163,8 @@ export async function verifyAuditLog(
       const f = flags[i]!;
       if (f & LEAF_HASH_MISMATCH) problem({ code: 'leaf-hash', index: seq, message: `entry ${seq} does not match its stored hash` });
       if (f & COLUMNS_MISMATCH) problem({ code: 'index-column', index: seq, message: `entry ${seq}'s lookup columns differ from the entry` });
-      if (f & SEARCH_COLUMNS_MISMATCH) problem({ code: 'search-column', index: seq, message: `entry ${seq}'s search columns (time, action, outcome, actor) differ from the entry` });
+      if (f & SEARCH_COLUMNS_MISMATCH)
+        problem({ code: 'search-column', index: seq, message: `entry ${seq}'s search columns (time, action, outcome, actor) differ from the entry` });
       builder.push(hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
       expected += 1;
       if (wanted.has(builder.size)) roots.set(builder.size, builder.root());

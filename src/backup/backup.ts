@@ -172,14 +172,13 @@ async function takeSnapshot(live: SQLite.Database, file: string): Promise<Snapsh
     const size = Number((await db.selectFrom('audit_head').select('size').where('id', '=', 1).executeTakeFirstOrThrow()).size);
     // the tree caches subtree hashes in the copy as it would in the live database: same values
     const rootHash = (await new AuditTree(db).root(size)).toString('base64');
-    const recordings = await db
-      .selectFrom('recordings')
-      .select(['id', 'blob_key', 'ciphertext_size', 'ciphertext_sha256'])
-      .where('state', '=', 'stored')
-      .orderBy('id')
-      .execute();
+    const recordings = await db.selectFrom('recordings').select(['id', 'blob_key', 'ciphertext_size', 'ciphertext_sha256']).where('state', '=', 'stored').orderBy('id').execute();
     const renditions = await db.selectFrom('recording_renditions').select(['recording_id', 'blob_key', 'ciphertext_size', 'ciphertext_sha256']).orderBy('id').execute();
-    const pending = await db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'pending').executeTakeFirstOrThrow();
+    const pending = await db
+      .selectFrom('recordings')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('state', '=', 'pending')
+      .executeTakeFirstOrThrow();
     return {
       takenAt,
       schema: migration.rows[0]!.name,

@@ -71,7 +71,7 @@ export interface BackupManifest {
 }
 
 function damagedManifest(): CallvaultError {
-  return new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'the backup\'s manifest is damaged');
+  return new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, "the backup's manifest is damaged");
 }
 
 /** reads DIR/manifest.json and checks its shape; nothing in it is used as a path unchecked */

@@ -85,7 +85,10 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
       const result = await copyObject(source, objects, o.key, o);
       if (result !== 'copied') {
         const what = `the ${o.kind === 'rendition' ? 'redacted rendition' : 'object'} of recording ${o.recordingId}`;
-        throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, `the backup is damaged: ${what} ${result === 'missing' ? 'is missing' : 'differs from its manifest (size or SHA-256)'}; nothing was restored`);
+        throw new CallvaultError(
+          ErrorCodes.INTEGRITY_MISMATCH,
+          `the backup is damaged: ${what} ${result === 'missing' ? 'is missing' : 'differs from its manifest (size or SHA-256)'}; nothing was restored`,
+        );
       }
     }
     await rm(join(partial, 'objects', '.tmp'), { recursive: true, force: true });
@@ -129,7 +132,11 @@ async function applyRestore(
     const erased = [...new Set(deleted.filter((m) => m.kind === 'recording').map((m) => m.recordingId))];
     const replaced = deleted.filter((m) => m.kind === 'rendition' && !erased.includes(m.recordingId));
     const pending = await recordings.pending();
-    const sessions = await db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('revoked_at', 'is', null).executeTakeFirstOrThrow();
+    const sessions = await db
+      .selectFrom('sessions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('revoked_at', 'is', null)
+      .executeTakeFirstOrThrow();
 
     await audit.record(actor, {
       action: 'vault.restore',
@@ -149,7 +156,13 @@ async function applyRestore(
     await db.updateTable('sessions').set({ revoked_at: new Date().toISOString() }).where('revoked_at', 'is', null).execute();
     for (const id of erased) {
       const row = await recordings.get(id);
-      await audit.record(actor, { action: 'recording.erase', outcome: 'success', recordingId: id, controllerId: row?.controller_id, detail: { backupId: manifest.backupId, erasedAfterSnapshot: true } });
+      await audit.record(actor, {
+        action: 'recording.erase',
+        outcome: 'success',
+        recordingId: id,
+        controllerId: row?.controller_id,
+        detail: { backupId: manifest.backupId, erasedAfterSnapshot: true },
+      });
     }
     await recordings.erase(erased, new Date().toISOString());
     // their objects were never restored: nothing is left for an erasure to delete

@@ -114,7 +114,10 @@ export function wholeNumber(value: string): number {
 
 /** commander option parser: a comma-separated list, blanks left out */
 export function commaList(value: string): string[] {
-  return value.split(',').map((v) => v.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 /** commander option parser: text of 1 to `max` characters */

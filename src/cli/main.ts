@@ -39,7 +39,27 @@ export async function main(argv: string[]): Promise<void> {
     config ??= loadConfig();
     return { ...program.opts<Omit<GlobalOptions, 'config'>>(), config };
   };
-  for (const command of [init, importCommand, exportCommand, verify, keys, controllers, processors, contracts, users, tokens, recordings, redact, audit, subject, pii, backup, demo, serve]) command.register(program, globals);
+  for (const command of [
+    init,
+    importCommand,
+    exportCommand,
+    verify,
+    keys,
+    controllers,
+    processors,
+    contracts,
+    users,
+    tokens,
+    recordings,
+    redact,
+    audit,
+    subject,
+    pii,
+    backup,
+    demo,
+    serve,
+  ])
+    command.register(program, globals);
   // every subcommand accepts the global options after its own name too
   for (const cmd of allCommands(program)) {
     if (cmd === program) continue;
@@ -78,9 +98,7 @@ function report(err: unknown, json: boolean, debug: boolean): number {
     if (json) process.stdout.write(`${JSON.stringify({ error: { code: ErrorCodes.USAGE, message: err.message.replace(/^error: /, '') } })}\n`);
     return 2;
   }
-  const known: CallvaultError = isCallvaultError(err)
-    ? err
-    : (unavailableError(err) ?? unexpected(err));
+  const known: CallvaultError = isCallvaultError(err) ? err : (unavailableError(err) ?? unexpected(err));
   if (json) process.stdout.write(`${JSON.stringify({ error: { code: known.code, message: known.message } })}\n`);
   process.stderr.write(`callvault: ${known.message} [${known.code}]\n`);
   if (debug && !isCallvaultError(err)) process.stderr.write(`${(err as Error)?.stack}\n`);

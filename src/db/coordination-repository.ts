@@ -57,6 +57,9 @@ export class CoordinationRepository {
 
   /** forgets windows that ended before `before` (epoch ms) */
   async pruneRateLimits(windowMs: number, before = Date.now() - windowMs): Promise<void> {
-    await this.db.deleteFrom('rate_limits').where('window', '<', Math.floor(before / windowMs)).execute();
+    await this.db
+      .deleteFrom('rate_limits')
+      .where('window', '<', Math.floor(before / windowMs))
+      .execute();
   }
 }

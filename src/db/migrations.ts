@@ -43,12 +43,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('indexed', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('imported_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema
-        .createIndex('recordings_content')
-        .on('recordings')
-        .columns(['controller_id', 'content_sha256'])
-        .unique()
-        .execute();
+      await db.schema.createIndex('recordings_content').on('recordings').columns(['controller_id', 'content_sha256']).unique().execute();
       await db.schema.createIndex('recordings_size').on('recordings').columns(['controller_id', 'plaintext_size']).execute();
       await db.schema.createIndex('recordings_started').on('recordings').columns(['controller_id', 'started_at']).execute();
       await db.schema.createIndex('recordings_key').on('recordings').column('key_id').execute();
@@ -99,15 +94,33 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('contracts_processor').on('contracts').column('processor_id').execute();
 
-      await db.schema.alterTable('users').addColumn('processor_id', 'text', (c) => c.references('processors.id')).execute();
+      await db.schema
+        .alterTable('users')
+        .addColumn('processor_id', 'text', (c) => c.references('processors.id'))
+        .execute();
       await db.schema.alterTable('users').addColumn('agent', 'text').execute();
       await db.schema.alterTable('users').addColumn('team', 'text').execute();
-      await db.schema.alterTable('users').addColumn('totp_enrolled', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable('users').addColumn('totp_last_step', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable('users').addColumn('password_one_time', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable('users').addColumn('failed_signins', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('users')
+        .addColumn('totp_enrolled', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('users')
+        .addColumn('totp_last_step', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('users')
+        .addColumn('password_one_time', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('users')
+        .addColumn('failed_signins', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.alterTable('users').addColumn('locked_until', 'text').execute();
-      await db.schema.alterTable('users').addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('users')
+        .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.alterTable('users').addColumn('oidc_issuer', 'text').execute();
       await db.schema.alterTable('users').addColumn('oidc_subject', 'text').execute();
       await db.schema.createIndex('users_agent').on('users').column('agent').execute();
@@ -216,7 +229,10 @@ const migrations: Record<string, Migration> = {
   },
   '0004_redaction': {
     async up(db: Kysely<any>) {
-      await db.schema.alterTable('recordings').addColumn('redaction', 'text', (c) => c.notNull().defaultTo('pending')).execute();
+      await db.schema
+        .alterTable('recordings')
+        .addColumn('redaction', 'text', (c) => c.notNull().defaultTo('pending'))
+        .execute();
       await db.schema.alterTable('recordings').addColumn('redaction_problem', 'text').execute();
       await db.schema.alterTable('recordings').addColumn('sealed_redacted_transcript', 'text').execute();
       await db.schema.alterTable('recordings').addColumn('sealed_detections', 'text').execute();
@@ -235,7 +251,10 @@ const migrations: Record<string, Migration> = {
         .addUniqueConstraint('recording_renditions_kind', ['recording_id', 'kind'])
         .execute();
       // grants stated before this migration were for the original, the only audio there was
-      await db.schema.alterTable('access_grants').addColumn('rendition', 'text', (c) => c.notNull().defaultTo('original')).execute();
+      await db.schema
+        .alterTable('access_grants')
+        .addColumn('rendition', 'text', (c) => c.notNull().defaultTo('original'))
+        .execute();
     },
   },
   '0005_shared_state': {
@@ -285,7 +304,13 @@ const migrations: Record<string, Migration> = {
       const bytewise = db.getExecutor().adapter instanceof PostgresAdapter ? sql`text collate "C"` : sql`text`;
       const table = (await db.introspection.getTables()).find((t) => t.name === 'audit_entries');
       const present = new Set(table?.columns.map((c) => c.name));
-      for (const [name, type] of [['time', bytewise], ['action', bytewise], ['outcome', sql`text`], ['actor_id', sql`text`], ['actor_name', sql`text`]] as const) {
+      for (const [name, type] of [
+        ['time', bytewise],
+        ['action', bytewise],
+        ['outcome', sql`text`],
+        ['actor_id', sql`text`],
+        ['actor_name', sql`text`],
+      ] as const) {
         if (!present.has(name)) await db.schema.alterTable('audit_entries').addColumn(name, type).execute();
       }
       await backfillSearchColumns(db);

@@ -58,7 +58,10 @@ export class RecordingsRepository {
 
   /** A pending row reserves the id and the content hash while the object is written. */
   async insertPending(row: NewRecording): Promise<void> {
-    await this.db.insertInto('recordings').values({ ...row, state: 'pending', indexed: 0 }).execute();
+    await this.db
+      .insertInto('recordings')
+      .values({ ...row, state: 'pending', indexed: 0 })
+      .execute();
   }
 
   /**
@@ -70,7 +73,11 @@ export class RecordingsRepository {
     // SQLite binds at most 32766 parameters per statement
     const chunk = <T>(list: T[], size: number) => Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
     await this.db.transaction().execute(async (tx) => {
-      for (const part of chunk(rows, 500)) await tx.insertInto('recordings').values(part.map((r) => ({ ...r, state: 'stored' as const, indexed: 1 }))).execute();
+      for (const part of chunk(rows, 500))
+        await tx
+          .insertInto('recordings')
+          .values(part.map((r) => ({ ...r, state: 'stored' as const, indexed: 1 })))
+          .execute();
       for (const part of chunk(identifiers, 5000)) await tx.insertInto('recording_identifiers').values(part).execute();
     });
   }
@@ -135,7 +142,10 @@ export class RecordingsRepository {
     let q = this.db.selectFrom('recordings').selectAll().where('state', '=', 'stored');
     if (filter.controllerIds) q = q.where('controller_id', 'in', filter.controllerIds.length ? filter.controllerIds : ['']);
     if (filter.after) q = q.where('id', '>', filter.after);
-    const rows = await q.orderBy('id').limit(limit + 1).execute();
+    const rows = await q
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute();
     const page = rows.slice(0, limit);
     return rows.length > limit ? { recordings: page, next: page[page.length - 1]!.id } : { recordings: page };
   }
@@ -166,14 +176,22 @@ export class RecordingsRepository {
     if (search.identifier) {
       const { kind, digests } = search.identifier;
       q = q.where('id', 'in', (eb) =>
-        eb.selectFrom('recording_identifiers').select('recording_id').where('kind', '=', kind).where('digest', 'in', digests.length ? digests : ['']),
+        eb
+          .selectFrom('recording_identifiers')
+          .select('recording_id')
+          .where('kind', '=', kind)
+          .where('digest', 'in', digests.length ? digests : ['']),
       );
     }
     if (search.cursor) {
       const [time, id] = decodeCursor(search.cursor);
       q = q.where((eb) => eb.or([eb(callTime, '<', time), eb.and([eb(callTime, '=', time), eb('id', '<', id)])]));
     }
-    const rows = await q.orderBy(callTime, 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await q
+      .orderBy(callTime, 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return rows.length > limit && last ? { recordings: page, next: encodeCursor(last.started_at ?? last.imported_at, last.id) } : { recordings: page };
@@ -242,14 +260,7 @@ export class RecordingsRepository {
   }
 
   async unindexed(limit: number): Promise<RecordingRow[]> {
-    return this.db
-      .selectFrom('recordings')
-      .selectAll()
-      .where('state', '=', 'stored')
-      .where('indexed', '=', 0)
-      .orderBy('id')
-      .limit(limit)
-      .execute();
+    return this.db.selectFrom('recordings').selectAll().where('state', '=', 'stored').where('indexed', '=', 0).orderBy('id').limit(limit).execute();
   }
 
   async setIdentifiers(id: string, identifiers: { kind: IdentifierKind; digest: string }[]): Promise<void> {
@@ -345,7 +356,12 @@ export class RecordingsRepository {
 
   /** marks recordings to be examined again (a new detector, a transcription service configured) */
   async resetRedaction(states: readonly RedactionState[]): Promise<number> {
-    const r = await this.db.updateTable('recordings').set({ redaction: 'pending' }).where('redaction', 'in', [...states]).where('state', '!=', 'erased').executeTakeFirst();
+    const r = await this.db
+      .updateTable('recordings')
+      .set({ redaction: 'pending' })
+      .where('redaction', 'in', [...states])
+      .where('state', '!=', 'erased')
+      .executeTakeFirst();
     return Number(r.numUpdatedRows);
   }
 
@@ -389,7 +405,11 @@ export class RecordingsRepository {
         await tx.deleteFrom('recording_identifiers').where('recording_id', '=', id).execute();
         await tx.deleteFrom('recording_renditions').where('recording_id', '=', id).execute();
         await tx.deleteFrom('access_grants').where('recording_id', '=', id).execute();
-        await tx.updateTable('recordings').set({ erasure_debris: JSON.stringify(blobKeys) }).where('id', '=', id).execute();
+        await tx
+          .updateTable('recordings')
+          .set({ erasure_debris: JSON.stringify(blobKeys) })
+          .where('id', '=', id)
+          .execute();
         erased.push({ id, blobKeys });
       }
       return erased;

@@ -28,13 +28,7 @@ export class SessionsRepository {
 
   /** every session of a user, on disable, password change or role change */
   async revokeAllOf(userId: string, at: string, exceptIdHash = ''): Promise<void> {
-    await this.db
-      .updateTable('sessions')
-      .set({ revoked_at: at })
-      .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .where('id_hash', '!=', exceptIdHash)
-      .execute();
+    await this.db.updateTable('sessions').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).where('id_hash', '!=', exceptIdHash).execute();
   }
 
   async addToken(token: ApiTokenRow): Promise<void> {

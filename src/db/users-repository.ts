@@ -28,12 +28,7 @@ export class UsersRepository {
 
   /** one more failed sign-in, counted in the database so that servers racing each other all count */
   async countFailedSignin(id: string): Promise<number> {
-    const row = await this.db
-      .updateTable('users')
-      .set({ failed_signins: sql`failed_signins + 1` })
-      .where('id', '=', id)
-      .returning('failed_signins')
-      .executeTakeFirst();
+    const row = await this.db.updateTable('users').set({ failed_signins: sql`failed_signins + 1` }).where('id', '=', id).returning('failed_signins').executeTakeFirst();
     return Number(row?.failed_signins ?? 0);
   }
 

@@ -22,7 +22,10 @@ const AGENTS = ['nurse-anna', 'nurse-erik', 'nurse-sara'];
 const REGIONS = ['stockholm', 'uppsala', 'skane'];
 
 async function hasEspeak(): Promise<boolean> {
-  return execFile('espeak-ng', ['--version']).then(() => true, () => false);
+  return execFile('espeak-ng', ['--version']).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** what is said (`say`, digit by digit for espeak) and how a transcript writes it (`text`) */
@@ -93,9 +96,15 @@ export async function writeDemoCalls(dir: string, count: number): Promise<'speec
       const reason = REASONS[Math.floor(rnd() * REASONS.length)]!;
       const transcript = await speakCall(wav, [
         [{ text: '1177 Vårdguiden, du talar med en sjuksköterska.', say: '1177 Vårdguiden, du talar med en sjuksköterska.' }],
-        [{ text: 'Hej. Mitt personnummer är', say: 'Hej. Mitt personnummer är' }, { text: pnr, say: digitsSpoken(pnr) }],
+        [
+          { text: 'Hej. Mitt personnummer är', say: 'Hej. Mitt personnummer är' },
+          { text: pnr, say: digitsSpoken(pnr) },
+        ],
         [{ text: reason, say: reason }],
-        [{ text: 'Du kan ringa mig på', say: 'Du kan ringa mig på' }, { text: phone, say: digitsSpoken(phone) }],
+        [
+          { text: 'Du kan ringa mig på', say: 'Du kan ringa mig på' },
+          { text: phone, say: digitsSpoken(phone) },
+        ],
       ]);
       await writeFile(wav.replace(/\.wav$/, '.transcript.json'), transcript);
     } else {

@@ -13,9 +13,7 @@ import type { TokenPrincipal, UserPrincipal } from '../policy/policy.js';
 import type { Vault } from '../vault.js';
 import type { Actor } from '../services/actor.js';
 
-export type AuthContext =
-  | { kind: 'user'; user: User; session: SessionRow; principal: UserPrincipal }
-  | { kind: 'token'; token: ApiTokenRow; principal: TokenPrincipal };
+export type AuthContext = { kind: 'user'; user: User; session: SessionRow; principal: UserPrincipal } | { kind: 'token'; token: ApiTokenRow; principal: TokenPrincipal };
 
 export const SESSION_COOKIE = '__Host-callvault';
 
@@ -32,7 +30,15 @@ export async function authenticate(vault: Vault, req: FastifyRequest): Promise<A
     const token = m ? await resolveToken(vault, m[1]!) : undefined;
     // a bad token is never silently ignored in favour of a cookie
     if (!token) throw new CallvaultError(ErrorCodes.UNAUTHENTICATED, 'the token is not valid, has expired or was revoked');
-    await vault.audit.append({ action: 'token.use', outcome: 'success', actor: { type: 'token', id: token.id, name: token.name }, controllerId: token.controller_id, detail: { route: routeOf(req) }, ip: req.ip, requestId: req.id });
+    await vault.audit.append({
+      action: 'token.use',
+      outcome: 'success',
+      actor: { type: 'token', id: token.id, name: token.name },
+      controllerId: token.controller_id,
+      detail: { route: routeOf(req) },
+      ip: req.ip,
+      requestId: req.id,
+    });
     return { kind: 'token', token, principal: tokenPrincipal(token) };
   }
   const cookie = req.cookies?.[SESSION_COOKIE];
@@ -54,7 +60,13 @@ export function requestActor(req: FastifyRequest): Actor {
   const origin = { ip: req.ip, requestId: req.id };
   if (!auth) return { kind: 'anonymous', origin };
   if (auth.kind === 'token') return { kind: 'token', principal: auth.principal, token: { id: auth.token.id, name: auth.token.name }, origin };
-  return { kind: 'user', principal: auth.principal, user: { id: auth.user.id, username: auth.user.username, role: auth.principal.role }, sessionIdHash: auth.session.id_hash, origin };
+  return {
+    kind: 'user',
+    principal: auth.principal,
+    user: { id: auth.user.id, username: auth.user.username, role: auth.principal.role },
+    sessionIdHash: auth.session.id_hash,
+    origin,
+  };
 }
 
 export function routeOf(req: FastifyRequest): string {

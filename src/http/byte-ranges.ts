@@ -115,7 +115,9 @@ export interface MultipartLayout {
 
 /** The framing of a multipart/byteranges answer (§14.6), computed before any byte is sent. */
 export function multipartLayout(parts: ByteRange[], size: number, partType: string, boundary: string): MultipartLayout {
-  const heads = parts.map((p, i) => Buffer.from(`${i === 0 ? '' : '\r\n'}--${boundary}\r\nContent-Type: ${partType}\r\nContent-Range: bytes ${p.start}-${p.end - 1}/${size}\r\n\r\n`, 'latin1'));
+  const heads = parts.map((p, i) =>
+    Buffer.from(`${i === 0 ? '' : '\r\n'}--${boundary}\r\nContent-Type: ${partType}\r\nContent-Range: bytes ${p.start}-${p.end - 1}/${size}\r\n\r\n`, 'latin1'),
+  );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1');
   const length = heads.reduce((n, h) => n + h.length, 0) + parts.reduce((n, p) => n + p.end - p.start, 0) + tail.length;
   return { contentType: `multipart/byteranges; boundary=${boundary}`, length, heads, tail };

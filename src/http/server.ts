@@ -73,7 +73,6 @@ const PROBE_ROUTES = new Set(['/healthz', '/readyz']);
 export const JSON_BODY_LIMIT = 64 * 1024;
 export const MAX_HEADER_BYTES = 16 * 1024;
 
-
 /** seconds a client is asked to wait before retrying a 503: a restart or failover takes about this long */
 const RETRY_AFTER_SECONDS = 5;
 
@@ -106,7 +105,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: import('node:net').Socket) => {
       if (socket.writable && err.code === 'HPE_HEADER_OVERFLOW') {
         const body = JSON.stringify({ error: { code: ErrorCodes.INVALID_REQUEST, message: 'the request headers are too large' } });
-        socket.end(`HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        socket.end(
+          `HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
       } else {
         socket.destroy(err);
       }
@@ -118,7 +119,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.decorate('vault', options.vault);
   app.decorate('services', createServices(options.vault, { oidc: options.oidc }));
   app.decorateRequest('auth', null);
-  const readiness = new Readiness(options.vault, (report) => (report.ready ? app.log.info({ checks: report.checks }, 'ready') : app.log.warn({ checks: report.checks }, 'not ready')));
+  const readiness = new Readiness(options.vault, (report) =>
+    report.ready ? app.log.info({ checks: report.checks }, 'ready') : app.log.warn({ checks: report.checks }, 'not ready'),
+  );
   const metrics = new ServerMetrics(options.vault, readiness);
   app.decorate('metrics', metrics);
   app.addHook('onResponse', async (req, reply) => metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000));
@@ -223,7 +226,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     handler: async (_req, reply) => {
       const { ready, checks } = await readiness.check();
       if (ready) return reply.send({ status: 'ready', checks });
-      const failing = Object.entries(checks).filter(([, state]) => state !== 'ok').map(([name]) => name);
+      const failing = Object.entries(checks)
+        .filter(([, state]) => state !== 'ok')
+        .map(([name]) => name);
       return reply.code(503).send({ status: 'not-ready', checks, error: { code: ErrorCodes.NOT_READY, message: `not ready: ${failing.join(', ')}` } });
     },
   });
@@ -271,14 +276,24 @@ function handleError(thrown: FastifyError | CallvaultError, req: FastifyRequest,
   }
   const fe = err as FastifyError;
   if (fe.validation) {
-    void reply.code(400).send({ error: { code: ErrorCodes.INVALID_REQUEST, message: `invalid request: ${fe.validationContext ?? ''}${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? ''}`.trim() } });
+    void reply
+      .code(400)
+      .send({
+        error: {
+          code: ErrorCodes.INVALID_REQUEST,
+          message: `invalid request: ${fe.validationContext ?? ''}${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? ''}`.trim(),
+        },
+      });
     return;
   }
   const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
   if (status === 500) req.log.error({ code: fe.code }, 'request failed');
-  const code = status === 429 ? ErrorCodes.RATE_LIMITED : status === 416 ? ErrorCodes.RANGE_NOT_SATISFIABLE : status === 415 ? ErrorCodes.UNSUPPORTED_MEDIA_TYPE : ErrorCodes.INVALID_REQUEST;
+  const code =
+    status === 429 ? ErrorCodes.RATE_LIMITED : status === 416 ? ErrorCodes.RANGE_NOT_SATISFIABLE : status === 415 ? ErrorCodes.UNSUPPORTED_MEDIA_TYPE : ErrorCodes.INVALID_REQUEST;
   // fastify's own 4xx messages (bad JSON, body too large, wrong content type) name no data
-  void reply.code(status).send({ error: { code: status === 500 ? ErrorCodes.INTERNAL : code, message: status === 500 ? 'internal error' : String(fe.message ?? 'request refused') } });
+  void reply
+    .code(status)
+    .send({ error: { code: status === 500 ? ErrorCodes.INTERNAL : code, message: status === 500 ? 'internal error' : String(fe.message ?? 'request refused') } });
 }
 
 /** Request logs carry the route pattern, never the raw URL, headers or bodies. */

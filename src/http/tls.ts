@@ -18,7 +18,13 @@ export function defaultTlsFiles(dataDir: string): TlsFiles {
 
 export async function ensureSelfSignedCertificate(dataDir: string): Promise<TlsFiles> {
   const files = defaultTlsFiles(dataDir);
-  if (await stat(files.cert).then(() => true, () => false)) return files;
+  if (
+    await stat(files.cert).then(
+      () => true,
+      () => false,
+    )
+  )
+    return files;
   const { generate } = await import('selfsigned');
   const now = new Date();
   const pems = await generate([{ name: 'commonName', value: hostname() }], {
@@ -31,7 +37,15 @@ export async function ensureSelfSignedCertificate(dataDir: string): Promise<TlsF
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: hostname() }, { type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: hostname() },
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+          { type: 7, ip: '::1' },
+        ],
+      },
     ],
   });
   await mkdir(join(dataDir, 'tls'), { recursive: true, mode: 0o700 });

@@ -72,15 +72,7 @@ const MAX_STATE_COOKIE = 2048;
 /** a state cookie stamped this far in the future (clock steps between processes) is still taken */
 const CLOCK_SKEW_MS = 60_000;
 
-export type OidcFailureReason =
-  | 'unknown-provider'
-  | 'provider-unavailable'
-  | 'state'
-  | 'provider-error'
-  | 'token'
-  | 'no-account'
-  | 'disabled'
-  | 'mfa';
+export type OidcFailureReason = 'unknown-provider' | 'provider-unavailable' | 'state' | 'provider-error' | 'token' | 'no-account' | 'disabled' | 'mfa';
 
 export class OidcSignInError extends CallvaultError {
   constructor(
@@ -230,10 +222,15 @@ export class OidcProviders {
       if (err instanceof client.AuthorizationResponseError) {
         throw new OidcSignInError('provider-error', 'the identity provider did not complete the sign-in', undefined, errorCode(err.error));
       }
-      throw new OidcSignInError('token', 'the identity provider\'s answer could not be verified', undefined, errorCode((err as { error?: unknown }).error) ?? errorCode((err as { code?: unknown }).code));
+      throw new OidcSignInError(
+        'token',
+        "the identity provider's answer could not be verified",
+        undefined,
+        errorCode((err as { error?: unknown }).error) ?? errorCode((err as { code?: unknown }).code),
+      );
     }
     if (!claims || typeof claims.sub !== 'string' || claims.sub.length === 0) {
-      throw new OidcSignInError('token', 'the identity provider\'s answer could not be verified');
+      throw new OidcSignInError('token', "the identity provider's answer could not be verified");
     }
     const user = await vault.users.byOidc(provider.issuer, claims.sub);
     if (!user) throw new OidcSignInError('no-account', 'no usable callvault account is linked to this identity');
@@ -257,7 +254,10 @@ export class OidcProviders {
     if (!discovered) {
       const auth = provider.tokenEndpointAuthMethod === 'client_secret_post' ? client.ClientSecretPost(provider.clientSecret) : client.ClientSecretBasic(provider.clientSecret);
       discovered = client
-        .discovery(new URL(provider.issuer), provider.clientId, { client_secret: provider.clientSecret }, auth, { timeout: 10, execute: provider.execute ? [...provider.execute] : undefined })
+        .discovery(new URL(provider.issuer), provider.clientId, { client_secret: provider.clientSecret }, auth, {
+          timeout: 10,
+          execute: provider.execute ? [...provider.execute] : undefined,
+        })
         .catch((err: unknown) => {
           this.#discovered.delete(provider.id);
           throw new OidcSignInError('provider-unavailable', 'the identity provider cannot be reached', undefined, errorCode((err as { code?: unknown }).code));

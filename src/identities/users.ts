@@ -60,7 +60,10 @@ export async function prepareUser(deps: Pick<Vault, 'users' | 'controllers' | 't
   if (user.oidc && (!/^https?:\/\/\S+$/.test(user.oidc.issuer) || !user.oidc.subject || user.oidc.subject.length > 255)) {
     throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'an OpenID account needs the issuer URL and the subject');
   }
-  for (const [name, value] of [['agent', user.agent], ['team', user.team]] as const) {
+  for (const [name, value] of [
+    ['agent', user.agent],
+    ['team', user.team],
+  ] as const) {
     if (value !== undefined && value !== null && (value.length === 0 || value.length > 100)) {
       throw new CallvaultError(ErrorCodes.INVALID_REQUEST, `${name} is 1 to 100 characters`);
     }

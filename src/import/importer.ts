@@ -98,7 +98,10 @@ export async function importPaths(vault: Vault, paths: string[], options: Import
   }
   const candidates = pairSidecars(files.filter((f) => resolve(f.path) !== csvPath));
   const controllers = new Set((await vault.controllers.list()).map((c) => c.id));
-  options.onStart?.(candidates.reduce((n, c) => n + c.size, 0), candidates.length);
+  options.onStart?.(
+    candidates.reduce((n, c) => n + c.size, 0),
+    candidates.length,
+  );
 
   const work = async (c: Candidate) => {
     try {
@@ -158,9 +161,7 @@ async function importOne(
     expectedSha256: sha256,
   });
   if (options.shredSource) await shred(vault, c, result.id, result.sha256);
-  return result.status === 'stored'
-    ? { kind: 'imported', id: result.id, sha256: result.sha256 }
-    : { kind: 'skipped', reason: `already stored as ${result.id}` };
+  return result.status === 'stored' ? { kind: 'imported', id: result.id, sha256: result.sha256 } : { kind: 'skipped', reason: `already stored as ${result.id}` };
 }
 
 /** Deletes the source and its sidecar once the stored copy decrypts to the same bytes. */

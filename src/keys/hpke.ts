@@ -16,8 +16,7 @@ let loaded: Promise<CipherSuite> | undefined;
 export function hpkeSuite(): Promise<CipherSuite> {
   if (!loaded) {
     loaded = import('@hpke/core').then(
-      ({ Aes256Gcm, CipherSuite, DhkemP256HkdfSha256, HkdfSha256 }) =>
-        new CipherSuite({ kem: new DhkemP256HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() }),
+      ({ Aes256Gcm, CipherSuite, DhkemP256HkdfSha256, HkdfSha256 }) => new CipherSuite({ kem: new DhkemP256HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() }),
     );
   }
   return loaded;
@@ -41,10 +40,7 @@ export async function unwrapDataKey(recipientKey: CryptoKeyPair, wrapped: Buffer
   if (wrapped.length !== WRAPPED_KEY_SIZE) throw decryptionFailed();
   try {
     const suite = await hpkeSuite();
-    const pt = await suite.open(
-      { recipientKey, enc: toArrayBuffer(wrapped.subarray(0, ENC_SIZE)), info: toArrayBuffer(info) },
-      toArrayBuffer(wrapped.subarray(ENC_SIZE)),
-    );
+    const pt = await suite.open({ recipientKey, enc: toArrayBuffer(wrapped.subarray(0, ENC_SIZE)), info: toArrayBuffer(info) }, toArrayBuffer(wrapped.subarray(ENC_SIZE)));
     return Buffer.from(pt);
   } catch {
     throw decryptionFailed();

@@ -75,12 +75,28 @@ export class ServerMetrics {
     this.registry.registerMetric(settledAttempts);
     this.registry.registerMetric(closedConnections);
 
-    this.#requests = new Counter({ name: 'callvault_http_requests_total', help: 'HTTP requests answered, by method, route pattern and status', labelNames: ['method', 'route', 'status'], registers });
-    this.#requestSeconds = new Histogram({ name: 'callvault_http_request_duration_seconds', help: 'Time to answer an HTTP request, by method and route pattern', labelNames: ['method', 'route'], buckets: REQUEST_BUCKETS, registers });
+    this.#requests = new Counter({
+      name: 'callvault_http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.#requestSeconds = new Histogram({
+      name: 'callvault_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by method and route pattern',
+      labelNames: ['method', 'route'],
+      buckets: REQUEST_BUCKETS,
+      registers,
+    });
 
     const appends = new Counter({ name: 'callvault_audit_appends_total', help: 'Audit log appends in this process, by outcome', labelNames: ['outcome'], registers });
     for (const outcome of ['written', 'failed']) appends.inc({ outcome }, 0);
-    const appendSeconds = new Histogram({ name: 'callvault_audit_append_duration_seconds', help: 'Time to append one audit entry, failures included', buckets: APPEND_BUCKETS, registers });
+    const appendSeconds = new Histogram({
+      name: 'callvault_audit_append_duration_seconds',
+      help: 'Time to append one audit entry, failures included',
+      buckets: APPEND_BUCKETS,
+      registers,
+    });
     this.#stopListening = vault.audit.onAppend((ok, seconds) => {
       appends.inc({ outcome: ok ? 'written' : 'failed' });
       appendSeconds.observe(seconds);
@@ -135,9 +151,10 @@ export class ServerMetrics {
       help: 'Files handled by `callvault import` runs on this vault, from their audit summaries, by outcome',
       labelNames: ['outcome'],
       registers,
-      collect: () => figures.countImports((counted) => {
-        for (const outcome of IMPORT_OUTCOMES) imports.inc({ outcome }, counted[outcome]);
-      }),
+      collect: () =>
+        figures.countImports((counted) => {
+          for (const outcome of IMPORT_OUTCOMES) imports.inc({ outcome }, counted[outcome]);
+        }),
     });
   }
 
@@ -179,7 +196,11 @@ class VaultFigures {
   async #query(): Promise<Figures> {
     const db = this.vault.database.db;
     const [pending, head, checkpoint] = await Promise.all([
-      db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'pending').executeTakeFirstOrThrow(),
+      db
+        .selectFrom('recordings')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('state', '=', 'pending')
+        .executeTakeFirstOrThrow(),
       db.selectFrom('audit_head').select('size').where('id', '=', 1).executeTakeFirstOrThrow(),
       db.selectFrom('audit_checkpoints').select(['size', 'created_at']).orderBy('size', 'desc').limit(1).executeTakeFirst(),
     ]);

@@ -75,7 +75,9 @@ const NUMBER_SUFFIXES = ['nummer', 'numret', 'numren', 'nummers', 'numrets', 'nu
 
 /** identifier words that name the identifier (rather than an act, like `ring` or `född`) */
 const NAMES = new Set(
-  'personnr pnr samordningsnr telefon telefonen tel tfn mobil mobilen mobiltelefon mobilnr telnr mejl mejlen mejlet mejladress mejladressen mail mailen mailet mailadress mailadressen epost epostadress epostadressen adress adressen'.split(' '),
+  'personnr pnr samordningsnr telefon telefonen tel tfn mobil mobilen mobiltelefon mobilnr telnr mejl mejlen mejlet mejladress mejladressen mail mailen mailet mailadress mailadressen epost epostadress epostadressen adress adressen'.split(
+    ' ',
+  ),
 );
 
 function isNumberCompound(word: string): boolean {
@@ -198,7 +200,12 @@ export function contextAround(text: string, start: number, end: number): Context
     }
     // after a number only the names of identifiers speak about it (`… är mitt telefonnummer`, not
     // `…, hon är född 1932`); the words for what else a number is come before it, units are above
-    if (ctx !== 'none' && ctx !== 'negative' && ctx !== 'generic' && (NAMES.has(w.text) || isNumberCompound(w.text) || (i > 0 && classifyPair(after[i - 1]!.text, w.text) !== 'none'))) {
+    if (
+      ctx !== 'none' &&
+      ctx !== 'negative' &&
+      ctx !== 'generic' &&
+      (NAMES.has(w.text) || isNumberCompound(w.text) || (i > 0 && classifyPair(after[i - 1]!.text, w.text) !== 'none'))
+    ) {
       score.after = ctx;
       break;
     }

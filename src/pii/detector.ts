@@ -283,12 +283,14 @@ function evaluateWindow(around: RunContext, w: Window, endsRun: boolean, out: Ca
   const pn = w.leadingPlus ? undefined : personnummerOf(w);
   if (pn) {
     const confidence = pn.form + contextAdjustment(pn.type, context());
-    if (confidence >= DETECTION_THRESHOLD) out.push({ first: w.first, last: w.last, type: pn.type, value: pn.value, confidence, digitCount: w.digits.length, formatted: pn.formatted });
+    if (confidence >= DETECTION_THRESHOLD)
+      out.push({ first: w.first, last: w.last, type: pn.type, value: pn.value, confidence, digitCount: w.digits.length, formatted: pn.formatted });
   }
   const phone = phoneOf(w);
   if (phone) {
     const confidence = phone.form + contextAdjustment('phone', context());
-    if (confidence >= DETECTION_THRESHOLD) out.push({ first: w.first, last: w.last, type: 'phone', value: phone.value, confidence, digitCount: w.digits.length, formatted: phone.formatted });
+    if (confidence >= DETECTION_THRESHOLD)
+      out.push({ first: w.first, last: w.last, type: 'phone', value: phone.value, confidence, digitCount: w.digits.length, formatted: phone.formatted });
   }
 }
 

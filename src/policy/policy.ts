@@ -54,7 +54,19 @@ export type Action = (typeof ACTIONS)[number];
 export const ROLE_PERMISSIONS: Record<Role, readonly Action[]> = {
   nurse: ['recordings:list', 'recording:view', 'recording:play', 'recording:unredacted', 'break-glass:start'],
   supervisor: ['recordings:list', 'recording:view', 'recording:play', 'break-glass:start'],
-  dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:unredacted', 'recording:export', 'break-glass:list', 'break-glass:review', 'subject:access-log', 'subject:find', 'subject:export', 'subject:erase'],
+  dpo: [
+    'recordings:list',
+    'recording:view',
+    'recording:play',
+    'recording:unredacted',
+    'recording:export',
+    'break-glass:list',
+    'break-glass:review',
+    'subject:access-log',
+    'subject:find',
+    'subject:export',
+    'subject:erase',
+  ],
   // key status (ids, dates, counts, never key material): admins manage the installation, auditors
   // check that keys are rotated and that retired keys no longer hold data keys
   auditor: ['audit:read', 'break-glass:list', 'subject:access-log', 'keys:read'],

@@ -36,10 +36,7 @@ export type ToWorker =
   | { type: 'end'; id: number }
   | { type: 'abort'; id: number };
 
-export type FromWorker =
-  | { type: 'out'; id: number; buf: Uint8Array }
-  | { type: 'done'; id: number; result: EncryptionResult }
-  | { type: 'error'; id: number };
+export type FromWorker = { type: 'out'; id: number; buf: Uint8Array } | { type: 'done'; id: number; result: EncryptionResult } | { type: 'error'; id: number };
 
 interface Slot {
   worker: Worker;

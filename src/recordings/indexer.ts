@@ -75,7 +75,12 @@ export interface SubjectHit {
  * Stored recordings whose metadata holds this canonical value or whose transcript mentions it,
  * across controllers (or those given), each with where it was found.
  */
-export async function findByIdentifier(vault: Pick<Vault, 'controllers' | 'keys' | 'recordings'>, kind: 'phone' | 'personnummer' | 'source_name', canonicalValue: string, controllerIds?: readonly string[]): Promise<SubjectHit[]> {
+export async function findByIdentifier(
+  vault: Pick<Vault, 'controllers' | 'keys' | 'recordings'>,
+  kind: 'phone' | 'personnummer' | 'source_name',
+  canonicalValue: string,
+  controllerIds?: readonly string[],
+): Promise<SubjectHit[]> {
   const controllers = controllerIds ?? (await vault.controllers.list()).map((c) => c.id);
   const kinds: IdentifierKind[] = kind === 'source_name' ? [kind] : [kind, transcriptKind(kind)];
   const digests = kinds.flatMap((k) => controllers.map((c) => blindIndexFor(vault, c).digest(k, canonicalValue)));

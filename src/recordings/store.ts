@@ -24,9 +24,7 @@ export interface RecordingMetadata {
   startedAt?: string;
 }
 
-export type StoreResult =
-  | { status: 'stored'; id: string; sha256: string }
-  | { status: 'duplicate'; id: string; sha256: string };
+export type StoreResult = { status: 'stored'; id: string; sha256: string } | { status: 'duplicate'; id: string; sha256: string };
 
 export interface StoreOptions {
   onChunk?: (chunk: Buffer) => void;
@@ -63,7 +61,12 @@ export async function storeRecording(
       fields: identifiers,
       transcript: options.transcript,
     });
-    await pipeline(source, tap((b) => options.onChunk?.(b)), encrypt, pending.stream);
+    await pipeline(
+      source,
+      tap((b) => options.onChunk?.(b)),
+      encrypt,
+      pending.stream,
+    );
     const sealed = await encrypt.result;
     const info = typeof audio === 'function' ? await audio() : audio;
     const sha256 = sealed.contentSha256;

@@ -34,7 +34,12 @@ export async function verifyStore(vault: Vault, options: { deep: boolean }): Pro
       // listed in the row, unreadable (the key is gone) but still to be removed: reported, once.
       for (const key of row.erasure_debris ? (JSON.parse(row.erasure_debris) as string[]) : []) {
         known.add(key);
-        if (await vault.blobs.exists(key)) problems.push({ recordingId: row.id, object: key, problem: 'erased recording: its object is still stored (unreadable, its key is destroyed); the next `callvault subject erase` deletes it' });
+        if (await vault.blobs.exists(key))
+          problems.push({
+            recordingId: row.id,
+            object: key,
+            problem: 'erased recording: its object is still stored (unreadable, its key is destroyed); the next `callvault subject erase` deletes it',
+          });
       }
       continue;
     }
@@ -43,7 +48,10 @@ export async function verifyStore(vault: Vault, options: { deep: boolean }): Pro
       if (!(await writerDead(vault, row))) counts.inFlight += 1;
       else {
         counts.interrupted += 1;
-        problems.push({ recordingId: row.id, problem: `an interrupted upload or import (begun ${row.imported_at}); the server's housekeeping or the next import completes or removes it` });
+        problems.push({
+          recordingId: row.id,
+          problem: `an interrupted upload or import (begun ${row.imported_at}); the server's housekeeping or the next import completes or removes it`,
+        });
       }
       continue;
     }

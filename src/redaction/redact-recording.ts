@@ -107,7 +107,12 @@ async function saveOutcome(vault: Vault, row: RecordingRow, record: RedactionRec
     actor,
     recordingId: row.id,
     controllerId: row.controller_id,
-    detail: { state: outcome.state, identifiers: outcome.identifiers, ...(outcome.problem ? { problem: outcome.problem } : {}), ...(record.sealedTranscript ? { transcribed: true } : {}) },
+    detail: {
+      state: outcome.state,
+      identifiers: outcome.identifiers,
+      ...(outcome.problem ? { problem: outcome.problem } : {}),
+      ...(record.sealedTranscript ? { transcribed: true } : {}),
+    },
   });
   return outcome;
 }

@@ -15,7 +15,13 @@ export interface Origin {
 }
 
 export type Actor =
-  | { kind: 'user'; principal: UserPrincipal; user: { id: string; username: string; role: Role }; /** the session's stored id hash (sign-out revokes it) */ sessionIdHash: string; origin: Origin }
+  | {
+      kind: 'user';
+      principal: UserPrincipal;
+      user: { id: string; username: string; role: Role } /** the session's stored id hash (sign-out revokes it) */;
+      sessionIdHash: string;
+      origin: Origin;
+    }
   | { kind: 'token'; principal: TokenPrincipal; token: { id: string; name: string }; origin: Origin }
   | { kind: 'operator'; principal: OperatorPrincipal; name: string }
   | { kind: 'system'; principal: SystemPrincipal }

@@ -75,7 +75,16 @@ export function userView(u: User): UserView {
 }
 
 export function tokenView(t: ApiTokenRow): TokenView {
-  return { id: t.id, name: t.name, scope: t.scope, controllerId: t.controller_id, createdAt: t.created_at, expiresAt: t.expires_at, revokedAt: t.revoked_at, lastUsedAt: t.last_used_at };
+  return {
+    id: t.id,
+    name: t.name,
+    scope: t.scope,
+    controllerId: t.controller_id,
+    createdAt: t.created_at,
+    expiresAt: t.expires_at,
+    revokedAt: t.revoked_at,
+    lastUsedAt: t.last_used_at,
+  };
 }
 
 /** a contract as the API and CLI show it: the policy's own view of its terms */
@@ -151,7 +160,12 @@ export class AdministrationService {
   async createToken(actor: Actor, spec: { name: string; scope: TokenScope; controllerId: string; days: number }): Promise<NewToken> {
     await this.trail.authorize(actor, 'tokens:manage', 'token.create');
     const { row, token } = await prepareToken(this.deps, spec);
-    const event: ServiceEvent = { action: 'token.create', outcome: 'success', controllerId: spec.controllerId, detail: { tokenId: token.id, scope: spec.scope, expiresAt: token.expiresAt } };
+    const event: ServiceEvent = {
+      action: 'token.create',
+      outcome: 'success',
+      controllerId: spec.controllerId,
+      detail: { tokenId: token.id, scope: spec.scope, expiresAt: token.expiresAt },
+    };
     await this.change(actor, event, () => this.deps.sessions.addToken(row));
     return token;
   }
@@ -237,7 +251,12 @@ export class AdministrationService {
     // ISO 8601 strings, compared as text: the latest of the start and now, unless it ended already
     // biome-ignore lint/complexity/useMathMinMax: these are strings, which Math.max would turn into NaN
     const validTo = before.valid_to <= at ? before.valid_to : before.valid_from > at ? before.valid_from : at;
-    const event: ServiceEvent = { action: 'contract.end', outcome: 'success', controllerId: before.controller_id, detail: { contractId: id, processorId: before.processor_id, validTo } };
+    const event: ServiceEvent = {
+      action: 'contract.end',
+      outcome: 'success',
+      controllerId: before.controller_id,
+      detail: { contractId: id, processorId: before.processor_id, validTo },
+    };
     await this.change(actor, event, () => this.deps.tenancy.endContract(id, at));
     return contractView((await this.deps.tenancy.contract(id))!);
   }

@@ -58,7 +58,12 @@ export class KeysService {
     // a key pair unused yet exposes nothing: it is made first so that its entry can name it
     const created = await rotateKeys(this.deps, ids);
     for (const k of created) {
-      await this.trail.record(actor, { action: 'key.rotate', outcome: 'success', controllerId: k.controllerId, detail: { keyId: k.keyId, retiredKeyId: previous.get(k.controllerId) ?? null } });
+      await this.trail.record(actor, {
+        action: 'key.rotate',
+        outcome: 'success',
+        controllerId: k.controllerId,
+        detail: { keyId: k.keyId, retiredKeyId: previous.get(k.controllerId) ?? null },
+      });
     }
     return created.map((k) => ({ keyId: k.keyId, controller: k.controllerId }));
   }

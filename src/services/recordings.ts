@@ -37,7 +37,6 @@ import type { Vault } from '../vault.js';
 import type { Actor, SignedInActor } from './actor.js';
 import type { AuditTrail } from './audit-trail.js';
 
-
 /** the audit actions of reaching one recording */
 type RecordingAction = 'recording.view' | 'recording.access' | 'recording.play' | 'recording.transcript' | 'recording.waveform' | 'recording.export';
 /** what reading recordings needs of the vault: rows, grants, keys to open them, their objects */
@@ -173,7 +172,12 @@ export class RecordingsService {
     const page = await this.deps.recordings.search({ scopes, ...search, identifier });
     const glass = scopes.filter((s) => s.breakGlassId).map((s) => s.breakGlassId!);
     // the entry counts the results, so it follows the query; nothing has left yet
-    await this.trail.record(actor, { action: 'recordings.list', outcome: 'success', detail: { ...detail, results: page.recordings.length }, ...(glass.length ? { breakGlassId: glass.join(',') } : {}) });
+    await this.trail.record(actor, {
+      action: 'recordings.list',
+      outcome: 'success',
+      detail: { ...detail, results: page.recordings.length },
+      ...(glass.length ? { breakGlassId: glass.join(',') } : {}),
+    });
     return page;
   }
 
@@ -182,7 +186,14 @@ export class RecordingsService {
     const { row, principal, breakGlassId } = await reach(this.deps, this.trail, actor, id, 'recording:view', 'recording.view');
     // who may not hear the original does not read its identifiers either: only that they exist
     const shown = decide(principal, 'recording:unredacted', factsOf(row), new Date()).allowed;
-    await this.trail.record(actor, { action: 'recording.view', outcome: 'success', recordingId: row.id, controllerId: row.controller_id, breakGlassId, detail: { identifiers: shown ? 'shown' : 'hidden' } });
+    await this.trail.record(actor, {
+      action: 'recording.view',
+      outcome: 'success',
+      recordingId: row.id,
+      controllerId: row.controller_id,
+      breakGlassId,
+      detail: { identifiers: shown ? 'shown' : 'hidden' },
+    });
     const fields = await readSealedFields(this.deps, row);
     const show = (value: string | undefined, label: string) => (value === undefined ? null : shown ? value : label);
     return { recording: row, caller: show(fields.caller, LABELS.phone), personnummer: show(fields.personnummer, LABELS.personnummer) };
@@ -254,7 +265,16 @@ export class PlaybackService {
       expires_at: new Date(now.getTime() + row.duration_ms + GRANT_SLACK_MS).toISOString(),
       rendition,
     };
-    await this.trail.record(actor, { action: 'recording.access', outcome: 'success', recordingId: row.id, controllerId: row.controller_id, purpose, purposeText, breakGlassId, detail: { accessId: grant.id, rendition } });
+    await this.trail.record(actor, {
+      action: 'recording.access',
+      outcome: 'success',
+      recordingId: row.id,
+      controllerId: row.controller_id,
+      purpose,
+      purposeText,
+      breakGlassId,
+      detail: { accessId: grant.id, rendition },
+    });
     await this.deps.grants.addGrant(grant);
     return { accessId: grant.id, recordingId: row.id, expiresAt: grant.expires_at, rendition, hasTranscript: row.sealed_transcript !== null, breakGlass: Boolean(breakGlassId) };
   }
@@ -317,7 +337,16 @@ export class PlaybackService {
     const { purpose, purposeText, rendition } = statedPurpose(actor, statement);
     await this.checkRendition(actor, principal, row, rendition, 'recording.export');
     const stored = await this.storedRendition(row, rendition);
-    await this.trail.record(actor, { action: 'recording.export', outcome: 'success', recordingId: row.id, controllerId: row.controller_id, purpose, purposeText, breakGlassId, detail: { rendition } });
+    await this.trail.record(actor, {
+      action: 'recording.export',
+      outcome: 'success',
+      recordingId: row.id,
+      controllerId: row.controller_id,
+      purpose,
+      purposeText,
+      breakGlassId,
+      detail: { rendition },
+    });
     const opened = await openStoredRecording(this.deps, row, stored.object);
     return {
       recordingId: row.id,

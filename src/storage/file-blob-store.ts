@@ -73,7 +73,10 @@ export class FileBlobStore implements BlobStore {
   }
 
   async exists(key: string): Promise<boolean> {
-    return stat(this.#path(key)).then(() => true, () => false);
+    return stat(this.#path(key)).then(
+      () => true,
+      () => false,
+    );
   }
 
   async delete(key: string): Promise<void> {
@@ -126,7 +129,10 @@ export class FileBlobStore implements BlobStore {
       await writeFile(file, 'probe', { flag: 'wx', mode: 0o600 });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new CallvaultError(ErrorCodes.STORAGE_FAILED, code === 'ENOENT' ? 'the objects directory is missing' : `the objects directory cannot be written${code ? ` (${code})` : ''}`);
+      throw new CallvaultError(
+        ErrorCodes.STORAGE_FAILED,
+        code === 'ENOENT' ? 'the objects directory is missing' : `the objects directory cannot be written${code ? ` (${code})` : ''}`,
+      );
     } finally {
       await unlink(file).catch(() => {});
     }

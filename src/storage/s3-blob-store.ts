@@ -167,9 +167,7 @@ export class S3BlobStore implements BlobStore {
       get(target, prop) {
         if (prop !== 'send') return Reflect.get(target, prop);
         return (command: object, options?: object) =>
-          STAGING.some((C) => command instanceof C)
-            ? target.send(command as never, options as never)
-            : gate.then(() => target.send(command as never, options as never));
+          STAGING.some((C) => command instanceof C) ? target.send(command as never, options as never) : gate.then(() => target.send(command as never, options as never));
       },
     });
 
@@ -349,9 +347,7 @@ export class S3BlobStore implements BlobStore {
     do {
       let page: ListObjectsV2CommandOutput;
       try {
-        page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix || undefined, ContinuationToken, MaxKeys: this.#pageSize }),
-        );
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix || undefined, ContinuationToken, MaxKeys: this.#pageSize }));
       } catch (err) {
         throw storageFailed('ListObjectsV2', err);
       }
@@ -459,5 +455,8 @@ function storageFailed(operation: string, err: unknown): CallvaultError {
   // no answer, or the service's own failure (5xx, throttling): the store is down for now, and the
   // caller may retry; any other answer (403, 400) is a misconfiguration that retrying will not mend
   const down = status === undefined || status >= 500 || status === 429 || e.name === 'TimeoutError' || e.name === 'RequestTimeout';
-  return new CallvaultError(down ? ErrorCodes.STORAGE_UNAVAILABLE : ErrorCodes.STORAGE_FAILED, `object storage ${operation} failed${details.length ? ` (${details.join(', ')})` : ''}`);
+  return new CallvaultError(
+    down ? ErrorCodes.STORAGE_UNAVAILABLE : ErrorCodes.STORAGE_FAILED,
+    `object storage ${operation} failed${details.length ? ` (${details.join(', ')})` : ''}`,
+  );
 }

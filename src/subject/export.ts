@@ -148,7 +148,15 @@ function subjectArchive(vault: Vault, c: ArchiveContents): Readable {
         caller: fields.caller ?? null,
         personnummer: fields.personnummer ?? null,
         foundIn,
-        audio: { file: audioName(row), format: row.format, codec: row.codec, sampleRate: row.sample_rate, channels: row.channels, bytes: row.plaintext_size, sha256: row.content_sha256 },
+        audio: {
+          file: audioName(row),
+          format: row.format,
+          codec: row.codec,
+          sampleRate: row.sample_rate,
+          channels: row.channels,
+          bytes: row.plaintext_size,
+          sha256: row.content_sha256,
+        },
         transcript: row.sealed_transcript ? { files: ['transcript.json', 'transcript.vtt'] } : null,
       };
       return `${JSON.stringify(metadata, null, 2)}\n`;
@@ -214,7 +222,9 @@ function readme(c: ArchiveContents): string {
     'Recordings',
   ];
   for (const { row, foundIn } of c.hits) {
-    lines.push(`  ${row.id}  ${row.started_at ?? row.imported_at}  ${(row.duration_ms / 1000).toFixed(1)} s  ${row.format}  ${row.sealed_transcript ? 'transcript' : 'no transcript'}  found in ${foundIn.join(' and ')}`);
+    lines.push(
+      `  ${row.id}  ${row.started_at ?? row.imported_at}  ${(row.duration_ms / 1000).toFixed(1)} s  ${row.format}  ${row.sealed_transcript ? 'transcript' : 'no transcript'}  found in ${foundIn.join(' and ')}`,
+    );
   }
   if (c.hits.length === 0) lines.push('  none');
   return `${lines.join('\n')}\n`;

@@ -50,7 +50,10 @@ function failed(message: string, cause?: unknown): CallvaultError {
 
 /** whether `hostname` (as URL.hostname gives it) is this machine's loopback */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   const kind = isIP(host);
   if (kind === 4) return host.startsWith('127.');
@@ -187,7 +190,9 @@ export class OpenAiTranscriptionAdapter implements TranscriptionAdapter {
           }
           continue;
         }
-        throw failed(`the transcription service answered HTTP ${res.status} and asks to wait ${Math.ceil(wait / 1000)} s, longer than ${Math.round(this.maxRetryAfterMs / 1000)} s`);
+        throw failed(
+          `the transcription service answered HTTP ${res.status} and asks to wait ${Math.ceil(wait / 1000)} s, longer than ${Math.round(this.maxRetryAfterMs / 1000)} s`,
+        );
       }
       const why = res.status >= 300 && res.status < 400 ? ' (redirects are not followed)' : '';
       throw failed(`the transcription service answered HTTP ${res.status}${why}${attempt > 0 ? ' after one retry' : ''}`);

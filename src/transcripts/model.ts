@@ -75,16 +75,76 @@ export function checkTimes(start: unknown, end: unknown, where: string): { start
 
 /** whisper's language names (as OpenAI answers: "swedish") mapped to ISO 639-1 codes */
 const LANGUAGE_NAMES: Record<string, string> = {
-  swedish: 'sv', english: 'en', norwegian: 'no', nynorsk: 'nn', danish: 'da', finnish: 'fi', icelandic: 'is',
-  german: 'de', french: 'fr', spanish: 'es', italian: 'it', portuguese: 'pt', dutch: 'nl', polish: 'pl',
-  russian: 'ru', ukrainian: 'uk', estonian: 'et', latvian: 'lv', lithuanian: 'lt', arabic: 'ar', persian: 'fa',
-  turkish: 'tr', kurdish: 'ku', somali: 'so', tigrinya: 'ti', amharic: 'am', bosnian: 'bs', croatian: 'hr',
-  serbian: 'sr', albanian: 'sq', greek: 'el', romanian: 'ro', hungarian: 'hu', czech: 'cs', slovak: 'sk',
-  slovenian: 'sl', bulgarian: 'bg', hebrew: 'he', hindi: 'hi', urdu: 'ur', bengali: 'bn', tamil: 'ta',
-  thai: 'th', vietnamese: 'vi', chinese: 'zh', japanese: 'ja', korean: 'ko', indonesian: 'id', malay: 'ms',
-  tagalog: 'tl', swahili: 'sw', pashto: 'ps', punjabi: 'pa', armenian: 'hy', georgian: 'ka', azerbaijani: 'az',
-  uzbek: 'uz', kazakh: 'kk', mongolian: 'mn', nepali: 'ne', sinhala: 'si', catalan: 'ca', basque: 'eu',
-  galician: 'gl', welsh: 'cy', irish: 'ga', maltese: 'mt', macedonian: 'mk', belarusian: 'be', latin: 'la',
+  swedish: 'sv',
+  english: 'en',
+  norwegian: 'no',
+  nynorsk: 'nn',
+  danish: 'da',
+  finnish: 'fi',
+  icelandic: 'is',
+  german: 'de',
+  french: 'fr',
+  spanish: 'es',
+  italian: 'it',
+  portuguese: 'pt',
+  dutch: 'nl',
+  polish: 'pl',
+  russian: 'ru',
+  ukrainian: 'uk',
+  estonian: 'et',
+  latvian: 'lv',
+  lithuanian: 'lt',
+  arabic: 'ar',
+  persian: 'fa',
+  turkish: 'tr',
+  kurdish: 'ku',
+  somali: 'so',
+  tigrinya: 'ti',
+  amharic: 'am',
+  bosnian: 'bs',
+  croatian: 'hr',
+  serbian: 'sr',
+  albanian: 'sq',
+  greek: 'el',
+  romanian: 'ro',
+  hungarian: 'hu',
+  czech: 'cs',
+  slovak: 'sk',
+  slovenian: 'sl',
+  bulgarian: 'bg',
+  hebrew: 'he',
+  hindi: 'hi',
+  urdu: 'ur',
+  bengali: 'bn',
+  tamil: 'ta',
+  thai: 'th',
+  vietnamese: 'vi',
+  chinese: 'zh',
+  japanese: 'ja',
+  korean: 'ko',
+  indonesian: 'id',
+  malay: 'ms',
+  tagalog: 'tl',
+  swahili: 'sw',
+  pashto: 'ps',
+  punjabi: 'pa',
+  armenian: 'hy',
+  georgian: 'ka',
+  azerbaijani: 'az',
+  uzbek: 'uz',
+  kazakh: 'kk',
+  mongolian: 'mn',
+  nepali: 'ne',
+  sinhala: 'si',
+  catalan: 'ca',
+  basque: 'eu',
+  galician: 'gl',
+  welsh: 'cy',
+  irish: 'ga',
+  maltese: 'mt',
+  macedonian: 'mk',
+  belarusian: 'be',
+  latin: 'la',
 };
 
 /**
@@ -97,7 +157,11 @@ export function normaliseLanguage(value: unknown, where: string): string | undef
   const v = value.trim();
   const named = LANGUAGE_NAMES[v.toLowerCase()];
   if (named) return named;
-  if (/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$/.test(v)) return v.split('-').map((p, i) => (i === 0 ? p.toLowerCase() : p)).join('-');
+  if (/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$/.test(v))
+    return v
+      .split('-')
+      .map((p, i) => (i === 0 ? p.toLowerCase() : p))
+      .join('-');
   throw invalidTranscript(`${where}: language is not a language tag`);
 }
 
@@ -134,9 +198,7 @@ export function finish(
     if (seg.words && seg.words.length > 0) {
       words += Math.max(seg.words.length, textWords);
       if (words > MAX_TRANSCRIPT_WORDS) throw invalidTranscript(`more than ${MAX_TRANSCRIPT_WORDS} words`);
-      out.words = seg.words
-        .map((w, j) => ({ text: w.text, ...checkTimes(w.start, w.end, `${where(i)} word ${j + 1}`) }))
-        .sort(compareSegments);
+      out.words = seg.words.map((w, j) => ({ text: w.text, ...checkTimes(w.start, w.end, `${where(i)} word ${j + 1}`) })).sort(compareSegments);
     } else {
       words += textWords;
       if (words > MAX_TRANSCRIPT_WORDS) throw invalidTranscript(`more than ${MAX_TRANSCRIPT_WORDS} words`);

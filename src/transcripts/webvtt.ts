@@ -11,16 +11,7 @@
  * Where the W3C parser would silently drop a cue (a malformed timing line, a block that is no
  * cue) this parser refuses the file: a transcript with cues missing must not be stored as whole.
  */
-import {
-  checkTimes,
-  finish,
-  invalidTranscript,
-  normaliseLanguage,
-  normaliseSpace,
-  type Transcript,
-  type TranscriptSegment,
-  type TranscriptWord,
-} from './model.js';
+import { checkTimes, finish, invalidTranscript, normaliseLanguage, normaliseSpace, type Transcript, type TranscriptSegment, type TranscriptWord } from './model.js';
 
 const TIMESTAMP_RE = /^(?:(\d{2,}):)?([0-5]\d):([0-5]\d)\.(\d{3})$/;
 const TIMING_RE = /^[ \t]*([^ \t]+?)[ \t]*-->[ \t]*([^ \t]+)(?:[ \t]+.*)?$/;

@@ -43,9 +43,7 @@ interface Reference {
 
 /** What ffprobe says about a file: the independent reference for every probe result. */
 async function ffprobe(path: string): Promise<Reference> {
-  const { stdout } = await execFile('ffprobe', [
-    '-v', 'error', '-show_entries', 'stream=codec_name,sample_rate,channels:format=duration', '-of', 'json', path,
-  ]);
+  const { stdout } = await execFile('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,sample_rate,channels:format=duration', '-of', 'json', path]);
   const j = JSON.parse(stdout) as { streams: { codec_name: string; sample_rate: string; channels: number }[]; format: { duration: string } };
   const s = j.streams[0]!;
   return { codec: s.codec_name, sampleRate: Number(s.sample_rate), channels: s.channels, durationMs: Number(j.format.duration) * 1000 };
@@ -166,8 +164,18 @@ describe('probeAudio: WAV header variants', async () => {
   test('every kind is generated', () => {
     const names = variants.map((v) => v.name);
     for (const required of [
-      'pcm24', 'pcm24-extensible', 'pcm16-stereo-extensible', 'pcm-u8', 'float32', 'rf64',
-      'recorder-riff0', 'recorder-riffffff', 'recorder-data0', 'recorder-dataffff', 'recorder-both0', 'recorder-bothffff',
+      'pcm24',
+      'pcm24-extensible',
+      'pcm16-stereo-extensible',
+      'pcm-u8',
+      'float32',
+      'rf64',
+      'recorder-riff0',
+      'recorder-riffffff',
+      'recorder-data0',
+      'recorder-dataffff',
+      'recorder-both0',
+      'recorder-bothffff',
     ]) {
       assert.ok(names.includes(required), required);
     }
@@ -322,7 +330,23 @@ describe('probeAudio: headers that lie', () => {
 
   test('RF64 without its ds64 chunk is refused; with it, read', async () => {
     const path = join(dir, 'lie-rf64.wav');
-    await execFile('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-ar', '8000', '-c:a', 'pcm_s16le', '-rf64', 'always', path]);
+    await execFile('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:duration=1',
+      '-ar',
+      '8000',
+      '-c:a',
+      'pcm_s16le',
+      '-rf64',
+      'always',
+      path,
+    ]);
     const buf = await readFile(path);
     assert.equal(buf.toString('latin1', 12, 16), 'ds64');
     assert.equal((await probeMatchesFfprobe(path, 2)).wav?.container, 'RF64');
@@ -410,8 +434,16 @@ describe('probeAudio: broken and unsupported files', async () => {
   test('every kind is generated', () => {
     const names = files.map((f) => f.name);
     for (const required of [
-      'empty.wav', 'random.wav', 'notes.wav', 'metadata.mp3', 'riff-header-only.wav', 'truncated-data.wav',
-      'no-data-chunk.wav', 'zero-channels.wav', 'mp3-header-garbage.mp3', 'id3-garbage.mp3',
+      'empty.wav',
+      'random.wav',
+      'notes.wav',
+      'metadata.mp3',
+      'riff-header-only.wav',
+      'truncated-data.wav',
+      'no-data-chunk.wav',
+      'zero-channels.wav',
+      'mp3-header-garbage.mp3',
+      'id3-garbage.mp3',
     ]) {
       assert.ok(names.includes(required), required);
     }
@@ -527,7 +559,10 @@ describe('fixtures', () => {
 
 function checkPhrases(call: SyntheticCall): void {
   const ids = call.phrases.filter((p) => p.identifier);
-  assert.deepEqual(ids.map((p) => p.identifier), ['personnummer', 'phone']);
+  assert.deepEqual(
+    ids.map((p) => p.identifier),
+    ['personnummer', 'phone'],
+  );
   const pnrPhrase = ids[0]!;
   assert.equal(pnrPhrase.identifierSpan!.text.replace(/ /g, ''), call.personnummer);
   assert.ok(pnrPhrase.text.includes(pnrPhrase.identifierSpan!.text));

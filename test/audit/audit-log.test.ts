@@ -86,7 +86,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       {
         name: 'altering an entry',
         expect: 'leaf-hash',
-        tamper: async () => void (await db().updateTable('audit_entries').set({ entry: sql`replace(entry, 'quality-review', 'patient-follow-up')` }).where('seq', '=', 30).execute()),
+        tamper: async () =>
+          void (await db().updateTable('audit_entries').set({ entry: sql`replace(entry, 'quality-review', 'patient-follow-up')` }).where('seq', '=', 30).execute()),
       },
       {
         name: 'altering an entry and its stored hash',
@@ -94,7 +95,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         tamper: async () => {
           const [row] = await db().selectFrom('audit_entries').selectAll().where('seq', '=', 30).execute();
           const entry = row!.entry.replace('user2', 'user3');
-          await db().updateTable('audit_entries').set({ entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex') }).where('seq', '=', 30).execute();
+          await db()
+            .updateTable('audit_entries')
+            .set({ entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex') })
+            .where('seq', '=', 30)
+            .execute();
         },
       },
       {
@@ -102,32 +107,61 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         expect: 'checkpoint-root',
         tamper: async () => {
           const [a, b] = await db().selectFrom('audit_entries').selectAll().where('seq', 'in', [40, 41]).orderBy('seq').execute();
-          await db().updateTable('audit_entries').set({ entry: b!.entry, leaf_hash: b!.leaf_hash, recording_id: b!.recording_id, identifier_hash: b!.identifier_hash }).where('seq', '=', 40).execute();
-          await db().updateTable('audit_entries').set({ entry: a!.entry, leaf_hash: a!.leaf_hash, recording_id: a!.recording_id, identifier_hash: a!.identifier_hash }).where('seq', '=', 41).execute();
+          await db()
+            .updateTable('audit_entries')
+            .set({ entry: b!.entry, leaf_hash: b!.leaf_hash, recording_id: b!.recording_id, identifier_hash: b!.identifier_hash })
+            .where('seq', '=', 40)
+            .execute();
+          await db()
+            .updateTable('audit_entries')
+            .set({ entry: a!.entry, leaf_hash: a!.leaf_hash, recording_id: a!.recording_id, identifier_hash: a!.identifier_hash })
+            .where('seq', '=', 41)
+            .execute();
         },
       },
       {
         name: 'inserting an entry in the middle',
         expect: 'checkpoint-root',
         tamper: async () => {
-          for (let seq = ENTRIES - 1; seq >= 50; seq--) await db().updateTable('audit_entries').set({ seq: seq + 1 } as any).where('seq', '=', seq).execute();
+          for (let seq = ENTRIES - 1; seq >= 50; seq--)
+            await db()
+              .updateTable('audit_entries')
+              .set({ seq: seq + 1 } as any)
+              .where('seq', '=', seq)
+              .execute();
           const entry = JSON.stringify({ action: 'auth.signin', outcome: 'success', time: '2026-01-01T00:00:00.000Z', v: 1 });
-          await db().insertInto('audit_entries').values({ seq: 50, entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex'), recording_id: null, identifier_hash: null }).execute();
-          await db().updateTable('audit_head').set({ size: ENTRIES + 1 }).execute();
+          await db()
+            .insertInto('audit_entries')
+            .values({ seq: 50, entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex'), recording_id: null, identifier_hash: null })
+            .execute();
+          await db()
+            .updateTable('audit_head')
+            .set({ size: ENTRIES + 1 })
+            .execute();
         },
       },
       {
         name: 'cutting entries off the end',
         expect: 'checkpoint-beyond-log',
         tamper: async () => {
-          await db().deleteFrom('audit_entries').where('seq', '>=', ENTRIES - 5).execute();
-          await db().updateTable('audit_head').set({ size: ENTRIES - 5 }).execute();
+          await db()
+            .deleteFrom('audit_entries')
+            .where('seq', '>=', ENTRIES - 5)
+            .execute();
+          await db()
+            .updateTable('audit_head')
+            .set({ size: ENTRIES - 5 })
+            .execute();
         },
       },
       {
         name: 'adding a row beyond the head',
         expect: 'entry-extra',
-        tamper: async () => void (await db().insertInto('audit_entries').values({ seq: ENTRIES, entry: '{}', leaf_hash: leafHash(Buffer.from('{}')).toString('hex'), recording_id: null, identifier_hash: null }).execute()),
+        tamper: async () =>
+          void (await db()
+            .insertInto('audit_entries')
+            .values({ seq: ENTRIES, entry: '{}', leaf_hash: leafHash(Buffer.from('{}')).toString('hex'), recording_id: null, identifier_hash: null })
+            .execute()),
       },
       {
         name: "blanking an entry's recording column (hiding a playback from a patient's access log)",
@@ -160,7 +194,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       {
         name: 'changing a cached subtree hash',
         expect: 'subtree-cache',
-        tamper: async () => void (await db().updateTable('audit_subtrees').set({ hash: '00'.repeat(32) }).where('start', '=', 256).execute()),
+        tamper: async () =>
+          void (await db()
+            .updateTable('audit_subtrees')
+            .set({ hash: '00'.repeat(32) })
+            .where('start', '=', 256)
+            .execute()),
       },
       {
         name: "changing a checkpoint's root and keeping its signature",
@@ -169,7 +208,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           const [row] = await db().selectFrom('audit_checkpoints').selectAll().orderBy('size').limit(1).execute();
           const lines = row!.note.split('\n');
           lines[2] = Buffer.alloc(32, 1).toString('base64');
-          await db().updateTable('audit_checkpoints').set({ note: lines.join('\n') }).where('size', '=', row!.size).execute();
+          await db()
+            .updateTable('audit_checkpoints')
+            .set({ note: lines.join('\n') })
+            .where('size', '=', row!.size)
+            .execute();
         },
       },
       {
@@ -189,7 +232,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         expect: 'checkpoint-signature',
         tamper: async () => {
           const [row] = await db().selectFrom('audit_checkpoints').selectAll().orderBy('size').limit(1).execute();
-          await db().updateTable('audit_checkpoints').set({ note: otherSigner.sign(`${row!.note.split('\n\n')[0]!}\n`) }).where('size', '=', row!.size).execute();
+          await db()
+            .updateTable('audit_checkpoints')
+            .set({ note: otherSigner.sign(`${row!.note.split('\n\n')[0]!}\n`) })
+            .where('size', '=', row!.size)
+            .execute();
         },
       },
     ];
@@ -215,7 +262,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       try {
         const [row] = await db().selectFrom('audit_entries').selectAll().where('seq', '=', 5).execute();
         const entry = row!.entry.replace('user5', 'user6');
-        await db().updateTable('audit_entries').set({ entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex') }).where('seq', '=', 5).execute();
+        await db()
+          .updateTable('audit_entries')
+          .set({ entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex') })
+          .where('seq', '=', 5)
+          .execute();
         await db().deleteFrom('audit_subtrees').execute();
         await vault.audit.append(auditEvent(1));
         await assert.rejects((await freshCheckpoints(vault)).make(), (err) => isCallvaultError(err, ErrorCodes.AUDIT_INCONSISTENT));
@@ -230,7 +281,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const [row] = await db().selectFrom('audit_entries').selectAll().where('seq', '=', 7).execute();
         const entry = row!.entry.replace('user0', 'user1');
         // a thorough forger: the columns copied out of the entry are rewritten with it
-        await db().updateTable('audit_entries').set({ entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex'), ...entryColumns(entry) }).where('seq', '=', 7).execute();
+        await db()
+          .updateTable('audit_entries')
+          .set({ entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex'), ...entryColumns(entry) })
+          .where('seq', '=', 7)
+          .execute();
         await db().deleteFrom('audit_subtrees').execute();
         await db().deleteFrom('audit_checkpoints').execute();
         await (await freshCheckpoints(vault)).make();
@@ -256,10 +311,20 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const size = await vault.audit.size();
       assert.equal(size, before + 2 * PER);
       const appended = await vault.audit.entries(before, size);
-      assert.deepEqual(appended.map((e) => e.index), Array.from({ length: 2 * PER }, (_, i) => before + i));
+      assert.deepEqual(
+        appended.map((e) => e.index),
+        Array.from({ length: 2 * PER }, (_, i) => before + i),
+      );
       for (const w of ['a', 'b']) {
-        const mine = appended.map((e) => JSON.parse(e.entry.toString())).filter((e) => e.detail.what === w).map((e) => e.detail.index);
-        assert.deepEqual(mine, Array.from({ length: PER }, (_, i) => i), `worker ${w}'s entries are all there, in its order`);
+        const mine = appended
+          .map((e) => JSON.parse(e.entry.toString()))
+          .filter((e) => e.detail.what === w)
+          .map((e) => e.detail.index);
+        assert.deepEqual(
+          mine,
+          Array.from({ length: PER }, (_, i) => i),
+          `worker ${w}'s entries are all there, in its order`,
+        );
       }
       await (await vault.auditCheckpoints()).make();
       const report = await verify(vault);

@@ -80,7 +80,11 @@ export function auditStoreContract(name: string, url: () => Promise<{ url: strin
         assert.equal(e.entry.toString('utf8'), written[i]!.entry, `entry ${i}`);
         assert.equal(e.leafHash.toString('hex'), written[i]!.leaf_hash, `leaf hash ${i}`);
       });
-      const columns = await m.db.selectFrom('audit_entries').select(['seq', 'recording_id', 'identifier_hash', 'time', 'action', 'outcome', 'actor_id', 'actor_name']).orderBy('seq').execute();
+      const columns = await m.db
+        .selectFrom('audit_entries')
+        .select(['seq', 'recording_id', 'identifier_hash', 'time', 'action', 'outcome', 'actor_id', 'actor_name'])
+        .orderBy('seq')
+        .execute();
       columns.forEach((c) => {
         const { seq, ...rest } = c;
         const { entry: _e, leaf_hash: _h, ...want } = written[Number(seq)]!;
@@ -101,8 +105,14 @@ export function auditStoreContract(name: string, url: () => Promise<{ url: strin
     });
 
     it('reads any range [from, to), clipped to the log', async () => {
-      assert.deepEqual((await store.entries(1, 3)).map((e) => e.index), [1, 2]);
-      assert.deepEqual((await store.entries(4, 100)).map((e) => e.index), [4]);
+      assert.deepEqual(
+        (await store.entries(1, 3)).map((e) => e.index),
+        [1, 2],
+      );
+      assert.deepEqual(
+        (await store.entries(4, 100)).map((e) => e.index),
+        [4],
+      );
       assert.deepEqual(await store.entries(5, 100), []);
       assert.deepEqual(await store.entries(3, 3), []);
       assert.deepEqual(await store.entries(3, 1), []);
@@ -114,7 +124,10 @@ export function auditStoreContract(name: string, url: () => Promise<{ url: strin
         hashes.map((h) => h.toString('hex')),
         [1, 2, 3].map((i) => written[i]!.leaf_hash),
       );
-      assert.ok(hashes.every((h, i) => h.equals(leafHash(Buffer.from(written[i + 1]!.entry, 'utf8')))), 'the leaf hash is RFC 9162 over the entry bytes');
+      assert.ok(
+        hashes.every((h, i) => h.equals(leafHash(Buffer.from(written[i + 1]!.entry, 'utf8')))),
+        'the leaf hash is RFC 9162 over the entry bytes',
+      );
       await assert.rejects(store.leafHashes(3, 6));
     });
 

@@ -32,11 +32,19 @@ async function docRows(): Promise<Map<string, string>> {
 describe('docs/audit-log.md', () => {
   test('lists every catalogued action and nothing else', async () => {
     const rows = await docRows();
-    assert.deepEqual([...rows.keys()].filter((a) => !isAuditAction(a)), [], 'actions in the doc that the catalogue does not have');
-    assert.deepEqual(ACTIONS.filter((a) => !rows.has(a)), [], 'catalogued actions the doc does not list (node dist/scripts/audit-catalogue-doc.js)');
+    assert.deepEqual(
+      [...rows.keys()].filter((a) => !isAuditAction(a)),
+      [],
+      'actions in the doc that the catalogue does not have',
+    );
+    assert.deepEqual(
+      ACTIONS.filter((a) => !rows.has(a)),
+      [],
+      'catalogued actions the doc does not list (node dist/scripts/audit-catalogue-doc.js)',
+    );
   });
 
-  test('gives each action the catalogue\'s meaning, top-level fields and detail fields', async () => {
+  test("gives each action the catalogue's meaning, top-level fields and detail fields", async () => {
     const rows = await docRows();
     for (const [action, spec] of Object.entries(AUDIT_CATALOGUE)) {
       assert.equal(rows.get(action), rowText(action, spec as ActionSpec), `${action}: the doc differs from the catalogue (node dist/scripts/audit-catalogue-doc.js)`);
@@ -77,7 +85,11 @@ describe('the catalogue', () => {
     const text = sources.join('\n');
     // `user.${path}` and `user.${name}` stand for user.disable and user.enable
     const used = (a: string) => text.includes(`'${a}'`) || ((a === 'user.disable' || a === 'user.enable') && /`user\.\$\{(path|name)\}`/.test(text));
-    assert.deepEqual(ACTIONS.filter((a) => !used(a)), [], 'catalogued actions nothing appends');
+    assert.deepEqual(
+      ACTIONS.filter((a) => !used(a)),
+      [],
+      'catalogued actions nothing appends',
+    );
     const named = [...text.matchAll(/action: '([a-z-]+\.[a-z.-]+)'/g)].map((m) => m[1]!);
     assert.deepEqual([...new Set(named.filter((a) => !isAuditAction(a)))], [], 'actions appended in src that the catalogue lacks');
   });
@@ -122,7 +134,7 @@ describe('AuditLog.append against the catalogue', () => {
       await assert.rejects(log.append(event), (err: unknown) => isCallvaultError(err) && err.code === ErrorCodes.INTERNAL, JSON.stringify(event));
     }
     assert.equal(await log.size(), 1, 'nothing of a refused event is written');
-    assert.equal(log.lastAppend?.ok, true, 'a refused event says nothing about the log\'s state');
+    assert.equal(log.lastAppend?.ok, true, "a refused event says nothing about the log's state");
   });
 });
 

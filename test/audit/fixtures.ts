@@ -13,7 +13,8 @@ export const RECORDING = '0192a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b';
 /** entry i: every third a playback of RECORDING, the others searches by an identifier hash */
 export function auditEvent(i: number): AuditEvent {
   const actor = { type: 'user' as const, id: `u-${i % 7}`, name: `user${i % 7}`, role: 'nurse' };
-  if (i % 3 === 0) return { action: 'recording.play', outcome: 'success', actor, recordingId: RECORDING, purpose: 'quality-review', detail: { range: { start: i, end: i + 1000 } } };
+  if (i % 3 === 0)
+    return { action: 'recording.play', outcome: 'success', actor, recordingId: RECORDING, purpose: 'quality-review', detail: { range: { start: i, end: i + 1000 } } };
   return { action: 'recordings.list', outcome: 'success', actor, detail: { region: 'north', [i % 2 ? 'phoneHash' : 'personnummerHash']: `${i % 5}`.repeat(64) } };
 }
 
@@ -59,7 +60,11 @@ export async function snapshot(vault: Vault): Promise<AuditRows> {
 export async function restore(vault: Vault, rows: AuditRows): Promise<void> {
   await vault.database.db.transaction().execute(async (tx) => {
     for (const table of ['audit_entries', 'audit_head', 'audit_checkpoints', 'audit_subtrees'] as const) await tx.deleteFrom(table).execute();
-    for (let i = 0; i < rows.entries.length; i += 200) await tx.insertInto('audit_entries').values(rows.entries.slice(i, i + 200)).execute();
+    for (let i = 0; i < rows.entries.length; i += 200)
+      await tx
+        .insertInto('audit_entries')
+        .values(rows.entries.slice(i, i + 200))
+        .execute();
     await tx.insertInto('audit_head').values(rows.head).execute();
     if (rows.checkpoints.length) await tx.insertInto('audit_checkpoints').values(rows.checkpoints).execute();
     if (rows.subtrees.length) await tx.insertInto('audit_subtrees').values(rows.subtrees).execute();

@@ -140,8 +140,7 @@ const hex = (bs: readonly Buffer[]): string[] => bs.map((b) => b.toString('hex')
 const fromHex = (h: string): Buffer => Buffer.from(h, 'hex');
 
 /** a proof built the way src/audit/tree.ts builds one: the ranges, each hashed on its own */
-const hashRanges = (leaves: readonly Buffer[], ranges: readonly Range[], mth: (d: Buffer[]) => Buffer = refMTH): Buffer[] =>
-  ranges.map(([s, e]) => mth(leaves.slice(s, e)));
+const hashRanges = (leaves: readonly Buffer[], ranges: readonly Range[], mth: (d: Buffer[]) => Buffer = refMTH): Buffer[] => ranges.map(([s, e]) => mth(leaves.slice(s, e)));
 
 function flipped(b: Buffer, byte: number, bit = 0): Buffer {
   const c = Buffer.from(b);
@@ -406,11 +405,7 @@ function checkConsistency(n: number, m: number, other: number, salt: number): vo
     [m - 1, n],
   ] as const) {
     if (m2 === m && n2 === n) continue;
-    assert.equal(
-      verifyConsistency(m2, n2, firstRoot, secondRoot, proof),
-      refVerifyConsistency(m2, n2, firstRoot, secondRoot, proof),
-      `checked as ${m2} → ${n2}`,
-    );
+    assert.equal(verifyConsistency(m2, n2, firstRoot, secondRoot, proof), refVerifyConsistency(m2, n2, firstRoot, secondRoot, proof), `checked as ${m2} → ${n2}`);
   }
   // wrong roots
   assert.equal(verifyConsistency(m, n, flipped(firstRoot, salt), secondRoot, proof), false, 'first root flipped');
@@ -465,14 +460,12 @@ describe('module against the reference, random sizes (fast-check)', () => {
   });
 
   const consistencyCase = (maxSize: number) =>
-    fc
-      .record({ n: fc.integer({ min: 2, max: maxSize }), at: fc.nat(), other: fc.nat(), salt: fc.nat({ max: 1000 }), pow2: fc.boolean() })
-      .map(({ n, at, other, salt, pow2 }) => {
-        // a power-of-two first size takes the RFC verifier's other branch; make it common
-        let m = 1 + (at % (n - 1));
-        if (pow2) m = 2 ** Math.floor(Math.log2(m));
-        return { n, m, other, salt };
-      });
+    fc.record({ n: fc.integer({ min: 2, max: maxSize }), at: fc.nat(), other: fc.nat(), salt: fc.nat({ max: 1000 }), pow2: fc.boolean() }).map(({ n, at, other, salt, pow2 }) => {
+      // a power-of-two first size takes the RFC verifier's other branch; make it common
+      let m = 1 + (at % (n - 1));
+      if (pow2) m = 2 ** Math.floor(Math.log2(m));
+      return { n, m, other, salt };
+    });
 
   test('consistency proofs, sizes 2..600', () => {
     fc.assert(

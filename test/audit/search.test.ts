@@ -46,8 +46,7 @@ interface Modelled {
 /** entry i: a mix of actions, outcomes, actors and recordings; every tenth written 5 minutes "early", out of seq order */
 function eventOf(i: number): { event: AuditEvent; time: Date } {
   const action = ACTIONS[(i * 5) % ACTIONS.length]!;
-  const actor =
-    i % 11 === 0 ? { type: 'cli' as const, name: 'root' } : i % 13 === 0 ? { type: 'anonymous' as const } : i % 17 === 0 ? TOKEN : USERS[i % USERS.length]!;
+  const actor = i % 11 === 0 ? { type: 'cli' as const, name: 'root' } : i % 13 === 0 ? { type: 'anonymous' as const } : i % 17 === 0 ? TOKEN : USERS[i % USERS.length]!;
   const outcome = i % 9 === 0 ? ('denied' as const) : i % 14 === 0 ? ('failure' as const) : ('success' as const);
   // every action here declares `reason`; the catalogue checks the rest when it is appended
   const event = {
@@ -160,14 +159,17 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         .filter((m) => modelMatches(m, f))
         .map((m) => m.index)
         .reverse();
-    const search = (f: AuditSearchFilters, limit: number) => async (before?: number) =>
-      searchAuditLog(vault.database.db, f, { size: await vault.audit.size(), before, limit });
+    const search = (f: AuditSearchFilters, limit: number) => async (before?: number) => searchAuditLog(vault.database.db, f, { size: await vault.audit.size(), before, limit });
     /** only the entries this test wrote (Vault.create logs a few of its own first) */
     const ours = (indexes: number[]) => indexes.filter((i) => i >= model[0]!.index);
 
     test('the appended rows carry their columns, as verify expects', async () => {
       const rows = await vault.database.db.selectFrom('audit_entries').select(ROW_COLUMNS).orderBy('seq').execute();
-      for (const r of rows) assert.deepEqual({ ...entryColumns(r.entry) }, { recording_id: r.recording_id, identifier_hash: r.identifier_hash, time: r.time, action: r.action, outcome: r.outcome, actor_id: r.actor_id, actor_name: r.actor_name });
+      for (const r of rows)
+        assert.deepEqual(
+          { ...entryColumns(r.entry) },
+          { recording_id: r.recording_id, identifier_hash: r.identifier_hash, time: r.time, action: r.action, outcome: r.outcome, actor_id: r.actor_id, actor_name: r.actor_name },
+        );
       assert.deepEqual((await vault.verifyAudit()).problems, []);
     });
 
@@ -180,7 +182,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       // the filters that should find something do
       assert.ok(expected({ action: 'recording.' }).length > expected({ action: 'recording.play' }).length);
       assert.equal(expected({ action: 'recordings.' }).length, expected({ action: 'recordings.list' }).length);
-      for (const f of [{ outcome: 'denied' }, { actor: 'root' }, { actor: TOKEN.id }, { actor: 'recorder-1' }, { from: iso(50), to: iso(70) }] as AuditSearchFilters[]) assert.ok(expected(f).length > 0);
+      for (const f of [{ outcome: 'denied' }, { actor: 'root' }, { actor: TOKEN.id }, { actor: 'recorder-1' }, { from: iso(50), to: iso(70) }] as AuditSearchFilters[])
+        assert.ok(expected(f).length > 0);
     });
 
     test('random combinations of filters, page sizes and starting points agree with the model', async () => {
@@ -226,7 +229,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const page = await search(f, 5)(before);
         seen.push(...page.entries.map((e) => e.index));
         // someone plays a recording between the auditor's pages
-        await appendModelled({ action: 'recording.play', outcome: 'success', actor: USERS[0]!, recordingId: RECORDINGS[0]!, purpose: 'quality-review', detail: { reason: `k${k}` } }, new Date(BASE + (N + k) * MINUTE));
+        await appendModelled(
+          { action: 'recording.play', outcome: 'success', actor: USERS[0]!, recordingId: RECORDINGS[0]!, purpose: 'quality-review', detail: { reason: `k${k}` } },
+          new Date(BASE + (N + k) * MINUTE),
+        );
         if (page.next === undefined) break;
         before = page.next;
       }
@@ -244,14 +250,17 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(first.entries[0]!.index, size - 1);
       assert.equal(first.next, size - 50);
       assert.equal((await searchAuditLog(vault.database.db, {}, { size, limit: 1000 })).entries.length, 200);
-      assert.deepEqual((await searchAuditLog(vault.database.db, {}, { size, before: size + 100, limit: 1 })).entries.map((e) => e.index), [size - 1]);
+      assert.deepEqual(
+        (await searchAuditLog(vault.database.db, {}, { size, before: size + 100, limit: 1 })).entries.map((e) => e.index),
+        [size - 1],
+      );
       assert.deepEqual(await searchAuditLog(vault.database.db, {}, { size, before: 0 }), { entries: [] });
       const [only] = (await searchAuditLog(vault.database.db, { action: 'break-glass.start' }, { size, limit: 1 })).entries;
       assert.equal(only!.event.action, 'break-glass.start');
       assert.deepEqual(only!.leafHash, leafHash(only!.entry));
     });
 
-    test("a tampered action column hides the entry from a search by action, never shows it under another, and verify reports it", async () => {
+    test('a tampered action column hides the entry from a search by action, never shows it under another, and verify reports it', async () => {
       const target = model.find((m) => m.event.action === 'recording.play')!;
       const db = vault.database.db;
       const inSearch = async (f: AuditSearchFilters) => (await allPages(search(f, 200))).includes(target.index);
@@ -337,7 +346,18 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       });
 
       test('refuses bad filters (400) and callers without audit:read (403)', async () => {
-        for (const q of ['limit=0', 'limit=201', 'action=Recording', 'action=recording..play', 'outcome=ok', 'recordingId=nope', 'from=yesterday', 'before=-1', 'personnummerHash=00', 'actor=']) {
+        for (const q of [
+          'limit=0',
+          'limit=201',
+          'action=Recording',
+          'action=recording..play',
+          'outcome=ok',
+          'recordingId=nope',
+          'from=yesterday',
+          'before=-1',
+          'personnummerHash=00',
+          'actor=',
+        ]) {
           const res = await auditor.client.get(`/api/v1/audit/search?${q}`);
           assert.equal(res.status, 400, q);
           assert.equal(res.json.error.code, 'CV_INVALID_REQUEST', q);
@@ -382,7 +402,16 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         for (let i = 0; i < total; i += 500) {
           await tx
             .insertInto('audit_entries')
-            .values(entries.slice(i, i + 500).map((entry, k) => ({ seq: i + k, entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex'), ...(i + k === 9 ? { recording_id: null, identifier_hash: null } : indexedColumns(entry)) })))
+            .values(
+              entries
+                .slice(i, i + 500)
+                .map((entry, k) => ({
+                  seq: i + k,
+                  entry,
+                  leaf_hash: leafHash(Buffer.from(entry)).toString('hex'),
+                  ...(i + k === 9 ? { recording_id: null, identifier_hash: null } : indexedColumns(entry)),
+                })),
+            )
             .execute();
         }
         await tx.updateTable('audit_head').set({ size: total }).execute();
@@ -400,7 +429,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(latest.error, undefined);
       assert.ok(latest.results?.some((r) => r.migrationName === '0007_audit_search' && r.status === 'Success'));
 
-      const rows = await db.selectFrom('audit_entries').select([...ROW_COLUMNS]).orderBy('seq').execute();
+      const rows = await db
+        .selectFrom('audit_entries')
+        .select([...ROW_COLUMNS])
+        .orderBy('seq')
+        .execute();
       assert.equal(rows.length, total);
       for (const r of rows) {
         const seq = Number(r.seq);
@@ -415,7 +448,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(rows[7]!.actor_name, 'odd\ufffdname\ufffd');
       // verify's per-row check passes every backfilled row (the one that is not JSON aside)
       const { flags } = batchViews(checkRows(rows.map((r) => ROW_COLUMNS.map((c) => r[c]) as unknown as StoredRow)));
-      assert.deepEqual([...flags].flatMap((f, i) => (f === 0 ? [] : [i])), [9]);
+      assert.deepEqual(
+        [...flags].flatMap((f, i) => (f === 0 ? [] : [i])),
+        [9],
+      );
 
       // the new indexes are there and the search reads through them
       const found = await searchAuditLog(db, { action: 'recording.', outcome: 'denied' }, { size: total, limit: 3 });

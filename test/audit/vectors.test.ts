@@ -75,7 +75,11 @@ describe('audit test vectors', () => {
   test('entries are canonical JSON: sorted keys, no whitespace', () => {
     const sorted = (v: unknown): unknown =>
       v && typeof v === 'object' && !Array.isArray(v)
-        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sorted(x)]))
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([k, x]) => [k, sorted(x)]),
+          )
         : v;
     for (const e of entries) {
       const text = e.toString('utf8');
@@ -84,7 +88,10 @@ describe('audit test vectors', () => {
   });
 
   test('leaf hashes', () => {
-    assert.deepEqual(entries.map((e) => hex(leafHash(e))), vectors.leafHashes);
+    assert.deepEqual(
+      entries.map((e) => hex(leafHash(e))),
+      vectors.leafHashes,
+    );
   });
 
   test('roots for every size, with rootOf and a streaming TreeBuilder', () => {

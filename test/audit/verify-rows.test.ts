@@ -78,7 +78,9 @@ test('the search-column flag says exactly whether entryColumns differs from the 
       const right = entryColumns(entry);
       const names = ['time', 'action', 'outcome', 'actor_id', 'actor_name'] as const;
       const stored = names.map((n, i) => (keepMask & (1 << i) ? right[n] : others[i]!));
-      const { flags } = batchViews(checkRows([[0, entry, '', right.recording_id, right.identifier_hash, ...(stored as [string | null, string | null, string | null, string | null, string | null])]]));
+      const { flags } = batchViews(
+        checkRows([[0, entry, '', right.recording_id, right.identifier_hash, ...(stored as [string | null, string | null, string | null, string | null, string | null])]]),
+      );
       const differs = names.some((n, i) => stored[i] !== right[n]);
       assert.equal((flags[0]! & SEARCH_COLUMNS_MISMATCH) !== 0, differs);
       assert.equal(flags[0]! & COLUMNS_MISMATCH, 0);

@@ -48,7 +48,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     async function reports(): Promise<VerifyReport> {
       const url = vault.database.url;
       const single = await verify({});
-      for (const options of [{ url, workers: 2, batchSize: BATCH }, { url, workers: 3, batchSize: 100 }, { url, workers: 0, batchSize: BATCH }, { url }] satisfies VerifyOptions[]) {
+      for (const options of [
+        { url, workers: 2, batchSize: BATCH },
+        { url, workers: 3, batchSize: 100 },
+        { url, workers: 0, batchSize: BATCH },
+        { url },
+      ] satisfies VerifyOptions[]) {
         assert.deepEqual(await verify(options), single, `the report with ${JSON.stringify({ ...options, url: undefined })} differs from the one-thread report`);
       }
       return single;
@@ -69,15 +74,26 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         name: 'deleting the entries on both sides of a batch boundary, and a whole batch',
         expect: ['entry-missing'],
         tamper: async () => {
-          await db().deleteFrom('audit_entries').where('seq', 'in', [BATCH - 1, BATCH]).execute();
-          await db().deleteFrom('audit_entries').where('seq', '>=', 3 * BATCH).where('seq', '<', 4 * BATCH).execute();
+          await db()
+            .deleteFrom('audit_entries')
+            .where('seq', 'in', [BATCH - 1, BATCH])
+            .execute();
+          await db()
+            .deleteFrom('audit_entries')
+            .where('seq', '>=', 3 * BATCH)
+            .where('seq', '<', 4 * BATCH)
+            .execute();
         },
       },
       { name: 'deleting the first entry', expect: ['entry-missing'], tamper: async () => void (await db().deleteFrom('audit_entries').where('seq', '=', 0).execute()) },
       {
         name: 'deleting the last entries (head kept)',
         expect: ['entry-missing'],
-        tamper: async () => void (await db().deleteFrom('audit_entries').where('seq', '>=', ENTRIES - 3).execute()),
+        tamper: async () =>
+          void (await db()
+            .deleteFrom('audit_entries')
+            .where('seq', '>=', ENTRIES - 3)
+            .execute()),
       },
       {
         name: 'altering entries in several batches',
@@ -94,7 +110,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         tamper: async () => {
           const [row] = await db().selectFrom('audit_entries').selectAll().where('seq', '=', 30).execute();
           const entry = row!.entry.replace('user2', 'user3');
-          await db().updateTable('audit_entries').set({ entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex') }).where('seq', '=', 30).execute();
+          await db()
+            .updateTable('audit_entries')
+            .set({ entry, leaf_hash: leafHash(Buffer.from(entry)).toString('hex') })
+            .where('seq', '=', 30)
+            .execute();
         },
       },
       {
@@ -106,17 +126,36 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         name: 'reordering two entries across a batch boundary',
         expect: ['checkpoint-root'],
         tamper: async () => {
-          const [a, b] = await db().selectFrom('audit_entries').selectAll().where('seq', 'in', [BATCH - 1, BATCH]).orderBy('seq').execute();
-          await db().updateTable('audit_entries').set({ entry: b!.entry, leaf_hash: b!.leaf_hash, recording_id: b!.recording_id, identifier_hash: b!.identifier_hash }).where('seq', '=', BATCH - 1).execute();
-          await db().updateTable('audit_entries').set({ entry: a!.entry, leaf_hash: a!.leaf_hash, recording_id: a!.recording_id, identifier_hash: a!.identifier_hash }).where('seq', '=', BATCH).execute();
+          const [a, b] = await db()
+            .selectFrom('audit_entries')
+            .selectAll()
+            .where('seq', 'in', [BATCH - 1, BATCH])
+            .orderBy('seq')
+            .execute();
+          await db()
+            .updateTable('audit_entries')
+            .set({ entry: b!.entry, leaf_hash: b!.leaf_hash, recording_id: b!.recording_id, identifier_hash: b!.identifier_hash })
+            .where('seq', '=', BATCH - 1)
+            .execute();
+          await db()
+            .updateTable('audit_entries')
+            .set({ entry: a!.entry, leaf_hash: a!.leaf_hash, recording_id: a!.recording_id, identifier_hash: a!.identifier_hash })
+            .where('seq', '=', BATCH)
+            .execute();
         },
       },
       {
         name: 'cutting entries off the end',
         expect: ['checkpoint-beyond-log'],
         tamper: async () => {
-          await db().deleteFrom('audit_entries').where('seq', '>=', ENTRIES - 5).execute();
-          await db().updateTable('audit_head').set({ size: ENTRIES - 5 }).execute();
+          await db()
+            .deleteFrom('audit_entries')
+            .where('seq', '>=', ENTRIES - 5)
+            .execute();
+          await db()
+            .updateTable('audit_head')
+            .set({ size: ENTRIES - 5 })
+            .execute();
         },
       },
       {
@@ -124,7 +163,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         expect: ['entry-extra'],
         tamper: async () => {
           for (const seq of [ENTRIES, ENTRIES + BATCH + 1]) {
-            await db().insertInto('audit_entries').values({ seq, entry: '{}', leaf_hash: leafHash(Buffer.from('{}')).toString('hex'), recording_id: null, identifier_hash: null }).execute();
+            await db()
+              .insertInto('audit_entries')
+              .values({ seq, entry: '{}', leaf_hash: leafHash(Buffer.from('{}')).toString('hex'), recording_id: null, identifier_hash: null })
+              .execute();
           }
         },
       },
@@ -133,15 +175,32 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         expect: ['index-column'],
         tamper: async () => {
           await db().updateTable('audit_entries').set({ recording_id: null }).where('seq', '=', 3).execute();
-          await db().updateTable('audit_entries').set({ identifier_hash: null }).where('seq', '=', BATCH + 1).execute();
-          await db().updateTable('audit_entries').set({ identifier_hash: 'f'.repeat(64) }).where('seq', '=', 5 * BATCH + 2).execute();
-          await db().updateTable('audit_entries').set({ recording_id: RECORDING }).where('seq', '=', ENTRIES - 2).execute();
+          await db()
+            .updateTable('audit_entries')
+            .set({ identifier_hash: null })
+            .where('seq', '=', BATCH + 1)
+            .execute();
+          await db()
+            .updateTable('audit_entries')
+            .set({ identifier_hash: 'f'.repeat(64) })
+            .where('seq', '=', 5 * BATCH + 2)
+            .execute();
+          await db()
+            .updateTable('audit_entries')
+            .set({ recording_id: RECORDING })
+            .where('seq', '=', ENTRIES - 2)
+            .execute();
         },
       },
       {
         name: 'changing cached subtree hashes',
         expect: ['subtree-cache'],
-        tamper: async () => void (await db().updateTable('audit_subtrees').set({ hash: '00'.repeat(32) }).where('start', 'in', [0, 256]).execute()),
+        tamper: async () =>
+          void (await db()
+            .updateTable('audit_subtrees')
+            .set({ hash: '00'.repeat(32) })
+            .where('start', 'in', [0, 256])
+            .execute()),
       },
     ];
 

@@ -291,7 +291,11 @@ describe('HTTP witness (C2SP tlog-witness)', () => {
     await once(silent, 'listening');
     const port = (silent.address() as AddressInfo).port;
     try {
-      await rejectsWith(new HttpWitness(`http://127.0.0.1:${port}`, { timeoutMs: 200 }).send(checkpoint(tree, 1), proofs(tree, 1)), ErrorCodes.WITNESS_FAILED, /no answer within 0.2 s/);
+      await rejectsWith(
+        new HttpWitness(`http://127.0.0.1:${port}`, { timeoutMs: 200 }).send(checkpoint(tree, 1), proofs(tree, 1)),
+        ErrorCodes.WITNESS_FAILED,
+        /no answer within 0.2 s/,
+      );
     } finally {
       silent.closeAllConnections();
       silent.close();
@@ -413,7 +417,10 @@ describe('RFC 5424 formatting', () => {
     assert.equal(formatSyslog({ time: 'not a time', hostname: '', appName: 'callvault', msgId: '', severity: 0, message: '' }), '<104>1 - - callvault - - -');
     assert.throws(() => formatSyslog({ time: new Date(), hostname: 'h', appName: 'a', msgId: 'm', severity: 8, message: '' }), RangeError);
     assert.throws(() => formatSyslog({ time: new Date(), hostname: 'h', appName: 'a', msgId: 'm', severity: 6, message: 'two\nlines' }), TypeError);
-    assert.throws(() => formatSyslog({ time: new Date(), hostname: 'h', appName: 'a', msgId: 'm', severity: 6, structuredData: [{ id: 'bad id', params: {} }], message: '' }), TypeError);
+    assert.throws(
+      () => formatSyslog({ time: new Date(), hostname: 'h', appName: 'a', msgId: 'm', severity: 6, structuredData: [{ id: 'bad id', params: {} }], message: '' }),
+      TypeError,
+    );
   });
 
   const time = new Date('2024-05-06T07:08:09.010Z');
@@ -435,7 +442,14 @@ describe('RFC 5424 formatting', () => {
       const m = RFC5424.exec(auditEntrySyslog(entry, 'vault.test'));
       assert.ok(m);
       assert.equal(Number(m[1]), 13 * 8 + severity, `${event.outcome} ${event.breakGlassId ?? ''}`);
-      assert.deepEqual(m.slice(2, 8), ['2024-05-06T07:08:09.010Z', 'vault.test', 'callvault', '-', event.action, `[callvault@32473 index="${41 + i}" leafHash="${entry.leafHash.toString('base64')}"]`]);
+      assert.deepEqual(m.slice(2, 8), [
+        '2024-05-06T07:08:09.010Z',
+        'vault.test',
+        'callvault',
+        '-',
+        event.action,
+        `[callvault@32473 index="${41 + i}" leafHash="${entry.leafHash.toString('base64')}"]`,
+      ]);
       assert.equal(m[8], entry.entry.toString('utf8'));
       assert.ok(leafHash(Buffer.from(m[8]!, 'utf8')).equals(entry.leafHash), 'the MSG re-hashes to the leaf');
     }
@@ -488,6 +502,9 @@ describe('witness specs', () => {
         spec,
       );
     }
-    assert.throws(() => parseWitness('ftp://host'), /file:PATH, https:\/\/HOST\/PREFIX .*syslog\+udp:\/\/HOST:PORT, syslog\+tcp:\/\/HOST:PORT or syslog\+tls:\/\/HOST:PORT \(not ftp:\)/);
+    assert.throws(
+      () => parseWitness('ftp://host'),
+      /file:PATH, https:\/\/HOST\/PREFIX .*syslog\+udp:\/\/HOST:PORT, syslog\+tcp:\/\/HOST:PORT or syslog\+tls:\/\/HOST:PORT \(not ftp:\)/,
+    );
   });
 });

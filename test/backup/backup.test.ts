@@ -25,8 +25,15 @@ import type { BackupManifest } from '../../src/backup/manifest.js';
 
 const REASON = 'Art. 17-begäran, ärende DPO-2026-31';
 
-const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const sha256 = async (file: string) =>
+  createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 const manifestOf = async (dir: string) => JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as BackupManifest;
 
 /** a path that does not exist yet, under the suite's data root */
@@ -43,7 +50,10 @@ async function noiseWav(path: string, bytes: number): Promise<void> {
 async function auditTail(dir: string, n: number): Promise<any[]> {
   const r = await cli(['--data', dir, 'audit', 'tail', '-n', String(n), '--json']);
   assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 }
 
 async function restore(from: string, target: string, json = true) {
@@ -211,7 +221,10 @@ describe('backup and restore of a vault with recordings', () => {
   });
 
   it('refuses PostgreSQL and S3, a non-empty --out, and a restore over a data directory', async () => {
-    for (const env of [{ CALLVAULT_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres' }, { CALLVAULT_BLOB_URL: 's3://callvault-recordings?endpoint=http://127.0.0.1:9&forcePathStyle=true' }]) {
+    for (const env of [
+      { CALLVAULT_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres' },
+      { CALLVAULT_BLOB_URL: 's3://callvault-recordings?endpoint=http://127.0.0.1:9&forcePathStyle=true' },
+    ]) {
       const out = await newPath('refused');
       const r = await cli(['--data', live, 'backup', '--out', out], env);
       assert.equal(r.code, 2, r.stderr);
@@ -244,7 +257,10 @@ describe('backup and restore of a vault with recordings', () => {
     const restored = await newPath('restored-erased');
     const r = await restore(backup, restored, false);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /this is the vault as it was at \S+ \(audit log \d+ entries\): everything done after that is undone, and recordings erased after it are back with their keys \(docs\/deployment\.md\); repeat those erasures/);
+    assert.match(
+      r.stdout,
+      /this is the vault as it was at \S+ \(audit log \d+ entries\): everything done after that is undone, and recordings erased after it are back with their keys \(docs\/deployment\.md\); repeat those erasures/,
+    );
     await bringKeys(live, restored);
     const file = join(out, 'restored.wav');
     const exported = await cli(['--data', restored, 'export', erasable, '--out', file, '--json']);
@@ -253,7 +269,11 @@ describe('backup and restore of a vault with recordings', () => {
     assert.equal(await sha256(file), await sha256(source), 'the erased recording is back, whole');
     const found = await cli(['--data', restored, 'subject', 'find', '--personnummer', personnummer, '--json']);
     assert.equal(found.code, 0, found.stderr);
-    assert.deepEqual(found.json.recordings.map((rec: any) => rec.id), [erasable], 'and found by the person\'s identifier again');
+    assert.deepEqual(
+      found.json.recordings.map((rec: any) => rec.id),
+      [erasable],
+      "and found by the person's identifier again",
+    );
     console.log(`erasure after the backup: recording ${erasable} erased in the live vault, back in the restored one (as documented)`);
   });
 });
@@ -354,7 +374,9 @@ describe('a backup of a vault in use', () => {
       assert.equal((await verifyDeep(restored)).checked, b.objects, 'every recording of the snapshot, and nothing else');
       await auditVerifies(restored);
     }
-    console.log(`online backup: ${backups.length} backups while ${FILES} files were imported, holding ${backups.map((b) => `${b.objects} (+${b.pending} pending)`).join(', ')} recordings; each restored and verified deep; lost 0`);
+    console.log(
+      `online backup: ${backups.length} backups while ${FILES} files were imported, holding ${backups.map((b) => `${b.objects} (+${b.pending} pending)`).join(', ')} recordings; each restored and verified deep; lost 0`,
+    );
   });
 
   it('killed mid-way leaves no DIR, only DIR.partial, which the next backup refuses until removed', async () => {

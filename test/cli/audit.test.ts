@@ -35,8 +35,11 @@ test('checkpoints are signed by the key `audit key` prints and handed to the fil
   assert.equal(made.code, 0, made.stderr);
   const cp = openCheckpoint(made.stdout, verifier, verifier.name);
   assert.equal(cp.size, 4, 'three entries and the read of the key');
-  assert.equal(await readFile(witness, 'utf8'), `${made.stdout}
-`);
+  assert.equal(
+    await readFile(witness, 'utf8'),
+    `${made.stdout}
+`,
+  );
 
   // nothing new: the same checkpoint, not a second copy at the witness
   const again = await cli(['--data', dir, 'audit', 'checkpoint', '--json'], env);
@@ -53,9 +56,18 @@ test('checkpoints are signed by the key `audit key` prints and handed to the fil
 test('export gives JSON lines and RFC 5424 syslog; tail gives the last entries; the export is itself logged', async () => {
   const jsonl = await cli(['--data', dir, 'audit', 'export', '--format', 'jsonl']);
   assert.equal(jsonl.code, 0, jsonl.stderr);
-  const lines = jsonl.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(lines.map((l) => l.event.action), ['processor.create', 'processor.create', 'processor.create', 'audit.read', 'audit.read']);
-  assert.deepEqual(lines.slice(3).map((l) => l.event.detail.what), ['key', 'verify']);
+  const lines = jsonl.stdout
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((l) => l.event.action),
+    ['processor.create', 'processor.create', 'processor.create', 'audit.read', 'audit.read'],
+  );
+  assert.deepEqual(
+    lines.slice(3).map((l) => l.event.detail.what),
+    ['key', 'verify'],
+  );
   assert.equal(lines[0].event.actor.type, 'cli');
 
   const syslog = await cli(['--data', dir, 'audit', 'export', '--format', 'syslog', '--from', '1', '--to', '2']);
@@ -63,8 +75,17 @@ test('export gives JSON lines and RFC 5424 syslog; tail gives the last entries; 
 
   // the tail is recorded first, and is not among the last entries it prints
   const tail = await cli(['--data', dir, 'audit', 'tail', '-n', '2', '--json']);
-  const tailed = tail.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(tailed.map((t) => [t.index, t.event.action]), [[5, 'audit.export'], [6, 'audit.export']]);
+  const tailed = tail.stdout
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    tailed.map((t) => [t.index, t.event.action]),
+    [
+      [5, 'audit.export'],
+      [6, 'audit.export'],
+    ],
+  );
 
   const entries = await cli(['--data', dir, 'audit', 'entries', '--from', '7', '--json']);
   assert.equal(entries.code, 0, entries.stderr);

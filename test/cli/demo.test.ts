@@ -19,7 +19,10 @@ it('demo creates a data directory with synthetic calls, and a second run only li
   const second = await cli(['--data', dir, 'demo', '--no-serve', '--json'], { CALLVAULT_PASSPHRASE: undefined });
   assert.equal(second.code, 0, second.stderr);
   assert.equal(second.json.admin, undefined, 'credentials are shown once');
-  assert.deepEqual(second.json.recordings.map((r: any) => r.id), first.json.recordings.map((r: any) => r.id));
+  assert.deepEqual(
+    second.json.recordings.map((r: any) => r.id),
+    first.json.recordings.map((r: any) => r.id),
+  );
   const verify = await cli(['--data', dir, 'verify', '--deep'], { CALLVAULT_PASSPHRASE: first.json.passphrase });
   assert.equal(verify.code, 0, verify.stderr);
 });

@@ -20,7 +20,14 @@ it('serve on a port another program holds: CV_USAGE, exit 2, one line', async ()
     const r = await cli(['--data', dir, 'serve', '--insecure-http', '--host', '127.0.0.1', '--port', port, '--json']);
     assert.equal(r.code, 2, r.stderr);
     assert.deepEqual(r.json, { error: { code: 'CV_USAGE', message: 'the address and port are in use by another program' } });
-    assert.equal(r.stderr.trim().split('\n').filter((l) => !/AWS|node >=22|upgrade|a\.co|trace-warnings|^\s*$/.test(l)).length, 1, r.stderr);
+    assert.equal(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !/AWS|node >=22|upgrade|a\.co|trace-warnings|^\s*$/.test(l)).length,
+      1,
+      r.stderr,
+    );
   } finally {
     busy.close();
   }

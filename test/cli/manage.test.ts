@@ -40,16 +40,18 @@ describe('callvault management commands', () => {
     ok(added, 'processors add');
     assert.deepEqual(added.json, { id: 'acme', name: 'Acme Calls' });
     ok(await run('processors', 'add', 'other'), 'processors add without a name');
-    const [dup, bad, list] = await Promise.all([
-      run('processors', 'add', 'acme', '--json'),
-      run('processors', 'add', 'Not_An_Id'),
-      run('processors', 'list', '--json'),
-    ]);
+    const [dup, bad, list] = await Promise.all([run('processors', 'add', 'acme', '--json'), run('processors', 'add', 'Not_An_Id'), run('processors', 'list', '--json')]);
     fails(dup, 1, 'duplicate processor');
     assert.equal(dup.json.error.code, 'CV_CONFLICT');
     fails(bad, 2, 'bad processor id');
     ok(list, 'processors list');
-    assert.deepEqual(list.json.processors.map((p: any) => [p.id, p.name]), [['acme', 'Acme Calls'], ['other', 'other']]);
+    assert.deepEqual(
+      list.json.processors.map((p: any) => [p.id, p.name]),
+      [
+        ['acme', 'Acme Calls'],
+        ['other', 'other'],
+      ],
+    );
   });
 
   it('controllers add goes through addController: a key pair, conflicts and bad ids', async () => {
@@ -230,8 +232,21 @@ describe('callvault management commands', () => {
 
   it('contracts: add, list, end; bad dates and roles are usage errors', async () => {
     const added = await run(
-      'contracts', 'add', '--processor', 'acme', '--controller', controller, '--roles', 'nurse,supervisor', '--regions', 'north,south',
-      '--from', '2025-01-01', '--to', '2099-01-01T00:00:00Z', '--json',
+      'contracts',
+      'add',
+      '--processor',
+      'acme',
+      '--controller',
+      controller,
+      '--roles',
+      'nurse,supervisor',
+      '--regions',
+      'north,south',
+      '--from',
+      '2025-01-01',
+      '--to',
+      '2099-01-01T00:00:00Z',
+      '--json',
     );
     ok(added, 'contracts add');
     assert.deepEqual(added.json.roles, ['nurse', 'supervisor']);
@@ -274,7 +289,10 @@ describe('callvault management commands', () => {
     ok(all, 'contracts list');
     ok(acme, 'contracts list --processor');
     assert.equal(all.json.contracts.length, 2);
-    assert.deepEqual(acme.json.contracts.map((c: any) => c.id), [added.json.id]);
+    assert.deepEqual(
+      acme.json.contracts.map((c: any) => c.id),
+      [added.json.id],
+    );
     assert.equal(acme.json.contracts[0].validTo, ended.json.validTo);
     fails(missing, 1, 'end an unknown contract', /no such contract/);
   });
@@ -316,7 +334,22 @@ describe('callvault management commands', () => {
     const count = (action: string) => cliEntries.filter((e) => e.action === action).length;
     assert.deepEqual(
       Object.fromEntries(
-        ['processor.create', 'controller.create', 'user.create', 'user.reset', 'user.disable', 'user.enable', 'token.create', 'token.revoke', 'contract.create', 'contract.end', 'recording.import', 'key.rotate', 'key.rewrap', 'recording.export'].map((a) => [a, count(a)]),
+        [
+          'processor.create',
+          'controller.create',
+          'user.create',
+          'user.reset',
+          'user.disable',
+          'user.enable',
+          'token.create',
+          'token.revoke',
+          'contract.create',
+          'contract.end',
+          'recording.import',
+          'key.rotate',
+          'key.rewrap',
+          'recording.export',
+        ].map((a) => [a, count(a)]),
       ),
       {
         'processor.create': 2,

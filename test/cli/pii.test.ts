@@ -50,7 +50,10 @@ test('pii detect FILE --json: exactly [{type, start, end}] in order', async () =
 });
 
 test('pii detect from stdin, with - and with no argument', async () => {
-  for (const args of [['pii', 'detect', '-', '--json'], ['pii', 'detect', '--json']]) {
+  for (const args of [
+    ['pii', 'detect', '-', '--json'],
+    ['pii', 'detect', '--json'],
+  ]) {
     const r = await cliWithStdin(args, TEXT);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), EXPECTED);

@@ -71,7 +71,7 @@ describe('two servers on one database', () => {
     const imported = await cli(['--data', data, 'import', src, '--json'], { ...env, CALLVAULT_PASSPHRASE: undefined });
     assert.equal(imported.code, 0, imported.stderr);
     assert.equal(imported.json.imported.length, 4);
-    [a, b] = await Promise.all([0, 1].map(() => startServe(data, env, 0, ['--checkpoint-interval', '1']))) as [ServeProcess, ServeProcess];
+    [a, b] = (await Promise.all([0, 1].map(() => startServe(data, env, 0, ['--checkpoint-interval', '1'])))) as [ServeProcess, ServeProcess];
   });
 
   after(async () => {
@@ -104,7 +104,10 @@ describe('two servers on one database', () => {
     const u = users.get('cecilia')!;
     const wrong = { username: u.username, password: 'not the password at all', code: '000000' };
     const answers = await Promise.all([a, b, a, b, a].map((s) => call(s, 'POST', '/api/v1/auth/signin', wrong)));
-    assert.deepEqual(answers.map((r) => r.status), [401, 401, 401, 401, 401]);
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      [401, 401, 401, 401, 401],
+    );
     const right = await call(b, 'POST', '/api/v1/auth/signin', { username: u.username, password: u.password, code: await totp(u.totpSecret), newPassword: strongPassword() });
     assert.equal(right.status, 401, 'locked, though this server saw only two of the failures');
     const failures = (await events(data, env)).filter((e) => e.action === 'auth.signin' && e.actor?.name === u.username);

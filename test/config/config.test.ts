@@ -24,7 +24,8 @@ describe('loadConfig', () => {
     assert.equal(c.debug, false);
     assert.equal(c.redactionFill, 'tone');
     assert.equal(c.redactionPaddingMs, 250);
-    for (const key of ['databaseUrl', 'kms', 'auditWitness', 'blobUrl', 'awsRegion', 'auditOrigin', 'passphrase', 'transcribeUrl', 'transcribeApiKey'] as const) assert.equal(c[key], undefined, key);
+    for (const key of ['databaseUrl', 'kms', 'auditWitness', 'blobUrl', 'awsRegion', 'auditOrigin', 'passphrase', 'transcribeUrl', 'transcribeApiKey'] as const)
+      assert.equal(c[key], undefined, key);
     assert.deepEqual(c.pinEnvironment, {});
     assert.ok(Object.isFrozen(c));
   });
@@ -75,7 +76,7 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ CALLVAULT_DEBUG: 'off' }).debug, false);
   });
 
-  it('keeps CALLVAULT_PASSPHRASE set but empty apart from unset (an HSM\'s pin-source)', () => {
+  it("keeps CALLVAULT_PASSPHRASE set but empty apart from unset (an HSM's pin-source)", () => {
     assert.equal(loadConfig({ CALLVAULT_PASSPHRASE: '' }).passphrase, '');
     assert.equal(loadConfig({}).passphrase, undefined);
   });
@@ -142,7 +143,8 @@ describe('the environment is read in src/config.ts only', () => {
       readFileSync(file, 'utf8')
         .split('\n')
         .forEach((line, i) => {
-          if (/process\s*\.\s*env\b|process\s*\[\s*['"]env['"]\s*\]|from\s+['"](node:)?process['"]|require\(\s*['"](node:)?process['"]\s*\)/.test(line)) readers.push(`${path}:${i + 1}: ${line.trim()}`);
+          if (/process\s*\.\s*env\b|process\s*\[\s*['"]env['"]\s*\]|from\s+['"](node:)?process['"]|require\(\s*['"](node:)?process['"]\s*\)/.test(line))
+            readers.push(`${path}:${i + 1}: ${line.trim()}`);
         });
     }
     assert.deepEqual(readers, [], `only src/config.ts reads the environment; take the value from the Config instead:\n${readers.join('\n')}`);
@@ -166,7 +168,12 @@ describe('the environment is read in src/config.ts only', () => {
     assert.ok(m, 'the markers of the generated table');
     assert.equal(m[1], configurationTable(), `docs/configuration.md is out of date; the table should read:\n${configurationTable()}`);
     const documented = new Set([...doc.matchAll(/\bCALLVAULT_[A-Z0-9_]+/g)].map((x) => x[0]));
-    const docs = ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const docs = [
+      'README.md',
+      ...readdirSync(join(REPO, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
     for (const file of docs) {
       for (const [name] of readFileSync(join(REPO, file), 'utf8').matchAll(/\bCALLVAULT_[A-Z0-9_]+/g)) {
         assert.ok(documented.has(name), `${file} names ${name}, which docs/configuration.md does not`);

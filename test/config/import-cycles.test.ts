@@ -20,7 +20,10 @@ describe('the import graph of src/', () => {
 
   it('is read from every source file', () => {
     assert.ok(graph.size > 100, `${graph.size} files`);
-    assert.ok(graph.get('src/cli/main.ts')?.includes('src/cli/commands/init.ts') && !graph.get('src/cli/main.ts')?.includes('src/cli/io.ts'), 'main.ts imports only types from io.ts');
+    assert.ok(
+      graph.get('src/cli/main.ts')?.includes('src/cli/commands/init.ts') && !graph.get('src/cli/main.ts')?.includes('src/cli/io.ts'),
+      'main.ts imports only types from io.ts',
+    );
   });
 
   const describe = (g: ImportGraph) => cycles(g).map((component) => `${exampleCycle(g, component).join(' → ')}  (${component.length} files: ${component.join(', ')})`);

@@ -31,7 +31,10 @@ const SIDE_EFFECT = /^import\s*['"]([^'"]+)['"]/gm;
 function onlyTypes(clause: string): boolean {
   const braces = /^\{([^}]*)\}$/.exec(clause.trim());
   if (!braces) return false;
-  const names = braces[1]!.split(',').map((n) => n.trim()).filter(Boolean);
+  const names = braces[1]!
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   return names.length > 0 && names.every((n) => /^type\s/.test(n));
 }
 
@@ -60,7 +63,9 @@ export function importGraph(root: string, options: { types?: boolean } = {}, src
   const graph: ImportGraph = new Map();
   for (const file of sourceFiles(join(root, srcDir))) {
     const text = readFileSync(file, 'utf8');
-    const targets = (options.types ? allImports(text) : runtimeImports(text)).filter((s) => s.startsWith('.')).map((spec) => relative(root, resolve(dirname(file), spec.replace(/\.js$/, '.ts'))));
+    const targets = (options.types ? allImports(text) : runtimeImports(text))
+      .filter((s) => s.startsWith('.'))
+      .map((spec) => relative(root, resolve(dirname(file), spec.replace(/\.js$/, '.ts'))));
     graph.set(relative(root, file), [...new Set(targets)].sort());
   }
   return graph;

@@ -150,7 +150,10 @@ describe('EncryptStream', () => {
   for (const sizes of [[65536], [65536, 65536], [32768, 32768], [65536, 0], [1, 65535], [65535, 1, 65536], [131072, 1]]) {
     test(`chunks ${JSON.stringify(sizes)} equal encryptBuffer`, async () => {
       const prefix = randomBytes(NONCE_PREFIX_SIZE);
-      const plaintext = bytes(sizes.length, sizes.reduce((a, b) => a + b, 0));
+      const plaintext = bytes(
+        sizes.length,
+        sizes.reduce((a, b) => a + b, 0),
+      );
       const streamed = await encryptStreamed(split(plaintext, sizes), dataKey, id, prefix);
       assert.deepEqual(streamed, encryptBuffer(plaintext, dataKey, id, { noncePrefix: prefix }));
     });
@@ -164,7 +167,10 @@ describe('EncryptStream', () => {
         fc.nat(),
         async (sizes, prefixBytes, seed) => {
           const prefix = Buffer.from(prefixBytes);
-          const plaintext = bytes(seed, sizes.reduce((a, b) => a + b, 0));
+          const plaintext = bytes(
+            seed,
+            sizes.reduce((a, b) => a + b, 0),
+          );
           const streamed = await encryptStreamed(split(plaintext, sizes), dataKey, id, prefix);
           assert.deepEqual(streamed, encryptBuffer(plaintext, dataKey, id, { noncePrefix: prefix }));
           assert.deepEqual(await decryptBuffer(streamed, dataKey, id), plaintext);
@@ -270,10 +276,7 @@ describe('random access fetches only the covering segments', () => {
     const coverStart = sealedSegmentOffset(first, SEGMENT_SIZE);
     const coverEnd = Math.min(sealedSegmentOffset(last + 1, SEGMENT_SIZE), container.length);
     const requested = src.calls.reduce((n, [s, e]) => n + (e - s), 0);
-    assert.ok(
-      requested <= HEADER_SIZE + (last - first + 1) * SEALED,
-      `read(${start}, ${end}) requested ${requested} ciphertext bytes for ${last - first + 1} segment(s)`,
-    );
+    assert.ok(requested <= HEADER_SIZE + (last - first + 1) * SEALED, `read(${start}, ${end}) requested ${requested} ciphertext bytes for ${last - first + 1} segment(s)`);
     for (const [s, e] of src.calls) {
       const inHeader = s >= 0 && e <= HEADER_SIZE;
       const inCover = s >= coverStart && e <= coverEnd;

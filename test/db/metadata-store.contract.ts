@@ -119,14 +119,26 @@ export function metadataStoreContract(name: string, url: () => Promise<{ url: st
         await recordings.markStored(r.id);
       }
       assert.ok((await recordings.unindexed(1000)).some((r) => r.id === a.id));
-      await recordings.setIdentifiers(a.id, [{ kind: 'personnummer', digest: 'aa' }, { kind: 'phone', digest: 'bb' }]);
+      await recordings.setIdentifiers(a.id, [
+        { kind: 'personnummer', digest: 'aa' },
+        { kind: 'phone', digest: 'bb' },
+      ]);
       await recordings.setIdentifiers(b.id, [{ kind: 'personnummer', digest: 'aa' }]);
       assert.ok(!(await recordings.unindexed(1000)).some((r) => r.id === a.id));
-      assert.deepEqual((await recordings.findByIdentifier('personnummer', ['aa'])).map((r) => r.id), [a.id, b.id].sort());
-      assert.deepEqual((await recordings.findByIdentifier('phone', ['bb', 'zz'])).map((r) => r.id), [a.id]);
+      assert.deepEqual(
+        (await recordings.findByIdentifier('personnummer', ['aa'])).map((r) => r.id),
+        [a.id, b.id].sort(),
+      );
+      assert.deepEqual(
+        (await recordings.findByIdentifier('phone', ['bb', 'zz'])).map((r) => r.id),
+        [a.id],
+      );
       assert.deepEqual(await recordings.findByIdentifier('phone', []), []);
       await recordings.delete(b.id);
-      assert.deepEqual((await recordings.findByIdentifier('personnummer', ['aa'])).map((r) => r.id), [a.id]);
+      assert.deepEqual(
+        (await recordings.findByIdentifier('personnummer', ['aa'])).map((r) => r.id),
+        [a.id],
+      );
     });
 
     it('replaces a wrapped key only from the key it was read with', async () => {
@@ -137,7 +149,10 @@ export function metadataStoreContract(name: string, url: () => Promise<{ url: st
       assert.equal(await recordings.replaceWrappedKey(r.id, 'old', 'new', 'eA=='), true);
       assert.equal((await recordings.get(r.id))?.key_id, 'new');
       assert.equal((await recordings.countByKey()).get('new'), 1);
-      assert.deepEqual((await recordings.withKey('new', 10)).map((x) => x.id), [r.id]);
+      assert.deepEqual(
+        (await recordings.withKey('new', 10)).map((x) => x.id),
+        [r.id],
+      );
     });
 
     it('iterates every recording across batch boundaries', async () => {

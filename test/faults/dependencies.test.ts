@@ -136,9 +136,14 @@ describe('object storage killed and started again under a running server', () =>
   let s3Port: number;
   const startS3 = async () => {
     // s3rver as it is: it does not implement ListMultipartUploads (501), as some stores do not
-    s3 = spawn(process.execPath, [join(REPO, 'node_modules', '.bin', 's3rver'), '-d', s3Dir, '-a', '127.0.0.1', '-p', String(s3Port), '-s', '--configure-bucket', 'calls'], { stdio: 'ignore' });
+    s3 = spawn(process.execPath, [join(REPO, 'node_modules', '.bin', 's3rver'), '-d', s3Dir, '-a', '127.0.0.1', '-p', String(s3Port), '-s', '--configure-bucket', 'calls'], {
+      stdio: 'ignore',
+    });
     for (let i = 0; i < 100; i++) {
-      const up = await request(`http://127.0.0.1:${s3Port}/`).then((r) => r.body.dump().then(() => true), () => false);
+      const up = await request(`http://127.0.0.1:${s3Port}/`).then(
+        (r) => r.body.dump().then(() => true),
+        () => false,
+      );
       if (up) return;
       await sleep(100);
     }

@@ -56,8 +56,13 @@ class Tally {
   }
 
   report(): void {
-    const refused = Object.entries(this.refused).sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => `${code} ${n}`).join(', ');
-    console.log(`fuzz ${this.target}: ${this.tried} inputs tried, ${this.accepted} accepted, refused: ${refused || 'none'}; problems: ${this.problems.length}; lost: ${this.lost.length}`);
+    const refused = Object.entries(this.refused)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ');
+    console.log(
+      `fuzz ${this.target}: ${this.tried} inputs tried, ${this.accepted} accepted, refused: ${refused || 'none'}; problems: ${this.problems.length}; lost: ${this.lost.length}`,
+    );
     assert.deepEqual(this.problems, [], `${this.target}: ${this.problems.length} problem(s)`);
     assert.deepEqual(this.lost, [], `${this.target}: ${this.lost.length} lost`);
   }
@@ -158,7 +163,11 @@ type Op =
 
 /** header fields of a canonical WAV (sizes, tag, channels, rates, block, bits, extension, data size) */
 const HEADER_OFFSETS = [4, 16, 20, 22, 24, 28, 32, 34, 36, 38, 40, 44, 46, 50, 60, 64];
-const position = fc.oneof({ arbitrary: fc.constantFrom(...HEADER_OFFSETS), weight: 2 }, { arbitrary: fc.nat({ max: 127 }), weight: 2 }, { arbitrary: fc.nat({ max: 1 << 20 }), weight: 1 });
+const position = fc.oneof(
+  { arbitrary: fc.constantFrom(...HEADER_OFFSETS), weight: 2 },
+  { arbitrary: fc.nat({ max: 127 }), weight: 2 },
+  { arbitrary: fc.nat({ max: 1 << 20 }), weight: 1 },
+);
 const fieldValue = fc.oneof(fc.constantFrom(0, 1, 2, 3, 8, 255, 4000, 7999, 8000, 192_001, 0x7fff, 0xfffe, 0xffff, 0x10000, 0x7fffffff, 0xffffffff), fc.nat());
 const op: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('flip' as const), at: position, bit: fc.nat({ max: 7 }) }), weight: 4 },
@@ -274,7 +283,12 @@ test('audio: mutated WAV and MP3 files are probed (as a file and as an upload st
 });
 
 /** the probe's verdict on each of `files`, then `callvault import` of them; checks the import matches it */
-async function checkImport(tally: Tally, vault: Vault, files: { path: string; name: string; bytes: Buffer }[], report: { imported: { path: string; id: string }[]; skipped: { path: string; reason: string }[]; failed: { path: string; reason: string }[] }) {
+async function checkImport(
+  tally: Tally,
+  vault: Vault,
+  files: { path: string; name: string; bytes: Buffer }[],
+  report: { imported: { path: string; id: string }[]; skipped: { path: string; reason: string }[]; failed: { path: string; reason: string }[] },
+) {
   for (const f of files) {
     tally.tried += 1;
     const verdict = await outcome(() => probeAudio(f.path));
@@ -301,7 +315,8 @@ async function checkImport(tally: Tally, vault: Vault, files: { path: string; na
     }
     const readBack = await plaintextSha256(vault, row).catch((err: unknown) => `unreadable: ${String(err)}`);
     if (readBack !== sha256(f.bytes)) tally.lost.push(`${f.name}: stored as ${id}, reads back ${readBack}`);
-    if (row.duration_ms !== verdict.durationMs || row.format !== verdict.format) tally.problems.push(`${f.name}: stored ${row.format} ${row.duration_ms} ms, probed ${verdict.format} ${verdict.durationMs} ms`);
+    if (row.duration_ms !== verdict.durationMs || row.format !== verdict.format)
+      tally.problems.push(`${f.name}: stored ${row.format} ${row.duration_ms} ms, probed ${verdict.format} ${verdict.durationMs} ms`);
   }
 }
 
@@ -319,7 +334,11 @@ async function writeMutants(seed: number, count: number): Promise<{ path: string
 }
 
 async function assertCleanStore(vault: Vault, label: string): Promise<void> {
-  assert.deepEqual((await vault.recordings.pending()).map((r) => r.id), [], `${label}: no pending rows`);
+  assert.deepEqual(
+    (await vault.recordings.pending()).map((r) => r.id),
+    [],
+    `${label}: no pending rows`,
+  );
   assert.deepEqual((await verifyStore(vault, { deep: true })).problems, [], `${label}: verify --deep is clean`);
 }
 
@@ -372,8 +391,29 @@ interface PartSpec {
 const partSpec: fc.Arbitrary<PartSpec> = fc.record({
   name: fc.constantFrom('metadata', 'transcript', 'audio', 'audio', 'comment', '', undefined, '__proto__', 'constructor', 'audio\u00e9', 'a"b'),
   filename: fc.constantFrom(undefined, undefined, 'call.wav', 'call.mp3', '', '../../etc/passwd', 'x'.repeat(300), 'call\u0000.wav'),
-  contentType: fc.constantFrom(undefined, 'audio/wav', 'audio/mpeg', 'text/vtt', 'application/x-subrip', 'application/json', 'text/plain; charset=utf-8', 'multipart/mixed; boundary=inner', 'application/octet-stream', 'text/plain; charset=x-unknown'),
-  extraHeaders: fc.array(fc.constantFrom('X-Note: b', 'Content-Transfer-Encoding: base64', 'a header without a colon', 'Content-Disposition: attachment', `X-Long: ${'l'.repeat(9000)}`, ' folded continuation'), { maxLength: 2 }),
+  contentType: fc.constantFrom(
+    undefined,
+    'audio/wav',
+    'audio/mpeg',
+    'text/vtt',
+    'application/x-subrip',
+    'application/json',
+    'text/plain; charset=utf-8',
+    'multipart/mixed; boundary=inner',
+    'application/octet-stream',
+    'text/plain; charset=x-unknown',
+  ),
+  extraHeaders: fc.array(
+    fc.constantFrom(
+      'X-Note: b',
+      'Content-Transfer-Encoding: base64',
+      'a header without a colon',
+      'Content-Disposition: attachment',
+      `X-Long: ${'l'.repeat(9000)}`,
+      ' folded continuation',
+    ),
+    { maxLength: 2 },
+  ),
   body: fc.record({
     kind: fc.constantFrom('metadata', 'metadata', 'bad-json', 'transcript', 'audio', 'audio', 'mutant', 'random', 'nested'),
     pick: fc.nat(),
@@ -399,7 +439,9 @@ const transcriptTexts = ['call.vtt', 'call.srt', 'openai-verbose.json', 'bad-tim
 function partBody(spec: PartSpec['body']): Buffer {
   switch (spec.kind) {
     case 'metadata':
-      return Buffer.from(JSON.stringify([{ agent: 'a1', region: 'north' }, {}, { direction: 'inbound', startedAt: '2024-05-01T10:00:00Z' }, { direction: 'sideways' }][spec.pick % 4]));
+      return Buffer.from(
+        JSON.stringify([{ agent: 'a1', region: 'north' }, {}, { direction: 'inbound', startedAt: '2024-05-01T10:00:00Z' }, { direction: 'sideways' }][spec.pick % 4]),
+      );
     case 'bad-json':
       return Buffer.from(['{"agent": ', 'null', '[]', '{"__proto__": {"x": 1}}', '"text"'][spec.pick % 5]!);
     case 'transcript':
@@ -411,7 +453,10 @@ function partBody(spec: PartSpec['body']): Buffer {
     case 'random':
       return Buffer.from(spec.bytes);
     case 'nested':
-      return Buffer.from(`--inner\r\nContent-Disposition: form-data; name="audio"; filename="a.wav"\r\n\r\nRIFF${Buffer.from(spec.bytes).toString('latin1')}\r\n--inner--\r\n`, 'latin1');
+      return Buffer.from(
+        `--inner\r\nContent-Disposition: form-data; name="audio"; filename="a.wav"\r\n\r\nRIFF${Buffer.from(spec.bytes).toString('latin1')}\r\n--inner--\r\n`,
+        'latin1',
+      );
   }
 }
 
@@ -450,8 +495,17 @@ function multipartBody(spec: typeof bodySpec extends fc.Arbitrary<infer T> ? T :
 function wellFormedBody(spec: typeof wellFormed extends fc.Arbitrary<infer T> ? T : never): { contentType: string; body: Buffer } {
   const audio = spec.mutate ? mutate({ ...spec.mutant, base: spec.audio }).bytes : bases[spec.audio % bases.length]!.bytes;
   const parts: Buffer[] = [Buffer.from(`--cvfuzz\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n{"agent":"a1"}\r\n`)];
-  if (spec.withTranscript) parts.push(Buffer.from(`--cvfuzz\r\nContent-Disposition: form-data; name="transcript"; filename="call.vtt"\r\nContent-Type: text/vtt\r\n\r\n${transcriptTexts[spec.audio % transcriptTexts.length]}\r\n`));
-  parts.push(Buffer.from('--cvfuzz\r\nContent-Disposition: form-data; name="audio"; filename="call.wav"\r\nContent-Type: audio/wav\r\n\r\n'), audio, Buffer.from('\r\n--cvfuzz--\r\n'));
+  if (spec.withTranscript)
+    parts.push(
+      Buffer.from(
+        `--cvfuzz\r\nContent-Disposition: form-data; name="transcript"; filename="call.vtt"\r\nContent-Type: text/vtt\r\n\r\n${transcriptTexts[spec.audio % transcriptTexts.length]}\r\n`,
+      ),
+    );
+  parts.push(
+    Buffer.from('--cvfuzz\r\nContent-Disposition: form-data; name="audio"; filename="call.wav"\r\nContent-Type: audio/wav\r\n\r\n'),
+    audio,
+    Buffer.from('\r\n--cvfuzz--\r\n'),
+  );
   return { contentType: 'multipart/form-data; boundary=cvfuzz', body: Buffer.concat(parts) };
 }
 
@@ -476,7 +530,9 @@ after(async () => {
   await server?.close();
   const sum = (f: (t: Tally) => number) => tallies.reduce((n, t) => n + f(t), 0);
   const refused = sum((t) => Object.values(t.refused).reduce((a, b) => a + b, 0));
-  console.log(`fuzz total: ${sum((t) => t.tried)} inputs tried, ${sum((t) => t.accepted)} accepted, ${refused} refused with a code; problems: ${sum((t) => t.problems.length)}; lost: ${sum((t) => t.lost.length)}`);
+  console.log(
+    `fuzz total: ${sum((t) => t.tried)} inputs tried, ${sum((t) => t.accepted)} accepted, ${refused} refused with a code; problems: ${sum((t) => t.problems.length)}; lost: ${sum((t) => t.lost.length)}`,
+  );
 });
 
 test('multipart: random and malformed upload bodies get a 4xx in our error shape or a 201/200, never a 500 or no answer; nothing is left pending', async () => {
@@ -512,7 +568,10 @@ test('multipart: random and malformed upload bodies get a 4xx in our error shape
   const inputs = [
     ...fc.sample(bodySpec, { seed: 1404, numRuns: 220 }).map((spec, i) => {
       const { contentType, body } = multipartBody(spec);
-      return { label: `body ${i} (${JSON.stringify({ ...spec, parts: spec.parts.length, boundary: spec.boundary.slice(0, 20) })})`, request: rawUpload(token, contentType, body, spec.chunked) };
+      return {
+        label: `body ${i} (${JSON.stringify({ ...spec, parts: spec.parts.length, boundary: spec.boundary.slice(0, 20) })})`,
+        request: rawUpload(token, contentType, body, spec.chunked),
+      };
     }),
     ...fc.sample(wellFormed, { seed: 1405, numRuns: 40 }).map((spec, i) => {
       const { contentType, body } = wellFormedBody(spec);
@@ -541,42 +600,57 @@ test('multipart: random and malformed upload bodies get a 4xx in our error shape
 
 test('transcripts: damaged WebVTT, SRT and whisper JSON are read or refused with CV_INVALID_TRANSCRIPT', () => {
   const tally = new Tally('transcripts');
-  const files = ['call.vtt', 'karaoke.vtt', 'call.srt', 'call-crlf-bom.srt', 'openai-verbose.json', 'openai-words-only.json', 'whisperx.json', 'whisper-cpp.json'].map((f) => readFileSync(join(REPO, 'testdata', 'transcripts', f)));
+  const files = ['call.vtt', 'karaoke.vtt', 'call.srt', 'call-crlf-bom.srt', 'openai-verbose.json', 'openai-words-only.json', 'whisperx.json', 'whisper-cpp.json'].map((f) =>
+    readFileSync(join(REPO, 'testdata', 'transcripts', f)),
+  );
   // byte-level damage, and JSON values of the wrong kind where whisper puts numbers and text
   const damage = fc.oneof(
     fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat({ max: 7 }) }),
     fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
-    fc.record({ kind: fc.constant('bytes' as const), at: fc.nat(), bytes: fc.constantFrom(Buffer.from([0xff, 0xfe]), Buffer.from([0xc3]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0]), Buffer.from('\u2028'), Buffer.from('\ufeff')) }),
-    fc.record({ kind: fc.constant('number' as const), at: fc.nat(), value: fc.constantFrom('-1', '1e309', 'NaN', '"12"', 'null', '[]', '{}', '99999999999999999999', '0.0000001', 'true') }),
+    fc.record({
+      kind: fc.constant('bytes' as const),
+      at: fc.nat(),
+      bytes: fc.constantFrom(Buffer.from([0xff, 0xfe]), Buffer.from([0xc3]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0]), Buffer.from('\u2028'), Buffer.from('\ufeff')),
+    }),
+    fc.record({
+      kind: fc.constant('number' as const),
+      at: fc.nat(),
+      value: fc.constantFrom('-1', '1e309', 'NaN', '"12"', 'null', '[]', '{}', '99999999999999999999', '0.0000001', 'true'),
+    }),
   );
   fc.assert(
-    fc.property(fc.nat(), fc.array(damage, { minLength: 1, maxLength: 3 }), fc.constantFrom(undefined, 'text/vtt', 'application/x-subrip', 'application/json'), (which, edits, type) => {
-      let b = Buffer.from(files[which % files.length]!);
-      for (const e of edits) {
-        const at = e.at % (b.length + 1);
-        if (e.kind === 'flip' && at < b.length) b[at]! ^= 1 << e.bit;
-        else if (e.kind === 'cut') b = b.subarray(0, at);
-        else if (e.kind === 'bytes') b = Buffer.concat([b.subarray(0, at), e.bytes, b.subarray(at)]);
-        else if (e.kind === 'number') {
-          // replace the number that starts at or after `at`
-          const text = b.toString('utf8');
-          const m = /-?\d+(\.\d+)?/g;
-          m.lastIndex = Math.min(at, text.length);
-          const found = m.exec(text);
-          if (found) b = Buffer.from(text.slice(0, found.index) + e.value + text.slice(found.index + found[0].length), 'utf8');
+    fc.property(
+      fc.nat(),
+      fc.array(damage, { minLength: 1, maxLength: 3 }),
+      fc.constantFrom(undefined, 'text/vtt', 'application/x-subrip', 'application/json'),
+      (which, edits, type) => {
+        let b = Buffer.from(files[which % files.length]!);
+        for (const e of edits) {
+          const at = e.at % (b.length + 1);
+          if (e.kind === 'flip' && at < b.length) b[at]! ^= 1 << e.bit;
+          else if (e.kind === 'cut') b = b.subarray(0, at);
+          else if (e.kind === 'bytes') b = Buffer.concat([b.subarray(0, at), e.bytes, b.subarray(at)]);
+          else if (e.kind === 'number') {
+            // replace the number that starts at or after `at`
+            const text = b.toString('utf8');
+            const m = /-?\d+(\.\d+)?/g;
+            m.lastIndex = Math.min(at, text.length);
+            const found = m.exec(text);
+            if (found) b = Buffer.from(text.slice(0, found.index) + e.value + text.slice(found.index + found[0].length), 'utf8');
+          }
         }
-      }
-      tally.tried += 1;
-      try {
-        const parsed = parseTranscript(b, type);
-        // what is accepted is stored in canonical form: that form must read back the same
-        assert.deepEqual(parseTranscript(Buffer.from(serializeTranscript(parsed)), 'application/json').segments, parsed.segments);
-        tally.accepted += 1;
-      } catch (err) {
-        if (err instanceof CallvaultError && err.code === ErrorCodes.INVALID_TRANSCRIPT) tally.refuse(err.code);
-        else tally.problems.push(`${JSON.stringify(edits)} as ${type}: ${String(err)}`);
-      }
-    }),
+        tally.tried += 1;
+        try {
+          const parsed = parseTranscript(b, type);
+          // what is accepted is stored in canonical form: that form must read back the same
+          assert.deepEqual(parseTranscript(Buffer.from(serializeTranscript(parsed)), 'application/json').segments, parsed.segments);
+          tally.accepted += 1;
+        } catch (err) {
+          if (err instanceof CallvaultError && err.code === ErrorCodes.INVALID_TRANSCRIPT) tally.refuse(err.code);
+          else tally.problems.push(`${JSON.stringify(edits)} as ${type}: ${String(err)}`);
+        }
+      },
+    ),
     { seed: 1406, numRuns: 400 },
   );
   tally.report();

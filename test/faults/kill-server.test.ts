@@ -64,12 +64,20 @@ it(`kill -9 of the server ${KILLS} times during uploads: everything answered 2xx
         `${kept.size} of ${CALLS} calls answered 2xx; lost: ${lost}, stored twice: ${duplicated}`,
     );
     assert.ok(kills >= 2, `only ${kills} kills landed before the uploads finished`);
-    assert.deepEqual(log.unexpected.map((a) => `${a.status} ${JSON.stringify(a.json)}`), [], 'every answer is 2xx, 503 or none');
+    assert.deepEqual(
+      log.unexpected.map((a) => `${a.status} ${JSON.stringify(a.json)}`),
+      [],
+      'every answer is 2xx, 503 or none',
+    );
     assert.equal(kept.size, CALLS, 'every recorder got its call stored in the end');
     assert.equal(lost, 0, 'everything answered 2xx is stored, under the id the answer gave');
     assert.equal(duplicated, 0);
     assert.equal(stored.size, CALLS, 'one recording per call');
-    assert.deepEqual(rows.filter((r) => r.state === 'pending'), [], 'the housekeeping left no attempt pending');
+    assert.deepEqual(
+      rows.filter((r) => r.state === 'pending'),
+      [],
+      'the housekeeping left no attempt pending',
+    );
   } finally {
     await vault.close();
   }

@@ -79,7 +79,14 @@ export async function upload(url: string, token: string, audio: Buffer, signal?:
   form.append('metadata', JSON.stringify({ agent: 'a-1', region: 'r1' }));
   form.append('audio', new Blob([new Uint8Array(audio)], { type: 'audio/wav' }), 'call.wav');
   try {
-    const res = await request(`${url}/api/v1/recordings`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form, signal, headersTimeout: 60_000, bodyTimeout: 60_000 });
+    const res = await request(`${url}/api/v1/recordings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+      signal,
+      headersTimeout: 60_000,
+      bodyTimeout: 60_000,
+    });
     const text = await res.body.text();
     let json: any;
     try {

@@ -152,7 +152,9 @@ test('(a) headers sent one byte a second: the connection is closed within the he
   client.socket.destroy();
   const heldMs = client.closedAt! - started;
   const lost = otherStatus === 200 ? 0 : 1;
-  console.log(`slow headers: held 1 connection for ${heldMs} ms (closed by the server: ${closedByServer}) with ${client.sent} header bytes sent; /healthz from another address: ${otherStatus}; lost ${lost}`);
+  console.log(
+    `slow headers: held 1 connection for ${heldMs} ms (closed by the server: ${closedByServer}) with ${client.sent} header bytes sent; /healthz from another address: ${otherStatus}; lost ${lost}`,
+  );
   assert.equal(closedByServer, true, 'the server closed the connection before the headers were complete');
   assert.equal(lost, 0);
   assert.ok(heldMs < LIMITS.headerTimeoutSeconds! * 1000 + SLACK_MS, `closed within the header timeout (${heldMs} ms)`);
@@ -273,14 +275,16 @@ test('(e) a reader that stops reading a playback stream is closed after the idle
   const bodyBytes = all.length - all.indexOf('\r\n\r\n') - 4;
   const otherStatus = await healthzFrom(server, '127.0.0.2');
   const lost = otherStatus === 200 ? 0 : 1;
-  console.log(`stopped reader: held 1 playback of ${wav.length} bytes; it had ${bodyBytes} when the connection ended (closed by the server: ${closedByServer}); /healthz from another address: ${otherStatus}; lost ${lost}`);
+  console.log(
+    `stopped reader: held 1 playback of ${wav.length} bytes; it had ${bodyBytes} when the connection ended (closed by the server: ${closedByServer}); /healthz from another address: ${otherStatus}; lost ${lost}`,
+  );
   assert.equal(reader.status(), 200);
   assert.equal(closedByServer, true, 'the server closed the connection of the reader that stopped');
   assert.ok(bodyBytes < wav.length, 'the response was cut off: the server did not wait for the reader');
   assert.equal(lost, 0);
 });
 
-test('(g) a server slower than the idle timeout to answer keeps the connection: the wait is not the client\'s', async () => {
+test("(g) a server slower than the idle timeout to answer keeps the connection: the wait is not the client's", async () => {
   // the same limits on a plain node server, whose handler can be made slow on purpose
   const limits = resolveLimits({ idleTimeoutSeconds: 1 });
   const slow = https.createServer({ ...(await readTls(await ensureSelfSignedCertificate(server.dataDir))), ...serverCreationOptions(limits) }, (_req, res) => {

@@ -109,7 +109,17 @@ before(async () => {
   issuer = `http://127.0.0.1:${(idp.address() as { port: number }).port}`;
   server = await startTestServer({
     controllerId: 'region-a',
-    oidc: [{ id: 'idp', label: 'Region IdP', issuer, clientId: 'callvault', clientSecret: 'a secret for the matrix test only', redirectBaseUrl: 'https://callvault.test', execute: [allowInsecureRequests] }],
+    oidc: [
+      {
+        id: 'idp',
+        label: 'Region IdP',
+        issuer,
+        clientId: 'callvault',
+        clientSecret: 'a secret for the matrix test only',
+        redirectBaseUrl: 'https://callvault.test',
+        execute: [allowInsecureRequests],
+      },
+    ],
   });
   const vault = server.vault;
   const now = Date.now();
@@ -117,7 +127,14 @@ before(async () => {
   await addProcessor(vault, 'callco', 'Call Co');
   await addProcessor(vault, 'oldco', 'Old Co');
   await addProcessor(vault, 'spareco', 'Spare Co');
-  callcoContract = await addContract(vault, { processorId: 'callco', controllerId: 'region-a', roles: ['nurse', 'supervisor'], regions: ['north'], validFrom: iso(now - DAY), validTo: iso(now + 30 * DAY) });
+  callcoContract = await addContract(vault, {
+    processorId: 'callco',
+    controllerId: 'region-a',
+    roles: ['nurse', 'supervisor'],
+    regions: ['north'],
+    validFrom: iso(now - DAY),
+    validTo: iso(now + 30 * DAY),
+  });
   await addContract(vault, { processorId: 'oldco', controllerId: 'region-a', roles: ['nurse', 'supervisor'], validFrom: iso(now - 60 * DAY), validTo: iso(now - DAY) });
   spareContract = await addContract(vault, { processorId: 'spareco', controllerId: 'region-a', roles: ['nurse'], validFrom: iso(now - DAY), validTo: iso(now + DAY) });
 
@@ -148,7 +165,11 @@ before(async () => {
   const tokenRevoked = await createToken(vault, { name: 'recorder-revoked', scope: 'ingest', controllerId: 'region-a', days: 30 });
   assert.ok(await vault.sessions.revokeToken(tokenRevoked.id, new Date().toISOString()));
   const tokenExpired = await createToken(vault, { name: 'recorder-expired', scope: 'ingest', controllerId: 'region-a', days: 30 });
-  await db(server).updateTable('api_tokens').set({ expires_at: iso(now - 60_000) }).where('id', '=', tokenExpired.id).execute();
+  await db(server)
+    .updateTable('api_tokens')
+    .set({ expires_at: iso(now - 60_000) })
+    .where('id', '=', tokenExpired.id)
+    .execute();
   throwawayTokenId = (await createToken(vault, { name: 'to-revoke', scope: 'ingest', controllerId: 'region-b', days: 1 })).id;
 
   // people
@@ -159,7 +180,11 @@ before(async () => {
   };
   callers.set('anon', { name: 'anon' });
   const expired = await user('expired', { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
-  await db(server).updateTable('sessions').set({ last_seen_at: iso(Date.now() - 31 * 60_000) }).where('user_id', '=', expired.id).execute();
+  await db(server)
+    .updateTable('sessions')
+    .set({ last_seen_at: iso(Date.now() - 31 * 60_000) })
+    .where('user_id', '=', expired.id)
+    .execute();
   const revoked = await user('revoked', { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
   const cookie = revoked.client.cookie;
   assert.equal((await revoked.client.post(`${API}/auth/signout`)).status, 204);
@@ -258,15 +283,20 @@ const accessCheck = (name: keyof typeof R) => (c: Caller, res: Response) => {
   return res.json.breakGlass === false && res.json.audioUrl.startsWith(`${API}/recordings/${R[name]}/audio?access=`) ? undefined : `answered ${res.body.toString()}`;
 };
 const bytesCheck = (name: keyof typeof R) => (_c: Caller, res: Response) => (res.body.equals(wavOf(name)) ? undefined : `served ${res.body.length} bytes that are not ${name}`);
-const redactedCheck = (name: keyof typeof R) => (_c: Caller, res: Response) => (res.body.equals(redacted.get(name)!) ? undefined : `served ${res.body.length} bytes that are not ${name}'s redacted rendition`);
+const redactedCheck = (name: keyof typeof R) => (_c: Caller, res: Response) =>
+  res.body.equals(redacted.get(name)!) ? undefined : `served ${res.body.length} bytes that are not ${name}'s redacted rendition`;
 const transcriptCheck = (rendition: 'redacted' | 'original') => (_c: Caller, res: Response) => {
   const text = JSON.stringify(res.json.segments);
   const shows = text.includes(`${call.personnummer.slice(2, 4)} ${call.personnummer.slice(4, 6)}`);
-  return res.json.rendition === rendition && shows === (rendition === 'original') && res.json.identifiers.length === 2 ? undefined : `answered ${res.body.toString().slice(0, 300)}`;
+  return res.json.rendition === rendition && shows === (rendition === 'original') && res.json.identifiers.length === 2
+    ? undefined
+    : `answered ${res.body.toString().slice(0, 300)}`;
 };
 
 const waveformCheck = (_c: Caller, res: Response) =>
-  res.json.peaks.length > 100 && res.json.peaks.every((p: number) => p >= 0 && p <= 1) && res.json.peaks.some((p: number) => p > 0.05) ? undefined : `answered ${res.body.toString().slice(0, 300)}`;
+  res.json.peaks.length > 100 && res.json.peaks.every((p: number) => p >= 0 && p <= 1) && res.json.peaks.some((p: number) => p > 0.05)
+    ? undefined
+    : `answered ${res.body.toString().slice(0, 300)}`;
 
 /** the caller's own audio URL when their access step succeeded, else one stated by someone who may play it */
 function audioUrl(c: Caller, name: keyof typeof R | 'missing', rendition: '' | ':original' = ''): string {
@@ -279,11 +309,13 @@ function audioUrl(c: Caller, name: keyof typeof R | 'missing', rendition: '' | '
 
 const transcriptUrl = (c: Caller, name: keyof typeof R, rendition: '' | ':original' = '') => audioUrl(c, name, rendition).replace('/audio?', '/transcript?');
 
-const noSecretsIn = (...fields: string[]) => (_c: Caller, res: Response) => {
-  const text = res.body.toString();
-  const found = fields.filter((f) => text.includes(f));
-  return found.length ? `the answer names ${found.join(', ')}` : undefined;
-};
+const noSecretsIn =
+  (...fields: string[]) =>
+  (_c: Caller, res: Response) => {
+    const text = res.body.toString();
+    const found = fields.filter((f) => text.includes(f));
+    return found.length ? `the answer names ${found.join(', ')}` : undefined;
+  };
 
 let seq = 0;
 const unique = (prefix: string, c: Caller) => `${prefix}-${c.name.toLowerCase()}-${++seq}`;
@@ -312,165 +344,466 @@ function erasableRecording(): Promise<string> {
 }
 
 const isZip = (_c: Caller, res: Response) =>
-  res.headers['content-type'] === 'application/zip' && res.body.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1')) ? undefined : `answered ${res.headers['content-type']} ${res.body.subarray(0, 40).toString()}`;
+  res.headers['content-type'] === 'application/zip' && res.body.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))
+    ? undefined
+    : `answered ${res.headers['content-type']} ${res.body.subarray(0, 40).toString()}`;
 
 // prettier-ignore
 const ROWS: Row[] = [
   //                                                                 anon exp  rev  nrsA supC nrsC nrsO nrsB dpoA audr admn tok  tokR tokE
   // --- sign-in is public: every caller signs in a fresh account of their own; a bad bearer token is refused first
-  row('POST', '/api/v1/auth/signin', undefined,                       [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401], async (c) => {
+  row('POST', '/api/v1/auth/signin', undefined, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401], async (c) => {
     const created = await createUser(server.vault, { username: unique('signin', c), role: 'nurse', controllerId: 'region-b' });
     return { path: `${API}/auth/signin`, json: { username: created.username, password: created.password, code: await totp(created.totpSecret), newPassword: strongPassword() } };
   }),
   // --- sign-in at an organisation's identity provider is public too; the callback without the state cookie its start set is refused
-  row('GET', '/api/v1/auth/oidc/providers', undefined,                [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401], () => ({ path: `${API}/auth/oidc/providers` }),
-    (_c, res) => (JSON.stringify(res.json) === JSON.stringify({ providers: [{ id: 'idp', label: 'Region IdP' }] }) ? undefined : `answered ${res.body.toString()}`)),
-  row('GET', '/api/v1/auth/oidc/{provider}/start', 'idp',             [302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 401, 401], () => ({ path: `${API}/auth/oidc/idp/start` }),
-    (_c, res) => (String(res.headers.location).startsWith(`${issuer}/authorize?`) ? undefined : `redirects to ${res.headers.location}`)),
-  row('GET', '/api/v1/auth/oidc/{provider}/callback', 'no state',     [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401], () => ({ path: `${API}/auth/oidc/idp/callback?code=abc&state=def&iss=${encodeURIComponent(issuer)}` })),
-  row('GET', '/api/v1/auth/session', undefined,                       [401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401, 401], () => ({ path: `${API}/auth/session` }),
+  row(
+    'GET',
+    '/api/v1/auth/oidc/providers',
+    undefined,
+    [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401],
+    () => ({ path: `${API}/auth/oidc/providers` }),
+    (_c, res) => (JSON.stringify(res.json) === JSON.stringify({ providers: [{ id: 'idp', label: 'Region IdP' }] }) ? undefined : `answered ${res.body.toString()}`),
+  ),
+  row(
+    'GET',
+    '/api/v1/auth/oidc/{provider}/start',
+    'idp',
+    [302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 401, 401],
+    () => ({ path: `${API}/auth/oidc/idp/start` }),
+    (_c, res) => (String(res.headers.location).startsWith(`${issuer}/authorize?`) ? undefined : `redirects to ${res.headers.location}`),
+  ),
+  row('GET', '/api/v1/auth/oidc/{provider}/callback', 'no state', [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401], () => ({
+    path: `${API}/auth/oidc/idp/callback?code=abc&state=def&iss=${encodeURIComponent(issuer)}`,
+  })),
+  row(
+    'GET',
+    '/api/v1/auth/session',
+    undefined,
+    [401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401, 401],
+    () => ({ path: `${API}/auth/session` }),
     (c, res) => {
-      if (res.json.user.id !== c.user?.id || res.json.csrfToken !== c.csrf) return 'not the caller\'s own session';
+      if (res.json.user.id !== c.user?.id || res.json.csrfToken !== c.csrf) return "not the caller's own session";
       // what the web UI offers: the original only to nurses and privacy officers, playing only to those who reach recordings
       const original = ['nurseA', 'nurseCallco', 'nurseOldco', 'nurseB', 'dpoA'].includes(c.name);
       if (res.json.renditions.join() !== (original ? 'redacted,original' : 'redacted')) return `renditions ${res.json.renditions}`;
       const plays = !['auditor', 'admin'].includes(c.name);
       return res.json.permissions.includes('recording:play') === plays ? undefined : `permissions ${res.json.permissions}`;
-    }),
+    },
+  ),
 
   // --- finding recordings
-  row('GET', '/api/v1/recordings', undefined,                         [401, 401, 401, 200, 200, 200, 200, 200, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings` }), listCheck),
-  row('POST', '/api/v1/recordings/search', 'by personnummer',          [401, 401, 401, 200, 200, 200, 200, 200, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/search`, json: { personnummer: call.personnummer } }), listCheck),
+  row('GET', '/api/v1/recordings', undefined, [401, 401, 401, 200, 200, 200, 200, 200, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings` }), listCheck),
+  row(
+    'POST',
+    '/api/v1/recordings/search',
+    'by personnummer',
+    [401, 401, 401, 200, 200, 200, 200, 200, 200, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/search`, json: { personnummer: call.personnummer } }),
+    listCheck,
+  ),
 
   // --- ingest: the token's only route; R1's bytes again, so a duplicate
-  row('POST', '/api/v1/recordings', 'R1 again',                       [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401, 401], () => {
-    const { body, contentType } = ingestBody(wavs[0]!, { agent: 'a1', region: 'north' });
-    return { path: `${API}/recordings`, body, headers: { 'content-type': contentType } };
-  }, (_c, res) => (res.json.status === 'duplicate' && res.json.id === R.R1 ? undefined : `answered ${res.body.toString()}`)),
+  row(
+    'POST',
+    '/api/v1/recordings',
+    'R1 again',
+    [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401, 401],
+    () => {
+      const { body, contentType } = ingestBody(wavs[0]!, { agent: 'a1', region: 'north' });
+      return { path: `${API}/recordings`, body, headers: { 'content-type': contentType } };
+    },
+    (_c, res) => (res.json.status === 'duplicate' && res.json.id === R.R1 ? undefined : `answered ${res.body.toString()}`),
+  ),
 
   // --- one recording: out of scope answers exactly like a recording that does not exist
-  row('GET', '/api/v1/recordings/{id}', 'R1',                         [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R1')}` }), viewCheck('R1')),
-  row('GET', '/api/v1/recordings/{id}', 'R2',                         [401, 401, 401, 404, 200, 200, 404, 404, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R2')}` }), viewCheck('R2')),
-  row('GET', '/api/v1/recordings/{id}', 'R3',                         [401, 401, 401, 200, 404, 404, 404, 404, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R3')}` }), viewCheck('R3')),
-  row('GET', '/api/v1/recordings/{id}', 'R4',                         [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R4')}` }), viewCheck('R4')),
-  row('GET', '/api/v1/recordings/{id}', 'missing',                    [401, 401, 401, 404, 404, 404, 404, 404, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('missing')}` })),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}',
+    'R1',
+    [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R1')}` }),
+    viewCheck('R1'),
+  ),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}',
+    'R2',
+    [401, 401, 401, 404, 200, 200, 404, 404, 200, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R2')}` }),
+    viewCheck('R2'),
+  ),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}',
+    'R3',
+    [401, 401, 401, 200, 404, 404, 404, 404, 200, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R3')}` }),
+    viewCheck('R3'),
+  ),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}',
+    'R4',
+    [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R4')}` }),
+    viewCheck('R4'),
+  ),
+  row('GET', '/api/v1/recordings/{id}', 'missing', [401, 401, 401, 404, 404, 404, 404, 404, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('missing')}` })),
 
   // --- stating a purpose (the access step before playback)
-  row('POST', '/api/v1/recordings/{id}/access', 'R1',                 [401, 401, 401, 201, 201, 404, 404, 404, 201, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R1')}/access`, json: purpose }), accessCheck('R1')),
-  row('POST', '/api/v1/recordings/{id}/access', 'R2',                 [401, 401, 401, 404, 201, 201, 404, 404, 201, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R2')}/access`, json: purpose }), accessCheck('R2')),
-  row('POST', '/api/v1/recordings/{id}/access', 'R3',                 [401, 401, 401, 201, 404, 404, 404, 404, 201, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R3')}/access`, json: purpose }), accessCheck('R3')),
-  row('POST', '/api/v1/recordings/{id}/access', 'R4',                 [401, 401, 401, 404, 404, 404, 404, 201, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R4')}/access`, json: purpose }), accessCheck('R4')),
-  row('POST', '/api/v1/recordings/{id}/access', 'missing',            [401, 401, 401, 404, 404, 404, 404, 404, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('missing')}/access`, json: purpose })),
+  row(
+    'POST',
+    '/api/v1/recordings/{id}/access',
+    'R1',
+    [401, 401, 401, 201, 201, 404, 404, 404, 201, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R1')}/access`, json: purpose }),
+    accessCheck('R1'),
+  ),
+  row(
+    'POST',
+    '/api/v1/recordings/{id}/access',
+    'R2',
+    [401, 401, 401, 404, 201, 201, 404, 404, 201, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R2')}/access`, json: purpose }),
+    accessCheck('R2'),
+  ),
+  row(
+    'POST',
+    '/api/v1/recordings/{id}/access',
+    'R3',
+    [401, 401, 401, 201, 404, 404, 404, 404, 201, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R3')}/access`, json: purpose }),
+    accessCheck('R3'),
+  ),
+  row(
+    'POST',
+    '/api/v1/recordings/{id}/access',
+    'R4',
+    [401, 401, 401, 404, 404, 404, 404, 201, 404, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R4')}/access`, json: purpose }),
+    accessCheck('R4'),
+  ),
+  row('POST', '/api/v1/recordings/{id}/access', 'missing', [401, 401, 401, 404, 404, 404, 404, 404, 404, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/recordings/${rec('missing')}/access`,
+    json: purpose,
+  })),
   // the original, with identifiers: nurses and privacy officers only; a supervisor hears the redacted rendition
-  row('POST', '/api/v1/recordings/{id}/access', 'R1 original',        [401, 401, 401, 201, 403, 404, 404, 404, 201, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R1')}/access`, json: original }), accessCheck('R1')),
-  row('POST', '/api/v1/recordings/{id}/access', 'R2 original',        [401, 401, 401, 404, 403, 201, 404, 404, 201, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R2')}/access`, json: original }), accessCheck('R2')),
-  row('POST', '/api/v1/recordings/{id}/access', 'R4 original',        [401, 401, 401, 404, 404, 404, 404, 201, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R4')}/access`, json: original }), accessCheck('R4')),
+  row(
+    'POST',
+    '/api/v1/recordings/{id}/access',
+    'R1 original',
+    [401, 401, 401, 201, 403, 404, 404, 404, 201, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R1')}/access`, json: original }),
+    accessCheck('R1'),
+  ),
+  row(
+    'POST',
+    '/api/v1/recordings/{id}/access',
+    'R2 original',
+    [401, 401, 401, 404, 403, 201, 404, 404, 201, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R2')}/access`, json: original }),
+    accessCheck('R2'),
+  ),
+  row(
+    'POST',
+    '/api/v1/recordings/{id}/access',
+    'R4 original',
+    [401, 401, 401, 404, 404, 404, 404, 201, 404, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R4')}/access`, json: original }),
+    accessCheck('R4'),
+  ),
 
   // --- playback with the caller's own access, or (when they had none) someone else's
-  row('GET', '/api/v1/recordings/{id}/audio', 'R1',                   [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R1') }), redactedCheck('R1')),
-  row('GET', '/api/v1/recordings/{id}/audio', 'R2',                   [401, 401, 401, 404, 200, 200, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R2') }), redactedCheck('R2')),
-  row('GET', '/api/v1/recordings/{id}/audio', 'R3',                   [401, 401, 401, 200, 404, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R3') }), redactedCheck('R3')),
-  row('GET', '/api/v1/recordings/{id}/audio', 'R4',                   [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R4') }), redactedCheck('R4')),
-  row('GET', '/api/v1/recordings/{id}/audio', 'missing',              [401, 401, 401, 404, 404, 404, 404, 404, 404, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'missing') })),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}/audio',
+    'R1',
+    [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401],
+    (c) => ({ path: audioUrl(c, 'R1') }),
+    redactedCheck('R1'),
+  ),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}/audio',
+    'R2',
+    [401, 401, 401, 404, 200, 200, 404, 404, 200, 403, 403, 403, 401, 401],
+    (c) => ({ path: audioUrl(c, 'R2') }),
+    redactedCheck('R2'),
+  ),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}/audio',
+    'R3',
+    [401, 401, 401, 200, 404, 404, 404, 404, 200, 403, 403, 403, 401, 401],
+    (c) => ({ path: audioUrl(c, 'R3') }),
+    redactedCheck('R3'),
+  ),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}/audio',
+    'R4',
+    [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401],
+    (c) => ({ path: audioUrl(c, 'R4') }),
+    redactedCheck('R4'),
+  ),
+  row('GET', '/api/v1/recordings/{id}/audio', 'missing', [401, 401, 401, 404, 404, 404, 404, 404, 404, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'missing') })),
   // the supervisor holds no access to R1's original: the nurse's access URL is not theirs to use
-  row('GET', '/api/v1/recordings/{id}/audio', 'R1 original',          [401, 401, 401, 200, 400, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R1', ':original') }), bytesCheck('R1')),
-  row('GET', '/api/v1/recordings/{id}/audio', 'R4 original',          [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401], (c) => ({ path: audioUrl(c, 'R4', ':original') }), bytesCheck('R4')),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}/audio',
+    'R1 original',
+    [401, 401, 401, 200, 400, 404, 404, 404, 200, 403, 403, 403, 401, 401],
+    (c) => ({ path: audioUrl(c, 'R1', ':original') }),
+    bytesCheck('R1'),
+  ),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}/audio',
+    'R4 original',
+    [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401],
+    (c) => ({ path: audioUrl(c, 'R4', ':original') }),
+    bytesCheck('R4'),
+  ),
 
   // --- the transcript of what the access was stated for: redacted unless it was the original
-  row('GET', '/api/v1/recordings/{id}/transcript', 'R1',              [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: transcriptUrl(c, 'R1') }), transcriptCheck('redacted')),
-  row('GET', '/api/v1/recordings/{id}/transcript', 'R2 original',     [401, 401, 401, 404, 400, 200, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: transcriptUrl(c, 'R2', ':original') }), transcriptCheck('original')),
-  row('GET', '/api/v1/recordings/{id}/transcript', 'R4',              [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401], (c) => ({ path: transcriptUrl(c, 'R4') }), transcriptCheck('redacted')),
-  row('GET', '/api/v1/recordings/{id}/waveform', 'R1',                [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401], (c) => ({ path: transcriptUrl(c, 'R1').replace('/transcript?', '/waveform?') }), waveformCheck),
-  row('GET', '/api/v1/recordings/{id}/waveform', 'R4',                [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401], (c) => ({ path: transcriptUrl(c, 'R4').replace('/transcript?', '/waveform?') }), waveformCheck),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}/transcript',
+    'R1',
+    [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401],
+    (c) => ({ path: transcriptUrl(c, 'R1') }),
+    transcriptCheck('redacted'),
+  ),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}/transcript',
+    'R2 original',
+    [401, 401, 401, 404, 400, 200, 404, 404, 200, 403, 403, 403, 401, 401],
+    (c) => ({ path: transcriptUrl(c, 'R2', ':original') }),
+    transcriptCheck('original'),
+  ),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}/transcript',
+    'R4',
+    [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401],
+    (c) => ({ path: transcriptUrl(c, 'R4') }),
+    transcriptCheck('redacted'),
+  ),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}/waveform',
+    'R1',
+    [401, 401, 401, 200, 200, 404, 404, 404, 200, 403, 403, 403, 401, 401],
+    (c) => ({ path: transcriptUrl(c, 'R1').replace('/transcript?', '/waveform?') }),
+    waveformCheck,
+  ),
+  row(
+    'GET',
+    '/api/v1/recordings/{id}/waveform',
+    'R4',
+    [401, 401, 401, 404, 404, 404, 404, 200, 404, 403, 403, 403, 401, 401],
+    (c) => ({ path: transcriptUrl(c, 'R4').replace('/transcript?', '/waveform?') }),
+    waveformCheck,
+  ),
 
   // --- export: privacy officers only
-  row('POST', '/api/v1/recordings/{id}/export', 'R1',                 [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R1')}/export`, json: { purpose: 'subject-request' } }), redactedCheck('R1')),
-  row('POST', '/api/v1/recordings/{id}/export', 'R2',                 [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R2')}/export`, json: { purpose: 'subject-request' } }), redactedCheck('R2')),
-  row('POST', '/api/v1/recordings/{id}/export', 'R3',                 [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R3')}/export`, json: { purpose: 'subject-request' } }), redactedCheck('R3')),
-  row('POST', '/api/v1/recordings/{id}/export', 'R1 original',        [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R1')}/export`, json: { purpose: 'subject-request', rendition: 'original' } }), bytesCheck('R1')),
-  row('POST', '/api/v1/recordings/{id}/export', 'R4',                 [401, 401, 401, 403, 403, 403, 403, 403, 404, 403, 403, 403, 401, 401], () => ({ path: `${API}/recordings/${rec('R4')}/export`, json: { purpose: 'subject-request' } })),
+  row(
+    'POST',
+    '/api/v1/recordings/{id}/export',
+    'R1',
+    [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R1')}/export`, json: { purpose: 'subject-request' } }),
+    redactedCheck('R1'),
+  ),
+  row(
+    'POST',
+    '/api/v1/recordings/{id}/export',
+    'R2',
+    [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R2')}/export`, json: { purpose: 'subject-request' } }),
+    redactedCheck('R2'),
+  ),
+  row(
+    'POST',
+    '/api/v1/recordings/{id}/export',
+    'R3',
+    [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R3')}/export`, json: { purpose: 'subject-request' } }),
+    redactedCheck('R3'),
+  ),
+  row(
+    'POST',
+    '/api/v1/recordings/{id}/export',
+    'R1 original',
+    [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/recordings/${rec('R1')}/export`, json: { purpose: 'subject-request', rendition: 'original' } }),
+    bytesCheck('R1'),
+  ),
+  row('POST', '/api/v1/recordings/{id}/export', 'R4', [401, 401, 401, 403, 403, 403, 403, 403, 404, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/recordings/${rec('R4')}/export`,
+    json: { purpose: 'subject-request' },
+  })),
 
   // --- a data subject's recordings, by the identifiers in their metadata and spoken in the calls: privacy officers, in their reach
-  row('POST', '/api/v1/subject/find', 'by personnummer',              [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/subject/find`, json: { personnummer: call.personnummer } }),
+  row(
+    'POST',
+    '/api/v1/subject/find',
+    'by personnummer',
+    [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/subject/find`, json: { personnummer: call.personnummer } }),
     (_c, res) => {
       const got = (res.json.recordings as { id: string; foundIn: string[] }[]).map((r) => `${r.id}:${r.foundIn.join('+')}`).sort();
       const want = [R.R1, R.R2, R.R3].map((id) => `${id}:metadata+transcript`).sort();
       return JSON.stringify(got) === JSON.stringify(want) ? undefined : `found ${got.join(', ')}`;
+    },
+  ),
+  row(
+    'POST',
+    '/api/v1/subject/export',
+    'by personnummer',
+    [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    () => ({
+      path: `${API}/subject/export`,
+      json: { personnummer: call.personnummer, purposeText: 'Ärende DPO-2026-1 registerutdrag' },
     }),
-  row('POST', '/api/v1/subject/export', 'by personnummer',            [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({
-    path: `${API}/subject/export`,
-    json: { personnummer: call.personnummer, purposeText: 'Ärende DPO-2026-1 registerutdrag' },
-  }), isZip),
+    isZip,
+  ),
   // the erasure destroys what it names: the recording of another person, uploaded for this row
-  row('POST', '/api/v1/subject/erase', 'another person',              [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], async () => ({
-    path: `${API}/subject/erase`,
-    json: { personnummer: ERASABLE_PERSONNUMMER, recordingIds: [await erasableRecording()], reason: 'Art. 17-begäran, ärende DPO-2026-2' },
-  }), (_c, res) => (JSON.stringify(res.json.erased) === JSON.stringify([erasableId]) ? undefined : `answered ${res.body.toString()}`)),
+  row(
+    'POST',
+    '/api/v1/subject/erase',
+    'another person',
+    [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    async () => ({
+      path: `${API}/subject/erase`,
+      json: { personnummer: ERASABLE_PERSONNUMMER, recordingIds: [await erasableRecording()], reason: 'Art. 17-begäran, ärende DPO-2026-2' },
+    }),
+    (_c, res) => (JSON.stringify(res.json.erased) === JSON.stringify([erasableId]) ? undefined : `answered ${res.body.toString()}`),
+  ),
 
   // --- key status (no key material): administrators and auditors
-  row('GET', '/api/v1/keys', undefined,                               [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 200, 403, 401, 401], () => ({ path: `${API}/keys` }),
-    (_c, res) => (res.json.controllers?.length === 2 && !/publicKey|wrapped|sealed|private/i.test(res.body.toString()) ? undefined : `answered ${res.body.toString().slice(0, 300)}`)),
+  row(
+    'GET',
+    '/api/v1/keys',
+    undefined,
+    [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 200, 403, 401, 401],
+    () => ({ path: `${API}/keys` }),
+    (_c, res) =>
+      res.json.controllers?.length === 2 && !/publicKey|wrapped|sealed|private/i.test(res.body.toString()) ? undefined : `answered ${res.body.toString().slice(0, 300)}`,
+  ),
 
   // --- administration: the admin role only
-  row('GET', '/api/v1/users', undefined,                              [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users` }),
-    noSecretsIn('password_hash', 'passwordHash', 'totp_secret', 'totpSecret')),
-  row('POST', '/api/v1/users', undefined,                             [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], (c) => ({ path: `${API}/users`, json: { username: unique('new', c), role: 'nurse', controllerId: 'region-b', agent: 'zz' } })),
-  row('POST', '/api/v1/users/{id}/reset', 'victim',                   [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users/${victimId}/reset` })),
-  row('POST', '/api/v1/users/{id}/disable', 'victim',                 [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users/${victimId}/disable` })),
-  row('POST', '/api/v1/users/{id}/enable', 'victim',                  [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users/${victimId}/enable` })),
-  row('GET', '/api/v1/tokens', undefined,                             [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/tokens` }),
-    noSecretsIn('secret_hash', 'secretHash', 'cvt_')),
-  row('POST', '/api/v1/tokens', undefined,                            [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], (c) => ({ path: `${API}/tokens`, json: { name: unique('tok', c), scope: 'ingest', controllerId: 'region-b', days: 1 } })),
-  row('DELETE', '/api/v1/tokens/{id}', 'throwaway',                   [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 204, 403, 401, 401], () => ({ path: `${API}/tokens/${throwawayTokenId}` })),
-  row('GET', '/api/v1/controllers', undefined,                        [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/controllers` })),
-  row('POST', '/api/v1/controllers', undefined,                       [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], (c) => ({ path: `${API}/controllers`, json: { id: unique('ctl', c), name: 'New controller' } })),
-  row('GET', '/api/v1/processors', undefined,                         [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/processors` })),
-  row('POST', '/api/v1/processors', undefined,                        [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], (c) => ({ path: `${API}/processors`, json: { id: unique('proc', c), name: 'New processor' } })),
-  row('GET', '/api/v1/contracts', undefined,                          [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/contracts` })),
-  row('POST', '/api/v1/contracts', undefined,                         [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], () => ({
+  row(
+    'GET',
+    '/api/v1/users',
+    undefined,
+    [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401],
+    () => ({ path: `${API}/users` }),
+    noSecretsIn('password_hash', 'passwordHash', 'totp_secret', 'totpSecret'),
+  ),
+  row('POST', '/api/v1/users', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], (c) => ({
+    path: `${API}/users`,
+    json: { username: unique('new', c), role: 'nurse', controllerId: 'region-b', agent: 'zz' },
+  })),
+  row('POST', '/api/v1/users/{id}/reset', 'victim', [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users/${victimId}/reset` })),
+  row('POST', '/api/v1/users/{id}/disable', 'victim', [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users/${victimId}/disable` })),
+  row('POST', '/api/v1/users/{id}/enable', 'victim', [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users/${victimId}/enable` })),
+  row(
+    'GET',
+    '/api/v1/tokens',
+    undefined,
+    [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401],
+    () => ({ path: `${API}/tokens` }),
+    noSecretsIn('secret_hash', 'secretHash', 'cvt_'),
+  ),
+  row('POST', '/api/v1/tokens', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], (c) => ({
+    path: `${API}/tokens`,
+    json: { name: unique('tok', c), scope: 'ingest', controllerId: 'region-b', days: 1 },
+  })),
+  row('DELETE', '/api/v1/tokens/{id}', 'throwaway', [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 204, 403, 401, 401], () => ({ path: `${API}/tokens/${throwawayTokenId}` })),
+  row('GET', '/api/v1/controllers', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/controllers` })),
+  row('POST', '/api/v1/controllers', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], (c) => ({
+    path: `${API}/controllers`,
+    json: { id: unique('ctl', c), name: 'New controller' },
+  })),
+  row('GET', '/api/v1/processors', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/processors` })),
+  row('POST', '/api/v1/processors', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], (c) => ({
+    path: `${API}/processors`,
+    json: { id: unique('proc', c), name: 'New processor' },
+  })),
+  row('GET', '/api/v1/contracts', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/contracts` })),
+  row('POST', '/api/v1/contracts', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 201, 403, 401, 401], () => ({
     path: `${API}/contracts`,
     json: { processorId: 'spareco', controllerId: 'region-b', roles: ['nurse'], regions: ['east'], validFrom: iso(Date.now() - DAY), validTo: iso(Date.now() + DAY) },
   })),
-  row('POST', '/api/v1/contracts/{id}/end', 'spareco',                [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/contracts/${spareContract.id}/end` })),
+  row('POST', '/api/v1/contracts/{id}/end', 'spareco', [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({
+    path: `${API}/contracts/${spareContract.id}/end`,
+  })),
 
   // --- break-the-glass: nurses and supervisors start it for a controller they work for; privacy officers review
-  row('POST', '/api/v1/break-glass', 'region-a',                      [401, 401, 401, 201, 201, 201, 403, 403, 403, 403, 403, 403, 401, 401], () => ({
-    path: `${API}/break-glass`,
-    json: { controllerId: 'region-a', reason: 'the patient is unconscious and the relative calls back', minutes: 5 },
-  }), (c, res) => {
-    if (c.name === 'nurseA') nurseAPeriodId = res.json.id;
-    return undefined;
-  }),
+  row(
+    'POST',
+    '/api/v1/break-glass',
+    'region-a',
+    [401, 401, 401, 201, 201, 201, 403, 403, 403, 403, 403, 403, 401, 401],
+    () => ({
+      path: `${API}/break-glass`,
+      json: { controllerId: 'region-a', reason: 'the patient is unconscious and the relative calls back', minutes: 5 },
+    }),
+    (c, res) => {
+      if (c.name === 'nurseA') nurseAPeriodId = res.json.id;
+      return undefined;
+    },
+  ),
   // only the one who started a period ends it; anyone else's is not found
-  row('POST', '/api/v1/break-glass/{id}/end', 'nurseA\'s period',      [401, 401, 401, 200, 404, 404, 404, 404, 403, 403, 403, 403, 401, 401], () => ({ path: `${API}/break-glass/${nurseAPeriodId}/end` }),
-    (_c, res) => (res.json.expiresAt > new Date().toISOString() ? 'the period is still in force' : undefined)),
-  row('GET', '/api/v1/break-glass', undefined,                        [401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 403, 403, 401, 401], () => ({ path: `${API}/break-glass` }),
+  row(
+    'POST',
+    '/api/v1/break-glass/{id}/end',
+    "nurseA's period",
+    [401, 401, 401, 200, 404, 404, 404, 404, 403, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/break-glass/${nurseAPeriodId}/end` }),
+    (_c, res) => (res.json.expiresAt > new Date().toISOString() ? 'the period is still in force' : undefined),
+  ),
+  row(
+    'GET',
+    '/api/v1/break-glass',
+    undefined,
+    [401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 403, 403, 401, 401],
+    () => ({ path: `${API}/break-glass` }),
     (c, res) => {
       const periods = res.json.periods as { controllerId: string; id: string }[];
       if (!periods.some((p) => p.id === reviewPeriodId)) return 'the period to review is not listed';
-      return c.name === 'dpoA' && periods.some((p) => p.controllerId !== 'region-a') ? 'a privacy officer sees another controller\'s periods' : undefined;
-    }),
-  row('POST', '/api/v1/break-glass/{id}/review', 'past period',       [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/break-glass/${reviewPeriodId}/review`, json: { note: 'reviewed: justified' } })),
+      return c.name === 'dpoA' && periods.some((p) => p.controllerId !== 'region-a') ? "a privacy officer sees another controller's periods" : undefined;
+    },
+  ),
+  row('POST', '/api/v1/break-glass/{id}/review', 'past period', [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/break-glass/${reviewPeriodId}/review`,
+    json: { note: 'reviewed: justified' },
+  })),
 
   // --- the audit log: auditors only
-  row('GET', '/api/v1/audit/entries', undefined,                      [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/entries` })),
-  row('GET', '/api/v1/audit/search', undefined,                       [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/search?action=recording.&outcome=denied&limit=10` })),
-  row('GET', '/api/v1/audit/checkpoint', undefined,                   [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/checkpoint` })),
-  row('GET', '/api/v1/audit/key', undefined,                          [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/key` })),
-  row('GET', '/api/v1/audit/proof', undefined,                        [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/proof?index=0&size=1` })),
-  row('GET', '/api/v1/audit/verify', undefined,                       [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/verify` })),
-  row('GET', '/api/v1/audit/export', undefined,                       [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/export` })),
-  row('POST', '/api/v1/audit/subject-access-log', undefined,          [401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 403, 403, 401, 401], () => ({
+  row('GET', '/api/v1/audit/entries', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/entries` })),
+  row('GET', '/api/v1/audit/search', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({
+    path: `${API}/audit/search?action=recording.&outcome=denied&limit=10`,
+  })),
+  row('GET', '/api/v1/audit/checkpoint', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/checkpoint` })),
+  row('GET', '/api/v1/audit/key', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/key` })),
+  row('GET', '/api/v1/audit/proof', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/proof?index=0&size=1` })),
+  row('GET', '/api/v1/audit/verify', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/verify` })),
+  row('GET', '/api/v1/audit/export', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({ path: `${API}/audit/export` })),
+  row('POST', '/api/v1/audit/subject-access-log', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 403, 403, 401, 401], () => ({
     path: `${API}/audit/subject-access-log`,
     json: { personnummer: '19121212-1212' },
   })),
 
   // --- own account; sign-out last, as it ends the session the rows above use
-  row('POST', '/api/v1/auth/password', undefined,                     [401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 403, 401, 401], (c) => ({
+  row('POST', '/api/v1/auth/password', undefined, [401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 403, 401, 401], (c) => ({
     path: `${API}/auth/password`,
     json: { password: c.user?.password ?? 'not a password at all', newPassword: strongPassword() },
   })),
-  row('POST', '/api/v1/auth/signout', undefined,                      [401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 403, 401, 401], () => ({ path: `${API}/auth/signout` })),
+  row('POST', '/api/v1/auth/signout', undefined, [401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 403, 401, 401], () => ({ path: `${API}/auth/signout` })),
 ];
 
 /**
@@ -484,94 +817,94 @@ const ROWS: Row[] = [
 // prettier-ignore
 const AUDITED: Record<string, [string, string]> = {
   //                                                                          anon exp rev nrsA supC nrsC nrsO nrsB dpoA audr admn tok tokR tokE
-  'POST /api/v1/auth/signin':                                   ['auth.signin',          'S S S S S S S S S S S S - -'],
-  'GET /api/v1/auth/oidc/providers':                            ['',                     '- - - - - - - - - - - - - -'],
-  'GET /api/v1/auth/oidc/{provider}/start [idp]':               ['',                     '- - - - - - - - - - - - - -'],
-  'GET /api/v1/auth/oidc/{provider}/callback [no state]':       ['auth.signin',          'F F F F F F F F F F F F - -'],
-  'GET /api/v1/auth/session':                                   ['',                     '- - - - - - - - - - - - - -'],
+  'POST /api/v1/auth/signin': ['auth.signin', 'S S S S S S S S S S S S - -'],
+  'GET /api/v1/auth/oidc/providers': ['', '- - - - - - - - - - - - - -'],
+  'GET /api/v1/auth/oidc/{provider}/start [idp]': ['', '- - - - - - - - - - - - - -'],
+  'GET /api/v1/auth/oidc/{provider}/callback [no state]': ['auth.signin', 'F F F F F F F F F F F F - -'],
+  'GET /api/v1/auth/session': ['', '- - - - - - - - - - - - - -'],
 
-  'GET /api/v1/recordings':                                     ['recordings.list',      '- - - S S S S S S D D D - -'],
-  'POST /api/v1/recordings/search [by personnummer]':           ['recordings.list',      '- - - S S S S S S D D D - -'],
-  'POST /api/v1/recordings [R1 again]':                         ['recording.ingest',     '- - - D D D D D D D D S - -'],
+  'GET /api/v1/recordings': ['recordings.list', '- - - S S S S S S D D D - -'],
+  'POST /api/v1/recordings/search [by personnummer]': ['recordings.list', '- - - S S S S S S D D D - -'],
+  'POST /api/v1/recordings [R1 again]': ['recording.ingest', '- - - D D D D D D D D S - -'],
 
-  'GET /api/v1/recordings/{id} [R1]':                           ['recording.view',       '- - - S S D D D S D D D - -'],
-  'GET /api/v1/recordings/{id} [R2]':                           ['recording.view',       '- - - D S S D D S D D D - -'],
-  'GET /api/v1/recordings/{id} [R3]':                           ['recording.view',       '- - - S D D D D S D D D - -'],
-  'GET /api/v1/recordings/{id} [R4]':                           ['recording.view',       '- - - D D D D S D D D D - -'],
-  'GET /api/v1/recordings/{id} [missing]':                      ['recording.view',       '- - - D D D D D D D D D - -'],
+  'GET /api/v1/recordings/{id} [R1]': ['recording.view', '- - - S S D D D S D D D - -'],
+  'GET /api/v1/recordings/{id} [R2]': ['recording.view', '- - - D S S D D S D D D - -'],
+  'GET /api/v1/recordings/{id} [R3]': ['recording.view', '- - - S D D D D S D D D - -'],
+  'GET /api/v1/recordings/{id} [R4]': ['recording.view', '- - - D D D D S D D D D - -'],
+  'GET /api/v1/recordings/{id} [missing]': ['recording.view', '- - - D D D D D D D D D - -'],
 
   // stating a purpose and using it need a signed-in person: a token is turned away before any policy decision
-  'POST /api/v1/recordings/{id}/access [R1]':                   ['recording.access',     '- - - S S D D D S D D - - -'],
-  'POST /api/v1/recordings/{id}/access [R2]':                   ['recording.access',     '- - - D S S D D S D D - - -'],
-  'POST /api/v1/recordings/{id}/access [R3]':                   ['recording.access',     '- - - S D D D D S D D - - -'],
-  'POST /api/v1/recordings/{id}/access [R4]':                   ['recording.access',     '- - - D D D D S D D D - - -'],
-  'POST /api/v1/recordings/{id}/access [missing]':              ['recording.access',     '- - - D D D D D D D D - - -'],
-  'POST /api/v1/recordings/{id}/access [R1 original]':          ['recording.access',     '- - - S D D D D S D D - - -'],
-  'POST /api/v1/recordings/{id}/access [R2 original]':          ['recording.access',     '- - - D D S D D S D D - - -'],
-  'POST /api/v1/recordings/{id}/access [R4 original]':          ['recording.access',     '- - - D D D D S D D D - - -'],
+  'POST /api/v1/recordings/{id}/access [R1]': ['recording.access', '- - - S S D D D S D D - - -'],
+  'POST /api/v1/recordings/{id}/access [R2]': ['recording.access', '- - - D S S D D S D D - - -'],
+  'POST /api/v1/recordings/{id}/access [R3]': ['recording.access', '- - - S D D D D S D D - - -'],
+  'POST /api/v1/recordings/{id}/access [R4]': ['recording.access', '- - - D D D D S D D D - - -'],
+  'POST /api/v1/recordings/{id}/access [missing]': ['recording.access', '- - - D D D D D D D D - - -'],
+  'POST /api/v1/recordings/{id}/access [R1 original]': ['recording.access', '- - - S D D D D S D D - - -'],
+  'POST /api/v1/recordings/{id}/access [R2 original]': ['recording.access', '- - - D D S D D S D D - - -'],
+  'POST /api/v1/recordings/{id}/access [R4 original]': ['recording.access', '- - - D D D D S D D D - - -'],
 
-  'GET /api/v1/recordings/{id}/audio [R1]':                     ['recording.play',       '- - - S S D D D S D D - - -'],
-  'GET /api/v1/recordings/{id}/audio [R2]':                     ['recording.play',       '- - - D S S D D S D D - - -'],
-  'GET /api/v1/recordings/{id}/audio [R3]':                     ['recording.play',       '- - - S D D D D S D D - - -'],
-  'GET /api/v1/recordings/{id}/audio [R4]':                     ['recording.play',       '- - - D D D D S D D D - - -'],
-  'GET /api/v1/recordings/{id}/audio [missing]':                ['recording.play',       '- - - D D D D D D D D - - -'],
-  'GET /api/v1/recordings/{id}/audio [R1 original]':            ['recording.play',       '- - - S D D D D S D D - - -'],
-  'GET /api/v1/recordings/{id}/audio [R4 original]':            ['recording.play',       '- - - D D D D S D D D - - -'],
+  'GET /api/v1/recordings/{id}/audio [R1]': ['recording.play', '- - - S S D D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/audio [R2]': ['recording.play', '- - - D S S D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/audio [R3]': ['recording.play', '- - - S D D D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/audio [R4]': ['recording.play', '- - - D D D D S D D D - - -'],
+  'GET /api/v1/recordings/{id}/audio [missing]': ['recording.play', '- - - D D D D D D D D - - -'],
+  'GET /api/v1/recordings/{id}/audio [R1 original]': ['recording.play', '- - - S D D D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/audio [R4 original]': ['recording.play', '- - - D D D D S D D D - - -'],
 
-  'GET /api/v1/recordings/{id}/transcript [R1]':                ['recording.transcript', '- - - S S D D D S D D - - -'],
-  'GET /api/v1/recordings/{id}/transcript [R2 original]':       ['recording.transcript', '- - - D D S D D S D D - - -'],
-  'GET /api/v1/recordings/{id}/transcript [R4]':                ['recording.transcript', '- - - D D D D S D D D - - -'],
-  'GET /api/v1/recordings/{id}/waveform [R1]':                  ['recording.waveform',   '- - - S S D D D S D D - - -'],
-  'GET /api/v1/recordings/{id}/waveform [R4]':                  ['recording.waveform',   '- - - D D D D S D D D - - -'],
+  'GET /api/v1/recordings/{id}/transcript [R1]': ['recording.transcript', '- - - S S D D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/transcript [R2 original]': ['recording.transcript', '- - - D D S D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/transcript [R4]': ['recording.transcript', '- - - D D D D S D D D - - -'],
+  'GET /api/v1/recordings/{id}/waveform [R1]': ['recording.waveform', '- - - S S D D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/waveform [R4]': ['recording.waveform', '- - - D D D D S D D D - - -'],
 
-  'POST /api/v1/recordings/{id}/export [R1]':                   ['recording.export',     '- - - D D D D D S D D D - -'],
-  'POST /api/v1/recordings/{id}/export [R2]':                   ['recording.export',     '- - - D D D D D S D D D - -'],
-  'POST /api/v1/recordings/{id}/export [R3]':                   ['recording.export',     '- - - D D D D D S D D D - -'],
-  'POST /api/v1/recordings/{id}/export [R1 original]':          ['recording.export',     '- - - D D D D D S D D D - -'],
-  'POST /api/v1/recordings/{id}/export [R4]':                   ['recording.export',     '- - - D D D D D D D D D - -'],
+  'POST /api/v1/recordings/{id}/export [R1]': ['recording.export', '- - - D D D D D S D D D - -'],
+  'POST /api/v1/recordings/{id}/export [R2]': ['recording.export', '- - - D D D D D S D D D - -'],
+  'POST /api/v1/recordings/{id}/export [R3]': ['recording.export', '- - - D D D D D S D D D - -'],
+  'POST /api/v1/recordings/{id}/export [R1 original]': ['recording.export', '- - - D D D D D S D D D - -'],
+  'POST /api/v1/recordings/{id}/export [R4]': ['recording.export', '- - - D D D D D D D D D - -'],
 
-  'POST /api/v1/subject/find [by personnummer]':                ['subject.find',         '- - - D D D D D S D D D - -'],
+  'POST /api/v1/subject/find [by personnummer]': ['subject.find', '- - - D D D D D S D D D - -'],
   // the export names R1, R2 and R3: one recording.export each
-  'POST /api/v1/subject/export [by personnummer]':              ['subject.export',       '- - - D D D D D S+recording.export:S*3 D D D - -'],
-  'POST /api/v1/subject/erase [another person]':                ['subject.erase',        '- - - D D D D D S+recording.erase:S D D D - -'],
+  'POST /api/v1/subject/export [by personnummer]': ['subject.export', '- - - D D D D D S+recording.export:S*3 D D D - -'],
+  'POST /api/v1/subject/erase [another person]': ['subject.erase', '- - - D D D D D S+recording.erase:S D D D - -'],
 
-  'GET /api/v1/keys':                                           ['keys.read',            '- - - D D D D D D S S D - -'],
+  'GET /api/v1/keys': ['keys.read', '- - - D D D D D D S S D - -'],
 
-  'GET /api/v1/users':                                          ['user.list',            '- - - D D D D D D D S D - -'],
-  'POST /api/v1/users':                                         ['user.create',          '- - - D D D D D D D S D - -'],
-  'POST /api/v1/users/{id}/reset [victim]':                     ['user.reset',           '- - - D D D D D D D S D - -'],
-  'POST /api/v1/users/{id}/disable [victim]':                   ['user.disable',         '- - - D D D D D D D S D - -'],
-  'POST /api/v1/users/{id}/enable [victim]':                    ['user.enable',          '- - - D D D D D D D S D - -'],
-  'GET /api/v1/tokens':                                         ['token.list',           '- - - D D D D D D D S D - -'],
-  'POST /api/v1/tokens':                                        ['token.create',         '- - - D D D D D D D S D - -'],
-  'DELETE /api/v1/tokens/{id} [throwaway]':                     ['token.revoke',         '- - - D D D D D D D S D - -'],
-  'GET /api/v1/controllers':                                    ['controller.list',      '- - - D D D D D D D S D - -'],
-  'POST /api/v1/controllers':                                   ['controller.create',    '- - - D D D D D D D S D - -'],
-  'GET /api/v1/processors':                                     ['processor.list',       '- - - D D D D D D D S D - -'],
-  'POST /api/v1/processors':                                    ['processor.create',     '- - - D D D D D D D S D - -'],
-  'GET /api/v1/contracts':                                      ['contract.list',        '- - - D D D D D D D S D - -'],
-  'POST /api/v1/contracts':                                     ['contract.create',      '- - - D D D D D D D S D - -'],
-  'POST /api/v1/contracts/{id}/end [spareco]':                  ['contract.end',         '- - - D D D D D D D S D - -'],
+  'GET /api/v1/users': ['user.list', '- - - D D D D D D D S D - -'],
+  'POST /api/v1/users': ['user.create', '- - - D D D D D D D S D - -'],
+  'POST /api/v1/users/{id}/reset [victim]': ['user.reset', '- - - D D D D D D D S D - -'],
+  'POST /api/v1/users/{id}/disable [victim]': ['user.disable', '- - - D D D D D D D S D - -'],
+  'POST /api/v1/users/{id}/enable [victim]': ['user.enable', '- - - D D D D D D D S D - -'],
+  'GET /api/v1/tokens': ['token.list', '- - - D D D D D D D S D - -'],
+  'POST /api/v1/tokens': ['token.create', '- - - D D D D D D D S D - -'],
+  'DELETE /api/v1/tokens/{id} [throwaway]': ['token.revoke', '- - - D D D D D D D S D - -'],
+  'GET /api/v1/controllers': ['controller.list', '- - - D D D D D D D S D - -'],
+  'POST /api/v1/controllers': ['controller.create', '- - - D D D D D D D S D - -'],
+  'GET /api/v1/processors': ['processor.list', '- - - D D D D D D D S D - -'],
+  'POST /api/v1/processors': ['processor.create', '- - - D D D D D D D S D - -'],
+  'GET /api/v1/contracts': ['contract.list', '- - - D D D D D D D S D - -'],
+  'POST /api/v1/contracts': ['contract.create', '- - - D D D D D D D S D - -'],
+  'POST /api/v1/contracts/{id}/end [spareco]': ['contract.end', '- - - D D D D D D D S D - -'],
 
   // starting and reviewing need a signed-in person: a token is turned away before any policy decision
-  'POST /api/v1/break-glass [region-a]':                        ['break-glass.start',    '- - - S S S D D D D D - - -'],
-  'GET /api/v1/break-glass':                                    ['break-glass.list',     '- - - D D D D D S S D D - -'],
+  'POST /api/v1/break-glass [region-a]': ['break-glass.start', '- - - S S S D D D D D - - -'],
+  'GET /api/v1/break-glass': ['break-glass.list', '- - - D D D D D S S D D - -'],
   // only the period's owner ends it; anyone else's try is refused and recorded
-  'POST /api/v1/break-glass/{id}/end [nurseA\'s period]':       ['break-glass.end',      '- - - S D D D D D D D - - -'],
-  'POST /api/v1/break-glass/{id}/review [past period]':         ['break-glass.review',   '- - - D D D D D S D D - - -'],
+  "POST /api/v1/break-glass/{id}/end [nurseA's period]": ['break-glass.end', '- - - S D D D D D D D - - -'],
+  'POST /api/v1/break-glass/{id}/review [past period]': ['break-glass.review', '- - - D D D D D S D D - - -'],
 
-  'GET /api/v1/audit/entries':                                  ['audit.read',           '- - - D D D D D D S D D - -'],
-  'GET /api/v1/audit/search':                                   ['audit.read',           '- - - D D D D D D S D D - -'],
-  'GET /api/v1/audit/checkpoint':                               ['audit.read',           '- - - D D D D D D S D D - -'],
-  'GET /api/v1/audit/key':                                      ['audit.read',           '- - - D D D D D D S D D - -'],
-  'GET /api/v1/audit/proof':                                    ['audit.read',           '- - - D D D D D D S D D - -'],
-  'GET /api/v1/audit/verify':                                   ['audit.read',           '- - - D D D D D D S D D - -'],
+  'GET /api/v1/audit/entries': ['audit.read', '- - - D D D D D D S D D - -'],
+  'GET /api/v1/audit/search': ['audit.read', '- - - D D D D D D S D D - -'],
+  'GET /api/v1/audit/checkpoint': ['audit.read', '- - - D D D D D D S D D - -'],
+  'GET /api/v1/audit/key': ['audit.read', '- - - D D D D D D S D D - -'],
+  'GET /api/v1/audit/proof': ['audit.read', '- - - D D D D D D S D D - -'],
+  'GET /api/v1/audit/verify': ['audit.read', '- - - D D D D D D S D D - -'],
   // refused as a read of the log, served as an export of it
-  'GET /api/v1/audit/export':                                   ['audit.read',           '- - - D D D D D D audit.export:S D D - -'],
-  'POST /api/v1/audit/subject-access-log':                      ['subject.access-log',   '- - - D D D D D S S D D - -'],
+  'GET /api/v1/audit/export': ['audit.read', '- - - D D D D D D audit.export:S D D - -'],
+  'POST /api/v1/audit/subject-access-log': ['subject.access-log', '- - - D D D D D S S D D - -'],
 
-  'POST /api/v1/auth/password':                                 ['user.password-change', '- - - S S S S S S S S - - -'],
-  'POST /api/v1/auth/signout':                                  ['auth.signout',         '- - - S S S S S S S S - - -'],
+  'POST /api/v1/auth/password': ['user.password-change', '- - - S S S S S S S S - - -'],
+  'POST /api/v1/auth/signout': ['auth.signout', '- - - S S S S S S S S - - -'],
 };
 
 const OUTCOMES: Record<string, string> = { S: 'success', D: 'denied', F: 'failure' };
@@ -606,7 +939,6 @@ async function gained(during: () => Promise<Response>): Promise<{ res: Response;
   return { res, entries };
 }
 
-
 const EXPECTED_CODE: Record<number, string> = { 401: 'CV_UNAUTHENTICATED', 403: 'CV_FORBIDDEN', 404: 'CV_NOT_FOUND' };
 
 // ---------------------------------------------------------------------------------------------
@@ -632,8 +964,16 @@ test('outside the API: /healthz and /readyz answer every caller alike, name noth
 
 test('the table has a row for every route the server registers, and no row for a route it does not', async () => {
   const labels = ROWS.map((r) => `${r.method} ${r.route}${r.on ? ` [${r.on}]` : ''}`);
-  assert.deepEqual(labels.filter((l) => !AUDITED[l]), [], 'rows without a line in the audit table');
-  assert.deepEqual(Object.keys(AUDITED).filter((l) => !labels.includes(l)), [], 'audit table lines for no row');
+  assert.deepEqual(
+    labels.filter((l) => !AUDITED[l]),
+    [],
+    'rows without a line in the audit table',
+  );
+  assert.deepEqual(
+    Object.keys(AUDITED).filter((l) => !labels.includes(l)),
+    [],
+    'audit table lines for no row',
+  );
   const res = await new Client(server).get('/api/docs/json');
   assert.equal(res.status, 200);
   const registered = new Set<string>();
@@ -641,8 +981,16 @@ test('the table has a row for every route the server registers, and no row for a
     for (const method of Object.keys(ops)) if (['get', 'post', 'put', 'patch', 'delete'].includes(method)) registered.add(`${method.toUpperCase()} ${path}`);
   }
   const covered = new Set(ROWS.map((r) => `${r.method} ${r.route}`));
-  assert.deepEqual([...registered].filter((r) => !covered.has(r)), [], 'routes without a row in the table');
-  assert.deepEqual([...covered].filter((r) => !registered.has(r)), [], 'rows for routes the server does not register');
+  assert.deepEqual(
+    [...registered].filter((r) => !covered.has(r)),
+    [],
+    'routes without a row in the table',
+  );
+  assert.deepEqual(
+    [...covered].filter((r) => !registered.has(r)),
+    [],
+    'rows for routes the server does not register',
+  );
   assert.ok(registered.size >= 29);
 });
 
@@ -666,7 +1014,8 @@ test('every caller gets exactly the status the table states on every route, and 
       if (r.method === 'GET') {
         // fastify answers HEAD on every GET route: it must decide exactly as GET does
         const { res: head, entries: headEntries } = await gained(() => clientOf(c).request('HEAD', spec.path, { headers: spec.headers }));
-        if (JSON.stringify(headEntries) !== JSON.stringify(wantEntries)) auditProblems.push(`HEAD ${where.slice(4)}: the log gained [${headEntries.join(', ')}], expected [${wantEntries.join(', ')}]`);
+        if (JSON.stringify(headEntries) !== JSON.stringify(wantEntries))
+          auditProblems.push(`HEAD ${where.slice(4)}: the log gained [${headEntries.join(', ')}], expected [${wantEntries.join(', ')}]`);
         cases += 1;
         if (head.status !== want) {
           const line = `HEAD ${label.slice(4)} as ${name}: expected ${want}, got ${head.status}`;
@@ -708,7 +1057,10 @@ test('every caller gets exactly the status the table states on every route, and 
   assert.deepEqual(bodies.get('nurseB POST /api/v1/recordings/{id}/access [R1]'), bodies.get('nurseB POST /api/v1/recordings/{id}/access [missing]'));
 
   // the break-the-glass periods started by the table end now, so the next tests start from normal scope
-  await db(server).updateTable('break_glass').set({ expires_at: iso(Date.now() - 1000) }).execute();
+  await db(server)
+    .updateTable('break_glass')
+    .set({ expires_at: iso(Date.now() - 1000) })
+    .execute();
 });
 
 test('break-the-glass lets the callco nurse reach R1 (north, another agent), flagged, but never R3 (south) nor R4 (region-b)', async () => {
@@ -719,7 +1071,11 @@ test('break-the-glass lets the callco nurse reach R1 (north, another agent), fla
 
   const short = await c.post(`${API}/break-glass`, { controllerId: 'region-a', reason: 'urgent' });
   assert.equal(short.status, 400, 'a reason needs 20 characters');
-  assert.equal((await c.post(`${API}/break-glass`, { controllerId: 'region-b', reason: 'the patient is unconscious and needs help now' })).status, 403, 'not for a controller the nurse does not work for');
+  assert.equal(
+    (await c.post(`${API}/break-glass`, { controllerId: 'region-b', reason: 'the patient is unconscious and needs help now' })).status,
+    403,
+    'not for a controller the nurse does not work for',
+  );
   const started = await c.post(`${API}/break-glass`, { controllerId: 'region-a', reason: 'the patient is unconscious and the relative calls back' });
   assert.equal(started.status, 201, started.body.toString());
   const glassId = started.json.id as string;
@@ -772,11 +1128,13 @@ test('break-the-glass lets the callco nurse reach R1 (north, another agent), fla
   assert.equal((await c.post(`${API}/break-glass/${glassId}/end`)).status, 409, 'a period ends once');
   assert.deepEqual((await c.get(`${API}/auth/session`)).json.breakGlass, []);
   assert.equal((await c.get(`${API}/recordings/${R.R1}`)).status, 404, 'ended: R1 is out of reach again');
-  const endEntry = (await server.vault.audit.entries(0, await server.vault.audit.size())).map((e) => JSON.parse(e.entry.toString('utf8'))).find((e) => e.action === 'break-glass.end' && e.breakGlassId === glassId);
+  const endEntry = (await server.vault.audit.entries(0, await server.vault.audit.size()))
+    .map((e) => JSON.parse(e.entry.toString('utf8')))
+    .find((e) => e.action === 'break-glass.end' && e.breakGlassId === glassId);
   assert.equal(endEntry?.actor?.id, nurse.id, 'ending is audited');
 });
 
-test('ending the callco contract turns the callco staff\'s access off at once', async () => {
+test("ending the callco contract turns the callco staff's access off at once", async () => {
   const nurse = await signedInUser(server, { role: 'nurse', processorId: 'callco', agent: 'a2', team: 't1' });
   const sup = await signedInUser(server, { role: 'supervisor', processorId: 'callco', team: 't1' });
   const admin = await signedInUser(server, { role: 'admin' });
@@ -810,7 +1168,7 @@ test('ending the callco contract turns the callco staff\'s access off at once', 
   assert.equal((await nurse.client.post(`${API}/break-glass`, { controllerId: 'region-a', reason: 'the patient is unconscious and the relative calls back' })).status, 403);
 });
 
-test('a state-changing request with the session cookie needs the session\'s own X-CSRF-Token (403 CV_CSRF)', async () => {
+test("a state-changing request with the session cookie needs the session's own X-CSRF-Token (403 CV_CSRF)", async () => {
   const nurse = await signedInUser(server, { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
   const other = await signedInUser(server, { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
   const admin = await signedInUser(server, { role: 'admin' });
@@ -821,7 +1179,7 @@ test('a state-changing request with the session cookie needs the session\'s own 
     ['no header', bare, `${API}/recordings/${R.R1}/access`, purpose, {}],
     ['wrong header', bare, `${API}/recordings/${R.R1}/access`, purpose, { 'x-csrf-token': 'wrong' }],
     ['empty header', bare, `${API}/recordings/${R.R1}/access`, purpose, { 'x-csrf-token': '' }],
-    ['another session\'s token', bare, `${API}/recordings/${R.R1}/access`, purpose, { 'x-csrf-token': other.client.csrf! }],
+    ["another session's token", bare, `${API}/recordings/${R.R1}/access`, purpose, { 'x-csrf-token': other.client.csrf! }],
     ['no header, search', bare, `${API}/recordings/search`, {}, {}],
     ['no header, sign-out', bare, `${API}/auth/signout`, {}, {}],
     ['no header, password', bare, `${API}/auth/password`, { password: nurse.password, newPassword: strongPassword() }, {}],
@@ -848,7 +1206,11 @@ test('a state-changing request with the session cookie needs the session\'s own 
   assert.equal((await admin.client.request('DELETE', `${API}/tokens/${token.id}`)).status, 204);
 
   // a session past its absolute lifetime is gone, whatever the CSRF header says
-  await db(server).updateTable('sessions').set({ expires_at: iso(Date.now() - 1000) }).where('user_id', '=', other.id).execute();
+  await db(server)
+    .updateTable('sessions')
+    .set({ expires_at: iso(Date.now() - 1000) })
+    .where('user_id', '=', other.id)
+    .execute();
   assert.equal((await other.client.get(`${API}/auth/session`)).status, 401);
   assert.equal((await other.client.post(`${API}/recordings/${R.R1}/access`, purpose)).status, 401);
 });

@@ -117,7 +117,10 @@ test('malformed JSON is 400 CV_INVALID_REQUEST, and the answer does not echo the
     const res = await anon.request('POST', `${API}/auth/signin`, { body, headers: { 'content-type': 'application/json' } });
     p.error(res, 400, 'CV_INVALID_REQUEST', `sign-in with ${JSON.stringify(body)}`);
   }
-  const res = await nurse.client.request('POST', `${API}/recordings/search`, { body: `{"personnummer": "${call.personnummer}",}`, headers: { 'content-type': 'application/json' } });
+  const res = await nurse.client.request('POST', `${API}/recordings/search`, {
+    body: `{"personnummer": "${call.personnummer}",}`,
+    headers: { 'content-type': 'application/json' },
+  });
   p.error(res, 400, 'CV_INVALID_REQUEST', 'search with malformed JSON');
   p.done();
 });
@@ -161,7 +164,12 @@ test('a JSON route refuses other content types with 415', async () => {
   ];
   for (const [type, body, what] of cases) {
     p.error(await anon.request('POST', `${API}/auth/signin`, { body, headers: { 'content-type': type } }), 415, undefined, `POST /auth/signin as ${what}`);
-    p.error(await nurse.client.request('POST', `${API}/recordings/search`, { body: what === 'text/plain' ? '{}' : body, headers: { 'content-type': type } }), 415, undefined, `POST /recordings/search as ${what}`);
+    p.error(
+      await nurse.client.request('POST', `${API}/recordings/search`, { body: what === 'text/plain' ? '{}' : body, headers: { 'content-type': type } }),
+      415,
+      undefined,
+      `POST /recordings/search as ${what}`,
+    );
   }
   p.error(await anon.request('POST', `${API}/auth/signin`, { body: signin }), 415, undefined, 'POST /auth/signin without a content type');
   p.done();
@@ -261,16 +269,48 @@ test('ranges: past the end is 416 with bytes */N; malformed or unknown units giv
   // several ranges: overlapping or close ones (under COALESCE_GAP apart) are coalesced into one
   // range, the others answered as multipart/byteranges (RFC 9110 §15.3.7.2), so a small header
   // never widens the answer beyond what was asked for
-  for (const [range, from, to] of [['bytes=100-109,50-59', 50, 110], ['bytes=0-9,5-20', 0, 21], ['bytes=0-99,100-199', 0, 200]] as const) {
+  for (const [range, from, to] of [
+    ['bytes=100-109,50-59', 50, 110],
+    ['bytes=0-9,5-20', 0, 21],
+    ['bytes=0-99,100-199', 0, 200],
+  ] as const) {
     const res = await get(range);
     const ok = res.status === 206 && res.headers['content-range'] === `bytes ${from}-${to - 1}/${size}` && res.body.equals(wav.subarray(from, to));
     p.ok(ok, `Range: ${range}: ${res.status} ${res.headers['content-range']}`);
   }
-  for (const [range, parts] of [['bytes=0-9,100-109', [[0, 10], [100, 110]]], ['bytes=0-0,-1', [[0, 1], [size - 1, size]]], [`bytes=0-9,${size - 10}-`, [[0, 10], [size - 10, size]]]] as const) {
+  for (const [range, parts] of [
+    [
+      'bytes=0-9,100-109',
+      [
+        [0, 10],
+        [100, 110],
+      ],
+    ],
+    [
+      'bytes=0-0,-1',
+      [
+        [0, 1],
+        [size - 1, size],
+      ],
+    ],
+    [
+      `bytes=0-9,${size - 10}-`,
+      [
+        [0, 10],
+        [size - 10, size],
+      ],
+    ],
+  ] as const) {
     const res = await get(range);
     const boundary = /^multipart\/byteranges; boundary=(\w+)$/.exec(String(res.headers['content-type']))?.[1];
-    const expected = parts.map(([a, b]) => Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: audio/wav\r\nContent-Range: bytes ${a}-${b - 1}/${size}\r\n\r\n`), wav.subarray(a, b), Buffer.from('\r\n')]));
-    const ok = res.status === 206 && boundary !== undefined && res.body.equals(Buffer.concat([...expected, Buffer.from(`--${boundary}--\r\n`)])) && Number(res.headers['content-length']) === res.body.length;
+    const expected = parts.map(([a, b]) =>
+      Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: audio/wav\r\nContent-Range: bytes ${a}-${b - 1}/${size}\r\n\r\n`), wav.subarray(a, b), Buffer.from('\r\n')]),
+    );
+    const ok =
+      res.status === 206 &&
+      boundary !== undefined &&
+      res.body.equals(Buffer.concat([...expected, Buffer.from(`--${boundary}--\r\n`)])) &&
+      Number(res.headers['content-length']) === res.body.length;
     p.ok(ok, `Range: ${range}: ${res.status} ${res.headers['content-type']} ${res.body.length} bytes`);
   }
   // more bytes asked for than there are (overlapping abuse): the whole file, as nginx answers
@@ -283,7 +323,10 @@ test('ranges: past the end is 416 with bytes */N; malformed or unknown units giv
   const longSuffix = await get(`bytes=-${size * 2}`);
   p.ok(longSuffix.status === 206 && longSuffix.body.equals(wav), `a suffix longer than the file: ${longSuffix.status}`);
   const pastEnd = await get(`bytes=10-${size * 2}`);
-  p.ok(pastEnd.status === 206 && pastEnd.headers['content-range'] === `bytes 10-${size - 1}/${size}` && pastEnd.body.equals(wav.subarray(10)), `an end past the end: ${pastEnd.status} ${pastEnd.headers['content-range']}`);
+  p.ok(
+    pastEnd.status === 206 && pastEnd.headers['content-range'] === `bytes 10-${size - 1}/${size}` && pastEnd.body.equals(wav.subarray(10)),
+    `an end past the end: ${pastEnd.status} ${pastEnd.headers['content-range']}`,
+  );
   p.done();
 });
 
@@ -301,7 +344,12 @@ test('broken uploads are refused with the right code and leave nothing stored', 
     ['no parts at all', [], 400, 'CV_INVALID_REQUEST'],
     ['an unknown field part', [{ name: 'metadata', value: JSON.stringify(meta) }, { name: 'comment', value: 'hello' }, audioPart(otherWav)], 400, 'CV_INVALID_REQUEST'],
     ['an unknown file part', [{ name: 'video', value: otherWav, filename: 'call.wav', contentType: 'audio/wav' }], 400, 'CV_INVALID_REQUEST'],
-    ['text as audio', [{ name: 'metadata', value: JSON.stringify(meta) }, audioPart('Detta är ingen ljudfil, bara en anteckning om ett testsamtal.\n')], 415, 'CV_UNSUPPORTED_AUDIO'],
+    [
+      'text as audio',
+      [{ name: 'metadata', value: JSON.stringify(meta) }, audioPart('Detta är ingen ljudfil, bara en anteckning om ett testsamtal.\n')],
+      415,
+      'CV_UNSUPPORTED_AUDIO',
+    ],
     ['the metadata as audio', [{ name: 'metadata', value: JSON.stringify(meta) }, audioPart(Buffer.from(JSON.stringify(meta)))], 415, 'CV_UNSUPPORTED_AUDIO'],
     ['random bytes as audio', [audioPart(Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 7919 + 13) % 251)))], 415, 'CV_UNSUPPORTED_AUDIO'],
     ['empty audio', [audioPart(Buffer.alloc(0))], 415, 'CV_UNSUPPORTED_AUDIO'],
@@ -309,7 +357,12 @@ test('broken uploads are refused with the right code and leave nothing stored', 
     ['six bytes of RIFF', [audioPart(Buffer.from('RIFF\x00\x00', 'latin1'))], 422, 'CV_BROKEN_AUDIO'],
     ['a WAV header without samples', [audioPart(otherWav.subarray(0, 44))], 422, 'CV_BROKEN_AUDIO'],
     ['metadata that is not JSON', [{ name: 'metadata', value: '{"agent": "a1",' }, audioPart(otherWav)], 400, 'CV_INVALID_METADATA'],
-    ['a personnummer with a wrong check digit', [{ name: 'metadata', value: JSON.stringify({ ...meta, personnummer: wrongDigit }) }, audioPart(otherWav)], 400, 'CV_INVALID_METADATA'],
+    [
+      'a personnummer with a wrong check digit',
+      [{ name: 'metadata', value: JSON.stringify({ ...meta, personnummer: wrongDigit }) }, audioPart(otherWav)],
+      400,
+      'CV_INVALID_METADATA',
+    ],
     ['metadata naming another controller', [{ name: 'metadata', value: JSON.stringify({ ...meta, controller: 'region-b' }) }, audioPart(otherWav)], 403, 'CV_FORBIDDEN'],
   ];
   for (const [label, parts, status, code] of cases) {
@@ -349,17 +402,52 @@ test('malformed multipart is 400 with a stable code, or what its audio part dese
     ['part headers cut off', `multipart/form-data; boundary=${b}`, `--${b}\r\nContent-Disposition: form-da`],
     ['a part without a name', `multipart/form-data; boundary=${b}`, `${part('Content-Disposition: form-data', '{}')}--${b}--\r\n`],
     ['a file part without a name', `multipart/form-data; boundary=${b}`, `${part('Content-Disposition: form-data; filename="a.wav"', 'RIFF')}--${b}--\r\n`],
-    ['nested multipart as the audio', `multipart/form-data; boundary=${b}`, `${part('Content-Disposition: form-data; name="audio"; filename="a.wav"\r\nContent-Type: multipart/mixed; boundary=inner', `--inner\r\nContent-Disposition: file; filename="b.wav"\r\n\r\nRIFF\r\n--inner--`)}--${b}--\r\n`, 415, 'CV_UNSUPPORTED_AUDIO'],
-    ['a header line of 200 KB', `multipart/form-data; boundary=${b}`, `${part(`Content-Disposition: form-data; name="audio"; filename="${'a'.repeat(200_000)}"`, 'RIFF')}--${b}--\r\n`, 422, 'CV_BROKEN_AUDIO'],
-    ['invalid UTF-8 in a field name', `multipart/form-data; boundary=${b}`, Buffer.concat([Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="`), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(`"\r\n\r\n{}\r\n--${b}--\r\n`)])],
-    ['the audio cut off before the closing boundary', `multipart/form-data; boundary=${b}`, `--${b}\r\nContent-Disposition: form-data; name="audio"; filename="a.wav"\r\n\r\nRIFF\x00\x00\x00\x00WAVEfmt `],
-    ['metadata over 64 KiB', `multipart/form-data; boundary=${b}`, `${part('Content-Disposition: form-data; name="metadata"', `{"agent": "${'a'.repeat(70 * 1024)}"}`)}--${b}--\r\n`],
-    ['metadata declared JSON that is not', `multipart/form-data; boundary=${b}`, `${part('Content-Disposition: form-data; name="metadata"\r\nContent-Type: application/json', '{"agent":')}--${b}--\r\n`],
+    [
+      'nested multipart as the audio',
+      `multipart/form-data; boundary=${b}`,
+      `${part('Content-Disposition: form-data; name="audio"; filename="a.wav"\r\nContent-Type: multipart/mixed; boundary=inner', `--inner\r\nContent-Disposition: file; filename="b.wav"\r\n\r\nRIFF\r\n--inner--`)}--${b}--\r\n`,
+      415,
+      'CV_UNSUPPORTED_AUDIO',
+    ],
+    [
+      'a header line of 200 KB',
+      `multipart/form-data; boundary=${b}`,
+      `${part(`Content-Disposition: form-data; name="audio"; filename="${'a'.repeat(200_000)}"`, 'RIFF')}--${b}--\r\n`,
+      422,
+      'CV_BROKEN_AUDIO',
+    ],
+    [
+      'invalid UTF-8 in a field name',
+      `multipart/form-data; boundary=${b}`,
+      Buffer.concat([Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="`), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(`"\r\n\r\n{}\r\n--${b}--\r\n`)]),
+    ],
+    [
+      'the audio cut off before the closing boundary',
+      `multipart/form-data; boundary=${b}`,
+      `--${b}\r\nContent-Disposition: form-data; name="audio"; filename="a.wav"\r\n\r\nRIFF\x00\x00\x00\x00WAVEfmt `,
+    ],
+    [
+      'metadata over 64 KiB',
+      `multipart/form-data; boundary=${b}`,
+      `${part('Content-Disposition: form-data; name="metadata"', `{"agent": "${'a'.repeat(70 * 1024)}"}`)}--${b}--\r\n`,
+    ],
+    [
+      'metadata declared JSON that is not',
+      `multipart/form-data; boundary=${b}`,
+      `${part('Content-Disposition: form-data; name="metadata"\r\nContent-Type: application/json', '{"agent":')}--${b}--\r\n`,
+    ],
     ['a part named __proto__', `multipart/form-data; boundary=${b}`, `${part('Content-Disposition: form-data; name="__proto__"', '{}')}--${b}--\r\n`],
   ];
   for (const [label, type, body, status, code] of cases) {
     const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'latin1');
-    const head = [`POST ${API}/recordings HTTP/1.1`, 'Host: localhost', `Authorization: Bearer ${token}`, ...(type ? [`Content-Type: ${type}`] : []), `Content-Length: ${bytes.length}`, 'Connection: close'];
+    const head = [
+      `POST ${API}/recordings HTTP/1.1`,
+      'Host: localhost',
+      `Authorization: Bearer ${token}`,
+      ...(type ? [`Content-Type: ${type}`] : []),
+      `Content-Length: ${bytes.length}`,
+      'Connection: close',
+    ];
     const res = await rawRequest(server, Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), bytes]));
     p.error(res, status ?? 400, code, label);
     if (!code) p.ok(['CV_INVALID_REQUEST', 'CV_INVALID_METADATA'].includes(res.json?.error?.code), `${label}: code ${res.json?.error?.code}`);
@@ -386,8 +474,20 @@ test('an upload refused before its body was read answers, and its connection eit
   const p = new Problems();
   const cases: [string, Parameters<typeof multipart>[0]][] = [
     ['an unknown file part first', [{ name: 'video', value: otherWav, filename: 'call.wav', contentType: 'audio/wav' }]],
-    ['an unknown field before the audio', [{ name: 'comment', value: 'hello' }, { name: 'audio', value: otherWav, filename: 'call.wav', contentType: 'audio/wav' }]],
-    ['another controller in the metadata', [{ name: 'metadata', value: '{"controller": "region-b"}' }, { name: 'audio', value: otherWav, filename: 'call.wav', contentType: 'audio/wav' }]],
+    [
+      'an unknown field before the audio',
+      [
+        { name: 'comment', value: 'hello' },
+        { name: 'audio', value: otherWav, filename: 'call.wav', contentType: 'audio/wav' },
+      ],
+    ],
+    [
+      'another controller in the metadata',
+      [
+        { name: 'metadata', value: '{"controller": "region-b"}' },
+        { name: 'audio', value: otherWav, filename: 'call.wav', contentType: 'audio/wav' },
+      ],
+    ],
   ];
   for (const [label, parts] of cases) {
     const { body, contentType } = multipart(parts);
@@ -414,7 +514,10 @@ test('an upload refused before its body was read answers, and its connection eit
       socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
       for (let i = 0; i < 50 && !closed; i++) await sleep(20);
       const next = received.slice(first.length);
-      p.ok(/^HTTP\/1\.1 200 /.test(next), `${label}: answered ${first.split('\r\n')[0]} with Connection: keep-alive, but the next request on that connection got ${next ? JSON.stringify(next.slice(0, 40)) : 'no answer (connection closed)'}`);
+      p.ok(
+        /^HTTP\/1\.1 200 /.test(next),
+        `${label}: answered ${first.split('\r\n')[0]} with Connection: keep-alive, but the next request on that connection got ${next ? JSON.stringify(next.slice(0, 40)) : 'no answer (connection closed)'}`,
+      );
     }
     socket.destroy();
   }
@@ -502,7 +605,10 @@ test('a TOTP code is accepted once: the same code again is refused', async () =>
   // the answer is the same as for a wrong password; the audit log tells the password was right
   const entries = await server.vault.audit.entries(0, await server.vault.audit.size());
   const failures = entries.map((e) => JSON.parse(e.entry.toString())).filter((e) => e.action === 'auth.signin' && e.outcome === 'failure' && e.actor.id === created.id);
-  assert.deepEqual(failures.map((e) => e.detail), [{ reason: 'CV_SIGNIN_FAILED', failedCheck: 'mfa' }]);
+  assert.deepEqual(
+    failures.map((e) => e.detail),
+    [{ reason: 'CV_SIGNIN_FAILED', failedCheck: 'mfa' }],
+  );
   const next = await new Client(server).post(`${API}/auth/signin`, { username: created.username, password, code: await totp(created.totpSecret, 1) });
   assert.equal(next.status, 200, 'the next code works: the refusal was the reused code');
 });

@@ -43,7 +43,13 @@ test('malformed headers and other units: the whole representation (§14.2)', () 
 });
 
 test('several ranges: two parts for bytes=0-0,-1; ten spread bytes give ten parts, in the order asked', () => {
-  assert.deepEqual(plan('bytes=0-0,-1'), { kind: 'multipart', parts: [{ start: 0, end: 1 }, { start: SIZE - 1, end: SIZE }] });
+  assert.deepEqual(plan('bytes=0-0,-1'), {
+    kind: 'multipart',
+    parts: [
+      { start: 0, end: 1 },
+      { start: SIZE - 1, end: SIZE },
+    ],
+  });
   const offsets = [9, 3, 1, 5, 7, 2, 8, 4, 6, 0].map((i) => i * 40_000 + 17);
   const ten = plan(`bytes=${offsets.map((o) => `${o}-${o}`).join(',')}`);
   assert.deepEqual(ten, { kind: 'multipart', parts: offsets.map((o) => ({ start: o, end: o + 1 })) });
@@ -54,10 +60,32 @@ test('overlapping and nearly adjacent ranges are coalesced; ranges further apart
   assert.deepEqual(plan('bytes=0-99,100-199'), { kind: 'single', start: 0, end: 200 });
   // a gap under COALESCE_GAP bytes costs less than another part's framing
   assert.deepEqual(plan(`bytes=0-9,${10 + COALESCE_GAP - 1}-${10 + COALESCE_GAP + 9}`), { kind: 'single', start: 0, end: 10 + COALESCE_GAP + 10 });
-  assert.deepEqual(plan(`bytes=0-9,${10 + COALESCE_GAP}-${10 + COALESCE_GAP + 9}`), { kind: 'multipart', parts: [{ start: 0, end: 10 }, { start: 10 + COALESCE_GAP, end: 20 + COALESCE_GAP }] });
+  assert.deepEqual(plan(`bytes=0-9,${10 + COALESCE_GAP}-${10 + COALESCE_GAP + 9}`), {
+    kind: 'multipart',
+    parts: [
+      { start: 0, end: 10 },
+      { start: 10 + COALESCE_GAP, end: 20 + COALESCE_GAP },
+    ],
+  });
   // a coalesced part takes the place of its first member
-  assert.deepEqual(plan('bytes=5000-5009,100-109,50-59'), { kind: 'multipart', parts: [{ start: 5000, end: 5010 }, { start: 50, end: 110 }] });
-  assert.deepEqual(coalesce([{ start: 10, end: 20 }, { start: 0, end: 30 }, { start: 1000, end: 1001 }]), [{ start: 0, end: 30 }, { start: 1000, end: 1001 }]);
+  assert.deepEqual(plan('bytes=5000-5009,100-109,50-59'), {
+    kind: 'multipart',
+    parts: [
+      { start: 5000, end: 5010 },
+      { start: 50, end: 110 },
+    ],
+  });
+  assert.deepEqual(
+    coalesce([
+      { start: 10, end: 20 },
+      { start: 0, end: 30 },
+      { start: 1000, end: 1001 },
+    ]),
+    [
+      { start: 0, end: 30 },
+      { start: 1000, end: 1001 },
+    ],
+  );
 });
 
 test('range abuse: more than MAX_RANGES ranges, or more bytes asked than there are, is answered whole', () => {
@@ -90,7 +118,11 @@ test('If-Range: the current strong ETag or the exact Last-Modified date applies 
 
 test('multipart framing: exact length up front, each part with Content-Type and Content-Range', async () => {
   const data = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
-  const parts = [{ start: 900, end: 1000 }, { start: 0, end: 1 }, { start: 500, end: 510 }];
+  const parts = [
+    { start: 900, end: 1000 },
+    { start: 0, end: 1 },
+    { start: 500, end: 510 },
+  ];
   const layout = multipartLayout(parts, data.length, 'audio/wav', 'b0undary');
   assert.equal(layout.contentType, 'multipart/byteranges; boundary=b0undary');
   const chunks: Buffer[] = [];
@@ -102,7 +134,15 @@ test('multipart framing: exact length up front, each part with Content-Type and 
   for await (const chunk of multipartBody(layout, parts, read)) chunks.push(chunk);
   const body = Buffer.concat(chunks);
   assert.equal(body.length, layout.length);
-  assert.deepEqual(reads, [[900, 1000], [0, 1], [500, 510]], 'read once per part, only its bytes');
+  assert.deepEqual(
+    reads,
+    [
+      [900, 1000],
+      [0, 1],
+      [500, 510],
+    ],
+    'read once per part, only its bytes',
+  );
   const text = body.toString('latin1');
   assert.ok(text.startsWith('--b0undary\r\nContent-Type: audio/wav\r\nContent-Range: bytes 900-999/1000\r\n\r\n'));
   assert.ok(text.includes('\r\n--b0undary\r\nContent-Type: audio/wav\r\nContent-Range: bytes 0-0/1000\r\n\r\n'));

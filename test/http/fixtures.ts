@@ -192,7 +192,11 @@ export function db(server: TestServer) {
  * The shape every error answer must have: JSON `{error: {code, message}}` with a CV_ code, no
  * stack trace or source path, and none of `secrets` (identifiers used in the test) in any form.
  */
-export function assertErrorAnswer(res: { status?: number; body: Buffer; json: any; headers: Record<string, string | string[] | undefined> }, secrets: readonly string[] = [], label = ''): void {
+export function assertErrorAnswer(
+  res: { status?: number; body: Buffer; json: any; headers: Record<string, string | string[] | undefined> },
+  secrets: readonly string[] = [],
+  label = '',
+): void {
   const where = `${label} → ${res.status} ${res.body.toString('utf8').slice(0, 300)}`;
   assert.ok(res.status !== undefined && res.status >= 400, `an error status: ${where}`);
   assert.match(String(res.headers['content-type'] ?? ''), /^application\/json/, `JSON content type: ${where}`);

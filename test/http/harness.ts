@@ -25,12 +25,21 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(options: { controllerId?: string; rateLimitPerMinute?: number; signInPerMinute?: number; oidc?: OidcProviderConfig[]; limits?: Partial<ConnectionLimits> } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { controllerId?: string; rateLimitPerMinute?: number; signInPerMinute?: number; oidc?: OidcProviderConfig[]; limits?: Partial<ConnectionLimits> } = {},
+): Promise<TestServer> {
   const dataDir = await tempDir('data', 'http');
   const vault = await Vault.create(dataDir, { passphrase: PASSPHRASE, controllerId: options.controllerId ?? 'region-a', controllerName: 'Region A', kdf: TEST_KDF });
   const files = await ensureSelfSignedCertificate(dataDir);
   const tls = await readTls(files);
-  const app = await buildServer({ vault, tls, rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000, signInPerMinute: options.signInPerMinute ?? 100_000, oidc: options.oidc, limits: options.limits });
+  const app = await buildServer({
+    vault,
+    tls,
+    rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
+    signInPerMinute: options.signInPerMinute ?? 100_000,
+    oidc: options.oidc,
+    limits: options.limits,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   const dispatcher = new Agent({ connect: { ca: tls.cert, servername: 'localhost' } });

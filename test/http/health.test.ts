@@ -127,7 +127,12 @@ function assertNotReady(answer: { status: number; json: any; text: string }, fai
     if (Array.isArray(expected)) assert.ok(expected.includes(answer.json.checks[name]), `${name}: ${answer.json.checks[name]}`);
     else assert.equal(answer.json.checks[name], expected, name);
   }
-  assert.equal(answer.json.error.message, `not ready: ${Object.keys(failing).sort((a, b) => ['database', 'blobs', 'keys', 'audit'].indexOf(a) - ['database', 'blobs', 'keys', 'audit'].indexOf(b)).join(', ')}`);
+  assert.equal(
+    answer.json.error.message,
+    `not ready: ${Object.keys(failing)
+      .sort((a, b) => ['database', 'blobs', 'keys', 'audit'].indexOf(a) - ['database', 'blobs', 'keys', 'audit'].indexOf(b))
+      .join(', ')}`,
+  );
   // nothing identifying: no path, no host name
   assert.ok(!answer.text.includes(dataDir) && !answer.text.includes(hostname()), answer.text);
 }
@@ -173,7 +178,18 @@ describe('health, readiness and metrics on SQLite', () => {
     const lint = await promtool(text);
     assert.equal(lint.code, 0, lint.output);
     assert.equal(lint.output.trim(), '');
-    for (const name of ['callvault_http_requests_total', 'callvault_audit_appends_total', 'callvault_ingest_total', 'callvault_import_files_total', 'callvault_dependency_up', 'callvault_keys_unlocked', 'callvault_pending_recordings', 'callvault_audit_checkpoint_age_seconds', 'process_cpu_seconds_total', 'nodejs_heap_size_used_bytes']) {
+    for (const name of [
+      'callvault_http_requests_total',
+      'callvault_audit_appends_total',
+      'callvault_ingest_total',
+      'callvault_import_files_total',
+      'callvault_dependency_up',
+      'callvault_keys_unlocked',
+      'callvault_pending_recordings',
+      'callvault_audit_checkpoint_age_seconds',
+      'process_cpu_seconds_total',
+      'nodejs_heap_size_used_bytes',
+    ]) {
       assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
     }
     assert.ok(!text.includes(dataDir) && !text.includes(hostname()));
@@ -338,7 +354,9 @@ describe('health, readiness and metrics on SQLite', () => {
     assert.equal(await vault.audit.size(), size + 1, 'the refused entry is not in the log; the later one is');
     const after = await server.get('/readyz');
     assert.equal(after.status, 200, after.text);
-    console.log(`audit entries refused: held 1 request answered ${refused.status}, readyz ${during.status} ${JSON.stringify(during.json.checks)}; after an append succeeded ${after.status}; lost: 0`);
+    console.log(
+      `audit entries refused: held 1 request answered ${refused.status}, readyz ${during.status} ${JSON.stringify(during.json.checks)}; after an append succeeded ${after.status}; lost: 0`,
+    );
   });
 
   it('readyz names keys while the key provider is locked', async () => {
@@ -409,7 +427,9 @@ describe('readiness on PostgreSQL', () => {
       await locker.query('ROLLBACK');
       const after = await readyAgain(server);
       assert.equal(after.status, 200);
-      console.log(`audit head locked on PostgreSQL: readyz held ${first.status} ${JSON.stringify(first.json.checks)} twice, with one probe waiting; after release ${after.status}; lost: 0`);
+      console.log(
+        `audit head locked on PostgreSQL: readyz held ${first.status} ${JSON.stringify(first.json.checks)} twice, with one probe waiting; after release ${after.status}; lost: 0`,
+      );
     } finally {
       await locker.end();
       await server.stop();
@@ -425,10 +445,18 @@ describe('--metrics-listen', () => {
     assert.deepEqual(parseMetricsListen('[::1]:9464', false), { host: '::1', port: 9464 });
     assert.deepEqual(parseMetricsListen('10.1.2.3:9464', true), { host: '10.1.2.3', port: 9464 });
     for (const value of ['0.0.0.0:9464', '10.1.2.3:9464', '[::]:9464', 'metrics.example:9464']) {
-      assert.throws(() => parseMetricsListen(value, false), (e: any) => e.code === ErrorCodes.USAGE && /--metrics-allow-remote/.test(e.message), value);
+      assert.throws(
+        () => parseMetricsListen(value, false),
+        (e: any) => e.code === ErrorCodes.USAGE && /--metrics-allow-remote/.test(e.message),
+        value,
+      );
     }
     for (const value of ['9464', '127.0.0.1', '127.0.0.1:99999', '::1:9464', '127.0.0.1:port']) {
-      assert.throws(() => parseMetricsListen(value, false), (e: any) => e.code === ErrorCodes.USAGE, value);
+      assert.throws(
+        () => parseMetricsListen(value, false),
+        (e: any) => e.code === ErrorCodes.USAGE,
+        value,
+      );
     }
     // refused before anything listens
     const dataDir = await tempDir('data', 'health-listen');

@@ -245,7 +245,13 @@ function cases(): Case[] {
       range: 'bytes=0-99,50-149',
       differs: {
         callvault: { status: 206, ranges: [[0, 150]] },
-        nginx: { status: 206, ranges: [[0, 100], [50, 150]] },
+        nginx: {
+          status: 206,
+          ranges: [
+            [0, 100],
+            [50, 150],
+          ],
+        },
         why: 'RFC 9110 §15.3.7.2: a server MAY coalesce overlapping ranges; nginx never coalesces, callvault does',
       },
     },
@@ -254,7 +260,13 @@ function cases(): Case[] {
       range: 'bytes=0-99,100-199',
       differs: {
         callvault: { status: 206, ranges: [[0, 200]] },
-        nginx: { status: 206, ranges: [[0, 100], [100, 200]] },
+        nginx: {
+          status: 206,
+          ranges: [
+            [0, 100],
+            [100, 200],
+          ],
+        },
         why: 'RFC 9110 §15.3.7.2: a server MAY coalesce ranges separated by a gap smaller than the overhead of another part',
       },
     },
@@ -263,7 +275,13 @@ function cases(): Case[] {
       range: 'bytes=0-99,150-199',
       differs: {
         callvault: { status: 206, ranges: [[0, 200]] },
-        nginx: { status: 206, ranges: [[0, 100], [150, 200]] },
+        nginx: {
+          status: 206,
+          ranges: [
+            [0, 100],
+            [150, 200],
+          ],
+        },
         why: 'RFC 9110 §15.3.7.2: the 50 bytes between cost less than another part (COALESCE_GAP), so callvault sends them too',
       },
     },
@@ -314,20 +332,26 @@ test('callvault and nginx answer the same ranges the same way, except where RFC 
   for (const c of cases()) {
     const ours = await askCallvault(headersFor(c, { etag, date: lastModified }));
     const theirs = await askNginx(headersFor(c, { etag: nginxEtag, date: nginxLastModified }));
-    for (const [who, answer] of [['callvault', ours], ['nginx', theirs]] as const) {
+    for (const [who, answer] of [
+      ['callvault', ours],
+      ['nginx', theirs],
+    ] as const) {
       for (const p of answer.parts) if (!p.bytes.equals(rendition.subarray(p.start, p.end))) problems.push(`${c.name}: ${who} sent other bytes for ${p.start}-${p.end - 1}`);
     }
     if (c.differs) {
       // the difference written down is the one seen, and neither side leaves out a byte the other sends for a range asked
-      if (JSON.stringify(shape(ours)) !== JSON.stringify(c.differs.callvault)) problems.push(`${c.name}: callvault ${JSON.stringify(shape(ours))}, expected ${JSON.stringify(c.differs.callvault)}`);
-      if (JSON.stringify(shape(theirs)) !== JSON.stringify(c.differs.nginx)) problems.push(`${c.name}: nginx ${JSON.stringify(shape(theirs))}, expected ${JSON.stringify(c.differs.nginx)} (${c.differs.why})`);
+      if (JSON.stringify(shape(ours)) !== JSON.stringify(c.differs.callvault))
+        problems.push(`${c.name}: callvault ${JSON.stringify(shape(ours))}, expected ${JSON.stringify(c.differs.callvault)}`);
+      if (JSON.stringify(shape(theirs)) !== JSON.stringify(c.differs.nginx))
+        problems.push(`${c.name}: nginx ${JSON.stringify(shape(theirs))}, expected ${JSON.stringify(c.differs.nginx)} (${c.differs.why})`);
       if (ours.status === 206 && theirs.status === 206) {
         const mine = covered(ours);
         for (const i of covered(theirs)) if (!mine.has(i)) problems.push(`${c.name}: callvault leaves out byte ${i}`);
       }
       continue;
     }
-    if (JSON.stringify(sortedShape(ours)) !== JSON.stringify(sortedShape(theirs))) problems.push(`${c.name}: callvault ${JSON.stringify(shape(ours))}, nginx ${JSON.stringify(shape(theirs))}`);
+    if (JSON.stringify(sortedShape(ours)) !== JSON.stringify(sortedShape(theirs)))
+      problems.push(`${c.name}: callvault ${JSON.stringify(shape(ours))}, nginx ${JSON.stringify(shape(theirs))}`);
   }
   assert.deepEqual(problems, []);
 });
@@ -338,10 +362,20 @@ test('the parts come in the order asked, like nginx, and a multipart answer is a
   const ours = await askCallvault({ range });
   const theirs = await askNginx({ range });
   assert.deepEqual(shape(ours), shape(theirs));
-  assert.deepEqual(shape(ours).ranges, [[size - 1, size], [0, 1], [Math.floor(size / 2), Math.floor(size / 2) + 10]]);
+  assert.deepEqual(shape(ours).ranges, [
+    [size - 1, size],
+    [0, 1],
+    [Math.floor(size / 2), Math.floor(size / 2) + 10],
+  ]);
   const entries = await server.vault.audit.entries(0, await server.vault.audit.size());
-  const last = entries.map((e) => JSON.parse(e.entry.toString('utf8'))).filter((e) => e.action === 'recording.play').at(-1);
-  assert.deepEqual(last.detail.ranges, shape(ours).ranges.map(([start, end]) => ({ start, end })));
+  const last = entries
+    .map((e) => JSON.parse(e.entry.toString('utf8')))
+    .filter((e) => e.action === 'recording.play')
+    .at(-1);
+  assert.deepEqual(
+    last.detail.ranges,
+    shape(ours).ranges.map(([start, end]) => ({ start, end })),
+  );
   assert.deepEqual(last.detail.range, { start: 0, end: size });
 });
 

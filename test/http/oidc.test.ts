@@ -96,7 +96,12 @@ before(async () => {
       { id: 'lenient', ...common, requireMfa: false },
     ],
   });
-  for (const [login, username, disabled] of [['alice', 'alice-oidc', false], ['bob', 'bob-oidc', false], ['carol', 'carol-oidc', false], ['dave', 'dave-oidc', true]] as const) {
+  for (const [login, username, disabled] of [
+    ['alice', 'alice-oidc', false],
+    ['bob', 'bob-oidc', false],
+    ['carol', 'carol-oidc', false],
+    ['dave', 'dave-oidc', true],
+  ] as const) {
     const created = await createUser(server.vault, { username, role: 'nurse', controllerId: 'region-a', agent: `agent-${login}`, oidc: { issuer, subject: login } });
     if (disabled) await server.vault.users.update(created.id, { disabled: 1 });
     users[login] = created.id;
@@ -234,7 +239,12 @@ function sessionCookieSet(page: Page): boolean {
 test('the providers are listed publicly, by id and label only', async () => {
   const res = await new Client(server).get('/api/v1/auth/oidc/providers');
   assert.equal(res.status, 200);
-  assert.deepEqual(res.json, { providers: [{ id: 'example', label: 'Example Health IdP' }, { id: 'lenient', label: 'lenient' }] });
+  assert.deepEqual(res.json, {
+    providers: [
+      { id: 'example', label: 'Example Health IdP' },
+      { id: 'lenient', label: 'lenient' },
+    ],
+  });
   assert.ok(!res.body.toString().includes(CLIENT_SECRET));
 });
 
@@ -331,7 +341,10 @@ test('a tampered state cookie is refused, and so is a callback without one', asy
   assert.equal(res.status, 401);
   assert.equal(JSON.parse(res.text).error.code, 'CV_SIGNIN_FAILED');
   assert.ok(!sessionCookieSet(res));
-  assert.deepEqual(events.map((e) => [e.outcome, e.detail.reason]), [['failure', 'state']]);
+  assert.deepEqual(
+    events.map((e) => [e.outcome, e.detail.reason]),
+    [['failure', 'state']],
+  );
   assert.equal(events[0].detail.method, 'oidc');
 
   // a fresh sign-in whose callback arrives in a browser that did not start it
@@ -341,7 +354,10 @@ test('a tampered state cookie is refused, and so is a callback without one', asy
   const { result: res2, events: events2 } = await auditedDuring(() => elsewhere.go(second.callback));
   assert.equal(res2.status, 401);
   assert.ok(!sessionCookieSet(res2));
-  assert.deepEqual(events2.map((e) => [e.outcome, e.detail.method, e.detail.reason]), [['failure', 'oidc', 'state']]);
+  assert.deepEqual(
+    events2.map((e) => [e.outcome, e.detail.method, e.detail.reason]),
+    [['failure', 'oidc', 'state']],
+  );
 });
 
 test('a state cookie from another sign-in does not fit; a callback is good once', async () => {
@@ -353,7 +369,10 @@ test('a state cookie from another sign-in does not fit; a callback is good once'
   const { result: res, events } = await auditedDuring(() => browser.go(first.callback));
   assert.equal(res.status, 401);
   assert.ok(!sessionCookieSet(res));
-  assert.deepEqual(events.map((e) => [e.detail.method, e.detail.reason]), [['oidc', 'state']]);
+  assert.deepEqual(
+    events.map((e) => [e.detail.method, e.detail.reason]),
+    [['oidc', 'state']],
+  );
   // with its own cookie the first callback still works: the code was not spent on the refusal
   browser.setCookie(PUBLIC_URL, '__Host-callvault-oidc', firstCookie);
   const ok = await browser.go(first.callback);
@@ -364,7 +383,10 @@ test('a state cookie from another sign-in does not fit; a callback is good once'
   const { result: replay, events: replayEvents } = await auditedDuring(() => browser.go(first.callback));
   assert.equal(replay.status, 401);
   assert.ok(!sessionCookieSet(replay));
-  assert.deepEqual(replayEvents.map((e) => [e.outcome, e.detail.reason, e.detail.providerError]), [['failure', 'token', 'invalid_grant']]);
+  assert.deepEqual(
+    replayEvents.map((e) => [e.outcome, e.detail.reason, e.detail.providerError]),
+    [['failure', 'token', 'invalid_grant']],
+  );
 });
 
 test('without an MFA claim the sign-in is refused when the provider requires MFA', async () => {
@@ -385,7 +407,10 @@ test('a provider configured with requireMfa: false lets the same account in', as
   const { result: res, events } = await auditedDuring(async () => browser.go((await toCallback(browser, 'lenient', 'bob')).callback));
   assert.equal(res.status, 302, res.text);
   assert.ok(sessionCookieSet(res));
-  assert.deepEqual(events.map((e) => [e.outcome, e.actor.id, e.detail.provider, e.detail.mfa]), [['success', users.bob, 'lenient', 'not-required']]);
+  assert.deepEqual(
+    events.map((e) => [e.outcome, e.actor.id, e.detail.provider, e.detail.mfa]),
+    [['success', users.bob, 'lenient', 'not-required']],
+  );
 });
 
 test('an acr listed in mfaAcrValues counts as MFA', async () => {
@@ -393,7 +418,10 @@ test('an acr listed in mfaAcrValues counts as MFA', async () => {
   const { result: res, events } = await auditedDuring(async () => browser.go((await toCallback(browser, 'example', 'carol')).callback));
   assert.equal(res.status, 302, res.text);
   assert.ok(sessionCookieSet(res));
-  assert.deepEqual(events.map((e) => [e.outcome, e.actor.id, e.detail.mfa]), [['success', users.carol, 'acr']]);
+  assert.deepEqual(
+    events.map((e) => [e.outcome, e.actor.id, e.detail.mfa]),
+    [['success', users.carol, 'acr']],
+  );
 });
 
 test('a disabled account is refused', async () => {
@@ -401,7 +429,10 @@ test('a disabled account is refused', async () => {
   const { result: res, events } = await auditedDuring(async () => browser.go((await toCallback(browser, 'example', 'dave')).callback));
   assert.equal(res.status, 401);
   assert.ok(!sessionCookieSet(res));
-  assert.deepEqual(events.map((e) => [e.outcome, e.actor.id, e.detail.method, e.detail.reason]), [['failure', users.dave, 'oidc', 'disabled']]);
+  assert.deepEqual(
+    events.map((e) => [e.outcome, e.actor.id, e.detail.method, e.detail.reason]),
+    [['failure', users.dave, 'oidc', 'disabled']],
+  );
 });
 
 test('a sign-in the user abandons at the provider is refused and audited with the OAuth error', async () => {
@@ -409,13 +440,19 @@ test('a sign-in the user abandons at the provider is refused and audited with th
   const { result: res, events } = await auditedDuring(async () => browser.go((await toCallback(browser, 'example', 'alice', { abort: true })).callback));
   assert.equal(res.status, 401);
   assert.ok(!sessionCookieSet(res));
-  assert.deepEqual(events.map((e) => [e.outcome, e.detail.method, e.detail.reason, e.detail.providerError]), [['failure', 'oidc', 'provider-error', 'access_denied']]);
+  assert.deepEqual(
+    events.map((e) => [e.outcome, e.detail.method, e.detail.reason, e.detail.providerError]),
+    [['failure', 'oidc', 'provider-error', 'access_denied']],
+  );
 });
 
 test('an unknown provider is 404 and audited', async () => {
   const { result: res, events } = await auditedDuring(() => new Client(server).get('/api/v1/auth/oidc/nobody/start'));
   assert.equal(res.status, 404);
-  assert.deepEqual(events.map((e) => [e.outcome, e.detail.method, e.detail.provider, e.detail.reason]), [['failure', 'oidc', 'nobody', 'unknown-provider']]);
+  assert.deepEqual(
+    events.map((e) => [e.outcome, e.detail.method, e.detail.provider, e.detail.reason]),
+    [['failure', 'oidc', 'nobody', 'unknown-provider']],
+  );
 });
 
 test('the routes are in the OpenAPI document', async () => {
@@ -433,7 +470,17 @@ test('serve reads DATA/oidc.json: absent is none, group/world access and bad ent
   const dir = await tempDir('out', 'oidc-config');
   assert.deepEqual(await loadOidcProviders(dir), []);
   const file = join(dir, 'oidc.json');
-  const good = [{ id: 'region-idp', label: 'Region IdP', issuer: 'https://idp.example.org/realms/region', clientId: 'callvault', clientSecret: 's3cret', redirectBaseUrl: 'https://callvault.example.org', mfaAcrValues: ['gold'] }];
+  const good = [
+    {
+      id: 'region-idp',
+      label: 'Region IdP',
+      issuer: 'https://idp.example.org/realms/region',
+      clientId: 'callvault',
+      clientSecret: 's3cret',
+      redirectBaseUrl: 'https://callvault.example.org',
+      mfaAcrValues: ['gold'],
+    },
+  ];
   await writeFile(file, JSON.stringify(good));
   await chmod(file, 0o644);
   await assert.rejects(loadOidcProviders(dir), (err: any) => err.code === 'CV_USAGE' && /chmod 600/.test(err.message));

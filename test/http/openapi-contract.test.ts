@@ -38,7 +38,9 @@ test("Redocly's recommended rules report no error and no warning", async () => {
     const file = join(dir, 'openapi.json');
     await writeFile(file, JSON.stringify(await openApiDocument()));
     const cli = join(ROOT, 'node_modules/@redocly/cli/bin/cli.js');
-    const result = await promisify(execFile)(process.execPath, [cli, 'lint', file, '--extends', 'recommended', '--format', 'json'], { cwd: dir, maxBuffer: 64 << 20 }).catch((err: { stdout: string }) => err);
+    const result = await promisify(execFile)(process.execPath, [cli, 'lint', file, '--extends', 'recommended', '--format', 'json'], { cwd: dir, maxBuffer: 64 << 20 }).catch(
+      (err: { stdout: string }) => err,
+    );
     const report = JSON.parse(result.stdout) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string; location: { pointer: string }[] }[] };
     const listed = report.problems.map((p) => `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`).join('\n');
     assert.equal(report.totals.errors + report.totals.warnings, 0, listed);

@@ -36,7 +36,13 @@ after(async () => {
 
 test('an ingest token uploads a call; the answer carries its id and content hash', async () => {
   const { token } = await createToken(server.vault, { name: 'recorder-1', scope: 'ingest', controllerId: 'region-a', days: 30 });
-  const res = await upload(server, token, wav, { agent: 'agent-7', region: 'north', direction: 'inbound', startedAt: '2026-11-20T10:00:00Z', caller: call.phone, personnummer: call.personnummer }, 'WEBVTT\n\n00:00.000 --> 00:01.000\nHej\n');
+  const res = await upload(
+    server,
+    token,
+    wav,
+    { agent: 'agent-7', region: 'north', direction: 'inbound', startedAt: '2026-11-20T10:00:00Z', caller: call.phone, personnummer: call.personnummer },
+    'WEBVTT\n\n00:00.000 --> 00:01.000\nHej\n',
+  );
   assert.equal(res.status, 201, JSON.stringify(res.json));
   assert.equal(res.json.status, 'stored');
   assert.equal(res.json.sha256, createHash('sha256').update(wav).digest('hex'));
@@ -56,12 +62,18 @@ test('an ingest token uploads a call; the answer carries its id and content hash
 test('the nurse who handled the call finds it by personnummer, and the URL never carries it', async () => {
   const list = await nurse.client.get('/api/v1/recordings?region=north');
   assert.equal(list.status, 200);
-  assert.deepEqual(list.json.recordings.map((r: any) => r.id), [recordingId]);
+  assert.deepEqual(
+    list.json.recordings.map((r: any) => r.id),
+    [recordingId],
+  );
   assert.equal(list.json.recordings[0].hasTranscript, true);
   assert.equal('caller' in list.json.recordings[0], false);
 
   const found = await nurse.client.post('/api/v1/recordings/search', { personnummer: call.personnummer });
-  assert.deepEqual(found.json.recordings.map((r: any) => r.id), [recordingId]);
+  assert.deepEqual(
+    found.json.recordings.map((r: any) => r.id),
+    [recordingId],
+  );
   const none = await nurse.client.post('/api/v1/recordings/search', { personnummer: '19121212-1212' });
   assert.deepEqual(none.json.recordings, []);
 
@@ -133,21 +145,35 @@ test("the patient's access log shows who played the call, when, which bytes and 
   const dpo = await signedInUser(server, { role: 'dpo', controllerId: 'region-a' });
   const res = await dpo.client.post('/api/v1/audit/subject-access-log', { personnummer: call.personnummer });
   assert.equal(res.status, 200, res.body.toString());
-  assert.deepEqual(res.json.recordings.map((r: { id: string }) => r.id), [recordingId]);
+  assert.deepEqual(
+    res.json.recordings.map((r: { id: string }) => r.id),
+    [recordingId],
+  );
   const accesses = res.json.accesses as any[];
   const plays = accesses.filter((a) => a.action === 'recording.play' && a.outcome === 'success');
   assert.ok(plays.length >= 3);
-  assert.ok(plays.every((a) => a.actor.id === nurse.id && a.actor.role === 'nurse' && a.purpose === 'patient-follow-up' && a.breakGlass === false && a.recordingId === recordingId));
+  assert.ok(
+    plays.every((a) => a.actor.id === nurse.id && a.actor.role === 'nurse' && a.purpose === 'patient-follow-up' && a.breakGlass === false && a.recordingId === recordingId),
+  );
   assert.ok(plays.some((a) => a.detail.range.start === Math.floor(wav.length / 2)));
   assert.ok(accesses.some((a) => a.action === 'recording.access' && a.actor.id === nurse.id));
-  assert.ok(accesses.some((a) => a.action === 'recordings.list' && a.recordingId === null), "the nurse's search by personnummer is listed");
-  assert.ok(accesses.every((a, i) => i === 0 || a.index > accesses[i - 1].index), 'in log order');
+  assert.ok(
+    accesses.some((a) => a.action === 'recordings.list' && a.recordingId === null),
+    "the nurse's search by personnummer is listed",
+  );
+  assert.ok(
+    accesses.every((a, i) => i === 0 || a.index > accesses[i - 1].index),
+    'in log order',
+  );
   assert.equal(res.body.toString().includes(call.personnummer.replace(/\D/g, '').slice(-10)), false, 'the answer does not echo the identifier');
 
   // a person with no recordings: only the nurse's search for them above
   const nobody = await dpo.client.post('/api/v1/audit/subject-access-log', { personnummer: '19121212-1212' });
   assert.deepEqual(nobody.json.recordings, []);
-  assert.deepEqual(nobody.json.accesses.map((a: any) => [a.action, a.actor.id, a.detail.results]), [['recordings.list', nurse.id, 0]]);
+  assert.deepEqual(
+    nobody.json.accesses.map((a: any) => [a.action, a.actor.id, a.detail.results]),
+    [['recordings.list', nurse.id, 0]],
+  );
   assert.equal((await nurse.client.post('/api/v1/audit/subject-access-log', { personnummer: call.personnummer })).status, 403);
   assert.equal((await dpo.client.post('/api/v1/audit/subject-access-log', { personnummer: 'not a number' })).status, 400);
 
@@ -155,11 +181,14 @@ test("the patient's access log shows who played the call, when, which bytes and 
   const fromCli = await cli(['--data', server.dataDir, 'subject', 'access-log', '--personnummer', call.personnummer, '--json']);
   assert.equal(fromCli.code, 0, fromCli.stderr);
   const cliPlays = (fromCli.json.accesses as any[]).filter((a) => a.action === 'recording.play' && a.outcome === 'success');
-  assert.deepEqual(cliPlays.map((a) => a.index), plays.map((a) => a.index));
+  assert.deepEqual(
+    cliPlays.map((a) => a.index),
+    plays.map((a) => a.index),
+  );
   assert.ok((fromCli.json.accesses as any[]).some((a) => a.action === 'subject.access-log' && a.actor.id === dpo.id));
 });
 
-test("an auditor checks the log from outside: key, checkpoint, entries re-hashed, inclusion and consistency proofs, verify", async () => {
+test('an auditor checks the log from outside: key, checkpoint, entries re-hashed, inclusion and consistency proofs, verify', async () => {
   const auditor = await signedInUser(server, { role: 'auditor', controllerId: 'region-a' });
   const vkey = (await auditor.client.get('/api/v1/audit/key')).body.toString().trim();
   const cliKey = await cli(['--data', server.dataDir, 'audit', 'key']);
@@ -190,7 +219,15 @@ test("an auditor checks the log from outside: key, checkpoint, entries re-hashed
   assert.ok(cp2.size > cp1.size);
   const consistency = await cli(['--data', server.dataDir, 'audit', 'proof', '--from', String(cp1.size), '--to', String(cp2.size), '--json']);
   assert.deepEqual([consistency.json.from, consistency.json.to], [cp1.size, cp2.size]);
-  assert.ok(verifyConsistency(cp1.size, cp2.size, cp1.rootHash, cp2.rootHash, (consistency.json.hashes as string[]).map((h) => Buffer.from(h, 'base64'))));
+  assert.ok(
+    verifyConsistency(
+      cp1.size,
+      cp2.size,
+      cp1.rootHash,
+      cp2.rootHash,
+      (consistency.json.hashes as string[]).map((h) => Buffer.from(h, 'base64')),
+    ),
+  );
   const viaApi = await auditor.client.get(`/api/v1/audit/proof?from=${cp1.size}&to=${cp2.size}`);
   assert.deepEqual(viaApi.json.hashes, consistency.json.hashes);
 

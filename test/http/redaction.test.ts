@@ -59,7 +59,10 @@ test('an upload with a transcript is examined at once: the answer says it was re
   // examining a call decrypts it: the audit log says so, with what came of it and no identifier
   const entries = (await server.vault.audit.entries(0, await server.vault.audit.size())).map((e) => JSON.parse(e.entry.toString('utf8')));
   const examined = entries.filter((e) => e.action === 'recording.redact').map((e) => [e.recordingId, e.actor.type, e.detail.state, e.detail.identifiers]);
-  assert.deepEqual(examined, [[redactedId, 'system', 'redacted', 2], [untranscribedId, 'system', 'none', 0]]);
+  assert.deepEqual(examined, [
+    [redactedId, 'system', 'redacted', 2],
+    [untranscribedId, 'system', 'none', 0],
+  ]);
 
   const list = await supervisor.client.get(`${API}/recordings`);
   const states = Object.fromEntries(list.json.recordings.map((r: { id: string; redaction: string }) => [r.id, r.redaction]));
@@ -86,7 +89,10 @@ test('a supervisor hears and reads the redacted rendition only', async () => {
   const text = transcript.json.segments.map((s: { text: string }) => s.text).join(' ');
   assert.match(text, /\[PERSONNUMMER\].*\[TELEFON\]/);
   assert.doesNotMatch(text, /nitton|åttio|noll sju/);
-  assert.deepEqual(transcript.json.identifiers.map((i: { type: string }) => i.type), ['personnummer', 'phone']);
+  assert.deepEqual(
+    transcript.json.identifiers.map((i: { type: string }) => i.type),
+    ['personnummer', 'phone'],
+  );
   const vtt = await supervisor.client.get(`${access.json.transcriptUrl}&format=vtt`);
   assert.match(vtt.body.toString(), /^WEBVTT/);
   assert.match(vtt.body.toString(), /\[TELEFON\]/);
@@ -163,9 +169,15 @@ test('identifiers written into a purpose are replaced before the purpose reaches
 test('a privacy officer finds the call by the personnummer said in it, though its metadata holds none', async () => {
   const found = await dpo.client.post(`${API}/subject/find`, { personnummer: call.personnummer });
   assert.equal(found.status, 200);
-  assert.deepEqual(found.json.recordings.map((r: { id: string; foundIn: string[] }) => [r.id, r.foundIn]), [[redactedId, ['transcript']]]);
+  assert.deepEqual(
+    found.json.recordings.map((r: { id: string; foundIn: string[] }) => [r.id, r.foundIn]),
+    [[redactedId, ['transcript']]],
+  );
   const byPhone = await dpo.client.post(`${API}/subject/find`, { phone: call.phone.replace(/^0/, '+46') });
-  assert.deepEqual(byPhone.json.recordings.map((r: { id: string }) => r.id), [redactedId]);
+  assert.deepEqual(
+    byPhone.json.recordings.map((r: { id: string }) => r.id),
+    [redactedId],
+  );
   const bad = await dpo.client.post(`${API}/subject/find`, { personnummer: '19850709-0000' });
   assert.equal(bad.status, 400);
   assert.ok(!bad.body.toString().includes('19850709'));

@@ -40,7 +40,24 @@ before(async () => {
   const tenMinutes = join(dir, 'ten-minutes.mp3');
   await execFile('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=600', '-ar', '22050', '-b:a', '32k', '-ac', '1', tenMinutes]);
   const short = join(dir, 'short.mp3');
-  await execFile('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=300:duration=3', '-ar', '8000', '-b:a', '16k', '-ac', '1', '-id3v2_version', '0', short]);
+  await execFile('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=300:duration=3',
+    '-ar',
+    '8000',
+    '-b:a',
+    '16k',
+    '-ac',
+    '1',
+    '-id3v2_version',
+    '0',
+    short,
+  ]);
   const art = join(dir, 'behind-a-large-tag.mp3');
   await writeFile(art, Buffer.concat([id3Tag(2 * 1024 * 1024), await readFile(short)]));
   // a WAV whose samples start after 1.5 MiB of LIST metadata

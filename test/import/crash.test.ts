@@ -59,7 +59,10 @@ async function finishAndCheck(dir: string, src: string): Promise<void> {
   try {
     const rows = await v.database.db.selectFrom('recordings').select(['state']).execute();
     assert.equal(rows.length, FILES);
-    assert.ok(rows.every((r) => r.state === 'stored'), 'no pending rows left');
+    assert.ok(
+      rows.every((r) => r.state === 'stored'),
+      'no pending rows left',
+    );
   } finally {
     await v.close();
   }

@@ -13,7 +13,10 @@ import { Vault } from '../../src/vault.js';
 import { findByIdentifier } from '../../src/recordings/indexer.js';
 import { normalizePersonnummer, normalizePhone } from '../../src/identifiers/normalize.js';
 
-const sha256 = async (p: string) => createHash('sha256').update(await readFile(p)).digest('hex');
+const sha256 = async (p: string) =>
+  createHash('sha256')
+    .update(await readFile(p))
+    .digest('hex');
 
 interface Source {
   dir: string;
@@ -35,14 +38,17 @@ async function makeArchive(seedBase: number): Promise<Source> {
     if (call) {
       calls.set(path, call);
       if (sidecar) {
-        await writeFile(path.replace(/\.[^.]+$/, '.json'), JSON.stringify({
-          caller: call.phone,
-          personnummer: call.personnummer,
-          agent: 'nurse-anna',
-          region: 'stockholm',
-          startedAt: '2019-02-18T09:30:00+01:00',
-          direction: 'inbound',
-        }));
+        await writeFile(
+          path.replace(/\.[^.]+$/, '.json'),
+          JSON.stringify({
+            caller: call.phone,
+            personnummer: call.personnummer,
+            agent: 'nurse-anna',
+            region: 'stockholm',
+            startedAt: '2019-02-18T09:30:00+01:00',
+            direction: 'inbound',
+          }),
+        );
       }
     }
   };
@@ -87,8 +93,14 @@ describe('import, export and verify through the CLI', () => {
       assert.match(i.id, /^[0-9a-f-]{36}$/);
       assert.equal(i.sha256, await sha256(i.path));
     }
-    const expectBroken = src.broken.filter((b) => b.expect === 'broken').map((b) => b.path).sort();
-    const expectUnsupported = src.broken.filter((b) => b.expect === 'unsupported').map((b) => b.path).sort();
+    const expectBroken = src.broken
+      .filter((b) => b.expect === 'broken')
+      .map((b) => b.path)
+      .sort();
+    const expectUnsupported = src.broken
+      .filter((b) => b.expect === 'unsupported')
+      .map((b) => b.path)
+      .sort();
     assert.deepEqual(r.json.failed.map((f: any) => f.path).sort(), expectBroken);
     assert.deepEqual(r.json.skipped.map((f: any) => f.path).sort(), expectUnsupported);
     for (const f of [...r.json.failed, ...r.json.skipped]) assert.ok(f.reason.length > 0);
@@ -143,9 +155,18 @@ describe('import, export and verify through the CLI', () => {
       const id = imported.find((i) => i.path === path)!.id;
       // the short form with a dash is the same person
       const short = `${call.personnummer.slice(2, 8)}-${call.personnummer.slice(8)}`;
-      assert.deepEqual((await findByIdentifier(v, 'personnummer', normalizePersonnummer(short))).map((h) => h.row.id), [id]);
-      assert.deepEqual((await findByIdentifier(v, 'phone', normalizePhone(call.phone.replace(/^0/, '+46')))).map((h) => h.row.id), [id]);
-      assert.deepEqual((await findByIdentifier(v, 'source_name', basename(path))).map((h) => h.row.id), [id]);
+      assert.deepEqual(
+        (await findByIdentifier(v, 'personnummer', normalizePersonnummer(short))).map((h) => h.row.id),
+        [id],
+      );
+      assert.deepEqual(
+        (await findByIdentifier(v, 'phone', normalizePhone(call.phone.replace(/^0/, '+46')))).map((h) => h.row.id),
+        [id],
+      );
+      assert.deepEqual(
+        (await findByIdentifier(v, 'source_name', basename(path))).map((h) => h.row.id),
+        [id],
+      );
       assert.deepEqual(await findByIdentifier(v, 'personnummer', '190001019801'), []);
     } finally {
       await v.close();
@@ -172,10 +193,17 @@ describe('import, export and verify through the CLI', () => {
     await writeFile(object, changed);
     const r = await cli(['--data', vault, 'verify', '--json']);
     assert.equal(r.code, 1);
-    assert.deepEqual(r.json.problems.map((p: any) => p.recordingId), [victim.id]);
+    assert.deepEqual(
+      r.json.problems.map((p: any) => p.recordingId),
+      [victim.id],
+    );
     // --deep catches what the hash cannot: an object changed together with its recorded hash
     const v = await Vault.open(vault);
-    await v.database.db.updateTable('recordings').set({ ciphertext_sha256: createHash('sha256').update(changed).digest('hex') }).where('id', '=', victim.id).execute();
+    await v.database.db
+      .updateTable('recordings')
+      .set({ ciphertext_sha256: createHash('sha256').update(changed).digest('hex') })
+      .where('id', '=', victim.id)
+      .execute();
     await v.close();
     assert.equal((await cli(['--data', vault, 'verify'])).code, 0);
     const deep = await cli(['--data', vault, 'verify', '--deep', '--json']);
@@ -186,7 +214,11 @@ describe('import, export and verify through the CLI', () => {
     assert.match(exp.stderr, /^callvault: decryption failed \[CV_DECRYPTION_FAILED\]\n$/);
     await writeFile(object, original);
     const v2 = await Vault.open(vault);
-    await v2.database.db.updateTable('recordings').set({ ciphertext_sha256: createHash('sha256').update(original).digest('hex') }).where('id', '=', victim.id).execute();
+    await v2.database.db
+      .updateTable('recordings')
+      .set({ ciphertext_sha256: createHash('sha256').update(original).digest('hex') })
+      .where('id', '=', victim.id)
+      .execute();
     await v2.close();
     assert.equal((await cli(['--data', vault, 'verify', '--deep'])).code, 0);
   });
@@ -202,7 +234,11 @@ describe('import, export and verify through the CLI', () => {
     await (await import('node:fs/promises')).unlink(object);
     const v = await cli(['--data', dir, 'verify', '--json']);
     assert.equal(v.code, 1);
-    assert.deepEqual(v.json.problems.map((p: any) => p.problem).sort(), ['stored object belongs to no recording', 'stored object belongs to no recording', 'stored object is missing']);
+    assert.deepEqual(v.json.problems.map((p: any) => p.problem).sort(), [
+      'stored object belongs to no recording',
+      'stored object belongs to no recording',
+      'stored object is missing',
+    ]);
   });
 
   it('a wrong passphrase gives one clear line and exit 1', async () => {
@@ -239,7 +275,15 @@ describe('import, export and verify through the CLI', () => {
   });
 
   it('usage errors exit 2 with one line', async () => {
-    for (const args of [['import'], ['import', '--bogus', 'x'], ['import', '--concurrency', 'abc', '.'], ['import', '--concurrency', '0', '.'], ['export', 'x'], ['frobnicate'], ['recordings', 'list', '--limit', '-1']]) {
+    for (const args of [
+      ['import'],
+      ['import', '--bogus', 'x'],
+      ['import', '--concurrency', 'abc', '.'],
+      ['import', '--concurrency', '0', '.'],
+      ['export', 'x'],
+      ['frobnicate'],
+      ['recordings', 'list', '--limit', '-1'],
+    ]) {
       const r = await cli(['--data', vault, ...args]);
       assert.equal(r.code, 2, args.join(' '));
       assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
@@ -257,7 +301,10 @@ describe('import options', () => {
     const b = join(s, 'b.wav');
     const ca = await makeCallWav(a, { seed: 301 });
     await makeCallWav(b, { seed: 302 });
-    await writeFile(join(s, 'meta.csv'), `file,caller,personnummer,region,direction,startedAt\na.wav,${ca.phone},${ca.personnummer},uppsala,outbound,2018-05-01T10:00:00Z\nb.wav,,19850709-1234,uppsala,inbound,2018-05-01T10:00:00Z\n`);
+    await writeFile(
+      join(s, 'meta.csv'),
+      `file,caller,personnummer,region,direction,startedAt\na.wav,${ca.phone},${ca.personnummer},uppsala,outbound,2018-05-01T10:00:00Z\nb.wav,,19850709-1234,uppsala,inbound,2018-05-01T10:00:00Z\n`,
+    );
     const r = await cli(['--data', dir, 'import', a, b, '--metadata', join(s, 'meta.csv'), '--json']);
     assert.equal(r.code, 1);
     assert.equal(r.json.imported.length, 1);
@@ -336,7 +383,12 @@ describe('import options', () => {
       const wrong = await cli(['--data', dir, 'recordings', 'list']);
       assert.equal(wrong.code, 2);
       assert.match(wrong.stderr, /CALLVAULT_DATABASE_URL/);
-      assert.ok(!(await stat(join(dir, 'callvault.db')).then(() => true, () => false)));
+      assert.ok(
+        !(await stat(join(dir, 'callvault.db')).then(
+          () => true,
+          () => false,
+        )),
+      );
     } finally {
       await pg.drop();
     }
@@ -346,7 +398,13 @@ describe('import options', () => {
     const keyring = join(await tempDir('data', 'keys'), 'custodian', 'keyring.json');
     const env = { CALLVAULT_KMS: `file:${keyring}` };
     const { dir } = await initVault([], env);
-    assert.ok(!(await stat(join(dir, 'keys')).then(() => true, () => false)), 'no key material in the data directory');
+    assert.ok(
+      !(await stat(join(dir, 'keys')).then(
+        () => true,
+        () => false,
+      )),
+      'no key material in the data directory',
+    );
     assert.ok((await stat(keyring)).isFile());
     const s = await tempDir('src', 'kms');
     await makeCallWav(join(s, 'a.wav'), { seed: 341 });

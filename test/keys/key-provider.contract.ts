@@ -40,7 +40,10 @@ export function keyProviderContract(name: string, fx: () => Promise<ProviderFixt
       assert.equal(locked.unlocked, false);
       assert.deepEqual((await locked.activeKey('region-a')).publicKey, key.publicKey);
       await assert.rejects(locked.unwrap(key.keyId, wrapped, dataKeyContext(key.keyId, 'r')), (e: any) => e.code === ErrorCodes.KEYS_LOCKED);
-      assert.throws(() => locked.derivedSecret('blind-index'), (e: any) => e.code === ErrorCodes.KEYS_LOCKED);
+      assert.throws(
+        () => locked.derivedSecret('blind-index'),
+        (e: any) => e.code === ErrorCodes.KEYS_LOCKED,
+      );
       await assert.rejects(locked.unlock('not the passphrase'), (e: any) => e.code === ErrorCodes.WRONG_PASSPHRASE);
       await locked.unlock(f.secret);
       assert.equal((await locked.unwrap(key.keyId, wrapped, dataKeyContext(key.keyId, 'r'))).length, 32);
@@ -125,13 +128,14 @@ export function keyProviderContract(name: string, fx: () => Promise<ProviderFixt
       const wrapped = await wrapDataKey(key.publicKey, randomBytes(32), dataKeyContext(key.keyId, 'r'));
       const locked = await f.reopen(p);
       const wrong = `wrong passphrase ${randomUUID()}`;
-      await assert.rejects(locked.unlock(wrong), (e: any) =>
-        e.code === ErrorCodes.WRONG_PASSPHRASE && !e.message.includes(wrong) && !e.message.includes(f.secret));
-      await assert.rejects(locked.unlock(''), (e: any) =>
-        (e.code === ErrorCodes.WRONG_PASSPHRASE || e.code === ErrorCodes.PASSPHRASE_REQUIRED) && !e.message.includes(f.secret));
+      await assert.rejects(locked.unlock(wrong), (e: any) => e.code === ErrorCodes.WRONG_PASSPHRASE && !e.message.includes(wrong) && !e.message.includes(f.secret));
+      await assert.rejects(locked.unlock(''), (e: any) => (e.code === ErrorCodes.WRONG_PASSPHRASE || e.code === ErrorCodes.PASSPHRASE_REQUIRED) && !e.message.includes(f.secret));
       assert.equal(locked.unlocked, false);
       await assert.rejects(locked.unwrap(key.keyId, wrapped, dataKeyContext(key.keyId, 'r')), (e: any) => e.code === ErrorCodes.KEYS_LOCKED);
-      assert.throws(() => locked.derivedSecret('blind-index'), (e: any) => e.code === ErrorCodes.KEYS_LOCKED);
+      assert.throws(
+        () => locked.derivedSecret('blind-index'),
+        (e: any) => e.code === ErrorCodes.KEYS_LOCKED,
+      );
     });
 
     it('a wrapped key opens only with the key pair it was wrapped to', async () => {
@@ -153,10 +157,14 @@ export function keyProviderContract(name: string, fx: () => Promise<ProviderFixt
       for (let i = 0; i < wrapped.length; i++) {
         const tampered = Buffer.from(wrapped);
         tampered[i]! ^= i === 0 ? 0x01 : 0x80;
-        await assert.rejects(p.unwrap(key.keyId, tampered, info), (e: any) => {
-          failures.add(`${e.code}: ${e.message}`);
-          return e.code === ErrorCodes.DECRYPTION_FAILED;
-        }, `byte ${i}`);
+        await assert.rejects(
+          p.unwrap(key.keyId, tampered, info),
+          (e: any) => {
+            failures.add(`${e.code}: ${e.message}`);
+            return e.code === ErrorCodes.DECRYPTION_FAILED;
+          },
+          `byte ${i}`,
+        );
       }
       const offCurve = Buffer.concat([Buffer.of(0x04), Buffer.alloc(64, 1), wrapped.subarray(65)]);
       const zeroPoint = Buffer.concat([Buffer.of(0x04), Buffer.alloc(64), wrapped.subarray(65)]);

@@ -80,10 +80,12 @@ const code = (c: string) => (e: any) => e?.code === c;
 
 describe('parsePkcs11Url', () => {
   it('reads the token, the object prefix, the module and where the PIN comes from', () => {
-    assert.deepEqual(
-      parsePkcs11Url('pkcs11:token=callvault;object=callvault?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/secrets/hsm-pin'),
-      { modulePath: '/usr/lib/softhsm/libsofthsm2.so', token: 'callvault', objectPrefix: 'callvault', pinSource: { kind: 'file', path: '/run/secrets/hsm-pin' } },
-    );
+    assert.deepEqual(parsePkcs11Url('pkcs11:token=callvault;object=callvault?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/secrets/hsm-pin'), {
+      modulePath: '/usr/lib/softhsm/libsofthsm2.so',
+      token: 'callvault',
+      objectPrefix: 'callvault',
+      pinSource: { kind: 'file', path: '/run/secrets/hsm-pin' },
+    });
     assert.deepEqual(parsePkcs11Url('pkcs11:token=t?module-path=/m.so&pin-source=env:HSM_PIN').pinSource, { kind: 'env', name: 'HSM_PIN' });
     assert.deepEqual(parsePkcs11Url('pkcs11:token=t?module-path=/m.so&pin-source=file:///run/pin').pinSource, { kind: 'file', path: '/run/pin' });
     assert.deepEqual(parsePkcs11Url('pkcs11:token=t?module-path=/m.so&pin-source=/run/pin').pinSource, { kind: 'file', path: '/run/pin' });
@@ -131,7 +133,11 @@ describe('parsePkcs11Url', () => {
       `pkcs11:token=t?module-path=/m.so&=${secret}`,
     ];
     for (const url of bad) {
-      assert.throws(() => parsePkcs11Url(url), (e: any) => e.code === ErrorCodes.USAGE && !e.message.includes(secret), url);
+      assert.throws(
+        () => parsePkcs11Url(url),
+        (e: any) => e.code === ErrorCodes.USAGE && !e.message.includes(secret),
+        url,
+      );
     }
   });
 });
@@ -249,7 +255,11 @@ describe('HPKE open with the Diffie-Hellman step in the token', () => {
       const tampered = Buffer.from(wrapped);
       tampered[70]! ^= 1;
       const out: unknown[] = [];
-      for (const [w, i] of [[tampered, info], [wrapped, dataKeyContext(key.keyId, 's')], [wrapped.subarray(0, 100), info]] as const) {
+      for (const [w, i] of [
+        [tampered, info],
+        [wrapped, dataKeyContext(key.keyId, 's')],
+        [wrapped.subarray(0, 100), info],
+      ] as const) {
         await keys.unwrap(key.keyId, w, i).then(
           () => out.push('opened'),
           (e: any) => out.push({ name: e.name, code: e.code, message: e.message }),
@@ -292,7 +302,13 @@ describe('HPKE open with the Diffie-Hellman step in the token', () => {
     p.derivedSecret(`fresh-${randomBytes(4).toString('hex')}`);
     const t = await session('own');
     try {
-      assert.equal(t.find([{ type: t.lib.CKA_CLASS, value: t.lib.CKO_SECRET_KEY }, { type: t.lib.CKA_TOKEN, value: false }]).length, 0);
+      assert.equal(
+        t.find([
+          { type: t.lib.CKA_CLASS, value: t.lib.CKO_SECRET_KEY },
+          { type: t.lib.CKA_TOKEN, value: false },
+        ]).length,
+        0,
+      );
     } finally {
       t.close();
     }
@@ -307,12 +323,21 @@ describe('objects on the token', () => {
     const { lib, pkcs11 } = t;
     try {
       const id = Buffer.from(key.keyId, 'latin1');
-      const privs = t.find([{ type: lib.CKA_CLASS, value: lib.CKO_PRIVATE_KEY }, { type: lib.CKA_ID, value: id }]);
+      const privs = t.find([
+        { type: lib.CKA_CLASS, value: lib.CKO_PRIVATE_KEY },
+        { type: lib.CKA_ID, value: id },
+      ]);
       assert.equal(privs.length, 1);
       const priv = privs[0]!;
       for (const [attr, want] of [
-        [lib.CKA_TOKEN, true], [lib.CKA_PRIVATE, true], [lib.CKA_SENSITIVE, true], [lib.CKA_EXTRACTABLE, false],
-        [lib.CKA_ALWAYS_SENSITIVE, true], [lib.CKA_NEVER_EXTRACTABLE, true], [lib.CKA_DERIVE, true], [lib.CKA_SIGN, false],
+        [lib.CKA_TOKEN, true],
+        [lib.CKA_PRIVATE, true],
+        [lib.CKA_SENSITIVE, true],
+        [lib.CKA_EXTRACTABLE, false],
+        [lib.CKA_ALWAYS_SENSITIVE, true],
+        [lib.CKA_NEVER_EXTRACTABLE, true],
+        [lib.CKA_DERIVE, true],
+        [lib.CKA_SIGN, false],
       ] as const) {
         assert.equal(t.bool(priv, attr), want, `private key attribute 0x${attr.toString(16)}`);
       }
@@ -320,21 +345,36 @@ describe('objects on the token', () => {
       assert.equal(t.attr(priv, lib.CKA_LABEL).toString(), `attrs/key/region-a/${key.keyId}`);
       assert.throws(() => pkcs11.C_GetAttributeValue(t.s, priv, [{ type: lib.CKA_VALUE }]), /CKR_ATTRIBUTE_SENSITIVE/);
 
-      const [pub] = t.find([{ type: lib.CKA_CLASS, value: lib.CKO_PUBLIC_KEY }, { type: lib.CKA_ID, value: id }]);
+      const [pub] = t.find([
+        { type: lib.CKA_CLASS, value: lib.CKO_PUBLIC_KEY },
+        { type: lib.CKA_ID, value: id },
+      ]);
       assert.equal(t.bool(pub!, lib.CKA_PRIVATE), false, 'readable without the PIN');
       assert.deepEqual(t.attr(pub!, lib.CKA_EC_POINT), Buffer.concat([Buffer.of(0x04, 0x41), key.publicKey]), 'a DER OCTET STRING around the point');
 
-      const installation = t.find([{ type: lib.CKA_CLASS, value: lib.CKO_SECRET_KEY }, { type: lib.CKA_LABEL, value: 'attrs/installation' }]);
+      const installation = t.find([
+        { type: lib.CKA_CLASS, value: lib.CKO_SECRET_KEY },
+        { type: lib.CKA_LABEL, value: 'attrs/installation' },
+      ]);
       assert.equal(installation.length, 1);
       for (const [attr, want] of [
-        [lib.CKA_TOKEN, true], [lib.CKA_PRIVATE, true], [lib.CKA_SENSITIVE, true], [lib.CKA_EXTRACTABLE, false],
-        [lib.CKA_ALWAYS_SENSITIVE, true], [lib.CKA_NEVER_EXTRACTABLE, true], [lib.CKA_SIGN, true], [lib.CKA_DERIVE, false],
+        [lib.CKA_TOKEN, true],
+        [lib.CKA_PRIVATE, true],
+        [lib.CKA_SENSITIVE, true],
+        [lib.CKA_EXTRACTABLE, false],
+        [lib.CKA_ALWAYS_SENSITIVE, true],
+        [lib.CKA_NEVER_EXTRACTABLE, true],
+        [lib.CKA_SIGN, true],
+        [lib.CKA_DERIVE, false],
       ] as const) {
         assert.equal(t.bool(installation[0]!, attr), want, `installation key attribute 0x${attr.toString(16)}`);
       }
       assert.throws(() => pkcs11.C_GetAttributeValue(t.s, installation[0]!, [{ type: lib.CKA_VALUE }]), /CKR_ATTRIBUTE_SENSITIVE/);
 
-      const [entry] = t.find([{ type: lib.CKA_CLASS, value: lib.CKO_DATA }, { type: lib.CKA_LABEL, value: `attrs/entry/${key.keyId}` }]);
+      const [entry] = t.find([
+        { type: lib.CKA_CLASS, value: lib.CKO_DATA },
+        { type: lib.CKA_LABEL, value: `attrs/entry/${key.keyId}` },
+      ]);
       assert.equal(t.bool(entry!, lib.CKA_PRIVATE), false);
       const json = JSON.parse(t.attr(entry!, lib.CKA_VALUE).toString('utf8'));
       assert.deepEqual(Object.keys(json).sort(), ['controllerId', 'createdAt', 'format', 'keyId', 'mac', 'suite'], 'no key material in the clear');
@@ -365,7 +405,10 @@ describe('objects on the token', () => {
     try {
       // public objects can be replaced by anyone who reaches the token, PIN or not
       const id = Buffer.from(key.keyId, 'latin1');
-      const [pub] = t.find([{ type: lib.CKA_CLASS, value: lib.CKO_PUBLIC_KEY }, { type: lib.CKA_ID, value: id }]);
+      const [pub] = t.find([
+        { type: lib.CKA_CLASS, value: lib.CKO_PUBLIC_KEY },
+        { type: lib.CKA_ID, value: id },
+      ]);
       const label = t.attr(pub!, lib.CKA_LABEL).toString();
       pkcs11.C_DestroyObject(t.s, pub!);
       publicKeyObject(id, label);
@@ -388,10 +431,16 @@ describe('objects on the token', () => {
         { type: lib.CKA_LABEL, value: `forged/entry/${forgedId}` },
         {
           type: lib.CKA_VALUE,
-          value: Buffer.from(JSON.stringify({
-            format: 'callvault-hsm-key/v1', keyId: forgedId, controllerId: 'region-a',
-            suite: 'DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM', createdAt: '2999-01-01T00:00:00.000Z', mac: randomBytes(32).toString('base64'),
-          })),
+          value: Buffer.from(
+            JSON.stringify({
+              format: 'callvault-hsm-key/v1',
+              keyId: forgedId,
+              controllerId: 'region-a',
+              suite: 'DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM',
+              createdAt: '2999-01-01T00:00:00.000Z',
+              mac: randomBytes(32).toString('base64'),
+            }),
+          ),
         },
       ]);
       const reopened = track(await Pkcs11KeyProvider.open(otherUrl), otherUrl);
@@ -409,7 +458,10 @@ describe('objects on the token', () => {
     const t = await session('own');
     try {
       // as if the process died between making the new key and retiring the old one
-      const markers = t.find([{ type: t.lib.CKA_CLASS, value: t.lib.CKO_DATA }, { type: t.lib.CKA_LABEL, value: `rotation/retired/${old.keyId}` }]);
+      const markers = t.find([
+        { type: t.lib.CKA_CLASS, value: t.lib.CKO_DATA },
+        { type: t.lib.CKA_LABEL, value: `rotation/retired/${old.keyId}` },
+      ]);
       assert.equal(markers.length, 1);
       t.pkcs11.C_DestroyObject(t.s, markers[0]!);
     } finally {
@@ -461,8 +513,10 @@ describe('the PIN', () => {
     await assert.rejects(Pkcs11KeyProvider.create(hsm.url('login', { object: 'other' }), wrongs[0]!), code(ErrorCodes.WRONG_PASSPHRASE));
     const p = track(await Pkcs11KeyProvider.open(url), url);
     for (const wrong of wrongs) {
-      await assert.rejects(p.unlock(wrong), (e: any) =>
-        e.code === ErrorCodes.WRONG_PASSPHRASE && e.cause === undefined && !String(e.stack).includes(wrong) && !inspect(e).includes(hsm.pin));
+      await assert.rejects(
+        p.unlock(wrong),
+        (e: any) => e.code === ErrorCodes.WRONG_PASSPHRASE && e.cause === undefined && !String(e.stack).includes(wrong) && !inspect(e).includes(hsm.pin),
+      );
     }
     assert.equal(p.unlocked, false);
     await p.unlock(hsm.pin);

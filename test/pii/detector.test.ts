@@ -263,7 +263,13 @@ const PHONE_INTRO = ['Ring mig på', 'Du når mig på', 'Mitt nummer är', 'Numr
 const AFTER = ['.', ',', ' tack.', ' och sen inget mer.', '!', '?'];
 
 const personnummerArb = fc
-  .record({ year: fc.integer({ min: 1930, max: 2005 }), month: fc.integer({ min: 1, max: 12 }), day: fc.integer({ min: 1, max: 28 }), serial: fc.integer({ min: 980, max: 989 }), coordination: fc.boolean() })
+  .record({
+    year: fc.integer({ min: 1930, max: 2005 }),
+    month: fc.integer({ min: 1, max: 12 }),
+    day: fc.integer({ min: 1, max: 28 }),
+    serial: fc.integer({ min: 980, max: 989 }),
+    coordination: fc.boolean(),
+  })
   .map(({ year, month, day, serial, coordination }) => pnr(year, month, day + (coordination ? 60 : 0), serial));
 
 /** ways a personnummer is written or said; the ten-digit forms use `+` from the hundredth birthday */
@@ -291,11 +297,7 @@ function pnForms(full: string): string[] {
   return forms;
 }
 
-const PHONES = [
-  (n: string) => `070174 06${n}`,
-  (n: string) => `0846500 4${n}`,
-  (n: string) => `0313906 0${n}`,
-];
+const PHONES = [(n: string) => `070174 06${n}`, (n: string) => `0846500 4${n}`, (n: string) => `0313906 0${n}`];
 
 /** ways a phone number is written or said, from its national digits */
 function phoneForms(national: string): string[] {
@@ -315,7 +317,9 @@ function phoneForms(national: string): string[] {
   ];
 }
 
-const phoneArb = fc.record({ series: fc.integer({ min: 0, max: 2 }), n: fc.integer({ min: 5, max: 99 }) }).map(({ series, n }) => PHONES[series]!(String(n).padStart(2, '0')).replace(' ', ''));
+const phoneArb = fc
+  .record({ series: fc.integer({ min: 0, max: 2 }), n: fc.integer({ min: 5, max: 99 }) })
+  .map(({ series, n }) => PHONES[series]!(String(n).padStart(2, '0')).replace(' ', ''));
 
 test('property: a random synthetic personnummer in a random form inside random filler is found with its exact span', () => {
   fc.assert(
@@ -373,13 +377,11 @@ test('property: a random fiction-series phone number in a random form inside ran
 });
 
 test('property: random filler with dates, times, doses, prices and measurements is not flagged', () => {
-  const date = fc
-    .record({ y: fc.integer({ min: 1990, max: 2030 }), m: fc.integer({ min: 1, max: 12 }), d: fc.integer({ min: 1, max: 28 }) })
-    .chain(({ y, m, d }) => {
-      const mm = String(m).padStart(2, '0');
-      const dd = String(d).padStart(2, '0');
-      return fc.constantFrom(`${y}-${mm}-${dd}`, `${y}${mm}${dd}`, `den ${d} maj ${y}`, `${dd}/${mm}`, `${y}-${mm}-${dd} klockan ${m}.${dd}`);
-    });
+  const date = fc.record({ y: fc.integer({ min: 1990, max: 2030 }), m: fc.integer({ min: 1, max: 12 }), d: fc.integer({ min: 1, max: 28 }) }).chain(({ y, m, d }) => {
+    const mm = String(m).padStart(2, '0');
+    const dd = String(d).padStart(2, '0');
+    return fc.constantFrom(`${y}-${mm}-${dd}`, `${y}${mm}${dd}`, `den ${d} maj ${y}`, `${dd}/${mm}`, `${y}-${mm}-${dd} klockan ${m}.${dd}`);
+  });
   const measure = fc.oneof(
     fc.integer({ min: 1, max: 2000 }).map((n) => `${n} mg`),
     fc.integer({ min: 1, max: 99999 }).map((n) => `${n.toLocaleString('sv-SE')} kronor`),
@@ -403,7 +405,10 @@ test('property: random filler with dates, times, doses, prices and measurements 
 test('a slash or full stop straight after the area code is the older notation of the dash; elsewhere it ends the number', () => {
   for (const written of ['070/174 06 62', '070.174 06 59', '08/465 004 12', '031.390 06 45']) {
     const text = `Ring ${written} i morgon.`;
-    assert.deepEqual(detectIdentifiers(text).map((d) => [d.type, text.slice(d.start, d.end)]), [['phone', written]]);
+    assert.deepEqual(
+      detectIdentifiers(text).map((d) => [d.type, text.slice(d.start, d.end)]),
+      [['phone', written]],
+    );
   }
   for (const text of ['Kom tillbaka 12/5 kl 14.30.', 'Temperaturen var 38.5 i går.', 'Dosen är 0.5 mg, 07.30 och 19.30.', 'Blodtrycket var 140/90 och 135/85.']) {
     assert.deepEqual(detectIdentifiers(text), [], text);

@@ -65,24 +65,53 @@ test('parser: malformed markup and unknown types throw with the line number', ()
     ['[[phone:[[phone:0701740605]]', /line 1: nested/],
   ];
   for (const [source, message] of cases) {
-    assert.throws(() => parseLabelledSet(source), (err: unknown) => {
-      assert.ok(err instanceof LabelledSetError, `${source}: not a LabelledSetError`);
-      assert.match(err.message, message, source);
-      return true;
-    });
+    assert.throws(
+      () => parseLabelledSet(source),
+      (err: unknown) => {
+        assert.ok(err instanceof LabelledSetError, `${source}: not a LabelledSetError`);
+        assert.match(err.message, message, source);
+        return true;
+      },
+    );
   }
-  assert.throws(() => parseLabelledSet('rad\nrad\n[[phone:1'), (err: unknown) => err instanceof LabelledSetError && err.line === 3);
+  assert.throws(
+    () => parseLabelledSet('rad\nrad\n[[phone:1'),
+    (err: unknown) => err instanceof LabelledSetError && err.line === 3,
+  );
 });
 
 // ---- Swedish number words --------------------------------------------------------------------
 
 const UNITS: Record<string, number> = { noll: 0, ett: 1, en: 1, två: 2, tre: 3, fyra: 4, fem: 5, sex: 6, sju: 7, åtta: 8, nio: 9 };
 const TEENS: Record<string, number> = {
-  tio: 10, elva: 11, tolv: 12, tretton: 13, fjorton: 14, femton: 15, sexton: 16, sjutton: 17, arton: 18, aderton: 18, nitton: 19,
+  tio: 10,
+  elva: 11,
+  tolv: 12,
+  tretton: 13,
+  fjorton: 14,
+  femton: 15,
+  sexton: 16,
+  sjutton: 17,
+  arton: 18,
+  aderton: 18,
+  nitton: 19,
 };
 const TENS: Record<string, number> = {
-  tjugo: 20, trettio: 30, tretti: 30, fyrtio: 40, fyrti: 40, femtio: 50, femti: 50,
-  sextio: 60, sexti: 60, sjuttio: 70, sjutti: 70, åttio: 80, åtti: 80, nittio: 90, nitti: 90,
+  tjugo: 20,
+  trettio: 30,
+  tretti: 30,
+  fyrtio: 40,
+  fyrti: 40,
+  femtio: 50,
+  femti: 50,
+  sextio: 60,
+  sexti: 60,
+  sjuttio: 70,
+  sjutti: 70,
+  åttio: 80,
+  åtti: 80,
+  nittio: 90,
+  nitti: 90,
 };
 type Morpheme = { word: string; kind: 'U' | 'T' | 'D' | 'H' | 'K'; value: number };
 const MORPHEMES: Morpheme[] = [
@@ -142,9 +171,23 @@ function entityDigits(text: string): string {
 
 test('number words: compounds, colloquial tens, years and hundreds', () => {
   const cases: [string, number][] = [
-    ['noll', 0], ['sju', 7], ['tolv', 12], ['nittioåtta', 98], ['nittiåtta', 98], ['åttiofem', 85], ['åttifem', 85],
-    ['tjugotre', 23], ['tjugoett', 21], ['sjuttiofyra', 74], ['fyrtiosex', 46], ['tjugo', 20], ['sextio', 60],
-    ['nittonhundraåttiofem', 1985], ['etthundrasjuttiofyra', 174], ['hundrafyrtio', 140], ['tvåtusenfjorton', 2014],
+    ['noll', 0],
+    ['sju', 7],
+    ['tolv', 12],
+    ['nittioåtta', 98],
+    ['nittiåtta', 98],
+    ['åttiofem', 85],
+    ['åttifem', 85],
+    ['tjugotre', 23],
+    ['tjugoett', 21],
+    ['sjuttiofyra', 74],
+    ['fyrtiosex', 46],
+    ['tjugo', 20],
+    ['sextio', 60],
+    ['nittonhundraåttiofem', 1985],
+    ['etthundrasjuttiofyra', 174],
+    ['hundrafyrtio', 140],
+    ['tvåtusenfjorton', 2014],
   ];
   for (const [w, v] of cases) assert.equal(numberWord(w), v, w);
   for (const w of ['femfem', 'nollsju', 'fyrtiotjugo', 'hundrahundra', 'personnummer', 'sjuttioelva']) assert.equal(numberWord(w), undefined, w);

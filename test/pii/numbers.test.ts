@@ -8,19 +8,70 @@ import { numberRuns, parseNumberWord, spokenDigits, GAP_COMMA } from '../../src/
 
 test('number words: units, teens, tens and their short forms', () => {
   const words: [string, number][] = [
-    ['noll', 0], ['ett', 1], ['en', 1], ['två', 2], ['tre', 3], ['fyra', 4], ['fem', 5], ['sex', 6], ['sju', 7], ['åtta', 8], ['nio', 9],
-    ['tio', 10], ['elva', 11], ['tolv', 12], ['tretton', 13], ['fjorton', 14], ['femton', 15], ['sexton', 16], ['sjutton', 17], ['arton', 18], ['nitton', 19],
-    ['tjugo', 20], ['trettio', 30], ['tretti', 30], ['fyrtio', 40], ['fyrti', 40], ['femtio', 50], ['femti', 50], ['sextio', 60], ['sexti', 60],
-    ['sjuttio', 70], ['sjutti', 70], ['åttio', 80], ['åtti', 80], ['nittio', 90], ['nitti', 90], ['hundra', 100], ['tusen', 1000],
+    ['noll', 0],
+    ['ett', 1],
+    ['en', 1],
+    ['två', 2],
+    ['tre', 3],
+    ['fyra', 4],
+    ['fem', 5],
+    ['sex', 6],
+    ['sju', 7],
+    ['åtta', 8],
+    ['nio', 9],
+    ['tio', 10],
+    ['elva', 11],
+    ['tolv', 12],
+    ['tretton', 13],
+    ['fjorton', 14],
+    ['femton', 15],
+    ['sexton', 16],
+    ['sjutton', 17],
+    ['arton', 18],
+    ['nitton', 19],
+    ['tjugo', 20],
+    ['trettio', 30],
+    ['tretti', 30],
+    ['fyrtio', 40],
+    ['fyrti', 40],
+    ['femtio', 50],
+    ['femti', 50],
+    ['sextio', 60],
+    ['sexti', 60],
+    ['sjuttio', 70],
+    ['sjutti', 70],
+    ['åttio', 80],
+    ['åtti', 80],
+    ['nittio', 90],
+    ['nitti', 90],
+    ['hundra', 100],
+    ['tusen', 1000],
   ];
   for (const [word, value] of words) assert.equal(parseNumberWord(word), value, word);
 });
 
 test('number words: compounds written as one word', () => {
   const words: [string, number][] = [
-    ['åttiofem', 85], ['nittioåtta', 98], ['tjugoett', 21], ['tjugoen', 21], ['trettiotre', 33], ['sextiosex', 66], ['femtifem', 55], ['åttifem', 85],
-    ['nittonhundraåttiofem', 1985], ['nittonhundra', 1900], ['tvåtusenfem', 2005], ['tvåtusentjugofyra', 2024], ['etthundrasjuttiofyra', 174],
-    ['hundrafyrtio', 140], ['sjuhundrafyrtio', 740], ['tusenfemhundra', 1500], ['tretusen', 3000], ['nittonhundranio', 1909], ['tolvhundra', 1200], ['tjugohundrasju', 2007],
+    ['åttiofem', 85],
+    ['nittioåtta', 98],
+    ['tjugoett', 21],
+    ['tjugoen', 21],
+    ['trettiotre', 33],
+    ['sextiosex', 66],
+    ['femtifem', 55],
+    ['åttifem', 85],
+    ['nittonhundraåttiofem', 1985],
+    ['nittonhundra', 1900],
+    ['tvåtusenfem', 2005],
+    ['tvåtusentjugofyra', 2024],
+    ['etthundrasjuttiofyra', 174],
+    ['hundrafyrtio', 140],
+    ['sjuhundrafyrtio', 740],
+    ['tusenfemhundra', 1500],
+    ['tretusen', 3000],
+    ['nittonhundranio', 1909],
+    ['tolvhundra', 1200],
+    ['tjugohundrasju', 2007],
   ];
   for (const [word, value] of words) assert.equal(parseNumberWord(word), value, word);
 });
@@ -41,36 +92,81 @@ test('a spoken personnummer becomes its digits, each token keeping its offsets',
   assert.equal(text.slice(run!.start, run!.end), 'nitton åttiofem noll sju noll nio nio åtta noll fem');
   assert.deepEqual(
     run!.tokens.map((t) => [t.digits, text.slice(t.start, t.end)]),
-    [['19', 'nitton'], ['85', 'åttiofem'], ['0', 'noll'], ['7', 'sju'], ['0', 'noll'], ['9', 'nio'], ['9', 'nio'], ['8', 'åtta'], ['0', 'noll'], ['5', 'fem']],
+    [
+      ['19', 'nitton'],
+      ['85', 'åttiofem'],
+      ['0', 'noll'],
+      ['7', 'sju'],
+      ['0', 'noll'],
+      ['9', 'nio'],
+      ['9', 'nio'],
+      ['8', 'åtta'],
+      ['0', 'noll'],
+      ['5', 'fem'],
+    ],
   );
 });
 
 test('commas and hyphens separate tokens of one run; other punctuation and words end it', () => {
   const text = 'noll sju noll, ett sju fyra; 070-174 06 05. Sen 14.30 och 38,5 grader';
   const runs = spokenDigits(text);
-  assert.deepEqual(runs.map((r) => r.digits), ['070174', '0701740605', '14', '30', '38', '5']);
+  assert.deepEqual(
+    runs.map((r) => r.digits),
+    ['070174', '0701740605', '14', '30', '38', '5'],
+  );
   const first = numberRuns(text)[0]!;
   assert.equal(first.tokens[3]!.gap & GAP_COMMA, GAP_COMMA);
   const written = numberRuns(text)[1]!;
-  assert.deepEqual(written.tokens.map((t) => t.kind), ['number', 'dash', 'number', 'number', 'number']);
+  assert.deepEqual(
+    written.tokens.map((t) => t.kind),
+    ['number', 'dash', 'number', 'number', 'number'],
+  );
 });
 
 test('mixed digits and words, compound years, `plus`', () => {
-  assert.deepEqual(spokenDigits('född nittonhundraåttiofem noll sju noll nio').map((r) => r.digits), ['19850709']);
-  assert.deepEqual(spokenDigits('år tvåtusenfem').map((r) => r.digits), ['2005']);
-  assert.deepEqual(spokenDigits('070 ett sju fyra 06 05').map((r) => r.digits), ['0701740605']);
+  assert.deepEqual(
+    spokenDigits('född nittonhundraåttiofem noll sju noll nio').map((r) => r.digits),
+    ['19850709'],
+  );
+  assert.deepEqual(
+    spokenDigits('år tvåtusenfem').map((r) => r.digits),
+    ['2005'],
+  );
+  assert.deepEqual(
+    spokenDigits('070 ett sju fyra 06 05').map((r) => r.digits),
+    ['0701740605'],
+  );
   const run = numberRuns('ring plus fyrtiosex sjuttio')[0]!;
-  assert.deepEqual(run.tokens.map((t) => [t.kind, t.digits]), [['plus', ''], ['number', '46'], ['number', '70']]);
+  assert.deepEqual(
+    run.tokens.map((t) => [t.kind, t.digits]),
+    [
+      ['plus', ''],
+      ['number', '46'],
+      ['number', '70'],
+    ],
+  );
   const dashed = numberRuns('åttiofem noll sju noll nio streck nio åtta noll fem')[0]!;
   assert.equal(dashed.tokens.filter((t) => t.kind === 'dash').length, 1);
 });
 
 test('a year said in parts adds up: nitton hundra åttiofem, tvåtusen fem', () => {
-  assert.deepEqual(spokenDigits('nitton hundra åttiofem').map((r) => r.digits), ['1985']);
-  assert.deepEqual(spokenDigits('nittonhundra åttiofem').map((r) => r.digits), ['1985']);
-  assert.deepEqual(spokenDigits('tvåtusen fem').map((r) => r.digits), ['2005']);
+  assert.deepEqual(
+    spokenDigits('nitton hundra åttiofem').map((r) => r.digits),
+    ['1985'],
+  );
+  assert.deepEqual(
+    spokenDigits('nittonhundra åttiofem').map((r) => r.digits),
+    ['1985'],
+  );
+  assert.deepEqual(
+    spokenDigits('tvåtusen fem').map((r) => r.digits),
+    ['2005'],
+  );
   // but digits said one by one stay one by one
-  assert.deepEqual(spokenDigits('noll sju noll').map((r) => r.digits), ['070']);
+  assert.deepEqual(
+    spokenDigits('noll sju noll').map((r) => r.digits),
+    ['070'],
+  );
 });
 
 test('digit groups glued to letters are no tokens; `en`/`ett` alone are weak', () => {
@@ -91,5 +187,8 @@ test('offsets are UTF-16 indices, also after characters outside the BMP', () => 
 test('skipped spans (e-mail addresses) hold no tokens', () => {
   const text = 'anna1985@example.se 12';
   const runs = numberRuns(text, [[0, 19]]);
-  assert.deepEqual(runs.map((r) => r.tokens.map((t) => t.digits)), [['12']]);
+  assert.deepEqual(
+    runs.map((r) => r.tokens.map((t) => t.digits)),
+    [['12']],
+  );
 });

@@ -38,8 +38,20 @@ function user(p: Partial<UserPrincipal> & Pick<UserPrincipal, 'role'>): UserPrin
 const P: Record<string, Principal> = {
   staffNurseA1: user({ role: 'nurse', controllerId: 'region-a', agent: 'a1' }),
   callcoNurseA2: user({ role: 'nurse', processorId: 'callco', agent: 'a2', contracts: [callcoContract] }),
-  callcoNurseA2Glass: user({ role: 'nurse', processorId: 'callco', agent: 'a2', contracts: [callcoContract], breakGlass: [{ id: 'bg-1', controllerId: 'region-a', expiresAt: '2026-06-15T12:30:00Z' }] }),
-  callcoNurseA2GlassExpired: user({ role: 'nurse', processorId: 'callco', agent: 'a2', contracts: [callcoContract], breakGlass: [{ id: 'bg-0', controllerId: 'region-a', expiresAt: '2026-06-15T11:00:00Z' }] }),
+  callcoNurseA2Glass: user({
+    role: 'nurse',
+    processorId: 'callco',
+    agent: 'a2',
+    contracts: [callcoContract],
+    breakGlass: [{ id: 'bg-1', controllerId: 'region-a', expiresAt: '2026-06-15T12:30:00Z' }],
+  }),
+  callcoNurseA2GlassExpired: user({
+    role: 'nurse',
+    processorId: 'callco',
+    agent: 'a2',
+    contracts: [callcoContract],
+    breakGlass: [{ id: 'bg-0', controllerId: 'region-a', expiresAt: '2026-06-15T11:00:00Z' }],
+  }),
   callcoSupervisorT1: user({ role: 'supervisor', processorId: 'callco', agent: 's1', teamAgents: ['a1', 'a2'], contracts: [callcoContract] }),
   callcoDpo: user({ role: 'dpo', processorId: 'callco', contracts: [callcoContract] }),
   oldcoNurseA1: user({ role: 'nurse', processorId: 'oldco', agent: 'a1', contracts: [endedContract] }),
@@ -64,7 +76,12 @@ const R: Record<string, RecordingFacts> = {
   northB1: { controllerId: 'region-b', region: 'north', agent: 'b1' },
 };
 
-type Row = [principal: string, action: 'recording:view' | 'recording:play' | 'recording:unredacted' | 'recording:export' | 'recording:ingest', recording: string, expected: 'allow' | 'glass' | 'role' | 'scope' | 'contract' | 'token-scope'];
+type Row = [
+  principal: string,
+  action: 'recording:view' | 'recording:play' | 'recording:unredacted' | 'recording:export' | 'recording:ingest',
+  recording: string,
+  expected: 'allow' | 'glass' | 'role' | 'scope' | 'contract' | 'token-scope',
+];
 
 const TABLE: Row[] = [
   // a controller's own nurse: the calls they handled, in every region
@@ -143,7 +160,19 @@ test('every role has exactly the permissions the brief gives it', () => {
   assert.deepEqual(ROLE_PERMISSIONS, {
     nurse: ['recordings:list', 'recording:view', 'recording:play', 'recording:unredacted', 'break-glass:start'],
     supervisor: ['recordings:list', 'recording:view', 'recording:play', 'break-glass:start'],
-    dpo: ['recordings:list', 'recording:view', 'recording:play', 'recording:unredacted', 'recording:export', 'break-glass:list', 'break-glass:review', 'subject:access-log', 'subject:find', 'subject:export', 'subject:erase'],
+    dpo: [
+      'recordings:list',
+      'recording:view',
+      'recording:play',
+      'recording:unredacted',
+      'recording:export',
+      'break-glass:list',
+      'break-glass:review',
+      'subject:access-log',
+      'subject:find',
+      'subject:export',
+      'subject:erase',
+    ],
     auditor: ['audit:read', 'break-glass:list', 'subject:access-log', 'keys:read'],
     admin: ['users:manage', 'tokens:manage', 'tenancy:manage', 'keys:read'],
   });

@@ -120,7 +120,13 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
 
     it('an audit entry that cannot be written stores nothing', async () => {
-      const count = async () => (await vault.database.db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+      const count = async () =>
+        (
+          await vault.database.db
+            .selectFrom('recordings')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n;
       const rows = Number(await count());
       await assert.rejects(
         store(vault, noiseCall(30_000), async () => {

@@ -39,7 +39,12 @@ it('worker pool: interleaved recordings on one worker each come out whole, wrapp
     const plaintext = randomBytes(size);
     const id = randomUUID();
     const out = collect();
-    const encrypt = pool.encrypt({ recordingId: id, keyId: key.keyId, publicKey: key.publicKey, fields: { sourceName: `f${i}.wav`, sourcePath: `/x/f${i}.wav`, personnummer: '198507099805' } });
+    const encrypt = pool.encrypt({
+      recordingId: id,
+      keyId: key.keyId,
+      publicKey: key.publicKey,
+      fields: { sourceName: `f${i}.wav`, sourcePath: `/x/f${i}.wav`, personnummer: '198507099805' },
+    });
     // odd chunk sizes, some owning their memory (transferred), some slices (copied)
     await pipeline(chunks(plaintext, 1000 + i * 7919), encrypt, out.sink);
     const result = await encrypt.result;

@@ -75,7 +75,10 @@ describe('redaction of generated calls', () => {
     calls.set('unplaced', { call: unplaced, path: join(src, 'unplaced.wav') });
     // a transcript of some other, longer call: its times lie beyond this audio
     const elsewhere = await makeCallWav(join(src, 'elsewhere.wav'), { seed: 510 });
-    await writeFile(join(src, 'elsewhere.vtt'), 'WEBVTT\n\n10:00.000 --> 10:04.000\nMitt personnummer är 19 85 07 09 98 05.\n'.replace('19 85 07 09 98 05', elsewhere.personnummer.match(/../g)!.join(' ')));
+    await writeFile(
+      join(src, 'elsewhere.vtt'),
+      'WEBVTT\n\n10:00.000 --> 10:04.000\nMitt personnummer är 19 85 07 09 98 05.\n'.replace('19 85 07 09 98 05', elsewhere.personnummer.match(/../g)!.join(' ')),
+    );
     calls.set('elsewhere', { call: elsewhere, path: join(src, 'elsewhere.wav') });
     // no transcript at all
     const none = await makeCallWav(join(src, 'none.wav'), { seed: 511 });
@@ -144,7 +147,10 @@ describe('redaction of generated calls', () => {
     const { call, id } = calls.get('mulaw-words')!;
     const found = await cli(['--data', data, 'subject', 'find', '--personnummer', call.personnummer, '--json'], env);
     assert.equal(found.code, 0, found.stderr);
-    assert.deepEqual(JSON.parse(found.stdout).recordings.map((r: { id: string; foundIn: string[] }) => [r.id, r.foundIn]), [[id, ['transcript']]]);
+    assert.deepEqual(
+      JSON.parse(found.stdout).recordings.map((r: { id: string; foundIn: string[] }) => [r.id, r.foundIn]),
+      [[id, ['transcript']]],
+    );
     const byPhone = await cli(['--data', data, 'subject', 'find', '--phone', call.phone, '--json'], env);
     assert.ok(JSON.parse(byPhone.stdout).recordings.some((r: { id: string }) => r.id === id));
   });
@@ -184,10 +190,15 @@ describe('G.711 fill samples', () => {
     await mkdir(dir, { recursive: true });
     const rate = 8000;
     const linear = Array.from({ length: rate / 10 }, (_, i) => Math.round(0.2 * 32767 * Math.sin((2 * Math.PI * 1000 * i) / rate)));
-    for (const [encoding, encode] of [['u-law', linearToMulaw], ['a-law', linearToAlaw]] as const) {
+    for (const [encoding, encode] of [
+      ['u-law', linearToMulaw],
+      ['a-law', linearToAlaw],
+    ] as const) {
       const raw = join(dir, `${encoding}.raw`);
       await writeFile(raw, Buffer.from(linear.map(encode)));
-      const { stdout } = await execFile('sox', ['-t', 'raw', '-r', '8000', '-e', encoding, '-b', '8', '-c', '1', raw, '-t', 'raw', '-e', 'signed', '-b', '16', '-L', '-'], { encoding: 'buffer' });
+      const { stdout } = await execFile('sox', ['-t', 'raw', '-r', '8000', '-e', encoding, '-b', '8', '-c', '1', raw, '-t', 'raw', '-e', 'signed', '-b', '16', '-L', '-'], {
+        encoding: 'buffer',
+      });
       const decoded = new Int16Array(stdout.buffer, stdout.byteOffset, stdout.byteLength / 2);
       assert.equal(decoded.length, linear.length);
       for (const [i, d] of decoded.entries()) assert.ok(Math.abs(d - linear[i]!) <= Math.max(16, Math.abs(linear[i]!) * 0.07), `${encoding} sample ${i}: ${d} for ${linear[i]}`);

@@ -29,14 +29,18 @@ describe('transcription before redaction', () => {
   before(async () => {
     src = await tempDir('src', 'stt');
     call = await makeCallWav(join(src, 'call.wav'), { seed: 601, encoding: 'alaw' });
-    audioSha = createHash('sha256').update(await readFile(join(src, 'call.wav'))).digest('hex');
+    audioSha = createHash('sha256')
+      .update(await readFile(join(src, 'call.wav')))
+      .digest('hex');
     server = createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       const form = await new Request('http://stand-in', { method: 'POST', headers: req.headers as Record<string, string>, body: Buffer.concat(chunks) }).formData();
       const file = form.get('file') as File;
       seen.push({
-        sha: createHash('sha256').update(Buffer.from(await file.arrayBuffer())).digest('hex'),
+        sha: createHash('sha256')
+          .update(Buffer.from(await file.arrayBuffer()))
+          .digest('hex'),
         model: form.get('model') as string | null,
         language: form.get('language') as string | null,
         format: form.get('response_format') as string | null,
@@ -59,14 +63,17 @@ describe('transcription before redaction', () => {
     assert.deepEqual(seen.at(-1), { sha: audioSha, model: 'whisper-large-v3', language: 'sv', format: 'verbose_json' });
 
     const found = await cli(['--data', dir, 'subject', 'find', '--personnummer', call.personnummer, '--json'], env);
-    assert.deepEqual(JSON.parse(found.stdout).recordings.map((r: { foundIn: string[] }) => r.foundIn), [['transcript']]);
+    assert.deepEqual(
+      JSON.parse(found.stdout).recordings.map((r: { foundIn: string[] }) => r.foundIn),
+      [['transcript']],
+    );
   });
 
   it('a failing service flags the call instead of leaving it unredacted, and says nothing of the answer', async () => {
     failing = true;
     try {
       const { dir } = await initVault();
-        const env = { CALLVAULT_PASSPHRASE: PASSPHRASE, CALLVAULT_TRANSCRIBE_URL: url };
+      const env = { CALLVAULT_PASSPHRASE: PASSPHRASE, CALLVAULT_TRANSCRIBE_URL: url };
       const res = await cli(['--data', dir, 'import', join(src, 'call.wav'), '--json'], env);
       assert.equal(res.code, 0, res.stderr);
       assert.deepEqual(JSON.parse(res.stdout).redaction, { failed: 1 });

@@ -28,7 +28,9 @@ function shape(e: any) {
   return {
     action: e.action,
     outcome: e.outcome,
-    fields: Object.keys(e).filter((k) => !['actor', 'ip', 'requestId', 'time', 'v', 'detail'].includes(k)).sort(),
+    fields: Object.keys(e)
+      .filter((k) => !['actor', 'ip', 'requestId', 'time', 'v', 'detail'].includes(k))
+      .sort(),
     detail: Object.keys(e.detail ?? {}).sort(),
   };
 }
@@ -144,7 +146,14 @@ describe('administration: no change without its entry (issue 15)', () => {
     await sql`CREATE TRIGGER admin_audit_blocked BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'blocked'); END`.execute(db);
     try {
       const answers = {
-        contract: await admin.client.post(`${API}/contracts`, { processorId: 'callco', controllerId: 'region-a', roles: ['supervisor'], regions: ['south'], validFrom: FROM, validTo: TO }),
+        contract: await admin.client.post(`${API}/contracts`, {
+          processorId: 'callco',
+          controllerId: 'region-a',
+          roles: ['supervisor'],
+          regions: ['south'],
+          validFrom: FROM,
+          validTo: TO,
+        }),
         user: await admin.client.post(`${API}/users`, { username: 'unaudited', role: 'supervisor', processorId: 'callco', team: 't1' }),
         token: await admin.client.post(`${API}/tokens`, { name: 'unaudited', scope: 'ingest', controllerId: 'region-a' }),
         processor: await admin.client.post(`${API}/processors`, { id: 'unaudited', name: 'Unaudited' }),
@@ -169,7 +178,14 @@ describe('administration: no change without its entry (issue 15)', () => {
       before,
     );
     // the log works again: the same contract is made, with its entry
-    const made = await admin.client.post(`${API}/contracts`, { processorId: 'callco', controllerId: 'region-a', roles: ['supervisor'], regions: ['south'], validFrom: FROM, validTo: TO });
+    const made = await admin.client.post(`${API}/contracts`, {
+      processorId: 'callco',
+      controllerId: 'region-a',
+      roles: ['supervisor'],
+      regions: ['south'],
+      validFrom: FROM,
+      validTo: TO,
+    });
     assert.equal(made.status, 201);
     const last = (await entries(server)).at(-1);
     assert.equal(last.action, 'contract.create');

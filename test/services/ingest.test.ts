@@ -36,7 +36,14 @@ async function entriesSince(vault: Vault, from: number): Promise<any[]> {
 }
 
 /** what must be alike both ways: the actor differs, and so do ids and times */
-const shape = (e: any) => ({ action: e.action, outcome: e.outcome, detail: Object.keys(e.detail ?? {}).sort(), status: e.detail?.status, recording: typeof e.recordingId, controller: e.controllerId });
+const shape = (e: any) => ({
+  action: e.action,
+  outcome: e.outcome,
+  detail: Object.keys(e.detail ?? {}).sort(),
+  status: e.detail?.status,
+  recording: typeof e.recordingId,
+  controller: e.controllerId,
+});
 
 test('an upload over HTTP and the same audio imported by the CLI leave the same kind of entry', async () => {
   const audio = noiseCall(20_000);
@@ -70,7 +77,10 @@ test('an upload over HTTP and the same audio imported by the CLI leave the same 
   assert.equal(httpIngest[0].actor.type, 'token');
   assert.equal(cliIngest[0].actor.type, 'cli');
   // the run itself stays `recording.import`, start and end, around the recording's entry
-  assert.deepEqual(byCli.filter((e) => e.action === 'recording.import' || e.action === 'recording.ingest').map((e) => `${e.action}:${e.detail?.stage ?? e.detail?.status}`), ['recording.import:start', 'recording.ingest:stored', 'recording.import:end']);
+  assert.deepEqual(
+    byCli.filter((e) => e.action === 'recording.import' || e.action === 'recording.ingest').map((e) => `${e.action}:${e.detail?.stage ?? e.detail?.status}`),
+    ['recording.import:start', 'recording.ingest:stored', 'recording.import:end'],
+  );
 });
 
 test('a token that claims another controller in its metadata is refused by the policy, and the refusal is audited', async () => {
@@ -102,7 +112,15 @@ test('a recording whose entry cannot be written is never listed, and nothing of 
   const audio = noiseCall(22_000);
   await writeFile(path, audio);
   const listed = async () => (await vault.recordings.list({ limit: 1000 })).recordings.map((r) => r.id).sort();
-  const rows = async () => Number((await vault.database.db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const rows = async () =>
+    Number(
+      (
+        await vault.database.db
+          .selectFrom('recordings')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const [listedBefore, rowsBefore, from] = [await listed(), await rows(), await vault.audit.size()];
   await assert.rejects(
     service.ingest(operatorActor('test'), { source: Readable.from([audio]), audio: await probeAudio(path), sidecar: {}, sourceName: 'call.wav', sourcePath: path }),
@@ -111,5 +129,9 @@ test('a recording whose entry cannot be written is never listed, and nothing of 
   assert.deepEqual(await listed(), listedBefore, 'not listed');
   assert.equal(await rows(), rowsBefore, 'no row, pending or stored');
   const events = (await entriesSince(vault, from)).filter((e) => e.action === 'recording.ingest');
-  assert.deepEqual(events.map((e) => e.outcome), ['failure'], 'the failure is logged; no success entry');
+  assert.deepEqual(
+    events.map((e) => e.outcome),
+    ['failure'],
+    'the failure is logged; no success entry',
+  );
 });

@@ -85,22 +85,34 @@ describe('the same use case both ways', () => {
       assert.match(r.stderr, /CV_REDACTION_UNAVAILABLE|no transcript/);
     });
     assert.deepEqual(overCli.map(shape), overHttp.map(shape));
-    assert.deepEqual(overHttp.map((e) => [e.action, e.outcome, e.detail.reason]), [['recording.export', 'denied', 'redaction-none']]);
+    assert.deepEqual(
+      overHttp.map((e) => [e.action, e.outcome, e.detail.reason]),
+      [['recording.export', 'denied', 'redaction-none']],
+    );
   });
 
   it('`callvault recordings list` writes recordings.list like GET /recordings', async () => {
     const overHttp = await entriesDuring(async () => {
       const res = await dpo.client.get('/api/v1/recordings?limit=50');
       assert.equal(res.status, 200);
-      assert.deepEqual(res.json.recordings.map((r: any) => r.id), [recordingId]);
+      assert.deepEqual(
+        res.json.recordings.map((r: any) => r.id),
+        [recordingId],
+      );
     });
     const overCli = await entriesDuring(async () => {
       const r = await cli(['--data', server.dataDir, 'recordings', 'list', '--json']);
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(r.json.recordings.map((x: any) => x.id), [recordingId]);
+      assert.deepEqual(
+        r.json.recordings.map((x: any) => x.id),
+        [recordingId],
+      );
     });
     assert.deepEqual(overCli.map(shape), overHttp.map(shape));
-    assert.deepEqual(overCli.map((e) => [e.action, e.outcome, e.actor.type, e.detail]), [['recordings.list', 'success', 'cli', { limit: 50, results: 1 }]]);
+    assert.deepEqual(
+      overCli.map((e) => [e.action, e.outcome, e.actor.type, e.detail]),
+      [['recordings.list', 'success', 'cli', { limit: 50, results: 1 }]],
+    );
   });
 });
 
@@ -119,7 +131,10 @@ describe('reads the command line left unaudited', () => {
       const r = await cli(['--data', server.dataDir, 'verify', '--json']);
       assert.equal(r.code, 0, r.stdout + r.stderr);
     });
-    assert.deepEqual(plain.map((e) => [e.action, e.detail]), [['vault.verify', { deep: false, objects: 1 }]]);
+    assert.deepEqual(
+      plain.map((e) => [e.action, e.detail]),
+      [['vault.verify', { deep: false, objects: 1 }]],
+    );
   });
 });
 
@@ -128,7 +143,17 @@ describe('refusals are the service’s', () => {
     const services = createServices(server.vault);
     const foreign: Actor = {
       kind: 'user',
-      principal: { kind: 'user', userId: randomUUID(), role: 'nurse', controllerId: 'region-b', processorId: null, agent: 'agent-7', teamAgents: [], contracts: [], breakGlass: [] },
+      principal: {
+        kind: 'user',
+        userId: randomUUID(),
+        role: 'nurse',
+        controllerId: 'region-b',
+        processorId: null,
+        agent: 'agent-7',
+        teamAgents: [],
+        contracts: [],
+        breakGlass: [],
+      },
       user: { id: randomUUID(), username: 'nurse-elsewhere', role: 'nurse' },
       sessionIdHash: 'x',
       origin: { ip: '192.0.2.1', requestId: 'req-1' },
@@ -156,6 +181,9 @@ describe('refusals are the service’s', () => {
       const res = await other.client.get(`/api/v1/recordings/${recordingId}/audio?access=${randomUUID()}`);
       assert.equal(res.status, 404);
     });
-    assert.deepEqual(entries.map((e) => [e.action, e.outcome, e.detail]), [['recording.play', 'denied', { reason: 'scope' }]]);
+    assert.deepEqual(
+      entries.map((e) => [e.action, e.outcome, e.detail]),
+      [['recording.play', 'denied', { reason: 'scope' }]],
+    );
   });
 });

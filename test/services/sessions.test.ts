@@ -37,7 +37,13 @@ async function entriesSince(from: number): Promise<any[]> {
 async function actorOf(user: TestUser): Promise<Actor> {
   const row = (await server.vault.users.get(user.id))!;
   const principal = await userPrincipal(server.vault, row);
-  return { kind: 'user', principal, user: { id: row.id, username: row.username, role: principal.role }, sessionIdHash: 'not-used-here', origin: { ip: '192.0.2.1', requestId: 'req-test' } };
+  return {
+    kind: 'user',
+    principal,
+    user: { id: row.id, username: row.username, role: principal.role },
+    sessionIdHash: 'not-used-here',
+    origin: { ip: '192.0.2.1', requestId: 'req-test' },
+  };
 }
 
 test('sign-out revokes the session even when the audit log refuses the entry, and answers 204', async () => {
@@ -68,7 +74,10 @@ test('with the log working, sign-out is entered after the session is revoked', a
   const from = await server.vault.audit.size();
   assert.equal((await nurse.client.post(`${API}/auth/signout`)).status, 204);
   const entries = await entriesSince(from);
-  assert.deepEqual(entries.map((e) => [e.action, e.outcome, e.actor.id]), [['auth.signout', 'success', nurse.id]]);
+  assert.deepEqual(
+    entries.map((e) => [e.action, e.outcome, e.actor.id]),
+    [['auth.signout', 'success', nurse.id]],
+  );
   assert.equal((await nurse.client.get(`${API}/auth/session`)).status, 401);
 });
 
@@ -123,7 +132,14 @@ test('break-the-glass start, list, review and end are each audited through the s
   assert.ok(ended.expiresAt <= new Date().toISOString());
   await assert.rejects(services.breakGlass.end(dpo, period.id), { code: ErrorCodes.FORBIDDEN }, 'a privacy officer does not start nor end periods');
 
-  const entries = (await entriesSince(from)).map((e) => ({ action: e.action, outcome: e.outcome, actor: e.actor.role, breakGlassId: e.breakGlassId, reason: e.detail?.reason, ip: e.ip }));
+  const entries = (await entriesSince(from)).map((e) => ({
+    action: e.action,
+    outcome: e.outcome,
+    actor: e.actor.role,
+    breakGlassId: e.breakGlassId,
+    reason: e.detail?.reason,
+    ip: e.ip,
+  }));
   assert.deepEqual(entries, [
     { action: 'break-glass.start', outcome: 'denied', actor: 'nurse', breakGlassId: undefined, reason: 'contract', ip: '192.0.2.1' },
     { action: 'break-glass.start', outcome: 'success', actor: 'nurse', breakGlassId: period.id, reason: REASON, ip: '192.0.2.1' },

@@ -36,7 +36,9 @@ describe('one path for HTTP and the command line', () => {
       action: e.action,
       outcome: e.outcome,
       purpose: e.purpose,
-      members: Object.keys(e).filter((k) => !['actor', 'ip', 'requestId'].includes(k)).sort(),
+      members: Object.keys(e)
+        .filter((k) => !['actor', 'ip', 'requestId'].includes(k))
+        .sort(),
       detail: Object.keys(e.detail ?? {}).sort(),
     };
   }
@@ -55,8 +57,16 @@ describe('one path for HTTP and the command line', () => {
   async function sameBothWays(viaHttp: () => Promise<void>, viaCli: () => Promise<void>, expected: string[]): Promise<{ web: any[]; shell: any[] }> {
     const web = await gained(viaHttp);
     const shell = await gained(viaCli);
-    assert.deepEqual(web.map((e) => e.action), expected, 'over HTTP');
-    assert.deepEqual(shell.map((e) => e.action), expected, 'on the command line');
+    assert.deepEqual(
+      web.map((e) => e.action),
+      expected,
+      'over HTTP',
+    );
+    assert.deepEqual(
+      shell.map((e) => e.action),
+      expected,
+      'on the command line',
+    );
     assert.deepEqual(shell.map(shape), web.map(shape));
     assert.ok(web.every((e) => e.actor.type === 'user'));
     assert.ok(shell.every((e) => e.actor.type === 'cli'));
@@ -80,7 +90,11 @@ describe('one path for HTTP and the command line', () => {
       ['/audit/verify', ['audit', 'verify'], 'verify'],
       ['/audit/key', ['audit', 'key'], 'key'],
     ] as const) {
-      const { web, shell } = await sameBothWays(() => http(w.auditor.client.get(`${API}${path}`)), () => run([...args]), ['audit.read']);
+      const { web, shell } = await sameBothWays(
+        () => http(w.auditor.client.get(`${API}${path}`)),
+        () => run([...args]),
+        ['audit.read'],
+      );
       assert.equal(web[0].detail.what, what);
       assert.deepEqual(shell[0].detail, web[0].detail, what);
     }
@@ -112,10 +126,19 @@ describe('one path for HTTP and the command line', () => {
     // by personnummer (S2 holds the phone number only): a privacy officer of region-a reaches S1, the operator S1 and S3
     const web = await gained(() => http(w.dpoA.client.post(`${API}/subject/export`, { personnummer: w.personnummer, purposeText })));
     const shell = await gained(() => run(['subject', 'export', '--personnummer', w.personnummer, '--out', out, '--purpose-text', purposeText]));
-    assert.deepEqual(web.map((e) => e.action), ['subject.export', 'recording.export']);
-    assert.deepEqual(shell.map((e) => e.action), ['subject.export', 'recording.export', 'recording.export']);
+    assert.deepEqual(
+      web.map((e) => e.action),
+      ['subject.export', 'recording.export'],
+    );
+    assert.deepEqual(
+      shell.map((e) => e.action),
+      ['subject.export', 'recording.export', 'recording.export'],
+    );
     assert.deepEqual(shape(shell[0]), shape(web[0]));
-    assert.deepEqual(shell.slice(1).map(shape), shell.slice(1).map(() => shape(web[1])));
+    assert.deepEqual(
+      shell.slice(1).map(shape),
+      shell.slice(1).map(() => shape(web[1])),
+    );
     assert.equal(shell[0].detail.personnummerHash, web[0].detail.personnummerHash);
   });
 
@@ -123,8 +146,14 @@ describe('one path for HTTP and the command line', () => {
     const reason = 'Art. 17-begäran, ärende SVC-2026-2';
     const web = await gained(() => http(w.dpoA.client.post(`${API}/subject/erase`, { personnummer: w.otherPersonnummer, recordingIds: [w.ids.O1], reason })));
     const shell = await gained(() => run(['subject', 'erase', '--personnummer', w.personnummer, '--yes', '--reason', reason]));
-    assert.deepEqual(web.map((e) => e.action), ['subject.erase', 'recording.erase']);
-    assert.deepEqual(shell.map((e) => e.action), ['subject.erase', 'recording.erase', 'recording.erase']);
+    assert.deepEqual(
+      web.map((e) => e.action),
+      ['subject.erase', 'recording.erase'],
+    );
+    assert.deepEqual(
+      shell.map((e) => e.action),
+      ['subject.erase', 'recording.erase', 'recording.erase'],
+    );
     assert.deepEqual(shell.map(shape), [shape(web[0]), ...shell.slice(1).map(() => shape(web[1]))]);
   });
 });

@@ -33,19 +33,25 @@ function storeOn(s3: S3rverHandle, options: Partial<S3BlobStoreOptions> = {}): S
 blobStoreContract('s3', async () => {
   const s3 = await startS3rver();
   const store = storeOn(s3);
-  return { store, cleanup: async () => {
-    store.destroy();
-    await s3.stop();
-  } };
+  return {
+    store,
+    cleanup: async () => {
+      store.destroy();
+      await s3.stop();
+    },
+  };
 });
 
 blobStoreContract('s3 under a prefix', async () => {
   const s3 = await startS3rver();
   const store = storeOn(s3, { prefix: 'tenant/one' });
-  return { store, cleanup: async () => {
-    store.destroy();
-    await s3.stop();
-  } };
+  return {
+    store,
+    cleanup: async () => {
+      store.destroy();
+      await s3.stop();
+    },
+  };
 });
 
 async function put(store: BlobStore, key: string, data: Buffer): Promise<void> {
@@ -108,7 +114,14 @@ describe('S3BlobStore against s3rver', () => {
 
     const served = s3.requests.slice(from);
     assert.equal(served.filter(isCreateUpload).length, 1, 'CreateMultipartUpload');
-    assert.deepEqual(served.filter(isPartUpload).map((r) => Number(r.query.partNumber)).sort(), [1, 2, 3], '8 + 8 + 1 MiB');
+    assert.deepEqual(
+      served
+        .filter(isPartUpload)
+        .map((r) => Number(r.query.partNumber))
+        .sort(),
+      [1, 2, 3],
+      '8 + 8 + 1 MiB',
+    );
     assert.equal(served.filter(isCompleteUpload).length, 1, 'CompleteMultipartUpload');
     assert.equal(served.filter((r) => r.method === 'PUT' && !('partNumber' in r.query)).length, 0, 'no single PutObject');
 
@@ -172,7 +185,10 @@ describe('S3BlobStore against s3rver', () => {
       if (when.startsWith('after')) {
         await pipeline(Readable.from(chunks(randomBytes(12 * MiB), MiB)), pending.stream);
         await until(() => s3.requests.slice(from).filter(isPartUpload).length === 3, 'three parts');
-        assert.ok((await s3.incompleteUploads()).some((u) => u.key === key), 'the parts are stored');
+        assert.ok(
+          (await s3.incompleteUploads()).some((u) => u.key === key),
+          'the parts are stored',
+        );
         await pending.abort();
       } else {
         // the writer is still writing: the second part is being cut while the first is sent
@@ -213,7 +229,10 @@ describe('S3BlobStore against s3rver', () => {
     const sweeper = storeOn(s3, { debrisAfterMs: 0, pageSize: 1 });
     await new Promise((r) => setTimeout(r, 10));
     assert.equal(await sweeper.removeDebris(), 1);
-    assert.deepEqual((await s3.incompleteUploads()).map((u) => u.key), ['Elsewhere/not-ours.bin']);
+    assert.deepEqual(
+      (await s3.incompleteUploads()).map((u) => u.key),
+      ['Elsewhere/not-ours.bin'],
+    );
     assert.equal(await sweeper.removeDebris(), 0);
     assert.equal((await readRange(store, 'recordings/af/committed.cvr', 0, 4)).toString(), 'kept');
     assert.equal(await store.exists(key), false);
@@ -235,7 +254,10 @@ describe('S3BlobStore against s3rver', () => {
     await new Promise((r) => setTimeout(r, 10));
     assert.equal(await paged.removeDebris(), keys.length);
     // outside its prefix nothing is touched (the upload of the test before is still there)
-    assert.deepEqual((await s3.incompleteUploads()).map((u) => u.key), ['Elsewhere/not-ours.bin']);
+    assert.deepEqual(
+      (await s3.incompleteUploads()).map((u) => u.key),
+      ['Elsewhere/not-ours.bin'],
+    );
     for (const k of keys) await paged.delete(k);
     assert.deepEqual(await listAll(paged), []);
     paged.destroy();
@@ -394,7 +416,11 @@ describe('blobStoreFromUrl', () => {
       'file:///srv/objects',
       'not a url',
     ]) {
-      assert.throws(() => blobStoreFromUrl(url, '/srv/callvault'), (e: any) => e.code === ErrorCodes.USAGE && !/secret|pass@/.test(e.message), url);
+      assert.throws(
+        () => blobStoreFromUrl(url, '/srv/callvault'),
+        (e: any) => e.code === ErrorCodes.USAGE && !/secret|pass@/.test(e.message),
+        url,
+      );
     }
   });
 });

@@ -136,7 +136,10 @@ export async function startS3rver(bucket = 'callvault-test'): Promise<S3rverHand
         (truncated && last ? `<NextKeyMarker>${xml(last.key)}</NextKeyMarker><NextUploadIdMarker>${xml(last.uploadId)}</NextUploadIdMarker>` : '') +
         `<MaxUploads>${max}</MaxUploads><IsTruncated>${truncated}</IsTruncated>` +
         page
-          .map((u) => `<Upload><Key>${xml(u.key)}</Key><UploadId>${u.uploadId}</UploadId><Initiated>${u.initiated.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`)
+          .map(
+            (u) =>
+              `<Upload><Key>${xml(u.key)}</Key><UploadId>${u.uploadId}</UploadId><Initiated>${u.initiated.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`,
+          )
           .join('') +
         '</ListMultipartUploadsResult>';
       return;

@@ -20,7 +20,10 @@ import { auditEvents, makeWorld, type Dialect, type World } from './world.js';
 const API = '/api/v1';
 const REASON = 'Art. 17-begäran, ärende DPO-2026-20, patienten på 070-174 06 05';
 
-for (const [dialect, seed] of [['sqlite', 51], ['postgres', 52]] as [Dialect, number][]) {
+for (const [dialect, seed] of [
+  ['sqlite', 51],
+  ['postgres', 52],
+] as [Dialect, number][]) {
   describe(`subject erasure on ${dialect}`, () => {
     let w: World;
     before(async () => {
@@ -54,11 +57,11 @@ for (const [dialect, seed] of [['sqlite', 51], ['postgres', 52]] as [Dialect, nu
       assert.equal((await auditEvents(w.server)).filter((e) => e.action === 'keys.read' && e.outcome === 'success').length, 2);
     });
 
-    test('ids that are not the person\'s recordings in reach refuse the whole request; nothing is erased', async () => {
+    test("ids that are not the person's recordings in reach refuse the whole request; nothing is erased", async () => {
       const { S1, S2, S3, O1 } = w.ids;
       const cases: [string, unknown, number][] = [
-        ['another person\'s recording among them', { phone: w.phone, recordingIds: [S1, O1], reason: REASON }, 409],
-        ['the person\'s recording at another controller', { personnummer: w.personnummer, recordingIds: [S1, S3], reason: REASON }, 409],
+        ["another person's recording among them", { phone: w.phone, recordingIds: [S1, O1], reason: REASON }, 409],
+        ["the person's recording at another controller", { personnummer: w.personnummer, recordingIds: [S1, S3], reason: REASON }, 409],
         ['an id that does not exist', { phone: w.phone, recordingIds: [S1, '00000000-0000-4000-8000-000000000000'], reason: REASON }, 409],
         ['no reason', { phone: w.phone, recordingIds: [S1] }, 400],
         ['too short a reason', { phone: w.phone, recordingIds: [S1], reason: '  kort  ' }, 400],
@@ -71,10 +74,18 @@ for (const [dialect, seed] of [['sqlite', 51], ['postgres', 52]] as [Dialect, nu
         assert.equal(res.status, status, `${what}: ${res.body.toString()}`);
         assertErrorAnswer(res, secrets(), what);
       }
-      for (const [who, client] of [['nurse', w.nurseA.client], ['admin', w.admin.client], ['auditor', w.auditor.client]] as const) {
+      for (const [who, client] of [
+        ['nurse', w.nurseA.client],
+        ['admin', w.admin.client],
+        ['auditor', w.auditor.client],
+      ] as const) {
         assert.equal((await erase({ phone: w.phone, recordingIds: [S1], reason: REASON }, client)).status, 403, who);
       }
-      assert.equal((await erase({ personnummer: w.personnummer, recordingIds: [S1], reason: REASON }, w.dpoB.client)).status, 409, 'region-b\'s officer cannot erase region-a\'s recording');
+      assert.equal(
+        (await erase({ personnummer: w.personnummer, recordingIds: [S1], reason: REASON }, w.dpoB.client)).status,
+        409,
+        "region-b's officer cannot erase region-a's recording",
+      );
       for (const id of [S1, S2, S3, O1]) assert.equal((await w.server.vault.recordings.get(id))?.state, 'stored', id);
       // one denied entry per refusal: the four 409s and the three roles (the 400s never reach the handler's log)
       const denied = (await auditEvents(w.server)).filter((e) => e.action === 'subject.erase' && e.outcome === 'denied');
@@ -127,12 +138,19 @@ for (const [dialect, seed] of [['sqlite', 51], ['postgres', 52]] as [Dialect, nu
       assert.equal((await w.dpoA.client.post(`${API}/recordings/${S2}/access`, { purpose: 'subject-request' })).status, 404);
       assert.equal((await w.dpoA.client.post(`${API}/recordings/${S1}/export`, { purpose: 'subject-request', rendition: 'original' })).status, 404);
       const listed = await w.dpoA.client.get(`${API}/recordings`);
-      assert.deepEqual(listed.json.recordings.map((r: { id: string }) => r.id), [O1]);
+      assert.deepEqual(
+        listed.json.recordings.map((r: { id: string }) => r.id),
+        [O1],
+      );
       for (const body of [{ caller: w.phone }, { personnummer: w.personnummer }]) {
         assert.deepEqual((await w.dpoA.client.post(`${API}/recordings/search`, body)).json.recordings, []);
       }
       assert.deepEqual((await w.dpoA.client.post(`${API}/subject/find`, { phone: w.phone })).json.recordings, []);
-      assert.deepEqual((await w.dpoB.client.post(`${API}/subject/find`, { phone: w.phone })).json.recordings.map((r: { id: string }) => r.id), [S3], 'region-b\'s recording stays');
+      assert.deepEqual(
+        (await w.dpoB.client.post(`${API}/subject/find`, { phone: w.phone })).json.recordings.map((r: { id: string }) => r.id),
+        [S3],
+        "region-b's recording stays",
+      );
       assert.equal((await vault.recordings.get(O1))?.state, 'stored');
 
       // the key status counts data keys held: the erased ones hold none
@@ -158,7 +176,7 @@ for (const [dialect, seed] of [['sqlite', 51], ['postgres', 52]] as [Dialect, nu
       // `callvault verify`: the tombstones have no objects, and that is right
       const report = await verifyStore(vault, { deep: true });
       assert.deepEqual(report.problems, []);
-      assert.equal(report.checked, 3, 'S3, O1 and S3\'s rendition');
+      assert.equal(report.checked, 3, "S3, O1 and S3's rendition");
 
       // a rotation and rewrap afterwards leave the tombstones alone
       await vault.keys.generate('region-a');
@@ -191,7 +209,7 @@ for (const [dialect, seed] of [['sqlite', 51], ['postgres', 52]] as [Dialect, nu
       assert.equal(done.json.objectsLeft, 0);
       assertNoLeak(done.stdout + done.stderr, secrets());
       assert.equal(await w.server.vault.recordings.get(S3), undefined);
-      assert.equal((await w.server.vault.recordings.get(O1))?.state, 'stored', 'the other person\'s recording stays');
+      assert.equal((await w.server.vault.recordings.get(O1))?.state, 'stored', "the other person's recording stays");
 
       const again = await cli([...base, '--yes', '--json'], env());
       assert.equal(again.code, 0, again.stderr);
@@ -203,7 +221,10 @@ for (const [dialect, seed] of [['sqlite', 51], ['postgres', 52]] as [Dialect, nu
       const auditVerify = await cli(['--data', w.server.dataDir, 'audit', 'verify', '--json'], env());
       assert.equal(auditVerify.code, 0, auditVerify.stdout);
       const cliEvents = (await auditEvents(w.server)).filter((e) => e.actor.type === 'cli' && e.action.endsWith('.erase'));
-      assert.deepEqual(cliEvents.map((e) => `${e.action}:${e.recordingId ?? '-'}`), ['subject.erase:-', `recording.erase:${S3}`, 'subject.erase:-']);
+      assert.deepEqual(
+        cliEvents.map((e) => `${e.action}:${e.recordingId ?? '-'}`),
+        ['subject.erase:-', `recording.erase:${S3}`, 'subject.erase:-'],
+      );
     });
 
     if (dialect === 'sqlite') {
@@ -221,7 +242,11 @@ for (const [dialect, seed] of [['sqlite', 51], ['postgres', 52]] as [Dialect, nu
         assert.equal(res.json.objectsLeft, 1);
         assert.equal(await vault.recordings.get(O1), undefined, 'erased all the same: the key is gone');
         const report = await verifyStore(vault, { deep: false });
-        assert.equal(report.problems.some((p) => p.recordingId === O1 && /erased recording/.test(p.problem)), true, JSON.stringify(report.problems));
+        assert.equal(
+          report.problems.some((p) => p.recordingId === O1 && /erased recording/.test(p.problem)),
+          true,
+          JSON.stringify(report.problems),
+        );
 
         await rm(path, { recursive: true });
         await writeFile(path, 'ciphertext whose key is destroyed');

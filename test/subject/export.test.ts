@@ -16,7 +16,10 @@ import { unzip } from './zip.js';
 const API = '/api/v1';
 const PURPOSE = 'Ärende DPO-2026-17: registerutdrag, patienten ringde från 070-174 06 05';
 
-for (const [dialect, seed] of [['sqlite', 41], ['postgres', 42]] as [Dialect, number][]) {
+for (const [dialect, seed] of [
+  ['sqlite', 41],
+  ['postgres', 42],
+] as [Dialect, number][]) {
   describe(`subject export on ${dialect}`, () => {
     let w: World;
     before(async () => {
@@ -28,7 +31,7 @@ for (const [dialect, seed] of [['sqlite', 41], ['postgres', 42]] as [Dialect, nu
 
     const secrets = () => [w.personnummer, w.phone, w.otherPersonnummer, '070-174 06 05'];
 
-    test('a privacy officer gets one ZIP archive: audio, transcripts, metadata, access log and manifest of the person\'s recordings in reach', async () => {
+    test("a privacy officer gets one ZIP archive: audio, transcripts, metadata, access log and manifest of the person's recordings in reach", async () => {
       const objectsBefore = await filesUnder(join(w.server.dataDir, 'objects'));
       const res = await w.dpoA.client.post(`${API}/subject/export`, { phone: w.phone, purposeText: PURPOSE });
       assert.equal(res.status, 200, res.body.toString().slice(0, 300));
@@ -51,7 +54,7 @@ for (const [dialect, seed] of [['sqlite', 41], ['postgres', 42]] as [Dialect, nu
           `recordings/${S2}/audio.wav`,
           `recordings/${S2}/metadata.json`,
         ].sort(),
-        'S1 and S2 (region-a); not S3 (region-b, outside the officer\'s reach), not the other person\'s O1',
+        "S1 and S2 (region-a); not S3 (region-b, outside the officer's reach), not the other person's O1",
       );
       assert.ok(zip.get(`recordings/${S1}/audio.wav`)!.data.equals(w.wavs.S1), 'the original audio, byte for byte');
       assert.ok(zip.get(`recordings/${S2}/audio.wav`)!.data.equals(w.wavs.S2));
@@ -75,7 +78,10 @@ for (const [dialect, seed] of [['sqlite', 41], ['postgres', 42]] as [Dialect, nu
 
       const transcript = JSON.parse(zip.get(`recordings/${S1}/transcript.json`)!.data.toString('utf8'));
       assert.ok(transcript.segments.length > 0);
-      assert.ok(JSON.stringify(transcript.segments).includes(`${w.call.personnummer.slice(2, 4)} ${w.call.personnummer.slice(4, 6)}`), 'the original transcript, not the redacted one');
+      assert.ok(
+        JSON.stringify(transcript.segments).includes(`${w.call.personnummer.slice(2, 4)} ${w.call.personnummer.slice(4, 6)}`),
+        'the original transcript, not the redacted one',
+      );
       const vtt = zip.get(`recordings/${S1}/transcript.vtt`)!.data.toString('utf8');
       assert.match(vtt, /^WEBVTT\n/);
       assert.equal(vtt.match(/-->/g)?.length, transcript.segments.length, 'one cue per segment');
@@ -114,11 +120,14 @@ for (const [dialect, seed] of [['sqlite', 41], ['postgres', 42]] as [Dialect, nu
       assertNoLeak(JSON.stringify(events), secrets(), 'the audit log');
     });
 
-    test('another controller\'s privacy officer exports only their own recordings; a person without recordings gets an archive that says so', async () => {
+    test("another controller's privacy officer exports only their own recordings; a person without recordings gets an archive that says so", async () => {
       const res = await w.dpoB.client.post(`${API}/subject/export`, { personnummer: w.personnummer, purposeText: 'Ärende B-2026-3 registerutdrag' });
       assert.equal(res.status, 200);
       const zip = await unzip(res.body);
-      assert.deepEqual([...zip.keys()].filter((k) => k.endsWith('.wav')), [`recordings/${w.ids.S3}/audio.wav`]);
+      assert.deepEqual(
+        [...zip.keys()].filter((k) => k.endsWith('.wav')),
+        [`recordings/${w.ids.S3}/audio.wav`],
+      );
       assert.ok(zip.get(`recordings/${w.ids.S3}/audio.wav`)!.data.equals(w.wavs.S3));
 
       const none = await w.dpoA.client.post(`${API}/subject/export`, { personnummer: '19121212-1212', purposeText: 'Ärende DPO-2026-18 registerutdrag' });
@@ -130,7 +139,11 @@ for (const [dialect, seed] of [['sqlite', 41], ['postgres', 42]] as [Dialect, nu
 
     test('refused: other roles (403), no or too short a case reference, both identifiers or none (400); errors name no identifier', async () => {
       const body = { personnummer: w.personnummer, purposeText: 'Ärende DPO-2026-19 registerutdrag' };
-      for (const [who, client] of [['nurse', w.nurseA.client], ['admin', w.admin.client], ['auditor', w.auditor.client]] as const) {
+      for (const [who, client] of [
+        ['nurse', w.nurseA.client],
+        ['admin', w.admin.client],
+        ['auditor', w.auditor.client],
+      ] as const) {
         const res = await client.post(`${API}/subject/export`, body);
         assert.equal(res.status, 403, who);
         assertErrorAnswer(res, secrets(), who);
@@ -169,7 +182,7 @@ for (const [dialect, seed] of [['sqlite', 41], ['postgres', 42]] as [Dialect, nu
       assertNoLeak(r.stdout + r.stderr, secrets());
 
       const bad = await cli(['--data', w.server.dataDir, 'subject', 'export', '--phone', w.phone, '--out', join(dir, 'missing', 'x.zip'), '--json'], env);
-      assert.equal(bad.code, 2, 'a folder that does not exist is the operator\'s to fix');
+      assert.equal(bad.code, 2, "a folder that does not exist is the operator's to fix");
       assert.equal(bad.json?.error?.code, 'CV_USAGE');
       assert.equal(bad.stderr.trim().split('\n').length, 1);
       assert.deepEqual(await readdir(dir), ['person.zip']);

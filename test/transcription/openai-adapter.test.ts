@@ -95,8 +95,7 @@ async function startStandIn(options: { key?: string } = {}): Promise<StandIn> {
       for (const [k, v] of form.entries()) {
         if (typeof v === 'string') {
           record.fields[k] = [...(record.fields[k] ?? []), v];
-        }
-        else {
+        } else {
           record.fileName = v.name;
           record.fileType = v.type;
           record.fileBytes = new Uint8Array(await v.arrayBuffer());
@@ -259,7 +258,10 @@ describe('openai-compatible client', () => {
 
   it('a 500 is an error with the status only, never the body', async () => {
     standIn.script.push((res) => send(res, 500, JSON.stringify({ error: { message: MARKER } })));
-    await rejectsFailed(adapterFor(`${standIn.url}/v1?model=${MODEL}`).transcribe(makeWav(1), { format: 'wav' }), /^transcription failed: the transcription service answered HTTP 500$/);
+    await rejectsFailed(
+      adapterFor(`${standIn.url}/v1?model=${MODEL}`).transcribe(makeWav(1), { format: 'wav' }),
+      /^transcription failed: the transcription service answered HTTP 500$/,
+    );
   });
 
   it('a wrong key is a 401 error that shows neither key', async () => {
@@ -370,7 +372,14 @@ describe('transcriptionAdapterFromUrl', () => {
     usage('http://127.0.0.1.example.org/v1', /plain http/);
     usage('http://stt.internal/v1?insecure=0', /plain http/);
     assert.ok(transcriptionAdapterFromUrl('http://stt.internal:9000/v1?insecure=1', {}));
-    for (const url of ['http://localhost:9000/v1', 'http://127.0.0.1:9000/v1', 'http://127.8.9.10/v1', 'http://[::1]:9000/v1', 'http://[::ffff:127.0.0.1]/v1', 'https://stt.example.org/v1']) {
+    for (const url of [
+      'http://localhost:9000/v1',
+      'http://127.0.0.1:9000/v1',
+      'http://127.8.9.10/v1',
+      'http://[::1]:9000/v1',
+      'http://[::ffff:127.0.0.1]/v1',
+      'https://stt.example.org/v1',
+    ]) {
       assert.ok(transcriptionAdapterFromUrl(url, {}), url);
     }
     // the adapter itself refuses too, when made without a URL

@@ -60,10 +60,7 @@ export function transcriptionAdapterContract(name: string, make: () => Promise<C
     });
 
     it('gives each of two calls at once its own transcript', async () => {
-      const [short, long] = await Promise.all([
-        subject.adapter.transcribe(makeWav(1), { format: 'wav' }),
-        subject.adapter.transcribe(makeWav(6), { format: 'wav' }),
-      ]);
+      const [short, long] = await Promise.all([subject.adapter.transcribe(makeWav(1), { format: 'wav' }), subject.adapter.transcribe(makeWav(6), { format: 'wav' })]);
       checkTimings(short, 1);
       checkTimings(long, 6);
       assert.ok(long.segments.at(-1)!.end > 2, 'the longer call answers for its own length');

@@ -150,7 +150,9 @@ describe('parseTranscript: WebVTT', () => {
   });
 
   it('strips <c>, <i>, <b>, <u>, <ruby>, <rt>, <lang> and unknown tags, keeps their text, joins lines with a space', () => {
-    const t = parseTranscript(utf8(vtt('00:00.000 --> 00:02.000\n<c.a.b>Jag</c> <i>har</i>   <b>ont</b>\n<u>i</u> <lang en>the</lang> <ruby>huvudet<rt>hh</rt></ruby> <font>nu</font>\n')));
+    const t = parseTranscript(
+      utf8(vtt('00:00.000 --> 00:02.000\n<c.a.b>Jag</c> <i>har</i>   <b>ont</b>\n<u>i</u> <lang en>the</lang> <ruby>huvudet<rt>hh</rt></ruby> <font>nu</font>\n')),
+    );
     assert.equal(t.segments[0]!.text, 'Jag har ont i the huvudethh nu');
     assert.equal(t.segments[0]!.speaker, undefined);
     assert.equal(t.segments[0]!.words, undefined);
@@ -262,8 +264,18 @@ describe('parseTranscript: SRT', () => {
   });
 
   it('refuses malformed timestamps', () => {
-    for (const timing of ['00:00:01,00 --> 00:00:02,000', '00:00:01 --> 00:00:02', '00:61:01,000 --> 00:62:00,000', '00:00:01,000 -> 00:00:02,000', '00:00:01,000 --> 00:00:02,000,5']) {
-      assertInvalid(`1\n00:00:00,000 --> 00:00:01,000\nett\n\n2\n${timing}\nHemligt ${PNR}\n`, 'text/srt', /SRT (cue 2 \(line 6\): malformed timestamp|line 6: expected a cue timing line)/);
+    for (const timing of [
+      '00:00:01,00 --> 00:00:02,000',
+      '00:00:01 --> 00:00:02',
+      '00:61:01,000 --> 00:62:00,000',
+      '00:00:01,000 -> 00:00:02,000',
+      '00:00:01,000 --> 00:00:02,000,5',
+    ]) {
+      assertInvalid(
+        `1\n00:00:00,000 --> 00:00:01,000\nett\n\n2\n${timing}\nHemligt ${PNR}\n`,
+        'text/srt',
+        /SRT (cue 2 \(line 6\): malformed timestamp|line 6: expected a cue timing line)/,
+      );
     }
   });
 
@@ -378,13 +390,23 @@ describe('parseTranscript: whisper JSON', () => {
     assertInvalid(`{"words": [{"word": "${PNR}", "start": 2, "end": 1}]}`, undefined, /JSON word 1: ends before it starts/);
     assertInvalid(`{"words": [{"word": "${PNR}", "start": 1}]}`, undefined, /JSON word 1: start and end must be numbers/);
     assertInvalid(`{"words": [{"start": 1, "end": 2}]}`, undefined, /JSON word 1: has no word text/);
-    assertInvalid(`{"segments": [{"start": 0, "end": 1, "text": "a", "words": [{"word": "${PNR}", "start": null, "end": 1}]}]}`, undefined, /JSON segment 1 word 1: start and end must be numbers/);
+    assertInvalid(
+      `{"segments": [{"start": 0, "end": 1, "text": "a", "words": [{"word": "${PNR}", "start": null, "end": 1}]}]}`,
+      undefined,
+      /JSON segment 1 word 1: start and end must be numbers/,
+    );
     assertInvalid(`{"transcription": [{"offsets": {"from": 2000, "to": 1000}, "text": "${PNR}"}]}`, undefined, /JSON transcription entry 1: ends before it starts/);
-    assertInvalid(`{"transcription": [{"timestamps": {"from": "00:00:0x,000", "to": "00:00:01,000"}, "text": "${PNR}"}]}`, undefined, /JSON transcription entry 1: malformed timestamp/);
+    assertInvalid(
+      `{"transcription": [{"timestamps": {"from": "00:00:0x,000", "to": "00:00:01,000"}, "text": "${PNR}"}]}`,
+      undefined,
+      /JSON transcription entry 1: malformed timestamp/,
+    );
   });
 
   it('keeps words outside their segment as they are (no clamping), and drops empty words', () => {
-    const t = parseTranscript(utf8('{"segments":[{"start":1,"end":2,"text":"a b","words":[{"word":" a","start":0.5,"end":1.2},{"word":" ","start":1.3,"end":1.4},{"word":"b","start":1.5,"end":2.5}]}]}'));
+    const t = parseTranscript(
+      utf8('{"segments":[{"start":1,"end":2,"text":"a b","words":[{"word":" a","start":0.5,"end":1.2},{"word":" ","start":1.3,"end":1.4},{"word":"b","start":1.5,"end":2.5}]}]}'),
+    );
     assert.deepEqual(t.segments[0]!.words, [
       { text: 'a', start: 0.5, end: 1.2 },
       { text: 'b', start: 1.5, end: 2.5 },
@@ -421,7 +443,9 @@ describe('parseTranscript: limits and encoding', () => {
 
   it('keeps segments and words sorted by start, then end', () => {
     const t = parseTranscript(
-      utf8('{"segments":[{"start":5,"end":6,"text":"c"},{"start":1,"end":3,"text":"b","words":[{"word":"y","start":2,"end":3},{"word":"x","start":1,"end":2}]},{"start":1,"end":2,"text":"a"}]}'),
+      utf8(
+        '{"segments":[{"start":5,"end":6,"text":"c"},{"start":1,"end":3,"text":"b","words":[{"word":"y","start":2,"end":3},{"word":"x","start":1,"end":2}]},{"start":1,"end":2,"text":"a"}]}',
+      ),
     );
     assert.deepEqual(
       t.segments.map((s) => s.text),
@@ -438,11 +462,7 @@ describe('serializeTranscript and toWebVtt', () => {
   it('writes canonical JSON: fixed keys, words in segments, the source format kept', () => {
     const t = parseTranscript(fixture('karaoke.vtt'));
     const json = serializeTranscript(t);
-    assert.ok(
-      json.startsWith(
-        '{"schema":"callvault.transcript.v1","format":"webvtt","text":"Hej och välkommen Jag heter Erik","segments":[{"id":0,"start":1,"end":3,"spe',
-      ),
-    );
+    assert.ok(json.startsWith('{"schema":"callvault.transcript.v1","format":"webvtt","text":"Hej och välkommen Jag heter Erik","segments":[{"id":0,"start":1,"end":3,"spe'));
     const back = JSON.parse(json);
     assert.deepEqual(back.segments[1], {
       id: 1,
@@ -503,8 +523,24 @@ describe('serializeTranscript and toWebVtt', () => {
     const t: Transcript = {
       format: 'verbose_json',
       segments: [
-        { start: 0, end: 2, text: 'Hej, Anna!', words: [{ text: 'Hej', start: 0, end: 0.5 }, { text: 'Anna', start: 0.6, end: 1 }] },
-        { start: 2, end: 4, text: 'a b', words: [{ text: 'a', start: 2, end: 3 }, { text: 'b', start: 2.5, end: 3.5 }] },
+        {
+          start: 0,
+          end: 2,
+          text: 'Hej, Anna!',
+          words: [
+            { text: 'Hej', start: 0, end: 0.5 },
+            { text: 'Anna', start: 0.6, end: 1 },
+          ],
+        },
+        {
+          start: 2,
+          end: 4,
+          text: 'a b',
+          words: [
+            { text: 'a', start: 2, end: 3 },
+            { text: 'b', start: 2.5, end: 3.5 },
+          ],
+        },
       ],
     };
     const out = toWebVtt(t);
@@ -519,11 +555,62 @@ describe('serializeTranscript and toWebVtt', () => {
 // ---------------------------------------------------------------------------------------------
 // Round trips as properties
 
-const SWEDISH = ['hej', 'vårdcentralen', 'jag', 'har', 'ont', 'i', 'magen', 'sedan', 'i', 'går', 'tack', 'så', 'mycket', 'nitton', 'grader', 'Åsa', 'Örjan', 'recept', 'provsvar', 'ring', '070-174', '06', '42', '19800412-9824', '&', '<3', '-->', '&amp;', 'NOTE', 'a<b>c', '…', '"citat"'];
+const SWEDISH = [
+  'hej',
+  'vårdcentralen',
+  'jag',
+  'har',
+  'ont',
+  'i',
+  'magen',
+  'sedan',
+  'i',
+  'går',
+  'tack',
+  'så',
+  'mycket',
+  'nitton',
+  'grader',
+  'Åsa',
+  'Örjan',
+  'recept',
+  'provsvar',
+  'ring',
+  '070-174',
+  '06',
+  '42',
+  '19800412-9824',
+  '&',
+  '<3',
+  '-->',
+  '&amp;',
+  'NOTE',
+  'a<b>c',
+  '…',
+  '"citat"',
+];
 const NAMES = ['Anna', 'Erik', 'Dr. Åsa Ek', 'SPEAKER_00', 'Bo & Co', '<Lund>', 'Sköterska.vård', 'Bo --', '.', '/v'];
 
-const token = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...SWEDISH) }, { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }).map(normaliseSpace).filter((s) => s !== '' && !s.includes(' ')) });
-const speaker = fc.option(fc.oneof(fc.constantFrom(...NAMES), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).map(normaliseSpace).filter((s) => s !== '')), { nil: undefined });
+const token = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...SWEDISH) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .string({ unit: 'grapheme', minLength: 1, maxLength: 6 })
+      .map(normaliseSpace)
+      .filter((s) => s !== '' && !s.includes(' ')),
+  },
+);
+const speaker = fc.option(
+  fc.oneof(
+    fc.constantFrom(...NAMES),
+    fc
+      .string({ unit: 'grapheme', minLength: 1, maxLength: 12 })
+      .map(normaliseSpace)
+      .filter((s) => s !== ''),
+  ),
+  { nil: undefined },
+);
 
 /** a segment whose words, when it has them, spell its text and follow each other in its time */
 const segment: fc.Arbitrary<TranscriptSegment> = fc
@@ -568,7 +655,10 @@ const looseTranscript: fc.Arbitrary<Transcript> = transcript.chain((t) =>
     .array(
       fc.array(
         fc.record({
-          text: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 10 }).map(normaliseSpace).filter((s) => s !== ''),
+          text: fc
+            .string({ unit: 'grapheme', minLength: 1, maxLength: 10 })
+            .map(normaliseSpace)
+            .filter((s) => s !== ''),
           a: fc.integer({ min: 0, max: 10_000_000 }),
           b: fc.integer({ min: 0, max: 10_000_000 }),
         }),
@@ -623,21 +713,30 @@ describe('round trips (fast-check)', () => {
 
   it('damaged transcripts are read or refused with CV_INVALID_TRANSCRIPT, never another error, never quoting text', () => {
     const files = ['call.vtt', 'karaoke.vtt', 'call.srt', 'call-crlf-bom.srt', 'openai-verbose.json', 'whisperx.json', 'whisper-cpp.json'].map((f) => fixture(f).toString('utf8'));
-    const edit = fc.record({ at: fc.nat(), length: fc.nat({ max: 12 }), insert: fc.constantFrom('', '\n', '\n\n', '-->', '<', '>', '&', '<v ', '<00:', ':', ',', '.', '"', '{', '}', '[', '9', ' ', '\r') });
+    const edit = fc.record({
+      at: fc.nat(),
+      length: fc.nat({ max: 12 }),
+      insert: fc.constantFrom('', '\n', '\n\n', '-->', '<', '>', '&', '<v ', '<00:', ':', ',', '.', '"', '{', '}', '[', '9', ' ', '\r'),
+    });
     fc.assert(
-      fc.property(fc.nat({ max: files.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 4 }), fc.constantFrom(undefined, 'text/vtt', 'text/srt', 'application/json'), (which, edits, type) => {
-        let text = files[which]!;
-        for (const e of edits) {
-          const at = e.at % (text.length + 1);
-          text = text.slice(0, at) + e.insert + text.slice(at + e.length);
-        }
-        try {
-          parseTranscript(utf8(text), type);
-        } catch (err: any) {
-          assert.equal(err.code, ErrorCodes.INVALID_TRANSCRIPT, String(err));
-          for (const w of ['19800412', '9824', '19650923', '070-174', 'Karin', 'vårdcentralen', 'Emma', 'välkommen']) assert.ok(!err.message.includes(w), err.message);
-        }
-      }),
+      fc.property(
+        fc.nat({ max: files.length - 1 }),
+        fc.array(edit, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom(undefined, 'text/vtt', 'text/srt', 'application/json'),
+        (which, edits, type) => {
+          let text = files[which]!;
+          for (const e of edits) {
+            const at = e.at % (text.length + 1);
+            text = text.slice(0, at) + e.insert + text.slice(at + e.length);
+          }
+          try {
+            parseTranscript(utf8(text), type);
+          } catch (err: any) {
+            assert.equal(err.code, ErrorCodes.INVALID_TRANSCRIPT, String(err));
+            for (const w of ['19800412', '9824', '19650923', '070-174', 'Karin', 'vårdcentralen', 'Emma', 'välkommen']) assert.ok(!err.message.includes(w), err.message);
+          }
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -144,7 +144,9 @@ export async function openBrowser(server: DemoServer, who: string, locale = 'en-
   // keeps nothing in its disk cache from a site whose certificate error was merely ignored, and
   // the scan should see what a browser that trusts the server keeps
   const cert = new X509Certificate(await readFile(join(server.dataDir, 'tls', 'cert.pem')));
-  const spki = createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  const spki = createHash('sha256')
+    .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64');
   const downloads = join(profile, 'downloads');
   await mkdir(downloads, { recursive: true });
   const context = await chromium.launchPersistentContext(join(profile, 'profile'), {
@@ -189,7 +191,11 @@ export async function freshCode(secret: string): Promise<string> {
  * server answers with the authenticator to enrol, checks the QR code and the secret shown, then
  * the code; and when the password must be changed, a new one.
  */
-export async function signIn(page: Page, user: DemoSignIn, options: { newPassword?: string; onEnrolment?: () => Promise<void> } = {}): Promise<{ enrolled: boolean; changedPassword: boolean }> {
+export async function signIn(
+  page: Page,
+  user: DemoSignIn,
+  options: { newPassword?: string; onEnrolment?: () => Promise<void> } = {},
+): Promise<{ enrolled: boolean; changedPassword: boolean }> {
   const form = page.locator('form').filter({ has: page.getByLabel('Username') });
   await form.getByLabel('Username').fill(user.username);
   await form.getByLabel('Password', { exact: true }).fill(user.password);
@@ -257,9 +263,19 @@ export function watchAudio(page: Page): Array<{ url: string; range: string | und
   const seen: Array<{ url: string; range: string | undefined; status: Promise<number | undefined> }> = [];
   page.on('request', (req: Request) => {
     if (!/\/api\/v1\/recordings\/[0-9a-f-]{36}\/audio(\?|$)/.test(new URL(req.url()).pathname + new URL(req.url()).search)) return;
-    const entry = { url: req.url(), range: undefined as string | undefined, status: req.response().then((r) => r?.status(), () => undefined) };
+    const entry = {
+      url: req.url(),
+      range: undefined as string | undefined,
+      status: req.response().then(
+        (r) => r?.status(),
+        () => undefined,
+      ),
+    };
     seen.push(entry);
-    void req.allHeaders().then((h) => (entry.range = h.range), () => undefined);
+    void req.allHeaders().then(
+      (h) => (entry.range = h.range),
+      () => undefined,
+    );
   });
   return seen;
 }
@@ -305,4 +321,3 @@ export function newPassword(): string {
   crypto.getRandomValues(bytes);
   return `Pw ${Buffer.from(bytes).toString('base64url')} lamp`;
 }
-

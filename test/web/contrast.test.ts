@@ -33,9 +33,23 @@ function contrast(a: string, b: string): number {
 // [text, background]: body text, hints and links on the page and on cards, the header, buttons,
 // errors, warnings, break-the-glass, the current transcript word, verified and in-force states
 const PAIRS: Array<[string, string]> = [
-  ['ink', 'bg'], ['ink', 'card'], ['muted', 'bg'], ['muted', 'card'], ['muted', '#f1f2f4'], ['brand', 'card'], ['brand', 'bg'],
-  ['brand-ink', 'brand'], ['#fff', 'danger'], ['danger', 'danger-bg'], ['danger', 'card'], ['ink', 'warn-bg'], ['ink', '#eceff3'],
-  ['#000', 'focus'], ['#0b6b2b', 'card'], ['#0b6b2b', '#e6f4ea'], ['#7a4d00', 'card'],
+  ['ink', 'bg'],
+  ['ink', 'card'],
+  ['muted', 'bg'],
+  ['muted', 'card'],
+  ['muted', '#f1f2f4'],
+  ['brand', 'card'],
+  ['brand', 'bg'],
+  ['brand-ink', 'brand'],
+  ['#fff', 'danger'],
+  ['danger', 'danger-bg'],
+  ['danger', 'card'],
+  ['ink', 'warn-bg'],
+  ['ink', '#eceff3'],
+  ['#000', 'focus'],
+  ['#0b6b2b', 'card'],
+  ['#0b6b2b', '#e6f4ea'],
+  ['#7a4d00', 'card'],
 ];
 
 test('every text colour on its background meets WCAG AA (4.5:1)', () => {

@@ -97,7 +97,10 @@ describe('web UI', { timeout: 180_000 }, () => {
           if (page.isClosed()) continue;
           await shots.take(page, `failed-${who}`).catch(() => undefined);
           // biome-ignore lint/performance/useDomNodeTextContent: Playwright's locator.innerText, not the DOM property: a failure report shows the visible text
-          const text = await page.locator('body').innerText({ timeout: 1000 }).catch(() => '?');
+          const text = await page
+            .locator('body')
+            .innerText({ timeout: 1000 })
+            .catch(() => '?');
           seen.push(`${who} at ${page.url()} (${shots.taken.get(`failed-${who}`) ?? 'no screenshot'}): ${text.replace(/\s+/g, ' ').slice(0, 400)}`);
         }
         if (err instanceof Error) err.message += `\n  browsers:\n    ${seen.join('\n    ')}${pageErrors.length ? `\n  page errors: ${pageErrors.join('; ')}` : ''}`;
@@ -143,7 +146,11 @@ describe('web UI', { timeout: 180_000 }, () => {
     await anna.getByText(/^Signed in as anna \(nurse\)$/).waitFor();
 
     // exactly her calls, every row hers
-    await eventually('anna’s list', () => listedIds(anna), (ids) => ids.join() === sorted(annaCalls.map((r) => r.id)).join());
+    await eventually(
+      'anna’s list',
+      () => listedIds(anna),
+      (ids) => ids.join() === sorted(annaCalls.map((r) => r.id)).join(),
+    );
     const rows = await tableRows(anna.locator('table.recordings'));
     assert.deepEqual([...new Set(rows.map((r) => cell(r, 'Agent')))], ['nurse-anna']);
     await shots.take(anna, 'recordings');
@@ -155,7 +162,11 @@ describe('web UI', { timeout: 180_000 }, () => {
     await filters.getByRole('button', { name: 'Search' }).click();
     await anna.waitForURL((u) => u.searchParams.get('region') === region);
     const inRegion = annaCalls.filter((r) => r.region === region).map((r) => r.id);
-    await eventually(`anna’s calls in ${region}`, () => listedIds(anna), (ids) => ids.join() === sorted(inRegion).join());
+    await eventually(
+      `anna’s calls in ${region}`,
+      () => listedIds(anna),
+      (ids) => ids.join() === sorted(inRegion).join(),
+    );
     const elsewhere = ['stockholm', 'uppsala', 'skane', 'gotland'].find((r) => !annaCalls.some((c) => c.region === r))!;
     await filters.getByLabel('Region', { exact: true }).fill(elsewhere);
     await filters.getByRole('button', { name: 'Search' }).click();
@@ -163,16 +174,26 @@ describe('web UI', { timeout: 180_000 }, () => {
     assert.equal(await anna.locator('table.recordings').count(), 0);
     await filters.getByRole('button', { name: 'Clear' }).click();
     await anna.waitForURL((u) => u.search === '');
-    await eventually('the list after Clear', () => listedIds(anna), (ids) => ids.length === annaCalls.length);
+    await eventually(
+      'the list after Clear',
+      () => listedIds(anna),
+      (ids) => ids.length === annaCalls.length,
+    );
 
     // her own call shows the caller and personnummer
     const call = annaCalls[0]!;
     await anna.locator(`a[href="/recordings/${call.id}"]`).click();
     await anna.getByRole('heading', { name: /^Call on / }).waitFor();
-    const fact = (name: string) => anna.locator('dl.facts dt', { hasText: new RegExp(`^${name}$`) }).locator('xpath=following-sibling::dd[1]').textContent();
+    const fact = (name: string) =>
+      anna
+        .locator('dl.facts dt', { hasText: new RegExp(`^${name}$`) })
+        .locator('xpath=following-sibling::dd[1]')
+        .textContent();
     const shownPnr = digits(await fact('Personnummer'));
     const shownPhone = digits(await fact('Caller'));
-    const spoken = [...Array(CALLS).keys()].filter((i) => DEMO_AGENTS[i % 3] === 'nurse-anna').map((i) => ({ pnr: syntheticPersonnummer(1000 + i), phone: digits(syntheticPhone(1000 + i)) }));
+    const spoken = [...Array(CALLS).keys()]
+      .filter((i) => DEMO_AGENTS[i % 3] === 'nurse-anna')
+      .map((i) => ({ pnr: syntheticPersonnummer(1000 + i), phone: digits(syntheticPhone(1000 + i)) }));
     assert.ok(
       spoken.some((s) => shownPnr.endsWith(s.pnr.slice(2)) && shownPnr.length >= 10 && shownPhone.slice(-9) === s.phone.slice(-9)),
       `the caller (${shownPhone}) and personnummer (${shownPnr}) of one of anna’s demo calls are shown`,
@@ -189,7 +210,10 @@ describe('web UI', { timeout: 180_000 }, () => {
     await shots.take(anna, 'purpose-dialog');
     await start.click();
     await dialog.waitFor({ state: 'detached' });
-    await anna.getByRole('status').filter({ hasText: /^Purpose: Patient follow-up\. Access ends / }).waitFor();
+    await anna
+      .getByRole('status')
+      .filter({ hasText: /^Purpose: Patient follow-up\. Access ends / })
+      .waitFor();
     listened = { id: call.id, purpose: 'patient-follow-up', purposeLabel: 'Patient follow-up' };
 
     // play: the position advances and the word being spoken is marked
@@ -203,7 +227,12 @@ describe('web UI', { timeout: 180_000 }, () => {
     const scrollBefore = await scrolled();
     await playButton.click();
     await player.getByRole('button', { name: 'Pause', exact: true }).waitFor();
-    await eventually('the position while playing', () => position(anna), (s) => s >= 2, 8000);
+    await eventually(
+      'the position while playing',
+      () => position(anna),
+      (s) => s >= 2,
+      8000,
+    );
     // the transcript follows the words inside its own box: the page stays put under the pointer
     assert.equal(await scrolled(), scrollBefore, 'playing does not scroll the page');
     assert.notEqual((await positionText.textContent())!.trim(), atStart);
@@ -216,11 +245,20 @@ describe('web UI', { timeout: 180_000 }, () => {
     const spans = Number(/^(\d+)/.exec((await summary.textContent())!)![1]);
     assert.ok(spans >= 1, 'the call has identifier spans removed');
     const regions = anna.locator('[data-testid="waveform"] [part^="region "]');
-    await eventually('marked regions', () => regions.count(), (n) => n === spans);
+    await eventually(
+      'marked regions',
+      () => regions.count(),
+      (n) => n === spans,
+    );
     await summary.click();
     // the waveform, the removed spans and the transcript with its current word in one picture
     await player.evaluate((el) => el.scrollIntoView({ block: 'start' }));
-    await eventually('a highlighted word for the screenshot', () => word.count(), (n) => n === 1, 5000);
+    await eventually(
+      'a highlighted word for the screenshot',
+      () => word.count(),
+      (n) => n === 1,
+      5000,
+    );
     await shots.take(anna, 'player');
 
     // seek by keyboard and by a click on the waveform
@@ -230,14 +268,27 @@ describe('web UI', { timeout: 180_000 }, () => {
     const before = await position(anna);
     await slider.focus();
     await anna.keyboard.press('ArrowRight');
-    await eventually('the position after ArrowRight', () => position(anna), (s) => s >= before + 4 && s <= before + 6);
+    await eventually(
+      'the position after ArrowRight',
+      () => position(anna),
+      (s) => s >= before + 4 && s <= before + 6,
+    );
     const total = call.durationMs / 1000;
     const box = (await slider.boundingBox())!;
     await slider.click({ position: { x: box.width * 0.75, y: box.height / 2 } });
-    await eventually('the position after a click at 75%', () => position(anna), (s) => Math.abs(s - total * 0.75) <= 1.5);
+    await eventually(
+      'the position after a click at 75%',
+      () => position(anna),
+      (s) => Math.abs(s - total * 0.75) <= 1.5,
+    );
     await playButton.click();
     const resumed = await position(anna);
-    await eventually('playing on from there', () => position(anna), (s) => s > resumed, 5000);
+    await eventually(
+      'playing on from there',
+      () => position(anna),
+      (s) => s > resumed,
+      5000,
+    );
     await player.getByRole('button', { name: 'Pause', exact: true }).click();
 
     assert.ok(audio.length > 0 && audio.every((a) => a.url.includes(`/recordings/${call.id}/audio?access=`)), 'the audio of this recording, under the access');
@@ -253,7 +304,10 @@ describe('web UI', { timeout: 180_000 }, () => {
       requests.some((a) => a.range && a.status === 206),
       `no audio request with a Range header answered 206; the player asked for: ${JSON.stringify(requests)}`,
     );
-    assert.ok(requests.filter((a) => a.range).every((a) => a.status === 206), JSON.stringify(requests));
+    assert.ok(
+      requests.filter((a) => a.range).every((a) => a.status === 206),
+      JSON.stringify(requests),
+    );
   });
 
   test('the auditor finds the nurse’s listening, with its purpose, in a verified log', async () => {
@@ -300,7 +354,11 @@ describe('web UI', { timeout: 180_000 }, () => {
 
   test('a nurse cannot see another nurse’s call, in the list, by its address or through the API', async () => {
     await anna.goto('/recordings');
-    await eventually('anna’s list', () => listedIds(anna), (ids) => ids.join() === sorted(annaCalls.map((r) => r.id)).join());
+    await eventually(
+      'anna’s list',
+      () => listedIds(anna),
+      (ids) => ids.join() === sorted(annaCalls.map((r) => r.id)).join(),
+    );
     for (const r of erikCalls) assert.ok(!(await listedIds(anna)).includes(r.id));
 
     // break the glass is there, loud, and not pressed here
@@ -393,7 +451,10 @@ describe('web UI', { timeout: 180_000 }, () => {
     await expired.waitFor({ state: 'detached' });
 
     // the refused request went again: the purpose is stated and the player is there
-    await anna.getByRole('status').filter({ hasText: /^Purpose: Quality review\. Access ends / }).waitFor();
+    await anna
+      .getByRole('status')
+      .filter({ hasText: /^Purpose: Quality review\. Access ends / })
+      .waitFor();
     await anna.getByRole('region', { name: 'Audio player' }).waitFor();
     assert.equal(anna.url(), url);
     const player = anna.getByRole('region', { name: 'Audio player' });
@@ -402,7 +463,11 @@ describe('web UI', { timeout: 180_000 }, () => {
     // and back leads to the list as it was filtered
     await anna.getByRole('link', { name: /Back to recordings/ }).click();
     await anna.waitForURL((u) => u.pathname === '/recordings' && u.searchParams.get('region') === call.region);
-    await eventually('the filtered list', () => listedIds(anna), (ids) => ids.includes(call.id) && ids.length === annaCalls.filter((r) => r.region === call.region).length);
+    await eventually(
+      'the filtered list',
+      () => listedIds(anna),
+      (ids) => ids.includes(call.id) && ids.length === annaCalls.filter((r) => r.region === call.region).length,
+    );
   });
 
   test('break-the-glass: the banner and its stop button stay after a reload, and stopping ends the access at the server', async () => {
@@ -420,7 +485,11 @@ describe('web UI', { timeout: 180_000 }, () => {
     const banner = anna.getByRole('alert').filter({ hasText: 'EMERGENCY ACCESS ACTIVE' });
     const stop = banner.getByRole('button', { name: 'End emergency access now' });
     await banner.waitFor();
-    await eventually('the list under break-the-glass', () => listedIds(anna), (ids) => ids.includes(erik.id));
+    await eventually(
+      'the list under break-the-glass',
+      () => listedIds(anna),
+      (ids) => ids.includes(erik.id),
+    );
 
     // the state is the server's: a reload, and a page opened by its address, show it as long as it lasts
     await anna.reload();
@@ -488,4 +557,3 @@ describe('web UI', { timeout: 180_000 }, () => {
     assert.deepEqual(problems, []);
   });
 });
-

@@ -29,10 +29,22 @@ test('the error catalogue is read', () => {
 for (const lang of ['en', 'sv'] as const) {
   test(`every CV_ code has a message in ${lang === 'en' ? 'English' : 'Swedish'}`, () => {
     const words = worded(lang);
-    assert.deepEqual([...codes].filter((c) => !words.has(c)), [], `codes without words in web/src/shared/i18n/errors.ts (${lang})`);
-    assert.deepEqual([...words].filter(([, text]) => text.trim().length < 5).map(([c]) => c), [], 'messages that say nothing');
+    assert.deepEqual(
+      [...codes].filter((c) => !words.has(c)),
+      [],
+      `codes without words in web/src/shared/i18n/errors.ts (${lang})`,
+    );
+    assert.deepEqual(
+      [...words].filter(([, text]) => text.trim().length < 5).map(([c]) => c),
+      [],
+      'messages that say nothing',
+    );
     // the browser's own code (no answer at all) is the only one the catalogue does not hold
-    assert.deepEqual([...words.keys()].filter((c) => !codes.has(c)), ['CV_NETWORK'], 'words for codes the server does not have');
+    assert.deepEqual(
+      [...words.keys()].filter((c) => !codes.has(c)),
+      ['CV_NETWORK'],
+      'words for codes the server does not have',
+    );
   });
 }
 

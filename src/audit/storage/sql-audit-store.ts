@@ -42,7 +42,10 @@ export abstract class SqlAuditStore implements AuditStore {
         .returning('size')
         .executeTakeFirstOrThrow();
       const index = Number(head.size) - 1;
-      await tx.insertInto('audit_entries').values({ seq: index, ...row }).execute();
+      await tx
+        .insertInto('audit_entries')
+        .values({ seq: index, ...row })
+        .execute();
       return index;
     });
   }

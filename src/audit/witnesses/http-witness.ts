@@ -103,8 +103,7 @@ export class HttpWitness implements Witness {
     } catch (err) {
       if (err instanceof CallvaultError) throw err;
       const e = err as Error & { cause?: { code?: string } };
-      const why =
-        e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : `cannot reach it (${e.cause?.code ?? e.message})`;
+      const why = e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : `cannot reach it (${e.cause?.code ?? e.message})`;
       throw this.failed(`${why}, sending the checkpoint at size ${size}`, err);
     }
   }

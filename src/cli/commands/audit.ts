@@ -21,7 +21,9 @@ async function write(out: Writable, text: string): Promise<void> {
 function describe(e: StoredEntry): string {
   const v = JSON.parse(e.entry.toString('utf8'));
   const who = v.actor?.name ? `${v.actor.type}:${v.actor.name}` : v.actor?.type;
-  return [String(e.index).padStart(8), v.time, v.outcome.padEnd(7), v.action, who, v.recordingId ?? '', v.purpose ?? '', v.breakGlassId ? 'BREAK-THE-GLASS' : ''].join('  ').trimEnd();
+  return [String(e.index).padStart(8), v.time, v.outcome.padEnd(7), v.action, who, v.recordingId ?? '', v.purpose ?? '', v.breakGlassId ? 'BREAK-THE-GLASS' : '']
+    .join('  ')
+    .trimEnd();
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {
@@ -43,7 +45,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
 
   audit
     .command('key')
-    .description("print the checkpoint verifier key: <name>+<hex key id>+<base64(0x01 ‖ public key)>")
+    .description('print the checkpoint verifier key: <name>+<hex key id>+<base64(0x01 ‖ public key)>')
     .action(async () => {
       const opts = globals();
       const key = await withServices(opts, (services, actor) => services.auditReading.verifierKey(actor));

@@ -18,7 +18,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
   contracts
     .command('list')
     .description('contracts, in force or not')
-    .option('--processor <id>', 'only this processor\'s')
+    .option('--processor <id>', "only this processor's")
     .action(async (cmd: { processor?: string }) => {
       const opts = globals();
       const list = await withServices(opts, (services, actor) => services.administration.listContracts(actor, cmd.processor));

@@ -9,13 +9,11 @@ import { asUsage, print, text, withServices, type GlobalOptions } from '../io.js
 export function register(program: Command, globals: () => GlobalOptions): void {
   const controllers = program.command('controllers').description('controllers: the regions that own recordings and their keys');
 
-  controllers
-    .command('list')
-    .action(async () => {
-      const opts = globals();
-      const list = await withServices(opts, (services, actor) => services.administration.listControllers(actor));
-      print(opts, { controllers: list }, () => list.map((c) => `${c.id}  ${c.name}`).join('\n'));
-    });
+  controllers.command('list').action(async () => {
+    const opts = globals();
+    const list = await withServices(opts, (services, actor) => services.administration.listControllers(actor));
+    print(opts, { controllers: list }, () => list.map((c) => `${c.id}  ${c.name}`).join('\n'));
+  });
 
   controllers
     .command('add')

@@ -26,57 +26,62 @@ export function register(program: Command, globals: () => GlobalOptions): void {
   // the demo listens on this machine only unless told otherwise
   demo.setOptionValueWithSource('host', '127.0.0.1', 'default');
   demo.action(async (cmd: ServeOptions & { calls: number; serve: boolean }) => {
-      const given = globals();
-      const opts = given.config.passphrase ? given : { ...given, config: withPassphrase(given.config, DEMO_PASSPHRASE) };
-      const dir = dataDir(opts);
-      const fresh = !(await stat(join(dir, 'config.json')).then(() => true, () => false));
-      let admin: { username: string; password: string; totpSecret: string } | undefined;
-      let people: DemoSignIn[] | undefined;
-      let vault: Vault;
+    const given = globals();
+    const opts = given.config.passphrase ? given : { ...given, config: withPassphrase(given.config, DEMO_PASSPHRASE) };
+    const dir = dataDir(opts);
+    const fresh = !(await stat(join(dir, 'config.json')).then(
+      () => true,
+      () => false,
+    ));
+    let admin: { username: string; password: string; totpSecret: string } | undefined;
+    let people: DemoSignIn[] | undefined;
+    let vault: Vault;
+    if (fresh) {
+      const created = await initDataDir({ ...opts, controller: 'region-demo', controllerName: 'Region Demo' });
+      vault = created.vault;
+      admin = created.result.admin;
+    } else {
+      vault = await Vault.open(dir, environment(opts.config));
+    }
+    try {
+      await vault.unlock(opts.config.passphrase!);
+      let generated: 'speech' | 'tones' | undefined;
       if (fresh) {
-        const created = await initDataDir({ ...opts, controller: 'region-demo', controllerName: 'Region Demo' });
-        vault = created.vault;
-        admin = created.result.admin;
-      } else {
-        vault = await Vault.open(dir, environment(opts.config));
-      }
-      try {
-        await vault.unlock(opts.config.passphrase!);
-        let generated: 'speech' | 'tones' | undefined;
-        if (fresh) {
-          // the plaintext calls exist only in a private temporary directory, removed at once
-          const work = await mkdtemp(join(tmpdir(), 'callvault-demo-'));
-          try {
-            generated = await writeDemoCalls(work, cmd.calls);
-            // stored, indexed and examined for identifiers, as `callvault import` does with the passphrase
-            const run = await createServices(vault).ingest.importPaths(operator(), [work]);
-            if (run.incomplete.length > 0) throw new CallvaultError(ErrorCodes.INTERNAL, `the demo calls were stored but their ${run.incomplete.join(' and ')} failed`);
-          } finally {
-            await rm(work, { recursive: true, force: true });
-          }
-          people = await createDemoUsers(vault, 'region-demo');
+        // the plaintext calls exist only in a private temporary directory, removed at once
+        const work = await mkdtemp(join(tmpdir(), 'callvault-demo-'));
+        try {
+          generated = await writeDemoCalls(work, cmd.calls);
+          // stored, indexed and examined for identifiers, as `callvault import` does with the passphrase
+          const run = await createServices(vault).ingest.importPaths(operator(), [work]);
+          if (run.incomplete.length > 0) throw new CallvaultError(ErrorCodes.INTERNAL, `the demo calls were stored but their ${run.incomplete.join(' and ')} failed`);
+        } finally {
+          await rm(work, { recursive: true, force: true });
         }
-        const page = await vault.recordings.list({ limit: 100 });
-        const recordings = page.recordings.map(recordingSummary);
-        const demoPassphrase = opts.config.passphrase === DEMO_PASSPHRASE ? DEMO_PASSPHRASE : undefined;
-        print(opts, { dataDir: dir, passphrase: demoPassphrase, admin, users: people, recordings }, () => {
-          const lines = [`callvault demo data directory: ${dir}`];
-          if (generated === 'tones') lines.push('espeak-ng is not installed: the demo calls are tones, not speech');
-          if (demoPassphrase) lines.push(`keyring passphrase (demo only): ${demoPassphrase}`);
-          if (admin) lines.push(`admin sign-in (shown once; the password must be changed at first sign-in): ${admin.username} / ${admin.password}, TOTP secret ${admin.totpSecret}`);
-          if (people) {
-            lines.push('demo sign-ins (shown once; the first sign-in answers with the authenticator to enrol):');
-            for (const p of people) lines.push(`  ${p.role.padEnd(10)} ${p.username.padEnd(8)} password ${p.password}  TOTP secret ${p.totpSecret}`);
-          }
-          lines.push('', `${recordings.length} recordings (identifiers are encrypted and not shown):`, formatRecordings(recordings));
-          lines.push('', `try: npx callvault --data ${dir} export ${recordings[0]?.id ?? 'ID'} --out call.wav`);
-          return lines.join('\n');
-        });
-        if (cmd.serve) {
-          await serveUntilSignalled(vault, { ...cmd, logLevel: opts.config.logLevel, debug: opts.config.debug }, (url) => process.stderr.write(`\ncallvault serving on ${url} (API documentation: ${url}/api/docs); Ctrl-C stops it\n`));
-        }
-      } finally {
-        await vault.close();
+        people = await createDemoUsers(vault, 'region-demo');
       }
-    });
+      const page = await vault.recordings.list({ limit: 100 });
+      const recordings = page.recordings.map(recordingSummary);
+      const demoPassphrase = opts.config.passphrase === DEMO_PASSPHRASE ? DEMO_PASSPHRASE : undefined;
+      print(opts, { dataDir: dir, passphrase: demoPassphrase, admin, users: people, recordings }, () => {
+        const lines = [`callvault demo data directory: ${dir}`];
+        if (generated === 'tones') lines.push('espeak-ng is not installed: the demo calls are tones, not speech');
+        if (demoPassphrase) lines.push(`keyring passphrase (demo only): ${demoPassphrase}`);
+        if (admin) lines.push(`admin sign-in (shown once; the password must be changed at first sign-in): ${admin.username} / ${admin.password}, TOTP secret ${admin.totpSecret}`);
+        if (people) {
+          lines.push('demo sign-ins (shown once; the first sign-in answers with the authenticator to enrol):');
+          for (const p of people) lines.push(`  ${p.role.padEnd(10)} ${p.username.padEnd(8)} password ${p.password}  TOTP secret ${p.totpSecret}`);
+        }
+        lines.push('', `${recordings.length} recordings (identifiers are encrypted and not shown):`, formatRecordings(recordings));
+        lines.push('', `try: npx callvault --data ${dir} export ${recordings[0]?.id ?? 'ID'} --out call.wav`);
+        return lines.join('\n');
+      });
+      if (cmd.serve) {
+        await serveUntilSignalled(vault, { ...cmd, logLevel: opts.config.logLevel, debug: opts.config.debug }, (url) =>
+          process.stderr.write(`\ncallvault serving on ${url} (API documentation: ${url}/api/docs); Ctrl-C stops it\n`),
+        );
+      }
+    } finally {
+      await vault.close();
+    }
+  });
 }

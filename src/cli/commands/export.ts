@@ -34,7 +34,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
               return exported.read();
             },
             (sha256) => {
-              if (exported?.contentSha256 && sha256 !== exported.contentSha256) throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'the decrypted recording does not match its recorded hash');
+              if (exported?.contentSha256 && sha256 !== exported.contentSha256)
+                throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'the decrypted recording does not match its recorded hash');
             },
           );
           return { id: exported!.recordingId, out: cmd.out, sha256, bytes, rendition };

@@ -13,34 +13,43 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--concurrency <n>', 'files in flight', positiveInt, 4)
     .action(async (paths: string[], cmd: { metadata?: string; shredSource?: boolean; concurrency: number }) => {
       const opts = { ...globals(), ...cmd };
-      const bar = !opts.json && process.stderr.isTTY ? new cliProgress.SingleBar(
-        { format: 'importing [{bar}] {percentage}% | {value_mb}/{total_mb} MB | {files} files | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      ) : undefined;
+      const bar =
+        !opts.json && process.stderr.isTTY
+          ? new cliProgress.SingleBar(
+              { format: 'importing [{bar}] {percentage}% | {value_mb}/{total_mb} MB | {files} files | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
+              cliProgress.Presets.shades_classic,
+            )
+          : undefined;
       let done = 0;
       let total = 0;
       // A passphrase given in the environment lets import write blind indexes straight away.
       const unlock = Boolean(opts.shredSource || opts.config.passphrase);
       let run: ImportRun;
       try {
-        run = await withServices(opts, (services, actor) => services.ingest.importPaths(actor, paths, {
-          metadataCsv: opts.metadata,
-          shredSource: opts.shredSource,
-          concurrency: opts.concurrency,
-          onStart: (bytes, files) => {
-            total = bytes;
-            bar?.start(bytes, 0, { files, value_mb: '0', total_mb: (bytes / 1e6).toFixed(1) });
-          },
-          onBytes: (n) => {
-            done += n;
-            bar?.update(Math.min(done, total), { value_mb: (done / 1e6).toFixed(1) });
-          },
-        }), unlock);
+        run = await withServices(
+          opts,
+          (services, actor) =>
+            services.ingest.importPaths(actor, paths, {
+              metadataCsv: opts.metadata,
+              shredSource: opts.shredSource,
+              concurrency: opts.concurrency,
+              onStart: (bytes, files) => {
+                total = bytes;
+                bar?.start(bytes, 0, { files, value_mb: '0', total_mb: (bytes / 1e6).toFixed(1) });
+              },
+              onBytes: (n) => {
+                done += n;
+                bar?.update(Math.min(done, total), { value_mb: (done / 1e6).toFixed(1) });
+              },
+            }),
+          unlock,
+        );
       } finally {
         bar?.stop();
       }
       const { report } = run;
-      if (run.incomplete.includes('indexing')) process.stderr.write('callvault: the stored recordings could not be indexed yet; the next command run with the passphrase indexes them\n');
+      if (run.incomplete.includes('indexing'))
+        process.stderr.write('callvault: the stored recordings could not be indexed yet; the next command run with the passphrase indexes them\n');
       if (run.incomplete.includes('redaction')) process.stderr.write('callvault: the stored recordings could not be examined for identifiers yet; `callvault redact` does it\n');
       if (run.summaryNotLogged !== undefined) process.stderr.write(`callvault: ${run.summaryNotLogged}: the import's summary is not in the audit log\n`);
       if (run.incomplete.length > 0 || run.summaryNotLogged !== undefined) process.exitCode = 1;
@@ -51,7 +60,15 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           ...report.skipped.map((r) => `skipped   ${r.path}: ${r.reason}`),
           ...report.failed.map((r) => `FAILED    ${r.path}: ${r.reason}`),
           `${report.imported.length} imported, ${report.skipped.length} skipped, ${report.failed.length} failed`,
-          ...(report.redaction ? [`redaction: ${Object.entries(report.redaction).map(([state, n]) => `${n} ${state}`).join(', ') || 'nothing to examine'}`] : []),
+          ...(report.redaction
+            ? [
+                `redaction: ${
+                  Object.entries(report.redaction)
+                    .map(([state, n]) => `${n} ${state}`)
+                    .join(', ') || 'nothing to examine'
+                }`,
+              ]
+            : []),
         ];
         return lines.join('\n');
       });

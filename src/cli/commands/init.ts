@@ -17,16 +17,14 @@ export async function initDataDir(opts: InitOptions) {
   // with an HSM the secret is the token's user PIN, set when the token was initialised; a URL
   // with a pin-source needs none here
   const hsm = opts.config.kms?.startsWith('pkcs11:');
-  const secret = hsm ? (opts.config.passphrase ?? (/[?&;]pin-(source|value)=/.test(opts.config.kms!) ? '' : await passphrase(opts.config, 'Token PIN: '))) : await passphrase(opts.config, 'New passphrase for the key custodian: ', true);
+  const secret = hsm
+    ? (opts.config.passphrase ?? (/[?&;]pin-(source|value)=/.test(opts.config.kms!) ? '' : await passphrase(opts.config, 'Token PIN: ')))
+    : await passphrase(opts.config, 'New passphrase for the key custodian: ', true);
   if (!hsm && secret.length < MIN_PASSPHRASE_LENGTH) {
     throw new CallvaultError(ErrorCodes.USAGE, `the passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`);
   }
   const dir = dataDir(opts);
-  const vault = await Vault.create(
-    dir,
-    { passphrase: secret, controllerId: opts.controller, controllerName: opts.controllerName ?? opts.controller },
-    environment(opts.config),
-  );
+  const vault = await Vault.create(dir, { passphrase: secret, controllerId: opts.controller, controllerName: opts.controllerName ?? opts.controller }, environment(opts.config));
   try {
     const key = await vault.keys.activeKey(opts.controller);
     const admin = await createUser(vault, { username: 'admin', role: 'admin' });

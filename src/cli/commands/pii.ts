@@ -39,7 +39,8 @@ async function readInput(file: string | undefined): Promise<string> {
   } catch (err) {
     // the file name stays out of the message: it may itself name a person
     const code = (err as NodeJS.ErrnoException)?.code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read: permission denied' : 'cannot be read';
+    const why =
+      code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read: permission denied' : 'cannot be read';
     throw new CallvaultError(ErrorCodes.USAGE, `the input file ${why}`, { cause: err });
   }
 }

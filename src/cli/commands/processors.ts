@@ -8,13 +8,11 @@ import { asUsage, print, text, withServices, type GlobalOptions } from '../io.js
 export function register(program: Command, globals: () => GlobalOptions): void {
   const processors = program.command('processors').description('processors: the call-centre companies that work under contract');
 
-  processors
-    .command('list')
-    .action(async () => {
-      const opts = globals();
-      const list = await withServices(opts, (services, actor) => services.administration.listProcessors(actor));
-      print(opts, { processors: list }, () => list.map((p) => `${p.id}  ${p.name}`).join('\n'));
-    });
+  processors.command('list').action(async () => {
+    const opts = globals();
+    const list = await withServices(opts, (services, actor) => services.administration.listProcessors(actor));
+    print(opts, { processors: list }, () => list.map((p) => `${p.id}  ${p.name}`).join('\n'));
+  });
 
   processors
     .command('add')

@@ -24,7 +24,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
   const recordings = program.command('recordings').description('stored recordings');
   recordings
     .command('list')
-    .description('list stored recordings, newest first (no identifiers; no passphrase needed); audited like the API\'s list')
+    .description("list stored recordings, newest first (no identifiers; no passphrase needed); audited like the API's list")
     .option('--limit <n>', 'page size (at most 500)', positiveInt, 50)
     .option('--after <cursor>', 'cursor from the previous page')
     .action(async (cmd: { limit: number; after?: string }) => {
@@ -38,7 +38,16 @@ export function register(program: Command, globals: () => GlobalOptions): void {
 export function formatRecordings(list: ReturnType<typeof recordingSummary>[]): string {
   return list
     .map((r) =>
-      [r.id, r.startedAt ?? '-', `${(r.durationMs / 1000).toFixed(1)}s`.padStart(8), `${r.codec}/${r.sampleRate}Hz/${r.channels}ch`, r.region ?? '-', r.agent ?? '-', r.direction ?? '-', r.redaction === 'failed' ? 'REDACTION FAILED' : r.redaction].join('  '),
+      [
+        r.id,
+        r.startedAt ?? '-',
+        `${(r.durationMs / 1000).toFixed(1)}s`.padStart(8),
+        `${r.codec}/${r.sampleRate}Hz/${r.channels}ch`,
+        r.region ?? '-',
+        r.agent ?? '-',
+        r.direction ?? '-',
+        r.redaction === 'failed' ? 'REDACTION FAILED' : r.redaction,
+      ].join('  '),
     )
     .join('\n');
 }

@@ -29,20 +29,31 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           let bar: cliProgress.SingleBar | undefined;
           let progress: Awaited<ReturnType<typeof services.redaction.redact>>;
           try {
-            progress = await services.redaction.redact(actor, { ids, again: again as RedactionState[] | undefined }, {
-              onStart: (total) => {
-                if (opts.json || !process.stderr.isTTY || total <= 1) return;
-                bar = new cliProgress.SingleBar({ format: 'redacting [{bar}] {value}/{total} | eta {eta_formatted}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
-                bar.start(total, 0);
+            progress = await services.redaction.redact(
+              actor,
+              { ids, again: again as RedactionState[] | undefined },
+              {
+                onStart: (total) => {
+                  if (opts.json || !process.stderr.isTTY || total <= 1) return;
+                  bar = new cliProgress.SingleBar(
+                    { format: 'redacting [{bar}] {value}/{total} | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
+                    cliProgress.Presets.shades_classic,
+                  );
+                  bar.start(total, 0);
+                },
+                onRecording: () => bar?.increment(),
               },
-              onRecording: () => bar?.increment(),
-            });
+            );
           } finally {
             bar?.stop();
           }
           print(opts, progress, () =>
             [
-              `${progress.done} recordings examined: ${Object.entries(progress.byState).map(([state, n]) => `${n} ${state}`).join(', ') || 'none waiting'}`,
+              `${progress.done} recordings examined: ${
+                Object.entries(progress.byState)
+                  .map(([state, n]) => `${n} ${state}`)
+                  .join(', ') || 'none waiting'
+              }`,
               ...(progress.byState.failed ? [`${progress.byState.failed} flagged: an identifier could not be removed, only the original can be played`] : []),
               ...(progress.errors ? [`${progress.errors} could not be decrypted: run callvault verify --deep`] : []),
             ].join('\n'),

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { open } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { CallvaultError, ErrorCodes, } from '../../errors.js';
+import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { buildServer } from '../../http/server.js';
 import { defaultTlsFiles, ensureSelfSignedCertificate, readTls } from '../../http/tls.js';
 import { parseProviderConfigs, type OidcProviderConfig } from '../../identities/oidc.js';
@@ -71,7 +71,17 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
     maxConnections: opts.maxConnections,
     maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
   };
-  const app = await buildServer({ vault, tls, logger: log, logLevel: opts.logLevel, debug: opts.debug, rateLimitPerMinute: opts.rateLimit, oidc, trustProxy: opts.trustProxy, limits });
+  const app = await buildServer({
+    vault,
+    tls,
+    logger: log,
+    logLevel: opts.logLevel,
+    debug: opts.debug,
+    rateLimitPerMinute: opts.rateLimit,
+    oidc,
+    trustProxy: opts.trustProxy,
+    limits,
+  });
   await app.listen({ host: opts.host, port: opts.port });
   const metrics = metricsAddress
     ? await listenMetrics(app.metrics, metricsAddress.host, metricsAddress.port).catch(async (err: NodeJS.ErrnoException) => {
@@ -114,7 +124,10 @@ export function parseMetricsListen(value: string, allowRemote: boolean): { host:
   const port = Number(m?.[3]);
   if (!host || !(port >= 0 && port <= 65535)) throw new CallvaultError(ErrorCodes.USAGE, '--metrics-listen takes HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464');
   if (!allowRemote && !LOOPBACK.has(host)) {
-    throw new CallvaultError(ErrorCodes.USAGE, '--metrics-listen is plain HTTP without authentication: give a loopback address (127.0.0.1, ::1, localhost), or add --metrics-allow-remote to listen on another');
+    throw new CallvaultError(
+      ErrorCodes.USAGE,
+      '--metrics-listen is plain HTTP without authentication: give a loopback address (127.0.0.1, ::1, localhost), or add --metrics-allow-remote to listen on another',
+    );
   }
   return { host, port };
 }
@@ -188,11 +201,26 @@ export function addServeOptions(cmd: Command): Command {
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (plain HTTP, a loopback address unless --metrics-allow-remote)')
     .option('--metrics-allow-remote', 'let --metrics-listen use an address other than a loopback one')
     .option('--header-timeout <seconds>', 'time a client has for the TLS handshake, and then for the headers of each request', positiveInt, DEFAULT_LIMITS.headerTimeoutSeconds)
-    .option('--request-timeout <seconds>', 'time a client has to send a whole request, body included (0: no limit; uploads are bounded by --upload-stall-timeout)', wholeNumber, DEFAULT_LIMITS.requestTimeoutSeconds)
-    .option('--idle-timeout <seconds>', 'close a connection that moves no bytes this long while the server waits on the client (sending or reading)', positiveInt, DEFAULT_LIMITS.idleTimeoutSeconds)
+    .option(
+      '--request-timeout <seconds>',
+      'time a client has to send a whole request, body included (0: no limit; uploads are bounded by --upload-stall-timeout)',
+      wholeNumber,
+      DEFAULT_LIMITS.requestTimeoutSeconds,
+    )
+    .option(
+      '--idle-timeout <seconds>',
+      'close a connection that moves no bytes this long while the server waits on the client (sending or reading)',
+      positiveInt,
+      DEFAULT_LIMITS.idleTimeoutSeconds,
+    )
     .option('--upload-stall-timeout <seconds>', 'close a request whose body does not grow by 16 KiB, or end, within this time', positiveInt, DEFAULT_LIMITS.uploadStallSeconds)
     .option('--max-connections <n>', 'connections open at once, all clients together (default: half the open-file limit, at most 8192)', positiveInt)
-    .option('--max-connections-per-address <n>', 'connections open at once from one client address (--trust-proxy addresses are exempt)', positiveInt, DEFAULT_LIMITS.maxConnectionsPerAddress);
+    .option(
+      '--max-connections-per-address <n>',
+      'connections open at once from one client address (--trust-proxy addresses are exempt)',
+      positiveInt,
+      DEFAULT_LIMITS.maxConnectionsPerAddress,
+    );
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {
@@ -201,7 +229,9 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     const vault = await openUnlocked(opts);
     try {
       await indexPending(vault);
-      await serveUntilSignalled(vault, { ...cmd, logLevel: opts.config.logLevel, debug: opts.config.debug }, (url) => process.stderr.write(`callvault serving on ${url} (API documentation: ${url}/api/docs)\n`));
+      await serveUntilSignalled(vault, { ...cmd, logLevel: opts.config.logLevel, debug: opts.config.debug }, (url) =>
+        process.stderr.write(`callvault serving on ${url} (API documentation: ${url}/api/docs)\n`),
+      );
     } finally {
       await vault.close();
     }

@@ -34,9 +34,19 @@ export function register(program: Command, globals: () => GlobalOptions): void {
 
   command('find', "the person's recordings: their number or personnummer in the metadata, or spoken in the call", async (vault, opts, kind, value) => {
     const hits = await createServices(vault).recordings.findSubject(operator(), { [kind]: value });
-    const recordings = hits.map((h) => ({ id: h.row.id, controllerId: h.row.controller_id, startedAt: h.row.started_at, durationMs: h.row.duration_ms, redaction: h.row.redaction, foundIn: h.foundIn }));
+    const recordings = hits.map((h) => ({
+      id: h.row.id,
+      controllerId: h.row.controller_id,
+      startedAt: h.row.started_at,
+      durationMs: h.row.duration_ms,
+      redaction: h.row.redaction,
+      foundIn: h.foundIn,
+    }));
     print(opts, { recordings }, () =>
-      [`${recordings.length} recordings`, ...recordings.map((r) => `${r.id}  ${r.controllerId}  ${r.startedAt ?? '-'}  found in ${r.foundIn.join(' and ')}  (redaction: ${r.redaction})`)].join('\n'),
+      [
+        `${recordings.length} recordings`,
+        ...recordings.map((r) => `${r.id}  ${r.controllerId}  ${r.startedAt ?? '-'}  found in ${r.foundIn.join(' and ')}  (redaction: ${r.redaction})`),
+      ].join('\n'),
     );
   });
 
@@ -79,7 +89,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .action(async (cmd: { personnummer?: string; phone?: string; out: string; purposeText?: string }) => {
       const opts = globals();
       const { kind, value } = await identifierOption(cmd);
-      if (cmd.purposeText !== undefined && cmd.purposeText.trim().length < PURPOSE_TEXT_MIN) throw new CallvaultError(ErrorCodes.USAGE, `--purpose-text needs at least ${PURPOSE_TEXT_MIN} characters`);
+      if (cmd.purposeText !== undefined && cmd.purposeText.trim().length < PURPOSE_TEXT_MIN)
+        throw new CallvaultError(ErrorCodes.USAGE, `--purpose-text needs at least ${PURPOSE_TEXT_MIN} characters`);
       await withServices(opts, (services, actor) => exportToFile(services, actor, opts, { [kind]: value }, cmd.out, cmd.purposeText), true);
     });
 
@@ -93,7 +104,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .action(async (cmd: { personnummer?: string; phone?: string; yes?: boolean; reason?: string }) => {
       const opts = globals();
       const { kind, value } = await identifierOption(cmd);
-      if (cmd.reason !== undefined && cmd.reason.trim().length < PURPOSE_TEXT_MIN) throw new CallvaultError(ErrorCodes.USAGE, `--reason needs at least ${PURPOSE_TEXT_MIN} characters`);
+      if (cmd.reason !== undefined && cmd.reason.trim().length < PURPOSE_TEXT_MIN)
+        throw new CallvaultError(ErrorCodes.USAGE, `--reason needs at least ${PURPOSE_TEXT_MIN} characters`);
       // nobody can confirm on a pipe: refuse before anything is opened
       if (!cmd.yes && !process.stdin.isTTY) throw new CallvaultError(ErrorCodes.USAGE, 'erasure cannot be undone: confirm with --yes when not on a terminal');
       const result = await withServices(
@@ -106,7 +118,9 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         [
           `${result.erased.length} recordings erased (erasure ${result.erasureId})${result.alreadyErased.length ? `, ${result.alreadyErased.length} erased before` : ''}`,
           ...result.erased.map((id) => `erased  ${id}`),
-          ...(result.objectsLeft ? [`${result.objectsLeft} objects could not be deleted yet (unreadable: their keys are destroyed); the next erasure retries, \`callvault verify\` lists them`] : []),
+          ...(result.objectsLeft
+            ? [`${result.objectsLeft} objects could not be deleted yet (unreadable: their keys are destroyed); the next erasure retries, \`callvault verify\` lists them`]
+            : []),
         ].join('\n'),
       );
     });
@@ -134,7 +148,14 @@ async function confirm(question: string): Promise<boolean> {
  * leaves no partial archive, and a bad --out fails before anything is logged or decrypted. The
  * export's entries are written (by the service) before the first byte of the archive.
  */
-async function exportToFile(services: Services, actor: Actor, opts: GlobalOptions, identifier: { personnummer?: string; phone?: string }, out: string, purposeText?: string): Promise<void> {
+async function exportToFile(
+  services: Services,
+  actor: Actor,
+  opts: GlobalOptions,
+  identifier: { personnummer?: string; phone?: string },
+  out: string,
+  purposeText?: string,
+): Promise<void> {
   const made: { export?: BegunExport } = {};
   try {
     const { sha256, bytes } = await writeThroughTemporary(out, async () => {

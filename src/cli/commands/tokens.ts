@@ -36,9 +36,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const opts = globals();
       const list = await withServices(opts, (services, actor) => services.administration.listTokens(actor));
       const now = new Date().toISOString();
-      print(opts, { tokens: list }, () =>
-        list.map((t) => `${t.id}  ${t.name}  ${t.scope}  ${t.controllerId}  expires ${t.expiresAt}  ${tokenState(t, now)}`).join('\n'),
-      );
+      print(opts, { tokens: list }, () => list.map((t) => `${t.id}  ${t.name}  ${t.scope}  ${t.controllerId}  expires ${t.expiresAt}  ${tokenState(t, now)}`).join('\n'));
     });
 
   tokens

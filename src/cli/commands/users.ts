@@ -85,7 +85,10 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       print(opts, credentials, () => credentialsText('reset', credentials));
     });
 
-  for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
+  for (const [name, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
     users
       .command(name)
       .description(disabled ? 'disable an account and end its sessions' : 'enable an account again')

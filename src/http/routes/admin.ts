@@ -127,7 +127,10 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
     handler: async (req) => administration.resetUser(requestActor(req), { id: req.params.id }),
   });
 
-  for (const [path, disabled] of [['disable', true], ['enable', false]] as const) {
+  for (const [path, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
     route.post(`/users/:id/${path}`, {
       schema: {
         tags: ['admin'],

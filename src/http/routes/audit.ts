@@ -19,7 +19,10 @@ const OUTCOMES = ['success', 'denied', 'failure'] as const;
 const Outcome = Type.String({ enum: [...OUTCOMES] });
 const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 /** action-specific: filters, byte ranges, target ids, keyed identifier hashes; never a plaintext identifier */
-const Detail = Type.Object({}, { additionalProperties: true, description: 'action-specific: filters, byte ranges, target ids, keyed identifier hashes; never a plaintext identifier' });
+const Detail = Type.Object(
+  {},
+  { additionalProperties: true, description: 'action-specific: filters, byte ranges, target ids, keyed identifier hashes; never a plaintext identifier' },
+);
 
 const Entry = Type.Object({
   index: Type.Integer(),
@@ -52,10 +55,16 @@ const Event = Type.Object({
 
 const SearchQuery = Type.Object(
   {
-    action: Type.Optional(Type.String({ pattern: ACTION_PATTERN, maxLength: 100, description: 'an action exactly, or a prefix ending in a dot: recording. gives recording.play, recording.view, …' })),
+    action: Type.Optional(
+      Type.String({ pattern: ACTION_PATTERN, maxLength: 100, description: 'an action exactly, or a prefix ending in a dot: recording. gives recording.play, recording.view, …' }),
+    ),
     outcome: Type.Optional(Type.Union(OUTCOMES.map((o) => Type.Literal(o)))),
     actor: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200, description: "a user or token id (a UUID), else the actor's name as recorded: username, token name, the CLI's OS user, a background job" }),
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: "a user or token id (a UUID), else the actor's name as recorded: username, token name, the CLI's OS user, a background job",
+      }),
     ),
     recordingId: Type.Optional(Uuid),
     from: Type.Optional(Type.String({ format: 'date-time', description: "the entry's time ≥ from" })),

@@ -86,7 +86,7 @@ export async function registerAuthRoutes(api: FastifyInstance, options: { signIn
       tags: ['auth'],
       operationId: 'signOut',
       security: Security.session,
-      summary: "End this session now; it ends even when the audit log cannot record the sign-out",
+      summary: 'End this session now; it ends even when the audit log cannot record the sign-out',
       response: { 204: Empty, ...errorResponses },
     },
     handler: async (req, reply) => {
@@ -115,10 +115,7 @@ export async function registerAuthRoutes(api: FastifyInstance, options: { signIn
       operationId: 'changePassword',
       security: Security.session,
       summary: 'Change your own password; every other session ends',
-      body: Type.Object(
-        { password: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Type.String({ minLength: 1, maxLength: 256 }) },
-        { additionalProperties: false },
-      ),
+      body: Type.Object({ password: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
       response: { 204: Empty, ...errorResponses },
     },
     handler: async (req, reply) => {

@@ -29,12 +29,14 @@ const IngestAnswer = Type.Object({
   id: Type.String(),
   sha256: Type.String(),
   status: Type.Union([Type.Literal('stored'), Type.Literal('duplicate')]),
-  redaction: Type.String({ description: 'where examining the call for identifiers stands (pending: the server\'s keyring is locked)' }),
+  redaction: Type.String({ description: "where examining the call for identifiers stands (pending: the server's keyring is locked)" }),
 });
 
 /** the parts, for the OpenAPI document only: they are read as they stream, in the handler */
 const UploadParts = Type.Object({
-  metadata: Type.Optional(Type.String({ description: 'JSON: caller, personnummer, agent, region, startedAt, direction, controller (the token\'s own, if given)', contentMediaType: 'application/json' })),
+  metadata: Type.Optional(
+    Type.String({ description: "JSON: caller, personnummer, agent, region, startedAt, direction, controller (the token's own, if given)", contentMediaType: 'application/json' }),
+  ),
   transcript: Type.Optional(Type.String({ format: 'binary', description: 'WebVTT, SRT or whisper verbose_json, at most 4 MiB' })),
   audio: Type.String({ format: 'binary', description: 'WAV or MP3, the last part' }),
 });
@@ -171,7 +173,8 @@ async function* uploadParts(req: FastifyRequest): AsyncGenerator<Multipart> {
     const part = next.value;
     if (typeof part.fieldname !== 'string' || part.fieldname === '') throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'a part of the upload has no name');
     // busboy cuts a field at the size limit without an error
-    if (part.type === 'field' && (part.valueTruncated || part.fieldnameTruncated)) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'a field of the upload is larger than 64 KiB');
+    if (part.type === 'field' && (part.valueTruncated || part.fieldnameTruncated))
+      throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'a field of the upload is larger than 64 KiB');
     yield part;
   }
 }

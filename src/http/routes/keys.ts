@@ -32,7 +32,8 @@ export async function registerKeyRoutes(api: FastifyInstance): Promise<void> {
       tags: ['keys'],
       operationId: 'getKeyStatus',
       security: Security.session,
-      summary: "Every controller's key pairs: status, algorithm, and how many stored recordings each holds; the provider, and whether this server's keys are unlocked (no key material)",
+      summary:
+        "Every controller's key pairs: status, algorithm, and how many stored recordings each holds; the provider, and whether this server's keys are unlocked (no key material)",
       response: { 200: KeyStatus, ...errorResponses },
     },
     handler: async (req) => keys.status(requestActor(req)),

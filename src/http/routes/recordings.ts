@@ -23,10 +23,7 @@ const oneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type:
 const nullable = (schema: { type: string; [k: string]: unknown }) => Type.Unsafe<string | null>({ ...schema, type: [schema.type, 'null'] });
 const NullableString = nullable({ type: 'string' });
 
-const RecordingId = Type.Object(
-  { id: Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' }) },
-  { additionalProperties: false },
-);
+const RecordingId = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' }) }, { additionalProperties: false });
 const AccessQuery = Type.Object({ access: Type.Optional(Type.String({ pattern: '^[0-9a-f-]{36}$' })) }, { additionalProperties: false });
 
 const RecordingSummary = Type.Object({
@@ -180,7 +177,8 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       tags: ['recordings'],
       operationId: 'getRecordingAudio',
       security: Security.session,
-      summary: 'The audio, decrypted as it streams, with a strong ETag; HTTP Range gives 206 (several ranges as multipart/byteranges), honours If-Range, and decrypts only the segments needed',
+      summary:
+        'The audio, decrypted as it streams, with a strong ETag; HTTP Range gives 206 (several ranges as multipart/byteranges), honours If-Range, and decrypts only the segments needed',
       params: RecordingId,
       querystring: AccessQuery,
       response: {
@@ -263,7 +261,8 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       tags: ['subject'],
       operationId: 'findSubjectRecordings',
       security: Security.session,
-      summary: "A person's recordings in your reach, found through the blind indexes of the metadata and of the identifiers spoken in the transcripts (identifier in the body, never in a URL)",
+      summary:
+        "A person's recordings in your reach, found through the blind indexes of the metadata and of the identifiers spoken in the transcripts (identifier in the body, never in a URL)",
       body: Type.Object({ personnummer: Type.Optional(Type.String({ maxLength: 20 })), phone: Type.Optional(Type.String({ maxLength: 40 })) }, { additionalProperties: false }),
       response: {
         200: Type.Object({

@@ -176,17 +176,27 @@ function parseKeyring(text: string): KeyringFile {
   if (
     file?.format !== KEYRING_FORMAT ||
     kdf?.algorithm !== 'argon2id' ||
-    !Number.isInteger(kdf.memoryKiB) || kdf.memoryKiB < MIN_KDF.memoryKiB ||
-    !Number.isInteger(kdf.iterations) || kdf.iterations < MIN_KDF.iterations ||
-    !Number.isInteger(kdf.parallelism) || kdf.parallelism < 1 ||
-    typeof kdf.salt !== 'string' || typeof file.check !== 'string' ||
-    typeof file.sealedInstallationSecret !== 'string' || !Array.isArray(file.keys)
+    !Number.isInteger(kdf.memoryKiB) ||
+    kdf.memoryKiB < MIN_KDF.memoryKiB ||
+    !Number.isInteger(kdf.iterations) ||
+    kdf.iterations < MIN_KDF.iterations ||
+    !Number.isInteger(kdf.parallelism) ||
+    kdf.parallelism < 1 ||
+    typeof kdf.salt !== 'string' ||
+    typeof file.check !== 'string' ||
+    typeof file.sealedInstallationSecret !== 'string' ||
+    !Array.isArray(file.keys)
   ) {
     throw invalid();
   }
   for (const k of file.keys) {
-    if (typeof k?.keyId !== 'string' || typeof k.controllerId !== 'string' || typeof k.publicKey !== 'string' ||
-        typeof k.sealedPrivateKey !== 'string' || (k.status !== 'active' && k.status !== 'retired')) {
+    if (
+      typeof k?.keyId !== 'string' ||
+      typeof k.controllerId !== 'string' ||
+      typeof k.publicKey !== 'string' ||
+      typeof k.sealedPrivateKey !== 'string' ||
+      (k.status !== 'active' && k.status !== 'retired')
+    ) {
       throw invalid();
     }
   }

@@ -44,7 +44,9 @@ function i2osp(n: number, w: number): Buffer {
 
 function hkdfExtract(salt: Buffer, ikm: Buffer): Buffer {
   // RFC 5869: an absent salt is HashLen zero bytes
-  return createHmac('sha256', salt.length > 0 ? salt : Buffer.alloc(N_H)).update(ikm).digest();
+  return createHmac('sha256', salt.length > 0 ? salt : Buffer.alloc(N_H))
+    .update(ikm)
+    .digest();
 }
 
 function hkdfExpand(prk: Buffer, info: Buffer, length: number): Buffer {
@@ -84,11 +86,7 @@ export function extractAndExpand(dh: Buffer, enc: Buffer, pkRm: Buffer): Buffer 
 }
 
 /** RFC 9180 §5.1 KeySchedule for mode_base (no PSK). The caller zeroes what it gets. */
-export function keyScheduleBase(
-  sharedSecret: Buffer,
-  info: Buffer,
-  aead: Aead = AES_256_GCM,
-): { keyScheduleContext: Buffer; secret: Buffer; key: Buffer; baseNonce: Buffer } {
+export function keyScheduleBase(sharedSecret: Buffer, info: Buffer, aead: Aead = AES_256_GCM): { keyScheduleContext: Buffer; secret: Buffer; key: Buffer; baseNonce: Buffer } {
   const suiteId = hpkeSuiteId(aead);
   const pskIdHash = labeledExtract(suiteId, EMPTY, 'psk_id_hash', EMPTY);
   const infoHash = labeledExtract(suiteId, EMPTY, 'info_hash', info);
@@ -120,10 +118,7 @@ function aeadOpen(aead: Aead, key: Buffer, nonce: Buffer, aad: Buffer, sealed: B
  * the raw Diffie-Hellman output x(skR·pkE) computed elsewhere. Throws (a plain Error) if anything
  * does not authenticate; callers turn that into the opaque CV_DECRYPTION_FAILED.
  */
-export function openBaseWithDh(
-  p: { dh: Buffer; enc: Buffer; pkRm: Buffer; info: Buffer; ciphertext: Buffer; aad?: Buffer },
-  aead: Aead = AES_256_GCM,
-): Buffer {
+export function openBaseWithDh(p: { dh: Buffer; enc: Buffer; pkRm: Buffer; info: Buffer; ciphertext: Buffer; aad?: Buffer }, aead: Aead = AES_256_GCM): Buffer {
   const sharedSecret = extractAndExpand(p.dh, p.enc, p.pkRm);
   const ks = keyScheduleBase(sharedSecret, p.info, aead);
   try {

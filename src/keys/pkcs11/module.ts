@@ -149,20 +149,15 @@ export function unwrapEcPoint(value: Buffer): Buffer | undefined {
 export function ecdhInToken(m: LoadedModule, session: Handle, privateKey: Handle, peerPoint: Buffer): Buffer {
   const { lib, pkcs11 } = m;
   const parameter: ECDH1 = { type: lib.CK_PARAMS_EC_DH, kdf: lib.CKD_NULL, publicData: peerPoint };
-  const secret = pkcs11.C_DeriveKey(
-    session,
-    { mechanism: lib.CKM_ECDH1_DERIVE, parameter },
-    privateKey,
-    [
-      { type: lib.CKA_CLASS, value: lib.CKO_SECRET_KEY },
-      { type: lib.CKA_KEY_TYPE, value: lib.CKK_GENERIC_SECRET },
-      { type: lib.CKA_TOKEN, value: false },
-      { type: lib.CKA_PRIVATE, value: true },
-      { type: lib.CKA_SENSITIVE, value: false },
-      { type: lib.CKA_EXTRACTABLE, value: true },
-      { type: lib.CKA_VALUE_LEN, value: 32 },
-    ],
-  );
+  const secret = pkcs11.C_DeriveKey(session, { mechanism: lib.CKM_ECDH1_DERIVE, parameter }, privateKey, [
+    { type: lib.CKA_CLASS, value: lib.CKO_SECRET_KEY },
+    { type: lib.CKA_KEY_TYPE, value: lib.CKK_GENERIC_SECRET },
+    { type: lib.CKA_TOKEN, value: false },
+    { type: lib.CKA_PRIVATE, value: true },
+    { type: lib.CKA_SENSITIVE, value: false },
+    { type: lib.CKA_EXTRACTABLE, value: true },
+    { type: lib.CKA_VALUE_LEN, value: 32 },
+  ]);
   try {
     const [attr] = pkcs11.C_GetAttributeValue(session, secret, [{ type: lib.CKA_VALUE }]);
     if (attr?.value.length !== 32) {

@@ -22,8 +22,21 @@ import { SUITE_NAME } from '../hpke.js';
 import type { ControllerKey, KeyProvider } from '../key-provider.js';
 import { isP256Point, N_ENC, N_T, openBaseWithDh } from './hpke-open.js';
 import {
-  acquireModule, ckr, ckrName, ecdhInToken, findAll, hmacInToken, P256_GENERATOR, P256_PARAMS, pinVerifier,
-  releaseModule, sameVerifier, tokenLogin, unwrapEcPoint, type LoadedModule, type TokenLogin,
+  acquireModule,
+  ckr,
+  ckrName,
+  ecdhInToken,
+  findAll,
+  hmacInToken,
+  P256_GENERATOR,
+  P256_PARAMS,
+  pinVerifier,
+  releaseModule,
+  sameVerifier,
+  tokenLogin,
+  unwrapEcPoint,
+  type LoadedModule,
+  type TokenLogin,
 } from './module.js';
 import { parsePkcs11Url, readPin, type PinEnvironment, type Pkcs11Config } from './url.js';
 
@@ -267,7 +280,12 @@ export class Pkcs11KeyProvider implements KeyProvider {
       const fields = { keyId, controllerId, suite: SUITE_NAME, createdAt, publicKey, retired: false };
       entry = { ...fields, mac: hmacInToken(this.#module(), this.#session, this.#installation(), entryMessage(fields)) };
       this.#createData(this.#label(`entry/${keyId}`), {
-        format: ENTRY_FORMAT, keyId, controllerId, suite: SUITE_NAME, createdAt, mac: entry.mac.toString('base64'),
+        format: ENTRY_FORMAT,
+        keyId,
+        controllerId,
+        suite: SUITE_NAME,
+        createdAt,
+        mac: entry.mac.toString('base64'),
       });
     } catch (err) {
       for (const h of [pair.publicKey, pair.privateKey]) {
@@ -525,8 +543,13 @@ export class Pkcs11KeyProvider implements KeyProvider {
       }
       const { format, keyId, controllerId, suite, createdAt, mac } = json;
       if (
-        format !== ENTRY_FORMAT || typeof keyId !== 'string' || label !== entryPrefix + keyId ||
-        typeof controllerId !== 'string' || suite !== SUITE_NAME || typeof createdAt !== 'string' || typeof mac !== 'string'
+        format !== ENTRY_FORMAT ||
+        typeof keyId !== 'string' ||
+        label !== entryPrefix + keyId ||
+        typeof controllerId !== 'string' ||
+        suite !== SUITE_NAME ||
+        typeof createdAt !== 'string' ||
+        typeof mac !== 'string'
       ) {
         throw invalid(`the entry ${label} is damaged`);
       }
@@ -560,7 +583,12 @@ export class Pkcs11KeyProvider implements KeyProvider {
  * `callvault init` with CALLVAULT_KMS=pkcs11:…: the keyring (installation key and marker) and
  * the first controller key pair on an initialised token. Returns the provider, unlocked.
  */
-export async function createPkcs11Keyring(url: string, pin: string, controllerId: string, pinEnvironment: PinEnvironment = {}): Promise<{ keys: Pkcs11KeyProvider; key: ControllerKey }> {
+export async function createPkcs11Keyring(
+  url: string,
+  pin: string,
+  controllerId: string,
+  pinEnvironment: PinEnvironment = {},
+): Promise<{ keys: Pkcs11KeyProvider; key: ControllerKey }> {
   const keys = await Pkcs11KeyProvider.create(url, pin, pinEnvironment);
   try {
     return { keys, key: await keys.generate(controllerId) };
@@ -622,4 +650,3 @@ function loginFailed(err: unknown, lib: LoadedModule['lib']): CallvaultError {
       return new CallvaultError(ErrorCodes.KEYS_LOCKED, `the token refused the login (${ckrName(err)})`);
   }
 }
-

@@ -42,10 +42,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PATH_ATTRS = new Set(['token', 'object', 'serial', 'manufacturer', 'model', 'slot-id']);
 const QUERY_ATTRS = new Set(['module-path', 'pin-source', 'pin-value']);
 /** RFC 7512 attributes that are valid in general but mean nothing for a whole keyring */
-const UNSUPPORTED = new Set([
-  'id', 'type', 'library-manufacturer', 'library-description', 'library-version',
-  'slot-description', 'slot-manufacturer', 'module-name',
-]);
+const UNSUPPORTED = new Set(['id', 'type', 'library-manufacturer', 'library-description', 'library-version', 'slot-description', 'slot-manufacturer', 'module-name']);
 
 function usage(message: string): CallvaultError {
   return new CallvaultError(ErrorCodes.USAGE, `CALLVAULT_KMS: ${message}`);
@@ -96,7 +93,11 @@ export function parsePkcs11Url(url: string): Pkcs11Config {
   if (!isAbsolute(modulePath)) throw usage('module-path must be an absolute path');
 
   const config: Pkcs11Config = { modulePath, token, objectPrefix };
-  for (const [attr, key] of [['serial', 'serial'], ['manufacturer', 'manufacturer'], ['model', 'model']] as const) {
+  for (const [attr, key] of [
+    ['serial', 'serial'],
+    ['manufacturer', 'manufacturer'],
+    ['model', 'model'],
+  ] as const) {
     const v = path.get(attr);
     if (v !== undefined) config[key] = v;
   }
@@ -127,7 +128,8 @@ function parsePinSource(s: string): PinSource {
     return { kind: 'env', name };
   }
   let path = s;
-  if (s.startsWith('file://')) path = s.slice('file://'.length); // file:///run/x → /run/x
+  if (s.startsWith('file://'))
+    path = s.slice('file://'.length); // file:///run/x → /run/x
   else if (s.startsWith('file:')) path = s.slice('file:'.length);
   if (!isAbsolute(path)) throw usage('pin-source must be file:/absolute/path, /absolute/path or env:NAME');
   return { kind: 'file', path };

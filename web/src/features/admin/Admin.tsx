@@ -55,7 +55,16 @@ export function AdminPage() {
 
   function onKey(e: KeyboardEvent<HTMLButtonElement>) {
     const at = SECTIONS.indexOf(section);
-    const to = e.key === 'ArrowRight' ? (at + 1) % SECTIONS.length : e.key === 'ArrowLeft' ? (at - 1 + SECTIONS.length) % SECTIONS.length : e.key === 'Home' ? 0 : e.key === 'End' ? SECTIONS.length - 1 : -1;
+    const to =
+      e.key === 'ArrowRight'
+        ? (at + 1) % SECTIONS.length
+        : e.key === 'ArrowLeft'
+          ? (at - 1 + SECTIONS.length) % SECTIONS.length
+          : e.key === 'Home'
+            ? 0
+            : e.key === 'End'
+              ? SECTIONS.length - 1
+              : -1;
     if (to < 0) return;
     e.preventDefault();
     open(SECTIONS[to]!, true);

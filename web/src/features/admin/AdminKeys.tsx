@@ -45,13 +45,7 @@ export function AdminKeys({ headingId }: { headingId: string }) {
             <dt>{t('keys.provider')}</dt>
             <dd>{t(`keys.providers.${status.provider}`, { defaultValue: status.provider })}</dd>
             <dt>{t('keys.unlocked')}</dt>
-            <dd>
-              {status.unlocked ? (
-                <span className="verified">{t('keys.isUnlocked')}</span>
-              ) : (
-                <span className="failed">{t('keys.isLocked')}</span>
-              )}
-            </dd>
+            <dd>{status.unlocked ? <span className="verified">{t('keys.isUnlocked')}</span> : <span className="failed">{t('keys.isLocked')}</span>}</dd>
           </dl>
           {!status.unlocked && <p className="warning">{t('keys.lockedNote')}</p>}
           {status.controllers.length === 0 && <p>{t('keys.none')}</p>}

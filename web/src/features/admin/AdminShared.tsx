@@ -88,7 +88,19 @@ export function useFailure(): (error: unknown) => string {
 }
 
 /** asks before an action that cannot be undone; stays open with the error when it fails */
-export function ConfirmDialog({ title, children, confirm, onConfirm, onClose }: { title: string; children: ReactNode; confirm: string; onConfirm: () => Promise<string | null>; onClose: () => void }) {
+export function ConfirmDialog({
+  title,
+  children,
+  confirm,
+  onConfirm,
+  onClose,
+}: {
+  title: string;
+  children: ReactNode;
+  confirm: string;
+  onConfirm: () => Promise<string | null>;
+  onClose: () => void;
+}) {
   const { t: tc } = useTranslation();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -152,7 +164,21 @@ export interface SecretField {
  * are read-only text, selectable and copyable; closing asks nothing more, but the note says it
  * will not be shown again.
  */
-export function SecretDialog({ title, once, intro, fields, qrUri, onClose }: { title: string; once: string; intro: string; fields: SecretField[]; qrUri?: string; onClose: () => void }) {
+export function SecretDialog({
+  title,
+  once,
+  intro,
+  fields,
+  qrUri,
+  onClose,
+}: {
+  title: string;
+  once: string;
+  intro: string;
+  fields: SecretField[];
+  qrUri?: string;
+  onClose: () => void;
+}) {
   const { t } = useTranslation('admin');
   const id = useId();
   const [qr, setQr] = useState<string | null>(null);
@@ -169,7 +195,23 @@ export function SecretDialog({ title, once, intro, fields, qrUri, onClose }: { t
         <div key={f.label} className="admin-secret">
           <label htmlFor={`${id}-${i}`}>{f.label}</label>
           <div className="admin-secret-row">
-            <input id={`${id}-${i}`} readOnly value={f.value} spellCheck={false} autoComplete="off" onFocus={(e) => e.currentTarget.select()} ref={i === Math.max(0, fields.findIndex((x) => x.secret)) ? autofocus : undefined} />
+            <input
+              id={`${id}-${i}`}
+              readOnly
+              value={f.value}
+              spellCheck={false}
+              autoComplete="off"
+              onFocus={(e) => e.currentTarget.select()}
+              ref={
+                i ===
+                Math.max(
+                  0,
+                  fields.findIndex((x) => x.secret),
+                )
+                  ? autofocus
+                  : undefined
+              }
+            />
             <CopyButton value={f.value} label={t('secret.copy')} />
           </div>
         </div>

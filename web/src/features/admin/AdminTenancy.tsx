@@ -7,7 +7,19 @@ import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../shared/api/client';
 import { dateTime } from '../../shared/format';
-import { ConfirmDialog, CONTRACT_ROLES, ORG_ID_PATTERN, orgLabel, OrgOptions, soleId, useAnnounce, useFailure, useOrganisations, type Contract, type NewContract } from './AdminShared';
+import {
+  ConfirmDialog,
+  CONTRACT_ROLES,
+  ORG_ID_PATTERN,
+  orgLabel,
+  OrgOptions,
+  soleId,
+  useAnnounce,
+  useFailure,
+  useOrganisations,
+  type Contract,
+  type NewContract,
+} from './AdminShared';
 import { ErrorText } from '../../shared/components/ErrorText';
 import { Modal } from '../../shared/components/Modal';
 
@@ -249,12 +261,7 @@ function Contracts() {
         />
       )}
       {ending && (
-        <ConfirmDialog
-          title={t('contracts.confirmHeading')}
-          confirm={t('contracts.confirm')}
-          onConfirm={() => end(ending)}
-          onClose={() => setEnding(null)}
-        >
+        <ConfirmDialog title={t('contracts.confirmHeading')} confirm={t('contracts.confirm')} onConfirm={() => end(ending)} onClose={() => setEnding(null)}>
           <p>
             <strong>{t('contracts.label', { processor: orgLabel(orgs.processors, ending.processorId), controller: orgLabel(orgs.controllers, ending.controllerId) })}</strong>
           </p>

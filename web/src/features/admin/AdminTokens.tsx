@@ -84,7 +84,9 @@ export function AdminTokens({ headingId }: { headingId: string }) {
                     <td>{dateTime(k.createdAt)}</td>
                     <td>{dateTime(k.expiresAt)}</td>
                     <td>{k.lastUsedAt ? dateTime(k.lastUsedAt) : t('tokens.never')}</td>
-                    <td>{k.revokedAt ? <strong>{t('tokens.stateRevoked', { when: dateTime(k.revokedAt) })}</strong> : expired ? t('tokens.stateExpired') : t('tokens.stateActive')}</td>
+                    <td>
+                      {k.revokedAt ? <strong>{t('tokens.stateRevoked', { when: dateTime(k.revokedAt) })}</strong> : expired ? t('tokens.stateExpired') : t('tokens.stateActive')}
+                    </td>
                     <td>
                       {live ? (
                         <button type="button" onClick={() => setRevoking(k)} aria-label={t('tokens.revokeFor', { name: k.name })}>
@@ -113,7 +115,12 @@ export function AdminTokens({ headingId }: { headingId: string }) {
         />
       )}
       {revoking && (
-        <ConfirmDialog title={t('tokens.confirmHeading', { name: revoking.name })} confirm={t('tokens.confirm')} onConfirm={() => revoke(revoking)} onClose={() => setRevoking(null)}>
+        <ConfirmDialog
+          title={t('tokens.confirmHeading', { name: revoking.name })}
+          confirm={t('tokens.confirm')}
+          onConfirm={() => revoke(revoking)}
+          onClose={() => setRevoking(null)}
+        >
           <p>{t('tokens.confirmText')}</p>
         </ConfirmDialog>
       )}
@@ -177,7 +184,18 @@ function CreateTokenDialog({ onClose, onCreated }: { onClose: () => void; onCrea
           <OrgOptions list={orgs.controllers} />
         </select>
         <label htmlFor={`${id}-d`}>{t('tokens.days')}</label>
-        <input id={`${id}-d`} type="number" inputMode="numeric" min={1} max={MAX_DAYS} step={1} value={days} onChange={(e) => setDays(e.target.value)} required aria-describedby={`${id}-dh`} />
+        <input
+          id={`${id}-d`}
+          type="number"
+          inputMode="numeric"
+          min={1}
+          max={MAX_DAYS}
+          step={1}
+          value={days}
+          onChange={(e) => setDays(e.target.value)}
+          required
+          aria-describedby={`${id}-dh`}
+        />
         <p id={`${id}-dh`} className="hint">
           {t('tokens.daysHint', { max: MAX_DAYS })}
         </p>

@@ -7,7 +7,20 @@ import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../shared/api/client';
 import { useSession } from '../../shared/session';
-import { ConfirmDialog, CredentialsDialog, orgLabel, OrgOptions, soleId, useAnnounce, useFailure, useOrganisations, USER_ROLES, type AdminUser, type Credentials, type NewUser } from './AdminShared';
+import {
+  ConfirmDialog,
+  CredentialsDialog,
+  orgLabel,
+  OrgOptions,
+  soleId,
+  useAnnounce,
+  useFailure,
+  useOrganisations,
+  USER_ROLES,
+  type AdminUser,
+  type Credentials,
+  type NewUser,
+} from './AdminShared';
 import { ErrorText } from '../../shared/components/ErrorText';
 import { Modal } from '../../shared/components/Modal';
 
@@ -100,11 +113,17 @@ export function AdminUsers({ headingId }: { headingId: string }) {
                     <td>
                       {u.controllerId ? (
                         <>
-                          <span className="admin-tag" title={t('users.controller')}>{t('users.controllerTag')}</span> {orgLabel(orgs.controllers, u.controllerId)}
+                          <span className="admin-tag" title={t('users.controller')}>
+                            {t('users.controllerTag')}
+                          </span>{' '}
+                          {orgLabel(orgs.controllers, u.controllerId)}
                         </>
                       ) : u.processorId ? (
                         <>
-                          <span className="admin-tag" title={t('users.processor')}>{t('users.processorTag')}</span> {orgLabel(orgs.processors, u.processorId)}
+                          <span className="admin-tag" title={t('users.processor')}>
+                            {t('users.processorTag')}
+                          </span>{' '}
+                          {orgLabel(orgs.processors, u.processorId)}
                         </>
                       ) : (
                         '—'
@@ -125,7 +144,11 @@ export function AdminUsers({ headingId }: { headingId: string }) {
                             </button>
                           )}
                           {u.disabled || u.locked ? (
-                            <button type="button" onClick={() => void enable(u)} aria-label={u.disabled ? t('users.enableFor', { username: u.username }) : t('users.unlockFor', { username: u.username })}>
+                            <button
+                              type="button"
+                              onClick={() => void enable(u)}
+                              aria-label={u.disabled ? t('users.enableFor', { username: u.username }) : t('users.unlockFor', { username: u.username })}
+                            >
                               {u.disabled ? t('users.enable') : t('users.unlock')}
                             </button>
                           ) : null}
@@ -157,7 +180,9 @@ export function AdminUsers({ headingId }: { headingId: string }) {
       )}
       {pending && (
         <ConfirmDialog
-          title={pending.kind === 'reset' ? t('users.confirmResetHeading', { username: pending.user.username }) : t('users.confirmDisableHeading', { username: pending.user.username })}
+          title={
+            pending.kind === 'reset' ? t('users.confirmResetHeading', { username: pending.user.username }) : t('users.confirmDisableHeading', { username: pending.user.username })
+          }
           confirm={pending.kind === 'reset' ? t('users.confirmReset') : t('users.confirmDisable')}
           onConfirm={() => confirmed(pending)}
           onClose={() => setPending(null)}

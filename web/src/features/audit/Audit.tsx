@@ -238,7 +238,15 @@ function VerificationSection() {
                 <code className="hash">{parsed.rootHash}</code>
               </dd>
               <dt>{t('checkpoint.signatures')}</dt>
-              <dd>{parsed.signatures.length ? parsed.signatures.map((s) => <code key={s} className="block">{s}</code>) : '—'}</dd>
+              <dd>
+                {parsed.signatures.length
+                  ? parsed.signatures.map((s) => (
+                      <code key={s} className="block">
+                        {s}
+                      </code>
+                    ))
+                  : '—'}
+              </dd>
             </dl>
           ) : (
             <p className="error">{t('checkpoint.unreadable')}</p>
@@ -381,7 +389,13 @@ function LogRow({ entry, onFilter }: { entry: Entry; onFilter: (f: { recordingId
       </td>
       <td>
         {e.recordingId ? (
-          <button type="button" className="link" onClick={() => onFilter({ recordingId: e.recordingId })} title={e.recordingId} aria-label={t('log.filterRecording', { id: e.recordingId })}>
+          <button
+            type="button"
+            className="link"
+            onClick={() => onFilter({ recordingId: e.recordingId })}
+            title={e.recordingId}
+            aria-label={t('log.filterRecording', { id: e.recordingId })}
+          >
             <code>{shortId(e.recordingId)}</code>
           </button>
         ) : (

@@ -28,20 +28,17 @@ export function PrivacyPage() {
   const [error, setError] = useState<ApiError | null>(null);
   const [erasure, setErasure] = useState<Erasure | null>(null);
 
-  const find = useCallback(
-    async (s: Subject) => {
-      setBusy(true);
-      setError(null);
-      const { data, error: failure } = await api.POST('/api/v1/subject/find', { body: s });
-      setBusy(false);
-      if (!data) {
-        setFound(null);
-        return setError(errorOf(failure));
-      }
-      setFound(data.recordings ?? []);
-    },
-    [],
-  );
+  const find = useCallback(async (s: Subject) => {
+    setBusy(true);
+    setError(null);
+    const { data, error: failure } = await api.POST('/api/v1/subject/find', { body: s });
+    setBusy(false);
+    if (!data) {
+      setFound(null);
+      return setError(errorOf(failure));
+    }
+    setFound(data.recordings ?? []);
+  }, []);
 
   function clear() {
     setSubject(null);
@@ -196,7 +193,17 @@ function ExportAction({ subject }: { subject: Subject }) {
         <Modal title={t('export.dialog')} onClose={() => !busy && setOpen(false)} closable={!busy}>
           <form onSubmit={submit} aria-busy={busy}>
             <label htmlFor={`${id}-ref`}>{t('export.caseRef')}</label>
-            <input id={`${id}-ref`} value={caseRef} onChange={(e) => setCaseRef(e.target.value)} maxLength={500} required minLength={MIN_TEXT} autoComplete="off" aria-describedby={`${id}-rh`} className="wide-input" />
+            <input
+              id={`${id}-ref`}
+              value={caseRef}
+              onChange={(e) => setCaseRef(e.target.value)}
+              maxLength={500}
+              required
+              minLength={MIN_TEXT}
+              autoComplete="off"
+              aria-describedby={`${id}-rh`}
+              className="wide-input"
+            />
             <p id={`${id}-rh`} className="hint">
               {t('export.caseRefHint')}
             </p>

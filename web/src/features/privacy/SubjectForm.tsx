@@ -45,10 +45,14 @@ export function SubjectForm({
     <form className="filters subject-form" onSubmit={submit} aria-label={t('subject.form')} autoComplete="off">
       <div className="field">
         <label htmlFor={`${id}-kind`}>{t('subject.kind')}</label>
-        <select id={`${id}-kind`} value={kind} onChange={(e) => {
+        <select
+          id={`${id}-kind`}
+          value={kind}
+          onChange={(e) => {
             setKind(e.target.value as SubjectKind);
             onEdit?.();
-          }}>
+          }}
+        >
           <option value="personnummer">{t('subject.personnummer')}</option>
           <option value="phone">{t('subject.phone')}</option>
         </select>

@@ -37,7 +37,8 @@ const en = {
   },
   erase: {
     heading: 'Right to erasure (GDPR art. 17)',
-    intro: 'Erasing destroys each recording’s key: the audio, transcript and identifiers become unreadable, in the stored objects and in object-store backups. Database backups made before the erasure still hold the key until they are deleted. This cannot be undone.',
+    intro:
+      'Erasing destroys each recording’s key: the audio, transcript and identifiers become unreadable, in the stored objects and in object-store backups. Database backups made before the erasure still hold the key until they are deleted. This cannot be undone.',
     button: 'Erase…',
     dialog: 'Erase the person’s recordings permanently',
     irreversible: 'This is irreversible. The recordings’ keys are destroyed: nobody, not even an administrator, can restore them from the live database.',
@@ -104,7 +105,8 @@ const sv: Dict<typeof en> = {
   },
   erase: {
     heading: 'Rätt till radering (GDPR art. 17)',
-    intro: 'Radering förstör varje inspelnings nyckel: ljud, transkription och personuppgifter blir oläsbara, både i lagrade objekt och i säkerhetskopior av dem. Databaskopior från före raderingen har kvar nyckeln tills de tas bort. Det går inte att ångra.',
+    intro:
+      'Radering förstör varje inspelnings nyckel: ljud, transkription och personuppgifter blir oläsbara, både i lagrade objekt och i säkerhetskopior av dem. Databaskopior från före raderingen har kvar nyckeln tills de tas bort. Det går inte att ångra.',
     button: 'Radera…',
     dialog: 'Radera personens inspelningar för alltid',
     irreversible: 'Detta går inte att ångra. Inspelningarnas nycklar förstörs: ingen, inte ens en administratör, kan återställa dem ur den aktuella databasen.',

@@ -21,7 +21,19 @@ interface Word {
 
 const STEP = 5;
 
-export function Player({ recordingId, accessId, audioUrl, hasTranscript, onAccessEnded }: { recordingId: string; accessId: string; audioUrl: string; hasTranscript: boolean; onAccessEnded: () => void }) {
+export function Player({
+  recordingId,
+  accessId,
+  audioUrl,
+  hasTranscript,
+  onAccessEnded,
+}: {
+  recordingId: string;
+  accessId: string;
+  audioUrl: string;
+  hasTranscript: boolean;
+  onAccessEnded: () => void;
+}) {
   const { t } = useTranslation('recordings');
   const waveRef = useRef<HTMLDivElement>(null);
   const [ws, setWs] = useState<WaveSurfer | null>(null);
@@ -34,7 +46,9 @@ export function Player({ recordingId, accessId, audioUrl, hasTranscript, onAcces
 
   useEffect(() => {
     if (!hasTranscript) return;
-    void api.GET('/api/v1/recordings/{id}/transcript', { params: { path: { id: recordingId }, query: { access: accessId } } }).then(({ data }) => setTranscript(typeof data === 'object' ? data : null)); // JSON unless text/vtt is asked for
+    void api
+      .GET('/api/v1/recordings/{id}/transcript', { params: { path: { id: recordingId }, query: { access: accessId } } })
+      .then(({ data }) => setTranscript(typeof data === 'object' ? data : null)); // JSON unless text/vtt is asked for
   }, [recordingId, accessId, hasTranscript]);
 
   useEffect(() => {

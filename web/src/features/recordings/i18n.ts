@@ -108,7 +108,16 @@ const sv: Dict<typeof en> = {
   clear: 'Rensa',
   results: '{{count}} inspelningar på sidan',
   empty: 'Inga inspelningar inom din behörighet matchar.',
-  columns: { started: 'Start', duration: 'Längd', direction: 'Riktning', region: 'Region', agent: 'Handläggare', controller: 'Ägande region', redaction: 'Personuppgifter', open: 'Öppna' },
+  columns: {
+    started: 'Start',
+    duration: 'Längd',
+    direction: 'Riktning',
+    region: 'Region',
+    agent: 'Handläggare',
+    controller: 'Ägande region',
+    redaction: 'Personuppgifter',
+    open: 'Öppna',
+  },
   open: 'Öppna inspelningen från {{when}}',
   redaction: { pending: 'inte granskad än', none: 'ingen transkription', clean: 'inga uttalade', redacted: 'borttagna', failed: 'flaggad: kunde inte tas bort' },
   detail: {

@@ -25,7 +25,15 @@ function answerOf(body: SessionBody | undefined): Answer | null {
   if (!body || !u?.id || !u.username || !u.role) return null;
   setCsrfToken(body.csrfToken);
   return {
-    user: { id: u.id, username: u.username, role: u.role as Role, controllerId: u.controllerId ?? null, processorId: u.processorId ?? null, agent: u.agent ?? null, team: u.team ?? null },
+    user: {
+      id: u.id,
+      username: u.username,
+      role: u.role as Role,
+      controllerId: u.controllerId ?? null,
+      processorId: u.processorId ?? null,
+      agent: u.agent ?? null,
+      team: u.team ?? null,
+    },
     permissions: new Set(body.permissions),
     purposes: body.purposes,
     renditions: body.renditions,
@@ -45,7 +53,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   answerRef.current = answer;
 
   useEffect(() => {
-    void api.GET('/api/v1/auth/session').then(({ data }) => setAnswer(answerOf(data)), () => setAnswer(null));
+    void api.GET('/api/v1/auth/session').then(
+      ({ data }) => setAnswer(answerOf(data)),
+      () => setAnswer(null),
+    );
   }, []);
 
   useEffect(() => {

@@ -75,10 +75,28 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
       <form onSubmit={submit} noValidate>
         <label htmlFor={`${id}-u`}>{t('username')}</label>
         {/* biome-ignore lint/a11y/noAutofocus: signing in is the only task of the page or dialog showing this form; focus goes to the field to fill next */}
-        <input id={`${id}-u`} name="username" autoComplete="username" value={username} readOnly={Boolean(fixedUsername)} onChange={(e) => setUsername(e.target.value)} required autoFocus={!fixedUsername} />
+        <input
+          id={`${id}-u`}
+          name="username"
+          autoComplete="username"
+          value={username}
+          readOnly={Boolean(fixedUsername)}
+          onChange={(e) => setUsername(e.target.value)}
+          required
+          autoFocus={!fixedUsername}
+        />
         <label htmlFor={`${id}-p`}>{t('password')}</label>
         {/* biome-ignore lint/a11y/noAutofocus: signing in is the only task of the page or dialog showing this form; focus goes to the field to fill next */}
-        <input id={`${id}-p`} name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required autoFocus={Boolean(fixedUsername)} />
+        <input
+          id={`${id}-p`}
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          required
+          autoFocus={Boolean(fixedUsername)}
+        />
         {enrolment && (
           <fieldset className="enrol" aria-labelledby={`${id}-eh`}>
             <h2 id={`${id}-eh`}>{t('enrolHeading')}</h2>
@@ -91,7 +109,18 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
         )}
         <label htmlFor={`${id}-c`}>{t('code')}</label>
         {/* biome-ignore lint/a11y/noAutofocus: signing in is the only task of the page or dialog showing this form; focus goes to the field to fill next */}
-        <input id={`${id}-c`} name="code" inputMode="numeric" autoComplete="one-time-code" pattern="[0-9]{6}" maxLength={6} value={code} onChange={(e) => setCode(e.target.value.replace(/\D/g, ''))} aria-describedby={`${id}-ch`} autoFocus={Boolean(enrolment)} />
+        <input
+          id={`${id}-c`}
+          name="code"
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          pattern="[0-9]{6}"
+          maxLength={6}
+          value={code}
+          onChange={(e) => setCode(e.target.value.replace(/\D/g, ''))}
+          aria-describedby={`${id}-ch`}
+          autoFocus={Boolean(enrolment)}
+        />
         <p id={`${id}-ch`} className="hint">
           {t('codeHint')}
         </p>
@@ -99,7 +128,17 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
           <>
             <label htmlFor={`${id}-n`}>{t('newPassword')}</label>
             {/* biome-ignore lint/a11y/noAutofocus: signing in is the only task of the page or dialog showing this form; focus goes to the field to fill next */}
-            <input id={`${id}-n`} name="newPassword" type="password" autoComplete="new-password" value={newPassword} onChange={(e) => setNewPassword(e.target.value)} aria-describedby={`${id}-nh`} required autoFocus />
+            <input
+              id={`${id}-n`}
+              name="newPassword"
+              type="password"
+              autoComplete="new-password"
+              value={newPassword}
+              onChange={(e) => setNewPassword(e.target.value)}
+              aria-describedby={`${id}-nh`}
+              required
+              autoFocus
+            />
             <p id={`${id}-nh`} className="hint">
               {t('newPasswordHint')}
             </p>

@@ -46,7 +46,10 @@ const session: Middleware = {
     const retry = unsent.get(id);
     unsent.delete(id);
     if (response.status !== 401 || !retry || !reauthenticate) return response;
-    const body = (await response.clone().json().catch(() => null)) as { error?: ApiError } | null;
+    const body = (await response
+      .clone()
+      .json()
+      .catch(() => null)) as { error?: ApiError } | null;
     if (body?.error?.code !== 'CV_UNAUTHENTICATED') return response;
     await reauthenticate();
     return fetch(withToken(retry));

@@ -38,7 +38,21 @@ export function useCursors<C>(load: (cursor: C | undefined) => Promise<void>): C
 }
 
 /** @param next the cursor of the page after the one shown, if there is one */
-export function Pager<C>({ pages, next, label, busy = false, previousText, nextText }: { pages: Cursors<C>; next: C | undefined; label: string; busy?: boolean; previousText?: string; nextText?: string }) {
+export function Pager<C>({
+  pages,
+  next,
+  label,
+  busy = false,
+  previousText,
+  nextText,
+}: {
+  pages: Cursors<C>;
+  next: C | undefined;
+  label: string;
+  busy?: boolean;
+  previousText?: string;
+  nextText?: string;
+}) {
   const { t } = useTranslation();
   if (pages.pageNo <= 1 && next === undefined) return null;
   return (
