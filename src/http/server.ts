@@ -276,14 +276,12 @@ function handleError(thrown: FastifyError | CallvaultError, req: FastifyRequest,
   }
   const fe = err as FastifyError;
   if (fe.validation) {
-    void reply
-      .code(400)
-      .send({
-        error: {
-          code: ErrorCodes.INVALID_REQUEST,
-          message: `invalid request: ${fe.validationContext ?? ''}${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? ''}`.trim(),
-        },
-      });
+    void reply.code(400).send({
+      error: {
+        code: ErrorCodes.INVALID_REQUEST,
+        message: `invalid request: ${fe.validationContext ?? ''}${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? ''}`.trim(),
+      },
+    });
     return;
   }
   const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;

@@ -403,14 +403,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           await tx
             .insertInto('audit_entries')
             .values(
-              entries
-                .slice(i, i + 500)
-                .map((entry, k) => ({
-                  seq: i + k,
-                  entry,
-                  leaf_hash: leafHash(Buffer.from(entry)).toString('hex'),
-                  ...(i + k === 9 ? { recording_id: null, identifier_hash: null } : indexedColumns(entry)),
-                })),
+              entries.slice(i, i + 500).map((entry, k) => ({
+                seq: i + k,
+                entry,
+                leaf_hash: leafHash(Buffer.from(entry)).toString('hex'),
+                ...(i + k === 9 ? { recording_id: null, identifier_hash: null } : indexedColumns(entry)),
+              })),
             )
             .execute();
         }

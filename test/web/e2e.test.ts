@@ -96,11 +96,9 @@ describe('web UI', { timeout: 180_000 }, () => {
         for (const [who, page] of pages) {
           if (page.isClosed()) continue;
           await shots.take(page, `failed-${who}`).catch(() => undefined);
+          const body = page.locator('body');
           // biome-ignore lint/performance/useDomNodeTextContent: Playwright's locator.innerText, not the DOM property: a failure report shows the visible text
-          const text = await page
-            .locator('body')
-            .innerText({ timeout: 1000 })
-            .catch(() => '?');
+          const text = await body.innerText({ timeout: 1000 }).catch(() => '?');
           seen.push(`${who} at ${page.url()} (${shots.taken.get(`failed-${who}`) ?? 'no screenshot'}): ${text.replace(/\s+/g, ' ').slice(0, 400)}`);
         }
         if (err instanceof Error) err.message += `\n  browsers:\n    ${seen.join('\n    ')}${pageErrors.length ? `\n  page errors: ${pageErrors.join('; ')}` : ''}`;

@@ -74,7 +74,6 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
       {!compact && <h1 id={`${id}-h`}>{t('heading')}</h1>}
       <form onSubmit={submit} noValidate>
         <label htmlFor={`${id}-u`}>{t('username')}</label>
-        {/* biome-ignore lint/a11y/noAutofocus: signing in is the only task of the page or dialog showing this form; focus goes to the field to fill next */}
         <input
           id={`${id}-u`}
           name="username"
@@ -86,7 +85,6 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
           autoFocus={!fixedUsername}
         />
         <label htmlFor={`${id}-p`}>{t('password')}</label>
-        {/* biome-ignore lint/a11y/noAutofocus: signing in is the only task of the page or dialog showing this form; focus goes to the field to fill next */}
         <input
           id={`${id}-p`}
           name="password"
@@ -108,7 +106,6 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
           </fieldset>
         )}
         <label htmlFor={`${id}-c`}>{t('code')}</label>
-        {/* biome-ignore lint/a11y/noAutofocus: signing in is the only task of the page or dialog showing this form; focus goes to the field to fill next */}
         <input
           id={`${id}-c`}
           name="code"
@@ -127,7 +124,6 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
         {needsNewPassword && (
           <>
             <label htmlFor={`${id}-n`}>{t('newPassword')}</label>
-            {/* biome-ignore lint/a11y/noAutofocus: signing in is the only task of the page or dialog showing this form; focus goes to the field to fill next */}
             <input
               id={`${id}-n`}
               name="newPassword"
