@@ -37,6 +37,10 @@ test("Redocly's recommended rules report no error and no warning", async () => {
   try {
     const file = join(dir, 'openapi.json');
     await writeFile(file, JSON.stringify(await openApiDocument()));
+    // the OpenID Connect start and callback answer only with redirects (302) to the provider and
+    // back: the one rule that cannot hold for them is ignored for them alone, in Redocly's own way
+    const redirects = ['start', 'callback'].map((step) => `    - '#/paths/~1api~1v1~1auth~1oidc~1{provider}~1${step}/get/responses'`);
+    await writeFile(join(dir, '.redocly.lint-ignore.yaml'), ['openapi.json:', '  operation-2xx-response:', ...redirects, ''].join('\n'));
     const cli = join(ROOT, 'node_modules/@redocly/cli/bin/cli.js');
     const result = await promisify(execFile)(process.execPath, [cli, 'lint', file, '--extends', 'recommended', '--format', 'json'], { cwd: dir, maxBuffer: 64 << 20 }).catch(
       (err: { stdout: string }) => err,

@@ -45,6 +45,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     }
     try {
       await vault.unlock(opts.config.passphrase!);
+      const services = createServices(vault);
       let generated: 'speech' | 'tones' | undefined;
       if (fresh) {
         // the plaintext calls exist only in a private temporary directory, removed at once
@@ -52,14 +53,14 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         try {
           generated = await writeDemoCalls(work, cmd.calls);
           // stored, indexed and examined for identifiers, as `callvault import` does with the passphrase
-          const run = await createServices(vault).ingest.importPaths(operator(), [work]);
+          const run = await services.ingest.importPaths(operator(), [work]);
           if (run.incomplete.length > 0) throw new CallvaultError(ErrorCodes.INTERNAL, `the demo calls were stored but their ${run.incomplete.join(' and ')} failed`);
         } finally {
           await rm(work, { recursive: true, force: true });
         }
         people = await createDemoUsers(vault, 'region-demo');
       }
-      const page = await vault.recordings.list({ limit: 100 });
+      const page = await services.recordings.list(operator(), { limit: 100 });
       const recordings = page.recordings.map(recordingSummary);
       const demoPassphrase = opts.config.passphrase === DEMO_PASSPHRASE ? DEMO_PASSPHRASE : undefined;
       print(opts, { dataDir: dir, passphrase: demoPassphrase, admin, users: people, recordings }, () => {
