@@ -100,7 +100,7 @@ describe('the catalogue', () => {
     assert.match(catalogueProblem({ action: 'recording.delete' })!, /not in the catalogue/);
     assert.match(catalogueProblem({ action: 'recording.play', detail: { personnummer: '191212121212' } })!, /declares no detail field personnummer/);
     assert.match(catalogueProblem({ action: 'user.list', recordingId: 'r' })!, /does not use recordingId/);
-    assert.match(catalogueProblem({ action: 'recording.redact', recordingId: 'r', detail: { state: 'redacted' } })!, /needs the detail field identifiers/);
+    assert.match(catalogueProblem({ action: 'vault.restore', detail: { backupId: 'b' } })!, /needs the detail field takenAt/);
     assert.match(catalogueProblem({ action: 'recording.play', detail: { range: { start: 0, end: 1.5 } } })!, /range/);
     assert.match(catalogueProblem({ action: 'keys.read', detail: { keys: '3' } })!, /is not integer/);
     assert.match(catalogueProblem({ action: 'toString' })!, /not in the catalogue/, 'no inherited member passes for an action');
