@@ -24,7 +24,22 @@ function testFiles(dir) {
 const only = process.argv.slice(2);
 const all = testFiles('dist/test').filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
 const last = all.filter((f) => f.endsWith('plaintext-scan.test.js'));
-const first = all.filter((f) => !last.includes(f));
+// the longest files start first, so that none of them is left running alone at the end while the
+// other lane is idle (durations from a CI run: minutes each, the rest take seconds)
+const SLOW = [
+  'import/crash.test.js',
+  'import/import.test.js',
+  'cli/manage.test.js',
+  'backup/backup.test.js',
+  'cluster/two-servers.test.js',
+  'import/options.test.js',
+  'redaction/redaction.test.js',
+];
+const slowness = (f) => {
+  const i = SLOW.findIndex((s) => f.endsWith(s));
+  return i === -1 ? SLOW.length : i;
+};
+const first = all.filter((f) => !last.includes(f)).sort((a, b) => slowness(a) - slowness(b));
 
 let passed = 0;
 let failed = 0;

@@ -3,7 +3,6 @@ import { open } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
-import { buildServer } from '../../http/server.js';
 import { defaultTlsFiles, ensureSelfSignedCertificate, readTls } from '../../http/tls.js';
 import { parseProviderConfigs, type OidcProviderConfig } from '../../identities/oidc.js';
 import { indexPending } from '../../recordings/indexer.js';
@@ -71,6 +70,8 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
     maxConnections: opts.maxConnections,
     maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
   };
+  // loaded here, not at the top: every other command starts without fastify, its plugins and the route schemas
+  const { buildServer } = await import('../../http/server.js');
   const app = await buildServer({
     vault,
     tls,
