@@ -26,3 +26,12 @@ it('demo creates a data directory with synthetic calls, and a second run only li
   const verify = await cli(['--data', dir, 'verify', '--deep'], { CALLVAULT_PASSPHRASE: first.json.passphrase });
   assert.equal(verify.code, 0, verify.stderr);
 });
+
+// the demo prints passwords and its passphrase: its help must not say it listens on every address
+it('demo --help names the loopback address it listens on; serve --help names every address', async () => {
+  const demo = await cli(['demo', '--help']);
+  assert.equal(demo.code, 0, demo.stderr);
+  assert.match(demo.stdout, /--host <address>\s+address to listen on \(default: "127\.0\.0\.1"\)/);
+  const serve = await cli(['serve', '--help']);
+  assert.match(serve.stdout, /--host <address>\s+address to listen on \(default: "0\.0\.0\.0"\)/);
+});

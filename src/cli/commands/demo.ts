@@ -22,9 +22,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .description('a data directory with generated synthetic calls and one user of each role, then `serve`')
     .option('--calls <n>', 'how many calls to generate', positiveInt, 12)
     .option('--no-serve', 'set up and list only; do not start the server');
-  addServeOptions(demo);
-  // the demo listens on this machine only unless told otherwise
-  demo.setOptionValueWithSource('host', '127.0.0.1', 'default');
+  // the demo listens on this machine only unless told otherwise, and its help says so
+  addServeOptions(demo, '127.0.0.1');
   demo.action(async (cmd: ServeOptions & { calls: number; serve: boolean }) => {
     const given = globals();
     const opts = given.config.passphrase ? given : { ...given, config: withPassphrase(given.config, DEMO_PASSPHRASE) };

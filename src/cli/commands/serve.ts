@@ -189,9 +189,9 @@ export async function serveUntilSignalled(vault: Vault, opts: ServeOptions, anno
   await server.stop();
 }
 
-export function addServeOptions(cmd: Command): Command {
+export function addServeOptions(cmd: Command, defaultHost = '0.0.0.0'): Command {
   return cmd
-    .option('--host <address>', 'address to listen on', '0.0.0.0')
+    .option('--host <address>', 'address to listen on', defaultHost)
     .option('--port <n>', 'port to listen on', (v) => (v === '0' ? 0 : positiveInt(v)), 8443)
     .option('--tls-cert <file>', 'PEM certificate (default: the self-signed one made at init)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
