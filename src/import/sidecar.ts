@@ -25,6 +25,10 @@ function invalid(message: string): CallvaultError {
   return new CallvaultError(ErrorCodes.INVALID_METADATA, `metadata: ${message}`);
 }
 
+/** how far a recorder's clock may run ahead of this server's */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+const EARLIEST_CALL = Date.UTC(1990, 0, 1);
+
 /** Validates and canonicalises one record. Messages name the field, never its value. */
 export function parseSidecar(record: Record<string, unknown>): Sidecar {
   const out: Sidecar = {};
@@ -45,6 +49,10 @@ export function parseSidecar(record: Record<string, unknown>): Sidecar {
       case 'startedAt': {
         const t = Date.parse(value);
         if (!ISO_8601.test(value) || Number.isNaN(t)) throw invalid('startedAt is not an ISO 8601 date-time');
+        // a call time in the future would keep the call out of any retention for ever; none of the
+        // archives callvault takes in is older than digital call recording
+        if (t > Date.now() + CLOCK_SKEW_MS) throw invalid('startedAt lies in the future');
+        if (t < EARLIEST_CALL) throw invalid('startedAt lies before 1990');
         out.startedAt = new Date(t).toISOString();
         break;
       }
