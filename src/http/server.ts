@@ -13,6 +13,7 @@ import { CallvaultError, ErrorCodes, httpStatus, isCallvaultError, unavailableEr
 import type { Vault } from '../vault.js';
 import { createServices, type Services } from '../services/index.js';
 import type { LogLevel } from '../config.js';
+import { TLS_POLICY } from './tls.js';
 import { authenticate, SESSION_COOKIE, type AuthContext } from './auth.js';
 import { errorSchema } from './schemas.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -81,7 +82,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // the header limit and the timeouts must be given when the server is created; setting them afterwards does nothing
   const serverOptions = { maxHeaderSize: MAX_HEADER_BYTES, ...serverCreationOptions(limits) };
   const app = Fastify({
-    https: options.tls ? { cert: options.tls.cert, key: options.tls.key, ...serverOptions } : null,
+    https: options.tls ? { cert: options.tls.cert, key: options.tls.key, ...TLS_POLICY, ...serverOptions } : null,
     http: options.tls ? undefined : serverOptions,
     bodyLimit: JSON_BODY_LIMIT,
     routerOptions: { maxParamLength: 100 },
