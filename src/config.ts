@@ -152,6 +152,22 @@ function checked(name: string, parse: () => unknown): void {
  * Reads the configuration from `env` (the process environment unless a test gives another).
  * Throws one CV_USAGE error for the first bad value, naming the variable.
  */
+/**
+ * The whole environment a child process (ffmpeg decoding untrusted audio, espeak-ng, sox) gets:
+ * where to find programs and a fixed locale. Never the parent's secrets.
+ */
+export function childEnvironment(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', LC_ALL: 'C' };
+}
+
+/**
+ * Removes the secrets from this process's environment once `loadConfig` has read them, so that
+ * nothing that reads the environment later (a child, a library, a crash report) finds them.
+ */
+export function forgetSecretsInEnvironment(): void {
+  for (const v of VARIABLES) if (v.secret) for (const name of v.name.split(', ')) delete process.env[name];
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(value(env, 'CALLVAULT_DATA') ?? './callvault-data');
 

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { childEnvironment } from '../config.js';
 
 /**
  * ffmpeg with `args`, reading stdin and writing stdout. `exit` resolves with its exit code, or
@@ -11,7 +12,7 @@ import type { Readable, Writable } from 'node:stream';
  */
 export function ffmpeg(args: string[]): { child: ChildProcessByStdio<Writable, Readable, null>; exit: Promise<number | null> } {
   // stderr is discarded, never logged: ffmpeg prints tag values (titles, comments) in it
-  const child = spawn('ffmpeg', ['-hide_banner', '-nostats', '-v', 'error', ...args], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn('ffmpeg', ['-hide_banner', '-nostats', '-v', 'error', ...args], { stdio: ['pipe', 'pipe', 'ignore'], env: childEnvironment() });
   const exit = new Promise<number | null>((resolve) => {
     child.once('error', () => resolve(-1));
     child.once('close', (code) => resolve(code));

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CallvaultError, ErrorCodes, isCallvaultError, unavailableError } from '../errors.js';
-import { loadConfig, type Config } from '../config.js';
+import { forgetSecretsInEnvironment, loadConfig, type Config } from '../config.js';
 import type { GlobalOptions } from './io.js';
 import * as init from './commands/init.js';
 import * as importCommand from './commands/import.js';
@@ -36,7 +36,10 @@ export async function main(argv: string[]): Promise<void> {
   // the environment is read once, when the first command needs it: `--help` works whatever it holds
   let config: Config | undefined;
   const globals = (): GlobalOptions => {
-    config ??= loadConfig();
+    if (!config) {
+      config = loadConfig();
+      forgetSecretsInEnvironment();
+    }
     return { ...program.opts<Omit<GlobalOptions, 'config'>>(), config };
   };
   for (const command of [

@@ -7,6 +7,7 @@ import { execFile as execFileCb } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { childEnvironment } from '../config.js';
 import { prng, syntheticPersonnummer, syntheticPhone } from './synthetic-identity.js';
 
 const execFile = promisify(execFileCb);
@@ -22,7 +23,7 @@ const AGENTS = ['nurse-anna', 'nurse-erik', 'nurse-sara'];
 const REGIONS = ['stockholm', 'uppsala', 'skane'];
 
 async function hasEspeak(): Promise<boolean> {
-  return execFile('espeak-ng', ['--version']).then(
+  return execFile('espeak-ng', ['--version'], { env: childEnvironment() }).then(
     () => true,
     () => false,
   );
@@ -55,8 +56,8 @@ async function speakCall(wav: string, phrases: Part[][]): Promise<string> {
     const words: { word: string; start: number; end: number }[] = [];
     for (const part of parts) {
       const raw = `${wav}.part.raw`;
-      await execFile('espeak-ng', ['-v', 'sv', '-s', '150', '-w', `${raw}.wav`, part.say]);
-      await execFile('sox', [`${raw}.wav`, '-t', 'raw', '-r', String(RATE), '-e', 'signed', '-b', '16', '-c', '1', '-L', raw]);
+      await execFile('espeak-ng', ['-v', 'sv', '-s', '150', '-w', `${raw}.wav`, part.say], { env: childEnvironment() });
+      await execFile('sox', [`${raw}.wav`, '-t', 'raw', '-r', String(RATE), '-e', 'signed', '-b', '16', '-c', '1', '-L', raw], { env: childEnvironment() });
       const pcm = await readFile(raw);
       await rm(raw, { force: true });
       await rm(`${raw}.wav`, { force: true });
@@ -76,7 +77,7 @@ async function speakCall(wav: string, phrases: Part[][]): Promise<string> {
   }
   const raw = `${wav}.raw`;
   await writeFile(raw, Buffer.concat(samples));
-  await execFile('sox', ['-t', 'raw', '-r', String(RATE), '-e', 'signed', '-b', '16', '-c', '1', '-L', raw, '-e', 'mu-law', wav]);
+  await execFile('sox', ['-t', 'raw', '-r', String(RATE), '-e', 'signed', '-b', '16', '-c', '1', '-L', raw, '-e', 'mu-law', wav], { env: childEnvironment() });
   await rm(raw, { force: true });
   return JSON.stringify({ task: 'transcribe', language: 'swedish', duration: seconds(at), segments });
 }
