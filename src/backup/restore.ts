@@ -167,6 +167,7 @@ async function applyRestore(
     await recordings.erase(erased, new Date().toISOString());
     // their objects were never restored: nothing is left for an erasure to delete
     for (const id of erased) await recordings.setErasureDebris(id, []);
+    await database.forgetOverwritten();
     for (const m of replaced) {
       await db.deleteFrom('recording_renditions').where('blob_key', '=', m.key).execute();
       await db.updateTable('recordings').set({ redaction: 'pending' }).where('id', '=', m.recordingId).where('state', '=', 'stored').execute();

@@ -26,6 +26,12 @@ export interface MetadataDatabase {
   sqlite?: SQLite.Database;
   /** the audit log's rows, stored the way this database does it best */
   auditStore: AuditStore;
+  /**
+   * After an erasure: leaves no old copy of overwritten rows in the database's own files where it
+   * can. SQLite (with secure_delete on, freed space is zeroed) moves the WAL into the database file
+   * and truncates it; PostgreSQL keeps dead tuples until VACUUM (docs/subject-rights.md).
+   */
+  forgetOverwritten(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,11 +66,16 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');
+    // erased keys and sealed fields are overwritten with zeros where they lay, not left in free space
+    sqlite.pragma('secure_delete = ON');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   }
   await migrate(db);
   const auditStore = sqlite ? new SqliteAuditStore(db, sqlite) : new PostgresAuditStore(db);
-  return { db, dialect, url, sqlite, auditStore, close: () => db.destroy() };
+  const forgetOverwritten = async () => {
+    sqlite?.pragma('wal_checkpoint(TRUNCATE)');
+  };
+  return { db, dialect, url, sqlite, auditStore, forgetOverwritten, close: () => db.destroy() };
 }
 
 async function migrate(db: Kysely<Database>): Promise<void> {

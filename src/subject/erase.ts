@@ -103,6 +103,8 @@ export async function eraseSubjectRecordings(vault: Vault, request: ErasureReque
     await request.append({ action: 'subject.erase', outcome: 'failure', detail: { [hashField]: hash, erasureId } }).catch(() => undefined);
     throw err;
   }
+  // the old wrapped keys and sealed fields must not survive in the database's files either
+  await vault.database.forgetOverwritten();
   const done = new Set(erased.map((e) => e.id));
   // one erased by a concurrent request between the lookup and the transaction
   for (const row of toErase) if (!done.has(row.id)) alreadyErased.push(row.id);

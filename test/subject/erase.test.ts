@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli } from '../helpers.js';
 import { assertErrorAnswer, assertNoLeak, db, filesUnder } from '../http/fixtures.js';
@@ -203,6 +203,7 @@ for (const [dialect, seed] of [
       const short = await cli([...base, '--yes', '--reason', 'kort'], env());
       assert.equal(short.code, 2);
 
+      const before = (await w.server.vault.recordings.get(S3))!;
       const done = await cli([...base, '--yes', '--reason', 'Art. 17-begäran, ärende CLI-2026-2', '--json'], env());
       assert.equal(done.code, 0, done.stderr);
       assert.deepEqual(done.json.erased, [S3], 'every controller: the remaining recording of the person');
@@ -210,6 +211,14 @@ for (const [dialect, seed] of [
       assertNoLeak(done.stdout + done.stderr, secrets());
       assert.equal(await w.server.vault.recordings.get(S3), undefined);
       assert.equal((await w.server.vault.recordings.get(O1))?.state, 'stored', "the other person's recording stays");
+      if (dialect === 'sqlite') {
+        // with the keyring, an old wrapped key or sealed field left in the files would bring the call back
+        const files = ['callvault.db', 'callvault.db-wal'].map((f) => join(w.server.dataDir, f));
+        const bytes = Buffer.concat(await Promise.all(files.map((f) => readFile(f).catch(() => Buffer.alloc(0)))));
+        for (const [name, value] of Object.entries({ wrapped_key: before.wrapped_key, sealed_metadata: before.sealed_metadata, sealed_transcript: before.sealed_transcript })) {
+          if (value) assert.equal(bytes.indexOf(value), -1, `the erased recording's ${name} is still in the database files`);
+        }
+      }
 
       const again = await cli([...base, '--yes', '--json'], env());
       assert.equal(again.code, 0, again.stderr);
