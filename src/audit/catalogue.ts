@@ -38,6 +38,11 @@ const hashed = () => ({ type: 'string' as const, optional: true as const, hash: 
 const reason = opt('string');
 /** the identifier a subject request or search named, as its keyed hash (one of the two) */
 const identifierHashes = { personnummerHash: hashed(), phoneHash: hashed() };
+/**
+ * the controllers a search or subject request by identifier covered: the patient's access log
+ * shows the entry only to those who reach one of them (absent: the installation, for an auditor)
+ */
+const controllers = opt('string[]');
 const RECORDING = ['recordingId', 'controllerId'] as const;
 /** a recording reached under a stated purpose, maybe through break-the-glass */
 const UNDER_PURPOSE = ['recordingId', 'controllerId', 'purpose', 'purposeText', 'breakGlassId'] as const;
@@ -70,6 +75,7 @@ export const AUDIT_CATALOGUE = {
       direction: opt('string'),
       limit: opt('integer'),
       ...identifierHashes,
+      controllers,
       results: opt('integer'),
       reason,
     },
@@ -111,17 +117,18 @@ export const AUDIT_CATALOGUE = {
   },
 
   // ---- data subjects
-  'subject.find': { meaning: "a data subject's recordings looked up by identifier", uses: [], detail: { ...identifierHashes, results: opt('integer'), reason } },
+  'subject.find': { meaning: "a data subject's recordings looked up by identifier", uses: [], detail: { ...identifierHashes, controllers, results: opt('integer'), reason } },
   'subject.export': {
     meaning: "a data subject's recordings and access log exported",
     uses: ['purpose', 'purposeText'],
-    detail: { ...identifierHashes, exportId: opt('string'), recordings: opt('integer'), reason },
+    detail: { ...identifierHashes, controllers, exportId: opt('string'), recordings: opt('integer'), reason },
   },
   'subject.erase': {
     meaning: "a data subject's recordings erased (denied when one named is not theirs)",
     uses: ['purpose', 'purposeText'],
     detail: {
       ...identifierHashes,
+      controllers,
       erasureId: opt('string'),
       recordings: opt('integer'),
       alreadyErased: opt('integer'),
@@ -133,7 +140,7 @@ export const AUDIT_CATALOGUE = {
   'subject.access-log': {
     meaning: "a data subject's access log produced",
     uses: [],
-    detail: { ...identifierHashes, recordings: opt('integer'), accesses: opt('integer'), reason },
+    detail: { ...identifierHashes, controllers, recordings: opt('integer'), accesses: opt('integer'), reason },
   },
 
   // ---- administration

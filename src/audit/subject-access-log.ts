@@ -28,7 +28,10 @@ export interface SubjectAccessLog {
   accesses: SubjectAccess[];
 }
 
-/** `controllers`: limit to these controllers' recordings (the caller's reach); all when absent */
+/**
+ * `controllers`: limit to these controllers' recordings and to searches that covered one of them
+ * (the caller's reach); everything when absent
+ */
 export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'phone', canonicalValue: string, controllers?: readonly string[]): Promise<SubjectAccessLog> {
   const recordings = (await findByIdentifier(vault, kind, canonicalValue, controllers)).map((h) => h.row);
   const ids = recordings.map((r) => r.id);
@@ -41,6 +44,7 @@ export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'pho
     .orderBy('seq')
     .execute();
 
+  const onRecording = new Set(byRecording.map((r) => Number(r.seq)));
   const seen = new Set<number>();
   const accesses: SubjectAccess[] = [];
   for (const row of [...byRecording, ...bySearch].sort((a, b) => Number(a.seq) - Number(b.seq))) {
@@ -59,6 +63,8 @@ export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'pho
       breakGlassId?: string;
       detail?: SubjectAccess['detail'];
     };
+    const detail = onRecording.has(index) ? (e.detail ?? {}) : searchDetailInReach(e.detail ?? {}, controllers);
+    if (!detail) continue;
     accesses.push({
       index,
       time: e.time,
@@ -69,17 +75,38 @@ export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'pho
       purpose: e.purpose ?? null,
       purposeText: e.purposeText ?? null,
       breakGlass: Boolean(e.breakGlassId),
-      detail: e.detail ?? {},
+      detail,
     });
   }
   return { recordings: recordings.map((r) => ({ id: r.id, controllerId: r.controller_id, startedAt: r.started_at })), accesses };
 }
 
+/**
+ * A search or request for the person (found by the identifier's hash, not by a recording) is
+ * shown to a caller who reaches one of the controllers it covered, and to the installation's
+ * auditor. One that also covered controllers out of the caller's reach is shown without them and
+ * without its counts, which would tell how much the person has there. Null: not shown.
+ */
+function searchDetailInReach(detail: SubjectAccess['detail'], controllers: readonly string[] | undefined): SubjectAccess['detail'] | null {
+  if (!controllers) return detail;
+  const covered = Array.isArray(detail.controllers) ? (detail.controllers as unknown[]) : [];
+  const inReach = covered.filter((c): c is string => typeof c === 'string' && controllers.includes(c));
+  if (inReach.length === 0) return null;
+  if (inReach.length === covered.length) return detail;
+  return { ...Object.fromEntries(Object.entries(detail).filter(([, v]) => typeof v !== 'number')), controllers: inReach };
+}
+
 /** the audit entry for producing an extract: whom it was about (keyed hash) and how much it held */
-export function accessLogEvent(vault: Vault, kind: 'personnummer' | 'phone', canonicalValue: string, log: SubjectAccessLog): UnattributedEvent<'subject.access-log'> {
+export function accessLogEvent(
+  vault: Vault,
+  kind: 'personnummer' | 'phone',
+  canonicalValue: string,
+  log: SubjectAccessLog,
+  covered: readonly string[],
+): UnattributedEvent<'subject.access-log'> {
   return {
     action: 'subject.access-log',
     outcome: 'success',
-    detail: { [`${kind}Hash`]: vault.audit.identifierHash(kind, canonicalValue), recordings: log.recordings.length, accesses: log.accesses.length },
+    detail: { [`${kind}Hash`]: vault.audit.identifierHash(kind, canonicalValue), controllers: [...covered], recordings: log.recordings.length, accesses: log.accesses.length },
   };
 }

@@ -31,6 +31,7 @@ import {
   type Scope,
 } from '../policy/policy.js';
 import { LABELS, scrubbedText } from '../redaction/transcript.js';
+import { controllersCovered } from '../subject/common.js';
 import { parseTranscript, type Transcript } from '../transcripts/index.js';
 import { waveformPeaks } from '../audio/waveform.js';
 import type { Vault } from '../vault.js';
@@ -158,7 +159,7 @@ export class RecordingsService {
     const principal = await this.trail.authorize(actor, 'recordings:list', 'recordings.list');
     if (filters.caller && filters.personnummer) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'search by caller or by personnummer, not both');
     const scopes = await this.scopesOf(principal, 'recordings:list');
-    const detail: Record<string, string | number> = {};
+    const detail: Record<string, string | number | string[]> = {};
     for (const key of ['from', 'to', 'region', 'agent', 'direction', 'limit'] as const) if (filters[key] !== undefined) detail[key] = filters[key]!;
     let identifier: { kind: 'phone' | 'personnummer'; digests: string[] } | undefined;
     if (filters.caller || filters.personnummer) {
@@ -167,6 +168,7 @@ export class RecordingsService {
       const controllers = [...new Set(scopes.map((s) => s.controllerId))];
       identifier = { kind, digests: controllers.map((c) => blindIndexFor(this.deps, c).digest(kind, value)) };
       detail[`${kind}Hash`] = this.deps.audit.identifierHash(kind, value);
+      detail.controllers = controllers.sort();
     }
     const { caller: _caller, personnummer: _personnummer, ...search } = filters;
     const page = await this.deps.recordings.search({ scopes, ...search, identifier });
@@ -210,7 +212,19 @@ export class RecordingsService {
     const controllers = reachesEverything(principal) ? undefined : [...new Set(recordingScopes(principal, 'subject:find', now).map((s) => s.controllerId))];
     const found = await findByIdentifier(this.deps, kind, value, controllers);
     const hits = found.filter((h) => decide(principal, 'recording:view', factsOf(h.row), now).allowed);
-    await this.trail.record(actor, { action: 'subject.find', outcome: 'success', detail: { [`${kind}Hash`]: this.deps.audit.identifierHash(kind, value), results: hits.length } });
+    await this.trail.record(actor, {
+      action: 'subject.find',
+      outcome: 'success',
+      detail: {
+        [`${kind}Hash`]: this.deps.audit.identifierHash(kind, value),
+        controllers: controllersCovered(
+          principal,
+          'subject:find',
+          found.map((h) => h.row),
+        ),
+        results: hits.length,
+      },
+    });
     return hits;
   }
 

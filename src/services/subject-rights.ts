@@ -5,12 +5,13 @@
  * `callvault subject access-log|export|erase` do, the same way. The person is named by
  * personnummer or phone number; only its keyed hash reaches the log.
  */
+import { refusal } from '../audit/audit-log.js';
 import { accessLogEvent, subjectAccessLog, type SubjectAccessLog } from '../audit/subject-access-log.js';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import { subjectIdentifier } from '../identifiers/normalize.js';
 import { controllerReach, decide, PURPOSE_TEXT_MIN, reachesEverything, type Action, type Principal } from '../policy/policy.js';
 import { findByIdentifier, type SubjectHit } from '../recordings/indexer.js';
-import { subjectHits, type SubjectKind } from '../subject/common.js';
+import { controllersCovered, subjectHits, type SubjectKind } from '../subject/common.js';
 import { eraseSubjectRecordings, type ErasureResult } from '../subject/erase.js';
 import { exportFailedEvent, prepareSubjectExport, type SubjectExport } from '../subject/export.js';
 import type { Vault } from '../vault.js';
@@ -55,9 +56,15 @@ export class SubjectRightsService {
   async accessLog(actor: Actor, identifier: SubjectIdentifierInput): Promise<SubjectAccessLog> {
     const principal = await this.trail.authorize(actor, 'subject:access-log', 'subject.access-log');
     const { kind, value } = subjectIdentifier(identifier, ErrorCodes.INVALID_REQUEST);
+    // a privacy officer answers for the controllers a contract in force (or employment) reaches
     const controllers = principal.kind === 'user' && principal.role === 'dpo' ? controllerReach(principal, new Date()).map((r) => r.controllerId) : undefined;
+    if (controllers?.length === 0) {
+      await this.trail.record(actor, refusal('subject.access-log', 'contract'));
+      throw new CallvaultError(ErrorCodes.FORBIDDEN, 'no contract in force gives you a controller to answer for');
+    }
     const log = await subjectAccessLog(this.vault, kind, value, controllers);
-    await this.trail.record(actor, accessLogEvent(this.vault, kind, value, log));
+    const covered = controllers ?? [...new Set(log.recordings.map((r) => r.controllerId))].sort();
+    await this.trail.record(actor, accessLogEvent(this.vault, kind, value, log, covered));
     return log;
   }
 
@@ -74,8 +81,13 @@ export class SubjectRightsService {
     const hits = await this.hits(principal, 'recording:export', 'subject:export', kind, value);
     // the access log in the archive covers what the caller reaches
     const controllers = reachesEverything(principal) ? undefined : principal.kind === 'user' ? controllerReach(principal, new Date()).map((r) => r.controllerId) : [];
-    const made = await prepareSubjectExport(this.vault, { kind, value, hits, controllers, purposeText, append: (e) => this.trail.record(actor, e) });
-    return { ...made, recordFailure: () => this.trail.record(actor, exportFailedEvent(this.vault, kind, value, made.exportId)).catch(() => undefined) };
+    const covered = controllersCovered(
+      principal,
+      'subject:export',
+      hits.map((h) => h.row),
+    );
+    const made = await prepareSubjectExport(this.vault, { kind, value, hits, controllers, covered, purposeText, append: (e) => this.trail.record(actor, e) });
+    return { ...made, recordFailure: () => this.trail.record(actor, exportFailedEvent(this.vault, kind, value, made.exportId, covered)).catch(() => undefined) };
   }
 
   /**
@@ -104,6 +116,11 @@ export class SubjectRightsService {
       hits,
       ids: request.recordingIds ?? hits.map((h) => h.row.id),
       reason,
+      covered: controllersCovered(
+        principal,
+        'subject:erase',
+        hits.map((h) => h.row),
+      ),
       mayErase: (t) => decide(principal, 'subject:erase', { controllerId: t.controller_id, region: t.region, agent: t.agent }, now).allowed,
       append: (e) => this.trail.record(actor, e),
     });

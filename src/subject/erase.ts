@@ -27,6 +27,8 @@ export interface ErasureRequest {
   ids: readonly string[];
   /** why; identifiers in it are replaced by labels before it reaches the log */
   reason?: string;
+  /** the controllers the request covered, for its entries (`controllersCovered`) */
+  covered: readonly string[];
   /** whether the caller reached an already-erased recording (its tombstone keeps controller, region and agent) */
   mayErase: (tombstone: Pick<RecordingRow, 'controller_id' | 'region' | 'agent'>) => boolean;
   /** appends one event to the audit log as the caller (fails closed: it throws when it cannot) */
@@ -60,6 +62,7 @@ export async function eraseSubjectRecordings(vault: Vault, request: ErasureReque
   const erasureId = randomUUID();
   const hash = vault.audit.identifierHash(request.kind, request.value);
   const hashField = `${request.kind}Hash`;
+  const controllers = [...request.covered];
   const reason = scrubbedText(request.reason);
   const byId = new Map(request.hits.map((h) => [h.row.id, h.row]));
   const ids = [...new Set(request.ids.map((id) => id.toLowerCase()))];
@@ -78,7 +81,11 @@ export async function eraseSubjectRecordings(vault: Vault, request: ErasureReque
     else refused += 1;
   }
   if (refused > 0) {
-    await request.append({ action: 'subject.erase', outcome: 'denied', detail: { [hashField]: hash, erasureId, reason: 'not-the-subjects', requested: ids.length, refused } });
+    await request.append({
+      action: 'subject.erase',
+      outcome: 'denied',
+      detail: { [hashField]: hash, controllers, erasureId, reason: 'not-the-subjects', requested: ids.length, refused },
+    });
     throw new CallvaultError(ErrorCodes.CONFLICT, `${refused} of the ${ids.length} recordings named are not this person's recordings in your reach: nothing was erased`);
   }
 
@@ -87,7 +94,7 @@ export async function eraseSubjectRecordings(vault: Vault, request: ErasureReque
     outcome: 'success',
     purpose: 'subject-request',
     purposeText: reason,
-    detail: { [hashField]: hash, erasureId, recordings: toErase.length, alreadyErased: alreadyErased.length },
+    detail: { [hashField]: hash, controllers, erasureId, recordings: toErase.length, alreadyErased: alreadyErased.length },
   });
   for (const row of toErase) {
     await request.append({ action: 'recording.erase', outcome: 'success', recordingId: row.id, controllerId: row.controller_id, detail: { erasureId, subjectRequest: true } });
@@ -100,7 +107,7 @@ export async function eraseSubjectRecordings(vault: Vault, request: ErasureReque
       new Date().toISOString(),
     );
   } catch (err) {
-    await request.append({ action: 'subject.erase', outcome: 'failure', detail: { [hashField]: hash, erasureId } }).catch(() => undefined);
+    await request.append({ action: 'subject.erase', outcome: 'failure', detail: { [hashField]: hash, controllers, erasureId } }).catch(() => undefined);
     throw err;
   }
   // the old wrapped keys and sealed fields must not survive in the database's files either

@@ -33,6 +33,8 @@ export interface SubjectExportRequest {
   hits: readonly SubjectHit[];
   /** the access log covers these controllers' recordings (the caller's reach); all when absent */
   controllers?: readonly string[];
+  /** the controllers the request covered, for its entries (`controllersCovered`) */
+  covered: readonly string[];
   /** the case reference; identifiers in it are replaced by labels before it reaches the log */
   purposeText?: string;
   /** appends one event to the audit log as the caller (fails closed: it throws when it cannot) */
@@ -65,7 +67,7 @@ export async function prepareSubjectExport(vault: Vault, request: SubjectExportR
     outcome: 'success',
     purpose: 'subject-request',
     purposeText,
-    detail: { [`${request.kind}Hash`]: hash, exportId, recordings: request.hits.length },
+    detail: { [`${request.kind}Hash`]: hash, controllers: [...request.covered], exportId, recordings: request.hits.length },
   });
   for (const hit of request.hits) {
     await request.append({
@@ -85,8 +87,8 @@ export async function prepareSubjectExport(vault: Vault, request: SubjectExportR
 }
 
 /** the audit event of an export that stopped after it began (best effort: the export's own entries are already written) */
-export function exportFailedEvent(vault: Vault, kind: SubjectKind, value: string, exportId: string): SubjectAuditEvent {
-  return { action: 'subject.export', outcome: 'failure', detail: { [`${kind}Hash`]: vault.audit.identifierHash(kind, value), exportId } };
+export function exportFailedEvent(vault: Vault, kind: SubjectKind, value: string, exportId: string, covered: readonly string[]): SubjectAuditEvent {
+  return { action: 'subject.export', outcome: 'failure', detail: { [`${kind}Hash`]: vault.audit.identifierHash(kind, value), controllers: [...covered], exportId } };
 }
 
 interface ArchiveContents {
