@@ -80,7 +80,11 @@ export const AUDIT_CATALOGUE = {
       reason,
     },
   },
-  'recording.view': { meaning: "one recording's metadata shown", uses: ['recordingId', 'controllerId', 'breakGlassId'], detail: { identifiers: opt('string'), reason } },
+  'recording.view': {
+    meaning: "one recording's metadata shown, its identifiers as labels (`identifiers: hidden`)",
+    uses: ['recordingId', 'controllerId', 'breakGlassId'],
+    detail: { identifiers: opt('string'), reason },
+  },
   'recording.access': { meaning: 'a purpose stated for playback (an access granted)', uses: UNDER_PURPOSE, detail: { ...granted } },
   'recording.play': {
     meaning: 'audio served: every range request; `range` is the span served, `ranges` each part of a multipart/byteranges answer; `reason: range` on a 416',
@@ -89,6 +93,11 @@ export const AUDIT_CATALOGUE = {
   },
   'recording.transcript': { meaning: 'a transcript served under an access', uses: UNDER_PURPOSE, detail: { ...granted } },
   'recording.waveform': { meaning: 'a waveform computed from the audio under an access', uses: UNDER_PURPOSE, detail: { ...granted } },
+  'recording.identifiers': {
+    meaning: "the caller's number and personnummer shown in clear, under an access stated for the original (denied under one for the redacted rendition)",
+    uses: UNDER_PURPOSE,
+    detail: { ...granted },
+  },
   'recording.export': {
     meaning: 'a rendition exported whole (HTTP, CLI, or in a subject export)',
     uses: UNDER_PURPOSE,

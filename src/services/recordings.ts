@@ -39,7 +39,7 @@ import type { Actor, SignedInActor } from './actor.js';
 import type { AuditTrail } from './audit-trail.js';
 
 /** the audit actions of reaching one recording */
-type RecordingAction = 'recording.view' | 'recording.access' | 'recording.play' | 'recording.transcript' | 'recording.waveform' | 'recording.export';
+type RecordingAction = 'recording.view' | 'recording.access' | 'recording.play' | 'recording.transcript' | 'recording.waveform' | 'recording.identifiers' | 'recording.export';
 /** what reading recordings needs of the vault: rows, grants, keys to open them, their objects */
 export type RecordingsDeps = Pick<Vault, 'recordings' | 'grants' | 'keys' | 'blobs' | 'controllers'> & { audit: Pick<Vault['audit'], 'identifierHash'> };
 
@@ -183,22 +183,22 @@ export class RecordingsService {
     return page;
   }
 
-  /** one recording with its caller number and personnummer, as labels for who may not hear the original */
+  /**
+   * One recording, its caller number and personnummer as labels: they are shown in clear only
+   * under a purpose stated for the original (`PlaybackService.identifiers`), never on sight.
+   */
   async view(actor: Actor, id: string): Promise<RecordingView> {
-    const { row, principal, breakGlassId } = await reach(this.deps, this.trail, actor, id, 'recording:view', 'recording.view');
-    // who may not hear the original does not read its identifiers either: only that they exist
-    const shown = decide(principal, 'recording:unredacted', factsOf(row), new Date()).allowed;
+    const { row, breakGlassId } = await reach(this.deps, this.trail, actor, id, 'recording:view', 'recording.view');
     await this.trail.record(actor, {
       action: 'recording.view',
       outcome: 'success',
       recordingId: row.id,
       controllerId: row.controller_id,
       breakGlassId,
-      detail: { identifiers: shown ? 'shown' : 'hidden' },
+      detail: { identifiers: 'hidden' },
     });
     const fields = await readSealedFields(this.deps, row);
-    const show = (value: string | undefined, label: string) => (value === undefined ? null : shown ? value : label);
-    return { recording: row, caller: show(fields.caller, LABELS.phone), personnummer: show(fields.personnummer, LABELS.personnummer) };
+    return { recording: row, caller: fields.caller === undefined ? null : LABELS.phone, personnummer: fields.personnummer === undefined ? null : LABELS.personnummer };
   }
 
   /**
@@ -334,6 +334,26 @@ export class PlaybackService {
     const transcript = parseTranscript(Buffer.from(text!, 'utf8'), 'application/json');
     const identifiers = (await readSealedDetections(this.deps, row)).filter((f) => f.span).map((f) => ({ type: f.type, start: f.span!.start, end: f.span!.end }));
     return { rendition: grant.rendition, transcript, identifiers };
+  }
+
+  /**
+   * The caller's number and personnummer in clear, under an access stated for the original: the
+   * purpose that lets one hear them in the call lets one read them, and nothing less does.
+   */
+  async identifiers(actor: Actor, id: string, access: string | undefined): Promise<{ caller: string | null; personnummer: string | null }> {
+    const { row, grant, breakGlassId } = await this.underAccess(actor, id, access, 'recording.identifiers');
+    if (grant.rendition !== 'original') {
+      await this.trail.record(actor, {
+        action: 'recording.identifiers',
+        outcome: 'denied',
+        recordingId: row.id,
+        detail: { accessId: grant.id, rendition: grant.rendition, reason: 'rendition' },
+      });
+      throw new CallvaultError(ErrorCodes.FORBIDDEN, 'the identifiers are shown under a purpose stated for the original only');
+    }
+    await this.trail.record(actor, { action: 'recording.identifiers', ...underGrant(row, grant, breakGlassId), detail: { accessId: grant.id, rendition: grant.rendition } });
+    const fields = await readSealedFields(this.deps, row);
+    return { caller: fields.caller ?? null, personnummer: fields.personnummer ?? null };
   }
 
   /** the loudest sample of each slice of the rendition the access was stated for, 0 to 1 */

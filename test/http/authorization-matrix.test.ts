@@ -273,11 +273,11 @@ function listCheck(c: Caller, res: Response): string | undefined {
   return JSON.stringify(got) === JSON.stringify(want) ? undefined : `lists ${got.map(name).join(',') || 'nothing'}, expected ${want.map(name).join(',') || 'nothing'}`;
 }
 
-/** the identifiers in clear for roles that may hear the original, as labels for the supervisor */
-const viewCheck = (name: keyof typeof R) => (c: Caller, res: Response) => {
-  const want = c.name === 'supCallco' ? ['[PERSONNUMMER]', '[TELEFON]'] : [call.personnummer, `+46${call.phone.replace(/\D/g, '').slice(1)}`];
-  return res.json.id === R[name] && res.json.personnummer === want[0] && res.json.caller === want[1] ? undefined : `answered ${res.body.toString().slice(0, 200)}`;
-};
+/** the identifiers as labels for every role: in clear only under a purpose stated for the original (identifiersCheck) */
+const viewCheck = (name: keyof typeof R) => (_c: Caller, res: Response) =>
+  res.json.id === R[name] && res.json.personnummer === '[PERSONNUMMER]' && res.json.caller === '[TELEFON]' ? undefined : `answered ${res.body.toString().slice(0, 200)}`;
+const identifiersCheck = (_c: Caller, res: Response) =>
+  res.json.personnummer === call.personnummer && res.json.caller === `+46${call.phone.replace(/\D/g, '').slice(1)}` ? undefined : `answered ${res.body.toString().slice(0, 200)}`;
 const accessCheck = (name: keyof typeof R) => (c: Caller, res: Response) => {
   audioUrls.set(`${c.name}:${name}${res.json.rendition === 'original' ? ':original' : ''}`, res.json.audioUrl);
   return res.json.breakGlass === false && res.json.audioUrl.startsWith(`${API}/recordings/${R[name]}/audio?access=`) ? undefined : `answered ${res.body.toString()}`;
@@ -608,6 +608,19 @@ const ROWS: Row[] = [
     waveformCheck,
   ),
 
+  // --- the identifiers in clear: under an access stated for the original only
+  row(
+    'GET',
+    '/api/v1/recordings/{id}/identifiers',
+    'R1 original',
+    [401, 401, 401, 200, 400, 404, 404, 404, 200, 403, 403, 403, 401, 401],
+    (c) => ({ path: audioUrl(c, 'R1', ':original').replace('/audio?', '/identifiers?') }),
+    identifiersCheck,
+  ),
+  row('GET', '/api/v1/recordings/{id}/identifiers', 'R1', [401, 401, 401, 403, 403, 404, 404, 404, 403, 403, 403, 403, 401, 401], (c) => ({
+    path: audioUrl(c, 'R1').replace('/audio?', '/identifiers?'),
+  })),
+
   // --- export: privacy officers only
   row(
     'POST',
@@ -856,6 +869,8 @@ const AUDITED: Record<string, [string, string]> = {
   'GET /api/v1/recordings/{id}/transcript [R4]': ['recording.transcript', '- - - D D D D S D D D - - -'],
   'GET /api/v1/recordings/{id}/waveform [R1]': ['recording.waveform', '- - - S S D D D S D D - - -'],
   'GET /api/v1/recordings/{id}/waveform [R4]': ['recording.waveform', '- - - D D D D S D D D - - -'],
+  'GET /api/v1/recordings/{id}/identifiers [R1 original]': ['recording.identifiers', '- - - S D D D D S D D - - -'],
+  'GET /api/v1/recordings/{id}/identifiers [R1]': ['recording.identifiers', '- - - D D D D D D D D - - -'],
 
   'POST /api/v1/recordings/{id}/export [R1]': ['recording.export', '- - - D D D D D S D D D - -'],
   'POST /api/v1/recordings/{id}/export [R2]': ['recording.export', '- - - D D D D D S D D D - -'],

@@ -76,10 +76,39 @@ test('the nurse who handled the call finds it by personnummer, and the URL never
   );
   const none = await nurse.client.post('/api/v1/recordings/search', { personnummer: '19121212-1212' });
   assert.deepEqual(none.json.recordings, []);
+});
 
+test("the caller's identifiers are shown only under a purpose stated for the original, and that view is an entry (issue 16, item 10)", async () => {
+  // before: the nurse read the number and personnummer in clear on the call page, having stated nothing
   const detail = await nurse.client.get(`/api/v1/recordings/${recordingId}`);
   assert.equal(detail.status, 200);
-  assert.equal(detail.json.personnummer, call.personnummer.replace(/\D/g, '').padStart(12, '19'));
+  assert.deepEqual([detail.json.personnummer, detail.json.caller], ['[PERSONNUMMER]', '[TELEFON]']);
+
+  const identifiersUrl = `/api/v1/recordings/${recordingId}/identifiers`;
+  const none = await nurse.client.get(identifiersUrl);
+  assert.equal(none.json.error.code, 'CV_PURPOSE_REQUIRED');
+  const redacted = await nurse.client.post(`/api/v1/recordings/${recordingId}/access`, { purpose: 'quality-review' });
+  assert.equal(redacted.json.identifiersUrl, null);
+  const underRedacted = await nurse.client.get(`${identifiersUrl}?access=${redacted.json.accessId}`);
+  assert.equal(underRedacted.status, 403);
+  assert.doesNotMatch(underRedacted.body.toString(), /\d{6}/);
+
+  const original = await nurse.client.post(`/api/v1/recordings/${recordingId}/access`, {
+    purpose: 'patient-follow-up',
+    purposeText: 'ringa tillbaka om provsvar',
+    rendition: 'original',
+  });
+  assert.equal(original.status, 201, original.body.toString());
+  const before = await server.vault.audit.size();
+  const shown = await nurse.client.get(original.json.identifiersUrl);
+  assert.equal(shown.status, 200, shown.body.toString());
+  assert.equal(shown.json.personnummer, call.personnummer.replace(/\D/g, '').padStart(12, '19'));
+  assert.equal(shown.json.caller, `+46${call.phone.replace(/\D/g, '').slice(1)}`);
+  const [entry] = (await server.vault.audit.entries(before, before + 1)).map((e) => JSON.parse(e.entry.toString('utf8')));
+  assert.equal(entry.action, 'recording.identifiers');
+  assert.equal(entry.outcome, 'success');
+  assert.equal(entry.purpose, 'patient-follow-up');
+  assert.equal(entry.detail.accessId, original.json.accessId);
 });
 
 test('playback needs a stated purpose, serves byte ranges with 206, and 416 past the end', async () => {

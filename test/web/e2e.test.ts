@@ -63,6 +63,16 @@ async function position(page: Page): Promise<number> {
   return Number(await page.getByRole('slider', { name: /^Waveform/ }).getAttribute('aria-valuenow'));
 }
 
+/** the value of one fact on a call page, by its term */
+async function fact(page: Page, name: string): Promise<string> {
+  return (
+    (await page
+      .locator('dl.facts dt', { hasText: new RegExp(`^${name}$`) })
+      .locator('xpath=following-sibling::dd[1]')
+      .textContent()) ?? ''
+  ).trim();
+}
+
 describe('web UI', { timeout: 180_000 }, () => {
   let server: DemoServer;
   const contexts: BrowserContext[] = [];
@@ -178,24 +188,11 @@ describe('web UI', { timeout: 180_000 }, () => {
       (ids) => ids.length === annaCalls.length,
     );
 
-    // her own call shows the caller and personnummer
+    // her own call: the caller and personnummer as labels until she states a purpose for the original
     const call = annaCalls[0]!;
     await anna.locator(`a[href="/recordings/${call.id}"]`).click();
     await anna.getByRole('heading', { name: /^Call on / }).waitFor();
-    const fact = (name: string) =>
-      anna
-        .locator('dl.facts dt', { hasText: new RegExp(`^${name}$`) })
-        .locator('xpath=following-sibling::dd[1]')
-        .textContent();
-    const shownPnr = digits(await fact('Personnummer'));
-    const shownPhone = digits(await fact('Caller'));
-    const spoken = [...Array(CALLS).keys()]
-      .filter((i) => DEMO_AGENTS[i % 3] === 'nurse-anna')
-      .map((i) => ({ pnr: syntheticPersonnummer(1000 + i), phone: digits(syntheticPhone(1000 + i)) }));
-    assert.ok(
-      spoken.some((s) => shownPnr.endsWith(s.pnr.slice(2)) && shownPnr.length >= 10 && shownPhone.slice(-9) === s.phone.slice(-9)),
-      `the caller (${shownPhone}) and personnummer (${shownPnr}) of one of anna’s demo calls are shown`,
-    );
+    assert.deepEqual([await fact(anna, 'Personnummer'), await fact(anna, 'Caller')], ['[PERSONNUMMER]', '[TELEFON]']);
 
     // a purpose first: the start button waits for one
     await anna.getByRole('button', { name: 'Play…' }).click();
@@ -533,6 +530,34 @@ describe('web UI', { timeout: 180_000 }, () => {
     assert.match(cell(found[0]!, 'Found in'), /metadata/);
     assert.ok(!page.url().includes(pnr.slice(2, 8)), 'the personnummer is not in the address');
     await shots.take(page, 'privacy');
+  });
+
+  test('a purpose stated for the original shows the caller and personnummer in clear', async () => {
+    const call = annaCalls[0]!;
+    await anna.goto(`/recordings/${call.id}`);
+    await anna.getByRole('heading', { name: /^Call on / }).waitFor();
+    assert.equal(await fact(anna, 'Personnummer'), '[PERSONNUMMER]');
+    await anna.getByRole('button', { name: 'Play…' }).click();
+    const dialog = anna.getByRole('dialog', { name: 'Why are you listening?' });
+    await dialog.getByLabel('Purpose', { exact: true }).selectOption('patient-follow-up');
+    await dialog.getByLabel('Original (identifiers audible)').check();
+    await dialog.getByRole('button', { name: 'Start listening' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const shownPnr = digits(
+      await eventually(
+        'the personnummer in clear',
+        () => fact(anna, 'Personnummer'),
+        (v) => /\d/.test(v),
+      ),
+    );
+    const shownPhone = digits(await fact(anna, 'Caller'));
+    const spoken = [...Array(CALLS).keys()]
+      .filter((i) => DEMO_AGENTS[i % 3] === 'nurse-anna')
+      .map((i) => ({ pnr: syntheticPersonnummer(1000 + i), phone: digits(syntheticPhone(1000 + i)) }));
+    assert.ok(
+      spoken.some((p) => shownPnr.endsWith(p.pnr.slice(2)) && shownPnr.length >= 10 && shownPhone.slice(-9) === p.phone.slice(-9)),
+      `the caller (${shownPhone}) and personnummer (${shownPnr}) of one of anna’s demo calls are shown`,
+    );
   });
 
   test('in Swedish, the pages and the sign-in form speak Swedish', async () => {

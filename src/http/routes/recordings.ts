@@ -125,7 +125,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       tags: ['recordings'],
       operationId: 'getRecording',
       security: Security.session,
-      summary: 'One recording with its caller number and personnummer (as labels for roles that hear only redacted audio)',
+      summary: 'One recording; its caller number and personnummer as labels (in clear only from /identifiers, under a purpose stated for the original)',
       params: RecordingId,
       response: { 200: Type.Object({ ...RecordingSummary.properties, caller: NullableString, personnummer: NullableString }), ...errorResponses },
     },
@@ -150,6 +150,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
           rendition: oneOf(RENDITIONS),
           audioUrl: Type.String(),
           transcriptUrl: NullableString,
+          identifiersUrl: Type.Union([Type.String(), Type.Null()], { description: "the caller's number and personnummer in clear: under an access for the original only" }),
           breakGlass: Type.Boolean(),
         }),
         409: ErrorBody,
@@ -165,6 +166,7 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
         rendition: access.rendition,
         audioUrl: `${base}/audio?access=${access.accessId}`,
         transcriptUrl: access.hasTranscript ? `${base}/transcript?access=${access.accessId}` : null,
+        identifiersUrl: access.rendition === 'original' ? `${base}/identifiers?access=${access.accessId}` : null,
         breakGlass: access.breakGlass,
       });
     },
@@ -254,6 +256,22 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       response: { 200: Type.Object({ durationMs: Type.Integer(), peaks: Type.Array(Type.Number()) }), 409: ErrorBody, ...errorResponses },
     },
     handler: async (req) => playback.waveform(requestActor(req), req.params.id, req.query.access),
+  });
+
+  route.get('/recordings/:id/identifiers', {
+    schema: {
+      tags: ['recordings'],
+      operationId: 'getRecordingIdentifiers',
+      security: Security.session,
+      summary: "The caller's number and personnummer in clear, under an access stated for the original (403 under one for the redacted rendition)",
+      params: RecordingId,
+      querystring: AccessQuery,
+      response: { 200: Type.Object({ caller: NullableString, personnummer: NullableString }), ...errorResponses },
+    },
+    handler: async (req, reply) => {
+      void reply.header('Cache-Control', 'no-store');
+      return playback.identifiers(requestActor(req), req.params.id, req.query.access);
+    },
   });
 
   route.post('/subject/find', {

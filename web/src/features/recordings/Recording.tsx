@@ -16,6 +16,7 @@ import { useBreakGlass } from './BreakGlass';
 
 type Detail = paths['/api/v1/recordings/{id}']['get']['responses'][200]['content']['application/json'];
 type Access = paths['/api/v1/recordings/{id}/access']['post']['responses'][201]['content']['application/json'];
+type Identifiers = paths['/api/v1/recordings/{id}/identifiers']['get']['responses'][200]['content']['application/json'];
 type AccessBody = NonNullable<paths['/api/v1/recordings/{id}/access']['post']['requestBody']>['content']['application/json'];
 
 export function RecordingPage() {
@@ -27,6 +28,8 @@ export function RecordingPage() {
   const [asking, setAsking] = useState(false);
   const [access, setAccess] = useState<(Access & { purpose: string }) | null>(null);
   const [ended, setEnded] = useState(false);
+  // in clear only while an access stated for the original lasts; the page shows labels otherwise
+  const [identifiers, setIdentifiers] = useState<Identifiers | null>(null);
 
   useEffect(() => {
     void api.GET('/api/v1/recordings/{id}', { params: { path: { id } } }).then(({ data, error: failure }) => {
@@ -37,8 +40,22 @@ export function RecordingPage() {
 
   const accessEnded = useCallback(() => {
     setAccess(null);
+    setIdentifiers(null);
     setEnded(true);
   }, []);
+
+  const granted = (a: Access & { purpose: string }) => {
+    setAsking(false);
+    setEnded(false);
+    setAccess(a);
+    setIdentifiers(null);
+    if (a.identifiersUrl) {
+      void api.GET('/api/v1/recordings/{id}/identifiers', { params: { path: { id }, query: { access: a.accessId! } } }).then(({ data, error: failure }) => {
+        if (data) setIdentifiers(data);
+        else setError(errorOf(failure));
+      });
+    }
+  };
 
   const when = dateTime(detail?.startedAt ?? detail?.importedAt);
   return (
@@ -74,11 +91,11 @@ export function RecordingPage() {
             <dd>{detail.controllerId}</dd>
             <dt>{t('detail.caller')}</dt>
             <dd>
-              <Identifier value={detail.caller} />
+              <Identifier value={identifiers ? identifiers.caller : detail.caller} />
             </dd>
             <dt>{t('detail.personnummer')}</dt>
             <dd>
-              <Identifier value={detail.personnummer} />
+              <Identifier value={identifiers ? identifiers.personnummer : detail.personnummer} />
             </dd>
             <dt>{t('columns.redaction')}</dt>
             <dd>{detail.redaction ? t(`redaction.${detail.redaction as 'pending'}`) : '—'}</dd>
@@ -106,17 +123,7 @@ export function RecordingPage() {
               ▶ {t('purpose.play')}
             </button>
           )}
-          {asking && (
-            <PurposeDialog
-              recordingId={id}
-              onClose={() => setAsking(false)}
-              onGranted={(a) => {
-                setAsking(false);
-                setEnded(false);
-                setAccess(a);
-              }}
-            />
-          )}
+          {asking && <PurposeDialog recordingId={id} onClose={() => setAsking(false)} onGranted={granted} />}
         </>
       )}
     </>

@@ -30,7 +30,7 @@ const en = {
     caller: 'Caller',
     personnummer: 'Personnummer',
     format: 'Format',
-    hidden: 'Shown to roles that may hear the original',
+    hidden: 'Shown in clear once you state a purpose for the original',
     flagged: 'Identifiers in this call could not be removed. Only roles that may hear the original can play it.',
   },
   purpose: {
@@ -126,7 +126,7 @@ const sv: Dict<typeof en> = {
     caller: 'Uppringare',
     personnummer: 'Personnummer',
     format: 'Format',
-    hidden: 'Visas för roller som får höra originalet',
+    hidden: 'Visas i klartext när du har angett ett syfte för originalet',
     flagged: 'Personuppgifter i samtalet kunde inte tas bort. Bara roller som får höra originalet kan spela upp det.',
   },
   purpose: {

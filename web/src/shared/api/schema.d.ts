@@ -33,7 +33,7 @@ export interface paths {
     post: operations["searchRecordings"];
   };
   "/api/v1/recordings/{id}": {
-    /** One recording with its caller number and personnummer (as labels for roles that hear only redacted audio) */
+    /** One recording; its caller number and personnummer as labels (in clear only from /identifiers, under a purpose stated for the original) */
     get: operations["getRecording"];
   };
   "/api/v1/recordings/{id}/access": {
@@ -51,6 +51,10 @@ export interface paths {
   "/api/v1/recordings/{id}/waveform": {
     /** The waveform of the rendition the access was stated for: the loudest sample of each slice, 0 to 1, so a player can draw it without downloading the audio */
     get: operations["getRecordingWaveform"];
+  };
+  "/api/v1/recordings/{id}/identifiers": {
+    /** The caller's number and personnummer in clear, under an access stated for the original (403 under one for the redacted rendition) */
+    get: operations["getRecordingIdentifiers"];
   };
   "/api/v1/subject/find": {
     /** A person's recordings in your reach, found through the blind indexes of the metadata and of the identifiers spoken in the transcripts (identifier in the body, never in a URL) */
@@ -925,7 +929,7 @@ export interface operations {
       };
     };
   };
-  /** One recording with its caller number and personnummer (as labels for roles that hear only redacted audio) */
+  /** One recording; its caller number and personnummer as labels (in clear only from /identifiers, under a purpose stated for the original) */
   getRecording: {
     parameters: {
       path: {
@@ -1055,6 +1059,8 @@ export interface operations {
             rendition: "redacted" | "original";
             audioUrl: string;
             transcriptUrl: string | null;
+            /** @description the caller's number and personnummer in clear: under an access for the original only */
+            identifiersUrl: string | null;
             breakGlass: boolean;
           };
         };
@@ -1439,6 +1445,94 @@ export interface operations {
       };
       /** @description Default Response */
       409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** The caller's number and personnummer in clear, under an access stated for the original (403 under one for the redacted rendition) */
+  getRecordingIdentifiers: {
+    parameters: {
+      query?: {
+        access?: string;
+      };
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            caller: string | null;
+            personnummer: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
         content: {
           "application/json": {
             error: {
