@@ -61,6 +61,11 @@ export const ERRORS = {
   TOTP_ENROLMENT_REQUIRED: { code: 'CV_TOTP_ENROLMENT_REQUIRED', status: 401, meaning: 'the first sign-in: enrol the authenticator with the secret in the answer' },
   PASSWORD_CHANGE_REQUIRED: { code: 'CV_PASSWORD_CHANGE_REQUIRED', status: 401, meaning: 'the one-time password must be replaced before anything else' },
   WEAK_PASSWORD: { code: 'CV_WEAK_PASSWORD', status: 400, meaning: 'the new password is too easy to guess' },
+  APPROVAL_PENDING: {
+    code: 'CV_APPROVAL_PENDING',
+    status: 403,
+    meaning: 'the account waits for a second person to approve it (four-eyes) or was refused: it can do nothing yet',
+  },
   CSRF: { code: 'CV_CSRF', status: 403, meaning: 'the X-CSRF-Token header is missing or wrong' },
   FORBIDDEN: { code: 'CV_FORBIDDEN', status: 403, meaning: "the caller's role, token scope or contract does not allow this" },
   PURPOSE_REQUIRED: { code: 'CV_PURPOSE_REQUIRED', status: 400, meaning: 'state a purpose of use first' },

@@ -336,6 +336,27 @@ const migrations: Record<string, Migration> = {
       await sql`CREATE UNIQUE INDEX recordings_content_stored ON recordings (controller_id, content_sha256) WHERE state = 'stored'`.execute(db);
     },
   },
+  '0011_four_eyes': {
+    async up(db: Kysely<any>) {
+      // Separation of duties (docs/access.md, "Approval"): an account that can reach recordings, and
+      // a contract, is usable only once a second person of another role has approved it. Rows made
+      // before this migration were made under the old rule and stay approved.
+      for (const table of ['users', 'contracts']) {
+        await db.schema
+          .alterTable(table)
+          .addColumn('approval', 'text', (c) => c.notNull().defaultTo('approved'))
+          .execute();
+        // what waits for approval (create, reset, enable), who asked and who decided
+        await db.schema.alterTable(table).addColumn('approval_request', 'text').execute();
+        await db.schema.alterTable(table).addColumn('approval_requested_by', 'text').execute();
+        await db.schema.alterTable(table).addColumn('approval_decided_by', 'text').execute();
+      }
+      // a single-use enrolment code handed to the person (its SHA-256) and when it stops working:
+      // the administrator never sees a password or an authenticator secret
+      await db.schema.alterTable('users').addColumn('enrolment_hash', 'text').execute();
+      await db.schema.alterTable('users').addColumn('enrolment_expires_at', 'text').execute();
+    },
+  },
 };
 
 /** rows read per query, and rows written per UPDATE (6 parameters each: under SQLite's 32,766) */

@@ -120,7 +120,21 @@ export interface UsersTable {
   /** accounts that sign in through an OpenID provider instead of a password and TOTP */
   oidc_issuer: Defaulted<string | null>;
   oidc_subject: Defaulted<string | null>;
+  /** SHA-256 (hex) of the single-use enrolment code handed to the person, and its expiry */
+  enrolment_hash: Defaulted<string | null>;
+  enrolment_expires_at: Defaulted<string | null>;
+  /** 'approved', 'pending' (usable for nothing) or 'refused'; migration 0011 */
+  approval: Defaulted<Approval>;
+  /** what waits for approval: 'create', 'reset' or 'enable' */
+  approval_request: Defaulted<string | null>;
+  /** the account id (or 'cli') that asked for it, and the one that approved or refused */
+  approval_requested_by: Defaulted<string | null>;
+  approval_decided_by: Defaulted<string | null>;
 }
+
+/** the four-eyes state of an account or a contract (docs/access.md, "Approval") */
+export const APPROVALS = ['approved', 'pending', 'refused'] as const;
+export type Approval = (typeof APPROVALS)[number];
 
 export interface ProcessorsTable {
   id: string;
@@ -139,6 +153,11 @@ export interface ContractsTable {
   valid_from: string;
   valid_to: string;
   created_at: string;
+  /** a contract reaches nothing until the controller has approved it (migration 0011) */
+  approval: Defaulted<Approval>;
+  approval_request: Defaulted<string | null>;
+  approval_requested_by: Defaulted<string | null>;
+  approval_decided_by: Defaulted<string | null>;
 }
 
 export interface SessionsTable {

@@ -17,6 +17,7 @@ export function contractTerms(row: ContractRow): ContractTerms {
     regions: row.regions === null ? null : row.regions.split(','),
     validFrom: row.valid_from,
     validTo: row.valid_to,
+    approved: row.approval === 'approved',
   };
 }
 
@@ -50,6 +51,12 @@ export class TenancyRepository {
   }
 
   /** ends a contract now (or keeps an earlier end); a contract not yet started ends at its start */
+  /** the controller's decision on a contract that waits for it; false when it no longer waits */
+  async decideContract(id: string, approval: 'approved' | 'refused', decidedBy: string): Promise<boolean> {
+    const r = await this.db.updateTable('contracts').set({ approval, approval_decided_by: decidedBy }).where('id', '=', id).where('approval', '=', 'pending').executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   async endContract(id: string, at: string): Promise<void> {
     await this.db
       .updateTable('contracts')

@@ -43,9 +43,27 @@ export class UsersRepository {
 
   /** the agent ids of a team, within one organisation */
   async teamAgents(team: string, organisation: { controllerId: string | null; processorId: string | null }): Promise<string[]> {
-    let q = this.db.selectFrom('users').select('agent').where('team', '=', team).where('agent', 'is not', null);
+    // an account waiting for approval widens no supervisor's reach
+    let q = this.db.selectFrom('users').select('agent').where('team', '=', team).where('agent', 'is not', null).where('approval', '=', 'approved');
     q = organisation.processorId ? q.where('processor_id', '=', organisation.processorId) : q.where('controller_id', '=', organisation.controllerId);
     return (await q.execute()).map((r) => r.agent!);
+  }
+
+  /** stores what the person set at enrolment and spends the code, once: false when it was spent meanwhile */
+  async finishEnrolment(id: string, enrolmentHash: string, changes: Updateable<UsersTable>): Promise<boolean> {
+    const r = await this.db
+      .updateTable('users')
+      .set({ ...changes, enrolment_hash: null, enrolment_expires_at: null })
+      .where('id', '=', id)
+      .where('enrolment_hash', '=', enrolmentHash)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** records a decision on what waits for approval; false when it no longer waits (decided meanwhile) */
+  async decide(id: string, changes: Updateable<UsersTable>): Promise<boolean> {
+    const r = await this.db.updateTable('users').set(changes).where('id', '=', id).where('approval', '=', 'pending').executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   async list(): Promise<User[]> {

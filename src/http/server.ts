@@ -17,6 +17,7 @@ import { TLS_POLICY } from './tls.js';
 import { authenticate, SESSION_COOKIE, type AuthContext } from './auth.js';
 import { errorSchema } from './schemas.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerEnrolmentRoutes } from './routes/enrolment.js';
 import { registerRecordingRoutes } from './routes/recordings.js';
 import { registerIngestRoutes } from './routes/ingest.js';
 import { registerAdminRoutes } from './routes/admin.js';
@@ -237,6 +238,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(
     async (api) => {
       await registerAuthRoutes(api, { signInPerMinute: options.signInPerMinute ?? 20 });
+      await registerEnrolmentRoutes(api, { signInPerMinute: options.signInPerMinute ?? 20 });
       await registerRecordingRoutes(api);
       await registerIngestRoutes(api);
       await registerAdminRoutes(api);

@@ -54,7 +54,8 @@ export async function resumeSession(vault: Pick<Vault, 'sessions' | 'users'>, co
   const t = now.getTime();
   if (t >= Date.parse(session.expires_at) || t - Date.parse(session.last_seen_at) >= IDLE_MINUTES * 60_000) return undefined;
   const user = await vault.users.get(session.user_id);
-  if (!user || user.disabled) return undefined;
+  // an account that waits for approval again (a reset, say) has no session left anyway; this holds it
+  if (!user || user.disabled || user.approval !== 'approved') return undefined;
   if (t - Date.parse(session.last_seen_at) >= TOUCH_INTERVAL_MS) await vault.sessions.touch(session.id_hash, now.toISOString());
   return { session, user };
 }

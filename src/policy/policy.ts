@@ -32,6 +32,8 @@ export const ACTIONS = [
   'subject:export',
   'subject:erase',
   'keys:read',
+  // the second pair of eyes: approve or refuse an account that can reach recordings, or a contract
+  'accounts:approve',
   'users:manage',
   'tokens:manage',
   'tenancy:manage',
@@ -66,6 +68,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Action[]> = {
     'subject:find',
     'subject:export',
     'subject:erase',
+    'accounts:approve',
   ],
   // key status (ids, dates, counts, never key material): admins manage the installation, auditors
   // check that keys are rotated and that retired keys no longer hold data keys
@@ -100,6 +103,8 @@ export interface ContractTerms {
   regions: readonly string[] | null;
   validFrom: string;
   validTo: string;
+  /** approved by the controller (four-eyes): until then the contract reaches nothing */
+  approved: boolean;
 }
 
 export interface BreakGlassGrant {
@@ -210,7 +215,7 @@ export function controllerReach(user: UserPrincipal, now: Date): { controllerId:
   if (user.controllerId) return [{ controllerId: user.controllerId, regions: null }];
   if (!user.processorId) return [];
   return user.contracts
-    .filter((c) => c.processorId === user.processorId && c.roles.includes(user.role) && contractInForce(c, now))
+    .filter((c) => c.processorId === user.processorId && c.approved && c.roles.includes(user.role) && contractInForce(c, now))
     .map((c) => ({ controllerId: c.controllerId, regions: c.regions }));
 }
 

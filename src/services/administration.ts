@@ -14,9 +14,11 @@ import { CallvaultError, ErrorCodes } from '../errors.js';
 import { contractTerms, type ContractRow } from '../db/tenancy-repository.js';
 import type { ApiTokenRow } from '../db/sessions-repository.js';
 import type { User } from '../db/users-repository.js';
-import { applyReset, prepareReset, prepareUser, type NewUser, type NewUserCredentials } from '../identities/users.js';
+import type { Approval } from '../db/schema.js';
+import { applyReset, assertAgentFree, prepareAccount, prepareReenrolment, type AccountRequest, type NewUser } from '../identities/users.js';
+import { RECORDING_ROLES, type Role } from '../identities/roles.js';
 import { prepareToken, type NewToken } from '../identities/tokens.js';
-import type { ContractTerms, TokenScope } from '../policy/policy.js';
+import type { ContractTerms, Principal, TokenScope } from '../policy/policy.js';
 import { checkNewController, checkNewProcessor, prepareContract, type ContractSpec } from '../tenancy/tenancy.js';
 import type { Vault } from '../vault.js';
 import type { Actor } from './actor.js';
@@ -35,6 +37,10 @@ export interface UserView {
   locked: boolean;
   oidcIssuer: string | null;
   createdAt: string;
+  /** four-eyes: 'pending' (usable for nothing until a second person approves), 'approved' or 'refused' */
+  approval: Approval;
+  /** what waits for approval: 'create', 'reset' or 'enable' */
+  approvalRequest: string | null;
 }
 
 export interface TokenView {
@@ -71,6 +77,8 @@ export function userView(u: User): UserView {
     locked: u.locked_until !== null && u.locked_until > new Date().toISOString(),
     oidcIssuer: u.oidc_issuer,
     createdAt: u.created_at,
+    approval: u.approval,
+    approvalRequest: u.approval_request,
   };
 }
 
@@ -88,16 +96,26 @@ export function tokenView(t: ApiTokenRow): TokenView {
 }
 
 /** a contract as the API and CLI show it: the policy's own view of its terms */
-export interface ContractView extends Omit<ContractTerms, 'roles' | 'regions'> {
+export interface ContractView extends Omit<ContractTerms, 'roles' | 'regions' | 'approved'> {
   roles: string[];
   /** null: every region of the controller */
   regions: string[] | null;
+  /** four-eyes: 'pending' (reaches nothing until the controller approves), 'approved' or 'refused' */
+  approval: Approval;
 }
 
 export function contractView(c: ContractRow): ContractView {
-  const terms = contractTerms(c);
-  return { ...terms, roles: [...terms.roles], regions: terms.regions ? [...terms.regions] : null };
+  const { approved: _approved, ...terms } = contractTerms(c);
+  return { ...terms, roles: [...terms.roles], regions: terms.regions ? [...terms.regions] : null, approval: c.approval };
 }
+
+/** what waits for the caller's approval */
+export interface PendingApprovals {
+  users: UserView[];
+  contracts: ContractView[];
+}
+
+type Decision = 'approve' | 'refuse';
 
 export class AdministrationService {
   constructor(
@@ -113,39 +131,129 @@ export class AdministrationService {
     return (await this.deps.users.list()).map(userView);
   }
 
-  /** a new account with its one-time password and TOTP secret; needs the unlocked keyring */
-  async createUser(actor: Actor, spec: NewUser): Promise<NewUserCredentials> {
+  /**
+   * A new account and the single-use enrolment code to hand to the person: nobody but the person
+   * ever sees its password or authenticator secret. One that can reach recordings waits for a
+   * second person's approval (`decideUser`), unless the operator made it on the host. Needs the
+   * unlocked keyring (the authenticator secret is sealed under it).
+   */
+  async createUser(actor: Actor, spec: NewUser): Promise<AccountRequest> {
     await this.trail.authorize(actor, 'users:manage', 'user.create');
-    const { row, credentials } = await prepareUser(this.deps, spec);
+    const { row, account } = await prepareAccount(this.deps, spec, requesterOf(actor));
+    if (actor.kind === 'operator') approvedByOperator(row, actor);
     const event: ServiceEvent = {
       action: 'user.create',
       outcome: 'success',
-      detail: { userId: credentials.id, role: spec.role, controllerId: spec.controllerId ?? null, processorId: spec.processorId ?? null },
+      detail: {
+        userId: account.id,
+        role: spec.role,
+        controllerId: spec.controllerId ?? null,
+        processorId: spec.processorId ?? null,
+        agent: spec.agent ?? null,
+        team: spec.team ?? null,
+        approval: row.approval!,
+      },
     };
     await this.change(actor, event, () => this.deps.users.add(row));
-    return credentials;
+    return { ...account, approval: row.approval! };
   }
 
-  /** a new one-time password and TOTP secret; every session of the account ends */
-  async resetUser(actor: Actor, ref: UserRef): Promise<NewUserCredentials> {
+  /**
+   * Replaces every credential of an account by ones nobody knows and gives a new enrolment code;
+   * every session of the account ends. One that can reach recordings waits for approval again.
+   */
+  async resetUser(actor: Actor, ref: UserRef): Promise<AccountRequest> {
     await this.trail.authorize(actor, 'users:manage', 'user.reset');
     const user = await this.user(ref);
-    const { changes, credentials } = await prepareReset(this.deps, user);
-    await this.change(actor, { action: 'user.reset', outcome: 'success', detail: { userId: user.id } }, () => applyReset(this.deps, user.id, changes));
-    return credentials;
+    const { changes, account } = await prepareReenrolment(this.deps, user, requesterOf(actor));
+    if (actor.kind === 'operator') approvedByOperator(changes, actor);
+    await this.change(actor, { action: 'user.reset', outcome: 'success', detail: { userId: user.id, approval: changes.approval! } }, () => applyReset(this.deps, user.id, changes));
+    return { ...account, approval: changes.approval! };
   }
 
-  /** disables an account and ends its sessions, or enables it again */
+  /**
+   * Disables an account and ends its sessions, or enables it again: one that can reach recordings
+   * then waits for approval (its agent id must still be its own).
+   */
   async setUserDisabled(actor: Actor, ref: UserRef, disabled: boolean): Promise<UserView> {
     const action = disabled ? 'user.disable' : 'user.enable';
     await this.trail.authorize(actor, 'users:manage', action);
     const user = await this.user(ref);
     if (actor.kind === 'user' && actor.user.id === user.id) throw new CallvaultError(ErrorCodes.FORBIDDEN, 'you cannot disable your own account');
-    await this.change(actor, { action, outcome: 'success', detail: { userId: user.id } }, async () => {
-      await this.deps.users.update(user.id, { disabled: disabled ? 1 : 0, failed_signins: 0, locked_until: null });
+    const needsApproval = !disabled && actor.kind !== 'operator' && RECORDING_ROLES.includes(user.role as Role);
+    if (!disabled && user.agent) await assertAgentFree(this.deps, user.agent, { controllerId: user.controller_id, processorId: user.processor_id }, user.id);
+    const approval = needsApproval ? { approval: 'pending' as const, approval_request: 'enable', approval_requested_by: requesterOf(actor), approval_decided_by: null } : {};
+    await this.change(actor, { action, outcome: 'success', detail: { userId: user.id, ...(disabled ? {} : { approval: approval.approval ?? user.approval }) } }, async () => {
+      await this.deps.users.update(user.id, { disabled: disabled ? 1 : 0, failed_signins: 0, locked_until: null, ...approval });
       if (disabled) await this.deps.sessions.revokeAllOf(user.id, new Date().toISOString());
     });
     return userView((await this.deps.users.get(user.id))!);
+  }
+
+  // ---- the second pair of eyes
+
+  /** the accounts and contracts waiting for the caller's decision */
+  async pendingApprovals(actor: Actor): Promise<PendingApprovals> {
+    const principal = await this.trail.authorize(actor, 'accounts:approve', 'approval.list');
+    await this.trail.record(actor, { action: 'approval.list', outcome: 'success' });
+    const users = [];
+    for (const u of await this.deps.users.list()) if (u.approval === 'pending' && (await this.mayDecideUser(principal, u))) users.push(userView(u));
+    const contracts = (await this.deps.tenancy.contracts()).filter((c) => c.approval === 'pending' && mayDecideContract(principal, c)).map(contractView);
+    return { users, contracts };
+  }
+
+  /**
+   * Approves or refuses what an administrator asked for an account that can reach recordings: the
+   * controller's privacy officer (not the account itself), or the key custodian on the host. A
+   * refused account can do nothing until an administrator asks again.
+   */
+  async decideUser(actor: Actor, ref: UserRef, decision: Decision): Promise<UserView> {
+    const action = decision === 'approve' ? 'user.approve' : 'user.refuse';
+    const principal = await this.trail.authorize(actor, 'accounts:approve', action);
+    const user = await this.user(ref);
+    if (!(await this.mayDecideUser(principal, user)) || (actor.kind === 'user' && actor.user.id === user.id)) {
+      await this.trail.record(actor, { action, outcome: 'denied', detail: { userId: user.id, reason: 'scope' } });
+      throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such account waiting for your approval');
+    }
+    if (user.approval !== 'pending') throw new CallvaultError(ErrorCodes.CONFLICT, 'nothing about this account waits for approval');
+    const decided = { approval: decision === 'approve' ? ('approved' as const) : ('refused' as const), approval_decided_by: requesterOf(actor) };
+    const refused = decision === 'refuse' ? { enrolment_hash: null, enrolment_expires_at: null } : {};
+    await this.change(actor, { action, outcome: 'success', detail: { userId: user.id, request: user.approval_request ?? 'create' } }, async () => {
+      if (!(await this.deps.users.decide(user.id, { ...decided, ...refused }))) throw new CallvaultError(ErrorCodes.CONFLICT, 'decided by someone else meanwhile');
+    });
+    return userView((await this.deps.users.get(user.id))!);
+  }
+
+  /** approves or refuses a contract an administrator made: the controller's privacy officer, or the key custodian on the host */
+  async decideContract(actor: Actor, id: string, decision: Decision): Promise<ContractView> {
+    const action = decision === 'approve' ? 'contract.approve' : 'contract.refuse';
+    const principal = await this.trail.authorize(actor, 'accounts:approve', action);
+    const contract = await this.deps.tenancy.contract(id);
+    if (!contract || !mayDecideContract(principal, contract)) {
+      await this.trail.record(actor, { action, outcome: 'denied', detail: { contractId: id, reason: 'scope' } });
+      throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such contract waiting for your approval');
+    }
+    if (contract.approval !== 'pending') throw new CallvaultError(ErrorCodes.CONFLICT, 'this contract does not wait for approval');
+    const approval = decision === 'approve' ? ('approved' as const) : ('refused' as const);
+    await this.change(actor, { action, outcome: 'success', controllerId: contract.controller_id, detail: { contractId: id, processorId: contract.processor_id } }, async () => {
+      if (!(await this.deps.tenancy.decideContract(id, approval, requesterOf(actor)))) throw new CallvaultError(ErrorCodes.CONFLICT, 'decided by someone else meanwhile');
+    });
+    return contractView((await this.deps.tenancy.contract(id))!);
+  }
+
+  /**
+   * The controller's privacy officer decides for its own staff and for a processor's staff whose
+   * role a contract with the controller grants (approved and not ended); the operator for anyone.
+   */
+  private async mayDecideUser(principal: Principal, user: User): Promise<boolean> {
+    if (principal.kind === 'operator') return true;
+    if (principal.kind !== 'user' || principal.role !== 'dpo' || !principal.controllerId) return false;
+    if (user.controller_id) return user.controller_id === principal.controllerId;
+    if (!user.processor_id) return false;
+    const now = new Date();
+    return (await this.deps.tenancy.contracts(user.processor_id)).some(
+      (c) => c.controller_id === principal.controllerId && c.approval === 'approved' && c.roles.split(',').includes(user.role) && c.valid_to > now.toISOString(),
+    );
   }
 
   // ---- machine tokens
@@ -228,14 +336,28 @@ export class AdministrationService {
     return (await this.deps.tenancy.contracts(processorId)).map(contractView);
   }
 
+  /**
+   * A contract between a processor and a controller. Made by an administrator it reaches nothing
+   * until the controller approves it (`decideContract`); the operator's is in force from its start.
+   * The processor's agent ids must not be the controller's.
+   */
   async createContract(actor: Actor, spec: ContractSpec): Promise<ContractView> {
     await this.trail.authorize(actor, 'tenancy:manage', 'contract.create');
-    const row = await prepareContract(this.deps, spec);
+    const row = await prepareContract(this.deps, spec, actor.kind === 'operator' ? undefined : requesterOf(actor));
+    await this.assertAgentsDistinct(row.processor_id, row.controller_id);
     const event: ServiceEvent = {
       action: 'contract.create',
       outcome: 'success',
       controllerId: row.controller_id,
-      detail: { contractId: row.id, processorId: row.processor_id, roles: row.roles, regions: row.regions, validFrom: row.valid_from, validTo: row.valid_to },
+      detail: {
+        contractId: row.id,
+        processorId: row.processor_id,
+        roles: row.roles,
+        regions: row.regions,
+        validFrom: row.valid_from,
+        validTo: row.valid_to,
+        approval: row.approval,
+      },
     };
     await this.change(actor, event, () => this.deps.tenancy.addContract(row));
     return contractView(row);
@@ -263,6 +385,15 @@ export class AdministrationService {
 
   // ----
 
+  /** a new contract may not give the processor's staff an agent id the controller's calls already name someone else by */
+  private async assertAgentsDistinct(processorId: string, controllerId: string): Promise<void> {
+    for (const u of await this.deps.users.list()) {
+      if (u.processor_id !== processorId || !u.agent || u.approval === 'refused') continue;
+      const clash = (await this.deps.users.list()).some((o) => o.id !== u.id && o.agent === u.agent && o.approval !== 'refused' && o.controller_id === controllerId);
+      if (clash) throw new CallvaultError(ErrorCodes.CONFLICT, "an account of the processor has an agent id the controller's own staff hold");
+    }
+  }
+
   private async user(ref: UserRef): Promise<User> {
     const user = 'id' in ref ? await this.deps.users.get(ref.id) : await this.deps.users.byUsername(ref.username);
     if (!user) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such user');
@@ -282,4 +413,25 @@ export class AdministrationService {
       throw err;
     }
   }
+}
+
+/** who asked or decided, as the account row records it: a person's account id, or the operator on the host */
+function requesterOf(actor: Actor): string {
+  return actor.kind === 'user' ? actor.user.id : actor.kind === 'operator' ? `cli:${actor.name}` : actor.kind;
+}
+
+/**
+ * The operator on the host holds the keyring: the key custodian, the second person the approval
+ * asks for, and the one who can read everything anyway. What they make needs no one else.
+ */
+function approvedByOperator(row: { approval?: string; approval_request?: string | null; approval_decided_by?: string | null }, actor: Actor): void {
+  row.approval = 'approved';
+  row.approval_request = null;
+  row.approval_decided_by = requesterOf(actor);
+}
+
+/** the controller's own privacy officer decides on its contracts; the operator on any */
+function mayDecideContract(principal: Principal, contract: ContractRow): boolean {
+  if (principal.kind === 'operator') return true;
+  return principal.kind === 'user' && principal.role === 'dpo' && principal.controllerId === contract.controller_id;
 }

@@ -10,6 +10,7 @@ import { RedactionService } from './redaction.js';
 import { BreakGlassService } from './break-glass.js';
 import { KeysService } from './keys.js';
 import { SessionsService } from './sessions.js';
+import { EnrolmentService } from './enrolment.js';
 import type { OidcProviderConfig } from '../identities/oidc.js';
 import { IngestService } from './ingest.js';
 import { BackupService } from './backup.js';
@@ -23,6 +24,7 @@ export interface Services {
   trail: AuditTrail;
   keys: KeysService;
   sessions: SessionsService;
+  enrolment: EnrolmentService;
   breakGlass: BreakGlassService;
   ingest: IngestService;
   backup: BackupService;
@@ -45,6 +47,7 @@ export function createServices(vault: Vault, options: ServiceOptions = {}): Serv
     trail,
     keys: new KeysService(vault, trail),
     sessions: new SessionsService(vault, trail, vault.audit, options.oidc),
+    enrolment: new EnrolmentService(vault, vault.audit),
     breakGlass: new BreakGlassService(vault, trail),
     ingest: new IngestService(vault, trail),
     backup: new BackupService(vault, trail),

@@ -74,6 +74,7 @@ export class SessionsService {
       }
       throw err;
     }
+    await this.#approved(actor, user, { mfa: 'totp' });
     await this.#signInEntry(actor, userAuditActor(user), 'success', { mfa: 'totp' });
     return this.#start(user);
   }
@@ -104,6 +105,7 @@ export class SessionsService {
     } catch (err) {
       return this.#oidcRefused(actor, provider, 'callback', err);
     }
+    await this.#approved(actor, result.user, { method: 'oidc', provider, mfa: result.mfa });
     await this.#signInEntry(actor, userAuditActor(result.user), 'success', { method: 'oidc', provider, mfa: result.mfa });
     return this.#start(result.user);
   }
@@ -163,6 +165,16 @@ export class SessionsService {
       await this.trail.record(actor, { action: 'user.password-change', outcome: 'failure', detail: { reason: (err as { code?: string })?.code ?? 'error' } });
       throw err;
     }
+  }
+
+  /**
+   * An account waiting for a second person's approval, or refused, gets no session even with the
+   * right credentials (four-eyes): a failure entry, and 403 CV_APPROVAL_PENDING.
+   */
+  async #approved(actor: Actor, user: User, detail: Record<string, string>): Promise<void> {
+    if (user.approval === 'approved') return;
+    await this.#signInEntry(actor, userAuditActor(user), 'failure', { ...detail, reason: ErrorCodes.APPROVAL_PENDING });
+    throw new CallvaultError(ErrorCodes.APPROVAL_PENDING, user.approval === 'pending' ? 'your account waits for approval by a second person' : 'your account was not approved');
   }
 
   async #start(user: User): Promise<StartedSession> {

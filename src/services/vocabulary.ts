@@ -23,5 +23,6 @@ export { auditEntryJsonLine } from '../audit/syslog.js';
 export type { StoredEntry } from '../audit/audit-log.js';
 export { isRecordingId } from '../container/header.js';
 export type { RecordingRow } from '../db/recordings-repository.js';
-export type { RedactionState } from '../db/schema.js';
+export type { Approval, RedactionState } from '../db/schema.js';
+export { APPROVALS } from '../db/schema.js';
 export { REDACTION_STATES } from './redaction.js';

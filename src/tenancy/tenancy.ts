@@ -55,8 +55,12 @@ export interface ContractSpec {
   validTo: string;
 }
 
-/** checks a contract and makes its row, storing nothing (the audit entry goes between) */
-export async function prepareContract(deps: Pick<Vault, 'tenancy' | 'controllers'>, spec: ContractSpec): Promise<ContractRow> {
+/**
+ * Checks a contract and makes its row, storing nothing (the audit entry goes between).
+ * `requestedBy`: made by an administrator, so it waits for the controller's approval (four-eyes);
+ * absent, the operator made it on the host and it is in force from `validFrom`.
+ */
+export async function prepareContract(deps: Pick<Vault, 'tenancy' | 'controllers'>, spec: ContractSpec, requestedBy?: string): Promise<ContractRow> {
   if (!(await deps.tenancy.processor(spec.processorId))) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such processor');
   if (!(await deps.controllers.get(spec.controllerId))) throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'no such controller');
   if (spec.roles.length === 0) throw invalid('a contract names at least one role');
@@ -78,6 +82,10 @@ export async function prepareContract(deps: Pick<Vault, 'tenancy' | 'controllers
     valid_from: new Date(from).toISOString(),
     valid_to: new Date(to).toISOString(),
     created_at: new Date().toISOString(),
+    approval: requestedBy ? 'pending' : 'approved',
+    approval_request: requestedBy ? 'create' : null,
+    approval_requested_by: requestedBy ?? null,
+    approval_decided_by: null,
   };
 }
 

@@ -12,7 +12,7 @@ import { cli, initVault, tempDir, type CliResult } from '../helpers.js';
 import { wavHeader } from '../fixtures/audio.js';
 import { Vault } from '../../src/vault.js';
 
-const USER_FIELDS = ['id', 'username', 'role', 'controllerId', 'processorId', 'agent', 'team', 'totpEnrolled', 'disabled', 'locked', 'oidcIssuer', 'createdAt'].sort();
+const USER_FIELDS = ['id', 'username', 'role', 'controllerId', 'processorId', 'agent', 'team', 'totpEnrolled', 'disabled', 'locked', 'oidcIssuer', 'createdAt', 'approval', 'approvalRequest'].sort();
 const TOKEN_FIELDS = ['id', 'name', 'scope', 'controllerId', 'createdAt', 'expiresAt', 'revokedAt', 'lastUsedAt'].sort();
 
 describe('callvault management commands', () => {
@@ -79,18 +79,22 @@ describe('callvault management commands', () => {
       ok(r, `users add ${cases[i]![0]}`);
       assert.equal(r.json.username, cases[i]![0]);
       assert.match(r.json.id, /^[0-9a-f-]{36}$/);
-      assert.ok(r.json.password.length >= 16);
-      assert.match(r.json.totpSecret, /^[A-Z2-7]+=*$/);
-      assert.ok(r.json.totpUri.startsWith('otpauth://totp/') && r.json.totpUri.includes(r.json.totpSecret));
-      secrets.push(r.json.password, r.json.totpSecret);
+      // an enrolment code for the person, never a password or an authenticator secret; the key
+      // custodian on the host needs nobody's approval
+      assert.equal(r.json.approval, 'approved');
+      assert.equal('password' in r.json || 'totpSecret' in r.json, false);
+      if (cases[i]![0] === 'admin2') assert.equal(r.json.enrolment, null, 'an OpenID account signs in at its provider');
+      else {
+        assert.match(r.json.enrolment.code, /^[A-Z2-7]{5}(-[A-Z2-7]{5}){4}$/);
+        secrets.push(r.json.enrolment.code);
+      }
     }
-    // text output shows the credentials once too
+    // text output shows the code once too
     const text = await run('users', 'add', 'nurse2', '--role', 'nurse', '--controller', controller);
     ok(text, 'users add (text)');
-    const password = /password\s+(\S+)/.exec(text.stdout)?.[1];
-    const totp = /TOTP secret\s+(\S+)/.exec(text.stdout)?.[1];
-    assert.ok(password && totp && text.stdout.includes('otpauth://'), text.stdout);
-    secrets.push(password, totp);
+    const code = /enrolment code\s+(\S+)/.exec(text.stdout)?.[1];
+    assert.ok(code, text.stdout);
+    secrets.push(code);
 
     const [both, unknownRole, noRole, dup, halfOidc, badUser, noController, noProcessor] = await Promise.all([
       run('users', 'add', 'x1', '--role', 'nurse', '--controller', controller, '--processor', 'acme'),
@@ -152,9 +156,8 @@ describe('callvault management commands', () => {
     const reset = await run('users', 'reset', 'nurse1', '--json');
     ok(reset, 'users reset');
     assert.equal(reset.json.id, nurse.id);
-    assert.ok(!secrets.includes(reset.json.password), 'a new password');
-    assert.ok(!secrets.includes(reset.json.totpSecret), 'a new TOTP secret');
-    secrets.push(reset.json.password, reset.json.totpSecret);
+    assert.ok(!secrets.includes(reset.json.enrolment.code), 'a new enrolment code');
+    secrets.push(reset.json.enrolment.code);
 
     const [disabled, missing] = await Promise.all([run('users', 'disable', 'super1', '--json'), run('users', 'reset', 'nobody')]);
     ok(disabled, 'users disable');
@@ -385,7 +388,7 @@ describe('callvault management commands', () => {
     const token = cliEntries.find((e) => e.action === 'token.create');
     assert.equal(token.controllerId, controller);
     assert.match(token.detail.tokenId, /^[0-9a-f-]{36}$/);
-    assert.ok(secrets.length >= 16);
+    assert.ok(secrets.length >= 9);
     for (const s of secrets) assert.ok(!raw.includes(s), 'a secret in the audit log');
     assert.doesNotMatch(raw, /cvt_|otpauth|"password"|totpSecret/);
   });

@@ -18,6 +18,9 @@ import { createServer, type Server } from 'node:http';
 import { allowInsecureRequests } from 'openid-client';
 import { createToken } from '../../src/identities/tokens.js';
 import { createUser } from '../../src/identities/users.js';
+import { AdministrationService } from '../../src/services/administration.js';
+import { AuditTrail } from '../../src/services/audit-trail.js';
+import { operatorActor } from '../../src/services/actor.js';
 import { addContract, addController, addProcessor } from '../../src/tenancy/tenancy.js';
 import type { ContractRow } from '../../src/db/tenancy-repository.js';
 import { Client, signedInUser, startTestServer, strongPassword, totp, upload, type Response, type TestServer, type TestUser } from './harness.js';
@@ -73,6 +76,8 @@ let callcoContract: ContractRow;
 let spareContract: ContractRow;
 let throwawayTokenId: string;
 let victimId: string;
+/** four-eyes: accounts and contracts an administrator asked for, waiting for region-a's privacy officer */
+const waiting = { user: '', user2: '', contract: '', contract2: '' };
 let reviewPeriodId: string;
 /** the period nurseA starts in the table, which she then ends */
 let nurseAPeriodId = randomUUID();
@@ -202,6 +207,14 @@ before(async () => {
   callers.set('tokenRevoked', { name: 'tokenRevoked', bearer: tokenRevoked.token });
   callers.set('tokenExpired', { name: 'tokenExpired', bearer: tokenExpired.token });
   victimId = (await createUser(vault, { username: 'victim', role: 'nurse', controllerId: 'region-b', agent: 'v1' })).id;
+  for (const key of ['user', 'user2'] as const) {
+    waiting[key] = (await createUser(vault, { username: `waiting-${key}`, role: 'nurse', controllerId: 'region-a', agent: `w-${key}` })).id;
+    await db(server).updateTable('users').set({ approval: 'pending', approval_request: 'create' }).where('id', '=', waiting[key]).execute();
+  }
+  for (const key of ['contract', 'contract2'] as const) {
+    waiting[key] = (await addContract(vault, { processorId: 'spareco', controllerId: 'region-a', roles: ['nurse'], validFrom: iso(now - DAY), validTo: iso(now + DAY) })).id;
+    await db(server).updateTable('contracts').set({ approval: 'pending', approval_request: 'create' }).where('id', '=', waiting[key]).execute();
+  }
 
   // a past break-the-glass period in region-a, waiting for review
   reviewPeriodId = randomUUID();
@@ -316,6 +329,9 @@ const noSecretsIn =
     const found = fields.filter((f) => text.includes(f));
     return found.length ? `the answer names ${found.join(', ')}` : undefined;
   };
+
+/** the administration service over the matrix's vault, as the operator on the host uses it */
+const administration = () => new AdministrationService(server.vault, new AuditTrail(server.vault.audit));
 
 let seq = 0;
 const unique = (prefix: string, c: Caller) => `${prefix}-${c.name.toLowerCase()}-${++seq}`;
@@ -755,6 +771,38 @@ const ROWS: Row[] = [
     path: `${API}/contracts/${spareContract.id}/end`,
   })),
 
+  // --- four-eyes: what an administrator asked for waits for the controller's privacy officer
+  row(
+    'GET',
+    '/api/v1/approvals',
+    undefined,
+    [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/approvals` }),
+    (_c, res) =>
+      res.json.users.some((u: { id: string }) => u.id === waiting.user) && res.json.contracts.some((k: { id: string }) => k.id === waiting.contract)
+        ? undefined
+        : `answered ${res.body.toString().slice(0, 300)}`,
+  ),
+  row('POST', '/api/v1/users/{id}/approve', 'waiting', [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/users/${waiting.user}/approve`,
+  })),
+  row('POST', '/api/v1/users/{id}/refuse', 'waiting', [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/users/${waiting.user2}/refuse`,
+  })),
+  row('POST', '/api/v1/contracts/{id}/approve', 'waiting', [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/contracts/${waiting.contract}/approve`,
+  })),
+  row('POST', '/api/v1/contracts/{id}/refuse', 'waiting', [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/contracts/${waiting.contract2}/refuse`,
+  })),
+  // enrolment is public: every caller enrols a fresh account with its code (the first step, which shows the authenticator secret, done before)
+  row('POST', '/api/v1/auth/enrol', undefined, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401], async (c) => {
+    const username = unique('enrol', c);
+    const { enrolment } = await administration().createUser(operatorActor('matrix'), { username, role: 'auditor' });
+    const first = await new Client(server).post(`${API}/auth/enrol`, { username, enrolmentCode: enrolment!.code });
+    return { path: `${API}/auth/enrol`, json: { username, enrolmentCode: enrolment!.code, code: await totp(first.json.totpSecret), newPassword: strongPassword() } };
+  }),
+
   // --- break-the-glass: nurses and supervisors start it for a controller they work for; privacy officers review
   row(
     'POST',
@@ -888,6 +936,12 @@ const AUDITED: Record<string, [string, string]> = {
   'GET /api/v1/users': ['user.list', '- - - D D D D D D D S D - -'],
   'POST /api/v1/users': ['user.create', '- - - D D D D D D D S D - -'],
   'POST /api/v1/users/{id}/reset [victim]': ['user.reset', '- - - D D D D D D D S D - -'],
+  'GET /api/v1/approvals': ['approval.list', '- - - D D D D D S D D D - -'],
+  'POST /api/v1/users/{id}/approve [waiting]': ['user.approve', '- - - D D D D D S D D D - -'],
+  'POST /api/v1/users/{id}/refuse [waiting]': ['user.refuse', '- - - D D D D D S D D D - -'],
+  'POST /api/v1/contracts/{id}/approve [waiting]': ['contract.approve', '- - - D D D D D S D D D - -'],
+  'POST /api/v1/contracts/{id}/refuse [waiting]': ['contract.refuse', '- - - D D D D D S D D D - -'],
+  'POST /api/v1/auth/enrol': ['user.enrol', 'S S S S S S S S S S S S - -'],
   'POST /api/v1/users/{id}/disable [victim]': ['user.disable', '- - - D D D D D D D S D - -'],
   'POST /api/v1/users/{id}/enable [victim]': ['user.enable', '- - - D D D D D D D S D - -'],
   'GET /api/v1/tokens': ['token.list', '- - - D D D D D D D S D - -'],

@@ -26,9 +26,12 @@ const callcoContract: ContractTerms = {
   regions: ['north'],
   validFrom: '2026-01-01T00:00:00Z',
   validTo: '2027-01-01T00:00:00Z',
+  approved: true,
 };
 const endedContract: ContractTerms = { ...callcoContract, id: 'c-old', processorId: 'oldco', validTo: '2026-06-01T00:00:00Z' };
 const futureContract: ContractTerms = { ...callcoContract, id: 'c-future', processorId: 'newco', validFrom: '2026-07-01T00:00:00Z' };
+// made by an administrator and not yet approved by the controller (four-eyes): reaches nothing
+const unapprovedContract: ContractTerms = { ...callcoContract, id: 'c-pending', processorId: 'pendco', approved: false };
 const dpoOnlyContract: ContractTerms = { ...callcoContract, id: 'c-dpo', processorId: 'privco', roles: ['dpo'], regions: null };
 
 function user(p: Partial<UserPrincipal> & Pick<UserPrincipal, 'role'>): UserPrincipal {
@@ -57,6 +60,7 @@ const P: Record<string, Principal> = {
   oldcoNurseA1: user({ role: 'nurse', processorId: 'oldco', agent: 'a1', contracts: [endedContract] }),
   newcoNurseA1: user({ role: 'nurse', processorId: 'newco', agent: 'a1', contracts: [futureContract] }),
   privcoDpo: user({ role: 'dpo', processorId: 'privco', contracts: [dpoOnlyContract] }),
+  pendcoNurseA1: user({ role: 'nurse', processorId: 'pendco', agent: 'a1', contracts: [unapprovedContract] }),
   // a contract of another processor must not count for this user
   callcoNurseWithForeignContract: user({ role: 'nurse', processorId: 'callco', agent: 'a1', contracts: [{ ...callcoContract, processorId: 'other' }] }),
   staffDpoA: user({ role: 'dpo', controllerId: 'region-a' }),
@@ -120,6 +124,8 @@ const TABLE: Row[] = [
   // ended and not yet started contracts give nothing
   ['oldcoNurseA1', 'recording:play', 'northA1', 'contract'],
   ['newcoNurseA1', 'recording:play', 'northA1', 'contract'],
+  // a contract the controller has not approved gives nothing either
+  ['pendcoNurseA1', 'recording:play', 'northA1', 'contract'],
   // the controller's privacy officer: every call of the controller, export included
   ['staffDpoA', 'recording:export', 'southA1', 'allow'],
   ['staffDpoA', 'recording:play', 'noAgent', 'allow'],
@@ -172,6 +178,7 @@ test('every role has exactly the permissions the brief gives it', () => {
       'subject:find',
       'subject:export',
       'subject:erase',
+      'accounts:approve',
     ],
     auditor: ['audit:read', 'break-glass:list', 'subject:access-log', 'keys:read'],
     admin: ['users:manage', 'tokens:manage', 'tenancy:manage', 'keys:read'],

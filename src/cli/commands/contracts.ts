@@ -9,11 +9,12 @@ import type { ContractView } from '../../services/administration.js';
 import { asUsage, commaList, isoDate, print, withServices, type GlobalOptions } from '../io.js';
 
 function contractLine(c: ContractView): string {
-  return `${c.id}  ${c.processorId} -> ${c.controllerId}  roles ${c.roles.join(',')}  regions ${c.regions?.join(',') ?? 'all'}  ${c.validFrom} to ${c.validTo}`;
+  const approval = c.approval === 'approved' ? '' : `  ${c.approval}`;
+  return `${c.id}  ${c.processorId} -> ${c.controllerId}  roles ${c.roles.join(',')}  regions ${c.regions?.join(',') ?? 'all'}  ${c.validFrom} to ${c.validTo}${approval}`;
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {
-  const contracts = program.command('contracts').description('contracts between processors and controllers: add, list, end');
+  const contracts = program.command('contracts').description('contracts between processors and controllers: add, list, end, approve, refuse');
 
   contracts
     .command('list')
@@ -50,4 +51,20 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const view = await withServices(opts, (services, actor) => services.administration.endContract(actor, id));
       print(opts, view, () => `contract ${id} ends ${view.validTo}`);
     });
+
+  for (const decision of ['approve', 'refuse'] as const) {
+    contracts
+      .command(decision)
+      .description(
+        decision === 'approve'
+          ? 'approve a contract an administrator made, as the key custodian: it reaches recordings from its start (needs the passphrase)'
+          : 'refuse a contract an administrator made: it never reaches anything (needs the passphrase)',
+      )
+      .argument('<id>', 'contract id')
+      .action(async (id: string) => {
+        const opts = globals();
+        const view = await withServices(opts, (services, actor) => services.administration.decideContract(actor, id, decision), true);
+        print(opts, view, () => `contract ${id} ${decision === 'approve' ? 'approved' : 'refused'}`);
+      });
+  }
 }

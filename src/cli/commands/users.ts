@@ -1,12 +1,14 @@
 /**
  * Human accounts from the command line, through the same service as the admin API
- * (src/services/administration.ts). One-time passwords and TOTP secrets are printed once and never
- * audited.
+ * (src/services/administration.ts). A new or reset account gets a single-use enrolment code,
+ * printed once and never audited: the person sets their own password and authenticator with it.
+ * The operator on the host holds the keyring, so what they make needs no second approval, and
+ * they approve or refuse what an administrator asked for (`users approve|refuse`).
  */
 import { Option, type Command } from 'commander';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { ROLES, type Role } from '../../identities/roles.js';
-import type { NewUserCredentials } from '../../identities/users.js';
+import type { AccountRequest } from '../../identities/users.js';
 import type { UserView } from '../../services/administration.js';
 import { asUsage, print, text, withServices, type GlobalOptions } from '../io.js';
 
@@ -20,13 +22,15 @@ interface AddOptions {
   oidcSubject?: string;
 }
 
-function credentialsText(verb: string, c: NewUserCredentials): string {
-  return [
-    `user ${c.username} ${verb} (id ${c.id}); shown once, store it now:`,
-    `  password     ${c.password}`,
-    `  TOTP secret  ${c.totpSecret}`,
-    `  TOTP URI     ${c.totpUri}`,
-  ].join('\n');
+function accountText(verb: string, a: AccountRequest): string {
+  const lines = [`user ${a.username} ${verb} (id ${a.id})${a.approval === 'pending' ? '; it waits for approval' : ''}`];
+  if (a.enrolment) {
+    lines.push(
+      `  enrolment code  ${a.enrolment.code}  (single-use, until ${a.enrolment.expiresAt}; shown once)`,
+      '  hand it to the person: they set their password and authenticator with it at the sign-in page',
+    );
+  } else lines.push('  signs in at its OpenID provider');
+  return lines.join('\n');
 }
 
 function userLine(u: UserView): string {
@@ -36,11 +40,11 @@ function userLine(u: UserView): string {
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {
-  const users = program.command('users').description('human accounts: add, list, reset, disable, enable');
+  const users = program.command('users').description('human accounts: add, list, reset, disable, enable, pending, approve, refuse');
 
   users
     .command('add')
-    .description('add an account; prints its one-time password and TOTP secret, shown once (needs the passphrase)')
+    .description('add an account; prints a single-use enrolment code for the person, shown once (needs the passphrase)')
     .argument('<username>', '2 to 64 lower-case letters, digits, dots, dashes, underscores or @')
     .addOption(new Option('--role <role>', 'what the account may do').choices(ROLES).makeOptionMandatory())
     .addOption(new Option('--controller <id>', 'the controller (region) the account belongs to').conflicts('processor'))
@@ -63,7 +67,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         oidc: cmd.oidcIssuer ? { issuer: cmd.oidcIssuer, subject: cmd.oidcSubject! } : undefined,
       };
       const created = await withServices(opts, (services, actor) => asUsage(() => services.administration.createUser(actor, spec)), true);
-      print(opts, created, () => credentialsText('added', created));
+      print(opts, created, () => accountText('added', created));
     });
 
   users
@@ -77,12 +81,12 @@ export function register(program: Command, globals: () => GlobalOptions): void {
 
   users
     .command('reset')
-    .description('a new one-time password and TOTP secret, shown once; every session of the account ends (needs the passphrase)')
+    .description('replace the credentials by a new enrolment code, shown once; every session of the account ends (needs the passphrase)')
     .argument('<username>')
     .action(async (username: string) => {
       const opts = globals();
       const credentials = await withServices(opts, (services, actor) => services.administration.resetUser(actor, { username }), true);
-      print(opts, credentials, () => credentialsText('reset', credentials));
+      print(opts, credentials, () => accountText('reset', credentials));
     });
 
   for (const [name, disabled] of [
@@ -97,6 +101,39 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         const opts = globals();
         const view = await withServices(opts, (services, actor) => services.administration.setUserDisabled(actor, { username }, disabled));
         print(opts, view, () => `user ${view.username} ${disabled ? 'disabled; its sessions have ended' : 'enabled'}`);
+      });
+  }
+
+  users
+    .command('pending')
+    .description('accounts and contracts an administrator asked for that wait for approval')
+    .action(async () => {
+      const opts = globals();
+      const pending = await withServices(opts, (services, actor) => services.administration.pendingApprovals(actor));
+      print(
+        opts,
+        pending,
+        () =>
+          [
+            ...pending.users.map((u) => `user      ${userLine(u)}  (${u.approvalRequest ?? 'create'})`),
+            ...pending.contracts.map((c) => `contract  ${c.id}  ${c.processorId} → ${c.controllerId}  ${c.roles.join(',')}`),
+          ].join('\n') || 'nothing waits for approval',
+      );
+    });
+
+  for (const decision of ['approve', 'refuse'] as const) {
+    users
+      .command(decision)
+      .description(
+        decision === 'approve'
+          ? 'approve what waits for approval on an account, as the key custodian (needs the passphrase)'
+          : 'refuse it: the account can do nothing (needs the passphrase)',
+      )
+      .argument('<username>')
+      .action(async (username: string) => {
+        const opts = globals();
+        const view = await withServices(opts, (services, actor) => services.administration.decideUser(actor, { username }, decision), true);
+        print(opts, view, () => `user ${view.username} ${decision === 'approve' ? 'approved' : 'refused'}`);
       });
   }
 }

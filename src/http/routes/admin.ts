@@ -1,13 +1,14 @@
 /**
  * Administration for the `admin` role: users, machine tokens, controllers, processors and
  * contracts, the same as `callvault users|tokens|controllers|processors|contracts`
- * (src/services/administration.ts). Secrets (one-time passwords, TOTP secrets, tokens) appear
- * once, in the answer that created them.
+ * (src/services/administration.ts), and the second person's approvals. An administrator never
+ * sees anyone's password or authenticator secret: a new or reset account answers with a
+ * single-use enrolment code to hand over. Machine tokens appear once, in the answer that made them.
  */
 import type { FastifyInstance } from 'fastify';
 import { ROLES } from '../../identities/roles.js';
 import { MAX_TOKEN_DAYS } from '../../identities/tokens.js';
-import { TOKEN_SCOPES } from '../../services/vocabulary.js';
+import { APPROVALS, TOKEN_SCOPES, type Approval } from '../../services/vocabulary.js';
 import { CONTRACT_ROLES } from '../../tenancy/tenancy.js';
 import { requestActor } from '../auth.js';
 import { ErrorBody, Security, Type, typed } from '../contract.js';
@@ -36,14 +37,27 @@ const UserView = Type.Object({
   locked: Type.Boolean(),
   oidcIssuer: NullableString,
   createdAt: Type.String(),
+  approval: stringEnum(APPROVALS),
+  approvalRequest: NullableString,
 });
 
-const Credentials = Type.Object({
+const ApprovalField = { approval: Type.Unsafe<Approval>({ type: 'string', enum: [...APPROVALS], description: 'pending: usable for nothing until a second person approves' }) };
+
+const AccountRequest = Type.Object({
   id: Type.String(),
   username: Type.String(),
-  password: Type.String({ description: 'one-time: must be replaced at the first sign-in; shown once' }),
-  totpSecret: Type.String({ description: 'base32, shown once' }),
-  totpUri: Type.String(),
+  role: stringEnum(ROLES),
+  ...ApprovalField,
+  enrolment: Type.Union(
+    [
+      Type.Object({
+        code: Type.String({ description: 'single-use, shown once: hand it to the person, who sets their password and authenticator with it (POST /auth/enrol)' }),
+        expiresAt: Type.String(),
+      }),
+      Type.Null(),
+    ],
+    { description: 'null for an OpenID account, which signs in at its provider' },
+  ),
 });
 
 const TokenView = Type.Object({
@@ -65,6 +79,7 @@ const ContractView = Type.Object({
   regions: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'null: every region of the controller' }),
   validFrom: Type.String(),
   validTo: Type.String(),
+  ...ApprovalField,
 });
 
 const Organisation = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String() });
@@ -91,7 +106,8 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
       tags: ['admin'],
       operationId: 'createUser',
       security: Security.session,
-      summary: 'Create an account; the answer holds its one-time password and TOTP secret, shown once',
+      summary:
+        "Create an account; the answer holds a single-use enrolment code for the person (never a password). One that can reach recordings waits for the controller's approval",
       body: Type.Object(
         {
           username: Type.String({ minLength: 2, maxLength: 64 }),
@@ -105,7 +121,7 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
         },
         { additionalProperties: false },
       ),
-      response: { 201: Credentials, ...conflict, ...errorResponses },
+      response: { 201: AccountRequest, ...conflict, ...errorResponses },
     },
     handler: async (req, reply) => {
       const { oidcIssuer, oidcSubject, ...b } = req.body;
@@ -120,9 +136,9 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
       tags: ['admin'],
       operationId: 'resetUser',
       security: Security.session,
-      summary: 'New one-time password and TOTP secret; every session of the account ends',
+      summary: 'Replace every credential of the account by a new enrolment code; every session ends. One that can reach recordings waits for approval again',
       params: IdParam,
-      response: { 200: Credentials, ...errorResponses },
+      response: { 200: AccountRequest, ...errorResponses },
     },
     handler: async (req) => administration.resetUser(requestActor(req), { id: req.params.id }),
   });
@@ -136,11 +152,48 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
         tags: ['admin'],
         operationId: disabled ? 'disableUser' : 'enableUser',
         security: Security.session,
-        summary: disabled ? 'Disable an account and end its sessions' : 'Enable an account again',
+        summary: disabled ? 'Disable an account and end its sessions' : 'Enable an account again (one that can reach recordings waits for approval)',
         params: IdParam,
         response: { 200: UserView, ...errorResponses },
       },
       handler: async (req) => administration.setUserDisabled(requestActor(req), { id: req.params.id }, disabled),
+    });
+  }
+
+  // ---- the second pair of eyes: the controller's privacy officer
+  route.get('/approvals', {
+    schema: {
+      tags: ['admin'],
+      operationId: 'listPendingApprovals',
+      security: Security.session,
+      summary: "Accounts and contracts an administrator asked for that wait for the caller's approval",
+      response: { 200: Type.Object({ users: Type.Array(UserView), contracts: Type.Array(ContractView) }), ...errorResponses },
+    },
+    handler: async (req) => administration.pendingApprovals(requestActor(req)),
+  });
+
+  for (const decision of ['approve', 'refuse'] as const) {
+    route.post(`/users/:id/${decision}`, {
+      schema: {
+        tags: ['admin'],
+        operationId: decision === 'approve' ? 'approveUser' : 'refuseUser',
+        security: Security.session,
+        summary: decision === 'approve' ? 'Approve what waits for approval on an account' : 'Refuse it: the account can do nothing until an administrator asks again',
+        params: IdParam,
+        response: { 200: UserView, ...conflict, ...errorResponses },
+      },
+      handler: async (req) => administration.decideUser(requestActor(req), { id: req.params.id }, decision),
+    });
+    route.post(`/contracts/:id/${decision}`, {
+      schema: {
+        tags: ['tenancy'],
+        operationId: decision === 'approve' ? 'approveContract' : 'refuseContract',
+        security: Security.session,
+        summary: decision === 'approve' ? 'Approve a contract with your controller: it reaches recordings from its start' : 'Refuse a contract: it never reaches anything',
+        params: IdParam,
+        response: { 200: ContractView, ...conflict, ...errorResponses },
+      },
+      handler: async (req) => administration.decideContract(requestActor(req), req.params.id, decision),
     });
   }
 

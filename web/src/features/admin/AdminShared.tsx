@@ -231,21 +231,26 @@ export function SecretDialog({
   );
 }
 
-/** a one-time password and TOTP secret, from creating an account or resetting its sign-in */
+/**
+ * The single-use enrolment code from creating an account or resetting its sign-in: the person
+ * sets their own password and authenticator with it; the administrator never sees either.
+ */
 export function CredentialsDialog({ credentials, reset, onClose }: { credentials: Credentials; reset: boolean; onClose: () => void }) {
   const { t } = useTranslation('admin');
-  const fields: SecretField[] = [
-    { label: t('users.username'), value: credentials.username ?? '' },
-    { label: t('secret.password'), value: credentials.password ?? '', secret: true },
-  ];
-  if (credentials.totpSecret) fields.push({ label: t('secret.totpSecret'), value: credentials.totpSecret, secret: true });
+  const fields: SecretField[] = [{ label: t('users.username'), value: credentials.username ?? '' }];
+  if (credentials.enrolment) fields.push({ label: t('secret.enrolmentCode'), value: credentials.enrolment.code, secret: true });
+  const intro = [
+    credentials.enrolment ? t('secret.enrolmentIntro', { until: new Date(credentials.enrolment.expiresAt).toLocaleString() }) : t('secret.oidcIntro'),
+    credentials.approval === 'pending' ? t('secret.pendingIntro') : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
   return (
     <SecretDialog
       title={reset ? t('secret.resetHeading', { username: credentials.username }) : t('secret.createdHeading', { username: credentials.username })}
-      once={t('secret.oncePassword')}
-      intro={t('secret.credentialsIntro')}
+      once={t('secret.onceCode')}
+      intro={intro}
       fields={fields}
-      qrUri={credentials.totpUri}
       onClose={onClose}
     />
   );

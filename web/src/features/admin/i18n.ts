@@ -25,6 +25,12 @@ const en = {
     createdHeading: 'Account {{username}} created',
     resetHeading: 'New sign-in for {{username}}',
     credentialsIntro: 'At the first sign-in the person enters the one-time password, sets up the authenticator and chooses their own password.',
+    enrolmentCode: 'Enrolment code',
+    onceCode: 'The enrolment code appears only here and works once: the server keeps only a hash of it. Hand it to the person securely, never by plain e-mail.',
+    enrolmentIntro:
+      'Until {{until}} the person enrols with it under “Enrol with a code” at the sign-in page: they set up their authenticator and choose their own password. You never see either.',
+    oidcIntro: 'The account signs in at its identity provider.',
+    pendingIntro: 'The account can reach recordings, so it can do nothing until the controller’s privacy officer (or the key custodian) approves it.',
     done: 'I have passed it on',
   },
   users: {
@@ -213,6 +219,12 @@ const sv: Dict<typeof en> = {
     createdHeading: 'Kontot {{username}} skapat',
     resetHeading: 'Ny inloggning för {{username}}',
     credentialsIntro: 'Vid första inloggningen anger personen engångslösenordet, kopplar autentiseringsappen och väljer ett eget lösenord.',
+    enrolmentCode: 'Aktiveringskod',
+    onceCode: 'Aktiveringskoden visas bara här och fungerar en gång: servern sparar bara en hash av den. Lämna över den säkert, aldrig med vanlig e-post.',
+    enrolmentIntro:
+      'Till {{until}} aktiverar personen kontot med den under ”Aktivera med kod” på inloggningssidan: hen kopplar autentiseringsappen och väljer ett eget lösenord. Du ser aldrig något av dem.',
+    oidcIntro: 'Kontot loggar in hos sin identitetsleverantör.',
+    pendingIntro: 'Kontot kan nå inspelningar och kan därför inget förrän den personuppgiftsansvariges dataskyddsombud (eller nyckelförvaltaren) har godkänt det.',
     done: 'Jag har lämnat över det',
   },
   users: {

@@ -22,6 +22,10 @@ export interface paths {
     /** Change your own password; every other session ends */
     post: operations["changePassword"];
   };
+  "/api/v1/auth/enrol": {
+    /** Enrol with the single-use code an administrator handed over: without `code` the answer (401 CV_TOTP_ENROLMENT_REQUIRED) holds the authenticator secret; with a code from it and `newPassword` the account is enrolled (it may still wait for approval) */
+    post: operations["enrol"];
+  };
   "/api/v1/recordings": {
     /** Recordings in your scope, newest first, by time, region, agent and direction */
     get: operations["listRecordings"];
@@ -67,11 +71,11 @@ export interface paths {
   "/api/v1/users": {
     /** Every account */
     get: operations["listUsers"];
-    /** Create an account; the answer holds its one-time password and TOTP secret, shown once */
+    /** Create an account; the answer holds a single-use enrolment code for the person (never a password). One that can reach recordings waits for the controller's approval */
     post: operations["createUser"];
   };
   "/api/v1/users/{id}/reset": {
-    /** New one-time password and TOTP secret; every session of the account ends */
+    /** Replace every credential of the account by a new enrolment code; every session ends. One that can reach recordings waits for approval again */
     post: operations["resetUser"];
   };
   "/api/v1/users/{id}/disable": {
@@ -79,8 +83,28 @@ export interface paths {
     post: operations["disableUser"];
   };
   "/api/v1/users/{id}/enable": {
-    /** Enable an account again */
+    /** Enable an account again (one that can reach recordings waits for approval) */
     post: operations["enableUser"];
+  };
+  "/api/v1/approvals": {
+    /** Accounts and contracts an administrator asked for that wait for the caller's approval */
+    get: operations["listPendingApprovals"];
+  };
+  "/api/v1/users/{id}/approve": {
+    /** Approve what waits for approval on an account */
+    post: operations["approveUser"];
+  };
+  "/api/v1/contracts/{id}/approve": {
+    /** Approve a contract with your controller: it reaches recordings from its start */
+    post: operations["approveContract"];
+  };
+  "/api/v1/users/{id}/refuse": {
+    /** Refuse it: the account can do nothing until an administrator asks again */
+    post: operations["refuseUser"];
+  };
+  "/api/v1/contracts/{id}/refuse": {
+    /** Refuse a contract: it never reaches anything */
+    post: operations["refuseContract"];
   };
   "/api/v1/tokens": {
     /** Machine tokens (never their secrets) */
@@ -236,7 +260,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "accounts:approve" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -395,7 +419,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "accounts:approve" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -533,6 +557,78 @@ export interface operations {
               code: string;
               message: string;
             };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Enrol with the single-use code an administrator handed over: without `code` the answer (401 CV_TOTP_ENROLMENT_REQUIRED) holds the authenticator secret; with a code from it and `newPassword` the account is enrolled (it may still wait for approval) */
+  enrol: {
+    requestBody: {
+      content: {
+        "application/json": {
+          username: string;
+          enrolmentCode: string;
+          code?: string;
+          newPassword?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            username: string;
+            /** @description pending: sign-in waits until a second person approves the account */
+            approval: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+            /** @description the first step: the authenticator secret to enrol */
+            totpSecret?: string;
+            totpUri?: string;
           };
         };
       };
@@ -1796,6 +1892,9 @@ export interface operations {
                 locked: boolean;
                 oidcIssuer: string | null;
                 createdAt: string;
+                /** @enum {string} */
+                approval: "approved" | "pending" | "refused";
+                approvalRequest: string | null;
               })[];
           };
         };
@@ -1868,7 +1967,7 @@ export interface operations {
       };
     };
   };
-  /** Create an account; the answer holds its one-time password and TOTP secret, shown once */
+  /** Create an account; the answer holds a single-use enrolment code for the person (never a password). One that can reach recordings waits for the controller's approval */
   createUser: {
     requestBody: {
       content: {
@@ -1893,11 +1992,19 @@ export interface operations {
           "application/json": {
             id: string;
             username: string;
-            /** @description one-time: must be replaced at the first sign-in; shown once */
-            password: string;
-            /** @description base32, shown once */
-            totpSecret: string;
-            totpUri: string;
+            /** @enum {string} */
+            role: "nurse" | "supervisor" | "dpo" | "auditor" | "admin";
+            /**
+             * @description pending: usable for nothing until a second person approves
+             * @enum {string}
+             */
+            approval: "approved" | "pending" | "refused";
+            /** @description null for an OpenID account, which signs in at its provider */
+            enrolment: {
+              /** @description single-use, shown once: hand it to the person, who sets their password and authenticator with it (POST /auth/enrol) */
+              code: string;
+              expiresAt: string;
+            } | null;
           };
         };
       };
@@ -1980,7 +2087,7 @@ export interface operations {
       };
     };
   };
-  /** New one-time password and TOTP secret; every session of the account ends */
+  /** Replace every credential of the account by a new enrolment code; every session ends. One that can reach recordings waits for approval again */
   resetUser: {
     parameters: {
       path: {
@@ -1994,11 +2101,19 @@ export interface operations {
           "application/json": {
             id: string;
             username: string;
-            /** @description one-time: must be replaced at the first sign-in; shown once */
-            password: string;
-            /** @description base32, shown once */
-            totpSecret: string;
-            totpUri: string;
+            /** @enum {string} */
+            role: "nurse" | "supervisor" | "dpo" | "auditor" | "admin";
+            /**
+             * @description pending: usable for nothing until a second person approves
+             * @enum {string}
+             */
+            approval: "approved" | "pending" | "refused";
+            /** @description null for an OpenID account, which signs in at its provider */
+            enrolment: {
+              /** @description single-use, shown once: hand it to the person, who sets their password and authenticator with it (POST /auth/enrol) */
+              code: string;
+              expiresAt: string;
+            } | null;
           };
         };
       };
@@ -2094,6 +2209,9 @@ export interface operations {
             locked: boolean;
             oidcIssuer: string | null;
             createdAt: string;
+            /** @enum {string} */
+            approval: "approved" | "pending" | "refused";
+            approvalRequest: string | null;
           };
         };
       };
@@ -2165,7 +2283,7 @@ export interface operations {
       };
     };
   };
-  /** Enable an account again */
+  /** Enable an account again (one that can reach recordings waits for approval) */
   enableUser: {
     parameters: {
       path: {
@@ -2189,6 +2307,9 @@ export interface operations {
             locked: boolean;
             oidcIssuer: string | null;
             createdAt: string;
+            /** @enum {string} */
+            approval: "approved" | "pending" | "refused";
+            approvalRequest: string | null;
           };
         };
       };
@@ -2227,6 +2348,548 @@ export interface operations {
       };
       /** @description Default Response */
       404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Accounts and contracts an administrator asked for that wait for the caller's approval */
+  listPendingApprovals: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            users: ({
+                id: string;
+                username: string;
+                role: string;
+                controllerId: string | null;
+                processorId: string | null;
+                agent: string | null;
+                team: string | null;
+                totpEnrolled: boolean;
+                disabled: boolean;
+                locked: boolean;
+                oidcIssuer: string | null;
+                createdAt: string;
+                /** @enum {string} */
+                approval: "approved" | "pending" | "refused";
+                approvalRequest: string | null;
+              })[];
+            contracts: ({
+                id: string;
+                processorId: string;
+                controllerId: string;
+                roles: string[];
+                /** @description null: every region of the controller */
+                regions: string[] | null;
+                validFrom: string;
+                validTo: string;
+                /**
+                 * @description pending: usable for nothing until a second person approves
+                 * @enum {string}
+                 */
+                approval: "approved" | "pending" | "refused";
+              })[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Approve what waits for approval on an account */
+  approveUser: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            username: string;
+            role: string;
+            controllerId: string | null;
+            processorId: string | null;
+            agent: string | null;
+            team: string | null;
+            totpEnrolled: boolean;
+            disabled: boolean;
+            locked: boolean;
+            oidcIssuer: string | null;
+            createdAt: string;
+            /** @enum {string} */
+            approval: "approved" | "pending" | "refused";
+            approvalRequest: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Approve a contract with your controller: it reaches recordings from its start */
+  approveContract: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            processorId: string;
+            controllerId: string;
+            roles: string[];
+            /** @description null: every region of the controller */
+            regions: string[] | null;
+            validFrom: string;
+            validTo: string;
+            /**
+             * @description pending: usable for nothing until a second person approves
+             * @enum {string}
+             */
+            approval: "approved" | "pending" | "refused";
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Refuse it: the account can do nothing until an administrator asks again */
+  refuseUser: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            username: string;
+            role: string;
+            controllerId: string | null;
+            processorId: string | null;
+            agent: string | null;
+            team: string | null;
+            totpEnrolled: boolean;
+            disabled: boolean;
+            locked: boolean;
+            oidcIssuer: string | null;
+            createdAt: string;
+            /** @enum {string} */
+            approval: "approved" | "pending" | "refused";
+            approvalRequest: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Refuse a contract: it never reaches anything */
+  refuseContract: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            processorId: string;
+            controllerId: string;
+            roles: string[];
+            /** @description null: every region of the controller */
+            regions: string[] | null;
+            validFrom: string;
+            validTo: string;
+            /**
+             * @description pending: usable for nothing until a second person approves
+             * @enum {string}
+             */
+            approval: "approved" | "pending" | "refused";
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
         content: {
           "application/json": {
             error: {
@@ -2902,6 +3565,11 @@ export interface operations {
                 regions: string[] | null;
                 validFrom: string;
                 validTo: string;
+                /**
+                 * @description pending: usable for nothing until a second person approves
+                 * @enum {string}
+                 */
+                approval: "approved" | "pending" | "refused";
               })[];
           };
         };
@@ -3003,6 +3671,11 @@ export interface operations {
             regions: string[] | null;
             validFrom: string;
             validTo: string;
+            /**
+             * @description pending: usable for nothing until a second person approves
+             * @enum {string}
+             */
+            approval: "approved" | "pending" | "refused";
           };
         };
       };
@@ -3094,6 +3767,11 @@ export interface operations {
             regions: string[] | null;
             validFrom: string;
             validTo: string;
+            /**
+             * @description pending: usable for nothing until a second person approves
+             * @enum {string}
+             */
+            approval: "approved" | "pending" | "refused";
           };
         };
       };
