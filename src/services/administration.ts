@@ -15,8 +15,8 @@ import { contractTerms, type ContractRow } from '../db/tenancy-repository.js';
 import type { ApiTokenRow } from '../db/sessions-repository.js';
 import type { User } from '../db/users-repository.js';
 import { applyReset, prepareReset, prepareUser, type NewUser, type NewUserCredentials } from '../identities/users.js';
-import { prepareToken, type NewToken } from '../identities/tokens.js';
-import type { ContractTerms, TokenScope } from '../policy/policy.js';
+import { prepareToken, tokenLimits, type NewToken, type TokenSpec } from '../identities/tokens.js';
+import type { ContractTerms } from '../policy/policy.js';
 import { checkNewController, checkNewProcessor, prepareContract, type ContractSpec } from '../tenancy/tenancy.js';
 import type { Vault } from '../vault.js';
 import type { Actor } from './actor.js';
@@ -46,6 +46,10 @@ export interface TokenView {
   expiresAt: string;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  /** the regions it may store calls of; null: every region of its controller */
+  regions: string[] | null;
+  /** the agents it may store calls of; null: every agent */
+  agents: string[] | null;
 }
 
 export interface OrganisationView {
@@ -84,6 +88,7 @@ export function tokenView(t: ApiTokenRow): TokenView {
     expiresAt: t.expires_at,
     revokedAt: t.revoked_at,
     lastUsedAt: t.last_used_at,
+    ...tokenLimits(t),
   };
 }
 
@@ -157,14 +162,14 @@ export class AdministrationService {
   }
 
   /** a new token, shown once in the answer */
-  async createToken(actor: Actor, spec: { name: string; scope: TokenScope; controllerId: string; days: number }): Promise<NewToken> {
+  async createToken(actor: Actor, spec: TokenSpec): Promise<NewToken> {
     await this.trail.authorize(actor, 'tokens:manage', 'token.create');
     const { row, token } = await prepareToken(this.deps, spec);
     const event: ServiceEvent = {
       action: 'token.create',
       outcome: 'success',
       controllerId: spec.controllerId,
-      detail: { tokenId: token.id, scope: spec.scope, expiresAt: token.expiresAt },
+      detail: { tokenId: token.id, scope: spec.scope, expiresAt: token.expiresAt, regions: row.regions, agents: row.agents },
     };
     await this.change(actor, event, () => this.deps.sessions.addToken(row));
     return token;
