@@ -68,6 +68,11 @@ export const ERRORS = {
   },
   CSRF: { code: 'CV_CSRF', status: 403, meaning: 'the X-CSRF-Token header is missing or wrong' },
   FORBIDDEN: { code: 'CV_FORBIDDEN', status: 403, meaning: "the caller's role, token scope or contract does not allow this" },
+  TOKEN_LIMITS: {
+    code: 'CV_TOKEN_LIMITS',
+    status: 403,
+    meaning: 'the ingest token is limited to some regions or agents, and the upload names another, or none',
+  },
   PURPOSE_REQUIRED: { code: 'CV_PURPOSE_REQUIRED', status: 400, meaning: 'state a purpose of use first' },
   INVALID_REQUEST: { code: 'CV_INVALID_REQUEST', status: 400, meaning: 'the request is malformed or a value is out of range' },
   UNSUPPORTED_MEDIA_TYPE: { code: 'CV_UNSUPPORTED_MEDIA_TYPE', status: 415, meaning: 'the route does not take this content type' },

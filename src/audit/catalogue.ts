@@ -105,7 +105,7 @@ export const AUDIT_CATALOGUE = {
   },
   'recording.ingest': {
     meaning:
-      'each recording stored by an HTTP upload or by `callvault import`, through the same service: stored (written before it becomes visible), duplicate, recovered by housekeeping, denied (`reason: scope`: a token naming another controller), or failed',
+      'each recording stored by an HTTP upload or by `callvault import`, through the same service: stored (written before it becomes visible), duplicate, recovered by housekeeping, denied (`reason: scope`: a token naming another controller; `token-limits`: a region or agent outside the limits of the token, or none named), or failed',
     uses: RECORDING,
     detail: { status: opt('string'), reason },
   },
@@ -193,7 +193,11 @@ export const AUDIT_CATALOGUE = {
   'approval.list': { meaning: 'what waits for the caller to approve, listed', uses: [], detail: { reason } },
   'user.password-change': { meaning: 'a user changed their own password', uses: [], detail: { reason } },
   'token.list': { meaning: 'machine tokens listed', uses: [], detail: { reason } },
-  'token.create': { meaning: 'a machine token created', uses: ['controllerId'], detail: { tokenId: opt('string'), scope: opt('string'), expiresAt: opt('string'), reason } },
+  'token.create': {
+    meaning: 'a machine token created, with the regions and agents it is limited to (comma-separated; null: every one)',
+    uses: ['controllerId'],
+    detail: { tokenId: opt('string'), scope: opt('string'), expiresAt: opt('string'), regions: opt('string|null'), agents: opt('string|null'), reason },
+  },
   'token.revoke': { meaning: 'a machine token revoked', uses: ['controllerId'], detail: { tokenId: opt('string'), reason } },
   'controller.list': { meaning: 'controllers listed', uses: [], detail: { results: opt('integer'), reason } },
   'controller.create': { meaning: 'a controller created with its key pair', uses: ['controllerId'], detail: { keyId: opt('string'), reason } },

@@ -3,7 +3,7 @@
  * postgres:// URL. Both run the same migrations and serve the same repositories.
  */
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
@@ -29,7 +29,9 @@ export interface MetadataDatabase {
   /**
    * After an erasure: leaves no old copy of overwritten rows in the database's own files where it
    * can. SQLite (with secure_delete on, freed space is zeroed) moves the WAL into the database file
-   * and truncates it; PostgreSQL keeps dead tuples until VACUUM (docs/subject-rights.md).
+   * and truncates it. PostgreSQL keeps the old versions as dead tuples: a plain VACUUM prunes them
+   * but leaves bytes of them in the freed space, which only the operator's VACUUM (FULL) removes
+   * (docs/subject-rights.md). Best effort on PostgreSQL: the erasure has committed by then.
    */
   forgetOverwritten(): Promise<void>;
   close(): Promise<void>;
@@ -73,7 +75,15 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
   await migrate(db);
   const auditStore = sqlite ? new SqliteAuditStore(db, sqlite) : new PostgresAuditStore(db);
   const forgetOverwritten = async () => {
-    sqlite?.pragma('wal_checkpoint(TRUNCATE)');
+    if (sqlite) {
+      sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      return;
+    }
+    // Not VACUUM (FULL): it locks the whole archive against reads and uploads while it rewrites it.
+    // SKIP_LOCKED: an autovacuum (or another server's VACUUM) already on a table would make this
+    // wait for it, and an anti-wraparound one can run for hours. A VACUUM cut off by the statement
+    // timeout, or not allowed to this role, leaves the dead tuples to the operator's VACUUM.
+    await sql`VACUUM (SKIP_LOCKED) recordings, recording_identifiers`.execute(db).catch(() => undefined);
   };
   return { db, dialect, url, sqlite, auditStore, forgetOverwritten, close: () => db.destroy() };
 }

@@ -336,6 +336,14 @@ const migrations: Record<string, Migration> = {
       await sql`CREATE UNIQUE INDEX recordings_content_stored ON recordings (controller_id, content_sha256) WHERE state = 'stored'`.execute(db);
     },
   },
+  '0009_token_limits': {
+    async up(db: Kysely<any>) {
+      // An ingest token may be limited to regions and agents of its controller, comma-separated
+      // as a contract's regions are; null (every token made before this) means no limit.
+      await db.schema.alterTable('api_tokens').addColumn('regions', 'text').execute();
+      await db.schema.alterTable('api_tokens').addColumn('agents', 'text').execute();
+    },
+  },
   '0011_four_eyes': {
     async up(db: Kysely<any>) {
       // Separation of duties (docs/access.md, "Approval"): an account that can reach recordings, and

@@ -183,6 +183,10 @@ export interface ApiTokensTable {
   expires_at: string;
   revoked_at: string | null;
   last_used_at: string | null;
+  /** an ingest token's regions, comma-separated; null: every region of its controller */
+  regions: string | null;
+  /** an ingest token's agents, comma-separated; null: every agent */
+  agents: string | null;
 }
 
 /** a stated purpose for one user and one recording, short-lived; playback requests name it */

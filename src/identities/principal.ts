@@ -4,6 +4,7 @@
  */
 import { contractTerms } from '../db/tenancy-repository.js';
 import type { ApiTokenRow } from '../db/sessions-repository.js';
+import { tokenLimits } from './tokens.js';
 import type { User } from '../db/users-repository.js';
 import type { TokenPrincipal, TokenScope, UserPrincipal } from '../policy/policy.js';
 import type { Vault } from '../vault.js';
@@ -29,5 +30,5 @@ export async function userPrincipal(vault: Pick<Vault, 'tenancy' | 'users' | 'gr
 }
 
 export function tokenPrincipal(token: ApiTokenRow): TokenPrincipal {
-  return { kind: 'token', tokenId: token.id, scope: token.scope as TokenScope, controllerId: token.controller_id };
+  return { kind: 'token', tokenId: token.id, scope: token.scope as TokenScope, controllerId: token.controller_id, ...tokenLimits(token) };
 }

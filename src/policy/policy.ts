@@ -8,7 +8,8 @@
  * Within that, the role decides whose calls: a nurse the calls they handled, a supervisor their
  * team's, a privacy officer all. Auditors and administrators never reach recordings. Break-the-glass
  * widens a nurse's or supervisor's reach to every call of one controller (still inside the
- * contract's regions) for a short time, and every access under it is flagged.
+ * contract's regions) for a short time, and every access under it is flagged. An ingest token
+ * stores calls of its own controller only, and of the regions and agents it is limited to, if any.
  */
 import type { Role } from '../identities/roles.js';
 
@@ -134,6 +135,10 @@ export interface TokenPrincipal {
   tokenId: string;
   scope: TokenScope;
   controllerId: string;
+  /** the regions of its controller it may store calls of; null: every region */
+  regions: readonly string[] | null;
+  /** the agents it may store calls of; null: every agent */
+  agents: readonly string[] | null;
 }
 
 /**
@@ -177,7 +182,8 @@ export interface Scope {
 }
 
 export type Decision = { allowed: true; breakGlassId?: string } | { allowed: false; reason: DenyReason };
-export type DenyReason = 'role' | 'scope' | 'contract' | 'token-scope';
+/** `token-limits`: the token's own controller, but a region or agent outside its limits (or none named) */
+export type DenyReason = 'role' | 'scope' | 'contract' | 'token-scope' | 'token-limits';
 
 export function can(principal: Principal, action: Action): boolean {
   switch (principal.kind) {
@@ -226,7 +232,7 @@ export function controllerReach(user: UserPrincipal, now: Date): { controllerId:
  */
 export function recordingScopes(principal: Principal, action: Action, now: Date): Scope[] {
   if (!can(principal, action) || principal.kind === 'operator' || principal.kind === 'system') return [];
-  if (principal.kind === 'token') return [{ controllerId: principal.controllerId, regions: null, agents: null }];
+  if (principal.kind === 'token') return [{ controllerId: principal.controllerId, regions: principal.regions, agents: principal.agents }];
   const agents = agentsReached(principal);
   const scopes: Scope[] = [];
   for (const reach of controllerReach(principal, now)) {
@@ -255,7 +261,9 @@ export function decide(principal: Principal, action: Action, recording: Recordin
   const scopes = recordingScopes(principal, action, now);
   if (scopes.length === 0) return { allowed: false, reason: 'contract' };
   const matching = scopes.filter((s) => inScope(s, recording));
-  if (matching.length === 0) return { allowed: false, reason: 'scope' };
+  if (matching.length === 0) {
+    return { allowed: false, reason: principal.kind === 'token' && principal.controllerId === recording.controllerId ? 'token-limits' : 'scope' };
+  }
   const normal = matching.find((s) => !s.breakGlassId);
   return normal ? { allowed: true } : { allowed: true, breakGlassId: matching[0]!.breakGlassId! };
 }

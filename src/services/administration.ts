@@ -17,7 +17,7 @@ import type { User } from '../db/users-repository.js';
 import type { Approval } from '../db/schema.js';
 import { applyReset, assertAgentFree, prepareAccount, prepareReenrolment, type AccountRequest, type NewUser } from '../identities/users.js';
 import { RECORDING_ROLES, type Role } from '../identities/roles.js';
-import { prepareToken, type NewToken } from '../identities/tokens.js';
+import { prepareToken, tokenLimits, type NewToken, type TokenSpec } from '../identities/tokens.js';
 import type { ContractTerms, Principal, TokenScope } from '../policy/policy.js';
 import { checkNewController, checkNewProcessor, prepareContract, type ContractSpec } from '../tenancy/tenancy.js';
 import type { Vault } from '../vault.js';
@@ -52,6 +52,10 @@ export interface TokenView {
   expiresAt: string;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  /** the regions it may store calls of; null: every region of its controller */
+  regions: string[] | null;
+  /** the agents it may store calls of; null: every agent */
+  agents: string[] | null;
 }
 
 export interface OrganisationView {
@@ -92,6 +96,7 @@ export function tokenView(t: ApiTokenRow): TokenView {
     expiresAt: t.expires_at,
     revokedAt: t.revoked_at,
     lastUsedAt: t.last_used_at,
+    ...tokenLimits(t),
   };
 }
 
@@ -265,14 +270,14 @@ export class AdministrationService {
   }
 
   /** a new token, shown once in the answer */
-  async createToken(actor: Actor, spec: { name: string; scope: TokenScope; controllerId: string; days: number }): Promise<NewToken> {
+  async createToken(actor: Actor, spec: TokenSpec): Promise<NewToken> {
     await this.trail.authorize(actor, 'tokens:manage', 'token.create');
     const { row, token } = await prepareToken(this.deps, spec);
     const event: ServiceEvent = {
       action: 'token.create',
       outcome: 'success',
       controllerId: spec.controllerId,
-      detail: { tokenId: token.id, scope: spec.scope, expiresAt: token.expiresAt },
+      detail: { tokenId: token.id, scope: spec.scope, expiresAt: token.expiresAt, regions: row.regions, agents: row.agents },
     };
     await this.change(actor, event, () => this.deps.sessions.addToken(row));
     return token;

@@ -1,7 +1,7 @@
 /**
  * Getting recordings in: an upload over HTTP (a recorder's ingest token), and `callvault import`
  * (the operator), file by file through the same method. In order: the policy (`recording:ingest`,
- * scoped to the controller the recording is for), then the store, whose `recording.ingest` entry
+ * scoped to the controller the recording is for and to a token's regions and agents), then the store, whose `recording.ingest` entry
  * is written once the object is durable and before the recording becomes visible
  * (src/recordings/store.ts), then indexing and examining it for identifiers.
  */
@@ -75,8 +75,11 @@ export class IngestService {
     const controllerId = sidecar.controller ?? own ?? this.vault.config.defaultController;
     const decision = decide(principal, 'recording:ingest', { controllerId, region: sidecar.region ?? null, agent: sidecar.agent ?? null }, new Date());
     if (!decision.allowed) {
-      // the controller named is the client's text: not in the entry
+      // the controller, region and agent named are the client's text: not in the entry
       await this.trail.record(actor, { action: 'recording.ingest', outcome: 'denied', controllerId: own, detail: { reason: decision.reason } });
+      if (decision.reason === 'token-limits') {
+        throw new CallvaultError(ErrorCodes.TOKEN_LIMITS, 'this token stores calls of the regions and agents it is limited to only: the metadata must name them');
+      }
       throw new CallvaultError(ErrorCodes.FORBIDDEN, own ? 'this token uploads for one controller only' : 'you may not store recordings for this controller');
     }
     if (!own && !(await this.vault.controllers.get(controllerId))) {

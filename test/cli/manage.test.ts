@@ -12,8 +12,23 @@ import { cli, initVault, tempDir, type CliResult } from '../helpers.js';
 import { wavHeader } from '../fixtures/audio.js';
 import { Vault } from '../../src/vault.js';
 
-const USER_FIELDS = ['id', 'username', 'role', 'controllerId', 'processorId', 'agent', 'team', 'totpEnrolled', 'disabled', 'locked', 'oidcIssuer', 'createdAt', 'approval', 'approvalRequest'].sort();
-const TOKEN_FIELDS = ['id', 'name', 'scope', 'controllerId', 'createdAt', 'expiresAt', 'revokedAt', 'lastUsedAt'].sort();
+const USER_FIELDS = [
+  'id',
+  'username',
+  'role',
+  'controllerId',
+  'processorId',
+  'agent',
+  'team',
+  'totpEnrolled',
+  'disabled',
+  'locked',
+  'oidcIssuer',
+  'createdAt',
+  'approval',
+  'approvalRequest',
+].sort();
+const TOKEN_FIELDS = ['id', 'name', 'scope', 'controllerId', 'createdAt', 'expiresAt', 'revokedAt', 'lastUsedAt', 'regions', 'agents'].sort();
 
 describe('callvault management commands', () => {
   let dir = '';
@@ -192,12 +207,13 @@ describe('callvault management commands', () => {
     const secretPart = created.json.token.slice(`cvt_${created.json.id}_`.length);
     secrets.push(created.json.token, secretPart);
 
-    const [short, badScope, noController, tooLong, noName] = await Promise.all([
-      run('tokens', 'create', '--name', 'recorder-2', '--scope', 'ingest', '--controller', 'north', '--days', '7'),
+    const [short, badScope, noController, tooLong, noName, longRegion] = await Promise.all([
+      run('tokens', 'create', '--name', 'recorder-2', '--scope', 'ingest', '--controller', 'north', '--days', '7', '--regions', 'north, south', '--agents', 'a-1'),
       run('tokens', 'create', '--name', 'x', '--scope', 'admin', '--controller', controller, '--json'),
       run('tokens', 'create', '--name', 'x', '--scope', 'ingest', '--controller', 'nowhere'),
       run('tokens', 'create', '--name', 'x', '--scope', 'ingest', '--controller', controller, '--days', '400'),
       run('tokens', 'create', '--scope', 'ingest', '--controller', controller),
+      run('tokens', 'create', '--name', 'x', '--scope', 'ingest', '--controller', controller, '--regions', 'r'.repeat(201)),
     ]);
     ok(short, 'tokens create --days 7');
     const token2 = /(cvt_\S+)/.exec(short.stdout)?.[1];
@@ -208,6 +224,7 @@ describe('callvault management commands', () => {
     fails(noController, 1, 'unknown controller', /no such controller/);
     fails(tooLong, 2, 'too many days', /366/);
     fails(noName, 2, 'no name', /--name/);
+    fails(longRegion, 2, 'a region name too long', /200 characters/);
 
     const revoked = await run('tokens', 'revoke', created.json.id, '--json');
     ok(revoked, 'tokens revoke');
@@ -227,6 +244,12 @@ describe('callvault management commands', () => {
     const first = list.json.tokens.find((t: any) => t.id === created.json.id);
     assert.ok(first.revokedAt, 'revoked');
     assert.match(text.stdout, /revoked/);
+    // the limits a token was made with are listed: null (all) when it has none
+    assert.deepEqual([first.regions, first.agents], [null, null]);
+    const limited = list.json.tokens.find((t: any) => t.id !== created.json.id);
+    assert.deepEqual([limited.regions, limited.agents], [['north', 'south'], ['a-1']]);
+    assert.match(text.stdout, /regions all {2}agents all/);
+    assert.match(text.stdout, /regions north,south {2}agents a-1/);
     for (const out of [list.stdout, text.stdout]) {
       assert.doesNotMatch(out, /cvt_|secret_hash/);
       for (const s of secrets) assert.ok(!out.includes(s), 'a secret in tokens list');

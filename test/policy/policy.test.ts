@@ -68,7 +68,11 @@ const P: Record<string, Principal> = {
   nurseWithoutAgent: user({ role: 'nurse', controllerId: 'region-a' }),
   auditor: user({ role: 'auditor', controllerId: 'region-a' }),
   admin: user({ role: 'admin' }),
-  ingestA: { kind: 'token', tokenId: 't1', scope: 'ingest', controllerId: 'region-a' },
+  ingestA: { kind: 'token', tokenId: 't1', scope: 'ingest', controllerId: 'region-a', regions: null, agents: null },
+  // limited when it was made: the north region's calls of agent a1 only
+  ingestANorthA1: { kind: 'token', tokenId: 't2', scope: 'ingest', controllerId: 'region-a', regions: ['north'], agents: ['a1'] },
+  ingestANorth: { kind: 'token', tokenId: 't3', scope: 'ingest', controllerId: 'region-a', regions: ['north'], agents: null },
+  ingestAAgentA2: { kind: 'token', tokenId: 't4', scope: 'ingest', controllerId: 'region-a', regions: null, agents: ['a2'] },
 };
 
 const R: Record<string, RecordingFacts> = {
@@ -84,7 +88,7 @@ type Row = [
   principal: string,
   action: 'recording:view' | 'recording:play' | 'recording:unredacted' | 'recording:export' | 'recording:ingest',
   recording: string,
-  expected: 'allow' | 'glass' | 'role' | 'scope' | 'contract' | 'token-scope',
+  expected: 'allow' | 'glass' | 'role' | 'scope' | 'contract' | 'token-scope' | 'token-limits',
 ];
 
 const TABLE: Row[] = [
@@ -149,8 +153,27 @@ const TABLE: Row[] = [
   ['admin', 'recording:unredacted', 'northA1', 'role'],
   // an ingest token uploads and does nothing else
   ['ingestA', 'recording:ingest', 'northA1', 'allow'],
+  ['ingestA', 'recording:ingest', 'southA1', 'allow'],
+  ['ingestA', 'recording:ingest', 'noRegionA1', 'allow'],
+  ['ingestA', 'recording:ingest', 'noAgent', 'allow'],
+  ['ingestA', 'recording:ingest', 'northB1', 'scope'],
   ['ingestA', 'recording:view', 'northA1', 'token-scope'],
   ['ingestA', 'recording:play', 'northA1', 'token-scope'],
+  // a token limited to regions and agents: their calls only, and a call naming none is refused
+  ['ingestANorthA1', 'recording:ingest', 'northA1', 'allow'],
+  ['ingestANorthA1', 'recording:ingest', 'northA2', 'token-limits'],
+  ['ingestANorthA1', 'recording:ingest', 'southA1', 'token-limits'],
+  ['ingestANorthA1', 'recording:ingest', 'noRegionA1', 'token-limits'],
+  ['ingestANorthA1', 'recording:ingest', 'noAgent', 'token-limits'],
+  ['ingestANorthA1', 'recording:ingest', 'northB1', 'scope'],
+  ['ingestANorthA1', 'recording:view', 'northA1', 'token-scope'],
+  ['ingestANorth', 'recording:ingest', 'northA2', 'allow'],
+  ['ingestANorth', 'recording:ingest', 'noAgent', 'allow'],
+  ['ingestANorth', 'recording:ingest', 'southA1', 'token-limits'],
+  ['ingestANorth', 'recording:ingest', 'noRegionA1', 'token-limits'],
+  ['ingestAAgentA2', 'recording:ingest', 'northA2', 'allow'],
+  ['ingestAAgentA2', 'recording:ingest', 'northA1', 'token-limits'],
+  ['ingestAAgentA2', 'recording:ingest', 'noAgent', 'token-limits'],
   ['staffNurseA1', 'recording:ingest', 'northA1', 'role'],
 ];
 
@@ -190,7 +213,8 @@ test('permissionsOf lists what the role or token scope allows, sorted, and nothi
     const user = { kind: 'user', userId: 'u', role, controllerId: 'region-a', processorId: null, agent: null, teamAgents: [], contracts: [], breakGlass: [] } as UserPrincipal;
     assert.deepEqual(permissionsOf(user), [...actions].sort(), role);
   }
-  assert.deepEqual(permissionsOf({ kind: 'token', tokenId: 't', scope: 'ingest', controllerId: 'region-a' }), ['recording:ingest']);
+  assert.deepEqual(permissionsOf({ kind: 'token', tokenId: 't', scope: 'ingest', controllerId: 'region-a', regions: null, agents: null }), ['recording:ingest']);
+  assert.deepEqual(permissionsOf(P.ingestANorthA1!), ['recording:ingest'], 'limits narrow where, not what');
 });
 
 test('list scopes follow the same rules: contract regions, own agent, break-the-glass flagged', () => {

@@ -1,8 +1,8 @@
 /**
  * Getting recordings in through one service (src/services/ingest.ts): an upload over HTTP and the
  * same audio imported by the CLI leave the same kind of entry; a token that claims another
- * controller is refused by the policy and the refusal is audited; a recording whose entry cannot
- * be written never becomes visible.
+ * controller is refused by the policy and the refusal is audited; a token limited to regions and
+ * agents stores their calls only; a recording whose entry cannot be written never becomes visible.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +17,7 @@ import { operatorActor } from '../../src/services/actor.js';
 import { probeAudio } from '../../src/audio/probe.js';
 import { cli, initVault, tempDir } from '../helpers.js';
 import { noiseCall } from '../faults/serve-process.js';
-import { startTestServer, upload, type TestServer } from '../http/harness.js';
+import { signedInUser, startTestServer, upload, type TestServer } from '../http/harness.js';
 
 let server: TestServer;
 let token: string;
@@ -97,6 +97,62 @@ test('a token that claims another controller in its metadata is refused by the p
   assert.equal(events[0].actor.type, 'token');
   assert.ok(!JSON.stringify(events).includes('region-b'));
   assert.equal((await server.vault.recordings.list({ limit: 1000 })).recordings.length, before, 'nothing stored');
+});
+
+test('a token limited to regions and agents stores their calls only; an unlimited one still stores any (issue 16, item 9)', async () => {
+  const admin = await signedInUser(server, { role: 'admin', controllerId: null });
+  const made = await admin.client.post('/api/v1/tokens', { name: 'north recorder', scope: 'ingest', controllerId: 'region-a', regions: ['north'], agents: ['a1', 'a2'] });
+  assert.equal(made.status, 201, made.body.toString());
+  const limited = made.json.token as string;
+  const created = (await entriesSince(server.vault, 0)).filter((e) => e.action === 'token.create' && e.detail.tokenId === made.json.id);
+  assert.equal(created.length, 1);
+  assert.deepEqual({ regions: created[0].detail.regions, agents: created[0].detail.agents }, { regions: 'north', agents: 'a1,a2' }, 'the limits are in the entry');
+  const listed = await admin.client.get('/api/v1/tokens');
+  assert.equal(listed.status, 200);
+  const view = listed.json.tokens.find((t: any) => t.id === made.json.id);
+  assert.deepEqual({ regions: view.regions, agents: view.agents }, { regions: ['north'], agents: ['a1', 'a2'] }, 'the limits are in the list');
+  assert.ok(
+    listed.json.tokens.filter((t: any) => t.id !== made.json.id).every((t: any) => t.regions === null && t.agents === null),
+    'an unlimited token lists null for both',
+  );
+
+  // without limits a token stores a call of any region and agent, as before
+  const any = await upload(server, token, noiseCall(23_000), { region: 'south', agent: 'a9' });
+  assert.equal(any.status, 201, JSON.stringify(any.json));
+  const within = await upload(server, limited, noiseCall(23_001), { region: 'north', agent: 'a2' });
+  assert.equal(within.status, 201, JSON.stringify(within.json));
+
+  const count = async () =>
+    Number(
+      (
+        await server.vault.database.db
+          .selectFrom('recordings')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  const outside: [string, Record<string, string>][] = [
+    ['another region', { region: 'vasterbotten', agent: 'a1' }],
+    ['another agent', { region: 'north', agent: 'outsider-7' }],
+    ['no region', { agent: 'a1' }],
+    ['no agent', { region: 'north' }],
+    ['neither', {}],
+  ];
+  for (const [what, metadata] of outside) {
+    const [rowsBefore, from] = [await count(), await server.vault.audit.size()];
+    const res = await upload(server, limited, noiseCall(23_100 + rowsBefore), metadata);
+    assert.equal(res.status, 403, `${what}: ${JSON.stringify(res.json)}`);
+    assert.equal(res.json.error.code, 'CV_TOKEN_LIMITS', what);
+    assert.equal(await count(), rowsBefore, `${what}: no row, pending or stored`);
+    const events = (await entriesSince(server.vault, from)).filter((e) => e.action === 'recording.ingest');
+    assert.deepEqual(
+      events.map((e) => [e.outcome, e.detail, e.controllerId, e.actor.type]),
+      [['denied', { reason: 'token-limits' }, 'region-a', 'token']],
+      what,
+    );
+    // the region and agent named are the client's text: neither is in the entry nor the answer
+    for (const text of [JSON.stringify(events), JSON.stringify(res.json)]) assert.ok(!text.includes('vasterbotten') && !text.includes('outsider-7'), what);
+  }
 });
 
 test('a recording whose entry cannot be written is never listed, and nothing of it is left', async () => {

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ROLES } from '../../identities/roles.js';
-import { MAX_TOKEN_DAYS } from '../../identities/tokens.js';
+import { MAX_LIMIT_NAME, MAX_TOKEN_DAYS, MAX_TOKEN_LIMITS } from '../../identities/tokens.js';
 import { APPROVALS, TOKEN_SCOPES, type Approval } from '../../services/vocabulary.js';
 import { CONTRACT_ROLES } from '../../tenancy/tenancy.js';
 import { requestActor } from '../auth.js';
@@ -69,7 +69,18 @@ const TokenView = Type.Object({
   expiresAt: Type.String(),
   revokedAt: NullableString,
   lastUsedAt: NullableString,
+  regions: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'the regions it may store calls of; null: every region of its controller' }),
+  agents: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'the agents it may store calls of; null: every agent' }),
 });
+
+/** the regions or agents a new token is limited to */
+const TokenLimit = (what: string) =>
+  Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: MAX_LIMIT_NAME, pattern: '^[^,]+$' }), {
+      maxItems: MAX_TOKEN_LIMITS,
+      description: `an upload must name one of these ${what}; absent or empty: any`,
+    }),
+  );
 
 const ContractView = Type.Object({
   id: Type.String(),
@@ -221,6 +232,8 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
           scope: stringEnum(TOKEN_SCOPES),
           controllerId: OrgId,
           days: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TOKEN_DAYS })),
+          regions: TokenLimit('regions'),
+          agents: TokenLimit('agents'),
         },
         { additionalProperties: false },
       ),
@@ -228,7 +241,14 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
     },
     handler: async (req, reply) => {
       const b = req.body;
-      const created = await administration.createToken(requestActor(req), { name: b.name, scope: b.scope, controllerId: b.controllerId, days: b.days ?? 90 });
+      const created = await administration.createToken(requestActor(req), {
+        name: b.name,
+        scope: b.scope,
+        controllerId: b.controllerId,
+        days: b.days ?? 90,
+        regions: b.regions,
+        agents: b.agents,
+      });
       return reply.code(201).send(created);
     },
   });

@@ -1,7 +1,8 @@
 /**
  * Machine tokens: the credentials a recorder or telephony platform pushes recordings with. A token
- * is bound to one controller and one scope (ingest: it can write, never read back); its value is
- * shown once, when it is made. Revoking ends it at once.
+ * is bound to one controller and one scope (ingest: it can write, never read back), and may be
+ * limited to regions and agents of that controller; its value is shown once, when it is made.
+ * Revoking ends it at once.
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -12,6 +13,14 @@ import { ErrorText } from '../../shared/components/ErrorText';
 import { Modal } from '../../shared/components/Modal';
 
 const MAX_DAYS = 366;
+
+/** a comma-separated field as the list the API takes */
+function names(value: string): string[] {
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
 
 export function AdminTokens({ headingId }: { headingId: string }) {
   const { t } = useTranslation('admin');
@@ -65,6 +74,8 @@ export function AdminTokens({ headingId }: { headingId: string }) {
                 <th scope="col">{t('tokens.name')}</th>
                 <th scope="col">{t('tokens.scope')}</th>
                 <th scope="col">{t('tokens.controller')}</th>
+                <th scope="col">{t('tokens.regions')}</th>
+                <th scope="col">{t('tokens.agents')}</th>
                 <th scope="col">{t('tokens.created')}</th>
                 <th scope="col">{t('tokens.expires')}</th>
                 <th scope="col">{t('tokens.lastUsed')}</th>
@@ -81,6 +92,8 @@ export function AdminTokens({ headingId }: { headingId: string }) {
                     <th scope="row">{k.name}</th>
                     <td>{k.scope ? t(`tokens.scopes.${k.scope}`, { defaultValue: k.scope }) : '—'}</td>
                     <td>{orgLabel(orgs.controllers, k.controllerId)}</td>
+                    <td>{k.regions?.length ? k.regions.join(', ') : t('tokens.all')}</td>
+                    <td>{k.agents?.length ? k.agents.join(', ') : t('tokens.all')}</td>
                     <td>{dateTime(k.createdAt)}</td>
                     <td>{dateTime(k.expiresAt)}</td>
                     <td>{k.lastUsedAt ? dateTime(k.lastUsedAt) : t('tokens.never')}</td>
@@ -147,6 +160,8 @@ function CreateTokenDialog({ onClose, onCreated }: { onClose: () => void; onCrea
   const [scope, setScope] = useState<NewToken['scope']>('ingest');
   const [controllerId, setControllerId] = useState(soleId(orgs.controllers));
   const [days, setDays] = useState('90');
+  const [regions, setRegions] = useState('');
+  const [agents, setAgents] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -154,7 +169,16 @@ function CreateTokenDialog({ onClose, onCreated }: { onClose: () => void; onCrea
     e.preventDefault();
     setBusy(true);
     setError(null);
-    const { data, error: failed } = await api.POST('/api/v1/tokens', { body: { name: name.trim(), scope, controllerId, days: Number(days) } });
+    const [regionList, agentList] = [names(regions), names(agents)];
+    const body: NewToken = {
+      name: name.trim(),
+      scope,
+      controllerId,
+      days: Number(days),
+      ...(regionList.length ? { regions: regionList } : {}),
+      ...(agentList.length ? { agents: agentList } : {}),
+    };
+    const { data, error: failed } = await api.POST('/api/v1/tokens', { body });
     setBusy(false);
     if (!data?.token) return setError(failure(failed));
     onCreated(name.trim(), data.token, data.expiresAt);
@@ -198,6 +222,20 @@ function CreateTokenDialog({ onClose, onCreated }: { onClose: () => void; onCrea
         />
         <p id={`${id}-dh`} className="hint">
           {t('tokens.daysHint', { max: MAX_DAYS })}
+        </p>
+        <label htmlFor={`${id}-r`}>
+          {t('tokens.regions')} <span className="hint">({t('optional')})</span>
+        </label>
+        <input id={`${id}-r`} value={regions} onChange={(e) => setRegions(e.target.value)} autoComplete="off" aria-describedby={`${id}-rh`} />
+        <p id={`${id}-rh`} className="hint">
+          {t('tokens.regionsHint')}
+        </p>
+        <label htmlFor={`${id}-a`}>
+          {t('tokens.agents')} <span className="hint">({t('optional')})</span>
+        </label>
+        <input id={`${id}-a`} value={agents} onChange={(e) => setAgents(e.target.value)} autoComplete="off" aria-describedby={`${id}-ah`} />
+        <p id={`${id}-ah`} className="hint">
+          {t('tokens.agentsHint')}
         </p>
         <ErrorText error={error} />
         <div className="actions">

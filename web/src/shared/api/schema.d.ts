@@ -2939,6 +2939,10 @@ export interface operations {
                 expiresAt: string;
                 revokedAt: string | null;
                 lastUsedAt: string | null;
+                /** @description the regions it may store calls of; null: every region of its controller */
+                regions: string[] | null;
+                /** @description the agents it may store calls of; null: every agent */
+                agents: string[] | null;
               })[];
           };
         };
@@ -3021,6 +3025,10 @@ export interface operations {
           scope: "ingest";
           controllerId: string;
           days?: number;
+          /** @description an upload must name one of these regions; absent or empty: any */
+          regions?: string[];
+          /** @description an upload must name one of these agents; absent or empty: any */
+          agents?: string[];
         };
       };
     };
