@@ -146,7 +146,7 @@ export const AUDIT_CATALOGUE = {
   'user.reset': { meaning: "a user's password and TOTP secret reset", uses: [], detail: { userId: opt('string'), reason } },
   'user.disable': { meaning: 'a user account disabled (its sessions end)', uses: [], detail: { userId: opt('string'), reason } },
   'user.enable': { meaning: 'a user account enabled again', uses: [], detail: { userId: opt('string'), reason } },
-  'user.password-change': { meaning: 'a user changed their own password', uses: [], detail: { reason } },
+  'user.password-change': { meaning: 'a user changed their own password', uses: [], detail: { reason, failedCheck: opt('string') } },
   'token.list': { meaning: 'machine tokens listed', uses: [], detail: { reason } },
   'token.create': { meaning: 'a machine token created', uses: ['controllerId'], detail: { tokenId: opt('string'), scope: opt('string'), expiresAt: opt('string'), reason } },
   'token.revoke': { meaning: 'a machine token revoked', uses: ['controllerId'], detail: { tokenId: opt('string'), reason } },

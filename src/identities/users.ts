@@ -112,8 +112,6 @@ export async function prepareReset(deps: Pick<Vault, 'keys'>, user: User): Promi
     totp_secret_sealed: sealed,
     totp_enrolled: 0,
     totp_last_step: 0,
-    failed_signins: 0,
-    locked_until: null,
   };
   return { changes, credentials: { id: user.id, username: user.username, password, totpSecret: secret, totpUri: uri } };
 }
@@ -121,6 +119,7 @@ export async function prepareReset(deps: Pick<Vault, 'keys'>, user: User): Promi
 /** stores prepared credentials and ends every session of the account */
 export async function applyReset(deps: Pick<Vault, 'users' | 'sessions'>, userId: string, changes: Updateable<UsersTable>): Promise<void> {
   await deps.users.update(userId, changes);
+  await deps.users.clearSigninFailures(userId);
   await deps.sessions.revokeAllOf(userId, new Date().toISOString());
 }
 
