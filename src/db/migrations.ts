@@ -336,7 +336,7 @@ const migrations: Record<string, Migration> = {
       await sql`CREATE UNIQUE INDEX recordings_content_stored ON recordings (controller_id, content_sha256) WHERE state = 'stored'`.execute(db);
     },
   },
-  '0009_signin_failures': {
+  '0010_signin_failures': {
     async up(db: Kysely<any>) {
       // Failed sign-ins per account and client address, and per account across all addresses
       // (address '*'): a count that decays with time, and a lock (src/identities/lockout.ts). It
