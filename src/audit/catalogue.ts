@@ -191,7 +191,7 @@ export const AUDIT_CATALOGUE = {
     detail: { step: opt('string'), reason, failedCheck: opt('string') },
   },
   'approval.list': { meaning: 'what waits for the caller to approve, listed', uses: [], detail: { reason } },
-  'user.password-change': { meaning: 'a user changed their own password', uses: [], detail: { reason } },
+  'user.password-change': { meaning: 'a user changed their own password', uses: [], detail: { reason, failedCheck: opt('string') } },
   'token.list': { meaning: 'machine tokens listed', uses: [], detail: { reason } },
   'token.create': {
     meaning: 'a machine token created, with the regions and agents it is limited to (comma-separated; null: every one)',

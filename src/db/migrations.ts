@@ -344,6 +344,25 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('api_tokens').addColumn('agents', 'text').execute();
     },
   },
+  '0010_signin_failures': {
+    async up(db: Kysely<any>) {
+      // Failed sign-ins per account and client address, and per account across all addresses
+      // (address '*'): a count that decays with time, and a lock (src/identities/lockout.ts). It
+      // replaces the per-account counter, which never decayed and let anyone lock anyone out.
+      await db.schema
+        .createTable('signin_failures')
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('failures', 'double precision', (c) => c.notNull())
+        .addColumn('last_failure_ms', 'bigint', (c) => c.notNull())
+        .addColumn('locked_until_ms', 'bigint')
+        .addPrimaryKeyConstraint('signin_failures_pk', ['user_id', 'address'])
+        .execute();
+      await db.schema.createIndex('signin_failures_last').on('signin_failures').column('last_failure_ms').execute();
+      await db.schema.alterTable('users').dropColumn('failed_signins').execute();
+      await db.schema.alterTable('users').dropColumn('locked_until').execute();
+    },
+  },
   '0011_four_eyes': {
     async up(db: Kysely<any>) {
       // Separation of duties (docs/access.md, "Approval"): an account that can reach recordings, and

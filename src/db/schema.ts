@@ -114,8 +114,6 @@ export interface UsersTable {
   totp_last_step: Defaulted<number>;
   /** 1 for a password set by an administrator: the first sign-in must replace it */
   password_one_time: Defaulted<number>;
-  failed_signins: Defaulted<number>;
-  locked_until: Defaulted<string | null>;
   disabled: Defaulted<number>;
   /** accounts that sign in through an OpenID provider instead of a password and TOTP */
   oidc_issuer: Defaulted<string | null>;
@@ -264,6 +262,18 @@ export interface RateLimitsTable {
   count: number;
 }
 
+/**
+ * Failed sign-ins of an account from one client address, or from all (address '*'): `failures`
+ * as it stood at the last failure, decaying since (src/identities/lockout.ts), and a lock.
+ */
+export interface SigninFailuresTable {
+  user_id: string;
+  address: string;
+  failures: number;
+  last_failure_ms: ColumnType<number, number, number>;
+  locked_until_ms: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
 /** one background job (checkpoints, the redaction backlog) runs on one server at a time */
 export interface LeasesTable {
   name: string;
@@ -289,5 +299,6 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   audit_subtrees: AuditSubtreesTable;
   rate_limits: RateLimitsTable;
+  signin_failures: SigninFailuresTable;
   leases: LeasesTable;
 }

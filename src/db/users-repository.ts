@@ -26,10 +26,66 @@ export class UsersRepository {
     await this.db.updateTable('users').set(changes).where('id', '=', id).execute();
   }
 
-  /** one more failed sign-in, counted in the database so that servers racing each other all count */
-  async countFailedSignin(id: string): Promise<number> {
-    const row = await this.db.updateTable('users').set({ failed_signins: sql`failed_signins + 1` }).where('id', '=', id).returning('failed_signins').executeTakeFirst();
-    return Number(row?.failed_signins ?? 0);
+  /**
+   * One more failed sign-in of an account from `address` ('*': from anywhere): the count, decayed
+   * by one every `decayMs` since the last failure, plus one. Counted by one statement in the
+   * database, so that servers racing each other all count. Resolves with the new count.
+   */
+  async countFailedSignin(id: string, address: string, nowMs: number, decayMs: number): Promise<number> {
+    const elapsed = sql`cast(${nowMs} - signin_failures.last_failure_ms as double precision) / ${decayMs}`;
+    const decayed = sql`case when signin_failures.last_failure_ms >= ${nowMs} then signin_failures.failures when signin_failures.failures - ${elapsed} > 0 then signin_failures.failures - ${elapsed} else 0 end`;
+    const row = await this.db
+      .insertInto('signin_failures')
+      .values({ user_id: id, address, failures: 1, last_failure_ms: nowMs, locked_until_ms: null })
+      .onConflict((oc) => oc.columns(['user_id', 'address']).doUpdateSet({ failures: sql`${decayed} + 1`, last_failure_ms: nowMs }))
+      .returning('failures')
+      .executeTakeFirst();
+    return Number(row?.failures ?? 0);
+  }
+
+  /** locks the account at `address` ('*': everywhere) until `untilMs`, unless it is locked longer already */
+  async lockSignin(id: string, address: string, untilMs: number): Promise<void> {
+    await this.db
+      .updateTable('signin_failures')
+      .set({ locked_until_ms: untilMs })
+      .where('user_id', '=', id)
+      .where('address', '=', address)
+      .where((eb) => eb.or([eb('locked_until_ms', 'is', null), eb('locked_until_ms', '<', untilMs)]))
+      .execute();
+  }
+
+  /** the addresses among `addresses` ('*' included) at which the account is locked now */
+  async signinLocks(id: string, addresses: string[], nowMs: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('signin_failures')
+      .select('address')
+      .where('user_id', '=', id)
+      .where('address', 'in', addresses)
+      .where('locked_until_ms', '>', nowMs)
+      .execute();
+    return rows.map((r) => r.address);
+  }
+
+  /** the accounts locked at every address now */
+  async lockedEverywhere(nowMs: number): Promise<Set<string>> {
+    const rows = await this.db.selectFrom('signin_failures').select('user_id').where('address', '=', '*').where('locked_until_ms', '>', nowMs).execute();
+    return new Set(rows.map((r) => r.user_id));
+  }
+
+  /** forgets the account's failures at `address`, or at every address and overall when none is given */
+  async clearSigninFailures(id: string, address?: string): Promise<void> {
+    let q = this.db.deleteFrom('signin_failures').where('user_id', '=', id);
+    if (address !== undefined) q = q.where('address', '=', address);
+    await q.execute();
+  }
+
+  /** forgets failures that ended before `beforeMs` and hold no lock any more */
+  async pruneSigninFailures(beforeMs: number): Promise<void> {
+    await this.db
+      .deleteFrom('signin_failures')
+      .where('last_failure_ms', '<', beforeMs)
+      .where((eb) => eb.or([eb('locked_until_ms', 'is', null), eb('locked_until_ms', '<', beforeMs)]))
+      .execute();
   }
 
   /**

@@ -17,8 +17,10 @@
  *
  * Multi-factor authentication: callvault does not ask for a second factor of its own here, so with
  * `requireMfa` (the default) the ID token must show that the provider did:
- *   - its `amr` claim (RFC 8176) contains at least one of MFA_AMR_VALUES
- *     ('mfa', 'otp', 'hwk', 'sms', 'swk', 'pop', 'fido'), or
+ *   - its `amr` claim (RFC 8176) contains `mfa`, or methods of at least two different kinds of
+ *     factor (AMR_FACTORS: something known, something held, something one is), e.g. `pwd` + `otp`
+ *     or `hwk` + `pin`; a single method such as `otp` or `hwk` is one factor, and so are two of
+ *     one kind (`otp` + `sms`), or
  *   - its `acr` claim is one of the provider's configured `mfaAcrValues`
  *     (for providers that express MFA as an authentication context class instead).
  * A token showing neither is refused. Turn `requireMfa` off only for a provider that enforces MFA
@@ -63,7 +65,29 @@ export interface OidcProviderConfig {
 
 export const OIDC_STATE_COOKIE = '__Host-callvault-oidc';
 export const STATE_TTL_MS = 10 * 60_000;
-export const MFA_AMR_VALUES: readonly string[] = ['mfa', 'otp', 'hwk', 'sms', 'swk', 'pop', 'fido'];
+/**
+ * The kind of factor each RFC 8176 method is. Methods that are no factor of their own (`user`
+ * presence, `rba` risk scores, `geo`, `mca` channels, `wia`) are not listed and count for nothing;
+ * `fido` is not in RFC 8176 but some providers send it for a security key.
+ */
+export const AMR_FACTORS: Readonly<Record<string, 'knowledge' | 'possession' | 'inherence'>> = {
+  pwd: 'knowledge',
+  pin: 'knowledge',
+  kba: 'knowledge',
+  otp: 'possession',
+  sms: 'possession',
+  tel: 'possession',
+  hwk: 'possession',
+  swk: 'possession',
+  sc: 'possession',
+  pop: 'possession',
+  fido: 'possession',
+  fpt: 'inherence',
+  face: 'inherence',
+  iris: 'inherence',
+  retina: 'inherence',
+  vbm: 'inherence',
+};
 export const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const PROVIDER_ID_PATTERN = PROVIDER_ID.source;
 
@@ -268,11 +292,15 @@ export class OidcProviders {
   }
 }
 
-/** how the ID token shows MFA ('amr:otp', 'acr:…', 'not-required'), or undefined when it does not */
+/**
+ * How the ID token shows MFA ('amr:mfa', 'amr:otp+pwd' (its factor methods, sorted), 'acr',
+ * 'not-required'), or undefined when it does not.
+ */
 export function mfaShown(provider: Pick<OidcProviderConfig, 'requireMfa' | 'mfaAcrValues'>, claims: { readonly [claim: string]: unknown }): string | undefined {
   const amr = Array.isArray(claims.amr) ? claims.amr.filter((v): v is string => typeof v === 'string') : [];
-  const byAmr = amr.find((v) => MFA_AMR_VALUES.includes(v));
-  if (byAmr) return `amr:${byAmr}`;
+  if (amr.includes('mfa')) return 'amr:mfa';
+  const methods = [...new Set(amr.filter((v) => Object.hasOwn(AMR_FACTORS, v)))].sort();
+  if (new Set(methods.map((v) => AMR_FACTORS[v])).size >= 2) return `amr:${methods.join('+')}`;
   if (typeof claims.acr === 'string' && (provider.mfaAcrValues ?? []).includes(claims.acr)) return 'acr';
   return provider.requireMfa === false ? 'not-required' : undefined;
 }

@@ -1,12 +1,13 @@
 /**
- * Password + TOTP sign-in with lockout. One request carries everything the account still needs:
- * the password, a code from the authenticator, and a new password when the current one was set by
- * an administrator. The answer for a wrong password, an unknown user and a locked account is the
- * same, so sign-in does not tell which usernames exist.
+ * Password + TOTP sign-in with lockout (src/identities/lockout.ts). One request carries everything
+ * the account still needs: the password, a code from the authenticator, and a new password when
+ * the current one was set by an administrator. The answer for a wrong password, an unknown user
+ * and a locked account is the same, so sign-in does not tell which usernames exist.
  */
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { User } from '../db/users-repository.js';
 import type { Vault } from '../vault.js';
+import { lockAt, recordFailure, recordSuccess } from './lockout.js';
 import { assertStrongPassword, hashPassword, verifyPassword } from './passwords.js';
 import { totpSecretOf } from './users.js';
 
@@ -20,11 +21,6 @@ export interface SignInRequest {
   newPassword?: string;
 }
 
-/** failures before the account locks; each further failure doubles the lock, up to an hour */
-export const LOCKOUT_THRESHOLD = 5;
-const LOCK_BASE_MS = 30_000;
-const LOCK_MAX_MS = 3_600_000;
-
 export class SignInError extends CallvaultError {
   constructor(
     code: typeof ErrorCodes.SIGNIN_FAILED | typeof ErrorCodes.TOTP_ENROLMENT_REQUIRED | typeof ErrorCodes.PASSWORD_CHANGE_REQUIRED | typeof ErrorCodes.WEAK_PASSWORD,
@@ -35,7 +31,7 @@ export class SignInError extends CallvaultError {
      * Which check failed, for the audit log only: the answer is the same for all of them, but a
      * right password with a wrong code tells an auditor that the password is known to someone.
      */
-    readonly failedCheck?: 'account' | 'locked' | 'password' | 'mfa-missing' | 'mfa',
+    readonly failedCheck?: 'account' | 'locked' | 'locked-account' | 'password' | 'mfa-missing' | 'mfa',
   ) {
     super(code, message);
   }
@@ -45,16 +41,17 @@ function failed(check: SignInError['failedCheck']): SignInError {
   return new SignInError(ErrorCodes.SIGNIN_FAILED, 'sign-in failed: wrong username, password or code, or the account is locked for a while', undefined, check);
 }
 
-export async function signIn(vault: SignInDeps, request: SignInRequest, now = new Date()): Promise<User> {
+/** `address`: the client's, as lockout.ts's addressKey gives it; the lockout is counted per address */
+export async function signIn(vault: SignInDeps, request: SignInRequest, now = new Date(), address = 'unknown'): Promise<User> {
   const user = await vault.users.byUsername(request.username);
   // password accounts only: OpenID accounts sign in at their provider
   const usable = user && !user.disabled && !user.oidc_issuer;
-  const locked = usable && user.locked_until !== null && user.locked_until > now.toISOString();
-  const passwordOk = await verifyPassword(usable && !locked ? user.password_hash : null, request.password);
+  const lock = usable ? await lockAt(vault.users, user.id, address, now) : undefined;
+  const passwordOk = await verifyPassword(usable && !lock ? user.password_hash : null, request.password);
   if (!usable) throw failed('account');
-  if (locked) throw failed('locked');
+  if (lock) throw failed(lock);
   if (!passwordOk) {
-    await recordFailure(vault, user, now);
+    await recordFailure(vault.users, user.id, address, now);
     throw failed('password');
   }
 
@@ -69,7 +66,7 @@ export async function signIn(vault: SignInDeps, request: SignInRequest, now = ne
   }
   const step = await verifyCode(secret, request.code, user.totp_last_step, now);
   if (step === undefined) {
-    await recordFailure(vault, user, now);
+    await recordFailure(vault.users, user.id, address, now);
     throw failed('mfa');
   }
 
@@ -83,11 +80,12 @@ export async function signIn(vault: SignInDeps, request: SignInRequest, now = ne
   }
   // the code is spent here, once, whichever server sees it first
   if (!(await vault.users.consumeTotpStep(user.id, step))) {
-    await recordFailure(vault, user, now);
+    await recordFailure(vault.users, user.id, address, now);
     throw failed('mfa');
   }
   if (user.password_one_time) await vault.users.update(user.id, { password_hash: await hashPassword(request.newPassword!), password_one_time: 0 });
-  await vault.users.update(user.id, { totp_enrolled: 1, failed_signins: 0, locked_until: null });
+  await vault.users.update(user.id, { totp_enrolled: 1 });
+  await recordSuccess(vault.users, user.id, address);
   return (await vault.users.get(user.id))!;
 }
 
@@ -100,19 +98,38 @@ async function verifyCode(secret: string, code: string, lastStep: number, now: D
   return result.valid ? (result as { timeStep: number }).timeStep : undefined;
 }
 
-async function recordFailure(vault: Pick<Vault, 'users'>, user: User, now: Date): Promise<void> {
-  const failures = await vault.users.countFailedSignin(user.id);
-  const over = failures - LOCKOUT_THRESHOLD;
-  if (over >= 0) await vault.users.update(user.id, { locked_until: new Date(now.getTime() + Math.min(LOCK_BASE_MS * 2 ** over, LOCK_MAX_MS)).toISOString() });
+export interface PasswordChange {
+  password: string;
+  newPassword: string;
+  /** a code from the authenticator newer than any used before (the sign-in's own code is spent) */
+  code: string;
 }
 
 /**
- * Checks a change of one's own password while signed in: the old one is needed and the new one
- * must be strong. Throws as sign-in does; changes nothing (the caller records the change first).
+ * Checks a change of one's own password while signed in, as a sign-in would: the account must not
+ * be locked at this address, the old password and a fresh TOTP code are needed (a wrong one of
+ * either counts toward the lockout), and the new password must be strong. Then the code is spent.
+ * Throws as sign-in does; stores no password (the caller records the change first).
  */
-export async function checkPasswordChange(user: User, oldPassword: string, newPassword: string): Promise<void> {
-  if (!(await verifyPassword(user.password_hash, oldPassword))) throw failed('password');
-  await assertStrongPassword(newPassword, [user.username, user.agent ?? '', user.team ?? '']);
+export async function checkPasswordChange(vault: SignInDeps, user: User, change: PasswordChange, now = new Date(), address = 'unknown'): Promise<void> {
+  const lock = await lockAt(vault.users, user.id, address, now);
+  const passwordOk = await verifyPassword(lock ? null : user.password_hash, change.password);
+  if (lock) throw failed(lock);
+  if (!passwordOk) {
+    await recordFailure(vault.users, user.id, address, now);
+    throw failed('password');
+  }
+  const step = await verifyCode(totpSecretOf(vault, user), change.code, user.totp_last_step, now);
+  if (step === undefined) {
+    await recordFailure(vault.users, user.id, address, now);
+    throw failed('mfa');
+  }
+  // checked before the code is spent, so that a weak choice can be retried with the same code
+  await assertStrongPassword(change.newPassword, [user.username, user.agent ?? '', user.team ?? '']);
+  if (!(await vault.users.consumeTotpStep(user.id, step))) {
+    await recordFailure(vault.users, user.id, address, now);
+    throw failed('mfa');
+  }
 }
 
 /** stores a checked new password; it is no longer one-time */

@@ -196,8 +196,6 @@ export async function prepareReenrolment(deps: Pick<Vault, 'keys'>, user: User, 
     ...fresh.columns,
     totp_enrolled: 0,
     totp_last_step: 0,
-    failed_signins: 0,
-    locked_until: null,
     approval,
     approval_request: approval === 'pending' ? 'reset' : null,
     approval_requested_by: requestedBy,
@@ -259,32 +257,11 @@ export async function createUser(vault: Pick<Vault, 'users' | 'controllers' | 't
   return prepared.credentials;
 }
 
-/** new credentials for an existing account, made but not yet stored (see `applyReset`) */
-export async function prepareReset(deps: Pick<Vault, 'keys'>, user: User): Promise<{ changes: Updateable<UsersTable>; credentials: NewUserCredentials }> {
-  const { password, secret, uri, sealed } = await freshCredentials(deps, user.id, user.username);
-  const changes: Updateable<UsersTable> = {
-    password_hash: await hashPassword(password),
-    password_one_time: 1,
-    totp_secret_sealed: sealed,
-    totp_enrolled: 0,
-    totp_last_step: 0,
-    failed_signins: 0,
-    locked_until: null,
-  };
-  return { changes, credentials: { id: user.id, username: user.username, password, totpSecret: secret, totpUri: uri } };
-}
-
 /** stores prepared credentials and ends every session of the account */
 export async function applyReset(deps: Pick<Vault, 'users' | 'sessions'>, userId: string, changes: Updateable<UsersTable>): Promise<void> {
   await deps.users.update(userId, changes);
+  await deps.users.clearSigninFailures(userId);
   await deps.sessions.revokeAllOf(userId, new Date().toISOString());
-}
-
-/** A new one-time password and TOTP secret (a lost phone, a forgotten password); ends every session. */
-export async function resetCredentials(vault: Pick<Vault, 'users' | 'sessions' | 'keys'>, user: User): Promise<NewUserCredentials> {
-  const { changes, credentials } = await prepareReset(vault, user);
-  await applyReset(vault, user.id, changes);
-  return credentials;
 }
 
 export function totpSecretOf(vault: Pick<Vault, 'keys'>, user: User): string {

@@ -10,7 +10,8 @@ import type { User } from '../db/users-repository.js';
 import { OidcProviders, OidcSignInError, type OidcProviderConfig } from '../identities/oidc.js';
 import { userPrincipal } from '../identities/principal.js';
 import { startSession } from '../identities/sessions.js';
-import { checkPasswordChange, setPassword, signIn, SignInError, type SignInRequest } from '../identities/signin.js';
+import { addressKey } from '../identities/lockout.js';
+import { checkPasswordChange, setPassword, signIn, SignInError, type PasswordChange, type SignInRequest } from '../identities/signin.js';
 import { can, permissionsOf, PURPOSES, RENDITIONS, type Action, type Purpose, type Rendition, type UserPrincipal } from '../policy/policy.js';
 import type { Vault } from '../vault.js';
 import { originOf, type Actor, type SignedInActor } from './actor.js';
@@ -62,7 +63,7 @@ export class SessionsService {
   async signIn(actor: Actor, request: SignInRequest): Promise<StartedSession> {
     let user: User;
     try {
-      user = await signIn(this.deps, request);
+      user = await signIn(this.deps, request, new Date(), addressKey(originOf(actor).ip));
     } catch (err) {
       if (err instanceof SignInError) {
         const target = await this.deps.users.byUsername(request.username);
@@ -142,24 +143,30 @@ export class SessionsService {
   }
 
   /**
-   * Changes the signed-in user's own password: the old one is needed; every other session ends
-   * (this one stays: it proved the old password just now). A refused change is a failure entry;
-   * an accepted one is entered before the new password is stored.
+   * Changes the signed-in user's own password: the old one and a fresh TOTP code are needed, and
+   * wrong ones count toward the lockout as at sign-in (a stolen session alone cannot take the
+   * account over, nor guess its password); every other session ends (this one stays: it proved
+   * the old password just now). A refused change is a failure entry; an accepted one is entered
+   * before the new password is stored.
    */
-  async changePassword(actor: Actor, oldPassword: string, newPassword: string): Promise<void> {
+  async changePassword(actor: Actor, change: PasswordChange): Promise<void> {
     const me = signedIn(actor);
     const user = await this.deps.users.get(me.user.id);
     if (!user) throw new CallvaultError(ErrorCodes.UNAUTHENTICATED, 'sign in first');
     if (user.oidc_issuer) throw new CallvaultError(ErrorCodes.FORBIDDEN, 'this account signs in at its identity provider');
     try {
-      await checkPasswordChange(user, oldPassword, newPassword);
+      await checkPasswordChange(this.deps, user, change, new Date(), addressKey(me.origin.ip));
     } catch (err) {
-      await this.trail.record(actor, { action: 'user.password-change', outcome: 'failure', detail: { reason: (err as { code?: string })?.code ?? 'error' } });
+      await this.trail.record(actor, {
+        action: 'user.password-change',
+        outcome: 'failure',
+        detail: { reason: (err as { code?: string })?.code ?? 'error', ...(err instanceof SignInError && err.failedCheck ? { failedCheck: err.failedCheck } : {}) },
+      });
       throw err;
     }
     await this.trail.record(actor, { action: 'user.password-change', outcome: 'success' });
     try {
-      await setPassword(this.deps.users, user.id, newPassword);
+      await setPassword(this.deps.users, user.id, change.newPassword);
       await this.deps.sessions.revokeAllOf(user.id, new Date().toISOString(), me.sessionIdHash);
     } catch (err) {
       await this.trail.record(actor, { action: 'user.password-change', outcome: 'failure', detail: { reason: (err as { code?: string })?.code ?? 'error' } });

@@ -178,5 +178,33 @@ export function metadataStoreContract(name: string, url: () => Promise<{ url: st
       await assert.rejects(users.add({ ...u, id: randomUUID() }));
       assert.equal((await users.byUsername('alice'))?.id, u.id);
     });
+
+    it('failed sign-ins: counted per account and address, decaying with time, locked and cleared', async () => {
+      const users = new UsersRepository(m.db);
+      const id = randomUUID();
+      await users.add({ id, username: 'bob', role: 'nurse', controller_id: 'region-a', password_hash: 'h', totp_secret_sealed: 's', created_at: 'now' });
+      const t = 1_800_000_000_000;
+      const decay = 60_000;
+      assert.equal(await users.countFailedSignin(id, '192.0.2.1', t, decay), 1);
+      assert.equal(await users.countFailedSignin(id, '192.0.2.1', t, decay), 2);
+      assert.equal(await users.countFailedSignin(id, '192.0.2.2', t, decay), 1, 'another address counts apart');
+      assert.equal(await users.countFailedSignin(id, '192.0.2.1', t + 30_000, decay), 2.5, 'half a failure drained in half the decay time');
+      assert.equal(await users.countFailedSignin(id, '192.0.2.1', t + 600_000, decay), 1, 'a long pause drains it all: the count is this failure alone');
+      assert.equal(await users.countFailedSignin(id, '192.0.2.1', t, decay), 2, 'a clock that went back drains nothing');
+      await users.lockSignin(id, '192.0.2.1', t + 1000);
+      await users.lockSignin(id, '192.0.2.1', t + 500); // a shorter lock does not shorten it
+      assert.deepEqual(await users.signinLocks(id, ['192.0.2.1', '192.0.2.2', '*'], t + 999), ['192.0.2.1']);
+      assert.deepEqual(await users.signinLocks(id, ['192.0.2.1'], t + 1000), []);
+      await users.countFailedSignin(id, '*', t, decay);
+      await users.lockSignin(id, '*', t + 1000);
+      assert.ok((await users.lockedEverywhere(t)).has(id));
+      await users.pruneSigninFailures(t + 600_001); // all older than this and no longer locked
+      assert.deepEqual(await users.signinLocks(id, ['192.0.2.1', '*'], t), []);
+      await users.countFailedSignin(id, '192.0.2.3', t, decay);
+      await users.clearSigninFailures(id, '192.0.2.3');
+      assert.equal(await users.countFailedSignin(id, '192.0.2.3', t, decay), 1, 'cleared');
+      await users.clearSigninFailures(id);
+      assert.equal(await users.countFailedSignin(id, '192.0.2.3', t, decay), 1, 'cleared with every other address');
+    });
   });
 }

@@ -860,9 +860,10 @@ const ROWS: Row[] = [
   })),
 
   // --- own account; sign-out last, as it ends the session the rows above use
-  row('POST', '/api/v1/auth/password', undefined, [401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 403, 401, 401], (c) => ({
+  row('POST', '/api/v1/auth/password', undefined, [401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 403, 401, 401], async (c) => ({
     path: `${API}/auth/password`,
-    json: { password: c.user?.password ?? 'not a password at all', newPassword: strongPassword() },
+    // a code newer than the sign-in's (which the change would refuse as used)
+    json: { password: c.user?.password ?? 'not a password at all', newPassword: strongPassword(), code: c.user ? await totp(c.user.totpSecret, 1) : '000000' },
   })),
   row('POST', '/api/v1/auth/signout', undefined, [401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 403, 401, 401], () => ({ path: `${API}/auth/signout` })),
 ];
@@ -1251,7 +1252,7 @@ test("a state-changing request with the session cookie needs the session's own X
     ["another session's token", bare, `${API}/recordings/${R.R1}/access`, purpose, { 'x-csrf-token': other.client.csrf! }],
     ['no header, search', bare, `${API}/recordings/search`, {}, {}],
     ['no header, sign-out', bare, `${API}/auth/signout`, {}, {}],
-    ['no header, password', bare, `${API}/auth/password`, { password: nurse.password, newPassword: strongPassword() }, {}],
+    ['no header, password', bare, `${API}/auth/password`, { password: nurse.password, newPassword: strongPassword(), code: await totp(nurse.totpSecret, 1) }, {}],
     ['no header, break-glass', bare, `${API}/break-glass`, { controllerId: 'region-a', reason: 'the patient is unconscious and the relative calls back' }, {}],
   ];
   for (const [what, client, path, json, headers] of attempts) {

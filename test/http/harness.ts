@@ -22,6 +22,8 @@ export interface TestServer {
   url: string;
   dataDir: string;
   dispatcher: Dispatcher;
+  /** a dispatcher whose connections come from another loopback address (e.g. 127.0.0.2), as a second client machine would */
+  dispatcherFrom?(localAddress: string): Dispatcher;
   close(): Promise<void>;
 }
 
@@ -43,14 +45,24 @@ export async function startTestServer(
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   const dispatcher = new Agent({ connect: { ca: tls.cert, servername: 'localhost' } });
+  const others = new Map<string, Agent>();
   return {
     vault,
     url: `https://127.0.0.1:${address.port}`,
     dataDir,
     dispatcher,
+    dispatcherFrom(localAddress) {
+      let agent = others.get(localAddress);
+      if (!agent) {
+        agent = new Agent({ localAddress, connect: { ca: tls.cert, servername: 'localhost' } });
+        others.set(localAddress, agent);
+      }
+      return agent;
+    },
     async close() {
       await app.close();
       await dispatcher.close();
+      await Promise.all([...others.values()].map((a) => a.close()));
       await vault.close();
     },
   };
@@ -68,7 +80,16 @@ export class Client {
   csrf?: string;
   bearer?: string;
 
-  constructor(readonly server: TestServer) {}
+  readonly #dispatcher: Dispatcher;
+
+  /** `from`: the loopback address this client's connections come from (default 127.0.0.1) */
+  constructor(
+    readonly server: TestServer,
+    options: { from?: string } = {},
+  ) {
+    if (options.from && !server.dispatcherFrom) throw new Error('this test server cannot connect from another address');
+    this.#dispatcher = options.from ? server.dispatcherFrom!(options.from) : server.dispatcher;
+  }
 
   async request(method: string, path: string, options: { json?: unknown; body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
@@ -80,7 +101,7 @@ export class Client {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.json);
     }
-    const res = await undiciRequest(`${this.server.url}${path}`, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher: this.server.dispatcher });
+    const res = await undiciRequest(`${this.server.url}${path}`, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher: this.#dispatcher });
     const buf = Buffer.from(await res.body.arrayBuffer());
     const setCookie = res.headers['set-cookie'];
     for (const c of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) {

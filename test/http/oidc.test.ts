@@ -21,6 +21,7 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createUser } from '../../src/identities/users.js';
 import { loadOidcProviders } from '../../src/cli/commands/serve.js';
+import { mfaShown } from '../../src/identities/oidc.js';
 import { tempDir } from '../helpers.js';
 import { Client, startTestServer, type TestServer } from './harness.js';
 
@@ -40,6 +41,8 @@ const ACCOUNTS: Record<string, { amr?: string[]; acr?: string }> = {
   bob: { amr: ['pwd'] },
   carol: { amr: ['pwd'], acr: MFA_ACR },
   dave: { amr: ['pwd', 'hwk'] },
+  // one factor only: a code from an authenticator, without a password (issue 16, item 7)
+  erin: { amr: ['otp'] },
 };
 
 let idp: Server;
@@ -101,6 +104,7 @@ before(async () => {
     ['bob', 'bob-oidc', false],
     ['carol', 'carol-oidc', false],
     ['dave', 'dave-oidc', true],
+    ['erin', 'erin-oidc', false],
   ] as const) {
     const created = await createUser(server.vault, { username, role: 'nurse', controllerId: 'region-a', agent: `agent-${login}`, oidc: { issuer, subject: login } });
     if (disabled) await server.vault.users.update(created.id, { disabled: 1 });
@@ -308,7 +312,7 @@ test('a provisioned user signs in with MFA at the provider and gets a session', 
   const [event] = events;
   assert.equal(event.outcome, 'success');
   assert.deepEqual(event.actor, { type: 'user', id: users.alice, name: 'alice-oidc', role: 'nurse' });
-  assert.deepEqual(event.detail, { method: 'oidc', provider: 'example', mfa: 'amr:otp' });
+  assert.deepEqual(event.detail, { method: 'oidc', provider: 'example', mfa: 'amr:otp+pwd' });
   assert.equal(event.ip, '127.0.0.1');
 });
 
@@ -400,6 +404,49 @@ test('without an MFA claim the sign-in is refused when the provider requires MFA
   assert.equal(events[0].outcome, 'failure');
   assert.equal(events[0].actor.id, users.bob);
   assert.deepEqual(events[0].detail, { method: 'oidc', provider: 'example', step: 'callback', reason: 'mfa' });
+});
+
+test('an amr of one factor alone (otp) is not MFA: the sign-in is refused', async () => {
+  const browser = new Browser(server);
+  const { result: res, events } = await auditedDuring(async () => browser.go((await toCallback(browser, 'example', 'erin')).callback));
+  assert.equal(res.status, 401, res.text);
+  assert.ok(!sessionCookieSet(res));
+  assert.deepEqual(
+    events.map((e) => [e.outcome, e.actor.id, e.detail.reason]),
+    [['failure', users.erin, 'mfa']],
+  );
+});
+
+test('MFA by amr needs two factors of different kinds (RFC 8176), or mfa; by acr, one the operator named', () => {
+  const provider = { mfaAcrValues: [MFA_ACR] };
+  const cases: [unknown, string | undefined][] = [
+    [{ amr: ['otp'] }, undefined],
+    [{ amr: ['sms'] }, undefined],
+    [{ amr: ['swk'] }, undefined],
+    [{ amr: ['hwk'] }, undefined],
+    [{ amr: ['pop'] }, undefined],
+    [{ amr: ['fido'] }, undefined],
+    [{ amr: ['pwd'] }, undefined],
+    // two of one kind: two things known, two things held
+    [{ amr: ['pwd', 'pin'] }, undefined],
+    [{ amr: ['otp', 'sms'] }, undefined],
+    [{ amr: ['hwk', 'swk'] }, undefined],
+    // values that are not factors
+    [{ amr: ['otp', 'user'] }, undefined],
+    [{ amr: ['otp', 'rba', 'geo', 'mca'] }, undefined],
+    [{ amr: ['otp', 'otp'] }, undefined],
+    [{ amr: 'pwd otp' }, undefined],
+    [{ amr: ['pwd', 'otp'] }, 'amr:otp+pwd'],
+    [{ amr: ['hwk', 'pin'] }, 'amr:hwk+pin'],
+    [{ amr: ['hwk', 'fpt'] }, 'amr:fpt+hwk'],
+    [{ amr: ['pwd', 'sms', 'otp'] }, 'amr:otp+pwd+sms'],
+    [{ amr: ['mfa'] }, 'amr:mfa'],
+    [{ amr: ['otp'], acr: MFA_ACR }, 'acr'],
+    [{ amr: ['otp'], acr: 'urn:example:loa:low' }, undefined],
+    [{ acr: MFA_ACR }, 'acr'],
+  ];
+  for (const [claims, expected] of cases) assert.equal(mfaShown(provider, claims as Record<string, unknown>), expected, JSON.stringify(claims));
+  assert.equal(mfaShown({ requireMfa: false }, { amr: ['otp'] }), 'not-required');
 });
 
 test('a provider configured with requireMfa: false lets the same account in', async () => {

@@ -114,12 +114,19 @@ export async function registerAuthRoutes(api: FastifyInstance, options: { signIn
       tags: ['auth'],
       operationId: 'changePassword',
       security: Security.session,
-      summary: 'Change your own password; every other session ends',
-      body: Type.Object({ password: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
+      summary: 'Change your own password with the current one and a fresh TOTP code; wrong ones count toward the lockout; every other session ends',
+      body: Type.Object(
+        {
+          password: Type.String({ minLength: 1, maxLength: 256 }),
+          newPassword: Type.String({ minLength: 1, maxLength: 256 }),
+          code: Type.String({ minLength: 1, maxLength: 10, description: 'a code from the authenticator, newer than the one used to sign in' }),
+        },
+        { additionalProperties: false },
+      ),
       response: { 204: Empty, ...errorResponses },
     },
     handler: async (req, reply) => {
-      await sessions.changePassword(requestActor(req), req.body.password, req.body.newPassword);
+      await sessions.changePassword(requestActor(req), req.body);
       return reply.code(204).send(null);
     },
   });

@@ -19,7 +19,7 @@ export interface paths {
     get: operations["getSession"];
   };
   "/api/v1/auth/password": {
-    /** Change your own password; every other session ends */
+    /** Change your own password with the current one and a fresh TOTP code; wrong ones count toward the lockout; every other session ends */
     post: operations["changePassword"];
   };
   "/api/v1/auth/enrol": {
@@ -501,13 +501,15 @@ export interface operations {
       };
     };
   };
-  /** Change your own password; every other session ends */
+  /** Change your own password with the current one and a fresh TOTP code; wrong ones count toward the lockout; every other session ends */
   changePassword: {
     requestBody: {
       content: {
         "application/json": {
           password: string;
           newPassword: string;
+          /** @description a code from the authenticator, newer than the one used to sign in */
+          code: string;
         };
       };
     };
