@@ -18,11 +18,12 @@ const AUDIO_SIGNATURES: [string, RegExp][] = [
   ['Xing header', /Xing\x00\x00\x00/],
 ];
 
-// the fixtures' synthetic personnummer have birth numbers 980-989; phone numbers are 070-174 06 xx.
+// the fixtures' synthetic personnummer have birth numbers 980-989; phone numbers are 070-174 06 xx;
+// written with any separator the detector reads (`_`, `/`, `.` as well as `-`, `+` and a space).
 // A run of digits inside a hex string (hashes in the audit log and blind indexes, about one in
 // 10,000 SHA-256 digests matches) is not an identifier: matches must not touch a hex digit.
-const PERSONNUMMER = /(?<![0-9a-fA-F])(?:19|20)?\d{6}[-+ ]?98\d{2}(?![0-9a-fA-F])/g;
-const PHONE = /(?:\+46|0046|0)[ -]?70[ -]?174[ -]?06[ -]?\d{2}|(?:\+46|0046|0)701740[0-9]{3}/;
+const PERSONNUMMER = /(?<![0-9a-fA-F])(?:19|20)?\d{6}[-+ _/.]?98\d{2}(?![0-9a-fA-F])/g;
+const PHONE = /(?:\+46|0046|0)[ _/.-]?70[ _/.-]?174[ _/.-]?06[ _/.-]?\d{2}|(?:\+46|0046|0)701740[0-9]{3}/;
 
 function luhnValid(tenDigits: string): boolean {
   let sum = 0;

@@ -9,6 +9,16 @@
  * run holds, and the best non-overlapping windows of each run are kept. Reported are detections
  * whose confidence reaches DETECTION_THRESHOLD, so weak candidates need context words.
  *
+ * Digits that are both a valid personnummer (or samordningsnummer) and a valid phone number
+ * (`0905271474`: born 2009-05-27, and an Umeå number) are reported twice over the same span: first
+ * as what the words around them make likelier, then as the other kind. Words do not decide which
+ * one a caller meant, so a redaction removes the span once and the blind indexes hold both.
+ *
+ * The text is read normalised (normalise): every decimal digit of any script as its ASCII digit,
+ * full-width forms and dashes, slashes, dots and spaces of other code points as their ASCII forms,
+ * invisible format characters (zero-width space, soft hyphen, bidi controls) left out; offsets are
+ * mapped back, so they index the text as given.
+ *
  * Never logs, and never puts an identifier into an error.
  */
 import { createRequire } from 'node:module';
@@ -26,7 +36,7 @@ export interface Detection {
   end: number;
   /** canonical: YYYYMMDDNNNC, E.164 or the lower-cased address */
   value: string;
-  /** in (0, 1] */
+  /** in (0, 1]: that the span is an identifier (the second reading of a number that is both shares the first's) */
   confidence: number;
 }
 
@@ -143,6 +153,10 @@ interface Candidate {
    * separator (`19850709-9805`), a phone number with a dash after the area code or a `+46`
    */
   formatted: boolean;
+  /** the confidence its written or spoken form gives, before the words around it */
+  form: number;
+  /** its confidence reaches DETECTION_THRESHOLD; else only the second reading of a chosen number */
+  reportable: boolean;
 }
 
 /** a window of a run, described for the checks */
@@ -162,7 +176,8 @@ interface Window {
   leadingPlus: boolean;
 }
 
-export function detectIdentifiers(text: string): Detection[] {
+export function detectIdentifiers(input: string): Detection[] {
+  const { text, from, to } = normalise(input);
   const emails = text.indexOf('@') === -1 ? [] : findEmails(text);
   const skip = emails.map((d) => [d.start, d.end] as const);
   const found: Detection[] = [...emails];
@@ -171,8 +186,90 @@ export function detectIdentifiers(text: string): Detection[] {
   } finally {
     phoneCache.clear();
   }
+  // stable: the second reading of a number stays after the first
   found.sort((a, b) => a.start - b.start);
+  if (from && to) {
+    for (const d of found) {
+      d.end = to[d.end - 1]!;
+      d.start = from[d.start]!;
+    }
+  }
   return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normalisation
+
+/** dashes, slashes and dots of other code points, as the ASCII character the number patterns know */
+const PUNCTUATION = new Map<number, string>([
+  ...[0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xfe58, 0xfe63].map((c) => [c, '-'] as [number, string]),
+  ...[0x2044, 0x2215].map((c) => [c, '/'] as [number, string]),
+  ...[0x00b7, 0x2024, 0x2027, 0x30fb].map((c) => [c, '.'] as [number, string]),
+  [0x2017, '_'],
+]);
+/**
+ * What normalise rewrites, outside ASCII: decimal digits, spaces, invisible format characters,
+ * full-width ASCII (U+FF01–FF5E) and the punctuation above
+ */
+const TO_NORMALISE = /(?!\p{ASCII})[\p{Nd}\p{Zs}\p{Cf}\uff01-\uff5e\u2010-\u2015\u2017\u2212\ufe58\ufe63\u2044\u2215\u00b7\u2024\u2027\u30fb]/gu;
+const DECIMAL_DIGIT = /^\p{Nd}$/u;
+const FORMAT = /^\p{Cf}$/u;
+/** the value of each decimal digit outside ASCII, once looked up */
+const digitValues = new Map<number, string>();
+
+/**
+ * The text as the patterns read it, with `from`/`to`: the original start and end of each of its
+ * UTF-16 units (absent when nothing was rewritten, as in most Swedish text). `１９１２…`, `١٩١٢…`,
+ * `𝟏𝟗𝟏𝟐…` read as `1912…`; `０７０－１７４` as `070-174`; `1912\u200b1212` as `19121212`.
+ */
+function normalise(text: string): { text: string; from?: Int32Array; to?: Int32Array } {
+  if (text.search(TO_NORMALISE) === -1) return { text };
+  const out: string[] = [];
+  const from = new Int32Array(text.length);
+  const to = new Int32Array(text.length);
+  let n = 0;
+  let at = 0;
+  const keep = (end: number) => {
+    out.push(text.slice(at, end));
+    for (let k = at; k < end; k++, n++) {
+      from[n] = k;
+      to[n] = k + 1;
+    }
+  };
+  for (const m of text.matchAll(TO_NORMALISE)) {
+    keep(m.index);
+    const char = m[0];
+    const cp = char.codePointAt(0)!;
+    const mapped =
+      cp >= 0xff01 && cp <= 0xff5e
+        ? String.fromCharCode(cp - 0xfee0) // full-width ASCII
+        : (PUNCTUATION.get(cp) ?? (DECIMAL_DIGIT.test(char) ? digitOf(cp) : FORMAT.test(char) ? '' : ' '));
+    if (mapped) {
+      out.push(mapped);
+      from[n] = m.index;
+      to[n] = m.index + char.length;
+      n++;
+    }
+    at = m.index + char.length;
+  }
+  keep(text.length);
+  return { text: out.join(''), from, to };
+}
+
+/**
+ * The ASCII digit of a decimal digit: Unicode encodes every script's digits as contiguous runs of
+ * ten, zero first, so the value is the distance from the start of the run of digits it is in,
+ * modulo ten (some runs follow each other, like the mathematical digits U+1D7CE–U+1D7FF).
+ */
+function digitOf(cp: number): string {
+  let value = digitValues.get(cp);
+  if (value === undefined) {
+    let zero = cp;
+    while (DECIMAL_DIGIT.test(String.fromCodePoint(zero - 1))) zero--;
+    value = String((cp - zero) % 10);
+    digitValues.set(cp, value);
+  }
+  return value;
 }
 
 function detectInRun(text: string, run: NumberRun, out: Detection[]): void {
@@ -191,7 +288,7 @@ function detectInRun(text: string, run: NumberRun, out: Detection[]): void {
     w.leadingPlus = first.kind === 'plus';
     extend(around, w, i, lastNumber, candidates);
   }
-  if (candidates.length === 0) return;
+  if (!candidates.some((c) => c.reportable)) return;
   const chosen = choose(tokens, candidates);
   const owner = new Int32Array(tokens.length).fill(-1);
   for (const [k, c] of chosen.entries()) owner.fill(k, c.first, c.last + 1);
@@ -203,9 +300,28 @@ function detectInRun(text: string, run: NumberRun, out: Detection[]): void {
       let start = first.start;
       // `(070) 174 06 05`: the area code's brackets belong to the number
       if (c.last > c.first && text.charCodeAt(start - 1) === 40 && text.charCodeAt(first.end) === 41) start--;
-      out.push({ type: c.type, start, end: tokens[c.last]!.end, value: c.value, confidence: round(confidence) });
+      const end = tokens[c.last]!.end;
+      out.push({ type: c.type, start, end, value: c.value, confidence: round(confidence) });
+      const also = otherReading(candidates, c);
+      if (also) out.push({ type: also.type, start, end, value: also.value, confidence: round(confidence) });
     }
   }
+}
+
+/**
+ * The same tokens read as the other kind of number (a personnummer's digits as a phone number, or
+ * the reverse), the likeliest such reading whose form alone reaches the threshold: the words around
+ * a number make one reading likelier, they do not rule out the other. The form does: a dash where
+ * a personnummer has it (`050216-9832`) is no phone number's.
+ */
+function otherReading(candidates: readonly Candidate[], c: Candidate): Candidate | undefined {
+  const phone = c.type === 'phone';
+  let best: Candidate | undefined;
+  for (const o of candidates) {
+    if (o.first !== c.first || o.last !== c.last || (o.type === 'phone') === phone || o.form < DETECTION_THRESHOLD) continue;
+    if (!best || o.confidence > best.confidence) best = o;
+  }
+  return best;
 }
 
 /**
@@ -280,19 +396,43 @@ function evaluateWindow(around: RunContext, w: Window, endsRun: boolean, out: Ca
     // a unit after the run speaks about its last number only
     return endsRun || !score.unitAfter ? score : { ...score, unitAfter: false };
   };
+  // digits glued to letters (`1212a`, `pnr19121212`) are less surely a number said on its own
+  const glued = w.numbers[0]!.glued || w.numbers[w.numbers.length - 1]!.glued ? GLUED_PENALTY : 0;
   const pn = w.leadingPlus ? undefined : personnummerOf(w);
   if (pn) {
-    const confidence = pn.form + contextAdjustment(pn.type, context());
-    if (confidence >= DETECTION_THRESHOLD)
-      out.push({ first: w.first, last: w.last, type: pn.type, value: pn.value, confidence, digitCount: w.digits.length, formatted: pn.formatted });
+    const form = pn.form - glued;
+    const confidence = form + contextAdjustment(pn.type, context());
+    out.push({
+      first: w.first,
+      last: w.last,
+      type: pn.type,
+      value: pn.value,
+      confidence,
+      form,
+      digitCount: w.digits.length,
+      formatted: pn.formatted,
+      reportable: confidence >= DETECTION_THRESHOLD,
+    });
   }
   const phone = phoneOf(w);
   if (phone) {
-    const confidence = phone.form + contextAdjustment('phone', context());
-    if (confidence >= DETECTION_THRESHOLD)
-      out.push({ first: w.first, last: w.last, type: 'phone', value: phone.value, confidence, digitCount: w.digits.length, formatted: phone.formatted });
+    const form = phone.form - glued;
+    const confidence = form + contextAdjustment('phone', context());
+    out.push({
+      first: w.first,
+      last: w.last,
+      type: 'phone',
+      value: phone.value,
+      confidence,
+      form,
+      digitCount: w.digits.length,
+      formatted: phone.formatted,
+      reportable: confidence >= DETECTION_THRESHOLD,
+    });
   }
 }
+
+const GLUED_PENALTY = 0.1;
 
 // ---------------------------------------------------------------------------------------------
 // Personnummer
@@ -453,7 +593,7 @@ const TWO_DIGIT_AREAS = new Set(['11', '13', '16', '18', '19', '20', '21', '23',
 function choose(tokens: NumberToken[], candidates: Candidate[]): Candidate[] {
   const n = tokens.length;
   const byFirst: Candidate[][] = Array.from({ length: n }, () => []);
-  for (const c of candidates) byFirst[c.first]!.push(c);
+  for (const c of candidates) if (c.reportable) byFirst[c.first]!.push(c);
   const best = new Float64Array(n + 1);
   const pick: (Candidate | undefined)[] = new Array(n + 1).fill(undefined);
   for (let k = n - 1; k >= 0; k--) {

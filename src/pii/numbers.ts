@@ -26,6 +26,11 @@ export interface NumberToken {
   spoken: boolean;
   /** `en` or `ett` on its own: as often an article as a number */
   weak: boolean;
+  /**
+   * written digits glued to letters before or after (`pnr19121212`, `1212a`, `500mg`): a token of
+   * its own, whose run ends at the letters; the detector trusts it less
+   */
+  glued: boolean;
   /** what separates this token from the one before it in the run (GAP_* bits); 0 for the first */
   gap: number;
   /**
@@ -42,6 +47,8 @@ export const GAP_COMMA = 1;
 export const GAP_BRACKET = 2;
 /** the gap before a token is two or more characters of white space */
 export const GAP_WIDE = 4;
+/** the gap before a token is a `_`, `/` or `.` between two digits (`19121212_1212`, `12.12.12`) */
+export const GAP_SEPARATOR = 8;
 
 export interface NumberRun {
   tokens: NumberToken[];
@@ -145,6 +152,17 @@ export function isWordChar(c: number): boolean {
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
+}
+
+/**
+ * `_`, `/` or `.` straight between two digits: written into identifiers in place of a dash or a
+ * space (`19121212_1212`, `19121212/1212`, `12.12.12-1212`, `070.174.06.05`), so it joins the
+ * digit groups on either side into one run. A full stop or slash with a space on either side
+ * still ends a run (`… 06 05. 19 år`, `12 / 5`).
+ */
+function isSeparatorAt(text: string, k: number): boolean {
+  const c = text.charCodeAt(k);
+  return (c === 95 || c === 47 || c === 46) && k > 0 && k + 1 < text.length && isDigit(text.charCodeAt(k - 1)) && isDigit(text.charCodeAt(k + 1));
 }
 
 function matchAt(text: string, pos: number, end: number, codes: number[]): boolean {
@@ -289,7 +307,7 @@ export function numberRuns(text: string, skip: readonly (readonly [number, numbe
     if (current.length > 0) current = [];
     digitCount = 0;
   };
-  const push = (kind: NumberTokenKind, start: number, end: number, digits: string, spoken: boolean, weak: boolean) => {
+  const push = (kind: NumberTokenKind, start: number, end: number, digits: string, spoken: boolean, weak: boolean, glued = false) => {
     let gap = 0;
     if (current.length > 0) {
       gap = gapBetween(text, lastEnd, start);
@@ -301,7 +319,7 @@ export function numberRuns(text: string, skip: readonly (readonly [number, numbe
     digitCount += digits.length;
     const multiplier = kind === 'number' && spoken ? endsWithMultiplier(text, start, end) : 0;
     const bare = multiplier !== 0 && end - start === (multiplier === 100 ? 6 : 5);
-    current.push({ kind, start, end, digits, spoken, weak, gap, multiplier, bare });
+    current.push({ kind, start, end, digits, spoken, weak, glued, gap, multiplier, bare });
     lastEnd = end;
   };
 
@@ -317,14 +335,17 @@ export function numberRuns(text: string, skip: readonly (readonly [number, numbe
     if (isDigit(c)) {
       let j = i + 1;
       while (j < n && isDigit(text.charCodeAt(j))) j++;
-      // a digit group glued to letters (`500mg`, `A12`) is not a number of its own
-      if ((i > 0 && isWordChar(text.charCodeAt(i - 1))) || (j < n && isWordChar(text.charCodeAt(j)))) {
-        flush();
-        while (j < n && isWordChar(text.charCodeAt(j))) j++;
-      } else {
-        push('number', i, j, text.slice(i, j), false, false);
-      }
+      // digits glued to letters (`19121212-1212a`, `pnr19121212`, `500mg`) are a number too: the
+      // letters between it and its neighbours end the run (gapBetween), and the detector weighs it less
+      const glued = (i > 0 && isWordChar(text.charCodeAt(i - 1)) && !isSeparatorAt(text, i - 1)) || (j < n && isWordChar(text.charCodeAt(j)) && !isSeparatorAt(text, j));
+      push('number', i, j, text.slice(i, j), false, false, glued);
       i = j;
+      continue;
+    }
+    if (isSeparatorAt(text, i)) {
+      // after an area code it is the dash of older notations (`070/174 06 62`); elsewhere a space
+      if (isAreaCodeSeparator(i, current)) push('dash', i, i + 1, '', false, false);
+      i++;
       continue;
     }
     if (c === 43 /* + */) {
@@ -332,16 +353,17 @@ export function numberRuns(text: string, skip: readonly (readonly [number, numbe
       i++;
       continue;
     }
-    if (c === 45 /* - */ || c === 0x2010 || c === 0x2011 || c === 0x2013 || c === 0x2212 || isAreaCodeSeparator(text, i, current)) {
+    if (c === 45 /* - */ || c === 0x2010 || c === 0x2011 || c === 0x2013 || c === 0x2212) {
       push('dash', i, i + 1, '', false, false);
       i++;
       continue;
     }
     if (isWordChar(c)) {
+      // a word ends where digits start (`pnr19121212`): they are a token of their own
       let j = i + 1;
-      while (j < n && isWordChar(text.charCodeAt(j))) j++;
+      while (j < n && isWordChar(text.charCodeAt(j)) && !isDigit(text.charCodeAt(j))) j++;
       if (i > 0 && isWordChar(text.charCodeAt(i - 1))) {
-        // inside a word (after a skipped span): not a token
+        // inside a word (after digits, or a skipped span): not a token
       } else if (!tokenForWord(text, i, j, push)) {
         if (current.length > 0) flush();
       }
@@ -355,17 +377,17 @@ export function numberRuns(text: string, skip: readonly (readonly [number, numbe
 }
 
 /**
- * `070/174 06 62`, `070.174 06 59`: a slash or a full stop written straight after an area code
- * (a written group of 2–4 digits starting with 0) and straight before the next digits is the
- * dash of older notations. Anywhere else they end the run (`12/5`, `38.5`, `14.30`).
+ * `070/174 06 62`, `070.174 06 59`, `070_174_06_05`: a separator (isSeparatorAt) written straight
+ * after an area code (a written group of 2–4 digits starting with 0, where a number starts: not
+ * the `06` of `174 06.05`) is the dash of older notations.
  */
-function isAreaCodeSeparator(text: string, i: number, current: readonly NumberToken[]): boolean {
-  const c = text.charCodeAt(i);
-  if (c !== 47 /* / */ && c !== 46 /* . */) return false;
+function isAreaCodeSeparator(i: number, current: readonly NumberToken[]): boolean {
   const last = current[current.length - 1];
   if (last?.kind !== 'number' || last.spoken || last.end !== i) return false;
+  const before = current[current.length - 2];
+  if (before?.kind === 'number' && !(last.gap & (GAP_COMMA | GAP_BRACKET | GAP_WIDE))) return false;
   const len = last.digits.length;
-  return len >= 2 && len <= 4 && last.digits.charCodeAt(0) === 48 && i + 1 < text.length && isDigit(text.charCodeAt(i + 1));
+  return len >= 2 && len <= 4 && last.digits.charCodeAt(0) === 48;
 }
 
 function tokenForWord(
@@ -426,6 +448,7 @@ function gapBetween(text: string, from: number, to: number): number {
       if (next !== 32 && next !== 0xa0) return -1; // `38,5`: a decimal comma ends the run
       bits |= GAP_COMMA;
     } else if (c === 40 || c === 41 /* ( ) */) bits |= GAP_BRACKET;
+    else if (isSeparatorAt(text, k)) bits |= GAP_SEPARATOR;
     else return -1;
   }
   if (spaces >= 2) bits |= GAP_WIDE;

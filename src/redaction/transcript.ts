@@ -127,6 +127,15 @@ export function scrubbedText(text: string | undefined): string | undefined {
   return trimmed ? redactText(trimmed) : undefined;
 }
 
+/**
+ * A value a caller typed into a filter that the audit log records (`agent`, `region`, an actor's
+ * name): kept as typed, so the log says what was asked, but with any identifier in it replaced by
+ * its label (`agent=19121212-1212` is logged as `[PERSONNUMMER]`).
+ */
+export function scrubbedFilter(value: string): string {
+  return redactText(value);
+}
+
 /** `text` with each detection's characters replaced by its label; detects when none are given */
 export function redactText(text: string, detections: readonly Pick<Detection, 'type' | 'start' | 'end'>[] = detectIdentifiers(text)): string {
   let out = '';

@@ -18,7 +18,7 @@ import type { Approval } from '../db/schema.js';
 import { applyReset, assertAgentFree, prepareAccount, prepareReenrolment, type AccountRequest, type NewUser } from '../identities/users.js';
 import { RECORDING_ROLES, type Role } from '../identities/roles.js';
 import { prepareToken, tokenLimits, type NewToken, type TokenSpec } from '../identities/tokens.js';
-import type { ContractTerms, Principal, TokenScope } from '../policy/policy.js';
+import type { ContractTerms, Principal } from '../policy/policy.js';
 import { checkNewController, checkNewProcessor, prepareContract, type ContractSpec } from '../tenancy/tenancy.js';
 import type { Vault } from '../vault.js';
 import type { Actor } from './actor.js';

@@ -13,11 +13,12 @@ import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { StoredEntry } from '../audit/audit-log.js';
 import type { StoredCheckpoint, WitnessOutcome } from '../audit/checkpoints.js';
 import { formatVerifierKey } from '../audit/signed-note.js';
-import { searchAuditLog, type AuditSearchFilters, type AuditSearchPage } from '../audit/search.js';
+import { actorFilter, searchAuditLog, type AuditSearchFilters, type AuditSearchPage } from '../audit/search.js';
 import { auditEntryJsonLine, auditEntrySyslog } from '../audit/syslog.js';
 import type { VerifyReport } from '../audit/verify.js';
 import { fileWitnessNotes } from '../audit/witnesses/index.js';
 import { subjectIdentifier } from '../identifiers/normalize.js';
+import { scrubbedFilter } from '../redaction/transcript.js';
 import type { Vault } from '../vault.js';
 import type { Actor } from './actor.js';
 import type { AuditTrail } from './audit-trail.js';
@@ -82,12 +83,14 @@ export class AuditReadingService {
     await this.trail.authorize(actor, 'audit:read', 'audit.read');
     const { audit, database } = this.deps;
     const found = await searchAuditLog(database.db, filters, { size: await audit.size(), before: page.before, limit: page.limit });
-    // what was asked, not what was found: the filters name staff and recordings, never a person.
+    // what was asked, not what was found: the filters name staff and recordings, never a person;
+    // an actor's name is typed, so a personnummer typed there is kept as its label (an id as it is).
     // The count of results makes it one of the reads recorded after the reading, before the answer.
+    const asked = filters.actor === undefined || actorFilter(filters.actor).column === 'actor_id' ? filters : { ...filters, actor: scrubbedFilter(filters.actor) };
     await this.trail.record(actor, {
       action: 'audit.read',
       outcome: 'success',
-      detail: { what: 'search', ...filters, ...(page.before === undefined ? {} : { before: page.before }), limit: page.limit, results: found.entries.length },
+      detail: { what: 'search', ...asked, ...(page.before === undefined ? {} : { before: page.before }), limit: page.limit, results: found.entries.length },
     });
     return found;
   }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { BreakGlassRow } from '../db/grants-repository.js';
 import { BREAK_GLASS_MAX_MINUTES, controllerReach, mayBreakGlass } from '../policy/policy.js';
+import { scrubbedText } from '../redaction/transcript.js';
 import type { Vault } from '../vault.js';
 import type { Actor } from './actor.js';
 import type { AuditTrail, ServiceEvent } from './audit-trail.js';
@@ -45,7 +46,9 @@ export class BreakGlassService {
       id: randomUUID(),
       user_id: me.user.id,
       controller_id: request.controllerId,
-      reason: request.reason.trim(),
+      // the reason is shown to reviewers and kept in the log and the table: an identifier written
+      // into it ("Patient 19121212-1212 …") is kept as its label, as a stated purpose's text is
+      reason: scrubbedText(request.reason) ?? '',
       started_at: now.toISOString(),
       expires_at: new Date(now.getTime() + minutes * 60_000).toISOString(),
       reviewed_at: null,
@@ -79,7 +82,7 @@ export class BreakGlassService {
     if (row.reviewed_at) throw reviewedAlready();
     const entry = { action: 'break-glass.review', breakGlassId: row.id, controllerId: row.controller_id } as const;
     await this.trail.record(actor, { ...entry, outcome: 'success' });
-    const reviewed = await this.#orFailure(actor, entry, () => this.deps.grants.review(row.id, me.user.id, note, new Date().toISOString()));
+    const reviewed = await this.#orFailure(actor, entry, () => this.deps.grants.review(row.id, me.user.id, scrubbedText(note) ?? '', new Date().toISOString()));
     if (!reviewed) {
       // someone else's review landed between the check and here
       await this.trail.record(actor, { ...entry, outcome: 'failure', detail: { reason: ErrorCodes.CONFLICT } });

@@ -30,7 +30,7 @@ import {
   type Rendition,
   type Scope,
 } from '../policy/policy.js';
-import { LABELS, scrubbedText } from '../redaction/transcript.js';
+import { LABELS, scrubbedFilter, scrubbedText } from '../redaction/transcript.js';
 import { controllersCovered } from '../subject/common.js';
 import { parseTranscript, type Transcript } from '../transcripts/index.js';
 import { waveformPeaks } from '../audio/waveform.js';
@@ -160,7 +160,9 @@ export class RecordingsService {
     if (filters.caller && filters.personnummer) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'search by caller or by personnummer, not both');
     const scopes = await this.scopesOf(principal, 'recordings:list');
     const detail: Record<string, string | number | string[]> = {};
-    for (const key of ['from', 'to', 'region', 'agent', 'direction', 'limit'] as const) if (filters[key] !== undefined) detail[key] = filters[key]!;
+    for (const key of ['from', 'to', 'direction', 'limit'] as const) if (filters[key] !== undefined) detail[key] = filters[key]!;
+    // free text a caller types: the query uses it as typed, the log keeps any identifier in it as a label
+    for (const key of ['region', 'agent'] as const) if (filters[key] !== undefined) detail[key] = scrubbedFilter(filters[key]!);
     let identifier: { kind: 'phone' | 'personnummer'; digests: string[] } | undefined;
     if (filters.caller || filters.personnummer) {
       const kind = filters.caller ? 'phone' : 'personnummer';

@@ -110,11 +110,93 @@ test('phone: only Swedish numbers', () => {
   expectNone('Ring 0047 22 12 34 56.');
 });
 
-test('a mobile number that is also a valid samordningsnummer is a phone, unless the words say otherwise', () => {
+test('a mobile number that is also a valid samordningsnummer is a phone first, and a samordningsnummer too', () => {
   // 070174-0607: day 74 is a coordination day, and the check digit fits
-  expectOne('Ring 0701740607.', 'phone', '0701740607', '+46701740607');
-  expectOne('Ring noll sju noll ett sju fyra noll sex noll sju.', 'phone', 'noll sju noll ett sju fyra noll sex noll sju', '+46701740607');
-  expectOne('Mitt samordningsnummer är 0701740607.', 'samordningsnummer', '0701740607', '200701740607');
+  const both = (span: string) => [
+    ['phone', span, '+46701740607'],
+    ['samordningsnummer', span, '200701740607'],
+  ];
+  assert.deepEqual(found('Ring 0701740607.'), both('0701740607'));
+  assert.deepEqual(found('Ring noll sju noll ett sju fyra noll sex noll sju.'), both('noll sju noll ett sju fyra noll sex noll sju'));
+  // the words decide which label the text gets (the first detection), not whether both are found
+  assert.deepEqual(found('Mitt samordningsnummer är 0701740607.'), [
+    ['samordningsnummer', '0701740607', '200701740607'],
+    ['phone', '0701740607', '+46701740607'],
+  ]);
+});
+
+test('a number that is a valid personnummer and a valid Swedish phone number is reported as both, over one span', () => {
+  // from the personnummer project's own test list: both are also valid Umeå (090) numbers
+  for (const [digits, pn, phone] of [
+    ['0905271474', '200905271474', '+46905271474'],
+    ['0901219931', '200901219931', '+46901219931'],
+  ] as const) {
+    for (const text of [`Han sa ${digits} i går.`, `${digits}`, `Ring ${digits}.`, `Personnummer ${digits}.`]) {
+      const all = detectIdentifiers(text);
+      assert.equal(all.length, 2, `${text}: ${JSON.stringify(all)}`);
+      assert.deepEqual(new Set(all.map((d) => `${d.start}-${d.end}`)), new Set([`${text.indexOf(digits)}-${text.indexOf(digits) + 10}`]), text);
+      assert.deepEqual(
+        all.map((d) => [d.type, d.value]).sort(),
+        [
+          ['personnummer', pn],
+          ['phone', phone],
+        ].sort(),
+        text,
+      );
+      for (const d of all) assert.ok(d.confidence >= DETECTION_THRESHOLD);
+    }
+  }
+  // the primary label follows the words
+  assert.equal(detectIdentifiers('Ring mig på 0905271474.')[0]!.type, 'phone');
+  assert.equal(detectIdentifiers('Mitt personnummer är 0905271474.')[0]!.type, 'personnummer');
+});
+
+test('separators `_`, `/`, `.` and a letter glued after are read like a dash or a space', () => {
+  // the issue's forms (19121212-1212 is the personnummer project's test number)
+  expectOne('Patient 19121212_1212 ringer.', 'personnummer', '19121212_1212', '191212121212');
+  expectOne('Patient 19121212/1212 ringer.', 'personnummer', '19121212/1212', '191212121212');
+  // ten digits with a dash: the century is resolved as the library does, 2012
+  expectOne('Patient 12.12.12-1212 ringer.', 'personnummer', '12.12.12-1212', '201212121212');
+  expectOne('Patient 19121212-1212a ringer.', 'personnummer', '19121212-1212', '191212121212');
+  expectOne('Patient pnr19121212-1212 ringer.', 'personnummer', '19121212-1212', '191212121212');
+  expectOne('19121212_1212', 'personnummer', '19121212_1212', '191212121212');
+  expectOne('Ring 070_174_06_05 i dag.', 'phone', '070_174_06_05', '+46701740605');
+  expectOne('Ring 070.174.06.05 i dag.', 'phone', '070.174.06.05', '+46701740605');
+  expectOne('Ring 070/174/06/05 i dag.', 'phone', '070/174/06/05', '+46701740605');
+  expectOne(
+    `personnummer ${PN.slice(0, 4)}.${PN.slice(4, 6)}.${PN.slice(6, 8)}_${PN.slice(8)}`,
+    'personnummer',
+    `${PN.slice(0, 4)}.${PN.slice(4, 6)}.${PN.slice(6, 8)}_${PN.slice(8)}`,
+    PN,
+  );
+});
+
+test('Unicode digits, full-width punctuation and invisible characters are read as their ASCII forms; offsets stay in the original', () => {
+  expectOne('Patient １９１２１２１２-１２１２ ringer.', 'personnummer', '１９１２１２１２-１２１２', '191212121212');
+  expectOne('Patient １９１２１２１２－１２１２ ringer.', 'personnummer', '１９１２１２１２－１２１２', '191212121212');
+  expectOne('Ring ０７０−１７４\u3000０６\u3000０５.', 'phone', '０７０−１７４\u3000０６\u3000０５', '+46701740605');
+  // Arabic-Indic and Devanagari digits
+  expectOne('Patient ١٩١٢١٢١٢-١٢١٢ ringer.', 'personnummer', '١٩١٢١٢١٢-١٢١٢', '191212121212');
+  expectOne('Patient १९१२१२१२-१२१२ ringer.', 'personnummer', '१९१२१२१२-१२१२', '191212121212');
+  // mathematical digits lie outside the BMP: two UTF-16 units each
+  expectOne('Patient 𝟏𝟗𝟏𝟐𝟏𝟐𝟏𝟐-𝟏𝟐𝟏𝟐 ringer.', 'personnummer', '𝟏𝟗𝟏𝟐𝟏𝟐𝟏𝟐-𝟏𝟐𝟏𝟐', '191212121212');
+  // a zero-width space or soft hyphen inside the number does not hide it
+  expectOne('Patient 1912\u200b1212-12\u00ad12 ringer.', 'personnummer', '1912\u200b1212-12\u00ad12', '191212121212');
+  expectOne('Ring 070\u2060174 06 05.', 'phone', '070\u2060174 06 05', '+46701740605');
+  expectOne('Mejla ａｎｎａ＠example.se', 'email', 'ａｎｎａ＠example.se', 'anna@example.se');
+});
+
+test('separators do not make numbers of dates, times, versions and addresses', () => {
+  for (const text of [
+    'Vi ses 12.05.2024 kl 14.30.',
+    'Datum 2024/05/12 och 2024.05.12.',
+    'Version 1.2.3, byggd 20240512_1430.',
+    'Servern 192.168.100.101 svarar.',
+    'Öppet 07.30-19.30 alla dagar.',
+    'Det kostar 1.250.000 kronor.',
+    'Fil IMG_20240512_143015.jpg',
+  ])
+    expectNone(text);
 });
 
 test('e-mail: lower-cased; trailing punctuation and brackets left out', () => {
@@ -206,6 +288,23 @@ test('no identifier reaches an error: odd input does not throw', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Properties
+
+/**
+ * The detections without the second readings of numbers that are both kinds (0701740649 is also a
+ * samordningsnummer): each such reading must follow its first over the same span, as the other kind.
+ */
+function primaryReadings(all: Detection[], text: string): Detection[] {
+  const out: Detection[] = [];
+  for (const d of all) {
+    const last = out[out.length - 1];
+    if (last && last.start === d.start && last.end === d.end) {
+      assert.notEqual(d.type === 'phone', last.type === 'phone', `${text}: two readings of one kind`);
+      continue;
+    }
+    out.push(d);
+  }
+  return out;
+}
 
 const UNITS = ['noll', 'ett', 'två', 'tre', 'fyra', 'fem', 'sex', 'sju', 'åtta', 'nio'];
 const TEENS = ['tio', 'elva', 'tolv', 'tretton', 'fjorton', 'femton', 'sexton', 'sjutton', 'arton', 'nitton'];
@@ -337,7 +436,7 @@ test('property: a random synthetic personnummer in a random form inside random f
         const text = `${head}${head ? ' ' : ''}${form}${after} ${behind.join(' ')}`;
         const start = head.length + (head ? 1 : 0);
         const coordination = Number(full.slice(6, 8)) > 60;
-        const all = detectIdentifiers(text);
+        const all = primaryReadings(detectIdentifiers(text), text);
         assert.deepEqual(
           all.map((d) => ({ type: d.type, start: d.start, end: d.end, value: d.value })),
           [{ type: coordination ? 'samordningsnummer' : 'personnummer', start, end: start + form.length, value: full }],
@@ -364,7 +463,7 @@ test('property: a random fiction-series phone number in a random form inside ran
         const head = [...before, intro].filter(Boolean).join(' ');
         const text = `${head}${head ? ' ' : ''}${form}${after} ${behind.join(' ')}`;
         const start = head.length + (head ? 1 : 0);
-        const all = detectIdentifiers(text);
+        const all = primaryReadings(detectIdentifiers(text), text);
         assert.deepEqual(
           all.map((d) => ({ type: d.type, start: d.start, end: d.end, value: d.value })),
           [{ type: 'phone', start, end: start + form.length, value: `+46${national.slice(1)}` }],
@@ -402,7 +501,7 @@ test('property: random filler with dates, times, doses, prices and measurements 
   );
 });
 
-test('a slash or full stop straight after the area code is the older notation of the dash; elsewhere it ends the number', () => {
+test('a slash or full stop straight after the area code is the older notation of the dash; short numbers around them stay apart', () => {
   for (const written of ['070/174 06 62', '070.174 06 59', '08/465 004 12', '031.390 06 45']) {
     const text = `Ring ${written} i morgon.`;
     assert.deepEqual(

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { numberRuns, parseNumberWord, spokenDigits, GAP_COMMA } from '../../src/pii/numbers.js';
+import { numberRuns, parseNumberWord, spokenDigits, GAP_COMMA, GAP_SEPARATOR } from '../../src/pii/numbers.js';
 
 test('number words: units, teens, tens and their short forms', () => {
   const words: [string, number][] = [
@@ -110,9 +110,16 @@ test('a spoken personnummer becomes its digits, each token keeping its offsets',
 test('commas and hyphens separate tokens of one run; other punctuation and words end it', () => {
   const text = 'noll sju noll, ett sju fyra; 070-174 06 05. Sen 14.30 och 38,5 grader';
   const runs = spokenDigits(text);
+  // `_`, `/` and `.` straight between digits join them like a space (`14.30`), a decimal comma does not
   assert.deepEqual(
     runs.map((r) => r.digits),
-    ['070174', '0701740605', '14', '30', '38', '5'],
+    ['070174', '0701740605', '1430', '38', '5'],
+  );
+  assert.deepEqual(
+    numberRuns('a 19121212_1212 b 12.12.12-1212 c 070.174.06.05 d 12 / 5').map((r) =>
+      r.tokens.map((t) => (t.kind === 'number' ? `${t.digits}${t.gap & GAP_SEPARATOR ? '^' : ''}` : t.kind)),
+    ),
+    [['19121212', '1212^'], ['12', '12^', '12^', 'dash', '1212'], ['070', 'dash', '174', '06^', '05^'], ['12'], ['5']],
   );
   const first = numberRuns(text)[0]!;
   assert.equal(first.tokens[3]!.gap & GAP_COMMA, GAP_COMMA);
@@ -169,8 +176,21 @@ test('a year said in parts adds up: nitton hundra åttiofem, tvåtusen fem', () 
   );
 });
 
-test('digit groups glued to letters are no tokens; `en`/`ett` alone are weak', () => {
-  assert.deepEqual(spokenDigits('500mg och A12 och covid19'), []);
+test('digit groups glued to letters are tokens marked glued, in runs of their own; `en`/`ett` alone are weak', () => {
+  const glued = numberRuns('500mg och A12 och covid19 och pnr19121212-1212a');
+  assert.deepEqual(
+    glued.map((r) => r.tokens.map((t) => [t.kind, t.digits, t.glued])),
+    [
+      [['number', '500', true]],
+      [['number', '12', true]],
+      [['number', '19', true]],
+      [
+        ['number', '19121212', true],
+        ['dash', '', false],
+        ['number', '1212', true],
+      ],
+    ],
+  );
   const run = numberRuns('ring en gång')[0]!;
   assert.equal(run.tokens[0]!.weak, true);
   const tokens = numberRuns('nittioett')[0]!.tokens;
