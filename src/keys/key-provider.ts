@@ -9,6 +9,13 @@ export interface ControllerKey {
   publicKey: Buffer;
   status: 'active' | 'retired';
   createdAt: string;
+  /**
+   * null: the controller's own key pair, which new recordings are wrapped to when no narrower key
+   * covers them. Otherwise what the key covers (docs/keys.md §7): `period/CLASS/YYYY-MM`, one
+   * retention class and one month of call time, destroyed when that month passes retention; or
+   * `hold/HOLD-ID`, the recordings a legal hold keeps. A scoped key is never the active one.
+   */
+  scope: string | null;
 }
 
 export interface KeyProvider {
@@ -18,8 +25,17 @@ export interface KeyProvider {
   /** the key new recordings of this controller are wrapped to */
   activeKey(controllerId: string): Promise<ControllerKey>;
   unlock(passphrase: string): Promise<void>;
-  /** a new key pair for the controller; it becomes active and the previous one retires */
-  generate(controllerId: string): Promise<ControllerKey>;
+  /**
+   * A new key pair for the controller. Without a scope it becomes active and the previous one
+   * retires; with one it covers that scope only and retires nothing.
+   */
+  generate(controllerId: string, scope?: string): Promise<ControllerKey>;
+  /**
+   * Destroys a scoped key: its private half is gone from the keyring (or the token) for good,
+   * and every data key wrapped to it with it, in every backup of the database. A controller's
+   * own key is never destroyed (CV_INVALID_REQUEST). Needs the keyring unlocked.
+   */
+  destroy(keyId: string): Promise<void>;
   /** HPKE-opens a wrapped data key with the named private key */
   unwrap(keyId: string, wrapped: Buffer, info: Buffer): Promise<Buffer>;
   /** a 32-byte key for one named purpose (blind indexes, keyed hashes), derived from the installation secret */

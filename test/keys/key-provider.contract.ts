@@ -77,6 +77,52 @@ export function keyProviderContract(name: string, fx: () => Promise<ProviderFixt
       assert.deepEqual(await reopened.unwrap(old.keyId, wrapped, dataKeyContext(old.keyId, 'r')), Buffer.alloc(32, 7));
     });
 
+    it('a scoped key covers its scope only: it retires nothing, is never active, and is destroyed for good', async () => {
+      const p = await f.fresh();
+      const own = await p.generate('region-a');
+      const period = await p.generate('region-a', 'period/default/2026-01');
+      assert.equal(period.scope, 'period/default/2026-01');
+      assert.equal(own.scope, null);
+      assert.equal((await p.activeKey('region-a')).keyId, own.keyId, 'the controller key stays the active one');
+      const statuses = Object.fromEntries((await p.list()).map((k) => [k.keyId, [k.status, k.scope]]));
+      assert.deepEqual(statuses, { [own.keyId]: ['active', null], [period.keyId]: ['active', 'period/default/2026-01'] });
+      const dek = randomBytes(32);
+      const wrapped = await wrapDataKey(period.publicKey, dek, dataKeyContext(period.keyId, 'r'));
+      assert.deepEqual(await p.unwrap(period.keyId, wrapped, dataKeyContext(period.keyId, 'r')), dek);
+      // a new controller key retires the old controller key, not the period key
+      const next = await p.generate('region-a');
+      assert.deepEqual(
+        (await p.list()).map((k) => [k.keyId, k.status]).sort(),
+        [
+          [own.keyId, 'retired'],
+          [period.keyId, 'active'],
+          [next.keyId, 'active'],
+        ].sort(),
+      );
+      // the scope survives reopening, and is bound to the key
+      const reopened = await f.reopen(p);
+      await reopened.unlock(f.secret);
+      assert.equal((await reopened.list()).find((k) => k.keyId === period.keyId)?.scope, 'period/default/2026-01');
+
+      await assert.rejects(reopened.destroy(next.keyId), (e: any) => e.code === ErrorCodes.INVALID_REQUEST, "a controller's own key is never destroyed");
+      await reopened.destroy(period.keyId);
+      await reopened.destroy(period.keyId); // again: nothing to do
+      assert.equal(
+        (await reopened.list()).some((k) => k.keyId === period.keyId),
+        false,
+      );
+      await assert.rejects(reopened.unwrap(period.keyId, wrapped, dataKeyContext(period.keyId, 'r')), (e: any) => e.code === ErrorCodes.KEY_NOT_FOUND);
+      // and it stays gone for every later opening of the keyring
+      const later = await f.reopen(reopened);
+      await later.unlock(f.secret);
+      assert.equal(
+        (await later.list()).some((k) => k.keyId === period.keyId),
+        false,
+      );
+      await assert.rejects(later.unwrap(period.keyId, wrapped, dataKeyContext(period.keyId, 'r')), (e: any) => e.code === ErrorCodes.KEY_NOT_FOUND);
+      assert.equal((await later.list()).length, 2);
+    });
+
     it('derives stable, purpose-separated secrets', async () => {
       const p = await f.fresh();
       const a = p.derivedSecret('blind-index');
@@ -100,7 +146,7 @@ export function keyProviderContract(name: string, fx: () => Promise<ProviderFixt
       const listed = await p.list();
       assert.equal(listed.length, 3);
       for (const k of listed) {
-        assert.deepEqual(Object.keys(k).sort(), ['controllerId', 'createdAt', 'keyId', 'publicKey', 'status']);
+        assert.deepEqual(Object.keys(k).sort(), ['controllerId', 'createdAt', 'keyId', 'publicKey', 'scope', 'status']);
         assert.ok(Buffer.isBuffer(k.publicKey) && k.publicKey.length === 65 && k.publicKey[0] === 0x04);
         assert.equal(new Date(k.createdAt).toISOString(), k.createdAt);
       }

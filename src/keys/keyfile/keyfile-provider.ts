@@ -28,6 +28,8 @@ interface KeyEntry {
   publicKey: string;
   status: 'active' | 'retired';
   createdAt: string;
+  /** absent: a controller key; otherwise what the key covers (key-provider.ts) */
+  scope?: string;
   sealedPrivateKey: string;
 }
 
@@ -101,7 +103,7 @@ export class KeyfileProvider implements KeyProvider {
   }
 
   async activeKey(controllerId: string): Promise<ControllerKey> {
-    const entry = this.#file.keys.find((k) => k.controllerId === controllerId && k.status === 'active');
+    const entry = this.#file.keys.find((k) => k.controllerId === controllerId && k.status === 'active' && !k.scope);
     if (!entry) throw new CallvaultError(ErrorCodes.KEY_NOT_FOUND, `controller ${controllerId} has no active key`);
     return publicPart(entry);
   }
@@ -122,7 +124,7 @@ export class KeyfileProvider implements KeyProvider {
     this.#installationSecret = secret;
   }
 
-  async generate(controllerId: string): Promise<ControllerKey> {
+  async generate(controllerId: string, scope?: string): Promise<ControllerKey> {
     const kek = this.#requireKek();
     const suite = await hpkeSuite();
     const pair = await suite.kem.generateKeyPair();
@@ -135,15 +137,29 @@ export class KeyfileProvider implements KeyProvider {
       publicKey: publicKey.toString('base64'),
       status: 'active',
       createdAt: new Date().toISOString(),
+      ...(scope ? { scope } : {}),
     };
     const sealed: KeyEntry = { ...entry, sealedPrivateKey: seal(kek, privateKey, entryAad(entry)).toString('base64') };
     privateKey.fill(0);
-    const keys = this.#file.keys.map((k) => (k.controllerId === controllerId ? { ...k, status: 'retired' as const } : k));
+    // a scoped key retires nothing; a new controller key retires the controller's previous one
+    const keys = scope ? this.#file.keys : this.#file.keys.map((k) => (k.controllerId === controllerId && !k.scope ? { ...k, status: 'retired' as const } : k));
     const next: KeyringFile = { ...this.#file, keys: [...keys, sealed] };
     await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`);
     this.#file = next;
     this.#privateKeys.set(entry.keyId, pair);
     return publicPart(sealed);
+  }
+
+  async destroy(keyId: string): Promise<void> {
+    this.#requireKek();
+    const entry = this.#file.keys.find((k) => k.keyId === keyId);
+    if (!entry) return;
+    if (!entry.scope) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, "a controller's own key is never destroyed");
+    // the file without the entry replaces the old one atomically: no copy of the sealed key stays in it
+    const next: KeyringFile = { ...this.#file, keys: this.#file.keys.filter((k) => k.keyId !== keyId) };
+    await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`);
+    this.#file = next;
+    this.#privateKeys.delete(keyId);
   }
 
   async unwrap(keyId: string, wrapped: Buffer, info: Buffer): Promise<Buffer> {
@@ -195,7 +211,8 @@ function parseKeyring(text: string): KeyringFile {
       typeof k.controllerId !== 'string' ||
       typeof k.publicKey !== 'string' ||
       typeof k.sealedPrivateKey !== 'string' ||
-      (k.status !== 'active' && k.status !== 'retired')
+      (k.status !== 'active' && k.status !== 'retired') ||
+      (k.scope !== undefined && typeof k.scope !== 'string')
     ) {
       throw invalid();
     }
@@ -222,8 +239,9 @@ function checkAad(kdf: KdfParams): Buffer {
 }
 
 function entryAad(e: Omit<KeyEntry, 'sealedPrivateKey' | 'status'>): Buffer {
-  // status is left out on purpose: rotation retires a key without re-sealing it
-  return Buffer.from(`key\n${e.keyId}\n${e.controllerId}\n${e.suite}\n${e.publicKey}\n${e.createdAt}`, 'latin1');
+  // status is left out on purpose: rotation retires a key without re-sealing it; the scope is
+  // bound (a period key cannot be passed off as another period's), and absent for controller keys
+  return Buffer.from(`key\n${e.keyId}\n${e.controllerId}\n${e.suite}\n${e.publicKey}\n${e.createdAt}${e.scope ? `\nscope\n${e.scope}` : ''}`, 'utf8');
 }
 
 function openOrInvalid(key: Buffer, sealedB64: string, aad: Buffer): Buffer {
@@ -248,5 +266,5 @@ async function importPair(entry: KeyEntry, privateKey: Buffer): Promise<CryptoKe
 }
 
 function publicPart(e: KeyEntry): ControllerKey {
-  return { keyId: e.keyId, controllerId: e.controllerId, publicKey: Buffer.from(e.publicKey, 'base64'), status: e.status, createdAt: e.createdAt };
+  return { keyId: e.keyId, controllerId: e.controllerId, publicKey: Buffer.from(e.publicKey, 'base64'), status: e.status, createdAt: e.createdAt, scope: e.scope ?? null };
 }

@@ -57,6 +57,8 @@ interface Entry {
   publicKey: Buffer;
   /** a retirement marker exists */
   retired: boolean;
+  /** absent: a controller key; otherwise what the key covers (key-provider.ts) */
+  scope?: string;
 }
 
 export class Pkcs11KeyProvider implements KeyProvider {
@@ -238,10 +240,11 @@ export class Pkcs11KeyProvider implements KeyProvider {
     this.#login.holders.add(this);
   }
 
-  async generate(controllerId: string): Promise<ControllerKey> {
+  async generate(controllerId: string, scope?: string): Promise<ControllerKey> {
     this.#requireUnlocked();
     const { lib, pkcs11 } = this.#module();
-    const previous = this.#entries().filter((e) => e.controllerId === controllerId && !e.retired);
+    // a scoped key retires nothing; a new controller key retires the controller's previous ones
+    const previous = scope ? [] : this.#entries().filter((e) => e.controllerId === controllerId && !e.retired && !e.scope);
     const keyId = randomUUID();
     const createdAt = new Date().toISOString();
     const id = Buffer.from(keyId, 'latin1');
@@ -277,7 +280,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
     try {
       const publicKey = this.#publicPoint(pair.publicKey);
       if (!publicKey) throw new CallvaultError(ErrorCodes.KEYRING_INVALID, 'the token made a key pair whose public key is not a P-256 point');
-      const fields = { keyId, controllerId, suite: SUITE_NAME, createdAt, publicKey, retired: false };
+      const fields = { keyId, controllerId, suite: SUITE_NAME, createdAt, publicKey, retired: false, ...(scope ? { scope } : {}) };
       entry = { ...fields, mac: hmacInToken(this.#module(), this.#session, this.#installation(), entryMessage(fields)) };
       this.#createData(this.#label(`entry/${keyId}`), {
         format: ENTRY_FORMAT,
@@ -285,6 +288,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
         controllerId,
         suite: SUITE_NAME,
         createdAt,
+        ...(scope ? { scope } : {}),
         mac: entry.mac.toString('base64'),
       });
     } catch (err) {
@@ -304,6 +308,19 @@ export class Pkcs11KeyProvider implements KeyProvider {
     this.#privateKeys.set(keyId, pair.privateKey);
     this.#verified.set(keyId, { fingerprint: fingerprint(entry), entry });
     return publicPart(entry, 'active');
+  }
+
+  async destroy(keyId: string): Promise<void> {
+    this.#requireUnlocked();
+    const { lib, pkcs11 } = this.#module();
+    const entry = this.#entries().find((e) => e.keyId === keyId);
+    if (!entry) return;
+    if (!entry.scope) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, "a controller's own key is never destroyed");
+    // the private key first: once it is gone nothing can unwrap, whatever else an interruption leaves
+    for (const cls of [lib.CKO_PRIVATE_KEY, lib.CKO_PUBLIC_KEY]) for (const h of this.#findKeyObjects(cls, keyId)) pkcs11.C_DestroyObject(this.#session, h);
+    for (const h of this.#findData(this.#label(`entry/${keyId}`))) pkcs11.C_DestroyObject(this.#session, h);
+    this.#privateKeys.delete(keyId);
+    this.#verified.delete(keyId);
   }
 
   async unwrap(keyId: string, wrapped: Buffer, info: Buffer): Promise<Buffer> {
@@ -534,14 +551,14 @@ export class Pkcs11KeyProvider implements KeyProvider {
       if (text.startsWith(retiredPrefix)) retired.add(text.slice(retiredPrefix.length));
       else if (text.startsWith(entryPrefix)) stored.push({ label: text, value: value!.value });
     }
-    const entries = stored.map(({ label, value }) => {
+    const entries = stored.map(({ label, value }): Entry | undefined => {
       let json: Record<string, unknown>;
       try {
         json = JSON.parse(value.toString('utf8')) as Record<string, unknown>;
       } catch {
         throw invalid(`the entry ${label} is not valid JSON`);
       }
-      const { format, keyId, controllerId, suite, createdAt, mac } = json;
+      const { format, keyId, controllerId, suite, createdAt, mac, scope } = json;
       if (
         format !== ENTRY_FORMAT ||
         typeof keyId !== 'string' ||
@@ -549,17 +566,20 @@ export class Pkcs11KeyProvider implements KeyProvider {
         typeof controllerId !== 'string' ||
         suite !== SUITE_NAME ||
         typeof createdAt !== 'string' ||
-        typeof mac !== 'string'
+        typeof mac !== 'string' ||
+        (scope !== undefined && typeof scope !== 'string')
       ) {
         throw invalid(`the entry ${label} is damaged`);
       }
       const publics = this.#findKeyObjects(lib.CKO_PUBLIC_KEY, keyId);
+      // a destroy interrupted after the key objects went: the entry is litter, the key is gone
+      if (publics.length === 0 && typeof scope === 'string') return undefined;
       if (publics.length !== 1) throw invalid(`key ${keyId} has ${publics.length === 0 ? 'no' : 'more than one'} public key on the token`);
       const publicKey = this.#publicPoint(publics[0]!);
       if (!publicKey) throw invalid(`the public key of ${keyId} is not a P-256 point`);
-      return { keyId, controllerId, suite, createdAt, mac: Buffer.from(mac, 'base64'), publicKey, retired: retired.has(keyId) };
+      return { keyId, controllerId, suite, createdAt, mac: Buffer.from(mac, 'base64'), publicKey, retired: retired.has(keyId), ...(typeof scope === 'string' ? { scope } : {}) };
     });
-    return entries.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.keyId < b.keyId ? -1 : 1));
+    return entries.filter((e) => e !== undefined).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.keyId < b.keyId ? -1 : 1));
   }
 
   /** the MAC (in the token) and that the private key belongs to the public key: ECDH with the base point gives x(Q) */
@@ -603,20 +623,22 @@ function statuses(entries: Entry[]): Map<string, 'active' | 'retired'> {
   const out = new Map<string, 'active' | 'retired'>();
   const newest = new Map<string, Entry>();
   for (const e of entries) {
-    out.set(e.keyId, 'retired');
-    if (!e.retired) newest.set(e.controllerId, e); // entries are sorted oldest first
+    // a scoped key is never retired nor the active one: it covers its scope until destroyed
+    out.set(e.keyId, e.scope ? 'active' : 'retired');
+    if (!e.retired && !e.scope) newest.set(e.controllerId, e); // entries are sorted oldest first
   }
   for (const e of newest.values()) out.set(e.keyId, 'active');
   return out;
 }
 
 function publicPart(e: Entry, status: 'active' | 'retired'): ControllerKey {
-  return { keyId: e.keyId, controllerId: e.controllerId, publicKey: Buffer.from(e.publicKey), status, createdAt: e.createdAt };
+  return { keyId: e.keyId, controllerId: e.controllerId, publicKey: Buffer.from(e.publicKey), status, createdAt: e.createdAt, scope: e.scope ?? null };
 }
 
 /** what an entry's MAC covers; not the status, so retiring appends a marker and re-MACs nothing */
 function entryMessage(e: Omit<Entry, 'mac' | 'retired'>): Buffer {
-  return Buffer.from(`callvault/key-entry/v1\n${e.keyId}\n${e.controllerId}\n${e.suite}\n${e.publicKey.toString('base64')}\n${e.createdAt}`, 'utf8');
+  const scope = e.scope ? `\nscope\n${e.scope}` : '';
+  return Buffer.from(`callvault/key-entry/v1\n${e.keyId}\n${e.controllerId}\n${e.suite}\n${e.publicKey.toString('base64')}\n${e.createdAt}${scope}`, 'utf8');
 }
 
 function fingerprint(e: Entry): string {
