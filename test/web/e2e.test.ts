@@ -14,7 +14,7 @@ import { Screenshots, fetchFromPage, freshCode, newPassword, openBrowser, signIn
 const CALLS = 6;
 /** the demo's agents in turn, call i by AGENTS[i % 3] (src/demo/demo-calls.ts) */
 const DEMO_AGENTS = ['nurse-anna', 'nurse-erik', 'nurse-sara'];
-const SCREENSHOTS = ['signin-enrolment', 'recordings', 'purpose-dialog', 'player', 'break-glass', 'audit', 'audit-log', 'privacy', 'admin'] as const;
+const SCREENSHOTS = ['signin-enrolment', 'recordings', 'purpose-dialog', 'player', 'break-glass', 'audit', 'audit-log', 'privacy', 'admin', 'approvals'] as const;
 
 /** polls `read` until `ok` holds, then returns the value; fails with the last value seen */
 async function eventually<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -530,6 +530,83 @@ describe('web UI', { timeout: 180_000 }, () => {
     assert.match(cell(found[0]!, 'Found in'), /metadata/);
     assert.ok(!page.url().includes(pnr.slice(2, 8)), 'the personnummer is not in the address');
     await shots.take(page, 'privacy');
+  });
+
+  test('four-eyes: a nurse the administrator makes enrols with her code, waits for the privacy officer’s approval, then signs in', async () => {
+    const admin = pages.get('admin');
+    const dpo = pages.get('dpo');
+    assert.ok(admin && dpo, 'the administrator and the privacy officer signed in in earlier tests');
+
+    // the administrator makes the account and gets an enrolment code, never a password or secret
+    await admin.goto('/admin');
+    await admin.getByRole('tab', { name: 'Users' }).waitFor();
+    await admin.getByRole('button', { name: 'New user…' }).click();
+    const create = admin.getByRole('dialog', { name: 'New user' });
+    await create.getByLabel('Username').fill('nils');
+    await create.getByLabel('Role').selectOption('nurse');
+    await create.getByLabel('Controller (region)').check();
+    await create.getByLabel('Agent').fill('nurse-nils');
+    await create.getByRole('button', { name: 'Create user' }).click();
+    const shown = admin.getByRole('dialog', { name: 'Account nils created' });
+    await shown.getByText(/can sign in only once the controller’s privacy officer/).waitFor();
+    const enrolmentCode = await shown.getByLabel('Enrolment code').inputValue();
+    assert.match(enrolmentCode, /^[A-Z2-7]{5}(-[A-Z2-7]{5}){4}$/);
+    assert.deepEqual(await shown.locator('input').evaluateAll((inputs: HTMLInputElement[]) => inputs.map((i) => i.value)), ['nils', enrolmentCode], 'the code and nothing else');
+    await shown.getByRole('button', { name: 'I have passed it on' }).click();
+    const nilsRow = async () => (await tableRows(admin.locator('table.admin-table'))).find((r) => cell(r, 'Username') === 'nils');
+    await eventually('nils in the list', nilsRow, (r) => r !== undefined && cell(r, 'Status') === 'Waits for approval (new account)');
+
+    // in a browser of her own, she enrols with the code through the sign-in page
+    const nils = await browserFor('nils');
+    await nils.goto('/');
+    await nils.getByRole('button', { name: 'Enrol with a code' }).click();
+    await nils.getByRole('heading', { name: 'Enrol with a code', level: 1 }).waitFor();
+    await nils.getByLabel('Username').fill('nils');
+    await nils.getByLabel('Enrolment code').fill(enrolmentCode);
+    await nils.getByRole('button', { name: 'Continue' }).click();
+    const setup = nils.getByRole('group', { name: 'Set up your authenticator' });
+    await setup.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+    const secret = (await setup.locator('code.secret').textContent())!.trim();
+    assert.match(secret, /^[A-Z2-7]{16,}$/);
+    const password = newPassword();
+    await nils.getByLabel('Code', { exact: true }).fill(await freshCode(secret));
+    await nils.getByLabel('New password', { exact: true }).fill(password);
+    await nils.getByLabel('New password again').fill(password);
+    await nils.getByRole('button', { name: 'Enrol', exact: true }).click();
+    await nils.getByRole('heading', { name: 'Enrolled: waiting for approval' }).waitFor();
+    await nils.getByText(/waits for approval by your organisation’s privacy officer: you can sign in once they have approved it/).waitFor();
+
+    // the privacy officer sees what waits and approves it
+    await dpo.goto('/privacy');
+    const approvals = dpo.getByRole('region', { name: 'Approvals' });
+    const accounts = approvals.locator('table.approvals').filter({ has: dpo.getByRole('columnheader', { name: 'Username' }) });
+    const rows = await eventually(
+      'nils waiting for the officer',
+      () => tableRows(accounts),
+      (rs) => rs.some((r) => cell(r, 'Username') === 'nils'),
+    );
+    const waiting = rows.find((r) => cell(r, 'Username') === 'nils')!;
+    assert.deepEqual(
+      ['Role', 'Organisation', 'Agent', 'Requested'].map((c) => cell(waiting, c)),
+      ['nurse', 'staff of region-demo', 'nurse-nils', 'new account'],
+    );
+    await dpo.evaluate(() => window.scrollTo(0, 0));
+    await shots.take(dpo, 'approvals');
+    await approvals.getByRole('button', { name: 'Approve account nils' }).click();
+    await approvals.getByRole('status').filter({ hasText: 'Account nils approved: it can sign in.' }).waitFor();
+    await approvals.getByText('Nothing waits for your approval.').waitFor();
+
+    // and the administrator's list no longer shows her waiting
+    await admin.reload();
+    await eventually('nils approved in the list', nilsRow, (r) => r !== undefined && cell(r, 'Status') === 'Active');
+
+    // now she signs in with her own password and the authenticator's next code
+    await nils.getByRole('button', { name: 'Back to sign-in' }).click();
+    await nils.getByRole('heading', { name: 'Sign in' }).waitFor();
+    const result = await signIn(nils, { username: 'nils', role: 'nurse', password, totpSecret: secret });
+    assert.deepEqual(result, { enrolled: false, changedPassword: false }, 'enrolment set up everything');
+    await nils.getByText(/^Signed in as nils \(nurse\)$/).waitFor();
+    await nils.getByRole('heading', { name: 'Recordings', level: 1 }).waitFor();
   });
 
   test('a purpose stated for the original shows the caller and personnummer in clear', async () => {

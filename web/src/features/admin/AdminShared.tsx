@@ -1,15 +1,17 @@
 /**
  * What the administration sections share: the answers' types, the lists of controllers and
- * processors every form picks from, the words for a failed call, a confirmation for actions
- * that cannot be undone, and the dialog that shows a secret the server gives out only once.
+ * processors every form picks from, the words for a failed call, and the dialog that shows a
+ * secret the server gives out only once (the confirmation dialog is shared/components').
  */
-import { createContext, useCallback, useContext, useEffect, useId, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import QRCode from 'qrcode';
 import type { paths } from '../../shared/api/schema';
 import { errorOf } from '../../shared/api/client';
 import { autofocus, Modal } from '../../shared/components/Modal';
-import { ErrorText, useErrorLine } from '../../shared/components/ErrorText';
+import { useErrorLine } from '../../shared/components/ErrorText';
+import { dateTime } from '../../shared/format';
+
+export { ConfirmDialog } from '../../shared/components/ConfirmDialog';
 
 type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
 export type AdminUser = NonNullable<Json<paths['/api/v1/users']['get']['responses'][200]>['users']>[number];
@@ -87,46 +89,6 @@ export function useFailure(): (error: unknown) => string {
   );
 }
 
-/** asks before an action that cannot be undone; stays open with the error when it fails */
-export function ConfirmDialog({
-  title,
-  children,
-  confirm,
-  onConfirm,
-  onClose,
-}: {
-  title: string;
-  children: ReactNode;
-  confirm: string;
-  onConfirm: () => Promise<string | null>;
-  onClose: () => void;
-}) {
-  const { t: tc } = useTranslation();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  async function go() {
-    setBusy(true);
-    setError(null);
-    const failed = await onConfirm();
-    setBusy(false);
-    if (failed) setError(failed);
-  }
-  return (
-    <Modal title={title} onClose={onClose} tone="danger">
-      {children}
-      <ErrorText error={error} />
-      <div className="actions">
-        <button type="button" onClick={onClose} ref={autofocus}>
-          {tc('cancel')}
-        </button>
-        <button type="button" className="danger" onClick={() => void go()} disabled={busy} aria-busy={busy}>
-          {confirm}
-        </button>
-      </div>
-    </Modal>
-  );
-}
-
 /** copies a value; says so in its own live region (a screen reader hears it, the field keeps focus) */
 export function CopyButton({ value, label }: { value: string; label: string }) {
   const { t } = useTranslation('admin');
@@ -160,7 +122,7 @@ export interface SecretField {
 }
 
 /**
- * A secret the server shows once (a one-time password, a TOTP secret, a machine token). The fields
+ * A secret the server shows once (an enrolment code, a machine token). The fields
  * are read-only text, selectable and copyable; closing asks nothing more, but the note says it
  * will not be shown again.
  */
@@ -169,27 +131,25 @@ export function SecretDialog({
   once,
   intro,
   fields,
-  qrUri,
   onClose,
 }: {
   title: string;
-  once: string;
+  /** why it is shown once; nothing to say when there is no secret */
+  once?: string;
   intro: string;
   fields: SecretField[];
-  qrUri?: string;
   onClose: () => void;
 }) {
   const { t } = useTranslation('admin');
+  const { t: tc } = useTranslation();
   const id = useId();
-  const [qr, setQr] = useState<string | null>(null);
-  useEffect(() => {
-    if (qrUri) void QRCode.toDataURL(qrUri, { margin: 1, width: 180 }).then(setQr, () => setQr(null));
-  }, [qrUri]);
   return (
     <Modal title={title} onClose={onClose}>
-      <p className="warning admin-once">
-        <strong>{t('secret.once')}</strong> {once}
-      </p>
+      {once && (
+        <p className="warning admin-once">
+          <strong>{t('secret.once')}</strong> {once}
+        </p>
+      )}
       <p>{intro}</p>
       {fields.map((f, i) => (
         <div key={f.label} className="admin-secret">
@@ -216,15 +176,9 @@ export function SecretDialog({
           </div>
         </div>
       ))}
-      {qr && (
-        <figure className="admin-qr">
-          <img src={qr} alt={t('secret.qrAlt')} width={180} height={180} />
-          <figcaption className="hint">{t('secret.qrCaption')}</figcaption>
-        </figure>
-      )}
       <div className="actions">
         <button type="button" className="primary" onClick={onClose}>
-          {t('secret.done')}
+          {once ? t('secret.done') : tc('close')}
         </button>
       </div>
     </Modal>
@@ -240,7 +194,7 @@ export function CredentialsDialog({ credentials, reset, onClose }: { credentials
   const fields: SecretField[] = [{ label: t('users.username'), value: credentials.username ?? '' }];
   if (credentials.enrolment) fields.push({ label: t('secret.enrolmentCode'), value: credentials.enrolment.code, secret: true });
   const intro = [
-    credentials.enrolment ? t('secret.enrolmentIntro', { until: new Date(credentials.enrolment.expiresAt).toLocaleString() }) : t('secret.oidcIntro'),
+    credentials.enrolment ? t('secret.enrolmentIntro', { until: dateTime(credentials.enrolment.expiresAt) }) : t('secret.oidcIntro'),
     credentials.approval === 'pending' ? t('secret.pendingIntro') : '',
   ]
     .filter(Boolean)
@@ -248,7 +202,7 @@ export function CredentialsDialog({ credentials, reset, onClose }: { credentials
   return (
     <SecretDialog
       title={reset ? t('secret.resetHeading', { username: credentials.username }) : t('secret.createdHeading', { username: credentials.username })}
-      once={t('secret.onceCode')}
+      once={credentials.enrolment ? t('secret.onceCode') : undefined}
       intro={intro}
       fields={fields}
       onClose={onClose}

@@ -155,10 +155,13 @@ function AddOrganisationDialog({ kind, onClose, onAdded }: { kind: Kind; onClose
   );
 }
 
-type ContractState = 'future' | 'inForce' | 'ended';
+type ContractState = 'future' | 'inForce' | 'ended' | 'pending' | 'refused';
+/** a contract that waits for the controller's privacy officer, or was refused, reaches nothing whatever its dates */
 function stateOf(c: Contract, now: string): ContractState {
-  if (c.validFrom && now < c.validFrom) return 'future';
   if (c.validTo && now >= c.validTo) return 'ended';
+  if (c.approval === 'refused') return 'refused';
+  if (c.approval === 'pending') return 'pending';
+  if (c.validFrom && now < c.validFrom) return 'future';
   return 'inForce';
 }
 
@@ -224,7 +227,7 @@ function Contracts() {
                 const state = stateOf(c, now);
                 const label = t('contracts.label', { processor: orgLabel(orgs.processors, c.processorId), controller: orgLabel(orgs.controllers, c.controllerId) });
                 return (
-                  <tr key={c.id} className={state === 'ended' ? 'admin-muted' : undefined}>
+                  <tr key={c.id} className={state === 'ended' || state === 'refused' ? 'admin-muted' : undefined}>
                     <th scope="row">{orgLabel(orgs.processors, c.processorId)}</th>
                     <td>{orgLabel(orgs.controllers, c.controllerId)}</td>
                     <td>{(c.roles ?? []).map((r) => tc(`roles.${r}`)).join(', ') || '—'}</td>
@@ -233,9 +236,10 @@ function Contracts() {
                     <td>{dateTime(c.validTo)}</td>
                     <td>
                       <span className={`admin-state ${state}`}>{t(`contracts.states.${state}`)}</span>
+                      {(state === 'pending' || state === 'refused') && <div className="hint">{t(`contracts.stateHint.${state}`)}</div>}
                     </td>
                     <td>
-                      {state !== 'ended' ? (
+                      {state !== 'ended' && state !== 'refused' ? (
                         <button type="button" onClick={() => setEnding(c)} aria-label={t('contracts.endFor', { contract: label })}>
                           {t('contracts.end')}
                         </button>
@@ -255,7 +259,8 @@ function Contracts() {
           onClose={() => setAdding(false)}
           onAdded={(c) => {
             setAdding(false);
-            announce(t('contracts.added', { processor: orgLabel(orgs.processors, c.processorId), controller: orgLabel(orgs.controllers, c.controllerId) }));
+            const names = { processor: orgLabel(orgs.processors, c.processorId), controller: orgLabel(orgs.controllers, c.controllerId) };
+            announce(c.approval === 'pending' ? t('contracts.addedPending', names) : t('contracts.added', names));
             void load();
           }}
         />

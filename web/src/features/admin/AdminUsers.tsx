@@ -1,12 +1,15 @@
 /**
- * Accounts: who they are, where they belong, whether they can sign in. An administrator creates
- * them (the one-time password and TOTP secret are shown once), resets a lost sign-in, disables
- * an account or lets it in again. Disabling and resetting end the account's sessions, so both ask first.
+ * Accounts: who they are, where they belong, whether they can sign in, and whether they wait for
+ * approval. An administrator creates them (a single-use enrolment code is shown once), resets a
+ * lost sign-in, disables an account or lets it in again. Disabling and resetting end the account's
+ * sessions, so both ask first. Creating, resetting or enabling an account that can reach recordings
+ * leaves it waiting for the controller's privacy officer (docs/access.md, "Approval").
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../shared/api/client';
 import { useSession } from '../../shared/session';
+import { requestOf } from '../../shared/approval';
 import {
   ConfirmDialog,
   CredentialsDialog,
@@ -50,7 +53,8 @@ export function AdminUsers({ headingId }: { headingId: string }) {
   async function enable(u: AdminUser) {
     const { data, error: failed } = await api.POST('/api/v1/users/{id}/enable', { params: { path: { id: u.id! } } });
     if (!data) return setError(failure(failed));
-    announce(u.disabled ? t('users.enabled', { username: u.username }) : t('users.unlocked', { username: u.username }));
+    const done = u.disabled || !u.locked ? t('users.enabled', { username: u.username }) : t('users.unlocked', { username: u.username });
+    announce(data.approval === 'pending' ? t('users.waits', { done }) : done);
     await load();
   }
 
@@ -132,7 +136,9 @@ export function AdminUsers({ headingId }: { headingId: string }) {
                     <td>{u.agent ?? '—'}</td>
                     <td>{u.team ?? '—'}</td>
                     <td>{u.oidcIssuer ? t('users.notApplicable') : u.totpEnrolled ? tc('yes') : tc('no')}</td>
-                    <td>{u.disabled ? <strong>{t('users.stateDisabled')}</strong> : u.locked ? <strong>{t('users.stateLocked')}</strong> : t('users.stateActive')}</td>
+                    <td>
+                      <UserState user={u} />
+                    </td>
                     <td>
                       {self ? (
                         '—'
@@ -150,6 +156,11 @@ export function AdminUsers({ headingId }: { headingId: string }) {
                               aria-label={u.disabled ? t('users.enableFor', { username: u.username }) : t('users.unlockFor', { username: u.username })}
                             >
                               {u.disabled ? t('users.enable') : t('users.unlock')}
+                            </button>
+                          ) : u.approval === 'refused' && u.oidcIssuer ? (
+                            // a password account is asked for again by a reset: its enrolment code went with the refusal
+                            <button type="button" onClick={() => void enable(u)} aria-label={t('users.askAgainFor', { username: u.username })}>
+                              {t('users.askAgain')}
                             </button>
                           ) : null}
                           {!u.disabled && (
@@ -191,6 +202,26 @@ export function AdminUsers({ headingId }: { headingId: string }) {
         </ConfirmDialog>
       )}
       {shown && <CredentialsDialog credentials={shown.credentials} reset={shown.reset} onClose={() => setShown(null)} />}
+    </>
+  );
+}
+
+/** disabled, locked, waiting for approval or refused (each that holds), else active */
+function UserState({ user: u }: { user: AdminUser }) {
+  const { t } = useTranslation('admin');
+  const parts: string[] = [];
+  if (u.disabled) parts.push(t('users.stateDisabled'));
+  if (u.approval === 'pending') parts.push(t('users.statePending', { request: t(`users.requests.${requestOf(u.approvalRequest)}`) }));
+  if (u.approval === 'refused') parts.push(t('users.stateRefused'));
+  if (u.locked) parts.push(t('users.stateLocked'));
+  if (parts.length === 0) return <>{t('users.stateActive')}</>;
+  return (
+    <>
+      {parts.map((p) => (
+        <div key={p}>
+          <strong>{p}</strong>
+        </div>
+      ))}
     </>
   );
 }

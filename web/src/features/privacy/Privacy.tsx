@@ -3,6 +3,7 @@
  * personnummer or phone number, export them (art. 15), erase them (art. 17, by destroying their
  * keys), show who accessed them, and review break-the-glass periods. The identifier is kept in
  * this page's state only and sent in POST bodies: never in the address, history or storage.
+ * An officer who approves accounts and contracts (four-eyes) decides on them here too.
  */
 import { useCallback, useId, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
@@ -15,6 +16,8 @@ import { SubjectForm, type Subject } from './SubjectForm';
 import { SubjectAccessLog } from './SubjectAccessLog';
 import { AuditBreakGlass } from '../audit/AuditBreakGlass';
 import { ErrorText } from '../../shared/components/ErrorText';
+import { useSession } from '../../shared/session';
+import { Approvals } from './Approvals';
 
 type Found = NonNullable<paths['/api/v1/subject/find']['post']['responses'][200]['content']['application/json']['recordings']>[number];
 type Erasure = paths['/api/v1/subject/erase']['post']['responses'][200]['content']['application/json'];
@@ -22,6 +25,7 @@ const MIN_TEXT = 10;
 
 export function PrivacyPage() {
   const { t } = useTranslation('privacy');
+  const { can } = useSession();
   const [subject, setSubject] = useState<Subject | null>(null);
   const [found, setFound] = useState<Found[] | null>(null);
   const [busy, setBusy] = useState(false);
@@ -50,6 +54,14 @@ export function PrivacyPage() {
   return (
     <>
       <h1>{t('heading')}</h1>
+
+      {/* new staff wait on these: first, where the officer sees them */}
+      {can('accounts:approve') && (
+        <section aria-labelledby="privacy-approvals">
+          <h2 id="privacy-approvals">{t('approvals.heading')}</h2>
+          <Approvals />
+        </section>
+      )}
 
       <section aria-labelledby="privacy-find">
         <h2 id="privacy-find">{t('find.heading')}</h2>

@@ -10,7 +10,7 @@ import { api, onSessionExpired, setCsrfToken } from '../../shared/api/client';
 import { SessionContext, type BreakGlassPeriod, type Permission, type Purpose, type Rendition, type Role, type Session, type SessionBody, type User } from '../../shared/session';
 import { Modal } from '../../shared/components/Modal';
 import { LanguagePicker } from '../../shared/components/LanguagePicker';
-import { SignInForm } from './SignIn';
+import { SignInForm, SignInPage } from './SignIn';
 
 interface Answer {
   user: User;
@@ -131,7 +131,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       <main id="main" className="signin-page">
         <div>
           <LanguagePicker />
-          <SignInForm onSignedIn={signedIn} />
+          <SignInPage onSignedIn={signedIn} />
         </div>
       </main>
     );

@@ -1,14 +1,16 @@
 /**
  * Sign-in: username, password and a code from the authenticator in one form. The server answers
  * what the account still needs: on the first sign-in the authenticator's secret (shown as a QR
- * code to scan), and for a password an administrator set, a new password.
+ * code to scan), and for a password an administrator set, a new password. A person an
+ * administrator made an account for enrols first, with the code they were handed (Enrol.tsx).
  */
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import QRCode from 'qrcode';
 import { api } from '../../shared/api/client';
 import { useErrorLine } from '../../shared/components/ErrorText';
 import type { SessionBody } from '../../shared/session';
+import { AuthenticatorSetup, type TotpEnrolment } from './Authenticator';
+import { EnrolForm } from './Enrol';
 
 /** the provider sends the browser back to /: the page the user asked for is opened after that */
 export const RETURN_TO = 'callvault.returnTo';
@@ -16,16 +18,44 @@ function rememberPlace() {
   sessionStorage.setItem(RETURN_TO, window.location.pathname + window.location.search);
 }
 
-export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { onSignedIn: (session: SessionBody) => void; username?: string; compact?: boolean }) {
+/**
+ * The page a signed-out visitor sees: the sign-in form, or enrolment with a code. After an
+ * enrolment that needs no approval the sign-in form opens with the username filled in.
+ */
+export function SignInPage({ onSignedIn }: { onSignedIn: (session: SessionBody) => void }) {
+  const { t } = useTranslation('signin');
+  const [mode, setMode] = useState<{ enrol: true } | { enrol: false; enrolled?: string }>({ enrol: false });
+  if (mode.enrol) return <EnrolForm onBack={(enrolled) => setMode({ enrol: false, enrolled })} />;
+  return <SignInForm onSignedIn={onSignedIn} defaultUsername={mode.enrolled} notice={mode.enrolled ? t('enrolled') : undefined} onEnrol={() => setMode({ enrol: true })} />;
+}
+
+export function SignInForm({
+  onSignedIn,
+  username: fixedUsername,
+  defaultUsername,
+  notice,
+  onEnrol,
+  compact,
+}: {
+  onSignedIn: (session: SessionBody) => void;
+  /** the account signing in again, which cannot be changed */
+  username?: string;
+  defaultUsername?: string;
+  /** a line above the form (what just happened) */
+  notice?: string;
+  /** offers "Enrol with a code" */
+  onEnrol?: () => void;
+  compact?: boolean;
+}) {
   const { t } = useTranslation('signin');
   const errorLine = useErrorLine();
   const id = useId();
-  const [username, setUsername] = useState(fixedUsername ?? '');
+  const [username, setUsername] = useState(fixedUsername ?? defaultUsername ?? '');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [newPassword, setNewPassword] = useState('');
   const [needsNewPassword, setNeedsNewPassword] = useState(false);
-  const [enrolment, setEnrolment] = useState<{ secret: string; qr: string } | null>(null);
+  const [enrolment, setEnrolment] = useState<TotpEnrolment | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [providers, setProviders] = useState<Array<{ id: string; label: string }>>([]);
@@ -47,15 +77,14 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
       const answer = error as { error?: { code?: string; message?: string }; totpUri?: string; totpSecret?: string } | undefined;
       switch (answer?.error?.code) {
         case 'CV_TOTP_ENROLMENT_REQUIRED':
-          if (answer.totpUri && answer.totpSecret) {
-            setEnrolment({ secret: answer.totpSecret, qr: await QRCode.toDataURL(answer.totpUri, { margin: 1, width: 200 }) });
-          }
+          if (answer.totpUri && answer.totpSecret) setEnrolment({ secret: answer.totpSecret, uri: answer.totpUri });
           break;
         case 'CV_PASSWORD_CHANGE_REQUIRED':
           setNeedsNewPassword(true);
           break;
         case 'CV_WEAK_PASSWORD':
         case 'CV_RATE_LIMITED':
+        case 'CV_APPROVAL_PENDING':
           setMessage(errorLine({ code: answer.error.code, message: answer.error.message ?? '' }));
           break;
         default:
@@ -72,6 +101,11 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
   return (
     <section className={compact ? 'signin compact' : 'signin card'} aria-labelledby={compact ? undefined : `${id}-h`}>
       {!compact && <h1 id={`${id}-h`}>{t('heading')}</h1>}
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
       <form onSubmit={submit} noValidate>
         <label htmlFor={`${id}-u`}>{t('username')}</label>
         <input
@@ -82,7 +116,7 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
           readOnly={Boolean(fixedUsername)}
           onChange={(e) => setUsername(e.target.value)}
           required
-          autoFocus={!fixedUsername}
+          autoFocus={!fixedUsername && !defaultUsername}
         />
         <label htmlFor={`${id}-p`}>{t('password')}</label>
         <input
@@ -93,18 +127,9 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
           value={password}
           onChange={(e) => setPassword(e.target.value)}
           required
-          autoFocus={Boolean(fixedUsername)}
+          autoFocus={Boolean(fixedUsername || defaultUsername)}
         />
-        {enrolment && (
-          <fieldset className="enrol" aria-labelledby={`${id}-eh`}>
-            <h2 id={`${id}-eh`}>{t('enrolHeading')}</h2>
-            <p>{t('enrolText')}</p>
-            <img src={enrolment.qr} alt={t('qrAlt')} width={200} height={200} />
-            <p>
-              {t('enrolSecret')}: <code className="secret">{enrolment.secret}</code>
-            </p>
-          </fieldset>
-        )}
+        {enrolment && <AuthenticatorSetup enrolment={enrolment} />}
         <label htmlFor={`${id}-c`}>{t('code')}</label>
         <input
           id={`${id}-c`}
@@ -149,6 +174,14 @@ export function SignInForm({ onSignedIn, username: fixedUsername, compact }: { o
           {busy ? t('busy') : t('submit')}
         </button>
       </form>
+      {onEnrol && (
+        <p className="enrol-link">
+          {t('enrolQuestion')}{' '}
+          <button type="button" className="link" onClick={onEnrol}>
+            {t('enrolLink')}
+          </button>
+        </p>
+      )}
       {providers.length > 0 && (
         <div className="oidc">
           <p>{t('orOidc')}</p>
