@@ -66,6 +66,11 @@ export const ERRORS = {
     status: 403,
     meaning: 'the account waits for a second person to approve it (four-eyes) or was refused: it can do nothing yet',
   },
+  SHREDDED: {
+    code: 'CV_SHREDDED',
+    status: 410,
+    meaning: "the recording passed its retention and was shredded: its period's key is destroyed, nothing of it can be read (a tombstone says when)",
+  },
   CSRF: { code: 'CV_CSRF', status: 403, meaning: 'the X-CSRF-Token header is missing or wrong' },
   FORBIDDEN: { code: 'CV_FORBIDDEN', status: 403, meaning: "the caller's role, token scope or contract does not allow this" },
   TOKEN_LIMITS: {

@@ -19,6 +19,7 @@ import { UsersRepository } from './db/users-repository.js';
 import { TenancyRepository } from './db/tenancy-repository.js';
 import { SessionsRepository } from './db/sessions-repository.js';
 import { GrantsRepository } from './db/grants-repository.js';
+import { RetentionRepository } from './db/retention-repository.js';
 import { CoordinationRepository } from './db/coordination-repository.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditTree } from './audit/tree.js';
@@ -74,6 +75,7 @@ export class Vault {
   readonly sessions: SessionsRepository;
   readonly grants: GrantsRepository;
   readonly coordination: CoordinationRepository;
+  readonly retention: RetentionRepository;
   readonly audit: AuditLog;
   readonly auditTree: AuditTree;
   private signer?: Promise<NoteSigner>;
@@ -96,6 +98,7 @@ export class Vault {
     this.sessions = new SessionsRepository(database.db);
     this.grants = new GrantsRepository(database.db);
     this.coordination = new CoordinationRepository(database.db);
+    this.retention = new RetentionRepository(database.db);
     this.audit = new AuditLog(database.auditStore, () => (keys.unlocked ? keys.derivedSecret('audit-identifier-hash') : undefined));
     this.auditTree = new AuditTree(database.db);
   }

@@ -146,6 +146,37 @@ export const AUDIT_CATALOGUE = {
       reason,
     },
   },
+  // ---- retention and legal holds
+  'retention.show': { meaning: 'retention policies and legal holds listed', uses: [], detail: { what: opt('string'), reason } },
+  'retention.set': {
+    meaning: "a controller's retention for a class set; lowering it first shows how many recordings it would shred (`applied: false` until confirmed)",
+    uses: ['controllerId'],
+    detail: { class: opt('string'), days: opt('integer'), previousDays: opt('integer'), wouldShred: opt('integer'), applied: opt('boolean'), reason },
+  },
+  'retention.run': {
+    meaning: "one controller's retention run: recordings moved to their period's key, shredded (period keys destroyed, listed), kept by a hold",
+    uses: ['controllerId'],
+    detail: { dryRun: opt('boolean'), moved: opt('integer'), shredded: opt('integer'), held: opt('integer'), keysDestroyed: opt('string[]'), reason },
+  },
+  'recording.class': { meaning: "a recording's retention class set by a privacy officer", uses: RECORDING, detail: { class: opt('string'), previous: opt('string'), reason } },
+  'hold.add': {
+    meaning:
+      'a legal hold placed: what it covers (a recording, a person by keyed hash, an agent and window), its case and reason (identifiers as labels), and how many recordings it covered at once',
+    uses: ['recordingId'],
+    detail: {
+      holdId: opt('string'),
+      kind: opt('string'),
+      ...identifierHashes,
+      agent: opt('string'),
+      from: opt('string'),
+      to: opt('string'),
+      case: opt('string'),
+      covered: opt('integer'),
+      reason,
+    },
+  },
+  'hold.release': { meaning: 'a legal hold released: what it kept goes to the next retention run', uses: [], detail: { holdId: opt('string'), case: opt('string'), reason } },
+
   'subject.access-log': {
     meaning: "a data subject's access log produced",
     uses: [],

@@ -384,6 +384,51 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('users').addColumn('enrolment_expires_at', 'text').execute();
     },
   },
+  '0012_retention': {
+    async up(db: Kysely<any>) {
+      // Retention (docs/retention.md): days per controller and class, the class of each recording,
+      // and when retention shredded it (an erased row whose key retention destroyed).
+      await db.schema
+        .createTable('retention_policies')
+        .addColumn('controller_id', 'text', (c) => c.notNull().references('controllers.id'))
+        .addColumn('class', 'text', (c) => c.notNull())
+        .addColumn('days', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('retention_policies_pk', ['controller_id', 'class'])
+        .execute();
+      await db.schema
+        .alterTable('recordings')
+        .addColumn('retention_class', 'text', (c) => c.notNull().defaultTo('default'))
+        .execute();
+      await db.schema.alterTable('recordings').addColumn('shredded_at', 'text').execute();
+      // Legal holds: what they cover is a recording, a person (blind-index digests per controller,
+      // made when the hold is placed) or an agent's calls in a time window; released, not deleted.
+      await db.schema
+        .createTable('holds')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('recording_id', 'text')
+        .addColumn('agent', 'text')
+        .addColumn('from_time', 'text')
+        .addColumn('to_time', 'text')
+        .addColumn('case_ref', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('released_at', 'text')
+        .addColumn('released_by', 'text')
+        .addColumn('release_reason', 'text')
+        .execute();
+      await db.schema
+        .createTable('hold_digests')
+        .addColumn('hold_id', 'text', (c) => c.notNull().references('holds.id'))
+        .addColumn('controller_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('hold_digests_digest').on('hold_digests').columns(['digest']).execute();
+    },
+  },
 };
 
 /** rows read per query, and rows written per UPDATE (6 parameters each: under SQLite's 32,766) */

@@ -228,9 +228,14 @@ export class RecordingsRepository {
     return Number(r.numDeletedRows) === 1;
   }
 
-  async withKey(keyId: string, limit: number): Promise<RecordingRow[]> {
+  async setRetentionClass(id: string, cls: string): Promise<void> {
+    await this.db.updateTable('recordings').set({ retention_class: cls }).where('id', '=', id).where('state', '=', 'stored').execute();
+  }
+
+  /** `after`: only ids after it, for walking a key's recordings in batches */
+  async withKey(keyId: string, limit: number, after = ''): Promise<RecordingRow[]> {
     // an erased recording's data key is destroyed: nothing to rewrap
-    return this.db.selectFrom('recordings').selectAll().where('key_id', '=', keyId).where('state', '!=', 'erased').orderBy('id').limit(limit).execute();
+    return this.db.selectFrom('recordings').selectAll().where('key_id', '=', keyId).where('state', '!=', 'erased').where('id', '>', after).orderBy('id').limit(limit).execute();
   }
 
   /**
@@ -374,7 +379,8 @@ export class RecordingsRepository {
    * (those already erased, or not stored, are left alone) and the blob keys to delete, which
    * the row keeps in `erasure_debris` until they are deleted (`setErasureDebris`).
    */
-  async erase(ids: readonly string[], at: string): Promise<{ id: string; blobKeys: string[] }[]> {
+  /** `shredded`: retention erased them by destroying their period's key (CV_SHREDDED from then on) */
+  async erase(ids: readonly string[], at: string, options: { shredded?: boolean } = {}): Promise<{ id: string; blobKeys: string[] }[]> {
     if (ids.length === 0) return [];
     return this.db.transaction().execute(async (tx) => {
       const erased: { id: string; blobKeys: string[] }[] = [];
@@ -394,6 +400,7 @@ export class RecordingsRepository {
             content_sha256: `erased:${id}`,
             writer: null,
             erased_at: at,
+            shredded_at: options.shredded ? at : null,
           })
           .where('id', '=', id)
           .where('state', '=', 'stored')
@@ -417,8 +424,13 @@ export class RecordingsRepository {
   }
 
   /** an erased recording's tombstone: what the policy needs to tell whether it was in reach */
-  async tombstone(id: string): Promise<Pick<RecordingRow, 'id' | 'controller_id' | 'region' | 'agent' | 'erased_at'> | undefined> {
-    return this.db.selectFrom('recordings').select(['id', 'controller_id', 'region', 'agent', 'erased_at']).where('id', '=', id).where('state', '=', 'erased').executeTakeFirst();
+  async tombstone(id: string): Promise<Pick<RecordingRow, 'id' | 'controller_id' | 'region' | 'agent' | 'erased_at' | 'shredded_at'> | undefined> {
+    return this.db
+      .selectFrom('recordings')
+      .select(['id', 'controller_id', 'region', 'agent', 'erased_at', 'shredded_at'])
+      .where('id', '=', id)
+      .where('state', '=', 'erased')
+      .executeTakeFirst();
   }
 
   /** erased recordings whose objects are not all deleted yet */

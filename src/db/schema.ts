@@ -62,6 +62,10 @@ export interface RecordingsTable {
   sealed_detections: Defaulted<string | null>;
   /** when the recording was erased (state `erased`); its `wrapped_key` and `sealed_metadata` are then '' */
   erased_at: Defaulted<string | null>;
+  /** set when retention erased it by destroying its period key (docs/retention.md): CV_SHREDDED */
+  shredded_at: Defaulted<string | null>;
+  /** the retention class (`default`, `journal`, …): which of the controller's retentions applies */
+  retention_class: Defaulted<string>;
   /** JSON array of blob keys an erasure has still to delete (ciphertext whose key is gone); null when none */
   erasure_debris: Defaulted<string | null>;
 }
@@ -85,6 +89,39 @@ export interface RecordingRenditionsTable {
   ciphertext_sha256: string;
   plaintext_size: ColumnType<number, number, number>;
   created_at: string;
+}
+
+export interface RetentionPoliciesTable {
+  controller_id: string;
+  class: string;
+  days: number;
+  updated_at: string;
+}
+
+export interface HoldsTable {
+  id: string;
+  /** 'recording', 'personnummer', 'phone' or 'agent' */
+  kind: string;
+  recording_id: string | null;
+  agent: string | null;
+  from_time: string | null;
+  to_time: string | null;
+  case_ref: string;
+  /** with any identifier in it replaced by its label */
+  reason: string;
+  created_by: string;
+  created_at: string;
+  released_at: string | null;
+  released_by: string | null;
+  release_reason: string | null;
+}
+
+/** a hold by person: the person's blind-index digest under each controller's key */
+export interface HoldDigestsTable {
+  hold_id: string;
+  controller_id: string;
+  kind: string;
+  digest: string;
 }
 
 export interface RecordingIdentifiersTable {
@@ -286,6 +323,9 @@ export interface Database {
   controllers: ControllersTable;
   recordings: RecordingsTable;
   recording_identifiers: RecordingIdentifiersTable;
+  retention_policies: RetentionPoliciesTable;
+  holds: HoldsTable;
+  hold_digests: HoldDigestsTable;
   recording_renditions: RecordingRenditionsTable;
   users: UsersTable;
   processors: ProcessorsTable;

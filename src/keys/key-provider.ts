@@ -36,6 +36,12 @@ export interface KeyProvider {
    * own key is never destroyed (CV_INVALID_REQUEST). Needs the keyring unlocked.
    */
   destroy(keyId: string): Promise<void>;
+  /**
+   * The ids of keys destroyed here, kept with the keyring (not the database): a database restored
+   * from a backup older than a destruction still names them, and retention turns its recordings
+   * into tombstones instead of listing what cannot be read.
+   */
+  destroyedKeys(): Promise<string[]>;
   /** HPKE-opens a wrapped data key with the named private key */
   unwrap(keyId: string, wrapped: Buffer, info: Buffer): Promise<Buffer>;
   /** a 32-byte key for one named purpose (blind indexes, keyed hashes), derived from the installation secret */

@@ -35,6 +35,10 @@ export const ACTIONS = [
   'keys:read',
   // the second pair of eyes: approve or refuse an account that can reach recordings, or a contract
   'accounts:approve',
+  // a controller's retention policies, recordings' classes and legal holds: its privacy officer's
+  'retention:manage',
+  // destroying expired period keys: the operator's and the server's daily job
+  'retention:run',
   'users:manage',
   'tokens:manage',
   'tenancy:manage',
@@ -70,6 +74,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Action[]> = {
     'subject:export',
     'subject:erase',
     'accounts:approve',
+    'retention:manage',
   ],
   // key status (ids, dates, counts, never key material): admins manage the installation, auditors
   // check that keys are rotated and that retired keys no longer hold data keys
@@ -160,7 +165,7 @@ export interface SystemPrincipal {
 export type Principal = UserPrincipal | TokenPrincipal | OperatorPrincipal | SystemPrincipal;
 
 /** what a background job may do: store what it was given, and make renditions */
-const SYSTEM_PERMISSIONS: readonly Action[] = ['recording:ingest', 'recordings:list', 'recording:view', 'recordings:redact'];
+const SYSTEM_PERMISSIONS: readonly Action[] = ['recording:ingest', 'recordings:list', 'recording:view', 'recordings:redact', 'retention:run'];
 
 /** the part of a recording the policy looks at */
 export interface RecordingFacts {

@@ -14,6 +14,8 @@ import type { Vault } from '../vault.js';
 import type { SealedFields } from './sealed-metadata.js';
 import { EncryptWorkerPool } from './encrypt-workers.js';
 import { holdWriterLease, inFlight, WRITER } from './attempts.js';
+import { wrappingKey } from '../retention/wrapping-key.js';
+import { DEFAULT_CLASS } from '../retention/periods.js';
 
 export interface RecordingMetadata {
   controllerId: string;
@@ -22,6 +24,8 @@ export interface RecordingMetadata {
   direction?: 'inbound' | 'outbound';
   /** ISO 8601, UTC */
   startedAt?: string;
+  /** the retention class (docs/retention.md); `default` when absent */
+  retentionClass?: string;
 }
 
 export type StoreResult = { status: 'stored'; id: string; sha256: string } | { status: 'duplicate'; id: string; sha256: string };
@@ -47,7 +51,7 @@ export async function storeRecording(
   options: StoreOptions = {},
 ): Promise<StoreResult> {
   await holdWriterLease(vault);
-  const key = await vault.keys.activeKey(metadata.controllerId);
+  const key = await wrappingKey(vault, metadata);
   const id = randomUUID();
   const blobKey = recordingBlobKey(id);
   const pending = await vault.blobs.begin(blobKey);
@@ -98,6 +102,7 @@ export async function storeRecording(
       region: metadata.region ?? null,
       direction: metadata.direction ?? null,
       started_at: metadata.startedAt ?? null,
+      retention_class: metadata.retentionClass ?? DEFAULT_CLASS,
       sealed_metadata: sealed.sealedMetadata,
       sealed_transcript: sealed.sealedTranscript ?? null,
       imported_at: new Date().toISOString(),

@@ -187,7 +187,8 @@ export class AdministrationService {
     await this.trail.authorize(actor, 'users:manage', action);
     const user = await this.user(ref);
     if (actor.kind === 'user' && actor.user.id === user.id) throw new CallvaultError(ErrorCodes.FORBIDDEN, 'you cannot disable your own account');
-    const needsApproval = !disabled && actor.kind !== 'operator' && RECORDING_ROLES.includes(user.role as Role);
+    // enabling an account that was not disabled only lifts its lockout: nothing to approve
+    const needsApproval = !disabled && user.disabled === 1 && actor.kind !== 'operator' && RECORDING_ROLES.includes(user.role as Role);
     if (!disabled && user.agent) await assertAgentFree(this.deps, user.agent, { controllerId: user.controller_id, processorId: user.processor_id }, user.id);
     const approval = needsApproval ? { approval: 'pending' as const, approval_request: 'enable', approval_requested_by: requesterOf(actor), approval_decided_by: null } : {};
     await this.change(actor, { action, outcome: 'success', detail: { userId: user.id, ...(disabled ? {} : { approval: approval.approval ?? user.approval }) } }, async () => {

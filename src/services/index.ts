@@ -11,6 +11,7 @@ import { BreakGlassService } from './break-glass.js';
 import { KeysService } from './keys.js';
 import { SessionsService } from './sessions.js';
 import { EnrolmentService } from './enrolment.js';
+import { RetentionService } from './retention.js';
 import type { OidcProviderConfig } from '../identities/oidc.js';
 import { IngestService } from './ingest.js';
 import { BackupService } from './backup.js';
@@ -25,6 +26,7 @@ export interface Services {
   keys: KeysService;
   sessions: SessionsService;
   enrolment: EnrolmentService;
+  retention: RetentionService;
   breakGlass: BreakGlassService;
   ingest: IngestService;
   backup: BackupService;
@@ -48,6 +50,8 @@ export function createServices(vault: Vault, options: ServiceOptions = {}): Serv
     keys: new KeysService(vault, trail),
     sessions: new SessionsService(vault, trail, vault.audit, options.oidc),
     enrolment: new EnrolmentService(vault, vault.audit),
+    // retention destroys keys and rewraps: it gets the whole vault, as verify does
+    retention: new RetentionService(vault, trail),
     breakGlass: new BreakGlassService(vault, trail),
     ingest: new IngestService(vault, trail),
     backup: new BackupService(vault, trail),

@@ -443,12 +443,34 @@ interface StoredRendition {
 async function reach(deps: RecordingsDeps, trail: AuditTrail, actor: Actor, id: string, action: Action, auditAction: RecordingAction) {
   const principal = await trail.authorize(actor, action, auditAction);
   const row = await deps.recordings.get(id);
+  if (!row) await refuseShredded(deps, trail, actor, principal, id, action, auditAction);
   const decision = row ? decide(principal, action, factsOf(row), new Date()) : undefined;
   if (!row || !decision?.allowed) {
     await trail.record(actor, { action: auditAction, outcome: 'denied', recordingId: id, detail: { reason: decision && !decision.allowed ? decision.reason : 'not-found' } });
     throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such recording');
   }
   return { row, principal, breakGlassId: decision.breakGlassId };
+}
+
+/**
+ * A recording retention shredded answers CV_SHREDDED to whoever would have reached it (and 404,
+ * as ever, to anyone else): the tombstone keeps its controller, region and agent for the policy.
+ */
+async function refuseShredded(
+  deps: RecordingsDeps,
+  trail: AuditTrail,
+  actor: Actor,
+  principal: Principal,
+  id: string,
+  action: Action,
+  auditAction: RecordingAction,
+): Promise<void> {
+  const tombstone = await deps.recordings.tombstone(id);
+  if (!tombstone?.shredded_at) return;
+  const facts = { controllerId: tombstone.controller_id, region: tombstone.region, agent: tombstone.agent };
+  if (!reachesEverything(principal) && !decide(principal, action, facts, new Date()).allowed) return;
+  await trail.record(actor, { action: auditAction, outcome: 'denied', recordingId: id, detail: { reason: 'shredded' } });
+  throw new CallvaultError(ErrorCodes.SHREDDED, `this recording was shredded on ${tombstone.shredded_at.slice(0, 10)}: it passed its retention`);
 }
 
 /** a stated purpose binds a person: a machine token cannot state one */

@@ -121,6 +121,8 @@ export function keyProviderContract(name: string, fx: () => Promise<ProviderFixt
       );
       await assert.rejects(later.unwrap(period.keyId, wrapped, dataKeyContext(period.keyId, 'r')), (e: any) => e.code === ErrorCodes.KEY_NOT_FOUND);
       assert.equal((await later.list()).length, 2);
+      // the keyring remembers what it destroyed, for a database restored from an older backup
+      assert.deepEqual(await later.destroyedKeys(), [period.keyId]);
     });
 
     it('derives stable, purpose-separated secrets', async () => {

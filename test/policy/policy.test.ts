@@ -202,6 +202,7 @@ test('every role has exactly the permissions the brief gives it', () => {
       'subject:export',
       'subject:erase',
       'accounts:approve',
+      'retention:manage',
     ],
     auditor: ['audit:read', 'break-glass:list', 'subject:access-log', 'keys:read'],
     admin: ['users:manage', 'tokens:manage', 'tenancy:manage', 'keys:read'],

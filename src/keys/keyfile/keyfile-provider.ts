@@ -40,6 +40,8 @@ interface KeyringFile {
   check: string;
   sealedInstallationSecret: string;
   keys: KeyEntry[];
+  /** keys destroyed (key-provider.ts `destroyedKeys`): ids only, nothing that opens anything */
+  destroyed?: { keyId: string; controllerId: string; scope: string; destroyedAt: string }[];
 }
 
 /** OWASP's first Argon2id recommendation: 64 MiB, 3 passes (about 0.3 s here). */
@@ -156,10 +158,15 @@ export class KeyfileProvider implements KeyProvider {
     if (!entry) return;
     if (!entry.scope) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, "a controller's own key is never destroyed");
     // the file without the entry replaces the old one atomically: no copy of the sealed key stays in it
-    const next: KeyringFile = { ...this.#file, keys: this.#file.keys.filter((k) => k.keyId !== keyId) };
+    const destroyed = [...(this.#file.destroyed ?? []), { keyId, controllerId: entry.controllerId, scope: entry.scope, destroyedAt: new Date().toISOString() }];
+    const next: KeyringFile = { ...this.#file, keys: this.#file.keys.filter((k) => k.keyId !== keyId), destroyed };
     await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`);
     this.#file = next;
     this.#privateKeys.delete(keyId);
+  }
+
+  async destroyedKeys(): Promise<string[]> {
+    return (this.#file.destroyed ?? []).map((d) => d.keyId);
   }
 
   async unwrap(keyId: string, wrapped: Buffer, info: Buffer): Promise<Buffer> {
@@ -201,7 +208,8 @@ function parseKeyring(text: string): KeyringFile {
     typeof kdf.salt !== 'string' ||
     typeof file.check !== 'string' ||
     typeof file.sealedInstallationSecret !== 'string' ||
-    !Array.isArray(file.keys)
+    !Array.isArray(file.keys) ||
+    (file.destroyed !== undefined && (!Array.isArray(file.destroyed) || file.destroyed.some((d) => typeof d?.keyId !== 'string')))
   ) {
     throw invalid();
   }

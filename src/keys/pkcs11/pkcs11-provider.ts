@@ -46,6 +46,7 @@ const APPLICATION = 'callvault';
 const KEYRING_FORMAT = 'callvault-hsm-keyring/v1';
 const ENTRY_FORMAT = 'callvault-hsm-key/v1';
 const RETIRED_FORMAT = 'callvault-hsm-retired/v1';
+const DESTROYED_FORMAT = 'callvault-hsm-destroyed/v1';
 const WRAPPED_KEY_SIZE = N_ENC + 32 + N_T;
 
 interface Entry {
@@ -318,9 +319,31 @@ export class Pkcs11KeyProvider implements KeyProvider {
     if (!entry.scope) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, "a controller's own key is never destroyed");
     // the private key first: once it is gone nothing can unwrap, whatever else an interruption leaves
     for (const cls of [lib.CKO_PRIVATE_KEY, lib.CKO_PUBLIC_KEY]) for (const h of this.#findKeyObjects(cls, keyId)) pkcs11.C_DestroyObject(this.#session, h);
+    this.#createData(this.#label(`destroyed/${keyId}`), {
+      format: DESTROYED_FORMAT,
+      keyId,
+      controllerId: entry.controllerId,
+      scope: entry.scope,
+      destroyedAt: new Date().toISOString(),
+    });
     for (const h of this.#findData(this.#label(`entry/${keyId}`))) pkcs11.C_DestroyObject(this.#session, h);
     this.#privateKeys.delete(keyId);
     this.#verified.delete(keyId);
+  }
+
+  async destroyedKeys(): Promise<string[]> {
+    const { lib, pkcs11 } = this.#module();
+    const prefix = this.#label('destroyed/');
+    const all = findAll(pkcs11, this.#session, [
+      { type: lib.CKA_CLASS, value: lib.CKO_DATA },
+      { type: lib.CKA_APPLICATION, value: APPLICATION },
+    ]);
+    const ids: string[] = [];
+    for (const h of all) {
+      const label = this.#attr(h, lib.CKA_LABEL).toString('utf8');
+      if (label.startsWith(prefix)) ids.push(label.slice(prefix.length));
+    }
+    return ids;
   }
 
   async unwrap(keyId: string, wrapped: Buffer, info: Buffer): Promise<Buffer> {
