@@ -4937,6 +4937,10 @@ export interface operations {
                 id: string;
                 controllerId: string;
                 startedAt: string | null;
+                /** @description erased or shredded: the recording is gone, and only its audit entries are listed */
+                state: "stored" | "erased" | "shredded";
+                /** @description when it was erased or shredded */
+                destroyedAt: string | null;
               })[];
             accesses: ({
                 index: number;
