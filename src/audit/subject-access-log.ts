@@ -1,12 +1,14 @@
 /**
  * The patient's access log: every audited event that touched one person's recordings (who, when,
  * what, for which purpose, under break-the-glass or not), and every search made for the person's
- * identifier. The person's recordings are found through the blind indexes, their events through
- * the indexed recording column of the log; the searches by the indexed keyed hash of the
- * identifier. `audit verify` checks both columns against the signed entries.
+ * identifier. The person's recordings are found through the blind indexes, and those destroyed
+ * since (erased, shredded) through the links their destroyer kept (src/recordings/destroyed.ts):
+ * PDL 8 kap. wants the log of who accessed a record kept after the record is gone. Their events
+ * are found through the indexed recording column of the log; the searches by the indexed keyed
+ * hash of the identifier. `audit verify` checks both columns against the signed entries.
  */
 import type { Vault } from '../vault.js';
-import { findByIdentifier } from '../recordings/indexer.js';
+import { findByIdentifier, findDestroyedByIdentifier } from '../recordings/indexer.js';
 import type { AuditActor, AuditOutcome, UnattributedEvent } from './audit-log.js';
 
 export interface SubjectAccess {
@@ -23,8 +25,19 @@ export interface SubjectAccess {
   detail: Record<string, unknown>;
 }
 
+export interface LoggedRecording {
+  id: string;
+  controllerId: string;
+  startedAt: string | null;
+  /** stored, or destroyed: by a data subject's erasure, or by retention */
+  state: 'stored' | 'erased' | 'shredded';
+  /** when it was erased or shredded; null while stored */
+  destroyedAt: string | null;
+}
+
 export interface SubjectAccessLog {
-  recordings: { id: string; controllerId: string; startedAt: string | null }[];
+  /** the person's recordings, stored and destroyed, by id */
+  recordings: LoggedRecording[];
   accesses: SubjectAccess[];
 }
 
@@ -33,7 +46,18 @@ export interface SubjectAccessLog {
  * (the caller's reach); everything when absent
  */
 export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'phone', canonicalValue: string, controllers?: readonly string[]): Promise<SubjectAccessLog> {
-  const recordings = (await findByIdentifier(vault, kind, canonicalValue, controllers)).map((h) => h.row);
+  const stored: LoggedRecording[] = (await findByIdentifier(vault, kind, canonicalValue, controllers)).map(({ row }) => ({
+    id: row.id,
+    controllerId: row.controller_id,
+    startedAt: row.started_at,
+    state: 'stored',
+    destroyedAt: null,
+  }));
+  const destroyed = new Map<string, LoggedRecording>();
+  for (const d of await findDestroyedByIdentifier(vault, kind, canonicalValue, controllers)) {
+    destroyed.set(d.id, { id: d.id, controllerId: d.controllerId, startedAt: d.startedAt, state: d.destruction, destroyedAt: d.destroyedAt });
+  }
+  const recordings = [...stored, ...destroyed.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
   const ids = recordings.map((r) => r.id);
   const db = vault.database.db;
   const byRecording = ids.length ? await db.selectFrom('audit_entries').select(['seq', 'entry']).where('recording_id', 'in', ids).orderBy('seq').execute() : [];
@@ -78,7 +102,7 @@ export async function subjectAccessLog(vault: Vault, kind: 'personnummer' | 'pho
       detail,
     });
   }
-  return { recordings: recordings.map((r) => ({ id: r.id, controllerId: r.controller_id, startedAt: r.started_at })), accesses };
+  return { recordings, accesses };
 }
 
 /**

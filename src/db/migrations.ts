@@ -429,6 +429,27 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('hold_digests_digest').on('hold_digests').columns(['digest']).execute();
     },
   },
+  '0013_destroyed_identifiers': {
+    async up(db: Kysely<any>) {
+      // The patient's access log outlives the recordings (PDL 8 kap.): when a recording is destroyed
+      // (erased, or shredded by retention), the blind-index digests that tie a person's identifiers
+      // to it move here from `recording_identifiers`, so that no search, list or count finds the
+      // recording and the access log still does. Keyed HMACs only. No reference to `recordings`:
+      // the link must not depend on what a destroyer keeps of the row.
+      await db.schema
+        .createTable('destroyed_identifiers')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('recording_id', 'text', (c) => c.notNull())
+        .addColumn('controller_id', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('destruction', 'text', (c) => c.notNull())
+        .addColumn('destroyed_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('destroyed_identifiers_pk', ['kind', 'digest', 'recording_id'])
+        .execute();
+      await db.schema.createIndex('destroyed_identifiers_recording').on('destroyed_identifiers').column('recording_id').execute();
+    },
+  },
 };
 
 /** rows read per query, and rows written per UPDATE (6 parameters each: under SQLite's 32,766) */

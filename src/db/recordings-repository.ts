@@ -4,8 +4,9 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { Scope } from '../policy/policy.js';
-import type { Database, RecordingRenditionsTable, RecordingsTable, RedactionState } from './schema.js';
+import type { Database, DestroyedIdentifiersTable, RecordingRenditionsTable, RecordingsTable, RedactionState } from './schema.js';
 import type { IdentifierKind } from '../identifiers/blind-index.js';
+import { keepSubjectLinks } from '../recordings/destroyed.js';
 
 export type RecordingRow = Selectable<RecordingsTable>;
 export type NewRecording = Omit<Insertable<RecordingsTable>, 'state' | 'indexed'>;
@@ -299,6 +300,27 @@ export class RecordingsRepository {
       .execute() as Promise<(RecordingRow & { kind: IdentifierKind })[]>;
   }
 
+  /**
+   * destroyed recordings of the given controllers linked to any of the given blind-index digests
+   * (src/recordings/destroyed.ts): for the person's access log only
+   */
+  async destroyedByIdentifier(
+    kinds: IdentifierKind[],
+    digests: string[],
+    controllerIds: readonly string[],
+  ): Promise<Omit<Selectable<DestroyedIdentifiersTable>, 'kind' | 'digest'>[]> {
+    if (digests.length === 0 || controllerIds.length === 0) return [];
+    return this.db
+      .selectFrom('destroyed_identifiers')
+      .select(['recording_id', 'controller_id', 'started_at', 'destruction', 'destroyed_at'])
+      .distinct()
+      .where('kind', 'in', kinds)
+      .where('digest', 'in', digests)
+      .where('controller_id', 'in', [...controllerIds])
+      .orderBy('recording_id')
+      .execute();
+  }
+
   /** stored recordings whose redaction is in one of `states`, oldest id first */
   async awaitingRedaction(states: readonly RedactionState[], limit: number, after = ''): Promise<RecordingRow[]> {
     return this.db
@@ -372,9 +394,10 @@ export class RecordingsRepository {
 
   /**
    * Erases stored recordings in one transaction (crypto-shredding, docs/subject-rights.md): the
-   * wrapped data key and every sealed field are cleared, the blind indexes, renditions and access
-   * grants deleted, the content hash replaced (a tombstone must not fingerprint the audio, nor
-   * make a later import of the same file a "duplicate" of nothing). The row stays, state
+   * wrapped data key and every sealed field are cleared, the blind indexes deleted (but for the
+   * person links the access log keeps: keepSubjectLinks), renditions and access grants deleted,
+   * the content hash replaced (a tombstone must not fingerprint the audio, nor make a later
+   * import of the same file a "duplicate" of nothing). The row stays, state
    * `erased`, so audit entries naming its id still resolve. Returns the recordings erased now
    * (those already erased, or not stored, are left alone) and the blob keys to delete, which
    * the row keeps in `erasure_debris` until they are deleted (`setErasureDebris`).
@@ -409,7 +432,7 @@ export class RecordingsRepository {
         if (!row) continue;
         const renditions = await tx.selectFrom('recording_renditions').select('blob_key').where('recording_id', '=', id).execute();
         const blobKeys = [row.blob_key, ...renditions.map((r) => r.blob_key)];
-        await tx.deleteFrom('recording_identifiers').where('recording_id', '=', id).execute();
+        await keepSubjectLinks(tx, [id], options.shredded ? 'shredded' : 'erased', at);
         await tx.deleteFrom('recording_renditions').where('recording_id', '=', id).execute();
         await tx.deleteFrom('access_grants').where('recording_id', '=', id).execute();
         await tx

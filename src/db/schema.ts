@@ -130,6 +130,25 @@ export interface RecordingIdentifiersTable {
   recording_id: string;
 }
 
+/** how a recording was destroyed: a data subject's erasure, or retention's shredding */
+export type Destruction = 'erased' | 'shredded';
+
+/**
+ * A destroyed recording's link to the person it was about (src/recordings/destroyed.ts): the
+ * blind-index digests of its personnummer and phone number (metadata and transcript) it had when it
+ * was destroyed, kept for the person's access log (PDL 8 kap.) and read by nothing else.
+ */
+export interface DestroyedIdentifiersTable {
+  kind: string;
+  digest: string;
+  recording_id: string;
+  controller_id: string;
+  /** the call's start time, as the recording's row had it */
+  started_at: string | null;
+  destruction: Destruction;
+  destroyed_at: string;
+}
+
 export interface UsersTable {
   id: string;
   username: string;
@@ -326,6 +345,7 @@ export interface Database {
   retention_policies: RetentionPoliciesTable;
   holds: HoldsTable;
   hold_digests: HoldDigestsTable;
+  destroyed_identifiers: DestroyedIdentifiersTable;
   recording_renditions: RecordingRenditionsTable;
   users: UsersTable;
   processors: ProcessorsTable;

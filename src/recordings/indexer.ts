@@ -9,6 +9,7 @@ import type { FoundIdentifier } from '../redaction/transcript.js';
 import type { Vault } from '../vault.js';
 import { readSealedDetections, readSealedFields } from './read.js';
 import type { SealedFields } from './sealed-metadata.js';
+import type { Destruction } from './destroyed.js';
 
 /** one per controller and vault: deriving its key costs more than a lookup */
 const indexes = new WeakMap<object, Map<string, BlindIndex>>();
@@ -81,9 +82,7 @@ export async function findByIdentifier(
   canonicalValue: string,
   controllerIds?: readonly string[],
 ): Promise<SubjectHit[]> {
-  const controllers = controllerIds ?? (await vault.controllers.list()).map((c) => c.id);
-  const kinds: IdentifierKind[] = kind === 'source_name' ? [kind] : [kind, transcriptKind(kind)];
-  const digests = kinds.flatMap((k) => controllers.map((c) => blindIndexFor(vault, c).digest(k, canonicalValue)));
+  const { kinds, digests } = await lookup(vault, kind, canonicalValue, controllerIds);
   const found = new Map<string, SubjectHit>();
   // one query for both kinds; a digest is keyed by its kind, so it matches only its own
   for (const { kind: k, ...row } of await vault.recordings.findByIdentifier(kinds, digests)) {
@@ -93,4 +92,46 @@ export async function findByIdentifier(
   }
   for (const hit of found.values()) hit.foundIn.sort();
   return [...found.values()].sort((a, b) => (a.row.id < b.row.id ? -1 : 1));
+}
+
+/** the kinds to look a value up by, and its digest under each controller's key, one per kind and controller */
+async function lookup(
+  vault: Pick<Vault, 'controllers' | 'keys'>,
+  kind: 'phone' | 'personnummer' | 'source_name',
+  canonicalValue: string,
+  controllerIds: readonly string[] | undefined,
+): Promise<{ controllers: readonly string[]; kinds: IdentifierKind[]; digests: string[] }> {
+  const controllers = controllerIds ?? (await vault.controllers.list()).map((c) => c.id);
+  const kinds: IdentifierKind[] = kind === 'source_name' ? [kind] : [kind, transcriptKind(kind)];
+  const digests = kinds.flatMap((k) => controllers.map((c) => blindIndexFor(vault, c).digest(k, canonicalValue)));
+  return { controllers, kinds, digests };
+}
+
+export interface DestroyedHit {
+  id: string;
+  controllerId: string;
+  startedAt: string | null;
+  destruction: Destruction;
+  destroyedAt: string;
+}
+
+/**
+ * The person's recordings that were destroyed (erased or shredded) at these controllers (all when
+ * absent), through the links a destroyer kept (src/recordings/destroyed.ts): for the access log
+ * only, never for finding recordings, which are gone.
+ */
+export async function findDestroyedByIdentifier(
+  vault: Pick<Vault, 'controllers' | 'keys' | 'recordings'>,
+  kind: 'phone' | 'personnummer',
+  canonicalValue: string,
+  controllerIds?: readonly string[],
+): Promise<DestroyedHit[]> {
+  const { controllers, kinds, digests } = await lookup(vault, kind, canonicalValue, controllerIds);
+  return (await vault.recordings.destroyedByIdentifier(kinds, digests, controllers)).map((r) => ({
+    id: r.recording_id,
+    controllerId: r.controller_id,
+    startedAt: r.started_at,
+    destruction: r.destruction,
+    destroyedAt: r.destroyed_at,
+  }));
 }

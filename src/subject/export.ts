@@ -211,8 +211,9 @@ function readme(c: ArchiveContents): string {
     '',
     'Contents',
     '  README.txt                       this file',
-    '  access-log.json                  who accessed these recordings or searched for this person: when, what,',
-    '                                   for which stated purpose, and whether under break-the-glass',
+    '  access-log.json                  who accessed these recordings, and those destroyed since, or searched for',
+    '                                   this person: when, what, for which stated purpose, and whether under',
+    '                                   break-the-glass',
     '  recordings/<id>/metadata.json    when the call began, how long it lasted, its direction and region, the',
     '                                   agent who took it, the organisation responsible for it (controller), and',
     '                                   the caller number and personnummer recorded with it',
@@ -229,5 +230,14 @@ function readme(c: ArchiveContents): string {
     );
   }
   if (c.hits.length === 0) lines.push('  none');
+  const destroyed = c.log.recordings.filter((r) => r.state !== 'stored');
+  if (destroyed.length) {
+    lines.push(
+      '',
+      'Recordings destroyed (erased at a request, or shredded when their retention ran out): nothing of them is',
+      'left to export, and access-log.json still lists who accessed them before',
+    );
+    for (const r of destroyed) lines.push(`  ${r.id}  ${r.state} ${r.destroyedAt}  call of ${r.startedAt ?? 'unknown time'}`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -62,6 +62,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       print(opts, log, () =>
         [
           `${log.recordings.length} recordings, ${log.accesses.length} audited events`,
+          ...log.recordings.filter((r) => r.state !== 'stored').map((r) => `${r.id}  ${r.state} ${r.destroyedAt}: only its audit entries are left`),
           ...log.accesses.map((a) =>
             [
               a.time,

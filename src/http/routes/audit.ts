@@ -118,7 +118,17 @@ const ExportQuery = Type.Object(
 );
 
 const AccessLog = Type.Object({
-  recordings: Type.Array(Type.Object({ id: Type.String(), controllerId: Type.String(), startedAt: Type.Union([Type.String(), Type.Null()]) })),
+  recordings: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      controllerId: Type.String(),
+      startedAt: Type.Union([Type.String(), Type.Null()]),
+      state: Type.Union([Type.Literal('stored'), Type.Literal('erased'), Type.Literal('shredded')], {
+        description: 'erased or shredded: the recording is gone, and only its audit entries are listed',
+      }),
+      destroyedAt: Type.Union([Type.String(), Type.Null()], { description: 'when it was erased or shredded' }),
+    }),
+  ),
   accesses: Type.Array(
     Type.Object({
       index: Type.Integer(),

@@ -119,6 +119,12 @@ const en = {
       started: 'Call started',
       controller: 'Region owner',
       id: 'Id',
+      state: 'Recording',
+    },
+    state: {
+      stored: 'Kept',
+      erased: 'Erased {{when}}: only the log of who accessed it is left',
+      shredded: 'Shredded {{when}} when its retention ran out: only the log of who accessed it is left',
     },
   },
   breakGlass: {
@@ -248,6 +254,12 @@ const sv: Dict<typeof en> = {
       started: 'Samtalet började',
       controller: 'Ägande region',
       id: 'Id',
+      state: 'Inspelningen',
+    },
+    state: {
+      stored: 'Finns kvar',
+      erased: 'Raderad {{when}}: bara loggen över vem som tog del av den finns kvar',
+      shredded: 'Gallrad {{when}} när bevarandetiden gick ut: bara loggen över vem som tog del av den finns kvar',
     },
   },
   breakGlass: {

@@ -68,6 +68,7 @@ export function SubjectAccessLog({ subject }: { subject?: Subject }) {
                   <th scope="col">{t('subject.columns.started')}</th>
                   <th scope="col">{t('subject.columns.id')}</th>
                   <th scope="col">{t('subject.columns.controller')}</th>
+                  <th scope="col">{t('subject.columns.state')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -78,6 +79,7 @@ export function SubjectAccessLog({ subject }: { subject?: Subject }) {
                       <code title={r.id}>{shortId(r.id)}</code>
                     </td>
                     <td>{r.controllerId ?? '—'}</td>
+                    <td>{t(`subject.state.${r.state}`, { when: dateTime(r.destroyedAt) })}</td>
                   </tr>
                 ))}
               </tbody>

@@ -260,7 +260,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "accounts:approve" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -419,7 +419,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "accounts:approve" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -4937,6 +4937,10 @@ export interface operations {
                 id: string;
                 controllerId: string;
                 startedAt: string | null;
+                /** @description erased or shredded: the recording is gone, and only its audit entries are listed */
+                state: "stored" | "erased" | "shredded";
+                /** @description when it was erased or shredded */
+                destroyedAt: string | null;
               })[];
             accesses: ({
                 index: number;
