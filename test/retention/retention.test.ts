@@ -138,6 +138,13 @@ for (const dialect of ['sqlite', 'postgres'] as Dialect[]) {
         assert.equal(row.wrapped_key, '');
       }
       for (const id of [S1, S3, later]) assert.equal(await readable(id), true, `${id} is kept`);
+      // the patient access log still lists the shredded call, and who reached it before
+      const log = await services.subjectRights.accessLog(operator, { personnummer: w.otherPersonnummer });
+      assert.deepEqual(
+        log.recordings.map((r) => [r.id, r.state]),
+        [[O1, 'shredded']],
+      );
+      assert.ok(log.accesses.some((a) => a.recordingId === O1 && a.action === 'recording.ingest'));
       const shown = await w.dpoA.client.get(`${API}/recordings/${S2}`);
       assert.equal(shown.status, 410, shown.body.toString());
       assert.equal(shown.json.error.code, 'CV_SHREDDED');
