@@ -66,6 +66,11 @@ export const ERRORS = {
     status: 403,
     meaning: 'the account waits for a second person to approve it (four-eyes) or was refused: it can do nothing yet',
   },
+  PAST_RETENTION: {
+    code: 'CV_PAST_RETENTION',
+    status: 422,
+    meaning: 'the call is already past its retention and no legal hold covers it: it is not stored',
+  },
   SHREDDED: {
     code: 'CV_SHREDDED',
     status: 410,

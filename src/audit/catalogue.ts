@@ -105,7 +105,7 @@ export const AUDIT_CATALOGUE = {
   },
   'recording.ingest': {
     meaning:
-      'each recording stored by an HTTP upload or by `callvault import`, through the same service: stored (written before it becomes visible), duplicate, recovered by housekeeping, denied (`reason: scope`: a token naming another controller; `token-limits`: a region or agent outside the limits of the token, or none named), or failed',
+      'each recording stored by an HTTP upload or by `callvault import`, through the same service: stored (written before it becomes visible), duplicate, recovered by housekeeping, denied (`reason: scope`: a token naming another controller; `token-limits`: a region or agent outside the limits of the token, or none named; `past-retention`: a call already past its retention that no hold covers), or failed',
     uses: RECORDING,
     detail: { status: opt('string'), reason },
   },

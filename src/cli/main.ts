@@ -24,6 +24,7 @@ import * as subject from './commands/subject.js';
 import * as pii from './commands/pii.js';
 import * as redact from './commands/redact.js';
 import * as backup from './commands/backup.js';
+import * as retention from './commands/retention.js';
 
 export async function main(argv: string[]): Promise<void> {
   // everything callvault writes is for its own user only
@@ -59,6 +60,7 @@ export async function main(argv: string[]): Promise<void> {
     subject,
     pii,
     backup,
+    retention,
     demo,
     serve,
   ])

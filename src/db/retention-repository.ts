@@ -88,6 +88,23 @@ export class RetentionRepository {
     return this.db.selectFrom('holds').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** whether an active hold names one of these digests at this controller */
+  async anyHoldDigest(controllerId: string, digests: readonly { kind: string; digest: string }[]): Promise<boolean> {
+    for (const d of digests) {
+      const hit = await this.db
+        .selectFrom('hold_digests')
+        .innerJoin('holds', 'holds.id', 'hold_digests.hold_id')
+        .select('hold_digests.hold_id')
+        .where('hold_digests.controller_id', '=', controllerId)
+        .where('hold_digests.kind', '=', d.kind)
+        .where('hold_digests.digest', '=', d.digest)
+        .where('holds.released_at', 'is', null)
+        .executeTakeFirst();
+      if (hit) return true;
+    }
+    return false;
+  }
+
   async release(id: string, at: string, by: string, reason: string): Promise<boolean> {
     const r = await this.db
       .updateTable('holds')

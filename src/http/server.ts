@@ -18,6 +18,7 @@ import { authenticate, SESSION_COOKIE, type AuthContext } from './auth.js';
 import { errorSchema } from './schemas.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerEnrolmentRoutes } from './routes/enrolment.js';
+import { registerRetentionRoutes } from './routes/retention.js';
 import { registerRecordingRoutes } from './routes/recordings.js';
 import { registerIngestRoutes } from './routes/ingest.js';
 import { registerAdminRoutes } from './routes/admin.js';
@@ -245,6 +246,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await registerBreakGlassRoutes(api);
       await registerAuditRoutes(api);
       await registerSubjectRoutes(api);
+      await registerRetentionRoutes(api);
       await registerKeyRoutes(api);
       await registerOidcRoutes(api, { signInPerMinute: options.signInPerMinute ?? 20 });
     },

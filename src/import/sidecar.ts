@@ -16,9 +16,12 @@ export interface Sidecar {
   startedAt?: string;
   direction?: 'inbound' | 'outbound';
   controller?: string;
+  /** the retention class (docs/retention.md): `journal` for a call that is part of the patient record */
+  class?: string;
 }
 
-const KEYS = ['caller', 'personnummer', 'agent', 'region', 'startedAt', 'direction', 'controller'] as const;
+const KEYS = ['caller', 'personnummer', 'agent', 'region', 'startedAt', 'direction', 'controller', 'class'] as const;
+const CLASS_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 function invalid(message: string): CallvaultError {
@@ -56,6 +59,10 @@ export function parseSidecar(record: Record<string, unknown>): Sidecar {
         out.startedAt = new Date(t).toISOString();
         break;
       }
+      case 'class':
+        if (!CLASS_NAME.test(value)) throw invalid('class is 1 to 32 lower-case letters, digits or dashes, starting with a letter');
+        out.class = value;
+        break;
       case 'direction':
         if (value !== 'inbound' && value !== 'outbound') throw invalid('direction must be "inbound" or "outbound"');
         out.direction = value;

@@ -192,16 +192,17 @@ export async function placeHold(vault: Vault, holdId: string, controllers: reado
   const active = new Set((await vault.retention.holds({ active: true })).map((h) => `hold/${h.id}`));
   let covered = 0;
   for (const controllerId of controllers) {
-    const matches = await vault.retention.covered(controllerId, holdId);
-    if (matches.length === 0) continue;
+    // the hold's key exists from the start: a call that arrives later and matches is wrapped to it
     const keys = new Keys(vault, controllerId, await vault.keys.list());
+    const key = await keys.ensure(`hold/${holdId}`);
+    const matches = await vault.retention.covered(controllerId, holdId);
     const byId = new Map(keys.of(controllerId).map((k) => [k.keyId, k]));
     for (const m of matches) {
       covered += 1;
       const from = byId.get(m.keyId);
       if (!from || (from.scope && active.has(from.scope))) continue;
       const row = await vault.recordings.get(m.recordingId);
-      if (row?.state === 'stored') await moveTo(vault, row, from, await keys.ensure(`hold/${holdId}`));
+      if (row?.state === 'stored') await moveTo(vault, row, from, key);
     }
   }
   return covered;

@@ -8,9 +8,12 @@
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import type { RedactionState } from '../db/schema.js';
 import { importPaths, type ImportOptions, type ImportReport, type IncomingRecording } from '../import/importer.js';
+import type { Sidecar } from '../import/sidecar.js';
 import { decide } from '../policy/policy.js';
 import { indexNow, indexPending } from '../recordings/indexer.js';
 import { storeRecording, type StoreResult } from '../recordings/store.js';
+import { DEFAULT_CLASS, recordingExpiresAt } from '../retention/periods.js';
+import { heldOnArrival } from '../retention/holds.js';
 import { redactPending } from '../redaction/backlog.js';
 import { redactRecording } from '../redaction/redact-recording.js';
 import type { Vault } from '../vault.js';
@@ -85,13 +88,14 @@ export class IngestService {
     if (!own && !(await this.vault.controllers.get(controllerId))) {
       throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'metadata: controller is not known to this vault');
     }
+    await this.refusePastRetention(actor, controllerId, sidecar);
     const fields = { caller: sidecar.caller, personnummer: sidecar.personnummer, sourceName: incoming.sourceName, sourcePath: incoming.sourcePath };
     try {
       const stored = await storeRecording(
         this.vault,
         incoming.source,
         incoming.audio,
-        { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt },
+        { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt, retentionClass: sidecar.class },
         fields,
         {
           onChunk: incoming.onChunk,
@@ -164,6 +168,21 @@ export class IngestService {
   }
 
   /** a failed ingest, best effort: the failure itself is what the caller must learn */
+  /**
+   * A call already past its class's retention is not stored (it would be shredded at the next
+   * run, and should not have been kept this long), unless a legal hold covers it: by agent and
+   * time, or, when the keyring is open, by the person's identifiers.
+   */
+  private async refusePastRetention(actor: Actor, controllerId: string, sidecar: Sidecar): Promise<void> {
+    const cls = sidecar.class ?? DEFAULT_CLASS;
+    const policy = (await this.vault.retention.policies(controllerId)).find((p) => p.class === cls);
+    const time = sidecar.startedAt ?? new Date().toISOString();
+    if (!policy || recordingExpiresAt(time, policy.days) > new Date()) return;
+    if (await heldOnArrival(this.vault, controllerId, { agent: sidecar.agent, time, caller: sidecar.caller, personnummer: sidecar.personnummer })) return;
+    await this.trail.record(actor, { action: 'recording.ingest', outcome: 'denied', controllerId, detail: { reason: 'past-retention' } });
+    throw new CallvaultError(ErrorCodes.PAST_RETENTION, `the call is past its retention (${policy.days} days for class ${cls}) and no legal hold covers it: not stored`);
+  }
+
   private async failed(actor: Actor, controllerId: string | undefined, err: unknown): Promise<void> {
     await this.trail
       .record(actor, { action: 'recording.ingest', outcome: 'failure', controllerId, detail: { reason: isCallvaultError(err) ? err.code : 'error' } })
