@@ -418,6 +418,8 @@ const migrations: Record<string, Migration> = {
         .addColumn('released_at', 'text')
         .addColumn('released_by', 'text')
         .addColumn('release_reason', 'text')
+        // the controllers the hold was placed for (the placer's reach), comma-separated
+        .addColumn('controllers', 'text', (c) => c.notNull())
         .execute();
       await db.schema
         .createTable('hold_digests')

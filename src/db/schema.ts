@@ -114,6 +114,8 @@ export interface HoldsTable {
   released_at: string | null;
   released_by: string | null;
   release_reason: string | null;
+  /** the controllers the hold was placed for (the placer's reach), comma-separated */
+  controllers: string;
 }
 
 /** a hold by person: the person's blind-index digest under each controller's key */

@@ -142,10 +142,12 @@ export class RetentionService {
 
   // ---- legal holds
 
+  /** the holds placed for a controller the caller answers for (every one for the operator) */
   async holds(actor: Actor): Promise<HoldView[]> {
-    await this.trail.authorize(actor, 'retention:manage', 'retention.show');
+    const principal = await this.trail.authorize(actor, 'retention:manage', 'retention.show');
     await this.trail.record(actor, { action: 'retention.show', outcome: 'success', detail: { what: 'holds' } });
-    return (await this.vault.retention.holds()).map(holdView);
+    const reach = this.reach(principal);
+    return (await this.vault.retention.holds()).filter((h) => inReach(h, reach)).map(holdView);
   }
 
   /**
@@ -195,6 +197,7 @@ export class RetentionService {
       released_at: null,
       released_by: null,
       release_reason: null,
+      controllers: controllers.join(','),
     };
     const digests = value
       ? controllers.map((c) => ({ hold_id: hold.id, controller_id: c, kind, digest: blindIndexFor(this.vault, c).digest(kind as 'personnummer' | 'phone', value) }))
@@ -223,9 +226,7 @@ export class RetentionService {
     const principal = await this.trail.authorize(actor, 'retention:manage', 'hold.release');
     const reason = requireText(reasonText, 'the reason');
     const hold = await this.vault.retention.hold(id);
-    const reach = this.reach(principal);
-    const created = hold && (reach ? (await this.vault.users.get(hold.created_by))?.controller_id : undefined);
-    if (!hold || (reach && (!created || !reach.includes(created)))) {
+    if (!hold || !inReach(hold, this.reach(principal))) {
       await this.trail.record(actor, { action: 'hold.release', outcome: 'denied', detail: { holdId: id, reason: 'scope' } });
       throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such hold');
     }
@@ -254,6 +255,11 @@ export class RetentionService {
   private requireUnlocked(): void {
     if (!this.vault.keys.unlocked) throw new CallvaultError(ErrorCodes.KEYS_LOCKED, 'this needs the keyring: set CALLVAULT_PASSPHRASE (or the HSM PIN)');
   }
+}
+
+/** a hold is a privacy officer's to see and release when it was placed for a controller they answer for */
+function inReach(hold: HoldRow, reach: string[] | undefined): boolean {
+  return !reach || hold.controllers.split(',').some((c) => reach.includes(c));
 }
 
 function holdView(h: HoldRow): HoldView {

@@ -19,6 +19,7 @@ import { allowInsecureRequests } from 'openid-client';
 import { createToken } from '../../src/identities/tokens.js';
 import { createUser } from '../../src/identities/users.js';
 import { AdministrationService } from '../../src/services/administration.js';
+import { RetentionService } from '../../src/services/retention.js';
 import { AuditTrail } from '../../src/services/audit-trail.js';
 import { operatorActor } from '../../src/services/actor.js';
 import { addContract, addController, addProcessor } from '../../src/tenancy/tenancy.js';
@@ -76,6 +77,8 @@ let callcoContract: ContractRow;
 let spareContract: ContractRow;
 let throwawayTokenId: string;
 let victimId: string;
+/** a legal hold placed on the host, for region-a's privacy officer to release */
+let holdId = '';
 /** four-eyes: accounts and contracts an administrator asked for, waiting for region-a's privacy officer */
 const waiting = { user: '', user2: '', contract: '', contract2: '' };
 let reviewPeriodId: string;
@@ -211,6 +214,9 @@ before(async () => {
     waiting[key] = (await createUser(vault, { username: `waiting-${key}`, role: 'nurse', controllerId: 'region-a', agent: `w-${key}` })).id;
     await db(server).updateTable('users').set({ approval: 'pending', approval_request: 'create' }).where('id', '=', waiting[key]).execute();
   }
+  holdId = (
+    await new RetentionService(vault, new AuditTrail(vault.audit)).addHold(operatorActor('matrix'), { agent: 'nobody-yet', case: 'matrix-case', reason: 'a hold to release' })
+  ).id;
   for (const key of ['contract', 'contract2'] as const) {
     waiting[key] = (await addContract(vault, { processorId: 'spareco', controllerId: 'region-a', roles: ['nurse'], validFrom: iso(now - DAY), validTo: iso(now + DAY) })).id;
     await db(server).updateTable('contracts').set({ approval: 'pending', approval_request: 'create' }).where('id', '=', waiting[key]).execute();
@@ -248,7 +254,7 @@ interface RequestSpec {
 }
 
 interface Row {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** the route as the OpenAPI document names it */
   route: string;
   /** which instance, when the route takes an id */
@@ -771,6 +777,41 @@ const ROWS: Row[] = [
     path: `${API}/contracts/${spareContract.id}/end`,
   })),
 
+  // --- retention and legal holds: the controller's privacy officer
+  row('GET', '/api/v1/retention', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({ path: `${API}/retention` })),
+  row('PUT', '/api/v1/retention', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/retention`,
+    json: { controllerId: 'region-a', class: 'matrix', days: 3650 },
+  })),
+  row('POST', '/api/v1/recordings/{id}/class', 'R4', [401, 401, 401, 403, 403, 403, 403, 403, 404, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/recordings/${rec('R4')}/class`,
+    json: { class: 'journal' },
+  })),
+  row('POST', '/api/v1/recordings/{id}/class', 'R2', [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/recordings/${rec('R2')}/class`,
+    json: { class: 'journal' },
+  })),
+  row(
+    'GET',
+    '/api/v1/holds',
+    undefined,
+    [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/holds` }),
+    (_c, res) => (res.json.holds.some((h: { id: string }) => h.id === holdId) ? undefined : `answered ${res.body.toString().slice(0, 200)}`),
+  ),
+  row('POST', '/api/v1/holds', 'R4', [401, 401, 401, 403, 403, 403, 403, 403, 404, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/holds`,
+    json: { recordingId: rec('R4'), case: 'matrix-case', reason: 'region-b is not region-a' },
+  })),
+  row('POST', '/api/v1/holds', 'R2', [401, 401, 401, 403, 403, 403, 403, 403, 201, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/holds`,
+    json: { recordingId: rec('R2'), case: 'matrix-case', reason: 'a complaint about the call' },
+  })),
+  row('POST', '/api/v1/holds/{id}/release', 'placed', [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/holds/${holdId}/release`,
+    json: { reason: 'the case is closed' },
+  })),
+
   // --- four-eyes: what an administrator asked for waits for the controller's privacy officer
   row(
     'GET',
@@ -938,6 +979,14 @@ const AUDITED: Record<string, [string, string]> = {
   'POST /api/v1/users': ['user.create', '- - - D D D D D D D S D - -'],
   'POST /api/v1/users/{id}/reset [victim]': ['user.reset', '- - - D D D D D D D S D - -'],
   'GET /api/v1/approvals': ['approval.list', '- - - D D D D D S D D D - -'],
+  'GET /api/v1/retention': ['retention.show', '- - - D D D D D S D D D - -'],
+  'PUT /api/v1/retention': ['retention.set', '- - - D D D D D S D D D - -'],
+  'POST /api/v1/recordings/{id}/class [R4]': ['recording.class', '- - - D D D D D D D D D - -'],
+  'POST /api/v1/recordings/{id}/class [R2]': ['recording.class', '- - - D D D D D S D D D - -'],
+  'GET /api/v1/holds': ['retention.show', '- - - D D D D D S D D D - -'],
+  'POST /api/v1/holds [R4]': ['hold.add', '- - - D D D D D D D D D - -'],
+  'POST /api/v1/holds [R2]': ['hold.add', '- - - D D D D D S D D D - -'],
+  'POST /api/v1/holds/{id}/release [placed]': ['hold.release', '- - - D D D D D S D D D - -'],
   'POST /api/v1/users/{id}/approve [waiting]': ['user.approve', '- - - D D D D D S D D D - -'],
   'POST /api/v1/users/{id}/refuse [waiting]': ['user.refuse', '- - - D D D D D S D D D - -'],
   'POST /api/v1/contracts/{id}/approve [waiting]': ['contract.approve', '- - - D D D D D S D D D - -'],

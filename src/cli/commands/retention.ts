@@ -25,7 +25,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
 
   retention
     .command('set')
-    .description('set a controller\'s retention for a class; lowering it shows first how many recordings it would shred, and asks unless --yes')
+    .description("set a controller's retention for a class; lowering it shows first how many recordings it would shred, and asks unless --yes")
     .requiredOption('--controller <id>', 'the controller')
     .requiredOption('--days <n>', 'days after the call', days)
     .option('--class <name>', 'the retention class (default: default)')
@@ -34,7 +34,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const opts = globals();
       const confirm = async (wouldShred: number): Promise<boolean> => {
         if (cmd.yes) return true;
-        if (!process.stdin.isTTY) throw new CallvaultError(ErrorCodes.USAGE, `this would shred ${wouldShred} recordings at the next run: confirm with --yes when not on a terminal`);
+        if (!process.stdin.isTTY)
+          throw new CallvaultError(ErrorCodes.USAGE, `this would shred ${wouldShred} recordings at the next run: confirm with --yes when not on a terminal`);
         const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
         try {
           return (await rl.question(`The next retention run would shred ${wouldShred} recordings for good. Type "shred" to confirm: `)).trim().toLowerCase() === 'shred';
@@ -42,14 +43,20 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           rl.close();
         }
       };
-      const result = await withServices(opts, (services, actor) => asUsage(() => services.retention.set(actor, { controllerId: cmd.controller, class: cmd.class, days: cmd.days }, confirm)));
+      const result = await withServices(opts, (services, actor) =>
+        asUsage(() => services.retention.set(actor, { controllerId: cmd.controller, class: cmd.class, days: cmd.days }, confirm)),
+      );
       if (!result.applied) throw new CallvaultError(ErrorCodes.USAGE, 'not confirmed: the retention is unchanged');
-      print(opts, result, () => `retention of ${cmd.controller}/${cmd.class ?? 'default'} is ${cmd.days} days${result.wouldShred ? `; the next run shreds ${result.wouldShred} recordings` : ''}`);
+      print(
+        opts,
+        result,
+        () => `retention of ${cmd.controller}/${cmd.class ?? 'default'} is ${cmd.days} days${result.wouldShred ? `; the next run shreds ${result.wouldShred} recordings` : ''}`,
+      );
     });
 
   retention
     .command('show')
-    .description('every controller\'s retentions and the legal holds')
+    .description("every controller's retentions and the legal holds")
     .action(async () => {
       const opts = globals();
       const shown = await withServices(opts, async (services, actor) => ({ policies: await services.retention.policies(actor), holds: await services.retention.holds(actor) }));
@@ -82,7 +89,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
 
   hold
     .command('add')
-    .description('place a hold on a recording, a person or an agent\'s calls in a window: it takes effect at once (needs the passphrase)')
+    .description("place a hold on a recording, a person or an agent's calls in a window: it takes effect at once (needs the passphrase)")
     .option('--recording <id>')
     .option('--personnummer <value>')
     .option('--phone <value>')
@@ -93,7 +100,16 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .requiredOption('--reason <text>', 'why; identifiers in it are kept as labels', text(1000))
     .action(async (cmd: { recording?: string; personnummer?: string; phone?: string; agent?: string; from?: string; to?: string; case: string; reason: string }) => {
       const opts = globals();
-      const spec = { recordingId: cmd.recording, personnummer: cmd.personnummer, phone: cmd.phone, agent: cmd.agent, from: cmd.from, to: cmd.to, case: cmd.case, reason: cmd.reason };
+      const spec = {
+        recordingId: cmd.recording,
+        personnummer: cmd.personnummer,
+        phone: cmd.phone,
+        agent: cmd.agent,
+        from: cmd.from,
+        to: cmd.to,
+        case: cmd.case,
+        reason: cmd.reason,
+      };
       const added = await withServices(opts, (services, actor) => asUsage(() => services.retention.addHold(actor, spec)), true);
       print(opts, added, () => `hold ${added.id} placed: it covers ${added.covered} recordings now, and what arrives later and matches`);
     });

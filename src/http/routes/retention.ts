@@ -50,7 +50,12 @@ export async function registerRetentionRoutes(api: FastifyInstance): Promise<voi
       summary:
         "Set a controller's retention for a class. Lowering it answers how many recordings the next run would shred and applies it only with confirm: true (applied: false otherwise)",
       body: Type.Object(
-        { controllerId: Type.String({ minLength: 1, maxLength: 63 }), class: Type.Optional(ClassName), days: Type.Integer({ minimum: 1, maximum: 36_525 }), confirm: Type.Optional(Type.Boolean()) },
+        {
+          controllerId: Type.String({ minLength: 1, maxLength: 63 }),
+          class: Type.Optional(ClassName),
+          days: Type.Integer({ minimum: 1, maximum: 36_525 }),
+          confirm: Type.Optional(Type.Boolean()),
+        },
         { additionalProperties: false },
       ),
       response: { 200: Type.Object({ applied: Type.Boolean(), wouldShred: Type.Integer(), previousDays: Type.Union([Type.Integer(), Type.Null()]) }), ...errorResponses },

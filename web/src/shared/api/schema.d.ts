@@ -192,6 +192,26 @@ export interface paths {
     /** Erase a person's recordings by destroying their data keys: the ids (from POST /subject/find) must each be the person's recording in your reach, or one erased before; otherwise nothing is erased (409). Erasing again is a no-op */
     post: operations["eraseSubject"];
   };
+  "/api/v1/retention": {
+    /** The retentions of the controllers you answer for, per class */
+    get: operations["listRetention"];
+    /** Set a controller's retention for a class. Lowering it answers how many recordings the next run would shred and applies it only with confirm: true (applied: false otherwise) */
+    put: operations["setRetention"];
+  };
+  "/api/v1/recordings/{id}/class": {
+    /** Set a recording's retention class (journal, say): the next run moves its key to that class's month */
+    post: operations["setRecordingClass"];
+  };
+  "/api/v1/holds": {
+    /** Every legal hold, active or released */
+    get: operations["listHolds"];
+    /** Place a legal hold on one recording, a person (personnummer or phone, in the body) or an agent's calls in a window; it covers what it matches now and what arrives later, with no cap */
+    post: operations["addHold"];
+  };
+  "/api/v1/holds/{id}/release": {
+    /** Release a legal hold: what it kept goes to the next retention run */
+    post: operations["releaseHold"];
+  };
   "/api/v1/keys": {
     /** Every controller's key pairs: status, algorithm, and how many stored recordings each holds; the provider, and whether this server's keys are unlocked (no key material) */
     get: operations["getKeyStatus"];
@@ -5143,6 +5163,591 @@ export interface operations {
             alreadyErased: string[];
             /** @description objects of erased recordings not deleted yet (unreadable: their key is destroyed); the next erasure retries */
             objectsLeft: number;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** The retentions of the controllers you answer for, per class */
+  listRetention: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            policies: {
+                controllerId: string;
+                class: string;
+                days: number;
+                updatedAt: string;
+              }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Set a controller's retention for a class. Lowering it answers how many recordings the next run would shred and applies it only with confirm: true (applied: false otherwise) */
+  setRetention: {
+    requestBody: {
+      content: {
+        "application/json": {
+          controllerId: string;
+          /** @description a retention class: default, journal, … */
+          class?: string;
+          days: number;
+          confirm?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            applied: boolean;
+            wouldShred: number;
+            previousDays: number | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Set a recording's retention class (journal, say): the next run moves its key to that class's month */
+  setRecordingClass: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description a retention class: default, journal, … */
+          class: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            class: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Every legal hold, active or released */
+  listHolds: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            holds: ({
+                id: string;
+                /** @description recording, personnummer, phone or agent */
+                kind: string;
+                recordingId: string | null;
+                agent: string | null;
+                from: string | null;
+                to: string | null;
+                case: string;
+                /** @description as given, with any identifier in it as its label */
+                reason: string;
+                createdAt: string;
+                releasedAt: string | null;
+                releaseReason: string | null;
+              })[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Place a legal hold on one recording, a person (personnummer or phone, in the body) or an agent's calls in a window; it covers what it matches now and what arrives later, with no cap */
+  addHold: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** Format: uuid */
+          recordingId?: string;
+          personnummer?: string;
+          phone?: string;
+          agent?: string;
+          /** Format: date-time */
+          from?: string;
+          /** Format: date-time */
+          to?: string;
+          case: string;
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            id: string;
+            /** @description recording, personnummer, phone or agent */
+            kind: string;
+            recordingId: string | null;
+            agent: string | null;
+            from: string | null;
+            to: string | null;
+            case: string;
+            /** @description as given, with any identifier in it as its label */
+            reason: string;
+            createdAt: string;
+            releasedAt: string | null;
+            releaseReason: string | null;
+            covered: number;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Release a legal hold: what it kept goes to the next retention run */
+  releaseHold: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            /** @description recording, personnummer, phone or agent */
+            kind: string;
+            recordingId: string | null;
+            agent: string | null;
+            from: string | null;
+            to: string | null;
+            case: string;
+            /** @description as given, with any identifier in it as its label */
+            reason: string;
+            createdAt: string;
+            releasedAt: string | null;
+            releaseReason: string | null;
           };
         };
       };
