@@ -9,12 +9,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { syntheticPersonnummer, syntheticPhone } from '../../src/demo/synthetic-identity.js';
+import { shredCutoff } from '../../src/retention/periods.js';
 import { Screenshots, fetchFromPage, freshCode, newPassword, openBrowser, signIn, startDemo, watchAudio, type DemoRecording, type DemoServer } from './browser.js';
 
 const CALLS = 6;
 /** the demo's agents in turn, call i by AGENTS[i % 3] (src/demo/demo-calls.ts) */
 const DEMO_AGENTS = ['nurse-anna', 'nurse-erik', 'nurse-sara'];
-const SCREENSHOTS = ['signin-enrolment', 'recordings', 'purpose-dialog', 'player', 'break-glass', 'audit', 'audit-log', 'privacy', 'admin', 'approvals'] as const;
+const SCREENSHOTS = ['signin-enrolment', 'recordings', 'purpose-dialog', 'player', 'break-glass', 'audit', 'audit-log', 'privacy', 'admin', 'approvals', 'retention'] as const;
 
 /** polls `read` until `ok` holds, then returns the value; fails with the last value seen */
 async function eventually<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -637,6 +638,101 @@ describe('web UI', { timeout: 180_000 }, () => {
     );
   });
 
+  test('the privacy officer sets a retention, is asked before one that would shred calls, and places and releases a legal hold', async () => {
+    const dpo = pages.get('dpo');
+    assert.ok(dpo, 'the privacy officer signed in in an earlier test');
+    await dpo.goto('/privacy');
+
+    // a long retention shreds nothing: applied at once
+    const retention = dpo.getByRole('region', { name: 'Retention' });
+    await retention.getByText('No retention is set: nothing is shredded.').waitFor();
+    const form = retention.getByRole('form', { name: 'Set a retention' });
+    assert.deepEqual(
+      [await form.getByLabel('Controller').inputValue(), await form.getByLabel('Class').inputValue()],
+      ['region-demo', 'default'],
+      'the officer’s controller and the default class',
+    );
+    await form.getByLabel('Days').fill('3650');
+    await form.getByRole('button', { name: 'Set retention' }).click();
+    await retention.getByRole('status').filter({ hasText: 'Retention set: region-demo, class default, 3650 days.' }).waitFor();
+    const table = retention.getByRole('table', { name: 'Retentions in force' });
+    const policies = async () => (await tableRows(table)).map((r) => [cell(r, 'Controller'), cell(r, 'Class'), cell(r, 'Retention (days)')].join(' '));
+    await eventually('the retention in the table', policies, (rs) => rs.join() === 'region-demo default 3650');
+
+    // one day would shred the demo's calls: the dialog says how many, and cancelling changes nothing
+    const cutoff = shredCutoff(1, new Date());
+    const doomed = server.recordings.filter((r) => r.startedAt! < cutoff).length;
+    assert.ok(doomed > 0, 'the demo’s calls are older than a day’s retention');
+    await form.getByLabel('Days').fill('1');
+    await form.getByRole('button', { name: 'Set retention' }).click();
+    const ask = dpo.getByRole('dialog', { name: 'Shred recordings at the next run?' });
+    await ask.getByText(`This would shred ${doomed} recording${doomed === 1 ? '' : 's'} at the next run, for good.`).waitFor();
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    await ask.waitFor({ state: 'detached' });
+    await retention.getByRole('status').filter({ hasText: 'Nothing changed: the retention stays as it was.' }).waitFor();
+    assert.deepEqual(await policies(), ['region-demo default 3650']);
+    const stored = await fetchFromPage(dpo, 'GET', '/api/v1/retention');
+    assert.deepEqual(
+      (stored.json as { policies: Array<{ days: number }> }).policies.map((p) => p.days),
+      [3650],
+      'the server kept the long retention',
+    );
+
+    // a hold on an agent's calls covers hers now and later
+    const holds = dpo.getByRole('region', { name: 'Legal holds' });
+    await holds.getByText('No legal holds.').waitFor();
+    const place = holds.getByRole('form', { name: 'Place a legal hold' });
+    await place.getByLabel('The hold covers').selectOption('agent');
+    await place.getByLabel('Agent', { exact: true }).fill('nurse-anna');
+    await place.getByLabel('Case reference').fill('Case DEMO-A');
+    await place.getByLabel('Reason', { exact: true }).fill('Complaint about the advice given');
+    await place.getByRole('button', { name: 'Place hold' }).click();
+    await holds
+      .getByRole('status')
+      .filter({ hasText: `Hold placed for Case DEMO-A: it covers ${annaCalls.length} recordings now, and what arrives later and matches.` })
+      .waitFor();
+    const holdTable = holds.getByRole('table', { name: 'Legal holds, active and released' });
+    const listed = async () => (await tableRows(holdTable)).map((r) => [cell(r, 'State'), cell(r, 'Covers'), cell(r, 'Case'), cell(r, 'Reason')].join(' | '));
+    await eventually('the hold in the list', listed, (rs) => rs.join() === 'Active | Agent nurse-anna, any time | Case DEMO-A | Complaint about the advice given');
+    await retention.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await shots.take(dpo, 'retention');
+
+    // a hold on a person: the number goes in the body only, the form forgets it, the list says "a person"
+    const pnr = syntheticPersonnummer(1001);
+    await place.getByLabel('The hold covers').selectOption('personnummer');
+    await place.getByLabel('Personnummer', { exact: true }).fill(pnr);
+    await place.getByLabel('Case reference').fill('Case DEMO-P');
+    await place.getByLabel('Reason', { exact: true }).fill('Dispute over a referral');
+    await place.getByRole('button', { name: 'Place hold' }).click();
+    await holds
+      .getByRole('status')
+      .filter({ hasText: /^Hold placed for Case DEMO-P: it covers \d+ recordings? now/ })
+      .waitFor();
+    assert.equal(await place.getByLabel('Personnummer', { exact: true }).inputValue(), '', 'the form clears the personnummer');
+    await eventually('the person’s hold in the list', listed, (rs) => rs.includes('Active | A person (by personnummer) | Case DEMO-P | Dispute over a referral'));
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's locator.innerText, not the DOM property
+    const shown = digits(await holds.innerText());
+    assert.ok(!shown.includes(pnr.slice(2)), 'the personnummer is nowhere in the section');
+    assert.ok(!dpo.url().includes(pnr.slice(2, 8)), 'nor in the address');
+
+    // releasing asks for a reason
+    await holds.getByRole('button', { name: 'Release hold Case DEMO-A…' }).click();
+    const release = dpo.getByRole('dialog', { name: 'Release the hold Case DEMO-A' });
+    const confirmRelease = release.getByRole('button', { name: 'Release hold' });
+    assert.ok(await confirmRelease.isDisabled(), 'no reason, no release');
+    await release.getByLabel('Reason for releasing').fill('Complaint settled');
+    await confirmRelease.click();
+    await release.waitFor({ state: 'detached' });
+    await holds.getByRole('status').filter({ hasText: 'Hold Case DEMO-A released.' }).waitFor();
+    await eventually('the released hold', listed, (rs) => rs.includes('Released | Agent nurse-anna, any time | Case DEMO-A | Complaint about the advice given'));
+    assert.equal(await holds.getByRole('button', { name: 'Release hold Case DEMO-A…' }).count(), 0, 'a released hold has no Release button');
+    const answer = (await fetchFromPage(dpo, 'GET', '/api/v1/holds')).json as { holds: Array<{ case: string; releasedAt: string | null; releaseReason: string | null }> };
+    assert.deepEqual(
+      answer.holds.filter((h) => h.case === 'Case DEMO-A').map((h) => [Boolean(h.releasedAt), h.releaseReason]),
+      [[true, 'Complaint settled']],
+    );
+  });
+
   test('in Swedish, the pages and the sign-in form speak Swedish', async () => {
     await anna.goto('/recordings');
     await anna.getByRole('heading', { name: 'Recordings', level: 1 }).waitFor();
@@ -645,6 +741,15 @@ describe('web UI', { timeout: 180_000 }, () => {
     assert.equal(await anna.locator('html').getAttribute('lang'), 'sv');
     await anna.getByRole('navigation', { name: 'Huvudmeny' }).getByRole('link', { name: 'Inspelningar' }).waitFor();
     await anna.getByRole('columnheader', { name: 'Handläggare' }).waitFor();
+
+    // the privacy officer's retention and hold sections too
+    const dpo = pages.get('dpo')!;
+    await dpo.goto('/privacy');
+    await dpo.getByLabel('Language').selectOption({ label: 'Svenska' });
+    for (const heading of ['Gallring', 'Bevarandebeslut']) await dpo.getByRole('heading', { name: heading, level: 2 }).waitFor();
+    await dpo.getByRole('form', { name: 'Sätt en gallringsfrist' }).getByLabel('Dagar').waitFor();
+    await dpo.getByRole('form', { name: 'Fatta ett bevarandebeslut' }).getByRole('button', { name: 'Fatta beslut' }).waitFor();
+    await dpo.getByRole('table', { name: 'Bevarandebeslut, aktiva och hävda' }).getByRole('cell', { name: 'Hävt', exact: true }).first().waitFor();
 
     await anna.getByRole('button', { name: 'Logga ut' }).click();
     await anna.getByRole('heading', { name: 'Logga in' }).waitFor();

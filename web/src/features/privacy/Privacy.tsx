@@ -3,7 +3,8 @@
  * personnummer or phone number, export them (art. 15), erase them (art. 17, by destroying their
  * keys), show who accessed them, and review break-the-glass periods. The identifier is kept in
  * this page's state only and sent in POST bodies: never in the address, history or storage.
- * An officer who approves accounts and contracts (four-eyes) decides on them here too.
+ * An officer who approves accounts and contracts (four-eyes) decides on them here too, and one who
+ * manages retention sets the controller's retentions and legal holds here.
  */
 import { useCallback, useId, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
@@ -18,6 +19,8 @@ import { AuditBreakGlass } from '../audit/AuditBreakGlass';
 import { ErrorText } from '../../shared/components/ErrorText';
 import { useSession } from '../../shared/session';
 import { Approvals } from './Approvals';
+import { Holds } from './Holds';
+import { Retention } from './Retention';
 
 type Found = NonNullable<paths['/api/v1/subject/find']['post']['responses'][200]['content']['application/json']['recordings']>[number];
 type Erasure = paths['/api/v1/subject/erase']['post']['responses'][200]['content']['application/json'];
@@ -115,6 +118,23 @@ export function PrivacyPage() {
         <h2 id="privacy-bg">{t('breakGlass.heading')}</h2>
         <AuditBreakGlass review />
       </section>
+
+      {/* storage limitation: how long the controller keeps calls, and what a case keeps beyond that */}
+      {can('retention:manage') && (
+        <>
+          <section aria-labelledby="privacy-retention">
+            <h2 id="privacy-retention">{t('retention.heading')}</h2>
+            <Retention />
+          </section>
+          <section aria-labelledby="privacy-holds">
+            <h2 id="privacy-holds">{t('holds.heading')}</h2>
+            <Holds />
+          </section>
+        </>
+      )}
+
+      {/* the breach report (issue 17, item 5: POST /api/v1/breach/report) goes here, its own section
+          gated on its own permission like the ones above */}
     </>
   );
 }
