@@ -25,6 +25,7 @@ import { registerBreakGlassRoutes } from './routes/break-glass.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerOidcRoutes } from './routes/oidc.js';
 import { registerSubjectRoutes } from './routes/subject.js';
+import { registerBreachRoutes } from './routes/breach.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { rateLimitStore } from './rate-limit-store.js';
 import { enforceConnectionLimits, resolveLimits, serverCreationOptions, type ConnectionLimits } from './connection-limits.js';
@@ -245,6 +246,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await registerBreakGlassRoutes(api);
       await registerAuditRoutes(api);
       await registerSubjectRoutes(api);
+      await registerBreachRoutes(api);
       await registerKeyRoutes(api);
       await registerOidcRoutes(api, { signInPerMinute: options.signInPerMinute ?? 20 });
     },
