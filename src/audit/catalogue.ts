@@ -183,6 +183,31 @@ export const AUDIT_CATALOGUE = {
     detail: { ...identifierHashes, controllers, recordings: opt('integer'), accesses: opt('integer'), reason },
   },
 
+  // ---- personal data breaches
+  'breach.report': {
+    meaning:
+      'a breach report made (GDPR art. 33/34): its scope (`key`, `controller`, `blob-prefix` or `user`, naming the account by id), window and counts, never an identifier; `subjects`: how many persons the subjects file for art. 34 notices lists (written on the host, never the persons); failure: that file was not finished',
+    uses: [],
+    detail: {
+      reportId: opt('string'),
+      scope: opt('string'),
+      keyId: opt('string'),
+      controller: opt('string'),
+      blobPrefix: opt('string'),
+      userId: opt('string'),
+      from: opt('string'),
+      to: opt('string'),
+      window: opt('string'),
+      controllers,
+      recordings: opt('integer'),
+      personnummer: opt('integer'),
+      phones: opt('integer'),
+      subjectsFile: opt('boolean'),
+      subjects: opt('integer'),
+      reason,
+    },
+  },
+
   // ---- administration
   'user.list': { meaning: 'user accounts listed', uses: [], detail: { reason } },
   'user.create': {

@@ -21,6 +21,7 @@ import * as demo from './commands/demo.js';
 import * as serve from './commands/serve.js';
 import * as audit from './commands/audit.js';
 import * as subject from './commands/subject.js';
+import * as breach from './commands/breach.js';
 import * as pii from './commands/pii.js';
 import * as redact from './commands/redact.js';
 import * as backup from './commands/backup.js';
@@ -58,6 +59,7 @@ export async function main(argv: string[]): Promise<void> {
     redact,
     audit,
     subject,
+    breach,
     pii,
     backup,
     retention,

@@ -26,6 +26,7 @@ import { registerBreakGlassRoutes } from './routes/break-glass.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerOidcRoutes } from './routes/oidc.js';
 import { registerSubjectRoutes } from './routes/subject.js';
+import { registerBreachRoutes } from './routes/breach.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { rateLimitStore } from './rate-limit-store.js';
 import { enforceConnectionLimits, resolveLimits, serverCreationOptions, type ConnectionLimits } from './connection-limits.js';
@@ -247,6 +248,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await registerAuditRoutes(api);
       await registerSubjectRoutes(api);
       await registerRetentionRoutes(api);
+      await registerBreachRoutes(api);
       await registerKeyRoutes(api);
       await registerOidcRoutes(api, { signInPerMinute: options.signInPerMinute ?? 20 });
     },

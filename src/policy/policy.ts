@@ -32,6 +32,8 @@ export const ACTIONS = [
   'subject:find',
   'subject:export',
   'subject:erase',
+  // the personal data breach report (art. 33/34): counts from the metadata, for the privacy officer
+  'breach:report',
   'keys:read',
   // the second pair of eyes: approve or refuse an account that can reach recordings, or a contract
   'accounts:approve',
@@ -73,6 +75,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Action[]> = {
     'subject:find',
     'subject:export',
     'subject:erase',
+    'breach:report',
     'accounts:approve',
     'retention:manage',
   ],

@@ -17,6 +17,7 @@ import { IngestService } from './ingest.js';
 import { BackupService } from './backup.js';
 import { AuditReadingService } from './audit-reading.js';
 import { SubjectRightsService } from './subject-rights.js';
+import { BreachService } from './breach.js';
 import { PlaybackService, RecordingsService } from './recordings.js';
 import { verifyStore } from '../recordings/verify.js';
 import type { Vault } from '../vault.js';
@@ -33,6 +34,7 @@ export interface Services {
   administration: AdministrationService;
   auditReading: AuditReadingService;
   subjectRights: SubjectRightsService;
+  breach: BreachService;
   recordings: RecordingsService;
   playback: PlaybackService;
   redaction: RedactionService;
@@ -58,6 +60,7 @@ export function createServices(vault: Vault, options: ServiceOptions = {}): Serv
     administration: new AdministrationService(vault, trail),
     auditReading: new AuditReadingService(vault, trail),
     subjectRights: new SubjectRightsService(vault, trail),
+    breach: new BreachService(vault, trail),
     // verify walks every table and object of the vault: it alone gets the whole of it
     recordings: new RecordingsService(vault, trail, (options) => verifyStore(vault, options)),
     playback: new PlaybackService(vault, trail),

@@ -718,6 +718,19 @@ const ROWS: Row[] = [
     (_c, res) => (JSON.stringify(res.json.erased) === JSON.stringify([erasableId]) ? undefined : `answered ${res.body.toString()}`),
   ),
 
+  // --- the breach report: the privacy officer, for the controllers in reach only (R4 is region-b's)
+  row(
+    'POST',
+    '/api/v1/breach/report',
+    'every object',
+    [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/breach/report`, json: { blobPrefix: 'recordings/' } }),
+    (_c, res) =>
+      JSON.stringify(res.json.controllers?.map((c: { controllerId: string }) => c.controllerId)) === '["region-a"]' && res.json.controllers[0].exposure.level === 'ciphertext-only'
+        ? undefined
+        : `answered ${res.body.toString().slice(0, 300)}`,
+  ),
+
   // --- key status (no key material): administrators and auditors
   row(
     'GET',
@@ -972,6 +985,8 @@ const AUDITED: Record<string, [string, string]> = {
   // the export names R1, R2 and R3: one recording.export each
   'POST /api/v1/subject/export [by personnummer]': ['subject.export', '- - - D D D D D S+recording.export:S*3 D D D - -'],
   'POST /api/v1/subject/erase [another person]': ['subject.erase', '- - - D D D D D S+recording.erase:S D D D - -'],
+
+  'POST /api/v1/breach/report [every object]': ['breach.report', '- - - D D D D D S D D D - -'],
 
   'GET /api/v1/keys': ['keys.read', '- - - D D D D D D S S D - -'],
 

@@ -45,7 +45,7 @@ export interface World {
   close(): Promise<void>;
 }
 
-async function startServer(dialect: Dialect): Promise<{ server: TestServer; databaseUrl: string }> {
+export async function startServer(dialect: Dialect): Promise<{ server: TestServer; databaseUrl: string }> {
   const pg = dialect === 'postgres' ? await throwawayPostgres() : undefined;
   const dataDir = await tempDir('data', `subject-${dialect}`);
   const vault = await Vault.create(dataDir, { passphrase: PASSPHRASE, controllerId: 'region-a', controllerName: 'Region A', kdf: TEST_KDF }, { databaseUrl: pg?.url });

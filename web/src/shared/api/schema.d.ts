@@ -212,6 +212,10 @@ export interface paths {
     /** Release a legal hold: what it kept goes to the next retention run */
     post: operations["releaseHold"];
   };
+  "/api/v1/breach/report": {
+    /** A personal data breach report (GDPR art. 33) for the controllers you answer for: exactly one scope (key, controller, blobPrefix, user) and an optional window; counts per controller and the fields of IMY’s notification it can fill. The list of persons is made on the host only (`callvault breach report --subjects`) */
+    post: operations["breachReport"];
+  };
   "/api/v1/keys": {
     /** Every controller's key pairs: status, algorithm, and how many stored recordings each holds; the provider, and whether this server's keys are unlocked (no key material) */
     get: operations["getKeyStatus"];
@@ -280,7 +284,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "breach:report" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -439,7 +443,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "breach:report" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -5797,6 +5801,195 @@ export interface operations {
       };
       /** @description Default Response */
       409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** A personal data breach report (GDPR art. 33) for the controllers you answer for: exactly one scope (key, controller, blobPrefix, user) and an optional window; counts per controller and the fields of IMY’s notification it can fill. The list of persons is made on the host only (`callvault breach report --subjects`) */
+  breachReport: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description a controller or period key id: recordings whose data key is wrapped to it */
+          key?: string;
+          controller?: string;
+          /** @description stored objects whose key starts with it, renditions included */
+          blobPrefix?: string;
+          /** @description a username: what the account was served, from its audit entries */
+          user?: string;
+          /**
+           * Format: date-time
+           * @description window start (inclusive): call time, or an account’s access time
+           */
+          from?: string;
+          /**
+           * Format: date-time
+           * @description window end (exclusive)
+           */
+          to?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            reportId: string;
+            generatedAt: string;
+            scope: {
+              kind: "key" | "controller" | "blob-prefix" | "user";
+              keyId?: string;
+              controllerId?: string;
+              blobPrefix?: string;
+              userId?: string;
+              username?: string;
+              from: string | null;
+              to: string | null;
+              window: string;
+            };
+            controllers: ({
+                controllerId: string;
+                recordings: number;
+                /** @description of them erased or shredded since (an account scope): in no person count */
+                noLongerStored: number;
+                /** @description recordings per key their data key is wrapped to */
+                byKey: {
+                  [key: string]: number;
+                };
+                callTime: {
+                  first: string | null;
+                  last: string | null;
+                  /** @description recordings without a known start: the window compares their import time */
+                  withoutStart: number;
+                };
+                persons: {
+                  personnummer: {
+                    /** @description distinct values in the metadata (exact, from the blind index) */
+                    inMetadata: number;
+                    /** @description distinct values spoken in the calls, as the transcripts show (exact) */
+                    spokenInCalls: number;
+                  };
+                  phone: {
+                    /** @description distinct values in the metadata (exact, from the blind index) */
+                    inMetadata: number;
+                    /** @description distinct values spoken in the calls, as the transcripts show (exact) */
+                    spokenInCalls: number;
+                  };
+                  atLeast: number;
+                  atMost: number;
+                };
+                categories: {
+                  audio: number;
+                  transcripts: number;
+                  /** @description recordings in which each kind of identifier was found */
+                  identifiers: {
+                    personnummer?: number;
+                    phone?: number;
+                    transcript_personnummer?: number;
+                    transcript_phone?: number;
+                  };
+                };
+                exposure: {
+                  level: "keys" | "ciphertext-only" | "plaintext-served" | "depends";
+                  statement: string;
+                  recordingsReadable: number;
+                };
+                /** @description an account scope: recordings per reading action it was served */
+                served?: {
+                  [key: string]: number;
+                };
+                accessTime?: {
+                  first: string | null;
+                  last: string | null;
+                };
+                imy: {
+                  filled: {
+                    categoriesOfDataSubjects: string;
+                    approximateNumberOfDataSubjects: string;
+                    categoriesOfPersonalData: string[];
+                    approximateNumberOfRecords: string;
+                    timeSpanOfTheData: string;
+                    dataProtectedAgainstReading: string;
+                  };
+                  leftForDpo: string[];
+                };
+              })[];
+            totals: {
+              controllers: number;
+              recordings: number;
+              transcripts: number;
+              personnummerInMetadata: number;
+              phonesInMetadata: number;
+            };
+            notes: string[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
         content: {
           "application/json": {
             error: {
