@@ -233,10 +233,15 @@ export class RecordingsRepository {
     await this.db.updateTable('recordings').set({ retention_class: cls }).where('id', '=', id).where('state', '=', 'stored').execute();
   }
 
-  /** `after`: only ids after it, for walking a key's recordings in batches */
-  async withKey(keyId: string, limit: number, after = ''): Promise<RecordingRow[]> {
+  /**
+   * `after`: only ids after it, for walking a key's recordings in batches; `classNot`: only those
+   * whose retention class is not this one (moved to another class since they were wrapped)
+   */
+  async withKey(keyId: string, limit: number, after = '', filter: { classNot?: string } = {}): Promise<RecordingRow[]> {
     // an erased recording's data key is destroyed: nothing to rewrap
-    return this.db.selectFrom('recordings').selectAll().where('key_id', '=', keyId).where('state', '!=', 'erased').where('id', '>', after).orderBy('id').limit(limit).execute();
+    let q = this.db.selectFrom('recordings').selectAll().where('key_id', '=', keyId).where('state', '!=', 'erased').where('id', '>', after);
+    if (filter.classNot !== undefined) q = q.where('retention_class', '!=', filter.classNot);
+    return q.orderBy('id').limit(limit).execute();
   }
 
   /**

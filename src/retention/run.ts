@@ -69,26 +69,42 @@ async function runController(vault: Vault, controllerId: string, now: Date, opti
   const keys = new Keys(vault, controllerId, await vault.keys.list());
   const activeHolds = new Set((await vault.retention.holds({ active: true })).map((h) => h.id));
 
-  // 1. holds first, then periods
-  const covered = new Map((await vault.retention.covered(controllerId)).map((c) => [c.recordingId, c.holdId]));
+  // 1. holds first, then periods. Only what may be on the wrong key is read: the recordings of
+  // controller keys and released holds' keys, those of a period key whose class was changed since,
+  // and those a hold covers that are not on an active hold's key. A daily run of a settled vault
+  // reads none of the rest.
+  const coveredRows = await vault.retention.covered(controllerId);
+  const covered = new Map(coveredRows.map((c) => [c.recordingId, c.holdId]));
   if (!options.dryRun) {
+    const byId = new Map(keys.of(controllerId).map((k) => [k.keyId, k]));
+    const onActiveHold = (keyId: string) => {
+      const scope = byId.get(keyId)?.scope;
+      return scope?.startsWith('hold/') === true && activeHolds.has(scope.slice(5));
+    };
+    const place = async (row: RecordingRow, key: ControllerKey) => {
+      if (row.state !== 'stored') return;
+      const holdId = covered.get(row.id);
+      const target = holdId ? `hold/${holdId}` : periodScope(row.retention_class || DEFAULT_CLASS, callTime(row));
+      if (key.scope === target || (!holdId && onActiveHold(key.keyId))) return;
+      // a released hold's recording goes back to its month, if that month's key still exists
+      if (!holdId && key.scope?.startsWith('hold/') && !keys.find(target)) return;
+      if (await moveTo(vault, row, key, await keys.ensure(target))) run.moved += 1;
+    };
     for (const key of keys.of(controllerId)) {
+      const period = parsePeriodScope(key.scope);
+      if (key.scope && !period && onActiveHold(key.keyId)) continue;
       for (let after = ''; ; ) {
-        const rows = await vault.recordings.withKey(key.keyId, BATCH, after);
+        const rows = await vault.recordings.withKey(key.keyId, BATCH, after, period ? { classNot: period.cls } : {});
         if (rows.length === 0) break;
         after = rows.at(-1)!.id;
-        for (const row of rows) {
-          if (row.state !== 'stored') continue;
-          const holdId = covered.get(row.id);
-          // a released hold's recording goes back to its period, if that period's key still exists
-          const target = holdId ? `hold/${holdId}` : periodScope(row.retention_class || DEFAULT_CLASS, callTime(row));
-          if (key.scope === target) continue;
-          const releasedHold = key.scope?.startsWith('hold/') && !activeHolds.has(key.scope.slice(5));
-          if (!holdId && releasedHold && !keys.find(target)) continue;
-          if (!holdId && key.scope?.startsWith('hold/') && !releasedHold) continue;
-          if (await moveTo(vault, row, key, await keys.ensure(target))) run.moved += 1;
-        }
+        for (const row of rows) await place(row, key);
       }
+    }
+    for (const c of coveredRows) {
+      if (onActiveHold(c.keyId)) continue;
+      const row = await vault.recordings.get(c.recordingId);
+      const key = byId.get(c.keyId);
+      if (row && key) await place(row, key);
     }
   }
 

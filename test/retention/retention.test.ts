@@ -203,5 +203,23 @@ for (const dialect of ['sqlite', 'postgres'] as Dialect[]) {
       assert.equal(await readable(w.ids.S1), false);
       assert.equal(await readable(w.ids.S3), true, 'region-b keeps its calls: no retention there');
     });
+
+    test("a recording's class set later moves it to that class's month at the next run", async () => {
+      await services.retention.setClass(operator, w.ids.S3, 'journal');
+      const entry = (await auditEvents(w.server)).filter((e) => e.action === 'recording.class').at(-1);
+      assert.deepEqual([entry.recordingId, entry.detail], [w.ids.S3, { class: 'journal', previous: 'default' }]);
+      const report = await services.retention.run(operator, { dryRun: false });
+      assert.equal(report.controllers.find((c) => c.controllerId === 'region-b')!.moved, 1);
+      const row = (await w.server.vault.recordings.get(w.ids.S3))!;
+      const scope = (await w.server.vault.keys.list()).find((k) => k.keyId === row.key_id)?.scope;
+      assert.equal(scope, 'period/journal/2026-02');
+      assert.equal(await readable(w.ids.S3), true);
+      // a settled vault: the next run moves nothing
+      const again = await services.retention.run(operator, { dryRun: false });
+      assert.deepEqual(
+        again.controllers.map((c) => c.moved),
+        [0, 0],
+      );
+    });
   });
 }
