@@ -61,3 +61,8 @@ export function auditActorOf(actor: Actor): AuditActor {
 export function originOf(actor: Actor): Origin {
   return 'origin' in actor ? actor.origin : {};
 }
+
+/** who asked or decided, as a row records it: a person's account id, or the operator on the host (`cli:NAME`) */
+export function actorRef(actor: Actor): string {
+  return actor.kind === 'user' ? actor.user.id : actor.kind === 'operator' ? `cli:${actor.name}` : actor.kind;
+}

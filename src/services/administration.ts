@@ -21,7 +21,7 @@ import { prepareToken, tokenLimits, type NewToken, type TokenSpec } from '../ide
 import type { ContractTerms, Principal } from '../policy/policy.js';
 import { checkNewController, checkNewProcessor, prepareContract, type ContractSpec } from '../tenancy/tenancy.js';
 import type { Vault } from '../vault.js';
-import type { Actor } from './actor.js';
+import { actorRef, type Actor } from './actor.js';
 import type { AuditTrail, ServiceEvent } from './audit-trail.js';
 
 export interface UserView {
@@ -146,7 +146,7 @@ export class AdministrationService {
    */
   async createUser(actor: Actor, spec: NewUser): Promise<AccountRequest> {
     await this.trail.authorize(actor, 'users:manage', 'user.create');
-    const { row, account } = await prepareAccount(this.deps, spec, requesterOf(actor));
+    const { row, account } = await prepareAccount(this.deps, spec, actorRef(actor));
     if (actor.kind === 'operator') approvedByOperator(row, actor);
     const event: ServiceEvent = {
       action: 'user.create',
@@ -172,7 +172,7 @@ export class AdministrationService {
   async resetUser(actor: Actor, ref: UserRef): Promise<AccountRequest> {
     await this.trail.authorize(actor, 'users:manage', 'user.reset');
     const user = await this.user(ref);
-    const { changes, account } = await prepareReenrolment(this.deps, user, requesterOf(actor));
+    const { changes, account } = await prepareReenrolment(this.deps, user, actorRef(actor));
     if (actor.kind === 'operator') approvedByOperator(changes, actor);
     await this.change(actor, { action: 'user.reset', outcome: 'success', detail: { userId: user.id, approval: changes.approval! } }, () => applyReset(this.deps, user.id, changes));
     return { ...account, approval: changes.approval! };
@@ -190,7 +190,7 @@ export class AdministrationService {
     // enabling an account that was not disabled only lifts its lockout: nothing to approve
     const needsApproval = !disabled && user.disabled === 1 && actor.kind !== 'operator' && RECORDING_ROLES.includes(user.role as Role);
     if (!disabled && user.agent) await assertAgentFree(this.deps, user.agent, { controllerId: user.controller_id, processorId: user.processor_id }, user.id);
-    const approval = needsApproval ? { approval: 'pending' as const, approval_request: 'enable', approval_requested_by: requesterOf(actor), approval_decided_by: null } : {};
+    const approval = needsApproval ? { approval: 'pending' as const, approval_request: 'enable', approval_requested_by: actorRef(actor), approval_decided_by: null } : {};
     await this.change(actor, { action, outcome: 'success', detail: { userId: user.id, ...(disabled ? {} : { approval: approval.approval ?? user.approval }) } }, async () => {
       await this.deps.users.update(user.id, { disabled: disabled ? 1 : 0, ...approval });
       await this.deps.users.clearSigninFailures(user.id);
@@ -225,7 +225,7 @@ export class AdministrationService {
       throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such account waiting for your approval');
     }
     if (user.approval !== 'pending') throw new CallvaultError(ErrorCodes.CONFLICT, 'nothing about this account waits for approval');
-    const decided = { approval: decision === 'approve' ? ('approved' as const) : ('refused' as const), approval_decided_by: requesterOf(actor) };
+    const decided = { approval: decision === 'approve' ? ('approved' as const) : ('refused' as const), approval_decided_by: actorRef(actor) };
     const refused = decision === 'refuse' ? { enrolment_hash: null, enrolment_expires_at: null } : {};
     await this.change(actor, { action, outcome: 'success', detail: { userId: user.id, request: user.approval_request ?? 'create' } }, async () => {
       if (!(await this.deps.users.decide(user.id, { ...decided, ...refused }))) throw new CallvaultError(ErrorCodes.CONFLICT, 'decided by someone else meanwhile');
@@ -245,7 +245,7 @@ export class AdministrationService {
     if (contract.approval !== 'pending') throw new CallvaultError(ErrorCodes.CONFLICT, 'this contract does not wait for approval');
     const approval = decision === 'approve' ? ('approved' as const) : ('refused' as const);
     await this.change(actor, { action, outcome: 'success', controllerId: contract.controller_id, detail: { contractId: id, processorId: contract.processor_id } }, async () => {
-      if (!(await this.deps.tenancy.decideContract(id, approval, requesterOf(actor)))) throw new CallvaultError(ErrorCodes.CONFLICT, 'decided by someone else meanwhile');
+      if (!(await this.deps.tenancy.decideContract(id, approval, actorRef(actor)))) throw new CallvaultError(ErrorCodes.CONFLICT, 'decided by someone else meanwhile');
     });
     return contractView((await this.deps.tenancy.contract(id))!);
   }
@@ -352,7 +352,7 @@ export class AdministrationService {
    */
   async createContract(actor: Actor, spec: ContractSpec): Promise<ContractView> {
     await this.trail.authorize(actor, 'tenancy:manage', 'contract.create');
-    const row = await prepareContract(this.deps, spec, actor.kind === 'operator' ? undefined : requesterOf(actor));
+    const row = await prepareContract(this.deps, spec, actor.kind === 'operator' ? undefined : actorRef(actor));
     await this.assertAgentsDistinct(row.processor_id, row.controller_id);
     const event: ServiceEvent = {
       action: 'contract.create',
@@ -396,10 +396,10 @@ export class AdministrationService {
 
   /** a new contract may not give the processor's staff an agent id the controller's calls already name someone else by */
   private async assertAgentsDistinct(processorId: string, controllerId: string): Promise<void> {
-    for (const u of await this.deps.users.list()) {
-      if (u.processor_id !== processorId || !u.agent || u.approval === 'refused') continue;
-      const clash = (await this.deps.users.list()).some((o) => o.id !== u.id && o.agent === u.agent && o.approval !== 'refused' && o.controller_id === controllerId);
-      if (clash) throw new CallvaultError(ErrorCodes.CONFLICT, "an account of the processor has an agent id the controller's own staff hold");
+    const users = (await this.deps.users.list()).filter((u) => u.agent && u.approval !== 'refused');
+    const staffAgents = new Set(users.filter((u) => u.controller_id === controllerId).map((u) => u.agent));
+    if (users.some((u) => u.processor_id === processorId && staffAgents.has(u.agent))) {
+      throw new CallvaultError(ErrorCodes.CONFLICT, "an account of the processor has an agent id the controller's own staff hold");
     }
   }
 
@@ -424,11 +424,6 @@ export class AdministrationService {
   }
 }
 
-/** who asked or decided, as the account row records it: a person's account id, or the operator on the host */
-function requesterOf(actor: Actor): string {
-  return actor.kind === 'user' ? actor.user.id : actor.kind === 'operator' ? `cli:${actor.name}` : actor.kind;
-}
-
 /**
  * The operator on the host holds the keyring: the key custodian, the second person the approval
  * asks for, and the one who can read everything anyway. What they make needs no one else.
@@ -436,7 +431,7 @@ function requesterOf(actor: Actor): string {
 function approvedByOperator(row: { approval?: string; approval_request?: string | null; approval_decided_by?: string | null }, actor: Actor): void {
   row.approval = 'approved';
   row.approval_request = null;
-  row.approval_decided_by = requesterOf(actor);
+  row.approval_decided_by = actorRef(actor);
 }
 
 /** the controller's own privacy officer decides on its contracts; the operator on any */

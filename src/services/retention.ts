@@ -14,7 +14,7 @@ import { scrubbedText } from '../redaction/transcript.js';
 import { assertRetentionClass, assertRetentionDays, DEFAULT_CLASS, shredCutoff } from '../retention/periods.js';
 import { placeHold, runRetention, type RetentionReport } from '../retention/run.js';
 import type { Vault } from '../vault.js';
-import type { Actor } from './actor.js';
+import { actorRef, type Actor } from './actor.js';
 import type { AuditTrail } from './audit-trail.js';
 
 export interface RetentionView {
@@ -192,7 +192,7 @@ export class RetentionService {
       to_time: spec.to ? new Date(spec.to).toISOString() : null,
       case_ref: caseRef,
       reason,
-      created_by: actorId(actor),
+      created_by: actorRef(actor),
       created_at: new Date().toISOString(),
       released_at: null,
       released_by: null,
@@ -232,7 +232,7 @@ export class RetentionService {
     }
     if (hold.released_at) throw new CallvaultError(ErrorCodes.CONFLICT, 'this hold was released already');
     await this.trail.record(actor, { action: 'hold.release', outcome: 'success', detail: { holdId: id, case: hold.case_ref, reason } });
-    if (!(await this.vault.retention.release(id, new Date().toISOString(), actorId(actor), reason)))
+    if (!(await this.vault.retention.release(id, new Date().toISOString(), actorRef(actor), reason)))
       throw new CallvaultError(ErrorCodes.CONFLICT, 'this hold was released already');
     return holdView((await this.vault.retention.hold(id))!);
   }
@@ -291,8 +291,4 @@ function invalidAsRequest<T>(f: () => T): T {
   } catch {
     throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'not a valid personnummer or phone number');
   }
-}
-
-function actorId(actor: Actor): string {
-  return actor.kind === 'user' ? actor.user.id : actor.kind === 'operator' ? `cli:${actor.name}` : actor.kind;
 }
