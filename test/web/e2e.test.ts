@@ -7,6 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { syntheticPersonnummer, syntheticPhone } from '../../src/demo/synthetic-identity.js';
 import { shredCutoff } from '../../src/retention/periods.js';
@@ -15,7 +16,21 @@ import { Screenshots, fetchFromPage, freshCode, newPassword, openBrowser, signIn
 const CALLS = 6;
 /** the demo's agents in turn, call i by AGENTS[i % 3] (src/demo/demo-calls.ts) */
 const DEMO_AGENTS = ['nurse-anna', 'nurse-erik', 'nurse-sara'];
-const SCREENSHOTS = ['signin-enrolment', 'recordings', 'purpose-dialog', 'player', 'break-glass', 'audit', 'audit-log', 'privacy', 'admin', 'approvals', 'retention'] as const;
+const SCREENSHOTS = [
+  'signin-enrolment',
+  'recordings',
+  'purpose-dialog',
+  'player',
+  'break-glass',
+  'audit',
+  'audit-log',
+  'privacy',
+  'admin',
+  'approvals',
+  'retention',
+  'breach',
+  'breach-imy',
+] as const;
 
 /** polls `read` until `ok` holds, then returns the value; fails with the last value seen */
 async function eventually<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -733,6 +748,105 @@ describe('web UI', { timeout: 180_000 }, () => {
     );
   });
 
+  test('the privacy officer runs a breach report by controller and by account, with IMY’s fields and no list of persons', async () => {
+    const dpo = pages.get('dpo');
+    assert.ok(dpo, 'the privacy officer signed in in an earlier test');
+    assert.ok(listened, 'anna played a call in the first test');
+    await dpo.goto('/privacy');
+    const breach = dpo.getByRole('region', { name: 'Breach report' });
+    const form = breach.getByRole('form', { name: 'What was exposed' });
+    assert.deepEqual(
+      [await form.getByLabel('Scope').inputValue(), await form.getByLabel('Controller', { exact: true }).inputValue()],
+      ['controller', 'region-demo'],
+      'the officer’s controller first',
+    );
+
+    // by the demo's controller: every call, and the persons in them
+    await form.getByRole('button', { name: 'Run report' }).click();
+    await breach
+      .getByRole('status')
+      .filter({ hasText: `Report ready: ${CALLS} recordings affected.` })
+      .waitFor();
+    const region = breach.getByRole('article', { name: 'Controller region-demo' });
+    const term = (dl: Locator, name: string) =>
+      dl
+        .locator('dt', { hasText: new RegExp(`^${name.replace(/[?()]/g, '\\$&')}$`) })
+        .locator('xpath=following-sibling::dd[1]')
+        .textContent();
+    const facts = region.locator('dl.facts').first();
+    assert.equal((await term(facts, 'Recordings affected'))?.trim(), String(CALLS), 'as many recordings as the demo made calls');
+    const shownPersons = (await term(facts, 'Persons affected'))!.trim();
+    const bounds = (/^between (\d+) and (\d+)$/.exec(shownPersons) ?? [shownPersons, shownPersons, shownPersons]).slice(1).map(Number);
+    assert.ok(bounds[0]! > 0 && bounds[1]! >= bounds[0]!, `persons affected: ${shownPersons}`);
+    assert.match((await term(facts, 'Exposure'))!, /^Depends on what was exposed: .*Recordings readable: \d+\.$/);
+
+    // what the page shows is what the server counted
+    const answer = (await fetchFromPage(dpo, 'POST', '/api/v1/breach/report', { controller: 'region-demo' })).json as {
+      controllers: Array<{ recordings: number; persons: { atLeast: number; atMost: number; personnummer: { inMetadata: number; spokenInCalls: number } } }>;
+    };
+    const counted = answer.controllers[0]!;
+    assert.deepEqual([counted.recordings, counted.persons.atLeast, counted.persons.atMost], [CALLS, bounds[0], bounds[1]]);
+    const persons = await tableRows(region.getByRole('table', { name: 'Distinct persons at region-demo' }));
+    const byPnr = persons.find((r) => cell(r, 'Identified by') === 'Personnummer')!;
+    assert.deepEqual(
+      [cell(byPnr, 'In the metadata'), cell(byPnr, 'Spoken in the calls')],
+      [String(counted.persons.personnummer.inMetadata), String(counted.persons.personnummer.spokenInCalls)],
+    );
+    assert.ok(Number(cell(byPnr, 'In the metadata')) > 0, 'the demo’s callers have personnummer');
+
+    // IMY's form: what the vault fills, and what is left, every item in the page's words
+    const imy = region.locator('dl.breach-imy');
+    assert.equal((await term(imy, 'Approximate number of data subjects'))?.trim(), shownPersons);
+    assert.match((await term(imy, 'Approximate number of records'))!, new RegExp(`^${CALLS} call recordings`));
+    assert.match((await term(imy, 'Was the data protected against reading?'))!, /^Depends on what was exposed/);
+    await imy.getByText('Health data (art. 9): the content of calls to a healthcare line, as audio').waitFor();
+    const left = await region.locator('ul.breach-left li').allTextContents();
+    assert.equal(left.length, 7, `the fields left for the officer: ${JSON.stringify(left)}`);
+    assert.ok(left.includes('When the breach happened and when it was discovered'), JSON.stringify(left));
+    assert.equal(await region.locator('ul.breach-left li[lang="en"]').count(), 0, 'every field the server leaves is one the page translates');
+
+    // the persons themselves are listed on the host only
+    await breach
+      .getByText(/is not made here: the key custodian or operator makes it on the host with callvault breach report --subjects FILE, which .* never travels over HTTP/)
+      .waitFor();
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's locator.innerText, not the DOM property
+    const text = await breach.innerText();
+    for (const i of [...Array(CALLS).keys()]) assert.ok(!digits(text).includes(syntheticPersonnummer(1000 + i).slice(2)), 'no personnummer on the page');
+
+    // the report as the server answered it, to keep with the case
+    const reportId = /Report ([0-9a-f-]{36}), made /.exec(text)?.[1];
+    assert.ok(reportId, 'the report id is shown');
+    const [saved] = await Promise.all([dpo.waitForEvent('download'), breach.getByRole('button', { name: 'Download as JSON' }).click()]);
+    assert.equal(saved.suggestedFilename(), `breach-report-${reportId}.json`);
+    const json = JSON.parse(await readFile((await saved.path())!, 'utf8')) as { reportId: string; totals: { recordings: number } };
+    assert.deepEqual([json.reportId, json.totals.recordings], [reportId, CALLS]);
+    await breach.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await shots.take(dpo, 'breach');
+    await imy.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await shots.take(dpo, 'breach-imy');
+
+    // by an account: what anna was served, after she played her calls
+    await form.getByLabel('Scope').selectOption('user');
+    assert.equal(await form.getByLabel('Username').inputValue(), '', 'a controller is not left behind as a username');
+    await form.getByLabel('From (access date)').waitFor();
+    await form.getByLabel('Username').fill('anna');
+    await form.getByRole('button', { name: 'Run report' }).click();
+    await breach.getByText(/^Account anna · access time: any time$/).waitFor();
+    const annas = breach.getByRole('article', { name: 'Controller region-demo' });
+    const annaFacts = annas.locator('dl.facts').first();
+    assert.match((await term(annaFacts, 'Exposure'))!, /^Plaintext served: the account was shown these recordings in clear/);
+    const served = Number((await term(annaFacts, 'Recordings affected'))!.trim());
+    assert.ok(served >= 1 && served <= CALLS, `anna was served ${served} recordings`);
+    assert.match((await term(annaFacts, 'Served'))!, /audio: \d+ recordings?/);
+    assert.match((await term(annas.locator('dl.breach-imy'), 'Was the data protected against reading?'))!, /^No: the account was served the data in clear/);
+
+    // an account that does not exist: the server's refusal, in words
+    await form.getByLabel('Username').fill('nobody-here');
+    await form.getByRole('button', { name: 'Run report' }).click();
+    await breach.getByRole('alert').filter({ hasText: 'no account with that username' }).waitFor();
+    assert.equal(await breach.getByRole('article').count(), 0, 'the earlier report does not stand under the refusal');
+  });
+
   test('in Swedish, the pages and the sign-in form speak Swedish', async () => {
     await anna.goto('/recordings');
     await anna.getByRole('heading', { name: 'Recordings', level: 1 }).waitFor();
@@ -750,6 +864,18 @@ describe('web UI', { timeout: 180_000 }, () => {
     await dpo.getByRole('form', { name: 'Sätt en gallringsfrist' }).getByLabel('Dagar').waitFor();
     await dpo.getByRole('form', { name: 'Fatta ett bevarandebeslut' }).getByRole('button', { name: 'Fatta beslut' }).waitFor();
     await dpo.getByRole('table', { name: 'Bevarandebeslut, aktiva och hävda' }).getByRole('cell', { name: 'Hävt', exact: true }).first().waitFor();
+    // and the breach report's
+    const incident = dpo.getByRole('region', { name: 'Personuppgiftsincident' });
+    await incident.getByRole('form', { name: 'Vad som röjts' }).getByRole('button', { name: 'Ta fram rapport' }).click();
+    const controller = incident.getByRole('article', { name: 'Personuppgiftsansvarig region-demo' });
+    for (const heading of ['Kategorier av uppgifter', 'Till anmälan till IMY: ifyllt ur systemet', 'Kvar för dig att fylla i'])
+      await controller.getByRole('heading', { name: heading, level: 4 }).waitFor();
+    await controller.getByText('När incidenten inträffade och när den upptäcktes').waitFor();
+    await controller
+      .locator('dl.facts')
+      .first()
+      .getByText(/^Beror på vad som röjts: /)
+      .waitFor();
 
     await anna.getByRole('button', { name: 'Logga ut' }).click();
     await anna.getByRole('heading', { name: 'Logga in' }).waitFor();

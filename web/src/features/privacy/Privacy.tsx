@@ -4,7 +4,8 @@
  * keys), show who accessed them, and review break-the-glass periods. The identifier is kept in
  * this page's state only and sent in POST bodies: never in the address, history or storage.
  * An officer who approves accounts and contracts (four-eyes) decides on them here too, and one who
- * manages retention sets the controller's retentions and legal holds here.
+ * manages retention sets the controller's retentions and legal holds here, and one who answers for
+ * breaches counts what a breach exposed.
  */
 import { useCallback, useId, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
@@ -19,6 +20,7 @@ import { AuditBreakGlass } from '../audit/AuditBreakGlass';
 import { ErrorText } from '../../shared/components/ErrorText';
 import { useSession } from '../../shared/session';
 import { Approvals } from './Approvals';
+import { Breach } from './Breach';
 import { Holds } from './Holds';
 import { Retention } from './Retention';
 
@@ -133,8 +135,13 @@ export function PrivacyPage() {
         </>
       )}
 
-      {/* the breach report (issue 17, item 5: POST /api/v1/breach/report) goes here, its own section
-          gated on its own permission like the ones above */}
+      {/* a personal data breach (art. 33): what one key, controller, storage location or account exposed */}
+      {can('breach:report') && (
+        <section aria-labelledby="privacy-breach">
+          <h2 id="privacy-breach">{t('breach.heading')}</h2>
+          <Breach />
+        </section>
+      )}
     </>
   );
 }
