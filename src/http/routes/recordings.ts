@@ -42,6 +42,7 @@ const RecordingSummary = Type.Object({
   size: Type.Integer(),
   hasTranscript: Type.Boolean(),
   redaction: Type.String({ description: 'pending, none (no transcript), clean (no identifiers), redacted, or failed (flagged: original only)' }),
+  retentionClass: Type.String({ description: 'the retention class (docs/retention.md): default, journal, …' }),
 });
 const RecordingPage = Type.Object({ recordings: Type.Array(RecordingSummary), next: Type.Optional(Type.String()) });
 
@@ -338,5 +339,6 @@ export function summary(row: RecordingRow) {
     size: row.plaintext_size,
     hasTranscript: row.sealed_transcript !== null,
     redaction: row.redaction,
+    retentionClass: row.retention_class,
   };
 }

@@ -717,6 +717,8 @@ export interface operations {
                 hasTranscript: boolean;
                 /** @description pending, none (no transcript), clean (no identifiers), redacted, or failed (flagged: original only) */
                 redaction: string;
+                /** @description the retention class (docs/retention.md): default, journal, … */
+                retentionClass: string;
               })[];
             next?: string;
           };
@@ -978,6 +980,8 @@ export interface operations {
                 hasTranscript: boolean;
                 /** @description pending, none (no transcript), clean (no identifiers), redacted, or failed (flagged: original only) */
                 redaction: string;
+                /** @description the retention class (docs/retention.md): default, journal, … */
+                retentionClass: string;
               })[];
             next?: string;
           };
@@ -1079,6 +1083,8 @@ export interface operations {
             hasTranscript: boolean;
             /** @description pending, none (no transcript), clean (no identifiers), redacted, or failed (flagged: original only) */
             redaction: string;
+            /** @description the retention class (docs/retention.md): default, journal, … */
+            retentionClass: string;
             caller: string | null;
             personnummer: string | null;
           };
@@ -1720,6 +1726,8 @@ export interface operations {
                 hasTranscript: boolean;
                 /** @description pending, none (no transcript), clean (no identifiers), redacted, or failed (flagged: original only) */
                 redaction: string;
+                /** @description the retention class (docs/retention.md): default, journal, … */
+                retentionClass: string;
                 foundIn: ("metadata" | "transcript")[];
               })[];
           };
