@@ -99,6 +99,8 @@ export function RecordingPage() {
             </dd>
             <dt>{t('columns.redaction')}</dt>
             <dd>{detail.redaction ? t(`redaction.${detail.redaction as 'pending'}`) : '—'}</dd>
+            <dt>{t('detail.retentionClass')}</dt>
+            <dd>{detail.retentionClass}</dd>
             <dt>{t('detail.format')}</dt>
             <dd>
               {detail.format} · {detail.codec} · {detail.sampleRate} Hz · {detail.channels} ch

@@ -30,6 +30,7 @@ const en = {
     caller: 'Caller',
     personnummer: 'Personnummer',
     format: 'Format',
+    retentionClass: 'Retention class',
     hidden: 'Shown in clear once you state a purpose for the original',
     flagged: 'Identifiers in this call could not be removed. Only roles that may hear the original can play it.',
   },
@@ -123,6 +124,7 @@ const sv: Dict<typeof en> = {
   detail: {
     back: 'Tillbaka till inspelningar',
     heading: 'Samtal {{when}}',
+    retentionClass: 'Gallringsklass',
     caller: 'Uppringare',
     personnummer: 'Personnummer',
     format: 'Format',
