@@ -24,6 +24,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   audit: async () => (await import('./audit.js')).auditBenchmark,
   pii: async () => (await import('./pii.js')).piiBenchmark,
   scale: async () => (await import('./scale.js')).scaleBenchmark,
+  retention: async () => (await import('./retention.js')).retentionBenchmark,
 };
 
 interface Args {

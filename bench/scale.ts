@@ -34,30 +34,31 @@ import { prng } from '../src/demo/synthetic-identity.js';
 import { Vault } from '../src/vault.js';
 import { BENCH_PASSPHRASE, makeScratch, median, nowSeconds, type Benchmark, type BenchOptions, type BenchResult } from './common.js';
 
-const CONTROLLERS = 21; // Sweden's regions
+export const CONTROLLERS = 21; // Sweden's regions
 const AREAS = ['north', 'south', 'east', 'west'];
 const AGENTS_PER_CONTROLLER = 100;
 const PEOPLE = 1_500_000; // callers call more than once
-const BATCH = 5000;
-const FIRST = Date.UTC(2013, 0, 1);
-const LAST = Date.UTC(2019, 1, 1);
+export const BATCH = 5000;
+export const FIRST = Date.UTC(2013, 0, 1);
+export const LAST = Date.UTC(2019, 1, 1);
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
-const controllerId = (i: number) => `region-${String(i + 1).padStart(2, '0')}`;
+export const controllerId = (i: number) => `region-${String(i + 1).padStart(2, '0')}`;
 const personnummerOf = (person: number) =>
   `19${String(30 + (person % 70)).padStart(2, '0')}0${1 + (person % 9)}${String(1 + (person % 28)).padStart(2, '0')}${String(person).padStart(7, '0').slice(-4)}`;
 const phoneOf = (person: number) => `+4670${String(person).padStart(7, '0')}`;
 
-interface Generated {
+export interface Generated {
   rows: NewRecording[];
   identifiers: { recording_id: string; kind: IdentifierKind; digest: string }[];
 }
 
-function generate(vault: Vault, from: number, count: number, sample: { ids: string[]; people: number[] }): Generated {
+/** `count` recordings from the `from`-th on, deterministic per batch; every 1000th id and its caller go to `sample` */
+export function generate(vault: Vault, from: number, count: number, sample: { ids: string[]; people: number[] }): Generated {
   const rnd = prng(from + 1);
   const indexes = Array.from({ length: CONTROLLERS }, (_, i) => blindIndexFor(vault, controllerId(i)));
   const rows: NewRecording[] = [];
