@@ -25,6 +25,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   pii: async () => (await import('./pii.js')).piiBenchmark,
   scale: async () => (await import('./scale.js')).scaleBenchmark,
   breach: async () => (await import('./breach.js')).breachBenchmark,
+  retention: async () => (await import('./retention.js')).retentionBenchmark,
 };
 
 interface Args {

@@ -38,9 +38,9 @@ export const CONTROLLERS = 21; // Sweden's regions
 const AREAS = ['north', 'south', 'east', 'west'];
 const AGENTS_PER_CONTROLLER = 100;
 const PEOPLE = 1_500_000; // callers call more than once
-const BATCH = 5000;
+export const BATCH = 5000;
 export const FIRST = Date.UTC(2013, 0, 1);
-const LAST = Date.UTC(2019, 1, 1);
+export const LAST = Date.UTC(2019, 1, 1);
 
 export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -57,6 +57,7 @@ export interface Generated {
   identifiers: { recording_id: string; kind: IdentifierKind; digest: string }[];
 }
 
+/** `count` recordings from the `from`-th on, deterministic per batch; every 1000th id and its caller go to `sample` */
 export function generate(vault: Vault, from: number, count: number, sample: { ids: string[]; people: number[] }): Generated {
   const rnd = prng(from + 1);
   const indexes = Array.from({ length: CONTROLLERS }, (_, i) => blindIndexFor(vault, controllerId(i)));

@@ -53,6 +53,8 @@ export interface ScopedSearch {
 }
 
 const callTime = sql<string>`coalesce(started_at, imported_at)`;
+/** recordings per statement when erasing: 2 parameters each in the debris update, far below SQLite's 32766 */
+const ERASE_BATCH = 500;
 
 export class RecordingsRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -412,10 +414,12 @@ export class RecordingsRepository {
     if (ids.length === 0) return [];
     return this.db.transaction().execute(async (tx) => {
       const erased: { id: string; blobKeys: string[] }[] = [];
-      for (const id of ids) {
-        // the row first: its lock orders this after a redaction or rewrap that holds it, so the
-        // renditions read below are all there are
-        const row = await tx
+      // set-based, ERASE_BATCH recordings per statement: a month's shredding is tens of thousands
+      for (let i = 0; i < ids.length; i += ERASE_BATCH) {
+        const batch = ids.slice(i, i + ERASE_BATCH);
+        // the rows first: their locks order this after a redaction or rewrap that holds one, so
+        // the renditions read below are all there are
+        const rows = await tx
           .updateTable('recordings')
           .set({
             state: 'erased',
@@ -425,27 +429,36 @@ export class RecordingsRepository {
             sealed_redacted_transcript: null,
             sealed_detections: null,
             redaction_problem: null,
-            content_sha256: `erased:${id}`,
+            content_sha256: sql<string>`${'erased:'} || id`,
             writer: null,
             erased_at: at,
             shredded_at: options.shredded ? at : null,
           })
-          .where('id', '=', id)
+          .where('id', 'in', batch)
           .where('state', '=', 'stored')
-          .returning('blob_key')
-          .executeTakeFirst();
-        if (!row) continue;
-        const renditions = await tx.selectFrom('recording_renditions').select('blob_key').where('recording_id', '=', id).execute();
-        const blobKeys = [row.blob_key, ...renditions.map((r) => r.blob_key)];
-        await keepSubjectLinks(tx, [id], options.shredded ? 'shredded' : 'erased', at);
-        await tx.deleteFrom('recording_renditions').where('recording_id', '=', id).execute();
-        await tx.deleteFrom('access_grants').where('recording_id', '=', id).execute();
+          .returning(['id', 'blob_key'])
+          .execute();
+        if (rows.length === 0) continue;
+        const done = rows.map((r) => r.id);
+        const renditions = await tx.selectFrom('recording_renditions').select(['recording_id', 'blob_key']).where('recording_id', 'in', done).execute();
+        const blobKeys = new Map(rows.map((r) => [r.id, [r.blob_key]]));
+        for (const r of renditions) blobKeys.get(r.recording_id)!.push(r.blob_key);
+        await keepSubjectLinks(tx, done, options.shredded ? 'shredded' : 'erased', at);
+        await tx.deleteFrom('recording_renditions').where('recording_id', 'in', done).execute();
+        await tx.deleteFrom('access_grants').where('recording_id', 'in', done).execute();
         await tx
           .updateTable('recordings')
-          .set({ erasure_debris: JSON.stringify(blobKeys) })
-          .where('id', '=', id)
+          .set({
+            erasure_debris: sql<string>`CASE id ${sql.join(
+              done.map((id) => sql`WHEN ${id} THEN ${JSON.stringify(blobKeys.get(id))}`),
+              sql` `,
+            )} END`,
+          })
+          .where('id', 'in', done)
           .execute();
-        erased.push({ id, blobKeys });
+        // in the order asked for, as the per-recording erasure gave them
+        const order = new Map(batch.map((id, k) => [id, k]));
+        for (const id of done.sort((a, b) => order.get(a)! - order.get(b)!)) erased.push({ id, blobKeys: blobKeys.get(id)! });
       }
       return erased;
     });
@@ -461,17 +474,30 @@ export class RecordingsRepository {
       .executeTakeFirst();
   }
 
-  /** erased recordings whose objects are not all deleted yet */
-  async erasureDebris(limit = 1000): Promise<{ id: string; blobKeys: string[] }[]> {
+  /** erased recordings whose objects are not all deleted yet, by id, after `after` */
+  async erasureDebris(limit = 1000, after = ''): Promise<{ id: string; blobKeys: string[] }[]> {
     const rows = await this.db
       .selectFrom('recordings')
       .select(['id', 'erasure_debris'])
       .where('state', '=', 'erased')
       .where('erasure_debris', 'is not', null)
+      .where('id', '>', after)
       .orderBy('id')
       .limit(limit)
       .execute();
     return rows.map((r) => ({ id: r.id, blobKeys: JSON.parse(r.erasure_debris!) as string[] }));
+  }
+
+  /** erased recordings whose objects are all deleted: one statement per ERASE_BATCH of them */
+  async clearErasureDebris(ids: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += ERASE_BATCH) {
+      await this.db
+        .updateTable('recordings')
+        .set({ erasure_debris: null })
+        .where('id', 'in', ids.slice(i, i + ERASE_BATCH))
+        .where('state', '=', 'erased')
+        .execute();
+    }
   }
 
   /** what is left of an erased recording's objects after a round of deletes; none left clears the column */

@@ -126,17 +126,25 @@ export async function eraseSubjectRecordings(vault: Vault, request: ErasureReque
  */
 export async function deleteErasureDebris(vault: Vault): Promise<number> {
   let left = 0;
-  for (const { id, blobKeys } of await vault.recordings.erasureDebris()) {
-    const remaining: string[] = [];
-    for (const key of blobKeys) {
-      try {
-        await vault.blobs.delete(key);
-      } catch {
-        remaining.push(key);
+  // every page, not the first only: a month's shredding leaves tens of thousands
+  for (let after = ''; ; ) {
+    const page = await vault.recordings.erasureDebris(1000, after);
+    if (page.length === 0) return left;
+    after = page.at(-1)!.id;
+    const cleared: string[] = [];
+    for (const { id, blobKeys } of page) {
+      const remaining: string[] = [];
+      for (const key of blobKeys) {
+        try {
+          await vault.blobs.delete(key);
+        } catch {
+          remaining.push(key);
+        }
       }
+      left += remaining.length;
+      if (remaining.length) await vault.recordings.setErasureDebris(id, remaining);
+      else cleared.push(id);
     }
-    left += remaining.length;
-    await vault.recordings.setErasureDebris(id, remaining);
+    await vault.recordings.clearErasureDebris(cleared);
   }
-  return left;
 }
