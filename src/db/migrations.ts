@@ -429,6 +429,8 @@ const migrations: Record<string, Migration> = {
         .addColumn('digest', 'text', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('hold_digests_digest').on('hold_digests').columns(['digest']).execute();
+      // the objects still to delete after an erasure or a shred: found without walking every tombstone
+      await sql`CREATE INDEX recordings_erasure_debris ON recordings (id) WHERE erasure_debris IS NOT NULL`.execute(db);
     },
   },
   '0013_destroyed_identifiers': {
