@@ -330,6 +330,75 @@ export const AUDIT_CATALOGUE = {
   },
   'audit.export': { meaning: 'the audit log exported for a SIEM', uses: [], detail: { from: opt('integer'), to: opt('integer'), format: opt('string'), reason } },
 
+  // ---- insider misuse (docs/alerts.md)
+  'alert.raise': {
+    meaning:
+      'the detector raised an alert (the system actor): its rule, the account, the recordings and the first and last audit position of its evidence; evidence that joins an open alert writes none',
+    uses: [],
+    detail: {
+      alertId: req('string'),
+      rule: req('string'),
+      severity: req('string'),
+      userId: opt('string'),
+      recordings: opt('string[]'),
+      controllers,
+      firstEntry: opt('integer'),
+      lastEntry: opt('integer'),
+    },
+  },
+  'alert.list': {
+    meaning: 'alerts listed (an auditor, a privacy officer within reach, or the CLI)',
+    uses: [],
+    detail: { state: opt('string'), rule: opt('string'), results: opt('integer'), reason },
+  },
+  'alert.resolve': {
+    meaning: 'an alert reviewed and closed with its outcome (justified, misuse, false-positive); the note is kept with the alert, identifiers replaced by labels',
+    uses: [],
+    detail: { alertId: opt('string'), rule: opt('string'), outcome: opt('string'), reason },
+  },
+  'alert.backtest': {
+    meaning: 'the rules run over stored history without raising alerts',
+    uses: [],
+    detail: { from: opt('string'), to: opt('string'), entries: opt('integer'), alerts: opt('integer'), reason },
+  },
+  'alert.settings': {
+    meaning: "a controller's detector thresholds changed",
+    uses: ['controllerId'],
+    detail: { settings: opt('string[]'), reason },
+  },
+  'canary.add': {
+    meaning: 'canary recordings planted for a controller: the count only, so that the log does not name them (their storing writes no `recording.ingest`)',
+    uses: ['controllerId'],
+    detail: { count: opt('integer'), reason },
+  },
+  'subject.protect': {
+    meaning: 'a person marked protected (skyddad identitet or a named VIP): any access to their calls alerts',
+    uses: [],
+    detail: { protectedId: opt('string'), ...identifierHashes, controllers, reason },
+  },
+  'subject.unprotect': { meaning: "a person's protected mark released", uses: [], detail: { protectedId: opt('string'), reason } },
+  'user.edit': {
+    meaning: "an account's staff identifiers (as digests) or working hours changed; the fields named, never their values",
+    uses: [],
+    detail: { userId: opt('string'), fields: opt('string[]'), reason },
+  },
+  'user.suspend': {
+    meaning: 'an account suspended by the detector (a canary reached, the controller set to suspend): disabled and its sessions ended',
+    uses: [],
+    detail: { userId: req('string'), alertId: req('string'), reason },
+  },
+  'review.sample': {
+    meaning: "a period's log review sample drawn (loggkontroll): how many accesses, how chosen",
+    uses: [],
+    detail: { period: opt('string'), random: opt('integer'), weighted: opt('integer'), reason },
+  },
+  'review.read': { meaning: "a period's review queue or report read", uses: [], detail: { period: opt('string'), what: opt('string'), reason } },
+  'review.outcome': {
+    meaning: 'a sampled access checked, with its outcome (the note kept with the sample, identifiers replaced by labels)',
+    uses: [],
+    detail: { period: opt('string'), sampleId: opt('string'), position: opt('integer'), outcome: opt('string'), reason },
+  },
+
   // ---- backup
   'vault.backup': {
     meaning: 'a backup taken (before the objects are copied; failure when it did not finish)',

@@ -454,6 +454,112 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('destroyed_identifiers_recording').on('destroyed_identifiers').column('recording_id').execute();
     },
   },
+  '0014_insider_misuse': {
+    async up(db: Kysely<any>) {
+      // Insider misuse (docs/alerts.md): alerts raised by the detector over the audit stream, where
+      // it stands, thresholds per controller, staff identifiers and persons marked protected (keyed
+      // digests per controller only), working hours, canaries (sealed: known to the keyring only),
+      // and the documented log review (loggkontroll).
+      await db.schema
+        .createTable('alerts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text')
+        .addColumn('username', 'text')
+        .addColumn('role', 'text')
+        // the controllers whose recordings the alert concerns, comma-separated ('' for none)
+        .addColumn('controllers', 'text', (c) => c.notNull())
+        // one open alert per rule, account and window: later evidence joins it
+        .addColumn('dedup_key', 'text', (c) => c.notNull().unique())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('evidence', 'text', (c) => c.notNull())
+        // JSON arrays: the audit positions that are the evidence, and the recordings they reached
+        .addColumn('entries', 'text', (c) => c.notNull())
+        .addColumn('recordings', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text')
+        .addColumn('note', 'text')
+        .addColumn('resolved_by', 'text')
+        .addColumn('resolved_at', 'text')
+        .execute();
+      await db.schema.createIndex('alerts_state_created').on('alerts').columns(['state', 'created_at']).execute();
+      await db.schema.createIndex('alerts_user').on('alerts').columns(['user_id']).execute();
+      await db.schema
+        .createTable('detector_state')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        // the next audit position to evaluate
+        .addColumn('position', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('alert_settings')
+        .addColumn('controller_id', 'text', (c) => c.notNull())
+        // JSON object of threshold overrides (docs/alerts.md)
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('alert_settings_pk', ['controller_id'])
+        .execute();
+      await db.schema.alterTable('users').addColumn('work_hours', 'text').execute();
+      await db.schema
+        .createTable('staff_identifiers')
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('controller_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('staff_identifiers_pk', ['user_id', 'controller_id', 'kind', 'digest'])
+        .execute();
+      await db.schema.createIndex('staff_identifiers_digest').on('staff_identifiers').columns(['digest']).execute();
+      await db.schema
+        .createTable('protected_subjects')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        // with any identifier in it replaced by its label
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('released_at', 'text')
+        .addColumn('released_by', 'text')
+        .execute();
+      await db.schema
+        .createTable('protected_digests')
+        .addColumn('protected_id', 'text', (c) => c.notNull().references('protected_subjects.id'))
+        .addColumn('controller_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('protected_digests_digest').on('protected_digests').columns(['digest']).execute();
+      await db.schema
+        .createTable('canaries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        // the canary's recording id and synthetic identity, sealed under a key from the keyring
+        .addColumn('sealed', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('review_periods')
+        .addColumn('period', 'text', (c) => c.primaryKey())
+        .addColumn('seed', 'text', (c) => c.notNull())
+        .addColumn('drawn_by', 'text', (c) => c.notNull())
+        .addColumn('drawn_at', 'text', (c) => c.notNull())
+        // how the sample was chosen, JSON (counts, weights)
+        .addColumn('method', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('review_samples')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('period', 'text', (c) => c.notNull().references('review_periods.period'))
+        .addColumn('position', 'bigint', (c) => c.notNull())
+        // 'random', or the rule whose weight drew it
+        .addColumn('chosen_by', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text')
+        .addColumn('note', 'text')
+        .addColumn('reviewed_by', 'text')
+        .addColumn('reviewed_at', 'text')
+        .execute();
+      await db.schema.createIndex('review_samples_period').on('review_samples').columns(['period', 'position']).unique().execute();
+    },
+  },
 };
 
 /** rows read per query, and rows written per UPDATE (6 parameters each: under SQLite's 32,766) */

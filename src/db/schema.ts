@@ -186,6 +186,8 @@ export interface UsersTable {
   /** the account id (or 'cli') that asked for it, and the one that approved or refused */
   approval_requested_by: Defaulted<string | null>;
   approval_decided_by: Defaulted<string | null>;
+  /** working hours `HH:MM-HH:MM` (Europe/Stockholm unless configured); null: none, so no after-hours alerts */
+  work_hours: Defaulted<string | null>;
 }
 
 /** the four-eyes state of an account or a contract (docs/access.md, "Approval") */
@@ -348,6 +350,15 @@ export interface Database {
   holds: HoldsTable;
   hold_digests: HoldDigestsTable;
   destroyed_identifiers: DestroyedIdentifiersTable;
+  alerts: AlertsTable;
+  detector_state: DetectorStateTable;
+  alert_settings: AlertSettingsTable;
+  staff_identifiers: StaffIdentifiersTable;
+  protected_subjects: ProtectedSubjectsTable;
+  protected_digests: ProtectedDigestsTable;
+  canaries: CanariesTable;
+  review_periods: ReviewPeriodsTable;
+  review_samples: ReviewSamplesTable;
   recording_renditions: RecordingRenditionsTable;
   users: UsersTable;
   processors: ProcessorsTable;
@@ -363,4 +374,95 @@ export interface Database {
   rate_limits: RateLimitsTable;
   signin_failures: SigninFailuresTable;
   leases: LeasesTable;
+}
+
+/** an alert of the insider-misuse detector (src/alerts/, docs/alerts.md) */
+export interface AlertsTable {
+  id: string;
+  rule: string;
+  severity: string;
+  user_id: string | null;
+  username: string | null;
+  role: string | null;
+  /** the controllers whose recordings it concerns, comma-separated */
+  controllers: string;
+  /** one open alert per rule, account and window */
+  dedup_key: string;
+  state: 'open' | 'closed';
+  created_at: string;
+  updated_at: string;
+  /** in words, without identifiers */
+  evidence: string;
+  /** JSON array of audit positions */
+  entries: string;
+  /** JSON array of recording ids */
+  recordings: string;
+  outcome: string | null;
+  note: string | null;
+  resolved_by: string | null;
+  resolved_at: string | null;
+}
+
+export interface DetectorStateTable {
+  name: string;
+  position: ColumnType<number, number, number>;
+  updated_at: string;
+}
+
+export interface AlertSettingsTable {
+  controller_id: string;
+  settings: string;
+  updated_at: string;
+}
+
+/** a member of staff's personnummer or phone, as a blind-index digest under each controller's key */
+export interface StaffIdentifiersTable {
+  user_id: string;
+  controller_id: string;
+  kind: string;
+  digest: string;
+}
+
+/** a person marked protected (skyddad identitet, or a VIP a privacy officer names) */
+export interface ProtectedSubjectsTable {
+  id: string;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  released_at: string | null;
+  released_by: string | null;
+}
+
+export interface ProtectedDigestsTable {
+  protected_id: string;
+  controller_id: string;
+  kind: string;
+  digest: string;
+}
+
+/** one canary recording: which recording, sealed under a key from the keyring (src/alerts/canaries.ts) */
+export interface CanariesTable {
+  id: string;
+  sealed: string;
+  created_at: string;
+}
+
+/** a month's documented log review: the sample is drawn once, reproducibly from its seed */
+export interface ReviewPeriodsTable {
+  period: string;
+  seed: string;
+  drawn_by: string;
+  drawn_at: string;
+  method: string;
+}
+
+export interface ReviewSamplesTable {
+  id: string;
+  period: string;
+  position: ColumnType<number, number, number>;
+  chosen_by: string;
+  outcome: string | null;
+  note: string | null;
+  reviewed_by: string | null;
+  reviewed_at: string | null;
 }
