@@ -11,6 +11,7 @@
  *
  * docs/configuration.md's table is generated from VARIABLES (the test compares them).
  */
+import { parseAlertOutputs } from './alerts/outputs.js';
 import { resolve } from 'node:path';
 import { CallvaultError, ErrorCodes, isCallvaultError } from './errors.js';
 import { parseWitnesses } from './audit/witnesses/index.js';
@@ -56,6 +57,10 @@ export interface Config {
   readonly transcribeUrl?: string;
   /** CALLVAULT_TRANSCRIBE_API_KEY (secret) */
   readonly transcribeApiKey?: string;
+  /** CALLVAULT_TIME_ZONE: an IANA zone; absent, Europe/Stockholm */
+  readonly timeZone?: string;
+  /** CALLVAULT_ALERT_OUTPUT (secret: a webhook URL may carry a token) */
+  readonly alertOutput?: string;
 }
 
 export interface VariableDoc {
@@ -112,6 +117,13 @@ export const VARIABLES: readonly VariableDoc[] = [
     description: 'an OpenAI-compatible service that transcribes calls that come without a transcript (docs/redaction.md)',
   },
   { name: 'CALLVAULT_TRANSCRIBE_API_KEY', takes: 'printable ASCII', description: 'the bearer token for `CALLVAULT_TRANSCRIBE_URL`', secret: true },
+  {
+    name: 'CALLVAULT_ALERT_OUTPUT',
+    takes: 'comma-separated `file:PATH`, `https://…` (a webhook), `syslog+udp|tcp|tls://HOST:PORT`',
+    description: 'where `serve` sends each new insider-misuse alert besides the database and the log (docs/alerts.md)',
+    secret: true,
+  },
+  { name: 'CALLVAULT_TIME_ZONE', takes: 'an IANA time zone; default `Europe/Stockholm`', description: "the zone of accounts' working hours and of the alert rules' days" },
   { name: 'CALLVAULT_LOG_LEVEL', takes: `${LOG_LEVELS.map((l) => `\`${l}\``).join(', ')}; default \`info\``, description: "the level of `callvault serve`'s request log" },
   {
     name: 'CALLVAULT_DEBUG',
@@ -125,7 +137,7 @@ export const VARIABLES: readonly VariableDoc[] = [
   },
 ];
 
-const SECRETS: ReadonlySet<keyof Config> = new Set(['databaseUrl', 'kms', 'pinEnvironment', 'auditWitness', 'passphrase', 'transcribeApiKey']);
+const SECRETS: ReadonlySet<keyof Config> = new Set(['databaseUrl', 'kms', 'pinEnvironment', 'auditWitness', 'passphrase', 'transcribeApiKey', 'alertOutput']);
 
 /** a variable's value as a string, or undefined when it is unset or empty */
 function value(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -217,6 +229,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const awsRegion = value(env, 'AWS_REGION') ?? value(env, 'AWS_DEFAULT_REGION');
 
+  const timeZone = value(env, 'CALLVAULT_TIME_ZONE');
+  if (timeZone !== undefined) checked('CALLVAULT_TIME_ZONE', () => new Intl.DateTimeFormat('en', { timeZone }));
+  const alertOutput = value(env, 'CALLVAULT_ALERT_OUTPUT');
+  if (alertOutput !== undefined) checked('CALLVAULT_ALERT_OUTPUT', () => parseAlertOutputs(alertOutput));
+
   const config: Record<string, unknown> = {};
   const values: Config = {
     dataDir,
@@ -234,6 +251,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redactionPaddingMs,
     transcribeUrl,
     transcribeApiKey,
+    timeZone,
+    alertOutput,
   };
   for (const [key, v] of Object.entries(values)) {
     if (v === undefined) continue;

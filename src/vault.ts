@@ -14,6 +14,7 @@ import { CallvaultError, ErrorCodes } from './errors.js';
 import { writeFileAtomic } from './util/fs.js';
 import { openDatabase, type Dialect, type MetadataDatabase } from './db/database.js';
 import { RecordingsRepository } from './db/recordings-repository.js';
+import { AlertsRepository } from './db/alerts-repository.js';
 import { ControllersRepository } from './db/controllers-repository.js';
 import { UsersRepository } from './db/users-repository.js';
 import { TenancyRepository } from './db/tenancy-repository.js';
@@ -65,7 +66,13 @@ export interface VaultEnvironment {
   awsRegion?: string;
   /** the redaction fill and padding, the transcription service (src/redaction/options.ts); absent, DEFAULT_REDACTION */
   redaction?: RedactionOptions;
+  /** CALLVAULT_TIME_ZONE: working hours and days of the alert rules; absent, Europe/Stockholm */
+  timeZone?: string;
+  /** CALLVAULT_ALERT_OUTPUT: comma-separated outputs that receive every new alert (src/alerts/outputs.ts) */
+  alertOutput?: string;
 }
+
+export const DEFAULT_TIME_ZONE = 'Europe/Stockholm';
 
 export class Vault {
   readonly recordings: RecordingsRepository;
@@ -76,6 +83,7 @@ export class Vault {
   readonly grants: GrantsRepository;
   readonly coordination: CoordinationRepository;
   readonly retention: RetentionRepository;
+  readonly alerts: AlertsRepository;
   readonly audit: AuditLog;
   readonly auditTree: AuditTree;
   private signer?: Promise<NoteSigner>;
@@ -99,6 +107,7 @@ export class Vault {
     this.grants = new GrantsRepository(database.db);
     this.coordination = new CoordinationRepository(database.db);
     this.retention = new RetentionRepository(database.db);
+    this.alerts = new AlertsRepository(database.db);
     this.audit = new AuditLog(database.auditStore, () => (keys.unlocked ? keys.derivedSecret('audit-identifier-hash') : undefined));
     this.auditTree = new AuditTree(database.db);
   }
@@ -118,6 +127,16 @@ export class Vault {
   async verifyAudit(witnessNotes: readonly string[] = [], options: Omit<VerifyOptions, 'url'> = {}): Promise<VerifyReport> {
     const signer = await this.auditSigner();
     return verifyAuditLog(this.database.db, this.auditTree, { verifier: signer.verifier, origin: signer.name }, witnessNotes, { url: this.database.url, ...options });
+  }
+
+  /** the time zone of working hours and of the alert rules' days */
+  get timeZone(): string {
+    return this.env.timeZone ?? DEFAULT_TIME_ZONE;
+  }
+
+  /** CALLVAULT_ALERT_OUTPUT as given */
+  get alertOutputSpecs(): string | undefined {
+    return this.env.alertOutput;
   }
 
   /** how identifiers are redacted, from the configuration (src/redaction/options.ts) */

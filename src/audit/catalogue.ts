@@ -43,6 +43,12 @@ const identifierHashes = { personnummerHash: hashed(), phoneHash: hashed() };
  * shows the entry only to those who reach one of them (absent: the installation, for an auditor)
  */
 const controllers = opt('string[]');
+/**
+ * the recordings a search by identifier found (at most `FOUND_IN_ENTRY`): what it showed, and what
+ * explains a privacy officer's later access to one of them (docs/alerts.md, `unexplained`)
+ */
+const found = opt('string[]');
+export const FOUND_IN_ENTRY = 100;
 const RECORDING = ['recordingId', 'controllerId'] as const;
 /** a recording reached under a stated purpose, maybe through break-the-glass */
 const UNDER_PURPOSE = ['recordingId', 'controllerId', 'purpose', 'purposeText', 'breakGlassId'] as const;
@@ -77,6 +83,7 @@ export const AUDIT_CATALOGUE = {
       ...identifierHashes,
       controllers,
       results: opt('integer'),
+      found,
       reason,
     },
   },
@@ -126,7 +133,11 @@ export const AUDIT_CATALOGUE = {
   },
 
   // ---- data subjects
-  'subject.find': { meaning: "a data subject's recordings looked up by identifier", uses: [], detail: { ...identifierHashes, controllers, results: opt('integer'), reason } },
+  'subject.find': {
+    meaning: "a data subject's recordings looked up by identifier",
+    uses: [],
+    detail: { ...identifierHashes, controllers, results: opt('integer'), found, reason },
+  },
   'subject.export': {
     meaning: "a data subject's recordings and access log exported",
     uses: ['purpose', 'purposeText'],

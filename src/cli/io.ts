@@ -39,6 +39,8 @@ export function environment(config: Config): VaultEnvironment {
     blobUrl: config.blobUrl,
     awsRegion: config.awsRegion,
     redaction: redactionOptionsFrom(config),
+    timeZone: config.timeZone,
+    alertOutput: config.alertOutput,
   };
 }
 

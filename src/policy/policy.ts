@@ -41,6 +41,11 @@ export const ACTIONS = [
   'retention:manage',
   // destroying expired period keys: the operator's and the server's daily job
   'retention:run',
+  // insider-misuse alerts (docs/alerts.md): reading and resolving them, the auditor's and the
+  // privacy officer's; a controller's thresholds and backtests, its privacy officer's
+  'alerts:read',
+  'alerts:resolve',
+  'alerts:manage',
   'users:manage',
   'tokens:manage',
   'tenancy:manage',
@@ -78,10 +83,13 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Action[]> = {
     'breach:report',
     'accounts:approve',
     'retention:manage',
+    'alerts:read',
+    'alerts:resolve',
+    'alerts:manage',
   ],
   // key status (ids, dates, counts, never key material): admins manage the installation, auditors
   // check that keys are rotated and that retired keys no longer hold data keys
-  auditor: ['audit:read', 'break-glass:list', 'subject:access-log', 'keys:read'],
+  auditor: ['audit:read', 'break-glass:list', 'subject:access-log', 'keys:read', 'alerts:read', 'alerts:resolve', 'alerts:manage'],
   admin: ['users:manage', 'tokens:manage', 'tenancy:manage', 'keys:read'],
 };
 

@@ -21,6 +21,8 @@ import { BreachService } from './breach.js';
 import { PlaybackService, RecordingsService } from './recordings.js';
 import { verifyStore } from '../recordings/verify.js';
 import type { Vault } from '../vault.js';
+import { AlertsService } from './alerts.js';
+import { DatabaseSources } from '../alerts/sources.js';
 
 export interface Services {
   trail: AuditTrail;
@@ -38,6 +40,9 @@ export interface Services {
   recordings: RecordingsService;
   playback: PlaybackService;
   redaction: RedactionService;
+  alerts: AlertsService;
+  /** the facts the alert detector reads, cached once per process (src/alerts/sources.ts) */
+  alertSources: DatabaseSources;
 }
 
 export interface ServiceOptions {
@@ -47,6 +52,7 @@ export interface ServiceOptions {
 
 export function createServices(vault: Vault, options: ServiceOptions = {}): Services {
   const trail = new AuditTrail(vault.audit);
+  const alertSources = new DatabaseSources(vault.database.db, () => canaryIdsUntilMerge(vault));
   return {
     trail,
     keys: new KeysService(vault, trail),
@@ -65,7 +71,17 @@ export function createServices(vault: Vault, options: ServiceOptions = {}): Serv
     recordings: new RecordingsService(vault, trail, (options) => verifyStore(vault, options)),
     playback: new PlaybackService(vault, trail),
     redaction: new RedactionService(vault, trail),
+    alerts: new AlertsService(vault, trail, alertSources, vault.timeZone),
+    alertSources,
   };
 }
 
 export type { Actor } from './actor.js';
+
+// replaced by src/alerts/canaries.ts's readCanaries when that lands (same sealing: docs/alerts.md)
+async function canaryIdsUntilMerge(vault: Vault): Promise<Set<string>> {
+  const { open } = await import('../util/aead.js');
+  const key = vault.keys.derivedSecret('canaries');
+  const rows = await vault.database.db.selectFrom('canaries').selectAll().execute();
+  return new Set(rows.map((r) => (JSON.parse(open(key, Buffer.from(r.sealed, 'base64'), Buffer.from(r.id, 'utf8')).toString('utf8')) as { recordingId: string }).recordingId));
+}

@@ -8,6 +8,7 @@
  * so ids cannot be probed; the refusal is an entry all the same. Every method asks the policy,
  * appends its entry, and only then unwraps a key or reads a byte.
  */
+import { FOUND_IN_ENTRY } from '../audit/catalogue.js';
 import { randomUUID } from 'node:crypto';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { RecordingRow, RenditionRow } from '../db/recordings-repository.js';
@@ -179,7 +180,7 @@ export class RecordingsService {
     await this.trail.record(actor, {
       action: 'recordings.list',
       outcome: 'success',
-      detail: { ...detail, results: page.recordings.length },
+      detail: { ...detail, results: page.recordings.length, ...(identifier ? { found: page.recordings.slice(0, FOUND_IN_ENTRY).map((r) => r.id) } : {}) },
       ...(glass.length ? { breakGlassId: glass.join(',') } : {}),
     });
     return page;
@@ -225,6 +226,7 @@ export class RecordingsService {
           found.map((h) => h.row),
         ),
         results: hits.length,
+        found: hits.slice(0, FOUND_IN_ENTRY).map((h) => h.row.id),
       },
     });
     return hits;

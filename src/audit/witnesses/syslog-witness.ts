@@ -64,15 +64,19 @@ export class SyslogWitness implements Witness {
   }
 
   async send(checkpoint: WitnessedCheckpoint): Promise<void> {
-    const message = this.message(checkpoint);
     try {
-      if (this.transport === 'udp') await this.sendDatagram(Buffer.from(message, 'utf8'));
-      else await this.sendFramed(message);
+      await this.deliver(this.message(checkpoint));
     } catch (err) {
       if (err instanceof CallvaultError) throw err;
       const e = err as NodeJS.ErrnoException;
       throw this.failed(`cannot send the checkpoint at size ${checkpoint.size} (${e.code ?? e.message})`, err);
     }
+  }
+
+  /** one formatted RFC 5424 message over this transport (the alert outputs use it too) */
+  async deliver(message: string): Promise<void> {
+    if (this.transport === 'udp') await this.sendDatagram(Buffer.from(message, 'utf8'));
+    else await this.sendFramed(message);
   }
 
   /** the RFC 5424 message for a checkpoint: MSGID "checkpoint", the MSG one line of JSON */

@@ -99,6 +99,8 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
       settledAttempts.inc({ outcome: 'completed' }, report.completed);
       settledAttempts.inc({ outcome: 'removed' }, report.removed);
     },
+    // the alert's id, rule and severity: its evidence and account are for the auditor's page
+    onAlert: (alert) => app.log.warn({ alert: alert.id, rule: alert.rule, severity: alert.severity }, 'insider-misuse alert raised'),
   });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;

@@ -1,0 +1,538 @@
+/**
+ * The insider-misuse detector (docs/alerts.md): reads audit entries in log order and states what
+ * its rules find, each finding with its evidence in words and the entries that are that evidence.
+ * It keeps each account's recent days in memory (its usual day, its searches, its break-the-glass
+ * periods), so the live server (runner.ts) and a backtest evaluate the same way: a backtest
+ * replays the history before its window muted, as a server does when it starts.
+ *
+ * Facts the entries do not hold (who handled a call, whose call it was as blind-index digests,
+ * staff identifiers, protected persons, canaries, working hours) come from `DetectorSources`
+ * as they are now.
+ */
+import type { Thresholds } from './thresholds.js';
+import { ACCESS_ACTIONS, accountKey, type ReadEntry, SEARCH_ACTIONS, searchedIdentifier } from './entries.js';
+
+export const RULES = ['canary', 'protected-person', 'self-or-colleague', 'volume', 'subject-search', 'unexplained', 'after-hours', 'break-glass', 'export-volume'] as const;
+export type RuleName = (typeof RULES)[number];
+export type Severity = 'high' | 'medium' | 'low';
+
+export const SEVERITY: Record<RuleName, Severity> = {
+  canary: 'high',
+  'protected-person': 'high',
+  'self-or-colleague': 'high',
+  volume: 'medium',
+  'subject-search': 'medium',
+  unexplained: 'medium',
+  'after-hours': 'low',
+  'break-glass': 'medium',
+  'export-volume': 'medium',
+};
+
+export interface AccountFacts {
+  id: string;
+  name: string;
+  role: string;
+  agent: string | null;
+  /** the agents of a supervisor's team */
+  teamAgents: readonly string[];
+  /** `HH:MM-HH:MM` or null */
+  workHours: string | null;
+  controllerId: string | null;
+}
+
+export interface RecordingFacts {
+  id: string;
+  controllerId: string;
+  agent: string | null;
+  /** the caller's personnummer and phone digests, metadata and spoken, under the controller's key */
+  callerDigests: readonly string[];
+  /** what counts the call's person: the personnummer digest, else the phone digest */
+  person: string | null;
+}
+
+export interface DetectorSources {
+  accounts(ids: readonly string[]): Promise<Map<string, AccountFacts>>;
+  recordings(ids: readonly string[]): Promise<Map<string, RecordingFacts>>;
+  /** staff identifier digest → the account ids it belongs to */
+  staffDigests(): Promise<Map<string, string[]>>;
+  protectedDigests(): Promise<Set<string>>;
+  canaries(): Promise<Set<string>>;
+  thresholds(controllerId: string | null): Promise<Thresholds>;
+  /** whether the caller of `recording` has another call that `agent` handled */
+  callerKnownTo(recording: RecordingFacts, agent: string): Promise<boolean>;
+}
+
+export interface Finding {
+  rule: RuleName;
+  severity: Severity;
+  /** the account's id (a user's, or `cli:NAME`) */
+  account: string;
+  username: string;
+  role: string | null;
+  /** one alert per rule, account and window: findings with the same key join one alert */
+  dedupKey: string;
+  time: Date;
+  evidence: string;
+  entries: number[];
+  recordings: string[];
+  controllers: string[];
+  /** a canary reached and the controller suspends: the account is to be suspended */
+  suspend?: boolean;
+}
+
+interface DayStats {
+  recordings: Set<string>;
+  persons: Set<string>;
+  /** accesses of the current rolling hour: time and recording */
+  recent: { at: number; recordingId: string }[];
+  /** the most distinct recordings reached in any 60 minutes of the day */
+  peakHour: number;
+  exports: Set<string>;
+  searched: Set<string>;
+  searchEntries: number[];
+  unfollowed: number[];
+}
+
+interface AccountState {
+  role: string | null;
+  name: string;
+  days: Map<string, DayStats>;
+  /** searches waiting for a purpose-stated access: position and time */
+  pendingSearches: { position: number; at: number }[];
+  /** recordings a subject search or identifier search found, with when */
+  found: Map<string, number>;
+  /** break-the-glass periods: id → start time and recordings reached */
+  glass: Map<string, { at: number; recordings: Set<string>; positions: number[] }>;
+}
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+/** evidence entries kept per alert: enough to follow, not the whole day of range requests */
+export const MAX_EVIDENCE_ENTRIES = 500;
+
+function p(values: number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export class Detector {
+  private readonly accounts = new Map<string, AccountState>();
+  /** the installation's thresholds, for what names no controller (the follow-up of a search) */
+  private installation?: Thresholds;
+  private readonly dayKey: (t: Date) => string;
+  private readonly minuteOfDay: (t: Date) => number;
+
+  constructor(
+    private readonly sources: DetectorSources,
+    timeZone: string,
+  ) {
+    const dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    const timeFormat = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    this.dayKey = (t) => dayFormat.format(t);
+    this.minuteOfDay = (t) => {
+      const [h, m] = timeFormat.format(t).split(':').map(Number);
+      return h! * 60 + m!;
+    };
+  }
+
+  /**
+   * Evaluates entries in log order. `muted`: the history before the window (a server's start, a
+   * backtest's lead-in) updates what is usual and finds nothing.
+   */
+  async evaluate(entries: readonly ReadEntry[], muted = false): Promise<Finding[]> {
+    this.installation = await this.sources.thresholds(null);
+    const relevant = entries.filter((e) => e.outcome === 'success' && accountKey(e) !== undefined);
+    const recordingIds = [...new Set(relevant.filter((e) => e.recordingId && ACCESS_ACTIONS.has(e.action)).map((e) => e.recordingId!))];
+    const userIds = [...new Set(relevant.filter((e) => e.actor.type === 'user').map((e) => e.actor.id!))];
+    const [recordings, accounts] = await Promise.all([this.sources.recordings(recordingIds), this.sources.accounts(userIds)]);
+    const findings: Finding[] = [];
+    for (const entry of relevant) {
+      const key = accountKey(entry)!;
+      const facts = accounts.get(key);
+      const state = this.stateOf(key, entry, facts);
+      findings.push(...this.expireSearches(key, state, entry.time.getTime(), muted));
+      if (entry.action === 'break-glass.start') {
+        state.glass.set(entry.breakGlassId ?? String(entry.position), { at: entry.time.getTime(), recordings: new Set(), positions: [entry.position] });
+        if (!muted) findings.push(...(await this.breakGlassStarts(key, state, entry)));
+      } else if (SEARCH_ACTIONS.has(entry.action) && searchedIdentifier(entry)) {
+        findings.push(...(await this.search(key, state, entry, muted)));
+      } else if (ACCESS_ACTIONS.has(entry.action) && entry.recordingId) {
+        const recording = recordings.get(entry.recordingId);
+        if (recording) findings.push(...(await this.access(key, state, facts, entry, recording, muted)));
+      }
+    }
+    this.forget(entries.at(-1)?.time);
+    return findings;
+  }
+
+  /** searches whose time to be followed has passed by `now` (the wall clock, when no entry comes) */
+  async expire(now: Date): Promise<Finding[]> {
+    this.installation = await this.sources.thresholds(null);
+    const out: Finding[] = [];
+    for (const [key, state] of this.accounts) out.push(...this.expireSearches(key, state, now.getTime(), false));
+    return out;
+  }
+
+  private stateOf(key: string, entry: ReadEntry, facts: AccountFacts | undefined): AccountState {
+    let state = this.accounts.get(key);
+    if (!state) {
+      state = { role: null, name: '', days: new Map(), pendingSearches: [], found: new Map(), glass: new Map() };
+      this.accounts.set(key, state);
+    }
+    state.role = facts?.role ?? entry.actor.role ?? (entry.actor.type === 'cli' ? 'operator' : null);
+    state.name = facts?.name ?? entry.actor.name ?? key;
+    return state;
+  }
+
+  private day(state: AccountState, t: Date): DayStats {
+    const k = this.dayKey(t);
+    let d = state.days.get(k);
+    if (!d) {
+      d = { recordings: new Set(), persons: new Set(), recent: [], peakHour: 0, exports: new Set(), searched: new Set(), searchEntries: [], unfollowed: [] };
+      state.days.set(k, d);
+    }
+    return d;
+  }
+
+  /** drops days older than the longest history any controller keeps */
+  private forget(now: Date | undefined): void {
+    if (!now) return;
+    const oldest = this.dayKey(new Date(now.getTime() - 60 * DAY_MS));
+    for (const state of this.accounts.values()) {
+      for (const k of state.days.keys()) if (k < oldest) state.days.delete(k);
+      for (const [id, at] of state.found) if (at < now.getTime() - 60 * DAY_MS) state.found.delete(id);
+      for (const [id, g] of state.glass) if (g.at < now.getTime() - 60 * DAY_MS) state.glass.delete(id);
+    }
+  }
+
+  private finding(rule: RuleName, key: string, state: AccountState, entry: ReadEntry, window: string, evidence: string, extra: Partial<Finding> = {}): Finding {
+    return {
+      rule,
+      severity: SEVERITY[rule],
+      account: key,
+      username: state.name,
+      role: state.role,
+      dedupKey: `${rule}|${key}|${window}`,
+      time: entry.time,
+      evidence,
+      entries: [entry.position],
+      recordings: entry.recordingId ? [entry.recordingId] : [],
+      controllers: entry.controllerId ? [entry.controllerId] : [],
+      ...extra,
+    };
+  }
+
+  private async access(key: string, state: AccountState, facts: AccountFacts | undefined, entry: ReadEntry, rec: RecordingFacts, muted: boolean): Promise<Finding[]> {
+    const t = entry.time.getTime();
+    const today = this.day(state, entry.time);
+    const dayKey = this.dayKey(entry.time);
+    const isNewToday = !today.recordings.has(rec.id);
+    today.recordings.add(rec.id);
+    if (rec.person) today.persons.add(rec.person);
+    today.recent.push({ at: t, recordingId: rec.id });
+    while (today.recent.length && today.recent[0]!.at <= t - HOUR_MS) today.recent.shift();
+    const hourCount = new Set(today.recent.map((r) => r.recordingId)).size;
+    today.peakHour = Math.max(today.peakHour, hourCount);
+    const original = entry.action === 'recording.export' || (entry.action === 'recording.access' && entry.detail.rendition === 'original');
+    if (original) today.exports.add(rec.id);
+    if (entry.action === 'recording.access') state.pendingSearches = [];
+    if (entry.breakGlassId) for (const id of entry.breakGlassId.split(',')) state.glass.get(id)?.recordings.add(rec.id);
+    if (muted) return [];
+
+    const th = await this.sources.thresholds(rec.controllerId);
+    const out: Finding[] = [];
+    const on = { recordings: [rec.id], controllers: [rec.controllerId] };
+    if ((await this.sources.canaries()).has(rec.id)) {
+      out.push(
+        this.finding('canary', key, state, entry, dayKey, `reached a canary recording (${entry.action}); canaries are planted calls that no work needs`, {
+          ...on,
+          suspend: th.canarySuspend,
+        }),
+      );
+    }
+    const protectedSet = await this.sources.protectedDigests();
+    if (rec.callerDigests.some((d) => protectedSet.has(d))) {
+      out.push(this.finding('protected-person', key, state, entry, `${dayKey}|${rec.id}`, `reached a call of a person marked protected (${entry.action})`, on));
+    }
+    const staff = await this.sources.staffDigests();
+    const staffOwners = new Set(rec.callerDigests.flatMap((d) => staff.get(d) ?? []));
+    if (staffOwners.has(key)) {
+      out.push(this.finding('self-or-colleague', key, state, entry, `${dayKey}|${rec.id}`, `reached a call in which the caller is the account's own person (${entry.action})`, on));
+    } else if (staffOwners.size > 0 && !(facts?.agent && rec.agent === facts.agent)) {
+      out.push(
+        this.finding(
+          'self-or-colleague',
+          key,
+          state,
+          entry,
+          `${dayKey}|${rec.id}`,
+          `reached a call in which the caller is a registered member of staff, a call the account did not handle (${entry.action})`,
+          on,
+        ),
+      );
+    }
+    if (isNewToday) out.push(...this.volume(key, state, entry, today, hourCount, th));
+    if (original && today.exports.size > 0) out.push(...this.exportVolume(key, state, entry, today, th));
+    if (isNewToday && (entry.action === 'recording.access' || entry.action === 'recording.view') && !entry.breakGlassId) {
+      const why = await this.explanation(state, facts, rec, t, th);
+      if (!why) {
+        out.push(
+          this.finding(
+            'unexplained',
+            key,
+            state,
+            entry,
+            dayKey,
+            `reached a call that nothing explains: not handled by the account, no other call of the caller handled by it, not in a team it supervises, not found by a subject search, no break-the-glass`,
+            on,
+          ),
+        );
+      }
+    }
+    if (facts?.workHours && this.outsideHours(facts.workHours, entry.time, th.afterHoursGraceMinutes)) {
+      out.push(this.finding('after-hours', key, state, entry, dayKey, `reached calls outside the account's working hours (${facts.workHours})`, on));
+    }
+    if (entry.breakGlassId) out.push(...(await this.breakGlassRecordings(key, state, entry, th)));
+    return out;
+  }
+
+  /** why the access is part of the account's work, or undefined when nothing says so */
+  private async explanation(state: AccountState, facts: AccountFacts | undefined, rec: RecordingFacts, t: number, th: Thresholds): Promise<string | undefined> {
+    if (!facts) return 'operator';
+    if (facts.agent && rec.agent === facts.agent) return 'handled';
+    if (rec.agent && facts.teamAgents.includes(rec.agent)) return 'team';
+    const found = state.found.get(rec.id);
+    if (found !== undefined && t - found <= th.explanationDays * DAY_MS) return 'subject-search';
+    if (facts.agent && rec.callerDigests.length > 0 && (await this.sources.callerKnownTo(rec, facts.agent))) return 'caller-known';
+    return undefined;
+  }
+
+  /** the account's usual: the 95th percentile of its active days, and of its peers' (same role) */
+  private baseline(key: string, state: AccountState, now: Date, th: Thresholds, measure: (d: DayStats) => number): { own?: number; peers?: number } {
+    const from = this.dayKey(new Date(now.getTime() - th.historyDays * DAY_MS));
+    const today = this.dayKey(now);
+    const daysOf = (s: AccountState) => [...s.days.entries()].filter(([k, d]) => k >= from && k < today && d.recordings.size + d.exports.size > 0).map(([, d]) => measure(d));
+    const ownDays = daysOf(state);
+    const peerDays: number[] = [];
+    let peers = 0;
+    for (const [k, s] of this.accounts) {
+      if (k === key || s.role !== state.role) continue;
+      const days = daysOf(s);
+      if (days.length >= th.minHistoryDays) {
+        peers += 1;
+        peerDays.push(...days);
+      }
+    }
+    return {
+      own: ownDays.length >= th.minHistoryDays ? p(ownDays, 0.95) : undefined,
+      peers: peers >= th.minPeers ? p(peerDays, 0.95) : undefined,
+    };
+  }
+
+  private limit(base: { own?: number; peers?: number }, factor: number, min: number, fixed: number): number {
+    if (base.own === undefined && base.peers === undefined) return fixed;
+    return Math.max(min, factor * Math.max(base.own ?? 0, base.peers ?? 0));
+  }
+
+  private volume(key: string, state: AccountState, entry: ReadEntry, today: DayStats, hourCount: number, th: Thresholds): Finding[] {
+    // below the smallest threshold nothing can alert: the baselines are not computed at all
+    if (hourCount <= Math.min(th.volumeMinHour, th.volumeDefaultHour) && today.recordings.size <= Math.min(th.volumeMinDay, th.volumeDefaultDay)) return [];
+    const day = this.baseline(key, state, entry.time, th, (d) => d.recordings.size);
+    const hour = this.baseline(key, state, entry.time, th, (d) => d.peakHour);
+    const dayLimit = this.limit(day, th.volumeFactor, th.volumeMinDay, th.volumeDefaultDay);
+    const hourLimit = this.limit(hour, th.volumeFactor, th.volumeMinHour, th.volumeDefaultHour);
+    const usual =
+      day.own !== undefined
+        ? `the account's usual day is ${plural(Math.round(day.own), 'call')}`
+        : day.peers !== undefined
+          ? `its peers' usual day is ${plural(Math.round(day.peers), 'call')}`
+          : 'no history yet, so the fixed defaults apply';
+    const window = this.dayKey(entry.time);
+    if (hourCount > hourLimit) {
+      const spanMin = Math.max(1, Math.round((entry.time.getTime() - today.recent[0]!.at) / 60_000));
+      const persons = new Set(today.recent.map((r) => r.recordingId)).size;
+      return [
+        this.finding(
+          'volume',
+          key,
+          state,
+          entry,
+          window,
+          `reached ${plural(persons, 'call')} in ${plural(spanMin, 'minute')} (${plural(today.recordings.size, 'call')} of ${plural(today.persons.size, 'person', 'people')} today); ${usual} (limit ${hourLimit} an hour)`,
+        ),
+      ];
+    }
+    if (today.recordings.size > dayLimit) {
+      return [
+        this.finding(
+          'volume',
+          key,
+          state,
+          entry,
+          window,
+          `reached ${plural(today.recordings.size, 'call')} of ${plural(today.persons.size, 'person', 'people')} today; ${usual} (limit ${dayLimit} a day)`,
+        ),
+      ];
+    }
+    return [];
+  }
+
+  private exportVolume(key: string, state: AccountState, entry: ReadEntry, today: DayStats, th: Thresholds): Finding[] {
+    if (today.exports.size <= Math.min(th.exportMinDay, th.exportDefaultDay)) return [];
+    const base = this.baseline(key, state, entry.time, th, (d) => d.exports.size);
+    const limit = base.own === undefined ? th.exportDefaultDay : Math.max(th.exportMinDay, th.exportFactor * base.own);
+    if (today.exports.size <= limit) return [];
+    const usual = base.own === undefined ? 'no history yet, so the fixed default applies' : `the account's usual day is ${plural(Math.round(base.own), 'export')}`;
+    return [
+      this.finding(
+        'export-volume',
+        key,
+        state,
+        entry,
+        this.dayKey(entry.time),
+        `exported or opened the original of ${plural(today.exports.size, 'call')} today; ${usual} (limit ${limit})`,
+      ),
+    ];
+  }
+
+  private async search(key: string, state: AccountState, entry: ReadEntry, muted: boolean): Promise<Finding[]> {
+    const today = this.day(state, entry.time);
+    today.searched.add(searchedIdentifier(entry)!);
+    today.searchEntries.push(entry.position);
+    const t = entry.time.getTime();
+    const found = entry.detail.found;
+    if (Array.isArray(found)) for (const id of found) if (typeof id === 'string') state.found.set(id, t);
+    // a subject request is the privacy officer's work, and an erasure is followed by nothing
+    if (entry.action === 'recordings.list' || entry.action === 'subject.find') state.pendingSearches.push({ position: entry.position, at: t });
+    if (muted) return [];
+    const th = await this.sources.thresholds(typeof entry.controllerId === 'string' ? entry.controllerId : null);
+    if (today.searched.size > th.searchPersonsPerDay) {
+      return [
+        this.finding(
+          'subject-search',
+          key,
+          state,
+          entry,
+          `${this.dayKey(entry.time)}|persons`,
+          `searched for ${plural(today.searched.size, 'person', 'people')} by personnummer or phone number today (limit ${th.searchPersonsPerDay})`,
+          {
+            entries: today.searchEntries.slice(-MAX_EVIDENCE_ENTRIES),
+          },
+        ),
+      ];
+    }
+    return [];
+  }
+
+  private expireSearches(key: string, state: AccountState, now: number, muted: boolean): Finding[] {
+    if (state.pendingSearches.length === 0) return [];
+    // the installation's thresholds: a search names no controller to take them from
+    const th = this.installation!;
+    const followMs = th.searchFollowMinutes * 60_000;
+    const expired = state.pendingSearches.filter((s) => s.at + followMs <= now);
+    if (expired.length === 0) return [];
+    state.pendingSearches = state.pendingSearches.filter((s) => s.at + followMs > now);
+    const out: Finding[] = [];
+    for (const s of expired) {
+      const at = new Date(s.at);
+      const today = this.day(state, at);
+      today.unfollowed.push(s.position);
+      if (!muted && today.unfollowed.length >= th.searchUnfollowedPerDay) {
+        const entry = { position: s.position, time: at } as ReadEntry;
+        out.push(
+          this.finding(
+            'subject-search',
+            key,
+            state,
+            entry,
+            `${this.dayKey(at)}|unfollowed`,
+            `searched for a person by personnummer or phone number ${plural(today.unfollowed.length, 'time')} today without then stating a purpose for any call (a look-up, not a case)`,
+            { entries: today.unfollowed.slice(-MAX_EVIDENCE_ENTRIES) },
+          ),
+        );
+      }
+    }
+    return out;
+  }
+
+  private outsideHours(hours: string, t: Date, graceMinutes: number): boolean {
+    const m = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(hours);
+    if (!m) return false;
+    const start = Number(m[1]) * 60 + Number(m[2]) - graceMinutes;
+    const end = Number(m[3]) * 60 + Number(m[4]) + graceMinutes;
+    const now = this.minuteOfDay(t);
+    const within = start <= end ? now >= start && now <= end : now >= start || now <= end;
+    // a span with its grace longer than a day covers every minute
+    return !within && end - start < 1440;
+  }
+
+  private peerLimit(
+    state: AccountState,
+    key: string,
+    measure: (s: AccountState) => number[],
+    factor: number,
+    fixed: number,
+    minPeers: number,
+  ): { limit: number; peers: number | undefined } {
+    const values: number[] = [];
+    let peers = 0;
+    for (const [k, s] of this.accounts) {
+      if (k === key || s.role !== state.role) continue;
+      peers += 1;
+      values.push(...measure(s));
+    }
+    if (peers < minPeers) return { limit: fixed, peers: undefined };
+    const p90 = p(values, 0.9);
+    return { limit: Math.max(fixed, factor * p90), peers: p90 };
+  }
+
+  private async breakGlassStarts(key: string, state: AccountState, entry: ReadEntry): Promise<Finding[]> {
+    const th = await this.sources.thresholds(entry.controllerId ?? null);
+    const t = entry.time.getTime();
+    const inWeek = (s: AccountState, until: number) => [...s.glass.values()].filter((g) => g.at > until - 7 * DAY_MS && g.at <= until);
+    const mine = inWeek(state, t);
+    const { limit, peers } = this.peerLimit(state, key, (s) => [inWeek(s, t).length], th.breakGlassFactor, th.breakGlassDefaultWeek, th.minPeers);
+    if (mine.length <= limit) return [];
+    const usual = peers === undefined ? 'the fixed default applies' : `peers of the role start at most ${plural(peers, 'period')} a week (90th percentile)`;
+    return [
+      this.finding(
+        'break-glass',
+        key,
+        state,
+        entry,
+        `${this.dayKey(entry.time)}|starts`,
+        `started break-the-glass ${plural(mine.length, 'time')} in 7 days; ${usual} (limit ${limit})`,
+        {
+          entries: mine.flatMap((g) => g.positions).slice(-MAX_EVIDENCE_ENTRIES),
+        },
+      ),
+    ];
+  }
+
+  private async breakGlassRecordings(key: string, state: AccountState, entry: ReadEntry, th: Thresholds): Promise<Finding[]> {
+    const out: Finding[] = [];
+    for (const id of entry.breakGlassId!.split(',')) {
+      const g = state.glass.get(id);
+      if (!g || g.recordings.size <= Math.min(th.breakGlassDefaultRecordings, 3)) continue;
+      const { limit, peers } = this.peerLimit(
+        state,
+        key,
+        (s) => [...s.glass.values()].map((x) => x.recordings.size),
+        th.breakGlassFactor,
+        th.breakGlassDefaultRecordings,
+        th.minPeers,
+      );
+      if (g.recordings.size <= limit) continue;
+      const usual = peers === undefined ? 'the fixed default applies' : `peers of the role reach at most ${plural(peers, 'call')} in one period (90th percentile)`;
+      out.push(
+        this.finding('break-glass', key, state, entry, `period|${id}`, `reached ${plural(g.recordings.size, 'call')} under one break-the-glass period; ${usual} (limit ${limit})`),
+      );
+    }
+    return out;
+  }
+}
