@@ -43,7 +43,8 @@ export class DatabaseSources implements DetectorSources {
   private readonly accountCache: Cached<Map<string, AccountFacts>>;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    /** the vault's database, reached when first read (the OpenAPI script builds services without one) */
+    private readonly vault: { readonly database: { readonly db: Kysely<Database> } },
     /** the canaries' recording ids; throws while the keyring is locked */
     loadCanaries: () => Promise<Set<string>>,
   ) {
@@ -86,6 +87,10 @@ export class DatabaseSources implements DetectorSources {
         ]),
       );
     });
+  }
+
+  private get db(): Kysely<Database> {
+    return this.vault.database.db;
   }
 
   /** forget the cached lists: the log shows that one of them changed */

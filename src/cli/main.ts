@@ -26,6 +26,7 @@ import * as pii from './commands/pii.js';
 import * as redact from './commands/redact.js';
 import * as backup from './commands/backup.js';
 import * as retention from './commands/retention.js';
+import * as alerts from './commands/alerts.js';
 
 export async function main(argv: string[]): Promise<void> {
   // everything callvault writes is for its own user only
@@ -63,6 +64,7 @@ export async function main(argv: string[]): Promise<void> {
     pii,
     backup,
     retention,
+    alerts,
     demo,
     serve,
   ])

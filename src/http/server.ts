@@ -19,6 +19,7 @@ import { errorSchema } from './schemas.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerEnrolmentRoutes } from './routes/enrolment.js';
 import { registerRetentionRoutes } from './routes/retention.js';
+import { registerAlertRoutes } from './routes/alerts.js';
 import { registerRecordingRoutes } from './routes/recordings.js';
 import { registerIngestRoutes } from './routes/ingest.js';
 import { registerAdminRoutes } from './routes/admin.js';
@@ -248,6 +249,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await registerAuditRoutes(api);
       await registerSubjectRoutes(api);
       await registerRetentionRoutes(api);
+      await registerAlertRoutes(api);
       await registerBreachRoutes(api);
       await registerKeyRoutes(api);
       await registerOidcRoutes(api, { signInPerMinute: options.signInPerMinute ?? 20 });

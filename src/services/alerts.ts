@@ -136,7 +136,7 @@ export class AlertsService {
     if (!known || (!reach.all && !reach.controllers.has(controllerId))) {
       if (action === 'alert.settings') await this.trail.record(actor, { action, outcome: 'denied', controllerId, detail: { reason: 'not-found' } });
       else await this.trail.record(actor, { action, outcome: 'denied', detail: { reason: 'not-found' } });
-      throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'no such controller');
+      throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such controller');
     }
   }
 

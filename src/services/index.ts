@@ -52,7 +52,7 @@ export interface ServiceOptions {
 
 export function createServices(vault: Vault, options: ServiceOptions = {}): Services {
   const trail = new AuditTrail(vault.audit);
-  const alertSources = new DatabaseSources(vault.database.db, () => canaryIdsUntilMerge(vault));
+  const alertSources = new DatabaseSources(vault, () => canaryIdsUntilMerge(vault));
   return {
     trail,
     keys: new KeysService(vault, trail),

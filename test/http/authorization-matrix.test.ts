@@ -82,6 +82,8 @@ let holdId = '';
 /** four-eyes: accounts and contracts an administrator asked for, waiting for region-a's privacy officer */
 const waiting = { user: '', user2: '', contract: '', contract2: '' };
 let reviewPeriodId: string;
+/** insider-misuse alerts: one about a callco nurse in region-a, one about region-b's nurse */
+const alertIds = { a: randomUUID(), b: randomUUID() };
 /** the period nurseA starts in the table, which she then ends */
 let nurseAPeriodId = randomUUID();
 const callers = new Map<CallerName, Caller>();
@@ -217,6 +219,32 @@ before(async () => {
   holdId = (
     await new RetentionService(vault, new AuditTrail(vault.audit)).addHold(operatorActor('matrix'), { agent: 'nobody-yet', case: 'matrix-case', reason: 'a hold to release' })
   ).id;
+  for (const [key, controller, who] of [
+    ['a', 'region-a', 'nurseCallco'],
+    ['b', 'region-b', 'nurseB'],
+  ] as const) {
+    const at = iso(now);
+    await vault.alerts.insert({
+      id: alertIds[key],
+      rule: 'volume',
+      severity: 'medium',
+      user_id: callers.get(who)!.user!.id,
+      username: who,
+      role: 'nurse',
+      controllers: controller,
+      dedup_key: `volume|${key}|matrix`,
+      state: 'open',
+      created_at: at,
+      updated_at: at,
+      evidence: 'reached 50 calls today; the fixed defaults apply',
+      entries: '[]',
+      recordings: '[]',
+      outcome: null,
+      note: null,
+      resolved_by: null,
+      resolved_at: null,
+    });
+  }
   for (const key of ['contract', 'contract2'] as const) {
     waiting[key] = (await addContract(vault, { processorId: 'spareco', controllerId: 'region-a', roles: ['nurse'], validFrom: iso(now - DAY), validTo: iso(now + DAY) })).id;
     await db(server).updateTable('contracts').set({ approval: 'pending', approval_request: 'create' }).where('id', '=', waiting[key]).execute();
@@ -825,6 +853,32 @@ const ROWS: Row[] = [
     json: { reason: 'the case is closed' },
   })),
 
+  // --- insider-misuse alerts: auditors everywhere, a privacy officer within reach
+  row('GET', '/api/v1/alerts', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 403, 403, 401, 401], () => ({ path: `${API}/alerts?state=all` })),
+  // region-a's privacy officer resolves it first; the auditor then finds it closed
+  row('POST', '/api/v1/alerts/{id}/resolve', 'region-a', [401, 401, 401, 403, 403, 403, 403, 403, 200, 409, 403, 403, 401, 401], () => ({
+    path: `${API}/alerts/${alertIds.a}/resolve`,
+    json: { outcome: 'justified', note: 'a busy shift, agreed with her supervisor' },
+  })),
+  row('POST', '/api/v1/alerts/{id}/resolve', 'region-b', [401, 401, 401, 403, 403, 403, 403, 403, 404, 200, 403, 403, 401, 401], () => ({
+    path: `${API}/alerts/${alertIds.b}/resolve`,
+    json: { outcome: 'false-positive', note: 'the calls were her own follow-ups' },
+  })),
+  row('GET', '/api/v1/alert-settings/{controllerId}', 'region-a', [401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 403, 403, 401, 401], () => ({
+    path: `${API}/alert-settings/region-a`,
+  })),
+  row('GET', '/api/v1/alert-settings/{controllerId}', 'region-b', [401, 401, 401, 403, 403, 403, 403, 403, 404, 200, 403, 403, 401, 401], () => ({
+    path: `${API}/alert-settings/region-b`,
+  })),
+  row('PUT', '/api/v1/alert-settings/{controllerId}', 'region-a', [401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 403, 403, 401, 401], () => ({
+    path: `${API}/alert-settings/region-a`,
+    json: { volumeFactor: 5 },
+  })),
+  row('POST', '/api/v1/alerts/backtest', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 403, 403, 401, 401], () => ({
+    path: `${API}/alerts/backtest`,
+    json: { from: iso(Date.now() - DAY), to: iso(Date.now() + 60_000) },
+  })),
+
   // --- four-eyes: what an administrator asked for waits for the controller's privacy officer
   row(
     'GET',
@@ -995,6 +1049,13 @@ const AUDITED: Record<string, [string, string]> = {
   'POST /api/v1/users/{id}/reset [victim]': ['user.reset', '- - - D D D D D D D S D - -'],
   'GET /api/v1/approvals': ['approval.list', '- - - D D D D D S D D D - -'],
   'GET /api/v1/retention': ['retention.show', '- - - D D D D D S D D D - -'],
+  'GET /api/v1/alerts': ['alert.list', '- - - D D D D D S S D D - -'],
+  'POST /api/v1/alerts/{id}/resolve [region-a]': ['alert.resolve', '- - - D D D D D S - D D - -'],
+  'POST /api/v1/alerts/{id}/resolve [region-b]': ['alert.resolve', '- - - D D D D D D S D D - -'],
+  'GET /api/v1/alert-settings/{controllerId} [region-a]': ['alert.list', '- - - D D D D D S S D D - -'],
+  'GET /api/v1/alert-settings/{controllerId} [region-b]': ['alert.list', '- - - D D D D D D S D D - -'],
+  'PUT /api/v1/alert-settings/{controllerId} [region-a]': ['alert.settings', '- - - D D D D D S S D D - -'],
+  'POST /api/v1/alerts/backtest': ['alert.backtest', '- - - D D D D D S S D D - -'],
   'PUT /api/v1/retention': ['retention.set', '- - - D D D D D S D D D - -'],
   'POST /api/v1/recordings/{id}/class [R4]': ['recording.class', '- - - D D D D D D D D D - -'],
   'POST /api/v1/recordings/{id}/class [R2]': ['recording.class', '- - - D D D D D S D D D - -'],

@@ -212,6 +212,24 @@ export interface paths {
     /** Release a legal hold: what it kept goes to the next retention run */
     post: operations["releaseHold"];
   };
+  "/api/v1/alerts": {
+    /** Insider-misuse alerts, newest first: open ones unless state says otherwise */
+    get: operations["listAlerts"];
+  };
+  "/api/v1/alerts/{id}/resolve": {
+    /** Close an alert with the outcome of its review; nobody resolves an alert about their own account */
+    post: operations["resolveAlert"];
+  };
+  "/api/v1/alert-settings/{controllerId}": {
+    /** A controller's detector thresholds: the documented defaults with its changes */
+    get: operations["alertThresholds"];
+    /** Change some of a controller's detector thresholds (docs/alerts.md) */
+    put: operations["setAlertThresholds"];
+  };
+  "/api/v1/alerts/backtest": {
+    /** Run the rules over stored history without raising alerts, with thresholds to try */
+    post: operations["backtestAlerts"];
+  };
   "/api/v1/breach/report": {
     /** A personal data breach report (GDPR art. 33) for the controllers you answer for: exactly one scope (key, controller, blobPrefix, user) and an optional window; counts per controller and the fields of IMY’s notification it can fill. The list of persons is made on the host only (`callvault breach report --subjects`) */
     post: operations["breachReport"];
@@ -284,7 +302,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "breach:report" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "breach:report" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "alerts:read" | "alerts:resolve" | "alerts:manage" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -443,7 +461,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "breach:report" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "breach:report" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "alerts:read" | "alerts:resolve" | "alerts:manage" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -5809,6 +5827,521 @@ export interface operations {
       };
       /** @description Default Response */
       409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Insider-misuse alerts, newest first: open ones unless state says otherwise */
+  listAlerts: {
+    parameters: {
+      query?: {
+        state?: "open" | "closed" | "all";
+        rule?: "canary" | "protected-person" | "self-or-colleague" | "volume" | "subject-search" | "unexplained" | "after-hours" | "break-glass" | "export-volume";
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": ({
+              id: string;
+              /** @description canary, protected-person, self-or-colleague, volume, subject-search, unexplained, after-hours, break-glass, export-volume */
+              rule: string;
+              /** @description high, medium or low */
+              severity: string;
+              /** @description the account's username */
+              user: string | null;
+              userId: string | null;
+              role: string | null;
+              createdAt: string;
+              updatedAt: string;
+              state: "open" | "closed";
+              recordings: string[];
+              controllers: string[];
+              /** @description what the account did, in words; never an identifier */
+              evidence: string;
+              /** @description the audit positions that are the evidence */
+              entries: number[];
+              outcome: string | null;
+              note: string | null;
+              resolvedBy: string | null;
+              resolvedAt: string | null;
+            })[];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Close an alert with the outcome of its review; nobody resolves an alert about their own account */
+  resolveAlert: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          outcome: "justified" | "misuse" | "false-positive";
+          note: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            /** @description canary, protected-person, self-or-colleague, volume, subject-search, unexplained, after-hours, break-glass, export-volume */
+            rule: string;
+            /** @description high, medium or low */
+            severity: string;
+            /** @description the account's username */
+            user: string | null;
+            userId: string | null;
+            role: string | null;
+            createdAt: string;
+            updatedAt: string;
+            state: "open" | "closed";
+            recordings: string[];
+            controllers: string[];
+            /** @description what the account did, in words; never an identifier */
+            evidence: string;
+            /** @description the audit positions that are the evidence */
+            entries: number[];
+            outcome: string | null;
+            note: string | null;
+            resolvedBy: string | null;
+            resolvedAt: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** A controller's detector thresholds: the documented defaults with its changes */
+  alertThresholds: {
+    parameters: {
+      path: {
+        controllerId: string;
+      };
+    };
+    responses: {
+      /** @description historyDays, minHistoryDays, minPeers, volumeFactor, volumeMinHour, volumeMinDay, volumeDefaultHour, volumeDefaultDay, exportFactor, exportMinDay, exportDefaultDay, searchPersonsPerDay, searchUnfollowedPerDay, searchFollowMinutes, explanationDays, afterHoursGraceMinutes, breakGlassFactor, breakGlassDefaultWeek, breakGlassDefaultRecordings, canarySuspend */
+      200: {
+        content: {
+          "application/json": {
+            [key: string]: number | boolean;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Change some of a controller's detector thresholds (docs/alerts.md) */
+  setAlertThresholds: {
+    parameters: {
+      path: {
+        controllerId: string;
+      };
+    };
+    /** @description historyDays, minHistoryDays, minPeers, volumeFactor, volumeMinHour, volumeMinDay, volumeDefaultHour, volumeDefaultDay, exportFactor, exportMinDay, exportDefaultDay, searchPersonsPerDay, searchUnfollowedPerDay, searchFollowMinutes, explanationDays, afterHoursGraceMinutes, breakGlassFactor, breakGlassDefaultWeek, breakGlassDefaultRecordings, canarySuspend */
+    requestBody: {
+      content: {
+        "application/json": {
+          [key: string]: number | boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description historyDays, minHistoryDays, minPeers, volumeFactor, volumeMinHour, volumeMinDay, volumeDefaultHour, volumeDefaultDay, exportFactor, exportMinDay, exportDefaultDay, searchPersonsPerDay, searchUnfollowedPerDay, searchFollowMinutes, explanationDays, afterHoursGraceMinutes, breakGlassFactor, breakGlassDefaultWeek, breakGlassDefaultRecordings, canarySuspend */
+      200: {
+        content: {
+          "application/json": {
+            [key: string]: number | boolean;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Run the rules over stored history without raising alerts, with thresholds to try */
+  backtestAlerts: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** Format: date-time */
+          from: string;
+          /** Format: date-time */
+          to: string;
+          /** @description historyDays, minHistoryDays, minPeers, volumeFactor, volumeMinHour, volumeMinDay, volumeDefaultHour, volumeDefaultDay, exportFactor, exportMinDay, exportDefaultDay, searchPersonsPerDay, searchUnfollowedPerDay, searchFollowMinutes, explanationDays, afterHoursGraceMinutes, breakGlassFactor, breakGlassDefaultWeek, breakGlassDefaultRecordings, canarySuspend */
+          settings?: {
+            [key: string]: number | boolean;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            from: string;
+            to: string;
+            entries: number;
+            byRule: {
+              [key: string]: number;
+            };
+            alerts: ({
+                rule: string;
+                severity: string;
+                user: string;
+                role: string | null;
+                firstAt: string;
+                lastAt: string;
+                recordings: string[];
+                evidence: string;
+                entries: number[];
+              })[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
         content: {
           "application/json": {
             error: {
