@@ -136,7 +136,7 @@ describe('canary', () => {
 });
 
 describe('protected-person', () => {
-  test("a call of a protected person alerts, whoever handled it", async () => {
+  test('a call of a protected person alerts, whoever handled it', async () => {
     const f = await run(new MemorySources(), [], [access('n1', 'vip', T0)]);
     assert.deepEqual(rules(f), ['protected-person']);
   });
@@ -231,7 +231,11 @@ describe('after-hours', () => {
     assert.match(f[0]!.evidence, /07:00-17:00/);
   });
   test('within the hours and their grace, or for an account without hours, nothing', async () => {
-    const window = [access('n1', 'r1', Date.parse('2026-11-02T15:50:00Z')), access('n1', 'r1', Date.parse('2026-11-02T16:20:00Z')), access('n2', 'r2', Date.parse('2026-11-02T02:00:00Z'))];
+    const window = [
+      access('n1', 'r1', Date.parse('2026-11-02T15:50:00Z')),
+      access('n1', 'r1', Date.parse('2026-11-02T16:20:00Z')),
+      access('n2', 'r2', Date.parse('2026-11-02T02:00:00Z')),
+    ];
     assert.deepEqual(rules(await run(new MemorySources(), [], window)), []);
   });
 });
@@ -240,7 +244,7 @@ describe('break-glass', () => {
   const start = (who: string, id: string, at: number) => entry('break-glass.start', who, at, { breakGlassId: id });
   test("starting it far more often than the role's peers alerts", async () => {
     const history = [start('n2', 'p1', T0 - 10 * DAY), start('n3', 'p2', T0 - 9 * DAY)];
-    const window = [0, 1, 2, 3].map((i) => start('n1', `g${i}`, T0 + i * DAY / 4));
+    const window = [0, 1, 2, 3].map((i) => start('n1', `g${i}`, T0 + (i * DAY) / 4));
     assert.deepEqual(rules(await run(new MemorySources(), history, window)), ['break-glass']);
   });
   test('one emergency does not', async () => {
@@ -258,11 +262,17 @@ describe('export-volume', () => {
   const exp = (who: string, id: string, at: number) => entry('recording.export', who, at, { recordingId: id });
   test('exporting far more than usual alerts', async () => {
     const s = new MemorySources();
-    const window = Array.from({ length: 11 }, (_, i) => [entry('subject.find', 'd1', T0, { detail: { personnummerHash: 'x', found: [`e-${i}`] } }), exp('d1', `e-${i}`, T0 + i * 60_000)]).flat();
+    const window = Array.from({ length: 11 }, (_, i) => [
+      entry('subject.find', 'd1', T0, { detail: { personnummerHash: 'x', found: [`e-${i}`] } }),
+      exp('d1', `e-${i}`, T0 + i * 60_000),
+    ]).flat();
     assert.deepEqual(rules(await run(s, [], window)), ['export-volume']);
   });
   test('a few exports do not', async () => {
-    const window = Array.from({ length: 5 }, (_, i) => [entry('subject.find', 'd1', T0, { detail: { personnummerHash: 'x', found: [`e-${i}`] } }), exp('d1', `e-${i}`, T0 + i * 60_000)]).flat();
+    const window = Array.from({ length: 5 }, (_, i) => [
+      entry('subject.find', 'd1', T0, { detail: { personnummerHash: 'x', found: [`e-${i}`] } }),
+      exp('d1', `e-${i}`, T0 + i * 60_000),
+    ]).flat();
     assert.deepEqual(rules(await run(new MemorySources(), [], window)), []);
   });
 });
