@@ -105,7 +105,13 @@ export class FileBlobStore implements BlobStore {
     let removed = 0;
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const [host, pid] = name.split('.');
-      if (host === this.#host && pid && !processAlive(Number(pid))) {
+      if (host !== this.#host || !pid) continue;
+      // a live process with that pid which started after the file was last written is not its writer
+      const written = await stat(join(dir, name)).then(
+        (s) => s.mtime,
+        () => undefined,
+      );
+      if (written && !processAlive(Number(pid), written)) {
         await unlink(join(dir, name)).catch(() => {});
         removed += 1;
       }

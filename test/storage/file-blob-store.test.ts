@@ -1,7 +1,9 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir, rename } from 'node:fs/promises';
+import { mkdir, readdir, rename, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { processAlive } from '../../src/util/fs.js';
 import { existsSync } from 'node:fs';
 import { ErrorCodes } from '../../src/errors.js';
 import { join } from 'node:path';
@@ -32,6 +34,22 @@ it('file store: removeDebris deletes temporary files of dead writers only', asyn
   assert.equal(await store.removeDebris(), 1);
   assert.equal((await readdir(join(dir, '.tmp'))).length, 1, 'the live writer keeps its file');
   await mine.abort();
+  await removeDir(dir);
+});
+
+it("file store: debris whose pid now belongs to a process started later is a dead writer's (a reused pid)", async () => {
+  const dir = await tempDir('data', 'blobs');
+  const store = new FileBlobStore(dir);
+  // this test's own pid, on a file last written long before this process started
+  const name = `${hostname().replace(/[^A-Za-z0-9-]/g, '_')}.${process.pid}.0123456789abcdef.part`;
+  await mkdir(join(dir, '.tmp'), { recursive: true });
+  await writeFile(join(dir, '.tmp', name), 'partial');
+  const old = new Date(Date.now() - 86_400_000 * 400);
+  await utimes(join(dir, '.tmp', name), old, old);
+  assert.equal(await store.removeDebris(), 1);
+  assert.deepEqual(await readdir(join(dir, '.tmp')), []);
+  assert.equal(processAlive(process.pid, new Date()), true, 'a process running now was running now');
+  assert.equal(processAlive(process.pid, old), false);
   await removeDir(dir);
 });
 
