@@ -382,12 +382,22 @@ export const AUDIT_CATALOGUE = {
     uses: ['controllerId'],
     detail: { count: opt('integer'), reason },
   },
+  'canary.list': {
+    meaning: 'which recordings are canaries read from their sealed record (the key custodian on the host)',
+    uses: [],
+    detail: { results: opt('integer'), reason },
+  },
   'subject.protect': {
     meaning: 'a person marked protected (skyddad identitet or a named VIP): any access to their calls alerts',
     uses: [],
     detail: { protectedId: opt('string'), ...identifierHashes, controllers, reason },
   },
   'subject.unprotect': { meaning: "a person's protected mark released", uses: [], detail: { protectedId: opt('string'), reason } },
+  'protected.list': {
+    meaning: 'the persons marked protected listed (a privacy officer: those marked for a controller in reach)',
+    uses: [],
+    detail: { results: opt('integer'), reason },
+  },
   'user.edit': {
     meaning: "an account's staff identifiers (as digests) or working hours changed; the fields named, never their values",
     uses: [],

@@ -29,6 +29,7 @@ import { registerOidcRoutes } from './routes/oidc.js';
 import { registerSubjectRoutes } from './routes/subject.js';
 import { registerBreachRoutes } from './routes/breach.js';
 import { registerKeyRoutes } from './routes/keys.js';
+import { registerProtectedRoutes } from './routes/protected.js';
 import { rateLimitStore } from './rate-limit-store.js';
 import { enforceConnectionLimits, resolveLimits, serverCreationOptions, type ConnectionLimits } from './connection-limits.js';
 import type { OidcProviderConfig } from '../identities/oidc.js';
@@ -251,6 +252,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await registerRetentionRoutes(api);
       await registerAlertRoutes(api);
       await registerBreachRoutes(api);
+      await registerProtectedRoutes(api);
       await registerKeyRoutes(api);
       await registerOidcRoutes(api, { signInPerMinute: options.signInPerMinute ?? 20 });
     },

@@ -32,6 +32,8 @@ export const ACTIONS = [
   'subject:find',
   'subject:export',
   'subject:erase',
+  // marking a person protected (skyddad identitet, a named VIP): accesses to their calls alert
+  'subject:protect',
   // the personal data breach report (art. 33/34): counts from the metadata, for the privacy officer
   'breach:report',
   'keys:read',
@@ -80,6 +82,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Action[]> = {
     'subject:find',
     'subject:export',
     'subject:erase',
+    'subject:protect',
     'breach:report',
     'accounts:approve',
     'retention:manage',

@@ -28,6 +28,30 @@ export function blindIndexFor(vault: Pick<Vault, 'keys'>, controllerId: string):
   return index;
 }
 
+/**
+ * One person's digests under each controller's blind index, as stored to match them later
+ * (legal holds, staff identifiers, protected persons). `kinds` says under which kinds: the
+ * metadata's (`personnummer`, `phone`) and, for matching what was said in a call, the transcript's.
+ */
+export function personDigests(
+  vault: Pick<Vault, 'keys'>,
+  controllerIds: readonly string[],
+  person: { personnummer?: string; phone?: string },
+  options: { spoken: boolean },
+): { controllerId: string; kind: IdentifierKind; digest: string }[] {
+  const out: { controllerId: string; kind: IdentifierKind; digest: string }[] = [];
+  for (const controllerId of controllerIds) {
+    const index = blindIndexFor(vault, controllerId);
+    for (const kind of ['personnummer', 'phone'] as const) {
+      const value = person[kind];
+      if (!value) continue;
+      out.push({ controllerId, kind, digest: index.digest(kind, value) });
+      if (options.spoken) out.push({ controllerId, kind: transcriptKind(kind), digest: index.digest(transcriptKind(kind), value) });
+    }
+  }
+  return out;
+}
+
 /** digests of the metadata's identifiers and of those found in the transcript, each once */
 export function identifierDigests(index: BlindIndex, fields: SealedFields, found: readonly FoundIdentifier[] = []): { kind: IdentifierKind; digest: string }[] {
   const out = new Map<string, { kind: IdentifierKind; digest: string }>();

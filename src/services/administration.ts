@@ -23,6 +23,7 @@ import { checkNewController, checkNewProcessor, prepareContract, type ContractSp
 import type { Vault } from '../vault.js';
 import { actorRef, type Actor } from './actor.js';
 import type { AuditTrail, ServiceEvent } from './audit-trail.js';
+import { canonicalPerson, parseWorkHours, staffIdentifierKinds, staffIdentifierRows, storeStaffIdentifiers, type PersonIdentifiers } from './watchlists.js';
 
 export interface UserView {
   id: string;
@@ -41,6 +42,20 @@ export interface UserView {
   approval: Approval;
   /** what waits for approval: 'create', 'reset' or 'enable' */
   approvalRequest: string | null;
+}
+
+/** what the insider-misuse detector knows of a member of staff (docs/alerts.md): their own identifiers as digests, and working hours */
+export interface StaffDetails extends PersonIdentifiers {
+  /** `HH:MM-HH:MM`; null (or `none` on the command line) removes them */
+  hours?: string | null;
+}
+
+/** an account's staff details after an edit: which identifiers are stored (never their values) */
+export interface StaffView {
+  id: string;
+  username: string;
+  workHours: string | null;
+  identifiers: { personnummer: boolean; phone: boolean };
 }
 
 export interface TokenView {
@@ -125,7 +140,7 @@ type Decision = 'approve' | 'refuse';
 
 export class AdministrationService {
   constructor(
-    private readonly deps: Pick<Vault, 'users' | 'sessions' | 'controllers' | 'tenancy' | 'keys'>,
+    private readonly deps: Pick<Vault, 'users' | 'sessions' | 'controllers' | 'tenancy' | 'keys' | 'database'>,
     private readonly trail: AuditTrail,
   ) {}
 
@@ -144,9 +159,14 @@ export class AdministrationService {
    * second person's approval (`decideUser`), unless the operator made it on the host. Needs the
    * unlocked keyring (the authenticator secret is sealed under it).
    */
-  async createUser(actor: Actor, spec: NewUser): Promise<AccountRequest> {
+  async createUser(actor: Actor, spec: NewUser & StaffDetails): Promise<AccountRequest> {
     await this.trail.authorize(actor, 'users:manage', 'user.create');
-    const { row, account } = await prepareAccount(this.deps, spec, actorRef(actor));
+    const { personnummer, phone, hours, ...user } = spec;
+    const person = canonicalPerson({ personnummer, phone });
+    const workHours = hours ? parseWorkHours(hours) : null;
+    const { row, account } = await prepareAccount(this.deps, user, actorRef(actor));
+    const identifiers = await staffIdentifierRows(this.deps, account.id, person);
+    row.work_hours = workHours;
     if (actor.kind === 'operator') approvedByOperator(row, actor);
     const event: ServiceEvent = {
       action: 'user.create',
@@ -161,8 +181,43 @@ export class AdministrationService {
         approval: row.approval!,
       },
     };
-    await this.change(actor, event, () => this.deps.users.add(row));
+    await this.change(actor, event, async () => {
+      await this.deps.users.add(row);
+      if (identifiers.length) await storeStaffIdentifiers(this.deps.database.db, account.id, identifiers, { personnummer: true, phone: true, clear: false });
+    });
     return { ...account, approval: row.approval! };
+  }
+
+  /**
+   * Sets or removes a member of staff's own identifiers (stored as blind-index digests under every
+   * controller, never in clear) and working hours, for the insider-misuse detector. Needs no
+   * second approval: it widens no one's reach. Identifiers need the keyring.
+   */
+  async editUser(actor: Actor, ref: UserRef, changes: StaffDetails & { clearIdentifiers?: boolean }): Promise<StaffView> {
+    await this.trail.authorize(actor, 'users:manage', 'user.edit');
+    const user = await this.user(ref);
+    const person = canonicalPerson({ personnummer: changes.personnummer, phone: changes.phone });
+    const workHours = changes.hours === undefined ? undefined : changes.hours === null ? null : parseWorkHours(changes.hours);
+    const fields = [
+      ...(changes.clearIdentifiers ? ['identifiers'] : []),
+      ...(person.personnummer ? ['personnummer'] : []),
+      ...(person.phone ? ['phone'] : []),
+      ...(workHours !== undefined ? ['hours'] : []),
+    ];
+    if (fields.length === 0) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'nothing to change: give a personnummer, a phone number, working hours or clear the identifiers');
+    const identifiers = await staffIdentifierRows(this.deps, user.id, person);
+    await this.change(actor, { action: 'user.edit', outcome: 'success', detail: { userId: user.id, fields } }, async () => {
+      if (workHours !== undefined) await this.deps.users.update(user.id, { work_hours: workHours });
+      if (identifiers.length || changes.clearIdentifiers) {
+        await storeStaffIdentifiers(this.deps.database.db, user.id, identifiers, {
+          personnummer: Boolean(person.personnummer),
+          phone: Boolean(person.phone),
+          clear: Boolean(changes.clearIdentifiers),
+        });
+      }
+    });
+    const after = (await this.deps.users.get(user.id))!;
+    return { id: after.id, username: after.username, workHours: after.work_hours, identifiers: await staffIdentifierKinds(this.deps.database.db, user.id) };
   }
 
   /**

@@ -20,6 +20,7 @@ import { SubjectRightsService } from './subject-rights.js';
 import { BreachService } from './breach.js';
 import { PlaybackService, RecordingsService } from './recordings.js';
 import { verifyStore } from '../recordings/verify.js';
+import { WatchlistsService } from './watchlists.js';
 import type { Vault } from '../vault.js';
 import { AlertsService } from './alerts.js';
 import { DatabaseSources } from '../alerts/sources.js';
@@ -43,6 +44,7 @@ export interface Services {
   alerts: AlertsService;
   /** the facts the alert detector reads, cached once per process (src/alerts/sources.ts) */
   alertSources: DatabaseSources;
+  watchlists: WatchlistsService;
 }
 
 export interface ServiceOptions {
@@ -73,6 +75,7 @@ export function createServices(vault: Vault, options: ServiceOptions = {}): Serv
     redaction: new RedactionService(vault, trail),
     alerts: new AlertsService(vault, trail, alertSources, vault.timeZone),
     alertSources,
+    watchlists: new WatchlistsService(vault, trail),
   };
 }
 

@@ -9,7 +9,7 @@ import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { HoldRow } from '../db/retention-repository.js';
 import { normalizePersonnummer, normalizePhone } from '../identifiers/normalize.js';
 import { controllerReach, decide, reachesEverything, type Principal } from '../policy/policy.js';
-import { blindIndexFor } from '../recordings/indexer.js';
+import { personDigests } from '../recordings/indexer.js';
 import { scrubbedText } from '../redaction/transcript.js';
 import { assertRetentionClass, assertRetentionDays, DEFAULT_CLASS, shredCutoff } from '../retention/periods.js';
 import { placeHold, runRetention, type RetentionReport } from '../retention/run.js';
@@ -200,7 +200,12 @@ export class RetentionService {
       controllers: controllers.join(','),
     };
     const digests = value
-      ? controllers.map((c) => ({ hold_id: hold.id, controller_id: c, kind, digest: blindIndexFor(this.vault, c).digest(kind as 'personnummer' | 'phone', value) }))
+      ? personDigests(this.vault, controllers, { [kind]: value }, { spoken: false }).map((d) => ({
+          hold_id: hold.id,
+          controller_id: d.controllerId,
+          kind: d.kind,
+          digest: d.digest,
+        }))
       : [];
     await this.trail.record(actor, {
       action: 'hold.add',
@@ -279,7 +284,7 @@ function holdView(h: HoldRow): HoldView {
 }
 
 /** free text of a few characters at least, with any identifier in it kept as its label */
-function requireText(text: string | undefined, what: string): string {
+export function requireText(text: string | undefined, what: string): string {
   const scrubbed = scrubbedText(text);
   if (!scrubbed || scrubbed.length < TEXT_MIN) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, `${what} needs at least ${TEXT_MIN} characters`);
   return scrubbed;

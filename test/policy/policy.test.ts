@@ -201,6 +201,7 @@ test('every role has exactly the permissions the brief gives it', () => {
       'subject:find',
       'subject:export',
       'subject:erase',
+      'subject:protect',
       'breach:report',
       'accounts:approve',
       'retention:manage',

@@ -222,7 +222,10 @@ describe('administration: no change without its entry (issue 15)', () => {
         },
       },
     });
-    const service = new AdministrationService({ users: v.users, sessions: v.sessions, controllers: v.controllers, tenancy, keys: v.keys }, new AuditTrail(v.audit));
+    const service = new AdministrationService(
+      { users: v.users, sessions: v.sessions, controllers: v.controllers, tenancy, keys: v.keys, database: v.database },
+      new AuditTrail(v.audit),
+    );
     const start = await v.audit.size();
     await assert.rejects(
       service.createContract(operatorActor('test'), { processorId: 'callco', controllerId: 'region-a', roles: ['nurse'], validFrom: FROM, validTo: TO }),

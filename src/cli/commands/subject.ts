@@ -51,6 +51,43 @@ export function register(program: Command, globals: () => GlobalOptions): void {
   });
 
   subject
+    .command('protect')
+    .description('mark a person protected (skyddad identitet, or a VIP you name): any access to their calls raises an alert; stored as keyed digests only (needs the passphrase)')
+    .option('--personnummer <value>')
+    .option('--phone <value>')
+    .requiredOption('--reason <text>', 'why, for the record (identifiers in it are replaced by labels)', text(1000))
+    .action(async (cmd: { personnummer?: string; phone?: string; reason: string }) => {
+      const opts = globals();
+      if (!cmd.personnummer && !cmd.phone) throw new CallvaultError(ErrorCodes.USAGE, 'give --personnummer, --phone, or both');
+      const marked = await withServices(opts, (services, actor) => asUsage(() => services.watchlists.protect(actor, cmd)), true);
+      print(opts, marked, () => `protected ${marked.id} for ${marked.controllers.join(', ')}`);
+    });
+
+  subject
+    .command('unprotect')
+    .description("release a person's protected mark")
+    .argument('<id>')
+    .requiredOption('--reason <text>', 'why, for the audit log', text(1000))
+    .action(async (id: string, cmd: { reason: string }) => {
+      const opts = globals();
+      const view = await withServices(opts, (services, actor) => asUsage(() => services.watchlists.unprotect(actor, id, cmd.reason)));
+      print(opts, view, () => `protected mark ${view.id} released`);
+    });
+
+  subject
+    .command('protected')
+    .description('the persons marked protected (never their identifiers: only digests are kept)')
+    .action(async () => {
+      const opts = globals();
+      const list = await withServices(opts, (services, actor) => services.watchlists.protectedList(actor));
+      print(opts, list, () =>
+        list.length === 0
+          ? 'nobody is marked protected'
+          : list.map((p) => `${p.id}  ${p.createdAt}  ${p.createdBy}  ${p.released ? `released ${p.releasedAt}` : 'active'}  ${p.reason}`).join('\n'),
+      );
+    });
+
+  subject
     .command('access-log')
     .description("every access to the person's recordings: who, when, what, purpose, break-the-glass (needs the passphrase)")
     .option('--personnummer <value>')

@@ -20,6 +20,16 @@ interface AddOptions {
   team?: string;
   oidcIssuer?: string;
   oidcSubject?: string;
+  personnummer?: string;
+  phone?: string;
+  hours?: string;
+}
+
+interface EditOptions {
+  personnummer?: string;
+  phone?: string;
+  hours?: string;
+  clearIdentifiers?: boolean;
 }
 
 function accountText(verb: string, a: AccountRequest): string {
@@ -40,7 +50,7 @@ function userLine(u: UserView): string {
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {
-  const users = program.command('users').description('human accounts: add, list, reset, disable, enable, pending, approve, refuse');
+  const users = program.command('users').description('human accounts: add, edit, list, reset, disable, enable, pending, approve, refuse');
 
   users
     .command('add')
@@ -53,6 +63,9 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--team <team>', 'the team the account belongs to', text(100))
     .option('--oidc-issuer <url>', 'sign in only through this OpenID provider (with --oidc-subject)', text(500))
     .option('--oidc-subject <sub>', 'the subject at that provider (with --oidc-issuer)', text(255))
+    .option('--personnummer <value>', "the person's own personnummer, stored as keyed digests only: their access to a call of their own raises an alert")
+    .option('--phone <value>', "the person's own phone number, stored as keyed digests only")
+    .option('--hours <HH:MM-HH:MM>', 'working hours (Europe/Stockholm), e.g. 07:00-17:00; access outside them raises an alert')
     .action(async (username: string, cmd: AddOptions) => {
       const opts = globals();
       if (Boolean(cmd.oidcIssuer) !== Boolean(cmd.oidcSubject)) throw new CallvaultError(ErrorCodes.USAGE, '--oidc-issuer and --oidc-subject go together');
@@ -65,9 +78,41 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         agent: cmd.agent,
         team: cmd.team,
         oidc: cmd.oidcIssuer ? { issuer: cmd.oidcIssuer, subject: cmd.oidcSubject! } : undefined,
+        personnummer: cmd.personnummer,
+        phone: cmd.phone,
+        hours: cmd.hours,
       };
       const created = await withServices(opts, (services, actor) => asUsage(() => services.administration.createUser(actor, spec)), true);
       print(opts, created, () => accountText('added', created));
+    });
+
+  users
+    .command('edit')
+    .description(
+      "a member of staff's own identifiers (stored as keyed digests only) and working hours, for the insider-misuse alerts; needs no second approval (needs the passphrase for identifiers)",
+    )
+    .argument('<username>')
+    .option('--personnummer <value>', "the person's own personnummer (replaces the one stored)")
+    .option('--phone <value>', "the person's own phone number (replaces the one stored)")
+    .option('--hours <HH:MM-HH:MM|none>', 'working hours, e.g. 07:00-17:00 or 22:00-06:00; none removes them (no after-hours alerts)')
+    .option('--clear-identifiers', 'remove the stored personnummer and phone number first')
+    .action(async (username: string, cmd: EditOptions) => {
+      const opts = globals();
+      const changes = {
+        personnummer: cmd.personnummer,
+        phone: cmd.phone,
+        hours: cmd.hours === undefined ? undefined : cmd.hours === 'none' ? null : cmd.hours,
+        clearIdentifiers: cmd.clearIdentifiers,
+      };
+      // digests need the keyring; hours alone do not
+      const unlocked = Boolean(cmd.personnummer || cmd.phone);
+      const view = await withServices(opts, (services, actor) => asUsage(() => services.administration.editUser(actor, { username }, changes)), unlocked);
+      print(opts, view, () => {
+        const stored = Object.entries(view.identifiers)
+          .filter(([, has]) => has)
+          .map(([k]) => k);
+        return `user ${view.username}: working hours ${view.workHours ?? 'none'}; identifiers stored (as digests): ${stored.join(', ') || 'none'}`;
+      });
     });
 
   users

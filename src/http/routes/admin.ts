@@ -154,6 +154,41 @@ export async function registerAdminRoutes(api: FastifyInstance): Promise<void> {
     handler: async (req) => administration.resetUser(requestActor(req), { id: req.params.id }),
   });
 
+  route.patch('/users/:id', {
+    schema: {
+      tags: ['admin'],
+      operationId: 'editUser',
+      security: Security.session,
+      summary:
+        "Set a member of staff's own personnummer and phone number (stored as keyed digests only) and working hours, for the insider-misuse alerts; hours null removes them. Needs no second approval: it widens nothing",
+      params: IdParam,
+      body: Type.Object(
+        {
+          personnummer: Type.Optional(Type.String({ maxLength: 20 })),
+          phone: Type.Optional(Type.String({ maxLength: 40 })),
+          hours: Type.Optional(
+            Type.Union([
+              Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$', description: 'HH:MM-HH:MM (Europe/Stockholm); an end before the start spans midnight' }),
+              Type.Null(),
+            ]),
+          ),
+          clearIdentifiers: Type.Optional(Type.Boolean({ description: 'remove the stored personnummer and phone number first' })),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: Type.Object({
+          id: Type.String(),
+          username: Type.String(),
+          workHours: NullableString,
+          identifiers: Type.Object({ personnummer: Type.Boolean(), phone: Type.Boolean() }, { description: 'which are stored (as digests), never their values' }),
+        }),
+        ...errorResponses,
+      },
+    },
+    handler: async (req) => administration.editUser(requestActor(req), { id: req.params.id }, req.body),
+  });
+
   for (const [path, disabled] of [
     ['disable', true],
     ['enable', false],
