@@ -27,6 +27,7 @@ import * as redact from './commands/redact.js';
 import * as backup from './commands/backup.js';
 import * as retention from './commands/retention.js';
 import * as alerts from './commands/alerts.js';
+import * as canary from './commands/canary.js';
 
 export async function main(argv: string[]): Promise<void> {
   // everything callvault writes is for its own user only
@@ -65,6 +66,7 @@ export async function main(argv: string[]): Promise<void> {
     backup,
     retention,
     alerts,
+    canary,
     demo,
     serve,
   ])

@@ -12,7 +12,7 @@ import { prng, syntheticPersonnummer, syntheticPhone } from './synthetic-identit
 
 const execFile = promisify(execFileCb);
 
-const REASONS = [
+export const REASONS = [
   'Mitt barn har haft feber i två dagar.',
   'Jag har ont i bröstet när jag andas.',
   'Jag undrar om min medicin kan tas med alvedon.',
@@ -22,7 +22,7 @@ const REASONS = [
 const AGENTS = ['nurse-anna', 'nurse-erik', 'nurse-sara'];
 const REGIONS = ['stockholm', 'uppsala', 'skane'];
 
-async function hasEspeak(): Promise<boolean> {
+export async function hasEspeak(): Promise<boolean> {
   return execFile('espeak-ng', ['--version'], { env: childEnvironment() }).then(
     () => true,
     () => false,
@@ -82,6 +82,26 @@ async function speakCall(wav: string, phrases: Part[][]): Promise<string> {
   return JSON.stringify({ task: 'transcribe', language: 'swedish', duration: seconds(at), segments });
 }
 
+/**
+ * An advice-line call in which the caller says their personnummer and phone number (as written in
+ * `identity`: how the transcript shows them; they are spoken digit by digit), written as 8 kHz
+ * mu-law WAV to `wav`; answers the transcript (whisper verbose_json) with word timings.
+ */
+export function speakAdviceCall(wav: string, identity: { personnummer: string; phone: string; reason: string }): Promise<string> {
+  return speakCall(wav, [
+    [{ text: '1177 Vårdguiden, du talar med en sjuksköterska.', say: '1177 Vårdguiden, du talar med en sjuksköterska.' }],
+    [
+      { text: 'Hej. Mitt personnummer är', say: 'Hej. Mitt personnummer är' },
+      { text: identity.personnummer, say: digitsSpoken(identity.personnummer) },
+    ],
+    [{ text: identity.reason, say: identity.reason }],
+    [
+      { text: 'Du kan ringa mig på', say: 'Du kan ringa mig på' },
+      { text: identity.phone, say: digitsSpoken(identity.phone) },
+    ],
+  ]);
+}
+
 const seconds = (samples: number) => Math.round((samples / RATE) * 1000) / 1000;
 
 /** Writes `count` calls with sidecars (and transcripts, when they speak) into `dir`. */
@@ -95,19 +115,7 @@ export async function writeDemoCalls(dir: string, count: number): Promise<'speec
     if (speech) {
       const pnr = personnummer.slice(2).match(/../g)!.join(' ');
       const reason = REASONS[Math.floor(rnd() * REASONS.length)]!;
-      const transcript = await speakCall(wav, [
-        [{ text: '1177 Vårdguiden, du talar med en sjuksköterska.', say: '1177 Vårdguiden, du talar med en sjuksköterska.' }],
-        [
-          { text: 'Hej. Mitt personnummer är', say: 'Hej. Mitt personnummer är' },
-          { text: pnr, say: digitsSpoken(pnr) },
-        ],
-        [{ text: reason, say: reason }],
-        [
-          { text: 'Du kan ringa mig på', say: 'Du kan ringa mig på' },
-          { text: phone, say: digitsSpoken(phone) },
-        ],
-      ]);
-      await writeFile(wav.replace(/\.wav$/, '.transcript.json'), transcript);
+      await writeFile(wav.replace(/\.wav$/, '.transcript.json'), await speakAdviceCall(wav, { personnummer: pnr, phone, reason }));
     } else {
       await writeFile(wav, toneWav(4 + Math.floor(rnd() * 6), 300 + i * 40));
     }

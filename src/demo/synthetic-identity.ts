@@ -58,3 +58,20 @@ export function syntheticPhone(seed: number): string {
   const n = 5 + (((seed % SYNTHETIC_PHONE_COUNT) + SYNTHETIC_PHONE_COUNT) % SYNTHETIC_PHONE_COUNT);
   return `070-174 06 ${pad(n, 2)}`;
 }
+
+/** the birth years of canaries' personnummer: nobody born in them is alive yet (docs/alerts.md, "Canaries") */
+export const UNBORN_YEARS = { from: 2090, to: 2099 } as const;
+
+/**
+ * A personnummer nobody can hold yet, for canary recordings (src/alerts/canaries.ts): 12 digits
+ * with a birth year 2090–2099, birth numbers 980–989 and a valid check digit. Always said and
+ * written in the 12-digit form: its 10-digit form would be read as born a century earlier.
+ */
+export function unbornPersonnummer(rnd: () => number): string {
+  const year = UNBORN_YEARS.from + Math.floor(rnd() * (UNBORN_YEARS.to - UNBORN_YEARS.from + 1));
+  const month = 1 + Math.floor(rnd() * 12);
+  const day = 1 + Math.floor(rnd() * 28);
+  const serial = 980 + Math.floor(rnd() * 10);
+  const nine = `${pad(year % 100, 2)}${pad(month, 2)}${pad(day, 2)}${serial}`;
+  return `${year}${pad(month, 2)}${pad(day, 2)}${serial}${luhnCheckDigit(nine)}`;
+}

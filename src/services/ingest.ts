@@ -35,6 +35,12 @@ export interface IngestResult {
 export interface IngestOptions {
   /** `now` (an upload: the recorder learns whether it could be redacted) or `later` (an import does its recordings together) */
   examine?: 'now' | 'later';
+  /**
+   * Stores the recording without its `recording.ingest` entry: only for planting canaries
+   * (src/alerts/canaries.ts), whose one `canary.add` entry, written before, counts them so that the
+   * log does not name them. The operator on the host only; refusals and failures are still logged.
+   */
+  canary?: true;
 }
 
 export interface ImportRunOptions extends Omit<ImportOptions, 'store'> {
@@ -74,6 +80,7 @@ export class IngestService {
       await this.failed(actor, own, err);
       throw err;
     }
+    if (options.canary && actor.kind !== 'operator') throw new CallvaultError(ErrorCodes.FORBIDDEN, 'canaries are planted on the host only');
     const { sidecar } = incoming;
     const controllerId = sidecar.controller ?? own ?? this.vault.config.defaultController;
     const decision = decide(principal, 'recording:ingest', { controllerId, region: sidecar.region ?? null, agent: sidecar.agent ?? null }, new Date());
@@ -102,9 +109,12 @@ export class IngestService {
           expectedSha256: incoming.expectedSha256,
           transcript: incoming.transcript,
           // a new recording's entry is written before it becomes visible; a duplicate changes nothing
-          beforeVisible: (id) => this.trail.record(actor, { action: 'recording.ingest', outcome: 'success', recordingId: id, controllerId, detail: { status: 'stored' } }),
+          beforeVisible: options.canary
+            ? undefined
+            : (id) => this.trail.record(actor, { action: 'recording.ingest', outcome: 'success', recordingId: id, controllerId, detail: { status: 'stored' } }),
         },
       );
+      if (stored.status === 'duplicate' && options.canary) throw new CallvaultError(ErrorCodes.CONFLICT, 'the canary is a copy of a stored recording');
       if (stored.status === 'duplicate') {
         await this.trail.record(actor, { action: 'recording.ingest', outcome: 'success', recordingId: stored.id, controllerId, detail: { status: 'duplicate' } });
         return { ...stored, redaction: (await this.vault.recordings.get(stored.id))?.redaction ?? 'pending' };

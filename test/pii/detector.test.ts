@@ -255,7 +255,8 @@ test('not identifiers: bad check digit, wrong length, future birth dates, 16-dig
   expectNone(`Personnummer ${bad.slice(0, 8)}-${bad.slice(8)}.`);
   expectNone(`Personnummer ${PN.slice(0, 8)}-${PN.slice(8, 11)}.`);
   expectNone(`Personnummer ${PN.slice(0, 8)}-${PN.slice(8)}1.`);
-  expectNone(`Nummer ${pnr(2090, 1, 1, 983)}.`);
+  expectNone(`Nummer ${pnr(2090, 1, 1, 123)}.`);
+  expectNone(`Nummer ${pnr(2089, 1, 1, 983)}.`);
   expectNone('Kortnummer 4571 0701 7406 0512.');
   expectNone('Kortet 5355 0701 7406 0512, giltigt till 12/27.');
   expectNone('kortet är fyra fem sju ett noll sju noll ett sju fyra noll sex noll fem ett två');
@@ -264,6 +265,17 @@ test('not identifiers: bad check digit, wrong length, future birth dates, 16-dig
   expectNone(`Ärendenummer 2024 0701 7406 05 12.`);
   expectNone('Ring 070-174 06.');
   expectNone('ett två tre fyra fem sex sju åtta nio tio elva tolv tretton fjorton');
+});
+
+test("the canaries' unborn series (born 2090–2099, birth numbers 980–989) is found, written or said in 12 digits", () => {
+  const p = pnr(2095, 6, 12, 983);
+  for (const text of [`Mitt personnummer är ${p.slice(0, 8)}-${p.slice(8)}.`, `Personnummer ${p}.`, `Mitt personnummer är ${p.match(/../g)!.join(' ')}.`]) {
+    assert.deepEqual(
+      found(text).map(([type, , value]) => [type, value]),
+      [['personnummer', p]],
+      text,
+    );
+  }
 });
 
 test('weak candidates need context words', () => {
