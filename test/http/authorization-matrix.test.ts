@@ -20,6 +20,7 @@ import { createToken } from '../../src/identities/tokens.js';
 import { createUser } from '../../src/identities/users.js';
 import { AdministrationService } from '../../src/services/administration.js';
 import { RetentionService } from '../../src/services/retention.js';
+import { WatchlistsService } from '../../src/services/watchlists.js';
 import { AuditTrail } from '../../src/services/audit-trail.js';
 import { operatorActor } from '../../src/services/actor.js';
 import { addContract, addController, addProcessor } from '../../src/tenancy/tenancy.js';
@@ -79,6 +80,8 @@ let throwawayTokenId: string;
 let victimId: string;
 /** a legal hold placed on the host, for region-a's privacy officer to release */
 let holdId = '';
+/** persons marked protected: on the host (every controller), and for region-b only */
+const protectedIds = { placed: '', regionB: '' };
 /** four-eyes: accounts and contracts an administrator asked for, waiting for region-a's privacy officer */
 const waiting = { user: '', user2: '', contract: '', contract2: '' };
 let reviewPeriodId: string;
@@ -245,6 +248,18 @@ before(async () => {
       resolved_at: null,
     });
   }
+  protectedIds.placed = (
+    await new WatchlistsService(vault, new AuditTrail(vault.audit)).protect(operatorActor('matrix'), { personnummer: syntheticPersonnummer(4343), reason: 'a mark to release' })
+  ).id;
+  protectedIds.regionB = randomUUID();
+  await db(server)
+    .insertInto('protected_subjects')
+    .values({ id: protectedIds.regionB, reason: 'region-b only', created_by: 'cli:matrix', created_at: iso(now), released_at: null, released_by: null })
+    .execute();
+  await db(server)
+    .insertInto('protected_digests')
+    .values({ protected_id: protectedIds.regionB, controller_id: 'region-b', kind: 'personnummer', digest: 'ab'.repeat(32) })
+    .execute();
   for (const key of ['contract', 'contract2'] as const) {
     waiting[key] = (await addContract(vault, { processorId: 'spareco', controllerId: 'region-a', roles: ['nurse'], validFrom: iso(now - DAY), validTo: iso(now + DAY) })).id;
     await db(server).updateTable('contracts').set({ approval: 'pending', approval_request: 'create' }).where('id', '=', waiting[key]).execute();
@@ -282,7 +297,7 @@ interface RequestSpec {
 }
 
 interface Row {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** the route as the OpenAPI document names it */
   route: string;
   /** which instance, when the route takes an id */
@@ -783,6 +798,10 @@ const ROWS: Row[] = [
     path: `${API}/users`,
     json: { username: unique('new', c), role: 'nurse', controllerId: 'region-b', agent: 'zz' },
   })),
+  row('PATCH', '/api/v1/users/{id}', 'victim', [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({
+    path: `${API}/users/${victimId}`,
+    json: { hours: '07:00-17:00' },
+  })),
   row('POST', '/api/v1/users/{id}/reset', 'victim', [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users/${victimId}/reset` })),
   row('POST', '/api/v1/users/{id}/disable', 'victim', [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users/${victimId}/disable` })),
   row('POST', '/api/v1/users/{id}/enable', 'victim', [401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401], () => ({ path: `${API}/users/${victimId}/enable` })),
@@ -877,6 +896,35 @@ const ROWS: Row[] = [
   row('POST', '/api/v1/alerts/backtest', undefined, [401, 401, 401, 403, 403, 403, 403, 403, 200, 200, 403, 403, 401, 401], () => ({
     path: `${API}/alerts/backtest`,
     json: { from: iso(Date.now() - DAY), to: iso(Date.now() + 60_000) },
+  })),
+
+  // --- persons marked protected: the controller's privacy officer, within the controllers in reach
+  row(
+    'GET',
+    '/api/v1/protected',
+    undefined,
+    [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/protected` }),
+    (_c, res) => {
+      const ids = res.json.protected.map((p: { id: string }) => p.id);
+      return ids.includes(protectedIds.placed) && !ids.includes(protectedIds.regionB) ? undefined : `answered ${res.body.toString().slice(0, 300)}`;
+    },
+  ),
+  row(
+    'POST',
+    '/api/v1/protected',
+    undefined,
+    [401, 401, 401, 403, 403, 403, 403, 403, 201, 403, 403, 403, 401, 401],
+    () => ({ path: `${API}/protected`, json: { personnummer: call.personnummer, reason: 'skyddad identitet' } }),
+    (_c, res) => (JSON.stringify(res.json.controllers) === JSON.stringify(['region-a']) ? undefined : `answered ${res.body.toString()}`),
+  ),
+  row('POST', '/api/v1/protected/{id}/release', 'region-b', [401, 401, 401, 403, 403, 403, 403, 403, 404, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/protected/${protectedIds.regionB}/release`,
+    json: { reason: 'not in reach' },
+  })),
+  row('POST', '/api/v1/protected/{id}/release', 'placed', [401, 401, 401, 403, 403, 403, 403, 403, 200, 403, 403, 403, 401, 401], () => ({
+    path: `${API}/protected/${protectedIds.placed}/release`,
+    json: { reason: 'no longer protected' },
   })),
 
   // --- four-eyes: what an administrator asked for waits for the controller's privacy officer
@@ -1046,6 +1094,7 @@ const AUDITED: Record<string, [string, string]> = {
 
   'GET /api/v1/users': ['user.list', '- - - D D D D D D D S D - -'],
   'POST /api/v1/users': ['user.create', '- - - D D D D D D D S D - -'],
+  'PATCH /api/v1/users/{id} [victim]': ['user.edit', '- - - D D D D D D D S D - -'],
   'POST /api/v1/users/{id}/reset [victim]': ['user.reset', '- - - D D D D D D D S D - -'],
   'GET /api/v1/approvals': ['approval.list', '- - - D D D D D S D D D - -'],
   'GET /api/v1/retention': ['retention.show', '- - - D D D D D S D D D - -'],
@@ -1063,6 +1112,10 @@ const AUDITED: Record<string, [string, string]> = {
   'POST /api/v1/holds [R4]': ['hold.add', '- - - D D D D D D D D D - -'],
   'POST /api/v1/holds [R2]': ['hold.add', '- - - D D D D D S D D D - -'],
   'POST /api/v1/holds/{id}/release [placed]': ['hold.release', '- - - D D D D D S D D D - -'],
+  'GET /api/v1/protected': ['protected.list', '- - - D D D D D S D D D - -'],
+  'POST /api/v1/protected': ['subject.protect', '- - - D D D D D S D D D - -'],
+  'POST /api/v1/protected/{id}/release [region-b]': ['subject.unprotect', '- - - D D D D D D D D D - -'],
+  'POST /api/v1/protected/{id}/release [placed]': ['subject.unprotect', '- - - D D D D D S D D D - -'],
   'POST /api/v1/users/{id}/approve [waiting]': ['user.approve', '- - - D D D D D S D D D - -'],
   'POST /api/v1/users/{id}/refuse [waiting]': ['user.refuse', '- - - D D D D D S D D D - -'],
   'POST /api/v1/contracts/{id}/approve [waiting]': ['contract.approve', '- - - D D D D D S D D D - -'],
