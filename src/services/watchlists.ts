@@ -14,7 +14,6 @@ import type { Database } from '../db/schema.js';
 import { normalizePersonnummer, normalizePhone } from '../identifiers/normalize.js';
 import { controllerReach, reachesEverything, type Principal } from '../policy/policy.js';
 import { personDigests } from '../recordings/indexer.js';
-import { scrubbedText } from '../redaction/transcript.js';
 import type { Vault } from '../vault.js';
 import { actorRef, type Actor } from './actor.js';
 import type { AuditTrail } from './audit-trail.js';
