@@ -5,6 +5,7 @@
  * work. Services get the parts of the vault they use, never the whole of it.
  */
 import { AdministrationService } from './administration.js';
+import { readCanaries } from '../alerts/canaries.js';
 import { AuditTrail } from './audit-trail.js';
 import { RedactionService } from './redaction.js';
 import { BreakGlassService } from './break-glass.js';
@@ -54,7 +55,7 @@ export interface ServiceOptions {
 
 export function createServices(vault: Vault, options: ServiceOptions = {}): Services {
   const trail = new AuditTrail(vault.audit);
-  const alertSources = new DatabaseSources(vault, () => canaryIdsUntilMerge(vault));
+  const alertSources = new DatabaseSources(vault, async () => new Set((await readCanaries(vault)).keys()));
   return {
     trail,
     keys: new KeysService(vault, trail),
@@ -80,11 +81,3 @@ export function createServices(vault: Vault, options: ServiceOptions = {}): Serv
 }
 
 export type { Actor } from './actor.js';
-
-// replaced by src/alerts/canaries.ts's readCanaries when that lands (same sealing: docs/alerts.md)
-async function canaryIdsUntilMerge(vault: Vault): Promise<Set<string>> {
-  const { open } = await import('../util/aead.js');
-  const key = vault.keys.derivedSecret('canaries');
-  const rows = await vault.database.db.selectFrom('canaries').selectAll().execute();
-  return new Set(rows.map((r) => (JSON.parse(open(key, Buffer.from(r.sealed, 'base64'), Buffer.from(r.id, 'utf8')).toString('utf8')) as { recordingId: string }).recordingId));
-}

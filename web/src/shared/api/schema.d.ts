@@ -78,6 +78,10 @@ export interface paths {
     /** Replace every credential of the account by a new enrolment code; every session ends. One that can reach recordings waits for approval again */
     post: operations["resetUser"];
   };
+  "/api/v1/users/{id}": {
+    /** Set a member of staff's own personnummer and phone number (stored as keyed digests only) and working hours, for the insider-misuse alerts; hours null removes them. Needs no second approval: it widens nothing */
+    patch: operations["editUser"];
+  };
   "/api/v1/users/{id}/disable": {
     /** Disable an account and end its sessions */
     post: operations["disableUser"];
@@ -234,6 +238,16 @@ export interface paths {
     /** A personal data breach report (GDPR art. 33) for the controllers you answer for: exactly one scope (key, controller, blobPrefix, user) and an optional window; counts per controller and the fields of IMY’s notification it can fill. The list of persons is made on the host only (`callvault breach report --subjects`) */
     post: operations["breachReport"];
   };
+  "/api/v1/protected": {
+    /** The persons marked protected for the controllers you answer for, released ones too (never their identifiers) */
+    get: operations["listProtected"];
+    /** Mark a person protected by personnummer, phone number or both: any access to their calls in the controllers you answer for raises an alert */
+    post: operations["protectSubject"];
+  };
+  "/api/v1/protected/{id}/release": {
+    /** Release a person's protected mark */
+    post: operations["releaseProtected"];
+  };
   "/api/v1/keys": {
     /** Every controller's key pairs: status, algorithm, and how many stored recordings each holds; the provider, and whether this server's keys are unlocked (no key material) */
     get: operations["getKeyStatus"];
@@ -302,7 +316,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "breach:report" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "alerts:read" | "alerts:resolve" | "alerts:manage" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "subject:protect" | "breach:report" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "alerts:read" | "alerts:resolve" | "alerts:manage" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -461,7 +475,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "breach:report" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "alerts:read" | "alerts:resolve" | "alerts:manage" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "subject:protect" | "breach:report" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "alerts:read" | "alerts:resolve" | "alerts:manage" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -2166,6 +2180,108 @@ export interface operations {
               code: string;
               expiresAt: string;
             } | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Set a member of staff's own personnummer and phone number (stored as keyed digests only) and working hours, for the insider-misuse alerts; hours null removes them. Needs no second approval: it widens nothing */
+  editUser: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          personnummer?: string;
+          phone?: string;
+          hours?: string | null;
+          /** @description remove the stored personnummer and phone number first */
+          clearIdentifiers?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            username: string;
+            workHours: string | null;
+            /** @description which are stored (as digests), never their values */
+            identifiers: {
+              personnummer: boolean;
+              phone: boolean;
+            };
           };
         };
       };
@@ -6531,6 +6647,290 @@ export interface operations {
       };
       /** @description Default Response */
       404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** The persons marked protected for the controllers you answer for, released ones too (never their identifiers) */
+  listProtected: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            protected: ({
+                id: string;
+                /** @description as given, with any identifier in it as its label */
+                reason: string;
+                createdAt: string;
+                createdBy: string;
+                released: boolean;
+                releasedAt: string | null;
+              })[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Mark a person protected by personnummer, phone number or both: any access to their calls in the controllers you answer for raises an alert */
+  protectSubject: {
+    requestBody: {
+      content: {
+        "application/json": {
+          personnummer?: string;
+          phone?: string;
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            id: string;
+            controllers: string[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Release a person's protected mark */
+  releaseProtected: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            /** @description as given, with any identifier in it as its label */
+            reason: string;
+            createdAt: string;
+            createdBy: string;
+            released: boolean;
+            releasedAt: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
         content: {
           "application/json": {
             error: {
