@@ -205,8 +205,11 @@ test('every role has exactly the permissions the brief gives it', () => {
       'breach:report',
       'accounts:approve',
       'retention:manage',
+      'alerts:read',
+      'alerts:resolve',
+      'alerts:manage',
     ],
-    auditor: ['audit:read', 'break-glass:list', 'subject:access-log', 'keys:read'],
+    auditor: ['audit:read', 'break-glass:list', 'subject:access-log', 'keys:read', 'alerts:read', 'alerts:resolve', 'alerts:manage'],
     admin: ['users:manage', 'tokens:manage', 'tenancy:manage', 'keys:read'],
   });
 });
