@@ -352,34 +352,15 @@ export class Detector {
         : day.peers !== undefined
           ? `its peers' usual day is ${plural(Math.round(day.peers), 'call')}`
           : 'no history yet, so the fixed defaults apply';
-    const window = this.dayKey(entry.time);
+    const todaySoFar = `${plural(today.recordings.size, 'call')} of ${plural(today.persons.size, 'person', 'people')} today`;
+    let evidence: string | undefined;
     if (hourCount > hourLimit) {
       const spanMin = Math.max(1, Math.round((entry.time.getTime() - today.recent[0]!.at) / 60_000));
-      const persons = new Set(today.recent.map((r) => r.recordingId)).size;
-      return [
-        this.finding(
-          'volume',
-          key,
-          state,
-          entry,
-          window,
-          `reached ${plural(persons, 'call')} in ${plural(spanMin, 'minute')} (${plural(today.recordings.size, 'call')} of ${plural(today.persons.size, 'person', 'people')} today); ${usual} (limit ${hourLimit} an hour)`,
-        ),
-      ];
+      evidence = `reached ${plural(hourCount, 'call')} in ${plural(spanMin, 'minute')} (${todaySoFar}); ${usual} (limit ${hourLimit} an hour)`;
+    } else if (today.recordings.size > dayLimit) {
+      evidence = `reached ${todaySoFar}; ${usual} (limit ${dayLimit} a day)`;
     }
-    if (today.recordings.size > dayLimit) {
-      return [
-        this.finding(
-          'volume',
-          key,
-          state,
-          entry,
-          window,
-          `reached ${plural(today.recordings.size, 'call')} of ${plural(today.persons.size, 'person', 'people')} today; ${usual} (limit ${dayLimit} a day)`,
-        ),
-      ];
-    }
-    return [];
+    return evidence ? [this.finding('volume', key, state, entry, this.dayKey(entry.time), evidence)] : [];
   }
 
   private exportVolume(key: string, state: AccountState, entry: ReadEntry, today: DayStats, th: Thresholds): Finding[] {

@@ -2,7 +2,7 @@
  * Audit entries as the detector reads them: parsed once, with the fields its rules use, typed by
  * the catalogue's action names.
  */
-import type { AuditAction } from '../audit/catalogue.js';
+import { RECORDING_READS, type AuditAction } from '../audit/catalogue.js';
 import type { StoredEntry } from '../audit/audit-log.js';
 
 export interface ReadEntry {
@@ -19,15 +19,7 @@ export interface ReadEntry {
 }
 
 /** what reaches a recording's content or metadata: each is an access for the rules */
-export const ACCESS_ACTIONS: ReadonlySet<AuditAction> = new Set<AuditAction>([
-  'recording.view',
-  'recording.access',
-  'recording.play',
-  'recording.transcript',
-  'recording.waveform',
-  'recording.identifiers',
-  'recording.export',
-]);
+export const ACCESS_ACTIONS: ReadonlySet<AuditAction> = new Set<AuditAction>(RECORDING_READS);
 
 /** searches by a person's identifier: their entries carry the identifier's keyed hash */
 export const SEARCH_ACTIONS: ReadonlySet<AuditAction> = new Set<AuditAction>(['recordings.list', 'subject.find', 'subject.export', 'subject.access-log']);

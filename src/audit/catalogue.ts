@@ -55,6 +55,21 @@ const UNDER_PURPOSE = ['recordingId', 'controllerId', 'purpose', 'purposeText', 
 /** what a use of a stated purpose (an access) carries */
 const granted = { accessId: opt('string'), rendition: opt('string'), reason };
 
+/**
+ * The audit actions whose success means the account was shown something of the recording: its
+ * metadata (view), a purpose granted (access), audio, transcript, waveform, identifiers, or the
+ * whole of it (export). Storing (ingest, import), redacting and erasing serve nothing.
+ */
+export const RECORDING_READS = [
+  'recording.view',
+  'recording.access',
+  'recording.play',
+  'recording.transcript',
+  'recording.waveform',
+  'recording.identifiers',
+  'recording.export',
+] as const;
+
 export const AUDIT_CATALOGUE = {
   // ---- signing in
   'auth.signin': {

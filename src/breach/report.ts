@@ -13,6 +13,7 @@
  * The subjects list (art. 34 notices) is the only part that decrypts: the identifiers themselves,
  * out of each affected recording's sealed metadata and detections.
  */
+import { RECORDING_READS } from '../audit/catalogue.js';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { RecordingRow } from '../db/recordings-repository.js';
@@ -37,21 +38,6 @@ export interface BreachWindow {
 
 /** the controllers (and regions in them) a report may cover; absent: every one */
 export type Reach = readonly { controllerId: string; regions: readonly string[] | null }[] | undefined;
-
-/**
- * The audit actions whose success means the account was shown something of the recording: its
- * metadata (view), a purpose granted (access), audio, transcript, waveform, identifiers, or the
- * whole of it (export). Storing (ingest, import), redacting and erasing serve nothing.
- */
-export const READING_ACTIONS = [
-  'recording.view',
-  'recording.access',
-  'recording.play',
-  'recording.transcript',
-  'recording.waveform',
-  'recording.identifiers',
-  'recording.export',
-] as const;
 
 /** the blind-index kinds that stand for a person (a file name does not) */
 const PERSON_KINDS = ['personnummer', 'phone', 'transcript_personnummer', 'transcript_phone'] as const;
@@ -122,7 +108,7 @@ export interface ControllerBreach {
   };
   exposure: { level: Exposure; statement: string; recordingsReadable: number };
   /** an account's scope: per reading action, the recordings it was served */
-  served?: Partial<Record<(typeof READING_ACTIONS)[number], number>>;
+  served?: Partial<Record<(typeof RECORDING_READS)[number], number>>;
   /** an account's scope: its first and last access in the window */
   accessTime?: { first: string | null; last: string | null };
   /** IMY's notification form (anmälan om personuppgiftsincident): what the vault can fill, and what it leaves to the privacy officer */
@@ -218,7 +204,7 @@ function scopeCondition(scope: BreachScope, window: BreachWindow, reach: Reach):
 
 /** the account's successful reading entries in the window, as a condition on `audit_entries a` */
 function accessCondition(userId: string, window: BreachWindow): RawBuilder<unknown> {
-  const parts = [sql`a.actor_id = ${userId}`, sql`a.outcome = 'success'`, sql`a.action IN (${sql.join([...READING_ACTIONS])})`, sql`a.recording_id IS NOT NULL`];
+  const parts = [sql`a.actor_id = ${userId}`, sql`a.outcome = 'success'`, sql`a.action IN (${sql.join([...RECORDING_READS])})`, sql`a.recording_id IS NOT NULL`];
   if (window.from) parts.push(sql`a.time >= ${window.from}`);
   if (window.to) parts.push(sql`a.time < ${window.to}`);
   return sql.join(parts, sql` AND `);
