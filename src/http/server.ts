@@ -25,6 +25,7 @@ import { registerIngestRoutes } from './routes/ingest.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerBreakGlassRoutes } from './routes/break-glass.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerReviewRoutes } from './routes/review.js';
 import { registerOidcRoutes } from './routes/oidc.js';
 import { registerSubjectRoutes } from './routes/subject.js';
 import { registerBreachRoutes } from './routes/breach.js';
@@ -248,6 +249,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await registerAdminRoutes(api);
       await registerBreakGlassRoutes(api);
       await registerAuditRoutes(api);
+      await registerReviewRoutes(api);
       await registerSubjectRoutes(api);
       await registerRetentionRoutes(api);
       await registerAlertRoutes(api);

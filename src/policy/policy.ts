@@ -28,6 +28,8 @@ export const ACTIONS = [
   'break-glass:list',
   'break-glass:review',
   'audit:read',
+  // the documented log review (loggkontroll): draw a month's sample of accesses, record what was found
+  'audit:review',
   'subject:access-log',
   'subject:find',
   'subject:export',
@@ -92,7 +94,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Action[]> = {
   ],
   // key status (ids, dates, counts, never key material): admins manage the installation, auditors
   // check that keys are rotated and that retired keys no longer hold data keys
-  auditor: ['audit:read', 'break-glass:list', 'subject:access-log', 'keys:read', 'alerts:read', 'alerts:resolve', 'alerts:manage'],
+  auditor: ['audit:read', 'audit:review', 'break-glass:list', 'subject:access-log', 'keys:read', 'alerts:read', 'alerts:resolve', 'alerts:manage'],
   admin: ['users:manage', 'tokens:manage', 'tenancy:manage', 'keys:read'],
 };
 

@@ -19,6 +19,7 @@ import { BackupService } from './backup.js';
 import { AuditReadingService } from './audit-reading.js';
 import { SubjectRightsService } from './subject-rights.js';
 import { BreachService } from './breach.js';
+import { LogReviewService } from './log-review.js';
 import { PlaybackService, RecordingsService } from './recordings.js';
 import { verifyStore } from '../recordings/verify.js';
 import { WatchlistsService } from './watchlists.js';
@@ -39,6 +40,7 @@ export interface Services {
   auditReading: AuditReadingService;
   subjectRights: SubjectRightsService;
   breach: BreachService;
+  logReview: LogReviewService;
   recordings: RecordingsService;
   playback: PlaybackService;
   redaction: RedactionService;
@@ -70,6 +72,7 @@ export function createServices(vault: Vault, options: ServiceOptions = {}): Serv
     auditReading: new AuditReadingService(vault, trail),
     subjectRights: new SubjectRightsService(vault, trail),
     breach: new BreachService(vault, trail),
+    logReview: new LogReviewService(vault, trail),
     // verify walks every table and object of the vault: it alone gets the whole of it
     recordings: new RecordingsService(vault, trail, (options) => verifyStore(vault, options)),
     playback: new PlaybackService(vault, trail),

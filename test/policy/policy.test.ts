@@ -209,7 +209,7 @@ test('every role has exactly the permissions the brief gives it', () => {
       'alerts:resolve',
       'alerts:manage',
     ],
-    auditor: ['audit:read', 'break-glass:list', 'subject:access-log', 'keys:read', 'alerts:read', 'alerts:resolve', 'alerts:manage'],
+    auditor: ['audit:read', 'audit:review', 'break-glass:list', 'subject:access-log', 'keys:read', 'alerts:read', 'alerts:resolve', 'alerts:manage'],
     admin: ['users:manage', 'tokens:manage', 'tenancy:manage', 'keys:read'],
   });
 });

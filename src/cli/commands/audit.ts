@@ -13,6 +13,7 @@ import { auditEntryJsonLine } from '../../services/vocabulary.js';
 import type { StoredEntry } from '../../services/vocabulary.js';
 import { subjectIdentifier } from '../../identifiers/normalize.js';
 import { asUsage, print, wholeNumber, withServices, type GlobalOptions } from '../io.js';
+import { registerReview } from './audit-review.js';
 
 async function write(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
@@ -27,7 +28,7 @@ function describe(e: StoredEntry): string {
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {
-  const audit = program.command('audit').description('the tamper-evident audit log: checkpoints, proofs, verification, export');
+  const audit = program.command('audit').description('the tamper-evident audit log: checkpoints, proofs, verification, export, the log review');
 
   audit
     .command('checkpoint')
@@ -171,6 +172,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const result = await withServices(opts, (services, actor) => services.auditReading.identifierHash(actor, { [identifier.kind]: identifier.value }), true);
       print(opts, result, () => result.hash);
     });
+
+  registerReview(audit, globals);
 }
 
 /** exactly one of --personnummer and --phone, in canonical form */
