@@ -45,6 +45,7 @@ export const REVIEW_NOTE_MAX = 2000;
 /** one sampled access as the reviewer sees it: its anchor entry, why it was drawn, what was found */
 export interface ReviewSampleView {
   id: string;
+  period: string;
   position: number;
   time: string | null;
   action: string | null;
@@ -134,8 +135,11 @@ export class LogReviewService {
     return this.queueOf(window);
   }
 
-  /** records what the check of one sampled access found; a later outcome replaces it (both are in the log) */
-  async outcome(actor: Actor, sampleId: string, outcome: string, noteText: string | undefined): Promise<ReviewSampleView> {
+  /**
+   * Records what the check of one sampled access found; a later outcome replaces it (both are in
+   * the log). `period`, when given, must be the sample's.
+   */
+  async outcome(actor: Actor, sampleId: string, outcome: string, noteText: string | undefined, period?: string): Promise<ReviewSampleView> {
     await this.trail.authorize(actor, 'audit:review', 'review.outcome');
     if (!(REVIEW_OUTCOMES as readonly string[]).includes(outcome)) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, `the outcome is one of ${REVIEW_OUTCOMES.join(', ')}`);
     // the note is shown to every later reviewer: an identifier written into it is kept as its label
@@ -144,7 +148,7 @@ export class LogReviewService {
       throw new CallvaultError(ErrorCodes.INVALID_REQUEST, `the note needs ${REVIEW_NOTE_MIN} to ${REVIEW_NOTE_MAX} characters`);
     const db = this.deps.database.db;
     const sample = await sampleRow(db, sampleId);
-    if (!sample) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such sampled access');
+    if (!sample || (period !== undefined && sample.period !== period)) throw new CallvaultError(ErrorCodes.NOT_FOUND, 'no such sampled access');
     await this.trail.record(actor, {
       action: 'review.outcome',
       outcome: 'success',
@@ -243,6 +247,7 @@ export class LogReviewService {
       const e = entries.get(r.position);
       out.push({
         id: r.id,
+        period: r.period,
         position: r.position,
         time: e?.time ?? null,
         action: e?.action ?? null,

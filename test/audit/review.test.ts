@@ -192,7 +192,7 @@ for (const dialect of ['sqlite', 'postgres'] as Dialect[]) {
       for (const u of [nurse, dpo, admin]) {
         assert.equal((await u.client.post(`${API}/audit/review/2026-11/sample`, { count: 5 })).status, 403);
         assert.equal((await u.client.get(`${API}/audit/review/2026-11`)).status, 403);
-        assert.equal((await u.client.post(`${API}/audit/review/samples/${sampleId}`, { outcome: 'justified', note: 'looked fine' })).status, 403);
+        assert.equal((await u.client.post(`${API}/audit/review/2026-11/samples/${sampleId}`, { outcome: 'justified', note: 'looked fine' })).status, 403);
         assert.equal((await u.client.get(`${API}/audit/review/2026-11/report`)).status, 403);
       }
       const events = (await auditEvents(server)).slice(before);
@@ -265,12 +265,13 @@ for (const dialect of ['sqlite', 'postgres'] as Dialect[]) {
     test('each sampled access gets an outcome and a note, the note with identifiers as labels; a changed outcome is recorded again', async () => {
       const q = (await auditor.client.get(`${API}/audit/review/2026-11`)).json;
       const target = q.samples.find((s: any) => s.chosenBy === 'alert:volume');
-      assert.equal((await auditor.client.post(`${API}/audit/review/samples/${target.id}`, { outcome: 'maybe', note: 'no idea' })).status, 400);
-      assert.equal((await auditor.client.post(`${API}/audit/review/samples/${target.id}`, { outcome: 'unclear', note: '  ' })).status, 400);
-      assert.equal((await auditor.client.post(`${API}/audit/review/samples/${randomUUID()}`, { outcome: 'unclear', note: 'not in any sample' })).status, 404);
+      assert.equal((await auditor.client.post(`${API}/audit/review/2026-11/samples/${target.id}`, { outcome: 'maybe', note: 'no idea' })).status, 400);
+      assert.equal((await auditor.client.post(`${API}/audit/review/2026-11/samples/${target.id}`, { outcome: 'unclear', note: '  ' })).status, 400);
+      assert.equal((await auditor.client.post(`${API}/audit/review/2026-11/samples/${randomUUID()}`, { outcome: 'unclear', note: 'not in any sample' })).status, 404);
+      assert.equal((await auditor.client.post(`${API}/audit/review/2026-10/samples/${target.id}`, { outcome: 'unclear', note: 'another month' })).status, 404);
 
       const before = await server.vault.audit.size();
-      const res = await auditor.client.post(`${API}/audit/review/samples/${target.id}`, { outcome: 'unjustified', note: `Erik lyssnade på ${personnummer} utan ärende` });
+      const res = await auditor.client.post(`${API}/audit/review/2026-11/samples/${target.id}`, { outcome: 'unjustified', note: `Erik lyssnade på ${personnummer} utan ärende` });
       assert.equal(res.status, 200, res.body.toString());
       assert.equal(res.json.outcome, 'unjustified');
       assert.equal(res.json.note, 'Erik lyssnade på [PERSONNUMMER] utan ärende');
@@ -287,9 +288,9 @@ for (const dialect of ['sqlite', 'postgres'] as Dialect[]) {
       assert.ok(!all.includes(personnummer) && !all.includes(personnummer.replace('-', '')), 'the personnummer is nowhere in the log');
 
       // changed: allowed, and both outcomes are in the log
-      const changed = await auditor.client.post(`${API}/audit/review/samples/${target.id}`, { outcome: 'justified', note: 'the complaint case explains it' });
+      const changed = await auditor.client.post(`${API}/audit/review/2026-11/samples/${target.id}`, { outcome: 'justified', note: 'the complaint case explains it' });
       assert.equal(changed.json.outcome, 'justified');
-      const again = await auditor.client.post(`${API}/audit/review/samples/${target.id}`, { outcome: 'unjustified', note: 'the complaint was about another call' });
+      const again = await auditor.client.post(`${API}/audit/review/2026-11/samples/${target.id}`, { outcome: 'unjustified', note: 'the complaint was about another call' });
       assert.equal(again.json.outcome, 'unjustified');
       const outcomes = (await auditEvents(server)).filter((e) => e.action === 'review.outcome' && e.outcome === 'success' && e.detail.sampleId === target.id);
       assert.deepEqual(
@@ -301,7 +302,7 @@ for (const dialect of ['sqlite', 'postgres'] as Dialect[]) {
     test('the report says how many accesses, how drawn, how many checked with what outcome, the alerts of the month and who reviewed', async () => {
       const q = (await auditor.client.get(`${API}/audit/review/2026-11`)).json;
       const plain = q.samples.find((s: any) => s.chosenBy === 'random');
-      assert.equal((await auditor.client.post(`${API}/audit/review/samples/${plain.id}`, { outcome: 'justified', note: 'her own caller, follow-up' })).status, 200);
+      assert.equal((await auditor.client.post(`${API}/audit/review/2026-11/samples/${plain.id}`, { outcome: 'justified', note: 'her own caller, follow-up' })).status, 200);
 
       const before = await server.vault.audit.size();
       const res = await auditor.client.get(`${API}/audit/review/2026-11/report`);

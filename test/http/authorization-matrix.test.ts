@@ -23,6 +23,7 @@ import { RetentionService } from '../../src/services/retention.js';
 import { WatchlistsService } from '../../src/services/watchlists.js';
 import { AuditTrail } from '../../src/services/audit-trail.js';
 import { operatorActor } from '../../src/services/actor.js';
+import { currentPeriod } from '../../src/services/log-review.js';
 import { addContract, addController, addProcessor } from '../../src/tenancy/tenancy.js';
 import type { ContractRow } from '../../src/db/tenancy-repository.js';
 import { Client, signedInUser, startTestServer, strongPassword, totp, upload, type Response, type TestServer, type TestUser } from './harness.js';
@@ -87,6 +88,8 @@ const waiting = { user: '', user2: '', contract: '', contract2: '' };
 let reviewPeriodId: string;
 /** insider-misuse alerts: one about a callco nurse in region-a, one about region-b's nurse */
 const alertIds = { a: randomUUID(), b: randomUUID() };
+/** a sampled access of this month's log review, drawn by the auditor's row */
+let reviewSampleId = '';
 /** the period nurseA starts in the table, which she then ends */
 let nurseAPeriodId = randomUUID();
 const callers = new Map<CallerName, Caller>();
@@ -1014,6 +1017,28 @@ const ROWS: Row[] = [
     path: `${API}/audit/subject-access-log`,
     json: { personnummer: '19121212-1212' },
   })),
+  // --- the log review (loggkontroll): auditors only; the sample of this month is drawn once, by the auditor's row
+  row(
+    'POST',
+    '/api/v1/audit/review/{period}/sample',
+    'this month',
+    [401, 401, 401, 403, 403, 403, 403, 403, 403, 201, 403, 403, 401, 401],
+    () => ({ path: `${API}/audit/review/${currentPeriod()}/sample`, json: { count: 5 } }),
+    (_c, res) => {
+      reviewSampleId = res.json.samples?.[0]?.id ?? '';
+      return res.json.samples?.length > 0 && res.json.seed ? undefined : `answered ${res.body.toString().slice(0, 300)}`;
+    },
+  ),
+  row('GET', '/api/v1/audit/review/{period}', 'this month', [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({
+    path: `${API}/audit/review/${currentPeriod()}`,
+  })),
+  row('POST', '/api/v1/audit/review/{period}/samples/{id}', 'sampled', [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({
+    path: `${API}/audit/review/${currentPeriod()}/samples/${reviewSampleId || MISSING}`,
+    json: { outcome: 'justified', note: 'her own call, follow-up' },
+  })),
+  row('GET', '/api/v1/audit/review/{period}/report', 'this month', [401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 403, 403, 401, 401], () => ({
+    path: `${API}/audit/review/${currentPeriod()}/report`,
+  })),
 
   // --- own account; sign-out last, as it ends the session the rows above use
   row('POST', '/api/v1/auth/password', undefined, [401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 403, 401, 401], async (c) => ({
@@ -1150,6 +1175,10 @@ const AUDITED: Record<string, [string, string]> = {
   // refused as a read of the log, served as an export of it
   'GET /api/v1/audit/export': ['audit.read', '- - - D D D D D D audit.export:S D D - -'],
   'POST /api/v1/audit/subject-access-log': ['subject.access-log', '- - - D D D D D S S D D - -'],
+  'POST /api/v1/audit/review/{period}/sample [this month]': ['review.sample', '- - - D D D D D D S D D - -'],
+  'GET /api/v1/audit/review/{period} [this month]': ['review.read', '- - - D D D D D D S D D - -'],
+  'POST /api/v1/audit/review/{period}/samples/{id} [sampled]': ['review.outcome', '- - - D D D D D D S D D - -'],
+  'GET /api/v1/audit/review/{period}/report [this month]': ['review.read', '- - - D D D D D D S D D - -'],
 
   'POST /api/v1/auth/password': ['user.password-change', '- - - S S S S S S S S - - -'],
   'POST /api/v1/auth/signout': ['auth.signout', '- - - S S S S S S S S - - -'],

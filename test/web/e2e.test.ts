@@ -363,6 +363,45 @@ describe('web UI', { timeout: 180_000 }, () => {
     assert.ok(search.json.entries.some((e: any) => e.event.purpose === listened!.purpose && e.event.actor.name === 'anna'));
   });
 
+  test('the auditor draws this month’s log review sample, checks an access, and the report counts it', async () => {
+    const page = pages.get('auditor')!;
+    await page.goto('/audit');
+    const review = page.getByRole('region', { name: 'Log review' });
+    await review.getByText('No sample has been drawn for this month.').waitFor();
+    await review.getByLabel('Accesses to draw').fill('3');
+    await review.getByRole('button', { name: 'Draw the sample' }).click();
+    const progress = review.locator('.review-progress');
+    await progress.getByText(/^0 of [1-3] checked$/).waitFor();
+    const sampled = review.getByRole('article');
+    const total = await sampled.count();
+    assert.ok(total >= 1 && total <= 3, `${total} accesses sampled`);
+    // anna's listening is this month's: every sampled access names who, what and why it was chosen
+    const first = sampled.first();
+    assert.match((await first.locator('dl.facts').textContent()) ?? '', /Who.*When.*What.*recording\..*Recording.*Purpose.*Why chosen/s);
+    const justified = first.getByRole('button', { name: 'Justified' });
+    assert.ok(await justified.isDisabled(), 'no outcome without a note');
+    await first.getByLabel('Note').fill('Her own caller, a follow-up as stated');
+    await justified.click();
+    await progress.getByText(`1 of ${total} checked`).waitFor();
+    await first.getByText(/^Justified, by auditor/).waitFor();
+
+    await review.getByRole('button', { name: 'Show the report' }).click();
+    const report = review.locator('dl.review-report');
+    await report.waitFor();
+    assert.equal(await fact(page, 'Checked'), `1 of ${total} checked`);
+    assert.equal(await fact(page, 'Outcomes'), 'Justified: 1, Unjustified: 0, Unclear: 0');
+    assert.ok(Number(await fact(page, 'Accesses in the month')) >= total);
+    assert.match(await fact(page, 'Reproducible'), /^Yes/);
+
+    // the page shows what the server holds
+    const now = new Date();
+    const period = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}`;
+    const answer = await fetchFromPage(page, 'GET', `/api/v1/audit/review/${period}/report`);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.json.checked, 1);
+    assert.deepEqual(answer.json.outcomes, { justified: 1, unjustified: 0, unclear: 0 });
+  });
+
   test('a nurse cannot see another nurse’s call, in the list, by its address or through the API', async () => {
     await anna.goto('/recordings');
     await eventually(

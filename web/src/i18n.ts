@@ -10,10 +10,11 @@ import errors from './shared/i18n/errors';
 import signin from './features/signin/i18n';
 import recordings from './features/recordings/i18n';
 import audit from './features/audit/i18n';
+import review from './features/audit/review-i18n';
 import privacy from './features/privacy/i18n';
 import admin from './features/admin/i18n';
 
-const namespaces = { common, errors, signin, recordings, audit, privacy, admin };
+const namespaces = { common, errors, signin, recordings, audit, review, privacy, admin };
 
 const resources = Object.fromEntries(LANGUAGES.map((lng) => [lng, Object.fromEntries(Object.entries(namespaces).map(([ns, d]) => [ns, d[lng]]))]));
 

@@ -16,6 +16,7 @@ const Outcome = Type.Union([Type.Literal('justified'), Type.Literal('unjustified
 
 const Sample = Type.Object({
   id: Type.String(),
+  period: Type.String(),
   position: Type.Integer({ description: "the audit position of the access's anchor entry (its first entry stating a purpose, else its first)" }),
   time: Nullable(),
   action: Nullable(),
@@ -86,7 +87,10 @@ const Report = Type.Object({
 });
 
 const PeriodParam = Type.Object({ period: Type.String({ pattern: PERIOD_PATTERN, description: 'a month, YYYY-MM (Europe/Stockholm)' }) }, { additionalProperties: false });
-const IdParam = Type.Object({ id: Type.String({ pattern: uuidParam.properties.id.pattern }) }, { additionalProperties: false });
+const SampleParams = Type.Object(
+  { period: PeriodParam.properties.period, id: Type.String({ pattern: uuidParam.properties.id.pattern, description: 'a sampled access of that month' }) },
+  { additionalProperties: false },
+);
 
 export async function registerReviewRoutes(api: FastifyInstance): Promise<void> {
   const { logReview } = api.services;
@@ -117,17 +121,17 @@ export async function registerReviewRoutes(api: FastifyInstance): Promise<void> 
     handler: async (req) => logReview.queue(requestActor(req), req.params.period),
   });
 
-  route.post('/audit/review/samples/:id', {
+  route.post('/audit/review/:period/samples/:id', {
     schema: {
       tags: ['audit'],
       operationId: 'recordReviewOutcome',
       security: Security.session,
       summary: 'Record what the check of one sampled access found, with a note (identifiers in it kept as labels); a later outcome replaces it, both in the log',
-      params: IdParam,
+      params: SampleParams,
       body: Type.Object({ outcome: Outcome, note: Type.String({ minLength: REVIEW_NOTE_MIN, maxLength: REVIEW_NOTE_MAX }) }, { additionalProperties: false }),
       response: { 200: Sample, ...errorResponses },
     },
-    handler: async (req) => logReview.outcome(requestActor(req), req.params.id, req.body.outcome, req.body.note),
+    handler: async (req) => logReview.outcome(requestActor(req), req.params.id, req.body.outcome, req.body.note, req.params.period),
   });
 
   route.get('/audit/review/:period/report', {

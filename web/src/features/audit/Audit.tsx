@@ -3,7 +3,7 @@
  * checkpoint checked), with the latest checkpoint and the verifier key to check it elsewhere.
  * Then the log itself, filtered (the filters are in the address: they name staff, actions and
  * recordings, never a patient), a patient's access log (the identifier only in memory and POST
- * bodies) and the break-the-glass periods.
+ * bodies), the break-the-glass periods and the monthly log review (loggkontroll).
  */
 import { useCallback, useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
@@ -15,6 +15,7 @@ import { AuditAction, AuditActor, AuditOutcome, AuditPurpose, shortId, type Acto
 import { ErrorText } from '../../shared/components/ErrorText';
 import { Pager, useCursors } from '../../shared/components/Pager';
 import { AuditBreakGlass } from './AuditBreakGlass';
+import { AuditReview } from './AuditReview';
 import { SubjectAccessLog } from '../privacy/SubjectAccessLog';
 
 type Verification = paths['/api/v1/audit/verify']['get']['responses'][200]['content']['application/json'];
@@ -56,6 +57,7 @@ function filterParams(values: Filters): URLSearchParams {
 
 export function AuditPage() {
   const { t } = useTranslation('audit');
+  const { t: tr } = useTranslation('review');
   const [names, setNames] = useState<ReadonlyMap<string, ActorView>>(new Map());
 
   // who started and who reviewed each break-the-glass period: the period names only user ids,
@@ -86,6 +88,10 @@ export function AuditPage() {
       <section aria-labelledby="audit-bg">
         <h2 id="audit-bg">{t('breakGlass.heading')}</h2>
         <AuditBreakGlass names={names} />
+      </section>
+      <section aria-labelledby="audit-review">
+        <h2 id="audit-review">{tr('heading')}</h2>
+        <AuditReview />
       </section>
     </>
   );

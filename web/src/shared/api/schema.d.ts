@@ -188,6 +188,22 @@ export interface paths {
     /** Every audited event on one person's recordings, and every search for the person (identifier in the body, never in a URL) */
     post: operations["getSubjectAccessLog"];
   };
+  "/api/v1/audit/review/{period}/sample": {
+    /** Draw the month's reproducible sample of accesses for the log review (random and rule-weighted); a month's sample is drawn once (409 after) */
+    post: operations["drawReviewSample"];
+  };
+  "/api/v1/audit/review/{period}": {
+    /** The month's sampled accesses with what each check found (no samples before the draw) */
+    get: operations["getReviewQueue"];
+  };
+  "/api/v1/audit/review/{period}/samples/{id}": {
+    /** Record what the check of one sampled access found, with a note (identifiers in it kept as labels); a later outcome replaces it, both in the log */
+    post: operations["recordReviewOutcome"];
+  };
+  "/api/v1/audit/review/{period}/report": {
+    /** The month's documented log review: accesses, how the sample was drawn, how many checked and found what, the month's alerts, who reviewed */
+    get: operations["getReviewReport"];
+  };
   "/api/v1/subject/export": {
     /** A person's recordings in your reach and who accessed them, as one ZIP archive: per recording the original audio, the transcript (JSON and WebVTT) and the metadata, with access-log.json and README.txt (identifier in the body, never in a URL) */
     post: operations["exportSubject"];
@@ -316,7 +332,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "subject:protect" | "breach:report" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "alerts:read" | "alerts:resolve" | "alerts:manage" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "audit:review" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "subject:protect" | "breach:report" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "alerts:read" | "alerts:resolve" | "alerts:manage" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -475,7 +491,7 @@ export interface operations {
             csrfToken: string;
             expiresAt: string;
             /** @description what the role allows at all, sorted; which recordings is still decided per request */
-            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "subject:protect" | "breach:report" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "alerts:read" | "alerts:resolve" | "alerts:manage" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
+            permissions: ("recordings:list" | "recording:view" | "recording:play" | "recording:unredacted" | "recording:export" | "recording:ingest" | "break-glass:start" | "break-glass:list" | "break-glass:review" | "audit:read" | "audit:review" | "subject:access-log" | "subject:find" | "subject:export" | "subject:erase" | "subject:protect" | "breach:report" | "keys:read" | "accounts:approve" | "retention:manage" | "retention:run" | "alerts:read" | "alerts:resolve" | "alerts:manage" | "users:manage" | "tokens:manage" | "tenancy:manage" | "keys:manage" | "recordings:redact" | "vault:backup" | "vault:restore" | "vault:verify")[];
             /** @description the purposes of use a playback or export may state */
             purposes: ("patient-follow-up" | "quality-review" | "complaint" | "incident-investigation" | "subject-request" | "legal-request" | "other")[];
             /** @description the renditions this user may ask for, the redacted one first; the original needs `recording:unredacted`, and the server still decides per recording */
@@ -5127,6 +5143,572 @@ export interface operations {
                 detail: {
                   [key: string]: unknown;
                 };
+              })[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Draw the month's reproducible sample of accesses for the log review (random and rule-weighted); a month's sample is drawn once (409 after) */
+  drawReviewSample: {
+    parameters: {
+      path: {
+        /** @description a month, YYYY-MM (Europe/Stockholm) */
+        period: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          count: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            period: string;
+            from: string;
+            to: string;
+            /** @description 128 bits, hex; null until drawn */
+            seed: string | null;
+            drawnBy: string | null;
+            drawnAt: string | null;
+            method: {
+              unit: string;
+              timeZone: string;
+              /** @description accesses in the period when drawn */
+              accesses: number;
+              /** @description the log size when drawn: the sample is reproducible from the entries below it */
+              logSize: number;
+              requested: number;
+              random: number;
+              weighted: number;
+              flagged: {
+                [key: string]: number;
+              };
+              weights: {
+                [key: string]: number;
+              };
+              prng: string;
+            } | null;
+            checked: number;
+            samples: ({
+                id: string;
+                period: string;
+                /** @description the audit position of the access's anchor entry (its first entry stating a purpose, else its first) */
+                position: number;
+                time: string | null;
+                action: string | null;
+                /** @description the account as the entry names it */
+                user: string | null;
+                userId: string | null;
+                role: string | null;
+                recordingId: string | null;
+                controllerId: string | null;
+                purpose: string | null;
+                purposeText: string | null;
+                breakGlass: boolean;
+                rendition: string | null;
+                /** @description random, or the reason a rule weighed it: alert:<rule>, break-glass, original, role:dpo, role:operator */
+                chosenBy: string;
+                outcome: ("justified" | "unjustified" | "unclear") | null;
+                /** @description with any identifier in it as its label */
+                note: string | null;
+                reviewedBy: string | null;
+                reviewedAt: string | null;
+              })[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** The month's sampled accesses with what each check found (no samples before the draw) */
+  getReviewQueue: {
+    parameters: {
+      path: {
+        /** @description a month, YYYY-MM (Europe/Stockholm) */
+        period: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            period: string;
+            from: string;
+            to: string;
+            /** @description 128 bits, hex; null until drawn */
+            seed: string | null;
+            drawnBy: string | null;
+            drawnAt: string | null;
+            method: {
+              unit: string;
+              timeZone: string;
+              /** @description accesses in the period when drawn */
+              accesses: number;
+              /** @description the log size when drawn: the sample is reproducible from the entries below it */
+              logSize: number;
+              requested: number;
+              random: number;
+              weighted: number;
+              flagged: {
+                [key: string]: number;
+              };
+              weights: {
+                [key: string]: number;
+              };
+              prng: string;
+            } | null;
+            checked: number;
+            samples: ({
+                id: string;
+                period: string;
+                /** @description the audit position of the access's anchor entry (its first entry stating a purpose, else its first) */
+                position: number;
+                time: string | null;
+                action: string | null;
+                /** @description the account as the entry names it */
+                user: string | null;
+                userId: string | null;
+                role: string | null;
+                recordingId: string | null;
+                controllerId: string | null;
+                purpose: string | null;
+                purposeText: string | null;
+                breakGlass: boolean;
+                rendition: string | null;
+                /** @description random, or the reason a rule weighed it: alert:<rule>, break-glass, original, role:dpo, role:operator */
+                chosenBy: string;
+                outcome: ("justified" | "unjustified" | "unclear") | null;
+                /** @description with any identifier in it as its label */
+                note: string | null;
+                reviewedBy: string | null;
+                reviewedAt: string | null;
+              })[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** Record what the check of one sampled access found, with a note (identifiers in it kept as labels); a later outcome replaces it, both in the log */
+  recordReviewOutcome: {
+    parameters: {
+      path: {
+        /** @description a month, YYYY-MM (Europe/Stockholm) */
+        period: string;
+        /** @description a sampled access of that month */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          outcome: "justified" | "unjustified" | "unclear";
+          note: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            id: string;
+            period: string;
+            /** @description the audit position of the access's anchor entry (its first entry stating a purpose, else its first) */
+            position: number;
+            time: string | null;
+            action: string | null;
+            /** @description the account as the entry names it */
+            user: string | null;
+            userId: string | null;
+            role: string | null;
+            recordingId: string | null;
+            controllerId: string | null;
+            purpose: string | null;
+            purposeText: string | null;
+            breakGlass: boolean;
+            rendition: string | null;
+            /** @description random, or the reason a rule weighed it: alert:<rule>, break-glass, original, role:dpo, role:operator */
+            chosenBy: string;
+            outcome: ("justified" | "unjustified" | "unclear") | null;
+            /** @description with any identifier in it as its label */
+            note: string | null;
+            reviewedBy: string | null;
+            reviewedAt: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        content: {
+          "application/json": {
+            error: {
+              code: string;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  /** The month's documented log review: accesses, how the sample was drawn, how many checked and found what, the month's alerts, who reviewed */
+  getReviewReport: {
+    parameters: {
+      path: {
+        /** @description a month, YYYY-MM (Europe/Stockholm) */
+        period: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            period: string;
+            from: string;
+            to: string;
+            timeZone: string;
+            /** @description accesses in the period now */
+            accesses: number;
+            drawn: {
+              seed: string;
+              drawnBy: string;
+              drawnAt: string;
+              method: {
+                unit: string;
+                timeZone: string;
+                /** @description accesses in the period when drawn */
+                accesses: number;
+                /** @description the log size when drawn: the sample is reproducible from the entries below it */
+                logSize: number;
+                requested: number;
+                random: number;
+                weighted: number;
+                flagged: {
+                  [key: string]: number;
+                };
+                weights: {
+                  [key: string]: number;
+                };
+                prng: string;
+              };
+              /** @description drawing again from the seed over the log as it was gives the stored sample */
+              reproduced: boolean;
+            } | null;
+            sampled: number;
+            chosenBy: {
+              [key: string]: number;
+            };
+            checked: number;
+            outcomes: {
+              [key: string]: number;
+            };
+            reviewers: {
+                reviewer: string;
+                checked: number;
+              }[];
+            alerts: {
+                rule: string;
+                raised: number;
+                open: number;
+                closed: number;
+                outcomes: {
+                  [key: string]: number;
+                };
+              }[];
+            samples: ({
+                id: string;
+                period: string;
+                /** @description the audit position of the access's anchor entry (its first entry stating a purpose, else its first) */
+                position: number;
+                time: string | null;
+                action: string | null;
+                /** @description the account as the entry names it */
+                user: string | null;
+                userId: string | null;
+                role: string | null;
+                recordingId: string | null;
+                controllerId: string | null;
+                purpose: string | null;
+                purposeText: string | null;
+                breakGlass: boolean;
+                rendition: string | null;
+                /** @description random, or the reason a rule weighed it: alert:<rule>, break-glass, original, role:dpo, role:operator */
+                chosenBy: string;
+                outcome: ("justified" | "unjustified" | "unclear") | null;
+                /** @description with any identifier in it as its label */
+                note: string | null;
+                reviewedBy: string | null;
+                reviewedAt: string | null;
               })[];
           };
         };
