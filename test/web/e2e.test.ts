@@ -378,7 +378,7 @@ describe('web UI', { timeout: 180_000 }, () => {
     // anna's listening is this month's: every sampled access names who, what and why it was chosen
     const first = sampled.first();
     assert.match((await first.locator('dl.facts').textContent()) ?? '', /Who.*When.*What.*recording\..*Recording.*Purpose.*Why chosen/s);
-    const justified = first.getByRole('button', { name: 'Justified' });
+    const justified = first.getByRole('button', { name: 'Justified', exact: true });
     assert.ok(await justified.isDisabled(), 'no outcome without a note');
     await first.getByLabel('Note').fill('Her own caller, a follow-up as stated');
     await justified.click();
