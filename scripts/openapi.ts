@@ -17,7 +17,7 @@ export const SCHEMA_FILE = fileURLToPath(new URL('../../web/src/shared/api/schem
 
 /** The document as the server serves it at /api/docs/json; no vault is opened, no route runs. */
 export async function openApiDocument(): Promise<Record<string, unknown>> {
-  const app = await buildServer({ vault: { coordination: {}, audit: { onAppend: () => () => {} } } as unknown as Vault, oidc: [] });
+  const app = await buildServer({ vault: { coordination: {}, database: {}, audit: { onAppend: () => () => {} } } as unknown as Vault, oidc: [] });
   await app.ready();
   const doc = app.swagger() as unknown as Record<string, unknown>;
   await app.close();

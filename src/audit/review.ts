@@ -4,8 +4,8 @@
  * them drawn for a person to check, and what that person found.
  *
  * The unit is one access: every successful `recording.view|access|play|transcript|waveform|
- * identifiers|export` entry of one account on one recording on one calendar day in
- * Europe/Stockholm. Opening a call, stating a purpose and playing it in a hundred ranges is one
+ * identifiers|export` entry of one account on one recording on one calendar day in the
+ * installation's time zone (Europe/Stockholm unless CALLVAULT_TIME_ZONE says otherwise). Opening a call, stating a purpose and playing it in a hundred ranges is one
  * thing to check, not a hundred; a second purpose stated the same day joins the same question
  * ("did she have reason to look at this call that day?"). An access is named by its anchor: the
  * first of its entries that states a purpose, else its first entry.
@@ -20,6 +20,7 @@ import { createHmac } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 
+/** the zone of a period's month and an access's day unless CALLVAULT_TIME_ZONE names another */
 export const REVIEW_TIME_ZONE = 'Europe/Stockholm';
 
 /** the audit actions that are an access to a recording */
@@ -59,50 +60,73 @@ const PAGE = 5000;
 
 export interface PeriodWindow {
   period: string;
-  /** the first instant of the month in Europe/Stockholm, ISO 8601 UTC */
+  /** the IANA zone whose calendar the month is */
+  timeZone: string;
+  /** the first instant of the month in that zone, ISO 8601 UTC */
   from: string;
   /** the first instant of the next month */
   to: string;
 }
 
-/** `2026-11` → the month's bounds as instants; undefined unless a month in that form */
-export function periodWindow(period: string): PeriodWindow | undefined {
+/** `2026-11` → the month's bounds as instants in `timeZone`; undefined unless a month in that form */
+export function periodWindow(period: string, timeZone = REVIEW_TIME_ZONE): PeriodWindow | undefined {
   if (!new RegExp(PERIOD_PATTERN).test(period)) return undefined;
   const [year, month] = period.split('-').map(Number) as [number, number];
-  return { period, from: localMidnight(year, month).toISOString(), to: localMidnight(month === 12 ? year + 1 : year, month === 12 ? 1 : month + 1).toISOString() };
+  return {
+    period,
+    timeZone,
+    from: localMidnight(year, month, timeZone).toISOString(),
+    to: localMidnight(month === 12 ? year + 1 : year, month === 12 ? 1 : month + 1, timeZone).toISOString(),
+  };
 }
 
-/** the period (YYYY-MM) that `time` falls in, in Europe/Stockholm */
-export function periodOf(time: Date): string {
-  return localDay(time).slice(0, 7);
+/** the period (YYYY-MM) that `time` falls in, in `timeZone` */
+export function periodOf(time: Date, timeZone = REVIEW_TIME_ZONE): string {
+  return localDay(time, timeZone).slice(0, 7);
 }
 
-const dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: REVIEW_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
-const partsFormat = new Intl.DateTimeFormat('en-GB', {
-  timeZone: REVIEW_TIME_ZONE,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: 'numeric',
-  day: 'numeric',
-  hour: 'numeric',
-  minute: 'numeric',
-  second: 'numeric',
-});
+const formats = new Map<string, { day: Intl.DateTimeFormat; parts: Intl.DateTimeFormat }>();
 
-/** YYYY-MM-DD of `time` in Europe/Stockholm */
-export function localDay(time: Date): string {
-  return dayFormat.format(time);
+function formatsOf(timeZone: string): { day: Intl.DateTimeFormat; parts: Intl.DateTimeFormat } {
+  let f = formats.get(timeZone);
+  if (!f) {
+    f = {
+      day: new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }),
+      parts: new Intl.DateTimeFormat('en-GB', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      }),
+    };
+    formats.set(timeZone, f);
+  }
+  return f;
 }
 
-/** the instant that is 00:00 on the first of the month in Europe/Stockholm (no DST change falls at that hour) */
-function localMidnight(year: number, month: number): Date {
+/** YYYY-MM-DD of `time` in `timeZone` */
+export function localDay(time: Date, timeZone = REVIEW_TIME_ZONE): string {
+  return formatsOf(timeZone).day.format(time);
+}
+
+/** the instant that is 00:00 on the first of the month in `timeZone` (zones change their offset at night, not at midnight of the first, in the zones this serves) */
+function localMidnight(year: number, month: number, timeZone: string): Date {
   const guess = Date.UTC(year, month - 1, 1);
-  return new Date(guess - offsetAt(guess));
+  const first = guess - offsetAt(guess, timeZone);
+  return new Date(guess - offsetAt(first, timeZone));
 }
 
-/** Europe/Stockholm's offset from UTC at `ms`, in ms */
-function offsetAt(ms: number): number {
-  const p = Object.fromEntries(partsFormat.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+/** the zone's offset from UTC at `ms`, in ms */
+function offsetAt(ms: number, timeZone: string): number {
+  const p = Object.fromEntries(
+    formatsOf(timeZone)
+      .parts.formatToParts(new Date(ms))
+      .map((x) => [x.type, x.value]),
+  );
   const local = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
   return local - Math.floor(ms / 1000) * 1000;
 }
@@ -157,12 +181,15 @@ function asAccess(position: number, e: unknown): AccessEntry | undefined {
 export class AccessGrouper {
   readonly #units = new Map<string, { position: number; first: number; entries: number; flags: Set<string>; stated: boolean }>();
 
-  constructor(private readonly alertRules: ReadonlyMap<number, readonly string[]>) {}
+  constructor(
+    private readonly alertRules: ReadonlyMap<number, readonly string[]>,
+    private readonly timeZone = REVIEW_TIME_ZONE,
+  ) {}
 
   add(e: AccessEntry): void {
     const who = actorKey(e.actor);
     if (!who) return;
-    const key = `${who}|${e.recordingId}|${localDay(new Date(e.time))}`;
+    const key = `${who}|${e.recordingId}|${localDay(new Date(e.time), this.timeZone)}`;
     let unit = this.#units.get(key);
     if (!unit) {
       unit = { position: e.position, first: e.position, entries: 0, flags: new Set(), stated: false };
@@ -250,12 +277,12 @@ export function drawSample(units: readonly AccessUnit[], seed: string, count: nu
   return { drawn: drawn.sort((a, b) => a.position - b.position), random: byChance.length, weighted: byWeight.length };
 }
 
-export function methodOf(units: readonly AccessUnit[], logSize: number, requested: number, counts: { random: number; weighted: number }): DrawMethod {
+export function methodOf(units: readonly AccessUnit[], timeZone: string, logSize: number, requested: number, counts: { random: number; weighted: number }): DrawMethod {
   const flagged: Record<string, number> = {};
   for (const u of units) for (const r of u.reasons) flagged[r] = (flagged[r] ?? 0) + 1;
   return {
-    unit: 'one account, one recording, one calendar day (Europe/Stockholm)',
-    timeZone: REVIEW_TIME_ZONE,
+    unit: `one account, one recording, one calendar day (${timeZone})`,
+    timeZone,
     accesses: units.length,
     logSize,
     requested,
@@ -333,7 +360,7 @@ export async function* accessEntries(db: Kysely<Database>, window: PeriodWindow,
 
 /** the accesses of the window among the entries below `upTo` */
 export async function accessesOf(db: Kysely<Database>, window: PeriodWindow, upTo: number): Promise<AccessUnit[]> {
-  const grouper = new AccessGrouper(await alertEvidence(db, window));
+  const grouper = new AccessGrouper(await alertEvidence(db, window), window.timeZone);
   for await (const e of accessEntries(db, window, upTo)) grouper.add(e);
   return grouper.units();
 }

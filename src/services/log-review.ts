@@ -99,7 +99,7 @@ export interface ReviewReport {
 
 export class LogReviewService {
   constructor(
-    private readonly deps: Pick<Vault, 'database' | 'audit' | 'users'>,
+    private readonly deps: Pick<Vault, 'database' | 'audit' | 'users' | 'timeZone'>,
     private readonly trail: AuditTrail,
   ) {}
 
@@ -120,7 +120,7 @@ export class LogReviewService {
     await this.trail.record(actor, { action: 'review.sample', outcome: 'success', detail: { period, random, weighted } });
     const stored = await storeSample(
       db,
-      { period, seed, drawnBy: actorRef(actor), drawnAt: new Date().toISOString(), method: methodOf(units, logSize, count, { random, weighted }) },
+      { period, seed, drawnBy: actorRef(actor), drawnAt: new Date().toISOString(), method: methodOf(units, window.timeZone, logSize, count, { random, weighted }) },
       drawn.map((d) => ({ id: randomUUID(), period, position: d.position, chosenBy: d.chosenBy, outcome: null, note: null, reviewedBy: null, reviewedAt: null })),
     );
     if (!stored) return this.drawnAlready(actor, period);
@@ -167,18 +167,22 @@ export class LogReviewService {
     const db = this.deps.database.db;
     const drawnRow = await periodRow(db, period);
     // one pass over the period's entries: the accesses now, and those of the log as it was drawn
-    // (re-drawn from the seed, the sample must come out the same)
+    // (re-drawn from the seed, the sample must come out the same); a time zone changed since the
+    // draw is a month of other bounds, read again in the zone it was drawn in
     const evidence = await alertEvidence(db, window);
-    const now = new AccessGrouper(evidence);
-    const asDrawn = new AccessGrouper(evidence);
+    const now = new AccessGrouper(evidence, window.timeZone);
+    const sameZone = drawnRow?.method.timeZone === window.timeZone;
+    const asDrawn = new AccessGrouper(evidence, window.timeZone);
     for await (const e of accessEntries(db, window, await this.deps.audit.size())) {
       now.add(e);
-      if (drawnRow && e.position < drawnRow.method.logSize) asDrawn.add(e);
+      if (sameZone && e.position < drawnRow!.method.logSize) asDrawn.add(e);
     }
     const samples = await this.views(await sampleRows(db, period));
     let reproduced = false;
     if (drawnRow) {
-      const again = drawSample(asDrawn.units(), drawnRow.seed, drawnRow.method.requested).drawn;
+      const drawnWindow = periodWindow(period, drawnRow.method.timeZone)!;
+      const units = sameZone ? asDrawn.units() : await accessesOf(db, drawnWindow, drawnRow.method.logSize);
+      const again = drawSample(units, drawnRow.seed, drawnRow.method.requested).drawn;
       const stored = samples.map((s) => `${s.position}:${s.chosenBy}`).sort();
       reproduced = JSON.stringify(again.map((d) => `${d.position}:${d.chosenBy}`).sort()) === JSON.stringify(stored);
     }
@@ -196,7 +200,7 @@ export class LogReviewService {
       period,
       from: window.from,
       to: window.to,
-      timeZone: 'Europe/Stockholm',
+      timeZone: window.timeZone,
       accesses: now.units().length,
       drawn: drawnRow ? { seed: drawnRow.seed, drawnBy: await this.nameOf(drawnRow.drawnBy), drawnAt: drawnRow.drawnAt, method: drawnRow.method, reproduced } : null,
       sampled: samples.length,
@@ -210,7 +214,7 @@ export class LogReviewService {
   }
 
   private window(period: string): PeriodWindow {
-    const window = periodWindow(period);
+    const window = periodWindow(period, this.deps.timeZone);
     if (!window) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the period is a month, YYYY-MM');
     return window;
   }
@@ -277,7 +281,7 @@ export class LogReviewService {
   }
 }
 
-/** the period a sample would be drawn for now: the current month in Europe/Stockholm */
-export function currentPeriod(now = new Date()): string {
-  return periodOf(now);
+/** the period a sample would be drawn for now: the current month in `timeZone` */
+export function currentPeriod(now = new Date(), timeZone?: string): string {
+  return periodOf(now, timeZone);
 }

@@ -19,10 +19,16 @@ const API = '/api/v1';
 const hex = (i: number) => i.toString(16).padStart(32, '0');
 
 test('a month is bounded by midnight in Europe/Stockholm, summer and winter', () => {
-  assert.deepEqual(periodWindow('2026-11'), { period: '2026-11', from: '2026-10-31T23:00:00.000Z', to: '2026-11-30T23:00:00.000Z' });
-  assert.deepEqual(periodWindow('2026-07'), { period: '2026-07', from: '2026-06-30T22:00:00.000Z', to: '2026-07-31T22:00:00.000Z' });
-  assert.deepEqual(periodWindow('2026-12'), { period: '2026-12', from: '2026-11-30T23:00:00.000Z', to: '2026-12-31T23:00:00.000Z' });
+  assert.deepEqual(periodWindow('2026-11'), { period: '2026-11', timeZone: 'Europe/Stockholm', from: '2026-10-31T23:00:00.000Z', to: '2026-11-30T23:00:00.000Z' });
+  assert.deepEqual(periodWindow('2026-07'), { period: '2026-07', timeZone: 'Europe/Stockholm', from: '2026-06-30T22:00:00.000Z', to: '2026-07-31T22:00:00.000Z' });
+  assert.deepEqual(periodWindow('2026-12'), { period: '2026-12', timeZone: 'Europe/Stockholm', from: '2026-11-30T23:00:00.000Z', to: '2026-12-31T23:00:00.000Z' });
   assert.equal(periodWindow('2026-10')!.to, '2026-10-31T23:00:00.000Z', 'October ends in winter time');
+  assert.deepEqual(periodWindow('2026-11', 'America/New_York'), {
+    period: '2026-11',
+    timeZone: 'America/New_York',
+    from: '2026-11-01T04:00:00.000Z',
+    to: '2026-12-01T05:00:00.000Z',
+  });
   for (const bad of ['2026-13', '2026-1', '26-11', '2026-11-01', '']) assert.equal(periodWindow(bad), undefined, bad);
 });
 
