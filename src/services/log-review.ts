@@ -246,6 +246,8 @@ export class LogReviewService {
       this.deps.database.db,
       rows.map((r) => r.position),
     );
+    const names = new Map<string, Promise<string>>();
+    const nameOf = (ref: string) => names.get(ref) ?? names.set(ref, this.nameOf(ref)).get(ref)!;
     const out: ReviewSampleView[] = [];
     for (const r of rows) {
       const e = entries.get(r.position);
@@ -267,7 +269,7 @@ export class LogReviewService {
         chosenBy: r.chosenBy,
         outcome: r.outcome,
         note: r.note,
-        reviewedBy: r.reviewedBy ? await this.nameOf(r.reviewedBy) : null,
+        reviewedBy: r.reviewedBy ? await nameOf(r.reviewedBy) : null,
         reviewedAt: r.reviewedAt,
       });
     }
