@@ -19,20 +19,13 @@
 import { createHmac } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { RECORDING_READS } from './catalogue.js';
 
 /** the zone of a period's month and an access's day unless CALLVAULT_TIME_ZONE names another */
 export const REVIEW_TIME_ZONE = 'Europe/Stockholm';
 
-/** the audit actions that are an access to a recording */
-export const ACCESS_ACTIONS = [
-  'recording.view',
-  'recording.access',
-  'recording.play',
-  'recording.transcript',
-  'recording.waveform',
-  'recording.identifiers',
-  'recording.export',
-] as const;
+/** the audit actions that are an access to a recording: those whose success showed something of it */
+export const ACCESS_ACTIONS = RECORDING_READS;
 
 /** the weight of each reason an access is drawn more often; an access with several counts its heaviest */
 export const REVIEW_WEIGHTS = {
