@@ -28,6 +28,7 @@ const Alert = Type.Object({
   outcome: Nullable,
   note: Nullable,
   resolvedBy: Nullable,
+  resolvedByName: Type.Union([Type.String(), Type.Null()], { description: "the resolver's username" }),
   resolvedAt: Nullable,
 });
 const Thresholds = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean()]), { description: THRESHOLD_NAMES.join(', ') });

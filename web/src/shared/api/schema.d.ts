@@ -6010,6 +6010,8 @@ export interface operations {
               outcome: string | null;
               note: string | null;
               resolvedBy: string | null;
+              /** @description the resolver's username */
+              resolvedByName: string | null;
               resolvedAt: string | null;
             })[];
         };
@@ -6123,6 +6125,8 @@ export interface operations {
             outcome: string | null;
             note: string | null;
             resolvedBy: string | null;
+            /** @description the resolver's username */
+            resolvedByName: string | null;
             resolvedAt: string | null;
           };
         };
