@@ -122,7 +122,7 @@ export function AlertsSection() {
   return (
     <>
       <p>{t('intro')}</p>
-      <form className="filters alert-filters" aria-label={t('heading')} onSubmit={(e) => e.preventDefault()}>
+      <form className="filters alert-filters" aria-label={t('filters')} onSubmit={(e) => e.preventDefault()}>
         <fieldset className="choice">
           <legend>{t('show')}</legend>
           {STATES.map((s) => (
@@ -405,7 +405,7 @@ function ThresholdsView({ known }: { known: string[] }) {
   return (
     <>
       <p className="hint">{t('thresholds.intro')}</p>
-      <form className="filters" onSubmit={choose} aria-label={t('thresholds.controller')}>
+      <form className="filters" onSubmit={choose} aria-label={t('thresholds.pick')}>
         <div className="field">
           <label htmlFor={`${id}-controller`}>{t('thresholds.controller')}</label>
           <input id={`${id}-controller`} value={controller} onChange={(e) => setController(e.target.value)} list={`${id}-known`} maxLength={63} required spellCheck={false} />

@@ -10,6 +10,7 @@ const en = {
     high_other: '{{count}} of high severity',
     review: 'Review the alerts',
   },
+  filters: 'Which alerts',
   show: 'Show',
   states: { open: 'Open', closed: 'Closed', all: 'All' },
   rule: 'Rule',
@@ -71,6 +72,7 @@ const en = {
   thresholds: {
     heading: 'Thresholds',
     intro: 'The detector’s limits for one controller: the documented defaults with the controller’s changes. A change is written to the audit log.',
+    pick: 'Whose thresholds',
     controller: 'Controller',
     load: 'Show',
     form: 'Thresholds of {{controller}}',
@@ -114,6 +116,7 @@ const sv: Dict<typeof en> = {
     high_other: '{{count}} med hög allvarlighet',
     review: 'Granska larmen',
   },
+  filters: 'Vilka larm',
   show: 'Visa',
   states: { open: 'Öppna', closed: 'Stängda', all: 'Alla' },
   rule: 'Regel',
@@ -175,6 +178,7 @@ const sv: Dict<typeof en> = {
   thresholds: {
     heading: 'Gränsvärden',
     intro: 'Detektorns gränser för en personuppgiftsansvarig: de dokumenterade standardvärdena med dess ändringar. En ändring skrivs till granskningsloggen.',
+    pick: 'Vems gränsvärden',
     controller: 'Personuppgiftsansvarig',
     load: 'Visa',
     form: 'Gränsvärden för {{controller}}',
