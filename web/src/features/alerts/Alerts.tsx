@@ -24,7 +24,11 @@ type Alert = paths['/api/v1/alerts']['get']['responses'][200]['content']['applic
 type AlertQuery = NonNullable<paths['/api/v1/alerts']['get']['parameters']['query']>;
 type Rule = NonNullable<AlertQuery['rule']>;
 type StateFilter = NonNullable<AlertQuery['state']>;
-type Thresholds = paths['/api/v1/alert-settings/{controllerId}']['get']['responses'][200]['content']['application/json'];
+type ThresholdsAnswer = paths['/api/v1/alert-settings/{controllerId}']['get']['responses'][200]['content']['application/json'];
+type ThresholdChanges = paths['/api/v1/alert-settings/{controllerId}']['put']['requestBody']['content']['application/json'];
+/** the thresholds by name, in the server's order: the form shows whatever the server answers */
+type Thresholds = Record<string, number | boolean>;
+const byName = (answer: ThresholdsAnswer): Thresholds => answer;
 type Outcome = paths['/api/v1/alerts/{id}/resolve']['post']['requestBody']['content']['application/json']['outcome'];
 
 const RULES: readonly Rule[] = ['canary', 'protected-person', 'self-or-colleague', 'volume', 'subject-search', 'unexplained', 'after-hours', 'break-glass', 'export-volume'];
@@ -372,7 +376,7 @@ function ThresholdsView({ known }: { known: string[] }) {
       setShown(null);
       return setError(errorOf(failure));
     }
-    setShown({ controller: controllerId, values: data });
+    setShown({ controller: controllerId, values: byName(data) });
     setEdits({});
   }, []);
 
@@ -392,10 +396,13 @@ function ThresholdsView({ known }: { known: string[] }) {
     if (Object.keys(changes).length === 0) return setStatus(t('thresholds.unchanged'));
     setBusy(true);
     setError(null);
-    const { data, error: failure } = await api.PUT('/api/v1/alert-settings/{controllerId}', { params: { path: { controllerId: shown.controller } }, body: changes });
+    const { data, error: failure } = await api.PUT('/api/v1/alert-settings/{controllerId}', {
+      params: { path: { controllerId: shown.controller } },
+      body: changes as ThresholdChanges,
+    });
     setBusy(false);
     if (!data) return setError(errorOf(failure));
-    setShown({ controller: shown.controller, values: data });
+    setShown({ controller: shown.controller, values: byName(data) });
     setEdits({});
     setStatus(t('thresholds.saved', { count: Object.keys(changes).length }));
   }
