@@ -989,7 +989,7 @@ describe('web UI', { timeout: 180_000 }, () => {
     assert.equal(await term('Recordings'), canary.id.slice(0, 8), 'the recording by its id');
     assert.equal(await card.getByRole('link').count(), 0, 'an auditor opens no recording');
     await card.getByText('Severity: High').waitFor();
-    await card.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    await auditor.getByRole('heading', { name: 'Alerts', level: 2 }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
     await shots.take(auditor, 'alerts');
 
     // resolved with an outcome and a note, it shows as closed with who resolved it
