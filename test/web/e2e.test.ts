@@ -11,8 +11,7 @@ import { readFile } from 'node:fs/promises';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { syntheticPersonnummer, syntheticPhone } from '../../src/demo/synthetic-identity.js';
 import { shredCutoff } from '../../src/retention/periods.js';
-import { seal } from '../../src/util/aead.js';
-import { Vault } from '../../src/vault.js';
+import { cli } from '../helpers.js';
 import { Screenshots, fetchFromPage, freshCode, newPassword, openBrowser, signIn, startDemo, watchAudio, type DemoRecording, type DemoServer } from './browser.js';
 
 const CALLS = 6;
@@ -45,26 +44,6 @@ async function eventually<T>(what: string, read: () => Promise<T>, ok: (value: T
     value = await read();
   }
   return value;
-}
-
-/**
- * Makes a demo recording a canary of its controller, beside the running server, as
- * `callvault canary add` stores one (docs/alerts.md): a row sealed under the keyring's `canaries`
- * key with its id as associated data, then the `canary.add` entry, after which the server's
- * detector reads the canaries again. A stand-in until that command is on main.
- */
-async function plantCanary(server: DemoServer, recordingId: string, controllerId: string): Promise<void> {
-  const vault = await Vault.open(server.dataDir);
-  try {
-    await vault.unlock(server.passphrase);
-    const id = randomUUID();
-    const plaintext = Buffer.from(JSON.stringify({ recordingId, controllerId }), 'utf8');
-    const sealed = seal(vault.keys.derivedSecret('canaries'), plaintext, Buffer.from(id, 'utf8')).toString('base64');
-    await vault.database.db.insertInto('canaries').values({ id, sealed, created_at: new Date().toISOString() }).execute();
-    await vault.audit.append({ action: 'canary.add', outcome: 'success', actor: { type: 'cli', name: 'e2e' }, controllerId, detail: { count: 1 } });
-  } finally {
-    await vault.close();
-  }
 }
 
 /** the rows of a table as objects keyed by the column headers' text */
@@ -912,11 +891,10 @@ describe('web UI', { timeout: 180_000 }, () => {
     const dpo = pages.get('dpo');
     const admin = pages.get('admin');
     assert.ok(auditor && dpo && admin, 'the auditor, the privacy officer and the administrator signed in in earlier tests');
-    // a call of sara's: nobody opened one earlier, so only what follows can reach it
-    const canary = server.recordings.find((r) => r.agent === 'nurse-sara');
-    assert.ok(canary, 'the demo gives sara a call');
 
-    // the auditor turns on suspension for the demo's controller, on the thresholds of the alerts section
+    // the auditor turns on suspension for the demo's controller, on the thresholds of the alerts
+    // section (the custodian's --suspend below says the same: the change is the log's, so the
+    // server's detector reads it at once)
     await auditor.goto('/audit');
     const section = auditor.getByRole('region', { name: 'Alerts' });
     const pick = section.getByRole('form', { name: 'Whose thresholds' });
@@ -932,7 +910,14 @@ describe('web UI', { timeout: 180_000 }, () => {
     const settings = await fetchFromPage(auditor, 'GET', '/api/v1/alert-settings/region-demo');
     assert.equal(settings.json.canarySuspend, true, 'the server keeps the change');
 
-    await plantCanary(server, canary.id, 'region-demo');
+    // the key custodian plants a canary on the host, beside the running server, and reads which it is
+    const host = (args: string[]) => cli(['--data', server.dataDir, ...args, '--json'], { CALLVAULT_PASSPHRASE: server.passphrase });
+    const added = await host(['canary', 'add', '--controller', 'region-demo', '--count', '1', '--suspend']);
+    assert.equal(added.code, 0, added.stderr);
+    assert.deepEqual(added.json, { controller: 'region-demo', planted: 1, suspend: true });
+    const planted = await host(['canary', 'list']);
+    assert.equal(planted.code, 0, planted.stderr);
+    const canary = { id: (planted.json as Array<{ recordingId: string }>)[0]!.recordingId };
 
     // the privacy officer opens the call's page: a metadata view is an access
     await dpo.goto('/privacy');
