@@ -36,6 +36,12 @@ const STATES: readonly StateFilter[] = ['open', 'closed', 'all'];
 const OUTCOMES: readonly Outcome[] = ['justified', 'misuse', 'false-positive'];
 const SEVERITIES = new Set(['high', 'medium', 'low']);
 const NOTE_MIN = 5;
+const RANK: Record<string, number> = { high: 0, medium: 1, low: 2 };
+
+/** open before closed, then high severity first; the server's order (newest first) within each */
+function byUrgency(a: Alert, b: Alert): number {
+  return Number(a.state === 'closed') - Number(b.state === 'closed') || (RANK[a.severity] ?? 1) - (RANK[b.severity] ?? 1);
+}
 /** where the banner's link leads: the section on either page */
 export const ALERTS_ANCHOR = 'alerts';
 
@@ -122,7 +128,9 @@ export function AlertsSection() {
     void loadOwn();
   }, [loadOwn]);
 
-  const { alerts, error } = usesShared ? shared : own;
+  const listing = usesShared ? shared : own;
+  const { error } = listing;
+  const alerts = listing.alerts && [...listing.alerts].sort(byUrgency);
   return (
     <>
       <p>{t('intro')}</p>
