@@ -24,6 +24,8 @@ export interface AlertView {
   outcome: string | null;
   note: string | null;
   resolvedBy: string | null;
+  /** the resolver's username, as the listing finds it (null while open, or for an account gone) */
+  resolvedByName: string | null;
   resolvedAt: string | null;
 }
 
@@ -45,6 +47,7 @@ export function alertView(row: AlertRow): AlertView {
     outcome: row.outcome,
     note: row.note,
     resolvedBy: row.resolved_by,
+    resolvedByName: null,
     resolvedAt: row.resolved_at,
   };
 }

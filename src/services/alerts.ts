@@ -84,7 +84,18 @@ export class AlertsService {
       outcome: 'success',
       detail: { state: filter.state ?? 'open', ...(filter.rule ? { rule: filter.rule } : {}), results: rows.length },
     });
-    return rows.map(alertView);
+    return this.named(rows.map(alertView));
+  }
+
+  /** who resolved each closed alert, by username: the row keeps the account id (or `cli:NAME`) */
+  private async named(views: AlertView[]): Promise<AlertView[]> {
+    const names = new Map<string, string | null>();
+    for (const v of views) {
+      const by = v.resolvedBy;
+      if (by === null || names.has(by)) continue;
+      names.set(by, by.startsWith('cli:') ? by : ((await this.vault.users.get(by))?.username ?? null));
+    }
+    return views.map((v) => (v.resolvedBy === null ? v : { ...v, resolvedByName: names.get(v.resolvedBy) ?? null }));
   }
 
   async resolve(actor: Actor, id: string, review: { outcome: string; note: string }): Promise<AlertView> {
@@ -108,7 +119,8 @@ export class AlertsService {
     if (!(await this.vault.alerts.resolve(id, { outcome: review.outcome, note, resolved_by: actorRef(actor), resolved_at: at }))) {
       throw new CallvaultError(ErrorCodes.CONFLICT, 'the alert is already resolved');
     }
-    return alertView((await this.vault.alerts.get(id))!);
+    const [view] = await this.named([alertView((await this.vault.alerts.get(id))!)]);
+    return view!;
   }
 
   /** a controller's thresholds: the defaults with its overrides */

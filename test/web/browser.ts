@@ -47,6 +47,8 @@ export interface DemoRecording {
 export interface DemoServer {
   url: string;
   dataDir: string;
+  /** the demo keyring's passphrase, printed by `demo --json` (a test that opens the vault beside the server needs it) */
+  passphrase: string;
   /** anna, erik, maria, dpo, auditor and admin (whose password is one-time) */
   users: Map<string, DemoSignIn>;
   recordings: DemoRecording[];
@@ -92,6 +94,7 @@ export async function startDemo(calls: number): Promise<DemoServer> {
   return {
     url: url.replace(/\/$/, ''),
     dataDir,
+    passphrase: printed.passphrase,
     users,
     recordings: printed.recordings,
     async stop() {
@@ -106,7 +109,7 @@ export async function startDemo(calls: number): Promise<DemoServer> {
 }
 
 /** the document `demo --json` prints first; the server's JSON log lines follow it on stdout */
-function parseDemoJson(stdout: string): { admin: DemoSignIn; users: DemoSignIn[]; recordings: DemoRecording[] } {
+function parseDemoJson(stdout: string): { passphrase: string; admin: DemoSignIn; users: DemoSignIn[]; recordings: DemoRecording[] } {
   const end = stdout.indexOf('\n}\n');
   let doc: any;
   try {
@@ -119,6 +122,7 @@ function parseDemoJson(stdout: string): { admin: DemoSignIn; users: DemoSignIn[]
     for (const k of ['username', 'password', 'totpSecret']) if (typeof u?.[k] !== 'string' || !u[k]) problems.push(`${where}.${k} missing`);
   };
   signIn(doc.admin, 'admin');
+  if (typeof doc.passphrase !== 'string' || !doc.passphrase) problems.push('passphrase missing');
   if (!Array.isArray(doc.users)) problems.push('users is not a list');
   else for (const [i, u] of doc.users.entries()) signIn(u, `users[${i}]`);
   for (const name of ['anna', 'erik', 'maria', 'dpo', 'auditor']) if (!doc.users?.some((u: any) => u.username === name)) problems.push(`no demo user ${name}`);

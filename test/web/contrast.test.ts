@@ -31,7 +31,7 @@ function contrast(a: string, b: string): number {
 }
 
 // [text, background]: body text, hints and links on the page and on cards, the header, buttons,
-// errors, warnings, break-the-glass, the current transcript word, verified and in-force states
+// errors, warnings (and the open-alerts banner with its link), break-the-glass, the current transcript word, verified and in-force states
 const PAIRS: Array<[string, string]> = [
   ['ink', 'bg'],
   ['ink', 'card'],
@@ -45,6 +45,8 @@ const PAIRS: Array<[string, string]> = [
   ['danger', 'danger-bg'],
   ['danger', 'card'],
   ['ink', 'warn-bg'],
+  ['brand', 'warn-bg'],
+  ['muted', 'warn-bg'],
   ['ink', '#eceff3'],
   ['#000', 'focus'],
   ['#0b6b2b', 'card'],

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { syntheticPersonnummer, syntheticPhone } from '../../src/demo/synthetic-identity.js';
 import { shredCutoff } from '../../src/retention/periods.js';
+import { cli } from '../helpers.js';
 import { Screenshots, fetchFromPage, freshCode, newPassword, openBrowser, signIn, startDemo, watchAudio, type DemoRecording, type DemoServer } from './browser.js';
 
 const CALLS = 6;
@@ -30,6 +31,7 @@ const SCREENSHOTS = [
   'retention',
   'breach',
   'breach-imy',
+  'alerts',
 ] as const;
 
 /** polls `read` until `ok` holds, then returns the value; fails with the last value seen */
@@ -899,7 +901,7 @@ describe('web UI', { timeout: 180_000 }, () => {
     const dpo = pages.get('dpo')!;
     await dpo.goto('/privacy');
     await dpo.getByLabel('Language').selectOption({ label: 'Svenska' });
-    for (const heading of ['Gallring', 'Bevarandebeslut']) await dpo.getByRole('heading', { name: heading, level: 2 }).waitFor();
+    for (const heading of ['Larm', 'Gallring', 'Bevarandebeslut']) await dpo.getByRole('heading', { name: heading, level: 2 }).waitFor();
     await dpo.getByRole('form', { name: 'Sätt en gallringsfrist' }).getByLabel('Dagar').waitFor();
     await dpo.getByRole('form', { name: 'Fatta ett bevarandebeslut' }).getByRole('button', { name: 'Fatta beslut' }).waitFor();
     await dpo.getByRole('table', { name: 'Bevarandebeslut, aktiva och hävda' }).getByRole('cell', { name: 'Hävt', exact: true }).first().waitFor();
@@ -920,6 +922,123 @@ describe('web UI', { timeout: 180_000 }, () => {
     await anna.getByRole('heading', { name: 'Logga in' }).waitFor();
     for (const label of ['Användarnamn', 'Lösenord', 'Kod']) await anna.getByLabel(label, { exact: true }).waitFor();
     await anna.getByRole('button', { name: 'Logga in' }).waitFor();
+  });
+
+  // last but for the screenshots: the privacy officer's account is suspended here for good
+  test('a canary reached through the UI suspends the privacy officer at once; the auditor sees the alert, loud, and resolves it', async () => {
+    const auditor = pages.get('auditor');
+    const dpo = pages.get('dpo');
+    const admin = pages.get('admin');
+    assert.ok(auditor && dpo && admin, 'the auditor, the privacy officer and the administrator signed in in earlier tests');
+
+    // the auditor turns on suspension for the demo's controller, on the thresholds of the alerts
+    // section (the custodian's --suspend below says the same: the change is the log's, so the
+    // server's detector reads it at once)
+    await auditor.goto('/audit');
+    const section = auditor.getByRole('region', { name: 'Alerts' });
+    const pick = section.getByRole('form', { name: 'Whose thresholds' });
+    await pick.getByLabel('Controller').fill('region-demo');
+    await pick.getByRole('button', { name: 'Show' }).click();
+    const thresholds = section.getByRole('form', { name: 'Thresholds of region-demo' });
+    const suspend = thresholds.getByLabel('Suspend an account that reaches a canary, and end its sessions');
+    assert.equal(await suspend.isChecked(), false, 'off by default');
+    assert.equal(await thresholds.getByLabel('Calls per hour without any history').inputValue(), '20', 'the documented default');
+    await suspend.check();
+    await thresholds.getByRole('button', { name: 'Save changes' }).click();
+    await section.getByRole('status').filter({ hasText: 'Saved: one threshold changed.' }).waitFor();
+    const settings = await fetchFromPage(auditor, 'GET', '/api/v1/alert-settings/region-demo');
+    assert.equal(settings.json.canarySuspend, true, 'the server keeps the change');
+
+    // the key custodian plants a canary on the host, beside the running server, and reads which it is
+    const host = (args: string[]) => cli(['--data', server.dataDir, ...args, '--json'], { CALLVAULT_PASSPHRASE: server.passphrase });
+    const added = await host(['canary', 'add', '--controller', 'region-demo', '--count', '1', '--suspend']);
+    assert.equal(added.code, 0, added.stderr);
+    assert.deepEqual(added.json, { controller: 'region-demo', planted: 1, suspend: true });
+    const planted = await host(['canary', 'list']);
+    assert.equal(planted.code, 0, planted.stderr);
+    const canary = { id: (planted.json as Array<{ recordingId: string }>)[0]!.recordingId };
+
+    // the privacy officer opens the call's page: a metadata view is an access
+    await dpo.goto('/privacy');
+    await dpo.getByLabel('Språk').selectOption({ label: 'English' });
+    await dpo.getByRole('heading', { name: 'Subject requests', level: 1 }).waitFor();
+    await dpo.goto(`/recordings/${canary.id}`);
+    await dpo.getByRole('heading', { name: /^Call on / }).waitFor();
+
+    // within seconds the session is gone: the API refuses, the page asks for a sign-in, which fails
+    await eventually(
+      'the officer’s session after the canary',
+      async () => (await fetchFromPage(dpo, 'GET', '/api/v1/recordings?limit=1')).status,
+      (status) => status === 401,
+      20_000,
+    );
+    await dpo.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Subject requests' }).click();
+    const expired = dpo.getByRole('dialog', { name: 'Your session has ended' });
+    await expired.waitFor();
+    const user = server.users.get('dpo')!;
+    await expired.getByLabel('Password', { exact: true }).fill(user.password);
+    await expired.getByLabel('Code', { exact: true }).fill(await freshCode(user.totpSecret));
+    await expired.getByRole('button', { name: 'Sign in' }).click();
+    await expired
+      .getByRole('alert')
+      .filter({ hasText: /^Sign-in failed/ })
+      .waitFor();
+
+    // and the account is disabled, as the administrator sees it
+    await admin.goto('/admin');
+    await admin.getByRole('tab', { name: 'Users' }).click();
+    await eventually(
+      'the officer in the administrator’s list',
+      async () => (await tableRows(admin.locator('table.admin-table'))).find((r) => cell(r, 'Username') === 'dpo'),
+      (r) => r !== undefined && cell(r, 'Status').includes('Disabled'),
+    );
+
+    // the auditor's page is loud about it: a banner at the top, and the alert naming the officer
+    await auditor.reload();
+    const banner = auditor.getByRole('alert').filter({ hasText: /open alerts?/ });
+    await banner.waitFor();
+    assert.match((await banner.textContent()) ?? '', /^⚠ (One open alert|\d+ open alerts) \((one|\d+) of high severity\)Review the alerts$/);
+    assert.equal(await banner.evaluate((el) => el.className), 'alerts-banner high', 'high severity in the danger colour');
+    const card = section.getByRole('article', { name: 'Canary recording reached — dpo' });
+    await card.waitFor();
+    const term = async (name: string) =>
+      (
+        (await card
+          .locator('dt', { hasText: new RegExp(`^${name}$`) })
+          .locator('xpath=following-sibling::dd[1]')
+          .textContent()) ?? ''
+      ).trim();
+    assert.equal(await term('Account'), 'dpo (privacy officer)');
+    assert.match(await term('What happened'), /^reached a canary recording \(recording\.view\)/);
+    assert.equal(await term('Recordings'), canary.id.slice(0, 8), 'the recording by its id');
+    assert.equal(await card.getByRole('link').count(), 0, 'an auditor opens no recording');
+    await card.getByText('Severity: High').waitFor();
+    await auditor.getByRole('heading', { name: 'Alerts', level: 2 }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await shots.take(auditor, 'alerts');
+
+    // resolved with an outcome and a note, it shows as closed with who resolved it
+    await card.getByRole('button', { name: 'Resolve the alert “Canary recording reached” about dpo…' }).click();
+    const dialog = auditor.getByRole('dialog', { name: 'Resolve the alert “Canary recording reached” about dpo' });
+    const submit = dialog.getByRole('button', { name: 'Resolve alert' });
+    assert.ok(await submit.isDisabled(), 'no outcome and no note, no resolving');
+    await dialog.getByRole('radio', { name: 'Misuse' }).check();
+    await dialog.getByLabel('Note').fill('Opened a planted call outside any subject request; reported to the manager.');
+    await submit.click();
+    await dialog.waitFor({ state: 'detached' });
+    await section.getByRole('status').filter({ hasText: 'Alert “Canary recording reached” about dpo resolved: Misuse.' }).waitFor();
+    await card.waitFor({ state: 'detached' });
+    await section.getByRole('group', { name: 'Show' }).getByRole('radio', { name: 'Closed' }).check();
+    await card.waitFor();
+    assert.equal(await term('Outcome'), 'Misuse');
+    assert.equal(await term('Note'), 'Opened a planted call outside any subject request; reported to the manager.');
+    assert.equal(await term('Resolved by'), 'auditor');
+    await card.getByText('Closed', { exact: true }).waitFor();
+    assert.equal(await card.getByRole('button').count(), 0, 'a closed alert has nothing to resolve');
+    const closed = await fetchFromPage(auditor, 'GET', '/api/v1/alerts?state=closed&rule=canary');
+    assert.deepEqual(
+      (closed.json as Array<{ user: string; outcome: string; resolvedByName: string }>).map((a) => [a.user, a.outcome, a.resolvedByName]),
+      [['dpo', 'misuse', 'auditor']],
+    );
   });
 
   test('screenshots of every view, 1280×800', async () => {

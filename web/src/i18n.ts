@@ -13,8 +13,9 @@ import audit from './features/audit/i18n';
 import review from './features/audit/review-i18n';
 import privacy from './features/privacy/i18n';
 import admin from './features/admin/i18n';
+import alerts from './features/alerts/i18n';
 
-const namespaces = { common, errors, signin, recordings, audit, review, privacy, admin };
+const namespaces = { common, errors, signin, recordings, audit, review, privacy, admin, alerts };
 
 const resources = Object.fromEntries(LANGUAGES.map((lng) => [lng, Object.fromEntries(Object.entries(namespaces).map(([ns, d]) => [ns, d[lng]]))]));
 

@@ -10,7 +10,7 @@ import { OUTCOMES } from '../../services/alerts.js';
 import { isoDate, print, withServices, type GlobalOptions } from '../io.js';
 
 function alertLine(a: AlertView): string {
-  const review = a.state === 'closed' ? `  ${a.outcome} by ${a.resolvedBy}` : '';
+  const review = a.state === 'closed' ? `  ${a.outcome} by ${a.resolvedByName ?? a.resolvedBy}` : '';
   return `${a.id}  ${a.createdAt}  ${a.state.toUpperCase()}  ${a.severity}  ${a.rule}  ${a.user ?? '-'}: ${a.evidence}${review}`;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { RULES } from '../../alerts/detector.js';
-import { THRESHOLD_NAMES } from '../../alerts/thresholds.js';
+import { DEFAULT_THRESHOLDS, THRESHOLD_NAMES } from '../../alerts/thresholds.js';
 import { OUTCOMES } from '../../services/alerts.js';
 import { requestActor } from '../auth.js';
 import { ErrorBody, Security, Type, typed } from '../contract.js';
@@ -28,9 +28,15 @@ const Alert = Type.Object({
   outcome: Nullable,
   note: Nullable,
   resolvedBy: Nullable,
+  resolvedByName: Type.Union([Type.String(), Type.Null()], { description: "the resolver's username" }),
   resolvedAt: Nullable,
 });
-const Thresholds = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean()]), { description: THRESHOLD_NAMES.join(', ') });
+// each threshold with its own type: a union of number and boolean would be coerced to its first
+// member by the validator (coerceTypes), turning `canarySuspend: true` into 1
+const thresholdTypes = () => Object.fromEntries(THRESHOLD_NAMES.map((n) => [n, typeof DEFAULT_THRESHOLDS[n] === 'boolean' ? Type.Boolean() : Type.Number()]));
+const Thresholds = Type.Object(thresholdTypes(), { description: 'the thresholds in force (docs/alerts.md)' });
+/** some thresholds, to change or to try; a name that is not one is refused by the service, which names the threshold */
+const ThresholdChanges = Type.Partial(Type.Object(thresholdTypes()), { description: THRESHOLD_NAMES.join(', ') });
 const ControllerParam = Type.Object({ controllerId: Type.String({ minLength: 1, maxLength: 63 }) }, { additionalProperties: false });
 const IdParam = Type.Object({ id: Type.String({ pattern: uuidParam.properties.id.pattern }) }, { additionalProperties: false });
 
@@ -88,7 +94,7 @@ export async function registerAlertRoutes(api: FastifyInstance): Promise<void> {
       security: Security.session,
       summary: "Change some of a controller's detector thresholds (docs/alerts.md)",
       params: ControllerParam,
-      body: Thresholds,
+      body: ThresholdChanges,
       response: { 200: Thresholds, ...errorResponses },
     },
     handler: async (req) => ({ ...(await alerts.setThresholds(requestActor(req), req.params.controllerId, req.body)) }),
@@ -101,7 +107,7 @@ export async function registerAlertRoutes(api: FastifyInstance): Promise<void> {
       security: Security.session,
       summary: 'Run the rules over stored history without raising alerts, with thresholds to try',
       body: Type.Object(
-        { from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }), settings: Type.Optional(Thresholds) },
+        { from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }), settings: Type.Optional(ThresholdChanges) },
         { additionalProperties: false },
       ),
       response: {

@@ -17,6 +17,8 @@ import { Pager, useCursors } from '../../shared/components/Pager';
 import { AuditBreakGlass } from './AuditBreakGlass';
 import { AuditReview } from './AuditReview';
 import { SubjectAccessLog } from '../privacy/SubjectAccessLog';
+import { ALERTS_ANCHOR, AlertsBanner, AlertsSection } from '../alerts/Alerts';
+import { useSession } from '../../shared/session';
 
 type Verification = paths['/api/v1/audit/verify']['get']['responses'][200]['content']['application/json'];
 type SearchQuery = NonNullable<paths['/api/v1/audit/search']['get']['parameters']['query']>;
@@ -58,6 +60,8 @@ function filterParams(values: Filters): URLSearchParams {
 export function AuditPage() {
   const { t } = useTranslation('audit');
   const { t: tr } = useTranslation('review');
+  const { t: ta } = useTranslation('alerts');
+  const { can } = useSession();
   const [names, setNames] = useState<ReadonlyMap<string, ActorView>>(new Map());
 
   // who started and who reviewed each break-the-glass period: the period names only user ids,
@@ -74,9 +78,16 @@ export function AuditPage() {
   return (
     <>
       <h1>{t('heading')}</h1>
+      {can('alerts:read') && <AlertsBanner />}
       <section aria-labelledby="audit-verify">
         <VerificationSection />
       </section>
+      {can('alerts:read') && (
+        <section aria-labelledby="audit-alerts" id={ALERTS_ANCHOR}>
+          <h2 id="audit-alerts">{ta('heading')}</h2>
+          <AlertsSection />
+        </section>
+      )}
       <section aria-labelledby="audit-log">
         <h2 id="audit-log">{t('log.heading')}</h2>
         <LogSection />

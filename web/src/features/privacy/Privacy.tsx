@@ -23,6 +23,7 @@ import { Approvals } from './Approvals';
 import { Breach } from './Breach';
 import { Holds } from './Holds';
 import { Retention } from './Retention';
+import { ALERTS_ANCHOR, AlertsBanner, AlertsSection } from '../alerts/Alerts';
 
 type Found = NonNullable<paths['/api/v1/subject/find']['post']['responses'][200]['content']['application/json']['recordings']>[number];
 type Erasure = paths['/api/v1/subject/erase']['post']['responses'][200]['content']['application/json'];
@@ -30,6 +31,7 @@ const MIN_TEXT = 10;
 
 export function PrivacyPage() {
   const { t } = useTranslation('privacy');
+  const { t: ta } = useTranslation('alerts');
   const { can } = useSession();
   const [subject, setSubject] = useState<Subject | null>(null);
   const [found, setFound] = useState<Found[] | null>(null);
@@ -59,6 +61,7 @@ export function PrivacyPage() {
   return (
     <>
       <h1>{t('heading')}</h1>
+      {can('alerts:read') && <AlertsBanner />}
 
       {/* new staff wait on these: first, where the officer sees them */}
       {can('accounts:approve') && (
@@ -120,6 +123,14 @@ export function PrivacyPage() {
         <h2 id="privacy-bg">{t('breakGlass.heading')}</h2>
         <AuditBreakGlass review />
       </section>
+
+      {/* insider misuse: what the detector found about the officer's controllers */}
+      {can('alerts:read') && (
+        <section aria-labelledby="privacy-alerts" id={ALERTS_ANCHOR}>
+          <h2 id="privacy-alerts">{ta('heading')}</h2>
+          <AlertsSection />
+        </section>
+      )}
 
       {/* storage limitation: how long the controller keeps calls, and what a case keeps beyond that */}
       {can('retention:manage') && (

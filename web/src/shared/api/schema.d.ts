@@ -6592,6 +6592,8 @@ export interface operations {
               outcome: string | null;
               note: string | null;
               resolvedBy: string | null;
+              /** @description the resolver's username */
+              resolvedByName: string | null;
               resolvedAt: string | null;
             })[];
         };
@@ -6705,6 +6707,8 @@ export interface operations {
             outcome: string | null;
             note: string | null;
             resolvedBy: string | null;
+            /** @description the resolver's username */
+            resolvedByName: string | null;
             resolvedAt: string | null;
           };
         };
@@ -6796,11 +6800,30 @@ export interface operations {
       };
     };
     responses: {
-      /** @description historyDays, minHistoryDays, minPeers, volumeFactor, volumeMinHour, volumeMinDay, volumeDefaultHour, volumeDefaultDay, exportFactor, exportMinDay, exportDefaultDay, searchPersonsPerDay, searchUnfollowedPerDay, searchFollowMinutes, explanationDays, afterHoursGraceMinutes, breakGlassFactor, breakGlassDefaultWeek, breakGlassDefaultRecordings, canarySuspend */
+      /** @description the thresholds in force (docs/alerts.md) */
       200: {
         content: {
           "application/json": {
-            [key: string]: number | boolean;
+            historyDays: number;
+            minHistoryDays: number;
+            minPeers: number;
+            volumeFactor: number;
+            volumeMinHour: number;
+            volumeMinDay: number;
+            volumeDefaultHour: number;
+            volumeDefaultDay: number;
+            exportFactor: number;
+            exportMinDay: number;
+            exportDefaultDay: number;
+            searchPersonsPerDay: number;
+            searchUnfollowedPerDay: number;
+            searchFollowMinutes: number;
+            explanationDays: number;
+            afterHoursGraceMinutes: number;
+            breakGlassFactor: number;
+            breakGlassDefaultWeek: number;
+            breakGlassDefaultRecordings: number;
+            canarySuspend: boolean;
           };
         };
       };
@@ -6883,16 +6906,54 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": {
-          [key: string]: number | boolean;
+          historyDays?: number;
+          minHistoryDays?: number;
+          minPeers?: number;
+          volumeFactor?: number;
+          volumeMinHour?: number;
+          volumeMinDay?: number;
+          volumeDefaultHour?: number;
+          volumeDefaultDay?: number;
+          exportFactor?: number;
+          exportMinDay?: number;
+          exportDefaultDay?: number;
+          searchPersonsPerDay?: number;
+          searchUnfollowedPerDay?: number;
+          searchFollowMinutes?: number;
+          explanationDays?: number;
+          afterHoursGraceMinutes?: number;
+          breakGlassFactor?: number;
+          breakGlassDefaultWeek?: number;
+          breakGlassDefaultRecordings?: number;
+          canarySuspend?: boolean;
         };
       };
     };
     responses: {
-      /** @description historyDays, minHistoryDays, minPeers, volumeFactor, volumeMinHour, volumeMinDay, volumeDefaultHour, volumeDefaultDay, exportFactor, exportMinDay, exportDefaultDay, searchPersonsPerDay, searchUnfollowedPerDay, searchFollowMinutes, explanationDays, afterHoursGraceMinutes, breakGlassFactor, breakGlassDefaultWeek, breakGlassDefaultRecordings, canarySuspend */
+      /** @description the thresholds in force (docs/alerts.md) */
       200: {
         content: {
           "application/json": {
-            [key: string]: number | boolean;
+            historyDays: number;
+            minHistoryDays: number;
+            minPeers: number;
+            volumeFactor: number;
+            volumeMinHour: number;
+            volumeMinDay: number;
+            volumeDefaultHour: number;
+            volumeDefaultDay: number;
+            exportFactor: number;
+            exportMinDay: number;
+            exportDefaultDay: number;
+            searchPersonsPerDay: number;
+            searchUnfollowedPerDay: number;
+            searchFollowMinutes: number;
+            explanationDays: number;
+            afterHoursGraceMinutes: number;
+            breakGlassFactor: number;
+            breakGlassDefaultWeek: number;
+            breakGlassDefaultRecordings: number;
+            canarySuspend: boolean;
           };
         };
       };
@@ -6975,7 +7036,26 @@ export interface operations {
           to: string;
           /** @description historyDays, minHistoryDays, minPeers, volumeFactor, volumeMinHour, volumeMinDay, volumeDefaultHour, volumeDefaultDay, exportFactor, exportMinDay, exportDefaultDay, searchPersonsPerDay, searchUnfollowedPerDay, searchFollowMinutes, explanationDays, afterHoursGraceMinutes, breakGlassFactor, breakGlassDefaultWeek, breakGlassDefaultRecordings, canarySuspend */
           settings?: {
-            [key: string]: number | boolean;
+            historyDays?: number;
+            minHistoryDays?: number;
+            minPeers?: number;
+            volumeFactor?: number;
+            volumeMinHour?: number;
+            volumeMinDay?: number;
+            volumeDefaultHour?: number;
+            volumeDefaultDay?: number;
+            exportFactor?: number;
+            exportMinDay?: number;
+            exportDefaultDay?: number;
+            searchPersonsPerDay?: number;
+            searchUnfollowedPerDay?: number;
+            searchFollowMinutes?: number;
+            explanationDays?: number;
+            afterHoursGraceMinutes?: number;
+            breakGlassFactor?: number;
+            breakGlassDefaultWeek?: number;
+            breakGlassDefaultRecordings?: number;
+            canarySuspend?: boolean;
           };
         };
       };
