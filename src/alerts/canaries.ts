@@ -23,6 +23,8 @@ import { parseTranscript, serializeTranscript } from '../transcripts/index.js';
 import { open, seal } from '../util/aead.js';
 import type { Actor } from '../services/actor.js';
 import type { AuditTrail } from '../services/audit-trail.js';
+import type { AlertsService } from '../services/alerts.js';
+import { withOverrides } from './thresholds.js';
 import { IngestService } from '../services/ingest.js';
 import type { Vault } from '../vault.js';
 
@@ -49,7 +51,7 @@ export interface PlantResult {
  * Plants `count` canaries for a controller: the key custodian on the host (it needs the keyring
  * to seal the record). The `canary.add` entry comes before anything is stored.
  */
-export async function plantCanaries(vault: Vault, trail: AuditTrail, actor: Actor, spec: PlantSpec): Promise<PlantResult> {
+export async function plantCanaries(vault: Vault, trail: AuditTrail, alerts: AlertsService, actor: Actor, spec: PlantSpec): Promise<PlantResult> {
   await trail.authorize(actor, 'keys:manage', 'canary.add');
   if (!vault.keys.unlocked) throw new CallvaultError(ErrorCodes.KEYS_LOCKED, 'planting canaries needs the keyring: set CALLVAULT_PASSPHRASE (or the HSM PIN)');
   const count = spec.count ?? DEFAULT_COUNT;
@@ -64,6 +66,9 @@ export async function plantCanaries(vault: Vault, trail: AuditTrail, actor: Acto
     controllerRegions(db, spec.controllerId),
     vault.retention.policies(spec.controllerId).then((p) => p.find((r) => r.class === DEFAULT_CLASS)?.days),
   ]);
+  // the choice is made before the first canary exists, so its first access already suspends; it is
+  // a threshold like the others, audited as `alert.settings`
+  if (spec.suspend !== undefined) await alerts.setThresholds(actor, spec.controllerId, { canarySuspend: spec.suspend });
   const dir = await mkdtemp(join(tmpdir(), 'callvault-canary-'));
   try {
     const calls = [];
@@ -88,8 +93,7 @@ export async function plantCanaries(vault: Vault, trail: AuditTrail, actor: Acto
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  if (spec.suspend !== undefined) await setCanarySuspend(db, spec.controllerId, spec.suspend);
-  return { controller: spec.controllerId, planted: count, suspend: await canarySuspend(db, spec.controllerId) };
+  return { controller: spec.controllerId, planted: count, suspend: withOverrides(JSON.stringify(await vault.alerts.settings(spec.controllerId))).canarySuspend };
 }
 
 /**
@@ -115,33 +119,6 @@ export async function listCanaries(vault: Vault, trail: AuditTrail, actor: Actor
   const canaries = await readCanaries(vault);
   await trail.record(actor, { action: 'canary.list', outcome: 'success', detail: { results: canaries.size } });
   return [...canaries].map(([recordingId, c]) => ({ recordingId, ...c }));
-}
-
-/** whether the controller chose to suspend an account that reaches one of its canaries (default: no) */
-export async function canarySuspend(db: Kysely<Database>, controllerId: string): Promise<boolean> {
-  return (await settingsOf(db, controllerId)).canarySuspend === true;
-}
-
-/** merges `canarySuspend` into the controller's settings, leaving the other keys as they are */
-export async function setCanarySuspend(db: Kysely<Database>, controllerId: string, suspend: boolean): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    const row = await tx.selectFrom('alert_settings').select('settings').where('controller_id', '=', controllerId).executeTakeFirst();
-    const settings = JSON.stringify({ ...parseSettings(row?.settings), canarySuspend: suspend });
-    const updated_at = new Date().toISOString();
-    if (row) await tx.updateTable('alert_settings').set({ settings, updated_at }).where('controller_id', '=', controllerId).execute();
-    else await tx.insertInto('alert_settings').values({ controller_id: controllerId, settings, updated_at }).execute();
-  });
-}
-
-async function settingsOf(db: Kysely<Database>, controllerId: string): Promise<Record<string, unknown>> {
-  const row = await db.selectFrom('alert_settings').select('settings').where('controller_id', '=', controllerId).executeTakeFirst();
-  return parseSettings(row?.settings);
-}
-
-function parseSettings(text: string | undefined): Record<string, unknown> {
-  if (!text) return {};
-  const parsed: unknown = JSON.parse(text);
-  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
 }
 
 // ----

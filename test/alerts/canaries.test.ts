@@ -7,7 +7,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { canarySuspend, plantCanaries, readCanaries, setCanarySuspend } from '../../src/alerts/canaries.js';
+import { plantCanaries, readCanaries } from '../../src/alerts/canaries.js';
+import { createServices } from '../../src/services/index.js';
 import { createToken } from '../../src/identities/tokens.js';
 import { detectIdentifiers } from '../../src/pii/detector.js';
 import { blindIndexFor } from '../../src/recordings/indexer.js';
@@ -53,7 +54,11 @@ describe('canary recordings', () => {
       .values({ controller_id: 'region-a', settings: JSON.stringify({ volumeHour: 40 }), updated_at: new Date().toISOString() })
       .execute();
     from = await server.vault.audit.size();
-    const result = await plantCanaries(server.vault, new AuditTrail(server.vault.audit), operatorActor('custodian'), { controllerId: 'region-a', count: 2, suspend: true });
+    const result = await plantCanaries(server.vault, new AuditTrail(server.vault.audit), createServices(server.vault).alerts, operatorActor('custodian'), {
+      controllerId: 'region-a',
+      count: 2,
+      suspend: true,
+    });
     assert.deepEqual(result, { controller: 'region-a', planted: 2, suspend: true });
     canaries = [...(await readCanaries(server.vault)).keys()];
   });
@@ -137,13 +142,11 @@ describe('canary recordings', () => {
     }
   });
 
-  it("merges the controller's choice into its settings, leaving the other keys", async () => {
+  it("merges the controller's choice into its settings, leaving the other keys, as an audited threshold", async () => {
     const row = await server.vault.database.db.selectFrom('alert_settings').select('settings').where('controller_id', '=', 'region-a').executeTakeFirstOrThrow();
     assert.deepEqual(JSON.parse(row.settings), { volumeHour: 40, canarySuspend: true });
-    assert.equal(await canarySuspend(server.vault.database.db, 'region-a'), true);
-    await setCanarySuspend(server.vault.database.db, 'region-a', false);
-    assert.equal(await canarySuspend(server.vault.database.db, 'region-a'), false);
-    assert.equal(await canarySuspend(server.vault.database.db, 'region-b'), false);
+    const settings = await server.vault.database.db.selectFrom('audit_entries').select('entry').where('action', '=', 'alert.settings').execute();
+    assert.deepEqual(JSON.parse(settings.at(-1)!.entry).detail.settings, ['canarySuspend']);
   });
 
   it('the record opens only with the keyring; an altered or moved record fails opaquely', async () => {
@@ -174,7 +177,10 @@ describe('canary recordings', () => {
   it('refuses anyone but the operator on the host, writing the refusal', async () => {
     const before = await server.vault.audit.size();
     const actor = { kind: 'system', principal: { kind: 'system', job: 'x' } } as const;
-    await assert.rejects(plantCanaries(server.vault, new AuditTrail(server.vault.audit), actor, { controllerId: 'region-a' }), (err: any) => err.code === 'CV_FORBIDDEN');
+    await assert.rejects(
+      plantCanaries(server.vault, new AuditTrail(server.vault.audit), createServices(server.vault).alerts, actor, { controllerId: 'region-a' }),
+      (err: any) => err.code === 'CV_FORBIDDEN',
+    );
     assert.deepEqual(
       (await entriesSince(server.vault, before)).map((e) => [e.action, e.outcome]),
       [['canary.add', 'denied']],

@@ -22,7 +22,10 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const opts = globals();
       const result = await withVault(
         opts,
-        (vault) => asUsage(() => plantCanaries(vault, createServices(vault).trail, operator(), { controllerId: cmd.controller, count: cmd.count, suspend: cmd.suspend })),
+        (vault) => {
+          const services = createServices(vault);
+          return asUsage(() => plantCanaries(vault, services.trail, services.alerts, operator(), { controllerId: cmd.controller, count: cmd.count, suspend: cmd.suspend }));
+        },
         true,
       );
       print(
