@@ -26,6 +26,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   scale: async () => (await import('./scale.js')).scaleBenchmark,
   breach: async () => (await import('./breach.js')).breachBenchmark,
   retention: async () => (await import('./retention.js')).retentionBenchmark,
+  insiders: async () => (await import('./insiders.js')).insidersBenchmark,
 };
 
 interface Args {
