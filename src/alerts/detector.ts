@@ -97,8 +97,8 @@ interface AccountState {
   role: string | null;
   name: string;
   days: Map<string, DayStats>;
-  /** searches waiting for a purpose-stated access: position and time */
-  pendingSearches: { position: number; at: number }[];
+  /** searches waiting for a purpose-stated access: position, time and the identifier's hash */
+  pendingSearches: { position: number; at: number; identifier: string }[];
   /** recordings a subject search or identifier search found, with when */
   found: Map<string, number>;
   /** break-the-glass periods: id → start time and recordings reached */
@@ -161,6 +161,9 @@ export class Detector {
         if (!muted) findings.push(...(await this.breakGlassStarts(key, state, entry)));
       } else if (SEARCH_ACTIONS.has(entry.action) && searchedIdentifier(entry)) {
         findings.push(...(await this.search(key, state, entry, muted)));
+      } else if (entry.action === 'subject.erase' && searchedIdentifier(entry)) {
+        // an erasure answers the request its search began: that search was followed
+        state.pendingSearches = state.pendingSearches.filter((s) => s.identifier !== searchedIdentifier(entry));
       } else if (ACCESS_ACTIONS.has(entry.action) && entry.recordingId) {
         const recording = recordings.get(entry.recordingId);
         if (recording) findings.push(...(await this.access(key, state, facts, entry, recording, muted)));
@@ -388,8 +391,11 @@ export class Detector {
     const t = entry.time.getTime();
     const found = entry.detail.found;
     if (Array.isArray(found)) for (const id of found) if (typeof id === 'string') state.found.set(id, t);
-    // a subject request is the privacy officer's work, and an erasure is followed by nothing
-    if (entry.action === 'recordings.list' || entry.action === 'subject.find') state.pendingSearches.push({ position: entry.position, at: t });
+    // a look-up waits to be followed: by a purpose-stated access, or by the subject request it
+    // began (an export, an access log, an erasure of the same person), which is the case itself
+    if (entry.action === 'recordings.list' || entry.action === 'subject.find')
+      state.pendingSearches.push({ position: entry.position, at: t, identifier: searchedIdentifier(entry)! });
+    else state.pendingSearches = state.pendingSearches.filter((s) => s.identifier !== searchedIdentifier(entry));
     if (muted) return [];
     const th = await this.sources.thresholds(typeof entry.controllerId === 'string' ? entry.controllerId : null);
     if (today.searched.size > th.searchPersonsPerDay) {
