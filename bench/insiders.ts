@@ -460,9 +460,9 @@ class Simulator {
         startDay: newHire ? 14 + this.rnd.int(Math.max(1, this.days - 28)) : 0,
       });
     }
-    for (let i = 0; i < counts.supervisor; i++) add('supervisor', i, 'office', { team: `team-${i + 1}`, hours: this.rnd.chance(0.7) ? SHIFTS.office.hours : null });
+    for (let i = 0; i < counts.supervisor; i++) add('supervisor', i, 'office', { team: `team-${i + 1}`, hours: i === 0 || this.rnd.chance(0.7) ? SHIFTS.office.hours : null });
     for (let i = 0; i < counts.dpo; i++)
-      add('dpo', i, 'dpo-office', { controller: CONTROLLERS[i % CONTROLLERS.length]!, hours: this.rnd.chance(0.6) ? SHIFTS['dpo-office'].hours : null });
+      add('dpo', i, 'dpo-office', { controller: CONTROLLERS[i % CONTROLLERS.length]!, hours: i === 0 || this.rnd.chance(0.6) ? SHIFTS['dpo-office'].hours : null });
     for (let i = 0; i < counts.auditor; i++) add('auditor', i, 'office', {});
     for (let i = 0; i < counts.admin; i++) add('admin', i, 'office', {});
     for (const a of this.accounts) this.schedule(a);
@@ -1219,7 +1219,8 @@ async function liveDelays(vault: Vault, sim: Simulator, rounds: number, log: (l:
   };
   const canaryMs: number[] = [];
   const volumeMs: number[] = [];
-  const nurses = sim.accounts.filter((a) => a.role === 'nurse');
+  // accounts with no planted case: a planted burst in an account's own history raises its own usual day
+  const nurses = sim.accounts.filter((a) => a.role === 'nurse' && !sim.planted.some((c) => c.account === a.id));
   try {
     for (let r = 0; r < rounds; r++) {
       const a = nurses[r % nurses.length]!;
