@@ -91,6 +91,8 @@ interface DayStats {
   searched: Set<string>;
   searchEntries: number[];
   unfollowed: number[];
+  /** `volume` or `export-volume` found the day far above the usual: it is not part of anyone's usual */
+  unusual: boolean;
 }
 
 interface AccountState {
@@ -196,7 +198,7 @@ export class Detector {
     const k = this.dayKey(t);
     let d = state.days.get(k);
     if (!d) {
-      d = { recordings: new Set(), persons: new Set(), recent: [], peakHour: 0, exports: new Set(), searched: new Set(), searchEntries: [], unfollowed: [] };
+      d = { recordings: new Set(), persons: new Set(), recent: [], peakHour: 0, exports: new Set(), searched: new Set(), searchEntries: [], unfollowed: [], unusual: false };
       state.days.set(k, d);
     }
     return d;
@@ -245,9 +247,14 @@ export class Detector {
     if (original) today.exports.add(rec.id);
     if (entry.action === 'recording.access') state.pendingSearches = [];
     if (entry.breakGlassId) for (const id of entry.breakGlassId.split(',')) state.glass.get(id)?.recordings.add(rec.id);
+    const th = await this.sources.thresholds(rec.controllerId);
+    // judged muted too (a server's warm-up): a burst already alerted must not become the usual day,
+    // or the same account's next burst within the history would pass unseen
+    const volume = isNewToday ? this.volume(key, state, entry, today, hourCount, th) : [];
+    const exports = original && today.exports.size > 0 ? this.exportVolume(key, state, entry, today, th) : [];
+    if (volume.length + exports.length > 0) today.unusual = true;
     if (muted) return [];
 
-    const th = await this.sources.thresholds(rec.controllerId);
     const out: Finding[] = [];
     const on = { recordings: [rec.id], controllers: [rec.controllerId] };
     if ((await this.sources.canaries()).has(rec.id)) {
@@ -279,8 +286,7 @@ export class Detector {
         ),
       );
     }
-    if (isNewToday) out.push(...this.volume(key, state, entry, today, hourCount, th));
-    if (original && today.exports.size > 0) out.push(...this.exportVolume(key, state, entry, today, th));
+    out.push(...volume, ...exports);
     if (isNewToday && (entry.action === 'recording.access' || entry.action === 'recording.view') && !entry.breakGlassId) {
       const why = await this.explanation(state, facts, rec, t, th);
       if (!why) {
@@ -315,11 +321,12 @@ export class Detector {
     return undefined;
   }
 
-  /** the account's usual: the 95th percentile of its active days, and of its peers' (same role) */
+  /** the account's usual: the 95th percentile of its active days, and of its peers' (same role); days a volume rule alerted on are not usual */
   private baseline(key: string, state: AccountState, now: Date, th: Thresholds, measure: (d: DayStats) => number): { own?: number; peers?: number } {
     const from = this.dayKey(new Date(now.getTime() - th.historyDays * DAY_MS));
     const today = this.dayKey(now);
-    const daysOf = (s: AccountState) => [...s.days.entries()].filter(([k, d]) => k >= from && k < today && d.recordings.size + d.exports.size > 0).map(([, d]) => measure(d));
+    const daysOf = (s: AccountState) =>
+      [...s.days.entries()].filter(([k, d]) => k >= from && k < today && d.recordings.size + d.exports.size > 0 && !d.unusual).map(([, d]) => measure(d));
     const ownDays = daysOf(state);
     const peerDays: number[] = [];
     let peers = 0;
