@@ -841,21 +841,26 @@ class Simulator {
       const end = this.hear(a, call, t, { purpose: kind === 1 ? 'quality-review' : 'patient-follow-up', glass });
       this.label('self-or-colleague', a, t - MIN, end + 5 * MIN, `${a.role} heard ${kind === 0 ? 'her own call' : "a colleague's call"}`);
     }
-    // volume: 40 calls in 20 minutes (a nurse under break-the-glass, a privacy officer), 45 team calls in 25 minutes (a supervisor)
+    // volume: 40 calls in 20 minutes (a nurse under break-the-glass, a privacy officer), 45 team
+    // calls in 25 minutes (a supervisor); every other account does it again 6-12 days later
     for (let i = 0; i < perKind; i++) {
       const kind = i % 3;
       const a = kind === 0 ? this.some('nurse', 1)[0]! : kind === 1 ? this.some('dpo', 1)[0]! : this.some('supervisor', 1)[0]!;
-      const { t } = this.plantTime(a);
-      const n = kind === 2 ? 45 : 40;
-      const span = kind === 2 ? 25 * MIN : 20 * MIN;
-      let calls: Call[];
-      if (kind === 2) {
-        const team = this.accounts.filter((x) => x.role === 'nurse' && x.team === a.team);
-        calls = this.shuffle(team.flatMap((x) => this.before(this.callsByAgent.get(x.agent!), t, 30, t - 14 * DAY))).slice(0, n);
-      } else calls = this.controllerCalls(a.controller ?? this.rnd.pick(CONTROLLERS), t, n);
-      const glass = kind === 0 ? this.startGlass(a, calls[0]!.controller, t - MIN) : undefined;
-      for (const [j, c] of calls.entries()) this.hear(a, c, t + (j * span) / n, { purpose: kind === 2 ? 'quality-review' : 'complaint', glass, plays: 1, transcript: false });
-      this.label('volume', a, t - MIN, t + span + 5 * MIN, `${a.role} heard ${calls.length} calls in ${span / MIN} minutes`);
+      const first = this.plantTime(a).t;
+      const again = first + (6 + this.rnd.int(7)) * DAY;
+      for (const t of i % 2 === 0 && again < this.z.at(this.days, 0) ? [first, again] : [first]) {
+        const n = kind === 2 ? 45 : 40;
+        const span = kind === 2 ? 25 * MIN : 20 * MIN;
+        let calls: Call[];
+        if (kind === 2) {
+          const team = this.accounts.filter((x) => x.role === 'nurse' && x.team === a.team);
+          calls = this.shuffle(team.flatMap((x) => this.before(this.callsByAgent.get(x.agent!), t, 30, t - 14 * DAY))).slice(0, n);
+        } else calls = this.controllerCalls(a.controller ?? this.rnd.pick(CONTROLLERS), t, n);
+        const glass = kind === 0 ? this.startGlass(a, calls[0]!.controller, t - MIN) : undefined;
+        for (const [j, c] of calls.entries()) this.hear(a, c, t + (j * span) / n, { purpose: kind === 2 ? 'quality-review' : 'complaint', glass, plays: 1, transcript: false });
+        const repeat = t === first ? '' : `, again ${Math.round((t - first) / DAY)} days after the first`;
+        this.label('volume', a, t - MIN, t + span + 5 * MIN, `${a.role} heard ${calls.length} calls in ${span / MIN} minutes${repeat}`);
+      }
     }
     // subject search: a spree of 25 persons (privacy officer), 14 numbers (nurse), or four look-ups followed by nothing
     for (let i = 0; i < perKind; i++) {
