@@ -104,7 +104,8 @@ interface AccountState {
   /** recordings a subject search or identifier search found, with when */
   found: Map<string, number>;
   /** break-the-glass periods: id → start time and recordings reached */
-  glass: Map<string, { at: number; recordings: Set<string>; positions: number[] }>;
+  /** `alerted`: the period was far above its peers', so it is no longer part of what peers do */
+  glass: Map<string, { at: number; recordings: Set<string>; positions: number[]; alerted: boolean }>;
 }
 
 const DAY_MS = 86_400_000;
@@ -159,7 +160,7 @@ export class Detector {
       const state = this.stateOf(key, entry, facts);
       findings.push(...this.expireSearches(key, state, entry.time.getTime(), muted));
       if (entry.action === 'break-glass.start') {
-        state.glass.set(entry.breakGlassId ?? String(entry.position), { at: entry.time.getTime(), recordings: new Set(), positions: [entry.position] });
+        state.glass.set(entry.breakGlassId ?? String(entry.position), { at: entry.time.getTime(), recordings: new Set(), positions: [entry.position], alerted: false });
         if (!muted) findings.push(...(await this.breakGlassStarts(key, state, entry)));
       } else if (SEARCH_ACTIONS.has(entry.action) && searchedIdentifier(entry)) {
         findings.push(...(await this.search(key, state, entry, muted)));
@@ -248,11 +249,12 @@ export class Detector {
     if (entry.action === 'recording.access') state.pendingSearches = [];
     if (entry.breakGlassId) for (const id of entry.breakGlassId.split(',')) state.glass.get(id)?.recordings.add(rec.id);
     const th = await this.sources.thresholds(rec.controllerId);
-    // judged muted too (a server's warm-up): a burst already alerted must not become the usual day,
-    // or the same account's next burst within the history would pass unseen
+    // judged muted too (a server's warm-up): a burst or a break-the-glass period already alerted
+    // must not become the usual, or the next one within the history would pass unseen
     const volume = isNewToday ? this.volume(key, state, entry, today, hourCount, th) : [];
     const exports = original && today.exports.size > 0 ? this.exportVolume(key, state, entry, today, th) : [];
     if (volume.length + exports.length > 0) today.unusual = true;
+    const glass = entry.breakGlassId ? await this.breakGlassRecordings(key, state, entry, th) : [];
     if (muted) return [];
 
     const out: Finding[] = [];
@@ -306,7 +308,7 @@ export class Detector {
     if (facts?.workHours && this.outsideHours(facts.workHours, entry.time, th.afterHoursGraceMinutes)) {
       out.push(this.finding('after-hours', key, state, entry, dayKey, `reached calls outside the account's working hours (${facts.workHours})`, on));
     }
-    if (entry.breakGlassId) out.push(...(await this.breakGlassRecordings(key, state, entry, th)));
+    out.push(...glass);
     return out;
   }
 
@@ -516,12 +518,13 @@ export class Detector {
       const { limit, peers } = this.peerLimit(
         state,
         key,
-        (s) => [...s.glass.values()].map((x) => x.recordings.size),
+        (s) => [...s.glass.values()].filter((x) => !x.alerted).map((x) => x.recordings.size),
         th.breakGlassFactor,
         th.breakGlassDefaultRecordings,
         th.minPeers,
       );
       if (g.recordings.size <= limit) continue;
+      g.alerted = true;
       const usual = peers === undefined ? 'the fixed default applies' : `peers of the role reach at most ${plural(peers, 'call')} in one period (90th percentile)`;
       out.push(
         this.finding('break-glass', key, state, entry, `period|${id}`, `reached ${plural(g.recordings.size, 'call')} under one break-the-glass period; ${usual} (limit ${limit})`),
