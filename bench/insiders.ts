@@ -925,7 +925,8 @@ class Simulator {
           this.searchByPhone(a, call!.person, [call!], t + MIN, glass);
           last = this.hear(a, call!, t + 2 * MIN, { purpose: 'patient-follow-up', glass });
         }
-        this.label('break-glass', a, first - MIN, last + HOUR, 'a nurse broke the glass 5 times in 5 days');
+        // the rule counts starts over 7 days: a start in the week after the spree counts the spree's
+        this.label('break-glass', a, first - MIN, last + 7 * DAY, 'a nurse broke the glass 5 times in 5 days');
       } else {
         const t = this.z.at(d, 11 * 60);
         const calls = this.controllerCalls(this.rnd.pick(CONTROLLERS), t, 22);
