@@ -172,7 +172,8 @@ async function synthesise(dir: string, i: number, agents: AgentChoice, regions: 
 function plausibleTime(retentionDays: number | undefined): string {
   const maxDays = Math.max(1, Math.min(WITHIN_DAYS, (retentionDays ?? WITHIN_DAYS + 1) - 1));
   for (;;) {
-    const day = new Date(Date.now() - randomInt(1, maxDays + 1) * 86_400_000);
+    // whole days back, fewer than maxDays: the hour set below may fall earlier in that day
+    const day = new Date(Date.now() - randomInt(1, Math.max(2, maxDays)) * 86_400_000);
     if (day.getUTCDay() === 0 || day.getUTCDay() === 6) continue;
     // 07:00–14:59 UTC: 08–16 or 09–17 in Stockholm
     day.setUTCHours(7 + randomInt(0, 8), randomInt(0, 60), randomInt(0, 60), 0);
