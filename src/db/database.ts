@@ -70,7 +70,7 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
     sqlite.pragma('busy_timeout = 10000');
     // erased keys and sealed fields are overwritten with zeros where they lay, not left in free space
     sqlite.pragma('secure_delete = ON');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: rollbackAfterAbort(sqlite) }) });
   }
   await migrate(db);
   const auditStore = sqlite ? new SqliteAuditStore(db, sqlite) : new PostgresAuditStore(db);
@@ -93,4 +93,21 @@ async function migrate(db: Kysely<Database>): Promise<void> {
   if (error) {
     throw new CallvaultError(ErrorCodes.STORAGE_FAILED, 'the metadata database could not be migrated', { cause: error });
   }
+}
+
+/**
+ * The SQLite connection as kysely gets it, except that a ROLLBACK after SQLite has already rolled
+ * the transaction back does nothing. SQLite ends a transaction itself on some errors (SQLITE_FULL,
+ * SQLITE_IOERR, SQLITE_NOMEM); kysely then still sends ROLLBACK, whose "no transaction is active"
+ * error would replace the real one, and a full disk would answer 500 instead of 503.
+ */
+function rollbackAfterAbort(sqlite: SQLite.Database): SQLite.Database {
+  const nothing = sqlite.prepare('SELECT 1 WHERE 0');
+  return new Proxy(sqlite, {
+    get(target, prop) {
+      if (prop === 'prepare') return (text: string) => (text === 'rollback' && !target.inTransaction ? nothing : target.prepare(text));
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
