@@ -11,6 +11,8 @@ import { WRITER } from '../recordings/attempts.js';
 import { systemActor } from '../services/actor.js';
 import type { AlertsService, AlertView } from '../services/alerts.js';
 import type { Vault } from '../vault.js';
+import { AlertsRepository } from '../db/alerts-repository.js';
+import { CoordinationRepository } from '../db/coordination-repository.js';
 import { Detector } from './detector.js';
 import { readEntry, type ReadEntry } from './entries.js';
 import type { AlertOutput } from './outputs.js';
@@ -18,8 +20,9 @@ import type { DatabaseSources } from './sources.js';
 import { DEFAULT_THRESHOLDS, withOverrides } from './thresholds.js';
 
 const LEASE = 'alerts';
-const LEASE_MS = 30_000;
-const RENEW_MS = 10_000;
+/** another server takes over within this long of one that stopped without releasing it */
+const LEASE_MS = 5 * 60_000;
+const SAVE_MS = 5000;
 const BATCH = 2000;
 const CURSOR = 'detector';
 
@@ -44,8 +47,14 @@ export interface DetectorRunnerOptions {
 }
 
 export class DetectorRunner {
+  /** where the runner stands and its lease, written on the database's background connection */
+  private readonly bookkeeping: { alerts: AlertsRepository; coordination: CoordinationRepository };
   private detector?: Detector;
   private leaseUntil = 0;
+  /** the next audit position to evaluate, once warmed up, and the one last stored */
+  private position = 0;
+  private savedPosition = 0;
+  private savedAt = 0;
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
@@ -58,7 +67,9 @@ export class DetectorRunner {
     private readonly service: AlertsService,
     private readonly sources: DatabaseSources,
     private readonly options: DetectorRunnerOptions,
-  ) {}
+  ) {
+    this.bookkeeping = { alerts: new AlertsRepository(vault.database.background), coordination: new CoordinationRepository(vault.database.background) };
+  }
 
   start(): void {
     this.unsubscribe = this.vault.audit.onAppend((ok) => {
@@ -74,7 +85,8 @@ export class DetectorRunner {
     this.unsubscribe?.();
     clearInterval(this.timer);
     await this.running;
-    if (this.leaseUntil > Date.now()) await this.vault.coordination.releaseLease(LEASE, WRITER).catch(() => {});
+    if (this.detector) await this.savePosition(true).catch(() => {});
+    if (this.leaseUntil > Date.now()) await this.bookkeeping.coordination.releaseLease(LEASE, WRITER).catch(() => {});
   }
 
   /** resolves when everything appended so far has been evaluated (tests) */
@@ -89,7 +101,11 @@ export class DetectorRunner {
       return;
     }
     this.running = this.pass()
-      .catch((err) => this.options.warn(`the alert detector stopped a pass (${isCallvaultError(err) ? err.code : 'error'}); it tries again`))
+      .catch((err) => {
+        // another process holds SQLite's write lock: the next pass tries again
+        if ((err as { code?: string }).code === 'SQLITE_BUSY') return;
+        this.options.warn(`the alert detector stopped a pass (${isCallvaultError(err) ? err.code : 'error'}); it tries again`);
+      })
       .finally(() => {
         this.running = undefined;
         if (this.again) {
@@ -100,22 +116,31 @@ export class DetectorRunner {
   }
 
   private async pass(): Promise<void> {
-    if (!(await this.holdLease())) return;
     if (!this.vault.keys.unlocked) {
       // the canaries are sealed under the keyring: without it the detector would miss them
       if (!this.lockedWarned) this.options.warn('the alert detector waits for the keyring to be unlocked');
       this.lockedWarned = true;
       return;
     }
+    // an idle pass only reads: the runner's own writes go through the database's background
+    // connection, which on SQLite fails at once rather than block the thread on another process's
+    // write lock (a CLI import, a backup); the next pass tries again
+    const end = await this.vault.alerts.logEnd();
+    if (this.detector && this.position >= end) {
+      const expired = await this.detector.expire(new Date());
+      if (expired.length > 0 && (await this.holdLease())) await this.raise(expired);
+      await this.savePosition(false);
+      return;
+    }
+    if (!(await this.holdLease())) return;
     const detector = this.detector ?? (await this.warmUp());
-    let position = await this.vault.alerts.position(CURSOR);
-    const size = await this.vault.audit.size();
-    while (position < size && !this.stopped) {
-      const batch = (await this.vault.audit.entries(position, Math.min(size, position + BATCH))).map(readEntry);
+    while (this.position < end && !this.stopped) {
+      const batch = (await this.vault.audit.entries(this.position, Math.min(end, this.position + BATCH))).map(readEntry);
+      if (batch.length === 0) break;
       this.noticeChanges(batch);
       await this.raise(await detector.evaluate(batch));
-      position += batch.length;
-      await this.vault.alerts.setPosition(CURSOR, position);
+      this.position += batch.length;
+      await this.savePosition(false);
     }
     await this.raise(await detector.expire(new Date()));
   }
@@ -134,26 +159,43 @@ export class DetectorRunner {
     for (const e of batch) for (const what of CHANGES[e.action] ?? []) this.sources.changed(what);
   }
 
+  /**
+   * Stores where the runner stands, at most every few seconds (each store is a durable write):
+   * entries evaluated again after a crash join the alerts they raised the first time.
+   */
+  private async savePosition(now: boolean): Promise<void> {
+    if (this.position === this.savedPosition || (!now && Date.now() - this.savedAt < SAVE_MS)) return;
+    await this.bookkeeping.alerts.setPosition(CURSOR, this.position);
+    this.savedPosition = this.position;
+    this.savedAt = Date.now();
+  }
+
   /** the detector with the history before its position read muted: each account's usual days */
   private async warmUp(): Promise<Detector> {
     const detector = new Detector(this.sources, this.options.timeZone);
     const settings = await this.vault.database.db.selectFrom('alert_settings').select('settings').execute();
     const days = Math.max(DEFAULT_THRESHOLDS.historyDays, ...settings.map((s) => withOverrides(s.settings).historyDays));
-    const size = await this.vault.audit.size();
-    const stored = await this.vault.database.db.selectFrom('detector_state').select('position').where('name', '=', CURSOR).executeTakeFirst();
-    const position = stored ? Number(stored.position) : size;
+    const stored = await this.vault.alerts.position(CURSOR);
+    const position = stored ?? (await this.vault.alerts.logEnd());
     const from = (await this.vault.alerts.positionAt(new Date(Date.now() - days * 86_400_000))) ?? position;
     for (let at = Math.min(from, position); at < position; at += BATCH) {
       await detector.evaluate((await this.vault.audit.entries(at, Math.min(position, at + BATCH))).map(readEntry), true);
     }
-    if (!stored) await this.vault.alerts.setPosition(CURSOR, position);
+    if (stored === undefined) await this.bookkeeping.alerts.setPosition(CURSOR, position);
+    this.position = position;
+    this.savedPosition = position;
     this.detector = detector;
     return detector;
   }
 
+  /**
+   * Whether this server evaluates: the lease is read first and written only when it is free,
+   * expired or this server's and half spent, so a server that waits for another writes nothing.
+   */
   private async holdLease(): Promise<boolean> {
-    if (this.leaseUntil - Date.now() > LEASE_MS - RENEW_MS) return true;
-    const held = await this.vault.coordination.acquireLease(LEASE, WRITER, LEASE_MS);
+    if (this.leaseUntil - Date.now() > LEASE_MS / 2) return true;
+    const holder = await this.vault.coordination.leaseHolder(LEASE);
+    const held = (holder === undefined || holder === WRITER) && (await this.bookkeeping.coordination.acquireLease(LEASE, WRITER, LEASE_MS));
     if (!held) {
       // another server evaluates; if this one takes over later, it rebuilds what is usual first
       this.detector = undefined;

@@ -49,10 +49,22 @@ export class AlertsRepository {
     return q.limit(filter.limit ?? 1000).execute();
   }
 
-  /** the next audit position the detector evaluates (0 before its first run) */
-  async position(name: string): Promise<number> {
+  /** the next audit position the detector evaluates; undefined before its first run */
+  async position(name: string): Promise<number | undefined> {
     const row = await this.db.selectFrom('detector_state').select('position').where('name', '=', name).executeTakeFirst();
-    return row ? Number(row.position) : 0;
+    return row ? Number(row.position) : undefined;
+  }
+
+  /**
+   * The log's size from its entries, not its head: the head row is what an append locks, and a
+   * poll must never wait behind one (PostgreSQL) or a lock held on it.
+   */
+  async logEnd(): Promise<number> {
+    const row = await this.db
+      .selectFrom('audit_entries')
+      .select((eb) => eb.fn.max('seq').as('last'))
+      .executeTakeFirst();
+    return row?.last === null || row?.last === undefined ? 0 : Number(row.last) + 1;
   }
 
   async setPosition(name: string, position: number): Promise<void> {

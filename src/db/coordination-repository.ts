@@ -28,6 +28,12 @@ export class CoordinationRepository {
     return row?.holder === holder;
   }
 
+  /** who holds the lease `name` now (undefined: nobody, or it expired); a read only */
+  async leaseHolder(name: string, now = new Date()): Promise<string | undefined> {
+    const row = await this.db.selectFrom('leases').select('holder').where('name', '=', name).where('expires_at', '>=', now.toISOString()).executeTakeFirst();
+    return row?.holder;
+  }
+
   async releaseLease(name: string, holder: string): Promise<void> {
     await this.db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute();
   }

@@ -27,6 +27,13 @@ export interface MetadataDatabase {
   /** the audit log's rows, stored the way this database does it best */
   auditStore: AuditStore;
   /**
+   * For a background job's own bookkeeping (where it stands, its lease): on SQLite a second
+   * connection that does not wait for another process's write lock but fails at once
+   * (SQLITE_BUSY), because a wait there blocks the thread and with it every request; the job
+   * tries again on its next pass. On PostgreSQL, `db`.
+   */
+  background: Kysely<Database>;
+  /**
    * After an erasure: leaves no old copy of overwritten rows in the database's own files where it
    * can. SQLite (with secure_delete on, freed space is zeroed) moves the WAL into the database file
    * and truncates it. PostgreSQL keeps the old versions as dead tuples: a plain VACUUM prunes them
@@ -41,6 +48,7 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
   const dialect: Dialect = /^postgres(ql)?:\/\//.test(url) ? 'postgres' : 'sqlite';
   let db: Kysely<Database>;
   let sqlite: SQLite.Database | undefined;
+  let background: Kysely<Database> | undefined;
   if (dialect === 'postgres') {
     const { default: pg } = await import('pg');
     // int8 columns (sizes, durations) fit in a double for any file this system will hold
@@ -73,6 +81,13 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: rollbackAfterAbort(sqlite) }) });
   }
   await migrate(db);
+  if (sqlite) {
+    const own = new SQLite(url.replace(/^sqlite:/, ''), { timeout: 0 });
+    own.pragma('synchronous = FULL');
+    own.pragma('foreign_keys = ON');
+    own.pragma('secure_delete = ON');
+    background = new Kysely<Database>({ dialect: new SqliteDialect({ database: rollbackAfterAbort(own) }) });
+  }
   const auditStore = sqlite ? new SqliteAuditStore(db, sqlite) : new PostgresAuditStore(db);
   const forgetOverwritten = async () => {
     if (sqlite) {
@@ -85,7 +100,19 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
     // timeout, or not allowed to this role, leaves the dead tuples to the operator's VACUUM.
     await sql`VACUUM (SKIP_LOCKED) recordings, recording_identifiers`.execute(db).catch(() => undefined);
   };
-  return { db, dialect, url, sqlite, auditStore, forgetOverwritten, close: () => db.destroy() };
+  return {
+    db,
+    dialect,
+    url,
+    sqlite,
+    auditStore,
+    background: background ?? db,
+    forgetOverwritten,
+    close: async () => {
+      if (background) await background.destroy();
+      await db.destroy();
+    },
+  };
 }
 
 async function migrate(db: Kysely<Database>): Promise<void> {
