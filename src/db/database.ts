@@ -81,13 +81,14 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: rollbackAfterAbort(sqlite) }) });
   }
   await migrate(db);
-  if (sqlite) {
-    const own = new SQLite(url.replace(/^sqlite:/, ''), { timeout: 0 });
+  // opened on first use: only a server's background jobs need it
+  const openBackground = (file: string): Kysely<Database> => {
+    const own = new SQLite(file, { timeout: 0 });
     own.pragma('synchronous = FULL');
     own.pragma('foreign_keys = ON');
     own.pragma('secure_delete = ON');
-    background = new Kysely<Database>({ dialect: new SqliteDialect({ database: rollbackAfterAbort(own) }) });
-  }
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database: rollbackAfterAbort(own) }) });
+  };
   const auditStore = sqlite ? new SqliteAuditStore(db, sqlite) : new PostgresAuditStore(db);
   const forgetOverwritten = async () => {
     if (sqlite) {
@@ -106,7 +107,11 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
     url,
     sqlite,
     auditStore,
-    background: background ?? db,
+    get background() {
+      if (!sqlite) return db;
+      background ??= openBackground(url.replace(/^sqlite:/, ''));
+      return background;
+    },
     forgetOverwritten,
     close: async () => {
       if (background) await background.destroy();
