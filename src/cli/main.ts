@@ -27,6 +27,7 @@ import * as redact from './commands/redact.js';
 import * as backup from './commands/backup.js';
 import * as retention from './commands/retention.js';
 import * as alerts from './commands/alerts.js';
+import * as scan from './commands/scan.js';
 import * as canary from './commands/canary.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -67,6 +68,7 @@ export async function main(argv: string[]): Promise<void> {
     retention,
     alerts,
     canary,
+    scan,
     demo,
     serve,
   ])

@@ -1,0 +1,318 @@
+/**
+ * `callvault scan`: what an archive of call recordings holds and exposes, before it is migrated
+ * (docs/scan.md). A directory tree is walked as it is read (one directory open at a time, nothing
+ * listed in full), so millions of files take constant memory apart from the distinct identifiers,
+ * which are kept as short keyed hashes, never as values. Audio is found by content, not by name.
+ * The report and the items file hold paths with every identifier replaced by its label.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { opendir, open, lstat } from 'node:fs/promises';
+import { extname, join, relative, sep } from 'node:path';
+import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
+import { probeAudio } from '../audio/probe.js';
+import { detectIdentifiers, type Detection, type IdentifierType } from '../pii/detector.js';
+import { LABELS, redactText } from '../redaction/transcript.js';
+import { normalizePhone } from '../identifiers/normalize.js';
+
+export interface ScanReport {
+  files: number;
+  audio: { count: number; bytes: number; seconds: number; formats: Record<string, number> };
+  /** distinct values: of each type anywhere, and of any type in each kind of source */
+  identifiers: {
+    personnummer: number;
+    samordningsnummer: number;
+    phone: number;
+    email: number;
+    inNames: number;
+    inTags: number;
+    inSidecars: number;
+    inTranscripts: number;
+  };
+  exposed: { worldReadable: number; unauthenticated: number };
+  /** audio files whose call (from its name or sidecar, else the file's time) is older than --retention-days */
+  pastRetention: number | null;
+  /** files that could not be read (permissions, vanished while scanning) */
+  unreadable: number;
+  /** the calls' time span, where names or sidecars tell it */
+  span: { from: string; to: string } | null;
+}
+
+/** one line of `--items`: a file as the migration needs it, its path masked */
+export interface ScanItem {
+  path: string;
+  size: number;
+  audio: boolean;
+  format?: string;
+  durationMs?: number;
+  kind: 'audio' | 'sidecar' | 'transcript' | 'other' | 'unreadable';
+  worldReadable: boolean;
+  startedAt?: string;
+  identifiers: number;
+}
+
+export interface ScanOptions {
+  retentionDays?: number;
+  now?: Date;
+  /** each file's item, in walk order */
+  onItem?: (item: ScanItem) => void;
+  onProgress?: (files: number) => void;
+}
+
+type Source = 'inNames' | 'inTags' | 'inSidecars' | 'inTranscripts';
+const SOURCES: Source[] = ['inNames', 'inTags', 'inSidecars', 'inTranscripts'];
+const TYPES: IdentifierType[] = ['personnummer', 'samordningsnummer', 'phone', 'email'];
+const TRANSCRIPT_EXTENSIONS = new Set(['.vtt', '.srt', '.txt']);
+/** text files larger than this are not sidecars or transcripts of a call */
+const MAX_TEXT_BYTES = 4 * 1024 * 1024;
+const DAY_MS = 86_400_000;
+
+/** a call's time in a file name: 20180402, 2018-04-02, with an optional time 0830, 08:30:15, T083015 */
+/** a date and a time of day together, with or without the century */
+const NAME_STAMP = /(?<!\d)(?:19|20)?\d{2}-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])[T_ -]?(?:[01]\d|2[0-3]):?[0-5]\d(?::?[0-5]\d)?(?!\d)/;
+const NAME_TIME = /(?<!\d)(19\d{2}|20\d{2})-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])(?:[T_ -]?([01]\d|2[0-3]):?([0-5]\d)(?::?([0-5]\d))?)?(?!\d)/;
+
+export class ArchiveScanner {
+  private readonly key = randomBytes(32);
+  private readonly byType = new Map<IdentifierType, Set<string>>(TYPES.map((t) => [t, new Set()]));
+  private readonly bySource = new Map<Source, Set<string>>(SOURCES.map((s) => [s, new Set()]));
+  private readonly report: ScanReport = {
+    files: 0,
+    audio: { count: 0, bytes: 0, seconds: 0, formats: {} },
+    identifiers: { personnummer: 0, samordningsnummer: 0, phone: 0, email: 0, inNames: 0, inTags: 0, inSidecars: 0, inTranscripts: 0 },
+    exposed: { worldReadable: 0, unauthenticated: 0 },
+    pastRetention: null,
+    unreadable: 0,
+    span: null,
+  };
+  private readonly now: Date;
+
+  constructor(private readonly options: ScanOptions = {}) {
+    this.now = options.now ?? new Date();
+    if (options.retentionDays !== undefined) this.report.pastRetention = 0;
+  }
+
+  /** walks `root` (a directory or one file) */
+  async scan(root: string): Promise<void> {
+    let info: Awaited<ReturnType<typeof lstat>>;
+    try {
+      info = await lstat(root);
+    } catch (err) {
+      throw new CallvaultError(ErrorCodes.USAGE, `cannot read ${JSON.stringify(redactText(root))} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (info.isDirectory()) await this.walk(root, root);
+    else await this.file(root, root);
+  }
+
+  result(): ScanReport {
+    const ids = this.report.identifiers;
+    for (const t of TYPES) ids[t] = this.byType.get(t)!.size;
+    for (const s of SOURCES) ids[s] = this.bySource.get(s)!.size;
+    return structuredClone(this.report);
+  }
+
+  private async walk(dir: string, root: string): Promise<void> {
+    if (dir !== root) this.found(relative(root, dir).split(sep).at(-1)!, 'inNames');
+    let handle: Awaited<ReturnType<typeof opendir>>;
+    try {
+      handle = await opendir(dir);
+    } catch {
+      this.report.unreadable += 1;
+      return;
+    }
+    for await (const entry of handle) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await this.walk(path, root);
+      else if (entry.isFile()) await this.file(path, root);
+    }
+  }
+
+  private async file(path: string, root: string): Promise<void> {
+    this.report.files += 1;
+    if (this.report.files % 1000 === 0) this.options.onProgress?.(this.report.files);
+    const rel = path === root ? path.split(sep).at(-1)! : relative(root, path);
+    const name = rel.split(sep).at(-1)!;
+    const nameIds = this.found(name, 'inNames');
+    const item: ScanItem = { path: maskPath(rel), size: 0, audio: false, kind: 'other', worldReadable: false, identifiers: nameIds };
+    let head: Buffer;
+    try {
+      const fh = await open(path, 'r');
+      try {
+        const st = await fh.stat();
+        item.size = st.size;
+        item.worldReadable = (st.mode & 0o004) !== 0;
+        head = Buffer.alloc(Math.min(12, st.size));
+        await fh.read(head, 0, head.length, 0);
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      this.report.unreadable += 1;
+      item.kind = 'unreadable';
+      this.options.onItem?.(item);
+      return;
+    }
+    if (item.worldReadable) this.report.exposed.worldReadable += 1;
+    const nameTime = timeInName(name);
+    if (looksLikeAudio(head)) {
+      try {
+        const info = await probeAudio(path);
+        item.audio = true;
+        item.kind = 'audio';
+        item.format = info.format;
+        item.durationMs = info.durationMs;
+        const a = this.report.audio;
+        a.count += 1;
+        a.bytes += item.size;
+        a.seconds += info.durationMs / 1000;
+        a.formats[info.format] = (a.formats[info.format] ?? 0) + 1;
+        item.identifiers += await this.tags(path);
+        const called = nameTime ?? (await lstat(path)).mtime;
+        if (nameTime) {
+          item.startedAt = nameTime.toISOString();
+          this.widen(nameTime);
+        }
+        if (this.options.retentionDays !== undefined && this.now.getTime() - called.getTime() > this.options.retentionDays * DAY_MS) this.report.pastRetention! += 1;
+      } catch (err) {
+        if (!isCallvaultError(err)) throw err;
+        // audio by its first bytes that does not probe: broken, or a codec import refuses
+        item.kind = 'other';
+      }
+    } else if (item.size <= MAX_TEXT_BYTES) {
+      item.identifiers += await this.text(path, name, item);
+    }
+    this.options.onItem?.(item);
+  }
+
+  /** the identifiers in a WAV's INFO chunk or an MP3's ID3 tags */
+  private async tags(path: string): Promise<number> {
+    try {
+      const { parseFile } = await import('music-metadata');
+      const meta = await parseFile(path, { duration: false, skipCovers: true });
+      let n = 0;
+      for (const tags of Object.values(meta.native)) for (const tag of tags) if (typeof tag.value === 'string') n += this.found(tag.value, 'inTags');
+      return n;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** a sidecar (JSON or CSV) or a transcript beside the audio */
+  private async text(path: string, name: string, item: ScanItem): Promise<number> {
+    const ext = extname(name).toLowerCase();
+    if (ext !== '.json' && ext !== '.csv' && !TRANSCRIPT_EXTENSIONS.has(ext)) return 0;
+    let text: string;
+    try {
+      const fh = await open(path, 'r');
+      try {
+        text = (await fh.readFile()).toString('utf8');
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      return 0;
+    }
+    if (TRANSCRIPT_EXTENSIONS.has(ext)) {
+      item.kind = 'transcript';
+      return this.found(text, 'inTranscripts');
+    }
+    if (ext === '.csv') {
+      item.kind = 'sidecar';
+      return this.found(text, 'inSidecars');
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return 0;
+    }
+    // a whisper-style transcript has segments; anything else beside audio is a sidecar
+    const isTranscript = typeof json === 'object' && json !== null && 'segments' in json;
+    item.kind = isTranscript ? 'transcript' : 'sidecar';
+    const strings = collectStrings(json);
+    if (!isTranscript) {
+      const started = (json as Record<string, unknown> | null)?.startedAt;
+      if (typeof started === 'string' && !Number.isNaN(Date.parse(started))) this.widen(new Date(started));
+    }
+    return this.found(strings.join('\n'), isTranscript ? 'inTranscripts' : 'inSidecars');
+  }
+
+  /** counts the identifiers in `text` under their type and `source`; returns how many it saw */
+  private found(text: string, source: Source): number {
+    const detections = source === 'inNames' ? identifiersInName(text) : detectIdentifiers(text);
+    for (const d of detections) {
+      const h = createHmac('sha256', this.key).update(d.value).digest('base64').slice(0, 12);
+      this.byType.get(d.type)!.add(h);
+      this.bySource.get(source)!.add(h);
+    }
+    return detections.length;
+  }
+
+  private widen(t: Date): void {
+    const iso = t.toISOString();
+    const span = this.report.span;
+    if (!span) this.report.span = { from: iso, to: iso };
+    else {
+      if (iso < span.from) span.from = iso;
+      if (iso > span.to) span.to = iso;
+    }
+  }
+}
+
+/**
+ * The identifiers in a file or directory name. A date with a time of day (`20180402-0830`,
+ * `180402_083015`) is the call's time as recorders name files, not a personnummer, though one in
+ * ten such stamps has the digits and check digit of one.
+ */
+function identifiersInName(name: string): Detection[] {
+  const stamps = [...name.matchAll(new RegExp(NAME_STAMP, 'g'))].map((m) => [m.index, m.index + m[0].length] as const);
+  const found = detectIdentifiers(name).filter((d) => !(d.type === 'personnummer' && stamps.some(([a, b]) => d.start >= a && d.end <= b)));
+  // recorders write the caller's number with the country code and no plus: `in-46701740611-…`
+  for (const m of name.matchAll(/(?<!\d)46\d{7,10}(?!\d)/g)) {
+    if (found.some((d) => d.start < m.index + m[0].length && d.end > m.index)) continue;
+    try {
+      found.push({ type: 'phone', start: m.index, end: m.index + m[0].length, value: normalizePhone(`+${m[0]}`), confidence: 0.8 });
+    } catch {
+      // not a Swedish number
+    }
+  }
+  return found.sort((a, b) => a.start - b.start);
+}
+
+/** a path with every identifier in each of its parts replaced by its label */
+export function maskPath(rel: string): string {
+  return rel
+    .split(sep)
+    .map((part) => {
+      let out = '';
+      let at = 0;
+      for (const d of identifiersInName(part)) {
+        out += part.slice(at, d.start) + LABELS[d.type];
+        at = d.end;
+      }
+      return out + part.slice(at);
+    })
+    .join('/');
+}
+
+/** WAV (RIFF or RF64 … WAVE), an ID3v2 tag, or an MPEG audio frame sync */
+function looksLikeAudio(head: Buffer): boolean {
+  if (head.length >= 12 && (head.toString('latin1', 0, 4) === 'RIFF' || head.toString('latin1', 0, 4) === 'RF64') && head.toString('latin1', 8, 12) === 'WAVE') return true;
+  if (head.length >= 3 && head.toString('latin1', 0, 3) === 'ID3') return true;
+  return head.length >= 2 && head[0] === 0xff && (head[1]! & 0xe0) === 0xe0;
+}
+
+function timeInName(name: string): Date | undefined {
+  const m = NAME_TIME.exec(name);
+  if (!m) return undefined;
+  const [, y, mo, d, h = '00', mi = '00', s = '00'] = m;
+  const t = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
+  return Number.isNaN(t.getTime()) ? undefined : t;
+}
+
+function collectStrings(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (typeof value === 'number' && Number.isSafeInteger(value)) out.push(String(value));
+  else if (Array.isArray(value)) for (const v of value) collectStrings(v, out);
+  else if (typeof value === 'object' && value !== null) for (const v of Object.values(value)) collectStrings(v, out);
+  return out;
+}
