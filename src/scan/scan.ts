@@ -9,7 +9,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { opendir, open, lstat } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
-import { probeAudio } from '../audio/probe.js';
+import { probeAudio, probeSource, type AudioInfo } from '../audio/probe.js';
 import { detectIdentifiers, type Detection, type IdentifierType } from '../pii/detector.js';
 import { LABELS, redactText } from '../redaction/transcript.js';
 import { normalizePhone } from '../identifiers/normalize.js';
@@ -64,6 +64,7 @@ const TYPES: IdentifierType[] = ['personnummer', 'samordningsnummer', 'phone', '
 const TRANSCRIPT_EXTENSIONS = new Set(['.vtt', '.srt', '.txt']);
 /** text files larger than this are not sidecars or transcripts of a call */
 const MAX_TEXT_BYTES = 4 * 1024 * 1024;
+const HTTP_TIMEOUT_MS = 30_000;
 const DAY_MS = 86_400_000;
 
 /** a call's time in a file name: 20180402, 2018-04-02, with an optional time 0830, 08:30:15, T083015 */
@@ -91,8 +92,9 @@ export class ArchiveScanner {
     if (options.retentionDays !== undefined) this.report.pastRetention = 0;
   }
 
-  /** walks `root` (a directory or one file) */
+  /** walks `root`: a directory, one file, or an http(s):// directory listing */
   async scan(root: string): Promise<void> {
+    if (/^https?:\/\//.test(root)) return this.listing(new URL(root), new URL(root));
     let info: Awaited<ReturnType<typeof lstat>>;
     try {
       info = await lstat(root);
@@ -156,22 +158,8 @@ export class ArchiveScanner {
     if (looksLikeAudio(head)) {
       try {
         const info = await probeAudio(path);
-        item.audio = true;
-        item.kind = 'audio';
-        item.format = info.format;
-        item.durationMs = info.durationMs;
-        const a = this.report.audio;
-        a.count += 1;
-        a.bytes += item.size;
-        a.seconds += info.durationMs / 1000;
-        a.formats[info.format] = (a.formats[info.format] ?? 0) + 1;
+        this.counted(item, info, nameTime, (await lstat(path)).mtime);
         item.identifiers += await this.tags(path);
-        const called = nameTime ?? (await lstat(path)).mtime;
-        if (nameTime) {
-          item.startedAt = nameTime.toISOString();
-          this.widen(nameTime);
-        }
-        if (this.options.retentionDays !== undefined && this.now.getTime() - called.getTime() > this.options.retentionDays * DAY_MS) this.report.pastRetention! += 1;
       } catch (err) {
         if (!isCallvaultError(err)) throw err;
         // audio by its first bytes that does not probe: broken, or a codec import refuses
@@ -181,6 +169,105 @@ export class ArchiveScanner {
       item.identifiers += await this.text(path, name, item);
     }
     this.options.onItem?.(item);
+  }
+
+  /**
+   * A directory listing served over HTTP (nginx autoindex, `python3 -m http.server`, Apache):
+   * what anyone can read there without a password. Links below the starting URL are followed;
+   * of each file only what is needed is read, with Range requests.
+   */
+  private async listing(url: URL, root: URL): Promise<void> {
+    const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) }).catch(() => undefined);
+    if (!res?.ok) {
+      await res?.body?.cancel();
+      this.report.unreadable += 1;
+      return;
+    }
+    const html = await res.text();
+    const links = new Set<string>();
+    for (const m of html.matchAll(/href\s*=\s*"([^"#?]+)"/gi)) {
+      const target = new URL(m[1]!, url);
+      // only what lies below the listing: not its parent, not another site
+      if (target.origin !== root.origin || !target.pathname.startsWith(root.pathname) || target.pathname.length <= url.pathname.length) continue;
+      links.add(target.href);
+    }
+    for (const href of links) {
+      const target = new URL(href);
+      const rel = decodeURIComponent(target.pathname.slice(root.pathname.length));
+      if (target.pathname.endsWith('/')) {
+        this.found(rel.replace(/\/$/, '').split('/').at(-1)!, 'inNames');
+        await this.listing(target, root);
+      } else await this.remoteFile(target, rel);
+    }
+  }
+
+  private async remoteFile(url: URL, rel: string): Promise<void> {
+    this.report.files += 1;
+    const name = rel.split('/').at(-1)!;
+    const item: ScanItem = { path: maskPath(rel.split('/').join(sep)), size: 0, audio: false, kind: 'other', worldReadable: false, identifiers: this.found(name, 'inNames') };
+    const range = async (position: number, length: number): Promise<{ bytes: Buffer; size: number }> => {
+      const res = await fetch(url, { headers: { range: `bytes=${position}-${position + length - 1}` }, redirect: 'error', signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+      if (res.status !== 206 && res.status !== 200) {
+        await res.body?.cancel();
+        throw new Error(`HTTP ${res.status}`);
+      }
+      const total = Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1] ?? res.headers.get('content-length') ?? 0);
+      // a server that ignores Range sends everything: keep only what was asked for
+      const all = Buffer.from(await res.arrayBuffer());
+      return { bytes: res.status === 200 ? all.subarray(position, position + length) : all, size: total };
+    };
+    let head: { bytes: Buffer; size: number };
+    try {
+      head = await range(0, 64 * 1024);
+    } catch {
+      this.report.unreadable += 1;
+      item.kind = 'unreadable';
+      this.options.onItem?.(item);
+      return;
+    }
+    item.size = head.size;
+    // served to whoever asks, without a password
+    this.report.exposed.unauthenticated += 1;
+    const nameTime = timeInName(name);
+    if (looksLikeAudio(head.bytes)) {
+      try {
+        const info = await probeSource({ size: head.size, read: async (position, length) => (await range(position, length)).bytes });
+        this.counted(item, info, nameTime, undefined);
+        try {
+          const { parseBuffer } = await import('music-metadata');
+          const meta = await parseBuffer(head.bytes, undefined, { duration: false, skipCovers: true });
+          for (const tags of Object.values(meta.native)) for (const tag of tags) if (typeof tag.value === 'string') item.identifiers += this.found(tag.value, 'inTags');
+        } catch {
+          // tags beyond the first 64 KiB, or none
+        }
+      } catch (err) {
+        if (!isCallvaultError(err) && !(err instanceof Error && err.message.startsWith('HTTP'))) throw err;
+        item.kind = 'other';
+      }
+    } else if (head.size <= MAX_TEXT_BYTES) {
+      const whole = head.size <= head.bytes.length ? head.bytes : (await range(0, head.size)).bytes;
+      item.identifiers += this.textContent(whole.toString('utf8'), name, item);
+    }
+    this.options.onItem?.(item);
+  }
+
+  /** an audio file found: its format, length and call time (from its name, else the file's) */
+  private counted(item: ScanItem, info: AudioInfo, nameTime: Date | undefined, fileTime: Date | undefined): void {
+    item.audio = true;
+    item.kind = 'audio';
+    item.format = info.format;
+    item.durationMs = info.durationMs;
+    const a = this.report.audio;
+    a.count += 1;
+    a.bytes += item.size;
+    a.seconds += info.durationMs / 1000;
+    a.formats[info.format] = (a.formats[info.format] ?? 0) + 1;
+    const called = nameTime ?? fileTime;
+    if (nameTime) {
+      item.startedAt = nameTime.toISOString();
+      this.widen(nameTime);
+    }
+    if (called && this.options.retentionDays !== undefined && this.now.getTime() - called.getTime() > this.options.retentionDays * DAY_MS) this.report.pastRetention! += 1;
   }
 
   /** the identifiers in a WAV's INFO chunk or an MP3's ID3 tags */
@@ -198,19 +285,22 @@ export class ArchiveScanner {
 
   /** a sidecar (JSON or CSV) or a transcript beside the audio */
   private async text(path: string, name: string, item: ScanItem): Promise<number> {
-    const ext = extname(name).toLowerCase();
-    if (ext !== '.json' && ext !== '.csv' && !TRANSCRIPT_EXTENSIONS.has(ext)) return 0;
-    let text: string;
+    if (!isTextSource(name)) return 0;
     try {
       const fh = await open(path, 'r');
       try {
-        text = (await fh.readFile()).toString('utf8');
+        return this.textContent((await fh.readFile()).toString('utf8'), name, item);
       } finally {
         await fh.close();
       }
     } catch {
       return 0;
     }
+  }
+
+  private textContent(text: string, name: string, item: ScanItem): number {
+    if (!isTextSource(name)) return 0;
+    const ext = extname(name).toLowerCase();
     if (TRANSCRIPT_EXTENSIONS.has(ext)) {
       item.kind = 'transcript';
       return this.found(text, 'inTranscripts');
@@ -228,12 +318,11 @@ export class ArchiveScanner {
     // a whisper-style transcript has segments; anything else beside audio is a sidecar
     const isTranscript = typeof json === 'object' && json !== null && 'segments' in json;
     item.kind = isTranscript ? 'transcript' : 'sidecar';
-    const strings = collectStrings(json);
     if (!isTranscript) {
       const started = (json as Record<string, unknown> | null)?.startedAt;
       if (typeof started === 'string' && !Number.isNaN(Date.parse(started))) this.widen(new Date(started));
     }
-    return this.found(strings.join('\n'), isTranscript ? 'inTranscripts' : 'inSidecars');
+    return this.found(collectStrings(json).join('\n'), isTranscript ? 'inTranscripts' : 'inSidecars');
   }
 
   /** counts the identifiers in `text` under their type and `source`; returns how many it saw */
@@ -299,6 +388,11 @@ function looksLikeAudio(head: Buffer): boolean {
   if (head.length >= 12 && (head.toString('latin1', 0, 4) === 'RIFF' || head.toString('latin1', 0, 4) === 'RF64') && head.toString('latin1', 8, 12) === 'WAVE') return true;
   if (head.length >= 3 && head.toString('latin1', 0, 3) === 'ID3') return true;
   return head.length >= 2 && head[0] === 0xff && (head[1]! & 0xe0) === 0xe0;
+}
+
+function isTextSource(name: string): boolean {
+  const ext = extname(name).toLowerCase();
+  return ext === '.json' || ext === '.csv' || TRANSCRIPT_EXTENSIONS.has(ext);
 }
 
 function timeInName(name: string): Date | undefined {

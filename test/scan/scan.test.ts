@@ -7,7 +7,7 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -148,8 +148,36 @@ describe('callvault scan', () => {
     assert.match(human, /5 recordings/);
   });
 
+  test('the same archive served as a directory listing (python3 -m http.server): the same counts, every file served without a password, read by ranges', async () => {
+    const server = spawn('python3', ['-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', root], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        const seen = (b: Buffer) => {
+          out += b.toString();
+          const m = /port (\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        };
+        server.stdout!.on('data', seen);
+        server.stderr!.on('data', seen);
+        server.once('exit', () => reject(new Error(`http.server ended: ${out}`)));
+      });
+      const r = await cli(['scan', `http://127.0.0.1:${port}/`, '--retention-days', '365', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const remote = JSON.parse(r.stdout);
+      assert.equal(remote.files, report.files);
+      assert.deepEqual(remote.audio, report.audio);
+      assert.deepEqual(remote.identifiers, report.identifiers);
+      assert.deepEqual(remote.exposed, { worldReadable: 0, unauthenticated: report.files });
+      assert.equal(remote.pastRetention, 2);
+      for (const value of [P1, P2, SAM, PH1, PH2, PH3, MAIL]) assert.equal(r.stdout.includes(value), false, value);
+    } finally {
+      server.kill();
+    }
+  });
+
   test('a source it cannot read yet is refused with one line, naming it masked', async () => {
-    const r = await cli(['scan', 'https://example.invalid/archive/']);
+    const r = await cli(['scan', 's3://bucket/archive/']);
     assert.equal(r.code, 2);
     const missing = await cli(['scan', join(root, `nothing-${PH2.replace(/\D/g, '')}`)]);
     assert.notEqual(missing.code, 0);
