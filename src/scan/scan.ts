@@ -13,6 +13,7 @@ import { probeAudio, probeSource, type AudioInfo } from '../audio/probe.js';
 import { detectIdentifiers, type Detection, type IdentifierType } from '../pii/detector.js';
 import { LABELS, redactText } from '../redaction/transcript.js';
 import { normalizePhone } from '../identifiers/normalize.js';
+import { parseBlobUrl } from '../storage/blob-url.js';
 
 export interface ScanReport {
   files: number;
@@ -95,6 +96,7 @@ export class ArchiveScanner {
   /** walks `root`: a directory, one file, or an http(s):// directory listing */
   async scan(root: string): Promise<void> {
     if (/^https?:\/\//.test(root)) return this.listing(new URL(root), new URL(root));
+    if (root.startsWith('s3://')) return this.bucket(root);
     let info: Awaited<ReturnType<typeof lstat>>;
     try {
       info = await lstat(root);
@@ -202,9 +204,6 @@ export class ArchiveScanner {
   }
 
   private async remoteFile(url: URL, rel: string): Promise<void> {
-    this.report.files += 1;
-    const name = rel.split('/').at(-1)!;
-    const item: ScanItem = { path: maskPath(rel.split('/').join(sep)), size: 0, audio: false, kind: 'other', worldReadable: false, identifiers: this.found(name, 'inNames') };
     const range = async (position: number, length: number): Promise<{ bytes: Buffer; size: number }> => {
       const res = await fetch(url, { headers: { range: `bytes=${position}-${position + length - 1}` }, redirect: 'error', signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
       if (res.status !== 206 && res.status !== 200) {
@@ -216,6 +215,58 @@ export class ArchiveScanner {
       const all = Buffer.from(await res.arrayBuffer());
       return { bytes: res.status === 200 ? all.subarray(position, position + length) : all, size: total };
     };
+    // whatever the listing serves, it serves to whoever asks, without a password
+    await this.rangedFile(rel, range, true);
+  }
+
+  /**
+   * A bucket (s3://bucket/prefix?endpoint=…, as CALLVAULT_BLOB_URL names one), listed page by
+   * page and read by ranges, with the credentials of the environment (the AWS SDK's chain).
+   */
+  private async bucket(url: string): Promise<void> {
+    const { S3Client, ListObjectsV2Command, GetObjectCommand } = await import('@aws-sdk/client-s3');
+    const loc = parseBlobUrl(url);
+    const client = new S3Client({ region: loc.region ?? 'us-east-1', ...(loc.endpoint ? { endpoint: loc.endpoint } : {}), forcePathStyle: loc.forcePathStyle ?? false });
+    const prefix = loc.prefix ? `${loc.prefix}/` : '';
+    const dirs = new Set<string>();
+    try {
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: prefix, ContinuationToken: token }));
+        for (const object of page.Contents ?? []) {
+          const rel = object.Key!.slice(prefix.length);
+          const parts = rel.split('/');
+          for (let i = 1; i < parts.length; i++) {
+            const dir = parts.slice(0, i).join('/');
+            if (!dirs.has(dir)) {
+              dirs.add(dir);
+              this.found(parts[i - 1]!, 'inNames');
+            }
+          }
+          await this.rangedFile(
+            rel,
+            async (position, length) => {
+              const res = await client.send(new GetObjectCommand({ Bucket: loc.bucket, Key: object.Key!, Range: `bytes=${position}-${position + length - 1}` }));
+              const bytes = Buffer.from(await res.Body!.transformToByteArray());
+              const total = Number(/\/(\d+)$/.exec(res.ContentRange ?? '')?.[1] ?? object.Size ?? bytes.length);
+              // s3rver and some gateways answer a range with the whole object
+              return { bytes: res.ContentRange ? bytes : bytes.subarray(position, position + length), size: total };
+            },
+            false,
+          );
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } finally {
+      client.destroy();
+    }
+  }
+
+  /** a file read by ranges (a listing's, a bucket's): `served` when anyone could read it */
+  private async rangedFile(rel: string, range: (position: number, length: number) => Promise<{ bytes: Buffer; size: number }>, served: boolean): Promise<void> {
+    this.report.files += 1;
+    const name = rel.split('/').at(-1)!;
+    const item: ScanItem = { path: maskPath(rel.split('/').join(sep)), size: 0, audio: false, kind: 'other', worldReadable: false, identifiers: this.found(name, 'inNames') };
     let head: { bytes: Buffer; size: number };
     try {
       head = await range(0, 64 * 1024);
@@ -226,8 +277,7 @@ export class ArchiveScanner {
       return;
     }
     item.size = head.size;
-    // served to whoever asks, without a password
-    this.report.exposed.unauthenticated += 1;
+    if (served) this.report.exposed.unauthenticated += 1;
     const nameTime = timeInName(name);
     if (looksLikeAudio(head.bytes)) {
       try {
@@ -241,11 +291,18 @@ export class ArchiveScanner {
           // tags beyond the first 64 KiB, or none
         }
       } catch (err) {
-        if (!isCallvaultError(err) && !(err instanceof Error && err.message.startsWith('HTTP'))) throw err;
-        item.kind = 'other';
+        // not audio import would take; or the server stopped answering its ranges
+        if (!isCallvaultError(err)) this.report.unreadable += 1;
+        item.kind = isCallvaultError(err) ? 'other' : 'unreadable';
       }
-    } else if (head.size <= MAX_TEXT_BYTES) {
-      const whole = head.size <= head.bytes.length ? head.bytes : (await range(0, head.size)).bytes;
+    } else if (head.size <= MAX_TEXT_BYTES && isTextSource(name)) {
+      const whole =
+        head.size <= head.bytes.length
+          ? head.bytes
+          : await range(0, head.size).then(
+              (r) => r.bytes,
+              () => Buffer.alloc(0),
+            );
       item.identifiers += this.textContent(whole.toString('utf8'), name, item);
     }
     this.options.onItem?.(item);

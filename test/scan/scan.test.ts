@@ -8,8 +8,10 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
+import { startS3rver } from '../storage/s3rver.js';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { cli, tempDir } from '../helpers.js';
 import { syntheticPersonnummer, wavHeader } from '../fixtures/audio.js';
@@ -20,6 +22,15 @@ const run = promisify(execFile);
 function wav(seconds: number): Buffer {
   const data = Buffer.alloc(8000 * 2 * seconds, 3);
   return Buffer.concat([wavHeader({ formatTag: 1, channels: 1, rate: 8000, bits: 16, dataBytes: data.length }), data]);
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) out.push(...(await walk(join(dir, e.name))));
+    else out.push(join(dir, e.name));
+  }
+  return out;
 }
 
 const P1 = syntheticPersonnummer(401); // in a tag and a sidecar
@@ -176,8 +187,32 @@ describe('callvault scan', () => {
     }
   });
 
+  test("the same archive in a bucket (s3rver): the same counts, read by ranges with the environment's credentials", async () => {
+    const s3 = await startS3rver();
+    try {
+      const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials });
+      for (const file of await walk(root)) {
+        await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `archive/${relative(root, file)}`, Body: await readFile(file) }));
+      }
+      client.destroy();
+      const r = await cli(['scan', `s3://${s3.bucket}/archive?endpoint=${s3.endpoint}&forcePathStyle=true`, '--retention-days', '365', '--json'], {
+        AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const remote = JSON.parse(r.stdout);
+      assert.equal(remote.files, report.files);
+      assert.deepEqual(remote.audio, report.audio);
+      assert.deepEqual(remote.identifiers, report.identifiers);
+      assert.equal(remote.pastRetention, 2);
+      for (const value of [P1, P2, SAM, PH1, PH2, PH3, MAIL]) assert.equal(r.stdout.includes(value), false, value);
+    } finally {
+      await s3.stop();
+    }
+  });
+
   test('a source it cannot read yet is refused with one line, naming it masked', async () => {
-    const r = await cli(['scan', 's3://bucket/archive/']);
+    const r = await cli(['scan', 's3://NOT a bucket/']);
     assert.equal(r.code, 2);
     const missing = await cli(['scan', join(root, `nothing-${PH2.replace(/\D/g, '')}`)]);
     assert.notEqual(missing.code, 0);

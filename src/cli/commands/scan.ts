@@ -6,7 +6,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { ArchiveScanner, type ScanReport } from '../../scan/scan.js';
 import { positiveInt, print, type GlobalOptions } from '../io.js';
 
@@ -32,14 +31,11 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .description(
       'what an archive of call recordings holds and exposes: audio by content, identifiers in names, tags, sidecars and transcripts (never printed), files readable by everyone',
     )
-    .argument('<path...>', 'directories, files, or http(s):// directory listings')
+    .argument('<path...>', 'directories, files, http(s):// directory listings, or s3://bucket/prefix[?endpoint=…]')
     .option('--items <file>', 'one JSON line per file, paths masked, for the migration')
     .option('--retention-days <n>', 'count the recordings older than this', positiveInt)
     .action(async (paths: string[], cmd: { items?: string; retentionDays?: number }) => {
       const opts = globals();
-      for (const p of paths) {
-        if (/^s3:\/\//.test(p)) throw new CallvaultError(ErrorCodes.USAGE, 'scan reads local directories and http(s):// listings; s3:// is not built yet');
-      }
       const items = cmd.items ? createWriteStream(cmd.items, { mode: 0o600 }) : undefined;
       const progress = process.stderr.isTTY && !opts.json;
       const scanner = new ArchiveScanner({
