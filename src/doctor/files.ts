@@ -77,7 +77,8 @@ export async function checkKeyring(dataDir: string, config: DataConfig, kms: str
   // with an HSM, DATA/keys is the only place the signing key can be: that is not a choice to warn about
   findings.push(...(await secretFile('signing-key', 'the audit signing key', signing, keyring ? dataDir : undefined)));
   const dirMode = await mode(keysDir);
-  if (dirMode !== undefined && dirMode & 0o077) findings.push(fail('keyring', `the keys directory ${keysDir} is open to its group or others (mode ${octal(dirMode)})`, `chmod 700 ${keysDir}`));
+  if (dirMode !== undefined && dirMode & 0o077)
+    findings.push(fail('keyring', `the keys directory ${keysDir} is open to its group or others (mode ${octal(dirMode)})`, `chmod 700 ${keysDir}`));
   return findings;
 }
 

@@ -74,7 +74,10 @@ export async function checkPlainHttp(base: URL): Promise<Finding[]> {
   return [ok('plain-http', `${plain.origin} does not answer plain HTTP`)];
 }
 
-function handshake(base: URL, options: { minVersion?: SecureVersion; maxVersion?: SecureVersion; ciphers?: string }): Promise<{ cert?: PeerCertificate; authorized?: boolean; protocol?: string; error?: string }> {
+function handshake(
+  base: URL,
+  options: { minVersion?: SecureVersion; maxVersion?: SecureVersion; ciphers?: string },
+): Promise<{ cert?: PeerCertificate; authorized?: boolean; protocol?: string; error?: string }> {
   return new Promise((resolvePromise) => {
     const host = base.hostname.replace(/^\[|\]$/g, '');
     const socket = connect({
@@ -106,7 +109,11 @@ export async function checkCertificate(base: URL, now = new Date()): Promise<Fin
   else findings.push(ok('tls-certificate', `the TLS certificate is valid until ${r.cert.valid_to}`));
   if (!r.authorized)
     findings.push(
-      warn('tls-trust', 'the TLS certificate is not trusted by this host (self-signed or an unknown CA)', 'install a certificate from a CA the clients trust, or give them this one'),
+      warn(
+        'tls-trust',
+        'the TLS certificate is not trusted by this host (self-signed or an unknown CA)',
+        'install a certificate from a CA the clients trust, or give them this one',
+      ),
     );
   return findings;
 }
@@ -119,6 +126,7 @@ export async function checkProtocols(base: URL): Promise<Finding[]> {
     const r = await handshake(base, { minVersion: version, maxVersion: version, ciphers: 'DEFAULT:@SECLEVEL=0' });
     if (r.protocol) old.push(version);
   }
-  if (old.length) return [fail('tls-protocols', `the server offers ${old.join(' and ')}`, 'offer TLS 1.2 and 1.3 only (set the minimum version in the server or the proxy in front of it)')];
+  if (old.length)
+    return [fail('tls-protocols', `the server offers ${old.join(' and ')}`, 'offer TLS 1.2 and 1.3 only (set the minimum version in the server or the proxy in front of it)')];
   return [ok('tls-protocols', 'the server offers no TLS version below 1.2')];
 }

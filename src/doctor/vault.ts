@@ -22,11 +22,15 @@ export function checkWitness(auditWitness: string | undefined): Finding[] {
 
 export async function checkCheckpoint(vault: Vault, now = new Date()): Promise<Finding[]> {
   // read directly: AuditCheckpoints would create a signing key that is missing
-  const latest = await vault.database.db.selectFrom('audit_checkpoints').select('created_at').orderBy('size', 'desc').limit(1).executeTakeFirst();
-  const fix = 'run `callvault serve` (it signs a checkpoint every hour) or `callvault audit checkpoint` from cron';
+  const db = vault.database.db;
+  const latest = await db.selectFrom('audit_checkpoints').select(['size', 'created_at']).orderBy('size', 'desc').limit(1).executeTakeFirst();
+  const head = await db.selectFrom('audit_head').select('size').where('id', '=', 1).executeTakeFirst();
+  const fix = 'run `callvault serve` (it signs checkpoints while the log grows, --checkpoint-interval) or `callvault audit checkpoint` from cron';
   if (!latest) return [warn('audit-checkpoint', 'the audit log has no signed checkpoint', fix)];
-  const age = now.getTime() - Date.parse(latest.created_at);
-  if (age > DAY_MS) return [warn('audit-checkpoint', `the newest audit checkpoint is from ${latest.created_at}, more than a day ago`, fix)];
+  // an idle log needs no new checkpoint: only entries a day old and still unsigned are a finding
+  const unsigned = Number(head?.size ?? 0) - Number(latest.size);
+  if (unsigned > 0 && now.getTime() - Date.parse(latest.created_at) > DAY_MS)
+    return [warn('audit-checkpoint', `the newest audit checkpoint is from ${latest.created_at}, more than a day ago, and ${unsigned} entries since are unsigned`, fix)];
   return [ok('audit-checkpoint', `the newest audit checkpoint is from ${latest.created_at}`)];
 }
 

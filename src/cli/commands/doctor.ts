@@ -21,14 +21,14 @@ function serverUrl(value: string): URL {
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
     .command('doctor')
-    .description('check this deployment: key and data permissions, plaintext audio, audit witness and checkpoints, retention, and with --url the server from outside; exits 1 on any failure')
+    .description(
+      'check this deployment: key and data permissions, plaintext audio, audit witness and checkpoints, retention, and with --url the server from outside; exits 1 on any failure',
+    )
     .option('--url <url>', 'the server as clients reach it, e.g. https://callvault.example.org', serverUrl)
     .action(async (cmd: { url?: URL }) => {
       const opts = globals();
       const report = await runDoctor(dataDir(opts), environment(opts.config), { url: cmd.url });
-      print(opts, report, () =>
-        report.findings.map((f) => `${f.status.toUpperCase().padEnd(4)}  ${f.check}: ${f.message}${f.fix ? ` (fix: ${f.fix})` : ''}`).join('\n'),
-      );
+      print(opts, report, () => report.findings.map((f) => `${f.status.toUpperCase().padEnd(4)}  ${f.check}: ${f.message}${f.fix ? ` (fix: ${f.fix})` : ''}`).join('\n'));
       if (!report.ok) process.exitCode = 1;
     });
 }
