@@ -29,6 +29,7 @@ import * as retention from './commands/retention.js';
 import * as alerts from './commands/alerts.js';
 import * as scan from './commands/scan.js';
 import * as canary from './commands/canary.js';
+import * as doctor from './commands/doctor.js';
 
 export async function main(argv: string[]): Promise<void> {
   // everything callvault writes is for its own user only
@@ -69,6 +70,7 @@ export async function main(argv: string[]): Promise<void> {
     alerts,
     canary,
     scan,
+    doctor,
     demo,
     serve,
   ])
