@@ -113,6 +113,27 @@ const HOUR_MS = 3_600_000;
 /** evidence entries kept per alert: enough to follow, not the whole day of range requests */
 export const MAX_EVIDENCE_ENTRIES = 500;
 
+/** findings of one rule, account and window made one, as the alert they join: a batch's many accesses past a limit are one write */
+export function joinFindings(findings: readonly Finding[]): Finding[] {
+  const byKey = new Map<string, Finding>();
+  for (const f of findings) {
+    const prev = byKey.get(f.dedupKey);
+    byKey.set(
+      f.dedupKey,
+      prev
+        ? {
+            ...f,
+            entries: [...new Set([...prev.entries, ...f.entries])],
+            recordings: [...new Set([...prev.recordings, ...f.recordings])],
+            controllers: [...new Set([...prev.controllers, ...f.controllers])],
+            suspend: prev.suspend || f.suspend,
+          }
+        : f,
+    );
+  }
+  return [...byKey.values()];
+}
+
 function p(values: number[], q: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);

@@ -138,11 +138,13 @@ export class ArchiveScanner {
     const nameIds = this.found(name, 'inNames');
     const item: ScanItem = { path: maskPath(rel), size: 0, audio: false, kind: 'other', worldReadable: false, identifiers: nameIds };
     let head: Buffer;
+    let modified: Date;
     try {
       const fh = await open(path, 'r');
       try {
         const st = await fh.stat();
         item.size = st.size;
+        modified = st.mtime;
         item.worldReadable = (st.mode & 0o004) !== 0;
         head = Buffer.alloc(Math.min(12, st.size));
         await fh.read(head, 0, head.length, 0);
@@ -160,7 +162,7 @@ export class ArchiveScanner {
     if (looksLikeAudio(head)) {
       try {
         const info = await probeAudio(path);
-        this.counted(item, info, nameTime, (await lstat(path)).mtime);
+        this.counted(item, info, nameTime, modified);
         item.identifiers += await this.tags(path);
       } catch (err) {
         if (!isCallvaultError(err)) throw err;

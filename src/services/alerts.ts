@@ -10,7 +10,7 @@ import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { AlertRow } from '../db/alerts-repository.js';
 import { alertView, type AlertView } from '../alerts/alert.js';
 export type { AlertView } from '../alerts/alert.js';
-import { Detector, MAX_EVIDENCE_ENTRIES, RULES, type DetectorSources, type Finding, type RuleName } from '../alerts/detector.js';
+import { Detector, joinFindings, MAX_EVIDENCE_ENTRIES, RULES, type DetectorSources, type Finding, type RuleName } from '../alerts/detector.js';
 import { readEntry } from '../alerts/entries.js';
 import type { DatabaseSources } from '../alerts/sources.js';
 import { parseOverrides, withOverrides, type Thresholds } from '../alerts/thresholds.js';
@@ -214,7 +214,7 @@ export class AlertsService {
    */
   async raise(actor: Actor, findings: readonly Finding[]): Promise<AlertView[]> {
     const raised: AlertView[] = [];
-    for (const f of findings) {
+    for (const f of joinFindings(findings)) {
       const now = new Date().toISOString();
       let key = f.dedupKey;
       const existing = await this.vault.alerts.byDedupKey(key);

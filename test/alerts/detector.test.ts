@@ -6,7 +6,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Detector, type AccountFacts, type DetectorSources, type Finding, type RecordingFacts } from '../../src/alerts/detector.js';
+import { Detector, joinFindings, type AccountFacts, type DetectorSources, type Finding, type RecordingFacts } from '../../src/alerts/detector.js';
 import type { ReadEntry } from '../../src/alerts/entries.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../../src/alerts/thresholds.js';
 import type { AuditAction } from '../../src/audit/catalogue.js';
@@ -280,4 +280,14 @@ describe('export-volume', () => {
 test('the muted history finds nothing, however it looks', async () => {
   const d = new Detector(new MemorySources(), 'Europe/Stockholm');
   assert.deepEqual(await d.evaluate([access('d1', 'canary', T0), access('n1', 'vip', T0)], true), []);
+});
+
+test('findings of one rule, account and window join into one, with every entry and recording', async () => {
+  const window = Array.from({ length: 30 }, (_, i) => access('n1', `a1-join-${i}`, T0 + i * 40_000));
+  const found = await run(new MemorySources(), ordinaryHistory(3), window);
+  assert.ok(found.length > 1, 'several findings past the limit');
+  const joined = joinFindings(found);
+  assert.equal(joined.length, 1);
+  assert.deepEqual(joined[0]!.entries.sort(), found.flatMap((f) => f.entries).sort());
+  assert.equal(joined[0]!.evidence, found.at(-1)!.evidence, 'the latest evidence');
 });
