@@ -3,6 +3,7 @@
  * permissions, and plaintext audio where only encrypted objects belong. They read modes and the
  * first bytes of files; nothing is decrypted.
  */
+import { audioSignature } from '../audio/signature.js';
 import { lstat, open, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -98,22 +99,6 @@ export async function checkPermissions(dataDir: string, config: DataConfig): Pro
   }
   if (!findings.length) findings.push(ok('permissions', `the data directory ${dataDir} and what it holds are for their owner only`));
   return findings;
-}
-
-/** the kind of audio a file's first bytes show, or undefined */
-export function audioSignature(head: Buffer): string | undefined {
-  const magic = head.subarray(0, 4).toString('latin1');
-  if ((magic === 'RIFF' || magic === 'RF64' || magic === 'BW64') && head.subarray(8, 12).toString('latin1') === 'WAVE') return 'WAV';
-  if (magic.startsWith('ID3') && head[3]! >= 2 && head[3]! <= 4) return 'MP3 (ID3)';
-  // an MPEG audio frame: 11 sync bits, a version and layer that exist, a bitrate and a sample rate that exist
-  if (head.length >= 4 && head[0] === 0xff && (head[1]! & 0xe0) === 0xe0) {
-    const version = (head[1]! >> 3) & 3;
-    const layer = (head[1]! >> 1) & 3;
-    const bitrate = head[2]! >> 4;
-    const rate = (head[2]! >> 2) & 3;
-    if (version !== 1 && layer !== 0 && bitrate !== 15 && rate !== 3) return 'MP3';
-  }
-  return undefined;
 }
 
 async function head(path: string): Promise<Buffer | undefined> {

@@ -9,6 +9,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { opendir, open, lstat } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
+import { audioSignature } from '../audio/signature.js';
 import { probeAudio, probeSource, type AudioInfo } from '../audio/probe.js';
 import { detectIdentifiers, type Detection, type IdentifierType } from '../pii/detector.js';
 import { LABELS, redactText } from '../redaction/transcript.js';
@@ -159,7 +160,7 @@ export class ArchiveScanner {
     }
     if (item.worldReadable) this.report.exposed.worldReadable += 1;
     const nameTime = timeInName(name);
-    if (looksLikeAudio(head)) {
+    if (audioSignature(head) !== undefined) {
       try {
         const info = await probeAudio(path);
         this.counted(item, info, nameTime, modified);
@@ -281,7 +282,7 @@ export class ArchiveScanner {
     item.size = head.size;
     if (served) this.report.exposed.unauthenticated += 1;
     const nameTime = timeInName(name);
-    if (looksLikeAudio(head.bytes)) {
+    if (audioSignature(head.bytes) !== undefined) {
       try {
         const info = await probeSource({ size: head.size, read: async (position, length) => (await range(position, length)).bytes });
         this.counted(item, info, nameTime, undefined);
@@ -440,13 +441,6 @@ export function maskPath(rel: string): string {
       return out + part.slice(at);
     })
     .join('/');
-}
-
-/** WAV (RIFF or RF64 … WAVE), an ID3v2 tag, or an MPEG audio frame sync */
-function looksLikeAudio(head: Buffer): boolean {
-  if (head.length >= 12 && (head.toString('latin1', 0, 4) === 'RIFF' || head.toString('latin1', 0, 4) === 'RF64') && head.toString('latin1', 8, 12) === 'WAVE') return true;
-  if (head.length >= 3 && head.toString('latin1', 0, 3) === 'ID3') return true;
-  return head.length >= 2 && head[0] === 0xff && (head[1]! & 0xe0) === 0xe0;
 }
 
 function isTextSource(name: string): boolean {

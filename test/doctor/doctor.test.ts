@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { MAGIC } from '../../src/container/header.js';
-import { audioSignature } from '../../src/doctor/files.js';
+import { audioSignature } from '../../src/audio/signature.js';
 import { checkCheckpoint } from '../../src/doctor/vault.js';
 import { Vault } from '../../src/vault.js';
 import { cli, initVault, PASSPHRASE, removeDir, tempDir, type CliResult } from '../helpers.js';
