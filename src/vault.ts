@@ -99,7 +99,7 @@ export class Vault {
     private readonly keysDir: string,
     private readonly env: VaultEnvironment,
   ) {
-    this.recordings = new RecordingsRepository(database.db);
+    this.recordings = new RecordingsRepository(database.db, () => database.writer);
     this.controllers = new ControllersRepository(database.db);
     this.users = new UsersRepository(database.db);
     this.tenancy = new TenancyRepository(database.db);

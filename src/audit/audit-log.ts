@@ -11,6 +11,7 @@
 import { createHmac } from 'node:crypto';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import { leafHash } from './merkle.js';
+import { GroupCommit } from '../util/group-commit.js';
 import { catalogueProblem, type ActionFields, type AuditAction, type RefusableAction } from './catalogue.js';
 export type { RefusableAction } from './catalogue.js';
 import type { AuditRow, AuditStore, EntryColumns, StoredEntry } from './storage/audit-store.js';
@@ -162,11 +163,16 @@ export class AuditLog {
   /** the latest append through this log in this process: whether it was written, and when */
   lastAppend?: { ok: boolean; at: Date };
 
+  /** the appends of concurrent callers share one transaction (src/util/group-commit.ts) */
+  private readonly appends: GroupCommit<AuditRow, number>;
+
   constructor(
     private readonly store: AuditStore,
     /** the key of the identifier hashes, from the installation secret; absent while locked */
     private readonly identifierKey: () => Buffer | undefined,
-  ) {}
+  ) {
+    this.appends = new GroupCommit((rows) => store.appendMany(rows));
+  }
 
   /**
    * Appends one event and returns its index; throws AuditUnavailableError when it cannot. An
@@ -219,7 +225,7 @@ export class AuditLog {
     const text = entry.toString('utf8');
     const row: AuditRow = { entry: text, leaf_hash: leafHash(entry).toString('hex'), ...entryColumns(text) };
     try {
-      return await this.store.append(row);
+      return await this.appends.submit(row);
     } catch (err) {
       throw new AuditUnavailableError(err);
     }

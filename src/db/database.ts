@@ -10,6 +10,7 @@ import type { Database } from './schema.js';
 import type { AuditStore } from '../audit/storage/audit-store.js';
 import { SqliteAuditStore } from '../audit/storage/sqlite-audit-store.js';
 import { PostgresAuditStore } from '../audit/storage/postgres-audit-store.js';
+import { SqliteWriter } from './sqlite-writer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -26,6 +27,14 @@ export interface MetadataDatabase {
   sqlite?: SQLite.Database;
   /** the audit log's rows, stored the way this database does it best */
   auditStore: AuditStore;
+  /**
+   * SQLite: moves the hot durable writes (audit appends, recordings' pending rows and stored marks)
+   * to a writer thread from now on (src/db/sqlite-writer.ts), for a process that writes much: the
+   * server, an import. Does nothing on PostgreSQL, whose driver does not block the thread.
+   */
+  startWriter(): void;
+  /** the writer thread, once started */
+  readonly writer: SqliteWriter | undefined;
   /**
    * For a background job's own bookkeeping (where it stands, its lease): on SQLite a second
    * connection that does not wait for another process's write lock but fails at once
@@ -89,7 +98,9 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
     own.pragma('secure_delete = ON');
     return new Kysely<Database>({ dialect: new SqliteDialect({ database: rollbackAfterAbort(own) }) });
   };
-  const auditStore = sqlite ? new SqliteAuditStore(db, sqlite) : new PostgresAuditStore(db);
+  let writer: SqliteWriter | undefined;
+  const file = url.replace(/^sqlite:/, '');
+  const auditStore = sqlite ? new SqliteAuditStore(db, sqlite, () => writer) : new PostgresAuditStore(db);
   const forgetOverwritten = async () => {
     if (sqlite) {
       sqlite.pragma('wal_checkpoint(TRUNCATE)');
@@ -107,6 +118,13 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
     url,
     sqlite,
     auditStore,
+    startWriter() {
+      // an in-memory database is one connection's own: there is no file for a second to open
+      if (sqlite && !writer && file !== ':memory:' && file !== '') writer = new SqliteWriter(file);
+    },
+    get writer() {
+      return writer;
+    },
     get background() {
       if (!sqlite) return db;
       background ??= openBackground(url.replace(/^sqlite:/, ''));
@@ -114,6 +132,7 @@ export async function openDatabase(url: string): Promise<MetadataDatabase> {
     },
     forgetOverwritten,
     close: async () => {
+      if (writer) await writer.close();
       if (background) await background.destroy();
       await db.destroy();
     },
@@ -128,16 +147,24 @@ async function migrate(db: Kysely<Database>): Promise<void> {
 }
 
 /**
- * The SQLite connection as kysely gets it, except that a ROLLBACK after SQLite has already rolled
- * the transaction back does nothing. SQLite ends a transaction itself on some errors (SQLITE_FULL,
- * SQLITE_IOERR, SQLITE_NOMEM); kysely then still sends ROLLBACK, whose "no transaction is active"
- * error would replace the real one, and a full disk would answer 500 instead of 503.
+ * The SQLite connection as kysely gets it, except for two statements of its transactions:
+ * - a ROLLBACK after SQLite has already rolled the transaction back does nothing. SQLite ends a
+ *   transaction itself on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM); kysely then still
+ *   sends ROLLBACK, whose "no transaction is active" error would replace the real one, and a full
+ *   disk would answer 500 instead of 503;
+ * - BEGIN takes the write lock at once (IMMEDIATE). A deferred transaction that reads, then writes
+ *   after another connection (the writer thread, another process) committed cannot upgrade its
+ *   stale snapshot and fails with SQLITE_BUSY at once; an immediate one waits (busy_timeout).
  */
 function rollbackAfterAbort(sqlite: SQLite.Database): SQLite.Database {
   const nothing = sqlite.prepare('SELECT 1 WHERE 0');
+  const statement = (text: string) => {
+    if (text === 'rollback' && !sqlite.inTransaction) return nothing;
+    return sqlite.prepare(text === 'begin' ? 'begin immediate' : text);
+  };
   return new Proxy(sqlite, {
     get(target, prop) {
-      if (prop === 'prepare') return (text: string) => (text === 'rollback' && !target.inTransaction ? nothing : target.prepare(text));
+      if (prop === 'prepare') return statement;
       const value = Reflect.get(target, prop, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },

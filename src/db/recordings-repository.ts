@@ -7,6 +7,8 @@ import type { Scope } from '../policy/policy.js';
 import type { Database, DestroyedIdentifiersTable, RecordingRenditionsTable, RecordingsTable, RedactionState } from './schema.js';
 import type { IdentifierKind } from '../identifiers/blind-index.js';
 import { keepSubjectLinks } from '../recordings/destroyed.js';
+import { GroupCommit } from '../util/group-commit.js';
+import type { SqliteWriter } from './sqlite-writer.js';
 
 export type RecordingRow = Selectable<RecordingsTable>;
 export type NewRecording = Omit<Insertable<RecordingsTable>, 'state' | 'indexed'>;
@@ -57,14 +59,37 @@ const callTime = sql<string>`coalesce(started_at, imported_at)`;
 const ERASE_BATCH = 500;
 
 export class RecordingsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
-
-  /** A pending row reserves the id and the content hash while the object is written. */
-  async insertPending(row: NewRecording): Promise<void> {
+  /**
+   * The two writes of every stored recording, each shared by the recordings being stored at the
+   * same moment (an import's files, concurrent uploads): one durable commit for many of them.
+   */
+  // one statement each: a batch of 256 rows of about 25 columns stays far below SQLite's 32766 parameters
+  readonly #pending = new GroupCommit<NewRecording, void>(async (rows) => {
+    const writer = this.writer();
+    if (writer) return writer.insertPending(rows).then(() => rows.map(() => undefined));
     await this.db
       .insertInto('recordings')
-      .values({ ...row, state: 'pending', indexed: 0 })
+      .values(rows.map((row) => ({ ...row, state: 'pending' as const, indexed: 0 })))
       .execute();
+    return rows.map(() => undefined);
+  }, 256);
+  readonly #stored = new GroupCommit<string, boolean>(async (ids) => {
+    const writer = this.writer();
+    if (writer) return writer.markStored(ids);
+    const rows = await this.db.updateTable('recordings').set({ state: 'stored', writer: null }).where('id', 'in', ids).where('state', '=', 'pending').returning('id').execute();
+    const updated = new Set(rows.map((r) => r.id));
+    return ids.map((id) => updated.has(id));
+  }, 256);
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** the SQLite writer thread, when this process started one (src/db/sqlite-writer.ts) */
+    private readonly writer: () => SqliteWriter | undefined = () => undefined,
+  ) {}
+
+  /** A pending row reserves the id and the content hash while the object is written. */
+  insertPending(row: NewRecording): Promise<void> {
+    return this.#pending.submit(row);
   }
 
   /**
@@ -103,9 +128,8 @@ export class RecordingsRepository {
    * housekeeper judged its writer dead and removed or completed it). Throws on the unique index
    * when another attempt stored the same content first.
    */
-  async markStored(id: string): Promise<boolean> {
-    const r = await this.db.updateTable('recordings').set({ state: 'stored', writer: null }).where('id', '=', id).where('state', '=', 'pending').executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  markStored(id: string): Promise<boolean> {
+    return this.#stored.submit(id);
   }
 
   /** the stored recording with this content, if any; pending attempts do not count */

@@ -151,7 +151,8 @@ async function importOne(
     }
   }
   const result = await options.store({
-    source: createReadStream(c.path, { highWaterMark: 1024 * 1024 }),
+    // reads end at the size stat gave: the last read is sized to what is left, so no chunk is copied to fit
+    source: createReadStream(c.path, { highWaterMark: 1024 * 1024, end: Math.max(0, c.size - 1) }),
     audio,
     sidecar: { ...sidecar, controller: controllerId },
     transcript: c.transcript ? await readTranscript(c.transcript) : undefined,

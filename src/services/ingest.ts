@@ -149,6 +149,8 @@ export class IngestService {
       throw new CallvaultError(ErrorCodes.PASSPHRASE_REQUIRED, '--shred-source reads every stored copy back, so it needs the passphrase');
     }
     await this.trail.record(actor, { action: 'recording.import', outcome: 'success', detail: { stage: 'start', sources: paths.length } });
+    // the files' commits are written while the next files are encrypted, and grouped
+    vault.database.startWriter();
     const report = await importPaths(vault, paths, { ...options, store: (incoming) => this.ingest(actor, incoming, { examine: 'later' }) });
     const incomplete: ImportRun['incomplete'] = [];
     // The recordings are stored by now. Indexing can fail on its own (a full disk) and is done

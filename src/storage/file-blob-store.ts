@@ -4,7 +4,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -28,20 +28,14 @@ export class FileBlobStore implements BlobStore {
     const tmpDir = join(this.root, TMP);
     await mkdir(tmpDir, { recursive: true, mode: 0o700 });
     const tmp = join(tmpDir, `${this.#host}.${process.pid}.${randomBytes(8).toString('hex')}.part`);
-    const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
+    // flush: the descriptor is fsynced before it is closed, so 'close' means the data is durable
+    const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024, flush: true });
     const closed = once(stream, 'close');
     return {
       stream,
       commit: async () => {
         if (!stream.writableFinished) throw new Error('commit before the stream finished');
         await closed;
-        // fsync through any descriptor flushes the file's data on Linux and the BSDs
-        const fh = await open(tmp, 'r');
-        try {
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
         await mkdir(dirname(target), { recursive: true, mode: 0o700 });
         await rename(tmp, target);
         await fsyncDir(dirname(target));

@@ -158,6 +158,30 @@ export function auditStoreContract(name: string, url: () => Promise<{ url: strin
       await assertLogIsWritten();
     });
 
+    it('appendMany stores a group at consecutive positions in order, also while another connection appends', async () => {
+      const other = await openDatabase(dbUrl);
+      try {
+        const from = written.length;
+        const group = Array.from({ length: 25 }, (_, i) => rowOf('group', i));
+        const [positions, singles] = await Promise.all([store.appendMany(group), Promise.all(Array.from({ length: 10 }, (_, i) => other.auditStore.append(rowOf('single', i))))]);
+        assert.equal(positions.length, 25);
+        positions.forEach((p, i) => {
+          assert.equal(p, positions[0]! + i, 'one group, no entry of another connection inside it');
+          written[p] = group[i]!;
+        });
+        singles.forEach((p, i) => {
+          written[p] = rowOf('single', i);
+        });
+        assert.deepEqual(
+          [...positions, ...singles].sort((a, b) => a - b),
+          Array.from({ length: 35 }, (_, i) => from + i),
+        );
+      } finally {
+        await other.close();
+      }
+      await assertLogIsWritten();
+    });
+
     it('the probe writes nothing and leaves the head as it was', async () => {
       const size = await store.size();
       await store.probe(1000);
@@ -171,6 +195,7 @@ export function auditStoreContract(name: string, url: () => Promise<{ url: strin
       try {
         await assert.rejects(store.append(rowOf('refused', 0)));
         await assert.rejects(store.append(rowOf('refused', 1)));
+        await assert.rejects(store.appendMany([rowOf('refused', 2), rowOf('refused', 3)]), 'a group is stored whole or not at all');
         assert.equal(await store.size(), size, 'the head did not move');
         assert.deepEqual(await store.entries(size, size + 10), []);
       } finally {

@@ -27,6 +27,11 @@ export interface AuditStore {
    */
   append(row: AuditRow): Promise<number>;
   /**
+   * Stores the rows at the next positions, in order, in one transaction: all of them or none.
+   * Returns their positions. What a group commit of many callers' entries uses (src/audit/audit-log.ts).
+   */
+  appendMany(rows: AuditRow[]): Promise<number[]>;
+  /**
    * Whether an append could be written now, without adding an entry (readiness): a committed
    * update of the head that leaves it as it was. `busyMs` bounds the wait for another process's
    * write lock where that wait blocks the thread (SQLite).

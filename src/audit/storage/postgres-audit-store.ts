@@ -1,10 +1,13 @@
-/** The audit log on PostgreSQL: an append is one statement, so one round trip and one commit. */
+/**
+ * The audit log on PostgreSQL: an append is one statement, so one round trip and one commit; a
+ * group of entries is one transaction of two statements.
+ */
 import { sql } from 'kysely';
 import type { AuditRow } from './audit-store.js';
 import { SqlAuditStore } from './sql-audit-store.js';
 
 export class PostgresAuditStore extends SqlAuditStore {
-  async append(row: AuditRow): Promise<number> {
+  override async append(row: AuditRow): Promise<number> {
     // the head row's lock still orders appenders
     const result = await sql<{ seq: number }>`
       WITH head AS (UPDATE audit_head SET size = size + 1 WHERE id = 1 RETURNING size)
@@ -12,6 +15,11 @@ export class PostgresAuditStore extends SqlAuditStore {
       SELECT size - 1, ${row.entry}, ${row.leaf_hash}, ${row.recording_id}, ${row.identifier_hash}, ${row.time}, ${row.action}, ${row.outcome}, ${row.actor_id}, ${row.actor_name} FROM head
       RETURNING seq`.execute(this.db);
     return Number(result.rows[0]!.seq);
+  }
+
+  async appendMany(rows: AuditRow[]): Promise<number[]> {
+    if (rows.length === 1) return [await this.append(rows[0]!)];
+    return this.appendInTransaction(rows);
   }
 
   /** writes and flushes a new row version, so a full WAL disk or a standby fails it */

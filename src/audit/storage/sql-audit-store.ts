@@ -10,7 +10,7 @@ import type { AuditRow, AuditStore, StoredEntry } from './audit-store.js';
 export abstract class SqlAuditStore implements AuditStore {
   constructor(protected readonly db: Kysely<Database>) {}
 
-  abstract append(row: AuditRow): Promise<number>;
+  abstract appendMany(rows: AuditRow[]): Promise<number[]>;
   abstract probe(busyMs: number): Promise<void>;
 
   async size(): Promise<number> {
@@ -32,21 +32,29 @@ export abstract class SqlAuditStore implements AuditStore {
     return rows.map((r) => Buffer.from(r.leaf_hash, 'hex'));
   }
 
+  async append(row: AuditRow): Promise<number> {
+    return (await this.appendMany([row]))[0]!;
+  }
+
   /** the generic append: the head row's update takes its lock, which orders appenders */
-  protected appendInTransaction(row: AuditRow): Promise<number> {
+  protected appendInTransaction(rows: AuditRow[]): Promise<number[]> {
     return this.db.transaction().execute(async (tx) => {
       const head = await tx
         .updateTable('audit_head')
-        .set((eb) => ({ size: eb('size', '+', 1) }))
+        .set((eb) => ({ size: eb('size', '+', rows.length) }))
         .where('id', '=', 1)
         .returning('size')
         .executeTakeFirstOrThrow();
-      const index = Number(head.size) - 1;
-      await tx
-        .insertInto('audit_entries')
-        .values({ seq: index, ...row })
-        .execute();
-      return index;
+      const first = Number(head.size) - rows.length;
+      const seqs = rows.map((_, i) => first + i);
+      // PostgreSQL and SQLite bind at most 65535 and 32766 parameters per statement; 10 columns a row
+      for (let i = 0; i < rows.length; i += 1000) {
+        await tx
+          .insertInto('audit_entries')
+          .values(rows.slice(i, i + 1000).map((row, j) => ({ seq: first + i + j, ...row })))
+          .execute();
+      }
+      return seqs;
     });
   }
 }

@@ -8,37 +8,44 @@ import { sql, type Kysely } from 'kysely';
 import type SQLite from 'better-sqlite3';
 import type { Database } from '../../db/schema.js';
 import type { AuditRow } from './audit-store.js';
+import type { SqliteWriter } from '../../db/sqlite-writer.js';
 import { SqlAuditStore } from './sql-audit-store.js';
 
 export class SqliteAuditStore extends SqlAuditStore {
-  private readonly appendPrepared: (row: AuditRow) => number;
+  private readonly appendPrepared: (rows: AuditRow[]) => number[];
   private readonly touchPrepared: () => void;
 
   constructor(
     db: Kysely<Database>,
     private readonly sqlite: SQLite.Database,
+    /** the writer thread, when this process started one (src/db/sqlite-writer.ts) */
+    private readonly writer: () => SqliteWriter | undefined = () => undefined,
   ) {
     super(db);
-    const bump = sqlite.prepare('UPDATE audit_head SET size = size + 1 WHERE id = 1 RETURNING size');
+    const bump = sqlite.prepare('UPDATE audit_head SET size = size + ? WHERE id = 1 RETURNING size');
     const insert = sqlite.prepare(
       'INSERT INTO audit_entries (seq, entry, leaf_hash, recording_id, identifier_hash, time, action, outcome, actor_id, actor_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    const append = sqlite.transaction((row: AuditRow) => {
-      const index = Number((bump.get() as { size: number }).size) - 1;
-      insert.run(index, row.entry, row.leaf_hash, row.recording_id, row.identifier_hash, row.time, row.action, row.outcome, row.actor_id, row.actor_name);
-      return index;
+    const append = sqlite.transaction((rows: AuditRow[]) => {
+      const first = Number((bump.get(rows.length) as { size: number }).size) - rows.length;
+      return rows.map((row, i) => {
+        insert.run(first + i, row.entry, row.leaf_hash, row.recording_id, row.identifier_hash, row.time, row.action, row.outcome, row.actor_id, row.actor_name);
+        return first + i;
+      });
     });
-    this.appendPrepared = (row) => append.immediate(row);
+    this.appendPrepared = (rows) => append.immediate(rows);
     const touch = sqlite.prepare('UPDATE audit_head SET size = size WHERE id = 1');
     const probe = sqlite.transaction(() => touch.run());
     this.touchPrepared = () => probe.immediate();
   }
 
-  async append(row: AuditRow): Promise<number> {
+  async appendMany(rows: AuditRow[]): Promise<number[]> {
+    const writer = this.writer();
+    if (writer) return writer.appendAudit(rows);
     // The prepared path runs synchronously, so nothing interleaves with it; it is skipped while
     // a Kysely transaction holds the connection, which it would otherwise join.
-    if (!this.sqlite.inTransaction) return this.appendPrepared(row);
-    return this.appendInTransaction(row);
+    if (!this.sqlite.inTransaction) return this.appendPrepared(rows);
+    return this.appendInTransaction(rows);
   }
 
   /**

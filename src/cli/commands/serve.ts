@@ -70,6 +70,8 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
     maxConnections: opts.maxConnections,
     maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
   };
+  // a request's durable writes must not stop every other request while they commit
+  vault.database.startWriter();
   // loaded here, not at the top: every other command starts without fastify, its plugins and the route schemas
   const { buildServer } = await import('../../http/server.js');
   const app = await buildServer({

@@ -1,0 +1,72 @@
+/**
+ * The SQLite writer thread (src/db/sqlite-writer.ts): its own connection to the database file,
+ * the few hot durable writes prepared once, each request one IMMEDIATE transaction.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import SQLite from 'better-sqlite3';
+import type { AuditRow } from '../audit/storage/audit-store.js';
+import type { WriterReply, WriterRequest } from './sqlite-writer.js';
+
+const db = new SQLite((workerData as { file: string }).file);
+db.pragma('synchronous = FULL');
+db.pragma('foreign_keys = ON');
+db.pragma('busy_timeout = 10000');
+db.pragma('secure_delete = ON');
+
+const bump = db.prepare('UPDATE audit_head SET size = size + ? WHERE id = 1 RETURNING size');
+const insertEntry = db.prepare(
+  'INSERT INTO audit_entries (seq, entry, leaf_hash, recording_id, identifier_hash, time, action, outcome, actor_id, actor_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+);
+const appendAudit = db.transaction((rows: AuditRow[]) => {
+  const first = Number((bump.get(rows.length) as { size: number }).size) - rows.length;
+  return rows.map((row, i) => {
+    insertEntry.run(first + i, row.entry, row.leaf_hash, row.recording_id, row.identifier_hash, row.time, row.action, row.outcome, row.actor_id, row.actor_name);
+    return first + i;
+  });
+});
+
+/** one statement per set of columns given: rows leave out what takes the column's default */
+const inserts = new Map<string, SQLite.Statement>();
+const insertPending = db.transaction((rows: Record<string, unknown>[]) => {
+  for (const row of rows) {
+    const columns = Object.keys(row).filter((k) => row[k] !== undefined);
+    const key = columns.join(',');
+    let statement = inserts.get(key);
+    if (!statement) {
+      // the column names are the repository's own (NewRecording), never a caller's text
+      statement = db.prepare(`INSERT INTO recordings (${columns.join(', ')}, state, indexed) VALUES (${columns.map(() => '?').join(', ')}, 'pending', 0)`);
+      inserts.set(key, statement);
+    }
+    statement.run(...columns.map((c) => row[c]));
+  }
+});
+
+const stored = db.prepare("UPDATE recordings SET state = 'stored', writer = NULL WHERE id = ? AND state = 'pending'");
+const markStored = db.transaction((ids: string[]) => ids.map((id) => stored.run(id).changes === 1));
+
+function handle(request: WriterRequest): unknown {
+  switch (request.op) {
+    case 'audit':
+      return appendAudit.immediate(request.rows);
+    case 'insert-pending':
+      insertPending.immediate(request.rows as unknown as Record<string, unknown>[]);
+      return undefined;
+    case 'mark-stored':
+      return markStored.immediate(request.ids);
+    case 'close':
+      db.close();
+      return undefined;
+  }
+}
+
+parentPort!.on('message', (request: WriterRequest) => {
+  let reply: WriterReply;
+  try {
+    reply = { id: request.id, result: handle(request) };
+  } catch (err) {
+    const e = err as { message?: string; code?: string };
+    reply = { id: request.id, error: { message: String(e.message ?? err), code: typeof e.code === 'string' ? e.code : undefined } };
+  }
+  parentPort!.postMessage(reply);
+  if (request.op === 'close') parentPort!.close();
+});
