@@ -780,7 +780,7 @@ describe('web UI', { timeout: 420_000 }, () => {
     // the review is not among the subject requests: it has its own tab
     await dpo.goto('/privacy');
     assert.equal(await dpo.getByRole('heading', { name: 'Break-the-glass review' }).count(), 0, 'not under Subject requests');
-    await dpo.getByRole('tab', { name: 'Emergency access review' }).click();
+    await dpo.getByRole('tab', { name: 'Break-the-glass review' }).click();
     await dpo.waitForURL((u) => u.searchParams.get('section') === 'break-glass');
     const review = dpo.getByRole('region', { name: 'Break-the-glass review' });
     const card = review.getByRole('article').first();
@@ -1087,7 +1087,7 @@ describe('web UI', { timeout: 420_000 }, () => {
     // every section of the privacy officer's page and of the administration
     await dpo.setViewportSize(PHONE);
     await dpo.goto('/privacy');
-    for (const tab of ['Subject requests', 'Emergency access review', 'Approvals', 'Alerts', 'Retention and holds', 'Breach report']) {
+    for (const tab of ['Subject requests', 'Break-the-glass review', 'Approvals', 'Alerts', 'Retention and holds', 'Breach report']) {
       await dpo.getByRole('tab', { name: tab }).click();
       await dpo.getByRole('tab', { name: tab, selected: true }).waitFor();
       await dpo.locator('[role="tabpanel"] h2').first().waitFor();

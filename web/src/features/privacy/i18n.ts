@@ -5,7 +5,7 @@ const en = {
   sections: 'Parts of the privacy work',
   tabs: {
     requests: 'Subject requests',
-    'break-glass': 'Emergency access review',
+    'break-glass': 'Break-the-glass review',
     approvals: 'Approvals',
     alerts: 'Alerts',
     retention: 'Retention and holds',
