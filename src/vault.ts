@@ -18,6 +18,7 @@ import { AlertsRepository } from './db/alerts-repository.js';
 import { ControllersRepository } from './db/controllers-repository.js';
 import { UsersRepository } from './db/users-repository.js';
 import { TenancyRepository } from './db/tenancy-repository.js';
+import { NamesRepository } from './db/names-repository.js';
 import { SessionsRepository } from './db/sessions-repository.js';
 import { GrantsRepository } from './db/grants-repository.js';
 import { RetentionRepository } from './db/retention-repository.js';
@@ -79,6 +80,7 @@ export class Vault {
   readonly controllers: ControllersRepository;
   readonly users: UsersRepository;
   readonly tenancy: TenancyRepository;
+  readonly names: NamesRepository;
   readonly sessions: SessionsRepository;
   readonly grants: GrantsRepository;
   readonly coordination: CoordinationRepository;
@@ -103,6 +105,7 @@ export class Vault {
     this.controllers = new ControllersRepository(database.db);
     this.users = new UsersRepository(database.db);
     this.tenancy = new TenancyRepository(database.db);
+    this.names = new NamesRepository(database.db);
     this.sessions = new SessionsRepository(database.db);
     this.grants = new GrantsRepository(database.db);
     this.coordination = new CoordinationRepository(database.db);

@@ -283,6 +283,12 @@ export const AUDIT_CATALOGUE = {
   'token.revoke': { meaning: 'a machine token revoked', uses: ['controllerId'], detail: { tokenId: opt('string'), reason } },
   'controller.list': { meaning: 'controllers listed', uses: [], detail: { results: opt('integer'), reason } },
   'controller.create': { meaning: 'a controller created with its key pair', uses: ['controllerId'], detail: { keyId: opt('string'), reason } },
+  'name.list': { meaning: 'display names of region codes and agent ids listed', uses: [], detail: { reason } },
+  'name.set': {
+    meaning: 'the display name of a region code or an agent id set (`name: null`: removed)',
+    uses: [],
+    detail: { kind: opt('string'), id: opt('string'), name: opt('string|null'), reason },
+  },
   'processor.list': { meaning: 'processors listed', uses: [], detail: { results: opt('integer'), reason } },
   'processor.create': { meaning: 'a processor created', uses: [], detail: { processorId: opt('string'), reason } },
   'contract.list': { meaning: 'contracts listed', uses: [], detail: { results: opt('integer'), processorId: opt('string'), reason } },

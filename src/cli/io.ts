@@ -123,6 +123,14 @@ export function commaList(value: string): string[] {
 }
 
 /** commander option parser: text of 1 to `max` characters */
+/** commander option parser: one of a fixed list of words */
+export function oneOf<T extends string>(allowed: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(allowed as readonly string[]).includes(value)) throw new InvalidArgumentError(`is one of ${allowed.join(', ')}`);
+    return value as T;
+  };
+}
+
 export function text(max: number): (value: string) => string {
   return (value) => {
     if (value.trim().length === 0 || value.length > max) throw new InvalidArgumentError(`must be 1 to ${max} characters`);

@@ -13,6 +13,7 @@ import * as verify from './commands/verify.js';
 import * as keys from './commands/keys.js';
 import * as controllers from './commands/controllers.js';
 import * as processors from './commands/processors.js';
+import * as names from './commands/names.js';
 import * as contracts from './commands/contracts.js';
 import * as users from './commands/users.js';
 import * as tokens from './commands/tokens.js';
@@ -56,6 +57,7 @@ export async function main(argv: string[]): Promise<void> {
     keys,
     controllers,
     processors,
+    names,
     contracts,
     users,
     tokens,

@@ -560,6 +560,22 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('review_samples_period').on('review_samples').columns(['period', 'position']).unique().execute();
     },
   },
+
+  // display names for the region codes and agent ids recordings carry ("skane" → "Skåne"), so
+  // the web UI names them as people do; controllers and processors have names since 0001/0002
+  '0015_display_names': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('display_names')
+        // 'region' or 'agent'
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('display_names_pk', ['kind', 'id'])
+        .execute();
+    },
+  },
 };
 
 /** rows read per query, and rows written per UPDATE (6 parameters each: under SQLite's 32,766) */

@@ -334,6 +334,14 @@ export interface SigninFailuresTable {
   locked_until_ms: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
+/** a display name for a region code or an agent id as recordings carry them (migration 0015) */
+export interface DisplayNamesTable {
+  kind: 'region' | 'agent';
+  id: string;
+  name: string;
+  updated_at: string;
+}
+
 /** one background job (checkpoints, the redaction backlog) runs on one server at a time */
 export interface LeasesTable {
   name: string;
@@ -359,6 +367,7 @@ export interface Database {
   canaries: CanariesTable;
   review_periods: ReviewPeriodsTable;
   review_samples: ReviewSamplesTable;
+  display_names: DisplayNamesTable;
   recording_renditions: RecordingRenditionsTable;
   users: UsersTable;
   processors: ProcessorsTable;

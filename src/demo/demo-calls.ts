@@ -19,8 +19,8 @@ export const REASONS = [
   'Min pappa har fallit och slagit i huvudet.',
   'Jag har fått utslag efter en ny kräm.',
 ];
-const AGENTS = ['nurse-anna', 'nurse-erik', 'nurse-sara'];
-const REGIONS = ['stockholm', 'uppsala', 'skane'];
+export const AGENTS = ['nurse-anna', 'nurse-erik', 'nurse-sara'] as const;
+export const REGIONS = ['stockholm', 'uppsala', 'skane'] as const;
 
 export async function hasEspeak(): Promise<boolean> {
   return execFile('espeak-ng', ['--version'], { env: childEnvironment() }).then(

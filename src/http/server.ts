@@ -13,6 +13,7 @@ import { CallvaultError, ErrorCodes, httpStatus, isCallvaultError, unavailableEr
 import type { Vault } from '../vault.js';
 import { createServices, type Services } from '../services/index.js';
 import type { LogLevel } from '../config.js';
+import { DOCS_CSS, ICON_SVG, LOGO_SVG } from './brand.js';
 import { TLS_POLICY } from './tls.js';
 import { authenticate, SESSION_COOKIE, type AuthContext } from './auth.js';
 import { errorSchema } from './schemas.js';
@@ -182,7 +183,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       },
     },
   });
-  await app.register(import('@fastify/swagger-ui'), { routePrefix: '/api/docs', staticCSP: true });
+  // callvault's name and mark on the documentation page, not swagger-ui's
+  await app.register(import('@fastify/swagger-ui'), {
+    routePrefix: '/api/docs',
+    staticCSP: true,
+    logo: { type: 'image/svg+xml', content: Buffer.from(LOGO_SVG), href: '/api/docs', target: '_self' },
+    theme: {
+      title: 'callvault API',
+      css: [{ filename: 'callvault.css', content: DOCS_CSS }],
+      favicon: [{ filename: 'favicon.svg', rel: 'icon', sizes: 'any', type: 'image/svg+xml', content: Buffer.from(ICON_SVG) }],
+    },
+  });
 
   // JSON routes take JSON only: text/plain and multipart are what a cross-site form can send
   // without a preflight, so they are refused with 415 everywhere but the upload route

@@ -21,6 +21,7 @@ import { prepareToken, tokenLimits, type NewToken, type TokenSpec } from '../ide
 import type { ContractTerms, Principal } from '../policy/policy.js';
 import { checkNewController, checkNewProcessor, prepareContract, type ContractSpec } from '../tenancy/tenancy.js';
 import type { Vault } from '../vault.js';
+import { NAME_KINDS, type NameKind } from '../db/names-repository.js';
 import { actorRef, type Actor } from './actor.js';
 import type { AuditTrail, ServiceEvent } from './audit-trail.js';
 import { canonicalPerson, parseWorkHours, staffIdentifierKinds, staffIdentifierRows, storeStaffIdentifiers, type PersonIdentifiers } from './watchlists.js';
@@ -140,7 +141,7 @@ type Decision = 'approve' | 'refuse';
 
 export class AdministrationService {
   constructor(
-    private readonly deps: Pick<Vault, 'users' | 'sessions' | 'controllers' | 'tenancy' | 'keys' | 'database'>,
+    private readonly deps: Pick<Vault, 'users' | 'sessions' | 'controllers' | 'tenancy' | 'keys' | 'database' | 'names'>,
     private readonly trail: AuditTrail,
   ) {}
 
@@ -374,6 +375,30 @@ export class AdministrationService {
       this.deps.controllers.add({ id: spec.id, name: spec.name, created_at: new Date().toISOString() }),
     );
     return { id: spec.id, name: spec.name, keyId: key.keyId };
+  }
+
+  // ---- display names of region codes and agent ids
+
+  async listNames(actor: Actor, kind?: NameKind): Promise<Array<{ kind: NameKind; id: string; name: string }>> {
+    await this.trail.authorize(actor, 'tenancy:manage', 'name.list');
+    await this.trail.record(actor, { action: 'name.list', outcome: 'success' });
+    return this.deps.names.list(kind);
+  }
+
+  /** sets the display name of a region code or an agent id; `name` null removes it */
+  async setName(actor: Actor, spec: { kind: NameKind; id: string; name: string | null }): Promise<{ kind: NameKind; id: string; name: string | null; changed: boolean }> {
+    await this.trail.authorize(actor, 'tenancy:manage', 'name.set');
+    if (!NAME_KINDS.includes(spec.kind)) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, `a display name is for a ${NAME_KINDS.join(' or ')}`);
+    const id = spec.id.trim();
+    const name = spec.name?.trim() ?? null;
+    if (!id || id.length > 200) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'the id is 1 to 200 characters');
+    if (name !== null && (!name || name.length > 200)) throw new CallvaultError(ErrorCodes.INVALID_REQUEST, 'a display name is 1 to 200 characters');
+    let changed = true;
+    await this.change(actor, { action: 'name.set', outcome: 'success', detail: { kind: spec.kind, id, name } }, async () => {
+      if (name === null) changed = await this.deps.names.remove(spec.kind, id);
+      else await this.deps.names.set(spec.kind, id, name, new Date().toISOString());
+    });
+    return { kind: spec.kind, id, name, changed };
   }
 
   async listProcessors(actor: Actor): Promise<OrganisationView[]> {

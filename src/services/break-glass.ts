@@ -24,11 +24,16 @@ export interface BreakGlassPeriod {
   reviewedAt: string | null;
   reviewedBy: string | null;
   reviewNote: string | null;
+  /** who opened it, as the reviewer reads it ("anna", a nurse); null for an account since removed */
+  username: string | null;
+  role: string | null;
+  /** who reviewed it, by username */
+  reviewedByName: string | null;
 }
 
 export class BreakGlassService {
   constructor(
-    private readonly deps: Pick<Vault, 'grants'>,
+    private readonly deps: Pick<Vault, 'grants' | 'users'>,
     private readonly trail: AuditTrail,
   ) {}
 
@@ -58,7 +63,7 @@ export class BreakGlassService {
     const entry = { action: 'break-glass.start', controllerId: row.controller_id, breakGlassId: row.id } as const;
     await this.trail.record(actor, { ...entry, outcome: 'success', detail: { reason: row.reason, expiresAt: row.expires_at } });
     await this.#orFailure(actor, entry, () => this.deps.grants.addBreakGlass(row));
-    return view(row);
+    return (await this.#views([row]))[0]!;
   }
 
   /** periods, newest first: a privacy officer sees their controller's, an auditor all */
@@ -67,7 +72,7 @@ export class BreakGlassService {
     const controllerIds = principal.kind === 'user' && principal.role === 'dpo' ? controllerReach(principal, new Date()).map((r) => r.controllerId) : undefined;
     const rows = await this.deps.grants.breakGlassList({ unreviewed: filter.unreviewed, controllerIds });
     await this.trail.record(actor, { action: 'break-glass.list', outcome: 'success', detail: { results: rows.length } });
-    return rows.map(view);
+    return this.#views(rows);
   }
 
   /** a privacy officer's review of someone else's period of their controller; once */
@@ -88,7 +93,7 @@ export class BreakGlassService {
       await this.trail.record(actor, { ...entry, outcome: 'failure', detail: { reason: ErrorCodes.CONFLICT } });
       throw reviewedAlready();
     }
-    return view((await this.deps.grants.breakGlass(row.id))!);
+    return (await this.#views([(await this.deps.grants.breakGlass(row.id))!]))[0]!;
   }
 
   /**
@@ -115,7 +120,22 @@ export class BreakGlassService {
       await this.trail.record(actor, { ...entry, outcome: 'failure', detail: { reason: ErrorCodes.CONFLICT } });
       throw new CallvaultError(ErrorCodes.CONFLICT, 'this period has ended already');
     }
-    return view((await this.deps.grants.breakGlass(row.id))!);
+    return (await this.#views([(await this.deps.grants.breakGlass(row.id))!]))[0]!;
+  }
+
+  /** the periods as answered, with the usernames and roles of who opened and who reviewed them */
+  async #views(rows: BreakGlassRow[]): Promise<BreakGlassPeriod[]> {
+    const ids = [...new Set(rows.flatMap((r) => [r.user_id, r.reviewed_by].filter((x): x is string => x !== null)))];
+    const users = new Map((await Promise.all(ids.map((id) => this.deps.users.get(id)))).filter((u) => u !== undefined).map((u) => [u.id, u]));
+    return rows.map((row) => {
+      const owner = users.get(row.user_id);
+      return {
+        ...view(row),
+        username: owner?.username ?? null,
+        role: owner?.role ?? null,
+        reviewedByName: row.reviewed_by ? (users.get(row.reviewed_by)?.username ?? null) : null,
+      };
+    });
   }
 
   /** runs a change whose success entry is written; when it fails, a failure entry follows and the error is rethrown */
@@ -133,7 +153,7 @@ function reviewedAlready(): CallvaultError {
   return new CallvaultError(ErrorCodes.CONFLICT, 'this period has been reviewed already');
 }
 
-function view(row: BreakGlassRow): BreakGlassPeriod {
+function view(row: BreakGlassRow): Omit<BreakGlassPeriod, 'username' | 'role' | 'reviewedByName'> {
   return {
     id: row.id,
     userId: row.user_id,

@@ -7,6 +7,7 @@
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import type { User } from '../db/users-repository.js';
+import type { NameDirectory } from '../db/names-repository.js';
 import { OidcProviders, OidcSignInError, type OidcProviderConfig } from '../identities/oidc.js';
 import { userPrincipal } from '../identities/principal.js';
 import { startSession } from '../identities/sessions.js';
@@ -30,6 +31,11 @@ export interface SessionView {
   renditions: Rendition[];
   /** break-the-glass periods of this user that are open now */
   breakGlass: { id: string; controllerId: string; expiresAt: string }[];
+  /**
+   * what people call the controllers, processors, region codes and agent ids the answers name by
+   * id, for the interface to show; names of organisations and staff, never of patients
+   */
+  names: NameDirectory;
 }
 
 /** a new session: the cookie value for the adapter to set, and the session answer */
@@ -38,7 +44,7 @@ export interface StartedSession {
   session: SessionView;
 }
 
-type Deps = Pick<Vault, 'users' | 'sessions' | 'keys' | 'tenancy' | 'grants'>;
+type Deps = Pick<Vault, 'users' | 'sessions' | 'keys' | 'tenancy' | 'grants' | 'names'>;
 
 export class SessionsService {
   readonly #oidc: OidcProviders;
@@ -117,7 +123,7 @@ export class SessionsService {
     const [user, session] = await Promise.all([this.deps.users.get(me.user.id), this.deps.sessions.get(me.sessionIdHash)]);
     // ended between authentication and here (revoked, disabled): as if the cookie had not worked
     if (!user || !session || session.revoked_at) throw new CallvaultError(ErrorCodes.UNAUTHENTICATED, 'sign in first');
-    return sessionView(user, me.principal, session.csrf_token, session.expires_at);
+    return sessionView(user, me.principal, session.csrf_token, session.expires_at, await this.deps.names.directory());
   }
 
   /**
@@ -185,8 +191,8 @@ export class SessionsService {
   }
 
   async #start(user: User): Promise<StartedSession> {
-    const [started, principal] = await Promise.all([startSession(this.deps, user), userPrincipal(this.deps, user)]);
-    return { cookie: started.cookie, session: sessionView(user, principal, started.csrfToken, started.expiresAt) };
+    const [started, principal, names] = await Promise.all([startSession(this.deps, user), userPrincipal(this.deps, user), this.deps.names.directory()]);
+    return { cookie: started.cookie, session: sessionView(user, principal, started.csrfToken, started.expiresAt, names) };
   }
 
   async #oidcRefused(actor: Actor, provider: string, step: 'start' | 'callback', err: unknown): Promise<never> {
@@ -221,7 +227,7 @@ function userAuditActor(user: User): AuditActor {
   return { type: 'user', id: user.id, name: user.username, role: user.role };
 }
 
-function sessionView(user: User, principal: UserPrincipal, csrfToken: string, expiresAt: string): SessionView {
+function sessionView(user: User, principal: UserPrincipal, csrfToken: string, expiresAt: string, names: NameDirectory): SessionView {
   const now = new Date().toISOString();
   return {
     user: { id: user.id, username: user.username, role: user.role, controllerId: user.controller_id, processorId: user.processor_id, agent: user.agent, team: user.team },
@@ -231,5 +237,6 @@ function sessionView(user: User, principal: UserPrincipal, csrfToken: string, ex
     purposes: [...PURPOSES],
     renditions: RENDITIONS.filter((r) => r === 'redacted' || can(principal, 'recording:unredacted')),
     breakGlass: principal.breakGlass.filter((g) => g.expiresAt > now).map((g) => ({ id: g.id, controllerId: g.controllerId, expiresAt: g.expiresAt })),
+    names,
   };
 }

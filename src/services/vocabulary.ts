@@ -26,3 +26,4 @@ export type { RecordingRow } from '../db/recordings-repository.js';
 export type { Approval, RedactionState } from '../db/schema.js';
 export { APPROVALS } from '../db/schema.js';
 export { REDACTION_STATES } from './redaction.js';
+export { NAME_KINDS, type NameKind } from '../db/names-repository.js';

@@ -223,7 +223,7 @@ describe('administration: no change without its entry (issue 15)', () => {
       },
     });
     const service = new AdministrationService(
-      { users: v.users, sessions: v.sessions, controllers: v.controllers, tenancy, keys: v.keys, database: v.database },
+      { users: v.users, sessions: v.sessions, controllers: v.controllers, tenancy, keys: v.keys, database: v.database, names: v.names },
       new AuditTrail(v.audit),
     );
     const start = await v.audit.size();

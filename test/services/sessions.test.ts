@@ -99,6 +99,20 @@ test('the session answer lists the permissions of each role and the open break-t
   }
   const nurse = await signedInUser(server, { role: 'nurse', controllerId: 'region-a', agent: 'a1' });
   const admin = await signedInUser(server, { role: 'admin' });
+
+  // display names of what answers name by id: the controllers' own, and the regions' and agents' set on the host
+  const before = (await nurse.client.get(`${API}/auth/session`)).json.names;
+  assert.deepEqual(before.controllers, [{ id: 'region-a', name: 'Region A' }]);
+  assert.deepEqual([before.regions, before.agents], [[], []]);
+  await server.vault.names.set('region', 'skane', 'Skåne', new Date().toISOString());
+  await server.vault.names.set('agent', 'a1', 'Anna Lind', new Date().toISOString());
+  await server.vault.names.set('region', 'skane', 'Region Skåne', new Date().toISOString());
+  const named = (await nurse.client.get(`${API}/auth/session`)).json.names;
+  assert.deepEqual([named.regions, named.agents], [[{ id: 'skane', name: 'Region Skåne' }], [{ id: 'a1', name: 'Anna Lind' }]], 'set again, a name is replaced');
+  assert.equal(await server.vault.names.remove('region', 'skane'), true);
+  assert.equal(await server.vault.names.remove('region', 'skane'), false);
+  assert.deepEqual((await nurse.client.get(`${API}/auth/session`)).json.names.regions, []);
+
   assert.ok((await nurse.client.get(`${API}/auth/session`)).json.permissions.includes('recording:play'));
   assert.ok(!(await admin.client.get(`${API}/auth/session`)).json.permissions.includes('recording:play'));
 
@@ -127,6 +141,11 @@ test('break-the-glass start, list, review and end are each audited through the s
   assert.ok((await services.breakGlass.list(auditor, { unreviewed: true })).some((p) => p.id === period.id));
   const reviewed = await services.breakGlass.review(dpo, period.id, 'justified: unconscious caller');
   assert.equal(reviewed.reviewNote, 'justified: unconscious caller');
+  // the reviewer reads who opened it and who reviewed it by name, not by account id
+  assert.deepEqual(
+    [reviewed.username, reviewed.role, reviewed.reviewedByName],
+    [nurse.kind === 'user' ? nurse.user.username : '?', 'nurse', dpo.kind === 'user' ? dpo.user.username : '?'],
+  );
   await assert.rejects(services.breakGlass.review(dpo, period.id, 'again'), { code: ErrorCodes.CONFLICT });
   const ended = await services.breakGlass.end(nurse, period.id);
   assert.ok(ended.expiresAt <= new Date().toISOString());
@@ -150,6 +169,8 @@ test('break-the-glass start, list, review and end are each audited through the s
     { action: 'break-glass.end', outcome: 'success', actor: 'nurse', breakGlassId: period.id, reason: undefined, ip: '192.0.2.1' },
     { action: 'break-glass.end', outcome: 'denied', actor: 'dpo', breakGlassId: undefined, reason: 'role', ip: '192.0.2.1' },
   ]);
+  const listed = (await services.breakGlass.list(auditor, {})).find((p) => p.id === period.id);
+  assert.deepEqual([listed?.username, listed?.role, listed?.reviewedByName], [reviewed.username, 'nurse', reviewed.reviewedByName], 'the list names them too');
 });
 
 test('break-the-glass start refused by the audit log starts nothing', async () => {

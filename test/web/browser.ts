@@ -290,7 +290,7 @@ export class Screenshots {
   readonly taken = new Map<string, string>();
   #dir: Promise<string> | undefined;
 
-  /** the page as it is now, 1280×800, into the suite's output directory */
+  /** the page as it is now, at the viewport's size (1280×800 unless a test changed it), into the suite's output directory */
   async take(page: Page, name: string): Promise<void> {
     this.#dir ??= tempDir('out', 'screenshots');
     const path = join(await this.#dir, `${name}.png`);
@@ -298,8 +298,8 @@ export class Screenshots {
     this.taken.set(name, path);
   }
 
-  /** each is a PNG of the viewport's size; copied into docs/screenshots/ when asked to */
-  async check(names: readonly string[], update: boolean): Promise<string[]> {
+  /** each is a PNG of the viewport's size (or the size given for it); copied into docs/screenshots/ when asked to */
+  async check(names: readonly string[], update: boolean, sizes: Readonly<Record<string, { width: number; height: number }>> = {}): Promise<string[]> {
     const problems: string[] = [];
     for (const name of names) {
       const path = this.taken.get(name);
@@ -309,7 +309,8 @@ export class Screenshots {
       }
       const png = await readFile(path);
       if (png.length < 1000 || !png.subarray(0, 8).equals(PNG)) problems.push(`${name}: not a PNG`);
-      else if (png.readUInt32BE(16) !== VIEWPORT.width || png.readUInt32BE(20) !== VIEWPORT.height) problems.push(`${name}: ${png.readUInt32BE(16)}×${png.readUInt32BE(20)}`);
+      else if (png.readUInt32BE(16) !== (sizes[name] ?? VIEWPORT).width || png.readUInt32BE(20) !== (sizes[name] ?? VIEWPORT).height)
+        problems.push(`${name}: ${png.readUInt32BE(16)}×${png.readUInt32BE(20)}`);
       else if (update) {
         await mkdir(join(REPO, 'docs', 'screenshots'), { recursive: true });
         await copyFile(path, join(REPO, 'docs', 'screenshots', `${name}.png`));

@@ -12,11 +12,16 @@ import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { syntheticPersonnummer, syntheticPhone } from '../../src/demo/synthetic-identity.js';
 import { shredCutoff } from '../../src/retention/periods.js';
 import { cli } from '../helpers.js';
-import { Screenshots, fetchFromPage, freshCode, newPassword, openBrowser, signIn, startDemo, watchAudio, type DemoRecording, type DemoServer } from './browser.js';
+import { Screenshots, VIEWPORT, fetchFromPage, freshCode, newPassword, openBrowser, signIn, startDemo, watchAudio, type DemoRecording, type DemoServer } from './browser.js';
 
 const CALLS = 6;
 /** the demo's agents in turn, call i by AGENTS[i % 3] (src/demo/demo-calls.ts) */
 const DEMO_AGENTS = ['nurse-anna', 'nurse-erik', 'nurse-sara'];
+/** the display names the demo gives its regions and agents (src/demo/demo-names.ts) */
+const REGION_NAMES: Record<string, string> = { stockholm: 'Stockholm', uppsala: 'Uppsala', skane: 'Skåne' };
+const AGENT_NAMES: Record<string, string> = { 'nurse-anna': 'Anna Lind', 'nurse-erik': 'Erik Berg', 'nurse-sara': 'Sara Holm' };
+/** the phone's width the pages must fit */
+const PHONE = { width: 390, height: 844 };
 const SCREENSHOTS = [
   'signin-enrolment',
   'recordings',
@@ -32,6 +37,10 @@ const SCREENSHOTS = [
   'breach',
   'breach-imy',
   'alerts',
+  'break-glass-review',
+  'phone-recordings',
+  'phone-player',
+  'phone-audit',
 ] as const;
 
 /** polls `read` until `ok` holds, then returns the value; fails with the last value seen */
@@ -91,7 +100,7 @@ async function fact(page: Page, name: string): Promise<string> {
   ).trim();
 }
 
-describe('web UI', { timeout: 180_000 }, () => {
+describe('web UI', { timeout: 420_000 }, () => {
   let server: DemoServer;
   const contexts: BrowserContext[] = [];
   const shots = new Screenshots();
@@ -102,6 +111,8 @@ describe('web UI', { timeout: 180_000 }, () => {
   let listened: { id: string; purpose: string; purposeLabel: string } | undefined;
   /** the audio requests of her page */
   let audioSeen: ReturnType<typeof watchAudio> | undefined;
+  /** the call anna played in the original, and its caller's personnummer as shown */
+  let original: { id: string; personnummer: string } | undefined;
 
   const pages = new Map<string, Page>();
   const pageErrors: string[] = [];
@@ -178,15 +189,19 @@ describe('web UI', { timeout: 180_000 }, () => {
       (ids) => ids.join() === sorted(annaCalls.map((r) => r.id)).join(),
     );
     const rows = await tableRows(anna.locator('table.recordings'));
-    assert.deepEqual([...new Set(rows.map((r) => cell(r, 'Agent')))], ['nurse-anna']);
+    // regions, agents and the region owner by their names, not their ids
+    assert.deepEqual([...new Set(rows.map((r) => cell(r, 'Agent')))], [AGENT_NAMES['nurse-anna']]);
+    assert.deepEqual(rows.map((r) => cell(r, 'Region')).sort(), annaCalls.map((c) => REGION_NAMES[c.region!]).sort());
+    assert.deepEqual([...new Set(rows.map((r) => cell(r, 'Region owner')))], ['Region Demo']);
     await shots.take(anna, 'recordings');
 
-    // a filter narrows the list and lives in the address
+    // a filter narrows the list and lives in the address: a region typed by its name, kept by its id
     const filters = anna.getByRole('form', { name: 'Filters' });
     const region = annaCalls[0]!.region!;
-    await filters.getByLabel('Region', { exact: true }).fill(region);
+    await filters.getByLabel('Region', { exact: true }).fill(REGION_NAMES[region]!);
     await filters.getByRole('button', { name: 'Search' }).click();
     await anna.waitForURL((u) => u.searchParams.get('region') === region);
+    assert.equal(await filters.getByLabel('Region', { exact: true }).inputValue(), REGION_NAMES[region], 'the filter shows the name');
     const inRegion = annaCalls.filter((r) => r.region === region).map((r) => r.id);
     await eventually(
       `anna’s calls in ${region}`,
@@ -210,7 +225,9 @@ describe('web UI', { timeout: 180_000 }, () => {
     const call = annaCalls[0]!;
     await anna.locator(`a[href="/recordings/${call.id}"]`).click();
     await anna.getByRole('heading', { name: /^Call on / }).waitFor();
-    assert.deepEqual([await fact(anna, 'Personnummer'), await fact(anna, 'Caller')], ['[PERSONNUMMER]', '[TELEFON]']);
+    // the labels the server writes in Swedish, in the interface's language
+    assert.deepEqual([await fact(anna, 'Personnummer'), await fact(anna, 'Caller')], ['[PERSONAL ID]', '[PHONE]']);
+    assert.deepEqual([await fact(anna, 'Region'), await fact(anna, 'Agent'), await fact(anna, 'Region owner')], [REGION_NAMES[call.region!], 'Anna Lind', 'Region Demo']);
 
     // a purpose first: the start button waits for one
     await anna.getByRole('button', { name: 'Play…' }).click();
@@ -263,6 +280,11 @@ describe('web UI', { timeout: 180_000 }, () => {
       () => regions.count(),
       (n) => n === spans,
     );
+    // each span named in the interface's language, and the transcript's labels too ([TELEFON] is the server's)
+    assert.deepEqual([...new Set(await anna.locator('[data-testid="waveform"] [part="region-content"]').allTextContents())].sort(), ['personal identity number', 'phone number']);
+    const masks = [...new Set(await player.locator('.transcript .word.redacted').allTextContents())].sort();
+    assert.deepEqual(masks, ['[PERSONAL ID]', '[PHONE]']);
+    assert.deepEqual(await player.getByLabel('Speed').locator('option').allTextContents(), ['0.75×', '1×', '1.25×', '1.5×', '2×']);
     await summary.click();
     // the waveform, the removed spans and the transcript with its current word in one picture
     await player.evaluate((el) => el.scrollIntoView({ block: 'start' }));
@@ -333,6 +355,16 @@ describe('web UI', { timeout: 180_000 }, () => {
     const nav = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
     assert.deepEqual(nav, ['Audit log'], 'an auditor has no recordings to open');
     await page.getByText('Verified: the log is intact').waitFor({ timeout: 20_000 });
+    // the figures are of one moment: the checkpoint shown, and the entries the verification recomputed beyond it
+    const recomputed = Number(/Entries recomputed: (\d+)\./.exec((await page.locator('.verify-result').textContent()) ?? '')?.[1]);
+    const signedSize = Number(await fact(page, 'Tree size'));
+    const since = Number(/^(\d+),/.exec(await fact(page, 'Entries since'))?.[1]);
+    assert.ok(signedSize > 0 && since > 0, `checkpoint ${signedSize}, ${since} since`);
+    assert.equal(recomputed, signedSize + since, 'entries recomputed = the checkpoint’s size + the entries since');
+    assert.equal(
+      await page.getByTestId('verify-covers').textContent(),
+      `The checkpoint below is among those checked: its ${signedSize} entries, and ${since === 1 ? 'the one entry' : `the ${since} entries`} added after it was signed (by reading this page, among others).`,
+    );
     await shots.take(page, 'audit');
 
     const filters = page.getByRole('form', { name: 'Filter the log' });
@@ -418,6 +450,10 @@ describe('web UI', { timeout: 180_000 }, () => {
     const glass = anna.getByRole('dialog', { name: 'Emergency access (break the glass)' });
     await glass.waitFor();
     assert.ok(await glass.getByRole('button', { name: 'Open emergency access' }).isDisabled(), 'no reason, no confirmation, no emergency access');
+    // the calls of a region owner (the controller) open, chosen by its name: not the recordings' Region
+    const owner = glass.getByLabel('Region owner (data controller)');
+    assert.deepEqual([await owner.inputValue(), (await owner.locator('option:checked').textContent())?.trim()], ['region-demo', 'Region Demo']);
+    assert.equal(await glass.getByLabel('Region', { exact: true }).count(), 0);
     await glass.getByLabel('Reason').fill('Synthetic demo: a caller collapsed during the call');
     await shots.take(anna, 'break-glass');
     await glass.getByRole('button', { name: 'Cancel' }).click();
@@ -474,6 +510,27 @@ describe('web UI', { timeout: 180_000 }, () => {
     // without an access the server asks for a purpose (400) before it looks at the role: refused all the same
     const bare = (await fetchFromPage(page, 'GET', `/api/v1/recordings/${id}/audio`)).status;
     assert.ok(bare === 400 || bare === 403, `audio without an access: ${bare}`);
+  });
+
+  test('the API documentation at /api/docs shows callvault’s name and mark, not swagger-ui’s', async () => {
+    const admin = pages.get('admin');
+    assert.ok(admin, 'the administrator signed in in an earlier test');
+    const docs = await admin.context().newPage();
+    try {
+      // swagger-ui's bundle is large: on a busy machine it takes a while to run
+      await docs.goto('/api/docs/', { timeout: 60_000 });
+      await docs.getByText(/^A vault for recorded healthcare calls\./).waitFor({ timeout: 60_000 });
+      assert.equal(await docs.title(), 'callvault API');
+      const logo = docs.locator('.swagger-ui .topbar .topbar-wrapper img');
+      await logo.waitFor();
+      assert.match((await logo.getAttribute('src')) ?? '', /^data:image\/svg\+xml;base64,/);
+      assert.ok((await logo.evaluate((img: HTMLImageElement) => img.naturalWidth)) > 0, 'the logo is drawn');
+      assert.match(Buffer.from((await logo.getAttribute('src'))!.split(',')[1]!, 'base64').toString(), /callvault/);
+      assert.deepEqual(await docs.locator('link[rel="icon"]').evaluateAll((links) => links.map((l) => l.getAttribute('type'))), ['image/svg+xml']);
+      assert.equal(await docs.locator('.swagger-ui .topbar').evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(28, 61, 110)', 'in the interface’s blue');
+    } finally {
+      await docs.close();
+    }
   });
 
   test('when the session ends under an open page, signing in again keeps the place and finishes the action', async () => {
@@ -537,6 +594,7 @@ describe('web UI', { timeout: 180_000 }, () => {
     const banner = anna.getByRole('alert').filter({ hasText: 'EMERGENCY ACCESS ACTIVE' });
     const stop = banner.getByRole('button', { name: 'End emergency access now' });
     await banner.waitFor();
+    await banner.getByText(/^EMERGENCY ACCESS ACTIVE for Region Demo until /).waitFor();
     await eventually(
       'the list under break-the-glass',
       () => listedIds(anna),
@@ -572,8 +630,10 @@ describe('web UI', { timeout: 180_000 }, () => {
     const page = await browserFor('dpo');
     await page.goto('/');
     await signIn(page, server.users.get('dpo')!);
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Subject requests' }).click();
-    await page.getByRole('heading', { name: 'Subject requests', level: 1 }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Privacy' }).click();
+    await page.getByRole('heading', { name: 'Privacy', level: 1 }).waitFor();
+    // subject requests are the first of the page's sections
+    assert.equal(await page.getByRole('tab', { name: 'Subject requests' }).getAttribute('aria-selected'), 'true');
     // the personnummer spoken in the first demo call, which is anna's
     const pnr = syntheticPersonnummer(1000);
     const form = page.getByRole('form', { name: 'The person' });
@@ -583,7 +643,7 @@ describe('web UI', { timeout: 180_000 }, () => {
     await page.getByText(/ of the person in your reach\.$/).waitFor();
     const found = await tableRows(page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Found in' }) }));
     assert.equal(found.length, 1, 'one demo call speaks this personnummer');
-    assert.equal(cell(found[0]!, 'Agent'), 'nurse-anna');
+    assert.equal(cell(found[0]!, 'Agent'), AGENT_NAMES['nurse-anna']);
     assert.match(cell(found[0]!, 'Found in'), /metadata/);
     assert.ok(!page.url().includes(pnr.slice(2, 8)), 'the personnummer is not in the address');
     await shots.take(page, 'privacy');
@@ -634,7 +694,7 @@ describe('web UI', { timeout: 180_000 }, () => {
     await nils.getByText(/waits for approval by your organisation’s privacy officer: you can sign in once they have approved it/).waitFor();
 
     // the privacy officer sees what waits and approves it
-    await dpo.goto('/privacy');
+    await dpo.goto('/privacy?section=approvals');
     const approvals = dpo.getByRole('region', { name: 'Approvals' });
     const accounts = approvals.locator('table.approvals').filter({ has: dpo.getByRole('columnheader', { name: 'Username' }) });
     const rows = await eventually(
@@ -645,7 +705,7 @@ describe('web UI', { timeout: 180_000 }, () => {
     const waiting = rows.find((r) => cell(r, 'Username') === 'nils')!;
     assert.deepEqual(
       ['Role', 'Organisation', 'Agent', 'Requested'].map((c) => cell(waiting, c)),
-      ['nurse', 'staff of region-demo', 'nurse-nils', 'new account'],
+      ['nurse', 'staff of Region Demo', 'nurse-nils', 'new account'],
     );
     await dpo.evaluate(() => window.scrollTo(0, 0));
     await shots.take(dpo, 'approvals');
@@ -666,31 +726,97 @@ describe('web UI', { timeout: 180_000 }, () => {
     await nils.getByRole('heading', { name: 'Recordings', level: 1 }).waitFor();
   });
 
-  test('a purpose stated for the original shows the caller and personnummer in clear', async () => {
+  test('a purpose stated for the original shows the caller and personnummer in clear, written the Swedish way, and says the identifiers are audible', async () => {
     const call = annaCalls[0]!;
     await anna.goto(`/recordings/${call.id}`);
     await anna.getByRole('heading', { name: /^Call on / }).waitFor();
-    assert.equal(await fact(anna, 'Personnummer'), '[PERSONNUMMER]');
+    assert.equal(await fact(anna, 'Personnummer'), '[PERSONAL ID]');
     await anna.getByRole('button', { name: 'Play…' }).click();
     const dialog = anna.getByRole('dialog', { name: 'Why are you listening?' });
     await dialog.getByLabel('Purpose', { exact: true }).selectOption('patient-follow-up');
     await dialog.getByLabel('Original (identifiers audible)').check();
     await dialog.getByRole('button', { name: 'Start listening' }).click();
     await dialog.waitFor({ state: 'detached' });
-    const shownPnr = digits(
-      await eventually(
-        'the personnummer in clear',
-        () => fact(anna, 'Personnummer'),
-        (v) => /\d/.test(v),
-      ),
+    const shownPnr = await eventually(
+      'the personnummer in clear',
+      () => fact(anna, 'Personnummer'),
+      (v) => /\d/.test(v),
     );
-    const shownPhone = digits(await fact(anna, 'Caller'));
+    const shownPhone = await fact(anna, 'Caller');
+    // 19371020-9887 and 070-174 06 64, as Swedes write them, not 193710209887 and +46701740664
+    assert.match(shownPnr, /^\d{8}-\d{4}$/);
+    assert.match(shownPhone, /^0\d{1,3}-[\d ]+$/);
     const spoken = [...Array(CALLS).keys()]
       .filter((i) => DEMO_AGENTS[i % 3] === 'nurse-anna')
-      .map((i) => ({ pnr: syntheticPersonnummer(1000 + i), phone: digits(syntheticPhone(1000 + i)) }));
+      .map((i) => ({ pnr: syntheticPersonnummer(1000 + i), phone: syntheticPhone(1000 + i) }));
     assert.ok(
-      spoken.some((p) => shownPnr.endsWith(p.pnr.slice(2)) && shownPnr.length >= 10 && shownPhone.slice(-9) === p.phone.slice(-9)),
+      spoken.some((p) => shownPnr === `${p.pnr.slice(0, 8)}-${p.pnr.slice(8)}` && shownPhone === p.phone),
       `the caller (${shownPhone}) and personnummer (${shownPnr}) of one of anna’s demo calls are shown`,
+    );
+    original = { id: call.id, personnummer: shownPnr };
+
+    // the original says, as a warning, that the identifiers are audible: nothing was removed
+    const player = anna.getByRole('region', { name: 'Audio player' });
+    const notice = player.getByRole('note').filter({ hasText: 'Original: the identifiers in this call are audible.' });
+    await notice.waitFor();
+    assert.equal(await notice.evaluate((el) => el.className), 'warning audible');
+    assert.equal(await player.getByText(/identifier spans? removed/).count(), 0, 'no “identifier spans removed” in the original');
+    await player.getByText(/^\d+ places where identifiers are spoken \(audible in this version\)$/).waitFor();
+    // the spans are marked, named in the interface's language
+    const labels = anna.locator('[data-testid="waveform"] [part="region-content"]');
+    await eventually(
+      'the spans’ labels on the waveform',
+      async () => (await labels.allTextContents()).sort(),
+      (l) => l.length >= 2 && l.every((x) => ['personal identity number', 'phone number'].includes(x)) && l.includes('phone number'),
+    );
+    // the transcript of the original has the identifiers themselves, not labels
+    assert.equal(await player.locator('.transcript .word.redacted').count(), 0);
+  });
+
+  test('the privacy officer reviews break-the-glass in a section of its own, by who opened it, and sees in the access log that the original was played', async () => {
+    const dpo = pages.get('dpo');
+    assert.ok(dpo && original, 'the privacy officer signed in and anna played an original in earlier tests');
+
+    // the review is not among the subject requests: it has its own tab
+    await dpo.goto('/privacy');
+    assert.equal(await dpo.getByRole('heading', { name: 'Break-the-glass review' }).count(), 0, 'not under Subject requests');
+    await dpo.getByRole('tab', { name: 'Break-the-glass review' }).click();
+    await dpo.waitForURL((u) => u.searchParams.get('section') === 'break-glass');
+    const review = dpo.getByRole('region', { name: 'Break-the-glass review' });
+    const card = review.getByRole('article').first();
+    await card.waitFor();
+    // anna's period from the break-the-glass test: who, by name and role, and the region owner by its name
+    assert.equal(await fact(dpo, 'Who'), 'anna (nurse)');
+    assert.equal(await fact(dpo, 'Region owner'), 'Region Demo');
+    assert.match(await fact(dpo, 'Reason'), /^Synthetic demo: a caller collapsed during the call$/);
+    await dpo.evaluate(() => window.scrollTo(0, 0));
+    await shots.take(dpo, 'break-glass-review');
+    await card.getByLabel('Review note').fill('Justified: the caller was unconscious; ended at once.');
+    await card.getByRole('button', { name: 'Mark as reviewed' }).click();
+    await review.getByText('Review saved.').waitFor();
+
+    // the person of the call anna played in the original: the log says which version each access was for
+    await dpo.getByRole('tab', { name: 'Subject requests' }).click();
+    const form = dpo.getByRole('form', { name: 'The person' });
+    await form.getByLabel('Identify the person by').selectOption('personnummer');
+    await form.getByLabel('Personnummer', { exact: true }).fill(original.personnummer);
+    await form.getByRole('button', { name: 'Find' }).click();
+    await dpo.getByText(/ of the person in your reach\.$/).waitFor();
+    await dpo.getByRole('button', { name: 'Show access log' }).click();
+    const log = dpo.locator('.subject-access-log table.audit-table');
+    const rows = await eventually(
+      'the person’s access log',
+      () => tableRows(log),
+      (rs) => rs.some((r) => cell(r, 'Version').includes('ORIGINAL')),
+    );
+    const access = (rendition: string) => rows.filter((r) => cell(r, 'Action').startsWith('recording.access') && /^anna/.test(cell(r, 'Who')) && cell(r, 'Version') === rendition);
+    assert.equal(access('⚠ ORIGINAL: identifiers audible').length, 1, `anna’s access to the original: ${JSON.stringify(rows.map((r) => [cell(r, 'Action'), cell(r, 'Version')]))}`);
+    assert.ok(access('redacted version').length >= 1, 'and her access to the redacted version, told apart');
+    // what she played of the original, too
+    assert.ok(rows.some((r) => cell(r, 'Action').startsWith('recording.play') && cell(r, 'Version') === '⚠ ORIGINAL: identifiers audible'));
+    assert.ok(
+      rows.filter((r) => cell(r, 'Version').includes('ORIGINAL')).every((r) => cell(r, 'Recording') === original!.id.slice(0, 8)),
+      'the original was of that call',
     );
   });
 
@@ -698,6 +824,8 @@ describe('web UI', { timeout: 180_000 }, () => {
     const dpo = pages.get('dpo');
     assert.ok(dpo, 'the privacy officer signed in in an earlier test');
     await dpo.goto('/privacy');
+    await dpo.getByRole('tab', { name: 'Retention and holds' }).click();
+    await dpo.waitForURL((u) => u.searchParams.get('section') === 'retention');
 
     // a long retention shreds nothing: applied at once
     const retention = dpo.getByRole('region', { name: 'Retention' });
@@ -710,10 +838,10 @@ describe('web UI', { timeout: 180_000 }, () => {
     );
     await form.getByLabel('Days').fill('3650');
     await form.getByRole('button', { name: 'Set retention' }).click();
-    await retention.getByRole('status').filter({ hasText: 'Retention set: region-demo, class default, 3650 days.' }).waitFor();
+    await retention.getByRole('status').filter({ hasText: 'Retention set: Region Demo, class default, 3650 days.' }).waitFor();
     const table = retention.getByRole('table', { name: 'Retentions in force' });
     const policies = async () => (await tableRows(table)).map((r) => [cell(r, 'Controller'), cell(r, 'Class'), cell(r, 'Retention (days)')].join(' '));
-    await eventually('the retention in the table', policies, (rs) => rs.join() === 'region-demo default 3650');
+    await eventually('the retention in the table', policies, (rs) => rs.join() === 'Region Demo default 3650');
 
     // one day would shred the demo's calls: the dialog says how many, and cancelling changes nothing
     const cutoff = shredCutoff(1, new Date());
@@ -726,7 +854,7 @@ describe('web UI', { timeout: 180_000 }, () => {
     await ask.getByRole('button', { name: 'Cancel' }).click();
     await ask.waitFor({ state: 'detached' });
     await retention.getByRole('status').filter({ hasText: 'Nothing changed: the retention stays as it was.' }).waitFor();
-    assert.deepEqual(await policies(), ['region-demo default 3650']);
+    assert.deepEqual(await policies(), ['Region Demo default 3650']);
     const stored = await fetchFromPage(dpo, 'GET', '/api/v1/retention');
     assert.deepEqual(
       (stored.json as { policies: Array<{ days: number }> }).policies.map((p) => p.days),
@@ -749,7 +877,7 @@ describe('web UI', { timeout: 180_000 }, () => {
       .waitFor();
     const holdTable = holds.getByRole('table', { name: 'Legal holds, active and released' });
     const listed = async () => (await tableRows(holdTable)).map((r) => [cell(r, 'State'), cell(r, 'Covers'), cell(r, 'Case'), cell(r, 'Reason')].join(' | '));
-    await eventually('the hold in the list', listed, (rs) => rs.join() === 'Active | Agent nurse-anna, any time | Case DEMO-A | Complaint about the advice given');
+    await eventually('the hold in the list', listed, (rs) => rs.join() === 'Active | Agent Anna Lind, any time | Case DEMO-A | Complaint about the advice given');
     await retention.evaluate((el) => el.scrollIntoView({ block: 'start' }));
     await shots.take(dpo, 'retention');
 
@@ -780,7 +908,7 @@ describe('web UI', { timeout: 180_000 }, () => {
     await confirmRelease.click();
     await release.waitFor({ state: 'detached' });
     await holds.getByRole('status').filter({ hasText: 'Hold Case DEMO-A released.' }).waitFor();
-    await eventually('the released hold', listed, (rs) => rs.includes('Released | Agent nurse-anna, any time | Case DEMO-A | Complaint about the advice given'));
+    await eventually('the released hold', listed, (rs) => rs.includes('Released | Agent Anna Lind, any time | Case DEMO-A | Complaint about the advice given'));
     assert.equal(await holds.getByRole('button', { name: 'Release hold Case DEMO-A…' }).count(), 0, 'a released hold has no Release button');
     const answer = (await fetchFromPage(dpo, 'GET', '/api/v1/holds')).json as { holds: Array<{ case: string; releasedAt: string | null; releaseReason: string | null }> };
     assert.deepEqual(
@@ -793,7 +921,7 @@ describe('web UI', { timeout: 180_000 }, () => {
     const dpo = pages.get('dpo');
     assert.ok(dpo, 'the privacy officer signed in in an earlier test');
     assert.ok(listened, 'anna played a call in the first test');
-    await dpo.goto('/privacy');
+    await dpo.goto('/privacy?section=breach');
     const breach = dpo.getByRole('region', { name: 'Breach report' });
     const form = breach.getByRole('form', { name: 'What was exposed' });
     assert.deepEqual(
@@ -808,7 +936,7 @@ describe('web UI', { timeout: 180_000 }, () => {
       .getByRole('status')
       .filter({ hasText: `Report ready: ${CALLS} recordings affected.` })
       .waitFor();
-    const region = breach.getByRole('article', { name: 'Controller region-demo' });
+    const region = breach.getByRole('article', { name: 'Controller Region Demo' });
     const term = (dl: Locator, name: string) =>
       dl
         .locator('dt', { hasText: new RegExp(`^${name.replace(/[?()]/g, '\\$&')}$`) })
@@ -827,7 +955,7 @@ describe('web UI', { timeout: 180_000 }, () => {
     };
     const counted = answer.controllers[0]!;
     assert.deepEqual([counted.recordings, counted.persons.atLeast, counted.persons.atMost], [CALLS, bounds[0], bounds[1]]);
-    const persons = await tableRows(region.getByRole('table', { name: 'Distinct persons at region-demo' }));
+    const persons = await tableRows(region.getByRole('table', { name: 'Distinct persons at Region Demo' }));
     const byPnr = persons.find((r) => cell(r, 'Identified by') === 'Personnummer')!;
     assert.deepEqual(
       [cell(byPnr, 'In the metadata'), cell(byPnr, 'Spoken in the calls')],
@@ -873,7 +1001,7 @@ describe('web UI', { timeout: 180_000 }, () => {
     await form.getByLabel('Username').fill('anna');
     await form.getByRole('button', { name: 'Run report' }).click();
     await breach.getByText(/^Account anna · access time: any time$/).waitFor();
-    const annas = breach.getByRole('article', { name: 'Controller region-demo' });
+    const annas = breach.getByRole('article', { name: 'Controller Region Demo' });
     const annaFacts = annas.locator('dl.facts').first();
     assert.match((await term(annaFacts, 'Exposure'))!, /^Plaintext served: the account was shown these recordings in clear/);
     const served = Number((await term(annaFacts, 'Recordings affected'))!.trim());
@@ -888,6 +1016,95 @@ describe('web UI', { timeout: 180_000 }, () => {
     assert.equal(await breach.getByRole('article').count(), 0, 'the earlier report does not stand under the refusal');
   });
 
+  test('on a 390 px phone the recordings, the player, the audit log and the other pages fit the screen', async () => {
+    const auditor = pages.get('auditor');
+    const dpo = pages.get('dpo');
+    const admin = pages.get('admin');
+    assert.ok(auditor && dpo && admin, 'the auditor, the privacy officer and the administrator signed in in earlier tests');
+    /** nothing wider than the phone, and the header across the whole page */
+    const fits = async (page: Page, where: string) => {
+      const m = await page.evaluate(() => {
+        const header = document.querySelector('header.top')!.getBoundingClientRect();
+        return { page: document.documentElement.scrollWidth, left: header.left, width: header.width };
+      });
+      assert.ok(m.page <= PHONE.width, `${where}: the page is ${m.page} px wide on a ${PHONE.width} px screen`);
+      assert.deepEqual([m.left, m.width], [0, PHONE.width], `${where}: the header spans the page`);
+    };
+    const display = (el: Locator, pseudo?: string) => el.evaluate((e, p) => getComputedStyle(e, p).display, pseudo);
+
+    // the nurse's list: one card a call, each value under its column's name
+    await anna.setViewportSize(PHONE);
+    await anna.goto('/recordings');
+    await eventually(
+      'anna’s list on the phone',
+      () => listedIds(anna),
+      (ids) => ids.length === annaCalls.length,
+    );
+    const card = anna.locator('table.recordings tbody tr').first();
+    assert.equal(await display(card), 'block', 'a row is a card');
+    assert.deepEqual(await card.locator('td').evaluateAll((tds) => tds.map((td) => getComputedStyle(td, '::before').content)), [
+      '"Started"',
+      '"Length"',
+      '"Direction"',
+      '"Region"',
+      '"Agent"',
+      '"Region owner"',
+      '"Identifiers"',
+    ]);
+    await fits(anna, 'the recordings');
+    await shots.take(anna, 'phone-recordings');
+
+    // a call and its player
+    const call = annaCalls[0]!;
+    await anna.locator(`a[href="/recordings/${call.id}"]`).click();
+    await anna.getByRole('heading', { name: /^Call on / }).waitFor();
+    await fits(anna, 'a call');
+    await anna.getByRole('button', { name: 'Play…' }).click();
+    const dialog = anna.getByRole('dialog', { name: 'Why are you listening?' });
+    await dialog.getByLabel('Purpose', { exact: true }).selectOption('patient-follow-up');
+    const dialogBox = (await dialog.boundingBox())!;
+    assert.ok(dialogBox.x >= 0 && dialogBox.x + dialogBox.width <= PHONE.width, `the purpose dialog fits: ${JSON.stringify(dialogBox)}`);
+    await dialog.getByRole('button', { name: 'Start listening' }).click();
+    const player = anna.getByRole('region', { name: 'Audio player' });
+    await eventually('the Play button on the phone', () => player.getByRole('button', { name: 'Play', exact: true }).isEnabled(), Boolean);
+    const wave = (await anna.getByTestId('waveform').boundingBox())!;
+    assert.ok(wave.x >= 0 && wave.x + wave.width <= PHONE.width && wave.width > 250, `the waveform fits: ${JSON.stringify(wave)}`);
+    await fits(anna, 'the player');
+    await player.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await shots.take(anna, 'phone-player');
+
+    // the auditor's log: cards too, and the verification and checkpoint fit
+    await auditor.setViewportSize(PHONE);
+    await auditor.goto('/audit');
+    await auditor.getByText('Verified: the log is intact').waitFor({ timeout: 20_000 });
+    const entry = auditor.locator('table.audit-table.cards tbody tr').first();
+    await entry.waitFor();
+    assert.equal(await display(entry), 'block', 'an entry is a card');
+    await fits(auditor, 'the audit log');
+    await auditor.getByRole('heading', { name: 'Log entries' }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await shots.take(auditor, 'phone-audit');
+
+    // every section of the privacy officer's page and of the administration
+    await dpo.setViewportSize(PHONE);
+    await dpo.goto('/privacy');
+    for (const tab of ['Subject requests', 'Break-the-glass review', 'Approvals', 'Alerts', 'Retention and holds', 'Breach report']) {
+      await dpo.getByRole('tab', { name: tab }).click();
+      await dpo.getByRole('tab', { name: tab, selected: true }).waitFor();
+      await dpo.locator('[role="tabpanel"] h2').first().waitFor();
+      await fits(dpo, `the privacy officer’s ${tab}`);
+    }
+    await admin.setViewportSize(PHONE);
+    for (const tab of ['Users', 'Machine tokens', 'Tenancy', 'Key status']) {
+      await admin.goto('/admin');
+      await admin.getByRole('tab', { name: tab }).click();
+      await admin.getByRole('tab', { name: tab, selected: true }).waitFor();
+      await admin.waitForTimeout(300);
+      await fits(admin, `the administration’s ${tab}`);
+    }
+
+    for (const page of [anna, auditor, dpo, admin]) await page.setViewportSize(VIEWPORT);
+  });
+
   test('in Swedish, the pages and the sign-in form speak Swedish', async () => {
     await anna.goto('/recordings');
     await anna.getByRole('heading', { name: 'Recordings', level: 1 }).waitFor();
@@ -896,19 +1113,89 @@ describe('web UI', { timeout: 180_000 }, () => {
     assert.equal(await anna.locator('html').getAttribute('lang'), 'sv');
     await anna.getByRole('navigation', { name: 'Huvudmeny' }).getByRole('link', { name: 'Inspelningar' }).waitFor();
     await anna.getByRole('columnheader', { name: 'Handläggare' }).waitFor();
+    const rows = await eventually(
+      'anna’s list in Swedish',
+      () => tableRows(anna.locator('table.recordings')),
+      (rs) => rs.length === annaCalls.length,
+    );
+    assert.deepEqual(rows.map((r) => cell(r, 'Region')).sort(), annaCalls.map((c) => REGION_NAMES[c.region!]).sort());
+    assert.deepEqual([...new Set(rows.map((r) => [cell(r, 'Handläggare'), cell(r, 'Ägande region')].join()))], ['Anna Lind,Region Demo']);
 
-    // the privacy officer's retention and hold sections too
+    // the search by a person's number says what it does in plain words: no “blindindex” for a nurse
+    const filters = anna.getByRole('form', { name: 'Filter' });
+    await filters.getByLabel('Sök en person via').selectOption('personnummer');
+    await filters.getByText('Numret jämförs i kodad form: det sparas inte i adressfältet, och loggen sparar bara koden.').waitFor();
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's locator.innerText, not the DOM property
+    assert.doesNotMatch(await anna.locator('body').innerText(), /blind/i);
+
+    // the server's refusal in Swedish, without its English words
+    await anna.goto(`/recordings/${erikCalls[0]!.id}`);
+    const refusal = anna.getByRole('alert');
+    await refusal.waitFor();
+    assert.equal((await refusal.textContent())?.trim(), 'Hittades inte, eller ligger utanför det du får se.');
+
+    // a call: the labels in place of identifiers, the waveform's names and the speeds in Swedish
+    const call = annaCalls[0]!;
+    await anna.goto(`/recordings/${call.id}`);
+    await anna.getByRole('heading', { name: /^Samtal / }).waitFor();
+    assert.deepEqual([await fact(anna, 'Personnummer'), await fact(anna, 'Uppringare')], ['[PERSONNUMMER]', '[TELEFON]']);
+    assert.deepEqual([await fact(anna, 'Region'), await fact(anna, 'Handläggare'), await fact(anna, 'Ägande region')], [REGION_NAMES[call.region!], 'Anna Lind', 'Region Demo']);
+    const listen = async (rendition: 'Maskerad (personuppgifter ersatta med ton)' | 'Original (personuppgifter hörs)') => {
+      await anna.getByRole('button', { name: 'Spela upp…' }).click();
+      const dialog = anna.getByRole('dialog', { name: 'Varför lyssnar du?' });
+      await dialog.getByLabel('Syfte', { exact: true }).selectOption('patient-follow-up');
+      await dialog.getByLabel(rendition).check();
+      await dialog.getByRole('button', { name: 'Börja lyssna' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      const player = anna.getByRole('region', { name: 'Ljudspelare' });
+      await eventually('Spela', () => player.getByRole('button', { name: 'Spela', exact: true }).isEnabled(), Boolean);
+      return player;
+    };
+    const labels = () => anna.locator('[data-testid="waveform"] [part="region-content"]').allTextContents();
+    let player = await listen('Maskerad (personuppgifter ersatta med ton)');
+    await player.getByText(/^\d+ avsnitt med personuppgifter borttagna \(markerade i vågformen\)$/).waitFor();
+    await eventually(
+      'the spans’ Swedish names',
+      async () => [...new Set(await labels())].sort(),
+      (l) => l.join() === 'personnummer,telefonnummer',
+    );
+    assert.deepEqual([...new Set(await player.locator('.transcript .word.redacted').allTextContents())].sort(), ['[PERSONNUMMER]', '[TELEFON]']);
+    assert.deepEqual(await player.getByLabel('Hastighet').locator('option').allTextContents(), ['0,75×', '1×', '1,25×', '1,5×', '2×']);
+
+    // the original: the numbers as Swedes write them, and the warning in Swedish
+    await anna.reload();
+    player = await listen('Original (personuppgifter hörs)');
+    await player.getByRole('note').filter({ hasText: 'Original: personuppgifterna i samtalet hörs.' }).waitFor();
+    assert.match(
+      await eventually(
+        'the personnummer',
+        () => fact(anna, 'Personnummer'),
+        (v) => /\d/.test(v),
+      ),
+      /^\d{8}-\d{4}$/,
+    );
+    assert.match(await fact(anna, 'Uppringare'), /^0\d{1,3}-\d{2,3}( \d{2,3})+$/);
+
+    // the privacy officer's sections, each in its tab
     const dpo = pages.get('dpo')!;
     await dpo.goto('/privacy');
     await dpo.getByLabel('Language').selectOption({ label: 'Svenska' });
-    for (const heading of ['Larm', 'Gallring', 'Bevarandebeslut']) await dpo.getByRole('heading', { name: heading, level: 2 }).waitFor();
+    await dpo.getByRole('heading', { name: 'Dataskydd', level: 1 }).waitFor();
+    await dpo.getByRole('navigation', { name: 'Huvudmeny' }).getByRole('link', { name: 'Dataskydd' }).waitFor();
+    await dpo.getByRole('tab', { name: 'Granskning av nödåtkomst' }).click();
+    await dpo.getByRole('heading', { name: 'Granskning av nödåtkomst', level: 2 }).waitFor();
+    await dpo.getByRole('tab', { name: 'Larm' }).click();
+    await dpo.getByRole('heading', { name: 'Larm', level: 2 }).waitFor();
+    await dpo.getByRole('tab', { name: 'Gallring och bevarande' }).click();
+    for (const heading of ['Gallring', 'Bevarandebeslut']) await dpo.getByRole('heading', { name: heading, level: 2 }).waitFor();
     await dpo.getByRole('form', { name: 'Sätt en gallringsfrist' }).getByLabel('Dagar').waitFor();
     await dpo.getByRole('form', { name: 'Fatta ett bevarandebeslut' }).getByRole('button', { name: 'Fatta beslut' }).waitFor();
     await dpo.getByRole('table', { name: 'Bevarandebeslut, aktiva och hävda' }).getByRole('cell', { name: 'Hävt', exact: true }).first().waitFor();
     // and the breach report's
+    await dpo.getByRole('tab', { name: 'Personuppgiftsincident' }).click();
     const incident = dpo.getByRole('region', { name: 'Personuppgiftsincident' });
     await incident.getByRole('form', { name: 'Vad som röjts' }).getByRole('button', { name: 'Ta fram rapport' }).click();
-    const controller = incident.getByRole('article', { name: 'Personuppgiftsansvarig region-demo' });
+    const controller = incident.getByRole('article', { name: 'Personuppgiftsansvarig Region Demo' });
     for (const heading of ['Kategorier av uppgifter', 'Till anmälan till IMY: ifyllt ur systemet', 'Kvar för dig att fylla i'])
       await controller.getByRole('heading', { name: heading, level: 4 }).waitFor();
     await controller.getByText('När incidenten inträffade och när den upptäcktes').waitFor();
@@ -917,6 +1204,13 @@ describe('web UI', { timeout: 180_000 }, () => {
       .first()
       .getByText(/^Beror på vad som röjts: /)
       .waitFor();
+    // a refusal there in Swedish too
+    await incident.getByLabel('Omfattning').selectOption('user');
+    await incident.getByLabel('Användarnamn').fill('nobody-here');
+    await incident.getByRole('button', { name: 'Ta fram rapport' }).click();
+    const refused = incident.getByRole('alert');
+    await refused.waitFor();
+    assert.doesNotMatch((await refused.textContent()) ?? '', /no account|username/, 'no English words of the server');
 
     await anna.getByRole('button', { name: 'Logga ut' }).click();
     await anna.getByRole('heading', { name: 'Logga in' }).waitFor();
@@ -937,9 +1231,9 @@ describe('web UI', { timeout: 180_000 }, () => {
     await auditor.goto('/audit');
     const section = auditor.getByRole('region', { name: 'Alerts' });
     const pick = section.getByRole('form', { name: 'Whose thresholds' });
-    await pick.getByLabel('Controller').fill('region-demo');
+    await pick.getByLabel('Controller').selectOption({ label: 'Region Demo' });
     await pick.getByRole('button', { name: 'Show' }).click();
-    const thresholds = section.getByRole('form', { name: 'Thresholds of region-demo' });
+    const thresholds = section.getByRole('form', { name: 'Thresholds of Region Demo' });
     const suspend = thresholds.getByLabel('Suspend an account that reaches a canary, and end its sessions');
     assert.equal(await suspend.isChecked(), false, 'off by default');
     assert.equal(await thresholds.getByLabel('Calls per hour without any history').inputValue(), '20', 'the documented default');
@@ -961,7 +1255,7 @@ describe('web UI', { timeout: 180_000 }, () => {
     // the privacy officer opens the call's page: a metadata view is an access
     await dpo.goto('/privacy');
     await dpo.getByLabel('Språk').selectOption({ label: 'English' });
-    await dpo.getByRole('heading', { name: 'Subject requests', level: 1 }).waitFor();
+    await dpo.getByRole('heading', { name: 'Privacy', level: 1 }).waitFor();
     await dpo.goto(`/recordings/${canary.id}`);
     await dpo.getByRole('heading', { name: /^Call on / }).waitFor();
 
@@ -972,7 +1266,7 @@ describe('web UI', { timeout: 180_000 }, () => {
       (status) => status === 401,
       20_000,
     );
-    await dpo.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Subject requests' }).click();
+    await dpo.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Privacy' }).click();
     const expired = dpo.getByRole('dialog', { name: 'Your session has ended' });
     await expired.waitFor();
     const user = server.users.get('dpo')!;
@@ -1041,8 +1335,9 @@ describe('web UI', { timeout: 180_000 }, () => {
     );
   });
 
-  test('screenshots of every view, 1280×800', async () => {
-    const problems = await shots.check(SCREENSHOTS, process.env.CALLVAULT_UPDATE_SCREENSHOTS === '1');
+  test('screenshots of every view, 1280×800, and of the phone’s, 390×844', async () => {
+    const phone = Object.fromEntries(SCREENSHOTS.filter((n) => n.startsWith('phone-')).map((n) => [n, PHONE]));
+    const problems = await shots.check(SCREENSHOTS, process.env.CALLVAULT_UPDATE_SCREENSHOTS === '1', phone);
     assert.deepEqual(problems, []);
   });
 });

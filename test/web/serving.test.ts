@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { Client, signedInUser, startTestServer, type TestServer } from '../http/harness.js';
 import { generatedSchema, SCHEMA_FILE } from '../../scripts/openapi.js';
+import { ICON_SVG, LOGO_SVG } from '../../src/http/brand.js';
 
 let server: TestServer;
 before(async () => {
@@ -56,4 +57,34 @@ test('API paths stay JSON: unknown ones 404, answers are never cached', async ()
 
 test('the web client types are generated from the current routes (npm run openapi)', async () => {
   assert.equal(await readFile(SCHEMA_FILE, 'utf8'), await generatedSchema(), 'web/src/shared/api/schema.d.ts is out of date: run npm run openapi');
+});
+
+test('the API documentation at /api/docs carries callvault’s name and mark, not swagger-ui’s', async () => {
+  const client = new Client(server);
+  const page = await client.request('GET', '/api/docs/', { headers: html });
+  assert.equal(page.status, 200);
+  const doc = page.body.toString();
+  assert.match(doc, /<title>callvault API<\/title>/);
+  assert.doesNotMatch(doc, /Swagger UI|favicon-(16|32)x\1\.png/, 'none of swagger-ui’s title and icons');
+  const icon = /<link rel="icon" type="image\/svg\+xml" href="([^"]+favicon\.svg)"/.exec(doc)?.[1];
+  assert.ok(icon, 'the page names callvault’s icon');
+  const served = await client.request('GET', `/api/docs/${icon.replace(/^\.\//, '')}`);
+  assert.equal(served.status, 200);
+  assert.equal(served.body.toString(), ICON_SVG);
+  const css = /href="([^"]+theme\/callvault\.css)"/.exec(doc)?.[1];
+  assert.ok(css, 'the page loads callvault’s colours');
+  assert.match((await client.request('GET', `/api/docs/${css.replace(/^\.\//, '')}`)).body.toString(), /#1c3d6e/);
+  // the top bar's logo is replaced by the initializer script with callvault's, as a data: URL
+  const init = (await client.request('GET', '/api/docs/static/swagger-initializer.js')).body.toString();
+  assert.ok(init.includes(`data:image/svg+xml;base64,${Buffer.from(LOGO_SVG).toString('base64')}`), 'the initializer puts callvault’s logo in the top bar');
+});
+
+test('the web UI’s favicon is callvault’s icon', async () => {
+  assert.equal(await readFile(new URL('../../../web/public/favicon.svg', import.meta.url), 'utf8'), ICON_SVG, 'web/public/favicon.svg is src/http/brand.ts’s ICON_SVG');
+  const index = await readFile(new URL('../../../web/index.html', import.meta.url), 'utf8');
+  assert.match(index, /<link rel="icon" href="\/favicon\.svg" type="image\/svg\+xml" \/>/);
+  const client = new Client(server);
+  const served = await client.request('GET', '/favicon.svg');
+  assert.equal(served.status, 200);
+  assert.equal(served.body.toString(), ICON_SVG);
 });

@@ -7,7 +7,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { RULES } from '../../alerts/detector.js';
 import type { AlertView } from '../../services/alerts.js';
 import { OUTCOMES } from '../../services/alerts.js';
-import { isoDate, print, withServices, type GlobalOptions } from '../io.js';
+import { isoDate, oneOf, print, withServices, type GlobalOptions } from '../io.js';
 
 function alertLine(a: AlertView): string {
   const review = a.state === 'closed' ? `  ${a.outcome} by ${a.resolvedByName ?? a.resolvedBy}` : '';
@@ -19,13 +19,6 @@ function collectSetting(value: string, previous: Record<string, string> = {}): R
   const m = /^([A-Za-z]+)=(.+)$/.exec(value);
   if (!m) throw new InvalidArgumentError('is NAME=VALUE, e.g. volumeFactor=5');
   return { ...previous, [m[1]!]: m[2]! };
-}
-
-function oneOf(allowed: readonly string[]) {
-  return (value: string): string => {
-    if (!allowed.includes(value)) throw new InvalidArgumentError(`is one of ${allowed.join(', ')}`);
-    return value;
-  };
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {

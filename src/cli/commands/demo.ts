@@ -11,6 +11,7 @@ import { initDataDir } from './init.js';
 import { recordingSummary, formatRecordings } from './recordings.js';
 import { dataDir, operator, environment, positiveInt, print, type GlobalOptions } from '../io.js';
 import { createDemoUsers, type DemoSignIn } from '../../demo/demo-users.js';
+import { nameDemo } from '../../demo/demo-names.js';
 import { addServeOptions, serveUntilSignalled, type ServeOptions } from './serve.js';
 
 /** Only for the demo data directory; a real installation's custodian chooses the passphrase. */
@@ -58,6 +59,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           await rm(work, { recursive: true, force: true });
         }
         people = await createDemoUsers(vault, 'region-demo');
+        await nameDemo(vault);
       }
       const page = await services.recordings.list(operator(), { limit: 100 });
       const recordings = page.recordings.map(recordingSummary);

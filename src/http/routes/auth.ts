@@ -12,6 +12,9 @@ import { errorResponses } from '../schemas.js';
 
 const Nullable = (description?: string) => Type.Union([Type.String(), Type.Null()], description ? { description } : {});
 
+const Named = Type.Object({ id: Type.String(), name: Type.String() });
+const NamedList = Type.Array(Named);
+
 /** the answer of sign-in and of GET /auth/session */
 export const SessionAnswer = Type.Object({
   user: Type.Object({
@@ -35,6 +38,15 @@ export const SessionAnswer = Type.Object({
   breakGlass: Type.Array(Type.Object({ id: Type.String(), controllerId: Type.String(), expiresAt: Type.String() }), {
     description: "the user's break-the-glass periods that are open now",
   }),
+  names: Type.Object(
+    {
+      controllers: NamedList,
+      processors: NamedList,
+      regions: Type.Array(Named, { description: 'region codes as recordings carry them ("skane") and their display names ("Skåne")' }),
+      agents: Type.Array(Named, { description: 'agent ids as recordings carry them and the names of the staff they stand for' }),
+    },
+    { description: 'display names of what the other answers name by id (organisations, regions, staff; never patients); an id without a name here is shown as it is' },
+  ),
 });
 
 /** a refused sign-in; an account that must enrol TOTP also gets its secret */

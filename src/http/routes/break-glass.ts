@@ -20,6 +20,9 @@ const Period = Type.Object({
   reviewedAt: Nullable(),
   reviewedBy: Nullable(),
   reviewNote: Nullable(),
+  username: Type.Union([Type.String(), Type.Null()], { description: 'who opened it (null: the account is gone)' }),
+  role: Nullable(),
+  reviewedByName: Type.Union([Type.String(), Type.Null()], { description: 'the username of who reviewed it' }),
 });
 
 const IdParam = Type.Object({ id: Type.String({ pattern: uuidParam.properties.id.pattern }) }, { additionalProperties: false });

@@ -1,5 +1,7 @@
-/** Dates, times and lengths in the user's language. */
+/** Dates, times, lengths, numbers and identifiers in the user's language. */
 import i18n from 'i18next';
+
+export { formatPersonnummer, formatPhone } from '../../../src/identifiers/display';
 
 const locale = () => (i18n.language === 'sv' ? 'sv-SE' : 'en-GB');
 
@@ -34,7 +36,32 @@ export function dayStart(day: string | null | undefined, plusDays = 0): string |
   return d.toISOString();
 }
 
+/** a number with the language's decimal sign: 0.75 → "0,75" in Swedish */
+export function decimal(n: number): string {
+  return n.toLocaleString(locale(), { maximumFractionDigits: 2 });
+}
+
+/** a playback speed: 0.75 → "0,75×" in Swedish */
+export function speed(rate: number): string {
+  return `${decimal(rate)}×`;
+}
+
 /** whether a word or value is the label a removed identifier is replaced by ("[TELEFON]") */
 export function isRedactionLabel(text: string): boolean {
   return /^\[[A-ZÅÄÖ-]+\]$/.test(text);
+}
+
+/** the labels the server puts in place of identifiers (src/redaction/transcript.ts), always Swedish */
+const MASKS = /\[(PERSONNUMMER|TELEFON|E-POST)\]/g;
+
+/** text with the server's identifier labels in the user's language: "[TELEFON]" → "[PHONE]" in English */
+export function masked(text: string): string {
+  return text.replace(MASKS, (_, kind: 'PERSONNUMMER' | 'TELEFON' | 'E-POST') => i18n.t(`common:masks.${kind}`));
+}
+
+/** the kinds of identifier the server finds (src/pii/detector.ts), named in the user's language (by `t`, a component's) */
+export function identifierKind(kind: string | null | undefined, t: (key: string) => string = i18n.t): string {
+  if (!kind) return '';
+  const key = `common:identifierKinds.${kind}`;
+  return i18n.exists(key) ? t(key) : kind;
 }

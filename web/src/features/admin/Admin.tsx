@@ -4,15 +4,15 @@
  * may do what but never reaches a recording: nothing on this page links to a call or plays audio,
  * and the server refuses the admin role every recording route in any case.
  *
- * The four sections are tabs (arrow keys, Home and End move between them); the open one is in
- * the address, so a reload or a shared link opens the same section.
+ * The four sections are tabs (shared/components/Tabs.tsx); the open one is in the address, so a
+ * reload or a shared link opens the same section.
  */
-import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { useSearchParams } from 'react-router';
+import { useCallback, useEffect, useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../shared/api/client';
 import { AnnounceContext, OrganisationsContext, useFailure, type Organisation, type Organisations } from './AdminShared';
 import { ErrorText } from '../../shared/components/ErrorText';
+import { Tabs, useSection } from '../../shared/components/Tabs';
 import { AdminUsers } from './AdminUsers';
 import { AdminTokens } from './AdminTokens';
 import { AdminTenancy } from './AdminTenancy';
@@ -25,10 +25,7 @@ export function AdminPage() {
   const { t } = useTranslation('admin');
   const failure = useFailure();
   const id = useId();
-  const [params, setParams] = useSearchParams();
-  const asked = params.get('section');
-  const section: Section = (SECTIONS as readonly string[]).includes(asked ?? '') ? (asked as Section) : 'users';
-  const tabs = useRef<Record<string, HTMLButtonElement | null>>({});
+  const [section, openSection] = useSection(SECTIONS);
   const [controllers, setControllers] = useState<Organisation[]>([]);
   const [processors, setProcessors] = useState<Organisation[]>([]);
   const [orgError, setOrgError] = useState<string | null>(null);
@@ -47,27 +44,9 @@ export function AdminPage() {
 
   const orgs = useMemo<Organisations>(() => ({ controllers, processors, reload }), [controllers, processors, reload]);
 
-  function open(next: Section, focus = false) {
+  function open(next: Section) {
     setStatus('');
-    setParams(next === 'users' ? {} : { section: next }, { replace: true });
-    if (focus) tabs.current[next]?.focus();
-  }
-
-  function onKey(e: KeyboardEvent<HTMLButtonElement>) {
-    const at = SECTIONS.indexOf(section);
-    const to =
-      e.key === 'ArrowRight'
-        ? (at + 1) % SECTIONS.length
-        : e.key === 'ArrowLeft'
-          ? (at - 1 + SECTIONS.length) % SECTIONS.length
-          : e.key === 'Home'
-            ? 0
-            : e.key === 'End'
-              ? SECTIONS.length - 1
-              : -1;
-    if (to < 0) return;
-    e.preventDefault();
-    open(SECTIONS[to]!, true);
+    openSection(next);
   }
 
   const headingId = `${id}-h`;
@@ -76,36 +55,16 @@ export function AdminPage() {
       <AnnounceContext.Provider value={setStatus}>
         <h1>{t('heading')}</h1>
         <p className="hint">{t('intro')}</p>
-        <div role="tablist" aria-label={t('sections')} className="admin-tabs">
-          {SECTIONS.map((s) => (
-            <button
-              key={s}
-              ref={(el) => {
-                tabs.current[s] = el;
-              }}
-              type="button"
-              role="tab"
-              id={`${id}-tab-${s}`}
-              aria-selected={s === section}
-              aria-controls={`${id}-panel`}
-              tabIndex={s === section ? 0 : -1}
-              onClick={() => open(s)}
-              onKeyDown={onKey}
-            >
-              {t(`tabs.${s}`)}
-            </button>
-          ))}
-        </div>
-        <p className="status admin-status" role="status" aria-live="polite">
-          {status}
-        </p>
-        <ErrorText error={orgError} />
-        <div role="tabpanel" id={`${id}-panel`} aria-labelledby={`${id}-tab-${section}`} className="admin-panel" tabIndex={-1}>
+        <Tabs sections={SECTIONS} current={section} label={t('sections')} labelOf={(s) => t(`tabs.${s}`)} onOpen={open}>
+          <p className="status admin-status" role="status" aria-live="polite">
+            {status}
+          </p>
+          <ErrorText error={orgError} />
           {section === 'users' && <AdminUsers headingId={headingId} />}
           {section === 'tokens' && <AdminTokens headingId={headingId} />}
           {section === 'tenancy' && <AdminTenancy headingId={headingId} />}
           {section === 'keys' && <AdminKeys headingId={headingId} />}
-        </div>
+        </Tabs>
       </AnnounceContext.Provider>
     </OrganisationsContext.Provider>
   );

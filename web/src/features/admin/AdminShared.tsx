@@ -50,6 +50,11 @@ export function orgLabel(list: ReadonlyArray<Pick<Organisation, 'id' | 'name'>>,
   return o?.name && o.name !== id ? `${o.name} (${id})` : id;
 }
 
+/** "Skåne (skane)": a region's or agent's display name with its id, as the administration shows both (the id alone when it has no name) */
+export function withId(name: string, id: string): string {
+  return name && name !== id ? `${name} (${id})` : id;
+}
+
 /** the id of the only organisation in the list (the one meant), else '' */
 export function soleId(list: Organisation[]): string {
   return list.length === 1 ? (list[0]?.id ?? '') : '';
@@ -77,15 +82,16 @@ const ADMIN_WORDS = ['CV_CONFLICT', 'CV_FORBIDDEN'];
 
 /** the words for a failed call: the administration's for a few codes, else the shared message for the code */
 export function useFailure(): (error: unknown) => string {
-  const { t } = useTranslation('admin');
+  const { t, i18n } = useTranslation('admin');
   const line = useErrorLine();
   return useCallback(
     (error: unknown) => {
       const e = errorOf(error);
-      if (ADMIN_WORDS.includes(e.code)) return `${t(`errors.${e.code as 'CV_CONFLICT'}`)}${e.message ? ` (${e.message})` : ''}`;
+      // the server's English words only in the English interface, as useErrorWords does
+      if (ADMIN_WORDS.includes(e.code)) return `${t(`errors.${e.code as 'CV_CONFLICT'}`)}${e.message && i18n.language === 'en' ? ` (${e.message})` : ''}`;
       return line(e);
     },
-    [t, line],
+    [t, i18n, line],
   );
 }
 

@@ -17,10 +17,12 @@ import {
   useAnnounce,
   useFailure,
   useOrganisations,
+  withId,
   type Contract,
   type NewContract,
 } from './AdminShared';
 import { ErrorText } from '../../shared/components/ErrorText';
+import { useNames } from '../../shared/session';
 import { Modal } from '../../shared/components/Modal';
 
 type Kind = 'controller' | 'processor';
@@ -169,6 +171,7 @@ function Contracts() {
   const { t } = useTranslation('admin');
   const { t: tc } = useTranslation();
   const orgs = useOrganisations();
+  const names = useNames();
   const announce = useAnnounce();
   const failure = useFailure();
   const headingId = useId();
@@ -231,7 +234,7 @@ function Contracts() {
                     <th scope="row">{orgLabel(orgs.processors, c.processorId)}</th>
                     <td>{orgLabel(orgs.controllers, c.controllerId)}</td>
                     <td>{(c.roles ?? []).map((r) => tc(`roles.${r}`)).join(', ') || '—'}</td>
-                    <td>{c.regions?.length ? c.regions.join(', ') : t('contracts.allRegions')}</td>
+                    <td>{c.regions?.length ? c.regions.map((r) => withId(names.region(r), r)).join(', ') : t('contracts.allRegions')}</td>
                     <td>{dateTime(c.validFrom)}</td>
                     <td>{dateTime(c.validTo)}</td>
                     <td>

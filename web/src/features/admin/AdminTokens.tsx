@@ -8,7 +8,21 @@ import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../shared/api/client';
 import { dateTime } from '../../shared/format';
-import { ConfirmDialog, orgLabel, OrgOptions, SecretDialog, soleId, TOKEN_SCOPES, useAnnounce, useFailure, useOrganisations, type NewToken, type Token } from './AdminShared';
+import {
+  ConfirmDialog,
+  orgLabel,
+  OrgOptions,
+  SecretDialog,
+  soleId,
+  TOKEN_SCOPES,
+  useAnnounce,
+  useFailure,
+  useOrganisations,
+  withId,
+  type NewToken,
+  type Token,
+} from './AdminShared';
+import { useNames } from '../../shared/session';
 import { ErrorText } from '../../shared/components/ErrorText';
 import { Modal } from '../../shared/components/Modal';
 
@@ -26,6 +40,7 @@ export function AdminTokens({ headingId }: { headingId: string }) {
   const { t } = useTranslation('admin');
   const { t: tc } = useTranslation();
   const orgs = useOrganisations();
+  const regionNames = useNames();
   const announce = useAnnounce();
   const failure = useFailure();
   const [tokens, setTokens] = useState<Token[] | null>(null);
@@ -92,8 +107,8 @@ export function AdminTokens({ headingId }: { headingId: string }) {
                     <th scope="row">{k.name}</th>
                     <td>{k.scope ? t(`tokens.scopes.${k.scope}`, { defaultValue: k.scope }) : '—'}</td>
                     <td>{orgLabel(orgs.controllers, k.controllerId)}</td>
-                    <td>{k.regions?.length ? k.regions.join(', ') : t('tokens.all')}</td>
-                    <td>{k.agents?.length ? k.agents.join(', ') : t('tokens.all')}</td>
+                    <td>{k.regions?.length ? k.regions.map((r) => withId(regionNames.region(r), r)).join(', ') : t('tokens.all')}</td>
+                    <td>{k.agents?.length ? k.agents.map((a) => withId(regionNames.agent(a), a)).join(', ') : t('tokens.all')}</td>
                     <td>{dateTime(k.createdAt)}</td>
                     <td>{dateTime(k.expiresAt)}</td>
                     <td>{k.lastUsedAt ? dateTime(k.lastUsedAt) : t('tokens.never')}</td>

@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../shared/api/client';
-import { useSession } from '../../shared/session';
+import { useNames, useSession } from '../../shared/session';
 import { requestOf } from '../../shared/approval';
 import {
   ConfirmDialog,
@@ -20,6 +20,7 @@ import {
   useFailure,
   useOrganisations,
   USER_ROLES,
+  withId,
   type AdminUser,
   type Credentials,
   type NewUser,
@@ -33,6 +34,7 @@ export function AdminUsers({ headingId }: { headingId: string }) {
   const { t } = useTranslation('admin');
   const { t: tc } = useTranslation();
   const { user: me } = useSession();
+  const names = useNames();
   const orgs = useOrganisations();
   const announce = useAnnounce();
   const failure = useFailure();
@@ -133,7 +135,7 @@ export function AdminUsers({ headingId }: { headingId: string }) {
                         '—'
                       )}
                     </td>
-                    <td>{u.agent ?? '—'}</td>
+                    <td>{u.agent ? withId(names.agent(u.agent), u.agent) : '—'}</td>
                     <td>{u.team ?? '—'}</td>
                     <td>{u.oidcIssuer ? t('users.notApplicable') : u.totpEnrolled ? tc('yes') : tc('no')}</td>
                     <td>

@@ -16,8 +16,8 @@ import { api, errorOf, type ApiError } from '../../shared/api/client';
 import type { paths } from '../../shared/api/schema';
 import { ErrorText } from '../../shared/components/ErrorText';
 import { Modal } from '../../shared/components/Modal';
-import { dateTime } from '../../shared/format';
-import { useSession } from '../../shared/session';
+import { dateTime, masked } from '../../shared/format';
+import { useNames, useSession } from '../../shared/session';
 import { shortId, useRoleName } from '../audit/AuditParts';
 
 type Alert = paths['/api/v1/alerts']['get']['responses'][200]['content']['application/json'][number];
@@ -78,8 +78,8 @@ function useOpenAlerts(): Listing {
 
 /* ------------------------------------------------------------------ the banner */
 
-/** at the top of the page, while any alert is open: how many, how many high, and a way to them */
-export function AlertsBanner() {
+/** at the top of the page, while any alert is open: how many, how many high, and a way to them (`href`: where the alerts section is) */
+export function AlertsBanner({ href = `#${ALERTS_ANCHOR}` }: { href?: string }) {
   const { t } = useTranslation('alerts');
   const { alerts } = useOpenAlerts();
   useEffect(() => void reloadOpenAlerts(), []);
@@ -95,7 +95,7 @@ export function AlertsBanner() {
         </strong>
         {high > 0 && <> ({t('banner.high', { count: high })})</>}
       </p>
-      <a href={`#${ALERTS_ANCHOR}`}>{t('banner.review')}</a>
+      {href.startsWith('#') ? <a href={href}>{t('banner.review')}</a> : <Link to={href}>{t('banner.review')}</Link>}
     </div>
   );
 }
@@ -199,7 +199,7 @@ export function AlertsSection() {
 
 function AlertCard({ alert: a, onResolve }: { alert: Alert; onResolve: (() => void) | undefined }) {
   const { t } = useTranslation('alerts');
-  const { user, can } = useSession();
+  const { user, can, names } = useSession();
   const roleName = useRoleName();
   const headingId = useId();
   const severity = SEVERITIES.has(a.severity) ? (a.severity as 'high') : 'medium';
@@ -258,7 +258,7 @@ function AlertCard({ alert: a, onResolve }: { alert: Alert; onResolve: (() => vo
         {a.controllers.length > 0 && (
           <>
             <dt>{t('controllers')}</dt>
-            <dd>{a.controllers.join(', ')}</dd>
+            <dd>{a.controllers.map(names.controller).join(', ')}</dd>
           </>
         )}
         <dt>{t('entries')}</dt>
@@ -270,7 +270,7 @@ function AlertCard({ alert: a, onResolve }: { alert: Alert; onResolve: (() => vo
               <strong>{a.outcome ? t(`outcomes.${a.outcome as Outcome}`, { defaultValue: a.outcome }) : '—'}</strong>
             </dd>
             <dt>{t('note')}</dt>
-            <dd className="reason">{a.note ?? '—'}</dd>
+            <dd className="reason">{a.note ? masked(a.note) : '—'}</dd>
             <dt>{t('resolvedBy')}</dt>
             <dd>{a.resolvedByName ?? shortId(a.resolvedBy)}</dd>
             <dt>{t('resolvedAt')}</dt>
@@ -366,8 +366,11 @@ function ResolveDialog({ alert: a, onClose, onResolved }: { alert: Alert; onClos
 function ThresholdsView({ known }: { known: string[] }) {
   const { t } = useTranslation('alerts');
   const { user } = useSession();
+  const orgs = useNames();
   const id = useId();
   const [controller, setController] = useState(user.controllerId ?? '');
+  // chosen by name: the user's own controller, those the alerts name, and every other known one (the server refuses those out of reach)
+  const choices = [...new Set([user.controllerId, ...known, ...orgs.controllers.map((c) => c.id)].filter((c): c is string => Boolean(c)))];
   const [shown, setShown] = useState<{ controller: string; values: Thresholds } | null>(null);
   // what was typed or ticked, by name: a number as its text until it is saved
   const [edits, setEdits] = useState<Record<string, string | boolean>>({});
@@ -423,12 +426,14 @@ function ThresholdsView({ known }: { known: string[] }) {
       <form className="filters" onSubmit={choose} aria-label={t('thresholds.pick')}>
         <div className="field">
           <label htmlFor={`${id}-controller`}>{t('thresholds.controller')}</label>
-          <input id={`${id}-controller`} value={controller} onChange={(e) => setController(e.target.value)} list={`${id}-known`} maxLength={63} required spellCheck={false} />
-          <datalist id={`${id}-known`}>
-            {known.map((c) => (
-              <option key={c} value={c} />
+          <select id={`${id}-controller`} value={controller} onChange={(e) => setController(e.target.value)} required>
+            {!controller && <option value="" />}
+            {choices.map((c) => (
+              <option key={c} value={c}>
+                {orgs.controller(c)}
+              </option>
             ))}
-          </datalist>
+          </select>
         </div>
         <div className="actions">
           <button type="submit">{t('thresholds.load')}</button>
@@ -436,7 +441,7 @@ function ThresholdsView({ known }: { known: string[] }) {
       </form>
       <ErrorText error={error} />
       {shown && (
-        <form className="thresholds" onSubmit={save} aria-label={t('thresholds.form', { controller: shown.controller })} aria-busy={busy}>
+        <form className="thresholds" onSubmit={save} aria-label={t('thresholds.form', { controller: orgs.controller(shown.controller) })} aria-busy={busy}>
           {Object.keys(shown.values).map((k) => {
             const v = value(k);
             const label = names[k] ?? k;

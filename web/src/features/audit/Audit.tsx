@@ -12,7 +12,7 @@ import { api, errorOf, type ApiError } from '../../shared/api/client';
 import type { paths } from '../../shared/api/schema';
 import { dateTime, dayStart } from '../../shared/format';
 import { AuditAction, AuditActor, AuditOutcome, AuditPurpose, shortId, type ActorView } from './AuditParts';
-import { ErrorText } from '../../shared/components/ErrorText';
+import { ErrorText, useErrorLine } from '../../shared/components/ErrorText';
 import { Pager, useCursors } from '../../shared/components/Pager';
 import { AuditBreakGlass } from './AuditBreakGlass';
 import { AuditReview } from './AuditReview';
@@ -133,6 +133,7 @@ function parseCheckpoint(note: string): Note | null {
 
 function VerificationSection() {
   const { t } = useTranslation('audit');
+  const errorLine = useErrorLine();
   const { t: tc } = useTranslation();
   const [result, setResult] = useState<Verification | null>(null);
   const [checkedAt, setCheckedAt] = useState<string | null>(null);
@@ -142,9 +143,21 @@ function VerificationSection() {
   const [noteError, setNoteError] = useState<ApiError | null>(null);
   const [key, setKey] = useState<string | null>(null);
 
+  // the checkpoint first, then the verification: the verification then covers the checkpoint
+  // shown (it checks every stored one) and the entries after it, which reading the page added
+  // too, so the figures are of one moment and add up (the checkpoint's size + those since = the
+  // entries recomputed)
   const run = useCallback(async () => {
     setBusy(true);
     setError(null);
+    const cp = await api.GET('/api/v1/audit/checkpoint', { parseAs: 'text' });
+    if (typeof cp.data === 'string') {
+      setNote(cp.data);
+      setNoteError(null);
+    } else {
+      setNote(null);
+      setNoteError(errorOf(cp.error));
+    }
     const { data, error: failure } = await api.GET('/api/v1/audit/verify');
     setBusy(false);
     if (!data) {
@@ -153,14 +166,6 @@ function VerificationSection() {
     } else {
       setResult(data);
       setCheckedAt(new Date().toISOString());
-    }
-    // the checkpoint after the verification: signed now if the log has grown since the last one
-    const cp = await api.GET('/api/v1/audit/checkpoint', { parseAs: 'text' });
-    if (typeof cp.data === 'string') {
-      setNote(cp.data);
-      setNoteError(null);
-    } else {
-      setNoteError(errorOf(cp.error));
     }
   }, []);
 
@@ -172,13 +177,15 @@ function VerificationSection() {
     if (key !== null) return;
     const { data, error: failure } = await api.GET('/api/v1/audit/key', { parseAs: 'text' });
     if (typeof data === 'string') return setKey(data.trim());
-    const e = errorOf(failure);
-    setKey(`${e.code} ${e.message}`);
+    setKey(errorLine(errorOf(failure)));
   }
 
   const parsed = note ? parseCheckpoint(note) : null;
   const problems = result?.problems ?? [];
   const ok = Boolean(result?.ok) && problems.length === 0;
+  // entries the verification recomputed beyond the checkpoint shown (null: it does not cover it)
+  const signed = parsed ? Number(parsed.size) : null;
+  const since = result && signed !== null && result.size >= signed ? result.size - signed : null;
   return (
     <>
       <div className="page-head">
@@ -201,7 +208,9 @@ function VerificationSection() {
                 ? t('verify.okDetail', { size: result.size ?? 0, checkpoints: result.checkpoints ?? 0, witnessed: result.witnessed ?? 0 })
                 : t('verify.failedDetail', { count: problems.length, size: result.size ?? 0 })}
             </p>
-            {(result.unsigned ?? 0) > 0 && <p className="hint">{t('verify.unsigned', { count: result.unsigned })}</p>}
+            {since !== null && <p data-testid="verify-covers">{t('verify.covers', { count: since, signed })}</p>}
+            {/* a checkpoint signed meanwhile by another server leaves fewer unsigned than the one shown */}
+            {(result.unsigned ?? 0) > 0 && result.unsigned !== since && <p className="hint">{t('verify.unsigned', { count: result.unsigned })}</p>}
             <p className="hint">
               {t('verify.rootHash')}: <code className="hash">{result.rootHash ?? '—'}</code> · {t('verify.checkedAt', { when: dateTime(checkedAt) })}
             </p>
@@ -250,6 +259,12 @@ function VerificationSection() {
               </dd>
               <dt>{t('checkpoint.size')}</dt>
               <dd>{parsed.size}</dd>
+              {since !== null && (
+                <>
+                  <dt>{t('checkpoint.since')}</dt>
+                  <dd>{t('checkpoint.sinceValue', { count: since })}</dd>
+                </>
+              )}
               <dt>{t('checkpoint.rootHash')}</dt>
               <dd>
                 <code className="hash">{parsed.rootHash}</code>
@@ -354,7 +369,7 @@ function LogSection() {
       </p>
       {entries.length > 0 && (
         <div className="table-scroll">
-          <table className="audit-table">
+          <table className="audit-table cards">
             <thead>
               <tr>
                 <th scope="col">{t('log.columns.index')}</th>
@@ -387,9 +402,13 @@ function LogRow({ entry, onFilter }: { entry: Entry; onFilter: (f: { recordingId
   const actorKey = e.actor.id ?? e.actor.name;
   return (
     <tr className={e.breakGlassId ? 'break-glass-row' : bad ? 'flagged' : undefined}>
-      <td className="num">{entry.index}</td>
-      <td className="nowrap">{dateTime(e.time)}</td>
-      <td>
+      <td className="num" data-label={t('log.columns.index')}>
+        {entry.index}
+      </td>
+      <td className="nowrap" data-label={t('log.columns.time')}>
+        {dateTime(e.time)}
+      </td>
+      <td data-label={t('log.columns.who')}>
         {actorKey ? (
           <button type="button" className="link" onClick={() => onFilter({ actor: actorKey })} aria-label={t('log.filterActor', { name: e.actor.name ?? actorKey })}>
             <AuditActor actor={e.actor} />
@@ -398,13 +417,13 @@ function LogRow({ entry, onFilter }: { entry: Entry; onFilter: (f: { recordingId
           <AuditActor actor={e.actor} />
         )}
       </td>
-      <td>
+      <td data-label={t('log.columns.action')}>
         <AuditAction action={e.action} />
       </td>
-      <td>
+      <td data-label={t('log.columns.outcome')}>
         <AuditOutcome outcome={e.outcome} />
       </td>
-      <td>
+      <td data-label={t('log.columns.recording')}>
         {e.recordingId ? (
           <button
             type="button"
@@ -419,10 +438,10 @@ function LogRow({ entry, onFilter }: { entry: Entry; onFilter: (f: { recordingId
           '—'
         )}
       </td>
-      <td>
+      <td data-label={t('log.columns.purpose')}>
         <AuditPurpose purpose={e.purpose} text={e.purposeText} breakGlass={e.breakGlassId} />
       </td>
-      <td>
+      <td data-label={t('log.columns.event')}>
         <details className="entry">
           <summary>
             {t('log.showEvent')}

@@ -7,20 +7,35 @@ import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, errorOf, type ApiError } from '../../shared/api/client';
 import type { paths } from '../../shared/api/schema';
-import { dateTime } from '../../shared/format';
+import { dateTime, masked } from '../../shared/format';
 import { shortId, useRoleName, type ActorView } from './AuditParts';
+import { useNames } from '../../shared/session';
 import { ErrorText } from '../../shared/components/ErrorText';
 
 type Period = NonNullable<paths['/api/v1/break-glass']['get']['responses'][200]['content']['application/json']['periods']>[number];
 
-function Who({ userId, names, inline = false }: { userId: string | undefined | null; names?: ReadonlyMap<string, ActorView>; inline?: boolean }) {
+/** who opened or reviewed a period: "anna (nurse)", by the name the server answers with, else the log's, else the account id */
+function Who({
+  userId,
+  username,
+  role: givenRole,
+  names,
+  inline = false,
+}: {
+  userId: string | undefined | null;
+  username?: string | null;
+  role?: string | null;
+  names?: ReadonlyMap<string, ActorView>;
+  inline?: boolean;
+}) {
   const roleName = useRoleName();
   const actor = userId ? names?.get(userId) : undefined;
-  if (!actor?.name) return <code title={userId ?? undefined}>{shortId(userId)}</code>;
-  const role = roleName(actor.role);
+  const name = username ?? actor?.name;
+  if (!name) return <code title={userId ?? undefined}>{shortId(userId)}</code>;
+  const role = roleName(givenRole ?? actor?.role);
   return (
     <>
-      <span title={userId ?? undefined}>{actor.name}</span>
+      <span title={userId ?? undefined}>{name}</span>
       {role && (inline ? ` (${role})` : <span className="hint block">{role}</span>)}
     </>
   );
@@ -46,6 +61,7 @@ export function AuditBreakGlass({ review = false, names }: { review?: boolean; n
   const [error, setError] = useState<ApiError | null>(null);
   const [status, setStatus] = useState('');
   const now = useNow();
+  const orgs = useNames();
 
   const load = useCallback(async () => {
     setError(null);
@@ -89,10 +105,10 @@ export function AuditBreakGlass({ review = false, names }: { review?: boolean; n
               {periods.map((p, i) => (
                 <tr key={p.id ?? i} className={p.reviewedAt ? undefined : 'break-glass-row'}>
                   <td>
-                    <Who userId={p.userId} names={names} />
+                    <Who userId={p.userId} username={p.username} role={p.role} names={names} />
                   </td>
-                  <td>{p.controllerId ?? '—'}</td>
-                  <td className="reason">{p.reason ?? '—'}</td>
+                  <td>{orgs.controller(p.controllerId)}</td>
+                  <td className="reason">{p.reason ? masked(p.reason) : '—'}</td>
                   <td>{dateTime(p.startedAt)}</td>
                   <td>
                     {dateTime(p.expiresAt)}
@@ -104,10 +120,10 @@ export function AuditBreakGlass({ review = false, names }: { review?: boolean; n
                         <span className="outcome-ok">✓ {t('breakGlass.reviewed', { when: dateTime(p.reviewedAt) })}</span>
                         {p.reviewedBy && (
                           <span className="block">
-                            {t('breakGlass.reviewedBy')} <Who userId={p.reviewedBy} names={names} inline />
+                            {t('breakGlass.reviewedBy')} <Who userId={p.reviewedBy} username={p.reviewedByName} names={names} inline />
                           </span>
                         )}
-                        {p.reviewNote && <span className="hint block">“{p.reviewNote}”</span>}
+                        {p.reviewNote && <span className="hint block">“{masked(p.reviewNote)}”</span>}
                       </>
                     ) : (
                       <strong className="break-glass-tag">⚠ {t('breakGlass.notReviewed')}</strong>
@@ -142,6 +158,7 @@ export function AuditBreakGlass({ review = false, names }: { review?: boolean; n
 
 function ReviewCard({ period, names, active, onReviewed }: { period: Period; names?: ReadonlyMap<string, ActorView>; active: boolean; onReviewed: () => void }) {
   const { t } = useTranslation('audit');
+  const orgs = useNames();
   const id = useId();
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
@@ -167,16 +184,16 @@ function ReviewCard({ period, names, active, onReviewed }: { period: Period; nam
       <dl className="facts">
         <dt>{t('breakGlass.columns.who')}</dt>
         <dd>
-          <Who userId={period.userId} names={names} />
+          <Who userId={period.userId} username={period.username} role={period.role} names={names} inline />
         </dd>
         <dt>{t('breakGlass.columns.region')}</dt>
-        <dd>{period.controllerId ?? '—'}</dd>
+        <dd>{orgs.controller(period.controllerId)}</dd>
         <dt>{t('breakGlass.columns.started')}</dt>
         <dd>{dateTime(period.startedAt)}</dd>
         <dt>{t('breakGlass.columns.expires')}</dt>
         <dd>{dateTime(period.expiresAt)}</dd>
         <dt>{t('breakGlass.columns.reason')}</dt>
-        <dd className="reason">{period.reason ?? '—'}</dd>
+        <dd className="reason">{period.reason ? masked(period.reason) : '—'}</dd>
       </dl>
       <form onSubmit={submit}>
         <label htmlFor={`${id}-note`}>{t('breakGlass.note')}</label>

@@ -1,5 +1,6 @@
 /** Small pieces both audit tables use: who, the action, the outcome, the purpose. */
 import { useTranslation } from 'react-i18next';
+import { masked } from '../../shared/format';
 
 export interface ActorView {
   type?: string;
@@ -66,7 +67,18 @@ export function AuditPurpose({ purpose, text, breakGlass }: { purpose: string | 
     <>
       {breakGlass ? <strong className="break-glass-tag">⚠ {ta('log.breakGlass')}</strong> : null}
       {purpose ? <span className="block">{PURPOSES.has(purpose) ? t(`purpose.options.${purpose as 'other'}`) : purpose}</span> : !breakGlass && '—'}
-      {text ? <span className="hint block">“{text}”</span> : null}
+      {text ? <span className="hint block">“{masked(text)}”</span> : null}
     </>
   );
+}
+
+/**
+ * Which rendition an access was stated for or served (an entry's `detail.rendition`): the original,
+ * in which the identifiers are audible, stands out; nothing when the entry names none.
+ */
+export function AuditRendition({ rendition }: { rendition: unknown }) {
+  const { t } = useTranslation('audit');
+  if (rendition === 'original') return <strong className="outcome-bad block rendition-original">⚠ {t('renditions.original')}</strong>;
+  if (rendition === 'redacted') return <span className="hint block">{t('renditions.redacted')}</span>;
+  return null;
 }

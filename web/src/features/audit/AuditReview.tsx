@@ -7,9 +7,10 @@ import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, errorOf, type ApiError } from '../../shared/api/client';
 import type { paths } from '../../shared/api/schema';
-import { dateTime } from '../../shared/format';
+import { dateTime, masked } from '../../shared/format';
 import { ErrorText } from '../../shared/components/ErrorText';
-import { AuditAction, AuditActor, AuditPurpose, shortId } from './AuditParts';
+import { AuditAction, AuditActor, AuditPurpose, AuditRendition, shortId } from './AuditParts';
+import { useNames } from '../../shared/session';
 
 type Queue = paths['/api/v1/audit/review/{period}']['get']['responses'][200]['content']['application/json'];
 type Sample = Queue['samples'][number];
@@ -147,6 +148,7 @@ export function AuditReview() {
 
 function SampleCard({ sample, n, total, onRecorded }: { sample: Sample; n: number; total: number; onRecorded: (s: Sample) => void }) {
   const { t } = useTranslation('review');
+  const names = useNames();
   const chosenBy = useChosenBy();
   const id = useId();
   const [note, setNote] = useState(sample.note ?? '');
@@ -181,11 +183,12 @@ function SampleCard({ sample, n, total, onRecorded }: { sample: Sample; n: numbe
         <dt>{t('columns.what')}</dt>
         <dd>
           <AuditAction action={sample.action} />
+          <AuditRendition rendition={sample.rendition} />
         </dd>
         <dt>{t('columns.recording')}</dt>
         <dd>
           <code title={sample.recordingId ?? undefined}>{shortId(sample.recordingId)}</code>
-          {sample.controllerId && <span className="hint"> · {sample.controllerId}</span>}
+          {sample.controllerId && <span className="hint"> · {names.controller(sample.controllerId)}</span>}
         </dd>
         <dt>{t('columns.purpose')}</dt>
         <dd>
@@ -200,7 +203,7 @@ function SampleCard({ sample, n, total, onRecorded }: { sample: Sample; n: numbe
               <span className={sample.outcome === 'justified' ? 'outcome-ok' : 'outcome-bad'}>
                 {t('checkedBy', { outcome: t(`outcomes.${sample.outcome}`), who: sample.reviewedBy ?? '—', when: dateTime(sample.reviewedAt) })}
               </span>
-              {sample.note && <span className="hint block">“{sample.note}”</span>}
+              {sample.note && <span className="hint block">“{masked(sample.note)}”</span>}
             </>
           ) : (
             t('notChecked')

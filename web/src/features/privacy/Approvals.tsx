@@ -11,6 +11,7 @@ import { api, errorOf, type ApiError } from '../../shared/api/client';
 import type { paths } from '../../shared/api/schema';
 import { requestOf } from '../../shared/approval';
 import { ConfirmDialog } from '../../shared/components/ConfirmDialog';
+import { useNames } from '../../shared/session';
 import { ErrorText, useErrorLine } from '../../shared/components/ErrorText';
 import { dateTime } from '../../shared/format';
 
@@ -37,7 +38,8 @@ export function Approvals() {
   }, []);
   useEffect(() => void load(), [load]);
 
-  const contractName = (c: Contract) => t('approvals.contract', { processor: c.processorId, controller: c.controllerId });
+  const names = useNames();
+  const contractName = (c: Contract) => t('approvals.contract', { processor: names.processor(c.processorId), controller: names.controller(c.controllerId) });
 
   /** sends the decision; the failure's words, or null */
   async function decide(choice: Choice, decision: 'approve' | 'refuse'): Promise<string | null> {
@@ -93,9 +95,13 @@ export function Approvals() {
                 <th scope="row">{u.username}</th>
                 <td>{tc(`roles.${u.role}`, { defaultValue: u.role })}</td>
                 <td>
-                  {u.controllerId ? t('approvals.controllerStaff', { id: u.controllerId }) : u.processorId ? t('approvals.processorStaff', { id: u.processorId }) : tc('none')}
+                  {u.controllerId
+                    ? t('approvals.controllerStaff', { id: names.controller(u.controllerId) })
+                    : u.processorId
+                      ? t('approvals.processorStaff', { id: names.processor(u.processorId) })
+                      : tc('none')}
                 </td>
-                <td>{u.agent ?? tc('none')}</td>
+                <td>{u.agent ? names.agent(u.agent) : tc('none')}</td>
                 <td>{u.team ?? tc('none')}</td>
                 <td>{t(`approvals.requests.${requestOf(u.approvalRequest)}`)}</td>
                 <td>
@@ -130,7 +136,7 @@ export function Approvals() {
               <tr key={c.id}>
                 <th scope="row">{contractName(c)}</th>
                 <td>{c.roles.map((r) => tc(`roles.${r}`, { defaultValue: r })).join(', ') || tc('none')}</td>
-                <td>{c.regions?.length ? c.regions.join(', ') : t('approvals.allRegions')}</td>
+                <td>{c.regions?.length ? c.regions.map(names.region).join(', ') : t('approvals.allRegions')}</td>
                 <td>{dateTime(c.validFrom)}</td>
                 <td>{dateTime(c.validTo)}</td>
                 <td>

@@ -15,7 +15,7 @@ import { api, errorOf, type ApiError } from '../../shared/api/client';
 import type { paths } from '../../shared/api/schema';
 import { ErrorText } from '../../shared/components/ErrorText';
 import { dateTime, dayStart } from '../../shared/format';
-import { useSession } from '../../shared/session';
+import { useNames, useSession } from '../../shared/session';
 
 type Report = paths['/api/v1/breach/report']['post']['responses'][200]['content']['application/json'];
 type ReportRequest = paths['/api/v1/breach/report']['post']['requestBody']['content']['application/json'];
@@ -38,6 +38,7 @@ const LEFT_FOR_DPO: Record<string, string> = {
 export function Breach() {
   const { t } = useTranslation('privacy');
   const { user } = useSession();
+  const names = useNames();
   const id = useId();
   const [kind, setKind] = useState<Kind>('controller');
   const [target, setTarget] = useState(user.controllerId ?? '');
@@ -88,15 +89,27 @@ export function Breach() {
         </div>
         <div className="field">
           <label htmlFor={`${id}-target`}>{t(`breach.target.${kind}`)}</label>
-          <input
-            id={`${id}-target`}
-            value={target}
-            onChange={(e) => setTarget(e.target.value)}
-            maxLength={MAX_LENGTH[kind]}
-            required
-            spellCheck={false}
-            aria-describedby={`${id}-kind-hint`}
-          />
+          {kind === 'controller' && names.controllers.length > 0 ? (
+            // a controller is chosen by its name
+            <select id={`${id}-target`} value={target} onChange={(e) => setTarget(e.target.value)} required aria-describedby={`${id}-kind-hint`}>
+              {!names.controllers.some((c) => c.id === target) && <option value={target}>{target}</option>}
+              {names.controllers.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          ) : (
+            <input
+              id={`${id}-target`}
+              value={target}
+              onChange={(e) => setTarget(e.target.value)}
+              maxLength={MAX_LENGTH[kind]}
+              required
+              spellCheck={false}
+              aria-describedby={`${id}-kind-hint`}
+            />
+          )}
         </div>
         <div className="field">
           <label htmlFor={`${id}-from`}>{t(`breach.from.${windowWord}`)}</label>
@@ -132,8 +145,9 @@ export function Breach() {
 
 function ReportView({ report }: { report: Report }) {
   const { t } = useTranslation('privacy');
+  const names = useNames();
   const s = report.scope;
-  const named = s.kind === 'key' ? s.keyId : s.kind === 'controller' ? s.controllerId : s.kind === 'blob-prefix' ? s.blobPrefix : s.username;
+  const named = s.kind === 'key' ? s.keyId : s.kind === 'controller' ? names.controller(s.controllerId) : s.kind === 'blob-prefix' ? s.blobPrefix : s.username;
   const window =
     s.from || s.to
       ? t('breach.window.between', { from: s.from ? dateTime(s.from) : t('breach.window.start'), to: s.to ? dateTime(s.to) : t('breach.window.now') })
@@ -170,6 +184,7 @@ function ReportView({ report }: { report: Report }) {
 
 function ControllerView({ c }: { c: ControllerBreach }) {
   const { t } = useTranslation('privacy');
+  const names = useNames();
   const id = useId();
   const { personnummer: pn, phone } = c.persons;
   const persons = c.persons.atLeast === c.persons.atMost ? String(c.persons.atLeast) : t('breach.persons.between', { min: c.persons.atLeast, max: c.persons.atMost });
@@ -179,7 +194,7 @@ function ControllerView({ c }: { c: ControllerBreach }) {
 
   return (
     <article className="breach-controller" aria-labelledby={`${id}-h`}>
-      <h3 id={`${id}-h`}>{t('breach.controller', { id: c.controllerId })}</h3>
+      <h3 id={`${id}-h`}>{t('breach.controller', { id: names.controller(c.controllerId) })}</h3>
       <dl className="facts">
         <dt>{t('breach.facts.recordings')}</dt>
         <dd>
@@ -224,7 +239,7 @@ function ControllerView({ c }: { c: ControllerBreach }) {
         )}
       </dl>
 
-      <table className="breach-persons" aria-label={t('breach.persons.caption', { controller: c.controllerId })}>
+      <table className="breach-persons" aria-label={t('breach.persons.caption', { controller: names.controller(c.controllerId) })}>
         <thead>
           <tr>
             <th scope="col">{t('breach.persons.kind')}</th>

@@ -13,6 +13,7 @@ import type { paths } from '../../shared/api/schema';
 import { ErrorText } from '../../shared/components/ErrorText';
 import { Modal } from '../../shared/components/Modal';
 import { dateTime, dayStart } from '../../shared/format';
+import { useNames } from '../../shared/session';
 
 type Hold = paths['/api/v1/holds']['get']['responses'][200]['content']['application/json']['holds'][number];
 type HoldRequest = paths['/api/v1/holds']['post']['requestBody']['content']['application/json'];
@@ -109,6 +110,7 @@ export function Holds() {
 /** what a hold covers, in words: never the person's number, which the server does not answer anyway */
 function Covers({ hold }: { hold: Hold }) {
   const { t } = useTranslation('privacy');
+  const names = useNames();
   if (hold.kind === 'recording' && hold.recordingId)
     return (
       <>
@@ -120,11 +122,12 @@ function Covers({ hold }: { hold: Hold }) {
     hold.from || hold.to
       ? t('holds.covers.window', { from: hold.from ? dateTime(hold.from) : t('holds.covers.start'), to: hold.to ? dateTime(hold.to) : t('holds.covers.now') })
       : t('holds.covers.anyTime');
-  return t('holds.covers.agentWindow', { agent: hold.agent ?? '—', window });
+  return t('holds.covers.agentWindow', { agent: names.agent(hold.agent), window });
 }
 
 function HoldForm({ onPlaced }: { onPlaced: (message: string) => void }) {
   const { t } = useTranslation('privacy');
+  const names = useNames();
   const id = useId();
   const [kind, setKind] = useState<Kind>('recording');
   const [recordingId, setRecordingId] = useState('');
@@ -138,7 +141,8 @@ function HoldForm({ onPlaced }: { onPlaced: (message: string) => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
 
-  const target = kind === 'recording' ? recordingId.trim() : kind === 'agent' ? agent.trim() : person.trim();
+  // an agent is typed by name or id and held by id
+  const target = kind === 'recording' ? recordingId.trim() : kind === 'agent' ? names.agentId(agent) : person.trim();
   const ready = target.length > 0 && caseRef.trim().length >= MIN_TEXT && reason.trim().length >= MIN_TEXT;
 
   function reset() {
@@ -229,7 +233,21 @@ function HoldForm({ onPlaced }: { onPlaced: (message: string) => void }) {
         <>
           <div className="field">
             <label htmlFor={`${id}-agent`}>{t('holds.agent')}</label>
-            <input id={`${id}-agent`} value={agent} onChange={(e) => setAgent(e.target.value)} maxLength={100} required spellCheck={false} />
+            <input
+              id={`${id}-agent`}
+              value={agent}
+              onChange={(e) => setAgent(e.target.value)}
+              maxLength={100}
+              required
+              spellCheck={false}
+              list={`${id}-agents`}
+              autoComplete="off"
+            />
+            <datalist id={`${id}-agents`}>
+              {names.agents.map((a) => (
+                <option key={a.id} value={a.name} />
+              ))}
+            </datalist>
           </div>
           <div className="field">
             <label htmlFor={`${id}-from`}>{t('holds.from')}</label>

@@ -1,11 +1,11 @@
 /**
- * The privacy officer's page: a data subject's requests. Find the person's recordings by
- * personnummer or phone number, export them (art. 15), erase them (art. 17, by destroying their
- * keys), show who accessed them, and review break-the-glass periods. The identifier is kept in
- * this page's state only and sent in POST bodies: never in the address, history or storage.
- * An officer who approves accounts and contracts (four-eyes) decides on them here too, and one who
- * manages retention sets the controller's retentions and legal holds here, and one who answers for
- * breaches counts what a breach exposed.
+ * The privacy officer's page, in sections (tabs, the open one in the address). Subject requests:
+ * find a person's recordings by personnummer or phone number, export them (art. 15), erase them
+ * (art. 17, by destroying their keys), and show who accessed them; the identifier is kept in this
+ * section's state only and sent in POST bodies, never in the address, history or storage. Apart
+ * from any one person: the review of break-the-glass periods, the approvals of accounts and
+ * contracts (four-eyes), insider-misuse alerts, retention and legal holds, and breach reports,
+ * each for the officer who may use it.
  */
 import { useCallback, useId, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
@@ -18,7 +18,8 @@ import { SubjectForm, type Subject } from './SubjectForm';
 import { SubjectAccessLog } from './SubjectAccessLog';
 import { AuditBreakGlass } from '../audit/AuditBreakGlass';
 import { ErrorText } from '../../shared/components/ErrorText';
-import { useSession } from '../../shared/session';
+import { Tabs, useSection } from '../../shared/components/Tabs';
+import { useNames, useSession, type Permission } from '../../shared/session';
 import { Approvals } from './Approvals';
 import { Breach } from './Breach';
 import { Holds } from './Holds';
@@ -29,10 +30,84 @@ type Found = NonNullable<paths['/api/v1/subject/find']['post']['responses'][200]
 type Erasure = paths['/api/v1/subject/erase']['post']['responses'][200]['content']['application/json'];
 const MIN_TEXT = 10;
 
+/** the page's sections, in the order of the tabs; each shown to whoever may use it */
+const SECTIONS = ['requests', 'break-glass', 'approvals', 'alerts', 'retention', 'breach'] as const;
+type Section = (typeof SECTIONS)[number];
+const NEEDS: Record<Section, Permission> = {
+  requests: 'subject:find',
+  'break-glass': 'break-glass:review',
+  approvals: 'accounts:approve',
+  alerts: 'alerts:read',
+  retention: 'retention:manage',
+  breach: 'breach:report',
+};
+
 export function PrivacyPage() {
   const { t } = useTranslation('privacy');
-  const { t: ta } = useTranslation('alerts');
   const { can } = useSession();
+  const sections = SECTIONS.filter((s) => can(NEEDS[s]));
+  const [section, open] = useSection(sections);
+
+  return (
+    <>
+      <h1>{t('heading')}</h1>
+      {can('alerts:read') && <AlertsBanner href="?section=alerts" />}
+      <Tabs sections={sections} current={section} label={t('sections')} labelOf={(s) => t(`tabs.${s}`)} onOpen={open}>
+        {section === 'requests' && <SubjectRequests />}
+        {/* emergency access is reviewed apart from any one person's request */}
+        {section === 'break-glass' && (
+          <section aria-labelledby="privacy-bg">
+            <h2 id="privacy-bg">{t('breakGlass.heading')}</h2>
+            <AuditBreakGlass review />
+          </section>
+        )}
+        {/* new staff wait on these */}
+        {section === 'approvals' && (
+          <section aria-labelledby="privacy-approvals">
+            <h2 id="privacy-approvals">{t('approvals.heading')}</h2>
+            <Approvals />
+          </section>
+        )}
+        {/* insider misuse: what the detector found about the officer's controllers */}
+        {section === 'alerts' && <AlertsPanel />}
+        {/* storage limitation: how long the controller keeps calls, and what a case keeps beyond that */}
+        {section === 'retention' && (
+          <>
+            <section aria-labelledby="privacy-retention">
+              <h2 id="privacy-retention">{t('retention.heading')}</h2>
+              <Retention />
+            </section>
+            <section aria-labelledby="privacy-holds">
+              <h2 id="privacy-holds">{t('holds.heading')}</h2>
+              <Holds />
+            </section>
+          </>
+        )}
+        {/* a personal data breach (art. 33): what one key, controller, storage location or account exposed */}
+        {section === 'breach' && (
+          <section aria-labelledby="privacy-breach">
+            <h2 id="privacy-breach">{t('breach.heading')}</h2>
+            <Breach />
+          </section>
+        )}
+      </Tabs>
+    </>
+  );
+}
+
+function AlertsPanel() {
+  const { t: ta } = useTranslation('alerts');
+  return (
+    <section aria-labelledby="privacy-alerts" id={ALERTS_ANCHOR}>
+      <h2 id="privacy-alerts">{ta('heading')}</h2>
+      <AlertsSection />
+    </section>
+  );
+}
+
+/** a data subject's requests: find the person, then export, erase, and who accessed the recordings */
+function SubjectRequests() {
+  const { t } = useTranslation('privacy');
   const [subject, setSubject] = useState<Subject | null>(null);
   const [found, setFound] = useState<Found[] | null>(null);
   const [busy, setBusy] = useState(false);
@@ -60,17 +135,6 @@ export function PrivacyPage() {
 
   return (
     <>
-      <h1>{t('heading')}</h1>
-      {can('alerts:read') && <AlertsBanner />}
-
-      {/* new staff wait on these: first, where the officer sees them */}
-      {can('accounts:approve') && (
-        <section aria-labelledby="privacy-approvals">
-          <h2 id="privacy-approvals">{t('approvals.heading')}</h2>
-          <Approvals />
-        </section>
-      )}
-
       <section aria-labelledby="privacy-find">
         <h2 id="privacy-find">{t('find.heading')}</h2>
         <SubjectForm
@@ -118,47 +182,13 @@ export function PrivacyPage() {
       ) : (
         <p className="hint">{t('needSubject')}</p>
       )}
-
-      <section aria-labelledby="privacy-bg">
-        <h2 id="privacy-bg">{t('breakGlass.heading')}</h2>
-        <AuditBreakGlass review />
-      </section>
-
-      {/* insider misuse: what the detector found about the officer's controllers */}
-      {can('alerts:read') && (
-        <section aria-labelledby="privacy-alerts" id={ALERTS_ANCHOR}>
-          <h2 id="privacy-alerts">{ta('heading')}</h2>
-          <AlertsSection />
-        </section>
-      )}
-
-      {/* storage limitation: how long the controller keeps calls, and what a case keeps beyond that */}
-      {can('retention:manage') && (
-        <>
-          <section aria-labelledby="privacy-retention">
-            <h2 id="privacy-retention">{t('retention.heading')}</h2>
-            <Retention />
-          </section>
-          <section aria-labelledby="privacy-holds">
-            <h2 id="privacy-holds">{t('holds.heading')}</h2>
-            <Holds />
-          </section>
-        </>
-      )}
-
-      {/* a personal data breach (art. 33): what one key, controller, storage location or account exposed */}
-      {can('breach:report') && (
-        <section aria-labelledby="privacy-breach">
-          <h2 id="privacy-breach">{t('breach.heading')}</h2>
-          <Breach />
-        </section>
-      )}
     </>
   );
 }
 
 function FoundTable({ recordings }: { recordings: Found[] }) {
   const { t } = useTranslation('privacy');
+  const names = useNames();
   return (
     <>
       <p className="hint">{t('find.openHint')}</p>
@@ -183,8 +213,8 @@ function FoundTable({ recordings }: { recordings: Found[] }) {
                   </Link>
                 </td>
                 <td>{clock(r.durationMs / 1000)}</td>
-                <td>{r.region ?? '—'}</td>
-                <td>{r.agent ?? '—'}</td>
+                <td>{names.region(r.region)}</td>
+                <td>{names.agent(r.agent)}</td>
                 <td>{(r.foundIn ?? []).map((f) => t(`find.foundIn.${f}`)).join(', ') || '—'}</td>
               </tr>
             );
@@ -303,6 +333,7 @@ function EraseAction({ subject, recordings, onErased }: { subject: Subject; reco
 function EraseDialog({ subject, recordings, onClose, onErased }: { subject: Subject; recordings: Found[]; onClose: () => void; onErased: (result: Erasure) => void }) {
   const { t } = useTranslation('privacy');
   const { t: tc } = useTranslation();
+  const names = useNames();
   const id = useId();
   const [selected, setSelected] = useState<Set<string>>(() => new Set(recordings.map((r) => r.id)));
   const [reason, setReason] = useState('');
@@ -345,7 +376,7 @@ function EraseDialog({ subject, recordings, onClose, onErased }: { subject: Subj
           {recordings.map((r) => (
             <label className="check" key={r.id}>
               <input type="checkbox" checked={selected.has(r.id)} onChange={(e) => toggle(r.id, e.target.checked)} />
-              {t('erase.recording', { when: dateTime(r.startedAt ?? r.importedAt), length: clock(r.durationMs / 1000), region: r.region ?? '—' })}
+              {t('erase.recording', { when: dateTime(r.startedAt ?? r.importedAt), length: clock(r.durationMs / 1000), region: names.region(r.region) })}
             </label>
           ))}
         </fieldset>

@@ -12,7 +12,7 @@ import type { paths } from '../../shared/api/schema';
 import { ConfirmDialog } from '../../shared/components/ConfirmDialog';
 import { ErrorText, useErrorLine } from '../../shared/components/ErrorText';
 import { dateTime } from '../../shared/format';
-import { useSession } from '../../shared/session';
+import { useNames, useSession } from '../../shared/session';
 
 type Policy = paths['/api/v1/retention']['get']['responses'][200]['content']['application/json']['policies'][number];
 type SetAnswer = paths['/api/v1/retention']['put']['responses'][200]['content']['application/json'];
@@ -30,6 +30,7 @@ export function Retention() {
   const { t } = useTranslation('privacy');
   const { t: tc } = useTranslation();
   const { user } = useSession();
+  const names = useNames();
   const errorLine = useErrorLine();
   const id = useId();
   const [policies, setPolicies] = useState<Policy[] | null>(null);
@@ -49,7 +50,7 @@ export function Retention() {
   useEffect(() => void load(), [load]);
 
   function applied(spec: Spec, answer: SetAnswer) {
-    const words = { controller: spec.controllerId, class: spec.class, days: spec.days };
+    const words = { controller: names.controller(spec.controllerId), class: spec.class, days: spec.days };
     setStatus(answer.wouldShred > 0 ? t('retention.setShred', { ...words, count: answer.wouldShred }) : t('retention.set', words));
     void load();
   }
@@ -77,7 +78,10 @@ export function Retention() {
     return null;
   }
 
-  const controllers = [...new Set([user.controllerId, ...(policies ?? []).map((p) => p.controllerId)].filter((c): c is string => Boolean(c)))];
+  // the officer's own controller first, then those with a retention, then every other known one (the server refuses those out of reach)
+  const controllers = [
+    ...new Set([user.controllerId, ...(policies ?? []).map((p) => p.controllerId), ...names.controllers.map((c) => c.id)].filter((c): c is string => Boolean(c))),
+  ];
   const classes = [...new Set([DEFAULT_CLASS, 'journal', ...(policies ?? []).map((p) => p.class)])];
 
   return (
@@ -99,7 +103,7 @@ export function Retention() {
           <tbody>
             {policies.map((p) => (
               <tr key={`${p.controllerId}/${p.class}`}>
-                <td>{p.controllerId}</td>
+                <td>{names.controller(p.controllerId)}</td>
                 <td>{p.class}</td>
                 <td>{p.days}</td>
                 <td>{dateTime(p.updatedAt)}</td>
@@ -112,21 +116,14 @@ export function Retention() {
       <form className="filters retention-form" onSubmit={submit} aria-label={t('retention.form')} aria-busy={busy}>
         <div className="field">
           <label htmlFor={`${id}-controller`}>{t('retention.controller')}</label>
-          <input
-            id={`${id}-controller`}
-            value={controllerId}
-            onChange={(e) => setControllerId(e.target.value)}
-            list={`${id}-controllers`}
-            maxLength={63}
-            required
-            autoComplete="off"
-            spellCheck={false}
-          />
-          <datalist id={`${id}-controllers`}>
+          <select id={`${id}-controller`} value={controllerId} onChange={(e) => setControllerId(e.target.value)} required>
+            {!controllerId && <option value="" />}
             {controllers.map((c) => (
-              <option key={c} value={c} />
+              <option key={c} value={c}>
+                {names.controller(c)}
+              </option>
             ))}
-          </datalist>
+          </select>
         </div>
         <div className="field">
           <label htmlFor={`${id}-class`}>{t('retention.class')}</label>
@@ -194,8 +191,13 @@ export function Retention() {
           </p>
           <p>
             {asking.answer.previousDays === null
-              ? t('retention.confirmTextNew', { controller: asking.spec.controllerId, class: asking.spec.class, days: asking.spec.days })
-              : t('retention.confirmText', { controller: asking.spec.controllerId, class: asking.spec.class, days: asking.spec.days, previous: asking.answer.previousDays })}
+              ? t('retention.confirmTextNew', { controller: names.controller(asking.spec.controllerId), class: asking.spec.class, days: asking.spec.days })
+              : t('retention.confirmText', {
+                  controller: names.controller(asking.spec.controllerId),
+                  class: asking.spec.class,
+                  days: asking.spec.days,
+                  previous: asking.answer.previousDays,
+                })}
           </p>
         </ConfirmDialog>
       )}

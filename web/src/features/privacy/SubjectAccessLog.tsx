@@ -10,13 +10,15 @@ import { api, errorOf, type ApiError } from '../../shared/api/client';
 import type { paths } from '../../shared/api/schema';
 import { dateTime } from '../../shared/format';
 import { SubjectForm, type Subject } from './SubjectForm';
-import { AuditAction, AuditActor, AuditOutcome, AuditPurpose, shortId } from '../audit/AuditParts';
+import { AuditAction, AuditActor, AuditOutcome, AuditPurpose, AuditRendition, shortId } from '../audit/AuditParts';
+import { useNames } from '../../shared/session';
 import { ErrorText } from '../../shared/components/ErrorText';
 
 type Log = paths['/api/v1/audit/subject-access-log']['post']['responses'][200]['content']['application/json'];
 
 export function SubjectAccessLog({ subject }: { subject?: Subject }) {
   const { t } = useTranslation('audit');
+  const names = useNames();
   const [log, setLog] = useState<Log | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
@@ -78,7 +80,7 @@ export function SubjectAccessLog({ subject }: { subject?: Subject }) {
                     <td>
                       <code title={r.id}>{shortId(r.id)}</code>
                     </td>
-                    <td>{r.controllerId ?? '—'}</td>
+                    <td>{names.controller(r.controllerId)}</td>
                     <td>{t(`subject.state.${r.state}`, { when: dateTime(r.destroyedAt) })}</td>
                   </tr>
                 ))}
@@ -98,12 +100,16 @@ export function SubjectAccessLog({ subject }: { subject?: Subject }) {
                     <th scope="col">{t('subject.columns.action')}</th>
                     <th scope="col">{t('subject.columns.outcome')}</th>
                     <th scope="col">{t('subject.columns.recording')}</th>
+                    <th scope="col">{t('subject.columns.rendition')}</th>
                     <th scope="col">{t('subject.columns.purpose')}</th>
                   </tr>
                 </thead>
                 <tbody>
                   {accesses.map((a, i) => (
-                    <tr key={a.index ?? i} className={a.breakGlass ? 'break-glass-row' : a.outcome && a.outcome !== 'success' ? 'flagged' : undefined}>
+                    <tr
+                      key={a.index ?? i}
+                      className={a.breakGlass ? 'break-glass-row' : (a.outcome && a.outcome !== 'success') || a.detail?.rendition === 'original' ? 'flagged' : undefined}
+                    >
                       <td>{dateTime(a.time)}</td>
                       <td>
                         <AuditActor actor={a.actor} />
@@ -115,6 +121,7 @@ export function SubjectAccessLog({ subject }: { subject?: Subject }) {
                         <AuditOutcome outcome={a.outcome} />
                       </td>
                       <td>{a.recordingId ? <code title={a.recordingId}>{shortId(a.recordingId)}</code> : '—'}</td>
+                      <td>{a.detail?.rendition ? <AuditRendition rendition={a.detail.rendition} /> : '—'}</td>
                       <td>
                         <AuditPurpose purpose={a.purpose} text={a.purposeText} breakGlass={a.breakGlass} />
                       </td>

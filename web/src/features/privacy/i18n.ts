@@ -1,7 +1,16 @@
 import type { Dict } from '../../shared/i18n/dict';
 
 const en = {
-  heading: 'Subject requests',
+  heading: 'Privacy',
+  sections: 'Parts of the privacy work',
+  tabs: {
+    requests: 'Subject requests',
+    'break-glass': 'Break-the-glass review',
+    approvals: 'Approvals',
+    alerts: 'Alerts',
+    retention: 'Retention and holds',
+    breach: 'Breach report',
+  },
   subject: {
     form: 'The person',
     kind: 'Identify the person by',
@@ -336,7 +345,16 @@ const en = {
 } as const;
 
 const sv: Dict<typeof en> = {
-  heading: 'Registerutdrag och radering',
+  heading: 'Dataskydd',
+  sections: 'Delar av dataskyddsarbetet',
+  tabs: {
+    requests: 'Registerutdrag och radering',
+    'break-glass': 'Granskning av nödåtkomst',
+    approvals: 'Godkännanden',
+    alerts: 'Larm',
+    retention: 'Gallring och bevarande',
+    breach: 'Personuppgiftsincident',
+  },
   subject: {
     form: 'Personen',
     kind: 'Identifiera personen med',

@@ -9,7 +9,7 @@ import { api, errorOf, type ApiError } from '../../shared/api/client';
 import { time } from '../../shared/format';
 import { ErrorText } from '../../shared/components/ErrorText';
 import { Modal } from '../../shared/components/Modal';
-import { useSession, type BreakGlassPeriod } from '../../shared/session';
+import { useNames, useSession, type BreakGlassPeriod } from '../../shared/session';
 
 const MIN_REASON = 20;
 
@@ -22,6 +22,7 @@ export function useBreakGlass(): BreakGlassPeriod | null {
 export function BreakGlassBanner() {
   const { t } = useTranslation('recordings');
   const { refresh } = useSession();
+  const names = useNames();
   const period = useBreakGlass();
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -38,7 +39,7 @@ export function BreakGlassBanner() {
 
   return (
     <div className="break-glass-banner" role="alert">
-      <strong>{t('breakGlass.active', { controller: period.controllerId, until: time(period.expiresAt) })}</strong>
+      <strong>{t('breakGlass.active', { controller: names.controller(period.controllerId), until: time(period.expiresAt) })}</strong>
       <button type="button" onClick={() => void end(period.id)} disabled={busy}>
         {t('breakGlass.end')}
       </button>
@@ -70,6 +71,7 @@ function BreakGlassDialog({ controllers, onClose }: { controllers: string[]; onC
   const [confirmed, setConfirmed] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const { refresh } = useSession();
+  const names = useNames();
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -85,15 +87,14 @@ function BreakGlassDialog({ controllers, onClose }: { controllers: string[]; onC
       <p className="warning">{t('breakGlass.warning')}</p>
       <form onSubmit={submit}>
         <label htmlFor={`${id}-c`}>{t('breakGlass.controller')}</label>
-        {controllers.length > 1 ? (
-          <select id={`${id}-c`} value={controllerId} onChange={(e) => setControllerId(e.target.value)}>
-            {controllers.map((c) => (
-              <option key={c}>{c}</option>
-            ))}
-          </select>
-        ) : (
-          <input id={`${id}-c`} value={controllerId} onChange={(e) => setControllerId(e.target.value)} required />
-        )}
+        {/* the controller whose calls open: one the user already works for, chosen by its name */}
+        <select id={`${id}-c`} value={controllerId} onChange={(e) => setControllerId(e.target.value)} required>
+          {controllers.map((c) => (
+            <option key={c} value={c}>
+              {names.controller(c)}
+            </option>
+          ))}
+        </select>
         <label htmlFor={`${id}-r`}>{t('breakGlass.reason')}</label>
         <textarea id={`${id}-r`} value={reason} onChange={(e) => setReason(e.target.value)} minLength={MIN_REASON} required aria-describedby={`${id}-rh`} rows={3} />
         <p id={`${id}-rh`} className="hint">

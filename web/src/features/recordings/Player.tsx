@@ -10,7 +10,7 @@ import WaveSurfer from 'wavesurfer.js';
 import RegionsPlugin from 'wavesurfer.js/plugins/regions';
 import { api } from '../../shared/api/client';
 import type { paths } from '../../shared/api/schema';
-import { clock, isRedactionLabel } from '../../shared/format';
+import { clock, identifierKind, isRedactionLabel, masked, speed } from '../../shared/format';
 
 type Transcript = paths['/api/v1/recordings/{id}/transcript']['get']['responses'][200]['content']['application/json'];
 interface Word {
@@ -25,16 +25,20 @@ export function Player({
   recordingId,
   accessId,
   audioUrl,
+  rendition,
   hasTranscript,
   onAccessEnded,
 }: {
   recordingId: string;
   accessId: string;
   audioUrl: string;
+  rendition: 'redacted' | 'original';
   hasTranscript: boolean;
   onAccessEnded: () => void;
 }) {
   const { t } = useTranslation('recordings');
+  // changes with the language, so the waveform's labels are drawn again in the new one
+  const { t: tc } = useTranslation('common');
   const waveRef = useRef<HTMLDivElement>(null);
   const [ws, setWs] = useState<WaveSurfer | null>(null);
   const regionsRef = useRef<ReturnType<typeof RegionsPlugin.create> | null>(null);
@@ -115,9 +119,9 @@ export function Player({
     regions.clearRegions();
     for (const span of identifiers) {
       if (span.start === undefined || span.end === undefined) continue;
-      regions.addRegion({ start: span.start, end: span.end, color: 'rgba(200, 30, 30, 0.35)', drag: false, resize: false, content: span.type ?? '' });
+      regions.addRegion({ start: span.start, end: span.end, color: 'rgba(200, 30, 30, 0.35)', drag: false, resize: false, content: regionLabel(identifierKind(span.type, tc)) });
     }
-  }, [ws, duration, identifiers]);
+  }, [ws, duration, identifiers, tc]);
 
   const words = useMemo(() => {
     const out: Array<{ speaker?: string; words: Word[] }> = [];
@@ -183,15 +187,20 @@ export function Player({
           >
             {[0.75, 1, 1.25, 1.5, 2].map((r) => (
               <option key={r} value={r}>
-                {r}×
+                {speed(r)}
               </option>
             ))}
           </select>
         </label>
       </div>
+      {rendition === 'original' && (
+        <p className="warning audible" role="note">
+          <strong>⚠ {t('player.audible')}</strong> {identifiers.length > 0 ? t('player.audibleSpans', { count: identifiers.length }) : t('player.audibleUnknown')}
+        </p>
+      )}
       {identifiers.length > 0 && (
         <details className="spans">
-          <summary>{t('player.redactedSpans', { count: identifiers.length })}</summary>
+          <summary>{rendition === 'original' ? t('player.spokenSpans', { count: identifiers.length }) : t('player.redactedSpans', { count: identifiers.length })}</summary>
           <ul>
             {identifiers.map((s, i) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: the list is rebuilt only when the transcript changes and is never reordered; its items have no id
@@ -199,7 +208,7 @@ export function Player({
                 <button type="button" className="link" onClick={() => seek(s.start ?? 0)}>
                   {clock(s.start ?? 0)}–{clock(s.end ?? 0)}
                 </button>{' '}
-                {t('player.redactedSpan', { type: s.type })}
+                {t(rendition === 'original' ? 'player.spokenSpan' : 'player.redactedSpan', { type: identifierKind(s.type, tc) })}
               </li>
             ))}
           </ul>
@@ -223,6 +232,24 @@ export function Player({
   );
 }
 
+/** a span's label on the waveform: cut short with an ellipsis where the span is narrow, whole in its title */
+function regionLabel(text: string): HTMLElement {
+  const label = document.createElement('div');
+  label.textContent = text;
+  label.title = text;
+  Object.assign(label.style, {
+    padding: '0.2em 0.3em',
+    fontSize: '0.8rem',
+    lineHeight: '1.2',
+    whiteSpace: 'nowrap',
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    maxWidth: '100%',
+    boxSizing: 'border-box',
+  });
+  return label;
+}
+
 /** a word of the transcript: only the words that become or stop being current render again as it plays */
 const TranscriptWord = memo(function TranscriptWord({ word, current, onSeek }: { word: Word; current: boolean; onSeek: (s: number) => void }) {
   const ref = useRef<HTMLSpanElement>(null);
@@ -236,7 +263,7 @@ const TranscriptWord = memo(function TranscriptWord({ word, current, onSeek }: {
       {/* biome-ignore lint/a11y/useKeyWithClickEvents: a click on a word is a pointer shortcut; the keyboard seeks with the waveform slider and the redacted-span buttons, and a control per word would make a long transcript unreadable with a screen reader */}
       {/* biome-ignore lint/a11y/noStaticElementInteractions: as above, the word stays text */}
       <span ref={ref} className={`word${current ? ' current' : ''}${label ? ' redacted' : ''}`} aria-current={current ? 'time' : undefined} onClick={() => onSeek(word.start)}>
-        {word.text.trim()}
+        {label ? masked(word.text.trim()) : word.text.trim()}
       </span>{' '}
     </>
   );

@@ -7,8 +7,8 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { api, errorOf, type ApiError } from '../../shared/api/client';
 import type { paths } from '../../shared/api/schema';
-import { clock, dateTime, isRedactionLabel, time } from '../../shared/format';
-import { useSession, type Rendition } from '../../shared/session';
+import { clock, dateTime, formatPersonnummer, formatPhone, isRedactionLabel, masked, time } from '../../shared/format';
+import { useNames, useSession, type Rendition } from '../../shared/session';
 import { ErrorText } from '../../shared/components/ErrorText';
 import { Modal } from '../../shared/components/Modal';
 import { Player } from './Player';
@@ -23,6 +23,7 @@ export function RecordingPage() {
   const { id = '' } = useParams();
   const navigate = useNavigate();
   const { t } = useTranslation('recordings');
+  const names = useNames();
   const [detail, setDetail] = useState<Detail | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [asking, setAsking] = useState(false);
@@ -84,18 +85,18 @@ export function RecordingPage() {
             <dt>{t('columns.direction')}</dt>
             <dd>{detail.direction ? t(detail.direction === 'inbound' ? 'inbound' : 'outbound') : '—'}</dd>
             <dt>{t('columns.region')}</dt>
-            <dd>{detail.region ?? '—'}</dd>
+            <dd>{names.region(detail.region)}</dd>
             <dt>{t('columns.agent')}</dt>
-            <dd>{detail.agent ?? '—'}</dd>
+            <dd>{names.agent(detail.agent)}</dd>
             <dt>{t('columns.controller')}</dt>
-            <dd>{detail.controllerId}</dd>
+            <dd>{names.controller(detail.controllerId)}</dd>
             <dt>{t('detail.caller')}</dt>
             <dd>
-              <Identifier value={identifiers ? identifiers.caller : detail.caller} />
+              <Identifier value={identifiers ? identifiers.caller : detail.caller} format={formatPhone} />
             </dd>
             <dt>{t('detail.personnummer')}</dt>
             <dd>
-              <Identifier value={identifiers ? identifiers.personnummer : detail.personnummer} />
+              <Identifier value={identifiers ? identifiers.personnummer : detail.personnummer} format={formatPersonnummer} />
             </dd>
             <dt>{t('columns.redaction')}</dt>
             <dd>{detail.redaction ? t(`redaction.${detail.redaction as 'pending'}`) : '—'}</dd>
@@ -118,7 +119,14 @@ export function RecordingPage() {
                 {t('purpose.stated', { purpose: t(`purpose.options.${access.purpose as 'other'}`), until: time(access.expiresAt!) })}
                 {access.breakGlass ? ` ${t('breakGlass.inPlay')}` : ''}
               </p>
-              <Player recordingId={id} accessId={access.accessId!} audioUrl={access.audioUrl!} hasTranscript={Boolean(access.transcriptUrl)} onAccessEnded={accessEnded} />
+              <Player
+                recordingId={id}
+                accessId={access.accessId!}
+                audioUrl={access.audioUrl!}
+                rendition={access.rendition}
+                hasTranscript={Boolean(access.transcriptUrl)}
+                onAccessEnded={accessEnded}
+              />
             </>
           ) : (
             <button type="button" className="primary" onClick={() => setAsking(true)}>
@@ -132,12 +140,12 @@ export function RecordingPage() {
   );
 }
 
-/** an identifier, or the label a role that hears only redacted audio sees in its place */
-function Identifier({ value }: { value: string | null | undefined }) {
+/** an identifier as Swedes write it, or the label (in the user's language) a role that hears only redacted audio sees in its place */
+function Identifier({ value, format }: { value: string | null | undefined; format: (value: string) => string }) {
   const { t } = useTranslation('recordings');
   if (!value) return <>—</>;
-  if (isRedactionLabel(value)) return <span title={t('detail.hidden')}>{value}</span>;
-  return <>{value}</>;
+  if (isRedactionLabel(value)) return <span title={t('detail.hidden')}>{masked(value)}</span>;
+  return <>{format(value)}</>;
 }
 
 function PurposeDialog({ recordingId, onClose, onGranted }: { recordingId: string; onClose: () => void; onGranted: (a: Access & { purpose: string }) => void }) {

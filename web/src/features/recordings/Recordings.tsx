@@ -1,8 +1,9 @@
 /**
  * Recordings in the user's scope, newest first. Time, region, agent and direction are in the
- * address (a reload or the back button keeps them); a personnummer or caller number is searched
- * through the blind index in a POST body and kept only in this page's memory, never in the
- * address, history or browser storage.
+ * address (a reload or the back button keeps them; regions and agents by id, shown and typed by
+ * their display names); a personnummer or caller number is searched through the blind index in a
+ * POST body and kept only in this page's memory, never in the address, history or browser storage.
+ * On a phone the table's rows become cards (styles.css), each cell with its column's name.
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
@@ -10,7 +11,7 @@ import { useTranslation } from 'react-i18next';
 import { api, errorOf, type ApiError } from '../../shared/api/client';
 import type { paths } from '../../shared/api/schema';
 import { clock, dateTime, dayStart } from '../../shared/format';
-import { useSession } from '../../shared/session';
+import { useNames, useSession } from '../../shared/session';
 import { BreakGlassButton, useBreakGlass } from './BreakGlass';
 import { ErrorText } from '../../shared/components/ErrorText';
 import { Pager, useCursors } from '../../shared/components/Pager';
@@ -27,6 +28,7 @@ export function RecordingsPage() {
   const { t } = useTranslation('recordings');
   const { t: tc } = useTranslation();
   const { user, can } = useSession();
+  const names = useNames();
   const breakGlass = useBreakGlass();
   const id = useId();
   const [params, setParams] = useSearchParams();
@@ -74,7 +76,9 @@ export function RecordingsPage() {
     remembered = { kind, value: kind ? identifier.trim() : '' };
     const next = new URLSearchParams();
     for (const key of ['from', 'to', 'region', 'agent', 'direction']) {
-      const v = String(form.get(key) ?? '').trim();
+      const typed = String(form.get(key) ?? '').trim();
+      // a region or agent is typed by its name and searched by its id
+      const v = key === 'region' ? names.regionId(typed) : key === 'agent' ? names.agentId(typed) : typed;
       if (v) next.set(key, v);
     }
     setParams(next);
@@ -89,7 +93,10 @@ export function RecordingsPage() {
     setParams(new URLSearchParams());
   }
 
-  const controllers = [...new Set([user.controllerId, ...(page?.recordings ?? []).map((r) => r.controllerId)].filter((c): c is string => Boolean(c)))];
+  // the controllers the user works for, as far as the page knows; none known (processor staff
+  // without a call on the page), every controller there is: the server refuses the others
+  const known = [...new Set([user.controllerId, ...(page?.recordings ?? []).map((r) => r.controllerId)].filter((c): c is string => Boolean(c)))];
+  const controllers = known.length ? known : names.controllers.map((c) => c.id);
 
   return (
     <>
@@ -108,11 +115,21 @@ export function RecordingsPage() {
         </div>
         <div className="field">
           <label htmlFor={`${id}-region`}>{t('region')}</label>
-          <input id={`${id}-region`} name="region" defaultValue={params.get('region') ?? ''} />
+          <input id={`${id}-region`} name="region" list={`${id}-regions`} defaultValue={params.get('region') ? names.region(params.get('region')) : ''} autoComplete="off" />
+          <datalist id={`${id}-regions`}>
+            {names.regions.map((r) => (
+              <option key={r.id} value={r.name} />
+            ))}
+          </datalist>
         </div>
         <div className="field">
           <label htmlFor={`${id}-agent`}>{t('agent')}</label>
-          <input id={`${id}-agent`} name="agent" defaultValue={params.get('agent') ?? ''} />
+          <input id={`${id}-agent`} name="agent" list={`${id}-agents`} defaultValue={params.get('agent') ? names.agent(params.get('agent')) : ''} autoComplete="off" />
+          <datalist id={`${id}-agents`}>
+            {names.agents.map((a) => (
+              <option key={a.id} value={a.name} />
+            ))}
+          </datalist>
         </div>
         <div className="field">
           <label htmlFor={`${id}-dir`}>{t('direction')}</label>
@@ -160,36 +177,39 @@ export function RecordingsPage() {
 
 function RecordingsTable({ recordings }: { recordings: Summary[] }) {
   const { t } = useTranslation('recordings');
+  const names = useNames();
+  const column = (key: (typeof COLUMNS)[number]) => t(`columns.${key}`);
   return (
-    <table className="recordings">
+    <table className="recordings cards">
       <thead>
         <tr>
-          <th scope="col">{t('columns.started')}</th>
-          <th scope="col">{t('columns.duration')}</th>
-          <th scope="col">{t('columns.direction')}</th>
-          <th scope="col">{t('columns.region')}</th>
-          <th scope="col">{t('columns.agent')}</th>
-          <th scope="col">{t('columns.controller')}</th>
-          <th scope="col">{t('columns.redaction')}</th>
+          {COLUMNS.map((key) => (
+            <th scope="col" key={key}>
+              {column(key)}
+            </th>
+          ))}
         </tr>
       </thead>
       <tbody>
         {recordings.map((r) => (
           <tr key={r.id} className={r.redaction === 'failed' ? 'flagged' : undefined}>
-            <td>
+            <td data-label={column('started')}>
               <Link to={`/recordings/${r.id}`} aria-label={t('open', { when: dateTime(r.startedAt ?? r.importedAt) })}>
                 {dateTime(r.startedAt ?? r.importedAt)}
               </Link>
             </td>
-            <td>{clock(r.durationMs / 1000)}</td>
-            <td>{r.direction ? t(r.direction === 'inbound' ? 'inbound' : 'outbound') : '—'}</td>
-            <td>{r.region ?? '—'}</td>
-            <td>{r.agent ?? '—'}</td>
-            <td>{r.controllerId}</td>
-            <td>{r.redaction ? t(`redaction.${r.redaction as 'pending'}`) : '—'}</td>
+            <td data-label={column('duration')}>{clock(r.durationMs / 1000)}</td>
+            <td data-label={column('direction')}>{r.direction ? t(r.direction === 'inbound' ? 'inbound' : 'outbound') : '—'}</td>
+            <td data-label={column('region')}>{names.region(r.region)}</td>
+            <td data-label={column('agent')}>{names.agent(r.agent)}</td>
+            <td data-label={column('controller')}>{names.controller(r.controllerId)}</td>
+            <td data-label={column('redaction')}>{r.redaction ? t(`redaction.${r.redaction as 'pending'}`) : '—'}</td>
           </tr>
         ))}
       </tbody>
     </table>
   );
 }
+
+/** the table's columns, in order */
+const COLUMNS = ['started', 'duration', 'direction', 'region', 'agent', 'controller', 'redaction'] as const;

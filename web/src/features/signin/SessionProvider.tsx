@@ -7,7 +7,19 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, onSessionExpired, setCsrfToken } from '../../shared/api/client';
-import { SessionContext, type BreakGlassPeriod, type Permission, type Purpose, type Rendition, type Role, type Session, type SessionBody, type User } from '../../shared/session';
+import {
+  namesOf,
+  SessionContext,
+  type BreakGlassPeriod,
+  type Names,
+  type Permission,
+  type Purpose,
+  type Rendition,
+  type Role,
+  type Session,
+  type SessionBody,
+  type User,
+} from '../../shared/session';
 import { Modal } from '../../shared/components/Modal';
 import { LanguagePicker } from '../../shared/components/LanguagePicker';
 import { SignInForm, SignInPage } from './SignIn';
@@ -18,6 +30,7 @@ interface Answer {
   purposes: readonly Purpose[];
   renditions: readonly Rendition[];
   breakGlass: readonly BreakGlassPeriod[];
+  names: Names;
 }
 
 function answerOf(body: SessionBody | undefined): Answer | null {
@@ -38,6 +51,7 @@ function answerOf(body: SessionBody | undefined): Answer | null {
     purposes: body.purposes,
     renditions: body.renditions,
     breakGlass: body.breakGlass,
+    names: namesOf(body.names),
   };
 }
 
@@ -118,6 +132,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
             purposes: answer.purposes,
             renditions: answer.renditions,
             breakGlass: answer.breakGlass,
+            names: answer.names,
             refresh,
             signOut,
           }

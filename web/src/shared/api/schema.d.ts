@@ -343,6 +343,27 @@ export interface operations {
                 controllerId: string;
                 expiresAt: string;
               }[];
+            /** @description display names of what the other answers name by id (organisations, regions, staff; never patients); an id without a name here is shown as it is */
+            names: {
+              controllers: {
+                  id: string;
+                  name: string;
+                }[];
+              processors: {
+                  id: string;
+                  name: string;
+                }[];
+              /** @description region codes as recordings carry them ("skane") and their display names ("Skåne") */
+              regions: {
+                  id: string;
+                  name: string;
+                }[];
+              /** @description agent ids as recordings carry them and the names of the staff they stand for */
+              agents: {
+                  id: string;
+                  name: string;
+                }[];
+            };
           };
         };
       };
@@ -502,6 +523,27 @@ export interface operations {
                 controllerId: string;
                 expiresAt: string;
               }[];
+            /** @description display names of what the other answers name by id (organisations, regions, staff; never patients); an id without a name here is shown as it is */
+            names: {
+              controllers: {
+                  id: string;
+                  name: string;
+                }[];
+              processors: {
+                  id: string;
+                  name: string;
+                }[];
+              /** @description region codes as recordings carry them ("skane") and their display names ("Skåne") */
+              regions: {
+                  id: string;
+                  name: string;
+                }[];
+              /** @description agent ids as recordings carry them and the names of the staff they stand for */
+              agents: {
+                  id: string;
+                  name: string;
+                }[];
+            };
           };
         };
       };
@@ -4058,6 +4100,11 @@ export interface operations {
                 reviewedAt: string | null;
                 reviewedBy: string | null;
                 reviewNote: string | null;
+                /** @description who opened it (null: the account is gone) */
+                username: string | null;
+                role: string | null;
+                /** @description the username of who reviewed it */
+                reviewedByName: string | null;
               })[];
           };
         };
@@ -4156,6 +4203,11 @@ export interface operations {
             reviewedAt: string | null;
             reviewedBy: string | null;
             reviewNote: string | null;
+            /** @description who opened it (null: the account is gone) */
+            username: string | null;
+            role: string | null;
+            /** @description the username of who reviewed it */
+            reviewedByName: string | null;
           };
         };
       };
@@ -4256,6 +4308,11 @@ export interface operations {
             reviewedAt: string | null;
             reviewedBy: string | null;
             reviewNote: string | null;
+            /** @description who opened it (null: the account is gone) */
+            username: string | null;
+            role: string | null;
+            /** @description the username of who reviewed it */
+            reviewedByName: string | null;
           };
         };
       };
@@ -4360,6 +4417,11 @@ export interface operations {
             reviewedAt: string | null;
             reviewedBy: string | null;
             reviewNote: string | null;
+            /** @description who opened it (null: the account is gone) */
+            username: string | null;
+            role: string | null;
+            /** @description the username of who reviewed it */
+            reviewedByName: string | null;
           };
         };
       };

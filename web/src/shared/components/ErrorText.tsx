@@ -3,8 +3,9 @@ import { useTranslation } from 'react-i18next';
 import type { ApiError } from '../api/client';
 
 /**
- * The words for a failed request: the code's message in the user's language (shared/i18n/errors.ts),
- * and the server's own words after it, which name the particular field or rule (in English).
+ * The words for a failed request: the code's message in the user's language (shared/i18n/errors.ts).
+ * The server's own words, which name the particular field or rule, are English: they follow in
+ * the English interface only, so that a Swedish page stays Swedish.
  */
 export function useErrorWords(): (error: ApiError) => { text: string; detail: string | null } {
   const { t, i18n } = useTranslation('errors');
@@ -12,7 +13,8 @@ export function useErrorWords(): (error: ApiError) => { text: string; detail: st
     (error: ApiError) => {
       const known = i18n.exists(error.code, { ns: 'errors' });
       const text = known ? t(error.code as 'CV_INTERNAL') : t('common:error.generic', { code: error.code });
-      const detail = error.message && error.message !== text ? error.message : null;
+      const english = i18n.language === 'en';
+      const detail = english && error.message && error.message !== text ? error.message : null;
       return { text, detail };
     },
     [t, i18n],

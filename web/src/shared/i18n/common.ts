@@ -4,7 +4,7 @@ const en = {
   appName: 'callvault',
   skipToContent: 'Skip to content',
   language: 'Language',
-  nav: { recordings: 'Recordings', audit: 'Audit log', privacy: 'Subject requests', admin: 'Administration', main: 'Main' },
+  nav: { recordings: 'Recordings', audit: 'Audit log', privacy: 'Privacy', admin: 'Administration', main: 'Main' },
   signedInAs: 'Signed in as {{username}} ({{role}})',
   signOut: 'Sign out',
   roles: { nurse: 'nurse', supervisor: 'supervisor', dpo: 'privacy officer', auditor: 'auditor', admin: 'administrator' },
@@ -18,13 +18,16 @@ const en = {
   none: '—',
   yes: 'yes',
   no: 'no',
+  /** the labels in place of removed identifiers; the server writes them in Swedish */
+  masks: { PERSONNUMMER: '[PERSONAL ID]', TELEFON: '[PHONE]', 'E-POST': '[EMAIL]' },
+  identifierKinds: { personnummer: 'personal identity number', samordningsnummer: 'coordination number', phone: 'phone number', email: 'e-mail address' },
 } as const;
 
 const sv: Dict<typeof en> = {
   appName: 'callvault',
   skipToContent: 'Hoppa till innehållet',
   language: 'Språk',
-  nav: { recordings: 'Inspelningar', audit: 'Granskningslogg', privacy: 'Registerutdrag och radering', admin: 'Administration', main: 'Huvudmeny' },
+  nav: { recordings: 'Inspelningar', audit: 'Granskningslogg', privacy: 'Dataskydd', admin: 'Administration', main: 'Huvudmeny' },
   signedInAs: 'Inloggad som {{username}} ({{role}})',
   signOut: 'Logga ut',
   roles: { nurse: 'sjuksköterska', supervisor: 'arbetsledare', dpo: 'dataskyddsombud', auditor: 'granskare', admin: 'administratör' },
@@ -38,6 +41,8 @@ const sv: Dict<typeof en> = {
   none: '—',
   yes: 'ja',
   no: 'nej',
+  masks: { PERSONNUMMER: '[PERSONNUMMER]', TELEFON: '[TELEFON]', 'E-POST': '[E-POST]' },
+  identifierKinds: { personnummer: 'personnummer', samordningsnummer: 'samordningsnummer', phone: 'telefonnummer', email: 'e-postadress' },
 };
 
 export default { en, sv };
