@@ -23,21 +23,38 @@ export class FileBlobStore implements BlobStore {
 
   constructor(readonly root: string) {}
 
+  /** directories this process made or found: an import would otherwise ask for two per file */
+  readonly #dirs = new Set<string>();
+
+  async #mkdir(dir: string): Promise<void> {
+    if (this.#dirs.has(dir)) return;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    this.#dirs.add(dir);
+  }
+
   async begin(key: string): Promise<PendingBlob> {
     const target = this.#path(key);
     const tmpDir = join(this.root, TMP);
-    await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+    await this.#mkdir(tmpDir);
     const tmp = join(tmpDir, `${this.#host}.${process.pid}.${randomBytes(8).toString('hex')}.part`);
     // flush: the descriptor is fsynced before it is closed, so 'close' means the data is durable
     const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024, flush: true });
     const closed = once(stream, 'close');
+    // a temporary directory removed meanwhile is made again by the next attempt
+    stream.once('error', () => this.#dirs.delete(tmpDir));
     return {
       stream,
       commit: async () => {
         if (!stream.writableFinished) throw new Error('commit before the stream finished');
         await closed;
-        await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-        await rename(tmp, target);
+        await this.#mkdir(dirname(target));
+        await rename(tmp, target).catch(async (err: NodeJS.ErrnoException) => {
+          // a directory removed since this process made it (an operator's clean-up): made again
+          if (err.code !== 'ENOENT') throw err;
+          this.#dirs.clear();
+          await this.#mkdir(dirname(target));
+          await rename(tmp, target);
+        });
         await fsyncDir(dirname(target));
       },
       abort: async () => {
