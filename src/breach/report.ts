@@ -419,6 +419,9 @@ export async function affectedPersons(
       const fields = await readSealedFields(vault, row);
       if (fields.personnummer) add(row, 'personnummer', fields.personnummer, 'metadata', seen);
       if (fields.caller) add(row, 'phone', fields.caller, 'metadata', seen);
+      // and those an import found in the file's names and tags
+      for (const v of fields.found?.personnummer ?? []) add(row, 'personnummer', v, 'metadata', seen);
+      for (const v of fields.found?.phone ?? []) add(row, 'phone', v, 'metadata', seen);
       for (const f of await readSealedDetections(vault, row)) {
         if (f.type === 'phone') add(row, 'phone', f.value, 'transcript', seen);
         else if (f.type === 'personnummer' || f.type === 'samordningsnummer') add(row, 'personnummer', f.value, 'transcript', seen);

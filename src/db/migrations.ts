@@ -576,6 +576,27 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  '0016_import_journal': {
+    async up(db: Kysely<any>) {
+      // What `callvault import` stored, by the source file's identity, so that a resumed import
+      // skips an unchanged file without reading it (src/import/journal.ts, docs/metadata.md). No
+      // path (paths hold phone numbers) and no content hash: a row left behind names nothing.
+      // The stat values are decimal text, as unsigned 64-bit numbers fit neither database's integer.
+      await db.schema
+        .createTable('import_journal')
+        .addColumn('inode', 'text', (c) => c.notNull())
+        .addColumn('device', 'text', (c) => c.notNull())
+        .addColumn('controller_id', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('mtime_ns', 'text', (c) => c.notNull())
+        .addColumn('ctime_ns', 'text', (c) => c.notNull())
+        .addColumn('recording_id', 'text', (c) => c.notNull().references('recordings.id').onDelete('cascade'))
+        .addPrimaryKeyConstraint('import_journal_pk', ['inode', 'device', 'controller_id'])
+        .execute();
+      await db.schema.createIndex('import_journal_recording').on('import_journal').column('recording_id').execute();
+    },
+  },
 };
 
 /** rows read per query, and rows written per UPDATE (6 parameters each: under SQLite's 32,766) */

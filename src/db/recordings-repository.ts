@@ -470,6 +470,8 @@ export class RecordingsRepository {
         await keepSubjectLinks(tx, done, options.shredded ? 'shredded' : 'erased', at);
         await tx.deleteFrom('recording_renditions').where('recording_id', 'in', done).execute();
         await tx.deleteFrom('access_grants').where('recording_id', 'in', done).execute();
+        // the import journal's entries of them: their files are read again if imported again
+        await tx.deleteFrom('import_journal').where('recording_id', 'in', done).execute();
         await tx
           .updateTable('recordings')
           .set({

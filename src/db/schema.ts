@@ -132,6 +132,20 @@ export interface RecordingIdentifiersTable {
   recording_id: string;
 }
 
+/**
+ * A source file `callvault import` stored (src/import/journal.ts): its identity as stat gives it,
+ * unsigned 64-bit values as decimal text, and the recording it became. No path, no content hash.
+ */
+export interface ImportJournalTable {
+  inode: string;
+  device: string;
+  controller_id: string;
+  size: ColumnType<number, number, number>;
+  mtime_ns: string;
+  ctime_ns: string;
+  recording_id: string;
+}
+
 /** how a recording was destroyed: a data subject's erasure, or retention's shredding */
 export type Destruction = 'erased' | 'shredded';
 
@@ -354,6 +368,7 @@ export interface Database {
   controllers: ControllersTable;
   recordings: RecordingsTable;
   recording_identifiers: RecordingIdentifiersTable;
+  import_journal: ImportJournalTable;
   retention_policies: RetentionPoliciesTable;
   holds: HoldsTable;
   hold_digests: HoldDigestsTable;

@@ -16,6 +16,8 @@ import { plaintextSha256 } from '../recordings/read.js';
 import type { RedactionState } from '../db/schema.js';
 import type { Vault } from '../vault.js';
 import { parseSidecar, readCsvMetadata, readJsonSidecar, type Sidecar } from './sidecar.js';
+import { fileIdentity, ImportJournal } from './journal.js';
+import { identifiersOfFile, type FoundIdentifiers } from '../identifiers/in-files.js';
 import { MAX_TRANSCRIPT_BYTES, parseTranscript, serializeTranscript } from '../transcripts/index.js';
 
 /** one recording as an adapter hands it to the store path (IngestService.ingest): its bytes, read once, and what describes it */
@@ -29,6 +31,8 @@ export interface IncomingRecording {
   transcript?: Buffer;
   sourceName: string;
   sourcePath: string;
+  /** identifiers in the file's names and tags, sealed and indexed with the caller's */
+  found?: FoundIdentifiers;
   onChunk?: (chunk: Buffer) => void;
   /** the content's SHA-256 when it was hashed before (a file the size of one already stored) */
   expectedSha256?: string;
@@ -55,9 +59,16 @@ export interface ImportReport {
   redaction?: Partial<Record<RedactionState, number>>;
 }
 
-interface Candidate {
+interface FileEntry {
   path: string;
   size: number;
+  /** the import's argument it was found under: names below it are read for identifiers */
+  root?: string;
+  /** for the import journal (src/import/journal.ts) */
+  identity?: string;
+}
+
+interface Candidate extends FileEntry {
   sidecar?: string;
   transcript?: string;
 }
@@ -88,24 +99,31 @@ export async function importPaths(vault: Vault, paths: string[], options: Import
   const csv = options.metadataCsv ? await readCsvMetadata(options.metadataCsv) : undefined;
   const csvPath = options.metadataCsv ? resolve(options.metadataCsv) : undefined;
 
-  const files: { path: string; size: number }[] = [];
+  const files: FileEntry[] = [];
   for (const p of paths) {
     try {
-      await collect(p, files);
+      await collect(p, p, files);
     } catch {
       report.failed.push({ path: p, reason: 'no such file or directory, or not readable' });
     }
   }
   const candidates = pairSidecars(files.filter((f) => resolve(f.path) !== csvPath));
   const controllers = new Set((await vault.controllers.list()).map((c) => c.id));
+  // a file shredded after the import is not there to be skipped next time
+  const journal = options.shredSource
+    ? undefined
+    : new ImportJournal(
+        vault,
+        candidates.map((c) => c.identity),
+      );
   options.onStart?.(
     candidates.reduce((n, c) => n + c.size, 0),
     candidates.length,
   );
 
-  const work = async (c: Candidate) => {
+  const work = async (c: Candidate, index: number) => {
     try {
-      const outcome = await importOne(vault, c, controllers, csv, options);
+      const outcome = await importOne(vault, c, controllers, csv, options, journal && { journal, index });
       if (outcome.kind === 'imported') report.imported.push({ path: c.path, id: outcome.id, sha256: outcome.sha256 });
       else report.skipped.push({ path: c.path, reason: outcome.reason });
     } catch (err) {
@@ -118,6 +136,8 @@ export async function importPaths(vault: Vault, paths: string[], options: Import
     }
   };
   await runPool(candidates, options.concurrency ?? 4, work);
+  const unjournaled = await journal?.close();
+  if (unjournaled) report.warnings = [...(report.warnings ?? []), unjournaled];
   for (const list of [report.imported, report.skipped, report.failed]) list.sort((a, b) => a.path.localeCompare(b.path));
   return report;
 }
@@ -128,8 +148,8 @@ async function importOne(
   controllers: Set<string>,
   csv: Map<string, Record<string, string>> | undefined,
   options: ImportOptions,
+  at?: { journal: ImportJournal; index: number },
 ): Promise<{ kind: 'imported'; id: string; sha256: string } | { kind: 'skipped'; reason: string }> {
-  const audio: AudioInfo = await probeAudio(c.path);
   const sidecar: Sidecar = {
     ...(c.sidecar ? await readJsonSidecar(c.sidecar) : {}),
     ...(csv?.has(resolve(c.path)) ? parseSidecar(csv.get(resolve(c.path))!) : {}),
@@ -138,6 +158,13 @@ async function importOne(
   if (!controllers.has(controllerId)) {
     throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'metadata: controller is not known to this vault');
   }
+  // unchanged since it was stored: skipped without being opened
+  const journaled = await at?.journal.storedAs(at.index, controllerId);
+  if (journaled) {
+    options.onBytes?.(c.size);
+    return { kind: 'skipped', reason: `already stored as ${journaled} (unchanged since: not read again)` };
+  }
+  const audio: AudioInfo = await probeAudio(c.path);
   // A file the size of one already stored is hashed first, so a resumed run skips it without
   // encrypting it again; other files are hashed once, while they are encrypted.
   let sha256: string | undefined;
@@ -145,6 +172,7 @@ async function importOne(
     sha256 = await hashFile(c.path);
     const existing = await vault.recordings.findByContent(controllerId, sha256);
     if (existing) {
+      at?.journal.record(at.index, controllerId, existing.id);
       options.onBytes?.(c.size);
       if (options.shredSource) await shred(vault, c, existing.id, sha256);
       return { kind: 'skipped', reason: `already stored as ${existing.id}` };
@@ -158,9 +186,11 @@ async function importOne(
     transcript: c.transcript ? await readTranscript(c.transcript) : undefined,
     sourceName: basename(c.path),
     sourcePath: resolve(c.path),
+    found: await identifiersOfFile(c.path, c.root ?? c.path),
     onChunk: (b) => options.onBytes?.(b.length),
     expectedSha256: sha256,
   });
+  at?.journal.record(at.index, controllerId, result.id);
   if (options.shredSource) await shred(vault, c, result.id, result.sha256);
   return result.status === 'stored' ? { kind: 'imported', id: result.id, sha256: result.sha256 } : { kind: 'skipped', reason: `already stored as ${result.id}` };
 }
@@ -190,10 +220,10 @@ async function hashFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function collect(path: string, out: { path: string; size: number }[]): Promise<void> {
-  const s = await stat(path);
+async function collect(path: string, root: string, out: FileEntry[]): Promise<void> {
+  const s = await stat(path, { bigint: true });
   if (s.isFile()) {
-    out.push({ path, size: s.size });
+    out.push({ path, size: Number(s.size), root, identity: fileIdentity(s) });
     return;
   }
   if (!s.isDirectory()) return;
@@ -202,12 +232,12 @@ async function collect(path: string, out: { path: string; size: number }[]): Pro
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const child = join(path, e.name);
-    if (e.isDirectory() || e.isFile()) await collect(child, out);
+    if (e.isDirectory() || e.isFile()) await collect(child, root, out);
   }
 }
 
 /** `call.json` and `call.vtt` beside `call.wav` describe it; they are not files to import. */
-function pairSidecars(files: { path: string; size: number }[]): Candidate[] {
+function pairSidecars(files: FileEntry[]): Candidate[] {
   const stem = (p: string) => p.slice(0, p.length - extname(p).length);
   const sidecars = new Map<string, string>();
   const transcripts = new Map<string, string>();
@@ -229,10 +259,13 @@ function pairSidecars(files: { path: string; size: number }[]): Candidate[] {
   return candidates;
 }
 
-async function runPool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+async function runPool<T>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
+    while (next < items.length) {
+      const index = next++;
+      await work(items[index]!, index);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }

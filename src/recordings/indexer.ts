@@ -52,12 +52,15 @@ export function personDigests(
   return out;
 }
 
-/** digests of the metadata's identifiers and of those found in the transcript, each once */
+/** digests of the metadata's identifiers (the sidecar's, and those found in the file's names and tags) and of those found in the transcript, each once */
 export function identifierDigests(index: BlindIndex, fields: SealedFields, found: readonly FoundIdentifier[] = []): { kind: IdentifierKind; digest: string }[] {
   const out = new Map<string, { kind: IdentifierKind; digest: string }>();
   const add = (kind: IdentifierKind, value: string) => out.set(`${kind}\0${value}`, { kind, digest: index.digest(kind, value) });
   if (fields.caller) add('phone', fields.caller);
   if (fields.personnummer) add('personnummer', fields.personnummer);
+  // what the file's names and tags held is metadata too; e-mail addresses are sealed, not indexed (nothing looks one up)
+  for (const phone of fields.found?.phone ?? []) add('phone', phone);
+  for (const personnummer of fields.found?.personnummer ?? []) add('personnummer', personnummer);
   add('source_name', basename(fields.sourceName));
   for (const f of found) {
     if (f.type === 'phone') add(transcriptKind('phone'), f.value);

@@ -5,6 +5,7 @@
 import { hkdfSync } from 'node:crypto';
 import { decryptionFailed } from '../errors.js';
 import { open, seal } from '../util/aead.js';
+import type { FoundIdentifiers } from '../identifiers/in-files.js';
 
 export interface SealedFields {
   /** E.164 */
@@ -13,6 +14,11 @@ export interface SealedFields {
   personnummer?: string;
   sourceName: string;
   sourcePath: string;
+  /**
+   * what an import found in the file's names and tags (src/identifiers/in-files.ts); absent when
+   * nothing was found, and in metadata sealed before imports looked
+   */
+  found?: FoundIdentifiers;
 }
 
 /**

@@ -13,7 +13,7 @@ import { audioSignature } from '../audio/signature.js';
 import { probeAudio, probeSource, type AudioInfo } from '../audio/probe.js';
 import { detectIdentifiers, type Detection, type IdentifierType } from '../pii/detector.js';
 import { LABELS, redactText } from '../redaction/transcript.js';
-import { normalizePhone } from '../identifiers/normalize.js';
+import { identifiersInName, identifiersInTags, withFileSource } from '../identifiers/in-files.js';
 import { parseBlobUrl } from '../storage/blob-url.js';
 
 export interface ScanReport {
@@ -70,8 +70,6 @@ const HTTP_TIMEOUT_MS = 30_000;
 const DAY_MS = 86_400_000;
 
 /** a call's time in a file name: 20180402, 2018-04-02, with an optional time 0830, 08:30:15, T083015 */
-/** a date and a time of day together, with or without the century */
-const NAME_STAMP = /(?<!\d)(?:19|20)?\d{2}-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])[T_ -]?(?:[01]\d|2[0-3]):?[0-5]\d(?::?[0-5]\d)?(?!\d)/;
 const NAME_TIME = /(?<!\d)(19\d{2}|20\d{2})-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])(?:[T_ -]?([01]\d|2[0-3]):?([0-5]\d)(?::?([0-5]\d))?)?(?!\d)/;
 
 export class ArchiveScanner {
@@ -286,13 +284,9 @@ export class ArchiveScanner {
       try {
         const info = await probeSource({ size: head.size, read: async (position, length) => (await range(position, length)).bytes });
         this.counted(item, info, nameTime, undefined);
-        try {
-          const { parseBuffer } = await import('music-metadata');
-          const meta = await parseBuffer(head.bytes, undefined, { duration: false, skipCovers: true });
-          for (const tags of Object.values(meta.native)) for (const tag of tags) if (typeof tag.value === 'string') item.identifiers += this.found(tag.value, 'inTags');
-        } catch {
-          // tags beyond the first 64 KiB, or none
-        }
+        // the tags within the first 64 KiB, already read
+        const bytes = head.bytes;
+        item.identifiers += this.count(await identifiersInTags({ size: bytes.length, read: async (p, l) => bytes.subarray(p, p + l) }), 'inTags');
       } catch (err) {
         // not audio import would take; or the server stopped answering its ranges
         if (!isCallvaultError(err)) this.report.unreadable += 1;
@@ -330,17 +324,9 @@ export class ArchiveScanner {
     if (called && this.options.retentionDays !== undefined && this.now.getTime() - called.getTime() > this.options.retentionDays * DAY_MS) this.report.pastRetention! += 1;
   }
 
-  /** the identifiers in a WAV's INFO chunk or an MP3's ID3 tags */
+  /** the identifiers in a WAV's INFO chunk or an MP3's ID3 tags, read within TAG_READ_LIMIT (src/identifiers/in-files.ts) */
   private async tags(path: string): Promise<number> {
-    try {
-      const { parseFile } = await import('music-metadata');
-      const meta = await parseFile(path, { duration: false, skipCovers: true });
-      let n = 0;
-      for (const tags of Object.values(meta.native)) for (const tag of tags) if (typeof tag.value === 'string') n += this.found(tag.value, 'inTags');
-      return n;
-    } catch {
-      return 0;
-    }
+    return this.count(await withFileSource(path, (source) => identifiersInTags(source)).catch(() => []), 'inTags');
   }
 
   /** a sidecar (JSON or CSV) or a transcript beside the audio */
@@ -387,7 +373,10 @@ export class ArchiveScanner {
 
   /** counts the identifiers in `text` under their type and `source`; returns how many it saw */
   private found(text: string, source: Source): number {
-    const detections = source === 'inNames' ? identifiersInName(text) : detectIdentifiers(text);
+    return this.count(source === 'inNames' ? identifiersInName(text) : detectIdentifiers(text), source);
+  }
+
+  private count(detections: readonly Detection[], source: Source): number {
     for (const d of detections) {
       const h = createHmac('sha256', this.key).update(d.value).digest('base64').slice(0, 12);
       this.byType.get(d.type)!.add(h);
@@ -405,26 +394,6 @@ export class ArchiveScanner {
       if (iso > span.to) span.to = iso;
     }
   }
-}
-
-/**
- * The identifiers in a file or directory name. A date with a time of day (`20180402-0830`,
- * `180402_083015`) is the call's time as recorders name files, not a personnummer, though one in
- * ten such stamps has the digits and check digit of one.
- */
-function identifiersInName(name: string): Detection[] {
-  const stamps = [...name.matchAll(new RegExp(NAME_STAMP, 'g'))].map((m) => [m.index, m.index + m[0].length] as const);
-  const found = detectIdentifiers(name).filter((d) => !(d.type === 'personnummer' && stamps.some(([a, b]) => d.start >= a && d.end <= b)));
-  // recorders write the caller's number with the country code and no plus: `in-46701740611-…`
-  for (const m of name.matchAll(/(?<!\d)46\d{7,10}(?!\d)/g)) {
-    if (found.some((d) => d.start < m.index + m[0].length && d.end > m.index)) continue;
-    try {
-      found.push({ type: 'phone', start: m.index, end: m.index + m[0].length, value: normalizePhone(`+${m[0]}`), confidence: 0.8 });
-    } catch {
-      // not a Swedish number
-    }
-  }
-  return found.sort((a, b) => a.start - b.start);
 }
 
 /** a path with every identifier in each of its parts replaced by its label */

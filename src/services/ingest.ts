@@ -9,6 +9,8 @@ import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import type { RedactionState } from '../db/schema.js';
 import { importPaths, type ImportOptions, type ImportReport, type IncomingRecording } from '../import/importer.js';
 import type { Sidecar } from '../import/sidecar.js';
+import type { FoundIdentifiers } from '../identifiers/in-files.js';
+import type { SealedFields } from '../recordings/sealed-metadata.js';
 import { decide } from '../policy/policy.js';
 import { indexNow, indexPending } from '../recordings/indexer.js';
 import { storeRecording, type StoreResult } from '../recordings/store.js';
@@ -95,8 +97,14 @@ export class IngestService {
     if (!own && !(await this.vault.controllers.get(controllerId))) {
       throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'metadata: controller is not known to this vault');
     }
-    await this.refusePastRetention(actor, controllerId, sidecar);
-    const fields = { caller: sidecar.caller, personnummer: sidecar.personnummer, sourceName: incoming.sourceName, sourcePath: incoming.sourcePath };
+    await this.refusePastRetention(actor, controllerId, sidecar, incoming.found);
+    const fields: SealedFields = {
+      caller: sidecar.caller,
+      personnummer: sidecar.personnummer,
+      sourceName: incoming.sourceName,
+      sourcePath: incoming.sourcePath,
+      ...(incoming.found ? { found: incoming.found } : {}),
+    };
     try {
       const stored = await storeRecording(
         this.vault,
@@ -185,12 +193,12 @@ export class IngestService {
    * run, and should not have been kept this long), unless a legal hold covers it: by agent and
    * time, or, when the keyring is open, by the person's identifiers.
    */
-  private async refusePastRetention(actor: Actor, controllerId: string, sidecar: Sidecar): Promise<void> {
+  private async refusePastRetention(actor: Actor, controllerId: string, sidecar: Sidecar, found: FoundIdentifiers | undefined): Promise<void> {
     const cls = sidecar.class ?? DEFAULT_CLASS;
     const policy = (await this.vault.retention.policies(controllerId)).find((p) => p.class === cls);
     const time = sidecar.startedAt ?? new Date().toISOString();
     if (!policy || recordingExpiresAt(time, policy.days) > new Date()) return;
-    if (await heldOnArrival(this.vault, controllerId, { agent: sidecar.agent, time, caller: sidecar.caller, personnummer: sidecar.personnummer })) return;
+    if (await heldOnArrival(this.vault, controllerId, { agent: sidecar.agent, time, caller: sidecar.caller, personnummer: sidecar.personnummer, found })) return;
     await this.trail.record(actor, { action: 'recording.ingest', outcome: 'denied', controllerId, detail: { reason: 'past-retention' } });
     throw new CallvaultError(ErrorCodes.PAST_RETENTION, `the call is past its retention (${policy.days} days for class ${cls}) and no legal hold covers it: not stored`);
   }

@@ -82,7 +82,7 @@ export async function prepareSubjectExport(vault: Vault, request: SubjectExportR
   }
   const log = await subjectAccessLog(vault, request.kind, request.value, request.controllers);
   const names = new Map((await vault.controllers.list()).map((c) => [c.id, c.name]));
-  const archive = subjectArchive(vault, { exportId, kind: request.kind, generatedAt, hits: request.hits, log, controllerNames: names });
+  const archive = subjectArchive(vault, { exportId, kind: request.kind, value: request.value, generatedAt, hits: request.hits, log, controllerNames: names });
   return { exportId, recordings: request.hits.length, archive, filename: `subject-export-${generatedAt.toISOString().slice(0, 10)}-${exportId.slice(0, 8)}.zip` };
 }
 
@@ -94,6 +94,8 @@ export function exportFailedEvent(vault: Vault, kind: SubjectKind, value: string
 interface ArchiveContents {
   exportId: string;
   kind: SubjectKind;
+  /** the canonical identifier */
+  value: string;
   generatedAt: Date;
   hits: readonly SubjectHit[];
   log: SubjectAccessLog;
@@ -149,6 +151,9 @@ function subjectArchive(vault: Vault, c: ArchiveContents): Readable {
         // the person's own data, as recorded with the call
         caller: fields.caller ?? null,
         personnummer: fields.personnummer ?? null,
+        // the person's identifier where the original file's name or tags held it (an import found
+        // it there); what else they held may be other people's, and is not given
+        inSourceFile: fields.found?.[c.kind]?.includes(c.value) ? [c.value] : [],
         foundIn,
         audio: {
           file: audioName(row),
@@ -216,7 +221,8 @@ function readme(c: ArchiveContents): string {
     '                                   break-the-glass',
     '  recordings/<id>/metadata.json    when the call began, how long it lasted, its direction and region, the',
     '                                   agent who took it, the organisation responsible for it (controller), and',
-    '                                   the caller number and personnummer recorded with it',
+    '                                   the caller number and personnummer recorded with it, and your number',
+    "                                   or personnummer when the original file's name or tags held it",
     '  recordings/<id>/audio.wav|mp3    the original recording, decrypted, byte for byte as it was received',
     '                                   (its SHA-256 is in metadata.json)',
     '  recordings/<id>/transcript.json  the transcript, when the call has one',

@@ -8,6 +8,7 @@ import { openDatabase, type MetadataDatabase } from '../../src/db/database.js';
 import { RecordingsRepository, type NewRecording } from '../../src/db/recordings-repository.js';
 import { ControllersRepository } from '../../src/db/controllers-repository.js';
 import { UsersRepository } from '../../src/db/users-repository.js';
+import { ImportJournalRepository } from '../../src/db/import-journal-repository.js';
 
 function recording(controllerId: string, over: Partial<NewRecording> = {}): NewRecording {
   const id = randomUUID();
@@ -153,6 +154,63 @@ export function metadataStoreContract(name: string, url: () => Promise<{ url: st
         (await recordings.withKey('new', 10)).map((x) => x.id),
         [r.id],
       );
+    });
+
+    it('the import journal: trusted while its recording is stored, replaced when the file is recorded again, gone with an erasure or a deletion', async () => {
+      const journal = new ImportJournalRepository(m.db);
+      const stored = async (controller = 'region-a') => {
+        const r = recording(controller);
+        await recordings.insertPending(r);
+        await recordings.markStored(r.id);
+        return r.id;
+      };
+      // stat values beyond 64-bit signed integers, as some filesystems give them
+      const entry = (inode: string, recordingId: string, over = {}) => ({
+        inode,
+        device: '18446744073709551615',
+        controller_id: 'region-a',
+        size: 5_000_000_000,
+        mtime_ns: '1550482200123456789',
+        ctime_ns: '1550482200987654321',
+        recording_id: recordingId,
+        ...over,
+      });
+      const a = await stored();
+      const big = '18446744073709551614';
+      await journal.record([entry(big, a)]);
+      assert.equal(await journal.isEmpty(), false);
+      assert.deepEqual(await journal.storedByInode([big, '1']), [{ ...entry(big, a) }]);
+
+      // a file recorded again (changed, then stored anew) replaces its entry, the last in a batch winning
+      const b = await stored();
+      await journal.record([entry(big, a, { mtime_ns: '1' }), entry(big, b, { mtime_ns: '2' })]);
+      assert.deepEqual(await journal.storedByInode([big]), [entry(big, b, { mtime_ns: '2' })]);
+      // the same file under another controller is another entry
+      const c = await stored('region-b');
+      await journal.record([entry(big, c, { controller_id: 'region-b' })]);
+      assert.equal((await journal.storedByInode([big])).length, 2);
+
+      // an attempt that is not (or no longer) stored is no reason to skip a file
+      const attempt = recording('region-a');
+      await recordings.insertPending(attempt);
+      await journal.record([entry('7001', attempt.id)]);
+      assert.deepEqual(await journal.storedByInode(['7001']), []);
+
+      // erasure removes the entries of what it erases; a deleted recording takes its entries along
+      await recordings.erase([b], new Date().toISOString());
+      assert.deepEqual(
+        (await journal.storedByInode([big])).map((r) => r.recording_id),
+        [c],
+      );
+      assert.deepEqual(await m.db.selectFrom('import_journal').select('inode').where('recording_id', '=', b).execute(), []);
+      await recordings.delete(c);
+      assert.deepEqual(await m.db.selectFrom('import_journal').select('inode').where('recording_id', '=', c).execute(), []);
+
+      // many at once: one statement per thousand rows
+      const d = await stored();
+      const many = Array.from({ length: 2500 }, (_, i) => entry(`9${String(i).padStart(6, '0')}`, d));
+      await journal.record(many);
+      assert.equal((await journal.storedByInode(many.map((e) => e.inode))).length, 2500);
     });
 
     it('iterates every recording across batch boundaries', async () => {
