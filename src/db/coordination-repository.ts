@@ -28,6 +28,17 @@ export class CoordinationRepository {
     return row?.holder === holder;
   }
 
+  /**
+   * Takes the lease `name` from `from`, whatever its expiry, only if `from` still holds it: for a
+   * holder known to be dead (a killed process on this host), whose lease would otherwise block
+   * everyone until it expires.
+   */
+  async takeOverLease(name: string, from: string, holder: string, ttlMs: number, now = new Date()): Promise<boolean> {
+    const until = new Date(now.getTime() + ttlMs).toISOString();
+    const r = await this.db.updateTable('leases').set({ holder, expires_at: until }).where('name', '=', name).where('holder', '=', from).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   /** who holds the lease `name` now (undefined: nobody, or it expired); a read only */
   async leaseHolder(name: string, now = new Date()): Promise<string | undefined> {
     const row = await this.db.selectFrom('leases').select('holder').where('name', '=', name).where('expires_at', '>=', now.toISOString()).executeTakeFirst();

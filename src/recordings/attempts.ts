@@ -91,6 +91,14 @@ export async function writerDead(vault: Vault, row: Pick<RecordingRow, 'id' | 'w
   return !(await vault.coordination.leaseHeld(`writer:${instance}`, writer, now));
 }
 
+/** the housekeeping lease of a process on this host that is gone (killed mid-housekeeping) is taken over at once */
+async function takeOverFromDead(vault: Vault): Promise<boolean> {
+  const holder = await vault.coordination.leaseHolder(HOUSEKEEPING_LEASE);
+  const [host, pid] = holder?.split(':') ?? [];
+  if (!holder || host !== HOST || !pid || processAlive(Number(pid))) return false;
+  return vault.coordination.takeOverLease(HOUSEKEEPING_LEASE, holder, WRITER, HOUSEKEEPING_TTL_MS);
+}
+
 export interface HousekeepingReport {
   /** dead attempts whose object was complete: audited and made visible */
   completed: number;
@@ -107,7 +115,7 @@ export interface HousekeepingReport {
  * time; answers undefined when another holds it.
  */
 export async function cleanAttempts(vault: Vault): Promise<HousekeepingReport | undefined> {
-  if (!(await vault.coordination.acquireLease(HOUSEKEEPING_LEASE, WRITER, HOUSEKEEPING_TTL_MS))) return undefined;
+  if (!(await vault.coordination.acquireLease(HOUSEKEEPING_LEASE, WRITER, HOUSEKEEPING_TTL_MS)) && !(await takeOverFromDead(vault))) return undefined;
   const report: HousekeepingReport = { completed: 0, removed: 0, objects: 0, skipped: [] };
   try {
     try {

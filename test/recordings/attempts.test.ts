@@ -7,6 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { Readable } from 'node:stream';
 import { Vault } from '../../src/vault.js';
@@ -104,6 +105,18 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const after = await verifyStore(vault, { deep: true });
       assert.deepEqual(after.counts, { inFlight: 2, interrupted: 0, strayObjects: 0 });
       for (const id of [live, legacy]) await vault.recordings.deleteAttempt(id);
+    });
+
+    it('the housekeeping lease of a killed process on this host is taken over at once; a live holder keeps it', async () => {
+      const exited = spawnSync(process.execPath, ['-e', '0']).pid;
+      const dead = `${hostname()}:${exited}:${randomUUID()}`;
+      await vault.coordination.acquireLease('ingest-housekeeping', dead, 10 * 60_000);
+      assert.ok(await cleanAttempts(vault), 'the dead holder does not block the housekeeping for ten minutes');
+      assert.equal(await vault.coordination.leaseHolder('ingest-housekeeping'), undefined, 'taken over, then released when done');
+      const live = `${hostname()}:${process.ppid}:${randomUUID()}`;
+      await vault.coordination.acquireLease('ingest-housekeeping', live, 10 * 60_000);
+      assert.equal(await cleanAttempts(vault), undefined, 'a live holder is left alone');
+      await vault.coordination.releaseLease('ingest-housekeeping', live);
     });
 
     it('a writer whose attempt was settled while it stalled fails with 503 and leaves nothing', async () => {
