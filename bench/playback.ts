@@ -179,7 +179,7 @@ async function openFds(pid: number): Promise<number> {
 class RssSampler {
   peak = 0;
   #timer: NodeJS.Timeout | undefined;
-  #busy = false;
+  #inFlight: Promise<void> | undefined;
 
   constructor(readonly pid: number) {}
 
@@ -188,20 +188,29 @@ class RssSampler {
     return this;
   }
 
-  async sample(): Promise<void> {
-    if (this.#busy) return;
-    this.#busy = true;
-    try {
-      this.peak = Math.max(this.peak, await procStatusMB(this.pid, 'VmRSS'));
-    } catch {
-      // the process has gone; the caller notices
-    } finally {
-      this.#busy = false;
-    }
+  /** one reading; while one is in flight, that one */
+  sample(): Promise<void> {
+    this.#inFlight ??= procStatusMB(this.pid, 'VmRSS').then(
+      (mb) => {
+        this.peak = Math.max(this.peak, mb);
+      },
+      () => {
+        // the process has gone; the caller notices
+      },
+    );
+    const current = this.#inFlight;
+    void current.finally(() => {
+      if (this.#inFlight === current) this.#inFlight = undefined;
+    });
+    return current;
   }
 
-  /** stops and returns the peak, and starts a fresh one */
+  /**
+   * returns the peak and starts a fresh one; it waits for a reading in flight and takes one of
+   * its own, so a phase whose interval readings were starved (a busy event loop) still has one
+   */
   async take(): Promise<number> {
+    await this.#inFlight;
     await this.sample();
     const peak = this.peak;
     this.peak = 0;
@@ -259,15 +268,23 @@ async function waitForTls(port: number, ca: Buffer, child: ChildProcess, what: s
   }
 }
 
-/** `callvault serve` on a random port; its request log (pino, on stdout) goes to a file */
+/**
+ * `callvault serve` on a random port; its request log (pino, on stdout) goes to a file. Every
+ * client here is one address (127.0.0.1), so the per-address rate limit and connection cap (64 by
+ * default: the 100 streams would be refused) are lifted, as nginx has neither.
+ */
 async function startCallvault(data: string, logFile: string): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   const log = await open(logFile, 'w');
   // BENCH_SERVER_NODE_ARGS: extra node options for the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, CLI, '--data', data, 'serve', '--host', '127.0.0.1', '--port', '0', '--rate-limit', '1000000000'], {
-    stdio: ['ignore', log.fd, 'pipe'],
-    env: { ...envWithoutPassphrase(), CALLVAULT_PASSPHRASE: BENCH_PASSPHRASE },
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, CLI, '--data', data, 'serve', '--host', '127.0.0.1', '--port', '0', '--rate-limit', '1000000000', '--max-connections-per-address', '10000'],
+    {
+      stdio: ['ignore', log.fd, 'pipe'],
+      env: { ...envWithoutPassphrase(), CALLVAULT_PASSPHRASE: BENCH_PASSPHRASE },
+    },
+  );
   await log.close();
   let err = '';
   child.stderr!.on('data', (b: Buffer) => {
