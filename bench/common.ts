@@ -17,7 +17,7 @@ export const BENCH_PASSPHRASE = 'benchmark-passphrase-not-secret';
 export interface BenchOptions {
   /** measurement rounds; each round runs every contender once */
   rounds?: number;
-  /** import benchmark: number of generated files */
+  /** import, archive and scan: number of generated files */
   files?: number;
   /** keep the scratch directory */
   keep?: boolean;
@@ -104,10 +104,10 @@ export function envWithoutPassphrase(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** `callvault init` into a fresh data directory (never timed). */
-export async function initDataDir(dir: string): Promise<void> {
+/** `callvault init` into a fresh data directory (never timed); `env` adds e.g. CALLVAULT_DATABASE_URL. */
+export async function initDataDir(dir: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
   await run(process.execPath, [CLI, '--data', dir, 'init', '--json'], {
-    env: { ...envWithoutPassphrase(), CALLVAULT_PASSPHRASE: BENCH_PASSPHRASE },
+    env: { ...envWithoutPassphrase(), ...env, CALLVAULT_PASSPHRASE: BENCH_PASSPHRASE },
   });
 }
 
@@ -240,4 +240,71 @@ export function variedSeconds(seconds: number, i: number, n: number): number {
 export function fmt(n: number, digits = 1): string {
   if (!Number.isFinite(n)) return String(n);
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/**
+ * Many short WAV files quickly: one pool of PCM (tones plus seeded noise, made once) from which
+ * every file takes its samples at a different offset, with its own index stamped into its first
+ * samples, so every file's content differs (the importer deduplicates by content hash) without
+ * generating noise per file.
+ */
+export class WavPool {
+  readonly pool: Buffer;
+
+  constructor(seconds: number, seed = 1) {
+    this.pool = pcm(Math.round(seconds * BYTES_PER_SECOND) & ~1, seed);
+  }
+
+  /** the bytes of WAV file `index`: `dataBytes` of samples (even, at most the pool's size) */
+  file(index: number, dataBytes: number): Buffer {
+    const bytes = dataBytes & ~1;
+    if (bytes > this.pool.length) throw new Error('WavPool: file longer than the pool');
+    const room = (this.pool.length - bytes) / 2;
+    // an odd multiplier walks every sample offset of the pool before repeating
+    const offset = room > 0 ? ((index * 7919) % room) * 2 : 0;
+    const out = Buffer.allocUnsafe(44 + bytes);
+    wavHeader(bytes).copy(out, 0);
+    this.pool.copy(out, 44, offset, offset + bytes);
+    // the index in the first 8 bytes of samples: distinct content even where offsets repeat
+    if (bytes >= 8) out.writeDoubleLE(index, 44);
+    return out;
+  }
+}
+
+/**
+ * A throwaway PostgreSQL database on CALLVAULT_BENCH_PG_URL (an admin URL, default
+ * postgres://postgres@127.0.0.1:5432/postgres): its URL, and `drop` for the end.
+ */
+export async function createPgDatabase(prefix: string): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const { default: pg } = await import('pg');
+  const admin = process.env.CALLVAULT_BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `${prefix}_${process.pid}_${Math.floor(Math.random() * 1e9).toString(36)}`;
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  try {
+    await c.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await c.end();
+  }
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    drop: async () => {
+      const d = new pg.Client({ connectionString: admin });
+      await d.connect();
+      try {
+        await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await d.end();
+      }
+    },
+  };
+}
+
+/** the load average (1, 5, 15 minutes) as /proc/loadavg says it */
+export async function loadAverage(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
 }

@@ -2,7 +2,8 @@
  * Container encryption and decryption throughput in memory, on one core (this process's main
  * thread), against `openssl speed -evp aes-256-gcm` on the same machine in the same run.
  *
- * Node contenders, each run repeatedly for about SECONDS_PER_TEST on a random 64 MiB buffer:
+ * Node contenders, each run repeatedly for about SECONDS_PER_TEST (BENCH_CONTAINER_SECONDS, default
+ * 3) on a random buffer of BENCH_CONTAINER_MIB (default 64) MiB:
  *   encryptBuffer   whole buffer → container
  *   EncryptStream   the buffer fed in 256 KiB chunks (the importer's read size) through the Transform
  *   decryptBuffer   container → whole buffer (openRecording over bufferSource, every segment authenticated)
@@ -20,9 +21,19 @@ import { EncryptStream, encryptBuffer } from '../src/container/encrypt.js';
 import { bufferSource, decryptBuffer, openRecording } from '../src/container/decrypt.js';
 import { fmt, median, nowSeconds, run, type Benchmark, type BenchOptions, type BenchResult } from './common.js';
 
-const BUFFER_BYTES = 64 * 1024 * 1024;
 const CHUNK = 256 * 1024;
-const SECONDS_PER_TEST = 3;
+
+function envInt(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  return n;
+}
+
+/** BENCH_CONTAINER_MIB (default 64) and BENCH_CONTAINER_SECONDS (default 3, per contender and round), read by run: smaller for a smoke round */
+let BUFFER_BYTES = 64 * 1024 * 1024;
+let SECONDS_PER_TEST = 3;
 const OPENSSL_BLOCK = 16384;
 const TARGET = 0.3;
 
@@ -95,6 +106,9 @@ export const containerBenchmark: Benchmark = {
   async run(options: BenchOptions): Promise<BenchResult> {
     const rounds = options.rounds ?? 3;
     const log = options.log;
+    BUFFER_BYTES = envInt('BENCH_CONTAINER_MIB', 64) * 1024 * 1024;
+    SECONDS_PER_TEST = envInt('BENCH_CONTAINER_SECONDS', 3);
+    const mib = BUFFER_BYTES / 1024 / 1024;
     const plain = randomBytes(BUFFER_BYTES);
     const key = randomBytes(32);
     const id = randomUUID();
@@ -133,7 +147,7 @@ export const containerBenchmark: Benchmark = {
           ? `${who} (${OPENSSL_BLOCK} B blocks)`
           : who === 'openRecording'
             ? 'openRecording().read() (streamed)'
-            : `${who} (64 MiB, 64 KiB segments)`,
+            : `${who} (${mib} MiB, 64 KiB segments)`,
         value: m(who),
         unit: 'MB/s',
         samples: results[who],
@@ -147,8 +161,8 @@ export const containerBenchmark: Benchmark = {
       ],
       notes: [
         `node ${process.versions.node} links OpenSSL ${process.versions.openssl}; \`openssl\` CLI: ${(await run('openssl', ['version'])).stdout.trim()}`,
-        'each contender runs alone (sequentially) for ~3 s per round; MB = 10^6 bytes; node input: 64 MiB of random bytes, 64 KiB segments',
-        'encryptBuffer/decryptBuffer include one Buffer.concat into a fresh 64 MiB buffer (page faults + copy); the streamed rows do not',
+        `each contender runs alone (sequentially) for ~${SECONDS_PER_TEST} s per round; MB = 10^6 bytes; node input: ${mib} MiB of random bytes, 64 KiB segments`,
+        `encryptBuffer/decryptBuffer include one Buffer.concat into a fresh ${mib} MiB buffer (page faults + copy); the streamed rows do not`,
       ],
     };
   },

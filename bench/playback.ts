@@ -5,10 +5,19 @@
  * callvault is `node bin/callvault.js serve` as a child process (so its memory is its own), nginx
  * runs with `daemon off; master_process off; worker_processes 1`.
  *
- * Setup (not timed): a one-hour 8 kHz 16-bit mono WAV (57.6 MB) with a sidecar naming its agent,
- * a data directory made with `Vault.create` (weak KDF), `importPaths`, `indexPending`, a nurse
+ * Setup (not timed): a one-hour 8 kHz 16-bit mono WAV (57.6 MB) with a sidecar naming its agent
+ * and a transcript in which the caller says a phone number in the first minute, a data directory
+ * made with `Vault.create` (weak KDF), `importPaths`, `redactPending` (so the call has a redacted
+ * rendition, which is what a nurse hears by default: docs/redaction.md §6), `indexPending`, a nurse
  * account for that agent; the bench signs in over HTTP (TOTP enrolment and new password, like a
- * person) and states the purpose `quality-review` to get the audio URL.
+ * person) and states the purpose `quality-review` to get the audio URL. nginx serves the redacted
+ * rendition's plaintext (decrypted once in setup), so both servers answer the same bytes.
+ *
+ * Smaller runs (the smoke round in the tests): BENCH_PLAYBACK_AUDIO_SECONDS (default 3600, at
+ * least 70 for the 1 MiB range), BENCH_PLAYBACK_STREAMS (default 100), BENCH_PLAYBACK_TTFB
+ * (sequential requests per server per round, default 50), BENCH_PLAYBACK_PHASE_SECONDS (each
+ * phase of the streams, default max(3, BENCH_SECONDS / 2)), BENCH_PLAYBACK_CONNECTIONS (load
+ * connections, default 16).
  *
  * Measured, in every round (the order of the two servers rotates each round):
  *   load    16 connections for BENCH_SECONDS (default 10) each, every request `Range:` 1 MiB from
@@ -22,7 +31,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { open, readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { open, readdir, readFile, writeFile, mkdir, stat } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
@@ -33,6 +42,8 @@ import { Vault } from '../src/vault.js';
 import { createServices } from '../src/services/index.js';
 import { operatorActor } from '../src/services/actor.js';
 import { indexPending } from '../src/recordings/indexer.js';
+import { redactPending } from '../src/redaction/backlog.js';
+import { DEFAULT_REDACTION } from '../src/redaction/redact-recording.js';
 import { createUser, type NewUserCredentials } from '../src/identities/users.js';
 import { ensureSelfSignedCertificate } from '../src/http/tls.js';
 import { openStoredRecording, unwrapRecordingKey } from '../src/recordings/read.js';
@@ -53,10 +64,9 @@ import {
 } from './common.js';
 
 const RANGE_BYTES = 1 << 20;
-const CONNECTIONS = 16;
-const TTFB_REQUESTS = 50;
+/** concurrent load connections: BENCH_PLAYBACK_CONNECTIONS, default 16 (set in run) */
+let CONNECTIONS = 16;
 const TTFB_WARMUP = 5;
-const STREAMS = 100;
 /** per stream, in the "slow" phase: 16 × real time for 8 kHz 16-bit mono, a player buffering ahead */
 const SLOW_BYTES_PER_SECOND = 256 * 1024;
 const SAMPLE_MS = 50;
@@ -94,13 +104,52 @@ interface LoadResult {
   rssPeak: number;
 }
 
-function benchSeconds(): number {
-  const raw = process.env.BENCH_SECONDS;
-  if (raw === undefined || raw === '') return 10;
+function envNumber(name: string, fallback: number, min: number, integer = false): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 1) throw new Error('BENCH_SECONDS must be a number of seconds ≥ 1');
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) throw new Error(`${name} must be a number ≥ ${min}`);
   return n;
 }
+
+function benchSeconds(): number {
+  return envNumber('BENCH_SECONDS', 10, 1);
+}
+
+/** the call's length, the concurrent streams and the TTFB requests; smaller for a smoke round */
+function sizes(seconds: number) {
+  return {
+    audioSeconds: envNumber('BENCH_PLAYBACK_AUDIO_SECONDS', 3600, 70),
+    streams: envNumber('BENCH_PLAYBACK_STREAMS', 100, 1, true),
+    ttfbRequests: envNumber('BENCH_PLAYBACK_TTFB', 50, 1, true),
+    phaseSeconds: envNumber('BENCH_PLAYBACK_PHASE_SECONDS', Math.max(3, seconds / 2), 1),
+    connections: envNumber('BENCH_PLAYBACK_CONNECTIONS', 16, 1, true),
+  };
+}
+
+/**
+ * The caller says a phone number between 10 and 14 s (verbose_json with word timings), so
+ * redaction writes a rendition with a tone there; the rest of the audio is the original's.
+ */
+const TRANSCRIPT = JSON.stringify({
+  text: 'Hej, jag ringer om min dotter. Ring mig på 070 174 06 05 om något händer.',
+  segments: [
+    {
+      id: 0,
+      start: 2,
+      end: 6,
+      text: 'Hej, jag ringer om min dotter.',
+      words: ['Hej,', 'jag', 'ringer', 'om', 'min', 'dotter.'].map((word, i) => ({ word, start: 2 + i * 0.6, end: 2.5 + i * 0.6 })),
+    },
+    {
+      id: 1,
+      start: 8,
+      end: 16,
+      text: 'Ring mig på 070 174 06 05 om något händer.',
+      words: ['Ring', 'mig', 'på', '070', '174', '06', '05', 'om', 'något', 'händer.'].map((word, i) => ({ word, start: 8 + i * 0.8, end: 8.7 + i * 0.8 })),
+    },
+  ],
+});
 
 // ---------------------------------------------------------------------------------------------
 // /proc
@@ -130,7 +179,7 @@ async function openFds(pid: number): Promise<number> {
 class RssSampler {
   peak = 0;
   #timer: NodeJS.Timeout | undefined;
-  #busy = false;
+  #inFlight: Promise<void> | undefined;
 
   constructor(readonly pid: number) {}
 
@@ -139,20 +188,29 @@ class RssSampler {
     return this;
   }
 
-  async sample(): Promise<void> {
-    if (this.#busy) return;
-    this.#busy = true;
-    try {
-      this.peak = Math.max(this.peak, await procStatusMB(this.pid, 'VmRSS'));
-    } catch {
-      // the process has gone; the caller notices
-    } finally {
-      this.#busy = false;
-    }
+  /** one reading; while one is in flight, that one */
+  sample(): Promise<void> {
+    this.#inFlight ??= procStatusMB(this.pid, 'VmRSS').then(
+      (mb) => {
+        this.peak = Math.max(this.peak, mb);
+      },
+      () => {
+        // the process has gone; the caller notices
+      },
+    );
+    const current = this.#inFlight;
+    void current.finally(() => {
+      if (this.#inFlight === current) this.#inFlight = undefined;
+    });
+    return current;
   }
 
-  /** stops and returns the peak, and starts a fresh one */
+  /**
+   * returns the peak and starts a fresh one; it waits for a reading in flight and takes one of
+   * its own, so a phase whose interval readings were starved (a busy event loop) still has one
+   */
   async take(): Promise<number> {
+    await this.#inFlight;
     await this.sample();
     const peak = this.peak;
     this.peak = 0;
@@ -210,15 +268,23 @@ async function waitForTls(port: number, ca: Buffer, child: ChildProcess, what: s
   }
 }
 
-/** `callvault serve` on a random port; its request log (pino, on stdout) goes to a file */
+/**
+ * `callvault serve` on a random port; its request log (pino, on stdout) goes to a file. Every
+ * client here is one address (127.0.0.1), so the per-address rate limit and connection cap (64 by
+ * default: the 100 streams would be refused) are lifted, as nginx has neither.
+ */
 async function startCallvault(data: string, logFile: string): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   const log = await open(logFile, 'w');
   // BENCH_SERVER_NODE_ARGS: extra node options for the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, CLI, '--data', data, 'serve', '--host', '127.0.0.1', '--port', '0', '--rate-limit', '1000000000'], {
-    stdio: ['ignore', log.fd, 'pipe'],
-    env: { ...envWithoutPassphrase(), CALLVAULT_PASSPHRASE: BENCH_PASSPHRASE },
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, CLI, '--data', data, 'serve', '--host', '127.0.0.1', '--port', '0', '--rate-limit', '1000000000', '--max-connections-per-address', '10000'],
+    {
+      stdio: ['ignore', log.fd, 'pipe'],
+      env: { ...envWithoutPassphrase(), CALLVAULT_PASSPHRASE: BENCH_PASSPHRASE },
+    },
+  );
   await log.close();
   let err = '';
   child.stderr!.on('data', (b: Buffer) => {
@@ -439,7 +505,7 @@ interface StreamPhases {
   failed: number;
 }
 
-async function manyStreams(t: Target, ca: Buffer, phaseSeconds: number, size: number): Promise<StreamPhases> {
+async function manyStreams(t: Target, ca: Buffer, phaseSeconds: number, size: number, count: number): Promise<StreamPhases> {
   const dispatcher = new Agent({ connect: { ca, servername: 'localhost' }, connections: null, pipelining: 1 });
   const sampler = new RssSampler(t.pid);
   const fdsBefore = await openFds(t.pid);
@@ -450,7 +516,7 @@ async function manyStreams(t: Target, ca: Buffer, phaseSeconds: number, size: nu
   try {
     sampler.start();
     const responses = await Promise.all(
-      Array.from({ length: STREAMS }, async () => {
+      Array.from({ length: count }, async () => {
         const res = await request(t.url, { dispatcher, headers: t.headers });
         if (res.statusCode !== 200 || Number(res.headers['content-length']) !== size) {
           throw new Error(`${t.who}: full GET answered ${res.statusCode} with Content-Length ${String(res.headers['content-length'])}`);
@@ -539,6 +605,8 @@ interface Breakdown {
 
 async function breakdown(vault: Vault, recordingId: string, first: number): Promise<Breakdown> {
   const row = (await vault.recordings.get(recordingId))!;
+  // the redacted rendition, as the nurse's requests read it
+  const rendition = (await vault.recordings.rendition(row.id)) ?? undefined;
   const time = async (f: () => Promise<unknown>) => {
     for (let i = 0; i < 5; i++) await f();
     const samples: number[] = [];
@@ -550,7 +618,7 @@ async function breakdown(vault: Vault, recordingId: string, first: number): Prom
     return median(samples);
   };
   const unwrap = await time(async () => (await unwrapRecordingKey(vault, row)).fill(0));
-  const openAll = await time(() => openStoredRecording(vault, row));
+  const openAll = await time(() => openStoredRecording(vault, row, rendition));
   const audit = await time(() =>
     vault.audit.append({
       action: 'recording.play',
@@ -564,7 +632,7 @@ async function breakdown(vault: Vault, recordingId: string, first: number): Prom
       requestId: 'req-1',
     }),
   );
-  const opened = await openStoredRecording(vault, row);
+  const opened = await openStoredRecording(vault, row, rendition);
   const read = await time(async () => {
     for await (const _ of opened.read(first, first + RANGE_BYTES)) {
       // decrypt and drop
@@ -584,6 +652,8 @@ export const playbackBenchmark: Benchmark = {
   async run(options: BenchOptions): Promise<BenchResult> {
     const rounds = options.rounds ?? 3;
     const seconds = benchSeconds();
+    const { audioSeconds, streams: STREAMS, ttfbRequests: TTFB_REQUESTS, phaseSeconds, connections } = sizes(seconds);
+    CONNECTIONS = connections;
     const log = options.log;
     const gen: LoadGen =
       process.env.BENCH_LOADGEN === 'autocannon'
@@ -608,9 +678,13 @@ export const playbackBenchmark: Benchmark = {
       // ---- the recording, the data directory, the nurse
       const src = join(scratch.dir, 'src');
       await mkdir(src);
-      const wavPath = join(src, 'call.wav');
-      const size = await writeWav(wavPath, 3600, 1);
+      const size = await writeWav(join(src, 'call.wav'), audioSeconds, 1);
       await writeFile(join(src, 'call.json'), JSON.stringify({ agent: AGENT, region: 'north', direction: 'inbound', startedAt: '2026-11-20T10:00:00Z' }));
+      await writeFile(join(src, 'call.transcript.json'), TRANSCRIPT);
+      // nginx's root: the plaintext of the redacted rendition, the bytes callvault serves the nurse
+      const served = join(scratch.dir, 'served');
+      await mkdir(served);
+      const wavPath = join(served, 'call.wav');
       const data = join(scratch.dir, 'data');
       const vault = await Vault.create(data, {
         passphrase: BENCH_PASSPHRASE,
@@ -629,6 +703,18 @@ export const playbackBenchmark: Benchmark = {
         const { report } = await createServices(vault).ingest.importPaths(operatorActor('bench'), [src], { examine: false });
         if (report.imported.length !== 1) throw new Error(`import: ${JSON.stringify(report)}`);
         recordingId = report.imported[0]!.id;
+        const redacted = await redactPending(vault, DEFAULT_REDACTION);
+        if (redacted.byState.redacted !== 1) throw new Error(`redaction: ${JSON.stringify(redacted.byState)}`);
+        const row = (await vault.recordings.get(recordingId))!;
+        const rendition = await vault.recordings.rendition(recordingId);
+        if (!rendition) throw new Error('redaction wrote no rendition');
+        const out = await open(wavPath, 'wx');
+        try {
+          for await (const chunk of (await openStoredRecording(vault, row, rendition)).read()) await out.write(chunk);
+        } finally {
+          await out.close();
+        }
+        if ((await stat(wavPath)).size !== size) throw new Error('the redacted rendition is not the size of the original');
         await indexPending(vault);
         user = await createUser(vault, { username: 'nurse-bench', role: 'nurse', controllerId: CONTROLLER, agent: AGENT });
         parts = await breakdown(vault, recordingId, first);
@@ -646,7 +732,7 @@ export const playbackBenchmark: Benchmark = {
       const port = Number(new URL(cv.url).port);
       const cvTls = await tlsInfo(port, ca);
       const nginxPort = await freePort();
-      const ng = await startNginx(join(scratch.dir, 'nginx'), nginxPort, tlsFiles.cert, tlsFiles.key, src);
+      const ng = await startNginx(join(scratch.dir, 'nginx'), nginxPort, tlsFiles.cert, tlsFiles.key, served);
       children.push(ng.child);
       const ngTls = await waitForTls(nginxPort, ca, ng.child, 'nginx', async () =>
         `${ng.stderr().trim()} ${await readFile(join(scratch.dir, 'nginx', 'error.log'), 'utf8').catch(() => '')}`.trim().slice(-500),
@@ -669,7 +755,7 @@ export const playbackBenchmark: Benchmark = {
       const expected = Buffer.alloc(RANGE_BYTES);
       await wav.read(expected, 0, RANGE_BYTES, first);
       await wav.close();
-      if (!a.body.equals(expected)) throw new Error("callvault answers bytes other than the file's for the range");
+      if (!a.body.equals(expected)) throw new Error("callvault answers bytes other than the redacted rendition's for the range");
       const rssIdle = await procStatusMB(targets.callvault.pid, 'VmRSS');
       log(`callvault ${cv.url} (pid ${targets.callvault.pid}, ${cvTls}), ${nginxVersion} on port ${nginxPort} (pid ${targets.nginx.pid}, ${ngTls}); range ${range}`);
       log(`load generator: ${gen}, ${CONNECTIONS} connections, ${seconds} s per server per round`);
@@ -713,10 +799,9 @@ export const playbackBenchmark: Benchmark = {
       }
 
       // ---- 100 concurrent streams
-      const phaseSeconds = Math.max(3, seconds / 2);
       const streams = {} as Record<Server, StreamPhases>;
       for (const who of SERVERS) {
-        streams[who] = await manyStreams(targets[who], ca, phaseSeconds, size);
+        streams[who] = await manyStreams(targets[who], ca, phaseSeconds, size, STREAMS);
         const s = streams[who];
         log(
           `${STREAMS} streams ${who.padEnd(9)} RSS ${fmt(s.rssBefore)} MB before; peak paused ${fmt(s.paused)}, slow ${fmt(s.slow)} (${fmt(s.readMB.slow)} MB read), ` +
@@ -764,7 +849,7 @@ export const playbackBenchmark: Benchmark = {
       const part = (label: string, value: number, note: string) =>
         rows.push({ label: `part: ${label}`, value, unit: 'ms', note: `median of ${BREAKDOWN_REPEATS}, in the benchmark process before the servers start; ${note}` });
       part('HPKE unwrap of the data key', parts.unwrap, 'once per request');
-      part('open object, read + check header', parts.open, 'once per request (stat, a read of the header)');
+      part('open object, read + check header', parts.open, 'once per request (stat, a read of the header); the redacted rendition');
       part('audit append (durable commit)', parts.audit, 'once per request, blocks the event loop (better-sqlite3)');
       part('read + decrypt 1 MiB', parts.read, '16 or 17 segments of 64 KiB from a 256 KiB-buffered file stream');
       part('... of which the first chunk', parts.firstChunk, 'before the headers leave: the response is sent with its first chunk');
@@ -806,7 +891,7 @@ export const playbackBenchmark: Benchmark = {
           { label: `peak RSS with ${STREAMS} streams / ${RSS_TARGET_MB} MB`, ratio: rss / RSS_TARGET_MB, comparator: '<', target: 1, pass: rss < RSS_TARGET_MB },
         ],
         notes: [
-          `one-hour 8 kHz 16-bit mono WAV, ${fmt(size / 1e6)} MB; every load request is Range: ${range} (1 MiB from the middle)`,
+          `${fmt(audioSeconds / 60)}-minute 8 kHz 16-bit mono WAV, ${fmt(size / 1e6)} MB, with a transcript (a phone number said at 10–14 s): the nurse hears its redacted rendition (the default), and nginx serves that rendition's plaintext; every load request is Range: ${range} (1 MiB from the middle)`,
           `both servers HTTPS on 127.0.0.1 with the same self-signed P-256 certificate, one process each; negotiated: callvault ${cvTls}, nginx ${ngTls}; ${nginxVersion}, master_process off, worker_processes 1`,
           `the leaked 2019 server was plain HTTP with no authentication: this comparison charges callvault only for what it does beyond TLS (session, policy, grant, audit, decryption)`,
           `load generator: ${gen === 'wrk' ? 'wrk (one thread)' : 'autocannon (in the benchmark process)'}; it shares the 2 cores with the server under test`,

@@ -20,6 +20,8 @@
  * (…)` of the same recordings in a copy of their rows (`bench_copy`, indexed on key_id).
  *
  * Environment: BENCH_RETENTION_ROWS (default 2,700,000), BENCH_RETENTION_DBS (sqlite,postgres),
+ * BENCH_RETENTION_CASES (months shredded by each run, default 1,2,4,12,1), BENCH_RETENTION_MONTHS
+ * (the archive's span in months from 2013-01, default all 73),
  * CALLVAULT_BENCH_PG_URL (an admin URL, default postgres://postgres@127.0.0.1:5432/postgres).
  */
 import { randomBytes } from 'node:crypto';
@@ -36,8 +38,17 @@ import { BENCH_PASSPHRASE, makeScratch, nowSeconds, type Benchmark, type BenchOp
 import { BATCH, CONTROLLERS, controllerId, FIRST, generate, LAST } from './scale.js';
 
 const DAYS = 30;
-/** months shredded by each run, oldest first; the last run has its objects present */
-const CASES = [1, 2, 4, 12, 1];
+/**
+ * months shredded by each run, oldest first; the last run has its objects present.
+ * BENCH_RETENTION_CASES (default 1,2,4,12,1) shortens the list for a smoke round.
+ */
+function retentionCases(): number[] {
+  const raw = process.env.BENCH_RETENTION_CASES;
+  if (raw === undefined || raw === '') return [1, 2, 4, 12, 1];
+  const list = raw.split(',').map(Number);
+  if (list.length < 1 || list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('BENCH_RETENTION_CASES: months, e.g. 1,2,4,12,1');
+  return list;
+}
 
 export interface RetentionCase {
   dialect: string;
@@ -59,14 +70,24 @@ const monthKey = (i: number) => {
   d.setUTCMonth(d.getUTCMonth() + i);
   return d.toISOString().slice(0, 7);
 };
-const MONTHS = (() => {
-  const out: string[] = [];
-  for (let i = 0; monthKey(i) < new Date(LAST).toISOString().slice(0, 7); i++) out.push(monthKey(i));
-  return out;
-})();
+/**
+ * The archive's months, from FIRST: all of them up to LAST, or the first BENCH_RETENTION_MONTHS
+ * (a smoke round: every month costs a period key per controller, and each key written rewrites
+ * the keyring file).
+ */
+function archiveMonths(span?: number): { months: string[]; last: number } {
+  const all: string[] = [];
+  for (let i = 0; monthKey(i) < new Date(LAST).toISOString().slice(0, 7); i++) all.push(monthKey(i));
+  const raw = span === undefined ? process.env.BENCH_RETENTION_MONTHS : String(span);
+  if (raw === undefined || raw === '') return { months: all, last: LAST };
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > all.length) throw new Error(`BENCH_RETENTION_MONTHS must be 1 to ${all.length}`);
+  return { months: all.slice(0, n), last: Date.parse(`${monthKey(n)}-01T00:00:00Z`) };
+}
 
 /** the runs on one database of `total` recordings */
-export async function benchRetention(dialect: string, total: number, dir: string, log: (line: string) => void): Promise<RetentionCase[]> {
+/** `spanMonths`: the archive's span (default BENCH_RETENTION_MONTHS, else all of 2013-01 to 2019-01) */
+export async function benchRetention(dialect: string, total: number, dir: string, log: (line: string) => void, spanMonths?: number): Promise<RetentionCase[]> {
   const admin = process.env.CALLVAULT_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const pgName = `callvault_retention_${randomBytes(4).toString('hex')}`;
   let databaseUrl: string | undefined;
@@ -81,6 +102,7 @@ export async function benchRetention(dialect: string, total: number, dir: string
   try {
     const db = vault.database.db;
     for (let c = 1; c < CONTROLLERS; c++) await vault.controllers.add({ id: controllerId(c), name: `Region ${c + 1}`, created_at: new Date().toISOString() });
+    const { months: MONTHS, last } = archiveMonths(spanMonths);
     const periodKeys = new Map<string, string>();
     for (let c = 0; c < CONTROLLERS; c++)
       for (const month of MONTHS) periodKeys.set(`${controllerId(c)} ${month}`, (await vault.keys.generate(controllerId(c), `period/default/${month}`)).keyId);
@@ -92,7 +114,7 @@ export async function benchRetention(dialect: string, total: number, dir: string
     const sample = { ids: [] as string[], people: [] as number[] };
     const loadStarted = nowSeconds();
     for (let from = 0; from < total; from += BATCH) {
-      const batch = generate(vault, from, Math.min(BATCH, total - from), sample);
+      const batch = generate(vault, from, Math.min(BATCH, total - from), sample, last);
       for (const row of batch.rows) row.key_id = periodKeys.get(`${row.controller_id} ${row.started_at!.slice(0, 7)}`)!;
       await vault.recordings.loadStored(batch.rows, batch.identifiers);
       if ((from / BATCH) % 40 === 0) log(`${dialect}: ${from + batch.rows.length} of ${total} loaded (${(nowSeconds() - loadStarted).toFixed(0)} s)`);
@@ -101,7 +123,9 @@ export async function benchRetention(dialect: string, total: number, dir: string
     log(`${dialect}: loaded in ${(nowSeconds() - loadStarted).toFixed(0)} s`);
 
     for (let c = 0; c < CONTROLLERS; c++) await vault.retention.setPolicy({ controller_id: controllerId(c), class: 'default', days: DAYS, updated_at: new Date().toISOString() });
+    const CASES = retentionCases();
     const monthsUsed = CASES.reduce((a, b) => a + b, 0);
+    if (monthsUsed > MONTHS.length) throw new Error(`the runs shred ${monthsUsed} months of an archive of ${MONTHS.length}`);
     const keysOf = (months: string[]) => months.flatMap((m) => Array.from({ length: CONTROLLERS }, (_, c) => periodKeys.get(`${controllerId(c)} ${m}`)!));
     // the baseline's copy: the rows the runs shred, with the index the UPDATE's WHERE needs
     const copied = keysOf(MONTHS.slice(0, monthsUsed));
@@ -272,10 +296,11 @@ export const retentionBenchmark: Benchmark = {
           result.ratios.push({ label: `${what}: run / plain UPDATE`, ratio: c.seconds / c.baseline.seconds, comparator: '>=', target: 0, pass: true });
         }
         const one = cases[0]!;
-        const twelve = cases.find((c) => c.months === 12)!;
-        result.notes.push(
-          `${dialect}: 12 months take ${(twelve.seconds / one.seconds).toFixed(1)}× the time of 1 month for ${(twelve.shredded / one.shredded).toFixed(1)}× the recordings; key destroys ${one.keysDestroyed} → ${twelve.keysDestroyed} (21 controllers × months), none per recording`,
-        );
+        const twelve = cases.find((c) => c.months === 12);
+        if (twelve)
+          result.notes.push(
+            `${dialect}: 12 months take ${(twelve.seconds / one.seconds).toFixed(1)}× the time of 1 month for ${(twelve.shredded / one.shredded).toFixed(1)}× the recordings; key destroys ${one.keysDestroyed} → ${twelve.keysDestroyed} (21 controllers × months), none per recording`,
+          );
       }
       result.notes.push(`${total} recordings; wrapped_key bytes are random (shredding never unwraps); objects absent but in the last run`);
     } finally {

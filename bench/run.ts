@@ -5,7 +5,7 @@
  * noisy, so absolute figures from different runs do not compare) and reports the ratio against
  * its target. Options:
  *   --rounds N   rounds per benchmark (default 3)
- *   --files N    import: number of generated files (default 300)
+ *   --files N    import, archive, scan: number of generated files (defaults 300, 100,000, 100,000)
  *   --keep       keep the scratch directories
  *   --json       also print the results as JSON on stdout
  *   --strict     exit 1 when a ratio misses its target
@@ -27,6 +27,8 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   breach: async () => (await import('./breach.js')).breachBenchmark,
   retention: async () => (await import('./retention.js')).retentionBenchmark,
   insiders: async () => (await import('./insiders.js')).insidersBenchmark,
+  archive: async () => (await import('./archive.js')).archiveBenchmark,
+  scan: async () => (await import('./scan.js')).scanBenchmark,
 };
 
 interface Args {

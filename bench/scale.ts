@@ -57,8 +57,11 @@ export interface Generated {
   identifiers: { recording_id: string; kind: IdentifierKind; digest: string }[];
 }
 
-/** `count` recordings from the `from`-th on, deterministic per batch; every 1000th id and its caller go to `sample` */
-export function generate(vault: Vault, from: number, count: number, sample: { ids: string[]; people: number[] }): Generated {
+/**
+ * `count` recordings from the `from`-th on, deterministic per batch; every 1000th id and its caller
+ * go to `sample`. Calls fall between FIRST and `last` (default LAST).
+ */
+export function generate(vault: Vault, from: number, count: number, sample: { ids: string[]; people: number[] }, last = LAST): Generated {
   const rnd = prng(from + 1);
   const indexes = Array.from({ length: CONTROLLERS }, (_, i) => blindIndexFor(vault, controllerId(i)));
   const rows: NewRecording[] = [];
@@ -68,7 +71,7 @@ export function generate(vault: Vault, from: number, count: number, sample: { id
     const c = Math.floor(rnd() * CONTROLLERS);
     const person = Math.floor(rnd() * PEOPLE);
     const id = randomUUID();
-    const started = new Date(FIRST + rnd() * (LAST - FIRST)).toISOString();
+    const started = new Date(FIRST + rnd() * (last - FIRST)).toISOString();
     const n = noise.subarray(i * 300, (i + 1) * 300);
     rows.push({
       id,

@@ -34,6 +34,8 @@ const SLOW = [
   'cluster/two-servers.test.js',
   'import/options.test.js',
   'redaction/redaction.test.js',
+  'bench/smoke-data.test.js',
+  'bench/smoke-import.test.js',
 ];
 const slowness = (f) => {
   const i = SLOW.findIndex((s) => f.endsWith(s));
