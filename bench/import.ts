@@ -142,9 +142,7 @@ export const importBenchmark: Benchmark = {
       return {
         name: 'import',
         rows,
-        ratios: [
-          { label: 'import / (cp -r && sync)', ratio: ratioSync, comparator: '>=', target: TARGET, pass: ratioSync >= TARGET },
-        ],
+        ratios: [{ label: 'import / (cp -r && sync)', ratio: ratioSync, comparator: '>=', target: TARGET, pass: ratioSync >= TARGET }],
         notes: [
           `import / cp -r: ${fmt(ratioCp, 2)} (no target: cp -r leaves its copy in the page cache, not durable)`,
           `${files} files of ${fmt(totalBytes / files / 1e6, 2)} MB on average (about ${SECONDS_PER_FILE} s of 8 kHz 16-bit mono, every file a different size), ${fmt(totalBytes / 1e6)} MB in all`,

@@ -6,14 +6,15 @@
  * The report and the items file hold paths with every identifier replaced by its label.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { opendir, open, lstat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { opendir, open, lstat, type FileHandle } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import { audioSignature } from '../audio/signature.js';
-import { probeAudio, probeSource, type AudioInfo } from '../audio/probe.js';
+import { probeSource, type AudioInfo } from '../audio/probe.js';
 import { detectIdentifiers, type Detection, type IdentifierType } from '../pii/detector.js';
 import { LABELS, redactText } from '../redaction/transcript.js';
-import { identifiersInName, identifiersInTags, withFileSource } from '../identifiers/in-files.js';
+import { identifiersInName, identifiersInTags } from '../identifiers/in-files.js';
 import { parseBlobUrl } from '../storage/blob-url.js';
 
 export interface ScanReport {
@@ -66,6 +67,10 @@ const TYPES: IdentifierType[] = ['personnummer', 'samordningsnummer', 'phone', '
 const TRANSCRIPT_EXTENSIONS = new Set(['.vtt', '.srt', '.txt']);
 /** text files larger than this are not sidecars or transcripts of a call */
 const MAX_TEXT_BYTES = 4 * 1024 * 1024;
+/** read from every local file at once: a WAV's header and an ID3v2 tag are nearly always within it */
+const HEAD_BYTES = 16 * 1024;
+/** local files scanned at once */
+const FILES_IN_FLIGHT = 32;
 const HTTP_TIMEOUT_MS = 30_000;
 const DAY_MS = 86_400_000;
 
@@ -86,6 +91,8 @@ export class ArchiveScanner {
     span: null,
   };
   private readonly now: Date;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown;
 
   constructor(private readonly options: ScanOptions = {}) {
     this.now = options.now ?? new Date();
@@ -103,7 +110,8 @@ export class ArchiveScanner {
       throw new CallvaultError(ErrorCodes.USAGE, `cannot read ${JSON.stringify(redactText(root))} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
     if (info.isDirectory()) await this.walk(root, root);
-    else await this.file(root, root);
+    else await this.schedule(() => this.file(root, root));
+    await this.settle();
   }
 
   result(): ScanReport {
@@ -125,10 +133,30 @@ export class ArchiveScanner {
     for await (const entry of handle) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) await this.walk(path, root);
-      else if (entry.isFile()) await this.file(path, root);
+      else if (entry.isFile()) await this.schedule(() => this.file(path, root));
     }
   }
 
+  /**
+   * Files are scanned several at a time while the walk goes on: each waits mostly on the disk,
+   * and one at a time left the process idle half the time.
+   */
+  private schedule(task: () => Promise<void>): Promise<void> | undefined {
+    const run = task().catch((err) => {
+      this.failure ??= err;
+    });
+    const tracked = run.finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+    return this.inFlight.size >= FILES_IN_FLIGHT ? Promise.race(this.inFlight) : undefined;
+  }
+
+  /** every scheduled file done; the first unexpected failure among them thrown */
+  private async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  /** a local file: opened once, its first bytes read once, and probe, tags and text served from them */
   private async file(path: string, root: string): Promise<void> {
     this.report.files += 1;
     if (this.report.files % 1000 === 0) this.options.onProgress?.(this.report.files);
@@ -136,41 +164,56 @@ export class ArchiveScanner {
     const name = rel.split(sep).at(-1)!;
     const nameIds = this.found(name, 'inNames');
     const item: ScanItem = { path: maskPath(rel), size: 0, audio: false, kind: 'other', worldReadable: false, identifiers: nameIds };
+    let fh: FileHandle;
+    let st: Stats;
     let head: Buffer;
-    let modified: Date;
     try {
-      const fh = await open(path, 'r');
-      try {
-        const st = await fh.stat();
-        item.size = st.size;
-        modified = st.mtime;
-        item.worldReadable = (st.mode & 0o004) !== 0;
-        head = Buffer.alloc(Math.min(12, st.size));
-        await fh.read(head, 0, head.length, 0);
-      } finally {
-        await fh.close();
-      }
+      fh = await open(path, 'r');
     } catch {
-      this.report.unreadable += 1;
-      item.kind = 'unreadable';
-      this.options.onItem?.(item);
-      return;
+      return this.unreadable(item);
     }
-    if (item.worldReadable) this.report.exposed.worldReadable += 1;
-    const nameTime = timeInName(name);
-    if (audioSignature(head) !== undefined) {
+    try {
       try {
-        const info = await probeAudio(path);
-        this.counted(item, info, nameTime, modified);
-        item.identifiers += await this.tags(path);
-      } catch (err) {
-        if (!isCallvaultError(err)) throw err;
-        // audio by its first bytes that does not probe: broken, or a codec import refuses
-        item.kind = 'other';
+        st = await fh.stat();
+        head = Buffer.allocUnsafe(Math.min(HEAD_BYTES, st.size));
+        head = head.subarray(0, (await fh.read(head, 0, head.length, 0)).bytesRead);
+      } catch {
+        return this.unreadable(item);
       }
-    } else if (item.size <= MAX_TEXT_BYTES) {
-      item.identifiers += await this.text(path, name, item);
+      item.size = st.size;
+      item.worldReadable = (st.mode & 0o004) !== 0;
+      if (item.worldReadable) this.report.exposed.worldReadable += 1;
+      const source = {
+        size: st.size,
+        read: async (position: number, length: number): Promise<Buffer> => {
+          const end = Math.min(position + length, st.size);
+          if (end <= head.length) return head.subarray(position, end);
+          const buffer = Buffer.allocUnsafe(Math.max(0, end - position));
+          return buffer.subarray(0, (await fh.read(buffer, 0, buffer.length, position)).bytesRead);
+        },
+      };
+      if (audioSignature(head) !== undefined) {
+        try {
+          this.counted(item, await probeSource(source), timeInName(name), st.mtime);
+          item.identifiers += this.count(await identifiersInTags(source).catch(() => []), 'inTags');
+        } catch (err) {
+          if (!isCallvaultError(err)) throw err;
+          // audio by its first bytes that does not probe: broken, or a codec import refuses
+          item.kind = 'other';
+        }
+      } else if (st.size <= MAX_TEXT_BYTES && isTextSource(name)) {
+        const text = st.size <= head.length ? head : await source.read(0, st.size).catch(() => Buffer.alloc(0));
+        item.identifiers += this.textContent(text.toString('utf8'), name, item);
+      }
+    } finally {
+      await fh.close();
     }
+    this.options.onItem?.(item);
+  }
+
+  private unreadable(item: ScanItem): void {
+    this.report.unreadable += 1;
+    item.kind = 'unreadable';
     this.options.onItem?.(item);
   }
 
@@ -322,26 +365,6 @@ export class ArchiveScanner {
       this.widen(nameTime);
     }
     if (called && this.options.retentionDays !== undefined && this.now.getTime() - called.getTime() > this.options.retentionDays * DAY_MS) this.report.pastRetention! += 1;
-  }
-
-  /** the identifiers in a WAV's INFO chunk or an MP3's ID3 tags, read within TAG_READ_LIMIT (src/identifiers/in-files.ts) */
-  private async tags(path: string): Promise<number> {
-    return this.count(await withFileSource(path, (source) => identifiersInTags(source)).catch(() => []), 'inTags');
-  }
-
-  /** a sidecar (JSON or CSV) or a transcript beside the audio */
-  private async text(path: string, name: string, item: ScanItem): Promise<number> {
-    if (!isTextSource(name)) return 0;
-    try {
-      const fh = await open(path, 'r');
-      try {
-        return this.textContent((await fh.readFile()).toString('utf8'), name, item);
-      } finally {
-        await fh.close();
-      }
-    } catch {
-      return 0;
-    }
   }
 
   private textContent(text: string, name: string, item: ScanItem): number {
