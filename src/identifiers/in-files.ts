@@ -52,8 +52,37 @@ export interface ByteSource {
  */
 export const TAG_READ_LIMIT = 1024 * 1024;
 
+/**
+ * Whether the file may hold tags at all: a WAV with a LIST or id3 chunk, a file that starts with
+ * an ID3v2 tag or ends with an ID3v1 or APE tag, or any other format (left to the parser). Most
+ * archived calls have none, and the parser's set-up costs more than the whole scan of such a file.
+ */
+async function mayHaveTags(source: ByteSource): Promise<boolean> {
+  const head = await source.read(0, 12);
+  if (head.subarray(0, 3).toString('latin1') === 'ID3') return true;
+  if (head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WAVE') {
+    // the chunk headers only, from the first to the last: the audio between is not read
+    for (let at = 12; at + 8 <= source.size; ) {
+      const chunk = await source.read(at, 8);
+      if (chunk.length < 8) return false;
+      const id = chunk.subarray(0, 4).toString('latin1');
+      if (id === 'LIST' || id.toLowerCase() === 'id3 ') return true;
+      at += 8 + chunk.readUInt32LE(4) + (chunk.readUInt32LE(4) % 2);
+    }
+    return false;
+  }
+  if (head[0] === 0xff && ((head[1] ?? 0) & 0xe0) === 0xe0) {
+    const tail = await source.read(Math.max(0, source.size - 128), 128);
+    // an APE tag's footer ends the file, or stands just before an ID3v1 tag
+    const ape = (await source.read(Math.max(0, source.size - 160), 160)).toString('latin1');
+    return tail.subarray(0, 3).toString('latin1') === 'TAG' || ape.includes('APETAGEX');
+  }
+  return true;
+}
+
 /** the text of every tag in a WAV's INFO chunk or an MP3's ID3 tags (music-metadata), reading at most `limit` bytes */
 export async function tagTexts(source: ByteSource, limit = TAG_READ_LIMIT): Promise<string[]> {
+  if (!(await mayHaveTags(source))) return [];
   const { parseBlob } = await import('music-metadata');
   let spent = 0;
   // music-metadata reads a Blob by slices (strtok3's BlobTokenizer): this one reads each slice
