@@ -6,8 +6,8 @@
  * The report and the items file hold paths with every identifier replaced by its label.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
-import { opendir, open, lstat, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { opendir, lstat } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import { audioSignature } from '../audio/signature.js';
@@ -164,19 +164,21 @@ export class ArchiveScanner {
     const name = rel.split(sep).at(-1)!;
     const nameIds = this.found(name, 'inNames');
     const item: ScanItem = { path: maskPath(rel), size: 0, audio: false, kind: 'other', worldReadable: false, identifiers: nameIds };
-    let fh: FileHandle;
+    // Synchronous calls: on a local disk each takes microseconds, where a promise's round trip
+    // through the thread pool cost more than the whole of a small file's scan.
+    let fd: number;
     let st: Stats;
     let head: Buffer;
     try {
-      fh = await open(path, 'r');
+      fd = openSync(path, 'r');
     } catch {
       return this.unreadable(item);
     }
     try {
       try {
-        st = await fh.stat();
+        st = fstatSync(fd);
         head = Buffer.allocUnsafe(Math.min(HEAD_BYTES, st.size));
-        head = head.subarray(0, (await fh.read(head, 0, head.length, 0)).bytesRead);
+        head = head.subarray(0, readSync(fd, head, 0, head.length, 0));
       } catch {
         return this.unreadable(item);
       }
@@ -189,7 +191,7 @@ export class ArchiveScanner {
           const end = Math.min(position + length, st.size);
           if (end <= head.length) return head.subarray(position, end);
           const buffer = Buffer.allocUnsafe(Math.max(0, end - position));
-          return buffer.subarray(0, (await fh.read(buffer, 0, buffer.length, position)).bytesRead);
+          return buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, position));
         },
       };
       if (audioSignature(head) !== undefined) {
@@ -206,7 +208,7 @@ export class ArchiveScanner {
         item.identifiers += this.textContent(text.toString('utf8'), name, item);
       }
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
     this.options.onItem?.(item);
   }
