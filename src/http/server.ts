@@ -51,6 +51,8 @@ export interface ServerOptions {
   logger?: boolean;
   /** the request log's level (CALLVAULT_LOG_LEVEL); default info */
   logLevel?: LogLevel;
+  /** where the request log goes; default stdout (`demo` writes it to a file in its data directory) */
+  logStream?: NodeJS.WritableStream;
   /** stack traces of failed requests on stderr (CALLVAULT_DEBUG) */
   debug?: boolean;
   /** organisations' own OpenID Connect providers (src/identities/oidc.ts) */
@@ -103,7 +105,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // X-Forwarded-For, but only when the connection is from a proxy named here
     trustProxy: options.trustProxy?.length ? options.trustProxy : false,
     return503OnClosing: true,
-    logger: options.logger ? loggerOptions(options.logLevel ?? 'info') : false,
+    logger: options.logger ? loggerOptions(options.logLevel ?? 'info', options.logStream) : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // errors raised before routing (a bad URL, an overlong id, oversize headers) get our error
     // shape too, and never echo the path, which may hold whatever a client typed
@@ -319,9 +321,10 @@ function handleError(thrown: FastifyError | CallvaultError, req: FastifyRequest,
 }
 
 /** Request logs carry the route pattern, never the raw URL, headers or bodies. */
-function loggerOptions(level: LogLevel) {
+function loggerOptions(level: LogLevel, stream?: NodeJS.WritableStream) {
   return {
     level,
+    ...(stream ? { stream } : {}),
     serializers: {
       req: (req: { method: string; routeOptions?: { url?: string }; id: string }) => ({ id: req.id, method: req.method, route: req.routeOptions?.url ?? 'unmatched' }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

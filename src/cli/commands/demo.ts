@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDemoCalls } from '../../demo/demo-calls.js';
@@ -12,10 +13,62 @@ import { recordingSummary, formatRecordings } from './recordings.js';
 import { dataDir, operator, environment, positiveInt, print, type GlobalOptions } from '../io.js';
 import { createDemoUsers, type DemoSignIn } from '../../demo/demo-users.js';
 import { nameDemo } from '../../demo/demo-names.js';
-import { addServeOptions, serveUntilSignalled, type ServeOptions } from './serve.js';
+import { addServeOptions, assertPortFree, serveUntilSignalled, type ServeOptions } from './serve.js';
 
 /** Only for the demo data directory; a real installation's custodian chooses the passphrase. */
 const DEMO_PASSPHRASE = 'callvault demo passphrase';
+/**
+ * The sign-ins as made by the first `demo`, so that a second one can print them again. Only the
+ * demo's data directory has it (synthetic people, a passphrase printed in clear anyway), readable
+ * by this user only.
+ */
+const SIGN_INS_FILE = 'demo-sign-ins.json';
+/** the server's request log: on stdout it buried the sign-ins */
+const REQUEST_LOG_FILE = 'demo-requests.log';
+
+export const TONES_NOTICE = 'espeak-ng not found: the demo calls are tones, not speech; install espeak-ng and sox for Swedish speech';
+
+type AdminSignIn = { username: string; password: string; totpSecret: string };
+interface SavedSignIns {
+  admin: AdminSignIn;
+  users: DemoSignIn[];
+}
+
+async function readSignIns(path: string): Promise<SavedSignIns | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as SavedSignIns;
+  } catch {
+    return undefined;
+  }
+}
+
+/** the framed block printed last: where to go, who to be, how to get the second factor */
+function signInBlock(a: { url?: string; dir: string; passphrase?: string; signIns?: SavedSignIns; again: boolean; requestLog?: string }): string {
+  const rule = '='.repeat(72);
+  const lines = [rule, ' callvault demo: sign in', rule];
+  if (a.url) lines.push(` open      ${a.url}   (a self-signed certificate: the browser warns about it once)`);
+  else lines.push(` not serving (--no-serve): start it with  npx callvault --data ${a.dir} demo`);
+  if (a.signIns) {
+    if (a.again) lines.push(' (as made at the first `demo`; a password changed since then is not shown here)');
+    const rows: [string, string, string, string][] = [['role', 'username', 'password', 'TOTP secret']];
+    rows.push(['admin', a.signIns.admin.username, a.signIns.admin.password, a.signIns.admin.totpSecret]);
+    for (const p of a.signIns.users) rows.push([p.role, p.username, p.password, p.totpSecret]);
+    const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+    for (const r of rows) lines.push(`   ${r[0].padEnd(w[0]!)}  ${r[1].padEnd(w[1]!)}  ${r[2].padEnd(w[2]!)}  ${r[3]}`);
+    lines.push(
+      ' the admin must choose a new password at the first sign-in; the others keep theirs.',
+      ' TOTP code: the first sign-in shows a QR code; scan it with an authenticator app (or type',
+      '   the TOTP secret above into one, or run `oathtool --totp -b SECRET`) and enter the 6-digit code.',
+    );
+  } else {
+    lines.push(` the sign-ins were printed when ${a.dir} was made and are not kept;`, ' remove that directory and run `npx callvault demo` again for new ones.');
+  }
+  if (a.passphrase) lines.push(` keyring passphrase (demo only): ${a.passphrase}`);
+  if (a.requestLog) lines.push(` the server's request log: ${a.requestLog}`);
+  if (a.signIns) lines.push(` these sign-ins are kept in ${join(a.dir, SIGN_INS_FILE)}: \`npx callvault --data ${a.dir} demo\` prints them again.`);
+  lines.push(rule);
+  return lines.join('\n');
+}
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   const demo = program
@@ -29,11 +82,14 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     const given = globals();
     const opts = given.config.passphrase ? given : { ...given, config: withPassphrase(given.config, DEMO_PASSPHRASE) };
     const dir = dataDir(opts);
+    // before the slow part (generating speech): a busy port is a usage error, said at once
+    if (cmd.serve) await assertPortFree(cmd.host, cmd.port);
     const fresh = !(await stat(join(dir, 'config.json')).then(
       () => true,
       () => false,
     ));
-    let admin: { username: string; password: string; totpSecret: string } | undefined;
+    const signInsPath = join(dir, SIGN_INS_FILE);
+    let admin: AdminSignIn | undefined;
     let people: DemoSignIn[] | undefined;
     let vault: Vault;
     if (fresh) {
@@ -43,6 +99,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     } else {
       vault = await Vault.open(dir, environment(opts.config));
     }
+    let log: ReturnType<typeof createWriteStream> | undefined;
     try {
       await vault.unlock(opts.config.passphrase!);
       const services = createServices(vault);
@@ -60,30 +117,33 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         }
         people = await createDemoUsers(vault, 'region-demo');
         await nameDemo(vault);
+        if (admin) await writeFile(signInsPath, `${JSON.stringify({ admin, users: people } satisfies SavedSignIns, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
       }
+      // once, on stderr, so that --json stays one document
+      if (generated === 'tones') process.stderr.write(`${TONES_NOTICE}\n`);
+      const saved = fresh ? (admin && people ? { admin, users: people } : undefined) : await readSignIns(signInsPath);
       const page = await services.recordings.list(operator(), { limit: 100 });
       const recordings = page.recordings.map(recordingSummary);
       const demoPassphrase = opts.config.passphrase === DEMO_PASSPHRASE ? DEMO_PASSPHRASE : undefined;
-      print(opts, { dataDir: dir, passphrase: demoPassphrase, admin, users: people, recordings }, () => {
+      const requestLog = cmd.serve ? join(dir, REQUEST_LOG_FILE) : undefined;
+      const signInsFile = saved ? signInsPath : undefined;
+      print(opts, { dataDir: dir, passphrase: demoPassphrase, admin, users: people, recordings, audio: generated, signInsFile, requestLog }, () => {
         const lines = [`callvault demo data directory: ${dir}`];
-        if (generated === 'tones') lines.push('espeak-ng is not installed: the demo calls are tones, not speech');
-        if (demoPassphrase) lines.push(`keyring passphrase (demo only): ${demoPassphrase}`);
-        if (admin) lines.push(`admin sign-in (shown once; the password must be changed at first sign-in): ${admin.username} / ${admin.password}, TOTP secret ${admin.totpSecret}`);
-        if (people) {
-          lines.push('demo sign-ins (shown once; the first sign-in answers with the authenticator to enrol):');
-          for (const p of people) lines.push(`  ${p.role.padEnd(10)} ${p.username.padEnd(8)} password ${p.password}  TOTP secret ${p.totpSecret}`);
-        }
         lines.push('', `${recordings.length} recordings (identifiers are encrypted and not shown):`, formatRecordings(recordings));
         lines.push('', `try: npx callvault --data ${dir} export ${recordings[0]?.id ?? 'ID'} --out call.wav`);
+        if (!cmd.serve) lines.push('', signInBlock({ dir, passphrase: demoPassphrase, signIns: saved, again: !fresh }));
         return lines.join('\n');
       });
       if (cmd.serve) {
-        await serveUntilSignalled(vault, { ...cmd, logLevel: opts.config.logLevel, debug: opts.config.debug }, (url) =>
-          process.stderr.write(`\ncallvault serving on ${url} (API documentation: ${url}/api/docs); Ctrl-C stops it\n`),
-        );
+        log = createWriteStream(requestLog!, { flags: 'a', mode: 0o600 });
+        await serveUntilSignalled(vault, { ...cmd, logLevel: opts.config.logLevel, debug: opts.config.debug, logStream: log }, (url) => {
+          process.stderr.write(`\ncallvault serving on ${url} (API documentation: ${url}/api/docs); Ctrl-C stops it\n`);
+          if (!opts.json) process.stdout.write(`\n${signInBlock({ url, dir, passphrase: demoPassphrase, signIns: saved, again: !fresh, requestLog })}\n`);
+        });
       }
     } finally {
       await vault.close();
+      if (log) await new Promise<void>((resolve) => log!.end(resolve));
     }
   });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { open } from 'node:fs/promises';
-import { isIP } from 'node:net';
+import { createServer, isIP } from 'node:net';
 import { join } from 'node:path';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { defaultTlsFiles, ensureSelfSignedCertificate, readTls } from '../../http/tls.js';
@@ -37,6 +37,8 @@ export interface ServeOptions {
   /** CALLVAULT_LOG_LEVEL and CALLVAULT_DEBUG (src/config.ts) */
   logLevel?: LogLevel;
   debug?: boolean;
+  /** where the request log goes instead of stdout */
+  logStream?: NodeJS.WritableStream;
 }
 
 const DEFAULT_CHECKPOINT_SECONDS = 60;
@@ -79,13 +81,18 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
     tls,
     logger: log,
     logLevel: opts.logLevel,
+    logStream: opts.logStream,
     debug: opts.debug,
     rateLimitPerMinute: opts.rateLimit,
     oidc,
     trustProxy: opts.trustProxy,
     limits,
   });
-  await app.listen({ host: opts.host, port: opts.port });
+  await app.listen({ host: opts.host, port: opts.port }).catch(async (err: NodeJS.ErrnoException) => {
+    await app.close();
+    // taken between assertPortFree and now: the same message
+    throw err.code === 'EADDRINUSE' ? portInUse(opts.port) : err;
+  });
   const metrics = metricsAddress
     ? await listenMetrics(app.metrics, metricsAddress.host, metricsAddress.port).catch(async (err: NodeJS.ErrnoException) => {
         await app.close();
@@ -116,6 +123,29 @@ export async function startServer(vault: Vault, opts: ServeOptions, log = true):
       await jobs.stop();
     },
   };
+}
+
+function portInUse(port: number): CallvaultError {
+  return new CallvaultError(ErrorCodes.USAGE, `port ${port} is in use; try --port N with a free port`);
+}
+
+/**
+ * Fails with a usage error when HOST:PORT cannot be listened on, so that `serve` and `demo` say so
+ * before any slow work (indexing, generating the demo's calls), not as an unexpected error after it.
+ * Port 0 (any free port) is always free.
+ */
+export async function assertPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(portInUse(port));
+      else if (err.code === 'EACCES') reject(new CallvaultError(ErrorCodes.USAGE, `port ${port} needs privileges this user does not have; try --port N above 1023`));
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new CallvaultError(ErrorCodes.USAGE, `--host ${host} is not an address of this machine`));
+      else reject(err);
+    });
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 /**
@@ -231,6 +261,7 @@ export function addServeOptions(cmd: Command, defaultHost = '0.0.0.0'): Command 
 export function register(program: Command, globals: () => GlobalOptions): void {
   addServeOptions(program.command('serve').description('the HTTPS API (OpenAPI at /api/docs); needs the passphrase to play audio')).action(async (cmd: ServeOptions) => {
     const opts = globals();
+    await assertPortFree(cmd.host, cmd.port);
     const vault = await openUnlocked(opts);
     try {
       await indexPending(vault);
