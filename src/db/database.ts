@@ -146,6 +146,9 @@ async function migrate(db: Kysely<Database>): Promise<void> {
   }
 }
 
+/** statements kept per connection: the distinct texts callvault runs number a few hundred */
+const PREPARED_LIMIT = 1000;
+
 /**
  * The SQLite connection as kysely gets it, except for two statements of its transactions:
  * - a ROLLBACK after SQLite has already rolled the transaction back does nothing. SQLite ends a
@@ -158,9 +161,21 @@ async function migrate(db: Kysely<Database>): Promise<void> {
  */
 function rollbackAfterAbort(sqlite: SQLite.Database): SQLite.Database {
   const nothing = sqlite.prepare('SELECT 1 WHERE 0');
+  // Kysely prepares every statement it runs anew, which costs as much as running a small one.
+  // Statements are kept by their text (the values are bound, never in the text); one still being
+  // iterated (a streamed query) is busy, and another copy is prepared for the caller.
+  const prepared = new Map<string, SQLite.Statement>();
   const statement = (text: string) => {
     if (text === 'rollback' && !sqlite.inTransaction) return nothing;
-    return sqlite.prepare(text === 'begin' ? 'begin immediate' : text);
+    const sqlText = text === 'begin' ? 'begin immediate' : text;
+    const cached = prepared.get(sqlText);
+    if (cached && !cached.busy) return cached;
+    const fresh = sqlite.prepare(sqlText);
+    if (!cached) {
+      if (prepared.size >= PREPARED_LIMIT) prepared.delete(prepared.keys().next().value!);
+      prepared.set(sqlText, fresh);
+    }
+    return fresh;
   };
   return new Proxy(sqlite, {
     get(target, prop) {

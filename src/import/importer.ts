@@ -135,7 +135,8 @@ export async function importPaths(vault: Vault, paths: string[], options: Import
       }
     }
   };
-  await runPool(candidates, options.concurrency ?? 4, work);
+  // many files in flight: their durable commits are grouped (src/util/group-commit.ts), which a few cannot fill
+  await runPool(candidates, options.concurrency ?? 16, work);
   const unjournaled = await journal?.close();
   if (unjournaled) report.warnings = [...(report.warnings ?? []), unjournaled];
   for (const list of [report.imported, report.skipped, report.failed]) list.sort((a, b) => a.path.localeCompare(b.path));

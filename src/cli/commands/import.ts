@@ -10,7 +10,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .argument('<paths...>', 'files or directories')
     .option('--metadata <file.csv>', 'CSV with a "file" column and the sidecar keys')
     .option('--shred-source', 'delete each source file once its stored copy has been read back, decrypted and compared (needs the passphrase)')
-    .option('--concurrency <n>', 'files in flight', positiveInt, 4)
+    .option('--concurrency <n>', 'files in flight', positiveInt, 16)
     .action(async (paths: string[], cmd: { metadata?: string; shredSource?: boolean; concurrency: number }) => {
       const opts = { ...globals(), ...cmd };
       const bar =
