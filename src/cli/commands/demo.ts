@@ -9,7 +9,7 @@ import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { withPassphrase } from '../../config.js';
 import { initDataDir } from './init.js';
 import { recordingSummary, formatRecordings } from './recordings.js';
-import { dataDir, operator, environment, positiveInt, print, type GlobalOptions } from '../io.js';
+import { count, dataDir, operator, environment, positiveInt, print, type GlobalOptions } from '../io.js';
 import { createDemoUsers, type DemoSignIn } from '../../demo/demo-users.js';
 import { addServeOptions, serveUntilSignalled, type ServeOptions } from './serve.js';
 
@@ -71,7 +71,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           lines.push('demo sign-ins (shown once; the first sign-in answers with the authenticator to enrol):');
           for (const p of people) lines.push(`  ${p.role.padEnd(10)} ${p.username.padEnd(8)} password ${p.password}  TOTP secret ${p.totpSecret}`);
         }
-        lines.push('', `${recordings.length} recordings (identifiers are encrypted and not shown):`, formatRecordings(recordings));
+        lines.push('', `${count(recordings.length, 'recording')} (identifiers are encrypted and not shown):`, formatRecordings(recordings));
         lines.push('', `try: npx callvault --data ${dir} export ${recordings[0]?.id ?? 'ID'} --out call.wav`);
         return lines.join('\n');
       });
