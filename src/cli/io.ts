@@ -51,8 +51,8 @@ export async function openVault(opts: GlobalOptions): Promise<Vault> {
 
 /**
  * CALLVAULT_PASSPHRASE, or a prompt without echo on a terminal. `check` says what is wrong with a
- * passphrase (undefined: nothing): at the prompt it is shown and the passphrase asked again; from
- * the environment it is the error.
+ * passphrase (undefined: nothing): at the prompt it is shown and the passphrase asked for again
+ * (three times at most); from the environment it is the error.
  */
 export async function passphrase(
   config: Config,
@@ -68,11 +68,18 @@ export async function passphrase(
   if (!process.stdin.isTTY) {
     throw new CallvaultError(ErrorCodes.PASSPHRASE_REQUIRED, 'a passphrase is needed: set CALLVAULT_PASSPHRASE or run on a terminal');
   }
-  const first = await readHidden(prompt, async (value) => (await options.check?.(value))?.message ?? true);
-  if (options.confirm && (await readHidden('Repeat the passphrase:')) !== first) {
-    throw new CallvaultError(ErrorCodes.USAGE, 'the passphrases do not match: run the command again and type the same passphrase twice');
+  for (let attempt = 1; ; attempt++) {
+    const first = await readHidden(prompt);
+    if (options.confirm && (await readHidden('Repeat the passphrase:')) !== first) {
+      throw new CallvaultError(ErrorCodes.USAGE, 'the passphrases do not match: run the command again and type the same passphrase twice');
+    }
+    // checked after both prompts: the check takes a moment, and what is typed before the next
+    // prompt is drawn would be echoed by the terminal
+    const problem = await options.check?.(first);
+    if (!problem) return first;
+    if (attempt === 3) throw problem;
+    process.stderr.write(`${problem.message}\n`);
   }
-  return first;
 }
 
 /** Opens the vault, unlocks its keyring and writes any blind indexes a locked importer left. */
@@ -105,11 +112,11 @@ export async function withVault<T>(opts: GlobalOptions, work: (vault: Vault) => 
  * prompt draws it with the terminal's own escape sequences and reads keypresses; readline's
  * private `_writeToOutput`, used before, swallowed the prompt itself under tmux.
  */
-async function readHidden(message: string, validate?: (value: string) => Promise<string | true>): Promise<string> {
+async function readHidden(message: string): Promise<string> {
   const { default: password } = await import('@inquirer/password');
   try {
     // no ctrl+t to show the passphrase: someone may be looking over the custodian's shoulder
-    return await password({ message, toggleMask: false, validate }, { input: process.stdin, output: process.stderr });
+    return await password({ message, toggleMask: false }, { input: process.stdin, output: process.stderr });
   } catch (err) {
     if ((err as Error)?.name === 'ExitPromptError') throw new CallvaultError(ErrorCodes.USAGE, 'cancelled: no passphrase was given');
     throw err;
