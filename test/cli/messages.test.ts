@@ -86,7 +86,7 @@ describe('recordings list', () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 3);
-    assert.match(lines[0]!, /^ID {36}STARTED +DURATION  AUDIO +REGION +AGENT +DIRECTION  REDACTION$/);
+    assert.match(lines[0]!, /^ID {36}STARTED +DURATION {2}AUDIO +REGION +AGENT +DIRECTION {2}REDACTION$/);
     // every column starts where its header does; the duration is right-aligned under its header
     for (const header of ['STARTED', 'AUDIO', 'REGION', 'AGENT', 'DIRECTION', 'REDACTION']) {
       const at = lines[0]!.indexOf(header);
@@ -94,7 +94,10 @@ describe('recordings list', () => {
     }
     const end = lines[0]!.indexOf('DURATION') + 'DURATION'.length;
     for (const row of lines.slice(1)) assert.match(row.slice(0, end), / s$/);
-    assert.ok(lines.some((l) => / skane +nurse-anna +inbound +none$/.test(l)), r.stdout);
+    assert.ok(
+      lines.some((l) => / skane +nurse-anna +inbound +none$/.test(l)),
+      r.stdout,
+    );
   });
 });
 
@@ -186,9 +189,15 @@ describe('init', () => {
       { CALLVAULT_PASSPHRASE: 'aaaaaaaaaaaa' },
     );
     await says(['--data', data, 'init'], 'CV_WEAK_PASSWORD', 'the passphrase must be at least 12 characters', 2, { CALLVAULT_PASSPHRASE: 'short' });
-    await says(['--data', data, 'init'], 'CV_WEAK_PASSWORD', 'the passphrase is too easy to guess: This is similar to a commonly used password; use four or more unrelated words', 2, {
-      CALLVAULT_PASSPHRASE: 'password1234',
-    });
+    await says(
+      ['--data', data, 'init'],
+      'CV_WEAK_PASSWORD',
+      'the passphrase is too easy to guess: This is similar to a commonly used password; use four or more unrelated words',
+      2,
+      {
+        CALLVAULT_PASSPHRASE: 'password1234',
+      },
+    );
     const ok = await cli(['--data', data, 'init', '--json'], { CALLVAULT_PASSPHRASE: PASSPHRASE });
     assert.equal(ok.code, 0, ok.stderr);
   });

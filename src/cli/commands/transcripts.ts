@@ -31,8 +31,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           try {
             return await services.redaction.attachTranscript(actor, id, { bytes, mediaType: transcriptMediaType(file), replace: cmd.replace });
           } catch (err) {
-            if (isCallvaultError(err, ErrorCodes.INVALID_TRANSCRIPT))
-              throw new CallvaultError(ErrorCodes.INVALID_TRANSCRIPT, `${shownPath(file)}: ${err.message}`, { cause: err });
+            if (isCallvaultError(err, ErrorCodes.INVALID_TRANSCRIPT)) throw new CallvaultError(ErrorCodes.INVALID_TRANSCRIPT, `${shownPath(file)}: ${err.message}`, { cause: err });
             if (isCallvaultError(err, ErrorCodes.CONFLICT) && !cmd.replace)
               throw new CallvaultError(ErrorCodes.CONFLICT, `${err.message}: give --replace to replace it (the recording is then examined again with the new one)`, {
                 cause: err,
