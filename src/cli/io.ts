@@ -3,7 +3,7 @@
  * as text or JSON.
  */
 import { createHash } from 'node:crypto';
-import { link, open, rename, stat, unlink } from 'node:fs/promises';
+import { link, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -330,13 +330,7 @@ export async function writeThroughTemporary(
           if (err.code === 'EEXIST') throw exists();
           // a file system without hard links: check once more, then move it into place
           if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK'].includes(err.code ?? '')) throw err;
-          if (
-            await stat(out).then(
-              () => true,
-              () => false,
-            )
-          )
-            throw exists();
+          if (await present(out)) throw exists();
           await rename(tmp, out);
         },
       );
@@ -353,12 +347,19 @@ export async function writeThroughTemporary(
  * Opens a file named on the command line for writing, for this user only: refused when it exists
  * unless `force`, and a missing folder or a denied one is said, naming it.
  */
-export async function openOutput(path: string, option: string, force = false): Promise<import('node:fs/promises').FileHandle> {
+export async function openOutput(path: string, option: string, force = false): Promise<FileHandle> {
   return open(path, force ? 'w' : 'wx', 0o600).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EEXIST') throw new CallvaultError(ErrorCodes.USAGE, `${option} ${shownPath(path)} already exists: name another file, or give --force to replace it`);
     if (err.code === 'EISDIR') throw new CallvaultError(ErrorCodes.USAGE, `${option} ${shownPath(path)} is a folder: name a file in it`);
     throw outputError(err, option, path);
   });
+}
+
+async function present(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** why a file named on the command line cannot be made there, naming it */
