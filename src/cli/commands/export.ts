@@ -16,7 +16,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .command('export')
     .description('decrypt one recording to a file (needs the passphrase)')
     .argument('[id]', 'recording id (`callvault recordings list` shows them)')
-    .option('--out <file>', 'where to write the audio: a new file, unless --force')
+    .option('--out <file>', 'required: where to write the audio (a new file, unless --force)')
     .option('--force', 'replace the --out file if it exists')
     .option('--redacted', 'the rendition with identifiers replaced (default: the original)')
     .action(async (id: string | undefined, cmd: { out?: string; force?: boolean; redacted?: boolean }) => {

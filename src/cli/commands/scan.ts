@@ -41,7 +41,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const scanner = new ArchiveScanner({
         retentionDays: cmd.retentionDays,
         onItem: items ? (item) => items.write(`${JSON.stringify(item)}\n`) : undefined,
-        onProgress: progress ? (n) => process.stderr.write(`\rscanned ${n} files`) : undefined,
+        onProgress: progress ? (n) => process.stderr.write(`\rscanned ${count(n, 'file')}`) : undefined,
       });
       for (const p of paths) await scanner.scan(p);
       if (progress) process.stderr.write('\r\x1b[K');

@@ -122,7 +122,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .description("the person's recordings (original audio, transcripts, metadata) and access log as one ZIP archive (needs the passphrase)")
     .option('--personnummer <value>')
     .option('--phone <value>')
-    .option('--out <file>', 'the archive to write (FILE.zip): a new file, unless --force')
+    .option('--out <file>', 'required: the archive to write, FILE.zip (a new file, unless --force)')
     .option('--force', 'replace the --out file if it exists')
     .option('--purpose-text <text>', 'the case reference, for the audit log', text(500))
     .action(async (cmd: { personnummer?: string; phone?: string; out?: string; force?: boolean; purposeText?: string }) => {
@@ -141,7 +141,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--personnummer <value>')
     .option('--phone <value>')
     .option('--yes', 'do not ask: needed when not on a terminal')
-    .option('--reason <text>', `why, e.g. the case of the request (at least ${PURPOSE_TEXT_MIN} characters), for the audit log`, text(500))
+    .option('--reason <text>', `required: why, e.g. the case of the request (at least ${PURPOSE_TEXT_MIN} characters), for the audit log`, text(500))
     .action(async (cmd: { personnummer?: string; phone?: string; yes?: boolean; reason?: string }) => {
       const opts = globals();
       const { kind, value } = await identifierOption(cmd);
