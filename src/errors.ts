@@ -60,7 +60,11 @@ export const ERRORS = {
   SIGNIN_FAILED: { code: 'CV_SIGNIN_FAILED', status: 401, meaning: 'the username, password or code is wrong (which one is not said)' },
   TOTP_ENROLMENT_REQUIRED: { code: 'CV_TOTP_ENROLMENT_REQUIRED', status: 401, meaning: 'the first sign-in: enrol the authenticator with the secret in the answer' },
   PASSWORD_CHANGE_REQUIRED: { code: 'CV_PASSWORD_CHANGE_REQUIRED', status: 401, meaning: 'the one-time password must be replaced before anything else' },
-  WEAK_PASSWORD: { code: 'CV_WEAK_PASSWORD', status: 400, meaning: 'the new password is too easy to guess' },
+  WEAK_PASSWORD: {
+    code: 'CV_WEAK_PASSWORD',
+    status: 400,
+    meaning: "the new password, or the key custodian's new passphrase (`callvault init`, exit 2), is too short or too easy to guess",
+  },
   APPROVAL_PENDING: {
     code: 'CV_APPROVAL_PENDING',
     status: 403,

@@ -141,6 +141,12 @@ export const AUDIT_CATALOGUE = {
     uses: RECORDING,
     detail: { state: opt('string'), identifiers: opt('integer'), problem: opt('string'), transcribed: opt('boolean'), reason },
   },
+  'transcript.add': {
+    meaning:
+      'a transcript attached to a stored recording after it was stored (`callvault transcripts add`), before it is examined again (its `recording.redact` follows); `replaced`: it replaced the transcript the recording had, and everything made from that one was dropped',
+    uses: RECORDING,
+    detail: { format: opt('string'), replaced: opt('boolean'), reason },
+  },
   'recording.erase': {
     meaning: 'a recording erased (a subject request, or again after a restore)',
     uses: RECORDING,

@@ -3,10 +3,10 @@
  * as text or JSON.
  */
 import { createHash } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { link, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { InvalidArgumentError } from 'commander';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import type { AuditActor } from '../audit/audit-log.js';
@@ -16,6 +16,7 @@ import { Vault, type VaultEnvironment } from '../vault.js';
 import { indexPending } from '../recordings/indexer.js';
 import { operatorActor, type Actor } from '../services/actor.js';
 import { createServices, type Services } from '../services/index.js';
+import { scrubbedFilter } from '../redaction/transcript.js';
 
 export interface GlobalOptions {
   data?: string;
@@ -48,18 +49,37 @@ export async function openVault(opts: GlobalOptions): Promise<Vault> {
   return Vault.open(dataDir(opts), environment(opts.config));
 }
 
-/** CALLVAULT_PASSPHRASE, or a prompt without echo on a terminal */
-export async function passphrase(config: Config, prompt = 'Passphrase: ', confirm = false): Promise<string> {
+/**
+ * CALLVAULT_PASSPHRASE, or a prompt without echo on a terminal. `check` says what is wrong with a
+ * passphrase (undefined: nothing): at the prompt it is shown and the passphrase asked for again
+ * (three times at most); from the environment it is the error.
+ */
+export async function passphrase(
+  config: Config,
+  prompt = 'Passphrase:',
+  options: { confirm?: boolean; check?: (value: string) => Promise<CallvaultError | undefined> } = {},
+): Promise<string> {
   const fromEnv = config.passphrase;
-  if (fromEnv) return fromEnv;
+  if (fromEnv) {
+    const problem = await options.check?.(fromEnv);
+    if (problem) throw problem;
+    return fromEnv;
+  }
   if (!process.stdin.isTTY) {
     throw new CallvaultError(ErrorCodes.PASSPHRASE_REQUIRED, 'a passphrase is needed: set CALLVAULT_PASSPHRASE or run on a terminal');
   }
-  const first = await readHidden(prompt);
-  if (confirm && (await readHidden('Repeat passphrase: ')) !== first) {
-    throw new CallvaultError(ErrorCodes.USAGE, 'the passphrases do not match');
+  for (let attempt = 1; ; attempt++) {
+    const first = await readHidden(prompt);
+    if (options.confirm && (await readHidden('Repeat the passphrase:')) !== first) {
+      throw new CallvaultError(ErrorCodes.USAGE, 'the passphrases do not match: run the command again and type the same passphrase twice');
+    }
+    // checked after both prompts: the check takes a moment, and what is typed before the next
+    // prompt is drawn would be echoed by the terminal
+    const problem = await options.check?.(first);
+    if (!problem) return first;
+    if (attempt === 3) throw problem;
+    process.stderr.write(`${problem.message}\n`);
   }
-  return first;
 }
 
 /** Opens the vault, unlocks its keyring and writes any blind indexes a locked importer left. */
@@ -87,16 +107,19 @@ export async function withVault<T>(opts: GlobalOptions, work: (vault: Vault) => 
   }
 }
 
-async function readHidden(prompt: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  const out = rl as unknown as { _writeToOutput: (s: string) => void };
-  process.stderr.write(prompt);
-  out._writeToOutput = () => {};
+/**
+ * A prompt without echo, on stderr so that stdout stays the command's output (--json). Inquirer's
+ * prompt draws it with the terminal's own escape sequences and reads keypresses; readline's
+ * private `_writeToOutput`, used before, swallowed the prompt itself under tmux.
+ */
+async function readHidden(message: string): Promise<string> {
+  const { default: password } = await import('@inquirer/password');
   try {
-    return await new Promise<string>((res) => rl.question('', res));
-  } finally {
-    rl.close();
-    process.stderr.write('\n');
+    // no ctrl+t to show the passphrase: someone may be looking over the custodian's shoulder
+    return await password({ message, toggleMask: false }, { input: process.stdin, output: process.stderr });
+  } catch (err) {
+    if ((err as Error)?.name === 'ExitPromptError') throw new CallvaultError(ErrorCodes.USAGE, 'cancelled: no passphrase was given');
+    throw err;
   }
 }
 
@@ -180,7 +203,6 @@ export async function withServices<T>(opts: GlobalOptions, work: (services: Serv
   return withVault(opts, (vault) => work(createServices(vault), operator()), unlocked);
 }
 
-/** who did it, for the audit log: the operating-system user running the command */
 /**
  * who did it, for the audit log: the operating-system user running the command. A uid without a
  * passwd entry (some containers) is named by its number: not by $USER, which whoever runs the
@@ -200,19 +222,101 @@ export function print(opts: GlobalOptions, json: unknown, text: () => string): v
   process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`);
 }
 
+/** `1 recording`, `2 recordings`; `many` when the plural is not the singular and an s */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * Rows as aligned columns under a header row, two spaces apart; a column whose `align` is
+ * `right` (numbers) is padded on the left. The last column is not padded.
+ */
+export function table(columns: { header: string; align?: 'right' }[], rows: string[][]): string {
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 && columns[i]!.align !== 'right' ? cell : columns[i]!.align === 'right' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(columns.map((c) => c.header)), ...rows.map((r) => line(r.map((cell) => cell ?? '')))].join('\n');
+}
+
+/**
+ * A path the operator gave, as an error message may show it: their own path, but with any
+ * personnummer or phone number in it (a file named after the caller) replaced by its label, for
+ * error output ends up in terminals' scrollback and in logs.
+ */
+export function shownPath(path: string): string {
+  return scrubbedFilter(path);
+}
+
+/** the error standard output failed with (EPIPE: its reader has gone), once it has */
+let stdoutGone: Error | undefined;
+
+/**
+ * Takes the errors of standard output and standard error, so that a reader that has gone
+ * (`callvault audit tail | head -5`) is no crash with a stack trace. Standard output stays
+ * "writable" after an EPIPE (it is never destroyed): the error is kept here for `write` to stop
+ * on and for main to recognise.
+ */
+export function watchOutput(): void {
+  process.stdout.on('error', (err: Error) => {
+    stdoutGone ??= err;
+  });
+  process.stderr.on('error', () => {});
+}
+
+/** `err` is standard output's own failure, or came after it: the command's output has nowhere to go */
+export function outputGone(err: unknown): boolean {
+  if (!stdoutGone) return false;
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return err === stdoutGone || code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
+}
+
+/**
+ * Writes `text` to `out`, waiting when its buffer is full. On a stream that has failed or closed
+ * (a reader like `head` that has exited: EPIPE) it throws that error, which main treats as the
+ * end of the output, instead of waiting for a 'drain' that never comes.
+ */
+export async function write(out: Writable, text: string): Promise<void> {
+  if (out === process.stdout && stdoutGone) throw stdoutGone;
+  if (out.errored) throw out.errored;
+  if (out.destroyed) throw Object.assign(new Error('the output is closed'), { code: 'EPIPE' });
+  if (out.write(text)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error) => {
+      out.off('drain', onDrain).off('error', done).off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(out.errored ?? Object.assign(new Error('the output is closed'), { code: 'EPIPE' }));
+    out.once('drain', onDrain).once('error', done).once('close', onClose);
+  });
+}
+
 /**
  * Writes what `chunks` gives to a temporary file beside `out`, made for this user only, and
- * renames it into place once complete and `check` (given its SHA-256) has passed: a failure leaves
- * no partial file. The file is made before `chunks` is called, so a bad `out` fails first.
+ * moves it into place once complete and `check` (given its SHA-256) has passed: a failure leaves
+ * no partial file. The file is made before `chunks` is called, so a bad `out` fails first. An
+ * existing `out` is replaced only with `force`: otherwise it is refused before anything is
+ * written, and again at the end (a hard link, which fails if the name was taken meanwhile).
+ * `option` names the option that gave `out`, for the error messages.
  */
 export async function writeThroughTemporary(
   out: string,
   chunks: () => Promise<AsyncIterable<Buffer>>,
   check?: (sha256: string) => void,
+  options: { option?: string; force?: boolean } = {},
 ): Promise<{ sha256: string; bytes: number }> {
+  const option = options.option ?? '--out';
+  const exists = () => new CallvaultError(ErrorCodes.USAGE, `${option} ${shownPath(out)} already exists: name another file, or give --force to replace it`);
+  const existing = await stat(out).catch(() => undefined);
+  if (existing?.isDirectory()) throw new CallvaultError(ErrorCodes.USAGE, `${option} ${shownPath(out)} is a folder: name a file in it`);
+  if (existing && !options.force) throw exists();
   const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.partial`);
   const fh = await open(tmp, 'wx', 0o600).catch((err: NodeJS.ErrnoException) => {
-    throw err.code === 'ENOENT' || err.code === 'ENOTDIR' ? new CallvaultError(ErrorCodes.USAGE, 'the folder named by --out does not exist') : err;
+    throw outputError(err, option, out);
   });
   const hash = createHash('sha256');
   let bytes = 0;
@@ -226,11 +330,53 @@ export async function writeThroughTemporary(
     await fh.close();
     const sha256 = hash.digest('hex');
     check?.(sha256);
-    await rename(tmp, out);
+    if (options.force) await rename(tmp, out);
+    else {
+      await link(tmp, out).then(
+        () => unlink(tmp),
+        async (err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST') throw exists();
+          // a file system without hard links: check once more, then move it into place
+          if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK'].includes(err.code ?? '')) throw err;
+          if (await present(out)) throw exists();
+          await rename(tmp, out);
+        },
+      );
+    }
     return { sha256, bytes };
   } catch (err) {
     await fh.close().catch(() => {});
     await unlink(tmp).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * Opens a file named on the command line for writing, for this user only: refused when it exists
+ * unless `force`, and a missing folder or a denied one is said, naming it.
+ */
+export async function openOutput(path: string, option: string, force = false): Promise<FileHandle> {
+  return open(path, force ? 'w' : 'wx', 0o600).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EEXIST') throw new CallvaultError(ErrorCodes.USAGE, `${option} ${shownPath(path)} already exists: name another file, or give --force to replace it`);
+    if (err.code === 'EISDIR') throw new CallvaultError(ErrorCodes.USAGE, `${option} ${shownPath(path)} is a folder: name a file in it`);
+    throw outputError(err, option, path);
+  });
+}
+
+async function present(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** why a file named on the command line cannot be made there, naming it */
+function outputError(err: NodeJS.ErrnoException, option: string, out: string): Error {
+  const shown = shownPath(out);
+  const folder = shownPath(dirname(out));
+  if (err.code === 'ENOENT') return new CallvaultError(ErrorCodes.USAGE, `${option} ${shown}: the folder ${folder} does not exist; create it first or name another`);
+  if (err.code === 'ENOTDIR') return new CallvaultError(ErrorCodes.USAGE, `${option} ${shown}: ${folder} is not a folder`);
+  if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS')
+    return new CallvaultError(ErrorCodes.USAGE, `${option} ${shown}: the folder ${folder} cannot be written to (permission denied)`);
+  return err;
 }

@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { CallvaultError, ErrorCodes, isCallvaultError, unavailableError } from '../errors.js';
 import { forgetSecretsInEnvironment, loadConfig, type Config } from '../config.js';
-import type { GlobalOptions } from './io.js';
+import { outputGone, watchOutput, type GlobalOptions } from './io.js';
 import * as init from './commands/init.js';
 import * as importCommand from './commands/import.js';
 import * as exportCommand from './commands/export.js';
@@ -25,6 +25,7 @@ import * as subject from './commands/subject.js';
 import * as breach from './commands/breach.js';
 import * as pii from './commands/pii.js';
 import * as redact from './commands/redact.js';
+import * as transcripts from './commands/transcripts.js';
 import * as backup from './commands/backup.js';
 import * as retention from './commands/retention.js';
 import * as alerts from './commands/alerts.js';
@@ -63,6 +64,7 @@ export async function main(argv: string[]): Promise<void> {
     tokens,
     recordings,
     redact,
+    transcripts,
     audit,
     subject,
     breach,
@@ -88,6 +90,11 @@ export async function main(argv: string[]): Promise<void> {
     });
   }
 
+  // A reader that has gone (`callvault audit tail | head -5`) ends the output: the stream's error
+  // is taken here, so it is no crash with a stack trace, and the command stops at its next write
+  // (io.ts write) and ends quietly, as Unix tools do.
+  watchOutput();
+
   // a command whose promise never settles would otherwise end the process with status 0
   let settled = false;
   process.once('beforeExit', () => {
@@ -99,7 +106,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    process.exitCode = report(err, argv.includes('--json'), config?.debug ?? false);
+    process.exitCode = outputGone(err) ? 0 : report(err, argv.includes('--json'), config?.debug ?? false);
   }
   settled = true;
 }
@@ -119,7 +126,8 @@ function report(err: unknown, json: boolean, debug: boolean): number {
   if (json) process.stdout.write(`${JSON.stringify({ error: { code: known.code, message: known.message } })}\n`);
   process.stderr.write(`callvault: ${known.message} [${known.code}]\n`);
   if (debug && !isCallvaultError(err)) process.stderr.write(`${(err as Error)?.stack}\n`);
-  return known.code === ErrorCodes.USAGE ? 2 : 1;
+  // a weak new passphrase is the operator's input to fix, like a usage error
+  return known.code === ErrorCodes.USAGE || known.code === ErrorCodes.WEAK_PASSWORD ? 2 : 1;
 }
 
 /** System errors carry paths and sometimes data in their messages; keep only the kind. */

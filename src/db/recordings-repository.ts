@@ -412,6 +412,36 @@ export class RecordingsRepository {
     });
   }
 
+  /**
+   * Attaches a transcript (sealed) to a stored recording, in one transaction: the recording goes
+   * back to `pending` and whatever an earlier transcript gave is dropped with it (the redacted
+   * transcript, the identifiers' spans, the redacted rendition), so nothing made from another
+   * transcript is served until this one is examined. Without `replace` only a recording that has
+   * no transcript takes one. Returns false when nothing was changed (no such stored recording,
+   * or one with a transcript), and the blob keys of renditions dropped, for the caller to delete.
+   */
+  async attachTranscript(id: string, sealedTranscript: string, replace: boolean): Promise<{ attached: boolean; blobKeys: string[] }> {
+    return this.db.transaction().execute(async (tx) => {
+      let update = tx
+        .updateTable('recordings')
+        .set({
+          sealed_transcript: sealedTranscript,
+          redaction: 'pending',
+          redaction_problem: null,
+          sealed_redacted_transcript: null,
+          sealed_detections: null,
+        })
+        .where('id', '=', id)
+        .where('state', '=', 'stored');
+      if (!replace) update = update.where('sealed_transcript', 'is', null);
+      const updated = await update.executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) return { attached: false, blobKeys: [] };
+      const old = await tx.selectFrom('recording_renditions').select('blob_key').where('recording_id', '=', id).execute();
+      await tx.deleteFrom('recording_renditions').where('recording_id', '=', id).execute();
+      return { attached: true, blobKeys: old.map((r) => r.blob_key) };
+    });
+  }
+
   /** marks recordings to be examined again (a new detector, a transcription service configured) */
   async resetRedaction(states: readonly RedactionState[]): Promise<number> {
     const r = await this.db

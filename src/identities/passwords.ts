@@ -23,17 +23,25 @@ async function zxcvbn(): Promise<Checker> {
   return checker;
 }
 
+/**
+ * What makes `secret` too weak as a new password or (`what`) the key custodian's passphrase, as
+ * the CV_WEAK_PASSWORD error to throw, or undefined when it is strong enough: at least 12
+ * characters and zxcvbn score ≥ 3. `context` are words the user's own data suggests.
+ */
+export async function weakness(secret: string, context: string[], what: 'password' | 'passphrase' = 'password'): Promise<CallvaultError | undefined> {
+  if (secret.length < MIN_PASSWORD_LENGTH) return new CallvaultError(ErrorCodes.WEAK_PASSWORD, `the ${what} must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (secret.length > 256) return new CallvaultError(ErrorCodes.WEAK_PASSWORD, `the ${what} must be at most 256 characters`);
+  const result = (await zxcvbn()).check(secret, [...context, 'callvault', '1177']);
+  if (result.score >= MIN_SCORE) return undefined;
+  const warning = result.feedback.warning;
+  if (what === 'password') return new CallvaultError(ErrorCodes.WEAK_PASSWORD, `the password is too easy to guess${warning ? `: ${warning}` : ''}`);
+  return new CallvaultError(ErrorCodes.WEAK_PASSWORD, `the passphrase is too easy to guess${warning ? `: ${warning.replace(/\.$/, '')}` : ''}; use four or more unrelated words`);
+}
+
 /** Throws CV_WEAK_PASSWORD for a short or guessable password; `context` are words the user's own data suggests. */
 export async function assertStrongPassword(password: string, context: string[]): Promise<void> {
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new CallvaultError(ErrorCodes.WEAK_PASSWORD, `the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
-  }
-  if (password.length > 256) throw new CallvaultError(ErrorCodes.WEAK_PASSWORD, 'the password must be at most 256 characters');
-  const result = (await zxcvbn()).check(password, [...context, 'callvault', '1177']);
-  if (result.score < MIN_SCORE) {
-    const hint = result.feedback.warning ? `: ${result.feedback.warning}` : '';
-    throw new CallvaultError(ErrorCodes.WEAK_PASSWORD, `the password is too easy to guess${hint}`);
-  }
+  const problem = await weakness(password, context);
+  if (problem) throw problem;
 }
 
 export async function hashPassword(password: string): Promise<string> {

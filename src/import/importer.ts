@@ -84,6 +84,11 @@ const SIDECAR_SUFFIXES = [
   { suffix: '.json', kind: 'sidecar', mediaType: 'application/json' },
 ] as const;
 
+/** the media type a transcript file's name says (`call.vtt`: text/vtt), or undefined: then its content says */
+export function transcriptMediaType(path: string): string | undefined {
+  return sidecarOf(path)?.mediaType;
+}
+
 function sidecarOf(path: string): { stem: string; kind: 'sidecar' | 'transcript'; mediaType: string } | undefined {
   const lower = path.toLowerCase();
   const match = SIDECAR_SUFFIXES.find((s) => lower.endsWith(s.suffix));
@@ -176,7 +181,9 @@ async function importOne(
       at?.journal.record(at.index, controllerId, existing.id);
       options.onBytes?.(c.size);
       if (options.shredSource) await shred(vault, c, existing.id, sha256);
-      return { kind: 'skipped', reason: `already stored as ${existing.id}` };
+      // a transcript put beside a call after it was imported is not taken by a second import
+      const attach = c.transcript && !existing.sealed_transcript ? `; its transcript is not added by an import: callvault transcripts add ${existing.id} FILE` : '';
+      return { kind: 'skipped', reason: `already stored as ${existing.id}${attach}` };
     }
   }
   const result = await options.store({

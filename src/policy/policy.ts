@@ -56,6 +56,9 @@ export const ACTIONS = [
   'keys:manage',
   // `callvault redact` and the server's backlog: decrypt, examine, make renditions
   'recordings:redact',
+  // a transcript attached after the call was stored (`callvault transcripts add`): it decides what
+  // redaction removes, so no role has it; the operator's only
+  'transcripts:attach',
   'vault:backup',
   'vault:restore',
   // `callvault verify`: reads every stored object (with --deep decrypts it); the operator's only

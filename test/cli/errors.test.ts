@@ -33,14 +33,17 @@ it('serve on a port another program holds: CV_USAGE, exit 2, one line', async ()
   }
 });
 
-it('export into a folder that does not exist: CV_USAGE naming --out', async () => {
+it('export into a folder that does not exist: CV_USAGE naming the path and the folder', async () => {
   const { dir } = await initVault();
   const src = await tempDir('src', 'errors');
   await writeFile(join(src, 'call.wav'), noiseCall(20_000));
   const imported = await cli(['--data', dir, 'import', src, '--json']);
   assert.equal(imported.code, 0, imported.stderr);
-  const out = join(await tempDir('out', 'errors'), 'no-such-folder', 'call.wav');
+  const folder = join(await tempDir('out', 'errors'), 'no-such-folder');
+  const out = join(folder, 'call.wav');
   const r = await cli(['--data', dir, 'export', imported.json.imported[0].id, '--out', out, '--json']);
   assert.equal(r.code, 2, r.stderr);
-  assert.deepEqual(r.json, { error: { code: 'CV_USAGE', message: 'the folder named by --out does not exist' } });
+  const message = `--out ${out}: the folder ${folder} does not exist; create it first or name another`;
+  assert.deepEqual(r.json, { error: { code: 'CV_USAGE', message } });
+  assert.equal(r.stderr, `callvault: ${message} [CV_USAGE]\n`);
 });

@@ -75,7 +75,7 @@ test('pii detect without --json: type, offsets and the matched text, one line ea
   }
 });
 
-test('pii detect on a missing file: one line, CV_USAGE, exit 2, and the file name is not echoed', async () => {
+test('pii detect on a missing file: one line, CV_USAGE, exit 2, and an identifier in the file name is not echoed', async () => {
   const dir = await tempDir('src', 'pii');
   const missing = join(dir, '19850709-9805.txt');
   const r = await cli(['pii', 'detect', missing], ENV);

@@ -97,7 +97,8 @@ describe('redaction of generated calls', () => {
   async function exportRedacted(name: string): Promise<string> {
     const { id } = calls.get(name)!;
     const file = join(out, `${name}-redacted.${name.startsWith('mp3') ? 'mp3' : 'wav'}`);
-    const res = await cli(['--data', data, 'export', id!, '--redacted', '--out', file, '--json'], env);
+    // two tests export each call to the same file: the second replaces the first's
+    const res = await cli(['--data', data, 'export', id!, '--redacted', '--out', file, '--force', '--json'], env);
     assert.equal(res.code, 0, res.stderr);
     return file;
   }

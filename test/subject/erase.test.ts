@@ -195,9 +195,12 @@ for (const [dialect, seed] of [
     test('callvault subject erase: refuses without --yes off a terminal, erases with it, repeats as a no-op; verify and audit verify pass', async () => {
       const { S3, O1 } = w.ids;
       const base = ['--data', w.server.dataDir, 'subject', 'erase', '--personnummer', w.personnummer];
-      const refused = await cli([...base, '--json'], env());
+      const refused = await cli([...base, '--reason', 'Art. 17-begäran, ärende CLI-2026-2', '--json'], env());
       assert.equal(refused.code, 2, refused.stderr);
       assert.match(refused.stderr, /--yes/);
+      const noReason = await cli([...base, '--yes', '--json'], env());
+      assert.equal(noReason.code, 2, 'an erasure says why');
+      assert.match(noReason.stderr, /give --reason/);
       assert.equal((await w.server.vault.recordings.get(S3))?.state, 'stored');
 
       const short = await cli([...base, '--yes', '--reason', 'kort'], env());
@@ -220,7 +223,7 @@ for (const [dialect, seed] of [
         }
       }
 
-      const again = await cli([...base, '--yes', '--json'], env());
+      const again = await cli([...base, '--yes', '--reason', 'Art. 17-begäran, ärende CLI-2026-2', '--json'], env());
       assert.equal(again.code, 0, again.stderr);
       assert.deepEqual(again.json.erased, []);
 

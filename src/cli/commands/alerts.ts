@@ -7,7 +7,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { RULES } from '../../alerts/detector.js';
 import type { AlertView } from '../../services/alerts.js';
 import { OUTCOMES } from '../../services/alerts.js';
-import { isoDate, oneOf, print, withServices, type GlobalOptions } from '../io.js';
+import { count, isoDate, oneOf, print, withServices, type GlobalOptions } from '../io.js';
 
 function alertLine(a: AlertView): string {
   const review = a.state === 'closed' ? `  ${a.outcome} by ${a.resolvedByName ?? a.resolvedBy}` : '';
@@ -75,7 +75,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const report = await withServices(opts, (services, actor) => services.alerts.backtest(actor, { from: new Date(cmd.from), to: new Date(cmd.to), overrides: cmd.set }), true);
       print(opts, report, () =>
         [
-          `${report.entries} entries from ${report.from} to ${report.to}: ${report.alerts.length} alerts`,
+          `${count(report.entries, 'entry', 'entries')} from ${report.from} to ${report.to}: ${count(report.alerts.length, 'alert')}`,
           ...Object.entries(report.byRule).map(([rule, n]) => `  ${rule}: ${n}`),
           ...report.alerts.map((a) => `${a.firstAt}  ${a.rule}  ${a.user}: ${a.evidence}`),
         ].join('\n'),

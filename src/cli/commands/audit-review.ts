@@ -6,7 +6,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ReviewQueue, ReviewReport, ReviewSampleView } from '../../services/log-review.js';
 import { REVIEW_OUTCOMES } from '../../services/log-review.js';
-import { asUsage, positiveInt, print, withServices, type GlobalOptions } from '../io.js';
+import { asUsage, count, positiveInt, print, withServices, type GlobalOptions } from '../io.js';
 
 function period(value: string): string {
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new InvalidArgumentError('must be a month, YYYY-MM');
@@ -29,7 +29,7 @@ function line(s: ReviewSampleView): string {
 function describeQueue(q: ReviewQueue): string {
   if (!q.seed) return `no sample has been drawn for ${q.period}`;
   return [
-    `log review ${q.period}: ${q.samples.length} accesses sampled of ${q.method?.accesses ?? '?'}, ${q.checked} checked; drawn ${q.drawnAt} by ${q.drawnBy}, seed ${q.seed}`,
+    `log review ${q.period}: ${count(q.samples.length, 'access', 'accesses')} sampled of ${q.method?.accesses ?? '?'}, ${q.checked} checked; drawn ${q.drawnAt} by ${q.drawnBy}, seed ${q.seed}`,
     ...q.samples.map(line),
   ].join('\n');
 }
@@ -46,10 +46,10 @@ function describeReport(r: ReviewReport): string {
   } else {
     const m = r.drawn.method;
     out.push(
-      `  sample: ${r.sampled} accesses drawn ${r.drawn.drawnAt} by ${r.drawn.drawnBy} (of ${m.accesses} then; ${m.weighted} rule-weighted, ${m.random} at random)`,
+      `  sample: ${count(r.sampled, 'access', 'accesses')} drawn ${r.drawn.drawnAt} by ${r.drawn.drawnBy} (of ${m.accesses} then; ${m.weighted} rule-weighted, ${m.random} at random)`,
       `  chosen by: ${counts(r.chosenBy)}`,
       `  flagged by rules when drawn: ${counts(m.flagged)}`,
-      `  seed ${r.drawn.seed}, over the first ${m.logSize} entries: ${r.drawn.reproduced ? 'drawing again gives the same sample' : 'DRAWING AGAIN GIVES ANOTHER SAMPLE'}`,
+      `  seed ${r.drawn.seed}, over the first ${count(m.logSize, 'entry', 'entries')}: ${r.drawn.reproduced ? 'drawing again gives the same sample' : 'DRAWING AGAIN GIVES ANOTHER SAMPLE'}`,
     );
   }
   out.push(

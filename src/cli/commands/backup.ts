@@ -3,7 +3,7 @@ import { embeddedOnly, type BackupReport } from '../../backup/backup.js';
 import type { RestoreReport } from '../../backup/restore.js';
 import { restoreVault } from '../../services/backup.js';
 import type { MissingObject } from '../../backup/manifest.js';
-import { dataDir, environment, operator, print, withServices, type GlobalOptions } from '../io.js';
+import { count, dataDir, environment, operator, print, withServices, type GlobalOptions } from '../io.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
@@ -42,24 +42,24 @@ function missingLine(m: MissingObject): string {
 function backupText(r: BackupReport, problems: MissingObject[]): string {
   return [
     ...r.missing.map(missingLine),
-    `backup ${r.backupId} written to ${r.out}: snapshot at ${r.takenAt}, audit log ${r.audit.size} entries (root ${r.audit.rootHash}), schema ${r.schema}`,
-    `${r.objects} objects (${r.bytes} bytes) copied and checked${r.missing.length ? `, ${r.missing.length} missing` : ''}${r.pending ? `; ${r.pending} recordings were being written at the snapshot and are not in it` : ''}`,
+    `backup ${r.backupId} written to ${r.out}: snapshot at ${r.takenAt}, audit log ${count(r.audit.size, 'entry', 'entries')} (root ${r.audit.rootHash}), schema ${r.schema}`,
+    `${count(r.objects, 'object')} (${r.bytes} bytes) copied and checked${r.missing.length ? `, ${r.missing.length} missing` : ''}${r.pending ? `; ${count(r.pending, 'recording')} being written at the snapshot ${r.pending === 1 ? 'is' : 'are'} not in it` : ''}`,
     r.keyring
       ? 'the backup holds the keyring and the audit signing key: with the passphrase it opens every recording in it; keep it as safe as the passphrase'
       : 'the backup holds no keyring: a restore needs keyring.json and audit-signing.key from where you keep them',
-    ...(problems.length ? [`${problems.length} objects could not be backed up: the backup is complete otherwise`] : []),
+    ...(problems.length ? [`${count(problems.length, 'object')} could not be backed up: the backup is complete otherwise`] : []),
   ].join('\n');
 }
 
 function restoreText(r: RestoreReport): string {
   return [
     ...r.lost.map(missingLine),
-    `restored backup ${r.backupId} into ${r.dataDir}: ${r.objects} objects (${r.bytes} bytes) checked against the manifest`,
-    `this is the vault as it was at ${r.takenAt} (audit log ${r.auditSize} entries): everything done after that is undone, and recordings erased after it are back with their keys (docs/deployment.md); repeat those erasures`,
-    ...(r.erasedAgain.length ? [`${r.erasedAgain.length} recordings erased while the backup was taken were erased again: ${r.erasedAgain.join(', ')}`] : []),
+    `restored backup ${r.backupId} into ${r.dataDir}: ${count(r.objects, 'object')} (${r.bytes} bytes) checked against the manifest`,
+    `this is the vault as it was at ${r.takenAt} (audit log ${count(r.auditSize, 'entry', 'entries')}): everything done after that is undone, and recordings erased after it are back with their keys (docs/deployment.md); repeat those erasures`,
+    ...(r.erasedAgain.length ? [`${count(r.erasedAgain.length, 'recording')} erased while the backup was taken erased again: ${r.erasedAgain.join(', ')}`] : []),
     ...(r.renditionsDropped ? [`${r.renditionsDropped} redacted renditions made again after the snapshot were dropped: \`callvault redact\` or \`serve\` makes them`] : []),
-    ...(r.pendingRemoved ? [`${r.pendingRemoved} recordings being written at the snapshot were removed`] : []),
-    ...(r.sessionsEnded ? [`${r.sessionsEnded} sessions ended: users sign in again`] : []),
+    ...(r.pendingRemoved ? [`${count(r.pendingRemoved, 'recording')} being written at the snapshot removed`] : []),
+    ...(r.sessionsEnded ? [`${count(r.sessionsEnded, 'session')} ended: users sign in again`] : []),
     r.keyring
       ? 'the keyring was restored with it'
       : r.keysAt === 'data-dir'

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import type { BreachReport } from '../../breach/report.js';
 import type { BreachReportRequest, BreachSubjects } from '../../services/breach.js';
-import { asUsage, isoDate, print, text, withServices, writeThroughTemporary, type GlobalOptions } from '../io.js';
+import { asUsage, count, isoDate, print, text, withServices, writeThroughTemporary, type GlobalOptions } from '../io.js';
 
 interface ReportOptions {
   key?: string;
@@ -17,6 +17,7 @@ interface ReportOptions {
   from?: string;
   to?: string;
   subjects?: string;
+  force?: boolean;
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {
@@ -32,7 +33,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--user <username>', 'what that account was served, from its audit entries (plaintext)')
     .option('--from <time>', 'window start, inclusive: the call time (an account: the access time)', isoDate)
     .option('--to <time>', 'window end, exclusive', isoDate)
-    .option('--subjects <file>', 'also write the affected persons in clear to FILE (mode 0600) for art. 34 notices; needs the passphrase')
+    .option('--subjects <file>', 'also write the affected persons in clear to FILE (a new file, mode 0600) for art. 34 notices; needs the passphrase')
+    .option('--force', 'replace the --subjects file if it exists')
     .action(async (cmd: ReportOptions) => {
       const opts = globals();
       const request: BreachReportRequest = { key: cmd.key, controller: cmd.controller, blobPrefix: cmd.blobPrefix, user: cmd.user, from: cmd.from, to: cmd.to };
@@ -48,15 +50,20 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         async (services, actor) => {
           try {
             // the file is made first (a bad path fails before anything is decrypted or logged), filled once the entry is written
-            await writeThroughTemporary(out, async () => {
-              made.subjects = await asUsage(() => services.breach.subjects(actor, request));
-              const { report, persons } = made.subjects;
-              const body = { reportId: report.reportId, generatedAt: report.generatedAt, scope: report.scope, persons };
-              const bytes = Buffer.from(`${JSON.stringify(body, null, 2)}\n`, 'utf8');
-              return (async function* () {
-                yield bytes;
-              })();
-            });
+            await writeThroughTemporary(
+              out,
+              async () => {
+                made.subjects = await asUsage(() => services.breach.subjects(actor, request));
+                const { report, persons } = made.subjects;
+                const body = { reportId: report.reportId, generatedAt: report.generatedAt, scope: report.scope, persons };
+                const bytes = Buffer.from(`${JSON.stringify(body, null, 2)}\n`, 'utf8');
+                return (async function* () {
+                  yield bytes;
+                })();
+              },
+              undefined,
+              { option: '--subjects', force: cmd.force },
+            );
           } catch (err) {
             if (made.subjects) await made.subjects.recordFailure();
             throw err;
@@ -66,7 +73,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         true,
       );
       const shown = { ...result.report, subjectsFile: { path: out, persons: result.persons.length } };
-      print(opts, shown, () => `${describe(result.report)}\n${result.persons.length} persons (identifiers in clear) written to ${out}`);
+      print(opts, shown, () => `${describe(result.report)}\n${count(result.persons.length, 'person')} (identifiers in clear) written to ${out}`);
     });
 }
 
@@ -75,14 +82,14 @@ function describe(report: BreachReport): string {
   const named = s.keyId ?? s.controllerId ?? s.blobPrefix ?? `${s.username} (${s.userId})`;
   const lines = [
     `breach report ${report.reportId}: ${s.kind} ${named}${s.from || s.to ? `, ${s.from ?? '…'} to ${s.to ?? '…'} (${s.window})` : ''}`,
-    `${report.totals.recordings} recordings at ${report.totals.controllers} controllers`,
+    `${count(report.totals.recordings, 'recording')} at ${count(report.totals.controllers, 'controller')}`,
   ];
   for (const c of report.controllers) {
     lines.push(
       '',
-      `${c.controllerId}: ${c.recordings} recordings${c.noLongerStored ? ` (${c.noLongerStored} no longer stored)` : ''}, ${c.categories.transcripts} with transcripts`,
-      `  persons: ${c.persons.personnummer.inMetadata} personnummer and ${c.persons.phone.inMetadata} phone numbers in the metadata; ` +
-        `${c.persons.personnummer.spokenInCalls} personnummer and ${c.persons.phone.spokenInCalls} phone numbers spoken; between ${c.persons.atLeast} and ${c.persons.atMost} people`,
+      `${c.controllerId}: ${count(c.recordings, 'recording')}${c.noLongerStored ? ` (${c.noLongerStored} no longer stored)` : ''}, ${c.categories.transcripts} with a transcript`,
+      `  persons: ${c.persons.personnummer.inMetadata} personnummer and ${count(c.persons.phone.inMetadata, 'phone number')} in the metadata; ` +
+        `${c.persons.personnummer.spokenInCalls} personnummer and ${count(c.persons.phone.spokenInCalls, 'phone number')} spoken; between ${c.persons.atLeast} and ${count(c.persons.atMost, 'person', 'people')}`,
       `  calls: ${c.callTime.first ?? '-'} to ${c.callTime.last ?? '-'}${c.callTime.withoutStart ? ` (${c.callTime.withoutStart} without a start time)` : ''}`,
       `  exposure: ${c.exposure.level}: ${c.exposure.statement}`,
       ...(c.served
@@ -92,7 +99,7 @@ function describe(report: BreachReport): string {
               .join(', ')}`,
           ]
         : []),
-      `  IMY: filled ${Object.keys(c.imy.filled).length} fields; left for the privacy officer: ${c.imy.leftForDpo.length} (see --json)`,
+      `  IMY: filled ${count(Object.keys(c.imy.filled).length, 'field')}; left for the privacy officer: ${c.imy.leftForDpo.length} (see --json)`,
     );
   }
   return lines.join('\n');

@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { listCanaries, MAX_CANARIES, plantCanaries } from '../../alerts/canaries.js';
 import { createServices } from '../../services/index.js';
-import { asUsage, operator, positiveInt, print, withVault, type GlobalOptions } from '../io.js';
+import { asUsage, count, operator, positiveInt, print, withVault, type GlobalOptions } from '../io.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   const canary = program.command('canary').description('canary recordings: synthetic calls nobody has a reason to open; any access raises an alert');
@@ -31,7 +31,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       print(
         opts,
         result,
-        () => `${result.planted} canaries planted for ${result.controller}; an account that reaches one is ${result.suspend ? 'suspended' : 'alerted on, not suspended'}`,
+        () =>
+          `${count(result.planted, 'canary', 'canaries')} planted for ${result.controller}; an account that reaches one is ${result.suspend ? 'suspended' : 'alerted on, not suspended'}`,
       );
     });
 

@@ -10,7 +10,7 @@ import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { withPassphrase } from '../../config.js';
 import { initDataDir } from './init.js';
 import { recordingSummary, formatRecordings } from './recordings.js';
-import { dataDir, operator, environment, positiveInt, print, type GlobalOptions } from '../io.js';
+import { count, dataDir, operator, environment, positiveInt, print, type GlobalOptions } from '../io.js';
 import { createDemoUsers, type DemoSignIn } from '../../demo/demo-users.js';
 import { nameDemo } from '../../demo/demo-names.js';
 import { addServeOptions, assertPortFree, serveUntilSignalled, type ServeOptions } from './serve.js';
@@ -129,7 +129,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const signInsFile = saved ? signInsPath : undefined;
       print(opts, { dataDir: dir, passphrase: demoPassphrase, admin, users: people, recordings, audio: generated, signInsFile, requestLog }, () => {
         const lines = [`callvault demo data directory: ${dir}`];
-        lines.push('', `${recordings.length} recordings (identifiers are encrypted and not shown):`, formatRecordings(recordings));
+        lines.push('', `${count(recordings.length, 'recording')} (identifiers are encrypted and not shown):`, formatRecordings(recordings));
         lines.push('', `try: npx callvault --data ${dir} export ${recordings[0]?.id ?? 'ID'} --out call.wav`);
         if (!cmd.serve) lines.push('', signInBlock({ dir, passphrase: demoPassphrase, signIns: saved, again: !fresh }));
         return lines.join('\n');

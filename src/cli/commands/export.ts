@@ -15,20 +15,25 @@ export function register(program: Command, globals: () => GlobalOptions): void {
   program
     .command('export')
     .description('decrypt one recording to a file (needs the passphrase)')
-    .argument('<id>', 'recording id')
-    .requiredOption('--out <file>', 'where to write the audio')
+    .argument('[id]', 'recording id (`callvault recordings list` shows them)')
+    .option('--out <file>', 'required: where to write the audio (a new file, unless --force)')
+    .option('--force', 'replace the --out file if it exists')
     .option('--redacted', 'the rendition with identifiers replaced (default: the original)')
-    .action(async (id: string, cmd: { out: string; redacted?: boolean }) => {
+    .action(async (id: string | undefined, cmd: { out?: string; force?: boolean; redacted?: boolean }) => {
       const opts = { ...globals(), ...cmd };
-      // a malformed id is a usage error, told before anyone is asked for the passphrase
-      if (!isRecordingId(id)) throw new CallvaultError(ErrorCodes.USAGE, 'a recording id is a UUID');
+      // what is missing or malformed is said before anyone is asked for the passphrase; the id
+      // first, as it comes first on the command line (commander would ask for --out first)
+      if (id === undefined) throw new CallvaultError(ErrorCodes.USAGE, 'give the recording id: callvault export ID --out FILE (`callvault recordings list` shows the ids)');
+      if (!isRecordingId(id)) throw new CallvaultError(ErrorCodes.USAGE, 'a recording id is a UUID (`callvault recordings list` shows the ids)');
+      if (cmd.out === undefined) throw new CallvaultError(ErrorCodes.USAGE, 'give --out FILE: where to write the audio');
+      const out = cmd.out;
       const rendition = cmd.redacted ? 'redacted' : 'original';
       const result = await withServices(
         opts,
         async (services, actor) => {
           let exported: Export | undefined;
           const { sha256, bytes } = await writeThroughTemporary(
-            cmd.out,
+            out,
             async () => {
               exported = await services.playback.export(actor, id.toLowerCase(), { rendition });
               return exported.read();
@@ -37,8 +42,9 @@ export function register(program: Command, globals: () => GlobalOptions): void {
               if (exported?.contentSha256 && sha256 !== exported.contentSha256)
                 throw new CallvaultError(ErrorCodes.INTEGRITY_MISMATCH, 'the decrypted recording does not match its recorded hash');
             },
+            { force: cmd.force },
           );
-          return { id: exported!.recordingId, out: cmd.out, sha256, bytes, rendition };
+          return { id: exported!.recordingId, out, sha256, bytes, rendition };
         },
         true,
       );

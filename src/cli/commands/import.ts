@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { ImportRun } from '../../services/ingest.js';
 import { positiveInt, print, withServices, type GlobalOptions } from '../io.js';
+import { redactionAdvice, states } from './redact.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
@@ -60,15 +61,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           ...report.skipped.map((r) => `skipped   ${r.path}: ${r.reason}`),
           ...report.failed.map((r) => `FAILED    ${r.path}: ${r.reason}`),
           `${report.imported.length} imported, ${report.skipped.length} skipped, ${report.failed.length} failed`,
-          ...(report.redaction
-            ? [
-                `redaction: ${
-                  Object.entries(report.redaction)
-                    .map(([state, n]) => `${n} ${state}`)
-                    .join(', ') || 'nothing to examine'
-                }`,
-              ]
-            : []),
+          ...(report.redaction ? [`redaction: ${states(report.redaction) || 'nothing to examine'}`, ...redactionAdvice(report.redaction)] : []),
         ];
         return lines.join('\n');
       });

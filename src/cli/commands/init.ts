@@ -3,10 +3,9 @@ import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { auditVerifierKey } from '../../services/audit-reading.js';
 import { Vault } from '../../vault.js';
 import { createUser } from '../../identities/users.js';
+import { weakness } from '../../identities/passwords.js';
 import { ensureSelfSignedCertificate } from '../../http/tls.js';
 import { dataDir, environment, passphrase, print, type GlobalOptions } from '../io.js';
-
-const MIN_PASSPHRASE_LENGTH = 12;
 
 export interface InitOptions extends GlobalOptions {
   controller: string;
@@ -19,10 +18,11 @@ export async function initDataDir(opts: InitOptions) {
   const hsm = opts.config.kms?.startsWith('pkcs11:');
   const secret = hsm
     ? (opts.config.passphrase ?? (/[?&;]pin-(source|value)=/.test(opts.config.kms!) ? '' : await passphrase(opts.config, 'Token PIN: ')))
-    : await passphrase(opts.config, 'New passphrase for the key custodian: ', true);
-  if (!hsm && secret.length < MIN_PASSPHRASE_LENGTH) {
-    throw new CallvaultError(ErrorCodes.USAGE, `the passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`);
-  }
+    : await passphrase(opts.config, 'New passphrase for the key custodian:', {
+        confirm: true,
+        // the same strength check as users' passwords: the passphrase opens every recording
+        check: (value) => weakness(value, [opts.controller, opts.controllerName ?? ''], 'passphrase'),
+      });
   const dir = dataDir(opts);
   const vault = await Vault.create(dir, { passphrase: secret, controllerId: opts.controller, controllerName: opts.controllerName ?? opts.controller }, environment(opts.config));
   try {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { print, withServices, type GlobalOptions } from '../io.js';
+import { count, print, withServices, type GlobalOptions } from '../io.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   const keys = program.command('keys').description('controller key pairs: list, rotate, rewrap');
@@ -11,7 +11,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const opts = globals();
       const status = await withServices(opts, (services, actor) => services.keys.status(actor));
       const list = status.controllers.flatMap((c) => c.keys.map((k) => ({ keyId: k.keyId, controller: c.id, status: k.status, createdAt: k.createdAt, recordings: k.recordings })));
-      print(opts, { keys: list }, () => list.map((k) => `${k.keyId}  ${k.controller}  ${k.status.padEnd(7)}  ${k.recordings} recordings  ${k.createdAt}`).join('\n'));
+      print(opts, { keys: list }, () => list.map((k) => `${k.keyId}  ${k.controller}  ${k.status.padEnd(7)}  ${count(k.recordings, 'recording')}  ${k.createdAt}`).join('\n'));
     });
 
   keys
@@ -30,6 +30,6 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .action(async () => {
       const opts = globals();
       const result = await withServices(opts, (services, actor) => services.keys.rewrap(actor), true);
-      print(opts, result, () => `${result.rewrapped} data keys rewrapped`);
+      print(opts, result, () => `${count(result.rewrapped, 'data key')} rewrapped`);
     });
 }

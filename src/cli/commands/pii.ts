@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { detectIdentifiers } from '../../pii/detector.js';
-import { print, type GlobalOptions } from '../io.js';
+import { audioSignature } from '../../audio/signature.js';
+import { print, shownPath, type GlobalOptions } from '../io.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   const pii = program.command('pii').description('personal identifiers in transcript text');
@@ -29,18 +30,37 @@ export function register(program: Command, globals: () => GlobalOptions): void {
 }
 
 async function readInput(file: string | undefined): Promise<string> {
-  if (file === undefined || file === '-') {
+  const stdin = file === undefined || file === '-';
+  let bytes: Buffer;
+  if (stdin) {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    bytes = Buffer.concat(chunks);
+  } else {
+    try {
+      bytes = await readFile(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException)?.code;
+      if (code === 'EISDIR') throw new CallvaultError(ErrorCodes.USAGE, `${shownPath(file)} is a folder: name a text file`, { cause: err });
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read: permission denied' : 'cannot be read';
+      throw new CallvaultError(ErrorCodes.USAGE, `${named(file)} ${why}`, { cause: err });
+    }
   }
+  const what = stdin ? 'the input' : named(file);
+  const audio = audioSignature(bytes.subarray(0, 16));
+  if (audio) throw new CallvaultError(ErrorCodes.USAGE, `${what} is ${audio} audio, not text: pii detect reads a transcript or other UTF-8 text`);
+  // a NUL byte or a byte sequence that is not UTF-8: a binary file, whose "no identifiers found" would mislead
+  let text: string;
   try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    // the file name stays out of the message: it may itself name a person
-    const code = (err as NodeJS.ErrnoException)?.code;
-    const why =
-      code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read: permission denied' : 'cannot be read';
-    throw new CallvaultError(ErrorCodes.USAGE, `the input file ${why}`, { cause: err });
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new CallvaultError(ErrorCodes.USAGE, `${what} is not UTF-8 text: pii detect reads a transcript or other UTF-8 text`);
   }
+  if (text.includes('\0')) throw new CallvaultError(ErrorCodes.USAGE, `${what} is a binary file, not text: pii detect reads a transcript or other UTF-8 text`);
+  return text;
+}
+
+/** the file as the operator named it, with any identifier in its name (`19121212-1212.txt`) shown as its label */
+function named(file: string): string {
+  return `the file ${shownPath(file)}`;
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RecordingRow } from '../../services/vocabulary.js';
-import { asUsage, positiveInt, print, withServices, type GlobalOptions } from '../io.js';
+import { asUsage, positiveInt, print, table, withServices, type GlobalOptions } from '../io.js';
 
 /** The fields of a recording that may be shown without unlocking anything: no identifiers. */
 export function recordingSummary(r: RecordingRow) {
@@ -35,19 +35,29 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     });
 }
 
+/** the recordings as a table under a header row; says so when there are none */
 export function formatRecordings(list: ReturnType<typeof recordingSummary>[]): string {
-  return list
-    .map((r) =>
-      [
-        r.id,
-        r.startedAt ?? '-',
-        `${(r.durationMs / 1000).toFixed(1)}s`.padStart(8),
-        `${r.codec}/${r.sampleRate}Hz/${r.channels}ch`,
-        r.region ?? '-',
-        r.agent ?? '-',
-        r.direction ?? '-',
-        r.redaction === 'failed' ? 'REDACTION FAILED' : r.redaction,
-      ].join('  '),
-    )
-    .join('\n');
+  if (list.length === 0) return 'no recordings';
+  return table(
+    [
+      { header: 'ID' },
+      { header: 'STARTED' },
+      { header: 'DURATION', align: 'right' },
+      { header: 'AUDIO' },
+      { header: 'REGION' },
+      { header: 'AGENT' },
+      { header: 'DIRECTION' },
+      { header: 'REDACTION' },
+    ],
+    list.map((r) => [
+      r.id,
+      r.startedAt ?? '-',
+      `${(r.durationMs / 1000).toFixed(1)} s`,
+      `${r.codec}/${r.sampleRate}Hz/${r.channels}ch`,
+      r.region ?? '-',
+      r.agent ?? '-',
+      r.direction ?? '-',
+      r.redaction === 'failed' ? 'REDACTION FAILED' : r.redaction,
+    ]),
+  );
 }

@@ -8,9 +8,34 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { isRecordingId, REDACTION_STATES, type RedactionState } from '../../services/vocabulary.js';
-import { commaList, print, withServices, type GlobalOptions } from '../io.js';
+import { commaList, count, print, withServices, type GlobalOptions } from '../io.js';
 
 const STATES = REDACTION_STATES;
+
+/** `2 redacted, 1 clean` */
+export function states(byState: Partial<Record<RedactionState, number>>): string {
+  return Object.entries(byState)
+    .map(([state, n]) => `${n} ${state}`)
+    .join(', ');
+}
+
+/** what the states of recordings just examined ask of the operator, one line each */
+export function redactionAdvice(byState: Partial<Record<RedactionState, number>>): string[] {
+  const lines: string[] = [];
+  const none = byState.none ?? 0;
+  if (none)
+    lines.push(
+      `${none === 1 ? '1 recording has' : `${none} recordings have`} no transcript, so nothing says where identifiers are spoken and only the original can be played: ` +
+        'add one with `callvault transcripts add ID FILE` (.vtt, .srt or .transcript.json), put call.vtt beside call.wav before importing, ' +
+        'or set CALLVAULT_TRANSCRIBE_URL (docs/redaction.md) and run `callvault redact --again none`',
+    );
+  const failed = byState.failed ?? 0;
+  if (failed)
+    lines.push(
+      `${count(failed, 'recording')} flagged: an identifier could not be removed, only the original can be played; \`callvault recordings list\` shows them (REDACTION FAILED)`,
+    );
+  return lines;
+}
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
@@ -49,13 +74,9 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           }
           print(opts, progress, () =>
             [
-              `${progress.done} recordings examined: ${
-                Object.entries(progress.byState)
-                  .map(([state, n]) => `${n} ${state}`)
-                  .join(', ') || 'none waiting'
-              }`,
-              ...(progress.byState.failed ? [`${progress.byState.failed} flagged: an identifier could not be removed, only the original can be played`] : []),
-              ...(progress.errors ? [`${progress.errors} could not be decrypted: run callvault verify --deep`] : []),
+              progress.done === 0 ? 'no recording was waiting to be examined' : `${count(progress.done, 'recording')} examined: ${states(progress.byState)}`,
+              ...redactionAdvice(progress.byState),
+              ...(progress.errors ? [`${count(progress.errors, 'recording')} could not be decrypted: run callvault verify --deep`] : []),
             ].join('\n'),
           );
           if (progress.errors) process.exitCode = 1;

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import type { HoldView } from '../../services/retention.js';
-import { asUsage, isoDate, print, text, withServices, type GlobalOptions } from '../io.js';
+import { asUsage, count, isoDate, print, text, withServices, type GlobalOptions } from '../io.js';
 
 function days(value: string): number {
   const n = Number(value);
@@ -35,10 +35,10 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const confirm = async (wouldShred: number): Promise<boolean> => {
         if (cmd.yes) return true;
         if (!process.stdin.isTTY)
-          throw new CallvaultError(ErrorCodes.USAGE, `this would shred ${wouldShred} recordings at the next run: confirm with --yes when not on a terminal`);
+          throw new CallvaultError(ErrorCodes.USAGE, `this would shred ${count(wouldShred, 'recording')} at the next run: confirm with --yes when not on a terminal`);
         const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
         try {
-          return (await rl.question(`The next retention run would shred ${wouldShred} recordings for good. Type "shred" to confirm: `)).trim().toLowerCase() === 'shred';
+          return (await rl.question(`The next retention run would shred ${count(wouldShred, 'recording')} for good. Type "shred" to confirm: `)).trim().toLowerCase() === 'shred';
         } finally {
           rl.close();
         }
@@ -50,7 +50,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       print(
         opts,
         result,
-        () => `retention of ${cmd.controller}/${cmd.class ?? 'default'} is ${cmd.days} days${result.wouldShred ? `; the next run shreds ${result.wouldShred} recordings` : ''}`,
+        () =>
+          `retention of ${cmd.controller}/${cmd.class ?? 'default'} is ${count(cmd.days, 'day')}${result.wouldShred ? `; the next run shreds ${count(result.wouldShred, 'recording')}` : ''}`,
       );
     });
 
@@ -62,8 +63,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const shown = await withServices(opts, async (services, actor) => ({ policies: await services.retention.policies(actor), holds: await services.retention.holds(actor) }));
       print(opts, shown, () =>
         [
-          ...(shown.policies.length ? shown.policies.map((p) => `${p.controllerId}/${p.class}  ${p.days} days`) : ['no retention set: recordings are kept until erased']),
-          `${shown.holds.filter((h) => !h.releasedAt).length} active legal holds`,
+          ...(shown.policies.length ? shown.policies.map((p) => `${p.controllerId}/${p.class}  ${count(p.days, 'day')}`) : ['no retention set: recordings are kept until erased']),
+          count(shown.holds.filter((h) => !h.releasedAt).length, 'active legal hold'),
         ].join('\n'),
       );
     });
@@ -111,7 +112,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         reason: cmd.reason,
       };
       const added = await withServices(opts, (services, actor) => asUsage(() => services.retention.addHold(actor, spec)), true);
-      print(opts, added, () => `hold ${added.id} placed: it covers ${added.covered} recordings now, and what arrives later and matches`);
+      print(opts, added, () => `hold ${added.id} placed: it covers ${count(added.covered, 'recording')} now, and what arrives later and matches`);
     });
 
   hold

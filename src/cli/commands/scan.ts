@@ -7,21 +7,21 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { ArchiveScanner, type ScanReport } from '../../scan/scan.js';
-import { positiveInt, print, type GlobalOptions } from '../io.js';
+import { count, positiveInt, print, type GlobalOptions } from '../io.js';
 
 function summary(r: ScanReport): string {
   const ids = r.identifiers;
   const hours = (r.audio.seconds / 3600).toFixed(1);
   return [
-    `${r.files} files: ${r.audio.count} recordings (${
+    `${count(r.files, 'file')}: ${count(r.audio.count, 'recording')} (${
       Object.entries(r.audio.formats)
         .map(([f, n]) => `${n} ${f}`)
         .join(', ') || 'none'
     }), ${(r.audio.bytes / 1e9).toFixed(2)} GB, ${hours} hours${r.span ? `, calls from ${r.span.from.slice(0, 10)} to ${r.span.to.slice(0, 10)}` : ''}`,
-    `identifiers (distinct): ${ids.personnummer} personnummer, ${ids.samordningsnummer} samordningsnummer, ${ids.phone} phone numbers, ${ids.email} e-mail addresses`,
+    `identifiers (distinct): ${ids.personnummer} personnummer, ${ids.samordningsnummer} samordningsnummer, ${count(ids.phone, 'phone number')}, ${count(ids.email, 'e-mail address', 'e-mail addresses')}`,
     `  found in names ${ids.inNames}, tags ${ids.inTags}, sidecars ${ids.inSidecars}, transcripts ${ids.inTranscripts}`,
-    `readable by everyone: ${r.exposed.worldReadable} files${r.unreadable ? `; could not read ${r.unreadable}` : ''}`,
-    ...(r.pastRetention !== null ? [`past the retention named: ${r.pastRetention} recordings`] : []),
+    `readable by everyone: ${count(r.exposed.worldReadable, 'file')}${r.unreadable ? `; could not read ${r.unreadable}` : ''}`,
+    ...(r.pastRetention !== null ? [`past the retention named: ${count(r.pastRetention, 'recording')}`] : []),
   ].join('\n');
 }
 
@@ -41,7 +41,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const scanner = new ArchiveScanner({
         retentionDays: cmd.retentionDays,
         onItem: items ? (item) => items.write(`${JSON.stringify(item)}\n`) : undefined,
-        onProgress: progress ? (n) => process.stderr.write(`\rscanned ${n} files`) : undefined,
+        onProgress: progress ? (n) => process.stderr.write(`\rscanned ${count(n, 'file')}`) : undefined,
       });
       for (const p of paths) await scanner.scan(p);
       if (progress) process.stderr.write('\r\x1b[K');

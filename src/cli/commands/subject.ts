@@ -11,7 +11,7 @@ import type { Services } from '../../services/index.js';
 import type { Actor } from '../../services/actor.js';
 import type { BegunExport, ErasureCandidate } from '../../services/subject-rights.js';
 import type { Vault } from '../../vault.js';
-import { asUsage, operator, print, text, withServices, withVault, writeThroughTemporary, type GlobalOptions } from '../io.js';
+import { asUsage, count, operator, print, text, withServices, withVault, writeThroughTemporary, type GlobalOptions } from '../io.js';
 import { createServices } from '../../services/index.js';
 import { identifierOption } from './audit.js';
 
@@ -44,7 +44,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     }));
     print(opts, { recordings }, () =>
       [
-        `${recordings.length} recordings`,
+        count(recordings.length, 'recording'),
         ...recordings.map((r) => `${r.id}  ${r.controllerId}  ${r.startedAt ?? '-'}  found in ${r.foundIn.join(' and ')}  (redaction: ${r.redaction})`),
       ].join('\n'),
     );
@@ -58,7 +58,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .requiredOption('--reason <text>', 'why, for the record (identifiers in it are replaced by labels)', text(1000))
     .action(async (cmd: { personnummer?: string; phone?: string; reason: string }) => {
       const opts = globals();
-      if (!cmd.personnummer && !cmd.phone) throw new CallvaultError(ErrorCodes.USAGE, 'give --personnummer, --phone, or both');
+      if (!cmd.personnummer && !cmd.phone) throw new CallvaultError(ErrorCodes.USAGE, 'give --personnummer, --phone, or both: the person to protect');
       const marked = await withServices(opts, (services, actor) => asUsage(() => services.watchlists.protect(actor, cmd)), true);
       print(opts, marked, () => `protected ${marked.id} for ${marked.controllers.join(', ')}`);
     });
@@ -98,7 +98,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const log = await withServices(opts, (services, actor) => asUsage(() => services.subjectRights.accessLog(actor, { [kind]: value })), true);
       print(opts, log, () =>
         [
-          `${log.recordings.length} recordings, ${log.accesses.length} audited events`,
+          `${count(log.recordings.length, 'recording')}, ${count(log.accesses.length, 'audited event')}`,
           ...log.recordings.filter((r) => r.state !== 'stored').map((r) => `${r.id}  ${r.state} ${r.destroyedAt}: only its audit entries are left`),
           ...log.accesses.map((a) =>
             [
@@ -122,14 +122,17 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .description("the person's recordings (original audio, transcripts, metadata) and access log as one ZIP archive (needs the passphrase)")
     .option('--personnummer <value>')
     .option('--phone <value>')
-    .requiredOption('--out <file>', 'the archive to write (FILE.zip)')
+    .option('--out <file>', 'required: the archive to write, FILE.zip (a new file, unless --force)')
+    .option('--force', 'replace the --out file if it exists')
     .option('--purpose-text <text>', 'the case reference, for the audit log', text(500))
-    .action(async (cmd: { personnummer?: string; phone?: string; out: string; purposeText?: string }) => {
+    .action(async (cmd: { personnummer?: string; phone?: string; out?: string; force?: boolean; purposeText?: string }) => {
       const opts = globals();
       const { kind, value } = await identifierOption(cmd);
+      if (cmd.out === undefined) throw new CallvaultError(ErrorCodes.USAGE, 'give --out FILE.zip: where to write the archive');
       if (cmd.purposeText !== undefined && cmd.purposeText.trim().length < PURPOSE_TEXT_MIN)
         throw new CallvaultError(ErrorCodes.USAGE, `--purpose-text needs at least ${PURPOSE_TEXT_MIN} characters`);
-      await withServices(opts, (services, actor) => exportToFile(services, actor, opts, { [kind]: value }, cmd.out, cmd.purposeText), true);
+      const out = cmd.out;
+      await withServices(opts, (services, actor) => exportToFile(services, actor, opts, { [kind]: value }, out, { purposeText: cmd.purposeText, force: cmd.force }), true);
     });
 
   subject
@@ -138,12 +141,14 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--personnummer <value>')
     .option('--phone <value>')
     .option('--yes', 'do not ask: needed when not on a terminal')
-    .option('--reason <text>', `why (at least ${PURPOSE_TEXT_MIN} characters), for the audit log`, text(500))
+    .option('--reason <text>', `required: why, e.g. the case of the request (at least ${PURPOSE_TEXT_MIN} characters), for the audit log`, text(500))
     .action(async (cmd: { personnummer?: string; phone?: string; yes?: boolean; reason?: string }) => {
       const opts = globals();
       const { kind, value } = await identifierOption(cmd);
-      if (cmd.reason !== undefined && cmd.reason.trim().length < PURPOSE_TEXT_MIN)
-        throw new CallvaultError(ErrorCodes.USAGE, `--reason needs at least ${PURPOSE_TEXT_MIN} characters`);
+      // an erasure cannot be undone: the log must say why it was done
+      if (cmd.reason === undefined)
+        throw new CallvaultError(ErrorCodes.USAGE, `give --reason: why the recordings are erased, e.g. the case of the request (at least ${PURPOSE_TEXT_MIN} characters)`);
+      if (cmd.reason.trim().length < PURPOSE_TEXT_MIN) throw new CallvaultError(ErrorCodes.USAGE, `--reason needs at least ${PURPOSE_TEXT_MIN} characters`);
       // nobody can confirm on a pipe: refuse before anything is opened
       if (!cmd.yes && !process.stdin.isTTY) throw new CallvaultError(ErrorCodes.USAGE, 'erasure cannot be undone: confirm with --yes when not on a terminal');
       const result = await withServices(
@@ -154,10 +159,10 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       );
       print(opts, result, () =>
         [
-          `${result.erased.length} recordings erased (erasure ${result.erasureId})${result.alreadyErased.length ? `, ${result.alreadyErased.length} erased before` : ''}`,
+          `${count(result.erased.length, 'recording')} erased (erasure ${result.erasureId})${result.alreadyErased.length ? `, ${result.alreadyErased.length} erased before` : ''}`,
           ...result.erased.map((id) => `erased  ${id}`),
           ...(result.objectsLeft
-            ? [`${result.objectsLeft} objects could not be deleted yet (unreadable: their keys are destroyed); the next erasure retries, \`callvault verify\` lists them`]
+            ? [`${count(result.objectsLeft, 'object')} could not be deleted yet (unreadable: their keys are destroyed); the next erasure retries, \`callvault verify\` lists them`]
             : []),
         ].join('\n'),
       );
@@ -192,16 +197,22 @@ async function exportToFile(
   opts: GlobalOptions,
   identifier: { personnummer?: string; phone?: string },
   out: string,
-  purposeText?: string,
+  options: { purposeText?: string; force?: boolean },
 ): Promise<void> {
+  const { purposeText } = options;
   const made: { export?: BegunExport } = {};
   try {
-    const { sha256, bytes } = await writeThroughTemporary(out, async () => {
-      made.export = await asUsage(() => services.subjectRights.export(actor, { identifier, purposeText }));
-      return made.export.archive;
-    });
+    const { sha256, bytes } = await writeThroughTemporary(
+      out,
+      async () => {
+        made.export = await asUsage(() => services.subjectRights.export(actor, { identifier, purposeText }));
+        return made.export.archive;
+      },
+      undefined,
+      { force: options.force },
+    );
     const result = { exportId: made.export!.exportId, out, recordings: made.export!.recordings, bytes, sha256 };
-    print(opts, result, () => `exported ${result.recordings} recordings and their access log to ${out} (${bytes} bytes, sha256 ${sha256})`);
+    print(opts, result, () => `exported ${count(result.recordings, 'recording')} and the person's access log to ${out} (${bytes} bytes, sha256 ${sha256})`);
   } catch (err) {
     if (made.export) await made.export.recordFailure();
     throw err;

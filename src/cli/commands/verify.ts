@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { print, withServices, type GlobalOptions } from '../io.js';
+import { count, print, withServices, type GlobalOptions } from '../io.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
@@ -14,7 +14,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       print(opts, { ok, ...report }, () =>
         [
           ...report.problems.map((p) => `PROBLEM  ${p.recordingId ? `recording ${p.recordingId}` : `object ${p.object}`}: ${p.problem}`),
-          `${report.checked} recordings checked${report.deep ? ' (deep)' : ''}, ${report.problems.length} problems (${report.counts.interrupted} interrupted attempts, ${report.counts.strayObjects} objects of no recording; ${report.counts.inFlight} being written now)`,
+          `${count(report.checked, 'recording')} checked${report.deep ? ' (deep)' : ''}, ${count(report.problems.length, 'problem')} (${count(report.counts.interrupted, 'interrupted attempt')}, ${count(report.counts.strayObjects, 'object')} of no recording; ${report.counts.inFlight} being written now)`,
         ].join('\n'),
       );
       if (!ok) process.exitCode = 1;
