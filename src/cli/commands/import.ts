@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import type { ImportRun } from '../../services/ingest.js';
-import { positiveInt, print, withServices, type GlobalOptions } from '../io.js';
+import { operator, positiveInt, print, withVault, type GlobalOptions } from '../io.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
@@ -13,23 +12,27 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--concurrency <n>', 'files in flight', positiveInt, 4)
     .action(async (paths: string[], cmd: { metadata?: string; shredSource?: boolean; concurrency: number }) => {
       const opts = { ...globals(), ...cmd };
-      const bar =
-        !opts.json && process.stderr.isTTY
-          ? new cliProgress.SingleBar(
-              { format: 'importing [{bar}] {percentage}% | {value_mb}/{total_mb} MB | {files} files | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
-              cliProgress.Presets.shades_classic,
-            )
-          : undefined;
+      // the progress bar's module (and its 40 dependencies) only for a terminal that shows it
+      const cliProgress = !opts.json && process.stderr.isTTY ? (await import('cli-progress')).default : undefined;
+      const bar = cliProgress
+        ? new cliProgress.SingleBar(
+            { format: 'importing [{bar}] {percentage}% | {value_mb}/{total_mb} MB | {files} files | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
       let done = 0;
       let total = 0;
       // A passphrase given in the environment lets import write blind indexes straight away.
       const unlock = Boolean(opts.shredSource || opts.config.passphrase);
       let run: ImportRun;
       try {
-        run = await withServices(
+        run = await withVault(
           opts,
-          (services, actor) =>
-            services.ingest.importPaths(actor, paths, {
+          async (vault) => {
+            // the ingest service alone, as createServices makes it: loading every service (and
+            // what they use) would double the start-up of an import (docs/benchmarks.md)
+            const [{ IngestService }, { AuditTrail }] = await Promise.all([import('../../services/ingest.js'), import('../../services/audit-trail.js')]);
+            return new IngestService(vault, new AuditTrail(vault.audit)).importPaths(operator(), paths, {
               metadataCsv: opts.metadata,
               shredSource: opts.shredSource,
               concurrency: opts.concurrency,
@@ -41,7 +44,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
                 done += n;
                 bar?.update(Math.min(done, total), { value_mb: (done / 1e6).toFixed(1) });
               },
-            }),
+            });
+          },
           unlock,
         );
       } finally {
