@@ -25,7 +25,7 @@ import { CoordinationRepository } from './db/coordination-repository.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditTree } from './audit/tree.js';
 import { AuditCheckpoints } from './audit/checkpoints.js';
-import type { VerifyOptions, VerifyReport } from './audit/verify.js';
+import type { RecordedVerifyReport, VerifyOptions } from './audit/verify.js';
 import { loadOrCreateSigner, SIGNING_KEY_FILE } from './audit/signing-key.js';
 import type { NoteSigner } from './audit/signed-note.js';
 import { parseWitnesses } from './audit/witnesses/index.js';
@@ -123,11 +123,14 @@ export class Vault {
     return this.env.witnesses;
   }
 
-  /** `audit verify`: the whole log against its checkpoints and the given witnessed ones */
-  async verifyAudit(witnessNotes: readonly string[] = [], options: Omit<VerifyOptions, 'url'> = {}): Promise<VerifyReport> {
+  /**
+   * `audit verify`: the whole log (or, `sinceCheckpoint`, the entries after the last verified
+   * checkpoint) against its checkpoints and the given witnessed ones; a pass is recorded
+   */
+  async verifyAudit(witnessNotes: readonly string[] = [], options: Omit<VerifyOptions, 'url'> = {}): Promise<RecordedVerifyReport> {
     const signer = await this.auditSigner();
-    const { verifyAuditLog } = await import('./audit/verify.js');
-    return verifyAuditLog(this.database.db, this.auditTree, { verifier: signer.verifier, origin: signer.name }, witnessNotes, { url: this.database.url, ...options });
+    const { verifyAndRecord } = await import('./audit/verify.js');
+    return verifyAndRecord(this.database.db, this.auditTree, { verifier: signer.verifier, origin: signer.name }, witnessNotes, { url: this.database.url, ...options });
   }
 
   /** the time zone of working hours and of the alert rules' days */

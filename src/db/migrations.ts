@@ -560,6 +560,23 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('review_samples_period').on('review_samples').columns(['period', 'position']).unique().execute();
     },
   },
+  '0015_audit_verifications': {
+    async up(db: Kysely<any>) {
+      // Which signed checkpoint a verification of the audit log reached, and when: where
+      // `audit verify --since-checkpoint` starts (src/audit/verifications.ts). Only a pointer to a
+      // signed checkpoint: the check starts from the checkpoint's signed root, never from this row.
+      await db.schema
+        .createTable('audit_verifications')
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        // 'full' (every entry re-hashed) or 'incremental' (the entries after an earlier one)
+        .addColumn('mode', 'text', (c) => c.notNull())
+        // the checkpoint's root hash, base64
+        .addColumn('root_hash', 'text', (c) => c.notNull())
+        .addColumn('verified_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('audit_verifications_pk', ['size', 'mode'])
+        .execute();
+    },
+  },
 };
 
 /** rows read per query, and rows written per UPDATE (6 parameters each: under SQLite's 32,766) */

@@ -98,7 +98,11 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .command('verify')
     .description('recompute the tree from every stored entry and check it against every checkpoint (and witnessed ones); exit 1 on any mismatch')
     .option('--witness <file...>', 'a file of checkpoints a file witness kept')
-    .action(async (cmd: { witness?: string[] }) => {
+    .option(
+      '--since-checkpoint',
+      'check only the entries after the signed checkpoint the last verification reached, by a consistency proof from it (in full when none is recorded); docs/audit-log.md says what that does not prove',
+    )
+    .action(async (cmd: { witness?: string[]; sinceCheckpoint?: boolean }) => {
       const opts = globals();
       const witnessNotes: string[] = [];
       for (const file of cmd.witness ?? []) {
@@ -106,13 +110,19 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         if (kept.warning) process.stderr.write(`callvault: ${kept.warning}\n`);
         witnessNotes.push(...kept.checkpoints.map((w) => w.note));
       }
-      const report = await withServices(opts, (services, actor) => services.auditReading.verify(actor, witnessNotes));
+      const report = await withServices(opts, (services, actor) => services.auditReading.verify(actor, witnessNotes, { sinceCheckpoint: cmd.sinceCheckpoint }));
       print(opts, report, () =>
         [
           ...report.problems.map((p) => `PROBLEM  ${p.code}: ${p.message}`),
+          report.since
+            ? `entries ${report.from}..${report.size} checked against the signed checkpoint at size ${report.since.size} (verified ${report.since.mode} at ${report.since.verifiedAt}); entries before it were not re-read`
+            : `all ${report.size} entries checked${cmd.sinceCheckpoint ? ' (no earlier verification was recorded)' : ''}`,
           `${report.size} entries, root ${report.rootHash}`,
           `${report.checkpoints} checkpoints checked${report.latestCheckpoint !== null ? `, the latest at size ${report.latestCheckpoint}` : ''}; ${report.unsigned} entries after it are not signed yet`,
           ...(cmd.witness ? [`${report.witnessed} witnessed checkpoints checked`] : []),
+          ...(report.lastFull
+            ? [`the last full verification passed at ${report.lastFull.verifiedAt}, up to size ${report.lastFull.size}`]
+            : ['no full verification has passed yet']),
           report.ok ? 'the audit log verifies' : `the audit log does NOT verify: ${report.problems.length} problems`,
         ].join('\n'),
       );
