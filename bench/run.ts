@@ -27,6 +27,8 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   breach: async () => (await import('./breach.js')).breachBenchmark,
   retention: async () => (await import('./retention.js')).retentionBenchmark,
   insiders: async () => (await import('./insiders.js')).insidersBenchmark,
+  startup: async () => (await import('./startup.js')).startupBenchmark,
+  hpke: async () => (await import('./hpke.js')).hpkeBenchmark,
 };
 
 interface Args {
