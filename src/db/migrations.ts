@@ -5,7 +5,8 @@
  * so this module imports nothing of callvault's live code (test/config/import-cycles.test.ts):
  * what a migration needs from it is copied below, frozen, and never follows the live version.
  */
-import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { PostgresAdapter, sql } from './kysely.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { sql } from 'kysely';
+import { sql } from '../../src/db/kysely.js';
 import { Vault } from '../../src/vault.js';
 import { AuditTree } from '../../src/audit/tree.js';
 import { verifyAuditLog, type ProblemCode, type VerifyOptions, type VerifyReport } from '../../src/audit/verify.js';

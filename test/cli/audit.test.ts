@@ -165,7 +165,10 @@ test('verify --since-checkpoint re-hashes only the entries after the checkpoint 
     ['incremental', first.json.size, since.json.size - first.json.size, first.json.size, 'full', second.json.size, first.json.size],
   );
   const text = await cli(['--data', own, 'audit', 'verify', '--since-checkpoint']);
-  assert.match(text.stdout, new RegExp(`^entries ${second.json.size}\\.\\.\\d+ checked against the signed checkpoint at size ${second.json.size} \\(verified incremental at `, 'm'));
+  assert.match(
+    text.stdout,
+    new RegExp(`^entries ${second.json.size}\\.\\.\\d+ checked against the signed checkpoint at size ${second.json.size} \\(verified incremental at `, 'm'),
+  );
   assert.match(text.stdout, /^the last full verification passed at .*, up to size \d+$/m);
 
   // an entry before that checkpoint changed in its text alone: only the full verify sees it

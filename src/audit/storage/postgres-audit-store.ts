@@ -1,5 +1,5 @@
 /** The audit log on PostgreSQL: an append is one statement, so one round trip and one commit. */
-import { sql } from 'kysely';
+import { sql } from '../../db/kysely.js';
 import type { AuditRow } from './audit-store.js';
 import { SqlAuditStore } from './sql-audit-store.js';
 
