@@ -129,8 +129,9 @@ export class Vault {
    */
   async verifyAudit(witnessNotes: readonly string[] = [], options: Omit<VerifyOptions, 'url'> = {}): Promise<RecordedVerifyReport> {
     const signer = await this.auditSigner();
-    const { verifyAndRecord } = await import('./audit/verify.js');
-    return verifyAndRecord(this.database.db, this.auditTree, { verifier: signer.verifier, origin: signer.name }, witnessNotes, { url: this.database.url, ...options });
+    const [{ verifyAndRecord }, { sqliteRowReader }] = await Promise.all([import('./audit/verify.js'), import('./audit/verify-rows.js')]);
+    const readRows = this.database.sqlite ? sqliteRowReader(this.database.sqlite) : undefined;
+    return verifyAndRecord(this.database.db, this.auditTree, { verifier: signer.verifier, origin: signer.name }, witnessNotes, { url: this.database.url, readRows, ...options });
   }
 
   /** the time zone of working hours and of the alert rules' days */

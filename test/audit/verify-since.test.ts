@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from '../../src/db/kysely.js';
 import type { Vault } from '../../src/vault.js';
 import { AuditTree } from '../../src/audit/tree.js';
+import { sqliteRowReader } from '../../src/audit/verify-rows.js';
 import { verifyAndRecord, verifyAuditLog, type ProblemCode, type VerifyOptions, type VerifyReport } from '../../src/audit/verify.js';
 import { latestVerification, recordVerification } from '../../src/audit/verifications.js';
 import { signCheckpoint } from '../../src/audit/checkpoint.js';
@@ -82,10 +83,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     async function reports(witnessNotes: string[] = []): Promise<VerifyReport> {
       const single = await since({}, witnessNotes);
       const url = vault.database.url;
-      for (const options of [
-        { url, workers: 2, batchSize: BATCH },
-        { url, workers: 0, batchSize: BATCH },
-      ] satisfies VerifyOptions[])
+      const raw = vault.database.sqlite ? [{ url, workers: 0, batchSize: BATCH, readRows: sqliteRowReader(vault.database.sqlite) }] : [];
+      for (const options of [{ url, workers: 2, batchSize: BATCH }, { url, workers: 0, batchSize: BATCH }, ...raw] satisfies VerifyOptions[])
         assert.deepEqual(await since(options, witnessNotes), single, JSON.stringify({ ...options, url: undefined }));
       return single;
     }
