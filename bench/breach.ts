@@ -27,7 +27,8 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { sql } from '../src/db/kysely.js';
 import type { Database } from '../src/db/schema.js';
 import { blindIndexFor } from '../src/recordings/indexer.js';
 import { createServices } from '../src/services/index.js';

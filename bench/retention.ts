@@ -28,7 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { sql } from 'kysely';
+import { sql } from '../src/db/kysely.js';
 import { AuditTrail } from '../src/services/audit-trail.js';
 import { systemActor } from '../src/services/actor.js';
 import { RetentionService } from '../src/services/retention.js';

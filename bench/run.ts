@@ -29,6 +29,8 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   insiders: async () => (await import('./insiders.js')).insidersBenchmark,
   archive: async () => (await import('./archive.js')).archiveBenchmark,
   scan: async () => (await import('./scan.js')).scanBenchmark,
+  startup: async () => (await import('./startup.js')).startupBenchmark,
+  hpke: async () => (await import('./hpke.js')).hpkeBenchmark,
 };
 
 interface Args {

@@ -26,7 +26,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { sql } from 'kysely';
+import { sql } from '../src/db/kysely.js';
 import type { NewRecording } from '../src/db/recordings-repository.js';
 import type { IdentifierKind } from '../src/identifiers/blind-index.js';
 import { blindIndexFor, findByIdentifier } from '../src/recordings/indexer.js';

@@ -26,7 +26,7 @@ import { CoordinationRepository } from './db/coordination-repository.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditTree } from './audit/tree.js';
 import { AuditCheckpoints } from './audit/checkpoints.js';
-import { verifyAuditLog, type VerifyOptions, type VerifyReport } from './audit/verify.js';
+import type { RecordedVerifyReport, VerifyOptions } from './audit/verify.js';
 import { loadOrCreateSigner, SIGNING_KEY_FILE } from './audit/signing-key.js';
 import type { NoteSigner } from './audit/signed-note.js';
 import { parseWitnesses } from './audit/witnesses/index.js';
@@ -35,7 +35,7 @@ import { blobStoreFromUrl } from './storage/blob-url.js';
 import type { KeyProvider } from './keys/key-provider.js';
 import { DEFAULT_REDACTION, type RedactionOptions } from './redaction/options.js';
 import { KeyfileProvider, type DEFAULT_KDF } from './keys/keyfile/keyfile-provider.js';
-import { Pkcs11KeyProvider, type PinEnvironment } from './keys/pkcs11/pkcs11-provider.js';
+import type { PinEnvironment } from './keys/pkcs11/pkcs11-provider.js';
 
 export interface VaultConfig {
   format: 'callvault-data/v1';
@@ -126,10 +126,15 @@ export class Vault {
     return this.env.witnesses;
   }
 
-  /** `audit verify`: the whole log against its checkpoints and the given witnessed ones */
-  async verifyAudit(witnessNotes: readonly string[] = [], options: Omit<VerifyOptions, 'url'> = {}): Promise<VerifyReport> {
+  /**
+   * `audit verify`: the whole log (or, `sinceCheckpoint`, the entries after the last verified
+   * checkpoint) against its checkpoints and the given witnessed ones; a pass is recorded
+   */
+  async verifyAudit(witnessNotes: readonly string[] = [], options: Omit<VerifyOptions, 'url'> = {}): Promise<RecordedVerifyReport> {
     const signer = await this.auditSigner();
-    return verifyAuditLog(this.database.db, this.auditTree, { verifier: signer.verifier, origin: signer.name }, witnessNotes, { url: this.database.url, ...options });
+    const [{ verifyAndRecord }, { sqliteRowReader }] = await Promise.all([import('./audit/verify.js'), import('./audit/verify-rows.js')]);
+    const readRows = this.database.sqlite ? sqliteRowReader(this.database.sqlite) : undefined;
+    return verifyAndRecord(this.database.db, this.auditTree, { verifier: signer.verifier, origin: signer.name }, witnessNotes, { url: this.database.url, readRows, ...options });
   }
 
   /** the time zone of working hours and of the alert rules' days */
@@ -159,6 +164,7 @@ export class Vault {
     let keysDir: string;
     if (config.keyring === 'pkcs11') {
       if (!env.kms?.startsWith('pkcs11:')) throw new CallvaultError(ErrorCodes.USAGE, 'this data directory keeps its keys on an HSM: set CALLVAULT_KMS=pkcs11:…');
+      const { Pkcs11KeyProvider } = await import('./keys/pkcs11/pkcs11-provider.js');
       keys = await Pkcs11KeyProvider.open(env.kms, env.pinEnvironment);
       keysDir = join(dataDir, 'keys');
     } else {
@@ -166,8 +172,9 @@ export class Vault {
       keys = await KeyfileProvider.load(keyringFile);
       keysDir = dirname(keyringFile);
     }
+    const blobs = await blobStore(env, dataDir);
     const database = await openDatabase(url);
-    return new Vault(dataDir, config, database, blobStore(env, dataDir), keys, keysDir, env);
+    return new Vault(dataDir, config, database, blobs, keys, keysDir, env);
   }
 
   /**
@@ -203,9 +210,10 @@ export class Vault {
     // with an HSM, the passphrase is the token's user PIN (empty: its pin-source)
     const keys = keyringFile
       ? await KeyfileProvider.create(keyringFile, options.passphrase, options.kdf)
-      : await Pkcs11KeyProvider.create(env.kms!, options.passphrase, env.pinEnvironment);
+      : await (await import('./keys/pkcs11/pkcs11-provider.js')).Pkcs11KeyProvider.create(env.kms!, options.passphrase, env.pinEnvironment);
+    const blobs = await blobStore(env, dataDir);
     const database = await openDatabase(databaseUrl(dataDir, config.database, env));
-    const vault = new Vault(dataDir, config, database, blobStore(env, dataDir), keys, keysDir, env);
+    const vault = new Vault(dataDir, config, database, blobs, keys, keysDir, env);
     await vault.controllers.add({ id: options.controllerId, name: options.controllerName, created_at: config.createdAt });
     await keys.generate(options.controllerId);
     await vault.auditSigner();
@@ -229,7 +237,7 @@ export class Vault {
   }
 }
 
-function blobStore(env: VaultEnvironment, dataDir: string): BlobStore {
+function blobStore(env: VaultEnvironment, dataDir: string): Promise<BlobStore> {
   return blobStoreFromUrl(env.blobUrl, dataDir, env.awsRegion ? { defaultRegion: env.awsRegion } : {});
 }
 

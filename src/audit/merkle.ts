@@ -54,6 +54,23 @@ export class TreeBuilder {
   /** `onSubtree` sees each complete subtree of `subtreeSize` leaves as it is formed */
   constructor(private readonly watch?: { subtreeSize: number; onSubtree: (start: number, hash: Buffer) => void }) {}
 
+  /**
+   * A builder that carries on from a tree of `size` leaves, given its right edge: the hashes of
+   * the perfect subtrees `frontierRanges(size)` names, in that order. Whoever supplies them must
+   * have checked them: the root of the frontier is the tree's root (`frontierRoot`).
+   */
+  static resume(size: number, frontier: readonly Buffer[], watch?: { subtreeSize: number; onSubtree: (start: number, hash: Buffer) => void }): TreeBuilder {
+    const ranges = frontierRanges(size);
+    if (frontier.length !== ranges.length || frontier.some((h) => h.length !== HASH_SIZE)) throw new RangeError('a frontier has one 32-byte hash per set bit of the size');
+    const builder = new TreeBuilder(watch);
+    for (let i = 0; i < ranges.length; i++) {
+      builder.hashes.push(frontier[i]!);
+      builder.sizes.push(ranges[i]![1] - ranges[i]![0]);
+    }
+    builder.size = size;
+    return builder;
+  }
+
   push(leaf: Buffer): void {
     let node = leaf;
     let size = 1;
@@ -74,6 +91,33 @@ export class TreeBuilder {
     for (let i = this.hashes.length - 2; i >= 0; i--) root = hashChildren(this.hashes[i]!, root);
     return root;
   }
+}
+
+/**
+ * The right edge of a tree of `size` leaves: one perfect, aligned subtree per set bit of the size,
+ * largest first ([0, 2^k), then the next, …). Their hashes are all a TreeBuilder keeps.
+ */
+export function frontierRanges(size: number): Range[] {
+  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError('a tree size is a whole number');
+  const ranges: Range[] = [];
+  let start = 0;
+  let top = 1;
+  while (top * 2 <= size) top *= 2;
+  for (let bit = top; bit >= 1; bit /= 2) {
+    if (size - start >= bit) {
+      ranges.push([start, start + bit]);
+      start += bit;
+    }
+  }
+  return ranges;
+}
+
+/** the root of a tree from its frontier (the hashes of `frontierRanges(size)`, in order) */
+export function frontierRoot(frontier: readonly Buffer[]): Buffer {
+  if (frontier.length === 0) return EMPTY_ROOT;
+  let root = frontier[frontier.length - 1]!;
+  for (let i = frontier.length - 2; i >= 0; i--) root = hashChildren(frontier[i]!, root);
+  return root;
 }
 
 export function rootOf(leaves: readonly Buffer[]): Buffer {

@@ -17,7 +17,8 @@
  * among all accesses not yet drawn (the smallest u).
  */
 import { createHmac } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { sql } from '../db/kysely.js';
 import type { Database } from '../db/schema.js';
 import { RECORDING_READS } from './catalogue.js';
 

@@ -14,7 +14,8 @@
  * an event append could have written (no time, action, outcome or actor): only a forged row is
  * one, and verify, not the search, speaks for those.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { sql } from '../db/kysely.js';
 import type { Database } from '../db/schema.js';
 import { columnsOf, type AuditOutcome, type EntryColumns, type StoredEntry } from './audit-log.js';
 

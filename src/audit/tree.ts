@@ -9,7 +9,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { consistencyRanges, hashChildren, inclusionRanges, rootOf, splitPoint, type Range } from './merkle.js';
+import { consistencyRanges, frontierRanges, hashChildren, inclusionRanges, rootOf, splitPoint, type Range } from './merkle.js';
 
 export const SUBTREE_SIZE = 256;
 /** complete subtrees computed per query when filling the cache */
@@ -31,6 +31,18 @@ export class AuditTree {
 
   async consistencyProof(first: number, second: number): Promise<Buffer[]> {
     return this.rangeHashes(consistencyRanges(first, second));
+  }
+
+  /**
+   * The right edge of the tree of `size` leaves, from the stored hashes (merkle.ts
+   * `frontierRanges`): about size / SUBTREE_SIZE stored hashes, in one query per set bit of the size.
+   */
+  async frontier(size: number): Promise<Buffer[]> {
+    const out: Buffer[] = [];
+    for (const [start, end] of frontierRanges(size)) {
+      out.push(end - start >= SUBTREE_SIZE ? rootOf(await this.subtreeHashes(start, end)) : rootOf(await this.leafHashes(start, end)));
+    }
+    return out;
   }
 
   /** stored leaf hashes for from ≤ index < to; fails if any is missing */

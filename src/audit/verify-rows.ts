@@ -37,6 +37,20 @@ export const ROW_COLUMNS = ['seq', 'entry', 'leaf_hash', 'recording_id', 'identi
 
 export const SELECT_ROWS = `SELECT ${ROW_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM audit_entries`;
 
+/** the rows with from ≤ seq < to, in order, as arrays */
+export type RowReader = (from: number, to: number) => StoredRow[];
+
+/**
+ * Rows straight from a better-sqlite3 handle, as arrays, with the statement prepared once: what
+ * the verify workers do, for the entries checked on the main thread (a small log, or the newest
+ * entries of an incremental verification), where going through Kysely's row objects cost a third
+ * of the time per entry.
+ */
+export function sqliteRowReader(db: { prepare(sql: string): { raw(on: boolean): { all(...params: unknown[]): unknown[] } } }): RowReader {
+  const select = db.prepare(`${SELECT_ROWS} WHERE seq >= ? AND seq < ? ORDER BY seq`).raw(true);
+  return (from, to) => select.all(from, to) as StoredRow[];
+}
+
 /**
  * One batch checked, in one ArrayBuffer so a worker can hand it over without a copy: `count`
  * seqs (float64, ascending, as stored), then `count` leaf hashes of 32 bytes, then `count` flag

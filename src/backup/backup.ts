@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql } from '../db/kysely.js';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { ServiceEvent } from '../services/audit-trail.js';
 import { AuditTree } from '../audit/tree.js';

@@ -14,7 +14,8 @@
  * out of each affected recording's sealed metadata and detections.
  */
 import { RECORDING_READS } from '../audit/catalogue.js';
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
+import { sql } from '../db/kysely.js';
 import type { Database } from '../db/schema.js';
 import type { RecordingRow } from '../db/recordings-repository.js';
 import { readSealedDetections, readSealedFields } from '../recordings/read.js';

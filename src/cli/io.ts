@@ -12,10 +12,9 @@ import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import type { AuditActor } from '../audit/audit-log.js';
 import type { Config } from '../config.js';
 import { redactionOptionsFrom } from '../redaction/options.js';
-import { Vault, type VaultEnvironment } from '../vault.js';
-import { indexPending } from '../recordings/indexer.js';
+import type { Vault, VaultEnvironment } from '../vault.js';
 import { operatorActor, type Actor } from '../services/actor.js';
-import { createServices, type Services } from '../services/index.js';
+import type { Services } from '../services/index.js';
 import { scrubbedFilter } from '../redaction/transcript.js';
 
 export interface GlobalOptions {
@@ -45,7 +44,12 @@ export function environment(config: Config): VaultEnvironment {
   };
 }
 
+/**
+ * The vault and the services are loaded when a command opens them, not when it is registered:
+ * `--help`, `pii detect` or a usage error need neither the database drivers nor the services.
+ */
 export async function openVault(opts: GlobalOptions): Promise<Vault> {
+  const { Vault } = await import('../vault.js');
   return Vault.open(dataDir(opts), environment(opts.config));
 }
 
@@ -89,6 +93,7 @@ export async function openUnlocked(opts: GlobalOptions): Promise<Vault> {
     // an HSM whose URL names a pin-source unlocks unattended (serve behind a load balancer)
     const unattended = (vault.keys as { pinConfigured?: boolean }).pinConfigured && !opts.config.passphrase;
     await vault.unlock(unattended ? '' : await passphrase(opts.config));
+    const { indexPending } = await import('../recordings/indexer.js');
     await indexPending(vault);
     return vault;
   } catch (err) {
@@ -200,6 +205,7 @@ export function operator(): Actor {
 
 /** runs `work` with the services over the opened (or unlocked) vault and closes it whatever happens */
 export async function withServices<T>(opts: GlobalOptions, work: (services: Services, actor: Actor) => Promise<T>, unlocked = false): Promise<T> {
+  const { createServices } = await import('../services/index.js');
   return withVault(opts, (vault) => work(createServices(vault), operator()), unlocked);
 }
 

@@ -6,32 +6,66 @@ import { Command, CommanderError } from 'commander';
 import { CallvaultError, ErrorCodes, isCallvaultError, unavailableError } from '../errors.js';
 import { forgetSecretsInEnvironment, loadConfig, type Config } from '../config.js';
 import { outputGone, watchOutput, type GlobalOptions } from './io.js';
-import * as init from './commands/init.js';
-import * as importCommand from './commands/import.js';
-import * as exportCommand from './commands/export.js';
-import * as verify from './commands/verify.js';
-import * as keys from './commands/keys.js';
-import * as controllers from './commands/controllers.js';
-import * as processors from './commands/processors.js';
-import * as names from './commands/names.js';
-import * as contracts from './commands/contracts.js';
-import * as users from './commands/users.js';
-import * as tokens from './commands/tokens.js';
-import * as recordings from './commands/recordings.js';
-import * as demo from './commands/demo.js';
-import * as serve from './commands/serve.js';
-import * as audit from './commands/audit.js';
-import * as subject from './commands/subject.js';
-import * as breach from './commands/breach.js';
-import * as pii from './commands/pii.js';
-import * as redact from './commands/redact.js';
-import * as transcripts from './commands/transcripts.js';
-import * as backup from './commands/backup.js';
-import * as retention from './commands/retention.js';
-import * as alerts from './commands/alerts.js';
-import * as scan from './commands/scan.js';
-import * as canary from './commands/canary.js';
-import * as doctor from './commands/doctor.js';
+/** what a command module exports: it adds its commands to the program */
+interface CommandModule {
+  register(program: Command, globals: () => GlobalOptions): void;
+}
+
+/**
+ * Every command module, in the order `--help` lists them, with the top-level commands each adds.
+ * A run loads only the module of the command it names: loading all of them (and through them the
+ * S3 SDK, the HTTP server, the PDF and ZIP writers…) cost most of a second on every command. A
+ * run that names none (`--help`, a typo) loads all, so commander can list or suggest them.
+ * test/cli/registry.test.ts checks that the names here are the ones each module registers.
+ */
+export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => Promise<CommandModule> }[] = [
+  { names: ['init'], load: () => import('./commands/init.js') },
+  { names: ['import'], load: () => import('./commands/import.js') },
+  { names: ['export'], load: () => import('./commands/export.js') },
+  { names: ['verify'], load: () => import('./commands/verify.js') },
+  { names: ['keys'], load: () => import('./commands/keys.js') },
+  { names: ['controllers'], load: () => import('./commands/controllers.js') },
+  { names: ['processors'], load: () => import('./commands/processors.js') },
+  { names: ['names'], load: () => import('./commands/names.js') },
+  { names: ['contracts'], load: () => import('./commands/contracts.js') },
+  { names: ['users'], load: () => import('./commands/users.js') },
+  { names: ['tokens'], load: () => import('./commands/tokens.js') },
+  { names: ['recordings'], load: () => import('./commands/recordings.js') },
+  { names: ['redact'], load: () => import('./commands/redact.js') },
+  { names: ['transcripts'], load: () => import('./commands/transcripts.js') },
+  { names: ['audit'], load: () => import('./commands/audit.js') },
+  { names: ['subject'], load: () => import('./commands/subject.js') },
+  { names: ['breach'], load: () => import('./commands/breach.js') },
+  { names: ['pii'], load: () => import('./commands/pii.js') },
+  { names: ['backup', 'restore'], load: () => import('./commands/backup.js') },
+  { names: ['retention', 'hold'], load: () => import('./commands/retention.js') },
+  { names: ['alerts'], load: () => import('./commands/alerts.js') },
+  { names: ['canary'], load: () => import('./commands/canary.js') },
+  { names: ['scan'], load: () => import('./commands/scan.js') },
+  { names: ['doctor'], load: () => import('./commands/doctor.js') },
+  { names: ['demo'], load: () => import('./commands/demo.js') },
+  { names: ['serve'], load: () => import('./commands/serve.js') },
+];
+
+/** options of the program itself that take a value: their value is not a command's name */
+const PROGRAM_OPTIONS_WITH_VALUE = new Set(['--data']);
+
+/** the command modules a run with these arguments needs: the named command's, or all */
+export function modulesFor(args: readonly string[]): readonly { names: readonly string[]; load: () => Promise<CommandModule> }[] {
+  let name: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') break;
+    if (PROGRAM_OPTIONS_WITH_VALUE.has(a)) i += 1;
+    else if (!a.startsWith('-')) {
+      name = a;
+      break;
+    }
+  }
+  if (name === 'help') return COMMAND_MODULES;
+  const one = COMMAND_MODULES.find((m) => m.names.includes(name ?? ''));
+  return one ? [one] : COMMAND_MODULES;
+}
 
 export async function main(argv: string[]): Promise<void> {
   // everything callvault writes is for its own user only
@@ -50,35 +84,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     return { ...program.opts<Omit<GlobalOptions, 'config'>>(), config };
   };
-  for (const command of [
-    init,
-    importCommand,
-    exportCommand,
-    verify,
-    keys,
-    controllers,
-    processors,
-    names,
-    contracts,
-    users,
-    tokens,
-    recordings,
-    redact,
-    transcripts,
-    audit,
-    subject,
-    breach,
-    pii,
-    backup,
-    retention,
-    alerts,
-    canary,
-    scan,
-    doctor,
-    demo,
-    serve,
-  ])
-    command.register(program, globals);
+  for (const command of await Promise.all(modulesFor(argv.slice(2)).map((m) => m.load()))) command.register(program, globals);
   // every subcommand accepts the global options after its own name too
   for (const cmd of allCommands(program)) {
     if (cmd === program) continue;

@@ -2,7 +2,8 @@
  * What several `callvault serve` processes on one database coordinate through it: leases for
  * background jobs, and rate-limit counters that must hold across servers (sign-in attempts).
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { sql } from './kysely.js';
 import type { Database } from './schema.js';
 
 export class CoordinationRepository {

@@ -3,7 +3,7 @@
  * postgres:// URL. Both run the same migrations and serve the same repositories.
  */
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from './kysely.js';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';

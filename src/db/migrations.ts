@@ -5,7 +5,8 @@
  * so this module imports nothing of callvault's live code (test/config/import-cycles.test.ts):
  * what a migration needs from it is copied below, frozen, and never follows the live version.
  */
-import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { PostgresAdapter, sql } from './kysely.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -595,6 +596,24 @@ const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint('import_journal_pk', ['inode', 'device', 'controller_id'])
         .execute();
       await db.schema.createIndex('import_journal_recording').on('import_journal').column('recording_id').execute();
+    },
+  },
+
+  '0017_audit_verifications': {
+    async up(db: Kysely<any>) {
+      // Which signed checkpoint a verification of the audit log reached, and when: where
+      // `audit verify --since-checkpoint` starts (src/audit/verifications.ts). Only a pointer to a
+      // signed checkpoint: the check starts from the checkpoint's signed root, never from this row.
+      await db.schema
+        .createTable('audit_verifications')
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        // 'full' (every entry re-hashed) or 'incremental' (the entries after an earlier one)
+        .addColumn('mode', 'text', (c) => c.notNull())
+        // the checkpoint's root hash, base64
+        .addColumn('root_hash', 'text', (c) => c.notNull())
+        .addColumn('verified_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('audit_verifications_pk', ['size', 'mode'])
+        .execute();
     },
   },
 };

@@ -1,7 +1,8 @@
 /**
  * The only way the rest of callvault reads or writes recording metadata.
  */
-import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import { sql } from './kysely.js';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { Scope } from '../policy/policy.js';
 import type { Database, DestroyedIdentifiersTable, RecordingRenditionsTable, RecordingsTable, RedactionState } from './schema.js';

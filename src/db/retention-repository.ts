@@ -2,7 +2,8 @@
  * Retention policies and legal holds (docs/retention.md). What the policies decide runs in
  * src/retention/run.ts; this only reads and writes the rows.
  */
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
+import { sql } from './kysely.js';
 import type { Database, HoldDigestsTable, HoldsTable, RetentionPoliciesTable } from './schema.js';
 
 export type RetentionPolicy = Selectable<RetentionPoliciesTable>;

@@ -321,6 +321,15 @@ export interface AuditCheckpointsTable {
   created_at: string;
 }
 
+/** the signed checkpoints verifications of the audit log reached (src/audit/verifications.ts) */
+export interface AuditVerificationsTable {
+  size: ColumnType<number, number, never>;
+  mode: 'full' | 'incremental';
+  /** the checkpoint's root hash, base64 */
+  root_hash: string;
+  verified_at: string;
+}
+
 export interface AuditSubtreesTable {
   /** index of the first of 256 leaves */
   start: ColumnType<number, number, never>;
@@ -395,6 +404,7 @@ export interface Database {
   audit_entries: AuditEntriesTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_subtrees: AuditSubtreesTable;
+  audit_verifications: AuditVerificationsTable;
   rate_limits: RateLimitsTable;
   signin_failures: SigninFailuresTable;
   leases: LeasesTable;

@@ -1,4 +1,5 @@
-import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import { sql } from './kysely.js';
 import type { Database, UsersTable } from './schema.js';
 
 export type User = Selectable<UsersTable>;

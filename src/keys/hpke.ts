@@ -1,25 +1,19 @@
 /**
  * Wrapping of recording data keys to a controller's public key with HPKE (RFC 9180), base mode,
  * suite DHKEM(P-256, HKDF-SHA256) / HKDF-SHA256 / AES-256-GCM: a suite PKCS#11 tokens can hold.
- * docs/keys.md §2.
+ * The construction is rfc9180.ts (node:crypto); docs/keys.md §2.
  */
-import type { CipherSuite } from '@hpke/core';
 import { decryptionFailed } from '../errors.js';
+import { generateKeyPair, N_ENC, sealBase, type KeyPair, type Recipient } from './rfc9180.js';
 
 export const SUITE_NAME = 'DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM';
-const ENC_SIZE = 65; // uncompressed P-256 point
-const WRAPPED_KEY_SIZE = ENC_SIZE + 32 + 16;
+const WRAPPED_KEY_SIZE = N_ENC + 32 + 16;
 
-let loaded: Promise<CipherSuite> | undefined;
+export { Recipient } from './rfc9180.js';
 
-/** loaded on first use, so a process that never wraps or unwraps does not carry the module */
-export function hpkeSuite(): Promise<CipherSuite> {
-  if (!loaded) {
-    loaded = import('@hpke/core').then(
-      ({ Aes256Gcm, CipherSuite, DhkemP256HkdfSha256, HkdfSha256 }) => new CipherSuite({ kem: new DhkemP256HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() }),
-    );
-  }
-  return loaded;
+/** a new controller key pair: the private scalar (32 bytes) and the uncompressed public point (65) */
+export function generateControllerKeyPair(): KeyPair {
+  return generateKeyPair();
 }
 
 /** HPKE info: binds a wrapped key to the controller key and the recording it belongs to. */
@@ -29,24 +23,15 @@ export function dataKeyContext(keyId: string, recordingId: string): Buffer {
 
 /** Returns enc ‖ ciphertext. Needs only the public key: this is all an importer can do. */
 export async function wrapDataKey(publicKey: Buffer, dataKey: Buffer, info: Buffer): Promise<Buffer> {
-  const suite = await hpkeSuite();
-  const recipientPublicKey = await suite.kem.deserializePublicKey(toArrayBuffer(publicKey));
-  const sender = await suite.createSenderContext({ recipientPublicKey, info: toArrayBuffer(info) });
-  const ct = await sender.seal(toArrayBuffer(dataKey));
-  return Buffer.concat([Buffer.from(sender.enc), Buffer.from(ct)]);
+  const { enc, ciphertext } = sealBase(publicKey, info, dataKey);
+  return Buffer.concat([enc, ciphertext]);
 }
 
-export async function unwrapDataKey(recipientKey: CryptoKeyPair, wrapped: Buffer, info: Buffer): Promise<Buffer> {
+export async function unwrapDataKey(recipient: Recipient, wrapped: Buffer, info: Buffer): Promise<Buffer> {
   if (wrapped.length !== WRAPPED_KEY_SIZE) throw decryptionFailed();
   try {
-    const suite = await hpkeSuite();
-    const pt = await suite.open({ recipientKey, enc: toArrayBuffer(wrapped.subarray(0, ENC_SIZE)), info: toArrayBuffer(info) }, toArrayBuffer(wrapped.subarray(ENC_SIZE)));
-    return Buffer.from(pt);
+    return recipient.open(wrapped.subarray(0, N_ENC), info, wrapped.subarray(N_ENC));
   } catch {
     throw decryptionFailed();
   }
-}
-
-export function toArrayBuffer(b: Buffer): ArrayBuffer {
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }

@@ -19,7 +19,7 @@
  *
  * States name the part and nothing else: no path, host name, bucket or error text.
  */
-import { sql } from 'kysely';
+import { sql } from '../db/kysely.js';
 import type { Vault } from '../vault.js';
 
 export type CheckState = 'ok' | 'failing' | 'timeout' | 'locked';

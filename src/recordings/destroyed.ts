@@ -9,7 +9,8 @@
  * keeps nothing of a destroyed recording. The source file name's digest is dropped: it leads to
  * no person. docs/subject-rights.md, "What is kept after erasure".
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { sql } from '../db/kysely.js';
 import type { IdentifierKind } from '../identifiers/blind-index.js';
 import type { Database, Destruction } from '../db/schema.js';
 

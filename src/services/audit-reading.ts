@@ -15,7 +15,7 @@ import type { StoredCheckpoint, WitnessOutcome } from '../audit/checkpoints.js';
 import { formatVerifierKey } from '../audit/signed-note.js';
 import { actorFilter, searchAuditLog, type AuditSearchFilters, type AuditSearchPage } from '../audit/search.js';
 import { auditEntryJsonLine, auditEntrySyslog } from '../audit/syslog.js';
-import type { VerifyReport } from '../audit/verify.js';
+import type { RecordedVerifyReport } from '../audit/verify.js';
 import { fileWitnessNotes } from '../audit/witnesses/index.js';
 import { subjectIdentifier } from '../identifiers/normalize.js';
 import { scrubbedFilter } from '../redaction/transcript.js';
@@ -167,12 +167,14 @@ export class AuditReadingService {
   /**
    * Recomputes the tree from every entry and checks every stored checkpoint and the witnessed
    * ones: `witnessNotes` when given (notes the caller read from a witness's file), else those the
-   * file witnesses configured for this installation kept.
+   * file witnesses configured for this installation kept. With `sinceCheckpoint`, only the entries
+   * after the signed checkpoint the last verification reached (src/audit/verify.ts says what that
+   * does and does not prove); in full when none was recorded yet.
    */
-  async verify(actor: Actor, witnessNotes?: readonly string[]): Promise<VerifyReport> {
+  async verify(actor: Actor, witnessNotes?: readonly string[], options: { sinceCheckpoint?: boolean } = {}): Promise<RecordedVerifyReport> {
     await this.trail.authorize(actor, 'audit:read', 'audit.read');
-    await this.trail.record(actor, { action: 'audit.read', outcome: 'success', detail: { what: 'verify' } });
-    return this.deps.verifyAudit(witnessNotes ?? (await fileWitnessNotes(this.deps.witnessSpecs)));
+    await this.trail.record(actor, { action: 'audit.read', outcome: 'success', detail: { what: options.sinceCheckpoint ? 'verify-since-checkpoint' : 'verify' } });
+    return this.deps.verifyAudit(witnessNotes ?? (await fileWitnessNotes(this.deps.witnessSpecs)), { sinceCheckpoint: options.sinceCheckpoint });
   }
 
   /**

@@ -12,17 +12,19 @@ import type { Sidecar } from '../import/sidecar.js';
 import type { FoundIdentifiers } from '../identifiers/in-files.js';
 import type { SealedFields } from '../recordings/sealed-metadata.js';
 import { decide } from '../policy/policy.js';
-import { indexNow, indexPending } from '../recordings/indexer.js';
 import { storeRecording, type StoreResult } from '../recordings/store.js';
 import { DEFAULT_CLASS, recordingExpiresAt } from '../retention/periods.js';
-import { heldOnArrival } from '../retention/holds.js';
-import { redactPending } from '../redaction/backlog.js';
-import { redactRecording } from '../redaction/redact-recording.js';
 import type { Vault } from '../vault.js';
 import { auditActorOf, type Actor } from './actor.js';
 import type { AuditTrail } from './audit-trail.js';
 
 export type { IncomingRecording } from '../import/importer.js';
+
+// Indexing, redaction and legal holds are loaded when a recording or the open keyring needs them:
+// an import without the passphrase that stores nothing never loads them, and they are 15 of the
+// 88 modules it would otherwise load (docs/benchmarks.md, `startup`).
+const indexer = () => import('../recordings/indexer.js');
+const redaction = () => import('../redaction/redact-recording.js');
 
 export interface IngestResult {
   status: StoreResult['status'];
@@ -128,12 +130,12 @@ export class IngestService {
         return { ...stored, redaction: (await this.vault.recordings.get(stored.id))?.redaction ?? 'pending' };
       }
       if (options.examine === 'later') return { ...stored, redaction: 'pending' };
-      await indexNow(this.vault, stored.id, controllerId, fields);
+      await (await indexer()).indexNow(this.vault, stored.id, controllerId, fields);
       // an unlocked server examines the call at once, so the recorder learns whether it could be redacted
       const row = await this.vault.recordings.get(stored.id);
       if (!row || !this.vault.keys.unlocked) return { ...stored, redaction: 'pending' };
       try {
-        const outcome = await redactRecording(this.vault, row, this.vault.redaction());
+        const outcome = await (await redaction()).redactRecording(this.vault, row, this.vault.redaction());
         return { ...stored, redaction: outcome.state };
       } catch (err) {
         return { ...stored, redaction: 'pending', redactionError: isCallvaultError(err) ? err.code : 'error' };
@@ -164,12 +166,16 @@ export class IngestService {
     // The recordings are stored by now. Indexing can fail on its own (a full disk) and is done
     // again by the next command that unlocks the keyring, so it does not hide the report.
     if (vault.keys.unlocked && options.examine !== false) {
-      await indexPending(vault).catch(() => incomplete.push('indexing'));
+      await indexer()
+        .then(({ indexPending }) => indexPending(vault))
+        .catch(() => incomplete.push('indexing'));
       // and examined for identifiers: otherwise `serve` or `callvault redact` does it later
-      const examined = await redactPending(vault, { ...vault.redaction(), actor: auditActorOf(actor) }).catch(() => {
-        incomplete.push('redaction');
-        return undefined;
-      });
+      const examined = await import('../redaction/backlog.js')
+        .then(({ redactPending }) => redactPending(vault, { ...vault.redaction(), actor: auditActorOf(actor) }))
+        .catch(() => {
+          incomplete.push('redaction');
+          return undefined;
+        });
       if (examined) report.redaction = examined.byState as Partial<Record<RedactionState, number>>;
     }
     const duplicates = report.skipped.filter((r) => r.reason.startsWith('already stored')).length;
@@ -198,6 +204,7 @@ export class IngestService {
     const policy = (await this.vault.retention.policies(controllerId)).find((p) => p.class === cls);
     const time = sidecar.startedAt ?? new Date().toISOString();
     if (!policy || recordingExpiresAt(time, policy.days) > new Date()) return;
+    const { heldOnArrival } = await import('../retention/holds.js');
     if (await heldOnArrival(this.vault, controllerId, { agent: sidecar.agent, time, caller: sidecar.caller, personnummer: sidecar.personnummer, found })) return;
     await this.trail.record(actor, { action: 'recording.ingest', outcome: 'denied', controllerId, detail: { reason: 'past-retention' } });
     throw new CallvaultError(ErrorCodes.PAST_RETENTION, `the call is past its retention (${policy.days} days for class ${cls}) and no legal hold covers it: not stored`);

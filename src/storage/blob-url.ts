@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { BlobStore } from './blob-store.js';
 import { FileBlobStore } from './file-blob-store.js';
-import { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store.js';
+import type { S3BlobStoreOptions } from './s3-blob-store.js';
 
 export interface S3Location {
   bucket: string;
@@ -107,10 +107,12 @@ export function parseBlobUrl(url: string): S3Location {
 /**
  * The blob store a URL names: unset (or empty) is DATA/objects; s3://… is an S3BlobStore with
  * credentials from the default provider chain. `overrides` replaces options of the S3 store
- * (tests give credentials this way).
+ * (tests give credentials this way). The S3 SDK is loaded only for an s3:// URL: it takes longer
+ * to load than the rest of a command.
  */
-export function blobStoreFromUrl(url: string | undefined, dataDir: string, overrides: Partial<S3BlobStoreOptions> = {}): BlobStore {
+export async function blobStoreFromUrl(url: string | undefined, dataDir: string, overrides: Partial<S3BlobStoreOptions> = {}): Promise<BlobStore> {
   if (url === undefined || url.trim() === '') return new FileBlobStore(join(dataDir, 'objects'));
   const location = parseBlobUrl(url.trim());
+  const { S3BlobStore } = await import('./s3-blob-store.js');
   return new S3BlobStore({ ...location, ...overrides });
 }

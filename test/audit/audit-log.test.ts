@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { sql } from 'kysely';
+import { sql } from '../../src/db/kysely.js';
 import fc from 'fast-check';
 import { Vault } from '../../src/vault.js';
 import { AuditTree } from '../../src/audit/tree.js';

@@ -5,7 +5,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { sql } from 'kysely';
+import { sql } from '../../src/db/kysely.js';
 import { openDatabase, type MetadataDatabase } from '../../src/db/database.js';
 import { encodeEntry, entryColumns, type AuditEvent } from '../../src/audit/audit-log.js';
 import { leafHash } from '../../src/audit/merkle.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import fc from 'fast-check';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from '../../src/db/kysely.js';
 import pg from 'pg';
 import { Vault } from '../../src/vault.js';
 import { encodeEntry, entryColumns, type AuditEvent } from '../../src/audit/audit-log.js';

@@ -8,9 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { sql } from 'kysely';
+import { sql } from '../../src/db/kysely.js';
 import { Vault } from '../../src/vault.js';
 import { AuditTree } from '../../src/audit/tree.js';
+import { sqliteRowReader } from '../../src/audit/verify-rows.js';
 import { verifyAuditLog, type ProblemCode, type VerifyOptions, type VerifyReport } from '../../src/audit/verify.js';
 import { leafHash } from '../../src/audit/merkle.js';
 import { TEST_KDF } from '../http/harness.js';
@@ -48,11 +49,14 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     async function reports(): Promise<VerifyReport> {
       const url = vault.database.url;
       const single = await verify({});
+      // on SQLite also the rows read straight from better-sqlite3 on this thread, as the vault reads them
+      const raw = vault.database.sqlite ? [{ url, workers: 0, batchSize: BATCH, readRows: sqliteRowReader(vault.database.sqlite) }] : [];
       for (const options of [
         { url, workers: 2, batchSize: BATCH },
         { url, workers: 3, batchSize: 100 },
         { url, workers: 0, batchSize: BATCH },
         { url },
+        ...raw,
       ] satisfies VerifyOptions[]) {
         assert.deepEqual(await verify(options), single, `the report with ${JSON.stringify({ ...options, url: undefined })} differs from the one-thread report`);
       }

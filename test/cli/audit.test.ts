@@ -148,3 +148,38 @@ test('the identifier hash is computed with the passphrase; bad options are usage
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
   }
 });
+
+test('verify --since-checkpoint re-hashes only the entries after the checkpoint the last verification reached', async () => {
+  const { dir: own } = await initVault();
+  const first = await cli(['--data', own, 'audit', 'checkpoint', '--json']);
+  const full = await cli(['--data', own, 'audit', 'verify', '--json']);
+  assert.equal(full.code, 0, full.stdout);
+  assert.deepEqual([full.json.mode, full.json.from, full.json.since, full.json.recorded.size, full.json.recorded.mode], ['full', 0, null, first.json.size, 'full']);
+  assert.equal((await cli(['--data', own, 'processors', 'add', 'laterco'])).code, 0);
+  const second = await cli(['--data', own, 'audit', 'checkpoint', '--json']);
+
+  const since = await cli(['--data', own, 'audit', 'verify', '--since-checkpoint', '--json']);
+  assert.equal(since.code, 0, since.stdout);
+  assert.deepEqual(
+    [since.json.mode, since.json.from, since.json.checked, since.json.since.size, since.json.since.mode, since.json.recorded.size, since.json.lastFull.size],
+    ['incremental', first.json.size, since.json.size - first.json.size, first.json.size, 'full', second.json.size, first.json.size],
+  );
+  const text = await cli(['--data', own, 'audit', 'verify', '--since-checkpoint']);
+  assert.match(
+    text.stdout,
+    new RegExp(`^entries ${second.json.size}\\.\\.\\d+ checked against the signed checkpoint at size ${second.json.size} \\(verified incremental at `, 'm'),
+  );
+  assert.match(text.stdout, /^the last full verification passed at .*, up to size \d+$/m);
+
+  // an entry before that checkpoint changed in its text alone: only the full verify sees it
+  const db = new SQLite(join(own, 'callvault.db'));
+  try {
+    db.prepare('UPDATE audit_entries SET entry = replace(entry, ?, ?) WHERE seq = 1').run('"cli"', '"CLI"');
+    assert.equal((await cli(['--data', own, 'audit', 'verify', '--since-checkpoint'])).code, 0);
+    const bad = await cli(['--data', own, 'audit', 'verify', '--json']);
+    assert.equal(bad.code, 1);
+    assert.ok(bad.json.problems.some((p: { code: string; index?: number }) => p.code === 'leaf-hash' && p.index === 1));
+  } finally {
+    db.close();
+  }
+});

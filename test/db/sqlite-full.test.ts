@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { sql } from 'kysely';
+import { sql } from '../../src/db/kysely.js';
 import { openDatabase } from '../../src/db/database.js';
 import { tempDir } from '../helpers.js';
 

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { sql } from 'kysely';
+import { sql } from '../../src/db/kysely.js';
 import { cli } from '../helpers.js';
 import { signedInUser, startTestServer, type TestServer, type TestUser } from '../http/harness.js';
 import { AuditTrail } from '../../src/services/audit-trail.js';

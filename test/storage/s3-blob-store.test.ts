@@ -265,7 +265,7 @@ describe('S3BlobStore against s3rver', () => {
   });
 
   it('a store from a URL talks to the service it names', async () => {
-    const fromUrl = blobStoreFromUrl(`s3://${s3.bucket}/via/url?endpoint=${s3.endpoint}&region=eu-north-1&forcePathStyle=true`, '/unused', {
+    const fromUrl = await blobStoreFromUrl(`s3://${s3.bucket}/via/url?endpoint=${s3.endpoint}&region=eu-north-1&forcePathStyle=true`, '/unused', {
       credentials: s3.credentials,
     });
     assert.ok(fromUrl instanceof S3BlobStore);
@@ -365,15 +365,15 @@ describe('S3BlobStore.probe', () => {
 });
 
 describe('blobStoreFromUrl', () => {
-  it('without a URL is the file store in DATA/objects', () => {
+  it('without a URL is the file store in DATA/objects', async () => {
     for (const url of [undefined, '', '  ']) {
-      const store = blobStoreFromUrl(url, '/srv/callvault');
+      const store = await blobStoreFromUrl(url, '/srv/callvault');
       assert.ok(store instanceof FileBlobStore);
       assert.equal(store.root, join('/srv/callvault', 'objects'));
     }
   });
 
-  it('reads bucket, prefix and parameters', () => {
+  it('reads bucket, prefix and parameters', async () => {
     assert.deepEqual(parseBlobUrl('s3://my-bucket'), { bucket: 'my-bucket', prefix: '' });
     assert.deepEqual(parseBlobUrl('s3://my.bucket/a/b/'), { bucket: 'my.bucket', prefix: 'a/b' });
     assert.deepEqual(parseBlobUrl('s3://b12/vault?endpoint=https://minio.example:9000&region=eu-north-1&forcePathStyle=true'), {
@@ -387,7 +387,7 @@ describe('blobStoreFromUrl', () => {
       assert.equal(parseBlobUrl(`s3://bucket?endpoint=${loopback}`).endpoint, loopback);
     }
     assert.equal(parseBlobUrl('s3://bucket?endpoint=http://storage.internal:9000&insecure=1').endpoint, 'http://storage.internal:9000');
-    const store = blobStoreFromUrl('s3://my-bucket/tenant?region=eu-west-1', '/srv/callvault');
+    const store = await blobStoreFromUrl('s3://my-bucket/tenant?region=eu-west-1', '/srv/callvault');
     assert.ok(store instanceof S3BlobStore);
     assert.equal(store.kind, 's3');
     assert.equal(store.bucket, 'my-bucket');
@@ -395,7 +395,7 @@ describe('blobStoreFromUrl', () => {
     store.destroy();
   });
 
-  it('refuses what it does not understand, credentials in the URL and plain http off the loopback', () => {
+  it('refuses what it does not understand, credentials in the URL and plain http off the loopback', async () => {
     for (const url of [
       's3://bucket?endpoint=http://127.0.0.1:9000&unknown=1',
       's3://bucket?Region=eu-north-1',
@@ -416,7 +416,7 @@ describe('blobStoreFromUrl', () => {
       'file:///srv/objects',
       'not a url',
     ]) {
-      assert.throws(
+      await assert.rejects(
         () => blobStoreFromUrl(url, '/srv/callvault'),
         (e: any) => e.code === ErrorCodes.USAGE && !/secret|pass@/.test(e.message),
         url,

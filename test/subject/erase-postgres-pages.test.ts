@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sql } from 'kysely';
+import { sql } from '../../src/db/kysely.js';
 import type { RecordingRow } from '../../src/db/recordings-repository.js';
 import { cli } from '../helpers.js';
 import { makeWorld, type World } from './world.js';

@@ -2,7 +2,7 @@
  * The audit log on PostgreSQL: an append is one statement, so one round trip and one commit; a
  * group of entries is one transaction of two statements.
  */
-import { sql } from 'kysely';
+import { sql } from '../../db/kysely.js';
 import type { AuditRow } from './audit-store.js';
 import { SqlAuditStore } from './sql-audit-store.js';
 

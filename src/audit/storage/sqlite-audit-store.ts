@@ -4,7 +4,8 @@
  * (docs/benchmarks.md). IMMEDIATE takes the write lock at BEGIN, so a second process waits
  * (busy_timeout) instead of failing to upgrade.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { sql } from '../../db/kysely.js';
 import type SQLite from 'better-sqlite3';
 import type { Database } from '../../db/schema.js';
 import type { AuditRow } from './audit-store.js';

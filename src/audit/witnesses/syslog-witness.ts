@@ -9,11 +9,8 @@
  *
  * Checkpoints are rare, so each one gets its own connection, closed once the message is sent.
  */
-import { createSocket } from 'node:dgram';
-import { lookup } from 'node:dns/promises';
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
-import { connect as tlsConnect } from 'node:tls';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { parseCheckpointText } from '../checkpoint.js';
 import { formatSyslog, Severity } from '../syslog.js';
@@ -93,6 +90,8 @@ export class SyslogWitness implements Witness {
 
   private async sendDatagram(payload: Buffer): Promise<void> {
     if (payload.length > MAX_DATAGRAM) throw this.failed(`a ${payload.length}-byte message does not fit in one datagram`);
+    // loaded here, not with the module: the configuration makes a witness on every command
+    const [{ lookup }, { createSocket }] = await Promise.all([import('node:dns/promises'), import('node:dgram')]);
     const { address, family } = await lookup(this.host);
     const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
     try {
@@ -105,8 +104,10 @@ export class SyslogWitness implements Witness {
     }
   }
 
-  private sendFramed(message: string): Promise<void> {
+  private async sendFramed(message: string): Promise<void> {
     const frame = `${Buffer.byteLength(message, 'utf8')} ${message}`;
+    // node:tls takes longer to load than most commands take to run; a checkpoint is rare
+    const [{ connect: netConnect }, { connect: tlsConnect }] = await Promise.all([import('node:net'), import('node:tls')]);
     return new Promise<void>((resolve, reject) => {
       const socket: Socket =
         this.transport === 'tls' ? tlsConnect({ host: this.host, port: this.port, ...(this.ca ? { ca: this.ca } : {}) }) : netConnect({ host: this.host, port: this.port });

@@ -92,7 +92,11 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .command('verify')
     .description('recompute the tree from every stored entry and check it against every checkpoint (and witnessed ones); exit 1 on any mismatch')
     .option('--witness <file...>', 'a file of checkpoints a file witness kept')
-    .action(async (cmd: { witness?: string[] }) => {
+    .option(
+      '--since-checkpoint',
+      'check only the entries after the signed checkpoint the last verification reached, by a consistency proof from it (in full when none is recorded); docs/audit-log.md says what that does not prove',
+    )
+    .action(async (cmd: { witness?: string[]; sinceCheckpoint?: boolean }) => {
       const opts = globals();
       const witnessNotes: string[] = [];
       for (const file of cmd.witness ?? []) {
@@ -100,10 +104,13 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         if (kept.warning) process.stderr.write(`callvault: ${kept.warning}\n`);
         witnessNotes.push(...kept.checkpoints.map((w) => w.note));
       }
-      const report = await withServices(opts, (services, actor) => services.auditReading.verify(actor, witnessNotes));
+      const report = await withServices(opts, (services, actor) => services.auditReading.verify(actor, witnessNotes, { sinceCheckpoint: cmd.sinceCheckpoint }));
       print(opts, report, () =>
         [
           ...report.problems.map((p) => `PROBLEM  ${p.code}: ${p.message}`),
+          report.since
+            ? `entries ${report.from}..${report.size} checked against the signed checkpoint at size ${report.since.size} (verified ${report.since.mode} at ${report.since.verifiedAt}); entries before it were not re-read`
+            : `all ${count(report.size, 'entry', 'entries')} checked${cmd.sinceCheckpoint ? ' (no earlier verification was recorded)' : ''}`,
           `${count(report.size, 'entry', 'entries')}, root ${report.rootHash}`,
           report.latestCheckpoint === null
             ? 'no checkpoint signed yet: `callvault serve` signs one every minute while the log grows, or run `callvault audit checkpoint`'
@@ -111,6 +118,9 @@ export function register(program: Command, globals: () => GlobalOptions): void {
                 report.unsigned === 0 ? 'every entry is signed' : `${count(report.unsigned, 'entry', 'entries')} after it not signed yet`
               }`,
           ...(cmd.witness ? [`${count(report.witnessed, 'witnessed checkpoint')} checked`] : []),
+          ...(report.lastFull
+            ? [`the last full verification passed at ${report.lastFull.verifiedAt}, up to size ${report.lastFull.size}`]
+            : ['no full verification has passed yet']),
           report.ok ? 'the audit log verifies' : `the audit log does NOT verify: ${count(report.problems.length, 'problem')}`,
         ].join('\n'),
       );

@@ -1,7 +1,7 @@
 /**
  * The audit log for auditors, the same as `callvault audit …` (src/services/audit-reading.ts):
  * entries, the auditor's search, the latest checkpoint (signed on demand when the log has grown),
- * the verifier key, proofs, full verification and an export for a SIEM. And the patient's access
+ * the verifier key, proofs, full (or incremental) verification and an export for a SIEM. And the patient's access
  * log, for auditors and privacy officers (src/services/subject-rights.ts).
  */
 import type { FastifyInstance } from 'fastify';
@@ -97,6 +97,14 @@ const Proof = Type.Object({
   hashes: Type.Array(Type.String()),
 });
 
+/** a verification of the log that passed: the signed checkpoint it reached (src/audit/verifications.ts) */
+const Verification = Type.Object({
+  size: Type.Integer({ description: 'the size of the signed checkpoint reached' }),
+  mode: Type.Union([Type.Literal('full'), Type.Literal('incremental')]),
+  rootHash: Type.String({ description: "the checkpoint's root hash, base64" }),
+  verifiedAt: Type.String({ format: 'date-time' }),
+});
+
 const VerifyReport = Type.Object({
   ok: Type.Boolean(),
   size: Type.Integer(),
@@ -106,7 +114,27 @@ const VerifyReport = Type.Object({
   unsigned: Type.Integer({ description: 'entries no checkpoint covers yet' }),
   witnessed: Type.Integer(),
   problems: Type.Array(Type.Object({ code: Type.String(), message: Type.String(), index: Type.Optional(Type.Integer()), size: Type.Optional(Type.Integer()) })),
+  mode: Type.Union([Type.Literal('full'), Type.Literal('incremental')], {
+    description: 'full: every entry re-hashed; incremental: those after the signed checkpoint the last verification reached',
+  }),
+  from: Type.Integer({ description: 'the first entry re-hashed (0 when full)' }),
+  checked: Type.Integer({ description: 'entries re-hashed' }),
+  since: Type.Union([Verification, Type.Null()], { description: 'the verification an incremental one started from; null when full' }),
+  lastFull: Type.Union([Verification, Type.Null()], { description: 'the latest full verification that passed' }),
+  recorded: Type.Union([Verification, Type.Null()], { description: 'the checkpoint this verification reached, recorded when it passed' }),
 });
+
+const VerifyQuery = Type.Object(
+  {
+    sinceCheckpoint: Type.Optional(
+      Type.Boolean({
+        description:
+          'check only the entries after the signed checkpoint the last verification reached, by a consistency proof from it (in full when none is recorded). It does not re-read the entries before that checkpoint: docs/audit-log.md',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const ExportQuery = Type.Object(
   {
@@ -245,10 +273,12 @@ export async function registerAuditRoutes(api: FastifyInstance): Promise<void> {
       tags: ['audit'],
       operationId: 'verifyAuditLog',
       security: Security.session,
-      summary: 'Recompute the whole tree from the entries and check every stored checkpoint and every checkpoint the file witnesses kept',
+      summary:
+        'Recompute the whole tree from the entries and check every stored checkpoint and every checkpoint the file witnesses kept; with sinceCheckpoint, only the entries after the last verified checkpoint',
+      querystring: VerifyQuery,
       response: { 200: VerifyReport, ...errorResponses },
     },
-    handler: async (req) => auditReading.verify(requestActor(req)),
+    handler: async (req) => auditReading.verify(requestActor(req), undefined, { sinceCheckpoint: req.query.sinceCheckpoint }),
   });
 
   route.get('/audit/export', {

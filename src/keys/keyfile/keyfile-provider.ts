@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { open, seal } from '../../util/aead.js';
-import { hpkeSuite, SUITE_NAME, toArrayBuffer, unwrapDataKey } from '../hpke.js';
+import { generateControllerKeyPair, Recipient, SUITE_NAME, unwrapDataKey } from '../hpke.js';
 import type { ControllerKey, KeyProvider } from '../key-provider.js';
 
 const KEYRING_FORMAT = 'callvault-keyring/v1';
@@ -54,7 +54,7 @@ export class KeyfileProvider implements KeyProvider {
   #file: KeyringFile;
   #kek: Buffer | null = null;
   #installationSecret: Buffer | null = null;
-  readonly #privateKeys = new Map<string, CryptoKeyPair>();
+  readonly #privateKeys = new Map<string, Recipient>();
 
   private constructor(
     readonly path: string,
@@ -120,7 +120,7 @@ export class KeyfileProvider implements KeyProvider {
     const secret = openOrInvalid(kek, this.#file.sealedInstallationSecret, Buffer.from('installation-secret', 'latin1'));
     // Opening every private key now means a substituted public key is caught at unlock.
     for (const entry of this.#file.keys) {
-      this.#privateKeys.set(entry.keyId, await importPair(entry, openOrInvalid(kek, entry.sealedPrivateKey, entryAad(entry))));
+      this.#privateKeys.set(entry.keyId, importPair(entry, openOrInvalid(kek, entry.sealedPrivateKey, entryAad(entry))));
     }
     this.#kek = kek;
     this.#installationSecret = secret;
@@ -128,10 +128,8 @@ export class KeyfileProvider implements KeyProvider {
 
   async generate(controllerId: string, scope?: string): Promise<ControllerKey> {
     const kek = this.#requireKek();
-    const suite = await hpkeSuite();
-    const pair = await suite.kem.generateKeyPair();
-    const publicKey = Buffer.from(await suite.kem.serializePublicKey(pair.publicKey));
-    const privateKey = Buffer.from(await suite.kem.serializePrivateKey(pair.privateKey));
+    const { privateKey, publicKey } = generateControllerKeyPair();
+    const recipient = new Recipient(privateKey, publicKey);
     const entry: Omit<KeyEntry, 'sealedPrivateKey'> = {
       keyId: randomUUID(),
       controllerId,
@@ -148,7 +146,7 @@ export class KeyfileProvider implements KeyProvider {
     const next: KeyringFile = { ...this.#file, keys: [...keys, sealed] };
     await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`);
     this.#file = next;
-    this.#privateKeys.set(entry.keyId, pair);
+    this.#privateKeys.set(entry.keyId, recipient);
     return publicPart(sealed);
   }
 
@@ -171,9 +169,9 @@ export class KeyfileProvider implements KeyProvider {
 
   async unwrap(keyId: string, wrapped: Buffer, info: Buffer): Promise<Buffer> {
     this.#requireKek();
-    const pair = this.#privateKeys.get(keyId);
-    if (!pair) throw new CallvaultError(ErrorCodes.KEY_NOT_FOUND, `key ${keyId} is not in this keyring`);
-    return unwrapDataKey(pair, wrapped, info);
+    const recipient = this.#privateKeys.get(keyId);
+    if (!recipient) throw new CallvaultError(ErrorCodes.KEY_NOT_FOUND, `key ${keyId} is not in this keyring`);
+    return unwrapDataKey(recipient, wrapped, info);
   }
 
   derivedSecret(purpose: string): Buffer {
@@ -260,14 +258,12 @@ function openOrInvalid(key: Buffer, sealedB64: string, aad: Buffer): Buffer {
   }
 }
 
-async function importPair(entry: KeyEntry, privateKey: Buffer): Promise<CryptoKeyPair> {
+/** the private key, which must give the public key stored beside it */
+function importPair(entry: KeyEntry, privateKey: Buffer): Recipient {
   try {
-    const suite = await hpkeSuite();
-    const pair = {
-      privateKey: await suite.kem.deserializePrivateKey(toArrayBuffer(privateKey)),
-      publicKey: await suite.kem.deserializePublicKey(toArrayBuffer(Buffer.from(entry.publicKey, 'base64'))),
-    };
-    return pair;
+    return new Recipient(privateKey, Buffer.from(entry.publicKey, 'base64'));
+  } catch {
+    throw new CallvaultError(ErrorCodes.KEYRING_INVALID, 'a keyring entry does not authenticate: the keyring was altered or damaged');
   } finally {
     privateKey.fill(0);
   }

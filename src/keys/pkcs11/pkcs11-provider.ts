@@ -20,7 +20,7 @@ import type { Handle } from 'pkcs11js';
 import { CallvaultError, ErrorCodes, decryptionFailed } from '../../errors.js';
 import { SUITE_NAME } from '../hpke.js';
 import type { ControllerKey, KeyProvider } from '../key-provider.js';
-import { isP256Point, N_ENC, N_T, openBaseWithDh } from './hpke-open.js';
+import { isP256Point, N_ENC, N_T, openBaseWithDh } from '../rfc9180.js';
 import {
   acquireModule,
   ckr,

@@ -137,18 +137,18 @@ function VerificationSection() {
   const { t: tc } = useTranslation();
   const [result, setResult] = useState<Verification | null>(null);
   const [checkedAt, setCheckedAt] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [busy, setBusy] = useState<'full' | 'since' | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [noteError, setNoteError] = useState<ApiError | null>(null);
   const [key, setKey] = useState<string | null>(null);
 
   // the checkpoint first, then the verification: the verification then covers the checkpoint
-  // shown (it checks every stored one) and the entries after it, which reading the page added
-  // too, so the figures are of one moment and add up (the checkpoint's size + those since = the
-  // entries recomputed)
-  const run = useCallback(async () => {
-    setBusy(true);
+  // shown and the entries after it, which reading the page added too, so the figures are of one
+  // moment and add up. The page opens with the entries since the last verified checkpoint (time
+  // grows with those alone); the whole log is one click away.
+  const run = useCallback(async (full: boolean) => {
+    setBusy(full ? 'full' : 'since');
     setError(null);
     const cp = await api.GET('/api/v1/audit/checkpoint', { parseAs: 'text' });
     if (typeof cp.data === 'string') {
@@ -158,8 +158,8 @@ function VerificationSection() {
       setNote(null);
       setNoteError(errorOf(cp.error));
     }
-    const { data, error: failure } = await api.GET('/api/v1/audit/verify');
-    setBusy(false);
+    const { data, error: failure } = await api.GET('/api/v1/audit/verify', { params: { query: full ? {} : { sinceCheckpoint: true } } });
+    setBusy(null);
     if (!data) {
       setResult(null);
       setError(errorOf(failure));
@@ -170,7 +170,7 @@ function VerificationSection() {
   }, []);
 
   useEffect(() => {
-    void run();
+    void run(false);
   }, [run]);
 
   async function loadKey() {
@@ -190,25 +190,40 @@ function VerificationSection() {
     <>
       <div className="page-head">
         <h2 id="audit-verify">{t('verify.heading')}</h2>
-        <button type="button" className="primary" onClick={() => void run()} disabled={busy}>
+        <button type="button" className="primary" onClick={() => void run(false)} disabled={busy !== null}>
           {t('verify.now')}
+        </button>
+        <button type="button" onClick={() => void run(true)} disabled={busy !== null}>
+          {t('verify.full')}
         </button>
       </div>
       <ErrorText error={error} />
-      <div aria-live="polite" aria-busy={busy}>
+      <div aria-live="polite" aria-busy={busy !== null}>
         {busy ? (
-          <p className="verify-result pending">{t('verify.busy')}</p>
+          <p className="verify-result pending">{busy === 'full' ? t('verify.busy') : t('verify.busySince')}</p>
         ) : result ? (
           <div className={ok ? 'verify-result ok' : 'verify-result bad'}>
             <p className="verdict">
               <span aria-hidden="true">{ok ? '✔' : '✖'}</span> {ok ? t('verify.ok') : t('verify.failed')}
             </p>
             <p>
-              {ok
-                ? t('verify.okDetail', { size: result.size ?? 0, checkpoints: result.checkpoints ?? 0, witnessed: result.witnessed ?? 0 })
-                : t('verify.failedDetail', { count: problems.length, size: result.size ?? 0 })}
+              {!ok
+                ? t('verify.failedDetail', { count: problems.length, size: result.size ?? 0 })
+                : result.since
+                  ? t('verify.okDetailSince', {
+                      checked: result.checked ?? 0,
+                      from: result.from ?? 0,
+                      since: result.since.size,
+                      when: dateTime(result.since.verifiedAt),
+                      size: result.size ?? 0,
+                      checkpoints: result.checkpoints ?? 0,
+                      witnessed: result.witnessed ?? 0,
+                    })
+                  : t('verify.okDetail', { size: result.size ?? 0, checkpoints: result.checkpoints ?? 0, witnessed: result.witnessed ?? 0 })}
             </p>
             {since !== null && <p data-testid="verify-covers">{t('verify.covers', { count: since, signed })}</p>}
+            {result.since && <p className="hint">{t('verify.sinceLimit', { since: result.since.size })}</p>}
+            <p className="hint">{result.lastFull ? t('verify.lastFull', { when: dateTime(result.lastFull.verifiedAt), size: result.lastFull.size }) : t('verify.neverFull')}</p>
             {/* a checkpoint signed meanwhile by another server leaves fewer unsigned than the one shown */}
             {(result.unsigned ?? 0) > 0 && result.unsigned !== since && <p className="hint">{t('verify.unsigned', { count: result.unsigned })}</p>}
             <p className="hint">
@@ -217,7 +232,7 @@ function VerificationSection() {
           </div>
         ) : null}
       </div>
-      {!busy && problems.length > 0 && (
+      {busy === null && problems.length > 0 && (
         <>
           <h3>{t('verify.problems')}</h3>
           <div className="table-scroll">

@@ -177,7 +177,7 @@ export interface paths {
     get: operations["getAuditProof"];
   };
   "/api/v1/audit/verify": {
-    /** Recompute the whole tree from the entries and check every stored checkpoint and every checkpoint the file witnesses kept */
+    /** Recompute the whole tree from the entries and check every stored checkpoint and every checkpoint the file witnesses kept; with sinceCheckpoint, only the entries after the last verified checkpoint */
     get: operations["verifyAuditLog"];
   };
   "/api/v1/audit/export": {
@@ -4984,8 +4984,14 @@ export interface operations {
       };
     };
   };
-  /** Recompute the whole tree from the entries and check every stored checkpoint and every checkpoint the file witnesses kept */
+  /** Recompute the whole tree from the entries and check every stored checkpoint and every checkpoint the file witnesses kept; with sinceCheckpoint, only the entries after the last verified checkpoint */
   verifyAuditLog: {
+    parameters: {
+      query?: {
+        /** @description check only the entries after the signed checkpoint the last verification reached, by a consistency proof from it (in full when none is recorded). It does not re-read the entries before that checkpoint: docs/audit-log.md */
+        sinceCheckpoint?: boolean;
+      };
+    };
     responses: {
       /** @description Default Response */
       200: {
@@ -5006,6 +5012,42 @@ export interface operations {
                 index?: number;
                 size?: number;
               }[];
+            /** @description full: every entry re-hashed; incremental: those after the signed checkpoint the last verification reached */
+            mode: "full" | "incremental";
+            /** @description the first entry re-hashed (0 when full) */
+            from: number;
+            /** @description entries re-hashed */
+            checked: number;
+            /** @description the verification an incremental one started from; null when full */
+            since: ({
+              /** @description the size of the signed checkpoint reached */
+              size: number;
+              mode: "full" | "incremental";
+              /** @description the checkpoint's root hash, base64 */
+              rootHash: string;
+              /** Format: date-time */
+              verifiedAt: string;
+            }) | null;
+            /** @description the latest full verification that passed */
+            lastFull: ({
+              /** @description the size of the signed checkpoint reached */
+              size: number;
+              mode: "full" | "incremental";
+              /** @description the checkpoint's root hash, base64 */
+              rootHash: string;
+              /** Format: date-time */
+              verifiedAt: string;
+            }) | null;
+            /** @description the checkpoint this verification reached, recorded when it passed */
+            recorded: ({
+              /** @description the size of the signed checkpoint reached */
+              size: number;
+              mode: "full" | "incremental";
+              /** @description the checkpoint's root hash, base64 */
+              rootHash: string;
+              /** Format: date-time */
+              verifiedAt: string;
+            }) | null;
           };
         };
       };
