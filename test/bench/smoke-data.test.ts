@@ -1,6 +1,6 @@
 /**
  * A smoke round of the benchmarks that run in process against a vault's database or a server:
- * playback, audit, pii, scale and retention (bench/; test/bench/smoke.ts says what is checked;
+ * playback, pii, scale and retention (bench/; test/bench/smoke.ts says what is checked;
  * the breach and insiders benchmarks have smoke tests of their own, and retention's runs on both
  * databases are test/retention/retention-bench.test.ts).
  * The full sizes are `npm run bench -- NAME`.
@@ -8,7 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { playbackBenchmark } from '../../bench/playback.js';
-import { auditBenchmark } from '../../bench/audit.js';
 import { piiBenchmark } from '../../bench/pii.js';
 import { scaleBenchmark } from '../../bench/scale.js';
 import { retentionBenchmark } from '../../bench/retention.js';
@@ -35,16 +34,7 @@ test('bench playback: a nurse plays the redacted rendition of a call beside ngin
   assert.ok(r.notes.some((n) => n.includes('redacted rendition')));
 });
 
-test('bench audit: appends on SQLite and PostgreSQL, verify against sha256sum', async () => {
-  const r = await smoke(auditBenchmark, { BENCH_AUDIT_APPENDS: '50', BENCH_AUDIT_ENTRIES: '2000' });
-  for (const db of ['SQLite', 'PostgreSQL']) {
-    row(r, `${db}: vault.audit.append, sequential`);
-    row(r, `${db}: autocommitted INSERT, sequential`);
-  }
-  row(r, 'callvault audit verify (2,000 entries)');
-  row(r, 'sha256sum');
-  ratios(r, 3);
-});
+// the audit benchmark's smoke round is test/bench/audit-smoke.test.ts
 
 test('bench pii: quality on the labelled sets, speed, and the redaction of one spoken call', async () => {
   const r = await smoke(piiBenchmark, { BENCH_PII_MB: '0.1', BENCH_PII_CALLS: '1' });
