@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { link, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { Writable } from 'node:stream';
 import { InvalidArgumentError } from 'commander';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import type { AuditActor } from '../audit/audit-log.js';
@@ -15,6 +14,7 @@ import { redactionOptionsFrom } from '../redaction/options.js';
 import type { Vault, VaultEnvironment } from '../vault.js';
 import { operatorActor, type Actor } from '../services/actor.js';
 import type { Services } from '../services/index.js';
+export { outputGone, watchOutput, write } from './output.js';
 import { scrubbedFilter } from '../redaction/transcript.js';
 
 export interface GlobalOptions {
@@ -257,49 +257,6 @@ export function shownPath(path: string): string {
 }
 
 /** the error standard output failed with (EPIPE: its reader has gone), once it has */
-let stdoutGone: Error | undefined;
-
-/**
- * Takes the errors of standard output and standard error, so that a reader that has gone
- * (`callvault audit tail | head -5`) is no crash with a stack trace. Standard output stays
- * "writable" after an EPIPE (it is never destroyed): the error is kept here for `write` to stop
- * on and for main to recognise.
- */
-export function watchOutput(): void {
-  process.stdout.on('error', (err: Error) => {
-    stdoutGone ??= err;
-  });
-  process.stderr.on('error', () => {});
-}
-
-/** `err` is standard output's own failure, or came after it: the command's output has nowhere to go */
-export function outputGone(err: unknown): boolean {
-  if (!stdoutGone) return false;
-  const code = (err as NodeJS.ErrnoException)?.code;
-  return err === stdoutGone || code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
-}
-
-/**
- * Writes `text` to `out`, waiting when its buffer is full. On a stream that has failed or closed
- * (a reader like `head` that has exited: EPIPE) it throws that error, which main treats as the
- * end of the output, instead of waiting for a 'drain' that never comes.
- */
-export async function write(out: Writable, text: string): Promise<void> {
-  if (out === process.stdout && stdoutGone) throw stdoutGone;
-  if (out.errored) throw out.errored;
-  if (out.destroyed) throw Object.assign(new Error('the output is closed'), { code: 'EPIPE' });
-  if (out.write(text)) return;
-  await new Promise<void>((resolve, reject) => {
-    const done = (err?: Error) => {
-      out.off('drain', onDrain).off('error', done).off('close', onClose);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onDrain = () => done();
-    const onClose = () => done(out.errored ?? Object.assign(new Error('the output is closed'), { code: 'EPIPE' }));
-    out.once('drain', onDrain).once('error', done).once('close', onClose);
-  });
-}
 
 /**
  * Writes what `chunks` gives to a temporary file beside `out`, made for this user only, and

@@ -5,7 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { CallvaultError, ErrorCodes, isCallvaultError, unavailableError } from '../errors.js';
 import { forgetSecretsInEnvironment, loadConfig, type Config } from '../config.js';
-import { outputGone, watchOutput, type GlobalOptions } from './io.js';
+import type { GlobalOptions } from './io.js';
+import { outputGone, watchOutput } from './output.js';
 /** what a command module exports: it adds its commands to the program */
 interface CommandModule {
   register(program: Command, globals: () => GlobalOptions): void;

@@ -9,11 +9,16 @@ import type { Database, DestroyedIdentifiersTable, RecordingRenditionsTable, Rec
 import type { IdentifierKind } from '../identifiers/blind-index.js';
 import { keepSubjectLinks } from '../recordings/destroyed.js';
 import { GroupCommit } from '../util/group-commit.js';
-import type { SqliteWriter } from './sqlite-writer.js';
 
 export type RecordingRow = Selectable<RecordingsTable>;
 export type NewRecording = Omit<Insertable<RecordingsTable>, 'state' | 'indexed'>;
 export type RenditionRow = Selectable<RecordingRenditionsTable>;
+
+/** the writes a writer thread does for this repository (src/db/sqlite-writer.ts) */
+export interface RecordingWriter {
+  insertPending(rows: NewRecording[]): Promise<void>;
+  markStored(ids: string[]): Promise<boolean[]>;
+}
 
 /** what examining a recording's transcript for identifiers came to (src/redaction) */
 export interface RedactionRecord {
@@ -85,7 +90,7 @@ export class RecordingsRepository {
   constructor(
     private readonly db: Kysely<Database>,
     /** the SQLite writer thread, when this process started one (src/db/sqlite-writer.ts) */
-    private readonly writer: () => SqliteWriter | undefined = () => undefined,
+    private readonly writer: () => RecordingWriter | undefined = () => undefined,
   ) {}
 
   /** A pending row reserves the id and the content hash while the object is written. */

@@ -108,19 +108,26 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       print(opts, report, () =>
         [
           ...report.problems.map((p) => `PROBLEM  ${p.code}: ${p.message}`),
-          report.since
-            ? `entries ${report.from}..${report.size} checked against the signed checkpoint at size ${report.since.size} (verified ${report.since.mode} at ${report.since.verifiedAt}); entries before it were not re-read`
-            : `all ${count(report.size, 'entry', 'entries')} checked${cmd.sinceCheckpoint ? ' (no earlier verification was recorded)' : ''}`,
           `${count(report.size, 'entry', 'entries')}, root ${report.rootHash}`,
+          ...(report.since
+            ? [
+                `entries ${report.from}..${report.size} checked against the signed checkpoint at size ${report.since.size} (verified ${report.since.mode} at ${report.since.verifiedAt}); entries before it were not re-read`,
+              ]
+            : cmd.sinceCheckpoint
+              ? ['every entry checked: no earlier verification up to a signed checkpoint was recorded']
+              : []),
           report.latestCheckpoint === null
             ? 'no checkpoint signed yet: `callvault serve` signs one every minute while the log grows, or run `callvault audit checkpoint`'
             : `${count(report.checkpoints, 'checkpoint')} checked, the latest at size ${report.latestCheckpoint}; ${
                 report.unsigned === 0 ? 'every entry is signed' : `${count(report.unsigned, 'entry', 'entries')} after it not signed yet`
               }`,
           ...(cmd.witness ? [`${count(report.witnessed, 'witnessed checkpoint')} checked`] : []),
-          ...(report.lastFull
-            ? [`the last full verification passed at ${report.lastFull.verifiedAt}, up to size ${report.lastFull.size}`]
-            : ['no full verification has passed yet']),
+          // a verification is recorded up to a signed checkpoint: without one there is nothing to tell
+          ...(report.latestCheckpoint === null
+            ? []
+            : report.lastFull
+              ? [`the last full verification passed at ${report.lastFull.verifiedAt}, up to size ${report.lastFull.size}`]
+              : ['no full verification has passed yet']),
           report.ok ? 'the audit log verifies' : `the audit log does NOT verify: ${count(report.problems.length, 'problem')}`,
         ].join('\n'),
       );
