@@ -19,7 +19,8 @@ it('serve on a port another program holds: CV_USAGE, exit 2, one line', async ()
     const port = String((busy.address() as { port: number }).port);
     const r = await cli(['--data', dir, 'serve', '--insecure-http', '--host', '127.0.0.1', '--port', port, '--json']);
     assert.equal(r.code, 2, r.stderr);
-    assert.deepEqual(r.json, { error: { code: 'CV_USAGE', message: 'the address and port are in use by another program' } });
+    // checked before the vault is opened (src/cli/commands/serve.ts assertPortFree)
+    assert.deepEqual(r.json, { error: { code: 'CV_USAGE', message: `port ${port} is in use; try --port N with a free port` } });
     assert.equal(
       r.stderr
         .trim()
