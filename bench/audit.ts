@@ -57,6 +57,7 @@ import { HASH_SIZE, leafHash, TreeBuilder } from '../src/audit/merkle.js';
 import { BATCH as VERIFY_BATCH, PARALLEL_MIN, verifyAndRecord, workerCount } from '../src/audit/verify.js';
 import { AuditTree, SUBTREE_SIZE } from '../src/audit/tree.js';
 import { recordVerification } from '../src/audit/verifications.js';
+import { sqliteRowReader } from '../src/audit/verify-rows.js';
 import type { Database } from '../src/db/schema.js';
 import {
   BENCH_PASSPHRASE,
@@ -558,7 +559,12 @@ async function verifyPart(scratchDir: string, total: number, incremental: number
       // a fresh tree, as a new process has: AuditTree keeps the subtree hashes it has read
       const signer = await vault.auditSigner();
       const t = nowSeconds();
-      const report = await verifyAndRecord(db, new AuditTree(db), { verifier: signer.verifier, origin: signer.name }, [], { url: vault.database.url, sinceCheckpoint: true });
+      const readRows = vault.database.sqlite ? sqliteRowReader(vault.database.sqlite) : undefined;
+      const report = await verifyAndRecord(db, new AuditTree(db), { verifier: signer.verifier, origin: signer.name }, [], {
+        url: vault.database.url,
+        readRows,
+        sinceCheckpoint: true,
+      });
       const s = nowSeconds() - t;
       if (!report.ok || report.mode !== 'incremental' || report.from !== sinceSize || report.checked !== incremental || report.size !== total)
         throw new Error(`the incremental verification said ok=${report.ok} mode=${report.mode} from=${report.from} checked=${report.checked}`);
@@ -641,7 +647,11 @@ async function verifyPart(scratchDir: string, total: number, incremental: number
         note: 'node start, open the vault, the checkpoint list; included above',
       },
       inProc('verifyAuditLog', `verifyAuditLog in this process, ${workers} workers`, 'as the CLI runs it: worker threads read and check the entries, this thread builds the tree'),
-      inProc('1 thread', 'verifyAuditLog in this process, 1 thread', `workers: 0, the path of logs under ${fmt(PARALLEL_MIN, 0)} entries (Kysely reads)`),
+      inProc(
+        '1 thread',
+        'verifyAuditLog in this process, 1 thread',
+        `workers: 0, the path of logs under ${fmt(PARALLEL_MIN, 0)} entries (rows read from better-sqlite3 as arrays)`,
+      ),
       {
         label: `incremental verify of the last ${fmt(incremental, 0)}, in this process`,
         value: m('since'),

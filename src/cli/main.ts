@@ -15,8 +15,9 @@ interface CommandModule {
 /**
  * Every command module, in the order `--help` lists them, with the top-level commands each adds.
  * A run loads only the module of the command it names: loading all of them (and through them the
- * S3 SDK, the HTTP server, the PDF and ZIP writers…) cost most of a second on every command. A
- * run that names none (`--help`, a typo) loads all, so commander can list or suggest them.
+ * S3 SDK, the HTTP server, the metrics, OpenID and ZIP libraries) cost most of a second on every
+ * command. A run that names none (`--help`, a typo) loads all, so commander can list or suggest
+ * them.
  * test/cli/registry.test.ts checks that the names here are the ones each module registers.
  */
 export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => Promise<CommandModule> }[] = [
