@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
-import type { AuditRow } from '../audit/storage/audit-store.js';
+import { preparedAuditAppend } from '../audit/storage/sqlite-append.js';
 import type { WriterReply, WriterRequest } from './sqlite-writer.js';
 
 const db = new SQLite((workerData as { file: string }).file);
@@ -13,17 +13,7 @@ db.pragma('foreign_keys = ON');
 db.pragma('busy_timeout = 10000');
 db.pragma('secure_delete = ON');
 
-const bump = db.prepare('UPDATE audit_head SET size = size + ? WHERE id = 1 RETURNING size');
-const insertEntry = db.prepare(
-  'INSERT INTO audit_entries (seq, entry, leaf_hash, recording_id, identifier_hash, time, action, outcome, actor_id, actor_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-);
-const appendAudit = db.transaction((rows: AuditRow[]) => {
-  const first = Number((bump.get(rows.length) as { size: number }).size) - rows.length;
-  return rows.map((row, i) => {
-    insertEntry.run(first + i, row.entry, row.leaf_hash, row.recording_id, row.identifier_hash, row.time, row.action, row.outcome, row.actor_id, row.actor_name);
-    return first + i;
-  });
-});
+const appendAudit = preparedAuditAppend(db);
 
 /** one statement per set of columns given: rows leave out what takes the column's default */
 const inserts = new Map<string, SQLite.Statement>();
@@ -47,7 +37,7 @@ const markStored = db.transaction((ids: string[]) => ids.map((id) => stored.run(
 function handle(request: WriterRequest): unknown {
   switch (request.op) {
     case 'audit':
-      return appendAudit.immediate(request.rows);
+      return appendAudit(request.rows);
     case 'insert-pending':
       insertPending.immediate(request.rows as unknown as Record<string, unknown>[]);
       return undefined;

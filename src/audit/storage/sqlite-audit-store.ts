@@ -11,6 +11,7 @@ import type { Database } from '../../db/schema.js';
 import type { AuditRow } from './audit-store.js';
 import type { SqliteWriter } from '../../db/sqlite-writer.js';
 import { SqlAuditStore } from './sql-audit-store.js';
+import { preparedAuditAppend } from './sqlite-append.js';
 
 export class SqliteAuditStore extends SqlAuditStore {
   private readonly appendPrepared: (rows: AuditRow[]) => number[];
@@ -23,18 +24,7 @@ export class SqliteAuditStore extends SqlAuditStore {
     private readonly writer: () => SqliteWriter | undefined = () => undefined,
   ) {
     super(db);
-    const bump = sqlite.prepare('UPDATE audit_head SET size = size + ? WHERE id = 1 RETURNING size');
-    const insert = sqlite.prepare(
-      'INSERT INTO audit_entries (seq, entry, leaf_hash, recording_id, identifier_hash, time, action, outcome, actor_id, actor_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    const append = sqlite.transaction((rows: AuditRow[]) => {
-      const first = Number((bump.get(rows.length) as { size: number }).size) - rows.length;
-      return rows.map((row, i) => {
-        insert.run(first + i, row.entry, row.leaf_hash, row.recording_id, row.identifier_hash, row.time, row.action, row.outcome, row.actor_id, row.actor_name);
-        return first + i;
-      });
-    });
-    this.appendPrepared = (rows) => append.immediate(rows);
+    this.appendPrepared = preparedAuditAppend(sqlite);
     const touch = sqlite.prepare('UPDATE audit_head SET size = size WHERE id = 1');
     const probe = sqlite.transaction(() => touch.run());
     this.touchPrepared = () => probe.immediate();
