@@ -73,6 +73,7 @@ import {
   type BenchResult,
   type Ratio,
   type Row,
+  envInt,
 } from './common.js';
 
 const APPEND_TARGET = 0.5;
@@ -84,14 +85,6 @@ const CHECKPOINT_EVERY = 100_000;
 const FILL_TRANSACTION = 50_000;
 const WARMUP_APPENDS = 50;
 const KDF = { memoryKiB: 8192, iterations: 1, parallelism: 1 };
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
 
 async function createVault(dir: string, databaseUrl?: string): Promise<Vault> {
   return Vault.create(dir, { passphrase: BENCH_PASSPHRASE, controllerId: 'region-a', controllerName: 'Region A', kdf: KDF }, { databaseUrl });

@@ -94,6 +94,15 @@ export function run(cmd: string, args: string[], options: SpawnOptions = {}): Pr
 }
 
 /** The environment without the passphrase: `import` must work (and be measured) without it. */
+/** a positive integer from the environment (a benchmark's size), or the fallback */
+export function envInt(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  return n;
+}
+
 export function envWithoutPassphrase(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.CALLVAULT_PASSPHRASE;

@@ -19,17 +19,9 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EncryptStream, encryptBuffer } from '../src/container/encrypt.js';
 import { bufferSource, decryptBuffer, openRecording } from '../src/container/decrypt.js';
-import { fmt, median, nowSeconds, run, type Benchmark, type BenchOptions, type BenchResult } from './common.js';
+import { fmt, median, nowSeconds, run, type Benchmark, type BenchOptions, type BenchResult, envInt } from './common.js';
 
 const CHUNK = 256 * 1024;
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
 
 /** BENCH_CONTAINER_MIB (default 64) and BENCH_CONTAINER_SECONDS (default 3, per contender and round), read by run: smaller for a smoke round */
 let BUFFER_BYTES = 64 * 1024 * 1024;

@@ -14,20 +14,12 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CLI, countReport, envWithoutPassphrase, fmt, initDataDir, makeScratch, median, run, type Benchmark, type BenchOptions, type BenchResult } from './common.js';
+import { CLI, countReport, envWithoutPassphrase, fmt, initDataDir, makeScratch, median, run, type Benchmark, type BenchOptions, type BenchResult, envInt } from './common.js';
 
 const TARGET = 3;
 
 type Contender = 'node -e 0' | 'import (empty)' | '--help';
 const CONTENDERS: Contender[] = ['node -e 0', 'import (empty)', '--help'];
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
 
 export const startupBenchmark: Benchmark = {
   name: 'startup',
