@@ -13,7 +13,7 @@ import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import { audioSignature } from '../audio/signature.js';
 import { probeSource, type AudioInfo } from '../audio/probe.js';
 import { detectIdentifiers, type Detection, type IdentifierType } from '../pii/detector.js';
-import { LABELS, redactText } from '../redaction/transcript.js';
+import { LABELS } from '../redaction/transcript.js';
 import { identifiersInName, identifiersInTags } from '../identifiers/in-files.js';
 import { parseBlobUrl } from '../storage/blob-url.js';
 
@@ -107,7 +107,7 @@ export class ArchiveScanner {
     try {
       info = await lstat(root);
     } catch (err) {
-      throw new CallvaultError(ErrorCodes.USAGE, `cannot read ${JSON.stringify(redactText(root))} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new CallvaultError(ErrorCodes.USAGE, `cannot read ${JSON.stringify(maskPath(root))} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
     if (info.isDirectory()) await this.walk(root, root);
     else await this.schedule(() => this.file(root, root));
