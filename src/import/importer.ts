@@ -14,6 +14,7 @@ import type { StoreResult } from '../recordings/store.js';
 import { cleanAttempts } from '../recordings/attempts.js';
 import { plaintextSha256 } from '../recordings/read.js';
 import type { RedactionState } from '../db/schema.js';
+import type { RecordingRow } from '../db/recordings-repository.js';
 import type { Vault } from '../vault.js';
 import { parseSidecar, readCsvMetadata, readJsonSidecar, type Sidecar } from './sidecar.js';
 import { fileIdentity, ImportJournal } from './journal.js';
@@ -168,7 +169,8 @@ async function importOne(
   const journaled = await at?.journal.storedAs(at.index, controllerId);
   if (journaled) {
     options.onBytes?.(c.size);
-    return { kind: 'skipped', reason: `already stored as ${journaled} (unchanged since: not read again)` };
+    const stored = c.transcript ? await vault.recordings.get(journaled) : undefined;
+    return { kind: 'skipped', reason: `already stored as ${journaled} (unchanged since: not read again)${transcriptHint(c, stored)}` };
   }
   const audio: AudioInfo = await probeAudio(c.path);
   // A file the size of one already stored is hashed first, so a resumed run skips it without
@@ -181,9 +183,7 @@ async function importOne(
       at?.journal.record(at.index, controllerId, existing.id);
       options.onBytes?.(c.size);
       if (options.shredSource) await shred(vault, c, existing.id, sha256);
-      // a transcript put beside a call after it was imported is not taken by a second import
-      const attach = c.transcript && !existing.sealed_transcript ? `; its transcript is not added by an import: callvault transcripts add ${existing.id} FILE` : '';
-      return { kind: 'skipped', reason: `already stored as ${existing.id}${attach}` };
+      return { kind: 'skipped', reason: `already stored as ${existing.id}${transcriptHint(c, existing)}` };
     }
   }
   const result = await options.store({
@@ -283,4 +283,9 @@ function failureReason(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code === 'ENOSPC' || code === 'SQLITE_FULL') return 'the disk is full: nothing was stored';
   return typeof code === 'string' ? `could not be read or stored (${code})` : 'could not be read or stored';
+}
+
+/** a transcript put beside a call after it was imported is not taken by a second import: say how to attach it */
+function transcriptHint(c: Candidate, stored: Pick<RecordingRow, 'id' | 'sealed_transcript'> | undefined): string {
+  return c.transcript && stored && !stored.sealed_transcript ? `; its transcript is not added by an import: callvault transcripts add ${stored.id} FILE` : '';
 }
