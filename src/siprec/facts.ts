@@ -7,6 +7,7 @@ import sdpTransform from 'sdp-transform';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import { detectIdentifiers } from '../pii/detector.js';
 import { normalizePhone } from '../identifiers/normalize.js';
+import { offsetAt } from '../audit/review.js';
 import type { CallFacts, CallMapping, RecordingSessionMetadata, SiprecParticipant } from './types.js';
 
 function invalid(message: string): CallvaultError {
@@ -72,18 +73,26 @@ export function participantPhone(p: SiprecParticipant): string | undefined {
   return undefined;
 }
 
-/** ISO 8601 in UTC; a time without a zone (Oracle's draft form) is read as UTC, `+0100` as `+01:00` (OpenSIPS) */
-export function metadataTime(value: string | undefined): string | undefined {
+/**
+ * ISO 8601 in UTC. A time without a zone (Oracle's draft form writes the SBC's local time) is read
+ * in `timeZone` (the SBC's, from its rule in config.json; UTC when none is set); `+0100` is read as
+ * `+01:00` (OpenSIPS writes strftime's %z).
+ */
+export function metadataTime(value: string | undefined, timeZone?: string): string | undefined {
   if (!value) return undefined;
-  let v = value.trim().replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-  if (/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(v)) v += 'Z';
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+  const v = value.trim().replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+  const zoneless = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(v);
+  const t = Date.parse(zoneless ? `${v}Z` : v);
+  if (Number.isNaN(t)) return undefined;
+  if (!zoneless || !timeZone) return new Date(t).toISOString();
+  // the instant whose local time in the zone is t: the offset at t, corrected once across a change of offset
+  const first = t - offsetAt(t, timeZone);
+  return new Date(t - offsetAt(first, timeZone)).toISOString();
 }
 
-function earliest(values: (string | undefined)[]): string | undefined {
+function earliest(values: (string | undefined)[], timeZone: string | undefined): string | undefined {
   return values
-    .map(metadataTime)
+    .map((v) => metadataTime(v, timeZone))
     .filter((v): v is string => v !== undefined)
     .sort()[0];
 }
@@ -154,10 +163,12 @@ export function callFacts(metadata: RecordingSessionMetadata | undefined, sdp: s
   else if (callerPhone && callee && !calleePhone) facts.direction = 'inbound';
   else if (!callerPhone && caller && calleePhone) facts.direction = 'outbound';
 
-  const startedAt =
-    earliest(metadata.sessions.map((s) => s.startTime)) ?? earliest(metadata.associations.map((a) => a.associateTime)) ?? earliest(metadata.groups.map((g) => g.associateTime));
+  // a session's start; else (OpenSIPS sends none) the first association of a participant, then of the group
+  const zone = mapping?.timeZone;
+  const times = [metadata.sessions.map((s) => s.startTime), metadata.associations.map((a) => a.associateTime), metadata.groups.map((g) => g.associateTime)];
+  const startedAt = times.map((t) => earliest(t, zone)).find((t) => t !== undefined);
   if (startedAt) facts.startedAt = startedAt;
-  const stops = metadata.sessions.map((s) => metadataTime(s.stopTime));
+  const stops = metadata.sessions.map((s) => metadataTime(s.stopTime, zone));
   if (stops.length > 0 && stops.every((s) => s !== undefined)) facts.endedAt = (stops as string[]).sort().at(-1)!;
   return facts;
 }

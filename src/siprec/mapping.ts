@@ -21,6 +21,8 @@ export interface SbcRule {
   agentFrom?: 'participant-aor' | `extension:${string}`;
   /** a regular expression; its first group (else the whole match) is the agent id */
   agentPattern?: string;
+  /** the IANA zone of the times the SBC writes without a zone (Oracle's draft form); absent, UTC */
+  timeZone?: string;
 }
 
 export interface SiprecConfig {
@@ -100,6 +102,14 @@ export function parseSiprecConfig(raw: unknown): SiprecMapping {
         throw badConfig(`${path}.agentPattern`, 'is not a valid regular expression');
       }
     }
+    if (e.timeZone !== undefined) {
+      if (!isText(e.timeZone)) throw badConfig(`${path}.timeZone`, 'is an IANA time zone such as Europe/Stockholm');
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: e.timeZone });
+      } catch {
+        throw badConfig(`${path}.timeZone`, 'is an IANA time zone such as Europe/Stockholm');
+      }
+    }
     const rule: SbcRule = {
       name: e.name,
       match: { ...(isText(match.cn) && { cn: match.cn }), ...(isText(match.san) && { san: match.san }), ...(isText(match.address) && { address: match.address }) },
@@ -107,6 +117,7 @@ export function parseSiprecConfig(raw: unknown): SiprecMapping {
       ...(isText(e.region) && { region: e.region }),
       ...(agentFrom !== undefined && { agentFrom: agentFrom as SbcRule['agentFrom'] }),
       ...(isText(e.agentPattern) && { agentPattern: e.agentPattern }),
+      ...(isText(e.timeZone) && { timeZone: e.timeZone }),
     };
     return { rule, ...(rule.match.address && { addresses: addressBlock(rule.match.address, path) }), ...(pattern && { pattern }) };
   });
@@ -175,6 +186,7 @@ export function mapCall(mapping: SiprecMapping, sbc: SbcIdentity, metadata: Reco
     sbc: rule.name,
     controller: rule.controller,
     ...(rule.region !== undefined && { region: rule.region }),
+    ...(rule.timeZone !== undefined && { timeZone: rule.timeZone }),
     ...(agent && { agent: agent.agent }),
     ...(agent?.participantId !== undefined && { agentParticipantId: agent.participantId }),
   };

@@ -86,6 +86,8 @@ export interface CallMapping {
   agent?: string;
   /** the participant the agent is, when the agent's id came from a participant's AOR */
   agentParticipantId?: string;
+  /** the IANA zone the SBC writes times without a zone in (absent: UTC) */
+  timeZone?: string;
 }
 
 /** what the recorder needs for one call, derived from metadata + SDP */

@@ -26,6 +26,7 @@ const CONFIG = JSON.parse(
         match: { cn: 'sbc1.region.example' },
         controller: 'region-stockholm',
         region: 'stockholm',
+        timeZone: 'Europe/Stockholm',
         agentFrom: 'participant-aor',
         agentPattern: '^sips?:(\\d{4})@cc\\.region\\.example$',
       },
@@ -83,10 +84,19 @@ test('the agent from a participant’s AOR gives the call’s direction: called 
   const mapping = parseSiprecConfig(CONFIG);
   const oracle = offer('vendors/oracle-acme.sip');
   const call = mapCall(mapping, tls('sbc1.region.example', '198.51.100.7'), oracle.metadata);
-  assert.deepEqual(call, { sbc: 'oracle-sthlm', controller: 'region-stockholm', region: 'stockholm', agent: '4201', agentParticipantId: 'EbccNyypRlFYXTm4iw8hxw==' });
+  assert.deepEqual(call, {
+    sbc: 'oracle-sthlm',
+    controller: 'region-stockholm',
+    region: 'stockholm',
+    timeZone: 'Europe/Stockholm',
+    agent: '4201',
+    agentParticipantId: 'EbccNyypRlFYXTm4iw8hxw==',
+  });
   const facts = callFacts(oracle.metadata, oracle.sdp, call);
   assert.equal(facts.agent, '4201');
   assert.equal(facts.direction, 'inbound');
+  // the SBC writes local time without a zone
+  assert.equal(facts.startedAt, '2026-12-07T08:15:20.000Z');
 
   const cisco = offer('vendors/cisco-cube.sip');
   const out = mapCall(mapping, { transport: 'tcp', address: '192.0.2.20' }, cisco.metadata);
@@ -105,7 +115,12 @@ test('no agent when the metadata holds none the rule finds, or the rule names no
   const mapping = parseSiprecConfig(CONFIG);
   // Ribbon's participants are numbers, not agents at cc.region.example
   const ribbon = offer('vendors/ribbon-sonus.sip');
-  assert.deepEqual(mapCall(mapping, tls('sbc1.region.example', '198.51.100.7'), ribbon.metadata), { sbc: 'oracle-sthlm', controller: 'region-stockholm', region: 'stockholm' });
+  assert.deepEqual(mapCall(mapping, tls('sbc1.region.example', '198.51.100.7'), ribbon.metadata), {
+    sbc: 'oracle-sthlm',
+    controller: 'region-stockholm',
+    region: 'stockholm',
+    timeZone: 'Europe/Stockholm',
+  });
   assert.deepEqual(mapCall(mapping, { transport: 'udp', address: '2001:db8:5::1' }, offer('vendors/opensips.sip').metadata), { sbc: 'opensips-v6', controller: 'region-skane' });
   assert.deepEqual(mapCall(mapping, { transport: 'tcp', address: '192.0.2.20' }, undefined), { sbc: 'cube-lab', controller: 'region-stockholm' });
 });
@@ -122,6 +137,7 @@ test('a bad siprec section is a CV_USAGE error naming the setting', () => {
     [{ sbcs: [{ name: 'x', match: { cn: 'c' }, controller: 'a', agentFrom: 'header:X-Agent' }] }, /sbcs\[0\]\.agentFrom/],
     [{ sbcs: [{ name: 'x', match: { cn: 'c' }, controller: 'a', agentFrom: 'participant-aor' }] }, /sbcs\[0\]\.agentPattern is needed/],
     [{ sbcs: [{ name: 'x', match: { cn: 'c' }, controller: 'a', agentFrom: 'participant-aor', agentPattern: '(' }] }, /sbcs\[0\]\.agentPattern is not a valid/],
+    [{ sbcs: [{ name: 'x', match: { cn: 'c' }, controller: 'a', timeZone: 'Mars/Olympus' }] }, /sbcs\[0\]\.timeZone/],
     [
       {
         sbcs: [

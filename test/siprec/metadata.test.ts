@@ -308,6 +308,15 @@ test('metadata times: with a zone, with an offset written without a colon, and w
   assert.equal(metadataTime('2026-12-07T14:20:00'), '2026-12-07T14:20:00.000Z');
   assert.equal(metadataTime('2026-12-07T14:20:00.250Z'), '2026-12-07T14:20:00.250Z');
   assert.equal(metadataTime('yesterday'), undefined);
+  // a zone-less time in the SBC's zone: winter (+01:00) and summer (+02:00) in Stockholm; a zoned time ignores it
+  assert.equal(metadataTime('2026-12-07T09:15:20', 'Europe/Stockholm'), '2026-12-07T08:15:20.000Z');
+  assert.equal(metadataTime('2026-07-01T09:15:20', 'Europe/Stockholm'), '2026-07-01T07:15:20.000Z');
+  assert.equal(metadataTime('2026-12-07T09:15:20Z', 'Europe/Stockholm'), '2026-12-07T09:15:20.000Z');
+});
+
+test('the start of an Oracle call in its SBC’s zone, when the rule names one', () => {
+  const o = offer('vendors/oracle-acme.sip');
+  assert.equal(callFacts(o.metadata, o.sdp, { controller: 'region-stockholm', timeZone: 'Europe/Stockholm' }).startedAt, '2026-12-07T08:15:20.000Z');
 });
 
 test('two m-lines with one label are refused', () => {
