@@ -107,12 +107,18 @@ class Extensions {
   readonly values: Record<string, string> = {};
   #count = 0;
 
-  /** every non-RFC child of `node`, under `scope` */
-  collect(node: XmlNode, kind: keyof typeof KNOWN, scope: string): void {
+  /**
+   * Every non-RFC child of `node`, under `scope`. An `extensiondata` at the top that names its
+   * `parent` (Oracle's form) goes under the scope of that element, as `scopeOf` gives it.
+   */
+  collect(node: XmlNode, kind: keyof typeof KNOWN, scope: string, scopeOf?: (id: string) => string | undefined): void {
     for (const [key, nodes] of childEntries(node)) {
       const name = local(key).toLowerCase();
       if (name === 'extensiondata') {
-        for (const wrapper of nodes) this.flatten(wrapper, scope);
+        for (const wrapper of nodes) {
+          const parent = attr(wrapper, 'parent');
+          this.flatten(wrapper, (parent && scopeOf?.(parent)) ?? scope);
+        }
       } else if (!KNOWN[kind]!.has(name)) {
         for (const n of nodes) this.flattenNamed(key, n, scope);
       }
@@ -240,7 +246,15 @@ export function parseMetadata(xml: string): RecordingSessionMetadata {
     return withDefined({ id, label: label ?? '', sessionId: attr(node, 'session_id', 'session') });
   });
 
-  extensions.collect(root, 'recording', '');
+  const scopeOf = (id: string) =>
+    participants.has(id)
+      ? `participant[${id}]/`
+      : streams.some((s) => s.id === id)
+        ? `stream[${id}]/`
+        : sessions.some((s) => s.id === id) || groups.some((g) => g.id === id)
+          ? ''
+          : undefined;
+  extensions.collect(root, 'recording', '', scopeOf);
 
   for (const p of participants.values()) {
     p.sends = unique(p.sends);

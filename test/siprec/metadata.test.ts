@@ -223,6 +223,33 @@ test('a partial update changes a participant’s number (caller-ID update), then
   assert.deepEqual(metadata.sessions[0]!.sipSessionIds, ['e9fffff2020a598b86962867715db0cf;remote=cd0f7093d62c5f0697098fd69a4aa57b']);
 });
 
+test('the draft form: recv inside the participant, extension data at the top naming its parent', () => {
+  const m = parseMetadata(`<?xml version="1.0"?>
+<recording xmlns="urn:ietf:params:xml:ns:recording">
+  <session id="s"><start-time>2026-12-07T10:00:00Z</start-time></session>
+  <participant id="a" session="s"><nameID aor="sip:+46701740620@x.example"/><send>ta</send><recv>tb</recv></participant>
+  <participant id="b" session="s"><nameID aor="sip:4501@cc.example"/><send>tb</send><recv>ta</recv></participant>
+  <stream id="ta" session="s"><label>10</label></stream>
+  <stream id="tb" session="s"><label>11</label></stream>
+  <extensiondata parent="b" xmlns:apkt="http://acmepacket.com/siprec/extensiondata"><apkt:callingParty>true</apkt:callingParty></extensiondata>
+  <extensiondata parent="s" xmlns:apkt="http://acmepacket.com/siprec/extensiondata"><apkt:ucid>C0934BE72BF711D6800285D16359919A</apkt:ucid></extensiondata>
+</recording>`);
+  assert.deepEqual(
+    m.participants.map((p) => [p.id, p.sends, p.receives]),
+    [
+      ['a', ['ta'], ['tb']],
+      ['b', ['tb'], ['ta']],
+    ],
+  );
+  assert.deepEqual(m.extensions, { 'participant[b]/apkt:callingParty': 'true', 'apkt:ucid': 'C0934BE72BF711D6800285D16359919A' });
+  // the participant the extension marks is the caller, though listed second
+  const sdp = 'v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=label:10\r\nm=audio 4002 RTP/AVP 0\r\na=label:11\r\n';
+  const facts = callFacts(m, sdp);
+  assert.equal(facts.callee, '+46701740620');
+  assert.equal(facts.caller, undefined);
+  assert.equal(facts.direction, 'outbound');
+});
+
 test('a complete update replaces what came before', () => {
   const first = offer('vendors/oracle-acme.sip').metadata!;
   const second = offer('vendors/cisco-cube.sip').metadata!;
