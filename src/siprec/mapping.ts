@@ -40,19 +40,19 @@ export interface SiprecMapping {
   readonly rules: readonly CompiledRule[];
 }
 
-function badConfig(path: string, expected: string): CallvaultError {
-  return new CallvaultError(ErrorCodes.USAGE, `config.json siprec.${path} ${expected}`);
+function badConfig(source: string, path: string, expected: string): CallvaultError {
+  return new CallvaultError(ErrorCodes.USAGE, `${source}.${path} ${expected}`);
 }
 
 const isText = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
 
 /** an address or CIDR block as a BlockList; IPv4 also matches its IPv4-mapped IPv6 form */
-function addressBlock(value: string, path: string): BlockList {
+function addressBlock(value: string, source: string, path: string): BlockList {
   const [address = '', prefixText, ...rest] = value.trim().split('/');
   const type = isIP(address) === 6 ? 'ipv6' : isIP(address) === 4 ? 'ipv4' : undefined;
   const prefix = prefixText === undefined ? (type === 'ipv6' ? 128 : 32) : Number(prefixText);
   if (!type || rest.length > 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > (type === 'ipv6' ? 128 : 32)) {
-    throw badConfig(`${path}.match.address`, 'is an IPv4 or IPv6 address, or a CIDR block such as 10.20.0.0/24');
+    throw badConfig(source, `${path}.match.address`, 'is an IPv4 or IPv6 address, or a CIDR block such as 10.20.0.0/24');
   }
   const list = new BlockList();
   list.addSubnet(address, prefix, type);
@@ -61,53 +61,53 @@ function addressBlock(value: string, path: string): BlockList {
 
 /**
  * The `siprec` section of config.json, checked: each mistake is a CV_USAGE error naming the
- * setting. No section (or no SBC) leaves every SBC refused.
+ * setting, under `source` (where the section was read). No section (or no SBC) leaves every SBC refused.
  */
-export function parseSiprecConfig(raw: unknown): SiprecMapping {
+export function parseSiprecConfig(raw: unknown, source = 'config.json siprec'): SiprecMapping {
   if (raw === undefined) return { rules: [] };
-  if (typeof raw !== 'object' || raw === null || !Array.isArray((raw as { sbcs?: unknown }).sbcs)) throw badConfig('sbcs', 'is a list of SBCs');
+  if (typeof raw !== 'object' || raw === null || !Array.isArray((raw as { sbcs?: unknown }).sbcs)) throw badConfig(source, 'sbcs', 'is a list of SBCs');
   const names = new Set<string>();
   const rules = ((raw as { sbcs: unknown[] }).sbcs ?? []).map((entry, i): CompiledRule => {
     const path = `sbcs[${i}]`;
-    if (typeof entry !== 'object' || entry === null) throw badConfig(path, 'is an object');
+    if (typeof entry !== 'object' || entry === null) throw badConfig(source, path, 'is an object');
     const e = entry as Record<string, unknown>;
-    if (!isText(e.name)) throw badConfig(`${path}.name`, 'is the SBC’s name');
-    if (names.has(e.name)) throw badConfig(`${path}.name`, 'names another SBC already');
+    if (!isText(e.name)) throw badConfig(source, `${path}.name`, 'is the SBC’s name');
+    if (names.has(e.name)) throw badConfig(source, `${path}.name`, 'names another SBC already');
     names.add(e.name);
     const match = e.match as Record<string, unknown> | undefined;
-    if (typeof match !== 'object' || match === null) throw badConfig(`${path}.match`, 'is an object with cn, san or address');
-    for (const key of Object.keys(match)) if (!['cn', 'san', 'address'].includes(key)) throw badConfig(`${path}.match.${key}`, 'is not a setting (cn, san, address)');
-    if (![match.cn, match.san, match.address].some(isText)) throw badConfig(`${path}.match`, 'names a certificate cn, a san or an address');
-    for (const key of ['cn', 'san', 'address'] as const) if (match[key] !== undefined && !isText(match[key])) throw badConfig(`${path}.match.${key}`, 'is text');
-    if (!isText(e.controller)) throw badConfig(`${path}.controller`, 'is a controller id');
+    if (typeof match !== 'object' || match === null) throw badConfig(source, `${path}.match`, 'is an object with cn, san or address');
+    for (const key of Object.keys(match)) if (!['cn', 'san', 'address'].includes(key)) throw badConfig(source, `${path}.match.${key}`, 'is not a setting (cn, san, address)');
+    if (![match.cn, match.san, match.address].some(isText)) throw badConfig(source, `${path}.match`, 'names a certificate cn, a san or an address');
+    for (const key of ['cn', 'san', 'address'] as const) if (match[key] !== undefined && !isText(match[key])) throw badConfig(source, `${path}.match.${key}`, 'is text');
+    if (!isText(e.controller)) throw badConfig(source, `${path}.controller`, 'is a controller id');
     try {
       assertOrganisationId(e.controller, 'controller');
     } catch (err) {
-      if (isCallvaultError(err)) throw badConfig(`${path}.controller`, 'is a controller id: lower-case letters, digits and dashes');
+      if (isCallvaultError(err)) throw badConfig(source, `${path}.controller`, 'is a controller id: lower-case letters, digits and dashes');
       throw err;
     }
-    if (e.region !== undefined && !isText(e.region)) throw badConfig(`${path}.region`, 'is text');
+    if (e.region !== undefined && !isText(e.region)) throw badConfig(source, `${path}.region`, 'is text');
     const agentFrom = e.agentFrom;
     if (agentFrom !== undefined && agentFrom !== 'participant-aor' && !(typeof agentFrom === 'string' && /^extension:.+/.test(agentFrom))) {
-      throw badConfig(`${path}.agentFrom`, 'is participant-aor or extension:KEY');
+      throw badConfig(source, `${path}.agentFrom`, 'is participant-aor or extension:KEY');
     }
     if (agentFrom === 'participant-aor' && e.agentPattern === undefined)
-      throw badConfig(`${path}.agentPattern`, 'is needed with agentFrom participant-aor: it tells the agent from the caller');
+      throw badConfig(source, `${path}.agentPattern`, 'is needed with agentFrom participant-aor: it tells the agent from the caller');
     let pattern: RegExp | undefined;
     if (e.agentPattern !== undefined) {
-      if (!isText(e.agentPattern)) throw badConfig(`${path}.agentPattern`, 'is a regular expression');
+      if (!isText(e.agentPattern)) throw badConfig(source, `${path}.agentPattern`, 'is a regular expression');
       try {
         pattern = new RegExp(e.agentPattern, 'i');
       } catch {
-        throw badConfig(`${path}.agentPattern`, 'is not a valid regular expression');
+        throw badConfig(source, `${path}.agentPattern`, 'is not a valid regular expression');
       }
     }
     if (e.timeZone !== undefined) {
-      if (!isText(e.timeZone)) throw badConfig(`${path}.timeZone`, 'is an IANA time zone such as Europe/Stockholm');
+      if (!isText(e.timeZone)) throw badConfig(source, `${path}.timeZone`, 'is an IANA time zone such as Europe/Stockholm');
       try {
         new Intl.DateTimeFormat('en', { timeZone: e.timeZone });
       } catch {
-        throw badConfig(`${path}.timeZone`, 'is an IANA time zone such as Europe/Stockholm');
+        throw badConfig(source, `${path}.timeZone`, 'is an IANA time zone such as Europe/Stockholm');
       }
     }
     const rule: SbcRule = {
@@ -119,7 +119,7 @@ export function parseSiprecConfig(raw: unknown): SiprecMapping {
       ...(isText(e.agentPattern) && { agentPattern: e.agentPattern }),
       ...(isText(e.timeZone) && { timeZone: e.timeZone }),
     };
-    return { rule, ...(rule.match.address && { addresses: addressBlock(rule.match.address, path) }), ...(pattern && { pattern }) };
+    return { rule, ...(rule.match.address && { addresses: addressBlock(rule.match.address, source, path) }), ...(pattern && { pattern }) };
   });
   return { rules };
 }

@@ -127,7 +127,7 @@ test('no agent when the metadata holds none the rule finds, or the rule names no
 
 test('a bad siprec section is a CV_USAGE error naming the setting', () => {
   const cases: [unknown, RegExp][] = [
-    [{}, /siprec\.sbcs is a list/],
+    [{}, /^config\.json siprec\.sbcs is a list/],
     [{ sbcs: [{ match: { address: '192.0.2.1' }, controller: 'a' }] }, /sbcs\[0\]\.name/],
     [{ sbcs: [{ name: 'x', match: {}, controller: 'a' }] }, /sbcs\[0\]\.match names/],
     [{ sbcs: [{ name: 'x', match: { ip: '192.0.2.1' }, controller: 'a' }] }, /sbcs\[0\]\.match\.ip is not a setting/],
@@ -148,6 +148,10 @@ test('a bad siprec section is a CV_USAGE error naming the setting', () => {
       /sbcs\[1\]\.name names another/,
     ],
   ];
+  assert.throws(
+    () => parseSiprecConfig({ sbcs: [{ name: 'x', match: { cn: 'c' } }] }, '--sbcs file'),
+    (err: unknown) => isCallvaultError(err, 'CV_USAGE') && (err as Error).message === '--sbcs file.sbcs[0].controller is a controller id',
+  );
   for (const [raw, message] of cases) {
     assert.throws(
       () => parseSiprecConfig(raw),
