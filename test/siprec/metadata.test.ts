@@ -353,3 +353,21 @@ test('two m-lines with one label are refused', () => {
     (err: unknown) => isCallvaultError(err, 'CV_SIPREC_INVALID'),
   );
 });
+
+test('a vendor body cut anywhere is read whole or refused with CV_SIPREC_INVALID, never another error', () => {
+  let refused = 0;
+  for (const name of Object.keys(VENDORS)) {
+    const f = readSipFixture(`vendors/${name}`);
+    for (let end = 0; end < f.body.length; end += 5) {
+      try {
+        const o = parseSiprecBody(f.contentType, f.body.slice(0, end));
+        callFacts(o.metadata, o.sdp);
+      } catch (err) {
+        assert.ok(isCallvaultError(err, 'CV_SIPREC_INVALID'), `${name} cut at ${end}: ${String(err)}`);
+        assert.doesNotMatch((err as Error).message, /4670|\d{7,}/);
+        refused++;
+      }
+    }
+  }
+  assert.ok(refused > 0);
+});
