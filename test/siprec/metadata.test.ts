@@ -164,6 +164,9 @@ test('the same body with CRLF or LF line ends, and with its parts in either orde
     { type: 'application/sdp', body: lf.sdp },
   ]);
   assert.deepEqual(parseSiprecBody(swapped.contentType, Buffer.from(swapped.body)).metadata, lf.metadata);
+  // a part that holds the default boundary gets another one
+  const clash = buildMultipartBody([{ type: 'application/sdp', body: `${lf.sdp}--callvault-siprec-boundary\r\n` }]);
+  assert.equal(clash.contentType, 'multipart/mixed;boundary=callvault-siprec-boundary-1');
 });
 
 function metadataXml(path: string): string {
