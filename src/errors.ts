@@ -102,6 +102,12 @@ export const ERRORS = {
     status: 500,
     meaning: 'the speech-to-text service failed or answered with an error; the message carries its HTTP status only',
   },
+  // live recording (docs/siprec.md)
+  SIPREC_INVALID: {
+    code: 'CV_SIPREC_INVALID',
+    status: 400,
+    meaning: "a SIPREC body (multipart, SDP or RFC 7865 metadata) cannot be read; the message names the part and the fault, never the body's text",
+  },
 } as const satisfies Record<string, { code: `CV_${string}`; status: number; meaning: string }>;
 
 type ErrorName = keyof typeof ERRORS;

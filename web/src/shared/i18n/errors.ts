@@ -54,6 +54,7 @@ const en = {
   CV_INTERNAL: 'An unexpected error occurred on the server.',
   CV_INVALID_TRANSCRIPT: 'The transcript cannot be read.',
   CV_TRANSCRIPTION_FAILED: 'Transcription failed.',
+  CV_SIPREC_INVALID: 'The recording session from the session border controller cannot be read.',
 } as const;
 
 const sv: Dict<typeof en> = {
@@ -105,6 +106,7 @@ const sv: Dict<typeof en> = {
   CV_INTERNAL: 'Ett oväntat fel inträffade på servern.',
   CV_INVALID_TRANSCRIPT: 'Transkriptionen går inte att läsa.',
   CV_TRANSCRIPTION_FAILED: 'Transkriberingen misslyckades.',
+  CV_SIPREC_INVALID: 'Inspelningssessionen från sessionsgränskontrollern går inte att läsa.',
 };
 
 export default { en, sv };
