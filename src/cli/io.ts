@@ -56,7 +56,7 @@ export async function openVault(opts: GlobalOptions): Promise<Vault> {
 /**
  * CALLVAULT_PASSPHRASE, or a prompt without echo on a terminal. `check` says what is wrong with a
  * passphrase (undefined: nothing): at the prompt it is shown and the passphrase asked for again
- * (three times at most); from the environment it is the error.
+ * (three times at most, as when the repeated one differs); from the environment it is the error.
  */
 export async function passphrase(
   config: Config,
@@ -75,7 +75,10 @@ export async function passphrase(
   for (let attempt = 1; ; attempt++) {
     const first = await readHidden(prompt);
     if (options.confirm && (await readHidden('Repeat the passphrase:')) !== first) {
-      throw new CallvaultError(ErrorCodes.USAGE, 'the passphrases do not match: run the command again and type the same passphrase twice');
+      // a slip of the finger is asked again, as a weak passphrase is
+      if (attempt === 3) throw new CallvaultError(ErrorCodes.USAGE, 'the passphrases do not match: run the command again and type the same passphrase twice');
+      process.stderr.write('the two passphrases differ: type the same passphrase twice\n');
+      continue;
     }
     // checked after both prompts: the check takes a moment, and what is typed before the next
     // prompt is drawn would be echoed by the terminal

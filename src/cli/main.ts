@@ -2,6 +2,7 @@
  * The callvault command line. Every command takes --data and --json, exits non-zero on failure
  * (2 for usage errors) and reports errors as one line, never a stack trace.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CallvaultError, ErrorCodes, isCallvaultError, unavailableError } from '../errors.js';
 import { forgetSecretsInEnvironment, loadConfig, type Config } from '../config.js';
@@ -76,7 +77,9 @@ export async function main(argv: string[]): Promise<void> {
     .description('a vault for recorded healthcare calls')
     .option('--data <dir>', 'data directory (default: $CALLVAULT_DATA or ./callvault-data)')
     .option('--json', 'machine-readable output')
-    .exitOverride();
+    .version(packageVersion(), '--version', 'the version of callvault')
+    .exitOverride()
+    .configureOutput(QUIET_ERRORS);
   // the environment is read once, when the first command needs it: `--help` works whatever it holds
   let config: Config | undefined;
   const globals = (): GlobalOptions => {
@@ -90,7 +93,7 @@ export async function main(argv: string[]): Promise<void> {
   // every subcommand accepts the global options after its own name too
   for (const cmd of allCommands(program)) {
     if (cmd === program) continue;
-    cmd.exitOverride().option('--data <dir>', 'data directory').option('--json', 'machine-readable output');
+    cmd.exitOverride().configureOutput(QUIET_ERRORS).option('--data <dir>', 'data directory').option('--json', 'machine-readable output');
     cmd.hook('preAction', (_this, action) => {
       const own = action.opts<GlobalOptions>();
       if (own.data) program.setOptionValue('data', own.data);
@@ -119,6 +122,26 @@ export async function main(argv: string[]): Promise<void> {
   settled = true;
 }
 
+/**
+ * Commander's own errors (an unknown command or option, a missing argument) are reported by
+ * report() in callvault's one-line form, so commander prints none of its own.
+ */
+const QUIET_ERRORS = { outputError: () => undefined };
+
+/** "error: unknown command 'lst'\n(Did you mean list?)" as one line: "unknown command 'lst' (did you mean list?)" */
+function usageMessage(err: CommanderError): string {
+  return err.message
+    .replace(/^error: /, '')
+    .replace(/\s*\(Did you mean (.+)\?\)\s*$/, ' (did you mean $1?)')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
+}
+
+function packageVersion(): string {
+  // dist/src/cli/main.js → the package's root
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 function allCommands(cmd: Command): Command[] {
   return [cmd, ...cmd.commands.flatMap(allCommands)];
 }
@@ -127,7 +150,9 @@ function report(err: unknown, json: boolean, debug: boolean): number {
   if (err instanceof CommanderError) {
     // help and version are not failures; commander has printed its own usage message
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-    if (json) process.stdout.write(`${JSON.stringify({ error: { code: ErrorCodes.USAGE, message: err.message.replace(/^error: /, '') } })}\n`);
+    const message = usageMessage(err);
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code: ErrorCodes.USAGE, message } })}\n`);
+    process.stderr.write(`callvault: ${message} [${ErrorCodes.USAGE}]\n`);
     return 2;
   }
   const known: CallvaultError = isCallvaultError(err) ? err : (unavailableError(err) ?? unexpected(err));

@@ -107,7 +107,9 @@ export class ArchiveScanner {
     try {
       info = await lstat(root);
     } catch (err) {
-      throw new CallvaultError(ErrorCodes.USAGE, `cannot read ${JSON.stringify(maskPath(root))} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `${code ?? 'error'}`;
+      throw new CallvaultError(ErrorCodes.USAGE, `cannot read ${JSON.stringify(maskPath(root))}: ${why}`);
     }
     if (info.isDirectory()) await this.walk(root, root);
     else await this.schedule(() => this.file(root, root));

@@ -99,11 +99,12 @@ export class SubjectRightsService {
    */
   async erase(
     actor: Actor,
-    request: { identifier: SubjectIdentifierInput; recordingIds?: readonly string[]; reason?: string; confirm?: (recordings: ErasureCandidate[]) => Promise<void> },
+    request: { identifier: SubjectIdentifierInput; recordingIds?: readonly string[]; reason: string | undefined; confirm?: (recordings: ErasureCandidate[]) => Promise<void> },
   ): Promise<ErasureResult> {
     const principal = await this.trail.authorize(actor, 'subject:erase', 'subject.erase');
     const { kind, value } = subjectIdentifier(request.identifier, ErrorCodes.INVALID_REQUEST);
-    const reason = request.reason === undefined ? undefined : requireText(request.reason, 'the reason');
+    // an erasure is never without its reason in the log, whichever adapter asks for it
+    const reason = requireText(request.reason ?? '', 'the reason for the erasure');
     const hits = await this.hits(principal, 'subject:erase', 'subject:erase', kind, value);
     if (request.confirm && hits.length > 0) {
       const shown = hits.map((h) => ({ id: h.row.id, controllerId: h.row.controller_id, startedAt: h.row.started_at, importedAt: h.row.imported_at }));

@@ -101,6 +101,22 @@ describe('recordings list', () => {
   });
 });
 
+describe("commander's own errors", () => {
+  it('an unknown command or option, or a missing argument, is one line with its suggestion, CV_USAGE, exit 2', async () => {
+    await says(['--data', dir, 'recordings', 'lst'], 'CV_USAGE', "unknown command 'lst' (did you mean list?)");
+    await says(['--data', dir, 'export', id, '--outt', 'x.wav'], 'CV_USAGE', "unknown option '--outt' (did you mean --out?)");
+    await says(['--data', dir, 'transcripts', 'add', id], 'CV_USAGE', "missing required argument 'file'");
+    await says(['--data', dir, 'recordings', 'list', '--limit', 'abc'], 'CV_USAGE', "option '--limit <n>' argument 'abc' is invalid. must be a whole number of at least 1");
+  });
+
+  it('--version prints the version, exit 0', async () => {
+    const r = await cli(['--version']);
+    assert.equal(r.code, 0, r.stderr);
+    const { version } = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8'));
+    assert.equal(r.stdout, `${version}\n`);
+  });
+});
+
 describe('export', () => {
   it('without an id, or without --out, says which is missing', async () => {
     const give = 'give the recording id: callvault export ID --out FILE (`callvault recordings list` shows the ids)';
@@ -133,6 +149,15 @@ describe('export', () => {
 });
 
 describe('subject', () => {
+  it('a number that is no phone number or personnummer is said in the option’s name, without the value', async () => {
+    await says(['--data', dir, 'subject', 'find', '--phone', '12'], 'CV_USAGE', '--phone is not a valid phone number (e.g. 070-1740605 or +46701740605)');
+    await says(
+      ['--data', dir, 'subject', 'find', '--personnummer', '19121212-1213'],
+      'CV_USAGE',
+      '--personnummer is not a valid personnummer or samordningsnummer (12 or 10 digits, e.g. 19121212-1212)',
+    );
+  });
+
   it('find without --personnummer or --phone says which options it needs', async () => {
     await says(['--data', dir, 'subject', 'find'], 'CV_USAGE', 'give --personnummer or --phone: the person whose recordings are meant');
     await says(['--data', dir, 'subject', 'find', '--phone', '0701740664', '--personnummer', '198507099805'], 'CV_USAGE', 'give --personnummer or --phone, not both');

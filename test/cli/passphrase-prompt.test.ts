@@ -2,8 +2,8 @@
  * The passphrase prompt on a real terminal: `callvault init` run in a pseudo-terminal (util-linux
  * `script`, as tmux or an ssh session gives one), typed at like a person would. The prompt must
  * show (it did not under tmux when it was drawn through readline's private `_writeToOutput`), the
- * passphrase must not echo, two different ones are refused with a clear line, a weak one is
- * refused at the prompt with the reason and asked again, and the one typed opens the keyring.
+ * passphrase must not echo, two different ones or a weak one are refused at the prompt with the
+ * reason and asked again (three times at most), and the one typed opens the keyring.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,19 +72,32 @@ describe('the passphrase prompt on a terminal', () => {
     assert.match(prompted.screen, /new active key/);
   });
 
-  it('init: two different passphrases are refused with one clear line, and nothing is made', async () => {
+  it('init: two different passphrases are asked for again, and a third pair that differs is refused with one clear line, nothing made', async () => {
     const data = join(await tempDir('data', 'prompt'), 'v');
-    const r = await onTerminal(
+    const slip = await onTerminal(
       ['--data', data, 'init'],
       [
         ['New passphrase for the key custodian:', STRONG],
         ['Repeat the passphrase:', 'vinter kanel fyrtorn pendla'],
+        ['the two passphrases differ: type the same passphrase twice'],
+        ['New passphrase for the key custodian:', STRONG],
+        ['Repeat the passphrase:', STRONG],
       ],
     );
+    assert.equal(slip.code, 0, slip.screen);
+    assert.equal(slip.screen.includes('vinter'), false, 'the passphrases are not echoed');
+    assert.match(slip.screen, /Initialised /);
+
+    const other = join(await tempDir('data', 'prompt'), 'v');
+    const differ: [string, string][] = [
+      ['New passphrase for the key custodian:', STRONG],
+      ['Repeat the passphrase:', 'vinter kanel fyrtorn pendla'],
+    ];
+    const r = await onTerminal(['--data', other, 'init'], [...differ, ...differ, ...differ]);
     assert.equal(r.code, 2, r.screen);
     assert.equal(r.screen.includes('vinter'), false, 'the passphrases are not echoed');
     assert.match(r.screen, /callvault: the passphrases do not match: run the command again and type the same passphrase twice \[CV_USAGE\]/);
-    await assert.rejects(stat(join(data, 'config.json')));
+    await assert.rejects(stat(join(other, 'config.json')));
   });
 
   it('init: a weak passphrase is refused at the prompt with the reason, and asked for again', async () => {

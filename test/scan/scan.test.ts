@@ -215,7 +215,8 @@ describe('callvault scan', () => {
     const r = await cli(['scan', 's3://NOT a bucket/']);
     assert.equal(r.code, 2);
     const missing = await cli(['scan', join(root, `nothing-${PH2.replace(/\D/g, '')}`)]);
-    assert.notEqual(missing.code, 0);
+    assert.equal(missing.code, 2, missing.stderr);
     assert.equal(missing.stderr.includes(PH2.replace(/\D/g, '')), false, missing.stderr);
+    assert.match(missing.stderr, /^callvault: cannot read ".*nothing-\[[A-Z]+\]": it does not exist \[CV_USAGE\]\n$/);
   });
 });

@@ -8,6 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { cli, tempDir } from '../helpers.js';
+import { createServices } from '../../src/services/index.js';
+import { operatorActor } from '../../src/services/actor.js';
 import { auditEvents, makeWorld, type World } from '../subject/world.js';
 
 const API = '/api/v1';
@@ -140,6 +142,36 @@ describe('one path for HTTP and the command line', () => {
       shell.slice(1).map(() => shape(web[1])),
     );
     assert.equal(shell[0].detail.personnummerHash, web[0].detail.personnummerHash);
+  });
+
+  test('an erasure without its reason is refused by the service itself, over HTTP and on the command line alike, and erases nothing', async () => {
+    const erasures = async () => (await auditEvents(w.server)).filter((e) => e.action === 'subject.erase' || e.action === 'recording.erase').length;
+    const before = await erasures();
+    const services = createServices(w.server.vault);
+    for (const reason of [undefined, '', 'too short']) {
+      await assert.rejects(
+        services.subjectRights.erase(operatorActor('tester'), { identifier: { personnummer: w.personnummer }, reason }),
+        (err: any) => err.code === 'CV_PURPOSE_REQUIRED' && err.message === 'the reason for the erasure needs at least 10 characters',
+        `reason ${JSON.stringify(reason)}`,
+      );
+    }
+    for (const body of [
+      { personnummer: w.personnummer, recordingIds: [w.ids.S1] },
+      { personnummer: w.personnummer, recordingIds: [w.ids.S1], reason: 'too short' },
+    ]) {
+      const res = await w.dpoA.client.post(`${API}/subject/erase`, body);
+      assert.equal(res.status, 400, res.body.toString());
+      assert.equal(res.json.error.code, 'CV_INVALID_REQUEST');
+    }
+    const shell = await cli(['--data', w.server.dataDir, 'subject', 'erase', '--personnummer', w.personnummer, '--yes', '--json'], env);
+    assert.equal(shell.code, 2, shell.stderr);
+    assert.equal(shell.json.error.code, 'CV_USAGE');
+    assert.equal(await erasures(), before, 'no erasure was logged');
+    const found = await w.dpoA.client.post(`${API}/subject/find`, { personnummer: w.personnummer });
+    assert.ok(
+      found.json.recordings.some((r: { id: string }) => r.id === w.ids.S1),
+      'the recording is still there',
+    );
   });
 
   test("a person's erasure: subject.erase, then recording.erase for each recording, before the keys are destroyed", async () => {

@@ -366,6 +366,18 @@ describe('web UI', { timeout: 420_000 }, () => {
       `The checkpoint below is among those checked: its ${signedSize} entries, and ${since === 1 ? 'the one entry' : `the ${since} entries`} added after it was signed (by reading this page, among others).`,
     );
     await shots.take(page, 'audit');
+    // every action in the log is said in words, not by its code alone
+    const actions = await page
+      .locator('table.audit-table tbody tr')
+      .evaluateAll((trs) =>
+        trs.flatMap((tr) =>
+          [...tr.querySelectorAll('td code')]
+            .filter((c) => /^[a-z-]+\.[a-z.-]+$/.test(c.textContent ?? ''))
+            .map((c) => ({ action: c.textContent, named: Boolean(c.parentElement?.querySelector('.hint')?.textContent) })),
+        ),
+      );
+    assert.ok(actions.length >= 10, `${actions.length} actions on the page`);
+    assert.deepEqual([...new Set(actions.filter((a) => !a.named).map((a) => a.action))], [], 'actions shown by their code only');
 
     const filters = page.getByRole('form', { name: 'Filter the log' });
     await filters.getByLabel('Action', { exact: true }).selectOption('recording.');
@@ -1133,6 +1145,16 @@ describe('web UI', { timeout: 420_000 }, () => {
     const refusal = anna.getByRole('alert');
     await refusal.waitFor();
     assert.equal((await refusal.textContent())?.trim(), 'Hittades inte, eller ligger utanför det du får se.');
+
+    // an invalid request: the Swedish message, and the server's words that name the field, marked as English
+    await anna.goto('/recordings?direction=sideways');
+    const invalid = anna.getByRole('alert');
+    await invalid.waitFor();
+    assert.match(
+      (await invalid.textContent())?.trim() ?? '',
+      /^Något i förfrågan är inte giltigt\. \(invalid request: body\/direction must be equal to one of the allowed values\)$/,
+    );
+    assert.equal(await invalid.locator('span[lang="en"]').count(), 1);
 
     // a call: the labels in place of identifiers, the waveform's names and the speeds in Swedish
     const call = annaCalls[0]!;

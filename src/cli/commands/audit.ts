@@ -198,5 +198,13 @@ export async function identifierOption(cmd: { personnummer?: string; phone?: str
   // said in the options' own names: the shared check speaks of the API's fields
   if (!cmd.personnummer && !cmd.phone) throw new CallvaultError(ErrorCodes.USAGE, 'give --personnummer or --phone: the person whose recordings are meant');
   if (cmd.personnummer && cmd.phone) throw new CallvaultError(ErrorCodes.USAGE, 'give --personnummer or --phone, not both');
-  return subjectIdentifier(cmd, ErrorCodes.USAGE);
+  try {
+    return subjectIdentifier(cmd, ErrorCodes.USAGE);
+  } catch (err) {
+    // the value itself is an identifier: never repeated in a message
+    const message = cmd.personnummer
+      ? '--personnummer is not a valid personnummer or samordningsnummer (12 or 10 digits, e.g. 19121212-1212)'
+      : '--phone is not a valid phone number (e.g. 070-1740605 or +46701740605)';
+    throw new CallvaultError(ErrorCodes.USAGE, message, { cause: err });
+  }
 }
