@@ -3,6 +3,7 @@
  * an identifier.
  */
 import type { AlertRow } from '../db/alerts-repository.js';
+import type { Evidence } from './evidence.js';
 
 /** an alert as the CLI prints it and the API answers */
 export interface AlertView {
@@ -19,6 +20,8 @@ export interface AlertView {
   recordings: string[];
   controllers: string[];
   evidence: string;
+  /** the evidence as facts, for readers that phrase it in their own language; null for alerts raised before they were kept */
+  evidenceFacts: Evidence | null;
   /** the audit positions that are the evidence */
   entries: number[];
   outcome: string | null;
@@ -43,6 +46,7 @@ export function alertView(row: AlertRow): AlertView {
     recordings: JSON.parse(row.recordings) as string[],
     controllers: row.controllers ? row.controllers.split(',') : [],
     evidence: row.evidence,
+    evidenceFacts: row.evidence_facts ? (JSON.parse(row.evidence_facts) as Evidence) : null,
     entries: JSON.parse(row.entries) as number[],
     outcome: row.outcome,
     note: row.note,

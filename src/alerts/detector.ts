@@ -10,6 +10,7 @@
  * as they are now.
  */
 import type { Thresholds } from './thresholds.js';
+import { type Evidence, evidenceInEnglish, type Usual } from './evidence.js';
 import { ACCESS_ACTIONS, accountKey, type ReadEntry, SEARCH_ACTIONS, searchedIdentifier } from './entries.js';
 
 export const RULES = ['canary', 'protected-person', 'self-or-colleague', 'volume', 'subject-search', 'unexplained', 'after-hours', 'break-glass', 'export-volume'] as const;
@@ -72,7 +73,9 @@ export interface Finding {
   /** one alert per rule, account and window: findings with the same key join one alert */
   dedupKey: string;
   time: Date;
+  /** the evidence in English (evidenceInEnglish of facts) */
   evidence: string;
+  facts: Evidence;
   entries: number[];
   recordings: string[];
   controllers: string[];
@@ -138,10 +141,6 @@ function p(values: number[], q: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 export class Detector {
@@ -237,7 +236,7 @@ export class Detector {
     }
   }
 
-  private finding(rule: RuleName, key: string, state: AccountState, entry: ReadEntry, window: string, evidence: string, extra: Partial<Finding> = {}): Finding {
+  private finding(rule: RuleName, key: string, state: AccountState, entry: ReadEntry, window: string, facts: Evidence, extra: Partial<Finding> = {}): Finding {
     return {
       rule,
       severity: SEVERITY[rule],
@@ -246,7 +245,8 @@ export class Detector {
       role: state.role,
       dedupKey: `${rule}|${key}|${window}`,
       time: entry.time,
-      evidence,
+      evidence: evidenceInEnglish(facts),
+      facts,
       entries: [entry.position],
       recordings: entry.recordingId ? [entry.recordingId] : [],
       controllers: entry.controllerId ? [entry.controllerId] : [],
@@ -282,52 +282,40 @@ export class Detector {
     const on = { recordings: [rec.id], controllers: [rec.controllerId] };
     if ((await this.sources.canaries()).has(rec.id)) {
       out.push(
-        this.finding('canary', key, state, entry, dayKey, `reached a canary recording (${entry.action}); canaries are planted calls that no work needs`, {
-          ...on,
-          suspend: th.canarySuspend,
-        }),
+        this.finding(
+          'canary',
+          key,
+          state,
+          entry,
+          dayKey,
+          { kind: 'canary', action: entry.action },
+          {
+            ...on,
+            suspend: th.canarySuspend,
+          },
+        ),
       );
     }
     const protectedSet = await this.sources.protectedDigests();
     if (rec.callerDigests.some((d) => protectedSet.has(d))) {
-      out.push(this.finding('protected-person', key, state, entry, `${dayKey}|${rec.id}`, `reached a call of a person marked protected (${entry.action})`, on));
+      out.push(this.finding('protected-person', key, state, entry, `${dayKey}|${rec.id}`, { kind: 'protected-person', action: entry.action }, on));
     }
     const staff = await this.sources.staffDigests();
     const staffOwners = new Set(rec.callerDigests.flatMap((d) => staff.get(d) ?? []));
     if (staffOwners.has(key)) {
-      out.push(this.finding('self-or-colleague', key, state, entry, `${dayKey}|${rec.id}`, `reached a call in which the caller is the account's own person (${entry.action})`, on));
+      out.push(this.finding('self-or-colleague', key, state, entry, `${dayKey}|${rec.id}`, { kind: 'own-call', action: entry.action }, on));
     } else if (staffOwners.size > 0 && !(facts?.agent && rec.agent === facts.agent)) {
-      out.push(
-        this.finding(
-          'self-or-colleague',
-          key,
-          state,
-          entry,
-          `${dayKey}|${rec.id}`,
-          `reached a call in which the caller is a registered member of staff, a call the account did not handle (${entry.action})`,
-          on,
-        ),
-      );
+      out.push(this.finding('self-or-colleague', key, state, entry, `${dayKey}|${rec.id}`, { kind: 'colleague-call', action: entry.action }, on));
     }
     out.push(...volume, ...exports);
     if (isNewToday && (entry.action === 'recording.access' || entry.action === 'recording.view') && !entry.breakGlassId) {
       const why = await this.explanation(state, facts, rec, t, th);
       if (!why) {
-        out.push(
-          this.finding(
-            'unexplained',
-            key,
-            state,
-            entry,
-            dayKey,
-            `reached a call that nothing explains: not handled by the account, no other call of the caller handled by it, not in a team it supervises, not found by a subject search, no break-the-glass`,
-            on,
-          ),
-        );
+        out.push(this.finding('unexplained', key, state, entry, dayKey, { kind: 'unexplained' }, on));
       }
     }
     if (facts?.workHours && this.outsideHours(facts.workHours, entry.time, th.afterHoursGraceMinutes)) {
-      out.push(this.finding('after-hours', key, state, entry, dayKey, `reached calls outside the account's working hours (${facts.workHours})`, on));
+      out.push(this.finding('after-hours', key, state, entry, dayKey, { kind: 'after-hours', workHours: facts.workHours }, on));
     }
     out.push(...glass);
     return out;
@@ -379,19 +367,14 @@ export class Detector {
     const hour = this.baseline(key, state, entry.time, th, (d) => d.peakHour);
     const dayLimit = this.limit(day, th.volumeFactor, th.volumeMinDay, th.volumeDefaultDay);
     const hourLimit = this.limit(hour, th.volumeFactor, th.volumeMinHour, th.volumeDefaultHour);
-    const usual =
-      day.own !== undefined
-        ? `the account's usual day is ${plural(Math.round(day.own), 'call')}`
-        : day.peers !== undefined
-          ? `its peers' usual day is ${plural(Math.round(day.peers), 'call')}`
-          : 'no history yet, so the fixed defaults apply';
-    const todaySoFar = `${plural(today.recordings.size, 'call')} of ${plural(today.persons.size, 'person', 'people')} today`;
-    let evidence: string | undefined;
+    const usual: Usual = day.own !== undefined ? { basis: 'own', value: day.own } : day.peers !== undefined ? { basis: 'peers', value: day.peers } : { basis: 'default' };
+    const todaySoFar = { calls: today.recordings.size, persons: today.persons.size, usual };
+    let evidence: Evidence | undefined;
     if (hourCount > hourLimit) {
-      const spanMin = Math.max(1, Math.round((entry.time.getTime() - today.recent[0]!.at) / 60_000));
-      evidence = `reached ${plural(hourCount, 'call')} in ${plural(spanMin, 'minute')} (${todaySoFar}); ${usual} (limit ${hourLimit} an hour)`;
+      const minutes = Math.max(1, Math.round((entry.time.getTime() - today.recent[0]!.at) / 60_000));
+      evidence = { kind: 'volume-hour', count: hourCount, minutes, ...todaySoFar, limit: hourLimit };
     } else if (today.recordings.size > dayLimit) {
-      evidence = `reached ${todaySoFar}; ${usual} (limit ${dayLimit} a day)`;
+      evidence = { kind: 'volume-day', ...todaySoFar, limit: dayLimit };
     }
     return evidence ? [this.finding('volume', key, state, entry, this.dayKey(entry.time), evidence)] : [];
   }
@@ -401,16 +384,13 @@ export class Detector {
     const base = this.baseline(key, state, entry.time, th, (d) => d.exports.size);
     const limit = base.own === undefined ? th.exportDefaultDay : Math.max(th.exportMinDay, th.exportFactor * base.own);
     if (today.exports.size <= limit) return [];
-    const usual = base.own === undefined ? 'no history yet, so the fixed default applies' : `the account's usual day is ${plural(Math.round(base.own), 'export')}`;
     return [
-      this.finding(
-        'export-volume',
-        key,
-        state,
-        entry,
-        this.dayKey(entry.time),
-        `exported or opened the original of ${plural(today.exports.size, 'call')} today; ${usual} (limit ${limit})`,
-      ),
+      this.finding('export-volume', key, state, entry, this.dayKey(entry.time), {
+        kind: 'export-volume',
+        count: today.exports.size,
+        limit,
+        usual: base.own === undefined ? { basis: 'default' } : { basis: 'own', value: base.own },
+      }),
     ];
   }
 
@@ -436,7 +416,7 @@ export class Detector {
           state,
           entry,
           `${this.dayKey(entry.time)}|persons`,
-          `searched for ${plural(today.searched.size, 'person', 'people')} by personnummer or phone number today (limit ${th.searchPersonsPerDay})`,
+          { kind: 'search-persons', count: today.searched.size, limit: th.searchPersonsPerDay },
           {
             entries: today.searchEntries.slice(-MAX_EVIDENCE_ENTRIES),
           },
@@ -468,7 +448,7 @@ export class Detector {
             state,
             entry,
             `${this.dayKey(at)}|unfollowed`,
-            `searched for a person by personnummer or phone number ${plural(today.unfollowed.length, 'time')} today without then stating a purpose for any call (a look-up, not a case)`,
+            { kind: 'search-unfollowed', count: today.unfollowed.length },
             { entries: today.unfollowed.slice(-MAX_EVIDENCE_ENTRIES) },
           ),
         );
@@ -515,7 +495,6 @@ export class Detector {
     const mine = inWeek(state, t);
     const { limit, peers } = this.peerLimit(state, key, (s) => [inWeek(s, t).length], th.breakGlassFactor, th.breakGlassDefaultWeek, th.minPeers);
     if (mine.length <= limit) return [];
-    const usual = peers === undefined ? 'the fixed default applies' : `peers of the role start at most ${plural(peers, 'period')} a week (90th percentile)`;
     return [
       this.finding(
         'break-glass',
@@ -523,7 +502,7 @@ export class Detector {
         state,
         entry,
         `${this.dayKey(entry.time)}|starts`,
-        `started break-the-glass ${plural(mine.length, 'time')} in 7 days; ${usual} (limit ${limit})`,
+        { kind: 'break-glass-starts', count: mine.length, limit, usual: peers === undefined ? { basis: 'default' } : { basis: 'peers', value: peers } },
         {
           entries: mine.flatMap((g) => g.positions).slice(-MAX_EVIDENCE_ENTRIES),
         },
@@ -546,9 +525,13 @@ export class Detector {
       );
       if (g.recordings.size <= limit) continue;
       g.alerted = true;
-      const usual = peers === undefined ? 'the fixed default applies' : `peers of the role reach at most ${plural(peers, 'call')} in one period (90th percentile)`;
       out.push(
-        this.finding('break-glass', key, state, entry, `period|${id}`, `reached ${plural(g.recordings.size, 'call')} under one break-the-glass period; ${usual} (limit ${limit})`),
+        this.finding('break-glass', key, state, entry, `period|${id}`, {
+          kind: 'break-glass-calls',
+          count: g.recordings.size,
+          limit,
+          usual: peers === undefined ? { basis: 'default' } : { basis: 'peers', value: peers },
+        }),
       );
     }
     return out;

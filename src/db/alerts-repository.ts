@@ -28,7 +28,7 @@ export class AlertsRepository {
     await this.db.insertInto('alerts').values(row).execute();
   }
 
-  async merge(id: string, changes: Pick<AlertRow, 'evidence' | 'entries' | 'recordings' | 'controllers' | 'updated_at'>): Promise<void> {
+  async merge(id: string, changes: Pick<AlertRow, 'evidence' | 'evidence_facts' | 'entries' | 'recordings' | 'controllers' | 'updated_at'>): Promise<void> {
     await this.db.updateTable('alerts').set(changes).where('id', '=', id).execute();
   }
 

@@ -616,6 +616,15 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  '0019_alert_evidence_facts': {
+    async up(db: Kysely<any>) {
+      // An alert's evidence as facts (src/alerts/evidence.ts: a kind and its counts, JSON), so
+      // that the web UI phrases it in the reader's language; `evidence` keeps the English words.
+      // Null for alerts raised before: they are shown in those words.
+      await db.schema.alterTable('alerts').addColumn('evidence_facts', 'text').execute();
+    },
+  },
 };
 
 /** rows read per query, and rows written per UPDATE (6 parameters each: under SQLite's 32,766) */

@@ -427,6 +427,8 @@ export interface AlertsTable {
   updated_at: string;
   /** in words, without identifiers */
   evidence: string;
+  /** the same as facts (src/alerts/evidence.ts), JSON; null for alerts raised before migration 0019 */
+  evidence_facts: string | null;
   /** JSON array of audit positions */
   entries: string;
   /** JSON array of recording ids */

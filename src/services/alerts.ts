@@ -224,6 +224,7 @@ export class AlertsService {
         const controllers = union(existing.controllers ? existing.controllers.split(',') : [], f.controllers).join(',');
         await this.vault.alerts.merge(existing.id, {
           evidence: f.evidence,
+          evidence_facts: JSON.stringify(f.facts),
           recordings: JSON.stringify(recordings),
           entries: JSON.stringify(entries),
           controllers,
@@ -264,6 +265,7 @@ export class AlertsService {
         created_at: now,
         updated_at: now,
         evidence: f.evidence,
+        evidence_facts: JSON.stringify(f.facts),
         entries: JSON.stringify(f.entries.slice(-MAX_EVIDENCE_ENTRIES)),
         recordings: JSON.stringify(f.recordings.slice(-MAX_EVIDENCE_ENTRIES)),
         outcome: null,

@@ -26,6 +26,7 @@ const ALERT: AlertView = {
   recordings: ['r1'],
   controllers: ['region-a'],
   evidence: 'reached a canary recording (recording.view)',
+  evidenceFacts: { kind: 'canary', action: 'recording.view' },
   entries: [42],
   outcome: null,
   note: null,

@@ -243,6 +243,7 @@ before(async () => {
       created_at: at,
       updated_at: at,
       evidence: 'reached 50 calls today; the fixed defaults apply',
+      evidence_facts: null,
       entries: '[]',
       recordings: '[]',
       outcome: null,

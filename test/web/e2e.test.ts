@@ -1325,7 +1325,23 @@ describe('web UI', { timeout: 420_000 }, () => {
           .textContent()) ?? ''
       ).trim();
     assert.equal(await term('Account'), 'dpo (privacy officer)');
-    assert.match(await term('What happened'), /^reached a canary recording \(recording\.view\)/);
+    // the evidence phrased from the alert's facts, the action in words; the API's text names its code
+    assert.equal(await term('What happened'), 'reached a canary recording (view recording); canaries are planted calls that no work needs');
+    const raised = await fetchFromPage(auditor, 'GET', '/api/v1/alerts?state=open&rule=canary');
+    const api = (raised.json as Array<{ evidence: string; evidenceFacts: unknown }>)[0]!;
+    assert.match(api.evidence, /^reached a canary recording \(recording\.view\)/);
+    assert.deepEqual(api.evidenceFacts, { kind: 'canary', action: 'recording.view' });
+    // and in Swedish, in Swedish words
+    await auditor.getByLabel('Language').selectOption({ label: 'Svenska' });
+    const svCard = auditor.getByRole('region', { name: 'Larm' }).getByRole('article', { name: 'Lockbetesinspelning öppnad — dpo' });
+    await svCard.waitFor();
+    const svTerm = await svCard
+      .locator('dt', { hasText: /^Vad som hände$/ })
+      .locator('xpath=following-sibling::dd[1]')
+      .textContent();
+    assert.equal(svTerm?.trim(), 'öppnade en lockbetesinspelning (visa inspelning); lockbeten är utplanterade samtal som inget arbete behöver');
+    await auditor.getByLabel('Språk').selectOption({ label: 'English' });
+    await card.waitFor();
     assert.equal(await term('Recordings'), canary.id.slice(0, 8), 'the recording by its id');
     assert.equal(await card.getByRole('link').count(), 0, 'an auditor opens no recording');
     await card.getByText('Severity: High').waitFor();

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { RULES } from '../../alerts/detector.js';
+import { EVIDENCE_KINDS, type EvidenceKind } from '../../alerts/evidence.js';
 import { DEFAULT_THRESHOLDS, THRESHOLD_NAMES } from '../../alerts/thresholds.js';
 import { OUTCOMES } from '../../services/alerts.js';
 import { requestActor } from '../auth.js';
@@ -11,6 +12,24 @@ import { ErrorBody, Security, Type, typed } from '../contract.js';
 import { errorResponses, uuidParam } from '../schemas.js';
 
 const Nullable = Type.Union([Type.String(), Type.Null()]);
+const Count = Type.Integer({ minimum: 0 });
+// an allow-list like every answer: counts, an audit action and working hours, never an identifier
+const EvidenceFacts = Type.Object({
+  kind: Type.Unsafe<EvidenceKind>(Type.Union(EVIDENCE_KINDS.map((k) => Type.Literal(k)))),
+  action: Type.Optional(Type.String({ description: 'the audit action that reached the call' })),
+  workHours: Type.Optional(Type.String({ description: "the account's working hours, HH:MM-HH:MM" })),
+  count: Type.Optional(Type.Number({ description: 'what the rule counted: calls, exports, people searched, searches or periods' })),
+  minutes: Type.Optional(Count),
+  calls: Type.Optional(Count),
+  persons: Type.Optional(Count),
+  limit: Type.Optional(Type.Number()),
+  usual: Type.Optional(
+    Type.Object({
+      basis: Type.Union([Type.Literal('own'), Type.Literal('peers'), Type.Literal('default')]),
+      value: Type.Optional(Type.Number()),
+    }),
+  ),
+});
 const Alert = Type.Object({
   id: Type.String(),
   rule: Type.String({ description: RULES.join(', ') }),
@@ -23,7 +42,10 @@ const Alert = Type.Object({
   state: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
   recordings: Type.Array(Type.String()),
   controllers: Type.Array(Type.String()),
-  evidence: Type.String({ description: 'what the account did, in words; never an identifier' }),
+  evidence: Type.String({ description: 'what the account did, in English words; never an identifier' }),
+  evidenceFacts: Type.Union([EvidenceFacts, Type.Null()], {
+    description: 'the same as facts, for a reader to phrase in its own language; null for alerts raised before callvault kept them',
+  }),
   entries: Type.Array(Type.Integer(), { description: 'the audit positions that are the evidence' }),
   outcome: Nullable,
   note: Nullable,

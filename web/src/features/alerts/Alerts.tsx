@@ -235,8 +235,9 @@ function AlertCard({ alert: a, onResolve }: { alert: Alert; onResolve: (() => vo
           </>
         )}
         <dt>{t('evidence')}</dt>
-        {/* the detector's words are English: marked so for a Swedish screen reader */}
-        <dd lang="en">{a.evidence}</dd>
+        <dd>
+          <EvidenceText alert={a} />
+        </dd>
         <dt>{t('recordings')}</dt>
         <dd>
           {a.recordings.length === 0
@@ -293,6 +294,48 @@ function AlertCard({ alert: a, onResolve }: { alert: Alert; onResolve: (() => vo
   );
 }
 
+type Facts = NonNullable<Alert['evidenceFacts']>;
+type Translate = ReturnType<typeof useTranslation>['t'];
+
+/** the detector's evidence in the reader's language; an alert raised before its facts were kept shows its English words */
+function EvidenceText({ alert }: { alert: Alert }) {
+  const { t } = useTranslation('alerts');
+  const { t: ta } = useTranslation('audit');
+  const f = alert.evidenceFacts;
+  // the detector's words are English: marked so for a Swedish screen reader
+  if (!f) return <span lang="en">{alert.evidence}</span>;
+  const actions = ta('actions', { returnObjects: true }) as unknown as Record<string, string>;
+  return <>{phrase(t, f, f.action ? (actions[f.action] ?? f.action) : '')}</>;
+}
+
+function phrase(t: Translate, f: Facts, action: string): string {
+  const n = (unit: string, count: number | undefined) => t(`facts.${unit}`, { count: Math.round(count ?? 0) });
+  const value = f.usual?.value;
+  const usualDay = (unit: string, none: string) =>
+    f.usual?.basis === 'own' ? t('facts.usualOwn', { value: n(unit, value) }) : f.usual?.basis === 'peers' ? t('facts.usualPeers', { value: n(unit, value) }) : t(none);
+  const usualPeers = (key: string, unit: string) => (f.usual?.basis === 'peers' ? t(key, { value: n(unit, value) }) : t('facts.fixedDefault'));
+  const today = t('facts.today', { calls: n('call', f.calls), persons: n('person', f.persons) });
+  const limit = f.limit;
+  switch (f.kind) {
+    case 'volume-hour':
+      return t('facts.volume-hour', { what: n('call', f.count), minutes: n('minute', f.minutes), today, usual: usualDay('call', 'facts.usualNone_volume'), limit });
+    case 'volume-day':
+      return t('facts.volume-day', { today, usual: usualDay('call', 'facts.usualNone_volume'), limit });
+    case 'export-volume':
+      return t('facts.export-volume', { what: n('call', f.count), usual: usualDay('export', 'facts.usualNone'), limit });
+    case 'search-persons':
+      return t('facts.search-persons', { what: n('person', f.count), limit });
+    case 'search-unfollowed':
+      return t('facts.search-unfollowed', { what: n('time', f.count) });
+    case 'break-glass-starts':
+      return t('facts.break-glass-starts', { what: n('time', f.count), usual: usualPeers('facts.usualPeersStarts', 'period'), limit });
+    case 'break-glass-calls':
+      return t('facts.break-glass-calls', { what: n('call', f.count), usual: usualPeers('facts.usualPeersCalls', 'call'), limit });
+    default:
+      return t(`facts.${f.kind}`, { action, workHours: f.workHours });
+  }
+}
+
 function ResolveDialog({ alert: a, onClose, onResolved }: { alert: Alert; onClose: () => void; onResolved: (done: Alert) => void }) {
   const { t } = useTranslation('alerts');
   const { t: tc } = useTranslation();
@@ -317,7 +360,9 @@ function ResolveDialog({ alert: a, onClose, onResolved }: { alert: Alert; onClos
 
   return (
     <Modal title={t('resolve.dialog', words)} onClose={() => !busy && onClose()} closable={!busy}>
-      <p lang="en">{a.evidence}</p>
+      <p>
+        <EvidenceText alert={a} />
+      </p>
       <form onSubmit={submit} aria-busy={busy}>
         <fieldset>
           <legend>{t('resolve.outcome')}</legend>

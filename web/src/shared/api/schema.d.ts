@@ -6689,8 +6689,26 @@ export interface operations {
               state: "open" | "closed";
               recordings: string[];
               controllers: string[];
-              /** @description what the account did, in words; never an identifier */
+              /** @description what the account did, in English words; never an identifier */
               evidence: string;
+              /** @description the same as facts, for a reader to phrase in its own language; null for alerts raised before callvault kept them */
+              evidenceFacts: ({
+                kind: "canary" | "protected-person" | "own-call" | "colleague-call" | "unexplained" | "after-hours" | "volume-hour" | "volume-day" | "export-volume" | "search-persons" | "search-unfollowed" | "break-glass-starts" | "break-glass-calls";
+                /** @description the audit action that reached the call */
+                action?: string;
+                /** @description the account's working hours, HH:MM-HH:MM */
+                workHours?: string;
+                /** @description what the rule counted: calls, exports, people searched, searches or periods */
+                count?: number;
+                minutes?: number;
+                calls?: number;
+                persons?: number;
+                limit?: number;
+                usual?: {
+                  basis: "own" | "peers" | "default";
+                  value?: number;
+                };
+              }) | null;
               /** @description the audit positions that are the evidence */
               entries: number[];
               outcome: string | null;
@@ -6804,8 +6822,26 @@ export interface operations {
             state: "open" | "closed";
             recordings: string[];
             controllers: string[];
-            /** @description what the account did, in words; never an identifier */
+            /** @description what the account did, in English words; never an identifier */
             evidence: string;
+            /** @description the same as facts, for a reader to phrase in its own language; null for alerts raised before callvault kept them */
+            evidenceFacts: ({
+              kind: "canary" | "protected-person" | "own-call" | "colleague-call" | "unexplained" | "after-hours" | "volume-hour" | "volume-day" | "export-volume" | "search-persons" | "search-unfollowed" | "break-glass-starts" | "break-glass-calls";
+              /** @description the audit action that reached the call */
+              action?: string;
+              /** @description the account's working hours, HH:MM-HH:MM */
+              workHours?: string;
+              /** @description what the rule counted: calls, exports, people searched, searches or periods */
+              count?: number;
+              minutes?: number;
+              calls?: number;
+              persons?: number;
+              limit?: number;
+              usual?: {
+                basis: "own" | "peers" | "default";
+                value?: number;
+              };
+            }) | null;
             /** @description the audit positions that are the evidence */
             entries: number[];
             outcome: string | null;
