@@ -379,6 +379,27 @@ describe('web UI', { timeout: 420_000 }, () => {
     assert.ok(actions.length >= 10, `${actions.length} actions on the page`);
     assert.deepEqual([...new Set(actions.filter((a) => !a.named).map((a) => a.action))], [], 'actions shown by their code only');
 
+    // anna's first sign-in asked her to set up her authenticator: a step, not a failed sign-in
+    {
+      const filters = page.getByRole('form', { name: 'Filter the log' });
+      await filters.getByLabel('Action', { exact: true }).selectOption('auth.signin');
+      await filters.getByLabel('Person', { exact: true }).fill('anna');
+      await filters.getByRole('button', { name: 'Show' }).click();
+      const signins = await eventually(
+        'anna’s sign-ins',
+        () => tableRows(page.locator('table.audit-table')),
+        (rs) => rs.length > 0 && rs.every((r) => cell(r, 'Action').startsWith('auth.signin')),
+      );
+      const outcomes = signins.map((r) => cell(r, 'Outcome'));
+      assert.ok(outcomes.includes('next step: set up the authenticator'), outcomes.join(' | '));
+      assert.ok(
+        outcomes.some((o) => o.startsWith('success')),
+        outcomes.join(' | '),
+      );
+      await page.goto('/audit');
+      await page.getByText('Verified: the log is intact').waitFor({ timeout: 20_000 });
+    }
+
     const filters = page.getByRole('form', { name: 'Filter the log' });
     await filters.getByLabel('Action', { exact: true }).selectOption('recording.');
     await filters.getByLabel('Person', { exact: true }).fill('anna');

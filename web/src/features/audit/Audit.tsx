@@ -436,7 +436,7 @@ function LogRow({ entry, onFilter }: { entry: Entry; onFilter: (f: { recordingId
         <AuditAction action={e.action} />
       </td>
       <td data-label={t('log.columns.outcome')}>
-        <AuditOutcome outcome={e.outcome} />
+        <AuditOutcome outcome={e.outcome} action={e.action} reason={e.detail?.reason} />
       </td>
       <td data-label={t('log.columns.recording')}>
         {e.recordingId ? (

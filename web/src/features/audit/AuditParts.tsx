@@ -50,10 +50,18 @@ export function AuditActor({ actor }: { actor: ActorView | undefined }) {
   );
 }
 
-export function AuditOutcome({ outcome }: { outcome: string | null | undefined }) {
+/** sign-in refusals that are a step of a first sign-in, not a failed attempt: the form asks for what comes next */
+const SIGNIN_STEPS: Record<string, 'enrol' | 'newPassword'> = {
+  CV_TOTP_ENROLMENT_REQUIRED: 'enrol',
+  CV_PASSWORD_CHANGE_REQUIRED: 'newPassword',
+};
+
+export function AuditOutcome({ outcome, action, reason }: { outcome: string | null | undefined; action?: string | null; reason?: unknown }) {
   const { t } = useTranslation('audit');
   if (!outcome) return <>—</>;
   if (outcome === 'success') return <span className="outcome-ok">{t('outcomes.success')}</span>;
+  const step = action === 'auth.signin' && outcome === 'failure' && typeof reason === 'string' ? SIGNIN_STEPS[reason] : undefined;
+  if (step) return <span className="outcome-step">{t(`outcomes.step.${step}`)}</span>;
   const label = outcome === 'denied' || outcome === 'failure' ? t(`outcomes.${outcome}`) : outcome;
   return <strong className="outcome-bad">⚠ {label}</strong>;
 }

@@ -86,7 +86,7 @@ const en = {
     breakGlass: 'BREAK-THE-GLASS',
     system: 'system',
   },
-  outcomes: { success: 'success', denied: 'DENIED', failure: 'FAILED' },
+  outcomes: { success: 'success', denied: 'DENIED', failure: 'FAILED', step: { enrol: 'next step: set up the authenticator', newPassword: 'next step: choose a password' } },
   renditions: { original: 'ORIGINAL: identifiers audible', redacted: 'redacted version' },
   actions: {
     'auth.signin': 'sign-in',
@@ -293,7 +293,7 @@ const sv: Dict<typeof en> = {
     breakGlass: 'NÖDÅTKOMST',
     system: 'system',
   },
-  outcomes: { success: 'lyckades', denied: 'NEKAD', failure: 'MISSLYCKADES' },
+  outcomes: { success: 'lyckades', denied: 'NEKAD', failure: 'MISSLYCKADES', step: { enrol: 'nästa steg: koppla autentiseringsappen', newPassword: 'nästa steg: välja lösenord' } },
   renditions: { original: 'ORIGINAL: personuppgifter hörs', redacted: 'maskerad version' },
   actions: {
     'auth.signin': 'inloggning',
