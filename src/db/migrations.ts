@@ -627,12 +627,18 @@ const migrations: Record<string, Migration> = {
       // Triggers, not the code that writes, so no path that revokes (a command, another server, a
       // migration, an operator's SQL) can forget it. Sessions move it only when they end: the
       // last-seen time written every minute does not.
+      // SQLite runs a migration outside a transaction: every step may run again after an interruption
       await db.schema
         .createTable('revocation_epoch')
+        .ifNotExists()
         .addColumn('id', 'integer', (c) => c.primaryKey())
         .addColumn('epoch', 'bigint', (c) => c.notNull())
         .execute();
-      await db.insertInto('revocation_epoch').values({ id: 1, epoch: 0 }).execute();
+      await db
+        .insertInto('revocation_epoch')
+        .values({ id: 1, epoch: 0 })
+        .onConflict((c) => c.column('id').doNothing())
+        .execute();
       const watched: [table: string, events: string[]][] = [
         ['users', ['INSERT', 'UPDATE', 'DELETE']],
         ['sessions', ['UPDATE OF revoked_at, expires_at, user_id', 'DELETE']],
@@ -641,9 +647,10 @@ const migrations: Record<string, Migration> = {
         ['break_glass', ['INSERT', 'UPDATE', 'DELETE']],
       ];
       if (db.getExecutor().adapter instanceof PostgresAdapter) {
-        await sql`CREATE FUNCTION callvault_revocation_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+        await sql`CREATE OR REPLACE FUNCTION callvault_revocation_bump() RETURNS trigger LANGUAGE plpgsql AS $$
           BEGIN UPDATE revocation_epoch SET epoch = epoch + 1 WHERE id = 1; RETURN NULL; END $$`.execute(db);
         for (const [table, events] of watched) {
+          await sql`DROP TRIGGER IF EXISTS ${sql.raw(`${table}_revocation`)} ON ${sql.table(table)}`.execute(db);
           await sql`CREATE TRIGGER ${sql.raw(`${table}_revocation`)} AFTER ${sql.raw(events.join(' OR '))} ON ${sql.table(table)}
             FOR EACH STATEMENT EXECUTE FUNCTION callvault_revocation_bump()`.execute(db);
         }
@@ -652,7 +659,7 @@ const migrations: Record<string, Migration> = {
       for (const [table, events] of watched) {
         for (const event of events) {
           const name = `${table}_revocation_${event.split(' ')[0]!.toLowerCase()}`;
-          await sql`CREATE TRIGGER ${sql.raw(name)} AFTER ${sql.raw(event)} ON ${sql.table(table)}
+          await sql`CREATE TRIGGER IF NOT EXISTS ${sql.raw(name)} AFTER ${sql.raw(event)} ON ${sql.table(table)}
             BEGIN UPDATE revocation_epoch SET epoch = epoch + 1 WHERE id = 1; END`.execute(db);
         }
       }

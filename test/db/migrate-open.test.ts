@@ -30,10 +30,10 @@ test('the Migrator runs when a migration is missing, and refuses a database with
   await (await openDatabase(`sqlite:${file}`)).close();
 
   // a migration's record removed and its table dropped: opening runs it again
-  const verifications = names.find((n) => n.endsWith('_audit_verifications'))!;
+  const newest = names.find((n) => n.endsWith('_revocation_epoch'))!;
   const raw = new SQLite(file);
-  raw.prepare('DELETE FROM kysely_migration WHERE name = ?').run(verifications);
-  raw.prepare('DROP TABLE audit_verifications').run();
+  raw.prepare('DELETE FROM kysely_migration WHERE name = ?').run(newest);
+  raw.prepare('DROP TABLE revocation_epoch').run();
   raw.close();
   await (await openDatabase(`sqlite:${file}`)).close();
   assert.deepEqual(recorded(), [...names].sort());
