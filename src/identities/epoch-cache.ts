@@ -27,9 +27,4 @@ export class EpochCache<V> {
     this.#entries.set(key, { epoch, value });
     if (this.#entries.size > this.max) this.#entries.delete(this.#entries.keys().next().value!);
   }
-
-  /** kept values read under another epoch are dropped when the epoch moves: nothing else to do */
-  get size(): number {
-    return this.#entries.size;
-  }
 }
