@@ -49,6 +49,7 @@ import { ensureSelfSignedCertificate } from '../src/http/tls.js';
 import { openStoredRecording, unwrapRecordingKey } from '../src/recordings/read.js';
 import {
   BENCH_PASSPHRASE,
+  BYTES_PER_SECOND,
   CLI,
   envWithoutPassphrase,
   fmt,
@@ -225,7 +226,7 @@ class RssSampler {
 // ---------------------------------------------------------------------------------------------
 // child processes
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const s = createServer();
   s.listen(0, '127.0.0.1');
   await once(s, 'listening');
@@ -235,7 +236,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill(signal);
@@ -245,7 +246,7 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'
 }
 
 /** the negotiated TLS version and cipher, or throws when nothing listens (yet) */
-async function tlsInfo(port: number, ca: Buffer): Promise<string> {
+export async function tlsInfo(port: number, ca: Buffer): Promise<string> {
   const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
   try {
     await once(socket, 'secureConnect');
@@ -255,7 +256,7 @@ async function tlsInfo(port: number, ca: Buffer): Promise<string> {
   }
 }
 
-async function waitForTls(port: number, ca: Buffer, child: ChildProcess, what: string, detail: () => Promise<string>): Promise<string> {
+export async function waitForTls(port: number, ca: Buffer, child: ChildProcess, what: string, detail: () => Promise<string>): Promise<string> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}: ${await detail()}`);
@@ -273,7 +274,7 @@ async function waitForTls(port: number, ca: Buffer, child: ChildProcess, what: s
  * client here is one address (127.0.0.1), so the per-address rate limit and connection cap (64 by
  * default: the 100 streams would be refused) are lifted, as nginx has neither.
  */
-async function startCallvault(data: string, logFile: string): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+export async function startCallvault(data: string, logFile: string): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   const log = await open(logFile, 'w');
   // BENCH_SERVER_NODE_ARGS: extra node options for the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
@@ -318,7 +319,7 @@ pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 1024; }
 http {
-  types { audio/wav wav; }
+  types { audio/wav wav; text/html html; }
   default_type application/octet-stream;
   access_log ${dir}/access.log;
   client_body_temp_path ${dir}/client_body;
@@ -340,7 +341,7 @@ http {
 `;
 }
 
-async function startNginx(dir: string, port: number, cert: string, key: string, root: string): Promise<{ child: ChildProcess; stderr: () => string }> {
+export async function startNginx(dir: string, port: number, cert: string, key: string, root: string): Promise<{ child: ChildProcess; stderr: () => string }> {
   await mkdir(dir, { recursive: true });
   const conf = join(dir, 'nginx.conf');
   await writeFile(conf, nginxConfig(dir, port, cert, key, root));
@@ -365,7 +366,7 @@ function cookieOf(setCookie: string | string[] | undefined): string | undefined 
 }
 
 /** signs the nurse in (first sign-in: TOTP enrolment and a new password) and states a purpose */
-async function signInAndAccess(
+export async function signInAndAccess(
   base: string,
   dispatcher: Dispatcher,
   user: { username: string; password: string; totpSecret: string },
@@ -646,6 +647,82 @@ async function breakdown(vault: Vault, recordingId: string, first: number): Prom
 
 // ---------------------------------------------------------------------------------------------
 
+/** what `prepareCall` made: nginx's root holds each call's plaintext as the nurse hears it */
+export interface PreparedCalls {
+  data: string;
+  served: string;
+  /** bytes of each call's audio */
+  size: number;
+  calls: { recordingId: string /** under `served` */; file: string; nurse: NewUserCredentials }[];
+}
+
+/**
+ * A data directory under `dir` holding `count` calls of `audioSeconds` with their transcript (a
+ * phone number said at 10–14 s), imported, redacted (so a nurse hears the redacted rendition, the
+ * default) and indexed; a nurse for each call's agent (a nurse hears the calls she handled), or
+ * with `oneNurse` every call under one agent and one nurse; and nginx's root with the redacted
+ * renditions' plaintext. `inside` runs with the vault still open.
+ */
+export async function prepareCalls(
+  dir: string,
+  audioSeconds: number,
+  count: number,
+  options: { oneNurse?: boolean; inside?: (vault: Vault, recordingIds: string[]) => Promise<void> } = {},
+): Promise<PreparedCalls> {
+  const src = join(dir, 'src');
+  await mkdir(src);
+  const one = options.oneNurse || count === 1;
+  const agentOf = (i: number) => (one ? AGENT : `${AGENT}-${i}`);
+  let size = 0;
+  for (let i = 0; i < count; i++) {
+    size = await writeWav(join(src, `call-${i}.wav`), audioSeconds, 1 + i);
+    await writeFile(join(src, `call-${i}.json`), JSON.stringify({ agent: agentOf(i), region: 'north', direction: 'inbound', startedAt: '2026-11-20T10:00:00Z' }));
+    await writeFile(join(src, `call-${i}.transcript.json`), TRANSCRIPT);
+  }
+  const served = join(dir, 'served');
+  await mkdir(served);
+  const data = join(dir, 'data');
+  const vault = await Vault.create(data, {
+    passphrase: BENCH_PASSPHRASE,
+    controllerId: CONTROLLER,
+    controllerName: 'Region A',
+    kdf: { memoryKiB: 8192, iterations: 1, parallelism: 1 },
+  });
+  try {
+    const { report } = await createServices(vault).ingest.importPaths(operatorActor('bench'), [src], { examine: false });
+    if (report.imported.length !== count) throw new Error(`import: ${JSON.stringify(report)}`);
+    const redacted = await redactPending(vault, DEFAULT_REDACTION);
+    if (redacted.byState.redacted !== count) throw new Error(`redaction: ${JSON.stringify(redacted.byState)}`);
+    const calls: PreparedCalls['calls'] = [];
+    const oneNurse = one ? await createUser(vault, { username: 'nurse-bench', role: 'nurse', controllerId: CONTROLLER, agent: AGENT }) : undefined;
+    for (const [n, { id }] of report.imported.entries()) {
+      const row = (await vault.recordings.get(id))!;
+      const rendition = await vault.recordings.rendition(id);
+      if (!rendition) throw new Error('redaction wrote no rendition');
+      const i = one ? n : Number(row.agent!.slice(AGENT.length + 1));
+      const file = `call-${i}.wav`;
+      // nginx's root: the plaintext of the redacted rendition, the bytes callvault serves the nurse
+      const out = await open(join(served, file), 'wx');
+      try {
+        for await (const chunk of (await openStoredRecording(vault, row, rendition)).read()) await out.write(chunk);
+      } finally {
+        await out.close();
+      }
+      if ((await stat(join(served, file))).size !== size) throw new Error('the redacted rendition is not the size of the original');
+      const nurse = oneNurse ?? (await createUser(vault, { username: `nurse-bench-${i}`, role: 'nurse', controllerId: CONTROLLER, agent: agentOf(i) }));
+      calls.push({ recordingId: id, file, nurse });
+    }
+    await indexPending(vault);
+    await options.inside?.(
+      vault,
+      calls.map((c) => c.recordingId),
+    );
+    return { data, served, size, calls };
+  } finally {
+    await vault.close();
+  }
+}
+
 export const playbackBenchmark: Benchmark = {
   name: 'playback',
   description: 'range requests of 1 MiB from an encrypted one-hour WAV via `callvault serve` vs nginx serving it in plaintext, both HTTPS (MB/s, TTFB, RSS with 100 streams)',
@@ -676,52 +753,23 @@ export const playbackBenchmark: Benchmark = {
       log(`scratch: ${scratch.filesystem}`);
       log(`load average before the run: ${loadBefore}`);
       // ---- the recording, the data directory, the nurse
-      const src = join(scratch.dir, 'src');
-      await mkdir(src);
-      const size = await writeWav(join(src, 'call.wav'), audioSeconds, 1);
-      await writeFile(join(src, 'call.json'), JSON.stringify({ agent: AGENT, region: 'north', direction: 'inbound', startedAt: '2026-11-20T10:00:00Z' }));
-      await writeFile(join(src, 'call.transcript.json'), TRANSCRIPT);
-      // nginx's root: the plaintext of the redacted rendition, the bytes callvault serves the nurse
-      const served = join(scratch.dir, 'served');
-      await mkdir(served);
-      const wavPath = join(served, 'call.wav');
-      const data = join(scratch.dir, 'data');
-      const vault = await Vault.create(data, {
-        passphrase: BENCH_PASSPHRASE,
-        controllerId: CONTROLLER,
-        controllerName: 'Region A',
-        kdf: { memoryKiB: 8192, iterations: 1, parallelism: 1 },
-      });
+      // writeWav's length: the range is planned before the call is made
+      const size = (Math.round(audioSeconds * BYTES_PER_SECOND) & ~1) + 44;
       const first = Math.floor(size / 2) - RANGE_BYTES / 2;
       const last = first + RANGE_BYTES - 1;
       const range = `bytes=${first}-${last}`;
-      let recordingId: string;
-      let user: NewUserCredentials;
-      let parts: Breakdown;
-      let auditBefore: number;
-      try {
-        const { report } = await createServices(vault).ingest.importPaths(operatorActor('bench'), [src], { examine: false });
-        if (report.imported.length !== 1) throw new Error(`import: ${JSON.stringify(report)}`);
-        recordingId = report.imported[0]!.id;
-        const redacted = await redactPending(vault, DEFAULT_REDACTION);
-        if (redacted.byState.redacted !== 1) throw new Error(`redaction: ${JSON.stringify(redacted.byState)}`);
-        const row = (await vault.recordings.get(recordingId))!;
-        const rendition = await vault.recordings.rendition(recordingId);
-        if (!rendition) throw new Error('redaction wrote no rendition');
-        const out = await open(wavPath, 'wx');
-        try {
-          for await (const chunk of (await openStoredRecording(vault, row, rendition)).read()) await out.write(chunk);
-        } finally {
-          await out.close();
-        }
-        if ((await stat(wavPath)).size !== size) throw new Error('the redacted rendition is not the size of the original');
-        await indexPending(vault);
-        user = await createUser(vault, { username: 'nurse-bench', role: 'nurse', controllerId: CONTROLLER, agent: AGENT });
-        parts = await breakdown(vault, recordingId, first);
-        auditBefore = await vault.audit.size();
-      } finally {
-        await vault.close();
-      }
+      let parts: Breakdown | undefined;
+      let auditBefore = 0;
+      const prepared = await prepareCalls(scratch.dir, audioSeconds, 1, {
+        inside: async (vault, [id]) => {
+          parts = await breakdown(vault, id!, first);
+          auditBefore = await vault.audit.size();
+        },
+      });
+      if (prepared.size !== size || !parts) throw new Error('the call is not the size planned');
+      const { data, served } = prepared;
+      const { recordingId, file, nurse: user } = prepared.calls[0]!;
+      const wavPath = join(served, file);
       const tlsFiles = await ensureSelfSignedCertificate(data);
       const ca = await readFile(tlsFiles.cert);
       log(`one-hour WAV ${fmt(size / 1e6)} MB imported as ${recordingId}`);
@@ -745,7 +793,7 @@ export const playbackBenchmark: Benchmark = {
       const { cookie, audioPath } = await signInAndAccess(cv.url, setup, user, recordingId);
       const targets: Record<Server, Target> = {
         callvault: { who: 'callvault', pid: cv.child.pid!, url: `${cv.url}${audioPath}`, headers: { cookie: `__Host-callvault=${cookie}` } },
-        nginx: { who: 'nginx', pid: ng.child.pid!, url: `https://127.0.0.1:${nginxPort}/call.wav`, headers: {} },
+        nginx: { who: 'nginx', pid: ng.child.pid!, url: `https://127.0.0.1:${nginxPort}/${file}`, headers: {} },
       };
       // both answer the same bytes with the right headers
       const a = await fetchRange(targets.callvault, setup, range, first, last, size);

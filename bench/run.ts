@@ -31,6 +31,8 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   scan: async () => (await import('./scan.js')).scanBenchmark,
   startup: async () => (await import('./startup.js')).startupBenchmark,
   hpke: async () => (await import('./hpke.js')).hpkeBenchmark,
+  latency: async () => (await import('./latency.js')).latencyBenchmark,
+  ttfa: async () => (await import('./ttfa.js')).ttfaBenchmark,
 };
 
 interface Args {

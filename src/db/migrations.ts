@@ -617,6 +617,55 @@ const migrations: Record<string, Migration> = {
     },
   },
 
+  '0018_revocation_epoch': {
+    async up(db: Kysely<any>) {
+      // One number that every change to what authenticates and authorises a person moves on: their
+      // account, sessions ended, stated purposes, contracts, break-the-glass periods. A server keeps
+      // a session and a grant in memory as long as the number it read with them is the number now
+      // (src/identities/epoch-cache.ts): one read of one row per request instead of six, and a
+      // revocation made on any server that shares the database takes effect at its next request.
+      // Triggers, not the code that writes, so no path that revokes (a command, another server, a
+      // migration, an operator's SQL) can forget it. Sessions move it only when they end: the
+      // last-seen time written every minute does not.
+      // SQLite runs a migration outside a transaction: every step may run again after an interruption
+      await db.schema
+        .createTable('revocation_epoch')
+        .ifNotExists()
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('epoch', 'bigint', (c) => c.notNull())
+        .execute();
+      await db
+        .insertInto('revocation_epoch')
+        .values({ id: 1, epoch: 0 })
+        .onConflict((c) => c.column('id').doNothing())
+        .execute();
+      const watched: [table: string, events: string[]][] = [
+        ['users', ['INSERT', 'UPDATE', 'DELETE']],
+        ['sessions', ['UPDATE OF revoked_at, expires_at, user_id', 'DELETE']],
+        ['access_grants', ['INSERT', 'UPDATE', 'DELETE']],
+        ['contracts', ['INSERT', 'UPDATE', 'DELETE']],
+        ['break_glass', ['INSERT', 'UPDATE', 'DELETE']],
+      ];
+      if (db.getExecutor().adapter instanceof PostgresAdapter) {
+        await sql`CREATE OR REPLACE FUNCTION callvault_revocation_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN UPDATE revocation_epoch SET epoch = epoch + 1 WHERE id = 1; RETURN NULL; END $$`.execute(db);
+        for (const [table, events] of watched) {
+          await sql`DROP TRIGGER IF EXISTS ${sql.raw(`${table}_revocation`)} ON ${sql.table(table)}`.execute(db);
+          await sql`CREATE TRIGGER ${sql.raw(`${table}_revocation`)} AFTER ${sql.raw(events.join(' OR '))} ON ${sql.table(table)}
+            FOR EACH STATEMENT EXECUTE FUNCTION callvault_revocation_bump()`.execute(db);
+        }
+        return;
+      }
+      for (const [table, events] of watched) {
+        for (const event of events) {
+          const name = `${table}_revocation_${event.split(' ')[0]!.toLowerCase()}`;
+          await sql`CREATE TRIGGER IF NOT EXISTS ${sql.raw(name)} AFTER ${sql.raw(event)} ON ${sql.table(table)}
+            BEGIN UPDATE revocation_epoch SET epoch = epoch + 1 WHERE id = 1; END`.execute(db);
+        }
+      }
+    },
+  },
+
   '0019_alert_evidence_facts': {
     async up(db: Kysely<any>) {
       // An alert's evidence as facts (src/alerts/evidence.ts: a kind and its counts, JSON), so

@@ -322,6 +322,12 @@ export interface AuditCheckpointsTable {
 }
 
 /** the signed checkpoints verifications of the audit log reached (src/audit/verifications.ts) */
+/** one row: moved by triggers on every change that can end a session or an access (migration 0018) */
+export interface RevocationEpochTable {
+  id: number;
+  epoch: number;
+}
+
 export interface AuditVerificationsTable {
   size: ColumnType<number, number, never>;
   mode: 'full' | 'incremental';
@@ -405,6 +411,7 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   audit_subtrees: AuditSubtreesTable;
   audit_verifications: AuditVerificationsTable;
+  revocation_epoch: RevocationEpochTable;
   rate_limits: RateLimitsTable;
   signin_failures: SigninFailuresTable;
   leases: LeasesTable;

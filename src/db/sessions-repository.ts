@@ -18,6 +18,12 @@ export class SessionsRepository {
     return this.db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
   }
 
+  /** moves on every change that can end a session or an access (migration 0018's triggers) */
+  async revocationEpoch(): Promise<number> {
+    const row = await this.db.selectFrom('revocation_epoch').select('epoch').where('id', '=', 1).executeTakeFirstOrThrow();
+    return Number(row.epoch);
+  }
+
   async touch(idHash: string, at: string): Promise<void> {
     await this.db.updateTable('sessions').set({ last_seen_at: at }).where('id_hash', '=', idHash).execute();
   }

@@ -6,7 +6,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CallvaultError, ErrorCodes } from '../errors.js';
 import type { ApiTokenRow, SessionRow } from '../db/sessions-repository.js';
 import type { User } from '../db/users-repository.js';
-import { ABSOLUTE_HOURS, resumeSession, sameSecret } from '../identities/sessions.js';
+import { ABSOLUTE_HOURS, hashSecret, resumeSession, sameSecret, sessionInTime, touchWhenDue } from '../identities/sessions.js';
+import { EpochCache } from '../identities/epoch-cache.js';
 import { resolveToken } from '../identities/tokens.js';
 import { tokenPrincipal, userPrincipal } from '../identities/principal.js';
 import type { TokenPrincipal, UserPrincipal } from '../policy/policy.js';
@@ -23,7 +24,16 @@ export function setSessionCookie(reply: FastifyReply, value: string): void {
 }
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export async function authenticate(vault: Vault, req: FastifyRequest): Promise<AuthContext | null> {
+type SignedIn = Extract<AuthContext, { kind: 'user' }>;
+
+/** signed-in people by the hash of their cookie, between their requests (src/identities/epoch-cache.ts) */
+export type SessionCache = EpochCache<SignedIn>;
+
+export function sessionCache(): SessionCache {
+  return new EpochCache<SignedIn>();
+}
+
+export async function authenticate(vault: Vault, req: FastifyRequest, sessions: SessionCache): Promise<AuthContext | null> {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const m = /^Bearer (\S+)$/.exec(header);
@@ -43,15 +53,38 @@ export async function authenticate(vault: Vault, req: FastifyRequest): Promise<A
   }
   const cookie = req.cookies?.[SESSION_COOKIE];
   if (!cookie) return null;
-  const resumed = await resumeSession(vault, cookie);
-  if (!resumed) return null;
+  const signedIn = await resumeKept(vault, sessions, cookie);
+  if (!signedIn) return null;
   if (!SAFE_METHODS.has(req.method)) {
     const sent = req.headers['x-csrf-token'];
-    if (typeof sent !== 'string' || !sameSecret(sent, resumed.session.csrf_token)) {
+    if (typeof sent !== 'string' || !sameSecret(sent, signedIn.session.csrf_token)) {
       throw new CallvaultError(ErrorCodes.CSRF, 'the X-CSRF-Token header is missing or wrong');
     }
   }
-  return { kind: 'user', ...resumed, principal: await userPrincipal(vault, resumed.user) };
+  return signedIn;
+}
+
+/**
+ * The person a cookie signs in, with their principal: as kept from an earlier request while the
+ * revocation epoch has not moved (its times checked now), else read afresh and kept.
+ */
+async function resumeKept(vault: Vault, sessions: SessionCache, cookie: string, now = new Date()): Promise<SignedIn | undefined> {
+  // read before what it labels: a change after this read moves the epoch past the label
+  const epoch = await vault.sessions.revocationEpoch();
+  const key = hashSecret(cookie);
+  const kept = sessions.get(key, epoch);
+  if (kept && sessionInTime(kept.session, now)) {
+    const session = await touchWhenDue(vault, kept.session, now);
+    if (session === kept.session) return kept;
+    const touched = { ...kept, session };
+    sessions.set(key, epoch, touched);
+    return touched;
+  }
+  const resumed = await resumeSession(vault, cookie, now);
+  if (!resumed) return undefined;
+  const signedIn: SignedIn = { kind: 'user', ...resumed, principal: await userPrincipal(vault, resumed.user, now) };
+  sessions.set(key, epoch, signedIn);
+  return signedIn;
 }
 
 /** the caller as services see it: who, with what principal, from where */

@@ -15,7 +15,7 @@ import { createServices, type Services } from '../services/index.js';
 import type { LogLevel } from '../config.js';
 import { DOCS_CSS, ICON_SVG, LOGO_SVG } from './brand.js';
 import { TLS_POLICY } from './tls.js';
-import { authenticate, SESSION_COOKIE, type AuthContext } from './auth.js';
+import { authenticate, SESSION_COOKIE, sessionCache, type AuthContext } from './auth.js';
 import { errorSchema } from './schemas.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerEnrolmentRoutes } from './routes/enrolment.js';
@@ -200,13 +200,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // JSON routes take JSON only: text/plain and multipart are what a cross-site form can send
   // without a preflight, so they are refused with 415 everywhere but the upload route
   app.removeContentTypeParser('text/plain');
+  const sessions = sessionCache();
   app.addHook('onRequest', async (req) => {
     const type = req.headers['content-type'];
     if (type?.toLowerCase().startsWith('multipart/') && !(req.method === 'POST' && req.routeOptions.url === '/api/v1/recordings')) {
       throw new CallvaultError(ErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'this route takes application/json');
     }
     if (PROBE_ROUTES.has(req.routeOptions.url ?? '')) return;
-    req.auth = await authenticate(app.vault, req);
+    req.auth = await authenticate(app.vault, req, sessions);
   });
   // answers about patients must not stay in a shared workstation's browser cache
   app.addHook('onSend', async (req, reply) => {

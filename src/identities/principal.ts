@@ -1,6 +1,7 @@
 /**
- * What the policy needs to know about an authenticated caller, read from the database on each
- * request: contracts and break-the-glass periods change, and a change must take effect at once.
+ * What the policy needs to know about an authenticated caller, read from the database: contracts
+ * and break-the-glass periods change, and a change must take effect at once. The HTTP server keeps
+ * it with the session only until the revocation epoch moves (src/identities/epoch-cache.ts).
  */
 import { contractTerms } from '../db/tenancy-repository.js';
 import type { ApiTokenRow } from '../db/sessions-repository.js';

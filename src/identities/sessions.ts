@@ -50,12 +50,23 @@ export async function startSession(vault: Pick<Vault, 'sessions'>, user: User, n
 export async function resumeSession(vault: Pick<Vault, 'sessions' | 'users'>, cookie: string, now = new Date()): Promise<{ session: SessionRow; user: User } | undefined> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(cookie)) return undefined;
   const session = await vault.sessions.get(hashSecret(cookie));
-  if (!session || session.revoked_at) return undefined;
-  const t = now.getTime();
-  if (t >= Date.parse(session.expires_at) || t - Date.parse(session.last_seen_at) >= IDLE_MINUTES * 60_000) return undefined;
+  if (!session || !sessionInTime(session, now)) return undefined;
   const user = await vault.users.get(session.user_id);
   // an account that waits for approval again (a reset, say) has no session left anyway; this holds it
   if (!user || user.disabled || user.approval !== 'approved') return undefined;
-  if (t - Date.parse(session.last_seen_at) >= TOUCH_INTERVAL_MS) await vault.sessions.touch(session.id_hash, now.toISOString());
-  return { session, user };
+  return { session: await touchWhenDue(vault, session, now), user };
+}
+
+/** not ended, not past its absolute end, not idle too long */
+export function sessionInTime(session: SessionRow, now: Date): boolean {
+  const t = now.getTime();
+  return !session.revoked_at && t < Date.parse(session.expires_at) && t - Date.parse(session.last_seen_at) < IDLE_MINUTES * 60_000;
+}
+
+/** the session, its last-seen time written when TOUCH_INTERVAL_MS has passed since the last write */
+export async function touchWhenDue(vault: Pick<Vault, 'sessions'>, session: SessionRow, now: Date): Promise<SessionRow> {
+  if (now.getTime() - Date.parse(session.last_seen_at) < TOUCH_INTERVAL_MS) return session;
+  const at = now.toISOString();
+  await vault.sessions.touch(session.id_hash, at);
+  return { ...session, last_seen_at: at };
 }

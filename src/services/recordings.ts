@@ -35,6 +35,7 @@ import { LABELS, scrubbedFilter, scrubbedText } from '../redaction/transcript.js
 import { controllersCovered } from '../subject/common.js';
 import { parseTranscript, type Transcript } from '../transcripts/index.js';
 import { waveformPeaks } from '../audio/waveform.js';
+import { EpochCache } from '../identities/epoch-cache.js';
 import type { Vault } from '../vault.js';
 import type { Actor, SignedInActor } from './actor.js';
 import type { AuditTrail } from './audit-trail.js';
@@ -42,7 +43,7 @@ import type { AuditTrail } from './audit-trail.js';
 /** the audit actions of reaching one recording */
 type RecordingAction = 'recording.view' | 'recording.access' | 'recording.play' | 'recording.transcript' | 'recording.waveform' | 'recording.identifiers' | 'recording.export';
 /** what reading recordings needs of the vault: rows, grants, keys to open them, their objects */
-export type RecordingsDeps = Pick<Vault, 'recordings' | 'grants' | 'keys' | 'blobs' | 'controllers'> & { audit: Pick<Vault['audit'], 'identifierHash'> };
+export type RecordingsDeps = Pick<Vault, 'recordings' | 'grants' | 'sessions' | 'keys' | 'blobs' | 'controllers'> & { audit: Pick<Vault['audit'], 'identifierHash'> };
 
 export interface RecordingFilters {
   /** ISO 8601, on the call's start time */
@@ -112,6 +113,8 @@ export interface Playback<P extends ServedRanges> {
   plan: Exclude<P, { kind: 'unsatisfiable' }>;
   /** the plaintext of `[start, end)`, decrypting only the segments it spans */
   read(start: number, end: number): AsyncIterable<Buffer>;
+  /** the same in one buffer, from one read of the sealed segments: for a player's range */
+  readAt(start: number, end: number): Promise<Buffer>;
 }
 
 export interface TranscriptView {
@@ -259,6 +262,7 @@ export class RecordingsService {
  */
 export class PlaybackService {
   readonly #opened = new OpenedByAccess();
+  readonly #grants = new EpochCache<AccessGrant>();
 
   constructor(
     private readonly deps: RecordingsDeps,
@@ -320,7 +324,12 @@ export class PlaybackService {
       detail: { accessId: grant.id, rendition: grant.rendition, range: span, ...(plan.kind === 'multipart' ? { ranges: parts } : {}) },
     });
     const opened = await this.#opened.get(grant.id, stored.validators.etag, () => openStoredRecording(this.deps, row, stored.object));
-    return { representation, plan: plan as Exclude<P, { kind: 'unsatisfiable' }>, read: (start, end) => opened.read(start, end) };
+    return {
+      representation,
+      plan: plan as Exclude<P, { kind: 'unsatisfiable' }>,
+      read: (start, end) => opened.read(start, end),
+      readAt: (start, end) => opened.readAt(start, end),
+    };
   }
 
   /** the transcript of the rendition the access was stated for (redacted: identifiers replaced by labels) */
@@ -401,12 +410,23 @@ export class PlaybackService {
     const user = signedIn(actor);
     if (!access) throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'state a purpose first: POST /api/v1/recordings/{id}/access');
     const { row, breakGlassId } = await reach(this.deps, this.trail, actor, id, 'recording:play', auditAction);
-    const grant = await this.deps.grants.grant(access);
+    const grant = await this.grant(access);
     if (!grant || grant.user_id !== user.user.id || grant.recording_id !== row.id || grant.expires_at <= new Date().toISOString()) {
       await this.trail.record(actor, { action: auditAction, outcome: 'denied', recordingId: row.id, detail: { reason: 'access' } });
       throw new CallvaultError(ErrorCodes.PURPOSE_REQUIRED, 'this access has expired or is not yours: state the purpose again');
     }
     return { row, grant, breakGlassId };
+  }
+
+  /** a stated purpose, kept between a player's requests while the revocation epoch stays (src/identities/epoch-cache.ts) */
+  private async grant(id: string): Promise<AccessGrant | undefined> {
+    // read before what it labels: a change after this read moves the epoch past the label
+    const epoch = await this.deps.sessions.revocationEpoch();
+    const kept = this.#grants.get(id, epoch);
+    if (kept) return kept;
+    const grant = await this.deps.grants.grant(id);
+    if (grant) this.#grants.set(id, epoch, grant);
+    return grant;
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -80,6 +80,7 @@ export class FileBlobStore implements BlobStore {
         // one sealed 64 KiB segment per read: chunks line up with segments, so the decryptor
         // never has to join pieces, and a paused stream holds one segment
         end <= start ? emptyIterable() : createReadStream(path, { start, end: end - 1, highWaterMark: SEALED_SEGMENT_BYTES }),
+      readAt: (start: number, end: number) => readAt(path, start, end),
     };
   }
 
@@ -158,6 +159,26 @@ export class FileBlobStore implements BlobStore {
   #path(key: string): string {
     assertBlobKey(key);
     return join(this.root, ...key.split('/'));
+  }
+}
+
+/** bytes [start, end) of a file with positioned reads (one, unless the kernel returns fewer) */
+async function readAt(path: string, start: number, end: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(Math.max(0, end - start));
+  const file = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw new CallvaultError(ErrorCodes.BLOB_NOT_FOUND, 'stored object is missing');
+    throw err;
+  });
+  try {
+    let got = 0;
+    while (got < buffer.length) {
+      const { bytesRead } = await file.read(buffer, got, buffer.length - got, start + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buffer.subarray(0, got);
+  } finally {
+    await file.close();
   }
 }
 

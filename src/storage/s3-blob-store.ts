@@ -282,7 +282,16 @@ export class S3BlobStore implements BlobStore {
       throw new CallvaultError(ErrorCodes.STORAGE_FAILED, 'object storage answered HeadObject without a size');
     }
     const etag = head.ETag;
-    return { size, read: (start: number, end: number) => this.#read(Key, etag, size, start, end) };
+    return {
+      size,
+      read: (start: number, end: number) => this.#read(Key, etag, size, start, end),
+      // one ranged GET, its body gathered
+      readAt: async (start: number, end: number) => {
+        const parts: Buffer[] = [];
+        for await (const chunk of this.#read(Key, etag, size, start, end)) parts.push(chunk);
+        return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+      },
+    };
   }
 
   async *#read(Key: string, etag: string | undefined, size: number, start: number, end: number): AsyncGenerator<Buffer> {

@@ -158,6 +158,25 @@ export function blobStoreContract(name: string, make: () => Promise<{ store: Blo
       }
     });
 
+    it('readAt gives the bytes asked in one buffer, as read does, and a missing object is CV_BLOB_NOT_FOUND', async () => {
+      const key = 'recordings/kk/ten.cvr';
+      const data = randomBytes(300_000);
+      await put(store, key, data);
+      const src = await store.open(key);
+      assert.ok(src.readAt, `${name} reads a range in one call`);
+      for (const [start, end] of [
+        [1, 2],
+        [data.length - 1, data.length],
+        [36, 36 + 5 * 65_552],
+        [0, data.length],
+        [7, 7],
+      ] as const) {
+        assert.deepEqual(await src.readAt(start, end), data.subarray(start, end), `${start}-${end}`);
+      }
+      await store.delete(key);
+      await assert.rejects(src.readAt(0, 10), (err: { code?: string }) => err.code === ErrorCodes.BLOB_NOT_FOUND);
+    });
+
     it('lists every committed object once, and deleting a key that never existed is fine', async () => {
       const keys = ['recordings/kk/a.cvr', 'recordings/kk/b.cvr', 'recordings/kl/c.cvr', 'other/d'];
       for (const k of keys) await put(store, k, Buffer.from(k));

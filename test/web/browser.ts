@@ -142,7 +142,7 @@ function parseDemoJson(stdout: string): { passphrase: string; admin: DemoSignIn;
  * whatever the browser writes to disk (cache, cookies, storage, downloads) is scanned with the
  * data directories.
  */
-export async function openBrowser(server: DemoServer, who: string, locale = 'en-GB'): Promise<{ context: BrowserContext; page: Page; profile: string }> {
+export async function openBrowser(server: Pick<DemoServer, 'url' | 'dataDir'>, who: string, locale = 'en-GB'): Promise<{ context: BrowserContext; page: Page; profile: string }> {
   const profile = await tempDir('data', `browser-${who}`);
   // the server's own certificate trusted by its key, as an installed certificate would be: chromium
   // keeps nothing in its disk cache from a site whose certificate error was merely ignored, and

@@ -17,6 +17,8 @@ import { ErrorBody, Security, Type, typed } from '../contract.js';
 import { errorResponses } from '../schemas.js';
 
 const CONTENT_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg' };
+/** a range (or a whole file) up to this long is read and decrypted into one buffer; a longer one is streamed */
+const ONE_READ_BYTES = 2 * 1024 * 1024;
 
 /** a string out of a fixed list, as a plain JSON-schema enum */
 const oneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
@@ -66,8 +68,8 @@ const PurposeBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** bytes streamed as they are decrypted (typed as the stream a handler sends) */
-const Binary = Type.Unsafe<Readable>({ type: 'string', format: 'binary' });
+/** bytes streamed as they are decrypted, or a range in one buffer (typed as what a handler sends) */
+const Binary = Type.Unsafe<Readable | Buffer>({ type: 'string', format: 'binary' });
 const audio = (description: string, extra: Record<string, { schema: typeof Binary }> = {}) => ({
   description,
   content: { 'audio/wav': { schema: Binary }, 'audio/mpeg': { schema: Binary }, ...extra },
@@ -194,13 +196,17 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
     },
     handler: async (req, reply) => {
       const ifRange = req.headers['if-range'];
-      const { representation, plan, read } = await playback.play(requestActor(req), req.params.id, req.query.access, (r) => {
+      const { representation, plan, read, readAt } = await playback.play(requestActor(req), req.params.id, req.query.access, (r) => {
         const planned = planRanges({ range: req.headers.range, ifRange: typeof ifRange === 'string' ? ifRange : undefined, ...r });
         if (planned.kind === 'unsatisfiable') void reply.header('Content-Range', `bytes */${r.size}`);
         return planned;
       });
       const { size, etag, lastModified } = representation;
       const contentType = CONTENT_TYPES[representation.format] ?? 'application/octet-stream';
+      const span = plan.kind === 'single' ? plan : { start: 0, end: size };
+      // a player's range: one read into one buffer, before any header, so a damaged segment
+      // answers as the error it is, not as a 206 cut short
+      const whole = plan.kind !== 'multipart' && req.method !== 'HEAD' && span.end - span.start <= ONE_READ_BYTES ? await readAt(span.start, span.end) : undefined;
       void reply
         .code(plan.kind === 'whole' ? 200 : 206)
         .header('Accept-Ranges', 'bytes')
@@ -213,9 +219,9 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
         void reply.header('Content-Type', layout.contentType).header('Content-Length', layout.length);
         body = multipartBody(layout, plan.parts, read);
       } else {
-        const span = plan.kind === 'single' ? plan : { start: 0, end: size };
         void reply.header('Content-Type', contentType).header('Content-Length', span.end - span.start);
         if (plan.kind === 'single') void reply.header('Content-Range', `bytes ${span.start}-${span.end - 1}/${size}`);
+        if (whole) return reply.send(whole);
         body = read(span.start, span.end);
       }
       // an empty stream: fastify would set Content-Length 0 for an empty HEAD answer
