@@ -10,8 +10,28 @@ import type { WriterReply, WriterRequest } from './sqlite-writer.js';
 const db = new SQLite((workerData as { file: string }).file);
 db.pragma('synchronous = FULL');
 db.pragma('foreign_keys = ON');
-db.pragma('busy_timeout = 10000');
+// No busy_timeout: SQLite's own handler sleeps 1, 2, 5 … up to 100 ms between tries, so under a
+// busy importer in another process a request's commit waits whole sleeps after the lock is free,
+// or loses it again each time. This thread may block, so it tries again every millisecond.
+db.pragma('busy_timeout = 0');
 db.pragma('secure_delete = ON');
+
+const BUSY_GIVE_UP_MS = 10_000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** runs a write, again while another connection holds the write lock, for up to BUSY_GIVE_UP_MS */
+function whenFree<T>(write: () => T): T {
+  const until = Date.now() + BUSY_GIVE_UP_MS;
+  for (;;) {
+    try {
+      return write();
+    } catch (err) {
+      // every write here is one IMMEDIATE transaction: BUSY comes at its BEGIN, before anything is written
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= until) throw err;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
 
 const appendAudit = preparedAuditAppend(db);
 
@@ -52,7 +72,7 @@ function handle(request: WriterRequest): unknown {
 parentPort!.on('message', (request: WriterRequest) => {
   let reply: WriterReply;
   try {
-    reply = { id: request.id, result: handle(request) };
+    reply = { id: request.id, result: whenFree(() => handle(request)) };
   } catch (err) {
     const e = err as { message?: string; code?: string };
     reply = { id: request.id, error: { message: String(e.message ?? err), code: typeof e.code === 'string' ? e.code : undefined } };
