@@ -262,6 +262,7 @@ export class RecordingsService {
  */
 export class PlaybackService {
   readonly #opened = new OpenedByAccess();
+  readonly #peaks = new PeaksByRendition();
   readonly #grants = new EpochCache<AccessGrant>();
 
   constructor(
@@ -374,8 +375,11 @@ export class PlaybackService {
     const { row, grant, breakGlassId } = await this.underAccess(actor, id, access, 'recording.waveform');
     const stored = await this.storedRendition(row, grant.rendition);
     await this.trail.record(actor, { action: 'recording.waveform', ...underGrant(row, grant, breakGlassId), detail: { accessId: grant.id, rendition: grant.rendition } });
-    const opened = await this.#opened.get(grant.id, stored.validators.etag, () => openStoredRecording(this.deps, row, stored.object));
-    return { durationMs: row.duration_ms, peaks: await waveformPeaks(opened.read(), stored.format, row.duration_ms) };
+    const peaks = await this.#peaks.get(`${row.id}|${grant.rendition}|${stored.validators.etag}`, async () => {
+      const opened = await this.#opened.get(grant.id, stored.validators.etag, () => openStoredRecording(this.deps, row, stored.object));
+      return waveformPeaks(opened.read(), stored.format, row.duration_ms);
+    });
+    return { durationMs: row.duration_ms, peaks };
   }
 
   /** the whole decrypted rendition, for a stated purpose (the operator of a command states none) */
@@ -562,5 +566,34 @@ class OpenedByAccess {
       this.#entries.delete(key);
     }
     return opened;
+  }
+}
+
+/**
+ * The waveform of the renditions drawn lately, in memory only: drawing one decrypts and decodes the
+ * whole call, and the player waits for it before it plays. Keyed by the rendition's etag, so a
+ * rendition made again is drawn afresh; a call drawn by several at once is decoded once.
+ */
+class PeaksByRendition {
+  readonly #entries = new Map<string, Promise<number[]>>();
+  constructor(private readonly max = 128) {}
+
+  get(key: string, draw: () => Promise<number[]>): Promise<number[]> {
+    let peaks = this.#entries.get(key);
+    this.#entries.delete(key);
+    if (!peaks) {
+      peaks = draw();
+      // a failure is not kept: the next request tries again
+      const drawing = peaks;
+      drawing.catch(() => {
+        if (this.#entries.get(key) === drawing) this.#entries.delete(key);
+      });
+    }
+    this.#entries.set(key, peaks);
+    for (const oldest of this.#entries.keys()) {
+      if (this.#entries.size <= this.max) break;
+      this.#entries.delete(oldest);
+    }
+    return peaks;
   }
 }
