@@ -108,8 +108,8 @@ export class Vault {
     this.users = new UsersRepository(database.db);
     this.tenancy = new TenancyRepository(database.db);
     this.names = new NamesRepository(database.db);
-    this.sessions = new SessionsRepository(database.db);
-    this.grants = new GrantsRepository(database.db);
+    this.sessions = new SessionsRepository(database.db, () => database.writer);
+    this.grants = new GrantsRepository(database.db, () => database.writer);
     this.coordination = new CoordinationRepository(database.db);
     this.retention = new RetentionRepository(database.db);
     this.alerts = new AlertsRepository(database.db);

@@ -4,15 +4,20 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import type { AccessGrantsTable, BreakGlassTable, Database } from './schema.js';
+import { type SqliteWriter, writeDurably } from './sqlite-writer.js';
 
 export type AccessGrant = Selectable<AccessGrantsTable>;
 export type BreakGlassRow = Selectable<BreakGlassTable>;
 
 export class GrantsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** the SQLite writer thread, when this process started one: stating a purpose does not stop other requests */
+    private readonly writer: () => SqliteWriter | undefined = () => undefined,
+  ) {}
 
   async addGrant(grant: AccessGrant): Promise<void> {
-    await this.db.insertInto('access_grants').values(grant).execute();
+    await writeDurably(this.writer(), this.db.insertInto('access_grants').values(grant));
   }
 
   async grant(id: string): Promise<AccessGrant | undefined> {

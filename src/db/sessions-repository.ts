@@ -3,15 +3,20 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import type { ApiTokensTable, Database, SessionsTable } from './schema.js';
+import { type SqliteWriter, writeDurably } from './sqlite-writer.js';
 
 export type SessionRow = Selectable<SessionsTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 
 export class SessionsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** the SQLite writer thread, when this process started one: a sign-in's commit does not stop other requests */
+    private readonly writer: () => SqliteWriter | undefined = () => undefined,
+  ) {}
 
   async add(session: SessionRow): Promise<void> {
-    await this.db.insertInto('sessions').values(session).execute();
+    await writeDurably(this.writer(), this.db.insertInto('sessions').values(session));
   }
 
   async get(idHash: string): Promise<SessionRow | undefined> {
@@ -25,16 +30,19 @@ export class SessionsRepository {
   }
 
   async touch(idHash: string, at: string): Promise<void> {
-    await this.db.updateTable('sessions').set({ last_seen_at: at }).where('id_hash', '=', idHash).execute();
+    await writeDurably(this.writer(), this.db.updateTable('sessions').set({ last_seen_at: at }).where('id_hash', '=', idHash));
   }
 
   async revoke(idHash: string, at: string): Promise<void> {
-    await this.db.updateTable('sessions').set({ revoked_at: at }).where('id_hash', '=', idHash).where('revoked_at', 'is', null).execute();
+    await writeDurably(this.writer(), this.db.updateTable('sessions').set({ revoked_at: at }).where('id_hash', '=', idHash).where('revoked_at', 'is', null));
   }
 
   /** every session of a user, on disable, password change or role change */
   async revokeAllOf(userId: string, at: string, exceptIdHash = ''): Promise<void> {
-    await this.db.updateTable('sessions').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).where('id_hash', '!=', exceptIdHash).execute();
+    await writeDurably(
+      this.writer(),
+      this.db.updateTable('sessions').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).where('id_hash', '!=', exceptIdHash),
+    );
   }
 
   async addToken(token: ApiTokenRow): Promise<void> {

@@ -54,6 +54,17 @@ const insertPending = db.transaction((rows: Record<string, unknown>[]) => {
 const stored = db.prepare("UPDATE recordings SET state = 'stored', writer = NULL WHERE id = ? AND state = 'pending'");
 const markStored = db.transaction((ids: string[]) => ids.map((id) => stored.run(id).changes === 1));
 
+/** other writes (sessions, grants), by their SQL text: kysely compiles the same text each time */
+const statements = new Map<string, SQLite.Statement>();
+const runStatement = db.transaction((text: string, parameters: readonly unknown[]) => {
+  let statement = statements.get(text);
+  if (!statement) {
+    statement = db.prepare(text);
+    statements.set(text, statement);
+  }
+  statement.run(...parameters);
+});
+
 function handle(request: WriterRequest): unknown {
   switch (request.op) {
     case 'audit':
@@ -63,6 +74,9 @@ function handle(request: WriterRequest): unknown {
       return undefined;
     case 'mark-stored':
       return markStored.immediate(request.ids);
+    case 'run':
+      runStatement.immediate(request.sql, request.parameters);
+      return undefined;
     case 'close':
       db.close();
       return undefined;

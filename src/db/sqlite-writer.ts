@@ -1,6 +1,6 @@
 /**
  * The hot durable writes of SQLite (audit appends, a recording's pending row and its `stored`
- * mark) on a thread of their own. better-sqlite3 is synchronous: on the main thread every durable
+ * mark, sessions and stated purposes) on a thread of their own. better-sqlite3 is synchronous: on the main thread every durable
  * commit (an fsync of the WAL) stops every request and every import stream for its duration, and
  * group commit (src/util/group-commit.ts) finds little to group, because nothing else runs while a
  * commit is written. On this thread a commit blocks nobody, and what arrives meanwhile is grouped
@@ -11,6 +11,7 @@
  * to the same file in WAL mode: a write lock held by one makes the other wait (busy_timeout).
  */
 import { Worker } from 'node:worker_threads';
+import type { CompiledQuery } from 'kysely';
 import type { AuditRow } from '../audit/storage/audit-store.js';
 import type { NewRecording } from './recordings-repository.js';
 
@@ -18,6 +19,7 @@ export type WriterRequest =
   | { id: number; op: 'audit'; rows: AuditRow[] }
   | { id: number; op: 'insert-pending'; rows: NewRecording[] }
   | { id: number; op: 'mark-stored'; ids: string[] }
+  | { id: number; op: 'run'; sql: string; parameters: readonly unknown[] }
   | { id: number; op: 'close' };
 
 export type WriterReply = { id: number; result?: unknown; error?: { message: string; code?: string } };
@@ -65,6 +67,11 @@ export class SqliteWriter {
     return this.#send({ op: 'mark-stored', ids }) as Promise<boolean[]>;
   }
 
+  /** one statement (a session's or a grant's write), in a transaction of its own */
+  run(query: CompiledQuery): Promise<void> {
+    return this.#send({ op: 'run', sql: query.sql, parameters: query.parameters }) as Promise<void>;
+  }
+
   /** after every write sent before it; the thread then closes its connection and ends */
   close(): Promise<void> {
     this.#closed ??= this.#failure
@@ -86,4 +93,10 @@ export class SqliteWriter {
       this.#worker.postMessage({ ...request, id });
     });
   }
+}
+
+/** a kysely write: run on the writer thread when the process has one, else on the caller's connection */
+export async function writeDurably(writer: SqliteWriter | undefined, query: { compile(): CompiledQuery; execute(): Promise<unknown> }): Promise<void> {
+  if (writer) await writer.run(query.compile());
+  else await query.execute();
 }
