@@ -18,6 +18,7 @@ import type { Vault } from '../vault.js';
 import { parseSidecar, readCsvMetadata, readJsonSidecar, type Sidecar } from './sidecar.js';
 import { fileIdentity, ImportJournal } from './journal.js';
 import { identifiersOfFile, type FoundIdentifiers } from '../identifiers/in-files.js';
+import type { SealedFields } from '../recordings/sealed-metadata.js';
 import { MAX_TRANSCRIPT_BYTES, parseTranscript, serializeTranscript } from '../transcripts/index.js';
 
 /** one recording as an adapter hands it to the store path (IngestService.ingest): its bytes, read once, and what describes it */
@@ -36,6 +37,8 @@ export interface IncomingRecording {
   onChunk?: (chunk: Buffer) => void;
   /** the content's SHA-256 when it was hashed before (a file the size of one already stored) */
   expectedSha256?: string;
+  /** a live call's facts, known only once its audio has ended (src/siprec/): sealed and indexed with the rest */
+  atEnd?: () => Pick<SealedFields, 'siprec'>;
 }
 
 export interface ImportOptions {

@@ -25,15 +25,16 @@ export interface EncryptionRequest {
   recordingId: string;
   keyId: string;
   publicKey: Buffer;
-  fields: SealedFields;
+  /** a function: the fields are known only once the audio has ended (a live call), and sealed then */
+  fields: SealedFields | (() => SealedFields);
   /** a transcript to seal under the same data key (UTF-8 text: WebVTT, SRT or JSON) */
   transcript?: Buffer;
 }
 
 export type ToWorker =
-  | { type: 'start'; id: number; recordingId: string; keyId: string; publicKey: Uint8Array; fields: SealedFields; transcript?: Uint8Array }
+  | { type: 'start'; id: number; recordingId: string; keyId: string; publicKey: Uint8Array; fields?: SealedFields; transcript?: Uint8Array }
   | { type: 'chunk'; id: number; buf: Uint8Array }
-  | { type: 'end'; id: number }
+  | { type: 'end'; id: number; fields?: SealedFields }
   | { type: 'abort'; id: number };
 
 export type FromWorker = { type: 'out'; id: number; buf: Uint8Array } | { type: 'done'; id: number; result: EncryptionResult } | { type: 'error'; id: number };
@@ -60,11 +61,12 @@ export class EncryptWorkerPool {
   encrypt(request: EncryptionRequest): WorkerEncryptStream {
     const slot = this.#slot();
     const id = this.#nextId++;
-    const stream = new WorkerEncryptStream(id, slot.worker, () => this.#release(id, slot));
+    const { fields, ...rest } = request;
+    const stream = new WorkerEncryptStream(id, slot.worker, () => this.#release(id, slot), typeof fields === 'function' ? fields : undefined);
     this.#streams.set(id, stream);
     slot.active += 1;
     if (slot.active === 1) slot.worker.ref();
-    slot.worker.postMessage({ type: 'start', id, ...request } satisfies ToWorker);
+    slot.worker.postMessage({ type: 'start', id, ...rest, ...(typeof fields === 'function' ? {} : { fields }) } satisfies ToWorker);
     return stream;
   }
 
@@ -105,6 +107,7 @@ export class WorkerEncryptStream extends Transform {
     private readonly id: number,
     readonly worker: Worker,
     private readonly release: () => void,
+    private readonly fieldsAtEnd?: () => SealedFields,
   ) {
     super();
     this.result = new Promise((res, rej) => {
@@ -126,7 +129,14 @@ export class WorkerEncryptStream extends Transform {
   override _flush(done: TransformCallback): void {
     this.#flushing = true;
     this.#waiting = done;
-    this.worker.postMessage({ type: 'end', id: this.id } satisfies ToWorker);
+    let fields: SealedFields | undefined;
+    try {
+      fields = this.fieldsAtEnd?.();
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    this.worker.postMessage({ type: 'end', id: this.id, ...(fields ? { fields } : {}) } satisfies ToWorker);
   }
 
   receive(m: FromWorker): void {

@@ -47,7 +47,8 @@ export async function storeRecording(
   /** known before (a file) or only after the bytes have streamed through (an upload) */
   audio: AudioInfo | (() => Promise<AudioInfo>),
   metadata: RecordingMetadata,
-  identifiers: SealedFields,
+  /** a function when they are known only once the audio has ended (a live call) */
+  identifiers: SealedFields | (() => SealedFields),
   options: StoreOptions = {},
 ): Promise<StoreResult> {
   await holdWriterLease(vault);

@@ -100,20 +100,22 @@ export class IngestService {
       throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'metadata: controller is not known to this vault');
     }
     await this.refusePastRetention(actor, controllerId, sidecar, incoming.found);
-    const fields: SealedFields = {
+    let fields: SealedFields = {
       caller: sidecar.caller,
       personnummer: sidecar.personnummer,
       sourceName: incoming.sourceName,
       sourcePath: incoming.sourcePath,
       ...(incoming.found ? { found: incoming.found } : {}),
     };
+    const { atEnd } = incoming;
+    const sealed = atEnd ? () => (fields = { ...fields, ...atEnd() }) : fields;
     try {
       const stored = await storeRecording(
         this.vault,
         incoming.source,
         incoming.audio,
         { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt, retentionClass: sidecar.class },
-        fields,
+        sealed,
         {
           onChunk: incoming.onChunk,
           expectedSha256: incoming.expectedSha256,

@@ -1,0 +1,214 @@
+/**
+ * `callvault siprec` with SIPp as the session border controller (testdata/siprec/sipp/*.xml): a
+ * SIPREC call with two streams (the caller by SIPp's rtp_stream, the agent by rtp-sender.js) and
+ * RFC 7865 metadata is stored as a two-channel recording, listed after BYE, found by either
+ * participant's number, audited, and nowhere on disk in plaintext. OPTIONS answers; an SBC the
+ * configuration does not name gets 403.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { after, before, test } from 'node:test';
+import { CLI, cli, initVault, PASSPHRASE, REPO, tempDir } from '../helpers.js';
+
+const run = promisify(execFile);
+const CALLER = '+46701740611';
+const AGENT = '+46701740622';
+/** the call's length as SIPp holds it (-d), in ms */
+const CALL_MS = 4000;
+
+let dir: string;
+let audio: string;
+let server: ChildProcess;
+let sipPort: number;
+let serverLog = '';
+/** a block of ports of its own, so that concurrent test files do not collide */
+const base = 30000 + (process.pid % 500) * 40;
+
+async function spokenWav(path: string, text: string): Promise<void> {
+  const raw = `${path}.raw.wav`;
+  await run('espeak-ng', ['-v', 'sv', '-w', raw, text]);
+  await run('sox', [raw, '-r', '8000', '-c', '1', '-e', 'u-law', path]);
+}
+
+before(async () => {
+  ({ dir } = await initVault());
+  audio = await tempDir('src', 'siprec');
+  await spokenWav(join(audio, 'caller.wav'), 'Hej, jag ringer om min tid på vårdcentralen i morgon.');
+  await spokenWav(join(audio, 'agent.wav'), 'Vårdcentralen, du talar med Anna. Vad gäller det?');
+  const sbcs = join(audio, 'sbcs.json');
+  await writeFile(sbcs, JSON.stringify([{ name: 'sbc-test', controller: 'region', addresses: ['127.0.0.1'] }]));
+  server = spawn(process.execPath, [CLI, '--data', dir, 'siprec', '--json', '--sbcs', sbcs, '--listen', '127.0.0.1', '--sip-port', '0', '--rtp-ports', `${base}-${base + 19}`], {
+    env: { ...process.env, CALLVAULT_PASSPHRASE: PASSPHRASE },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server.stderr!.on('data', (b: Buffer) => {
+    serverLog += b.toString();
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    server.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0]!);
+    });
+    server.once('exit', () => reject(new Error(`callvault siprec exited: ${serverLog}`)));
+  });
+  sipPort = JSON.parse(line).listening.sipPort;
+});
+
+after(async () => {
+  if (server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+  }
+});
+
+/** one SIP request over UDP from `address`; resolves with the first final response's start line */
+async function request(text: string, address = '127.0.0.1'): Promise<string> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, address, () => resolve()));
+  const { port } = socket.address();
+  try {
+    const final = new Promise<string>((resolve) => {
+      socket.on('message', (m) => {
+        const start = m.toString().split('\r\n')[0]!;
+        if (!/^SIP\/2\.0 1\d\d/.test(start)) resolve(start);
+      });
+    });
+    const msg = text.replaceAll('PORT', String(port)).replaceAll('ADDR', address).replace(/\n/g, '\r\n');
+    socket.send(msg, sipPort, '127.0.0.1');
+    return await Promise.race([final, sleep(5000).then(() => 'no answer')]);
+  } finally {
+    socket.close();
+  }
+}
+
+const headers = (method: string, branch: string) => `${method} sip:srs@127.0.0.1 SIP/2.0
+Via: SIP/2.0/UDP ADDR:PORT;branch=z9hG4bK${branch}
+From: <sip:src@sbc.example>;tag=a1
+To: <sip:srs@127.0.0.1>
+Call-ID: ${branch}@test
+CSeq: 1 ${method}
+Contact: <sip:src@ADDR:PORT>;+sip.src
+Max-Forwards: 70
+`;
+
+test('OPTIONS (an SBC health check) gets 200', async () => {
+  assert.equal(await request(`${headers('OPTIONS', 'opt1')}Content-Length: 0\n\n`), 'SIP/2.0 200 OK');
+});
+
+test('an INVITE from an SBC the configuration does not name gets 403, and is audited', async () => {
+  const sdp = 'v=0\no=x 1 1 IN IP4 127.0.0.2\ns=-\nc=IN IP4 127.0.0.2\nt=0 0\nm=audio 4000 RTP/AVP 0\na=label:1\na=sendonly\n';
+  const start = await request(
+    `${headers('INVITE', 'unknown1')}Content-Type: application/sdp\nContent-Length: ${sdp.length + (sdp.match(/\n/g)?.length ?? 0)}\n\n${sdp}`,
+    '127.0.0.2',
+  );
+  assert.equal(start, 'SIP/2.0 403 Forbidden');
+});
+
+test('a SIPREC call from SIPp is stored encrypted, listed, found by either number and audited', async () => {
+  const scenario = join(REPO, 'testdata', 'siprec', 'sipp', 'basic.xml');
+  const sender = `${process.execPath} ${join(REPO, 'dist', 'test', 'siprec', 'rtp-sender.js')} ${join(audio, 'agent.wav')}`;
+  const sipp = await run(
+    'sipp',
+    [
+      '-sf',
+      scenario,
+      '-m',
+      '1',
+      '-d',
+      String(CALL_MS),
+      '-key',
+      'sender',
+      sender,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(base + 30),
+      '-mi',
+      '127.0.0.1',
+      '-mp',
+      String(base + 32),
+      '-nostdin',
+      '-trace_err',
+      `127.0.0.1:${sipPort}`,
+    ],
+    { cwd: audio },
+  ).catch((err) => err);
+  assert.equal(sipp.code ?? 0, 0, `sipp failed: ${sipp.stdout?.slice(-2000)}\n${serverLog}`);
+
+  // the recording is stored once the BYE is answered; listing it is polled, not timed
+  let listed: any;
+  for (let i = 0; i < 50 && !listed; i++) {
+    listed = (await cli(['--data', dir, 'recordings', 'list', '--json'])).json?.recordings?.[0];
+    if (!listed) await sleep(100);
+  }
+  assert.ok(listed, `not listed: ${serverLog}`);
+  assert.equal(listed.channels, 2, 'a channel per participant stream');
+  assert.equal(listed.sampleRate, 8000);
+  assert.ok(listed.durationMs >= CALL_MS - 200 && listed.durationMs <= CALL_MS + 1500, `duration ${listed.durationMs} ms for a ${CALL_MS} ms call`);
+
+  const out = join(await tempDir('out', 'siprec'), 'call.wav');
+  const exported = await cli(['--data', dir, 'export', listed.id, '--out', out]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const probe = JSON.parse((await run('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', out])).stdout).streams[0];
+  assert.equal(probe.channels, 2);
+  assert.ok(Math.abs(Number(probe.duration) * 1000 - listed.durationMs) < 50, 'ffprobe reads the streaming header to the end of the data');
+  // both participants' speech is in their own channel
+  for (const channel of ['1', '2']) {
+    const stats = (await run('sox', [out, '-n', 'remix', channel, 'stat'])).stderr;
+    const rms = Number(/RMS\s+amplitude:\s+([\d.]+)/.exec(stats)?.[1]);
+    assert.ok(rms > 0.02, `channel ${channel} holds speech (RMS ${rms})`);
+  }
+
+  for (const phone of [CALLER, AGENT]) {
+    const found = await cli(['--data', dir, 'subject', 'find', '--phone', phone, '--json']);
+    assert.equal(found.code, 0, found.stderr);
+    assert.deepEqual(
+      found.json.recordings.map((r: any) => r.id),
+      [listed.id],
+    );
+  }
+
+  const audit = (await cli(['--data', dir, 'audit', 'export', '--format', 'jsonl'])).stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).event);
+  const sessions = audit.filter((e) => e.action === 'siprec.session');
+  assert.deepEqual(
+    sessions.map((e) => [e.outcome, e.detail?.stage, e.detail?.reason ?? null]),
+    [
+      ['denied', 'start', 'unknown-sbc'],
+      ['success', 'start', null],
+      ['success', 'end', null],
+    ],
+  );
+  const end = sessions[2];
+  assert.equal(end.recordingId, listed.id);
+  assert.equal(end.actor.name, 'siprec:sbc-test', 'the SBC acts as a system actor of its own');
+  const ingest = audit.find((e) => e.action === 'recording.ingest' && e.recordingId === listed.id);
+  assert.equal(ingest?.outcome, 'success', 'stored through the ingest path, with its entry');
+  assert.equal(serverLog.includes(CALLER.slice(1)) || serverLog.includes(AGENT.slice(1)), false, 'no number in the log');
+});
+
+test('the data directory holds no plaintext audio and no participant number', async () => {
+  const walk = async function* (d: string): AsyncGenerator<string> {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (e.isDirectory()) yield* walk(join(d, e.name));
+      else if (e.isFile()) yield join(d, e.name);
+    }
+  };
+  let files = 0;
+  for await (const f of walk(dir)) {
+    if ((await stat(f)).size === 0) continue;
+    const text = (await readFile(f)).toString('latin1');
+    files += 1;
+    assert.doesNotMatch(text, /RIFF[\s\S]{4}WAVE/, f);
+    assert.equal(text.includes('701740611') || text.includes('701740622'), false, f);
+  }
+  assert.ok(files > 3);
+});
