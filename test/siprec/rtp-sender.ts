@@ -3,13 +3,14 @@
  * forks a participant's audio: the second stream of the SIPp scenarios (SIPp's rtp_stream sends
  * to the first m-line only). `--drop=3,4 --reorder=10 --duplicate=20` alter the packets with those
  * indexes deterministically (reorder: that packet is sent after the next).
- * Usage: node rtp-sender.js FILE.wav HOST PORT SOURCE_PORT [--drop=…] [--reorder=…] [--duplicate=…]
+ * Usage: node rtp-sender.js [--drop=…] [--reorder=…] [--duplicate=…] FILE.wav HOST PORT SOURCE_PORT
  */
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const [file, host, port, sourcePort, ...flags] = process.argv.slice(2);
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const [file, host, port, sourcePort] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const list = (name: string) => new Set((flags.find((f) => f.startsWith(`--${name}=`))?.slice(name.length + 3) ?? '').split(',').filter(Boolean).map(Number));
 const drop = list('drop');
 const reorder = list('reorder');

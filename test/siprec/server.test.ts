@@ -13,13 +13,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
+import { readSealedFields } from '../../src/recordings/read.js';
+import type { SealedFields } from '../../src/recordings/sealed-metadata.js';
+import { Vault } from '../../src/vault.js';
 import { CLI, cli, initVault, PASSPHRASE, REPO, tempDir } from '../helpers.js';
 
 const run = promisify(execFile);
 const CALLER = '+46701740611';
 const AGENT = '+46701740622';
 /** the call's length as SIPp holds it (-d), in ms */
-const CALL_MS = 4000;
+const CALL_MS = 5000;
 
 let dir: string;
 let audio: string;
@@ -110,44 +113,37 @@ test('an INVITE from an SBC the configuration does not name gets 403, and is aud
   assert.equal(start, 'SIP/2.0 403 Forbidden');
 });
 
-test('a SIPREC call from SIPp is stored encrypted, listed, found by either number and audited', async () => {
+/** one call of the basic scenario; the agent's stream altered by rtp-sender.js `flags`; resolves with the listed recording */
+async function sippCall(flags: string[] = []): Promise<any> {
+  const list = async () => (await cli(['--data', dir, 'recordings', 'list', '--json'])).json?.recordings ?? [];
+  const known = new Set((await list()).map((r: any) => r.id));
   const scenario = join(REPO, 'testdata', 'siprec', 'sipp', 'basic.xml');
-  const sender = `${process.execPath} ${join(REPO, 'dist', 'test', 'siprec', 'rtp-sender.js')} ${join(audio, 'agent.wav')}`;
-  const sipp = await run(
-    'sipp',
-    [
-      '-sf',
-      scenario,
-      '-m',
-      '1',
-      '-d',
-      String(CALL_MS),
-      '-key',
-      'sender',
-      sender,
-      '-i',
-      '127.0.0.1',
-      '-p',
-      String(base + 30),
-      '-mi',
-      '127.0.0.1',
-      '-mp',
-      String(base + 32),
-      '-nostdin',
-      '-trace_err',
-      `127.0.0.1:${sipPort}`,
-    ],
-    { cwd: audio },
-  ).catch((err) => err);
+  const sender = [process.execPath, join(REPO, 'dist', 'test', 'siprec', 'rtp-sender.js'), ...flags, join(audio, 'agent.wav')].join(' ');
+  const args = ['-sf', scenario, '-m', '1', '-d', String(CALL_MS), '-key', 'sender', sender, '-i', '127.0.0.1', '-p', String(base + 30)];
+  args.push('-mi', '127.0.0.1', '-mp', String(base + 32), '-nostdin', '-trace_err', `127.0.0.1:${sipPort}`);
+  const sipp = await run('sipp', args, { cwd: audio }).catch((err) => err);
   assert.equal(sipp.code ?? 0, 0, `sipp failed: ${sipp.stdout?.slice(-2000)}\n${serverLog}`);
-
   // the recording is stored once the BYE is answered; listing it is polled, not timed
-  let listed: any;
-  for (let i = 0; i < 50 && !listed; i++) {
-    listed = (await cli(['--data', dir, 'recordings', 'list', '--json'])).json?.recordings?.[0];
-    if (!listed) await sleep(100);
+  for (let i = 0; i < 50; i++) {
+    const listed = (await list()).find((r: any) => !known.has(r.id));
+    if (listed) return listed;
+    await sleep(100);
   }
-  assert.ok(listed, `not listed: ${serverLog}`);
+  assert.fail(`not listed: ${serverLog}`);
+}
+
+async function sealedFields(id: string): Promise<SealedFields> {
+  const vault = await Vault.open(dir);
+  try {
+    await vault.unlock(PASSPHRASE);
+    return await readSealedFields(vault, (await vault.recordings.get(id))!);
+  } finally {
+    await vault.close();
+  }
+}
+
+test('a SIPREC call from SIPp is stored encrypted, listed, found by either number and audited', async () => {
+  const listed = await sippCall();
   assert.equal(listed.channels, 2, 'a channel per participant stream');
   assert.equal(listed.sampleRate, 8000);
   assert.ok(listed.durationMs >= CALL_MS - 200 && listed.durationMs <= CALL_MS + 1500, `duration ${listed.durationMs} ms for a ${CALL_MS} ms call`);
@@ -193,6 +189,33 @@ test('a SIPREC call from SIPp is stored encrypted, listed, found by either numbe
   const ingest = audit.find((e) => e.action === 'recording.ingest' && e.recordingId === listed.id);
   assert.equal(ingest?.outcome, 'success', 'stored through the ingest path, with its entry');
   assert.equal(serverLog.includes(CALLER.slice(1)) || serverLog.includes(AGENT.slice(1)), false, 'no number in the log');
+
+  const sealed = await sealedFields(listed.id);
+  assert.equal(sealed.caller, CALLER);
+  assert.deepEqual(
+    sealed.siprec?.participants.map((p) => [p.phone, p.name, p.labels]),
+    [
+      [CALLER, 'Synthetic Caller', ['1']],
+      [AGENT, 'Synthetic Agent', ['2']],
+    ],
+  );
+  assert.deepEqual(
+    sealed.siprec?.streams.map((s) => [s.label, s.codec, s.lost, s.duplicates]),
+    [
+      ['1', 'pcmu', 0, 0],
+      ['2', 'pcmu', 0, 0],
+    ],
+  );
+  assert.ok(
+    sealed.siprec!.streams.every((s) => s.received > 100),
+    `both streams arrived: ${sealed.siprec!.streams.map((s) => s.received)}`,
+  );
+});
+
+test('lost, reordered and duplicated packets: the loss is counted in the sealed metadata, the rest is in place', async () => {
+  const listed = await sippCall(['--drop=10,11,12', '--reorder=30,60', '--duplicate=50,51']);
+  const agent = (await sealedFields(listed.id)).siprec!.streams[1]!;
+  assert.deepEqual([agent.label, agent.lost, agent.duplicates, agent.late], ['2', 3, 2, 0]);
 });
 
 test('the data directory holds no plaintext audio and no participant number', async () => {
