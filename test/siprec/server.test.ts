@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
+import SQLite from 'better-sqlite3';
 import { readSealedFields } from '../../src/recordings/read.js';
 import type { SealedFields } from '../../src/recordings/sealed-metadata.js';
 import { Vault } from '../../src/vault.js';
@@ -70,21 +71,22 @@ after(async () => {
   }
 });
 
-/** one SIP request over UDP from `address`; resolves with the first final response's start line */
-async function request(text: string, address = '127.0.0.1'): Promise<string> {
+/** one SIP request over UDP from `address`; resolves with the first final response */
+async function request(text: string, address = '127.0.0.1', waitMs = 5000): Promise<string> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, address, () => resolve()));
   const { port } = socket.address();
   try {
     const final = new Promise<string>((resolve) => {
       socket.on('message', (m) => {
-        const start = m.toString().split('\r\n')[0]!;
-        if (!/^SIP\/2\.0 1\d\d/.test(start)) resolve(start);
+        if (!/^SIP\/2\.0 1\d\d/.test(m.toString())) resolve(m.toString());
       });
     });
-    const msg = text.replaceAll('PORT', String(port)).replaceAll('ADDR', address).replace(/\n/g, '\r\n');
+    let msg = text.replaceAll('PORT', String(port)).replaceAll('ADDR', address).replace(/\n/g, '\r\n');
+    const body = msg.slice(msg.indexOf('\r\n\r\n') + 4);
+    msg = msg.replace('Content-Length: AUTO', `Content-Length: ${Buffer.byteLength(body)}`);
     socket.send(msg, sipPort, '127.0.0.1');
-    return await Promise.race([final, sleep(5000).then(() => 'no answer')]);
+    return await Promise.race([final, sleep(waitMs).then(() => 'no answer')]);
   } finally {
     socket.close();
   }
@@ -101,16 +103,32 @@ Max-Forwards: 70
 `;
 
 test('OPTIONS (an SBC health check) gets 200', async () => {
-  assert.equal(await request(`${headers('OPTIONS', 'opt1')}Content-Length: 0\n\n`), 'SIP/2.0 200 OK');
+  assert.match(await request(`${headers('OPTIONS', 'opt1')}Content-Length: 0\n\n`), /^SIP\/2\.0 200 OK\r\n/);
 });
 
 test('an INVITE from an SBC the configuration does not name gets 403, and is audited', async () => {
-  const sdp = 'v=0\no=x 1 1 IN IP4 127.0.0.2\ns=-\nc=IN IP4 127.0.0.2\nt=0 0\nm=audio 4000 RTP/AVP 0\na=label:1\na=sendonly\n';
-  const start = await request(
-    `${headers('INVITE', 'unknown1')}Content-Type: application/sdp\nContent-Length: ${sdp.length + (sdp.match(/\n/g)?.length ?? 0)}\n\n${sdp}`,
-    '127.0.0.2',
-  );
-  assert.equal(start, 'SIP/2.0 403 Forbidden');
+  assert.match(await request(invite('unknown1'), '127.0.0.2'), /^SIP\/2\.0 403 Forbidden\r\n/);
+});
+
+/** an INVITE with a one-stream SDP offer and no metadata */
+function invite(branch: string): string {
+  return `${headers('INVITE', branch)}Content-Type: application/sdp\nContent-Length: AUTO\n\nv=0\no=x 1 1 IN IP4 ADDR\ns=-\nc=IN IP4 ADDR\nt=0 0\nm=audio 4000 RTP/AVP 0\na=label:1\na=sendonly\n`;
+}
+
+test('when the audit log cannot take the session entry, the INVITE gets 503 with Retry-After (the SBC fails over), and nothing is stored', async () => {
+  // another process holds the database: the audit append waits out its busy timeout, then fails
+  const db = new SQLite(join(dir, 'callvault.db'));
+  db.exec('BEGIN EXCLUSIVE');
+  let answer: string;
+  try {
+    answer = await request(invite('auditdown1'), '127.0.0.1', 30_000);
+  } finally {
+    db.exec('ROLLBACK');
+    db.close();
+  }
+  assert.match(answer, /^SIP\/2\.0 503 Service Unavailable\r\n/);
+  assert.match(answer, /\r\nRetry-After: 30\r\n/);
+  assert.deepEqual((await cli(['--data', dir, 'recordings', 'list', '--json'])).json.recordings, []);
 });
 
 /** one call of the basic scenario; the agent's stream altered by rtp-sender.js `flags`; resolves with the listed recording */
