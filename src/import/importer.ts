@@ -10,7 +10,7 @@ import { readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import { probeAudio, type AudioInfo } from '../audio/probe.js';
-import type { StoreResult } from '../recordings/store.js';
+import type { StoreJournal, StoreResult } from '../recordings/store.js';
 import { cleanAttempts } from '../recordings/attempts.js';
 import { plaintextSha256 } from '../recordings/read.js';
 import type { RedactionState } from '../db/schema.js';
@@ -39,6 +39,8 @@ export interface IncomingRecording {
   expectedSha256?: string;
   /** a live call's facts, known only once its audio has ended (src/siprec/): sealed and indexed with the rest */
   atEnd?: () => Pick<SealedFields, 'siprec'>;
+  /** a live call's crash journal (src/siprec/journal.ts); its fields are the ones known at the start */
+  journal?: Omit<StoreJournal, 'fields'>;
 }
 
 export interface ImportOptions {

@@ -66,6 +66,14 @@ port.on('message', (m: ToWorker) => {
       };
       // fields known at the start are sealed at once and the data key forgotten; a live call's
       // (src/siprec/) are known only at its end, so its data key is kept until then
+      if (m.journal) {
+        const id = m.id;
+        const sealedMetadata = sealMetadata(m.journal, dataKey, m.recordingId);
+        wrapped.then(
+          (w) => send({ type: 'key', id, wrappedKey: w.toString('base64'), sealedMetadata }),
+          () => send({ type: 'error', id }),
+        );
+      }
       if (m.fields) {
         const sealed = job.seal(m.fields);
         sealed.catch(() => {});

@@ -27,17 +27,26 @@ export interface EncryptionRequest {
   publicKey: Buffer;
   /** a function: the fields are known only once the audio has ended (a live call), and sealed then */
   fields: SealedFields | (() => SealedFields);
+  /**
+   * a live call's fields known at its start: sealed at once and handed back with the wrapped data
+   * key (`WorkerEncryptStream.journalKey`), for a journal that outlives a crash (src/siprec/journal.ts)
+   */
+  journal?: SealedFields;
   /** a transcript to seal under the same data key (UTF-8 text: WebVTT, SRT or JSON) */
   transcript?: Buffer;
 }
 
 export type ToWorker =
-  | { type: 'start'; id: number; recordingId: string; keyId: string; publicKey: Uint8Array; fields?: SealedFields; transcript?: Uint8Array }
+  | { type: 'start'; id: number; recordingId: string; keyId: string; publicKey: Uint8Array; fields?: SealedFields; journal?: SealedFields; transcript?: Uint8Array }
   | { type: 'chunk'; id: number; buf: Uint8Array }
   | { type: 'end'; id: number; fields?: SealedFields }
   | { type: 'abort'; id: number };
 
-export type FromWorker = { type: 'out'; id: number; buf: Uint8Array } | { type: 'done'; id: number; result: EncryptionResult } | { type: 'error'; id: number };
+export type FromWorker =
+  | { type: 'out'; id: number; buf: Uint8Array }
+  | { type: 'key'; id: number; wrappedKey: string; sealedMetadata: string }
+  | { type: 'done'; id: number; result: EncryptionResult }
+  | { type: 'error'; id: number };
 
 interface Slot {
   worker: Worker;
@@ -97,6 +106,9 @@ export class EncryptWorkerPool {
 
 export class WorkerEncryptStream extends Transform {
   readonly result: Promise<EncryptionResult>;
+  /** for a request with `journal`: the wrapped data key and the journal's fields sealed under it */
+  readonly journalKey: Promise<{ wrappedKey: string; sealedMetadata: string }>;
+  #journalKey!: (k: { wrappedKey: string; sealedMetadata: string }) => void;
   #resolve!: (r: EncryptionResult) => void;
   #reject!: (e: Error) => void;
   #waiting: TransformCallback | null = null;
@@ -116,6 +128,9 @@ export class WorkerEncryptStream extends Transform {
     });
     // a stream that fails before the end must not leave result unobserved
     this.result.catch(() => {});
+    this.journalKey = new Promise((res) => {
+      this.#journalKey = res;
+    });
   }
 
   /** one chunk in flight per recording: the worker's reply is the back-pressure */
@@ -140,7 +155,9 @@ export class WorkerEncryptStream extends Transform {
   }
 
   receive(m: FromWorker): void {
-    if (m.type === 'out') {
+    if (m.type === 'key') {
+      this.#journalKey({ wrappedKey: m.wrappedKey, sealedMetadata: m.sealedMetadata });
+    } else if (m.type === 'out') {
       this.push(Buffer.from(m.buf.buffer, m.buf.byteOffset, m.buf.byteLength));
       releasedBytes(m.buf.byteLength);
       // the final chunk's callback waits for 'done', which carries the hashes

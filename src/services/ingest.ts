@@ -107,7 +107,7 @@ export class IngestService {
       sourcePath: incoming.sourcePath,
       ...(incoming.found ? { found: incoming.found } : {}),
     };
-    const { atEnd } = incoming;
+    const { atEnd, journal } = incoming;
     const sealed = atEnd ? () => (fields = { ...fields, ...atEnd() }) : fields;
     try {
       const stored = await storeRecording(
@@ -120,6 +120,7 @@ export class IngestService {
           onChunk: incoming.onChunk,
           expectedSha256: incoming.expectedSha256,
           transcript: incoming.transcript,
+          ...(journal ? { journal: { fields: { ...fields, ...atEnd?.() }, begin: (e) => journal.begin(e), append: (b) => journal.append(b), close: () => journal.close() } } : {}),
           // a new recording's entry is written before it becomes visible; a duplicate changes nothing
           beforeVisible: options.canary
             ? undefined

@@ -17,6 +17,9 @@ import type { CallMapping } from '../siprec/types.js';
 import { systemActor, type Actor } from './actor.js';
 import type { AuditTrail } from './audit-trail.js';
 import type { IngestResult, IngestService } from './ingest.js';
+import { BlobJournal, leftJournals, openJournal } from '../siprec/journal.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import type { KeyProvider } from '../keys/key-provider.js';
 
 /** how long an INVITE waits for the vault to be ready to store (keys, storage, audit) */
 const READY_TIMEOUT_MS = 5000;
@@ -91,7 +94,62 @@ export class SiprecService {
   constructor(
     private readonly trail: AuditTrail,
     private readonly ingest: IngestService,
+    /** where the crash journals of calls in progress are kept */
+    private readonly blobs: BlobStore,
   ) {}
+
+  /**
+   * Stores what the journals of calls cut off by a crash hold, each as a recording marked
+   * incomplete (src/siprec/journal.ts), before new calls are taken. Returns how many.
+   */
+  async recover(keys: Pick<KeyProvider, 'unwrap'>): Promise<number> {
+    let recovered = 0;
+    for (const [id, parts] of await leftJournals(this.blobs)) {
+      const call = await openJournal(this.blobs, keys, id, parts);
+      if (!call) continue;
+      const { entry, fields } = call;
+      const actor = systemActor(`siprec:${entry.sbc}`);
+      const probe = new StreamProbe();
+      try {
+        const stored = await this.ingest.ingest(
+          actor,
+          {
+            source: call.audio,
+            audio: async () => probe.finish(),
+            onChunk: (chunk) => probe.push(chunk),
+            sidecar: { controller: entry.controllerId, ...entry.sidecar, ...(fields.caller ? { caller: fields.caller } : {}) },
+            sourceName: fields.sourceName,
+            sourcePath: fields.sourcePath,
+            atEnd: () => ({
+              siprec: {
+                participants: fields.siprec?.participants ?? [],
+                ...(fields.siprec?.callee ? { callee: fields.siprec.callee } : {}),
+                endedAt: new Date(Date.parse(entry.sidecar.startedAt ?? new Date().toISOString()) + probe.finish().durationMs).toISOString(),
+                streams: fields.siprec?.streams ?? [],
+                incomplete: true,
+              },
+            }),
+          },
+          { examine: 'now' },
+        );
+        await this.trail.record(actor, {
+          action: 'siprec.session',
+          outcome: 'success',
+          controllerId: entry.controllerId,
+          recordingId: stored.id,
+          detail: { stage: 'recovered', incomplete: true },
+        });
+        recovered += 1;
+      } catch (err) {
+        // a journal that cannot be stored now (storage, audit) is tried again at the next start;
+        // one whose audio is not a recording (cut off in its header) is given up
+        if (!isCallvaultError(err, ErrorCodes.BROKEN_AUDIO) && !isCallvaultError(err, ErrorCodes.UNSUPPORTED_AUDIO)) throw err;
+        await this.trail.record(actor, { action: 'siprec.session', outcome: 'failure', controllerId: entry.controllerId, detail: { stage: 'recovered', reason: err.code } });
+      }
+      await call.remove();
+    }
+    return recovered;
+  }
 
   /** a session from an SBC the configuration does not name: refused and logged */
   async refuse(reason: 'unknown-sbc'): Promise<void> {
@@ -108,6 +166,13 @@ export class SiprecService {
     await this.trail.record(actor, { action: 'siprec.session', outcome: 'success', controllerId, detail: { stage: 'start', streams: request.labels.length } });
     const recorder = new CallRecorder(request.labels);
     const probe = new StreamProbe();
+    const startedAt = request.startedAt ?? new Date().toISOString();
+    const placed = {
+      ...(request.mapping.region ? { region: request.mapping.region } : {}),
+      ...(request.mapping.agent ? { agent: request.mapping.agent } : {}),
+      ...(request.direction ? { direction: request.direction } : {}),
+      startedAt,
+    };
     let call: LiveCall | undefined;
     const stored = this.ingest.ingest(
       actor,
@@ -115,18 +180,12 @@ export class SiprecService {
         source: recorder.output,
         audio: async () => probe.finish(),
         onChunk: (chunk) => probe.push(chunk),
-        sidecar: {
-          controller: controllerId,
-          ...(request.mapping.region ? { region: request.mapping.region } : {}),
-          ...(request.mapping.agent ? { agent: request.mapping.agent } : {}),
-          ...(request.caller ? { caller: request.caller } : {}),
-          ...(request.direction ? { direction: request.direction } : {}),
-          startedAt: request.startedAt ?? new Date().toISOString(),
-        },
+        sidecar: { controller: controllerId, ...placed, ...(request.caller ? { caller: request.caller } : {}) },
         // no identifier in the name: it is indexed as the source name
         sourceName: `siprec-${new Date().toISOString().replace(/[:.]/g, '-')}.wav`,
         sourcePath: 'siprec',
         atEnd: () => ({ siprec: call!.fields() }),
+        journal: new BlobJournal(this.blobs, request.sbc, placed),
       },
       { examine: 'now' },
     );

@@ -46,10 +46,19 @@ before(async () => {
   await spokenWav(join(audio, 'agent.wav'), 'Vårdcentralen, du talar med Anna. Vad gäller det?');
   const sbcs = join(audio, 'sbcs.json');
   await writeFile(sbcs, JSON.stringify([{ name: 'sbc-test', controller: 'region', addresses: ['127.0.0.1'] }]));
-  server = spawn(process.execPath, [CLI, '--data', dir, 'siprec', '--json', '--sbcs', sbcs, '--listen', '127.0.0.1', '--sip-port', '0', '--rtp-ports', `${base}-${base + 19}`], {
-    env: { ...process.env, CALLVAULT_PASSPHRASE: PASSPHRASE },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  await startSiprec();
+});
+
+/** `callvault siprec` as a child process; resolves once it listens */
+async function startSiprec(): Promise<void> {
+  server = spawn(
+    process.execPath,
+    [CLI, '--data', dir, 'siprec', '--json', '--sbcs', join(audio, 'sbcs.json'), '--listen', '127.0.0.1', '--sip-port', '0', '--rtp-ports', `${base}-${base + 19}`],
+    {
+      env: { ...process.env, CALLVAULT_PASSPHRASE: PASSPHRASE },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   server.stderr!.on('data', (b: Buffer) => {
     serverLog += b.toString();
   });
@@ -62,7 +71,7 @@ before(async () => {
     server.once('exit', () => reject(new Error(`callvault siprec exited: ${serverLog}`)));
   });
   sipPort = JSON.parse(line).listening.sipPort;
-});
+}
 
 after(async () => {
   if (server.exitCode === null) {
@@ -132,14 +141,14 @@ test('when the audit log cannot take the session entry, the INVITE gets 503 with
 });
 
 /** one call of the basic scenario; the agent's stream altered by rtp-sender.js `flags`; resolves with the listed recording */
-async function sippCall(flags: string[] = []): Promise<any> {
+async function sippCall(flags: string[] = [], callMs = CALL_MS, signal?: AbortSignal): Promise<any> {
   const list = async () => (await cli(['--data', dir, 'recordings', 'list', '--json'])).json?.recordings ?? [];
   const known = new Set((await list()).map((r: any) => r.id));
   const scenario = join(REPO, 'testdata', 'siprec', 'sipp', 'basic.xml');
   const sender = [process.execPath, join(REPO, 'dist', 'test', 'siprec', 'rtp-sender.js'), ...flags, join(audio, 'agent.wav')].join(' ');
-  const args = ['-sf', scenario, '-m', '1', '-d', String(CALL_MS), '-key', 'sender', sender, '-i', '127.0.0.1', '-p', String(base + 30)];
+  const args = ['-sf', scenario, '-m', '1', '-d', String(callMs), '-key', 'sender', sender, '-i', '127.0.0.1', '-p', String(base + 30)];
   args.push('-mi', '127.0.0.1', '-mp', String(base + 32), '-nostdin', '-trace_err', `127.0.0.1:${sipPort}`);
-  const sipp = await run('sipp', args, { cwd: audio }).catch((err) => err);
+  const sipp = await run('sipp', args, { cwd: audio, ...(signal ? { signal } : {}) }).catch((err) => err);
   assert.equal(sipp.code ?? 0, 0, `sipp failed: ${sipp.stdout?.slice(-2000)}\n${serverLog}`);
   // the recording is stored once the BYE is answered; listing it is polled, not timed
   for (let i = 0; i < 50; i++) {
@@ -234,6 +243,48 @@ test('lost, reordered and duplicated packets: the loss is counted in the sealed 
   const listed = await sippCall(['--drop=10,11,12', '--reorder=30,60', '--duplicate=50,51']);
   const agent = (await sealedFields(listed.id)).siprec!.streams[1]!;
   assert.deepEqual([agent.label, agent.lost, agent.duplicates, agent.late], ['2', 3, 2, 0]);
+});
+
+/** the crash journal's parts committed so far, for every call in progress */
+async function journalParts(): Promise<number> {
+  const root = join(dir, 'objects', 'siprec-journal');
+  let n = 0;
+  for (const call of await readdir(root).catch(() => [])) n += (await readdir(join(root, call))).filter((f) => f !== 'entry').length;
+  return n;
+}
+
+test('a server killed mid-call keeps what it had sealed: stored at restart as an incomplete recording, readable and found', async () => {
+  const known = new Set(((await cli(['--data', dir, 'recordings', 'list', '--json'])).json?.recordings ?? []).map((r: any) => r.id));
+  // a call long enough for the SIGKILL to come while it runs; its failure (no answer to the BYE) is expected
+  const stopSipp = new AbortController();
+  const call = sippCall([], 60_000, stopSipp.signal).catch(() => undefined);
+  // two segments (128 KiB, four seconds of the two channels) sealed into the journal: polled, not timed
+  for (let i = 0; i < 300 && (await journalParts()) < 3; i++) await sleep(100);
+  assert.ok((await journalParts()) >= 3, `the journal grows while the call runs: ${serverLog}`);
+  server.kill('SIGKILL');
+  await new Promise((resolve) => server.once('exit', resolve));
+  await startSiprec();
+  assert.match(serverLog, /1 call\(s\) cut off by a stop were stored as incomplete recordings/);
+  assert.equal(await journalParts(), 0, 'the journal is gone once its call is stored');
+  const listed = ((await cli(['--data', dir, 'recordings', 'list', '--json'])).json.recordings as any[]).find((r) => !known.has(r.id));
+  assert.ok(listed, 'the cut-off call is listed');
+  assert.equal(listed.channels, 2);
+  assert.ok(listed.durationMs >= 3900, `it holds the sealed segments (${listed.durationMs} ms)`);
+  const sealed = await sealedFields(listed.id);
+  assert.equal(sealed.siprec?.incomplete, true, 'marked incomplete');
+  assert.equal(sealed.caller, CALLER);
+  const out = join(await tempDir('out', 'siprec'), 'cut-off.wav');
+  const exported = await cli(['--data', dir, 'export', listed.id, '--out', out]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const found = await cli(['--data', dir, 'subject', 'find', '--phone', AGENT, '--json']);
+  assert.ok(found.json.recordings.some((r: any) => r.id === listed.id));
+  const audit = (await cli(['--data', dir, 'audit', 'export', '--format', 'jsonl'])).stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).event);
+  assert.ok(audit.some((e) => e.action === 'siprec.session' && e.detail?.stage === 'recovered' && e.recordingId === listed.id));
+  stopSipp.abort();
+  await call;
 });
 
 test('the data directory holds no plaintext audio and no participant number', async () => {

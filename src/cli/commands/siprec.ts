@@ -88,7 +88,11 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           import('../../siprec/server.js'),
         ]);
         const trail = new AuditTrail(vault.audit);
-        const server = new SiprecServer(new SiprecService(trail, new IngestService(vault, trail)), {
+        const service = new SiprecService(trail, new IngestService(vault, trail), vault.blobs);
+        // calls cut off by a crash are stored (marked incomplete) before new ones are taken
+        const recovered = await service.recover(vault.keys);
+        if (recovered > 0) process.stderr.write(`callvault siprec: ${recovered} call(s) cut off by a stop were stored as incomplete recordings\n`);
+        const server = new SiprecServer(service, {
           host: cmd.listen,
           sipPort: cmd.sipPort,
           ...(tls ? { tls } : {}),
