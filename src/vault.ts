@@ -47,6 +47,8 @@ export interface VaultConfig {
   keyring: 'data-dir' | 'external' | 'pkcs11';
   createdAt: string;
   defaultController: string;
+  /** the SBCs that may record here (`callvault siprec`), as the operator wrote them: read by parseSiprecConfig (src/siprec/mapping.ts, docs/siprec.md) */
+  siprec?: unknown;
 }
 
 /** what the configuration (src/config.ts) says about the vault; each absent value takes its default */

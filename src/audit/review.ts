@@ -115,7 +115,7 @@ function localMidnight(year: number, month: number, timeZone: string): Date {
 }
 
 /** the zone's offset from UTC at `ms`, in ms */
-function offsetAt(ms: number, timeZone: string): number {
+export function offsetAt(ms: number, timeZone: string): number {
   const p = Object.fromEntries(
     formatsOf(timeZone)
       .parts.formatToParts(new Date(ms))

@@ -6,7 +6,8 @@
  *   - metadata.ts   `parseMetadata(xml): RecordingSessionMetadata`,
  *                   `mergeMetadata(previous, update): RecordingSessionMetadata`
  *   - facts.ts      `callFacts(metadata, sdp, mapping?): CallFacts`
- *   - mapping.ts    `mapCall(config, sbc, metadata): CallMapping` (throws CV_FORBIDDEN for an unknown SBC)
+ *   - mapping.ts    `parseSiprecConfig(vault.config.siprec): SiprecMapping` (CV_USAGE on a bad setting),
+ *                   `mapCall(mapping, sbc, metadata): CallMapping & { sbc }` (CV_FORBIDDEN for an unknown SBC)
  * Every error they throw is a CallvaultError with code CV_SIPREC_INVALID (or CV_FORBIDDEN for an
  * unknown SBC), and no message quotes the body: it holds phone numbers.
  */
@@ -83,6 +84,10 @@ export interface CallMapping {
   controller: string;
   region?: string;
   agent?: string;
+  /** the participant the agent is, when the agent's id came from a participant's AOR */
+  agentParticipantId?: string;
+  /** the IANA zone the SBC writes times without a zone in (absent: UTC) */
+  timeZone?: string;
 }
 
 /** what the recorder needs for one call, derived from metadata + SDP */
@@ -93,8 +98,10 @@ export interface CallFacts {
   /** E.164 when the AOR holds a phone number */
   caller?: string;
   callee?: string;
-  /** a=label of each m-line → the participant who sends it */
+  /** a=label of each m-line → the participant who sends it (absent for a mixed stream, which several send) */
   participantsByLabel: Map<string, SiprecParticipant>;
+  /** a=label of each m-line → every participant who sends it: one, several for a mixed stream, none when the metadata does not say */
+  sendersByLabel: Map<string, SiprecParticipant[]>;
   /** from mapping */
   agent?: string;
 }
