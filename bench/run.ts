@@ -31,6 +31,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   scan: async () => (await import('./scan.js')).scanBenchmark,
   startup: async () => (await import('./startup.js')).startupBenchmark,
   hpke: async () => (await import('./hpke.js')).hpkeBenchmark,
+  siprec: async () => (await import('./siprec.js')).siprecBenchmark,
 };
 
 interface Args {

@@ -18,12 +18,14 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import * as sdpTransform from 'sdp-transform';
 import { RtpPacket } from 'werift-rtp';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
-import { normalizePhone } from '../identifiers/normalize.js';
 import type { LiveCallFields } from '../recordings/sealed-metadata.js';
 import type { LiveCall, SiprecService } from '../services/siprec.js';
 import type { MediaCodec } from './recorder.js';
 import { branchOf, header, headerParam, parseSipMessage, responseTo, SipStreamFramer, type SipMessage, type SipRequest } from './sip.js';
-import { callFacts, mapCall, mergeMetadata, parseSiprecBody, type SbcConfig } from './standin.js';
+import { callFacts, participantPhone } from './facts.js';
+import { mapCall, type SiprecMapping } from './mapping.js';
+import { mergeMetadata } from './metadata.js';
+import { parseSiprecBody } from './multipart.js';
 import type { RecordingSessionMetadata, SbcIdentity, SiprecOffer } from './types.js';
 
 export interface SiprecServerOptions {
@@ -38,7 +40,8 @@ export interface SiprecServerOptions {
   /** what an INVITE gets when the vault cannot record: 503 with Retry-After (the SBC tries another recorder) or 500 */
   failStatus: 500 | 503;
   retryAfterSeconds: number;
-  sbcs: readonly SbcConfig[];
+  /** the `siprec` section of config.json, parsed (src/siprec/mapping.ts) */
+  sbcs: SiprecMapping;
   /** one line per session event, without identifiers */
   log?: (line: string) => void;
 }
@@ -252,7 +255,13 @@ export class SiprecServer {
       this.#close(dialog);
       return reply(responseTo(req, 503, 'Service Unavailable', { toTag, headers: [['Retry-After', String(this.opts.retryAfterSeconds)]] }));
     }
-    const facts = callFacts(offer.metadata, offer.sdp, mapping);
+    let facts: ReturnType<typeof callFacts>;
+    try {
+      facts = callFacts(offer.metadata, offer.sdp, mapping);
+    } catch {
+      this.#close(dialog);
+      return reply(responseTo(req, 488, 'Not Acceptable Here', { toTag }));
+    }
     let call: LiveCall;
     try {
       call = await this.service.begin({
@@ -298,9 +307,12 @@ export class SiprecServer {
       return reply(responseTo(req, 400, 'Bad Request'));
     }
     if (offer.metadata) {
-      dialog.metadata = mergeMetadata(dialog.metadata, offer.metadata);
-      const facts = callFacts(dialog.metadata, offer.sdp);
-      dialog.call?.update(participantsOf(dialog.metadata), facts.callee);
+      try {
+        dialog.metadata = mergeMetadata(dialog.metadata, offer.metadata);
+        dialog.call?.update(participantsOf(dialog.metadata), callFacts(dialog.metadata, offer.sdp).callee);
+      } catch {
+        return reply(responseTo(req, 400, 'Bad Request'));
+      }
     }
     const sdp = sdpTransform.parse(offer.sdp);
     for (const m of sdp.media) this.#setPayloads(dialog, m);
@@ -393,9 +405,11 @@ export class SiprecServer {
     dialog.state = 'ended';
     this.#close(dialog);
     if (!wasActive || !dialog.call) return;
+    const byeAt = performance.now();
     try {
       const outcome = await dialog.call.finish();
-      this.#log(`session recorded: ${outcome.recordingId} ${outcome.durationMs} ms, ${outcome.lost} packets lost`);
+      const storedMs = Math.round(performance.now() - byeAt);
+      this.#log(`session recorded: ${outcome.recordingId} ${outcome.durationMs} ms, ${outcome.lost} packets lost, stored ${storedMs} ms after the BYE`);
     } catch (err) {
       this.#log(`session not stored: ${isCallvaultError(err) ? err.code : 'error'}`);
     }
@@ -445,18 +459,9 @@ function participantsOf(metadata: RecordingSessionMetadata | undefined): LiveCal
     const first = p.nameIds[0];
     const aor = first?.aor ?? '';
     const labels = p.sends.map((id) => metadata.streams.find((s) => s.id === id)?.label).filter((l): l is string => Boolean(l));
-    return { aor, ...(first?.name ? { name: first.name } : {}), ...phoneOf(aor), labels };
+    const phone = participantPhone(p);
+    return { aor, ...(first?.name ? { name: first.name } : {}), ...(phone ? { phone } : {}), labels };
   });
-}
-
-function phoneOf(aor: string): { phone?: string } {
-  const user = /^(?:sips?:|tel:)?([+\d][\d\-. ()]{5,30})(?:[@;]|$)/.exec(aor)?.[1];
-  if (!user) return {};
-  try {
-    return { phone: normalizePhone(user) };
-  } catch {
-    return {};
-  }
 }
 
 function firstAddress(): string {

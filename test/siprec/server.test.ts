@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { connect as connectTls } from 'node:tls';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +30,7 @@ let dir: string;
 let audio: string;
 let server: ChildProcess;
 let sipPort: number;
+let tlsPort: number;
 let serverLog = '';
 /** a block of ports of its own, so that concurrent test files do not collide */
 const base = 30000 + (process.pid % 500) * 40;
@@ -44,8 +46,35 @@ before(async () => {
   audio = await tempDir('src', 'siprec');
   await spokenWav(join(audio, 'caller.wav'), 'Hej, jag ringer om min tid på vårdcentralen i morgon.');
   await spokenWav(join(audio, 'agent.wav'), 'Vårdcentralen, du talar med Anna. Vad gäller det?');
-  const sbcs = join(audio, 'sbcs.json');
-  await writeFile(sbcs, JSON.stringify([{ name: 'sbc-test', controller: 'region', addresses: ['127.0.0.1'] }]));
+  // a CA, this server's certificate and an SBC's client certificate, all signed by the CA
+  const ssl = (...args: string[]) => run('openssl', args, { cwd: audio });
+  await ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test SBC CA');
+  for (const [name, cn] of [
+    ['srs', 'srs.test'],
+    ['sbc', 'sbc1.test'],
+  ]) {
+    await ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+    await ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2');
+  }
+  // the SBCs that may record here: one by its certificate over TLS, one by its address (docs/siprec.md §5)
+  const config = join(dir, 'config.json');
+  const json = JSON.parse(await readFile(config, 'utf8'));
+  await writeFile(
+    config,
+    JSON.stringify(
+      {
+        ...json,
+        siprec: {
+          sbcs: [
+            { name: 'sbc-tls', match: { cn: 'sbc1.test' }, controller: 'region' },
+            { name: 'sbc-test', match: { address: '127.0.0.1' }, controller: 'region' },
+          ],
+        },
+      },
+      null,
+      2,
+    ),
+  );
   await startSiprec();
 });
 
@@ -53,7 +82,27 @@ before(async () => {
 async function startSiprec(): Promise<void> {
   server = spawn(
     process.execPath,
-    [CLI, '--data', dir, 'siprec', '--json', '--sbcs', join(audio, 'sbcs.json'), '--listen', '127.0.0.1', '--sip-port', '0', '--rtp-ports', `${base}-${base + 19}`],
+    [
+      CLI,
+      '--data',
+      dir,
+      'siprec',
+      '--json',
+      '--listen',
+      '127.0.0.1',
+      '--sip-port',
+      '0',
+      '--tls-port',
+      '0',
+      '--tls-cert',
+      join(audio, 'srs.pem'),
+      '--tls-key',
+      join(audio, 'srs.key'),
+      '--tls-ca',
+      join(audio, 'ca.pem'),
+      '--rtp-ports',
+      `${base}-${base + 19}`,
+    ],
     {
       env: { ...process.env, CALLVAULT_PASSPHRASE: PASSPHRASE },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,7 +119,7 @@ async function startSiprec(): Promise<void> {
     });
     server.once('exit', () => reject(new Error(`callvault siprec exited: ${serverLog}`)));
   });
-  sipPort = JSON.parse(line).listening.sipPort;
+  ({ sipPort, tlsPort } = JSON.parse(line).listening);
 }
 
 after(async () => {
@@ -115,6 +164,41 @@ test('OPTIONS (an SBC health check) gets 200', async () => {
   assert.match(await request(`${headers('OPTIONS', 'opt1')}Content-Length: 0\n\n`), /^SIP\/2\.0 200 OK\r\n/);
 });
 
+/** OPTIONS over TLS with `cert` as the client's certificate (none: no certificate); the answer's start line, or the handshake's failure */
+async function optionsOverTls(cert?: string): Promise<string> {
+  const msg = `${headers('OPTIONS', `tls${cert ?? 'none'}`)}Content-Length: 0\n\n`
+    .replaceAll('ADDR', '127.0.0.1')
+    .replaceAll('PORT', '5061')
+    .replace('SIP/2.0/UDP', 'SIP/2.0/TLS')
+    .replace(/\n/g, '\r\n');
+  const ca = await readFile(join(audio, 'ca.pem'));
+  const options = {
+    host: '127.0.0.1',
+    port: tlsPort,
+    ca,
+    servername: 'srs.test',
+    ...(cert ? { cert: await readFile(join(audio, `${cert}.pem`)), key: await readFile(join(audio, `${cert}.key`)) } : {}),
+  };
+  return new Promise((resolve) => {
+    const socket = connectTls(options, () => socket.write(msg));
+    let got = '';
+    socket.on('data', (b) => {
+      got += b.toString();
+      if (got.includes('\r\n\r\n')) {
+        resolve(got.split('\r\n')[0]!);
+        socket.end();
+      }
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => resolve(`error ${err.code ?? err.message}`));
+    socket.on('close', () => resolve(got ? got.split('\r\n')[0]! : 'closed'));
+  });
+}
+
+test('SIP over mutual TLS: an SBC with a certificate the CA signed is answered; one without is refused in the handshake', async () => {
+  assert.equal(await optionsOverTls('sbc'), 'SIP/2.0 200 OK');
+  assert.notEqual(await optionsOverTls(), 'SIP/2.0 200 OK');
+});
+
 test('an INVITE from an SBC the configuration does not name gets 403, and is audited', async () => {
   assert.match(await request(invite('unknown1'), '127.0.0.2'), /^SIP\/2\.0 403 Forbidden\r\n/);
 });
@@ -141,13 +225,13 @@ test('when the audit log cannot take the session entry, the INVITE gets 503 with
 });
 
 /** one call of the basic scenario; the agent's stream altered by rtp-sender.js `flags`; resolves with the listed recording */
-async function sippCall(flags: string[] = [], callMs = CALL_MS, signal?: AbortSignal): Promise<any> {
+async function sippCall(flags: string[] = [], callMs = CALL_MS, signal?: AbortSignal, transport: 'u1' | 't1' = 'u1'): Promise<any> {
   const list = async () => (await cli(['--data', dir, 'recordings', 'list', '--json'])).json?.recordings ?? [];
   const known = new Set((await list()).map((r: any) => r.id));
   const scenario = join(REPO, 'testdata', 'siprec', 'sipp', 'basic.xml');
   const sender = [process.execPath, join(REPO, 'dist', 'test', 'siprec', 'rtp-sender.js'), ...flags, join(audio, 'agent.wav')].join(' ');
   const args = ['-sf', scenario, '-m', '1', '-d', String(callMs), '-key', 'sender', sender, '-i', '127.0.0.1', '-p', String(base + 30)];
-  args.push('-mi', '127.0.0.1', '-mp', String(base + 32), '-nostdin', '-trace_err', `127.0.0.1:${sipPort}`);
+  args.push('-t', transport, '-mi', '127.0.0.1', '-mp', String(base + 32), '-nostdin', '-trace_err', `127.0.0.1:${sipPort}`);
   const sipp = await run('sipp', args, { cwd: audio, ...(signal ? { signal } : {}) }).catch((err) => err);
   assert.equal(sipp.code ?? 0, 0, `sipp failed: ${sipp.stdout?.slice(-2000)}\n${serverLog}`);
   // the recording is stored once the BYE is answered; listing it is polled, not timed
@@ -239,8 +323,8 @@ test('a SIPREC call from SIPp is stored encrypted, listed, found by either numbe
   );
 });
 
-test('lost, reordered and duplicated packets: the loss is counted in the sealed metadata, the rest is in place', async () => {
-  const listed = await sippCall(['--drop=10,11,12', '--reorder=30,60', '--duplicate=50,51']);
+test('lost, reordered and duplicated packets (signalling over TCP): the loss is counted in the sealed metadata, the rest is in place', async () => {
+  const listed = await sippCall(['--drop=10,11,12', '--reorder=30,60', '--duplicate=50,51'], CALL_MS, undefined, 't1');
   const agent = (await sealedFields(listed.id)).siprec!.streams[1]!;
   assert.deepEqual([agent.label, agent.lost, agent.duplicates, agent.late], ['2', 3, 2, 0]);
 });

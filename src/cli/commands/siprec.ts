@@ -1,13 +1,12 @@
 /**
  * `callvault siprec`: the SIPREC recording server (src/siprec/server.ts). Needs the passphrase,
  * because a call is indexed (found by `subject find --phone`) the moment it ends. Each SBC it
- * accepts is named in a JSON file (--sbcs) and acts as the system actor `siprec:NAME`: see
- * docs/siprec-server.md for its authorization and audit entries.
+ * accepts is named in config.json's `siprec` section (docs/siprec.md §5) and acts as the system
+ * actor `siprec:NAME`: see docs/siprec.md §8 for its authorization and audit entries.
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
-import type { SbcConfig } from '../../siprec/standin.js';
 import { openUnlocked, positiveInt, wholeNumber, type GlobalOptions } from '../io.js';
 
 interface SiprecOptions {
@@ -19,7 +18,6 @@ interface SiprecOptions {
   tlsCa?: string;
   rtpPorts: [number, number];
   advertise?: string;
-  sbcs: string;
   failStatus: 500 | 503;
   retryAfter: number;
 }
@@ -36,24 +34,10 @@ function failStatus(value: string): 500 | 503 {
   return Number(value) as 500 | 503;
 }
 
-async function readSbcs(path: string): Promise<SbcConfig[]> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(path, 'utf8'));
-  } catch {
-    throw new CallvaultError(ErrorCodes.USAGE, '--sbcs names a JSON file that cannot be read');
-  }
-  if (!Array.isArray(value) || value.some((s) => typeof s?.name !== 'string' || typeof s?.controller !== 'string')) {
-    throw new CallvaultError(ErrorCodes.USAGE, '--sbcs: a JSON list of {name, controller, addresses?, certificateCn?, region?, agent?}');
-  }
-  return value as SbcConfig[];
-}
-
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
     .command('siprec')
     .description('record live calls from a session border controller (SIPREC): audio is encrypted as it arrives, never a plaintext file; needs the passphrase')
-    .requiredOption('--sbcs <file.json>', 'the session border controllers to accept: [{name, controller, addresses?, certificateCn?, region?, agent?}]')
     .option('--listen <address>', 'address to listen on (SIP and RTP)', '0.0.0.0')
     .option('--sip-port <n>', 'SIP over UDP and TCP', (v) => (v === '0' ? 0 : positiveInt(v)), 5060)
     .option('--tls-port <n>', 'SIP over mutual TLS (with --tls-cert, --tls-key, --tls-ca)', (v) => (v === '0' ? 0 : positiveInt(v)), 5061)
@@ -68,7 +52,6 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const opts = globals();
       const tlsFiles = [cmd.tlsCert, cmd.tlsKey, cmd.tlsCa].filter(Boolean).length;
       if (tlsFiles !== 0 && tlsFiles !== 3) throw new CallvaultError(ErrorCodes.USAGE, '--tls-cert, --tls-key and --tls-ca go together (mutual TLS)');
-      const sbcs = await readSbcs(cmd.sbcs);
       const tls = cmd.tlsCert ? { port: cmd.tlsPort, cert: await readFile(cmd.tlsCert), key: await readFile(cmd.tlsKey!), ca: await readFile(cmd.tlsCa!) } : undefined;
       const signalled = new Promise<void>((resolve) => {
         const stop = () => {
@@ -81,12 +64,15 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       });
       const vault = await openUnlocked(opts);
       try {
-        const [{ IngestService }, { AuditTrail }, { SiprecService }, { SiprecServer }] = await Promise.all([
+        const [{ IngestService }, { AuditTrail }, { SiprecService }, { SiprecServer }, { parseSiprecConfig }] = await Promise.all([
           import('../../services/ingest.js'),
           import('../../services/audit-trail.js'),
           import('../../services/siprec.js'),
           import('../../siprec/server.js'),
+          import('../../siprec/mapping.js'),
         ]);
+        // the SBCs that may record here: config.json's `siprec` section (docs/siprec.md §5)
+        const sbcs = parseSiprecConfig(vault.config.siprec);
         const trail = new AuditTrail(vault.audit);
         const service = new SiprecService(trail, new IngestService(vault, trail), vault.blobs);
         // calls cut off by a crash are stored (marked incomplete) before new ones are taken
