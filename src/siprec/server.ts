@@ -425,7 +425,11 @@ export class SiprecServer {
   }
 
   #tick(): void {
-    for (const d of this.#dialogs.values()) if (d.state === 'active') d.call?.recorder.tick();
+    // after the poll phase: datagrams that queued while the event loop was busy are placed first,
+    // rather than found late by a window written out before them
+    setImmediate(() => {
+      for (const d of this.#dialogs.values()) if (d.state === 'active') d.call?.recorder.tick();
+    });
     const old = Date.now() - TRANSACTION_MS;
     for (const [k, t] of this.#transactions) if (t.at < old) this.#transactions.delete(k);
   }

@@ -225,10 +225,10 @@ test('when the audit log cannot take the session entry, the INVITE gets 503 with
 });
 
 /** one call of the basic scenario; the agent's stream altered by rtp-sender.js `flags`; resolves with the listed recording */
-async function sippCall(flags: string[] = [], callMs = CALL_MS, signal?: AbortSignal, transport: 'u1' | 't1' = 'u1'): Promise<any> {
+async function sippCall(flags: string[] = [], callMs = CALL_MS, signal?: AbortSignal, transport: 'u1' | 't1' = 'u1', file = 'basic.xml'): Promise<any> {
   const list = async () => (await cli(['--data', dir, 'recordings', 'list', '--json'])).json?.recordings ?? [];
   const known = new Set((await list()).map((r: any) => r.id));
-  const scenario = join(REPO, 'testdata', 'siprec', 'sipp', 'basic.xml');
+  const scenario = join(REPO, 'testdata', 'siprec', 'sipp', file);
   const sender = [process.execPath, join(REPO, 'dist', 'test', 'siprec', 'rtp-sender.js'), ...flags, join(audio, 'agent.wav')].join(' ');
   const args = ['-sf', scenario, '-m', '1', '-d', String(callMs), '-key', 'sender', sender, '-i', '127.0.0.1', '-p', String(base + 30)];
   args.push('-t', transport, '-mi', '127.0.0.1', '-mp', String(base + 32), '-nostdin', '-trace_err', `127.0.0.1:${sipPort}`);
@@ -327,6 +327,56 @@ test('lost, reordered and duplicated packets (signalling over TCP): the loss is 
   const listed = await sippCall(['--drop=10,11,12', '--reorder=30,60', '--duplicate=50,51'], CALL_MS, undefined, 't1');
   const agent = (await sealedFields(listed.id)).siprec!.streams[1]!;
   assert.deepEqual([agent.label, agent.lost, agent.duplicates, agent.late], ['2', 3, 2, 0]);
+});
+
+test('a call paused (a=inactive) and resumed by re-INVITEs with changed metadata: answered inactive, then recvonly; the new metadata is sealed', async () => {
+  const listed = await sippCall([], 2000, undefined, 'u1', 'reinvite.xml');
+  assert.ok(listed.durationMs >= 4900 && listed.durationMs <= 6500, `two calls' lengths and the pause: ${listed.durationMs} ms`);
+  const sealed = await sealedFields(listed.id);
+  assert.deepEqual(
+    sealed.siprec?.participants.map((p) => p.name),
+    ['Synthetic Caller', 'Synthetic Agent Renamed'],
+  );
+});
+
+test('CANCEL before the INVITE is answered: 200 to the CANCEL, 487 to the INVITE, nothing stored, audited', async () => {
+  const before = (await cli(['--data', dir, 'recordings', 'list', '--json'])).json.recordings.length;
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  const { port } = socket.address();
+  const answers: string[] = [];
+  const done = new Promise<void>((resolve) => {
+    socket.on('message', (m) => {
+      const start = m.toString().split('\r\n')[0]!;
+      const method = / ([A-Z]+)\r\n/.exec(/CSeq: [^\r]*\r\n/.exec(m.toString())?.[0] ?? '')?.[1];
+      if (!start.includes(' 100 ')) answers.push(`${method} ${start}`);
+      if (answers.length === 2) resolve();
+    });
+  });
+  const fill = (text: string) => {
+    let msg = text.replaceAll('PORT', String(port)).replaceAll('ADDR', '127.0.0.1').replace(/\n/g, '\r\n');
+    const body = msg.slice(msg.indexOf('\r\n\r\n') + 4);
+    msg = msg.replace('Content-Length: AUTO', `Content-Length: ${Buffer.byteLength(body)}`);
+    return msg;
+  };
+  // sent together: the CANCEL arrives while the INVITE waits for the vault to be ready
+  socket.send(fill(invite('cancel1')), sipPort, '127.0.0.1');
+  socket.send(fill(`${headers('CANCEL', 'cancel1')}Content-Length: 0\n\n`), sipPort, '127.0.0.1');
+  await Promise.race([done, sleep(10_000)]);
+  socket.close();
+  assert.deepEqual(answers.sort(), ['CANCEL SIP/2.0 200 OK', 'INVITE SIP/2.0 487 Request Terminated']);
+  // the session's closing entry is written once the call's start is undone
+  let audit: any[] = [];
+  for (let i = 0; i < 50; i++) {
+    audit = (await cli(['--data', dir, 'audit', 'export', '--format', 'jsonl'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).event);
+    if (audit.some((e) => e.action === 'siprec.session' && e.detail?.stage === 'cancel')) break;
+    await sleep(100);
+  }
+  assert.ok(audit.some((e) => e.action === 'siprec.session' && e.outcome === 'failure' && e.detail?.stage === 'cancel'));
+  assert.equal((await cli(['--data', dir, 'recordings', 'list', '--json'])).json.recordings.length, before);
 });
 
 /** the crash journal's parts committed so far, for every call in progress */
