@@ -11,7 +11,8 @@
  *   - the time from BYE to stored (p99), as the server measures it.
  * The most calls held is the largest N with under 0.1 % lost and every recording complete; its
  * ratio is against BENCH_SIPREC_TARGET calls (default 10). The load generator shares the machine:
- * figures from a loaded machine say so in the notes.
+ * figures from a loaded machine say so in the notes. The levels' calls add up to 500 at most (one
+ * page of `recordings list`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -48,6 +49,7 @@ export const siprecBenchmark: Benchmark = {
   description: 'concurrent SIPREC calls (two G.711 streams each, SIPp): most calls held with < 0.1 % lost, CPU and memory per call, p99 BYE to stored',
   async run(options: BenchOptions): Promise<BenchResult> {
     const levels = (process.env.BENCH_SIPREC_CALLS || '5,10,20').split(',').map(Number);
+    if (levels.reduce((a, b) => a + b, 0) > 500) throw new Error('BENCH_SIPREC_CALLS adds up to more than 500 calls');
     const callSeconds = envInt('BENCH_SIPREC_SECONDS', 10);
     const target = envInt('BENCH_SIPREC_TARGET', 10);
     const scratch = await mkdtemp(join(process.env.CALLVAULT_BENCH_TMP || tmpdir(), 'callvault-bench-siprec-'));
@@ -107,7 +109,9 @@ export const siprecBenchmark: Benchmark = {
           }
         }
       }, 5);
-      const reader = createInterface({ input: createReadStream(fifo, { flags: 'r+' }) });
+      // opened for reading and writing, so that it does not end between two writers; destroyed at the end
+      const pipe = createReadStream(fifo, { flags: 'r+' });
+      const reader = createInterface({ input: pipe });
       reader.on('line', (line) => {
         const port = Number(line.trim());
         if (port > 0) streams.push({ port, seq: 1, sent: 0, until: Date.now() + callSeconds * 1000 });
@@ -155,7 +159,7 @@ export const siprecBenchmark: Benchmark = {
         // every call stored (polled; the p99 below is the server's own measurement)
         let recordings: { id: string; durationMs: number; channels: number }[] = [];
         for (let t = 0; t < 100; t++) {
-          const list = JSON.parse((await run(process.execPath, [CLI, '--data', dir, 'recordings', 'list', '--json'], { env })).stdout).recordings;
+          const list = JSON.parse((await run(process.execPath, [CLI, '--data', dir, 'recordings', 'list', '--json', '--limit', '500'], { env })).stdout).recordings;
           recordings = list.slice(0, list.length - stored);
           if (recordings.length >= calls) break;
           await sleep(200);
@@ -196,6 +200,9 @@ export const siprecBenchmark: Benchmark = {
       }
       clearInterval(pump);
       reader.close();
+      pipe.destroy();
+      // the read the stream had waiting on the pipe holds a thread until a line comes
+      await writeFile(fifo, '\n');
       socket.close();
       rows.push({ label: 'most calls held (< 0.1 % lost, every recording complete)', value: held, unit: 'calls' });
       notes.push(`SIPp and the agent streams' sender run on the same machine as the server (${levels.join(', ')} calls of ${callSeconds} s tried)`);

@@ -40,6 +40,8 @@ export interface SiprecServerOptions {
   /** what an INVITE gets when the vault cannot record: 503 with Retry-After (the SBC tries another recorder) or 500 */
   failStatus: 500 | 503;
   retryAfterSeconds: number;
+  /** a call that has had no RTP (on a stream not paused) and no request for this long is ended as at a BYE: its BYE was lost, or its SBC died */
+  mediaTimeoutSeconds: number;
   /** the `siprec` section of config.json, parsed (src/siprec/mapping.ts) */
   sbcs: SiprecMapping;
   /** one line per session event, without identifiers */
@@ -65,6 +67,10 @@ interface Dialog {
   media: Media[];
   metadata?: RecordingSessionMetadata;
   sdpVersion: number;
+  /** when the call last had an RTP packet or a request (ms since the epoch) */
+  lastHeard: number;
+  /** every stream paused (a=inactive): silence is expected, and no timeout runs */
+  paused: boolean;
 }
 
 const TICK_MS = 50;
@@ -178,6 +184,7 @@ export class SiprecServer {
   async #handle(req: SipRequest, peer: SbcIdentity, reply: Send): Promise<void> {
     const callId = header(req, 'call-id')!;
     const dialog = this.#dialogs.get(callId);
+    if (dialog) dialog.lastHeard = Date.now();
     const toTag = headerParam(header(req, 'to'), 'tag');
     switch (req.method) {
       case 'OPTIONS':
@@ -247,7 +254,18 @@ export class SiprecServer {
     const audio = sdp.media.map((m, i) => ({ m, i })).filter(({ m }) => m.type === 'audio' && m.port !== 0);
     const labels = audio.map(({ m, i }) => String(m.label ?? `m${i}`));
     if (audio.length === 0 || new Set(labels).size !== labels.length) return reply(responseTo(req, 488, 'Not Acceptable Here', { toTag }));
-    const dialog: Dialog = { callId, toTag, state: 'starting', invite: req, inviteSend: reply, media: [], metadata: offer.metadata, sdpVersion: 1 };
+    const dialog: Dialog = {
+      callId,
+      toTag,
+      state: 'starting',
+      invite: req,
+      inviteSend: reply,
+      media: [],
+      metadata: offer.metadata,
+      sdpVersion: 1,
+      lastHeard: Date.now(),
+      paused: false,
+    };
     this.#dialogs.set(callId, dialog);
     try {
       for (const [channel, label] of labels.entries()) dialog.media.push(await this.#openMedia(dialog, label, channel));
@@ -316,6 +334,7 @@ export class SiprecServer {
     }
     const sdp = sdpTransform.parse(offer.sdp);
     for (const m of sdp.media) this.#setPayloads(dialog, m);
+    dialog.paused = sdp.media.every((m) => m.direction === 'inactive' || m.port === 0);
     dialog.sdpVersion += 1;
     reply(this.#answer(req, dialog, sdp));
   }
@@ -380,6 +399,7 @@ export class SiprecServer {
       socket.on('error', () => undefined);
       socket.on('message', (data) => {
         if (dialog.state !== 'active' || !dialog.call) return;
+        dialog.lastHeard = Date.now();
         let packet: RtpPacket;
         try {
           packet = RtpPacket.deSerialize(data);
@@ -428,7 +448,16 @@ export class SiprecServer {
     // after the poll phase: datagrams that queued while the event loop was busy are placed first,
     // rather than found late by a window written out before them
     setImmediate(() => {
-      for (const d of this.#dialogs.values()) if (d.state === 'active') d.call?.recorder.tick();
+      const silentSince = Date.now() - this.opts.mediaTimeoutSeconds * 1000;
+      for (const d of this.#dialogs.values()) {
+        if (d.state !== 'active') continue;
+        if (!d.paused && d.lastHeard < silentSince) {
+          this.#log('session ended: no media within the media timeout');
+          void this.#end(d);
+          continue;
+        }
+        d.call?.recorder.tick();
+      }
     });
     const old = Date.now() - TRANSACTION_MS;
     for (const [k, t] of this.#transactions) if (t.at < old) this.#transactions.delete(k);

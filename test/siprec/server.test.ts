@@ -102,6 +102,8 @@ async function startSiprec(): Promise<void> {
       join(audio, 'ca.pem'),
       '--rtp-ports',
       `${base}-${base + 19}`,
+      '--media-timeout',
+      '10',
     ],
     {
       env: { ...process.env, CALLVAULT_PASSPHRASE: PASSPHRASE },
@@ -377,6 +379,36 @@ test('CANCEL before the INVITE is answered: 200 to the CANCEL, 487 to the INVITE
   }
   assert.ok(audit.some((e) => e.action === 'siprec.session' && e.outcome === 'failure' && e.detail?.stage === 'cancel'));
   assert.equal((await cli(['--data', dir, 'recordings', 'list', '--json'])).json.recordings.length, before);
+});
+
+test('a call whose BYE never comes is ended by the media timeout and stored', async () => {
+  const known = new Set(((await cli(['--data', dir, 'recordings', 'list', '--json'])).json?.recordings ?? []).map((r: any) => r.id));
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  const { port } = socket.address();
+  const answered = new Promise<string>((resolve) => socket.on('message', (m) => (/^SIP\/2\.0 200/.test(m.toString()) ? resolve(m.toString()) : undefined)));
+  let msg = invite('nobye1').replaceAll('PORT', String(port)).replaceAll('ADDR', '127.0.0.1').replace(/\n/g, '\r\n');
+  msg = msg.replace('Content-Length: AUTO', `Content-Length: ${Buffer.byteLength(msg.slice(msg.indexOf('\r\n\r\n') + 4))}`);
+  socket.send(msg, sipPort, '127.0.0.1');
+  const rtpPort = Number(/m=audio (\d+)/.exec(await answered)?.[1]);
+  // one second of RTP, then the SBC goes quiet: no BYE
+  for (let i = 0; i < 50; i++) {
+    const h = Buffer.alloc(12);
+    h[0] = 0x80;
+    h.writeUInt16BE(i, 2);
+    h.writeUInt32BE(i * 160, 4);
+    socket.send(Buffer.concat([h, Buffer.alloc(160, 0x80)]), rtpPort, '127.0.0.1');
+    await sleep(20);
+  }
+  socket.close();
+  let listed: any;
+  for (let i = 0; i < 300 && !listed; i++) {
+    listed = ((await cli(['--data', dir, 'recordings', 'list', '--json'])).json.recordings as any[]).find((r) => !known.has(r.id));
+    if (!listed) await sleep(100);
+  }
+  assert.ok(listed, `stored after the media timeout: ${serverLog}`);
+  assert.equal(listed.channels, 1);
+  assert.match(serverLog, /session ended: no media within the media timeout/);
 });
 
 /** the crash journal's parts committed so far, for every call in progress */

@@ -20,6 +20,7 @@ interface SiprecOptions {
   advertise?: string;
   failStatus: 500 | 503;
   retryAfter: number;
+  mediaTimeout: number;
 }
 
 function portRange(value: string): [number, number] {
@@ -48,6 +49,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--advertise <address>', 'address put in SDP answers (default: --listen, or this host’s first address)')
     .option('--fail-status <code>', 'what an INVITE gets when the vault cannot record: 503 (with Retry-After: the SBC tries another recorder) or 500', failStatus, 503 as const)
     .option('--retry-after <seconds>', 'Retry-After of a 503', wholeNumber, 30)
+    .option('--media-timeout <seconds>', 'end a call (as at a BYE) that has had no RTP and no request this long, unless paused (a=inactive)', positiveInt, 60)
     .action(async (cmd: SiprecOptions) => {
       const opts = globals();
       const tlsFiles = [cmd.tlsCert, cmd.tlsKey, cmd.tlsCa].filter(Boolean).length;
@@ -86,6 +88,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
           ...(cmd.advertise ? { advertise: cmd.advertise } : {}),
           failStatus: cmd.failStatus,
           retryAfterSeconds: cmd.retryAfter,
+          mediaTimeoutSeconds: cmd.mediaTimeout,
           sbcs,
           log: (line) => process.stderr.write(`callvault siprec: ${line}\n`),
         });
