@@ -16,7 +16,7 @@ import { createServer, type Server, type Socket as NetSocket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import * as sdpTransform from 'sdp-transform';
-import { RtpPacket } from 'werift-rtp';
+import { ProtectionProfileAes128CmHmacSha1_80, RtpPacket, SrtpSession } from 'werift-rtp';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import type { LiveCallFields } from '../recordings/sealed-metadata.js';
 import type { LiveCall, SiprecService } from '../services/siprec.js';
@@ -55,7 +55,12 @@ interface Media {
   socket: Socket;
   port: number;
   channel: number;
+  /** SRTP with SDES keys (RFC 4568): the SBC's key decrypts; the answer's a=crypto line carries ours */
+  srtp?: { session: SrtpSession; answer: string };
 }
+
+/** the SDES suite accepted: the one every SBC offers */
+const SDES_SUITE = 'AES_CM_128_HMAC_SHA1_80';
 
 interface Dialog {
   callId: string;
@@ -254,6 +259,11 @@ export class SiprecServer {
     const audio = sdp.media.map((m, i) => ({ m, i })).filter(({ m }) => m.type === 'audio' && m.port !== 0);
     const labels = audio.map(({ m, i }) => String(m.label ?? `m${i}`));
     if (audio.length === 0 || new Set(labels).size !== labels.length) return reply(responseTo(req, 488, 'Not Acceptable Here', { toTag }));
+    // SRTP keys travel in the SDP: accepted over TLS only, where they are not readable on the way
+    const keys = audio.map(({ m }) => (/SAVP/.test(m.protocol) ? sdesKey(m) : null));
+    if (keys.some((k) => k === undefined) || (keys.some((k) => k) && peer.transport !== 'tls')) {
+      return reply(responseTo(req, 488, 'Not Acceptable Here', { toTag, headers: [['Warning', '399 callvault "SRTP needs SDES AES_CM_128_HMAC_SHA1_80 over TLS"']] }));
+    }
     const dialog: Dialog = {
       callId,
       toTag,
@@ -268,7 +278,7 @@ export class SiprecServer {
     };
     this.#dialogs.set(callId, dialog);
     try {
-      for (const [channel, label] of labels.entries()) dialog.media.push(await this.#openMedia(dialog, label, channel));
+      for (const [channel, label] of labels.entries()) dialog.media.push(await this.#openMedia(dialog, label, channel, keys[channel] ?? undefined));
     } catch {
       this.#close(dialog);
       return reply(responseTo(req, 503, 'Service Unavailable', { toTag, headers: [['Retry-After', String(this.opts.retryAfterSeconds)]] }));
@@ -357,6 +367,7 @@ export class SiprecServer {
       }
       lines.push(`m=audio ${ours.port} ${m.protocol} ${accepted.map((a) => a.payload).join(' ')}`);
       for (const a of accepted) lines.push(`a=rtpmap:${a.payload} ${a.name}/${a.rate}`);
+      if (ours.srtp) lines.push(ours.srtp.answer);
       lines.push(`a=label:${label}`, m.direction === 'inactive' ? 'a=inactive' : 'a=recvonly');
     }
     const body = Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8');
@@ -381,7 +392,21 @@ export class SiprecServer {
     dialog.call.recorder.setPayloads(ours.channel, payloads);
   }
 
-  async #openMedia(dialog: Dialog, label: string, channel: number): Promise<Media> {
+  async #openMedia(dialog: Dialog, label: string, channel: number, remote?: { tag: number; key: Buffer }): Promise<Media> {
+    let srtp: Media['srtp'];
+    if (remote) {
+      const local = randomBytes(30);
+      const session = new SrtpSession({
+        keys: {
+          localMasterKey: local.subarray(0, 16),
+          localMasterSalt: local.subarray(16),
+          remoteMasterKey: remote.key.subarray(0, 16),
+          remoteMasterSalt: remote.key.subarray(16),
+        },
+        profile: ProtectionProfileAes128CmHmacSha1_80,
+      });
+      srtp = { session, answer: `a=crypto:${remote.tag} ${SDES_SUITE} inline:${local.toString('base64')}` };
+    }
     const [first, last] = this.opts.rtpPorts;
     for (let port = first + (first % 2); port <= last; port += 2) {
       if (this.#rtpInUse.has(port)) continue;
@@ -402,7 +427,8 @@ export class SiprecServer {
         dialog.lastHeard = Date.now();
         let packet: RtpPacket;
         try {
-          packet = RtpPacket.deSerialize(data);
+          // an SRTP packet that does not authenticate is dropped (and counted lost by its gap)
+          packet = RtpPacket.deSerialize(srtp ? srtp.session.decrypt(data) : data);
         } catch {
           return;
         }
@@ -414,7 +440,7 @@ export class SiprecServer {
           payload: packet.payload,
         });
       });
-      return { label, socket, port, channel };
+      return { label, socket, port, channel, ...(srtp ? { srtp } : {}) };
     }
     throw new CallvaultError(ErrorCodes.STORAGE_UNAVAILABLE, 'no RTP port is free');
   }
@@ -495,6 +521,17 @@ function participantsOf(metadata: RecordingSessionMetadata | undefined): LiveCal
     const phone = participantPhone(p);
     return { aor, ...(first?.name ? { name: first.name } : {}), ...(phone ? { phone } : {}), labels };
   });
+}
+
+/** the SBC's SDES key of an RTP/SAVP m-line: undefined when it offers no suite this server takes */
+function sdesKey(m: sdpTransform.MediaDescription): { tag: number; key: Buffer } | undefined {
+  for (const c of m.crypto ?? []) {
+    if (c.suite !== SDES_SUITE) continue;
+    const inline = /^inline:([A-Za-z0-9+/=]+)/.exec(c.config)?.[1];
+    const key = inline ? Buffer.from(inline, 'base64') : undefined;
+    if (key?.length === 30) return { tag: c.id, key };
+  }
+  return undefined;
 }
 
 function firstAddress(): string {

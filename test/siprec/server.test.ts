@@ -9,6 +9,9 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { connect as connectTls } from 'node:tls';
+import { connect as connectTcp } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { ProtectionProfileAes128CmHmacSha1_80, RtpHeader, SrtpSession } from 'werift-rtp';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -331,6 +334,115 @@ test('lost, reordered and duplicated packets (signalling over TCP): the loss is 
   assert.deepEqual([agent.label, agent.lost, agent.duplicates, agent.late], ['2', 3, 2, 0]);
 });
 
+test('SRTP over TLS: SDES keys from the SDP decrypt the stream; SRTP offered over UDP is refused', async () => {
+  const known = new Set(((await cli(['--data', dir, 'recordings', 'list', '--json'])).json?.recordings ?? []).map((r: any) => r.id));
+  const sbcKey = randomBytes(30);
+  const sdp = `v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${sbcKey.toString('base64')}\r\na=label:1\r\na=sendonly\r\n`;
+  const request = (method: string, cseq: number, toTag = '', body = '') =>
+    [
+      `${method} sip:srs@127.0.0.1 SIP/2.0`,
+      `Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bKsrtp${cseq}`,
+      'From: <sip:src@sbc.example>;tag=s1',
+      `To: <sip:srs@127.0.0.1>${toTag ? `;tag=${toTag}` : ''}`,
+      'Call-ID: srtp1@test',
+      `CSeq: ${cseq} ${method}`,
+      'Contact: <sip:src@127.0.0.1:5061;transport=tls>;+sip.src',
+      ...(body ? ['Content-Type: application/sdp'] : []),
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      '',
+      body,
+    ].join('\r\n');
+  // over UDP the same offer is refused: its keys would cross the network in the clear
+  const overUdp = await (async () => {
+    const udp = createSocket('udp4');
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', () => resolve()));
+    const answer = new Promise<string>((resolve) => udp.on('message', (m) => (/^SIP\/2\.0 [2-6]/.test(m.toString()) ? resolve(m.toString()) : undefined)));
+    udp.send(request('INVITE', 1, '', sdp).replace('SIP/2.0/TLS', 'SIP/2.0/UDP').replace('srtp1@test', 'srtp-udp@test'), sipPort, '127.0.0.1');
+    const got = await Promise.race([answer, sleep(5000).then(() => 'no answer')]);
+    udp.close();
+    return got;
+  })();
+  assert.match(overUdp, /^SIP\/2\.0 488 /);
+
+  const socket = connectTls({
+    host: '127.0.0.1',
+    port: tlsPort,
+    ca: await readFile(join(audio, 'ca.pem')),
+    servername: 'srs.test',
+    cert: await readFile(join(audio, 'sbc.pem')),
+    key: await readFile(join(audio, 'sbc.key')),
+  });
+  await new Promise((resolve) => socket.once('secureConnect', resolve));
+  let received = '';
+  const responses: string[] = [];
+  socket.on('data', (b) => {
+    received += b.toString();
+    for (;;) {
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) break;
+      const length = Number(/Content-Length: (\d+)/i.exec(received.slice(0, end))?.[1] ?? 0);
+      if (received.length < end + 4 + length) break;
+      responses.push(received.slice(0, end + 4 + length));
+      received = received.slice(end + 4 + length);
+    }
+  });
+  const final = async (status: RegExp) => {
+    for (let i = 0; i < 100; i++) {
+      const r = responses.find((x) => status.test(x));
+      if (r) return r;
+      await sleep(50);
+    }
+    assert.fail(`no answer over TLS: ${responses.join('|')} ${serverLog}`);
+  };
+  socket.write(request('INVITE', 1, '', sdp));
+  const ok = await final(/^SIP\/2\.0 200 OK\r\n[\s\S]*CSeq: 1 INVITE/);
+  const port = Number(/m=audio (\d+) RTP\/SAVP/.exec(ok)?.[1]);
+  const ours = Buffer.from(/a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:([A-Za-z0-9+/=]+)/.exec(ok)![1]!, 'base64');
+  const toTag = /To: [^\r]*;tag=([^;\r]+)/.exec(ok)![1]!;
+  socket.write(request('ACK', 1, toTag));
+  // the SBC's side of the SRTP session: it encrypts with the key it offered
+  const sbc = new SrtpSession({
+    keys: { localMasterKey: sbcKey.subarray(0, 16), localMasterSalt: sbcKey.subarray(16), remoteMasterKey: ours.subarray(0, 16), remoteMasterSalt: ours.subarray(16) },
+    profile: ProtectionProfileAes128CmHmacSha1_80,
+  });
+  const udp = createSocket('udp4');
+  for (let i = 0; i < 75; i++) {
+    const header = new RtpHeader({ payloadType: 0, sequenceNumber: 1000 + i, timestamp: i * 160, ssrc: 0x5eed0003 });
+    udp.send(sbc.encrypt(Buffer.alloc(160, 0x80), header), port, '127.0.0.1');
+    await sleep(20);
+  }
+  udp.close();
+  socket.write(request('BYE', 2, toTag));
+  await final(/^SIP\/2\.0 200 OK\r\n[\s\S]*CSeq: 2 BYE/);
+  socket.end();
+  let listed: any;
+  for (let i = 0; i < 50 && !listed; i++) {
+    listed = ((await cli(['--data', dir, 'recordings', 'list', '--json'])).json.recordings as any[]).find((r) => !known.has(r.id));
+    if (!listed) await sleep(100);
+  }
+  assert.ok(listed, `stored: ${serverLog}`);
+  const sealed = await sealedFields(listed.id);
+  assert.deepEqual([sealed.siprec?.streams[0]?.received, sealed.siprec?.streams[0]?.lost], [75, 0], 'every SRTP packet authenticated and decrypted');
+  const out = join(await tempDir('out', 'siprec'), 'srtp.wav');
+  assert.equal((await cli(['--data', dir, 'export', listed.id, '--out', out])).code, 0);
+  const pcm = (await readFile(out)).subarray(44);
+  const values = new Set<number>();
+  for (let i = 0; i < pcm.length; i += 2) values.add(pcm.readInt16LE(i));
+  assert.deepEqual(
+    [...values].sort((a, b) => a - b),
+    [0, 32124],
+    'the decrypted µ-law constant, and silence around it: no ciphertext was decoded as audio',
+  );
+  const audit = (await cli(['--data', dir, 'audit', 'export', '--format', 'jsonl'])).stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).event);
+  assert.ok(
+    audit.some((e) => e.action === 'siprec.session' && e.recordingId === listed.id && e.actor.name === 'siprec:sbc-tls'),
+    'the SBC known by its certificate',
+  );
+});
+
 test('a call paused (a=inactive) and resumed by re-INVITEs with changed metadata: answered inactive, then recvonly; the new metadata is sealed', async () => {
   const listed = await sippCall([], 2000, undefined, 'u1', 'reinvite.xml');
   assert.ok(listed.durationMs >= 4900 && listed.durationMs <= 6500, `two calls' lengths and the pause: ${listed.durationMs} ms`);
@@ -343,29 +455,35 @@ test('a call paused (a=inactive) and resumed by re-INVITEs with changed metadata
 
 test('CANCEL before the INVITE is answered: 200 to the CANCEL, 487 to the INVITE, nothing stored, audited', async () => {
   const before = (await cli(['--data', dir, 'recordings', 'list', '--json'])).json.recordings.length;
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-  const { port } = socket.address();
-  const answers: string[] = [];
-  const done = new Promise<void>((resolve) => {
-    socket.on('message', (m) => {
-      const start = m.toString().split('\r\n')[0]!;
-      const method = / ([A-Z]+)\r\n/.exec(/CSeq: [^\r]*\r\n/.exec(m.toString())?.[0] ?? '')?.[1];
-      if (!start.includes(' 100 ')) answers.push(`${method} ${start}`);
-      if (answers.length === 2) resolve();
-    });
-  });
+  // over TCP, in one write: the server reads the CANCEL while the INVITE still waits for the vault
+  const socket = connectTcp({ host: '127.0.0.1', port: sipPort });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const { localPort } = socket;
   const fill = (text: string) => {
-    let msg = text.replaceAll('PORT', String(port)).replaceAll('ADDR', '127.0.0.1').replace(/\n/g, '\r\n');
+    let msg = text.replaceAll('PORT', String(localPort)).replaceAll('ADDR', '127.0.0.1').replace('SIP/2.0/UDP', 'SIP/2.0/TCP').replace(/\n/g, '\r\n');
     const body = msg.slice(msg.indexOf('\r\n\r\n') + 4);
     msg = msg.replace('Content-Length: AUTO', `Content-Length: ${Buffer.byteLength(body)}`);
     return msg;
   };
-  // sent together: the CANCEL arrives while the INVITE waits for the vault to be ready
-  socket.send(fill(invite('cancel1')), sipPort, '127.0.0.1');
-  socket.send(fill(`${headers('CANCEL', 'cancel1')}Content-Length: 0\n\n`), sipPort, '127.0.0.1');
+  const answers: string[] = [];
+  let received = '';
+  const done = new Promise<void>((resolve) => {
+    socket.on('data', (b) => {
+      received += b.toString();
+      for (let end = received.indexOf('\r\n\r\n'); end >= 0; end = received.indexOf('\r\n\r\n')) {
+        const length = Number(/Content-Length: (\d+)/i.exec(received.slice(0, end))?.[1] ?? 0);
+        if (received.length < end + 4 + length) break;
+        const m = received.slice(0, end + 4 + length);
+        received = received.slice(end + 4 + length);
+        const method = /CSeq: \d+ ([A-Z]+)/.exec(m)?.[1];
+        if (!m.startsWith('SIP/2.0 100 ')) answers.push(`${method} ${m.split('\r\n')[0]}`);
+      }
+      if (answers.length >= 2) resolve();
+    });
+  });
+  socket.write(fill(invite('cancel1')) + fill(`${headers('CANCEL', 'cancel1')}Content-Length: 0\n\n`));
   await Promise.race([done, sleep(10_000)]);
-  socket.close();
+  socket.end();
   assert.deepEqual(answers.sort(), ['CANCEL SIP/2.0 200 OK', 'INVITE SIP/2.0 487 Request Terminated']);
   // the session's closing entry is written once the call's start is undone
   let audit: any[] = [];
