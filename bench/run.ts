@@ -33,6 +33,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   hpke: async () => (await import('./hpke.js')).hpkeBenchmark,
   latency: async () => (await import('./latency.js')).latencyBenchmark,
   ttfa: async () => (await import('./ttfa.js')).ttfaBenchmark,
+  siprec: async () => (await import('./siprec.js')).siprecBenchmark,
 };
 
 interface Args {

@@ -131,6 +131,12 @@ export const AUDIT_CATALOGUE = {
     uses: RECORDING,
     detail: { status: opt('string'), reason },
   },
+  'siprec.session': {
+    meaning:
+      'a live recording session from a session border controller (`callvault siprec`), as the SBC named in the configuration: its start (success, or failure when the vault could not record and the INVITE got a 5xx), its end (with the recording, its duration in milliseconds and the packets lost), a call cancelled before it was answered, or denied (`reason: unknown-sbc`)',
+    uses: RECORDING,
+    detail: { stage: opt('string'), streams: opt('integer'), durationMs: opt('integer'), lost: opt('integer'), incomplete: opt('boolean'), reason },
+  },
   'recording.import': {
     meaning: 'a CLI import run, at its start and its end',
     uses: [],

@@ -48,6 +48,7 @@ export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => P
   { names: ['doctor'], load: () => import('./commands/doctor.js') },
   { names: ['demo'], load: () => import('./commands/demo.js') },
   { names: ['serve'], load: () => import('./commands/serve.js') },
+  { names: ['siprec'], load: () => import('./commands/siprec.js') },
 ];
 
 /** options of the program itself that take a value: their value is not a command's name */

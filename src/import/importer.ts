@@ -10,7 +10,7 @@ import { readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import { probeAudio, type AudioInfo } from '../audio/probe.js';
-import type { StoreResult } from '../recordings/store.js';
+import type { StoreJournal, StoreResult } from '../recordings/store.js';
 import { cleanAttempts } from '../recordings/attempts.js';
 import { plaintextSha256 } from '../recordings/read.js';
 import type { RedactionState } from '../db/schema.js';
@@ -19,6 +19,7 @@ import type { Vault } from '../vault.js';
 import { parseSidecar, readCsvMetadata, readJsonSidecar, type Sidecar } from './sidecar.js';
 import { fileIdentity, ImportJournal } from './journal.js';
 import { identifiersOfFile, type FoundIdentifiers } from '../identifiers/in-files.js';
+import type { SealedFields } from '../recordings/sealed-metadata.js';
 import { MAX_TRANSCRIPT_BYTES, parseTranscript, serializeTranscript } from '../transcripts/index.js';
 
 /** one recording as an adapter hands it to the store path (IngestService.ingest): its bytes, read once, and what describes it */
@@ -37,6 +38,10 @@ export interface IncomingRecording {
   onChunk?: (chunk: Buffer) => void;
   /** the content's SHA-256 when it was hashed before (a file the size of one already stored) */
   expectedSha256?: string;
+  /** a live call's facts, known only once its audio has ended (src/siprec/): sealed and indexed with the rest */
+  atEnd?: () => Pick<SealedFields, 'siprec'>;
+  /** a live call's crash journal (src/siprec/journal.ts); its fields are the ones known at the start */
+  journal?: Omit<StoreJournal, 'fields'>;
 }
 
 export interface ImportOptions {

@@ -9,10 +9,16 @@ import { RecordingEncryptor } from '../container/encrypt.js';
 import { dataKeyContext, wrapDataKey } from '../keys/hpke.js';
 import { sealMetadata, sealTranscript } from './sealed-metadata.js';
 import type { ToWorker, FromWorker } from './encrypt-workers.js';
+import type { SealedFields } from './sealed-metadata.js';
 
 interface Job {
   encryptor: RecordingEncryptor;
-  sealed: Promise<{ wrappedKey: string; sealedMetadata: string; sealedTranscript?: string }>;
+  /** wraps the data key and seals the fields (once), then forgets the data key */
+  seal: (fields: SealedFields) => Promise<{ wrappedKey: string; sealedMetadata: string; sealedTranscript?: string }>;
+  /** the fields given at the start */
+  fields?: SealedFields;
+  /** zeroes a data key kept for fields given at the end, when the recording is aborted */
+  forget?: () => void;
   content: Hash;
   cipher: Hash;
   plaintextSize: number;
@@ -38,27 +44,45 @@ port.on('message', (m: ToWorker) => {
   try {
     if (m.type === 'start') {
       const dataKey = randomBytes(32);
-      const sealed = (async () => {
-        try {
-          const wrapped = await wrapDataKey(Buffer.from(m.publicKey), dataKey, dataKeyContext(m.keyId, m.recordingId));
-          return {
-            wrappedKey: wrapped.toString('base64'),
-            sealedMetadata: sealMetadata(m.fields, dataKey, m.recordingId),
-            ...(m.transcript ? { sealedTranscript: sealTranscript(Buffer.from(m.transcript), dataKey, m.recordingId) } : {}),
-          };
-        } finally {
-          dataKey.fill(0);
-        }
-      })();
-      sealed.catch(() => {});
-      jobs.set(m.id, {
+      const wrapped = wrapDataKey(Buffer.from(m.publicKey), dataKey, dataKeyContext(m.keyId, m.recordingId));
+      wrapped.catch(() => {});
+      const job: Job = {
         encryptor: new RecordingEncryptor(dataKey, m.recordingId),
-        sealed,
+        seal: async (fields) => {
+          try {
+            return {
+              wrappedKey: (await wrapped).toString('base64'),
+              sealedMetadata: sealMetadata(fields, dataKey, m.recordingId),
+              ...(m.transcript ? { sealedTranscript: sealTranscript(Buffer.from(m.transcript), dataKey, m.recordingId) } : {}),
+            };
+          } finally {
+            dataKey.fill(0);
+          }
+        },
         content: createHash('sha256'),
         cipher: createHash('sha256'),
         plaintextSize: 0,
         ciphertextSize: 0,
-      });
+      };
+      // fields known at the start are sealed at once and the data key forgotten; a live call's
+      // (src/siprec/) are known only at its end, so its data key is kept until then
+      if (m.journal) {
+        const id = m.id;
+        const sealedMetadata = sealMetadata(m.journal, dataKey, m.recordingId);
+        wrapped.then(
+          (w) => send({ type: 'key', id, wrappedKey: w.toString('base64'), sealedMetadata }),
+          () => send({ type: 'error', id }),
+        );
+      }
+      if (m.fields) {
+        const sealed = job.seal(m.fields);
+        sealed.catch(() => {});
+        job.seal = () => sealed;
+        job.fields = m.fields;
+      } else {
+        job.forget = () => dataKey.fill(0);
+      }
+      jobs.set(m.id, job);
       return;
     }
     const job = jobs.get(m.id);
@@ -71,7 +95,9 @@ port.on('message', (m: ToWorker) => {
     } else if (m.type === 'end') {
       output(m.id, job, job.encryptor.final());
       jobs.delete(m.id);
-      job.sealed.then(
+      const fields = m.fields ?? job.fields;
+      if (!fields) throw new Error('no fields to seal');
+      job.seal(fields).then(
         (sealed) =>
           send({
             type: 'done',
@@ -87,9 +113,11 @@ port.on('message', (m: ToWorker) => {
         () => send({ type: 'error', id: m.id }),
       );
     } else if (m.type === 'abort') {
+      job.forget?.();
       jobs.delete(m.id);
     }
   } catch {
+    jobs.get(m.id)?.forget?.();
     jobs.delete(m.id);
     send({ type: 'error', id: m.id });
   }

@@ -25,18 +25,28 @@ export interface EncryptionRequest {
   recordingId: string;
   keyId: string;
   publicKey: Buffer;
-  fields: SealedFields;
+  /** a function: the fields are known only once the audio has ended (a live call), and sealed then */
+  fields: SealedFields | (() => SealedFields);
+  /**
+   * a live call's fields known at its start: sealed at once and handed back with the wrapped data
+   * key (`WorkerEncryptStream.journalKey`), for a journal that outlives a crash (src/siprec/journal.ts)
+   */
+  journal?: SealedFields;
   /** a transcript to seal under the same data key (UTF-8 text: WebVTT, SRT or JSON) */
   transcript?: Buffer;
 }
 
 export type ToWorker =
-  | { type: 'start'; id: number; recordingId: string; keyId: string; publicKey: Uint8Array; fields: SealedFields; transcript?: Uint8Array }
+  | { type: 'start'; id: number; recordingId: string; keyId: string; publicKey: Uint8Array; fields?: SealedFields; journal?: SealedFields; transcript?: Uint8Array }
   | { type: 'chunk'; id: number; buf: Uint8Array }
-  | { type: 'end'; id: number }
+  | { type: 'end'; id: number; fields?: SealedFields }
   | { type: 'abort'; id: number };
 
-export type FromWorker = { type: 'out'; id: number; buf: Uint8Array } | { type: 'done'; id: number; result: EncryptionResult } | { type: 'error'; id: number };
+export type FromWorker =
+  | { type: 'out'; id: number; buf: Uint8Array }
+  | { type: 'key'; id: number; wrappedKey: string; sealedMetadata: string }
+  | { type: 'done'; id: number; result: EncryptionResult }
+  | { type: 'error'; id: number };
 
 interface Slot {
   worker: Worker;
@@ -60,11 +70,12 @@ export class EncryptWorkerPool {
   encrypt(request: EncryptionRequest): WorkerEncryptStream {
     const slot = this.#slot();
     const id = this.#nextId++;
-    const stream = new WorkerEncryptStream(id, slot.worker, () => this.#release(id, slot));
+    const { fields, ...rest } = request;
+    const stream = new WorkerEncryptStream(id, slot.worker, () => this.#release(id, slot), typeof fields === 'function' ? fields : undefined);
     this.#streams.set(id, stream);
     slot.active += 1;
     if (slot.active === 1) slot.worker.ref();
-    slot.worker.postMessage({ type: 'start', id, ...request } satisfies ToWorker);
+    slot.worker.postMessage({ type: 'start', id, ...rest, ...(typeof fields === 'function' ? {} : { fields }) } satisfies ToWorker);
     return stream;
   }
 
@@ -95,6 +106,9 @@ export class EncryptWorkerPool {
 
 export class WorkerEncryptStream extends Transform {
   readonly result: Promise<EncryptionResult>;
+  /** for a request with `journal`: the wrapped data key and the journal's fields sealed under it */
+  readonly journalKey: Promise<{ wrappedKey: string; sealedMetadata: string }>;
+  #journalKey!: (k: { wrappedKey: string; sealedMetadata: string }) => void;
   #resolve!: (r: EncryptionResult) => void;
   #reject!: (e: Error) => void;
   #waiting: TransformCallback | null = null;
@@ -105,6 +119,7 @@ export class WorkerEncryptStream extends Transform {
     private readonly id: number,
     readonly worker: Worker,
     private readonly release: () => void,
+    private readonly fieldsAtEnd?: () => SealedFields,
   ) {
     super();
     this.result = new Promise((res, rej) => {
@@ -113,6 +128,9 @@ export class WorkerEncryptStream extends Transform {
     });
     // a stream that fails before the end must not leave result unobserved
     this.result.catch(() => {});
+    this.journalKey = new Promise((res) => {
+      this.#journalKey = res;
+    });
   }
 
   /** one chunk in flight per recording: the worker's reply is the back-pressure */
@@ -126,11 +144,20 @@ export class WorkerEncryptStream extends Transform {
   override _flush(done: TransformCallback): void {
     this.#flushing = true;
     this.#waiting = done;
-    this.worker.postMessage({ type: 'end', id: this.id } satisfies ToWorker);
+    let fields: SealedFields | undefined;
+    try {
+      fields = this.fieldsAtEnd?.();
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    this.worker.postMessage({ type: 'end', id: this.id, ...(fields ? { fields } : {}) } satisfies ToWorker);
   }
 
   receive(m: FromWorker): void {
-    if (m.type === 'out') {
+    if (m.type === 'key') {
+      this.#journalKey({ wrappedKey: m.wrappedKey, sealedMetadata: m.sealedMetadata });
+    } else if (m.type === 'out') {
       this.push(Buffer.from(m.buf.buffer, m.buf.byteOffset, m.buf.byteLength));
       releasedBytes(m.buf.byteLength);
       // the final chunk's callback waits for 'done', which carries the hashes

@@ -60,6 +60,8 @@ export function identifierDigests(index: BlindIndex, fields: SealedFields, found
   if (fields.personnummer) add('personnummer', fields.personnummer);
   // what the file's names and tags held is metadata too; e-mail addresses are sealed, not indexed (nothing looks one up)
   for (const phone of fields.found?.phone ?? []) add('phone', phone);
+  // every participant of a live call: the caller and the called party alike
+  for (const p of fields.siprec?.participants ?? []) if (p.phone) add('phone', p.phone);
   for (const personnummer of fields.found?.personnummer ?? []) add('personnummer', personnummer);
   add('source_name', basename(fields.sourceName));
   for (const f of found) {

@@ -19,6 +19,22 @@ export interface SealedFields {
    * nothing was found, and in metadata sealed before imports looked
    */
   found?: FoundIdentifiers;
+  /** a call recorded live from a session border controller (src/siprec/), sealed at its end */
+  siprec?: LiveCallFields;
+}
+
+/** what a live call's recording session said, and how its media arrived (docs/siprec.md) */
+export interface LiveCallFields {
+  /** the RFC 7865 participants: address of record, display name, E.164 when the address holds one, and the a=label of the stream each sends */
+  participants: { aor: string; name?: string; phone?: string; labels: string[] }[];
+  /** E.164 of the called party, when known */
+  callee?: string;
+  /** ISO 8601, UTC: the BYE (or the last sealed segment, for a call cut off by a crash) */
+  endedAt: string;
+  /** one per channel of the WAV, in channel order */
+  streams: { label: string; codec: string; received: number; lost: number; duplicates: number; late: number; telephoneEvents: number }[];
+  /** the recording ends before the call did (the server stopped mid-call) */
+  incomplete?: true;
 }
 
 /**

@@ -39,6 +39,20 @@ export interface StoreOptions {
    * of its arrival. When it throws, nothing is stored.
    */
   beforeVisible?: (id: string) => Promise<void>;
+  /** a live call's crash journal: what was sealed so far survives the process (src/siprec/journal.ts) */
+  journal?: StoreJournal;
+}
+
+/** a copy of the container bytes as they are sealed, with the wrapped data key, kept until the recording is stored */
+export interface StoreJournal {
+  /** identifiers known at the start, sealed into the journal under the recording's data key */
+  fields: SealedFields;
+  /** before any container bytes: the recording's id, key and its sealed fields */
+  begin(entry: { recordingId: string; controllerId: string; keyId: string; wrappedKey: string; sealedMetadata: string }): Promise<void>;
+  /** container bytes, in order, whole segments (the first piece starts with the header) */
+  append(bytes: Buffer): Promise<void>;
+  /** the recording is stored, or given up: the journal goes */
+  close(): Promise<void>;
 }
 
 export async function storeRecording(
@@ -47,7 +61,8 @@ export async function storeRecording(
   /** known before (a file) or only after the bytes have streamed through (an upload) */
   audio: AudioInfo | (() => Promise<AudioInfo>),
   metadata: RecordingMetadata,
-  identifiers: SealedFields,
+  /** a function when they are known only once the audio has ended (a live call) */
+  identifiers: SealedFields | (() => SealedFields),
   options: StoreOptions = {},
 ): Promise<StoreResult> {
   await holdWriterLease(vault);
@@ -64,13 +79,16 @@ export async function storeRecording(
       publicKey: key.publicKey,
       fields: identifiers,
       transcript: options.transcript,
+      ...(options.journal ? { journal: options.journal.fields } : {}),
     });
-    await pipeline(
-      source,
-      tap((b) => options.onChunk?.(b)),
-      encrypt,
-      pending.stream,
-    );
+    const { journal } = options;
+    const copy = journal
+      ? journalTap(async () => {
+          const k = await encrypt.journalKey;
+          await journal.begin({ recordingId: id, controllerId: metadata.controllerId, keyId: key.keyId, ...k });
+        }, journal)
+      : undefined;
+    await pipeline([source, tap((b) => options.onChunk?.(b)), encrypt, ...(copy ? [copy] : []), pending.stream]);
     const sealed = await encrypt.result;
     const info = typeof audio === 'function' ? await audio() : audio;
     const sha256 = sealed.contentSha256;
@@ -133,7 +151,24 @@ export async function storeRecording(
     throw err;
   } finally {
     inFlight.delete(id);
+    await options.journal?.close().catch(() => undefined);
   }
+}
+
+/** copies container bytes to a journal before they go on; the journal's entry is written first */
+function journalTap(begin: () => Promise<void>, journal: StoreJournal): Transform {
+  let begun: Promise<void> | undefined;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      begun ??= begin();
+      begun
+        .then(() => journal.append(chunk))
+        .then(
+          () => done(null, chunk),
+          (err: Error) => done(err),
+        );
+    },
+  });
 }
 
 /** removes this process's own attempt: the object first, so a crash leaves a row the housekeeping settles */

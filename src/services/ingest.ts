@@ -100,24 +100,27 @@ export class IngestService {
       throw new CallvaultError(ErrorCodes.CONTROLLER_UNKNOWN, 'metadata: controller is not known to this vault');
     }
     await this.refusePastRetention(actor, controllerId, sidecar, incoming.found);
-    const fields: SealedFields = {
+    let fields: SealedFields = {
       caller: sidecar.caller,
       personnummer: sidecar.personnummer,
       sourceName: incoming.sourceName,
       sourcePath: incoming.sourcePath,
       ...(incoming.found ? { found: incoming.found } : {}),
     };
+    const { atEnd, journal } = incoming;
+    const sealed = atEnd ? () => (fields = { ...fields, ...atEnd() }) : fields;
     try {
       const stored = await storeRecording(
         this.vault,
         incoming.source,
         incoming.audio,
         { controllerId, agent: sidecar.agent, region: sidecar.region, direction: sidecar.direction, startedAt: sidecar.startedAt, retentionClass: sidecar.class },
-        fields,
+        sealed,
         {
           onChunk: incoming.onChunk,
           expectedSha256: incoming.expectedSha256,
           transcript: incoming.transcript,
+          ...(journal ? { journal: { fields: { ...fields, ...atEnd?.() }, begin: (e) => journal.begin(e), append: (b) => journal.append(b), close: () => journal.close() } } : {}),
           // a new recording's entry is written before it becomes visible; a duplicate changes nothing
           beforeVisible: options.canary
             ? undefined
