@@ -12,7 +12,7 @@
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import { StreamProbe } from '../audio/probe.js';
 import type { LiveCallFields } from '../recordings/sealed-metadata.js';
-import { CallRecorder } from '../siprec/recorder.js';
+import { CallRecorder, type RecordingRate } from '../siprec/recorder.js';
 import type { CallMapping } from '../siprec/types.js';
 import { systemActor, type Actor } from './actor.js';
 import type { AuditTrail } from './audit-trail.js';
@@ -30,6 +30,8 @@ export interface LiveCallRequest {
   mapping: CallMapping;
   /** the a=label of each audio m-line, in order: one WAV channel each */
   labels: string[];
+  /** the WAV's sample rate: 16 kHz when a stream's chosen codec is G.722 (src/siprec/server.ts) */
+  sampleRate: RecordingRate;
   caller?: string;
   callee?: string;
   startedAt?: string;
@@ -164,7 +166,7 @@ export class SiprecService {
     const actor = systemActor(`siprec:${request.sbc}`);
     const controllerId = request.mapping.controller;
     await this.trail.record(actor, { action: 'siprec.session', outcome: 'success', controllerId, detail: { stage: 'start', streams: request.labels.length } });
-    const recorder = new CallRecorder(request.labels);
+    const recorder = new CallRecorder(request.labels, { sampleRate: request.sampleRate });
     const probe = new StreamProbe();
     const startedAt = request.startedAt ?? new Date().toISOString();
     const placed = {

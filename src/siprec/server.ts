@@ -20,7 +20,7 @@ import { ProtectionProfileAes128CmHmacSha1_80, RtpPacket, SrtpSession } from 'we
 import { CallvaultError, ErrorCodes, isCallvaultError } from '../errors.js';
 import type { LiveCallFields } from '../recordings/sealed-metadata.js';
 import type { LiveCall, SiprecService } from '../services/siprec.js';
-import type { MediaCodec } from './recorder.js';
+import type { MediaCodec, RecordingRate } from './recorder.js';
 import { branchOf, header, headerParam, parseSipMessage, responseTo, SipStreamFramer, type SipMessage, type SipRequest } from './sip.js';
 import { callFacts, participantPhone } from './facts.js';
 import { mapCall, type SiprecMapping } from './mapping.js';
@@ -296,6 +296,7 @@ export class SiprecServer {
         sbc: mapping.sbc,
         mapping,
         labels,
+        sampleRate: recordingRate(audio.map(({ m }) => m)),
         ...(facts.caller ? { caller: facts.caller } : {}),
         ...(facts.callee ? { callee: facts.callee } : {}),
         ...(facts.startedAt ? { startedAt: facts.startedAt } : {}),
@@ -355,7 +356,16 @@ export class SiprecServer {
     const media =
       offer?.media ??
       dialog.media.map(
-        (d) => ({ type: 'audio', port: 1, protocol: 'RTP/AVP', payloads: '0', label: d.label, direction: 'sendonly', rtp: [] }) as unknown as sdpTransform.MediaDescription,
+        (d) =>
+          ({
+            type: 'audio',
+            port: 1,
+            protocol: 'RTP/AVP',
+            payloads: Object.keys(STATIC).join(' '),
+            label: d.label,
+            direction: 'sendonly',
+            rtp: [],
+          }) as unknown as sdpTransform.MediaDescription,
       );
     for (const [i, m] of media.entries()) {
       const label = String(m.label ?? `m${i}`);
@@ -494,10 +504,26 @@ export class SiprecServer {
   }
 }
 
-const CODECS: Record<string, MediaCodec> = { pcmu: 'pcmu', pcma: 'pcma', 'telephone-event': 'telephone-event' };
-const STATIC: Record<number, { name: string; codec: MediaCodec }> = { 0: { name: 'PCMU', codec: 'pcmu' }, 8: { name: 'PCMA', codec: 'pcma' } };
+const CODECS: Record<string, MediaCodec> = { pcmu: 'pcmu', pcma: 'pcma', g722: 'g722', 'telephone-event': 'telephone-event' };
+/** RFC 3551's static payload types; G.722's clock rate is 8000 there although it samples at 16 kHz */
+const STATIC: Record<number, { name: string; codec: MediaCodec }> = {
+  0: { name: 'PCMU', codec: 'pcmu' },
+  8: { name: 'PCMA', codec: 'pcma' },
+  9: { name: 'G722', codec: 'g722' },
+};
 
-/** the offered payload types this server decodes: G.711 µ-law and A-law, and telephone-event */
+/**
+ * The recording's sample rate, fixed when the call starts (the WAV header is written first): 16 kHz
+ * when an m-line's chosen codec is G.722, its chosen codec being the first audio codec it offers
+ * that this server decodes (the offer lists codecs in the SBC's order of preference, RFC 3264 §5.1).
+ * Whatever codec a stream sends later is converted to that rate (src/siprec/recorder.ts).
+ */
+function recordingRate(media: sdpTransform.MediaDescription[]): RecordingRate {
+  const chosen = media.map((m) => acceptedPayloads(m).find((a) => a.codec !== 'telephone-event')?.codec);
+  return chosen.includes('g722') ? 16000 : 8000;
+}
+
+/** the offered payload types this server decodes: G.711 µ-law and A-law, G.722, and telephone-event */
 function acceptedPayloads(m: sdpTransform.MediaDescription): { payload: number; name: string; rate: number; codec: MediaCodec }[] {
   const out: { payload: number; name: string; rate: number; codec: MediaCodec }[] = [];
   for (const p of String(m.payloads ?? '')

@@ -2,8 +2,10 @@
  * Sends one RTP stream (G.711 µ-law, 20 ms packets, payload type 0) from a µ-law WAV, as an SBC
  * forks a participant's audio: the second stream of the SIPp scenarios (SIPp's rtp_stream sends
  * to the first m-line only). `--drop=3,4 --reorder=10 --duplicate=20` alter the packets with those
- * indexes deterministically (reorder: that packet is sent after the next).
- * Usage: node rtp-sender.js [--drop=…] [--reorder=…] [--duplicate=…] FILE.wav HOST PORT SOURCE_PORT
+ * indexes deterministically (reorder: that packet is sent after the next). `--g722`: FILE is a raw
+ * G.722 bitstream (ffmpeg's `-f g722`), sent as payload type 9: 160 bytes (320 samples at 16 kHz)
+ * per packet, the timestamp advancing by 160, G.722's RTP clock being 8000 (RFC 3551).
+ * Usage: node rtp-sender.js [--drop=…] [--reorder=…] [--duplicate=…] [--g722] FILE HOST PORT SOURCE_PORT
  */
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -16,9 +18,12 @@ const drop = list('drop');
 const reorder = list('reorder');
 const duplicate = list('duplicate');
 
-const wav = readFileSync(file!);
-const data = wav.indexOf('data', 12, 'latin1');
-const audio = wav.subarray(data + 8, data + 8 + wav.readUInt32LE(data + 4));
+const g722 = flags.includes('--g722');
+const payloadType = g722 ? 9 : 0;
+const input = readFileSync(file!);
+const data = input.indexOf('data', 12, 'latin1');
+const audio = g722 ? input : input.subarray(data + 8, data + 8 + input.readUInt32LE(data + 4));
+/** bytes per 20 ms packet and RTP clock ticks per packet: 160 in both codecs */
 const SAMPLES = 160;
 const packets: Buffer[] = [];
 const ssrc = 0x5eed0002;
@@ -26,7 +31,7 @@ for (let i = 0, seq = 65500, ts = 4294960000; i * SAMPLES < audio.length; i++) {
   // sequence numbers and timestamps start near their wrap, so every run crosses it
   const h = Buffer.alloc(12);
   h[0] = 0x80;
-  h[1] = i === 0 ? 0x80 : 0x00;
+  h[1] = (i === 0 ? 0x80 : 0x00) | payloadType;
   h.writeUInt16BE((seq + i) & 0xffff, 2);
   h.writeUInt32BE((ts + i * SAMPLES) >>> 0, 4);
   h.writeUInt32BE(ssrc, 8);
