@@ -3,7 +3,7 @@
  * SIPREC call with two streams (the caller by SIPp's rtp_stream, the agent by rtp-sender.js) and
  * RFC 7865 metadata is stored as a two-channel recording, listed after BYE, found by either
  * participant's number, audited, and nowhere on disk in plaintext. OPTIONS answers; an SBC the
- * configuration does not name gets 403.
+ * configuration does not name gets 403. A call with a G.722 stream is stored at 16 kHz.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -49,6 +49,14 @@ before(async () => {
   audio = await tempDir('src', 'siprec');
   await spokenWav(join(audio, 'caller.wav'), 'Hej, jag ringer om min tid på vårdcentralen i morgon.');
   await spokenWav(join(audio, 'agent.wav'), 'Vårdcentralen, du talar med Anna. Vad gäller det?');
+  // the agent's words in G.722 too, a raw bitstream as ffmpeg writes it
+  await run('sh', [
+    '-c',
+    'espeak-ng -v sv --stdout "$1" | ffmpeg -v error -i pipe:0 -ar 16000 -ac 1 -c:a g722 -f g722 -y "$2"',
+    'sh',
+    'Vårdcentralen, du talar med Anna. Vad gäller det?',
+    join(audio, 'agent.g722'),
+  ]);
   // a CA, this server's certificate and an SBC's client certificate, all signed by the CA
   const ssl = (...args: string[]) => run('openssl', args, { cwd: audio });
   await ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test SBC CA');
@@ -229,12 +237,12 @@ test('when the audit log cannot take the session entry, the INVITE gets 503 with
   assert.deepEqual((await cli(['--data', dir, 'recordings', 'list', '--json'])).json.recordings, []);
 });
 
-/** one call of the basic scenario; the agent's stream altered by rtp-sender.js `flags`; resolves with the listed recording */
-async function sippCall(flags: string[] = [], callMs = CALL_MS, signal?: AbortSignal, transport: 'u1' | 't1' = 'u1', file = 'basic.xml'): Promise<any> {
+/** one call of the basic scenario; the agent's stream (from `agentFile`) altered by rtp-sender.js `flags`; resolves with the listed recording */
+async function sippCall(flags: string[] = [], callMs = CALL_MS, signal?: AbortSignal, transport: 'u1' | 't1' = 'u1', file = 'basic.xml', agentFile = 'agent.wav'): Promise<any> {
   const list = async () => (await cli(['--data', dir, 'recordings', 'list', '--json'])).json?.recordings ?? [];
   const known = new Set((await list()).map((r: any) => r.id));
   const scenario = join(REPO, 'testdata', 'siprec', 'sipp', file);
-  const sender = [process.execPath, join(REPO, 'dist', 'test', 'siprec', 'rtp-sender.js'), ...flags, join(audio, 'agent.wav')].join(' ');
+  const sender = [process.execPath, join(REPO, 'dist', 'test', 'siprec', 'rtp-sender.js'), ...flags, join(audio, agentFile)].join(' ');
   const args = ['-sf', scenario, '-m', '1', '-d', String(callMs), '-key', 'sender', sender, '-i', '127.0.0.1', '-p', String(base + 30)];
   args.push('-t', transport, '-mi', '127.0.0.1', '-mp', String(base + 32), '-nostdin', '-trace_err', `127.0.0.1:${sipPort}`);
   const sipp = await run('sipp', args, { cwd: audio, ...(signal ? { signal } : {}) }).catch((err) => err);
@@ -451,6 +459,43 @@ test('a call paused (a=inactive) and resumed by re-INVITEs with changed metadata
     sealed.siprec?.participants.map((p) => p.name),
     ['Synthetic Caller', 'Synthetic Agent Renamed'],
   );
+});
+
+test('a call whose agent stream is G.722 (payload type 9, RTP clock 8000) is stored at 16 kHz: that channel is the G.722 decode of what was sent, sample for sample', async () => {
+  const listed = await sippCall(['--g722'], CALL_MS, undefined, 'u1', 'g722.xml', 'agent.g722');
+  assert.deepEqual([listed.channels, listed.sampleRate], [2, 16000]);
+  assert.ok(listed.durationMs >= CALL_MS - 200 && listed.durationMs <= CALL_MS + 1500, `duration ${listed.durationMs} ms for a ${CALL_MS} ms call`);
+  const sealed = await sealedFields(listed.id);
+  assert.deepEqual(
+    sealed.siprec?.streams.map((s) => [s.label, s.codec, s.lost, s.late]),
+    [
+      ['1', 'pcmu', 0, 0],
+      ['2', 'g722', 0, 0],
+    ],
+  );
+
+  const out = join(await tempDir('out', 'siprec'), 'g722.wav');
+  const exported = await cli(['--data', dir, 'export', listed.id, '--out', out]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const probe = JSON.parse((await run('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', out])).stdout).streams[0];
+  assert.deepEqual([probe.sample_rate, probe.channels], ['16000', 2]);
+  assert.ok(Math.abs(Number(probe.duration) * 1000 - listed.durationMs) < 50, `ffprobe ${probe.duration} s, listed ${listed.durationMs} ms`);
+  const pcm = (await readFile(out)).subarray(44);
+  assert.equal(pcm.length, Math.round((listed.durationMs * 16000) / 1000) * 4, '16 kHz × 2 channels × 16 bits for the call’s length');
+  const stats = (await run('sox', [out, '-n', 'remix', '1', 'stat'])).stderr;
+  assert.ok(Number(/RMS\s+amplitude:\s+([\d.]+)/.exec(stats)?.[1]) > 0.02, 'the caller’s G.711, interpolated to 16 kHz, holds speech');
+
+  // every packet arrived: the agent's channel holds ffmpeg's decode of the G.722 file, exactly
+  const decoded = (await run('ffmpeg', ['-v', 'error', '-f', 'g722', '-i', join(audio, 'agent.g722'), '-f', 's16le', 'pipe:1'], { encoding: 'buffer', maxBuffer: 1 << 26 })).stdout;
+  const reference = Int16Array.from({ length: decoded.length / 2 }, (_, i) => decoded.readInt16LE(i * 2));
+  const agent = Int16Array.from({ length: pcm.length / 4 }, (_, i) => pcm.readInt16LE(i * 4 + 2));
+  const first = reference.findIndex((x) => x !== 0);
+  const probeRun = reference.subarray(first, first + 64);
+  let at = -1;
+  for (let i = 0; i + probeRun.length <= agent.length && at < 0; i++) if (probeRun.every((x, j) => agent[i + j] === x)) at = i - first;
+  assert.ok(at >= 0, 'the start of the agent’s speech is in the recording');
+  assert.ok(at + reference.length <= agent.length, 'the whole stream is in the recording');
+  assert.deepEqual(agent.subarray(at, at + reference.length), reference);
 });
 
 test('CANCEL before the INVITE is answered: 200 to the CANCEL, 487 to the INVITE, nothing stored, audited', async () => {
