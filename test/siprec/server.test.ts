@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { readSealedFields } from '../../src/recordings/read.js';
+import { G722Decoder } from '../../src/siprec/g722.js';
 import type { SealedFields } from '../../src/recordings/sealed-metadata.js';
 import { Vault } from '../../src/vault.js';
 import { CLI, cli, initVault, PASSPHRASE, REPO, tempDir } from '../helpers.js';
@@ -496,6 +497,67 @@ test('a call whose agent stream is G.722 (payload type 9, RTP clock 8000) is sto
   assert.ok(at >= 0, 'the start of the agent’s speech is in the recording');
   assert.ok(at + reference.length <= agent.length, 'the whole stream is in the recording');
   assert.deepEqual(agent.subarray(at, at + reference.length), reference);
+});
+
+test('an offer preferring G.711 over G.722 (static payload types, no rtpmap) is recorded at 8 kHz; G.722 sent anyway is its lower sub-band', async () => {
+  const known = new Set(((await cli(['--data', dir, 'recordings', 'list', '--json'])).json?.recordings ?? []).map((r: any) => r.id));
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  const { port } = socket.address();
+  const finals: string[] = [];
+  socket.on('message', (m) => (/^SIP\/2\.0 [2-6]/.test(m.toString()) ? finals.push(m.toString()) : undefined));
+  const send = (text: string) => {
+    let msg = text.replaceAll('PORT', String(port)).replaceAll('ADDR', '127.0.0.1').replace(/\n/g, '\r\n');
+    msg = msg.replace('Content-Length: AUTO', `Content-Length: ${Buffer.byteLength(msg.slice(msg.indexOf('\r\n\r\n') + 4))}`);
+    socket.send(msg, sipPort, '127.0.0.1');
+  };
+  const final = async (method: string) => {
+    for (let i = 0; i < 100; i++) {
+      const r = finals.find((f) => f.includes(` ${method}\r\n`));
+      if (r) return r;
+      await sleep(50);
+    }
+    assert.fail(`no answer to ${method}: ${serverLog}`);
+  };
+  send(invite('g722rate1').replace('RTP/AVP 0', 'RTP/AVP 0 9'));
+  const ok = await final('INVITE');
+  assert.match(ok, /^SIP\/2\.0 200 OK\r\n/);
+  assert.match(ok, /\r\nm=audio \d+ RTP\/AVP 0 9\r\na=rtpmap:0 PCMU\/8000\r\na=rtpmap:9 G722\/8000\r\n/, 'both codecs accepted, by their static payload types');
+  const rtpPort = Number(/m=audio (\d+)/.exec(ok)?.[1]);
+  const toTag = /To: [^\r]*;tag=([^;\r]+)/.exec(ok)![1]!;
+  // one second of the agent's G.722, which the answer accepted though the offer preferred PCMU
+  const codes = (await readFile(join(audio, 'agent.g722'))).subarray(0, 50 * 160);
+  for (let i = 0; i < 50; i++) {
+    const h = Buffer.alloc(12);
+    h[0] = 0x80;
+    h[1] = 9;
+    h.writeUInt16BE(i, 2);
+    h.writeUInt32BE(i * 160, 4);
+    socket.send(Buffer.concat([h, codes.subarray(i * 160, (i + 1) * 160)]), rtpPort, '127.0.0.1');
+    await sleep(20);
+  }
+  send(`${headers('BYE', 'g722rate1').replace('To: <sip:srs@127.0.0.1>', `To: <sip:srs@127.0.0.1>;tag=${toTag}`)}Content-Length: 0\n\n`);
+  assert.match(await final('BYE'), /^SIP\/2\.0 200 OK\r\n/);
+  socket.close();
+  let listed: any;
+  for (let i = 0; i < 50 && !listed; i++) {
+    listed = ((await cli(['--data', dir, 'recordings', 'list', '--json'])).json.recordings as any[]).find((r) => !known.has(r.id));
+    if (!listed) await sleep(100);
+  }
+  assert.ok(listed, `stored: ${serverLog}`);
+  assert.deepEqual([listed.channels, listed.sampleRate], [1, 8000], 'the chosen codec, PCMU, sets the rate');
+  const stream = (await sealedFields(listed.id)).siprec!.streams[0]!;
+  assert.deepEqual([stream.codec, stream.received, stream.lost], ['g722', 50, 0]);
+  const out = join(await tempDir('out', 'siprec'), 'g722-8k.wav');
+  assert.equal((await cli(['--data', dir, 'export', listed.id, '--out', out])).code, 0);
+  const pcm = (await readFile(out)).subarray(44);
+  const recorded = Int16Array.from({ length: pcm.length / 2 }, (_, i) => pcm.readInt16LE(i * 2));
+  const expected = new Int16Array(codes.length);
+  new G722Decoder(8000).decode(codes, expected, 0);
+  const first = expected.findIndex((x) => x !== 0);
+  const start = recorded.findIndex((_, i) => expected.subarray(first, first + 32).every((x, j) => recorded[i + j] === x)) - first;
+  assert.ok(start >= 0, 'the stream is in the recording');
+  assert.deepEqual(recorded.subarray(start, start + expected.length), expected, 'one sample per byte: the lower sub-band, exactly');
 });
 
 test('CANCEL before the INVITE is answered: 200 to the CANCEL, 487 to the INVITE, nothing stored, audited', async () => {
