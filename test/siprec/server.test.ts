@@ -235,7 +235,24 @@ async function sippCall(flags: string[] = [], callMs = CALL_MS, signal?: AbortSi
   const known = new Set((await list()).map((r: any) => r.id));
   const scenario = join(REPO, 'testdata', 'siprec', 'sipp', file);
   const sender = [process.execPath, join(REPO, 'dist', 'test', 'siprec', 'rtp-sender.js'), ...flags, join(audio, 'agent.wav')].join(' ');
-  const args = ['-sf', scenario, '-m', '1', '-d', String(callMs), '-key', 'sender', sender, '-i', '127.0.0.1', '-p', String(base + 30)];
+  const args = [
+    '-sf',
+    scenario,
+    '-m',
+    '1',
+    '-d',
+    String(callMs),
+    '-key',
+    'sender',
+    sender,
+    '-key',
+    'agent_aor',
+    `sip:${AGENT}@vardcentral.example`,
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(base + 30),
+  ];
   args.push('-t', transport, '-mi', '127.0.0.1', '-mp', String(base + 32), '-nostdin', '-trace_err', `127.0.0.1:${sipPort}`);
   const sipp = await run('sipp', args, { cwd: audio, ...(signal ? { signal } : {}) }).catch((err) => err);
   assert.equal(sipp.code ?? 0, 0, `sipp failed: ${sipp.stdout?.slice(-2000)}\n${serverLog}`);
