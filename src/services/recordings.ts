@@ -36,6 +36,7 @@ import { controllersCovered } from '../subject/common.js';
 import { parseTranscript, type Transcript } from '../transcripts/index.js';
 import { waveformPeaks } from '../audio/waveform.js';
 import { EpochCache } from '../identities/epoch-cache.js';
+import type { SealedFields } from '../recordings/sealed-metadata.js';
 import type { Vault } from '../vault.js';
 import type { Actor, SignedInActor } from './actor.js';
 import type { AuditTrail } from './audit-trail.js';
@@ -70,6 +71,36 @@ export interface RecordingView {
   /** null when the recording has none; a label (e.g. `[PHONE]`) for who may not read it */
   caller: string | null;
   personnummer: string | null;
+  /** a live call's participants (src/siprec/): their names and numbers as labels; null for a call that has none */
+  participants: ParticipantView[] | null;
+}
+
+/**
+ * One participant of a call recorded live: its display name, number and SIP address in clear
+ * under a purpose stated for the original, else the labels `[NAMN]` and `[TELEFON]` (the address,
+ * which may hold the number, then not at all); `channels` are the recording's channels (from 1)
+ * that carry the streams it sends.
+ */
+export interface ParticipantView {
+  name: string | null;
+  phone: string | null;
+  address: string | null;
+  channels: number[];
+}
+
+/** the label of a participant's display name, shown in place of it (a name is an identifier) */
+export const NAME_LABEL = '[NAMN]';
+
+function participantViews(fields: SealedFields, clear: boolean): ParticipantView[] | null {
+  const call = fields.siprec;
+  if (!call) return null;
+  // the streams are sealed in channel order; a mixed stream is one channel that several participants send
+  const channels = (labels: string[]) => labels.map((l) => call.streams.findIndex((s) => s.label === l) + 1).filter((c) => c > 0);
+  return call.participants.map((p) =>
+    clear
+      ? { name: p.name ?? null, phone: p.phone ?? null, address: p.aor, channels: channels(p.labels) }
+      : { name: p.name ? NAME_LABEL : null, phone: p.phone ? LABELS.phone : null, address: null, channels: channels(p.labels) },
+  );
 }
 
 /** the person a subject request names, as given: one of the two */
@@ -204,7 +235,12 @@ export class RecordingsService {
       detail: { identifiers: 'hidden' },
     });
     const fields = await readSealedFields(this.deps, row);
-    return { recording: row, caller: fields.caller === undefined ? null : LABELS.phone, personnummer: fields.personnummer === undefined ? null : LABELS.personnummer };
+    return {
+      recording: row,
+      caller: fields.caller === undefined ? null : LABELS.phone,
+      personnummer: fields.personnummer === undefined ? null : LABELS.personnummer,
+      participants: participantViews(fields, false),
+    };
   }
 
   /**
@@ -354,7 +390,7 @@ export class PlaybackService {
    * The caller's number and personnummer in clear, under an access stated for the original: the
    * purpose that lets one hear them in the call lets one read them, and nothing less does.
    */
-  async identifiers(actor: Actor, id: string, access: string | undefined): Promise<{ caller: string | null; personnummer: string | null }> {
+  async identifiers(actor: Actor, id: string, access: string | undefined): Promise<{ caller: string | null; personnummer: string | null; participants: ParticipantView[] | null }> {
     const { row, grant, breakGlassId } = await this.underAccess(actor, id, access, 'recording.identifiers');
     if (grant.rendition !== 'original') {
       await this.trail.record(actor, {
@@ -367,7 +403,7 @@ export class PlaybackService {
     }
     await this.trail.record(actor, { action: 'recording.identifiers', ...underGrant(row, grant, breakGlassId), detail: { accessId: grant.id, rendition: grant.rendition } });
     const fields = await readSealedFields(this.deps, row);
-    return { caller: fields.caller ?? null, personnummer: fields.personnummer ?? null };
+    return { caller: fields.caller ?? null, personnummer: fields.personnummer ?? null, participants: participantViews(fields, true) };
   }
 
   /** the loudest sample of each slice of the rendition the access was stated for, 0 to 1 */

@@ -83,6 +83,7 @@ test("the caller's identifiers are shown only under a purpose stated for the ori
   const detail = await nurse.client.get(`/api/v1/recordings/${recordingId}`);
   assert.equal(detail.status, 200);
   assert.deepEqual([detail.json.personnummer, detail.json.caller], ['[PERSONNUMMER]', '[TELEFON]']);
+  assert.equal(detail.json.participants, null, 'an imported call has no SIPREC participants (test/web/siprec-call.test.ts shows a live call’s)');
 
   const identifiersUrl = `/api/v1/recordings/${recordingId}/identifiers`;
   const none = await nurse.client.get(identifiersUrl);
@@ -104,6 +105,7 @@ test("the caller's identifiers are shown only under a purpose stated for the ori
   assert.equal(shown.status, 200, shown.body.toString());
   assert.equal(shown.json.personnummer, call.personnummer.replace(/\D/g, '').padStart(12, '19'));
   assert.equal(shown.json.caller, `+46${call.phone.replace(/\D/g, '').slice(1)}`);
+  assert.equal(shown.json.participants, null);
   const [entry] = (await server.vault.audit.entries(before, before + 1)).map((e) => JSON.parse(e.entry.toString('utf8')));
   assert.equal(entry.action, 'recording.identifiers');
   assert.equal(entry.outcome, 'success');

@@ -12,12 +12,13 @@ import { connect as connectTls } from 'node:tls';
 import { connect as connectTcp } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { ProtectionProfileAes128CmHmacSha1_80, RtpHeader, SrtpSession } from 'werift-rtp';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import SQLite from 'better-sqlite3';
+import { decodeG711 } from '../../src/siprec/g711.js';
 import { readSealedFields } from '../../src/recordings/read.js';
 import { G722Decoder } from '../../src/siprec/g722.js';
 import type { SealedFields } from '../../src/recordings/sealed-metadata.js';
@@ -32,6 +33,8 @@ const CALL_MS = 5000;
 
 let dir: string;
 let audio: string;
+/** the server's temporary directory (its TMPDIR, so os.tmpdir() there): under the suite's data root, so the final plaintext scan reads it too */
+let serverTmp: string;
 let server: ChildProcess;
 let sipPort: number;
 let tlsPort: number;
@@ -48,6 +51,7 @@ async function spokenWav(path: string, text: string): Promise<void> {
 before(async () => {
   ({ dir } = await initVault());
   audio = await tempDir('src', 'siprec');
+  serverTmp = await tempDir('data', 'siprec-tmpdir');
   await spokenWav(join(audio, 'caller.wav'), 'Hej, jag ringer om min tid på vårdcentralen i morgon.');
   await spokenWav(join(audio, 'agent.wav'), 'Vårdcentralen, du talar med Anna. Vad gäller det?');
   // the agent's words in G.722 too, a raw bitstream as ffmpeg writes it
@@ -118,7 +122,7 @@ async function startSiprec(): Promise<void> {
       '10',
     ],
     {
-      env: { ...process.env, CALLVAULT_PASSPHRASE: PASSPHRASE },
+      env: { ...process.env, CALLVAULT_PASSPHRASE: PASSPHRASE, TMPDIR: serverTmp },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -244,7 +248,24 @@ async function sippCall(flags: string[] = [], callMs = CALL_MS, signal?: AbortSi
   const known = new Set((await list()).map((r: any) => r.id));
   const scenario = join(REPO, 'testdata', 'siprec', 'sipp', file);
   const sender = [process.execPath, join(REPO, 'dist', 'test', 'siprec', 'rtp-sender.js'), ...flags, join(audio, agentFile)].join(' ');
-  const args = ['-sf', scenario, '-m', '1', '-d', String(callMs), '-key', 'sender', sender, '-i', '127.0.0.1', '-p', String(base + 30)];
+  const args = [
+    '-sf',
+    scenario,
+    '-m',
+    '1',
+    '-d',
+    String(callMs),
+    '-key',
+    'sender',
+    sender,
+    '-key',
+    'agent_aor',
+    `sip:${AGENT}@vardcentral.example`,
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(base + 30),
+  ];
   args.push('-t', transport, '-mi', '127.0.0.1', '-mp', String(base + 32), '-nostdin', '-trace_err', `127.0.0.1:${sipPort}`);
   const sipp = await run('sipp', args, { cwd: audio, ...(signal ? { signal } : {}) }).catch((err) => err);
   assert.equal(sipp.code ?? 0, 0, `sipp failed: ${sipp.stdout?.slice(-2000)}\n${serverLog}`);
@@ -267,8 +288,122 @@ async function sealedFields(id: string): Promise<SealedFields> {
   }
 }
 
-test('a SIPREC call from SIPp is stored encrypted, listed, found by either number and audited', async () => {
-  const listed = await sippCall();
+/**
+ * What process `pid` has open or mapped, polled until `stop` aborts: every file descriptor's target
+ * and every mapped file, as /proc shows them.
+ */
+async function watchOpenFiles(pid: number, stop: AbortSignal): Promise<Set<string>> {
+  const seen = new Set<string>();
+  while (!stop.aborted) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) seen.add(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''));
+    for (const line of (await readFile(`/proc/${pid}/maps`, 'utf8').catch(() => '')).split('\n')) {
+      const path = line.split(/\s+/).slice(5).join(' ');
+      if (path) seen.add(path);
+    }
+    await sleep(50);
+  }
+  seen.delete('');
+  return seen;
+}
+
+/** the mount points of swap-backed file systems (tmpfs, ramfs: their pages go to swap, or stay in memory unencrypted) */
+async function swapBackedMounts(): Promise<string[]> {
+  return (await readFile('/proc/mounts', 'utf8'))
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => f[2] === 'tmpfs' || f[2] === 'ramfs')
+    .map((f) => f[1]!);
+}
+
+/**
+ * 32 samples of the agent's speech as the server decodes them (16-bit little-endian), from the
+ * middle of one 20 ms packet (so no loss or reordering splits them): plaintext audio of the call
+ * holds these bytes, in a mono buffer or interleaved with the other channel.
+ */
+async function agentSignature(): Promise<Buffer> {
+  const wav = await readFile(join(audio, 'agent.wav'));
+  const data = wav.indexOf('data', 12, 'latin1') + 8;
+  const ulaw = wav.subarray(data);
+  let best = 0;
+  let loudest = -1;
+  for (let p = 0; p + 160 <= ulaw.length; p += 160) {
+    const pcm = new Int16Array(160);
+    decodeG711('pcmu', ulaw.subarray(p, p + 160), pcm, 0);
+    const energy = pcm.reduce((a, v) => a + Math.abs(v), 0);
+    if (energy > loudest) [best, loudest] = [p, energy];
+  }
+  const pcm = new Int16Array(32);
+  decodeG711('pcmu', ulaw.subarray(best + 64, best + 96), pcm, 0);
+  return Buffer.from(pcm.buffer);
+}
+
+/** whether `bytes` hold the 16-bit samples of `signature` in a row, or every `channels`-th sample (interleaved), at any byte alignment */
+function holdsSamples(bytes: Buffer, signature: Buffer, channels = 2): boolean {
+  if (bytes.includes(signature)) return true;
+  const stride = 2 * channels;
+  for (let start = 0; start < stride; start++) {
+    const words = Buffer.alloc(Math.floor((bytes.length - start) / stride) * 2);
+    for (let i = start, o = 0; i + 1 < bytes.length && o < words.length; i += stride, o += 2) {
+      words[o] = bytes[i]!;
+      words[o + 1] = bytes[i + 1]!;
+    }
+    if (words.includes(signature)) return true;
+  }
+  return false;
+}
+
+async function* filesUnder(d: string): AsyncGenerator<string> {
+  for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+    if (e.isDirectory()) yield* filesUnder(join(d, e.name));
+    else if (e.isFile()) yield join(d, e.name);
+  }
+}
+
+test('a SIPREC call from SIPp is stored encrypted, listed, found by either number and audited; during it the server writes no plaintext to its temporary directory and opens no swap-backed file', async () => {
+  const stopWatching = new AbortController();
+  const opened = watchOpenFiles(server.pid!, stopWatching.signal);
+  const shmBefore = new Set(await readdir('/dev/shm').catch(() => []));
+  const callStarted = Date.now();
+  let listed: any;
+  try {
+    listed = await sippCall();
+  } finally {
+    stopWatching.abort();
+  }
+  // what the server had open or mapped while it recorded: its data directory, the libraries and
+  // devices of any process; never a memfd, a System V segment, a file on a tmpfs (/dev/shm), or a
+  // file in its temporary directory
+  const files = [...(await opened)].filter((f) => f.startsWith('/'));
+  assert.ok(
+    files.some((f) => f.startsWith(join(dir, 'callvault.db'))),
+    `the watch saw the server's own files: ${files.join(', ')}`,
+  );
+  const swapBacked = await swapBackedMounts();
+  const suspicious = files.filter(
+    (f) =>
+      /^\/memfd:|^\/dev\/shm\/|^\/SYSV/.test(f) ||
+      (swapBacked.some((m) => m !== '/dev' && (f === m || f.startsWith(`${m}/`))) && !f.startsWith(`${dir}/`)) ||
+      (f.startsWith(serverTmp) && !f.startsWith(`${dir}/`)),
+  );
+  assert.deepEqual(suspicious, [], 'swap-backed or temporary files open in the server during the call');
+
+  // the server's temporary directory holds nothing of the call; nor does any file new in /dev/shm
+  const signature = await agentSignature();
+  for await (const f of filesUnder(serverTmp)) {
+    const bytes = await readFile(f);
+    assert.doesNotMatch(bytes.toString('latin1'), /RIFF[\s\S]{4}WAVE|RF64/, f);
+    assert.equal(holdsSamples(bytes, signature), false, `${f} holds the call's PCM`);
+  }
+  for (const name of await readdir('/dev/shm').catch(() => [])) {
+    if (shmBefore.has(name)) continue;
+    const path = join('/dev/shm', name);
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile() || info.mtimeMs < callStarted) continue;
+    const bytes = await readFile(path).catch(() => undefined);
+    if (bytes) assert.equal(holdsSamples(bytes, signature), false, `${path} holds the call's PCM`);
+  }
+
   assert.equal(listed.channels, 2, 'a channel per participant stream');
   assert.equal(listed.sampleRate, 8000);
   assert.ok(listed.durationMs >= CALL_MS - 200 && listed.durationMs <= CALL_MS + 1500, `duration ${listed.durationMs} ms for a ${CALL_MS} ms call`);
@@ -279,6 +414,7 @@ test('a SIPREC call from SIPp is stored encrypted, listed, found by either numbe
   const probe = JSON.parse((await run('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', out])).stdout).streams[0];
   assert.equal(probe.channels, 2);
   assert.ok(Math.abs(Number(probe.duration) * 1000 - listed.durationMs) < 50, 'ffprobe reads the streaming header to the end of the data');
+  assert.ok(holdsSamples(await readFile(out), signature), 'the check for the call’s PCM finds it in the exported WAV');
   // both participants' speech is in their own channel
   for (const channel of ['1', '2']) {
     const stats = (await run('sox', [out, '-n', 'remix', channel, 'stat'])).stderr;

@@ -46,6 +46,20 @@ const RecordingSummary = Type.Object({
   redaction: Type.String({ description: 'pending, none (no transcript), clean (no identifiers), redacted, or failed (flagged: original only)' }),
   retentionClass: Type.String({ description: 'the retention class (docs/retention.md): default, journal, …' }),
 });
+const Participants = Type.Union(
+  [
+    Type.Array(
+      Type.Object({
+        name: NullableString,
+        phone: NullableString,
+        address: Type.Union([Type.String(), Type.Null()], { description: 'the SIP address of record: in clear only from /identifiers' }),
+        channels: Type.Array(Type.Integer(), { description: "the recording's channels (from 1) carrying the streams the participant sends" }),
+      }),
+    ),
+    Type.Null(),
+  ],
+  { description: 'the participants of a call recorded live over SIPREC (null for other recordings); names and numbers as labels here' },
+);
 const RecordingPage = Type.Object({ recordings: Type.Array(RecordingSummary), next: Type.Optional(Type.String()) });
 
 const isoDate = () => Type.Optional(Type.String({ format: 'date-time' }));
@@ -130,11 +144,11 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       security: Security.session,
       summary: 'One recording; its caller number and personnummer as labels (in clear only from /identifiers, under a purpose stated for the original)',
       params: RecordingId,
-      response: { 200: Type.Object({ ...RecordingSummary.properties, caller: NullableString, personnummer: NullableString }), ...errorResponses },
+      response: { 200: Type.Object({ ...RecordingSummary.properties, caller: NullableString, personnummer: NullableString, participants: Participants }), ...errorResponses },
     },
     handler: async (req) => {
-      const { recording, caller, personnummer } = await recordings.view(requestActor(req), req.params.id);
-      return { ...summary(recording), caller, personnummer };
+      const { recording, caller, personnummer, participants } = await recordings.view(requestActor(req), req.params.id);
+      return { ...summary(recording), caller, personnummer, participants };
     },
   });
 
@@ -270,10 +284,10 @@ export async function registerRecordingRoutes(api: FastifyInstance): Promise<voi
       tags: ['recordings'],
       operationId: 'getRecordingIdentifiers',
       security: Security.session,
-      summary: "The caller's number and personnummer in clear, under an access stated for the original (403 under one for the redacted rendition)",
+      summary: "The caller's number and personnummer (and a live call's participants) in clear, under an access stated for the original (403 under one for the redacted rendition)",
       params: RecordingId,
       querystring: AccessQuery,
-      response: { 200: Type.Object({ caller: NullableString, personnummer: NullableString }), ...errorResponses },
+      response: { 200: Type.Object({ caller: NullableString, personnummer: NullableString, participants: Participants }), ...errorResponses },
     },
     handler: async (req, reply) => {
       void reply.header('Cache-Control', 'no-store');

@@ -51,12 +51,12 @@ export function isRedactionLabel(text: string): boolean {
   return /^\[[A-ZÅÄÖ-]+\]$/.test(text);
 }
 
-/** the labels the server puts in place of identifiers (src/redaction/transcript.ts), always Swedish */
-const MASKS = /\[(PERSONNUMMER|TELEFON|E-POST)\]/g;
+/** the labels the server puts in place of identifiers (src/redaction/transcript.ts; a name: src/services/recordings.ts), always Swedish */
+const MASKS = /\[(PERSONNUMMER|TELEFON|E-POST|NAMN)\]/g;
 
 /** text with the server's identifier labels in the user's language: "[TELEFON]" → "[PHONE]" in English */
 export function masked(text: string): string {
-  return text.replace(MASKS, (_, kind: 'PERSONNUMMER' | 'TELEFON' | 'E-POST') => i18n.t(`common:masks.${kind}`));
+  return text.replace(MASKS, (_, kind: 'PERSONNUMMER' | 'TELEFON' | 'E-POST' | 'NAMN') => i18n.t(`common:masks.${kind}`));
 }
 
 /** the kinds of identifier the server finds (src/pii/detector.ts), named in the user's language (by `t`, a component's) */

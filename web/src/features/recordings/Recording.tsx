@@ -98,6 +98,22 @@ export function RecordingPage() {
             <dd>
               <Identifier value={identifiers ? identifiers.personnummer : detail.personnummer} format={formatPersonnummer} />
             </dd>
+            {detail.participants && (
+              <>
+                <dt>{t('detail.participants')}</dt>
+                <dd>
+                  <ul className="participants">
+                    {(identifiers?.participants ?? detail.participants).map((p, i) => (
+                      // biome-ignore lint/suspicious/noArrayIndexKey: the participants are a fixed list, in the call's order
+                      <li key={i}>
+                        <Identifier value={p.name} format={(name) => name} /> · <Identifier value={p.phone ?? p.address} format={p.phone ? formatPhone : (a) => a} />
+                        {p.channels.length > 0 && <> · {t('detail.channel', { count: p.channels.length, channels: p.channels.join(', ') })}</>}
+                      </li>
+                    ))}
+                  </ul>
+                </dd>
+              </>
+            )}
             <dt>{t('columns.redaction')}</dt>
             <dd>{detail.redaction ? t(`redaction.${detail.redaction as 'pending'}`) : '—'}</dd>
             <dt>{t('detail.retentionClass')}</dt>

@@ -57,7 +57,7 @@ export interface paths {
     get: operations["getRecordingWaveform"];
   };
   "/api/v1/recordings/{id}/identifiers": {
-    /** The caller's number and personnummer in clear, under an access stated for the original (403 under one for the redacted rendition) */
+    /** The caller's number and personnummer (and a live call's participants) in clear, under an access stated for the original (403 under one for the redacted rendition) */
     get: operations["getRecordingIdentifiers"];
   };
   "/api/v1/subject/find": {
@@ -1177,6 +1177,15 @@ export interface operations {
             retentionClass: string;
             caller: string | null;
             personnummer: string | null;
+            /** @description the participants of a call recorded live over SIPREC (null for other recordings); names and numbers as labels here */
+            participants: (({
+                name: string | null;
+                phone: string | null;
+                /** @description the SIP address of record: in clear only from /identifiers */
+                address: string | null;
+                /** @description the recording's channels (from 1) carrying the streams the participant sends */
+                channels: number[];
+              })[]) | null;
           };
         };
       };
@@ -1696,7 +1705,7 @@ export interface operations {
       };
     };
   };
-  /** The caller's number and personnummer in clear, under an access stated for the original (403 under one for the redacted rendition) */
+  /** The caller's number and personnummer (and a live call's participants) in clear, under an access stated for the original (403 under one for the redacted rendition) */
   getRecordingIdentifiers: {
     parameters: {
       query?: {
@@ -1713,6 +1722,15 @@ export interface operations {
           "application/json": {
             caller: string | null;
             personnummer: string | null;
+            /** @description the participants of a call recorded live over SIPREC (null for other recordings); names and numbers as labels here */
+            participants: (({
+                name: string | null;
+                phone: string | null;
+                /** @description the SIP address of record: in clear only from /identifiers */
+                address: string | null;
+                /** @description the recording's channels (from 1) carrying the streams the participant sends */
+                channels: number[];
+              })[]) | null;
           };
         };
       };

@@ -19,7 +19,7 @@ const en = {
   yes: 'yes',
   no: 'no',
   /** the labels in place of removed identifiers; the server writes them in Swedish */
-  masks: { PERSONNUMMER: '[PERSONAL ID]', TELEFON: '[PHONE]', 'E-POST': '[EMAIL]' },
+  masks: { PERSONNUMMER: '[PERSONAL ID]', TELEFON: '[PHONE]', 'E-POST': '[EMAIL]', NAMN: '[NAME]' },
   identifierKinds: { personnummer: 'personal identity number', samordningsnummer: 'coordination number', phone: 'phone number', email: 'e-mail address' },
 } as const;
 
@@ -41,7 +41,7 @@ const sv: Dict<typeof en> = {
   none: '—',
   yes: 'ja',
   no: 'nej',
-  masks: { PERSONNUMMER: '[PERSONNUMMER]', TELEFON: '[TELEFON]', 'E-POST': '[E-POST]' },
+  masks: { PERSONNUMMER: '[PERSONNUMMER]', TELEFON: '[TELEFON]', 'E-POST': '[E-POST]', NAMN: '[NAMN]' },
   identifierKinds: { personnummer: 'personnummer', samordningsnummer: 'samordningsnummer', phone: 'telefonnummer', email: 'e-postadress' },
 };
 
