@@ -346,3 +346,16 @@ function outputError(err: NodeJS.ErrnoException, option: string, out: string): E
     return new CallvaultError(ErrorCodes.USAGE, `${option} ${shown}: the folder ${folder} cannot be written to (permission denied)`);
   return err;
 }
+
+/** resolves at the first SIGINT or SIGTERM, which then no longer kill the process: a long-running command stops gracefully */
+export function untilSignalled(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -326,3 +326,13 @@ export function newPassword(): string {
   crypto.getRandomValues(bytes);
   return `Pw ${Buffer.from(bytes).toString('base64url')} lamp`;
 }
+
+/** the value of one fact on a call page, by its term */
+export async function fact(page: Page, name: string): Promise<string> {
+  return (
+    (await page
+      .locator('dl.facts dt', { hasText: new RegExp(`^${name}$`) })
+      .locator('xpath=following-sibling::dd[1]')
+      .textContent()) ?? ''
+  ).trim();
+}

@@ -12,7 +12,7 @@ import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { syntheticPersonnummer, syntheticPhone } from '../../src/demo/synthetic-identity.js';
 import { shredCutoff } from '../../src/retention/periods.js';
 import { cli } from '../helpers.js';
-import { Screenshots, VIEWPORT, fetchFromPage, freshCode, newPassword, openBrowser, signIn, startDemo, watchAudio, type DemoRecording, type DemoServer } from './browser.js';
+import { Screenshots, VIEWPORT, fact, fetchFromPage, freshCode, newPassword, openBrowser, signIn, startDemo, watchAudio, type DemoRecording, type DemoServer } from './browser.js';
 
 const CALLS = 6;
 /** the demo's agents in turn, call i by AGENTS[i % 3] (src/demo/demo-calls.ts) */
@@ -88,16 +88,6 @@ const digits = (s: string | null) => (s ?? '').replace(/\D/g, '');
 /** the slider's position in whole seconds */
 async function position(page: Page): Promise<number> {
   return Number(await page.getByRole('slider', { name: /^Waveform/ }).getAttribute('aria-valuenow'));
-}
-
-/** the value of one fact on a call page, by its term */
-async function fact(page: Page, name: string): Promise<string> {
-  return (
-    (await page
-      .locator('dl.facts dt', { hasText: new RegExp(`^${name}$`) })
-      .locator('xpath=following-sibling::dd[1]')
-      .textContent()) ?? ''
-  ).trim();
 }
 
 describe('web UI', { timeout: 420_000 }, () => {

@@ -23,7 +23,7 @@ import { CLI, cli, REPO, tempDir } from '../helpers.js';
 import { makeCallWav, type SyntheticCall } from '../fixtures/audio.js';
 import { verboseJson } from '../fixtures/transcripts.js';
 import { decodeMono, toneShare } from '../fixtures/redaction-check.js';
-import { openBrowser, signIn, startDemo, watchAudio, type DemoServer } from './browser.js';
+import { fact, openBrowser, signIn, startDemo, watchAudio, type DemoServer } from './browser.js';
 
 const run = promisify(execFile);
 const CALLER = '+46701740611';
@@ -49,16 +49,6 @@ function onset(samples: Int16Array): number {
   const i = samples.findIndex((s, i) => i >= 8000 && Math.abs(s) > 2000);
   assert.ok(i >= 0, 'speech in the channel');
   return i;
-}
-
-/** the value of one fact on a call page, by its term */
-async function fact(page: Page, name: string): Promise<string> {
-  return (
-    (await page
-      .locator('dl.facts dt', { hasText: new RegExp(`^${name}$`) })
-      .locator('xpath=following-sibling::dd[1]')
-      .textContent()) ?? ''
-  ).trim();
 }
 
 async function eventually<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {

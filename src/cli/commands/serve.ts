@@ -8,7 +8,7 @@ import { parseProviderConfigs, type OidcProviderConfig } from '../../identities/
 import { indexPending } from '../../recordings/indexer.js';
 import type { Vault } from '../../vault.js';
 import type { LogLevel } from '../../config.js';
-import { commaList, openUnlocked, positiveInt, wholeNumber, type GlobalOptions } from '../io.js';
+import { commaList, openUnlocked, positiveInt, untilSignalled, wholeNumber, type GlobalOptions } from '../io.js';
 import { startBackgroundJobs } from '../../services/background.js';
 import { listenMetrics, settledAttempts } from '../../metrics/metrics.js';
 import { DEFAULT_LIMITS } from '../../http/connection-limits.js';
@@ -207,15 +207,7 @@ export async function loadOidcProviders(dataDir: string): Promise<OidcProviderCo
 export async function serveUntilSignalled(vault: Vault, opts: ServeOptions, announce: (url: string) => void): Promise<void> {
   // listening before anything is announced: a SIGTERM sent as soon as the URL appears (a
   // supervisor, a test) must stop the server gracefully, not kill it with the default action
-  const signalled = new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  const signalled = untilSignalled();
   const server = await startServer(vault, opts);
   announce(server.url);
   if (server.metricsUrl) process.stderr.write(`callvault metrics on ${server.metricsUrl}\n`);

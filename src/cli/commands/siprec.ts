@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { CallvaultError, ErrorCodes } from '../../errors.js';
-import { openUnlocked, positiveInt, wholeNumber, type GlobalOptions } from '../io.js';
+import { openUnlocked, positiveInt, untilSignalled, wholeNumber, type GlobalOptions } from '../io.js';
 
 interface SiprecOptions {
   listen: string;
@@ -55,15 +55,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const tlsFiles = [cmd.tlsCert, cmd.tlsKey, cmd.tlsCa].filter(Boolean).length;
       if (tlsFiles !== 0 && tlsFiles !== 3) throw new CallvaultError(ErrorCodes.USAGE, '--tls-cert, --tls-key and --tls-ca go together (mutual TLS)');
       const tls = cmd.tlsCert ? { port: cmd.tlsPort, cert: await readFile(cmd.tlsCert), key: await readFile(cmd.tlsKey!), ca: await readFile(cmd.tlsCa!) } : undefined;
-      const signalled = new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      const signalled = untilSignalled();
       const vault = await openUnlocked(opts);
       try {
         const [{ IngestService }, { AuditTrail }, { SiprecService }, { SiprecServer }, { parseSiprecConfig }] = await Promise.all([
