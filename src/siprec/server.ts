@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { createServer, type Server, type Socket as NetSocket } from 'node:net';
+import { createServer, isIP, type Server, type Socket as NetSocket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import * as sdpTransform from 'sdp-transform';
@@ -57,6 +57,16 @@ interface Media {
   channel: number;
   /** SRTP with SDES keys (RFC 4568): the SBC's key decrypts; the answer's a=crypto line carries ours */
   srtp?: { session: SrtpSession; answer: string };
+  /**
+   * The address the offer says the stream comes from: plain RTP from any other is dropped, so that
+   * nobody who can reach the port can put audio into a recorded call (SRTP authenticates itself).
+   */
+  source?: string;
+}
+
+/** an SDP connection address that names one host; a hostname, 0.0.0.0 or :: names none */
+function mediaSource(address: string | undefined): string | undefined {
+  return address && isIP(address) && address !== '0.0.0.0' && address !== '::' ? address : undefined;
 }
 
 /** the SDES suite accepted: the one every SBC offers */
@@ -321,7 +331,7 @@ export class SiprecServer {
       await call.cancel('cancelled');
       return;
     }
-    for (const { m } of audio) this.#setPayloads(dialog, m);
+    for (const { m } of audio) this.#setPayloads(dialog, m, sdp.connection?.ip);
     dialog.state = 'active';
     reply(this.#answer(req, dialog, sdp));
   }
@@ -344,7 +354,7 @@ export class SiprecServer {
       }
     }
     const sdp = sdpTransform.parse(offer.sdp);
-    for (const m of sdp.media) this.#setPayloads(dialog, m);
+    for (const m of sdp.media) this.#setPayloads(dialog, m, sdp.connection?.ip);
     dialog.paused = sdp.media.every((m) => m.direction === 'inactive' || m.port === 0);
     dialog.sdpVersion += 1;
     reply(this.#answer(req, dialog, sdp));
@@ -394,9 +404,11 @@ export class SiprecServer {
     });
   }
 
-  #setPayloads(dialog: Dialog, m: sdpTransform.MediaDescription): void {
+  /** what an offer's m-line says of its stream: the payload types it sends, and from where */
+  #setPayloads(dialog: Dialog, m: sdpTransform.MediaDescription, sessionAddress: string | undefined): void {
     const ours = dialog.media.find((d) => d.label === String(m.label ?? ''));
     if (!ours || !dialog.call) return;
+    ours.source = mediaSource(m.connection?.ip ?? sessionAddress);
     const payloads = new Map<number, MediaCodec>();
     for (const a of acceptedPayloads(m)) payloads.set(a.payload, a.codec);
     dialog.call.recorder.setPayloads(ours.channel, payloads);
@@ -432,8 +444,10 @@ export class SiprecServer {
         continue;
       }
       socket.on('error', () => undefined);
-      socket.on('message', (data) => {
+      const media: Media = { label, socket, port, channel, ...(srtp ? { srtp } : {}) };
+      socket.on('message', (data, from) => {
         if (dialog.state !== 'active' || !dialog.call) return;
+        if (!srtp && media.source && from.address !== media.source) return;
         dialog.lastHeard = Date.now();
         let packet: RtpPacket;
         try {
@@ -450,7 +464,7 @@ export class SiprecServer {
           payload: packet.payload,
         });
       });
-      return { label, socket, port, channel, ...(srtp ? { srtp } : {}) };
+      return media;
     }
     throw new CallvaultError(ErrorCodes.STORAGE_UNAVAILABLE, 'no RTP port is free');
   }

@@ -635,7 +635,7 @@ test('a call whose agent stream is G.722 (payload type 9, RTP clock 8000) is sto
   assert.deepEqual(agent.subarray(at, at + reference.length), reference);
 });
 
-test('an offer preferring G.711 over G.722 (static payload types, no rtpmap) is recorded at 8 kHz; G.722 sent anyway is its lower sub-band', async () => {
+test("an offer preferring G.711 over G.722 (static payload types, no rtpmap) is recorded at 8 kHz; G.722 sent anyway is its lower sub-band; RTP from another address than the offer's is not", async () => {
   const known = new Set(((await cli(['--data', dir, 'recordings', 'list', '--json'])).json?.recordings ?? []).map((r: any) => r.id));
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
@@ -663,6 +663,19 @@ test('an offer preferring G.711 over G.722 (static payload types, no rtpmap) is 
   const toTag = /To: [^\r]*;tag=([^;\r]+)/.exec(ok)![1]!;
   // one second of the agent's G.722, which the answer accepted though the offer preferred PCMU
   const codes = (await readFile(join(audio, 'agent.g722'))).subarray(0, 50 * 160);
+  // first, packets of the same numbers from another address than the offer's: dropped, not recorded
+  const intruder = createSocket('udp4');
+  await new Promise<void>((resolve) => intruder.bind(0, '127.0.0.2', () => resolve()));
+  for (let i = 0; i < 20; i++) {
+    const h = Buffer.alloc(12);
+    h[0] = 0x80;
+    h[1] = 9;
+    h.writeUInt16BE(i, 2);
+    h.writeUInt32BE(i * 160, 4);
+    intruder.send(Buffer.concat([h, Buffer.alloc(160, 0x5a)]), rtpPort, '127.0.0.1');
+  }
+  await sleep(100);
+  intruder.close();
   for (let i = 0; i < 50; i++) {
     const h = Buffer.alloc(12);
     h[0] = 0x80;
