@@ -8,13 +8,14 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, open, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CLI, cli, initVault, PASSPHRASE, tempDir } from '../helpers.js';
 import { syntheticPersonnummer, wavHeader } from '../fixtures/audio.js';
 import { unzip } from '../subject/zip.js';
 import { Vault } from '../../src/vault.js';
+import { filesUnder } from '../http/fixtures.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -35,15 +36,6 @@ function wav(seed: number): Buffer {
 
 async function ffmpeg(args: string[]): Promise<void> {
   await run('ffmpeg', ['-loglevel', 'error', '-y', ...args]);
-}
-
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) out.push(...(await walk(join(dir, e.name))));
-    else out.push(join(dir, e.name));
-  }
-  return out;
 }
 
 const hasStrace = await run('strace', ['-V']).then(
@@ -260,7 +252,7 @@ describe('callvault import of a legacy archive', () => {
       'tagged.wav',
       root,
     ];
-    const files = await walk(vault);
+    const files = (await filesUnder(vault)).map((f) => join(vault, f));
     assert.ok(files.some((f) => f.endsWith('callvault.db')));
     for (const file of files) {
       const text = (await readFile(file)).toString('latin1');

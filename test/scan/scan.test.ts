@@ -8,13 +8,14 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startS3rver } from '../storage/s3rver.js';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cli, tempDir } from '../helpers.js';
 import { syntheticPersonnummer, wavHeader } from '../fixtures/audio.js';
+import { filesUnder } from '../http/fixtures.js';
 
 const run = promisify(execFile);
 
@@ -22,15 +23,6 @@ const run = promisify(execFile);
 function wav(seconds: number): Buffer {
   const data = Buffer.alloc(8000 * 2 * seconds, 3);
   return Buffer.concat([wavHeader({ formatTag: 1, channels: 1, rate: 8000, bits: 16, dataBytes: data.length }), data]);
-}
-
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) out.push(...(await walk(join(dir, e.name))));
-    else out.push(join(dir, e.name));
-  }
-  return out;
 }
 
 const P1 = syntheticPersonnummer(401); // in a tag and a sidecar
@@ -191,8 +183,8 @@ describe('callvault scan', () => {
     const s3 = await startS3rver();
     try {
       const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials });
-      for (const file of await walk(root)) {
-        await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `archive/${relative(root, file)}`, Body: await readFile(file) }));
+      for (const file of await filesUnder(root)) {
+        await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `archive/${file}`, Body: await readFile(join(root, file)) }));
       }
       client.destroy();
       const r = await cli(['scan', `s3://${s3.bucket}/archive?endpoint=${s3.endpoint}&forcePathStyle=true`, '--retention-days', '365', '--json'], {
